@@ -1,0 +1,105 @@
+"""Alembic, driven from code: ``upgrade``/``downgrade`` under a cross-process lock.
+
+The lock: a PostgreSQL advisory lock held on the migrating connection; on SQLite an exclusive
+``flock`` on a file beside the database, so processes starting together cannot race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from bot.db.engine import create_engine, is_sqlite, sqlite_path
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# pg_advisory_lock key: "qa-bot migrations" hashed once, fixed forever.
+ADVISORY_LOCK_KEY = 7_402_113_905_221
+
+# Objects the models cannot declare (created by migrations only), excluded from schema diffs.
+UNMANAGED_OBJECTS: frozenset[str] = frozenset()
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic filter: leave migration-only objects (e.g. full-text indexes) out of diffs."""
+    if name is None:
+        return True
+    return not any(name == o or name.startswith(o + "_") for o in UNMANAGED_OBJECTS)
+
+
+def alembic_config(url: str, connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+@contextlib.contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    path = sqlite_path(url)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".migrate.lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def _run(url: str, action: str, revision: str) -> None:
+    def run_alembic(connection: Connection) -> None:
+        cfg = alembic_config(url, connection)
+        if action == "upgrade":
+            command.upgrade(cfg, revision)
+        else:
+            command.downgrade(cfg, revision)
+
+    engine = create_engine(url)
+    try:
+        if is_sqlite(url):
+            with _file_lock(url):
+                async with engine.connect() as conn:
+                    await conn.run_sync(run_alembic)
+                    await conn.commit()
+        else:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                await conn.commit()
+                try:
+                    await conn.run_sync(run_alembic)
+                    await conn.commit()
+                finally:
+                    await conn.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY}
+                    )
+                    await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    await _run(url, "upgrade", revision)
+
+
+async def downgrade(url: str, revision: str = "base") -> None:
+    await _run(url, "downgrade", revision)
+
+
+def upgrade_sync(url: str, revision: str = "head") -> None:
+    asyncio.run(upgrade(url, revision))

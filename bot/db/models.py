@@ -1,0 +1,250 @@
+"""ORM models: the data model of DESIGN.md section 2.
+
+One ``posts`` table holds questions, answers and comments, like Q2A. Votes are state per
+(post, user), never increments. ``members`` caches points that a recomputation from ``posts`` and
+``votes`` must always reproduce. ``notifications`` is the DM outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.db.types import PK, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+POST_KINDS = ("question", "answer", "comment")
+QUESTION_STATUSES = ("open", "answered", "solved", "closed")
+POST_STATES = ("pending", "live")
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "undeliverable", "cancelled")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class GuildSetting(Base):
+    """One per-guild override of a typed default (``bot.forum.settings``); JSON value."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Category(Base):
+    """A guild's question category; each is a tag of the guild's Q&A forum."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("guild_id", "name", name="uq_categories_guild_name"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Post(Base):
+    """A question, answer or comment; at most one row per Discord message."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('question', 'answer', 'comment')", name="kind"),
+        CheckConstraint("status IN ('open', 'answered', 'solved', 'closed')", name="status"),
+        CheckConstraint("state IN ('pending', 'live')", name="state"),
+        CheckConstraint("answer_count >= 0", name="answer_count_nonnegative"),
+        # Question by thread; answers of a question by score; unanswered questions of a guild.
+        Index("ix_posts_thread_kind", "thread_id", "kind"),
+        Index("ix_posts_question_score", "question_id", "kind", "score"),
+        Index(
+            "ix_posts_unanswered",
+            "guild_id",
+            "created_at",
+            postgresql_where=text(
+                "kind = 'question' AND answer_count = 0 AND status = 'open' AND deleted_at IS NULL"
+            ),
+            sqlite_where=text(
+                "kind = 'question' AND answer_count = 0 AND status = 'open' AND deleted_at IS NULL"
+            ),
+        ),
+        Index("ix_posts_guild_author", "guild_id", "author_id"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The question an answer or comment belongs to (NULL for questions).
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # The post a comment comments on (the question or an answer); for answers the question.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # The message showing the status line: the starter (/ask) or the bot's first reply (native).
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Posted by the bot on the author's behalf (/ask, /answer, /reply): the message is the bot's.
+    via_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(400))
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(16), default="live")
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    closed_by_moderator: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    # One accepted answer per question, by construction: a single column.
+    accepted_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL")
+    )
+    score: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    upvotes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    downvotes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    answer_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Reconciliation: the newest thread message id the bot has processed.
+    last_seen_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Vote(Base):
+    """A member's vote on a post: state (up flag, down flag), value = up - down."""
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_guild_user", "guild_id", "user_id"),)
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    down: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Member(Base):
+    """Cached points and counters of a member in a guild (a recomputation must agree)."""
+
+    __tablename__ = "members"
+    __table_args__ = (Index("ix_members_guild_points", "guild_id", "points"),)
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Public points earned (the guild's starting points are added when shown).
+    points: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Points earned through anonymous posts: the author's alone, in no public total.
+    anon_points: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    questions: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    accepted_answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    upvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    downvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Notification(Base):
+    """The DM outbox: written in the same transaction as the event that causes it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'undeliverable', 'cancelled')",
+            name="status",
+        ),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index("ix_notifications_recipient_question", "recipient_id", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    recipient_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Follow(Base):
+    """A member following a question (new answers DM them)."""
+
+    __tablename__ = "follows"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserPref(Base):
+    """A user's own preferences and markers, across guilds (DMs are per user)."""
+
+    __tablename__ = "user_prefs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    dms_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Erased members leave a marker: their reactions count nothing afterwards.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Flag(Base):
+    """A member's report of a post to the moderators."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,70 @@
+"""Real databases for tests: a migrated SQLite file per test, a shared PostgreSQL database.
+
+SQLite: migrations run once into a template file, which each test copies (fast and isolated).
+PostgreSQL: the cluster started by ``scripts/run-tests`` (``QA_TEST_POSTGRES_URL``); migrations
+run once per session and every table is truncated after each test. Tests that need an empty
+database of their own (migrations) get a freshly created one from ``new_postgres_database``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.db import migrate
+from bot.db.engine import create_engine
+from bot.db.models import Base
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def postgres_url() -> str:
+    """The test cluster's URL; skips (fails in CI) when there is none."""
+    url = os.environ.get("QA_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("QA_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL leg")
+        pytest.skip("no PostgreSQL test cluster (run the suite through `make test`)")
+    return url
+
+
+async def _admin_execute(url: str, sql: str) -> None:
+    admin = make_url(url).set(database="postgres")
+    engine = create_engine(admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def new_postgres_database() -> str:
+    """Create an empty database in the test cluster and return its URL."""
+    base = postgres_url()
+    name = f"qa_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(base, f'CREATE DATABASE "{name}"')
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    await _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+def run(coro: object) -> None:
+    asyncio.run(coro)  # type: ignore[arg-type]
