@@ -1,0 +1,195 @@
+"""A user's DM preferences and markers, and following questions.
+
+``user_prefs`` holds one row per user (DMs are per user, across guilds); a user without a row has
+the defaults: notifications on, DMs not known to be closed, no cached DM channel, not erased.
+Every write is an atomic upsert, so concurrent commands never lose one another's change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.dialect import insert
+from bot.db.models import Follow, Post, UserPref
+from bot.db.types import utcnow
+from bot.forum.errors import InvalidState, NotFound
+
+QUESTION_GONE = "That question no longer exists."
+
+
+@dataclass(frozen=True, slots=True)
+class Prefs:
+    """A user's preferences (the defaults when they never set any)."""
+
+    user_id: int
+    notifications: bool = True
+    dms_closed_at: datetime | None = None
+    dm_channel_id: int | None = None
+    erased_at: datetime | None = None
+
+    @property
+    def dms_closed(self) -> bool:
+        return self.dms_closed_at is not None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+async def get_prefs(session: AsyncSession, user_id: int) -> Prefs:
+    row = await session.get(UserPref, user_id, populate_existing=True)
+    if row is None:
+        return Prefs(user_id=user_id)
+    return Prefs(
+        user_id=user_id,
+        notifications=row.notifications,
+        dms_closed_at=row.dms_closed_at,
+        dm_channel_id=row.dm_channel_id,
+        erased_at=row.erased_at,
+    )
+
+
+async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None:
+    values["updated_at"] = utcnow()
+    stmt = insert(session, UserPref).values(user_id=user_id, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=[UserPref.user_id], set_=values)
+    await session.execute(stmt)
+
+
+async def set_notifications(session: AsyncSession, user_id: int, on: bool) -> Prefs:
+    """Turn the user's DM notifications on or off (off: nothing is queued for them)."""
+    await _upsert(session, user_id, notifications=on)
+    return await get_prefs(session, user_id)
+
+
+async def mark_dms_closed(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Record that a DM to the user was refused (DMs closed or the bot blocked)."""
+    await _upsert(session, user_id, dms_closed_at=now)
+
+
+async def consume_dms_closed_notice(session: AsyncSession, user_id: int) -> bool:
+    """True exactly once after DMs were found closed; clears the marker.
+
+    The caller (any command the user runs) then tells the user, once, that their DMs are closed;
+    from then on notifications are queued for them again.
+    """
+    stmt = (
+        update(UserPref)
+        .where(UserPref.user_id == user_id, UserPref.dms_closed_at.is_not(None))
+        .values(dms_closed_at=None, updated_at=utcnow())
+        .returning(UserPref.user_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def remember_dm_channel(session: AsyncSession, user_id: int, channel_id: int) -> None:
+    """Cache the user's DM channel id so a later DM costs one request."""
+    await _upsert(session, user_id, dm_channel_id=channel_id)
+
+
+async def mark_erased(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Leave the marker of an erased member: their reactions count nothing afterwards."""
+    await _upsert(session, user_id, erased_at=now)
+
+
+async def is_erased(session: AsyncSession, user_id: int) -> bool:
+    stmt = select(UserPref.erased_at).where(UserPref.user_id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def erased_among(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
+    """The users among ``user_ids`` who erased their data."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    stmt = select(UserPref.user_id).where(
+        UserPref.user_id.in_(ids), UserPref.erased_at.is_not(None)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def unreachable_among(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
+    """The users among ``user_ids`` to queue no DM for: notifications off, DMs closed, erased."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    stmt = select(UserPref.user_id).where(
+        UserPref.user_id.in_(ids),
+        (UserPref.notifications.is_(False))
+        | UserPref.dms_closed_at.is_not(None)
+        | UserPref.erased_at.is_not(None),
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def _live_question(session: AsyncSession, *, guild_id: int, question_id: int) -> Post:
+    stmt = select(Post).where(
+        Post.id == question_id,
+        Post.guild_id == guild_id,
+        Post.kind == "question",
+        Post.deleted_at.is_(None),
+    )
+    question = (await session.execute(stmt)).scalar_one_or_none()
+    if question is None:
+        raise NotFound(QUESTION_GONE)
+    return question
+
+
+async def follow(session: AsyncSession, *, guild_id: int, question_id: int, user_id: int) -> bool:
+    """Follow a question (new answers DM the follower). True if newly followed; idempotent."""
+    await _live_question(session, guild_id=guild_id, question_id=question_id)
+    stmt = (
+        insert(session, Follow)
+        .values(question_id=question_id, user_id=user_id, guild_id=guild_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[Follow.question_id, Follow.user_id])
+        .returning(Follow.user_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def unfollow(session: AsyncSession, *, guild_id: int, question_id: int, user_id: int) -> bool:
+    """Stop following a question. True if a follow was removed; idempotent.
+
+    The asker follows their own question implicitly and cannot unfollow it (``InvalidState``
+    says how to stop all DMs instead).
+    """
+    question = await _live_question(session, guild_id=guild_id, question_id=question_id)
+    if question.author_id == user_id:
+        raise InvalidState(
+            "You asked this question, so you always hear about its answers; "
+            "use /notifications off to stop all DMs."
+        )
+    stmt = (
+        delete(Follow)
+        .where(Follow.question_id == question_id, Follow.user_id == user_id)
+        .returning(Follow.user_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def is_following(session: AsyncSession, *, question_id: int, user_id: int) -> bool:
+    """Whether the user hears about new answers to the question (the asker always does)."""
+    return user_id in await followers(session, question_id)
+
+
+async def followers(session: AsyncSession, question_id: int) -> list[int]:
+    """Everyone following the question, the asker (an implicit follower) included, sorted.
+
+    A deleted or unknown question has no followers.
+    """
+    asker = (
+        await session.execute(
+            select(Post.author_id).where(
+                Post.id == question_id, Post.kind == "question", Post.deleted_at.is_(None)
+            )
+        )
+    ).scalar_one_or_none()
+    if asker is None:
+        return []
+    rows = await session.execute(select(Follow.user_id).where(Follow.question_id == question_id))
+    return sorted({asker, *rows.scalars()})

@@ -1,0 +1,118 @@
+"""Per-member rate limits per guild (Q2A's defaults: 10 questions and 25 answers per hour).
+
+No table of its own: the limit counts the member's posts of that kind in the ``posts`` table whose
+``created_at`` lies in the last hour. Soft-deleted posts count too, so deleting a post does not
+refund it. When the member is at the limit, the time to wait is when the N-th most recent post
+(N = the limit) leaves the window: from then on fewer than N posts are in it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Post
+from bot.forum.errors import RateLimited
+from bot.forum.settings import GuildConfig
+
+WINDOW = timedelta(hours=1)
+
+RateKind = Literal["question", "answer"]
+
+
+def limit_for(config: GuildConfig, kind: RateKind) -> int:
+    """The guild's hourly limit for ``kind``."""
+    if kind == "question":
+        return config.questions_per_hour
+    return config.answers_per_hour
+
+
+async def _blocking_post_time(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    kind: RateKind,
+    limit: int,
+    now: datetime,
+) -> datetime | None:
+    """The creation time of the N-th most recent post in the window, or None when under it."""
+    stmt = (
+        select(Post.created_at)
+        .where(
+            Post.guild_id == guild_id,
+            Post.author_id == user_id,
+            Post.kind == kind,
+            Post.created_at > now - WINDOW,
+        )
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def over_limit(
+    session: AsyncSession,
+    config: GuildConfig,
+    *,
+    guild_id: int,
+    user_id: int,
+    kind: RateKind,
+    now: datetime,
+) -> bool:
+    """Whether one more post of ``kind`` by the member now would exceed the guild's limit."""
+    blocking = await _blocking_post_time(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        kind=kind,
+        limit=limit_for(config, kind),
+        now=now,
+    )
+    return blocking is not None
+
+
+async def check_rate(
+    session: AsyncSession,
+    config: GuildConfig,
+    *,
+    guild_id: int,
+    user_id: int,
+    kind: RateKind,
+    now: datetime,
+) -> None:
+    """Refuse with ``RateLimited`` (the wait in its sentence and ``retry_after``) when over."""
+    limit = limit_for(config, kind)
+    blocking = await _blocking_post_time(
+        session, guild_id=guild_id, user_id=user_id, kind=kind, limit=limit, now=now
+    )
+    if blocking is None:
+        return
+    retry_after = max(1.0, (blocking + WINDOW - now).total_seconds())
+    raise RateLimited(_sentence(kind, limit, retry_after), retry_after=retry_after)
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    word = singular if count == 1 else (plural or singular + "s")
+    return f"{count} {word}"
+
+
+def format_wait(seconds: float) -> str:
+    """A wait as a person says it, rounded up: "45 seconds", "1 minute", "12 minutes"."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return _plural(whole, "second")
+    return _plural(math.ceil(whole / 60), "minute")
+
+
+def _sentence(kind: RateKind, limit: int, retry_after: float) -> str:
+    if kind == "question":
+        what = f"ask {_plural(limit, 'question')}"
+    else:
+        what = f"post {_plural(limit, 'answer')}"
+    return f"You can {what} per hour; try again in {format_wait(retry_after)}."
