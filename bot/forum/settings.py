@@ -1,14 +1,20 @@
 """Per-guild settings: typed defaults in one place, a row stores only an override.
 
-``GuildConfig`` is the typed view the rest of the domain reads. ``SPECS`` describes every key
-(type, bounds, help) so ``/qa settings`` can list, autocomplete and validate them; an unknown key
-or a bad value is refused with a sentence the user sees.
+``GuildConfig`` is the typed view the rest of the domain reads; its field defaults are the one
+place defaults live. ``SPECS`` describes every key (type, bounds, help) so ``/qa settings`` can
+list, autocomplete and validate them; an unknown key or a bad value is refused with a sentence
+the user sees. Setting a key back to its default deletes its row.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import logging
+import re
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert
 from bot.db.models import GuildSetting
+from bot.db.types import utcnow
 from bot.forum.errors import ValidationError
+
+log = logging.getLogger(__name__)
 
 
 def _opt(
@@ -32,13 +41,15 @@ class GuildConfig:
     """A guild's effective settings: defaults overlaid with its overrides."""
 
     forum_channel_id: int | None = field(
-        default=None, metadata=_opt("The Q&A forum channel (set by /qa setup).", public=False)
+        default=None,
+        metadata=_opt("The Q&A forum channel (set by /qa setup).", lo=1, public=False),
     )
     solved_tag_id: int | None = field(
-        default=None, metadata=_opt("The forum tag applied to solved questions.", public=False)
+        default=None,
+        metadata=_opt("The forum tag applied to solved questions.", lo=1, public=False),
     )
     moderator_role_id: int | None = field(
-        default=None, metadata=_opt("A role whose members moderate (role id or mention).")
+        default=None, metadata=_opt("A role whose members moderate (role id or mention).", lo=1)
     )
     min_answer_length: int = field(
         default=12,
@@ -115,14 +126,35 @@ SPECS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.field
 DEFAULTS = GuildConfig()
 
 
+def _resolve_types() -> dict[str, tuple[type, bool]]:
+    """Each key's base type (bool, int or str) and whether it may be unset (None)."""
+    hints = typing.get_type_hints(GuildConfig)
+    resolved: dict[str, tuple[type, bool]] = {}
+    for key in SPECS:
+        hint = hints[key]
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        optional = type(None) in args
+        bases = [a for a in args if a is not type(None)]
+        if len(bases) != 1 or bases[0] not in (bool, int, str):
+            raise TypeError(f"setting {key} has an unsupported type {hint!r}")
+        resolved[key] = (bases[0], optional)
+    return resolved
+
+
+_TYPES = _resolve_types()
+_EMOJI_KEYS = ("vote_up_emoji", "vote_down_emoji")
+
+
 def setting_type(key: str) -> type:
-    spec = _spec(key)
-    hint = str(spec.type)
-    if "bool" in hint:
-        return bool
-    if "int" in hint:
-        return int
-    return str
+    """``bool``, ``int`` or ``str``: the type of the key's value (unknown keys are refused)."""
+    _spec(key)
+    return _TYPES[key][0]
+
+
+def is_optional(key: str) -> bool:
+    """Whether the key may be unset (``none``/``clear`` as a value)."""
+    _spec(key)
+    return _TYPES[key][1]
 
 
 def setting_help(key: str) -> str:
@@ -134,24 +166,36 @@ def public_keys() -> list[str]:
     return [k for k, f in SPECS.items() if f.metadata.get("public", True)]
 
 
+def _shown_key(key: str) -> str:
+    """A user-typed key made safe to quote in a sentence (no backticks, bounded length)."""
+    cleaned = "".join(ch for ch in key if ch.isprintable() and ch != "`").strip()
+    return cleaned[:64] or "?"
+
+
 def _spec(key: str) -> dataclasses.Field[Any]:
     spec = SPECS.get(key)
     if spec is None:
-        raise ValidationError(f"There is no setting called `{key}`.")
+        sentence = f"There is no setting called `{_shown_key(key)}`."
+        close = difflib.get_close_matches(key.strip().lower(), public_keys(), n=1)
+        if close:
+            sentence += f" Did you mean `{close[0]}`?"
+        raise ValidationError(sentence)
     return spec
 
 
 _TRUE = {"true", "yes", "on", "1", "enable", "enabled"}
 _FALSE = {"false", "no", "off", "0", "disable", "disabled"}
+_UNSET = {"", "none", "off", "clear", "reset", "unset"}
+# A role, channel or user mention as Discord renders it: <@&id>, <#id>, <@id>, <@!id>.
+_MENTION = re.compile(r"<(?:@[&!]?|#)(\d+)>")
+_CUSTOM_EMOJI = re.compile(r"<a?:[A-Za-z0-9_]{2,32}:\d{1,20}>")
 
 
 def parse_value(key: str, raw: str) -> Any:
     """Turn the text a user typed into a validated value for ``key``."""
-    spec = _spec(key)
-    kind = setting_type(key)
+    kind, optional = _TYPES[_spec(key).name]
     text = raw.strip()
-    optional = "None" in str(spec.type)
-    if optional and text.lower() in {"", "none", "off", "clear", "reset"}:
+    if optional and text.lower() in _UNSET:
         return None
     if kind is bool:
         low = text.lower()
@@ -161,20 +205,31 @@ def parse_value(key: str, raw: str) -> Any:
             return False
         raise ValidationError(f"`{key}` must be on or off.")
     if kind is int:
-        digits = text.strip("<@&#>")
-        try:
-            value = int(digits)
-        except ValueError:
-            raise ValidationError(f"`{key}` must be a whole number.") from None
-        return validate_value(key, value)
+        mention = _MENTION.fullmatch(text)
+        digits = mention.group(1) if mention else text.replace(",", "").replace("_", "")
+        if not re.fullmatch(r"[+-]?[0-9]+", digits):
+            raise ValidationError(f"`{key}` must be a whole number.")
+        return validate_value(key, int(digits))
     return validate_value(key, text)
 
 
+def _is_one_emoji(value: str) -> bool:
+    if _CUSTOM_EMOJI.fullmatch(value):
+        return True
+    if len(value) > 16 or any(ch.isspace() for ch in value):
+        return False
+    if any(ch.isascii() and (ch.isalpha() or ch in "<>@:`") for ch in value):
+        return False
+    # At least one pictograph (emoji live above U+00A9; keycaps are digit + U+20E3).
+    return any(ord(ch) >= 0xA9 for ch in value)
+
+
 def validate_value(key: str, value: Any) -> Any:
-    spec = _spec(key)
-    kind = setting_type(key)
+    """Check a typed value for ``key`` (type, bounds, shape); returns it normalised."""
+    kind, optional = _TYPES[_spec(key).name]
+    spec = SPECS[key]
     if value is None:
-        if "None" not in str(spec.type):
+        if not optional:
             raise ValidationError(f"`{key}` cannot be empty.")
         return None
     if kind is bool:
@@ -192,39 +247,78 @@ def validate_value(key: str, value: Any) -> Any:
         return value
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"`{key}` cannot be empty.")
-    if key.endswith("_emoji") and len(value) > 100:
-        raise ValidationError(f"`{key}` must be one emoji.")
-    return value.strip()
+    value = value.strip()
+    if key in _EMOJI_KEYS and not _is_one_emoji(value):
+        raise ValidationError(f"`{key}` must be one emoji, such as 👍 or a custom emoji.")
+    return value
 
 
 def config_from_overrides(overrides: Mapping[str, Any]) -> GuildConfig:
-    known = {k: v for k, v in overrides.items() if k in SPECS}
+    """Defaults overlaid with the overrides; unknown keys and invalid values are ignored."""
+    known: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key not in SPECS:
+            continue
+        try:
+            known[key] = validate_value(key, value)
+        except ValidationError:
+            log.warning("ignoring an invalid stored value for setting %s", key)
     return dataclasses.replace(DEFAULTS, **known)
 
 
-async def load_config(session: AsyncSession, guild_id: int) -> GuildConfig:
+async def overrides(session: AsyncSession, guild_id: int) -> dict[str, Any]:
+    """The guild's stored overrides, key -> value (only what differs from the defaults)."""
     rows = await session.execute(
         select(GuildSetting.key, GuildSetting.value).where(GuildSetting.guild_id == guild_id)
     )
-    return config_from_overrides({key: json.loads(value) for key, value in rows})
+    decoded: dict[str, Any] = {}
+    for key, value in rows:
+        try:
+            decoded[key] = json.loads(value)
+        except ValueError:
+            log.warning("ignoring an unreadable stored value for setting %s", key)
+    return decoded
+
+
+async def load_config(session: AsyncSession, guild_id: int) -> GuildConfig:
+    return config_from_overrides(await overrides(session, guild_id))
 
 
 async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any) -> GuildConfig:
     """Store an override (validated); storing the default removes the override."""
     value = validate_value(key, value)
+    if key in _EMOJI_KEYS:
+        other = _EMOJI_KEYS[1] if key == _EMOJI_KEYS[0] else _EMOJI_KEYS[0]
+        current = await load_config(session, guild_id)
+        if getattr(current, other) == value:
+            raise ValidationError("The up and down vote emoji must differ.")
     if value == getattr(DEFAULTS, key):
         await session.execute(
             delete(GuildSetting).where(GuildSetting.guild_id == guild_id, GuildSetting.key == key)
         )
     else:
         encoded = json.dumps(value)
-        stmt = insert(session, GuildSetting).values(guild_id=guild_id, key=key, value=encoded)
+        now = utcnow()
+        stmt = insert(session, GuildSetting).values(
+            guild_id=guild_id, key=key, value=encoded, updated_at=now
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=[GuildSetting.guild_id, GuildSetting.key],
-            set_={"value": encoded},
+            set_={"value": encoded, "updated_at": now},
         )
         await session.execute(stmt)
     return await load_config(session, guild_id)
+
+
+async def set_from_text(session: AsyncSession, guild_id: int, key: str, raw: str) -> GuildConfig:
+    """``/qa settings set``: parse what a server manager typed and store it.
+
+    Keys that ``/qa setup`` manages (the forum channel, the solved tag) are refused here.
+    """
+    spec = _spec(key)
+    if not spec.metadata.get("public", True):
+        raise ValidationError(f"`{key}` is set by /qa setup.")
+    return await set_setting(session, guild_id, key, parse_value(key, raw))
 
 
 async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
@@ -235,8 +329,37 @@ async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> Guild
     return await load_config(session, guild_id)
 
 
-async def overrides(session: AsyncSession, guild_id: int) -> dict[str, Any]:
-    rows = await session.execute(
-        select(GuildSetting.key, GuildSetting.value).where(GuildSetting.guild_id == guild_id)
-    )
-    return {key: json.loads(value) for key, value in rows}
+@dataclass(frozen=True, slots=True)
+class SettingView:
+    """One line of ``/qa settings show``."""
+
+    key: str
+    value: Any
+    default: Any
+    help: str
+    overridden: bool
+
+
+def describe(config: GuildConfig, *, include_private: bool = False) -> list[SettingView]:
+    """Every setting's effective value, default and help, in declaration order."""
+    keys = list(SPECS) if include_private else public_keys()
+    return [
+        SettingView(
+            key=key,
+            value=getattr(config, key),
+            default=getattr(DEFAULTS, key),
+            help=setting_help(key),
+            overridden=getattr(config, key) != getattr(DEFAULTS, key),
+        )
+        for key in keys
+    ]
+
+
+def format_value(key: str, value: Any) -> str:
+    """A value as ``/qa settings show`` prints it (``on``/``off``, ``not set``)."""
+    _spec(key)
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
