@@ -1,0 +1,159 @@
+"""Accepting an answer: one per question, by the asker or a moderator.
+
+Accepting another answer moves the acceptance; unaccepting removes it. The question is
+``solved`` while it has an accepted answer. The answer's author earns ``points_accepted`` and
+the asker ``points_accepting`` - also when a moderator clicked (the moderator earns nothing) -
+and nobody earns anything when the asker accepts their own answer (``bot.forum.points``).
+A closed question's acceptance cannot change until it is reopened.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Post
+from bot.db.types import utcnow
+from bot.forum import notifications
+from bot.forum.errors import InvalidState, NotFound, PermissionDenied
+from bot.forum.points import Ledger
+from bot.forum.questions import QUESTION_GONE, locked_question, view
+from bot.forum.results import AcceptResult
+from bot.forum.settings import load_config
+from bot.forum.uow import load_post, lock_posts, post_id_by_message
+
+log = logging.getLogger(__name__)
+
+ANSWER_GONE = "That answer no longer exists."
+NOT_ALLOWED = "Only the asker or a moderator can accept an answer."
+CLOSED = "This question is closed; reopen it to change its accepted answer."
+
+
+async def accept_answer(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    is_moderator: bool = False,
+    answer_id: int | None = None,
+    message_id: int | None = None,
+    now: datetime | None = None,
+) -> AcceptResult:
+    """Accept an answer (given by id or by its Discord message). Accepting the accepted answer
+    again changes nothing; accepting another moves the acceptance to it."""
+    now = now or utcnow()
+    if answer_id is None:
+        if message_id is None:
+            raise ValueError("give answer_id or message_id")
+        answer_id = await post_id_by_message(session, message_id)
+        if answer_id is None:
+            raise InvalidState("Only answers can be accepted.")
+    answer = await load_post(session, answer_id)
+    if answer is None or answer.deleted_at is not None or answer.state != "live":
+        raise NotFound(ANSWER_GONE)
+    if answer.kind != "answer" or answer.question_id is None:
+        raise InvalidState("Only answers can be accepted.")
+    question = await locked_question(session, answer.question_id)
+    if not (is_moderator or actor_id == question.author_id):
+        raise PermissionDenied(NOT_ALLOWED)
+    previous = question.accepted_answer_id
+    if previous == answer.id:
+        return AcceptResult(
+            question=await view(session, question.id),
+            answer=await view(session, answer.id),
+            previous_answer_id=previous,
+            changed=False,
+        )
+    if question.closed_at is not None:
+        raise InvalidState(CLOSED)
+    tracked = [answer.id] if previous is None else [answer.id, previous]
+    locked = await lock_posts(session, tracked)
+    answer = locked[answer.id]
+    if answer.deleted_at is not None:
+        raise NotFound(ANSWER_GONE)
+    config = await load_config(session, question.guild_id)
+    ledger = Ledger(session, config, question.guild_id)
+    await ledger.track(tracked)
+    await _set_accepted(session, question.id, answer.id, now)
+    ledger.refresh_status(question.id)
+    await ledger.settle(now)
+    fresh_question = await load_post(session, question.id)
+    fresh_answer = await load_post(session, answer.id)
+    assert fresh_question is not None and fresh_answer is not None
+    await notifications.notify_accepted(
+        session, question=fresh_question, answer=fresh_answer, actor_id=actor_id, now=now
+    )
+    log.info(
+        "answer %s accepted on question %s in guild %s",
+        answer.id,
+        question.id,
+        question.guild_id,
+    )
+    return AcceptResult(
+        question=await view(session, question.id),
+        answer=await view(session, answer.id),
+        previous_answer_id=previous,
+        changed=True,
+    )
+
+
+async def unaccept_answer(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    is_moderator: bool = False,
+    question_id: int | None = None,
+    message_id: int | None = None,
+    now: datetime | None = None,
+) -> AcceptResult:
+    """Remove a question's acceptance (the question given by id, or by the Discord message of
+    the question or of one of its answers). Without an acceptance nothing changes."""
+    now = now or utcnow()
+    if question_id is None:
+        if message_id is None:
+            raise ValueError("give question_id or message_id")
+        post_id = await post_id_by_message(session, message_id)
+        post = None if post_id is None else await load_post(session, post_id)
+        if post is None:
+            raise NotFound(QUESTION_GONE)
+        question_id = post.id if post.question_id is None else post.question_id
+    question = await locked_question(session, question_id)
+    if not (is_moderator or actor_id == question.author_id):
+        raise PermissionDenied("Only the asker or a moderator can unaccept an answer.")
+    previous = question.accepted_answer_id
+    if previous is None:
+        return AcceptResult(
+            question=await view(session, question.id),
+            answer=None,
+            previous_answer_id=None,
+            changed=False,
+        )
+    if question.closed_at is not None:
+        raise InvalidState(CLOSED)
+    await lock_posts(session, [previous])
+    config = await load_config(session, question.guild_id)
+    ledger = Ledger(session, config, question.guild_id)
+    await ledger.track([previous])
+    await _set_accepted(session, question.id, None, now)
+    ledger.refresh_status(question.id)
+    await ledger.settle(now)
+    log.info("acceptance removed on question %s in guild %s", question.id, question.guild_id)
+    return AcceptResult(
+        question=await view(session, question.id),
+        answer=None,
+        previous_answer_id=previous,
+        changed=True,
+    )
+
+
+async def _set_accepted(
+    session: AsyncSession, question_id: int, answer_id: int | None, now: datetime
+) -> None:
+    await session.execute(
+        update(Post)
+        .where(Post.id == question_id)
+        .values(accepted_answer_id=answer_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,193 @@
+"""Plain results the domain hands to cogs: frozen dataclasses, never ORM objects.
+
+``author_id`` is kept out of every ``repr`` so that logging a result can never reveal who wrote
+an anonymous post (DESIGN.md section 5); read the attribute when a DM or a permission needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.db.models import Post
+
+PostKind = Literal["question", "answer", "comment"]
+QuestionStatus = Literal["open", "answered", "solved", "closed"]
+PostState = Literal["pending", "live"]
+
+
+@dataclass(frozen=True, slots=True)
+class PostView:
+    """A question, answer or comment as stored (a snapshot taken inside the transaction)."""
+
+    id: int
+    guild_id: int
+    kind: PostKind
+    question_id: int | None
+    parent_id: int | None
+    thread_id: int | None
+    message_id: int | None
+    status_message_id: int | None
+    author_id: int = field(repr=False)
+    anonymous: bool
+    via_bot: bool
+    display_name: str | None
+    title: str | None
+    body: str
+    category: str | None
+    status: QuestionStatus
+    state: PostState
+    closed_reason: str | None
+    closed_by_moderator: bool
+    duplicate_of_id: int | None
+    accepted_answer_id: int | None
+    score: int
+    upvotes: int
+    downvotes: int
+    answer_count: int
+    created_at: datetime
+    closed_at: datetime | None
+    deleted_at: datetime | None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def live(self) -> bool:
+        """Posted on Discord (not a pending row) and not deleted."""
+        return self.state == "live" and self.deleted_at is None
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def solved(self) -> bool:
+        return self.accepted_answer_id is not None
+
+    @property
+    def question_ref(self) -> int:
+        """The id of the question this post belongs to (its own id for a question)."""
+        return self.id if self.question_id is None else self.question_id
+
+
+def post_view(row: Post) -> PostView:
+    """Snapshot an ORM row into a ``PostView`` (call before the session closes)."""
+    return PostView(
+        id=row.id,
+        guild_id=row.guild_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        question_id=row.question_id,
+        parent_id=row.parent_id,
+        thread_id=row.thread_id,
+        message_id=row.message_id,
+        status_message_id=row.status_message_id,
+        author_id=row.author_id,
+        anonymous=row.anonymous,
+        via_bot=row.via_bot,
+        display_name=row.display_name,
+        title=row.title,
+        body=row.body,
+        category=row.category,
+        status=row.status,  # type: ignore[arg-type]
+        state=row.state,  # type: ignore[arg-type]
+        closed_reason=row.closed_reason,
+        closed_by_moderator=row.closed_by_moderator,
+        duplicate_of_id=row.duplicate_of_id,
+        accepted_answer_id=row.accepted_answer_id,
+        score=row.score,
+        upvotes=row.upvotes,
+        downvotes=row.downvotes,
+        answer_count=row.answer_count,
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        deleted_at=row.deleted_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PostChange:
+    """The outcome of creating, editing, deleting, closing or reopening a post.
+
+    ``question`` is the post's question after the change (the post itself for a question), so
+    the caller can refresh the status line. ``created`` is False when the event was a repeat
+    (the existing post is returned); ``changed`` is False when nothing was written at all.
+    """
+
+    post: PostView
+    question: PostView
+    created: bool = False
+    changed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    """A member's vote on a post after a gesture.
+
+    ``up``/``down`` are the stored flags; ``counted`` says whether the vote counts at the moment
+    (not a self-vote, post live, question not closed, voting allowed on this kind of post).
+    """
+
+    post: PostView
+    question: PostView
+    up: bool
+    down: bool
+    counted: bool
+    changed: bool
+
+    @property
+    def value(self) -> int:
+        return int(self.up) - int(self.down)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    """A post's votes set to exactly what Discord shows; ``changed`` counts rewritten votes."""
+
+    post: PostView
+    question: PostView
+    changed: int
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    """A question's acceptance after accept/unaccept.
+
+    ``answer`` is the accepted answer now (None after unaccepting); ``previous_answer_id`` the
+    answer that was accepted before (to edit its message), None when there was none.
+    """
+
+    question: PostView
+    answer: PostView | None
+    previous_answer_id: int | None
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPoints:
+    """A member's cached points and counters.
+
+    ``points`` is public and earned (add ``GuildConfig.points_base`` to show it); ``anon_points``
+    is what anonymous posts earned, shown only to the member themself.
+    """
+
+    guild_id: int
+    user_id: int
+    points: int = 0
+    anon_points: int = 0
+    questions: int = 0
+    answers: int = 0
+    accepted_answers: int = 0
+    upvotes_received: int = 0
+    downvotes_received: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeResult:
+    """What ``recompute_points`` had to fix (0 and 0 when every cache was right)."""
+
+    guild_id: int
+    members_fixed: int
+    posts_fixed: int

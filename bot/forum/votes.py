@@ -1,0 +1,233 @@
+"""Votes are state, not increments: per (post, member) an up flag and a down flag.
+
+A reaction gesture sets or clears one flag (``set_vote``); applying it twice changes nothing.
+``reconcile_votes`` sets a post's votes to exactly the reactions Discord shows (after a gap, or
+when a reaction emoji is cleared). Whether a vote *counts* is decided by the rules in
+``bot.forum.points`` (not a self-vote, live post, question not closed, ...), so a vote that
+does not count now is still stored and counts again when that changes (a closed question
+reopened). Bots' gestures are never stored, and neither are those of members who erased their
+data (``/mydata erase``): their reactions count nothing afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.dialect import insert
+from bot.db.models import Post, Vote
+from bot.db.types import utcnow
+from bot.forum import prefs
+from bot.forum.points import Ledger, facts_of, votes_count
+from bot.forum.questions import change
+from bot.forum.results import ReconcileResult, VoteResult
+from bot.forum.settings import load_config
+from bot.forum.uow import load_post, post_id_by_message
+
+log = logging.getLogger(__name__)
+
+VoteFlag = Literal["up", "down"]
+
+
+async def _resolve(
+    session: AsyncSession, post_id: int | None, message_id: int | None
+) -> int | None:
+    if post_id is not None:
+        return post_id
+    if message_id is None:
+        raise ValueError("give post_id or message_id")
+    return await post_id_by_message(session, message_id)
+
+
+async def _locked_with_question(session: AsyncSession, post_id: int) -> tuple[Post, Post] | None:
+    """Lock the voted post only; its question is read, not locked (see ``uow``)."""
+    post = await load_post(session, post_id, lock=True)
+    if post is None:
+        return None
+    if post.question_id is None:
+        return post, post
+    question = await load_post(session, post.question_id)
+    if question is None:
+        return None
+    return post, question
+
+
+async def _flags(session: AsyncSession, post_id: int, user_id: int) -> tuple[bool, bool]:
+    row = (
+        await session.execute(
+            select(Vote.up, Vote.down).where(Vote.post_id == post_id, Vote.user_id == user_id)
+        )
+    ).one_or_none()
+    return (False, False) if row is None else (row.up, row.down)
+
+
+async def _write(
+    session: AsyncSession,
+    post: Post,
+    flags: dict[int, tuple[bool, bool]],
+    now: datetime,
+) -> None:
+    """Store each member's flags; a vote with no flag set is removed."""
+    cleared = [user for user, (up, down) in flags.items() if not up and not down]
+    kept = [
+        {
+            "post_id": post.id,
+            "user_id": user,
+            "guild_id": post.guild_id,
+            "up": up,
+            "down": down,
+            "updated_at": now,
+        }
+        for user, (up, down) in sorted(flags.items())
+        if up or down
+    ]
+    if cleared:
+        await session.execute(
+            delete(Vote)
+            .where(Vote.post_id == post.id, Vote.user_id.in_(cleared))
+            .execution_options(synchronize_session=False)
+        )
+    if kept:
+        stmt = insert(session, Vote).values(kept)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[Vote.post_id, Vote.user_id],
+                set_={
+                    "up": stmt.excluded.up,
+                    "down": stmt.excluded.down,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )
+
+
+async def set_vote(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    flag: VoteFlag,
+    on: bool,
+    post_id: int | None = None,
+    message_id: int | None = None,
+    is_bot: bool = False,
+    now: datetime | None = None,
+) -> VoteResult | None:
+    """A reaction gesture: set (``on``) or clear one flag of a member's vote on a post.
+
+    Give the post by ``post_id`` or by its Discord ``message_id``. None when the message is no
+    post, or the gesture is a bot's or an erased member's (never stored).
+    """
+    now = now or utcnow()
+    if is_bot:
+        return None
+    resolved = await _resolve(session, post_id, message_id)
+    if resolved is None or await prefs.is_erased(session, user_id):
+        return None
+    locked = await _locked_with_question(session, resolved)
+    if locked is None:
+        return None
+    post, question = locked
+    config = await load_config(session, post.guild_id)
+    up, down = before = await _flags(session, post.id, user_id)
+    if flag == "up":
+        up = on
+    else:
+        down = on
+    changed = (up, down) != before
+    if changed:
+        ledger = Ledger(session, config, post.guild_id)
+        await ledger.track([post.id])
+        await _write(session, post, {user_id: (up, down)}, now)
+        await ledger.settle(now)
+        log.debug("vote on post %s in guild %s changed", post.id, post.guild_id)
+    counted = votes_count(config, facts_of(post), facts_of(question)) and (
+        user_id != post.author_id or post.anonymous
+    )
+    snap = await change(session, post.id, changed=changed)
+    return VoteResult(
+        post=snap.post,
+        question=snap.question,
+        up=up,
+        down=down,
+        counted=counted and up != down,
+        changed=changed,
+    )
+
+
+async def reconcile_votes(
+    session: AsyncSession,
+    *,
+    up_user_ids: Collection[int] | None,
+    down_user_ids: Collection[int] | None,
+    post_id: int | None = None,
+    message_id: int | None = None,
+    now: datetime | None = None,
+) -> ReconcileResult | None:
+    """Set a post's votes to exactly the members reacting with each vote emoji now.
+
+    ``None`` for a flag leaves that flag as stored (e.g. only the down emoji was cleared:
+    ``down_user_ids=()``, ``up_user_ids=None``). The caller leaves bots out; erased members are
+    left out here. None when the message is no post.
+    """
+    now = now or utcnow()
+    resolved = await _resolve(session, post_id, message_id)
+    if resolved is None:
+        return None
+    locked = await _locked_with_question(session, resolved)
+    if locked is None:
+        return None
+    post, _question = locked
+    config = await load_config(session, post.guild_id)
+    wanted_up = None if up_user_ids is None else set(up_user_ids)
+    wanted_down = None if down_user_ids is None else set(down_user_ids)
+    mentioned = (wanted_up or set()) | (wanted_down or set())
+    erased = await prefs.erased_among(session, mentioned) if mentioned else set()
+    if wanted_up is not None:
+        wanted_up -= erased
+    if wanted_down is not None:
+        wanted_down -= erased
+
+    rows = await session.execute(
+        select(Vote.user_id, Vote.up, Vote.down).where(Vote.post_id == post.id)
+    )
+    stored = {row.user_id: (row.up, row.down) for row in rows}
+    updates: dict[int, tuple[bool, bool]] = {}
+    for user in sorted(stored.keys() | (mentioned - erased)):
+        old_up, old_down = stored.get(user, (False, False))
+        new_up = old_up if wanted_up is None else user in wanted_up
+        new_down = old_down if wanted_down is None else user in wanted_down
+        if (new_up, new_down) != (old_up, old_down):
+            updates[user] = (new_up, new_down)
+    if updates:
+        ledger = Ledger(session, config, post.guild_id)
+        await ledger.track([post.id])
+        await _write(session, post, updates, now)
+        await ledger.settle(now)
+        log.info(
+            "votes on post %s in guild %s reconciled (%d changed)",
+            post.id,
+            post.guild_id,
+            len(updates),
+        )
+    snap = await change(session, post.id, changed=bool(updates))
+    return ReconcileResult(post=snap.post, question=snap.question, changed=len(updates))
+
+
+async def vote_of(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, bool]:
+    """A member's stored (up, down) flags on a post."""
+    return await _flags(session, post_id, user_id)
+
+
+async def voters(session: AsyncSession, *, post_id: int) -> dict[int, tuple[bool, bool]]:
+    """Every stored vote on a post: member id -> (up, down)."""
+    rows = await session.execute(
+        select(Vote.user_id, Vote.up, Vote.down).where(
+            and_(Vote.post_id == post_id, or_(Vote.up, Vote.down))
+        )
+    )
+    return {row.user_id: (row.up, row.down) for row in rows}
