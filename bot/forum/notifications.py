@@ -26,10 +26,12 @@ PostgreSQL, so several workers never claim one row; SQLite serialises writers), 
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any, Final, Literal
 
 from sqlalchemy import case, func, select, tuple_, update
@@ -40,6 +42,8 @@ from bot.db.models import NOTIFICATION_STATUSES, Notification, Post
 from bot.db.types import utcnow
 from bot.forum import prefs
 from bot.forum.settings import load_config
+
+log = logging.getLogger(__name__)
 
 NotificationKind = Literal["new_answer", "accepted", "comment"]
 
@@ -224,7 +228,8 @@ async def _due_times(
             Notification.question_id == question_id,
             Notification.kind == kind,
             Notification.recipient_id.in_(recipients),
-            Notification.status != "cancelled",
+            # Rows that reached (or may yet reach) the recipient; failed ones delivered nothing.
+            Notification.status.in_(("pending", "sending", "sent")),
         )
         .group_by(Notification.recipient_id)
     )
@@ -243,16 +248,20 @@ async def _due_times(
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """A claimed notification; ``payload`` holds ids only (see ``_payload``)."""
+    """A claimed notification; ``payload`` holds ids only (see ``_payload``).
+
+    The recipient (who may be an anonymous asker) is left out of ``repr`` so that logging an
+    item can never tie a person to a question.
+    """
 
     id: int
     guild_id: int
-    recipient_id: int
+    recipient_id: int = field(repr=False)
     kind: str
     question_id: int | None
     post_id: int | None
     payload: Mapping[str, Any]
-    dedupe_key: str
+    dedupe_key: str = field(repr=False)
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
@@ -268,6 +277,22 @@ class OutboxItem:
     def group(self) -> tuple[int, int | None, str]:
         """Items of one group (recipient, question, kind) claimed together make one DM."""
         return (self.recipient_id, self.question_id, self.kind)
+
+
+def group_claimed(items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+    """Claimed items gathered into DMs: one list per (recipient, question, kind), oldest first.
+
+    A list of one is an ordinary DM; a longer one is a coalesced follow-up ("4 new answers").
+    """
+
+    def key(item: OutboxItem) -> tuple[int, int, str, int]:
+        question = item.question_id if item.question_id is not None else -1
+        return (item.recipient_id, question, item.kind, item.id)
+
+    ordered = sorted(items, key=key)
+    groups = [list(members) for _, members in groupby(ordered, key=lambda item: item.group)]
+    groups.sort(key=lambda members: (min(m.next_attempt_at for m in members), members[0].id))
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,6 +506,7 @@ async def mark_retry(
         return None
     attempts = max(1, row.attempts)
     if attempts >= MAX_ATTEMPTS:
+        log.warning("notification %s failed after %s attempts", notification_id, attempts)
         await session.execute(
             update(Notification)
             .where(Notification.id == notification_id)
@@ -529,6 +555,7 @@ async def mark_undeliverable(
         .returning(Notification.id)
     )
     still_open = changed.first() is not None
+    log.info("notification %s undeliverable: the recipient's DMs are closed", notification_id)
     await session.execute(
         update(Notification)
         .where(Notification.recipient_id == recipient, Notification.status == "pending")

@@ -381,6 +381,22 @@ async def test_zero_window_never_delays(sessionmaker: async_sessionmaker[AsyncSe
     assert due == [NOW + timedelta(seconds=i) for i in range(3)]
 
 
+async def test_a_failed_notification_does_not_hold_back_the_next(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        question = await _question(session)
+        first = await _reply(session, question)
+        await outbox.notify_new_answer(session, question=question, answer=first, now=NOW)
+        [item] = await _claim(session, NOW)
+        await outbox.mark_undeliverable(session, item.id, error="403 (50007)", now=NOW)
+        assert await prefs.consume_dms_closed_notice(session, ASKER)
+        second = await _reply(session, question, author_id=FOLLOWER)
+        later = NOW + timedelta(seconds=5)
+        await outbox.notify_new_answer(session, question=question, answer=second, now=later)
+        assert (await _rows(session))[-1].next_attempt_at == later
+
+
 # --------------------------------------------------------------------------- claiming
 
 
@@ -550,6 +566,42 @@ async def test_claim_skips_rows_locked_by_an_open_claim_on_postgresql(
     assert len(mine) == 4
     assert len(theirs) == 6
     assert not {i.id for i in mine} & {i.id for i in theirs}
+
+
+async def test_group_claimed_gathers_one_dm_per_recipient_question_and_kind(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await settings.set_setting(session, GUILD, "notify_coalesce_seconds", 0)
+        question = await _question(session)
+        await prefs.follow(session, guild_id=GUILD, question_id=question.id, user_id=FOLLOWER)
+        answers = [await _reply(session, question, author_id=100 + i) for i in range(3)]
+        for answer in answers:
+            await outbox.notify_new_answer(session, question=question, answer=answer, now=NOW)
+        await outbox.notify_accepted(
+            session, question=question, answer=answers[0], actor_id=ASKER, now=NOW
+        )
+        groups = outbox.group_claimed(await _claim(session, NOW))
+    shapes = sorted((g[0].recipient_id, g[0].kind, len(g)) for g in groups)
+    assert shapes == [(ASKER, "new_answer", 3), (FOLLOWER, "new_answer", 3), (100, "accepted", 1)]
+    for group in groups:
+        assert [i.id for i in group] == sorted(i.id for i in group)
+        assert len({i.group for i in group}) == 1
+    assert outbox.group_claimed([]) == []
+
+
+async def test_item_repr_never_names_the_recipient(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    anonymous_asker = 987_654_321_012
+    async with sessionmaker.begin() as session:
+        question = await _question(session, author_id=anonymous_asker)
+        answer = await _reply(session, question)
+        await outbox.notify_new_answer(session, question=question, answer=answer, now=NOW)
+        [item] = await _claim(session, NOW)
+    assert item.recipient_id == anonymous_asker
+    assert str(anonymous_asker) not in repr(item)
+    assert "recipient" not in repr(item)
 
 
 # --------------------------------------------------------------------------- retries
