@@ -1,0 +1,235 @@
+"""Helpers for the forum core tests: a driver running one operation per transaction (as a cog
+does), and checks that every cache equals a recomputation from posts and votes."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Base, Member, Post
+from bot.forum import acceptance, posts, questions, votes
+from bot.forum.points import (
+    TOTAL_FIELDS,
+    PostCache,
+    Totals,
+    compute_points,
+    compute_post_caches,
+    get_member_points,
+    load_guild_facts,
+)
+from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostView, VoteResult
+from bot.forum.settings import load_config
+from bot.forum.uow import run_in_transaction
+
+T = TypeVar("T")
+
+GUILD = 1
+ASKER = 10
+ANSWERER = 20
+OTHER = 30
+VOTER = 40
+MODERATOR = 50
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+LONG = "Try a fixed wind-down routine an hour before bed."
+
+
+class Forum:
+    """Drives the domain for one guild, one transaction per call."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], guild_id: int = GUILD):
+        self.sessionmaker = sessionmaker
+        self.guild_id = guild_id
+        self.now = NOW
+        self._ids = itertools.count(10_000)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        return await run_in_transaction(self.sessionmaker, work)
+
+    async def ask(
+        self,
+        author: int = ASKER,
+        title: str = "How do I sleep before an exam?",
+        details: str = "I lie awake for hours.",
+        **kwargs: Any,
+    ) -> PostView:
+        message_id = self.next_id()
+        change = await self.run(
+            lambda s: questions.create_question(
+                s,
+                guild_id=self.guild_id,
+                author_id=author,
+                title=title,
+                details=details,
+                thread_id=message_id,
+                message_id=message_id,
+                now=self.now,
+                **kwargs,
+            )
+        )
+        return change.post
+
+    async def message(
+        self,
+        question: PostView,
+        author: int,
+        body: str = LONG,
+        *,
+        reply_to: int | None = None,
+        bot: bool = False,
+        message_id: int | None = None,
+    ) -> PostChange | None:
+        assert question.thread_id is not None
+        thread_id = question.thread_id
+        mid = message_id if message_id is not None else self.next_id()
+        return await self.run(
+            lambda s: posts.record_thread_message(
+                s,
+                guild_id=self.guild_id,
+                thread_id=thread_id,
+                message_id=mid,
+                author_id=author,
+                body=body,
+                reply_to_message_id=reply_to,
+                author_is_bot=bot,
+                now=self.now,
+            )
+        )
+
+    async def post_of(
+        self, question: PostView, author: int, body: str = LONG, **kw: Any
+    ) -> PostView:
+        change = await self.message(question, author, body, **kw)
+        assert change is not None
+        return change.post
+
+    async def answer(
+        self, question: PostView, author: int = ANSWERER, body: str = LONG, **kwargs: Any
+    ) -> PostView:
+        message_id = self.next_id()
+        change = await self.run(
+            lambda s: posts.post_answer(
+                s,
+                guild_id=self.guild_id,
+                question_id=question.id,
+                author_id=author,
+                body=body,
+                message_id=message_id,
+                state="live",
+                now=self.now,
+                **kwargs,
+            )
+        )
+        return change.post
+
+    async def vote(
+        self, post: PostView, user: int, flag: str = "up", on: bool = True, **kw: Any
+    ) -> VoteResult | None:
+        return await self.run(
+            lambda s: votes.set_vote(
+                s, post_id=post.id, user_id=user, flag=flag, on=on, now=self.now, **kw
+            )
+        )
+
+    async def accept(
+        self, answer: PostView, actor: int = ASKER, is_moderator: bool = False
+    ) -> AcceptResult:
+        return await self.run(
+            lambda s: acceptance.accept_answer(
+                s, answer_id=answer.id, actor_id=actor, is_moderator=is_moderator, now=self.now
+            )
+        )
+
+    async def close(self, question: PostView, actor: int = ASKER, **kw: Any) -> PostChange:
+        return await self.run(
+            lambda s: questions.close_question(
+                s, question_id=question.id, actor_id=actor, now=self.now, **kw
+            )
+        )
+
+    async def reopen(self, question: PostView, actor: int = ASKER, **kw: Any) -> PostChange:
+        return await self.run(
+            lambda s: questions.reopen_question(
+                s, question_id=question.id, actor_id=actor, now=self.now, **kw
+            )
+        )
+
+    async def delete(self, post: PostView) -> PostChange | None:
+        assert post.message_id is not None
+        mid = post.message_id
+        return await self.run(lambda s: posts.delete_message(s, message_id=mid, now=self.now))
+
+    async def get(self, post_id: int) -> PostView:
+        return await self.run(lambda s: questions.view(s, post_id))
+
+    async def member(self, user: int) -> MemberPoints:
+        return await self.run(lambda s: get_member_points(s, guild_id=self.guild_id, user_id=user))
+
+    async def points(self, user: int) -> int:
+        return (await self.member(user)).points
+
+    async def check(self) -> None:
+        await assert_consistent(self.sessionmaker, self.guild_id)
+
+
+async def expected_state(
+    session: AsyncSession, guild_id: int
+) -> tuple[dict[int, Totals], dict[int, PostCache]]:
+    config = await load_config(session, guild_id)
+    facts, vote_facts = await load_guild_facts(session, guild_id)
+    return (
+        compute_points(config, facts, vote_facts),
+        compute_post_caches(config, facts, vote_facts),
+    )
+
+
+async def cached_state(
+    session: AsyncSession, guild_id: int
+) -> tuple[dict[int, Totals], dict[int, PostCache]]:
+    rows = await session.execute(
+        select(Member).where(Member.guild_id == guild_id).execution_options(populate_existing=True)
+    )
+    members = {
+        member.user_id: Totals(*(getattr(member, n) for n in TOTAL_FIELDS))
+        for member in rows.scalars()
+    }
+    caches = {}
+    for (post,) in await session.execute(
+        select(Post).where(Post.guild_id == guild_id).execution_options(populate_existing=True)
+    ):
+        caches[post.id] = PostCache(
+            score=post.score,
+            upvotes=post.upvotes,
+            downvotes=post.downvotes,
+            answer_count=post.answer_count,
+            status=post.status if post.kind == "question" else "open",
+        )
+    return {u: t for u, t in members.items() if t}, caches
+
+
+async def assert_consistent(sessionmaker: async_sessionmaker[AsyncSession], guild_id: int) -> None:
+    """Cached points, counters, scores, answer counts and statuses equal a recomputation."""
+    async with sessionmaker() as session:
+        want_members, want_posts = await expected_state(session, guild_id)
+        have_members, have_posts = await cached_state(session, guild_id)
+    assert have_members == want_members
+    assert have_posts == want_posts
+
+
+async def snapshot(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, for "this changed nothing" checks."""
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    async with sessionmaker() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = await session.execute(select(table))
+            result[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return result
