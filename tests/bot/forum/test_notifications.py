@@ -526,11 +526,17 @@ async def test_two_claimers_never_share_a_row(
     claimed: dict[str, list[int]] = {"a": [], "b": []}
     turns = {"a": 0, "b": 0}
 
-    async def worker(name: str) -> None:
+    started = {"a": asyncio.Event(), "b": asyncio.Event()}
+
+    async def worker(name: str, other: str) -> None:
         while True:
             async with sessionmaker.begin() as session:
                 items = await _claim(session, NOW, worker=name, limit=7)
                 await asyncio.sleep(0)  # hold the locks across a scheduling point
+            # Both take a first turn before either goes on (SQLite could otherwise let one
+            # worker take every turn), so the two really drain the outbox side by side.
+            started[name].set()
+            await started[other].wait()
             if not items:
                 return
             turns[name] += 1
@@ -541,12 +547,12 @@ async def test_two_claimers_never_share_a_row(
                         session, item.id, worker_id=name, message_id=item.id, now=NOW
                     )
 
-    await asyncio.gather(worker("a"), worker("b"))
+    await asyncio.gather(worker("a", "b"), worker("b", "a"))
     both = claimed["a"] + claimed["b"]
     assert len(both) == total
     assert len(set(both)) == total
     assert not set(claimed["a"]) & set(claimed["b"])
-    assert turns["a"] > 0 and turns["b"] > 0  # they really ran side by side
+    assert turns["a"] > 0 and turns["b"] > 0
     async with sessionmaker() as session:
         stats = await outbox.outbox_stats(session, now=NOW)
     assert stats.sent == total and stats.pending == 0
