@@ -41,11 +41,17 @@ LONG = "Try a fixed wind-down routine an hour before bed."
 class Forum:
     """Drives the domain for one guild, one transaction per call."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], guild_id: int = GUILD):
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        guild_id: int = GUILD,
+        *,
+        first_id: int = 10_000,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.guild_id = guild_id
         self.now = NOW
-        self._ids = itertools.count(10_000)
+        self._ids = itertools.count(first_id)
 
     def next_id(self) -> int:
         return next(self._ids)
