@@ -50,7 +50,7 @@ NotificationKind = Literal["new_answer", "accepted", "comment"]
 # Backoff of failed sends: the n-th retry waits min(CAP, BASE * FACTOR ** (n - 1)) seconds, less
 # up to JITTER of it at random (so retries of many rows spread out). After MAX_ATTEMPTS sends
 # the row is ``failed``. With these values the first retry comes after 1-2 s, the delay is capped
-# at 5 minutes and a row is given up after about 20 minutes of failures.
+# at 5 minutes and a row is given up after 10 sends, some 7 to 14 minutes of failures.
 BACKOFF_BASE_SECONDS: Final = 2.0
 BACKOFF_FACTOR: Final = 2.0
 BACKOFF_CAP_SECONDS: Final = 300.0
