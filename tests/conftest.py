@@ -22,6 +22,8 @@ from tests.db_support import (
     truncate_all,
 )
 
+pytest_plugins = ["tests.fakediscord.fixtures"]
+
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40)
 hypothesis_settings.register_profile("dev", deadline=None, max_examples=40)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
