@@ -120,6 +120,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = "_".join(str(p) for p in first["loc"]).upper() or "settings"
+        loc = "_".join(str(p) for p in first["loc"]).upper()
         msg = first["msg"].removeprefix("Value error, ")
+        if not loc:
+            raise SettingsError(f"Bad settings: {msg}.") from None
         raise SettingsError(f"Bad setting {loc}: {msg}.") from None

@@ -35,7 +35,9 @@ def postgres_url() -> str:
 
 async def _admin_execute(url: str, sql: str) -> None:
     admin = make_url(url).set(database="postgres")
-    engine = create_engine(admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     try:
         async with engine.connect() as conn:
             await conn.execute(text(sql))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,8 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
-@contextlib.contextmanager
-def _file_lock(url: str) -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def _file_lock(url: str) -> AsyncIterator[None]:
     path = sqlite_path(url)
     if path is None:
         yield
@@ -55,7 +55,8 @@ def _file_lock(url: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".migrate.lock")
     with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        # Blocking flock in a thread, so other tasks of this loop keep running meanwhile.
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -73,7 +74,7 @@ async def _run(url: str, action: str, revision: str) -> None:
     engine = create_engine(url)
     try:
         if is_sqlite(url):
-            with _file_lock(url):
+            async with _file_lock(url):
                 async with engine.connect() as conn:
                     await conn.run_sync(run_alembic)
                     await conn.commit()

@@ -43,3 +43,17 @@ async def test_upgrade_head_matches_models_and_downgrade_leaves_nothing(empty_db
         assert remaining == []
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("empty_db_url", BACKENDS, indirect=True)
+async def test_concurrent_upgrades_do_not_race(empty_db_url: str) -> None:
+    """Processes starting together: the lock serializes them and both succeed."""
+    import asyncio
+
+    await asyncio.gather(*(migrate.upgrade(empty_db_url) for _ in range(3)))
+    engine = create_engine(empty_db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+    finally:
+        await engine.dispose()

@@ -1,0 +1,72 @@
+"""Command line: ``qa-bot run | migrate | sync-commands`` (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.db import migrate
+from bot.logs import configure_logging
+from bot.runtime import StartupError, run_bot, sync_commands
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa-bot",
+        description="qa-bot: a Discord Q&A community bot. Settings come from the environment "
+        "and .env (see .env.example).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run = sub.add_parser("run", help="apply pending migrations, then run the bot")
+    run.add_argument(
+        "--no-migrate", action="store_true", help="start without applying pending migrations"
+    )
+    mig = sub.add_parser("migrate", help="apply pending database migrations and exit")
+    mig.add_argument("--revision", default="head", help="target revision (default: head)")
+    sync = sub.add_parser(
+        "sync-commands", help="register the slash commands with Discord (explicit, not on start)"
+    )
+    where = sync.add_mutually_exclusive_group()
+    where.add_argument("--guild", type=int, metavar="ID", help="sync to one guild (instant)")
+    where.add_argument(
+        "--global",
+        dest="globally",
+        action="store_true",
+        help="sync globally (the default unless DEV_GUILD_ID is set)",
+    )
+    return parser
+
+
+def _secrets(settings: Settings) -> list[str]:
+    token = settings.discord_token
+    return [token.get_secret_value()] if token is not None else []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, secrets=_secrets(settings))
+        if args.command == "run":
+            asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
+        elif args.command == "migrate":
+            asyncio.run(migrate.upgrade(settings.effective_database_url, args.revision))
+            print(f"Database at revision {args.revision}.")
+        else:
+            guild_id = None if args.globally else (args.guild or settings.dev_guild_id)
+            count = asyncio.run(sync_commands(settings, guild_id=guild_id))
+            target = f"guild {guild_id}" if guild_id else "all guilds (global)"
+            print(f"Synced {count} commands to {target}.")
+    except (SettingsError, StartupError) as exc:
+        print(f"qa-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
