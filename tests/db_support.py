@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.db import migrate
 from bot.db.engine import create_engine
 from bot.db.models import Base
 

@@ -74,10 +74,9 @@ async def _run(url: str, action: str, revision: str) -> None:
     engine = create_engine(url)
     try:
         if is_sqlite(url):
-            async with _file_lock(url):
-                async with engine.connect() as conn:
-                    await conn.run_sync(run_alembic)
-                    await conn.commit()
+            async with _file_lock(url), engine.connect() as conn:
+                await conn.run_sync(run_alembic)
+                await conn.commit()
         else:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
