@@ -236,7 +236,7 @@ class Probe(commands.Cog):
         text = f"{member.id} {role.id} {channel.id} {ratio} {interaction.permissions.value}"
         await interaction.response.send_message(text)
 
-    @probe.command(name="admin", description="Moderators only")
+    @app_commands.command(name="probe-admin", description="Moderators only")
     @app_commands.default_permissions(manage_guild=True)
     async def admin(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("admin ok")

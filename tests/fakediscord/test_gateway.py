@@ -55,7 +55,16 @@ async def test_command_sync_goes_through_rest(
     call = await fake.wait_for_call("PUT", "/applications/{application_id}/commands")
     assert call.id("application_id") == fake.application_id
     names = sorted(c.name for c in fake.commands())
-    assert names == sorted(c.name for c in synced) == ["Probe message", "Probe user", "probe"]
+    assert (
+        names
+        == sorted(c.name for c in synced)
+        == [
+            "Probe message",
+            "Probe user",
+            "probe",
+            "probe-admin",
+        ]
+    )
     ids = {c.name: c.id for c in fake.commands()}
     again = await harness.bot.tree.sync()
     assert {c.name: c.id for c in again} == ids  # a bulk overwrite keeps ids
