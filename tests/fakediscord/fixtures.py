@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -16,23 +17,41 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.client import QABot
-from bot.db.engine import create_engine
-from bot.runtime import point_discord_at
-from bot.settings import Settings, load_settings
 from tests.fakediscord.gateway import Session
 from tests.fakediscord.server import FakeDiscord
+
+if TYPE_CHECKING:
+    # Imported where used, so a half-edited bot package breaks only the end-to-end tests.
+    from bot.client import QABot
+    from bot.settings import Settings
 
 #: Settings that make discord.py fast against the fake (both are production knobs).
 FAST = {"guild_ready_timeout": 0.05, "reidentify_delay": 0.0}
 PROBE = "tests.fakediscord.probe"
+
+
+class ErrorLog(logging.Handler):
+    """Collects ERROR records of the ``discord`` loggers: unhandled exceptions in the bot's
+    commands, views and listeners. The fixtures fail a test that leaves any behind."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.allowed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def report(self) -> str:
+        formatter = logging.Formatter("%(name)s: %(message)s")
+        return "\n".join(formatter.format(r) for r in self.records)
 
 
 @dataclass
@@ -44,7 +63,17 @@ class BotHarness:
     settings: Settings
     engine: AsyncEngine
     task: asyncio.Task[None]
+    error_log: ErrorLog = field(default_factory=ErrorLog)
     closed: bool = False
+
+    @property
+    def errors(self) -> list[logging.LogRecord]:
+        """Unhandled exceptions discord.py logged so far (commands, views, listeners)."""
+        return self.error_log.records
+
+    def allow_errors(self) -> None:
+        """This test expects the bot to log unhandled errors; do not fail it for them."""
+        self.error_log.allowed = True
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
@@ -74,7 +103,13 @@ async def _start_bot(
     install_commands: bool,
     wait_ready: bool,
     overrides: dict[str, Any],
+    error_log: ErrorLog,
 ) -> BotHarness:
+    from bot.client import QABot
+    from bot.db.engine import create_engine
+    from bot.runtime import point_discord_at
+    from bot.settings import load_settings
+
     settings = load_settings(
         discord_token=fake.token,
         database_url=database_url,
@@ -89,7 +124,7 @@ async def _start_bot(
     if install_commands:
         fake.install_commands(bot.tree)
     task = asyncio.create_task(bot.connect(reconnect=True), name="qa-bot-connect")
-    harness = BotHarness(bot, fake, settings, engine, task)
+    harness = BotHarness(bot, fake, settings, engine, task, error_log)
     if wait_ready:
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait({ready, task}, timeout=10, return_when="FIRST_COMPLETED")
@@ -145,6 +180,9 @@ async def qa_bot_factory(
     """``await make(extensions=None, install_commands=True, wait_ready=True, database_url=...,
     **settings)`` starts a ``QABot`` against the fake; every bot made is closed at teardown."""
     made: list[BotHarness] = []
+    error_log = ErrorLog()
+    discord_logger = logging.getLogger("discord")
+    discord_logger.addHandler(error_log)
 
     async def make(
         *,
@@ -161,6 +199,7 @@ async def qa_bot_factory(
             install_commands=install_commands,
             wait_ready=wait_ready,
             overrides=overrides,
+            error_log=error_log,
         )
         made.append(harness)
         return harness
@@ -168,8 +207,17 @@ async def qa_bot_factory(
     try:
         yield make
     finally:
-        for harness in reversed(made):
-            await harness.close()
+        try:
+            for harness in reversed(made):
+                await harness.close()
+        finally:
+            discord_logger.removeHandler(error_log)
+    if error_log.records and not error_log.allowed:
+        pytest.fail(
+            "the bot logged unhandled errors (call harness.allow_errors() if expected):\n"
+            + error_log.report(),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -246,8 +294,14 @@ class BotProcess:
         assert proc.stdout is not None
         while line := await proc.stdout.readline():
             self.output += line.decode(errors="replace")
-            self._changed.set()
-            self._changed = asyncio.Event()
+            self._notify()
+        await proc.wait()
+        self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+        self.fake.recorder.signal.pulse()  # wakes ``wait_ready`` when the process exits
 
     @property
     def running(self) -> bool:
@@ -348,6 +402,7 @@ __all__ = [
     "BotFactory",
     "BotHarness",
     "BotProcess",
+    "ErrorLog",
     "bot_database_url",
     "bot_process",
     "discord_urls",
