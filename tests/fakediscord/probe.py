@@ -158,6 +158,14 @@ class Probe(commands.Cog):
         self.record("channel_update", after)
 
     @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.record("guild_join", guild)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_create(self, channel: Any) -> None:
+        self.record("channel_create", channel)
+
+    @commands.Cog.listener()
     async def on_shard_ready(self, shard_id: int) -> None:
         self.record("shard_ready", shard_id)
 
@@ -213,6 +221,17 @@ class Probe(commands.Cog):
             )
         except discord.HTTPException as exc:
             self.record("twice_error", exc)
+
+    @probe.command(name="lifecycle", description="Edit the original, then a followup")
+    async def lifecycle(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("v1")
+        original = await interaction.original_response()
+        edited = await interaction.edit_original_response(content="v2")
+        followup = await interaction.followup.send("temp", wait=True)
+        followup = await followup.edit(content="temp2")
+        fetched = await interaction.followup.fetch_message(followup.id)
+        await followup.delete()
+        self.record("lifecycle", (original, edited, fetched))
 
     @probe.command(name="pick", description="Autocomplete a fruit")
     async def pick(self, interaction: discord.Interaction, fruit: str, count: int = 1) -> None:

@@ -416,7 +416,9 @@ class World:
             "premium_progress_bar_enabled": False,
         }
 
-    def guild_create_payload(self, g: Guild, *, intents: int) -> JSON:
+    def guild_create_payload(self, g: Guild, *, intents: int, joined: bool = False) -> JSON:
+        """GUILD_CREATE: ``joined`` (the bot was just added) carries no ``unavailable`` key,
+        which is how discord.py tells ``on_guild_join`` from ``on_guild_available``."""
         data = self.guild_payload(g)
         if intents & INTENT_GUILD_MEMBERS:
             member_ids = list(g.members)
@@ -443,6 +445,8 @@ class World:
                 "soundboard_sounds": [],
             }
         )
+        if joined:
+            del data["unavailable"]
         return data
 
     def _guild_create_channel(self, ch: Channel) -> JSON:
@@ -573,7 +577,7 @@ class World:
         """GUILD_CREATE for a guild the bot joined while connected."""
         self.emit(
             "GUILD_CREATE",
-            lambda intents: self.guild_create_payload(g, intents=intents),
+            lambda intents: self.guild_create_payload(g, intents=intents, joined=True),
             guild_id=g.id,
             intent=INTENT_GUILDS,
         )
