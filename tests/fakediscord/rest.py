@@ -7,11 +7,12 @@ recorded with ``route=None``; the fixtures fail the test that caused it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -78,15 +79,29 @@ class Req:
 Handler = Callable[[Req], Awaitable[Result]]
 
 
-def json_response(status: int, body: Any) -> web.Response:
+@dataclass
+class Reply:
+    """A response an interceptor substitutes for the route's own (faults, rate limits)."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+#: Consulted in order before the route's handler, once the route is known and the token
+#: checked; the first that returns a ``Reply`` answers the call instead. May be async (latency).
+Interceptor = Callable[[Call], "Reply | Awaitable[Reply | None] | None"]
+#: Called with every reply before it is sent; may change it or add headers (``X-RateLimit-*``).
+ReplyHook = Callable[[Call, Reply], None]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    extra = dict(headers or {})
     if body is None:
-        return web.Response(status=status)
+        return web.Response(status=status, headers=extra)
     # Exactly "application/json": discord.py does not parse "application/json; charset=utf-8".
-    return web.Response(
-        status=status,
-        body=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
+    extra["Content-Type"] = "application/json"
+    return web.Response(status=status, body=json.dumps(body).encode(), headers=extra)
 
 
 class Router:
@@ -126,6 +141,8 @@ class Rest:
         self.fake = fake
         self.world = fake.world
         self.router = Router()
+        self.interceptors: list[Interceptor] = []
+        self.reply_hooks: list[ReplyHook] = []
         self._register()
 
     # ------------------------------------------------------------------ plumbing
@@ -155,6 +172,7 @@ class Rest:
         recorder.calls.append(call)
         status: int
         payload: Any
+        headers: dict[str, str] = {}
         try:
             if not raw.startswith(API_PREFIX):
                 if request.method == "GET" and segments and segments[0] == "attachments":
@@ -170,7 +188,12 @@ class Rest:
             try:
                 if auth and request.headers.get("Authorization") != f"Bot {self.fake.token}":
                     raise FakeError(401, 0, "401: Unauthorized")
-                status, payload = await handler(Req(call, params, call.query, body, files))
+                substitute = await self._intercept(call)
+                if substitute is None:
+                    status, payload = await handler(Req(call, params, call.query, body, files))
+                else:
+                    status, payload = substitute.status, substitute.body
+                    headers = dict(substitute.headers)
             except FakeError as exc:
                 status, payload = exc.status, exc.body()
             except Exception as exc:
@@ -180,10 +203,22 @@ class Rest:
                 log.exception("fake discord: error handling %s %s", request.method, call.path)
                 status = 400
                 payload = {"message": f"fake discord internal error: {exc!r}", "code": 0}
-        call.status = status
-        call.response = payload
+        reply = Reply(status, payload, headers)
+        for hook in self.reply_hooks:
+            hook(call, reply)
+        call.status = reply.status
+        call.response = reply.body
         recorder.signal.pulse()
-        return json_response(status, payload)
+        return json_response(reply.status, reply.body, reply.headers)
+
+    async def _intercept(self, call: Call) -> Reply | None:
+        for interceptor in list(self.interceptors):
+            result = interceptor(call)
+            if inspect.isawaitable(result):
+                result = await result
+            if result is not None:
+                return result
+        return None
 
     async def _read_body(
         self, request: web.Request

@@ -9,6 +9,8 @@ import discord
 import pytest
 
 from tests.fakediscord.fixtures import BotHarness
+from tests.fakediscord.recorder import Call
+from tests.fakediscord.rest import Reply
 from tests.fakediscord.server import FakeDiscord
 
 
@@ -143,3 +145,30 @@ async def test_message_content_intent_off_in_the_portal(
     assert fetched.content == ""  # REST hides content from an app without the intent
     mentioned = await fake.owner.send(fake.general, f"{fake.bot_user.id} <@{fake.bot_user.id}> hi")
     assert (await channel.fetch_message(mentioned.id)).content != ""
+
+
+async def test_interceptors_and_reply_hooks(
+    fake_discord: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    """The extension points for faults and rate limits: substitute a reply, add headers."""
+    fake = fake_discord
+    assert fake.general is not None and fake.owner is not None
+    msg = await fake.owner.send(fake.general, "here")
+    remaining: list[int] = [1]
+
+    def unknown_message_once(call: Call) -> Reply | None:
+        if call.route == "/channels/{channel_id}/messages/{message_id}" and remaining[0]:
+            remaining[0] -= 1
+            return Reply(404, {"message": "Unknown Message", "code": 10008})
+        return None
+
+    seen: list[int] = []
+    fake.rest.interceptors.append(unknown_message_once)
+    fake.rest.reply_hooks.append(lambda call, reply: seen.append(reply.status))
+    channel = probe_bot.bot.get_channel(fake.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.NotFound) as info:
+        await channel.fetch_message(msg.id)
+    assert info.value.code == 10008
+    assert (await channel.fetch_message(msg.id)).content == "here"
+    assert seen == [404, 200]
