@@ -12,6 +12,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_sessionmaker
+from bot.errors import handle_interaction_error
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,12 @@ def bot_intents() -> discord.Intents:
 
 
 class QATree(app_commands.CommandTree["QABot"]):
-    """The command tree; its error handler is the one place errors become replies."""
+    """The command tree; errors go to the one handler in ``bot.errors``."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[QABot], error: app_commands.AppCommandError
+    ) -> None:
+        await handle_interaction_error(interaction, error)
 
 
 # qa-bot never joins voice: silence discord.py's start-up warnings about voice libraries.

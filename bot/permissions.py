@@ -1,0 +1,67 @@
+"""Who may do what in Discord terms: the bot's required permissions and who moderates.
+
+The domain is told the answer (``is_moderator``), never a discord object.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.forum.settings import GuildConfig
+
+# Everything the bot needs in the Q&A forum; the README's invite integer is checked against it.
+REQUIRED_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,  # "Create Posts" in a forum channel
+    manage_threads=True,
+    manage_channels=True,  # create and delete forum tags for categories
+    read_message_history=True,
+    add_reactions=True,
+    embed_links=True,
+    attach_files=True,
+    manage_messages=True,  # remove a self-vote reaction on a named post
+    manage_roles=True,  # point-based roles
+)
+
+PERMISSION_LABELS: dict[str, str] = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "create_public_threads": "Create Posts",
+    "manage_threads": "Manage Threads",
+    "manage_channels": "Manage Channels",
+    "read_message_history": "Read Message History",
+    "add_reactions": "Add Reactions",
+    "embed_links": "Embed Links",
+    "attach_files": "Attach Files",
+    "manage_messages": "Manage Messages",
+    "manage_roles": "Manage Roles",
+}
+
+
+def missing_permissions(have: discord.Permissions) -> list[str]:
+    """Human names of the required permissions ``have`` lacks, in a stable order."""
+    return [
+        PERMISSION_LABELS[name]
+        for name, needed in REQUIRED_PERMISSIONS
+        if needed and not getattr(have, name)
+    ]
+
+
+def is_moderator(
+    member: discord.Member | discord.User,
+    forum: discord.abc.GuildChannel | discord.Thread | None,
+    config: GuildConfig,
+) -> bool:
+    """A member with Manage Threads in the Q&A forum, or with the guild's moderator role."""
+    if not isinstance(member, discord.Member):
+        return False
+    if config.moderator_role_id is not None and any(
+        role.id == config.moderator_role_id for role in member.roles
+    ):
+        return True
+    if forum is None:
+        return member.guild_permissions.manage_threads
+    return forum.permissions_for(member).manage_threads
