@@ -274,7 +274,7 @@ async def post_answer(
     if question.closed_at is not None:
         raise InvalidState("This question is closed, so it takes no new answers.")
     body = validate_body(body, what="answer")
-    display_name = clean_display_name(display_name) if anonymous else display_name
+    display_name = clean_display_name(display_name)
     config = await load_config(session, guild_id)
     await check_rate(session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now)
     return await _store_explicit(

@@ -273,7 +273,7 @@ async def create_question(
     if via_bot:
         title = validate_title(title)
         details = validate_details(details)
-        display_name = clean_display_name(display_name) if anonymous else display_name
+        display_name = clean_display_name(display_name)
         category = await resolve_category(session, guild_id, category)
         await check_rate(
             session, config, guild_id=guild_id, user_id=author_id, kind="question", now=now
@@ -281,7 +281,8 @@ async def create_question(
     else:
         title = native_title(title)
         details = trim(details or "")
-        category = trim(category) if category else None
+        category = trim(category)[:100] if category else None
+        display_name = trim(display_name)[:DISPLAY_NAME_MAX] if display_name else None
     if state == "live" and thread_id is None:
         raise ValueError("a live question needs its thread id")
     if via_bot and status_message_id is None:
