@@ -365,10 +365,22 @@ class Member:
                     "parse": ["users", "roles", "everyone"],
                     "replied_user": False,
                 }
+        self._check_can_send(where)
         uploads = [(name, data, None) for name, data in files]
         msg = self.fake.world.post_message(where, self.id, body, files=uploads)
         await self.fake.flush()
         return msg
+
+    def _check_can_send(self, where: Channel) -> None:
+        """What the client's message box allows (the API's own refusals come from World)."""
+        if where.guild_id is None:
+            return
+        perms = self.permissions_in(where)
+        needed = P.SEND_MESSAGES_IN_THREADS if where.is_thread else P.SEND_MESSAGES
+        if not perms & P.VIEW_CHANNEL or not perms & needed:
+            raise GestureRefused(f"{self.name} cannot send messages in #{where.name}")
+        if where.is_thread and where.locked and not perms & P.MANAGE_THREADS:
+            raise GestureRefused(f"#{where.name} is locked")
 
     async def dm(self, content: str = "", **kwargs: Any) -> Message:
         """A direct message to the bot."""
@@ -579,8 +591,14 @@ class Member:
     # ------------------------------------------------------------------ command data
 
     def _check_command_allowed(self, cmd: Command, channel: Channel, bypass: bool) -> None:
+        if channel.is_thread and channel.archived:
+            raise GestureRefused(f"#{channel.name} is archived: it accepts no commands")
         if bypass:
             return
+        if channel.guild_id is not None:
+            perms = self.permissions_in(channel)
+            if not perms & P.VIEW_CHANNEL or not perms & P.USE_APPLICATION_COMMANDS:
+                raise GestureRefused(f"{self.name} cannot use commands in #{channel.name}")
         if channel.guild_id is None:
             contexts = cmd.data.get("contexts")
             if cmd.data.get("dm_permission") is False or (

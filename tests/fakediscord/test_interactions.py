@@ -195,3 +195,21 @@ async def test_unknown_command_is_a_clear_error(fake: FakeDiscord) -> None:
         await fake.owner.slash("nope")
     with pytest.raises(LookupError, match="no subcommand"):
         await fake.owner.slash("probe nope")
+
+
+async def test_client_side_refusals(fake: FakeDiscord) -> None:
+    assert fake.guild is not None and fake.forum is not None and fake.owner is not None
+    everyone = fake.guild.roles[fake.guild.id]
+    hidden = fake.add_text_channel(
+        fake.guild, "staff", overwrites=[fake.overwrite(everyone, deny=["view_channel"])]
+    )
+    mia = fake.add_member(fake.guild, "mia")
+    with pytest.raises(GestureRefused, match="cannot send"):
+        await mia.send(hidden, "hello?")
+    with pytest.raises(GestureRefused, match="cannot use commands"):
+        await mia.slash("probe ping", channel=hidden)
+    thread = await mia.create_post(fake.forum, "Closed one", "body")
+    await fake.owner.edit_thread(thread, archived=True)
+    with pytest.raises(GestureRefused, match="archived"):
+        await mia.slash("probe ping", channel=thread)
+    assert (await fake.owner.slash("probe ping", channel=hidden)).type == 2  # the owner sees all

@@ -7,9 +7,11 @@ import io
 import discord
 import pytest
 
+from tests.fakediscord.actors import GestureRefused
 from tests.fakediscord.fixtures import BotHarness
 from tests.fakediscord.model import MSG_CHANNEL_PINNED, MSG_REPLY
 from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.world import FakeError
 
 
 @pytest.fixture
@@ -204,12 +206,13 @@ async def test_member_forum_post_and_archived_thread(
         ].index
     )
     assert thread.message_count == 1
-    # Locked and archived: a member's message is refused.
+    # Locked: a member's message box is closed; the API refuses even the bot without
+    # Manage Threads once the thread is also archived.
     await fake.owner.edit_thread(thread, archived=True, locked=True)  # type: ignore[union-attr]
-    from tests.fakediscord.world import FakeError
-
-    with pytest.raises(FakeError) as info:
+    with pytest.raises(GestureRefused, match="locked"):
         await frank.send(thread, "let me in")
+    with pytest.raises(FakeError) as info:
+        fake.world.post_message(thread, frank.id, {"content": "via the API"})
     assert info.value.code == 50083
 
 
