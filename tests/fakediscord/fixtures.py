@@ -37,8 +37,12 @@ FAST = {"guild_ready_timeout": 0.05, "reidentify_delay": 0.0}
 PROBE = "tests.fakediscord.probe"
 
 
+#: Loggers whose ERROR records mean the bot met an unexpected failure.
+ERROR_LOGGERS = ("discord", "bot", "cogs")
+
+
 class ErrorLog(logging.Handler):
-    """Collects ERROR records of the ``discord`` loggers: unhandled exceptions in the bot's
+    """Collects ERROR records of the bot's and discord.py's loggers: unhandled exceptions in
     commands, views and listeners. The fixtures fail a test that leaves any behind."""
 
     def __init__(self) -> None:
@@ -181,8 +185,8 @@ async def qa_bot_factory(
     **settings)`` starts a ``QABot`` against the fake; every bot made is closed at teardown."""
     made: list[BotHarness] = []
     error_log = ErrorLog()
-    discord_logger = logging.getLogger("discord")
-    discord_logger.addHandler(error_log)
+    for name in ERROR_LOGGERS:
+        logging.getLogger(name).addHandler(error_log)
 
     async def make(
         *,
@@ -207,11 +211,11 @@ async def qa_bot_factory(
     try:
         yield make
     finally:
-        try:
-            for harness in reversed(made):
-                await harness.close()
-        finally:
-            discord_logger.removeHandler(error_log)
+        # Errors logged while closing (work cut short by the shutdown) do not count.
+        for name in ERROR_LOGGERS:
+            logging.getLogger(name).removeHandler(error_log)
+        for harness in reversed(made):
+            await harness.close()
     if error_log.records and not error_log.allowed:
         pytest.fail(
             "the bot logged unhandled errors (call harness.allow_errors() if expected):\n"

@@ -233,6 +233,10 @@ class Probe(commands.Cog):
         await followup.delete()
         self.record("lifecycle", (original, edited, fetched))
 
+    @probe.command(name="boom", description="Raise an unhandled error")
+    async def boom(self, interaction: discord.Interaction) -> None:
+        raise RuntimeError("boom")
+
     @probe.command(name="pick", description="Autocomplete a fruit")
     async def pick(self, interaction: discord.Interaction, fruit: str, count: int = 1) -> None:
         await interaction.response.send_message(f"{count} x {fruit}")

@@ -86,7 +86,7 @@ class Signal:
                 while True:
                     event = self._event
                     result = check()
-                    if result is not None and result is not False:
+                    if result:
                         return result
                     await event.wait()
         except TimeoutError:

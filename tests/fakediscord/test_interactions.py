@@ -214,3 +214,12 @@ async def test_client_side_refusals(fake: FakeDiscord) -> None:
         await mia.slash("probe ping", channel=thread)
     owner_ix = await fake.owner.slash("probe ping", channel=hidden)  # the owner sees all
     assert (await owner_ix.message()).content == "pong"
+
+
+async def test_unhandled_bot_errors_are_collected(fake: FakeDiscord, probe_bot: BotHarness) -> None:
+    assert fake.owner is not None
+    probe_bot.allow_errors()  # without this, the fixture fails the test at teardown
+    ix = await fake.owner.slash("probe boom")
+    await fake.wait_until(lambda: probe_bot.errors, timeout=5, what="the bot to log the error")
+    assert any("boom" in f"{r.getMessage()} {r.exc_info}" for r in probe_bot.errors)
+    await ix.response()  # the bot's error handler still answers the member
