@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -323,16 +324,17 @@ _FACT_COLUMNS = (
 )
 
 
-def _facts(row: object) -> PostFacts:
+def _facts(row: Any) -> PostFacts:
+    """Facts from a row of ``_FACT_COLUMNS`` or an ORM ``Post`` (same attribute names)."""
     return PostFacts(
-        id=row.id,  # type: ignore[attr-defined]
-        kind=row.kind,  # type: ignore[attr-defined]
-        author_id=row.author_id,  # type: ignore[attr-defined]
-        anonymous=row.anonymous,  # type: ignore[attr-defined]
-        live=row.state == "live" and row.deleted_at is None,  # type: ignore[attr-defined]
-        question_id=row.question_id,  # type: ignore[attr-defined]
-        closed=row.closed_at is not None,  # type: ignore[attr-defined]
-        accepted_answer_id=row.accepted_answer_id,  # type: ignore[attr-defined]
+        id=row.id,
+        kind=row.kind,
+        author_id=row.author_id,
+        anonymous=row.anonymous,
+        live=row.state == "live" and row.deleted_at is None,
+        question_id=row.question_id,
+        closed=row.closed_at is not None,
+        accepted_answer_id=row.accepted_answer_id,
     )
 
 
