@@ -1,0 +1,835 @@
+"""Full-text search on both backends: what matches, ranking, staying current, hostile input."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import migrate
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.models import Post
+from bot.db.types import utcnow
+from bot.forum import posts, questions, search
+from bot.forum.results import PostView
+from bot.forum.search import SearchHit, TitleMatch
+from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER, Forum
+from tests.db_support import BACKENDS
+
+OTHER_GUILD = 2
+
+
+class Board:
+    """A guild's forum driven through the domain, each post by a different member (so no rate
+    limit is reached), with search helpers returning titles."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        guild_id: int = GUILD,
+        first_id: int = 10_000,
+    ) -> None:
+        self.forum = Forum(sessionmaker, guild_id, first_id=first_id)
+        self.guild_id = guild_id
+        self._members = itertools.count(first_id + 5_000)
+
+    def member(self) -> int:
+        return next(self._members)
+
+    async def ask(self, title: str, details: str = "", **kwargs: Any) -> PostView:
+        return await self.forum.ask(self.member(), title=title, details=details, **kwargs)
+
+    async def answer(self, question: PostView, body: str) -> PostView:
+        return await self.forum.answer(question, author=self.member(), body=body)
+
+    async def run(self, work: Any) -> Any:
+        return await self.forum.run(work)
+
+    async def hits(self, query: str, **kwargs: Any) -> list[SearchHit]:
+        return await self.run(  # type: ignore[no-any-return]
+            lambda s: search.search_questions(s, guild_id=self.guild_id, query=query, **kwargs)
+        )
+
+    async def titles(self, query: str, **kwargs: Any) -> list[str]:
+        return [hit.title for hit in await self.hits(query, **kwargs)]
+
+    async def similar(self, title: str, details: str = "", **kwargs: Any) -> list[str]:
+        hits = await self.run(
+            lambda s: search.similar_questions(
+                s, guild_id=self.guild_id, title=title, details=details, **kwargs
+            )
+        )
+        return [hit.title for hit in hits]
+
+    async def complete(self, prefix: str, **kwargs: Any) -> list[TitleMatch]:
+        return await self.run(  # type: ignore[no-any-return]
+            lambda s: search.title_matches(s, guild_id=self.guild_id, prefix=prefix, **kwargs)
+        )
+
+    async def completed_titles(self, prefix: str, **kwargs: Any) -> list[str]:
+        return [match.title for match in await self.complete(prefix, **kwargs)]
+
+
+@pytest.fixture
+def board(sessionmaker: async_sessionmaker[AsyncSession]) -> Board:
+    return Board(sessionmaker)
+
+
+async def unrelated(board: Board) -> None:
+    """Questions sharing no search word with the others (so every term is rare enough for
+    bm25 to rank by)."""
+    await board.ask("Grief after a loss", "My grandmother passed away in March.")
+    await board.ask("Talking to my parents", "They never hear me out.")
+    await board.ask("Panic attacks at work", "My chest tightens in meetings.")
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def test_terms_are_words_without_stop_words_or_syntax() -> None:
+    assert search.search_terms('"Therapist" AND (sleep OR NOT -anxiety*) {title}:x') == [
+        "therapist",
+        "sleep",
+        "anxiety",
+        "title",
+        "x",
+    ]
+    assert search.search_terms("the and of") == []
+    assert search.search_terms("🙂 *** ''' \x00 \ud800") == []
+    assert search.search_terms("Sleep sleep SLEEP") == ["sleep"]
+    assert search.search_terms("self_care") == ["self", "care"]
+    assert len(search.search_terms(" ".join(f"w{i}" for i in range(500)))) == search.MAX_TERMS
+
+
+def test_significant_terms_put_the_title_first_and_count_a_stem_once() -> None:
+    terms = search.significant_terms(
+        "Can't sleep before exams", "Exam nights: I lie awake, awake, awake. I study."
+    )
+    assert terms[:2] == ["sleep", "exams"]
+    assert "exam" not in terms  # the same stem as "exams"
+    assert terms[2] == "awake"  # the most frequent word of the details
+    assert "i" not in terms and "t" not in terms
+    assert search.significant_terms("", "") == []
+
+
+# --------------------------------------------------------------------------- matching
+
+
+async def test_stemming_works_both_ways(board: Board) -> None:
+    await board.ask("Looking for a therapist", "Someone who listened to me before.")
+    await board.ask("Therapists who listen", "Does anyone know good ones?")
+    await unrelated(board)
+    both = {"Looking for a therapist", "Therapists who listen"}
+    assert set(await board.titles("therapists")) == both
+    assert set(await board.titles("therapist")) == both
+    assert set(await board.titles("listening")) == both
+    assert await board.titles("looked") == ["Looking for a therapist"]
+
+
+@pytest.mark.parametrize(
+    ("indexed", "query"),
+    [
+        ("therapists", "therapist"),
+        ("therapies", "therapy"),
+        ("sleeping", "sleeps"),
+        ("studies", "studying"),
+        ("worried", "worries"),
+        ("medications", "medication"),
+        ("listened", "listening"),
+    ],
+)
+async def test_both_engines_stem_these_alike(board: Board, indexed: str, query: str) -> None:
+    await board.ask(f"About {indexed}", "Nothing else here.")
+    await unrelated(board)
+    assert await board.titles(query) == [f"About {indexed}"]
+    assert await board.titles(indexed) == [f"About {indexed}"]
+
+
+async def test_every_term_must_occur_but_may_be_anywhere_in_the_thread(board: Board) -> None:
+    question = await board.ask("Sleep trouble", "I wake at four every night.")
+    await board.answer(question, "A therapist helped me with this.")
+    await board.ask("Sleep schedule", "Weekends ruin it.")
+    await unrelated(board)
+    assert await board.titles("sleep therapist") == ["Sleep trouble"]  # title + answer
+    assert await board.titles("wake therapist") == ["Sleep trouble"]  # details + answer
+    assert await board.titles("sleep weekends") == ["Sleep schedule"]
+    assert await board.titles("sleep grandmother") == []
+    assert set(await board.titles("sleep")) == {"Sleep trouble", "Sleep schedule"}
+
+
+async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None:
+    question = await board.ask("Journaling habits", "How often do you write?")
+    # The asker's own thread message is a comment.
+    comment = await board.forum.message(question, question.author_id, "I tried calligraphy too")
+    assert comment is not None and comment.post.kind == "comment"
+    pending = await board.run(
+        lambda s: posts.post_answer(
+            s,
+            guild_id=GUILD,
+            question_id=question.id,
+            author_id=board.member(),
+            body="Watercolour painting works for me",
+        )
+    )
+    assert pending.post.state == "pending"
+    pending_question = await board.run(
+        lambda s: questions.create_question(
+            s, guild_id=GUILD, author_id=board.member(), title="Pending origami", state="pending"
+        )
+    )
+    assert await board.titles("calligraphy") == []
+    assert await board.titles("watercolour") == []
+    assert await board.titles("origami") == []
+    await board.run(
+        lambda s: posts.confirm_post(s, post_id=pending.post.id, message_id=board.forum.next_id())
+    )
+    assert await board.titles("watercolour") == ["Journaling habits"]
+    thread = board.forum.next_id()
+    await board.run(
+        lambda s: posts.confirm_post(
+            s, post_id=pending_question.post.id, message_id=thread, thread_id=thread
+        )
+    )
+    assert await board.titles("origami") == ["Pending origami"]
+
+
+async def test_hits_carry_what_a_result_line_shows(board: Board) -> None:
+    question = await board.ask("Meditation apps", "Which one is free?")
+    await board.answer(question, "Try the free tier of most meditation apps.")
+    await board.forum.vote(question, VOTER)
+    closed = await board.ask("Meditation retreats", "Worth it?")
+    await board.forum.close(closed, actor=MODERATOR, is_moderator=True)
+    await unrelated(board)
+    hits = await board.hits("meditation")
+    by_title = {hit.title: hit for hit in hits}
+    open_hit = by_title["Meditation apps"]
+    assert open_hit.question_id == question.id
+    assert open_hit.thread_id == question.thread_id
+    assert open_hit.message_id == question.message_id
+    assert (open_hit.score, open_hit.answer_count, open_hit.status) == (1, 1, "answered")
+    assert open_hit.rank > 0
+    assert by_title["Meditation retreats"].status == "closed"
+    assert await board.titles("meditation", include_closed=False) == ["Meditation apps"]
+
+
+async def test_limit_caps_the_results(board: Board) -> None:
+    for i in range(12):
+        await board.ask(f"Breathing exercise number {i}", "Box breathing.")
+    assert len(await board.hits("breathing")) == 10
+    assert len(await board.hits("breathing", limit=3)) == 3
+    assert await board.hits("breathing", limit=0) == []
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+async def test_title_match_outranks_details_which_outrank_answers(board: Board) -> None:
+    in_answer = await board.ask("Evening routine", "Nothing works for me.")
+    await board.answer(in_answer, "Insomnia often improves with a fixed routine.")
+    await board.ask("Trouble resting", "My insomnia is bad lately.")
+    await board.ask("Insomnia before exams", "I cannot rest at all.")
+    await unrelated(board)
+    hits = await board.hits("insomnia")
+    assert [hit.title for hit in hits] == [
+        "Insomnia before exams",
+        "Trouble resting",
+        "Evening routine",
+    ]
+    assert hits[0].rank > hits[1].rank > hits[2].rank > 0
+
+
+async def test_equal_relevance_is_ordered_by_score(board: Board) -> None:
+    older = await board.ask("Coping with panic", "first")
+    await board.ask("Dealing with panic", "second")
+    await unrelated(board)
+    hits = await board.hits("panic")
+    # Panic attacks at work mentions panic in its title and has a longer title: ranked apart.
+    tied = [hit for hit in hits if hit.title != "Panic attacks at work"]
+    assert tied[0].rank == tied[1].rank
+    assert [hit.title for hit in tied] == ["Dealing with panic", "Coping with panic"]  # newer
+    await board.forum.vote(older, VOTER)
+    tied = [hit for hit in await board.hits("panic") if hit.title != "Panic attacks at work"]
+    assert [hit.title for hit in tied] == ["Coping with panic", "Dealing with panic"]
+
+
+# --------------------------------------------------------------------------- staying current
+
+
+async def test_question_edits_replace_the_old_words(board: Board) -> None:
+    question = await board.ask("Nightmares every night", "They started in spring.")
+    await unrelated(board)
+    await board.run(
+        lambda s: questions.edit_question(
+            s, question_id=question.id, actor_id=question.author_id, title="Bad dreams nightly"
+        )
+    )
+    assert await board.titles("nightmares") == []
+    assert await board.titles("dreams") == ["Bad dreams nightly"]
+    assert await board.completed_titles("nightm") == []
+    assert await board.completed_titles("drea") == ["Bad dreams nightly"]
+
+    await board.run(
+        lambda s: questions.edit_question(
+            s,
+            question_id=question.id,
+            actor_id=MODERATOR,
+            details="Since autumn.",
+            is_moderator=True,
+        )
+    )
+    assert await board.titles("spring") == []
+    assert await board.titles("autumn") == ["Bad dreams nightly"]
+
+    # The starter message edited on Discord changes the details too.
+    assert question.message_id is not None
+    message_id = question.message_id
+    await board.run(lambda s: posts.edit_message(s, message_id=message_id, body="Since winter."))
+    assert await board.titles("autumn") == []
+    assert await board.titles("winter") == ["Bad dreams nightly"]
+
+
+async def test_answer_edits_replace_the_old_words(board: Board) -> None:
+    question = await board.ask("Remembering dreams", "Any tips?")
+    explicit = await board.answer(question, "Keep a dream journal by the bed.")
+    native = await board.forum.post_of(question, board.member(), "Set an alarm for early morning")
+    assert native.kind == "answer"
+    await unrelated(board)
+    assert await board.titles("journal") == ["Remembering dreams"]
+    assert await board.titles("alarm") == ["Remembering dreams"]
+
+    await board.run(
+        lambda s: posts.edit_post(
+            s, post_id=explicit.id, actor_id=explicit.author_id, body="Keep a sleep diary."
+        )
+    )
+    assert native.message_id is not None
+    native_message = native.message_id
+    await board.run(
+        lambda s: posts.edit_message(s, message_id=native_message, body="Wake up gently instead")
+    )
+    assert await board.titles("journal") == []
+    assert await board.titles("alarm") == []
+    assert await board.titles("diary") == ["Remembering dreams"]
+    assert await board.titles("gently") == ["Remembering dreams"]
+
+
+async def test_deleted_answers_and_questions_leave_the_results(board: Board) -> None:
+    question = await board.ask("Social anxiety at parties", "I freeze up.")
+    answer = await board.answer(question, "Bring a friend and plan an exit.")
+    other = await board.ask("Anxiety before speeches", "Hands shaking.")
+    await board.answer(other, "Practice with a friend first.")
+    await unrelated(board)
+    assert set(await board.titles("friend")) == {
+        "Social anxiety at parties",
+        "Anxiety before speeches",
+    }
+
+    await board.forum.delete(answer)
+    assert await board.titles("friend") == ["Anxiety before speeches"]
+    assert await board.titles("exit") == []
+    assert await board.titles("freeze") == ["Social anxiety at parties"]
+
+    await board.run(
+        lambda s: questions.delete_question(
+            s, question_id=question.id, actor_id=MODERATOR, is_moderator=True
+        )
+    )
+    assert await board.titles("freeze") == []
+    assert await board.titles("anxiety") == ["Anxiety before speeches"]
+    assert await board.completed_titles("social") == []
+    # Only "anxiety" is left in common with the other question: not similar.
+    assert await board.similar("Social anxiety at parties", "I freeze") == []
+
+    assert other.thread_id is not None
+    thread_id = other.thread_id
+    await board.run(lambda s: posts.delete_thread(s, thread_id=thread_id))
+    assert await board.titles("anxiety") == []
+    assert await board.titles("friend") == []
+    assert await board.completed_titles("") == [
+        "Panic attacks at work",
+        "Talking to my parents",
+        "Grief after a loss",
+    ]
+
+
+async def test_orm_writes_and_hard_deletes_keep_the_index(
+    sessionmaker: async_sessionmaker[AsyncSession], board: Board
+) -> None:
+    """Rows written through the ORM unit of work (not the domain's Core statements)."""
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        question = Post(
+            guild_id=GUILD,
+            kind="question",
+            thread_id=1,
+            message_id=1,
+            author_id=5,
+            title="Gardening as therapy",
+            body="Does digging help?",
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        session.add(question)
+        await session.flush()
+        answer = Post(
+            guild_id=GUILD,
+            kind="answer",
+            question_id=question.id,
+            parent_id=question.id,
+            thread_id=1,
+            message_id=2,
+            author_id=6,
+            body="Tomatoes calm me down.",
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        session.add(answer)
+    await unrelated(board)
+    assert await board.titles("tomatoes digging") == ["Gardening as therapy"]
+
+    async with sessionmaker() as session, session.begin():
+        loaded = await session.get(Post, answer.id)
+        assert loaded is not None
+        loaded.body = "Weeding calms me down."
+        q_loaded = await session.get(Post, question.id)
+        assert q_loaded is not None
+        q_loaded.title = "Allotment as therapy"
+    assert await board.titles("tomatoes") == []
+    assert await board.titles("gardening") == []
+    assert await board.titles("weeding allotment") == ["Allotment as therapy"]
+
+    async with sessionmaker() as session, session.begin():
+        loaded = await session.get(Post, answer.id)
+        assert loaded is not None
+        await session.delete(loaded)
+    assert await board.titles("weeding") == []
+    assert await board.titles("allotment") == ["Allotment as therapy"]
+
+    # A pending question the bot could not post is deleted outright.
+    pending = await board.run(
+        lambda s: questions.create_question(
+            s, guild_id=GUILD, author_id=7, title="Kayaking alone", state="pending"
+        )
+    )
+    await board.run(lambda s: posts.discard_pending_post(s, post_id=pending.post.id))
+    await assert_index_mirrors_posts(sessionmaker)
+
+
+async def assert_index_mirrors_posts(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The index holds exactly the current text of every question and answer."""
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            # FTS5's own check that the inverted index matches the stored content.
+            await session.execute(
+                text("INSERT INTO posts_search (posts_search) VALUES ('integrity-check')")
+            )
+            indexed = (
+                await session.execute(
+                    text("SELECT rowid, title, body FROM posts_search ORDER BY rowid")
+                )
+            ).all()
+            expected = (
+                await session.execute(
+                    text(
+                        "SELECT id, COALESCE(title, ''), body FROM posts"
+                        " WHERE kind IN ('question', 'answer') ORDER BY id"
+                    )
+                )
+            ).all()
+            assert [tuple(r) for r in indexed] == [tuple(r) for r in expected]
+        else:
+            wrong = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM posts WHERE (kind IN ('question', 'answer'))"
+                        " <> (search_vector IS NOT NULL)"
+                    )
+                )
+            ).scalar_one()
+            assert wrong == 0
+
+
+async def test_index_mirrors_posts_after_a_busy_thread(
+    sessionmaker: async_sessionmaker[AsyncSession], board: Board
+) -> None:
+    question = await board.ask("Busy thread", "Lots happens here.")
+    answers = [await board.answer(question, f"Answer number {i} about oats") for i in range(4)]
+    await board.forum.message(question, question.author_id, "Thanks all")  # a comment
+    await board.run(
+        lambda s: posts.edit_post(
+            s, post_id=answers[1].id, actor_id=answers[1].author_id, body="Changed to barley"
+        )
+    )
+    await board.forum.delete(answers[2])
+    await board.run(
+        lambda s: questions.edit_question(
+            s, question_id=question.id, actor_id=question.author_id, title="Busy grains thread"
+        )
+    )
+    await assert_index_mirrors_posts(sessionmaker)
+    assert await board.titles("barley grains") == ["Busy grains thread"]
+    assert await board.titles("oats") == ["Busy grains thread"]
+
+
+# --------------------------------------------------------------------------- guilds
+
+
+async def test_one_guilds_questions_never_appear_in_anothers(
+    sessionmaker: async_sessionmaker[AsyncSession], board: Board
+) -> None:
+    other = Board(sessionmaker, OTHER_GUILD, first_id=90_000)
+    mine = await board.ask("Anxiety at school", "Teachers do not notice.")
+    theirs = await other.ask("Anxiety at school", "Teachers do not notice.")
+    await other.answer(theirs, "Talk to the school counsellor.")
+    await unrelated(board)
+    assert [hit.question_id for hit in await board.hits("anxiety school")] == [mine.id]
+    assert [hit.question_id for hit in await other.hits("anxiety school")] == [theirs.id]
+    assert await board.titles("counsellor") == []
+    assert [m.question_id for m in await board.complete("anxi")] == [mine.id]
+    assert [m.question_id for m in await other.complete("anxi")] == [theirs.id]
+    assert await board.complete(str(theirs.id)) == []
+    assert await board.similar("School anxiety", "teachers") == ["Anxiety at school"]
+    hits = await other.run(
+        lambda s: search.similar_questions(
+            s, guild_id=OTHER_GUILD, title="School anxiety", details="counsellor"
+        )
+    )
+    assert [hit.question_id for hit in hits] == [theirs.id]
+    third = Board(sessionmaker, 3, first_id=95_000)
+    assert await third.hits("anxiety") == []
+    assert await third.complete("") == []
+
+
+# --------------------------------------------------------------------------- hostile input
+
+SLEEP_AND_THERAPIST = {"Sleep and a therapist"}
+SLEEP = {"Sleep and a therapist", "Sleep only"}
+
+HOSTILE_QUERIES: list[tuple[str, set[str]]] = [
+    ("", set()),
+    ("   \t\n  ", set()),
+    ("*", set()),
+    ('"', set()),
+    ('""', set()),
+    ("'", set()),
+    ("\\", set()),
+    ("(((((", set()),
+    (")", set()),
+    ("AND", set()),
+    ("OR OR OR", set()),
+    ("NOT", set()),
+    ("NEAR(sleep therapist, 2)", set()),  # "near" and "2" are terms like any other
+    ("sleep -therapist", SLEEP_AND_THERAPIST),  # no negation
+    ("therapist NOT sleep", SLEEP_AND_THERAPIST),
+    ("sleep OR therapist", SLEEP_AND_THERAPIST),  # no disjunction
+    ('"sleep" AND "therapist"', SLEEP_AND_THERAPIST),
+    ("sleep*", SLEEP),
+    ("^sleep", SLEEP),
+    ("sleep)", SLEEP),
+    ("+sleep +", SLEEP),
+    ("%sleep%", SLEEP),
+    ("sle%", set()),
+    ("_", set()),
+    ("title:sleep", set()),  # "title" is a word, not a column
+    ("{title}: therapist", set()),
+    ("body : sleep", set()),
+    ("'; DROP TABLE posts; --", set()),
+    ('") OR 1=1 --', set()),
+    ("1' OR '1'='1", set()),
+    ("🙂🔥💤", set()),
+    ("sleep 💤", SLEEP),
+    ("\x00sleep", SLEEP),
+    ("\ud800", set()),  # a lone surrogate
+    ("s\u200bleep", set()),  # a zero-width space splits words
+    ("SLEEP", SLEEP),
+    ("sleep's", SLEEP),
+    ("نوم", set()),
+    ("睡眠", set()),
+    ("x" * 100_000, set()),
+    ("sleep " + "zzz " * 10_000, set()),
+    ("sleep " * 10_000, SLEEP),
+]
+
+
+async def hostile_board(board: Board) -> None:
+    await board.ask("Sleep and a therapist", "Both matter.")
+    await board.ask("Sleep only", "Nothing more.")
+    await board.ask("Therapist only", "Nothing more.")
+    await board.ask("Something else entirely", "Cooking.")
+
+
+async def test_hostile_queries_are_plain_words(
+    sessionmaker: async_sessionmaker[AsyncSession], board: Board
+) -> None:
+    assert len(HOSTILE_QUERIES) >= 20
+    await hostile_board(board)
+    for query, expected in HOSTILE_QUERIES:
+        found = set(await board.titles(query))
+        assert found == expected, query[:40]
+        assert len(found) < 4
+        # The other entry points take the same text without failing.
+        await board.similar(query, query)
+        matches = await board.complete(query)
+        assert len(matches) <= search.AUTOCOMPLETE_MAX
+    async with sessionmaker() as session:
+        count = (await session.execute(select(Post.id))).all()
+    assert len(count) == 4
+
+
+def test_random_text_never_raises(db_url: str) -> None:
+    """Property: any text (operators, quotes, emoji, controls, any script) is a query."""
+
+    async def seed() -> None:
+        engine = create_engine(db_url)
+        try:
+            await hostile_board(Board(create_sessionmaker(engine)))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    pieces = st.one_of(
+        st.sampled_from(
+            [
+                "AND",
+                "OR",
+                "NOT",
+                "NEAR",
+                '"',
+                "*",
+                "^",
+                ":",
+                "(",
+                ")",
+                "-",
+                "+",
+                "{title}",
+                "sleep",
+                "therapist",
+                "'",
+                ";",
+                "--",
+                "\\",
+                "%",
+                "_",
+                "&",
+                "|",
+                "!",
+                "<->",
+                ":*",
+            ]
+        ),
+        st.text(max_size=12),
+    )
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(pieces, max_size=12).map(" ".join))
+    def check(query: str) -> None:
+        async def run_all() -> None:
+            engine = create_engine(db_url)
+            try:
+                async with create_sessionmaker(engine)() as session:
+                    hits = await search.search_questions(session, guild_id=GUILD, query=query)
+                    assert len(hits) < 4
+                    await search.similar_questions(
+                        session, guild_id=GUILD, title=query, details=query
+                    )
+                    await search.title_matches(session, guild_id=GUILD, prefix=query)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(run_all())
+
+    check()
+
+
+# --------------------------------------------------------------------------- similar questions
+
+
+async def test_similar_questions_share_at_least_two_terms(board: Board) -> None:
+    await board.ask("How do I sleep before an exam?", "I lie awake for hours.")
+    await board.ask("Exam anxiety tips", "My hands shake.")
+    await board.ask("Cooking dinner", "Recipes wanted.")
+    assert await board.similar("Can't sleep the night before exams", "I stay awake") == [
+        "How do I sleep before an exam?"
+    ]
+    assert await board.similar("Exam stress", "") == []  # one shared term is not enough
+    assert set(await board.similar("Exams", "")) == {
+        "How do I sleep before an exam?",
+        "Exam anxiety tips",
+    }
+    assert await board.similar("", "") == []
+    assert await board.similar("The", "and of it") == []
+
+
+async def test_similar_questions_rank_and_look_into_answers(board: Board) -> None:
+    best = await board.ask("Exam anxiety and shaking hands", "Before every exam.")
+    weaker = await board.ask("Shaking before exams", "Just a little.")
+    answered = await board.ask("Nervous at tests", "What helps?")
+    await board.answer(answered, "Shaking hands before an exam is normal.")
+    await unrelated(board)
+    found = await board.similar("Anxiety makes my hands shake at exams", "")
+    assert found[0] == "Exam anxiety and shaking hands"
+    assert set(found) == {
+        "Exam anxiety and shaking hands",
+        "Shaking before exams",
+        "Nervous at tests",
+    }
+    assert await board.similar("Anxiety makes my hands shake at exams", "", limit=1) == [
+        "Exam anxiety and shaking hands"
+    ]
+    without = await board.similar("Exam anxiety and shaking hands", "", exclude_id=best.id)
+    assert "Exam anxiety and shaking hands" not in without
+    await board.forum.close(weaker, actor=MODERATOR, is_moderator=True)
+    assert "Shaking before exams" not in await board.similar(
+        "Shaking before exams", "", include_closed=False
+    )
+
+
+# --------------------------------------------------------------------------- autocomplete
+
+
+async def test_title_matches_complete_the_last_word(board: Board) -> None:
+    therapist = await board.ask("Looking for a therapist", "Details mention sleep.")
+    await board.ask("Therapists who listen", "")
+    await board.ask("How do I sleep before an exam?", "")
+    await board.ask("Sleep schedule", "")
+    assert set(await board.completed_titles("therap")) == {
+        "Looking for a therapist",
+        "Therapists who listen",
+    }
+    assert set(await board.completed_titles("Therapists")) == {
+        "Looking for a therapist",
+        "Therapists who listen",
+    }
+    assert await board.completed_titles("looking therap") == ["Looking for a therapist"]
+    # Titles only: the first question's details mention sleep.
+    assert set(await board.completed_titles("sle")) == {
+        "How do I sleep before an exam?",
+        "Sleep schedule",
+    }
+    assert set(await board.completed_titles("how do i sle")) == {
+        "How do I sleep before an exam?",
+        "Sleep schedule",
+    }
+    # "bef" may become "before", a stop word no index holds: not required after "sleep".
+    assert set(await board.completed_titles("sleep bef")) == {
+        "How do I sleep before an exam?",
+        "Sleep schedule",
+    }
+    assert await board.completed_titles("sleep exa") == ["How do I sleep before an exam?"]
+    # A stop word typed alone is the start of a word.
+    assert set(await board.completed_titles("the")) == {
+        "Looking for a therapist",
+        "Therapists who listen",
+    }
+    assert await board.completed_titles("zebra") == []
+    # A question id typed into /close duplicate_of comes first.
+    matches = await board.complete(str(therapist.id))
+    assert matches[0] == TitleMatch(therapist.id, "Looking for a therapist")
+    assert await board.complete(str(therapist.id), exclude_id=therapist.id) == []
+
+
+async def test_title_matches_without_text_are_the_recent_questions(board: Board) -> None:
+    for i in range(30):
+        await board.ask(f"Panic question {i}", "")
+    matches = await board.complete("")
+    assert len(matches) == search.AUTOCOMPLETE_MAX
+    assert matches[0].title == "Panic question 29"
+    assert len(await board.complete("panic")) == search.AUTOCOMPLETE_MAX
+    assert len(await board.complete("panic", limit=5)) == 5
+    assert len(await board.complete("panic", limit=500)) == search.AUTOCOMPLETE_MAX
+    closed = await board.ask("Panic closed", "")
+    await board.forum.close(closed, actor=MODERATOR, is_moderator=True)
+    assert "Panic closed" not in await board.completed_titles("panic clo", include_closed=False)
+    assert await board.completed_titles("panic clo") == ["Panic closed"]
+
+
+# --------------------------------------------------------------------------- engines
+
+
+async def test_postgres_stop_words_are_ours(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's english dictionary")
+        vocabulary = sorted(search.STOP_WORDS | {"therapist", "sleep", "never", "help", "feel"})
+        rows = await session.execute(
+            text(
+                "SELECT w, to_tsvector('english', w) = ''::tsvector"
+                " FROM unnest(CAST(:words AS text[])) AS w"
+            ),
+            {"words": vocabulary},
+        )
+        dropped = {word for word, empty in rows if empty}
+    assert dropped == set(search.STOP_WORDS)
+
+
+async def test_postgres_search_uses_the_gin_index(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's planner")
+        # A guild with thousands of questions, two of which match.
+        await session.execute(
+            text(
+                "INSERT INTO posts (guild_id, kind, author_id, title, body, status, state,"
+                " created_at, updated_at, last_activity_at, thread_id, message_id)"
+                " SELECT :guild, 'question', g, 'Filler question ' || g, 'Nothing to see',"
+                " 'open', 'live', now(), now(), now(), g, g FROM generate_series(1, 3000) AS g"
+            ),
+            {"guild": GUILD},
+        )
+        await session.execute(text("ANALYZE posts"))
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        sql, params = search.find_statement(
+            "postgresql",
+            guild_id=GUILD,
+            terms=["sleep", "therapist"],
+            need=2,
+            limit=10,
+            include_closed=True,
+            exclude_id=None,
+        )
+        plan = "\n".join(row[0] for row in await session.execute(text("EXPLAIN " + sql), params))
+    assert "posts_search_gin" in plan
+
+
+@pytest.mark.parametrize("empty_db_url", BACKENDS, indirect=True)
+async def test_upgrading_indexes_existing_posts_and_downgrading_removes_the_index(
+    empty_db_url: str,
+) -> None:
+    await migrate.upgrade(empty_db_url, "0001")
+    engine = create_engine(empty_db_url)
+    try:
+        sm = create_sessionmaker(engine)
+        board = Board(sm)
+        question = await board.ask("Older question about swimming", "Before search existed.")
+        await board.answer(question, "Try the lake.")
+        await migrate.upgrade(empty_db_url)
+        assert await board.titles("swimming lake") == ["Older question about swimming"]
+        await migrate.downgrade(empty_db_url, "0001")
+        async with sm() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                leftover = await session.execute(
+                    text("SELECT name FROM sqlite_master WHERE name LIKE 'posts_search%'")
+                )
+            else:
+                leftover = await session.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns"
+                        " WHERE table_name = 'posts' AND column_name = 'search_vector'"
+                    )
+                )
+            assert leftover.all() == []
+        # The domain keeps working without the index.
+        await board.ask("Asked after the downgrade", "")
+    finally:
+        await engine.dispose()
