@@ -62,6 +62,8 @@ ANONYMOUS: Final = "Anonymous"
 #: Longest answer excerpt in a DM (escaped length).
 DM_EXCERPT: Final = 1000
 UNTITLED: Final = "(untitled)"
+#: Longest member label inside a sentence (escaped length).
+NAME: Final = 200
 
 # --------------------------------------------------------------------------- footer keys
 
@@ -191,6 +193,11 @@ def _author(embed: discord.Embed, name: str, *, icon_url: str | None = None) -> 
 
 def _footer(embed: discord.Embed, text: str) -> None:
     embed.set_footer(text=label(text, EMBED_FOOTER))
+
+
+def _name(text: str, fallback: str = ANONYMOUS) -> str:
+    """A member's label inside markdown text: one line, escaped, at most ``NAME`` long."""
+    return truncate_markdown(escape(one_line(text)), NAME) or fallback
 
 
 def _title_text(title: str | None) -> str:
@@ -383,7 +390,7 @@ def answer_embed(
 
 def accepted_notice(answer_jump_url: str, answerer_label: str) -> discord.Embed:
     """The short public note that an answer was accepted (pings nobody: it is an embed)."""
-    name = escape(one_line(answerer_label)) or ANONYMOUS
+    name = _name(answerer_label)
     text = f"{emoji.SOLVED} [This answer]({answer_jump_url}) by **{name}** was accepted."
     return fit(_embed(colour=COLOUR_SOLVED, description=text))
 
@@ -401,7 +408,7 @@ def dm_new_answer(
     ``"Anonymous"``; for a follow-up it may name several people (``human_join``).
     """
     head = "New answer to " if count <= 1 else f"{count} new answers to "
-    name = escape(one_line(answerer_label)) or ANONYMOUS
+    name = _name(answerer_label)
     intro = f"**{name}** answered:" if count <= 1 else f"The latest, from **{name}**:"
     description = f"{intro}\n>>> {_excerpt(excerpt)}"
     return fit(
@@ -490,7 +497,7 @@ def leaderboard_page(
     a mention, which in an embed never pings."""
     lines = []
     for row in rows:
-        name = escape(one_line(row.display_name or "")) or mention_user(row.user_id)
+        name = _name(row.display_name or "", mention_user(row.user_id))
         lines.append(f"{_medal(row.rank)} {name} — {plural(row.points, 'point')}")
     description = _lines(lines, EMBED_DESCRIPTION) if lines else "No points yet."
     embed = _embed(colour=COLOUR_INFO, title=escape(one_line(title)), description=description)
