@@ -41,7 +41,7 @@ from bot.forum.questions import (
     validate_body,
 )
 from bot.forum.ratelimits import check_rate, over_limit
-from bot.forum.results import PostChange
+from bot.forum.results import PostChange, PostView, post_view
 from bot.forum.settings import GuildConfig, load_config
 from bot.forum.uow import load_post, lock_posts, post_id_by_message
 
@@ -608,3 +608,28 @@ async def _delete(session: AsyncSession, post_id: int, *, now: datetime) -> Post
     await ledger.settle(now)
     log.info("%s %s deleted in guild %s", post.kind, post.id, post.guild_id)
     return await change(session, post.id)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+async def bot_posts_of_author(
+    session: AsyncSession, *, guild_id: int, thread_id: int, author_id: int
+) -> list[PostView]:
+    """The live posts the bot posted on ``author_id``'s behalf in a question's thread (the
+    question from /ask, answers from /answer, replies from /reply), oldest first: what /edit
+    and /delete offer them, since those messages are the bot's."""
+    stmt = (
+        select(Post)
+        .where(
+            Post.guild_id == guild_id,
+            Post.thread_id == thread_id,
+            Post.author_id == author_id,
+            Post.via_bot.is_(True),
+            Post.state == "live",
+            Post.deleted_at.is_(None),
+        )
+        .order_by(Post.id)
+        .execution_options(populate_existing=True)
+    )
+    return [post_view(row) for row in (await session.execute(stmt)).scalars()]
