@@ -248,3 +248,28 @@ class Flag(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AskDraft(Base):
+    """A question held by the similar-questions gate of /ask until the asker posts it anyway
+    or cancels; it expires (15 minutes) and survives a restart."""
+
+    __tablename__ = "ask_drafts"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('posted', 'cancelled')", name="outcome"),
+        Index("ix_ask_drafts_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(400))
+    details: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(100))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once, when the asker posts it anyway ('posted') or cancels ('cancelled').
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))

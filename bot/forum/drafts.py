@@ -1,0 +1,249 @@
+"""Ask drafts: a question held by the similar-questions gate of /ask.
+
+When the /ask modal is submitted and similar questions exist, the question is not posted yet:
+it is stored here and the asker sees the similar questions with "Post my question anyway" and
+"Cancel". A draft is kept ``DRAFT_TTL`` (15 minutes), in the database so that buttons pressed
+after a restart still work. Either button uses it up, exactly once: a second press, a press on
+the other button, or a press after expiry is refused with a sentence saying why.
+
+``ask_draft`` uses the draft and stores the question (``pending``, as /ask does) in the same
+transaction: if the question is refused (rate limit, a category removed meanwhile) the draft
+stays usable.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final, Literal
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AskDraft
+from bot.db.types import utcnow
+from bot.forum.errors import InvalidState, NotFound, PermissionDenied
+from bot.forum.questions import (
+    clean_display_name,
+    create_question,
+    resolve_category,
+    validate_details,
+    validate_title,
+)
+from bot.forum.results import PostChange
+
+log = logging.getLogger(__name__)
+
+DRAFT_TTL: Final = timedelta(minutes=15)
+# Used or expired drafts are deleted by ``purge_drafts`` after this long.
+DRAFT_KEEP: Final = timedelta(days=1)
+
+DraftOutcome = Literal["posted", "cancelled"]
+
+DRAFT_GONE: Final = "That question is no longer waiting to be posted; please use /ask again."
+NOT_YOURS: Final = "Only the member who asked can use these buttons."
+
+
+class DraftExpired(InvalidState):
+    """The draft waited longer than it is kept."""
+
+
+class DraftUsed(InvalidState):
+    """The draft was already posted or cancelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskDraftView:
+    """A question waiting behind the similar-questions gate (what the asker typed)."""
+
+    id: int
+    guild_id: int
+    user_id: int = field(repr=False)
+    title: str
+    details: str
+    category: str | None
+    anonymous: bool
+    display_name: str | None
+    created_at: datetime
+    expires_at: datetime
+    consumed_at: datetime | None
+    outcome: DraftOutcome | None
+
+
+def _view(row: AskDraft) -> AskDraftView:
+    outcome: DraftOutcome | None = None
+    if row.outcome == "posted":
+        outcome = "posted"
+    elif row.outcome == "cancelled":
+        outcome = "cancelled"
+    return AskDraftView(
+        id=row.id,
+        guild_id=row.guild_id,
+        user_id=row.user_id,
+        title=row.title,
+        details=row.details,
+        category=row.category,
+        anonymous=row.anonymous,
+        display_name=row.display_name,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        consumed_at=row.consumed_at,
+        outcome=outcome,
+    )
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _refusal(row: AskDraft | None, *, user_id: int, now: datetime) -> Exception:
+    """The error saying why a draft cannot be used."""
+    if row is None:
+        return NotFound(DRAFT_GONE)
+    if row.user_id != user_id:
+        return PermissionDenied(NOT_YOURS)
+    if row.outcome == "posted":
+        return DraftUsed("This question was already posted.")
+    if row.outcome == "cancelled":
+        return DraftUsed("This question was cancelled; use /ask to ask again.")
+    if row.expires_at <= now:
+        kept = _minutes(row.expires_at - row.created_at)
+        return DraftExpired(
+            f"This question waited more than {kept} and expired; please use /ask again."
+        )
+    return InvalidState(DRAFT_GONE)
+
+
+async def _load(session: AsyncSession, draft_id: int) -> AskDraft | None:
+    stmt = select(AskDraft).where(AskDraft.id == draft_id).execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def create_draft(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    title: str,
+    details: str = "",
+    category: str | None = None,
+    anonymous: bool = False,
+    display_name: str | None = None,
+    now: datetime | None = None,
+    ttl: timedelta = DRAFT_TTL,
+) -> AskDraftView:
+    """Hold a question typed into /ask; refused at once (like /ask) when a field is invalid."""
+    now = now or utcnow()
+    title = validate_title(title)
+    details = validate_details(details)
+    display_name = clean_display_name(display_name) if anonymous else None
+    category = await resolve_category(session, guild_id, category)
+    draft = AskDraft(
+        guild_id=guild_id,
+        user_id=user_id,
+        title=title,
+        details=details,
+        category=category,
+        anonymous=anonymous,
+        display_name=display_name,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(draft)
+    await session.flush()
+    log.info("ask draft %s held in guild %s", draft.id, guild_id)
+    return _view(draft)
+
+
+async def get_draft(
+    session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
+) -> AskDraftView:
+    """A draft its asker may still post or cancel; refused like ``consume_draft`` otherwise."""
+    now = now or utcnow()
+    row = await _load(session, draft_id)
+    if (
+        row is None
+        or row.user_id != user_id
+        or row.consumed_at is not None
+        or row.expires_at <= now
+    ):
+        raise _refusal(row, user_id=user_id, now=now)
+    return _view(row)
+
+
+async def consume_draft(
+    session: AsyncSession,
+    *,
+    draft_id: int,
+    user_id: int,
+    outcome: DraftOutcome = "posted",
+    now: datetime | None = None,
+) -> AskDraftView:
+    """Use a draft up, once: a single conditional UPDATE, so two presses at the same moment
+    cannot both succeed. Refused when it is not the asker's, expired or already used."""
+    now = now or utcnow()
+    stmt = (
+        update(AskDraft)
+        .where(
+            AskDraft.id == draft_id,
+            AskDraft.user_id == user_id,
+            AskDraft.consumed_at.is_(None),
+            AskDraft.expires_at > now,
+        )
+        .values(consumed_at=now, outcome=outcome)
+        .returning(AskDraft.id)
+        .execution_options(synchronize_session=False)
+    )
+    used = (await session.execute(stmt)).scalar_one_or_none()
+    row = await _load(session, draft_id)
+    if used is None or row is None:
+        raise _refusal(row, user_id=user_id, now=now)
+    log.info("ask draft %s %s", draft_id, outcome)
+    return _view(row)
+
+
+async def cancel_draft(
+    session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
+) -> AskDraftView:
+    """The "Cancel" button: the draft is used up without posting."""
+    return await consume_draft(
+        session, draft_id=draft_id, user_id=user_id, outcome="cancelled", now=now
+    )
+
+
+async def ask_draft(
+    session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
+) -> PostChange:
+    """The "Post my question anyway" button: use the draft and store its question ``pending``
+    (the caller posts the forum thread, then ``posts.confirm_post``). One transaction: when the
+    question is refused the draft is not used up."""
+    now = now or utcnow()
+    draft = await consume_draft(session, draft_id=draft_id, user_id=user_id, now=now)
+    return await create_question(
+        session,
+        guild_id=draft.guild_id,
+        author_id=draft.user_id,
+        title=draft.title,
+        details=draft.details,
+        category=draft.category,
+        anonymous=draft.anonymous,
+        display_name=draft.display_name,
+        state="pending",
+        now=now,
+    )
+
+
+async def purge_drafts(
+    session: AsyncSession, *, now: datetime | None = None, keep: timedelta = DRAFT_KEEP
+) -> int:
+    """Delete drafts expired or used more than ``keep`` ago; the number deleted. Until then a
+    late press still gets the sentence saying why it is refused."""
+    cutoff = (now or utcnow()) - keep
+    result = await session.execute(
+        delete(AskDraft)
+        .where(or_(AskDraft.expires_at <= cutoff, AskDraft.consumed_at <= cutoff))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
