@@ -6,6 +6,8 @@
   (``qa:<kind>:<guild>:<page>[:<extra>]``), so they keep working after a restart. A cog
   subclasses it with a ``kind`` and a ``fetch_page`` and registers the subclass once with
   ``bot.add_dynamic_items`` (discord.py's ``DynamicItem`` pattern).
+
+Errors in a click go to the one error handler (``bot.errors``), like those of commands.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, ClassVar, Final
 
 import discord
 
+from bot.errors import handle_interaction_error
 from bot.ui import emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import BUTTON_LABEL, CUSTOM_ID, truncate
@@ -62,6 +65,11 @@ class ConfirmView(discord.ui.View):
             NOT_YOURS, ephemeral=True, allowed_mentions=NO_PINGS
         )
         return False
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await handle_interaction_error(interaction, error)
 
     def _disable(self) -> None:
         for item in self.children:
@@ -325,8 +333,15 @@ class Paginator(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
-        shown = await self.fetch_page(interaction, self.guild_id, max(self.page, 1), self.extra)
-        view = self.view_for(self.guild_id, shown, self.extra) if shown.pages > 1 else None
-        await interaction.edit_original_response(
-            embed=shown.embed, view=view, allowed_mentions=NO_PINGS
-        )
+        try:
+            shown = await self.fetch_page(interaction, self.guild_id, max(self.page, 1), self.extra)
+            view = self.view_for(self.guild_id, shown, self.extra) if shown.pages > 1 else None
+            await interaction.edit_original_response(
+                embed=shown.embed, view=view, allowed_mentions=NO_PINGS
+            )
+        except Exception as exc:  # the one error handler decides: a sentence or an apology
+            await self.on_error(interaction, exc)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        """A page that failed: a domain refusal's sentence, else a logged apology (ephemeral)."""
+        await handle_interaction_error(interaction, error)

@@ -17,6 +17,8 @@ from discord.ext import commands
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.errors import APOLOGY
+from bot.forum.errors import NotFound
 from bot.ui.text import CUSTOM_ID
 from bot.ui.views import (
     EXTRA,
@@ -55,6 +57,20 @@ class OnePage(Paginator, kind="uione"):
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
         return Page(discord.Embed(title="all of it"), 1, 1)
+
+
+class FailingPages(Paginator, kind="uifail"):
+    """Page 1 renders; page 2 is refused by the domain, or hits a bug when extra is "bug"."""
+
+    @classmethod
+    async def fetch_page(
+        cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
+    ) -> Page:
+        if page >= 2 and extra == "bug":
+            raise RuntimeError("a bug")
+        if page >= 2:
+            raise NotFound("That page is gone.")
+        return Page(discord.Embed(title=f"page {page}"), page, 3)
 
 
 # --------------------------------------------------------------------------- custom ids
@@ -170,6 +186,13 @@ class UiProbe(commands.Cog):
             interaction, guild_id=interaction.guild_id, extra=extra, ephemeral=not public
         )
 
+    @uitest.command(name="failing", description="Show pages that fail")
+    async def failing_command(
+        self, interaction: discord.Interaction, page: int = 1, extra: str | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        await FailingPages.start(interaction, guild_id=interaction.guild_id, page=page, extra=extra)
+
     @uitest.command(name="onepage", description="Show one page")
     async def one_page_command(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
@@ -180,7 +203,7 @@ async def _bot_with_probe(factory: BotFactory) -> tuple[BotHarness, UiProbe]:
     harness = await factory(extensions=[])
     probe = UiProbe()
     await harness.bot.add_cog(probe)
-    harness.bot.add_dynamic_items(UiPages, OnePage)
+    harness.bot.add_dynamic_items(UiPages, OnePage, FailingPages)
     harness.fake.install_commands(harness.bot.tree)
     return harness, probe
 
@@ -317,3 +340,36 @@ async def test_link_button_in_a_dm(fake_discord: FakeDiscord, qa_bot_factory: Bo
     (button,) = [c for c in fake.message(sent.id).walk_components() if c.get("type") == 2]
     assert (button["style"], button["label"], button["url"]) == (5, "Open the answer", url)
     assert "custom_id" not in button  # a link button sends the bot no interaction
+
+
+async def test_a_failing_page_goes_to_the_one_error_handler(
+    fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> None:
+    fake = fake_discord
+    assert fake.owner is not None and fake.guild is not None
+    gid = fake.guild.id
+    harness, _ = await _bot_with_probe(qa_bot_factory)
+    ix = await fake.owner.slash("uitest failing", channel=fake.general)
+    message = await ix.message()
+    assert message.embeds[0]["title"] == "page 1"
+
+    # A domain refusal: its sentence, ephemerally; the page is left as it was.
+    refused = await fake.owner.click(message, f"qa:uifail:{gid}:2")
+    (reply,) = await refused.followups(1)
+    assert reply.content == "That page is gone." and reply.ephemeral
+    assert fake.message(message.id).embeds[0]["title"] == "page 1"
+
+    # The same through the command that starts the pages.
+    ix = await fake.owner.slash("uitest failing", {"page": 2}, channel=fake.general)
+    assert (await ix.message()).content == "That page is gone."
+
+    # A bug: an apology to the member, the details in the log (ids only).
+    harness.allow_errors()
+    ix = await fake.owner.slash("uitest failing", {"extra": "bug"}, channel=fake.general)
+    message = await ix.message()
+    broken = await fake.owner.click(message, f"qa:uifail:{gid}:2:bug")
+    (reply,) = await broken.followups(1)
+    assert reply.content == APOLOGY and reply.ephemeral
+    (logged,) = harness.errors
+    assert logged.name == "bot.errors" and logged.exc_info is not None
+    assert "a bug" not in logged.getMessage()
