@@ -366,7 +366,7 @@ class Member:
                     "replied_user": False,
                 }
         self._check_can_send(where)
-        uploads = [(name, data, None) for name, data in files]
+        uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]
         msg = self.fake.world.post_message(where, self.id, body, files=uploads)
         await self.fake.flush()
         return msg
@@ -423,7 +423,7 @@ class Member:
         tag_ids = [forum.tag(t).id for t in tags]
         world = self.fake.world
         thread = world.create_thread(forum, name=title, owner_id=self.id, applied_tags=tag_ids)
-        uploads = [(name, data, None) for name, data in files]
+        uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]
         world.post_message(
             thread, self.id, {"content": content}, files=uploads, message_id=thread.id
         )

@@ -379,8 +379,9 @@ class Gateway:
     async def _identify(self, conn: Connection, data: JSON) -> None:
         shard = data.get("shard") or [0, 1]
         shard_id, shard_count = int(shard[0]), int(shard[1])
-        intents = data.get("intents")
-        record = Identify((shard_id, shard_count), int(intents or 0), data, None)
+        raw_intents = data.get("intents")
+        intents = int(raw_intents) if raw_intents is not None else 0
+        record = Identify((shard_id, shard_count), intents, data, None)
         self.identifies.append(record)
         code = None
         if data.get("token") != self.token:
@@ -389,9 +390,9 @@ class Gateway:
             code = 4005  # Already authenticated
         elif shard_count < 1 or not 0 <= shard_id < shard_count:
             code = 4010  # Invalid shard
-        elif intents is None:
+        elif raw_intents is None:
             code = 4013  # Invalid intent(s)
-        elif int(intents) & PRIVILEGED_INTENTS & ~self.world.portal_intents:
+        elif intents & PRIVILEGED_INTENTS & ~self.world.portal_intents:
             code = 4014  # Disallowed intent(s)
         if code is not None:
             record.close_code = code
@@ -405,7 +406,7 @@ class Gateway:
             id=secrets.token_hex(16),
             shard_id=shard_id,
             shard_count=shard_count,
-            intents=int(intents),
+            intents=intents,
         )
         record.session_id = session.id
         self.sessions[session.id] = session

@@ -78,9 +78,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
         self.world.cdn_base = self.base_url
         self.gateway.url = f"ws://127.0.0.1:{self.port}/gateway"
         self.gateway.resume_url = f"ws://127.0.0.1:{self.port}/gateway-resume"
