@@ -408,6 +408,17 @@ class Member:
         self.fake.world.remove_reaction(message, emoji, self.id)
         await self.fake.flush()
 
+    async def clear_reactions(self, message: Message, emoji: str | None = None) -> None:
+        """A moderator removes every reaction (or every reaction with ``emoji``)."""
+        channel = self.fake.world.channels[message.channel_id]
+        if not self.permissions_in(channel) & P.MANAGE_MESSAGES:
+            raise GestureRefused("removing reactions needs Manage Messages")
+        if emoji is None:
+            self.fake.world.clear_reactions(message)
+        else:
+            self.fake.world.clear_emoji(message, emoji)
+        await self.fake.flush()
+
     async def create_post(
         self,
         forum: Channel,

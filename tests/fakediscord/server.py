@@ -327,6 +327,11 @@ class FakeDiscord:
         )
         return self
 
+    async def bulk_delete(self, channel: Channel, messages: Iterable[Message]) -> None:
+        """Another bot (or a moderation tool) deletes messages at once: MESSAGE_DELETE_BULK."""
+        self.world.bulk_delete(channel, list(messages))
+        await self.flush()
+
     # ------------------------------------------------------------------ reading state
 
     def channel(self, channel_id: int) -> Channel:

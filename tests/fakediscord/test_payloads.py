@@ -111,7 +111,7 @@ async def test_message_payloads(fake: FakeDiscord, probe_bot: BotHarness) -> Non
     w = fake.world
     guild = probe_bot.bot.get_guild(fake.guild.id)
     assert guild is not None
-    channel = guild.get_channel(fake.general.id)
+    channel: Any = guild.get_channel(fake.general.id)
     jack = fake.add_member(fake.guild, "jack")
     first = await jack.send(
         fake.general,
@@ -124,18 +124,19 @@ async def test_message_payloads(fake: FakeDiscord, probe_bot: BotHarness) -> Non
     reply = await fake.owner.send(fake.general, "re", reply_to=first)
     for msg, gateway in ((first, True), (first, False), (reply, True), (reply, False)):
         data = fresh(w.message_payload(msg, gateway=gateway))
-        parsed = discord.Message(state=st, channel=channel, data=data)  # type: ignore[arg-type]
+        parsed = discord.Message(state=st, channel=channel, data=data)
         assert parsed.id == msg.id and parsed.content == msg.content
         assert parsed.author.id == msg.author_id
     parsed = discord.Message(
         state=st, channel=channel, data=fresh(w.message_payload(first, gateway=True))
-    )  # type: ignore[arg-type]
+    )
     assert isinstance(parsed.author, discord.Member)
     assert [m.id for m in parsed.mentions] == [fake.owner.id]
     assert [r.id for r in parsed.role_mentions] == [fake.moderator_role.id]  # type: ignore[union-attr]
     assert parsed.embeds[0].title == "T" and parsed.attachments[0].size == 3
     assert [(str(r.emoji), r.count) for r in parsed.reactions] == [("👍", 1), ("<:party:42>", 1)]
-    parsed_reply = discord.Message(state=st, channel=channel, data=fresh(w.message_payload(reply)))  # type: ignore[arg-type]
+    reply_data = fresh(w.message_payload(reply))
+    parsed_reply = discord.Message(state=st, channel=channel, data=reply_data)
     assert parsed_reply.type is discord.MessageType.reply
     assert isinstance(parsed_reply.reference.resolved, discord.Message)  # type: ignore[union-attr]
     assert parsed_reply.reference.resolved.id == first.id  # type: ignore[union-attr]
@@ -149,12 +150,12 @@ async def test_event_payloads(fake: FakeDiscord, probe_bot: BotHarness) -> None:
     other = await kate.send(fake.general, "y")
     await fake.owner.react(msg, "👍")
     await fake.owner.unreact(msg, "👍")
-    fake.world.clear_emoji(msg, "👍")
-    fake.world.clear_reactions(msg)
+    await fake.owner.clear_reactions(msg, "👍")
+    await fake.owner.clear_reactions(msg)
     thread = await kate.create_post(fake.forum, "t", "body")
     await kate.edit_thread(thread, name="t2")
     await kate.delete(msg)
-    fake.world.bulk_delete(fake.general, [other])
+    await fake.bulk_delete(fake.general, [other])
     await kate.delete_thread(thread)
     await fake.flush()
 
@@ -211,16 +212,20 @@ async def test_interaction_payloads(fake: FakeDiscord, probe_bot: BotHarness) ->
         assert interaction.guild_id == fake.guild.id and interaction.channel is not None
         assert interaction.filesize_limit == 10 * 1024 * 1024
         assert interaction.app_permissions.send_messages
+        data: Any = interaction.data
         if handle.type == IX_COMPONENT:
-            assert interaction.message is not None and interaction.data["custom_id"] == "probe:ok"  # type: ignore[index]
+            assert interaction.message is not None and data["custom_id"] == "probe:ok"
         if handle.type == IX_MODAL_SUBMIT:
-            assert interaction.data["custom_id"] == ask.record.modal["custom_id"]  # type: ignore[index]
+            assert ask.record.modal is not None
+            assert data["custom_id"] == ask.record.modal["custom_id"]
         # The callback response the fake returned parses as discord.py expects it.
-        call = fake.find_calls(
-            "POST",
-            "/interactions/{interaction_id}/{interaction_token}/callback",
-            where=lambda c, h=handle: c.id("interaction_id") == h.id,
-        )[0]
+        (call,) = [
+            c
+            for c in fake.find_calls(
+                "POST", "/interactions/{interaction_id}/{interaction_token}/callback"
+            )
+            if c.id("interaction_id") == handle.id
+        ]
         response = InteractionCallbackResponse(
             data=fresh(call.response),
             parent=interaction,
