@@ -55,3 +55,14 @@ async def test_killed_bot_identifies_again_on_restart(
     assert first.invalid  # replaced by the new IDENTIFY on the same shard
     assert await bot_process.terminate() == 0
     assert "Traceback" not in bot_process.output
+
+
+async def test_a_process_that_cannot_start_is_reported_at_once(
+    fake_discord: FakeDiscord, bot_process: BotProcess
+) -> None:
+    bot_process.env_overrides["DATABASE_URL"] = "mysql://nope"
+    await bot_process.start()
+    with pytest.raises(AssertionError, match="qa-bot run exited"):
+        await bot_process.wait_ready(timeout=15)
+    assert bot_process.returncode == 2
+    assert "DATABASE_URL" in bot_process.output and "Traceback" not in bot_process.output
