@@ -34,6 +34,12 @@ TAG_NAME_MAX: Final = 20
 #: The name of the tag applied to solved questions (found in any case, created with this one).
 SOLVED_TAG_NAME: Final = "Solved"
 
+#: The pseudo-setting ``/qa settings`` uses for categories, and its help line.
+SETTING_KEY: Final = "categories"
+SETTING_HELP: Final = (
+    'Question categories, each a tag of the Q&A forum: set "add <name>" or "remove <name>".'
+)
+
 #: ``(tag id, tag name)`` as the adapter reads them from the forum channel.
 Tag = tuple[int, str]
 
@@ -133,6 +139,15 @@ def check_room_for_tag(tag_count: int, *, adding: str) -> None:
         )
 
 
+def check_can_edit_tags(*, can_manage_channels: bool) -> None:
+    """Creating or deleting a forum tag needs Manage Channels in the forum."""
+    if not can_manage_channels:
+        raise InvalidState(
+            "The bot needs the Manage Channels permission in the Q&A forum to change its tags. "
+            "Grant it, then try again."
+        )
+
+
 def check_can_create_solved_tag(tag_count: int, *, can_manage_channels: bool) -> None:
     """Before /qa setup creates the Solved tag: room for it and the permission to add it."""
     if tag_count >= MAX_FORUM_TAGS:
@@ -180,6 +195,13 @@ async def _rows(session: AsyncSession, guild_id: int) -> list[Category]:
 async def list_categories(session: AsyncSession, guild_id: int) -> list[CategoryView]:
     """The guild's categories, by name."""
     return [_view(r) for r in await _rows(session, guild_id)]
+
+
+async def settings_overview(
+    session: AsyncSession, guild_id: int
+) -> tuple[settings.GuildConfig, list[CategoryView]]:
+    """What ``/qa settings show`` lists: the guild's settings and its categories."""
+    return await settings.load_config(session, guild_id), await list_categories(session, guild_id)
 
 
 async def find_category(session: AsyncSession, guild_id: int, raw_name: str) -> CategoryView:

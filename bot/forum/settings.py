@@ -321,6 +321,15 @@ async def set_from_text(session: AsyncSession, guild_id: int, key: str, raw: str
     return await set_setting(session, guild_id, key, parse_value(key, raw))
 
 
+async def reset_from_text(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
+    """``/qa settings reset``: back to the default, checked like a ``set`` (keys /qa setup manages
+    are refused, and so is a default that would clash, such as equal vote emoji)."""
+    spec = _spec(key)
+    if not spec.metadata.get("public", True):
+        raise ValidationError(f"`{key}` is set by /qa setup.")
+    return await set_setting(session, guild_id, key, getattr(DEFAULTS, key))
+
+
 async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
     _spec(key)
     await session.execute(
