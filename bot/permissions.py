@@ -42,11 +42,15 @@ PERMISSION_LABELS: dict[str, str] = {
 
 
 def missing_permissions(have: discord.Permissions) -> list[str]:
-    """Human names of the required permissions ``have`` lacks, in a stable order."""
+    """Human names of the required permissions ``have`` lacks, in a stable order.
+
+    Walks the labels, not ``REQUIRED_PERMISSIONS``: iterating a ``Permissions`` yields alias
+    names (``read_messages`` for View Channel) that have no label.
+    """
     return [
-        PERMISSION_LABELS[name]
-        for name, needed in REQUIRED_PERMISSIONS
-        if needed and not getattr(have, name)
+        label
+        for name, label in PERMISSION_LABELS.items()
+        if getattr(REQUIRED_PERMISSIONS, name) and not getattr(have, name)
     ]
 
 
