@@ -58,6 +58,8 @@ from tests.fakediscord.model import (
 from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, iso
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+#: Discord refuses a forum with more tags than this (PATCH /channels/{id} available_tags).
+MAX_FORUM_TAGS = 20
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 _CUSTOM_EMOJI = re.compile(r"^<?(a?):?([A-Za-z0-9_~]+):(\d+)>?$")
@@ -723,6 +725,10 @@ class World:
         if "available_tags" in body:
             if not ch.is_forum:
                 raise FakeError(400, 50035, "Invalid Form Body: available_tags needs a forum")
+            if len(body["available_tags"]) > MAX_FORUM_TAGS:
+                raise FakeError(
+                    400, 50035, "Invalid Form Body: available_tags: Must be 20 or fewer"
+                )
             tags = []
             for t in body["available_tags"]:
                 tid = int(t["id"]) if t.get("id") else self.ids.next()
