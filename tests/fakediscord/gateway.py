@@ -116,7 +116,7 @@ class Connection:
                     return
                 if not self.ws.closed:
                     await self.ws.send_str(frame)
-            except (ConnectionError, RuntimeError):
+            except Exception:  # the peer went away mid-write: stop writing, keep draining
                 self.closed = True
             finally:
                 self.queue.task_done()
