@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.settings import Settings
-from bot.statusline import StatusLines
 
 log = logging.getLogger(__name__)
 
 # Loaded in this order by ``setup_hook``; an explicit list, never a directory scan.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.asking")
+EXTENSIONS: tuple[str, ...] = ("cogs.admin",)
 
 
 def bot_intents() -> discord.Intents:
@@ -77,17 +76,11 @@ class QABot(commands.AutoShardedBot):
         )
         # False for one-shot processes (sync-commands) that must not start background work.
         self.start_workers = start_workers
-        # Questions' status lines, re-rendered on request with edits coalesced per message.
-        self.status_lines = StatusLines(self)
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extension_names))
-
-    async def close(self) -> None:
-        await self.status_lines.close()
-        await super().close()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before a re-IDENTIFY; tests shorten it through settings.
