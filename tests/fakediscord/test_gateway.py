@@ -182,3 +182,18 @@ async def test_request_guild_members_is_answered(
     assert guild is not None
     members = await guild.query_members(user_ids=[alice.id])
     assert [m.id for m in members] == [alice.id]
+
+
+async def test_in_process_restart_on_the_same_database(
+    fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> None:
+    fake = fake_discord
+    first = await qa_bot_factory(extensions=[PROBE])
+    await first.close()
+    second = await qa_bot_factory(extensions=[PROBE])
+    assert second.settings.database_url == first.settings.database_url
+    assert len(fake.gateway.identifies) == 2
+    assert fake.gateway.sessions[fake.gateway.identifies[0].session_id or ""].invalid
+    assert fake.owner is not None and fake.general is not None
+    msg = await fake.owner.send(fake.general, "hello again")
+    await second.cog("Probe").wait_for("message", lambda m: m.id == msg.id)
