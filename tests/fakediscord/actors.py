@@ -30,6 +30,7 @@ from tests.fakediscord.model import (
     Role,
     User,
 )
+from tests.fakediscord.world import parse_emoji
 
 if TYPE_CHECKING:
     from tests.fakediscord.server import FakeDiscord
@@ -401,12 +402,29 @@ class Member:
         await self.fake.flush()
 
     async def react(self, message: Message, emoji: str = "👍") -> None:
+        """Add a reaction (a new emoji needs Add Reactions; joining an existing one does not)."""
+        channel = self._reactable(message)
+        key, _ = parse_emoji(emoji)
+        new_emoji = key not in message.reactions and channel.guild_id is not None
+        if new_emoji and not self.permissions_in(channel) & P.ADD_REACTIONS:
+            raise GestureRefused(f"{self.name} cannot add new reactions in #{channel.name}")
         self.fake.world.add_reaction(message, emoji, self.id)
         await self.fake.flush()
 
     async def unreact(self, message: Message, emoji: str = "👍") -> None:
+        self._reactable(message)
         self.fake.world.remove_reaction(message, emoji, self.id)
         await self.fake.flush()
+
+    def _reactable(self, message: Message) -> Channel:
+        channel = self.fake.world.channels[message.channel_id]
+        if message.deleted or message.visible_to is not None:
+            raise GestureRefused("nobody can react to a deleted or ephemeral message")
+        if channel.is_thread and channel.archived:
+            raise GestureRefused(f"#{channel.name} is archived")
+        if channel.guild_id is not None and not self.permissions_in(channel) & P.VIEW_CHANNEL:
+            raise GestureRefused(f"{self.name} cannot see #{channel.name}")
+        return channel
 
     async def clear_reactions(self, message: Message, emoji: str | None = None) -> None:
         """A moderator removes every reaction (or every reaction with ``emoji``)."""

@@ -272,3 +272,25 @@ async def test_member_roles_and_permissions(fake: FakeDiscord, probe_bot: BotHar
     )
     assert fake.permissions_in(hidden, hank) == 0
     assert fake.permissions_in(hidden, fake.owner) != 0  # type: ignore[arg-type]
+
+
+async def test_reaction_refusals(fake: FakeDiscord) -> None:
+    assert fake.guild is not None and fake.general is not None and fake.owner is not None
+    assert fake.forum is not None
+    everyone = fake.guild.roles[fake.guild.id]
+    quiet = fake.add_text_channel(
+        fake.guild,
+        "no-new-reactions",
+        overwrites=[fake.overwrite(everyone, deny=["add_reactions"])],
+    )
+    nina = fake.add_member(fake.guild, "nina")
+    msg = await fake.owner.send(quiet, "react?")
+    with pytest.raises(GestureRefused, match="new reactions"):
+        await nina.react(msg, "👍")
+    await fake.owner.react(msg, "👍")
+    await nina.react(msg, "👍")  # joining an existing reaction needs no Add Reactions
+    assert msg.reaction_users("👍") == [fake.owner.id, nina.id]
+    thread = await nina.create_post(fake.forum, "Closed", "body")
+    await fake.owner.edit_thread(thread, archived=True)
+    with pytest.raises(GestureRefused, match="archived"):
+        await fake.owner.react(fake.message(thread.id), "👍")
