@@ -1,0 +1,179 @@
+"""Every application command the production bot registers has the public surface of DESIGN.md §3.
+
+The bot is started with its real extension list against the fake Discord, and the commands are
+read back as ``qa-bot sync-commands`` would send them. Two tables say what users rely on:
+
+- ``COMMANDS``: one row per command users invoke (a slash command or subcommand by its full
+  path, e.g. ``"qa settings set"``, or a context menu by its name) with its options in order.
+- ``TOP_LEVEL``: one row per top-level command: who Discord shows it to and where.
+
+**When you add a command, add its rows here** (from DESIGN.md §3). A registered command without a
+row fails, and so does a row whose command is not registered or differs from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.fakediscord.fixtures import BotHarness
+from tests.fakediscord.server import FakeDiscord
+
+# Command types.
+SLASH, USER_MENU, MESSAGE_MENU = 1, 2, 3
+# Option types.
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE = 3, 4, 5, 6, 7, 8
+# Channel types.
+FORUM, MEDIA = 15, 16
+# Permission bits for default_member_permissions.
+MANAGE_GUILD = 1 << 5
+
+
+@dataclass(frozen=True)
+class Opt:
+    name: str
+    type: int
+    required: bool = False
+    autocomplete: bool = False
+    choices: tuple[str, ...] = ()  # the choices' values, in order
+    channel_types: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cmd:
+    path: str  # "qa settings set"; a context menu's name
+    options: tuple[Opt, ...] = ()
+    type: int = SLASH
+
+
+@dataclass(frozen=True)
+class Top:
+    name: str
+    type: int = SLASH
+    #: The permission bits Discord requires by default to see it (None: everyone).
+    default_member_permissions: int | None = None
+    guild_only: bool = True
+
+
+COMMANDS: tuple[Cmd, ...] = (
+    # /qa (Manage Server)
+    Cmd("qa setup", (Opt("forum", CHANNEL, required=True, channel_types=(FORUM, MEDIA)),)),
+    Cmd("qa settings show"),
+    Cmd(
+        "qa settings set",
+        (Opt("key", STRING, required=True, autocomplete=True), Opt("value", STRING, required=True)),
+    ),
+    Cmd("qa settings reset", (Opt("key", STRING, required=True, autocomplete=True),)),
+)
+
+TOP_LEVEL: tuple[Top, ...] = (Top("qa", default_member_permissions=MANAGE_GUILD),)
+
+
+# --------------------------------------------------------------------------- reading the payloads
+
+
+def _opt(data: dict[str, Any]) -> Opt:
+    return Opt(
+        name=data["name"],
+        type=int(data["type"]),
+        required=bool(data.get("required", False)),
+        autocomplete=bool(data.get("autocomplete", False)),
+        choices=tuple(str(c["value"]) for c in data.get("choices") or ()),
+        channel_types=tuple(sorted(data.get("channel_types") or ())),
+    )
+
+
+def _leaves(payload: dict[str, Any]) -> list[Cmd]:
+    """The invocable commands of one registered command (its subcommands, if it has any)."""
+    ctype = int(payload.get("type", SLASH))
+    if ctype != SLASH:
+        return [Cmd(payload["name"], type=ctype)]
+    out: list[Cmd] = []
+
+    def walk(path: str, options: list[dict[str, Any]]) -> None:
+        subs = [o for o in options if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
+        if not subs:
+            out.append(Cmd(path, tuple(_opt(o) for o in options)))
+            return
+        assert len(subs) == len(options), f"/{path} mixes subcommands and options"
+        for sub in subs:
+            walk(f"{path} {sub['name']}", list(sub.get("options") or []))
+
+    walk(payload["name"], list(payload.get("options") or []))
+    return out
+
+
+def _described(payload: dict[str, Any], path: str) -> list[str]:
+    """Problems Discord would refuse at sync: missing or over-long descriptions."""
+    problems = []
+    if int(payload.get("type", SLASH)) == SLASH:
+        text = payload.get("description") or ""
+        if not 1 <= len(text) <= 100:
+            problems.append(f"/{path}: description must be 1-100 characters, is {text!r}")
+    for opt in payload.get("options") or []:
+        problems += _described(opt | {"type": SLASH}, f"{path} {opt['name']}")
+    return problems
+
+
+@pytest.fixture
+async def registered(fake_discord: FakeDiscord, qa_bot: BotHarness) -> list[dict[str, Any]]:
+    """The production bot's commands as synced (global; qa-bot registers no guild commands)."""
+    return [c.data for c in fake_discord.commands()]
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def test_the_tables_have_no_duplicates() -> None:
+    keys = [(c.type, c.path) for c in COMMANDS]
+    assert len(keys) == len(set(keys))
+    tops = [(t.type, t.name) for t in TOP_LEVEL]
+    assert len(tops) == len(set(tops))
+    for cmd in COMMANDS:
+        top = cmd.path.split()[0] if cmd.type == SLASH else cmd.path
+        assert (cmd.type, top) in tops, f"{cmd.path!r} has no TOP_LEVEL row"
+
+
+async def test_every_registered_command_has_a_row_and_every_row_is_registered(
+    registered: list[dict[str, Any]],
+) -> None:
+    found = {(c.type, c.path) for payload in registered for c in _leaves(payload)}
+    expected = {(c.type, c.path) for c in COMMANDS}
+    assert sorted(found - expected) == [], "registered commands without a row in COMMANDS"
+    assert sorted(expected - found) == [], "rows in COMMANDS whose command is not registered"
+    tops = {(int(p.get("type", SLASH)), p["name"]) for p in registered}
+    assert tops == {(t.type, t.name) for t in TOP_LEVEL}
+
+
+@pytest.mark.parametrize("row", COMMANDS, ids=lambda c: c.path)
+async def test_a_command_has_the_options_of_the_design(
+    registered: list[dict[str, Any]], row: Cmd
+) -> None:
+    leaves = {(c.type, c.path): c for payload in registered for c in _leaves(payload)}
+    actual = leaves.get((row.type, row.path))
+    assert actual is not None, f"/{row.path} is not registered"
+    assert actual.options == row.options
+
+
+@pytest.mark.parametrize("row", TOP_LEVEL, ids=lambda t: t.name)
+async def test_a_top_level_command_is_shown_to_whom_the_design_says(
+    registered: list[dict[str, Any]], row: Top
+) -> None:
+    payload = next(
+        p for p in registered if p["name"] == row.name and int(p.get("type", SLASH)) == row.type
+    )
+    perms = payload.get("default_member_permissions")
+    assert (int(perms) if perms is not None else None) == row.default_member_permissions
+    contexts = payload.get("contexts")
+    guild_only = payload.get("dm_permission") is False or contexts == [0]
+    assert guild_only == row.guild_only
+
+
+async def test_every_description_is_within_discords_limits(
+    registered: list[dict[str, Any]],
+) -> None:
+    problems = [msg for payload in registered for msg in _described(payload, payload["name"])]
+    assert problems == []
