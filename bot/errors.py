@@ -22,10 +22,22 @@ APOLOGY = "Sorry, something went wrong on our side. The moderators can find it i
 
 def _unwrap(error: BaseException) -> BaseException:
     while isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
-        error = error.original if hasattr(error, "original") else error.__cause__ or error
+        # A TransformerError raised by the transformer itself has no cause: it is the error.
+        inner = error.original if hasattr(error, "original") else error.__cause__
+        if inner is None or inner is error:
+            break
+        error = inner
         if not isinstance(error, app_commands.AppCommandError):
             break
     return error
+
+
+# Where Discord's client names a permission differently from its API flag.
+_PERMISSION_NAMES = {"manage_guild": "Manage Server", "create_public_threads": "Create Posts"}
+
+
+def _permission_name(flag: str) -> str:
+    return _PERMISSION_NAMES.get(flag) or flag.replace("_", " ").title()
 
 
 def sentence_for(error: BaseException) -> str | None:
@@ -36,9 +48,11 @@ def sentence_for(error: BaseException) -> str | None:
     if isinstance(error, app_commands.MissingPermissions):
         return (
             "You need the "
-            + ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            + ", ".join(_permission_name(p) for p in error.missing_permissions)
             + " permission to do that."
         )
+    if isinstance(error, app_commands.TransformerError):
+        return "The bot could not use the value of one option: pick it from the list and try again."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works only in a server."
     if isinstance(error, app_commands.CommandOnCooldown):
