@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import APOLOGY
 from bot.forum import categories
 from bot.forum.categories import CategoryView
 from bot.forum.settings import DEFAULTS, GuildConfig, load_config, public_keys
@@ -16,6 +17,8 @@ from tests.fakediscord import permissions as P
 from tests.fakediscord.actors import GestureRefused, InteractionHandle, Member
 from tests.fakediscord.fixtures import BotHarness
 from tests.fakediscord.model import Channel, Guild, Message, Role
+from tests.fakediscord.recorder import Call
+from tests.fakediscord.rest import Reply
 from tests.fakediscord.server import FakeDiscord
 
 T = TypeVar("T")
@@ -246,7 +249,7 @@ async def test_members_without_manage_server_are_refused(
         await scene.use(command, options, who=member)
     # A server can lift Discord's default; the bot checks again itself.
     msg = await scene.reply(command, options, who=member, bypass=True)
-    assert "You need the Manage Guild permission" in text_of(msg)
+    assert "You need the Manage Server permission" in text_of(msg)
     assert await scene.config() == DEFAULTS
     assert "Solved" not in scene.tag_names()
 
@@ -506,3 +509,36 @@ async def test_categories_after_the_forum_was_deleted(scene: Scene) -> None:
     await scene.fake.flush()
     msg = await scene.reply("qa settings set", {"key": "categories", "value": "add Grief"})
     assert "no longer exists" in text_of(msg)
+
+
+# --------------------------------------------------------------------------- errors in one place
+
+
+def fail_channel_edits(scene: Scene, status: int, code: int, message: str) -> None:
+    def intercept(call: Call) -> Reply | None:
+        if call.method == "PATCH" and call.route == "/channels/{channel_id}":
+            return Reply(status, {"message": message, "code": code})
+        return None
+
+    scene.fake.rest.interceptors.append(intercept)
+
+
+async def test_discord_refusing_an_edit_gives_a_sentence(scene: Scene) -> None:
+    fail_channel_edits(scene, 403, 50013, "Missing Permissions")
+    msg = await scene.setup()
+    assert "Discord refused: the bot is missing a permission here" in text_of(msg)
+    assert (await scene.config()).forum_channel_id is None
+
+
+async def test_an_unexpected_failure_is_logged_with_ids_and_apologised_for(scene: Scene) -> None:
+    scene.harness.allow_errors()
+    fail_channel_edits(scene, 400, 50035, "Invalid Form Body")
+    ix = await scene.use("qa setup", {"forum": scene.forum})
+    msg = await ix.message()
+    assert msg.ephemeral and text_of(msg) == APOLOGY
+    assert msg.allowed_mentions == {"parse": []}
+    (record,) = [r for r in scene.harness.errors if r.name == "bot.errors"]
+    line = record.getMessage()
+    assert "HTTPException" in line and "qa setup" in line
+    assert str(ix.id) in line and str(scene.guild.id) in line
+    assert (await scene.config()).forum_channel_id is None
