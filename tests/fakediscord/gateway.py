@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,10 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 BUFFER_LIMIT = 5000
+
+#: Consulted with every DISPATCH before it is numbered; a hook that returns True keeps the event
+#: and sends it later itself with ``send_dispatch(..., hooks=False)`` (faults: duplicates, order).
+DispatchHook = Callable[["Session", str, JSON], bool]
 
 
 def _dumps(obj: Any) -> str:
@@ -105,6 +109,7 @@ class Connection:
         self.query = dict(request.query)
         self.path = request.path
         self.closed = False
+        self.silent = False  # a zombie connection: frames and heartbeat ACKs are lost (faults)
         self.close_record: GatewayClose | None = None
         self.writer = asyncio.create_task(self._write(), name=f"fake-gateway-writer-{index}")
 
@@ -125,7 +130,7 @@ class Connection:
         self.send_text(_dumps(obj))
 
     def send_text(self, text: str) -> None:
-        if not self.closed:
+        if not self.closed and not self.silent:
             self.queue.put_nowait(text)
 
     async def close(self, code: int) -> None:
@@ -165,6 +170,7 @@ class Gateway:
         self.resume_attempts: list[JSON] = []
         self.presence_updates: list[JSON] = []
         self.waiting_handshakes = 0
+        self.dispatch_hooks: list[DispatchHook] = []
         self._gate = asyncio.Event()
         self._gate.set()
 
@@ -261,7 +267,12 @@ class Gateway:
         if not sent:
             self._record(name, data(0) if callable(data) else data, None, None)
 
-    def send_dispatch(self, session: Session, name: str, payload: JSON) -> int:
+    def send_dispatch(
+        self, session: Session, name: str, payload: JSON, *, hooks: bool = True
+    ) -> int | None:
+        """Number, buffer and send one DISPATCH (None: a dispatch hook kept it)."""
+        if hooks and any(hook(session, name, payload) for hook in list(self.dispatch_hooks)):
+            return None
         seq, frame = session.next_frame(name, payload)
         if session.conn is not None:
             session.conn.send_text(frame)

@@ -21,6 +21,8 @@ from aiohttp import web
 
 from tests.fakediscord import permissions as P
 from tests.fakediscord.actors import Member
+from tests.fakediscord.clock import AdjustableClock
+from tests.fakediscord.faults import Faults
 from tests.fakediscord.gateway import Gateway, Session
 from tests.fakediscord.model import (
     CATEGORY,
@@ -35,9 +37,11 @@ from tests.fakediscord.model import (
     Role,
     User,
 )
+from tests.fakediscord.ratelimits import RateLimits
 from tests.fakediscord.recorder import Call, DispatchedEvent, Recorder
 from tests.fakediscord.rest import API_PREFIX, Rest
-from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, SystemClock
+from tests.fakediscord.rules import Rules
+from tests.fakediscord.snowflake import Clock, SnowflakeGenerator
 from tests.fakediscord.world import World
 
 T = TypeVar("T")
@@ -52,7 +56,8 @@ class FakeDiscord:
         bot_name: str = "qa-bot",
     ) -> None:
         self.token = token
-        self.clock: Clock = clock or SystemClock()
+        # Wall time that a test may move forward (``clock.advance_clock``) to age interactions.
+        self.clock: Clock = clock or AdjustableClock()
         self.ids = SnowflakeGenerator(self.clock)
         self.recorder = Recorder()
         self.world = World(self.clock, self.ids, bot_name=bot_name)
@@ -60,6 +65,10 @@ class FakeDiscord:
         self.world.emit = self.gateway.emit
         self.world.on_change = self.recorder.signal.pulse
         self.rest = Rest(self)
+        # REST interceptors in this order: injected faults, rate limits, then Discord's rules.
+        self.faults = Faults(self)
+        self.ratelimits = RateLimits(self)
+        self.rules = Rules(self)
         self.port = 0
         self._runner: web.AppRunner | None = None
         # Filled by ``build_default_scene`` (the fixtures call it).

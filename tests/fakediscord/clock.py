@@ -1,0 +1,160 @@
+"""Time for tests against the fake: clocks that move without sleeping, and discord.py's HTTP
+sleeps scaled down.
+
+``AdjustableClock`` is the fake's default wall clock (snowflakes, message timestamps, interaction
+deadlines): real time plus an offset a test moves with ``advance_clock(fake, 3.1)`` to age an
+interaction past Discord's 3 s without waiting.
+
+``ScaledClock`` measures the fake's rate-limit windows. Its ``scale`` matches the factor by which
+``scaled_discord_sleep`` shortens discord.py's own sleeps, so a window of 1 fake second lasts as
+long as discord.py's (scaled) wait for it, and both sides keep agreeing on when a bucket resets.
+
+``scaled_discord_sleep`` replaces only the ``asyncio`` module that ``discord.http`` sees (the one
+discord.py patch allowed besides the REST base and gateway URL) with a proxy whose ``sleep``
+multiplies every delay by a factor: the retries after 500/502/504/524 (1, 3, 5, 7, 9 s) and the
+waits on a 429 or an exhausted bucket. Everything else is delegated to the real ``asyncio``.
+Interaction callbacks and followups go through ``discord.webhook.async_``, whose sleeps are not
+scaled: inject slow faults on the bot's own routes, or keep ``retry_after`` small there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.fakediscord.server import FakeDiscord
+
+
+class AdjustableClock:
+    """Wall time plus an offset: follows real time, and jumps forward on ``advance``."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self.offset += seconds
+
+
+class ScaledClock:
+    """Monotonic seconds that pass ``1 / scale`` times faster than real ones.
+
+    ``scale`` 0.001 makes a fake second last a real millisecond. Changing the scale keeps the
+    current reading (no jump); ``advance`` moves the clock forward at once.
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        if scale <= 0:
+            raise ValueError("the scale must be positive")
+        self._scale = scale
+        self._real0 = time.monotonic()
+        self._fake0 = 0.0
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        if value <= 0:
+            raise ValueError("the scale must be positive")
+        self._fake0 = self.time()
+        self._real0 = time.monotonic()
+        self._scale = value
+
+    def time(self) -> float:
+        return self._fake0 + (time.monotonic() - self._real0) / self._scale
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self._fake0 += seconds
+
+    def to_real(self, seconds: float) -> float:
+        """How long ``seconds`` of this clock last in real time."""
+        return seconds * self._scale
+
+
+def advance_clock(fake: FakeDiscord, seconds: float) -> None:
+    """Move the fake's wall clock forward (age interactions, nonces, tokens) without sleeping."""
+    advance = getattr(fake.clock, "advance", None)
+    if advance is None:
+        raise TypeError(f"the fake's clock {fake.clock!r} cannot be advanced")
+    advance(seconds)
+
+
+@dataclass
+class SleepLog:
+    """What ``discord.http`` asked to sleep (unscaled seconds) while its sleep was scaled."""
+
+    factor: float
+    requested: list[float] = field(default_factory=list)
+
+
+class _ScaledAsyncio(types.ModuleType):
+    """``asyncio`` as ``discord.http`` sees it: ``sleep`` scaled, all else the real module."""
+
+    def __init__(self, log: SleepLog) -> None:
+        super().__init__("asyncio", "asyncio for discord.http, with sleep scaled for tests")
+        self._log = log
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        self._log.requested.append(delay)
+        return await asyncio.sleep(delay * self._log.factor, result)
+
+
+@contextlib.contextmanager
+def scaled_discord_sleep(
+    factor: float = 0.001, *, fake: FakeDiscord | None = None
+) -> Iterator[SleepLog]:
+    """Within the block discord.http sleeps ``factor`` times as long (and the fake's rate-limit
+    windows, given ``fake``, pass as fast). Yields the log of requested delays."""
+    import discord.http
+
+    if factor <= 0:
+        raise ValueError("the factor must be positive")
+    log = SleepLog(factor)
+    original = getattr(discord.http, "asyncio")  # noqa: B009
+    previous_scale = fake.ratelimits.clock.scale if fake is not None else None
+    setattr(discord.http, "asyncio", _ScaledAsyncio(log))  # noqa: B010
+    if fake is not None:
+        fake.ratelimits.clock.scale = factor
+    try:
+        yield log
+    finally:
+        setattr(discord.http, "asyncio", original)  # noqa: B010
+        if fake is not None and previous_scale is not None:
+            fake.ratelimits.clock.scale = previous_scale
+
+
+@pytest.fixture
+def discord_sleep(fake_discord: FakeDiscord) -> Iterator[SleepLog]:
+    """discord.http's retry and rate-limit sleeps 1000 times shorter (a 9 s retry takes 9 ms),
+    the fake's rate-limit windows just as fast; ``.requested`` lists the unscaled delays."""
+    with scaled_discord_sleep(0.001, fake=fake_discord) as log:
+        yield log
+
+
+__all__ = [
+    "AdjustableClock",
+    "ScaledClock",
+    "SleepLog",
+    "advance_clock",
+    "discord_sleep",
+    "scaled_discord_sleep",
+]
