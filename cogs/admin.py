@@ -45,6 +45,25 @@ REQUIRE_TAG_NOTE = (
 )
 
 
+class ForumOnly(app_commands.Transformer):
+    """A forum channel option whose picker offers forum channels only (not media channels,
+    whose posts must carry an attachment)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.forum]
+
+    async def transform(self, interaction: discord.Interaction, value: Any) -> discord.ForumChannel:
+        channel = value.resolve() if isinstance(value, app_commands.AppCommandChannel) else value
+        if not isinstance(channel, discord.ForumChannel) or channel.is_media():
+            raise app_commands.TransformerError(value, self.type, self)
+        return channel
+
+
 def _guild(interaction: Interaction) -> discord.Guild:
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage()
@@ -106,7 +125,11 @@ class Admin(commands.Cog):
     )
     @app_commands.describe(forum="The forum channel where questions are posted")
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def setup_forum(self, interaction: Interaction, forum: discord.ForumChannel) -> None:
+    async def setup_forum(
+        self,
+        interaction: Interaction,
+        forum: app_commands.Transform[discord.ForumChannel, ForumOnly],
+    ) -> None:
         guild = _guild(interaction)
         me = guild.me
         seen = forum.permissions_for(me)

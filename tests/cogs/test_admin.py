@@ -542,3 +542,50 @@ async def test_an_unexpected_failure_is_logged_with_ids_and_apologised_for(scene
     assert "HTTPException" in line and "qa setup" in line
     assert str(ix.id) in line and str(scene.guild.id) in line
     assert (await scene.config()).forum_channel_id is None
+
+
+# --------------------------------------------------------------------------- concurrency, backends
+
+
+async def test_the_forum_picker_offers_forum_channels_only(scene: Scene) -> None:
+    with pytest.raises(GestureRefused, match="channel type 0 not in \\[15\\]"):
+        await scene.use("qa setup", {"forum": scene.general})
+
+
+async def test_quick_category_changes_keep_every_tag(scene: Scene) -> None:
+    """Two managers at once: each edit starts from the tags the other one left."""
+    await scene.setup()
+    admin = scene.fake.add_member(scene.guild, "admin", perms=["manage_guild"])
+    await scene.fake.flush()
+    handles = [
+        await scene.use("qa settings set", {"key": "categories", "value": "add Grief"}),
+        await scene.use("qa settings set", {"key": "categories", "value": "add Sleep"}, who=admin),
+        await scene.use("qa settings set", {"key": "categories", "value": "remove General"}),
+    ]
+    for ix in handles:
+        text = text_of(await ix.message())
+        assert text.startswith(("Added", "Removed")), text
+    assert sorted(scene.tag_names()) == sorted(
+        ["Anxiety", "Depression", "Relationships", "Solved", "Grief", "Sleep"]
+    )
+    names = {name for _, name in await scene.categories()}
+    assert names == {"Anxiety", "Depression", "Relationships", "Grief", "Sleep"}
+
+
+async def test_setup_and_categories_on_both_backends(
+    fake_discord: FakeDiscord, qa_bot_factory: Any, db_url: str
+) -> None:
+    scene = Scene(fake_discord, await qa_bot_factory(database_url=db_url))
+    await scene.setup()
+    await set_categories(scene, "add Grief")
+    await set_categories(scene, "remove Anxiety")
+    await scene.reply("qa settings set", {"key": "points_accepted", "value": "250"})
+    await scene.setup()  # idempotent on this backend too
+    config = await scene.config()
+    assert config.points_accepted == 250 and config.forum_channel_id == scene.forum.id
+    assert [name for _, name in await scene.categories()] == [
+        "Depression",
+        "General",
+        "Grief",
+        "Relationships",
+    ]

@@ -27,7 +27,7 @@ SLASH, USER_MENU, MESSAGE_MENU = 1, 2, 3
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE = 3, 4, 5, 6, 7, 8
 # Channel types.
-FORUM, MEDIA = 15, 16
+FORUM = 15
 # Permission bits for default_member_permissions.
 MANAGE_GUILD = 1 << 5
 
@@ -60,7 +60,7 @@ class Top:
 
 COMMANDS: tuple[Cmd, ...] = (
     # /qa (Manage Server)
-    Cmd("qa setup", (Opt("forum", CHANNEL, required=True, channel_types=(FORUM, MEDIA)),)),
+    Cmd("qa setup", (Opt("forum", CHANNEL, required=True, channel_types=(FORUM,)),)),
     Cmd("qa settings show"),
     Cmd(
         "qa settings set",
