@@ -28,6 +28,7 @@ then loses the answer, as a gateway timeout does after the backend committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakediscord.model import JSON
 from tests.fakediscord.ratelimits import too_many_requests
-from tests.fakediscord.recorder import Call, WaitTimeout, route_matcher
+from tests.fakediscord.recorder import Call, route_matcher
 from tests.fakediscord.rest import Reply
 
 if TYPE_CHECKING:
@@ -118,9 +119,20 @@ class Fault(_Matcher):
 
 @dataclass
 class Latency(_Matcher):
-    """Matching calls wait ``seconds`` (real time) before the fake handles them."""
+    """Matching calls wait ``seconds`` (real time) before the fake handles them; ``cancel()``
+    also ends the waits in progress."""
 
     seconds: float = 0.0
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self._stop.set()
+
+    async def wait(self, call: Call) -> None:
+        self.hits.append(call)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), self.seconds)
 
 
 @dataclass
@@ -268,8 +280,7 @@ class Faults:
                 await gate.wait(call)
         for latency in list(self.latencies):
             if latency.matches(call):
-                latency.hits.append(call)
-                await asyncio.sleep(latency.seconds)
+                await latency.wait(call)
         for fault in self.faults:
             if fault.matches(call):
                 fault.hits.append(call)
@@ -370,7 +381,8 @@ class Faults:
     # ------------------------------------------------------------------ all of them
 
     def clear(self) -> None:
-        """Cancel every fault, release every held call and deliver held events."""
+        """Cancel every fault, release every held call and deliver held events (the fake does
+        this when it stops, so no held request delays the server's shutdown)."""
         for matcher in [*self.faults, *self.latencies]:
             matcher.cancel()
         for gate in self.holds:
@@ -395,5 +407,4 @@ __all__ = [
     "Faults",
     "Hold",
     "Latency",
-    "WaitTimeout",
 ]

@@ -94,6 +94,7 @@ class FakeDiscord:
         return self
 
     async def stop(self) -> None:
+        self.faults.clear()  # held or delayed calls would keep the server from stopping
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
