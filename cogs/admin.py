@@ -338,9 +338,14 @@ class Admin(commands.Cog):
         except ValidationError:
             wanted = raw.strip().removeprefix("@").casefold()
             matches = [r for r in guild.roles if r.name.removeprefix("@").casefold() == wanted]
-            if len(matches) != 1:
+            shown = one_line(raw).replace("`", "")[:40]
+            if len(matches) > 1:
                 raise ValidationError(
-                    f"There is no role called `{one_line(raw).replace('`', '')[:40]}` here: "
+                    f"Several roles are called `{shown}`: give a role mention or a role id."
+                ) from None
+            if not matches:
+                raise ValidationError(
+                    f"There is no role called `{shown}` here: "
                     "give a role mention, a role id or an exact role name."
                 ) from None
             role_id = matches[0].id

@@ -285,6 +285,10 @@ async def add_category(
 ) -> CategoryView:
     """Record the category ``raw_name`` whose forum tag is ``tag_id`` (already created)."""
     name = await check_new_category(session, guild_id, raw_name)
+    if (await settings.load_config(session, guild_id)).solved_tag_id == tag_id:
+        raise InvalidState(
+            f"{_quoted(name)} is the forum's Solved tag (renamed), so it cannot be a category."
+        )
     # A row still holding the tag under an old name (the tag was renamed in Discord) gives way.
     await session.execute(
         delete(Category).where(Category.guild_id == guild_id, Category.tag_id == tag_id)

@@ -347,6 +347,15 @@ async def test_a_bad_moderator_role_is_refused(scene: Scene, value: str, sentenc
     assert (await scene.config()).moderator_role_id is None
 
 
+async def test_a_role_name_several_roles_share_is_refused(scene: Scene) -> None:
+    scene.fake.add_role(scene.guild, "Helpers")
+    scene.fake.add_role(scene.guild, "helpers")
+    await scene.fake.flush()
+    msg = await scene.reply("qa settings set", {"key": "moderator_role_id", "value": "Helpers"})
+    assert "Several roles are called `Helpers`" in text_of(msg)
+    assert (await scene.config()).moderator_role_id is None
+
+
 async def test_reset_puts_a_setting_back_to_its_default(scene: Scene) -> None:
     await scene.reply("qa settings set", {"key": "answers_per_hour", "value": "3"})
     msg = await scene.reply("qa settings reset", {"key": "answers_per_hour"})
@@ -444,6 +453,19 @@ async def test_bad_category_changes_are_refused_and_change_nothing(
     assert sentence in text_of(msg)
     assert not scene.fake.find_calls(*PATCH_CHANNEL, since=mark)
     assert (await scene.categories(), scene.tag_names()) == (cats, tags)
+
+
+async def test_the_renamed_solved_tag_cannot_become_a_category(scene: Scene) -> None:
+    await scene.setup()
+    renamed = [
+        t.payload() | ({"name": "Done"} if t.name == "Solved" else {})
+        for t in scene.forum.available_tags
+    ]
+    scene.fake.edit_channel(scene.forum, available_tags=renamed)
+    await scene.fake.flush()
+    msg = await scene.reply("qa settings set", {"key": "categories", "value": "add Done"})
+    assert "`Done` is the forum's Solved tag" in text_of(msg)
+    assert "Done" not in [name for _, name in await scene.categories()]
 
 
 async def test_remove_a_category_deletes_its_forum_tag(scene: Scene) -> None:

@@ -224,3 +224,16 @@ async def test_refusals_change_nothing(
     with pytest.raises(NotFound):
         await run(lambda s: categories.remove_category(s, GUILD, "Nope"))
     assert await count() == before
+
+
+async def test_the_solved_tag_under_another_name_is_not_a_category(run: Callable) -> None:
+    await run(
+        lambda s: categories.apply_setup(
+            s, GUILD, forum_channel_id=500, solved_tag_id=SOLVED, tags=TAGS
+        )
+    )
+    with pytest.raises(InvalidState, match="`Done` is the forum's Solved tag"):
+        await run(lambda s: categories.add_category(s, GUILD, "Done", SOLVED))
+    assert all(
+        v.tag_id != SOLVED for v in await run(lambda s: categories.list_categories(s, GUILD))
+    )
