@@ -102,6 +102,11 @@ class SleepLog:
     factor: float
     requested: list[float] = field(default_factory=list)
 
+    @property
+    def waits(self) -> list[float]:
+        """The real waits (discord.py also sleeps 0 s to release a bucket it knows nothing of)."""
+        return [d for d in self.requested if d > 0]
+
 
 class _ScaledAsyncio(types.ModuleType):
     """``asyncio`` as ``discord.http`` sees it: ``sleep`` scaled, all else the real module."""
