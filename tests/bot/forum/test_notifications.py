@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Notification, Post
+from bot.db.models import Member, Notification, Post
 from bot.forum import notifications as outbox
 from bot.forum import prefs, settings
 from bot.forum.notifications import OutboxItem
@@ -778,3 +778,148 @@ async def test_outbox_stats(sessionmaker: async_sessionmaker[AsyncSession]) -> N
     # Without a guild: the other guild's older claimed row counts too.
     assert everywhere.pending == 3
     assert everywhere.oldest_pending_age == timedelta(hours=2, minutes=5)
+
+
+# --------------------------------------------------------------------------- sending a group
+
+
+async def test_group_retry_keeps_one_due_time_then_fails_together(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await settings.set_setting(session, GUILD, "notify_coalesce_seconds", 0)
+        question = await _question(session)
+        for i in range(3):
+            answer = await _reply(session, question, author_id=100 + i)
+            await outbox.notify_new_answer(session, question=question, answer=answer, now=NOW)
+    now = NOW
+    rng = random.Random(3)
+    for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+        async with sessionmaker.begin() as session:
+            items = await _claim(session, now)
+            assert len(items) == 3 and {i.attempts for i in items} == {attempt}
+            due = await outbox.mark_group_retry(
+                session, [i.id for i in items], error="HTTP 503", now=now, rng=rng
+            )
+            rows = await _rows(session)
+        if attempt < outbox.MAX_ATTEMPTS:
+            assert due is not None
+            assert due - now <= outbox.backoff_delay(attempt)
+            assert {(r.status, r.next_attempt_at) for r in rows} == {("pending", due)}
+            now = due
+        else:
+            assert due is None
+            assert {(r.status, r.last_error) for r in rows} == {("failed", "HTTP 503")}
+    async with sessionmaker.begin() as session:
+        assert await outbox.mark_group_retry(session, [], error="x", now=now) is None
+        assert (
+            await outbox.mark_group_retry(session, [r.id for r in rows], error="x", now=now) is None
+        )
+
+
+async def test_group_retry_follows_the_most_attempted_row(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await settings.set_setting(session, GUILD, "notify_coalesce_seconds", 0)
+        question = await _question(session)
+        first = await _reply(session, question)
+        await outbox.notify_new_answer(session, question=question, answer=first, now=NOW)
+        [old] = await _claim(session, NOW)
+        await outbox.mark_retry(session, old.id, error="timeout", now=NOW)
+        # A later answer joins the slot of the retry: claimed together, fewer attempts.
+        later = await _reply(session, question, author_id=FOLLOWER)
+        await outbox.notify_new_answer(session, question=question, answer=later, now=NOW)
+        rows = await _rows(session)
+        due = max(r.next_attempt_at for r in rows)
+        items = await _claim(session, due)
+        assert sorted(i.attempts for i in items) == [1, 2]
+        next_due = await outbox.mark_group_retry(
+            session, [i.id for i in items], error="HTTP 500", now=due
+        )
+        assert next_due is not None
+        ceiling = outbox.backoff_delay(2)  # the most attempted row's backoff
+        assert ceiling * (1 - outbox.BACKOFF_JITTER) <= next_due - due <= ceiling
+        assert {r.next_attempt_at for r in await _rows(session)} == {next_due}
+
+
+async def test_content_reads_live_posts_at_send_time(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await settings.set_setting(session, GUILD, "notify_coalesce_seconds", 0)
+        question = await _question(session)
+        named = await _reply(session, question, author_id=ANSWERER)
+        hidden = await _reply(session, question, author_id=987_654_321, anonymous=True)
+        hidden.display_name = "Night owl"
+        faceless = await _reply(session, question, author_id=987_654_322, anonymous=True)
+        for answer in (named, hidden, faceless):
+            await outbox.notify_new_answer(session, question=question, answer=answer, now=NOW)
+        session.add(Member(guild_id=GUILD, user_id=ANSWERER, display_name="Bea"))
+        named.body = "Edited after queueing."
+        await session.flush()
+        [group] = outbox.group_claimed(await _claim(session, NOW))
+        await prefs.remember_dm_channel(session, ASKER, 4242)
+        content = await outbox.notification_content(session, group)
+    assert content.kind == "new_answer"
+    assert (content.guild_id, content.question_id) == (GUILD, question.id)
+    assert content.question_title == question.title
+    assert content.question_thread_id == question.thread_id
+    assert content.dm_channel_id == 4242
+    assert content.cancelled == {}
+    assert content.notification_ids == [i.id for i in group]
+    assert [(p.post_id, p.anonymous, p.display_name) for p in content.posts] == [
+        (named.id, False, "Bea"),
+        (hidden.id, True, "Night owl"),
+        (faceless.id, True, None),
+    ]
+    assert content.posts[0].body == "Edited after queueing."
+    assert content.posts[0].author_id == ANSWERER
+    assert content.posts[0].message_id == named.message_id
+    assert content.latest == content.posts[-1]
+    # The identity behind an anonymous answer is not in the result, nor in its repr.
+    for post in content.posts[1:]:
+        assert post.author_id is None
+    assert "987654321" not in repr(content) and "987654322" not in repr(content)
+
+
+async def test_content_cancels_what_should_no_longer_be_sent(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await settings.set_setting(session, GUILD, "notify_coalesce_seconds", 0)
+        question = await _question(session)
+        kept = await _reply(session, question, author_id=100)
+        deleted = await _reply(session, question, author_id=101)
+        for answer in (kept, deleted):
+            await outbox.notify_new_answer(session, question=question, answer=answer, now=NOW)
+        await outbox.notify_accepted(
+            session, question=question, answer=kept, actor_id=ASKER, now=NOW
+        )
+        deleted.deleted_at = NOW
+        await session.flush()
+        groups = outbox.group_claimed(await _claim(session, NOW))
+        by_kind = {g[0].kind: g for g in groups}
+        answers = await outbox.notification_content(session, by_kind["new_answer"])
+        assert [p.post_id for p in answers.posts] == [kept.id]
+        assert list(answers.cancelled.values()) == ["the post was deleted"]
+        # The acceptance is not on the answer (it was never stored as accepted here).
+        accepted = await outbox.notification_content(session, by_kind["accepted"])
+        assert accepted.posts == ()
+        assert list(accepted.cancelled.values()) == ["the answer is no longer accepted"]
+        # Notifications turned off after queueing: nothing is sent.
+        await prefs.set_notifications(session, ASKER, False)
+        muted = await outbox.notification_content(session, by_kind["new_answer"])
+        assert muted.posts == ()
+        assert set(muted.cancelled.values()) == {"the recipient turned notifications off"}
+        question.deleted_at = NOW
+        await session.flush()
+        await prefs.set_notifications(session, ASKER, True)
+        gone = await outbox.notification_content(session, by_kind["new_answer"])
+        assert set(gone.cancelled.values()) == {"the question was deleted"}
+        with pytest.raises(ValueError):
+            await outbox.notification_content(session, [])
+        with pytest.raises(ValueError):
+            await outbox.notification_content(
+                session, [*by_kind["new_answer"], *by_kind["accepted"]]
+            )
