@@ -432,6 +432,28 @@ def dm_accepted(question_title: str | None, excerpt: str) -> discord.Embed:
     )
 
 
+def dm_comment(
+    question_title: str | None, commenter_label: str, excerpt: str, count: int = 1
+) -> discord.Embed:
+    """The DM telling an answerer about a comment on their answer; ``count`` > 1 gathers
+    several ("3 new comments on your answer to …"). ``excerpt`` is the raw comment text (the
+    latest one for a follow-up); ``commenter_label`` a display name or ``"Anonymous"``."""
+    head = (
+        "New comment on your answer to "
+        if count <= 1
+        else (f"{count} new comments on your answer to ")
+    )
+    name = _name(commenter_label)
+    intro = f"**{name}** commented:" if count <= 1 else f"The latest, from **{name}**:"
+    return fit(
+        _embed(
+            colour=COLOUR_ANSWER,
+            title=_quoted(head, question_title, EMBED_TITLE),
+            description=f"{intro}\n>>> {_excerpt(excerpt)}",
+        )
+    )
+
+
 def _excerpt(text: str) -> str:
     return excerpt(text, DM_EXCERPT) or "(no text)"
 

@@ -23,6 +23,7 @@ from bot.ui.embeds import (
     anonymous_label,
     answer_embed,
     dm_accepted,
+    dm_comment,
     dm_new_answer,
     embed_problems,
     error,
@@ -286,6 +287,17 @@ def test_dm_accepted() -> None:
     assert data["description"] == "On “Sleep?”\n>>> My \\*\\*answer\\*\\*"
     assert_embed_within_limits(dm_accepted(HOSTILE, HOSTILE))
     assert_embed_within_limits(dm_accepted(None, ""))
+
+
+def test_dm_comment_single_and_coalesced() -> None:
+    one = assert_embed_within_limits(dm_comment("Sleep?", "Ana", "Nice *one*"))
+    assert one["title"] == "New comment on your answer to “Sleep?”"
+    assert one["description"] == "**Ana** commented:\n>>> Nice \\*one\\*"
+    three = assert_embed_within_limits(dm_comment("Sleep?", "Bo", "Last", count=3))
+    assert three["title"] == "3 new comments on your answer to “Sleep?”"
+    assert three["description"].startswith("The latest, from **Bo**:")
+    data = assert_embed_within_limits(dm_comment(HOSTILE_NO_LINKS, HOSTILE_NO_LINKS, HOSTILE))
+    assert len(data["description"].split("\n>>> ", 1)[1]) <= embeds.DM_EXCERPT
 
 
 # --------------------------------------------------------------------------- read paths
