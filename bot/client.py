@@ -18,7 +18,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 # Loaded in this order by ``setup_hook``; an explicit list, never a directory scan.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin",)
+EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.answering")
 
 
 def bot_intents() -> discord.Intents:

@@ -67,9 +67,20 @@ COMMANDS: tuple[Cmd, ...] = (
         (Opt("key", STRING, required=True, autocomplete=True), Opt("value", STRING, required=True)),
     ),
     Cmd("qa settings reset", (Opt("key", STRING, required=True, autocomplete=True),)),
+    # answering (inside a question's thread; `post` picks one of the member's bot-posted posts)
+    Cmd("answer", (Opt("anonymous", BOOLEAN),)),
+    Cmd("edit", (Opt("post", STRING, autocomplete=True),)),
+    Cmd("delete", (Opt("post", STRING, autocomplete=True),)),
+    Cmd("Accept answer", type=MESSAGE_MENU),
 )
 
-TOP_LEVEL: tuple[Top, ...] = (Top("qa", default_member_permissions=MANAGE_GUILD),)
+TOP_LEVEL: tuple[Top, ...] = (
+    Top("qa", default_member_permissions=MANAGE_GUILD),
+    Top("answer"),
+    Top("edit"),
+    Top("delete"),
+    Top("Accept answer", type=MESSAGE_MENU),
+)
 
 
 # --------------------------------------------------------------------------- reading the payloads
