@@ -20,6 +20,11 @@ from bot.db.types import utcnow
 from bot.forum.errors import InvalidState, NotFound
 
 QUESTION_GONE = "That question no longer exists."
+NOT_A_QUESTION_THREAD = "Use this inside a question's thread."
+ASKER_FOLLOWS = (
+    "You asked this question, so you always hear about its answers; "
+    "use /notifications off to stop all DMs."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +165,7 @@ async def unfollow(session: AsyncSession, *, guild_id: int, question_id: int, us
     """
     question = await _live_question(session, guild_id=guild_id, question_id=question_id)
     if question.author_id == user_id:
-        raise InvalidState(
-            "You asked this question, so you always hear about its answers; "
-            "use /notifications off to stop all DMs."
-        )
+        raise InvalidState(ASKER_FOLLOWS)
     stmt = (
         delete(Follow)
         .where(Follow.question_id == question_id, Follow.user_id == user_id)
@@ -193,3 +195,56 @@ async def followers(session: AsyncSession, question_id: int) -> list[int]:
         return []
     rows = await session.execute(select(Follow.user_id).where(Follow.question_id == question_id))
     return sorted({asker, *rows.scalars()})
+
+
+@dataclass(frozen=True, slots=True)
+class FollowResult:
+    """The outcome of /follow or /unfollow in a question's thread."""
+
+    question_id: int
+    #: Whether the user hears about new answers now.
+    following: bool
+    #: Whether this call changed it.
+    changed: bool
+    #: The user asked the question (an implicit follower who cannot unfollow).
+    asker: bool
+    #: Whether the user's DM notifications are on (off: following sends nothing).
+    notifications: bool
+
+
+async def set_following(
+    session: AsyncSession, *, guild_id: int, thread_id: int, user_id: int, following: bool
+) -> FollowResult:
+    """Follow or unfollow the question of a thread (``NotFound`` outside one).
+
+    The asker already follows (nothing is stored) and cannot unfollow (``InvalidState``).
+    """
+    stmt = select(Post.id, Post.author_id).where(
+        Post.guild_id == guild_id,
+        Post.thread_id == thread_id,
+        Post.kind == "question",
+        Post.deleted_at.is_(None),
+    )
+    found = (await session.execute(stmt)).first()
+    if found is None:
+        raise NotFound(NOT_A_QUESTION_THREAD)
+    question_id, asker_id = found
+    asker = asker_id == user_id
+    if asker:
+        if not following:
+            raise InvalidState(ASKER_FOLLOWS)
+        changed = False
+    elif following:
+        changed = await follow(session, guild_id=guild_id, question_id=question_id, user_id=user_id)
+    else:
+        changed = await unfollow(
+            session, guild_id=guild_id, question_id=question_id, user_id=user_id
+        )
+    notifications = (await get_prefs(session, user_id)).notifications
+    return FollowResult(
+        question_id=question_id,
+        following=following,
+        changed=changed,
+        asker=asker,
+        notifications=notifications,
+    )

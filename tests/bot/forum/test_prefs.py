@@ -228,3 +228,40 @@ async def test_concurrent_follows_store_one_row(
 
     results = await asyncio.gather(*(follow() for _ in range(6)))
     assert sorted(results) == [False] * 5 + [True]
+
+
+async def test_set_following_in_a_thread(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        question = await _question(session)
+        thread = question.thread_id
+        assert thread is not None
+
+        async def set_(user: int, following: bool) -> prefs.FollowResult:
+            return await prefs.set_following(
+                session, guild_id=GUILD, thread_id=thread, user_id=user, following=following
+            )
+
+        first = await set_(READER, True)
+        assert (first.question_id, first.following, first.changed) == (question.id, True, True)
+        assert not first.asker and first.notifications
+        assert not (await set_(READER, True)).changed  # idempotent
+        await prefs.set_notifications(session, READER, False)
+        assert (await set_(READER, True)).notifications is False
+        off = await set_(READER, False)
+        assert (off.following, off.changed) == (False, True)
+        assert not (await set_(READER, False)).changed
+        assert not await prefs.is_following(session, question_id=question.id, user_id=READER)
+        # The asker follows already (nothing stored) and cannot unfollow.
+        asker = await set_(ASKER, True)
+        assert asker.asker and asker.following and not asker.changed
+        assert await session.scalar(select(func.count()).select_from(Follow)) == 0
+        with pytest.raises(InvalidState, match="You asked this question"):
+            await set_(ASKER, False)
+        # Outside a question's thread (another guild's, a deleted question's, no question).
+        gone = await _question(session, deleted=True)
+        for guild_id, thread_id in ((GUILD + 1, thread), (GUILD, gone.thread_id), (GUILD, 1)):
+            assert thread_id is not None
+            with pytest.raises(NotFound, match="inside a question's thread"):
+                await prefs.set_following(
+                    session, guild_id=guild_id, thread_id=thread_id, user_id=READER, following=True
+                )
