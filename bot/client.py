@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
+from bot.notifier import Notifier, from_settings
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Loaded in this order by ``setup_hook``; an explicit list, never a directory scan.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.answering")
+EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.answering", "cogs.notifications")
 
 
 def bot_intents() -> discord.Intents:
@@ -76,6 +77,8 @@ class QABot(commands.AutoShardedBot):
         )
         # False for one-shot processes (sync-commands) that must not start background work.
         self.start_workers = start_workers
+        # The DM notification worker; the notifications cog starts and stops it.
+        self.notifier: Notifier = from_settings(self)
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:

@@ -72,6 +72,11 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("edit", (Opt("post", STRING, autocomplete=True),)),
     Cmd("delete", (Opt("post", STRING, autocomplete=True),)),
     Cmd("Accept answer", type=MESSAGE_MENU),
+    # notifications (/qa status is attached to the /qa group by cogs.notifications)
+    Cmd("qa status"),
+    Cmd("notifications", (Opt("mode", STRING, required=True, choices=("on", "off")),)),
+    Cmd("follow"),
+    Cmd("unfollow"),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -80,6 +85,9 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("edit"),
     Top("delete"),
     Top("Accept answer", type=MESSAGE_MENU),
+    Top("notifications", guild_only=False),  # per user: it works in the DM with the bot too
+    Top("follow"),
+    Top("unfollow"),
 )
 
 

@@ -1,0 +1,221 @@
+"""DM notifications: ``/notifications``, ``/follow``, ``/unfollow``, ``/qa status``, the worker.
+
+- **The worker** (``bot.notifier``, ``bot/notifier.py``) starts when this cog loads and stops
+  when it unloads (``Bot.close`` unloads every extension), handing its claims back. New answers
+  (the answering cog's ``qa_thread_message``) and every completed command wake it, so a DM goes
+  out within a second of the event that queued it; otherwise it polls.
+- **/notifications mode:on|off**: the member's DMs from the bot, on by default; off queues
+  nothing for them. It works in servers and in the DM with the bot.
+- **/follow** and **/unfollow** inside a question's thread: followers get the new-answer DMs
+  too; the asker follows implicitly. Replies are ephemeral (a thread's member list is public,
+  and following an anonymous question must not show who asked it).
+- **DMs closed**: when a DM was refused (403 / 50007) nothing more is queued for the member
+  until they next use any qa-bot command; then they are told once, ephemerally, after the
+  command's own reply, and the marker clears.
+- **/qa status** (Manage Server) is a subcommand of the admin cog's ``/qa`` group: this cog
+  attaches it when it loads (load it after ``cogs.admin``) and detaches it when it unloads.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.context import domain
+from bot.forum import notifications, prefs
+from bot.ui import embeds
+from bot.ui.mentions import NO_PINGS
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["QABot"]
+
+ON: Final = (
+    "DM notifications are **on**: you get a DM when your questions (and the questions "
+    "you follow) get answers, and when your answer is accepted."
+)
+OFF: Final = (
+    "DM notifications are **off**: the bot sends you no DMs. Turn them back on with "
+    "`/notifications mode:on`."
+)
+FOLLOWING: Final = "You now follow this question: new answers come to you as DMs."
+ALREADY_FOLLOWING: Final = "You already follow this question."
+ASKER_FOLLOWS: Final = "You asked this question, so you already hear about its answers."
+UNFOLLOWED: Final = "You no longer follow this question."
+NOT_FOLLOWING: Final = "You were not following this question."
+DMS_OFF_NOTE: Final = (
+    "Your DM notifications are off, so nothing will reach you: turn them on with "
+    "`/notifications mode:on`."
+)
+DMS_CLOSED_NOTICE: Final = (
+    "The bot could not send you a DM: your DMs are closed to it (or you blocked it), so "
+    "notifications about your questions and answers did not reach you. To get them, allow "
+    "direct messages from members of this server (Privacy Settings) and use any qa-bot "
+    "command; until then, come back to your threads to see new answers."
+)
+STATUS_ADMIN_MISSING: Final = "cogs.admin is not loaded: /qa status is not available"
+
+
+async def qa_status(interaction: Interaction) -> None:
+    """``/qa status``: the server's DM outbox (counts, oldest pending, last failure)."""
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    bot = interaction.client
+    stats = await domain(bot, lambda s: notifications.outbox_stats(s, guild_id))
+    await interaction.response.send_message(
+        embed=embeds.outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
+    )
+
+
+def _status_command() -> app_commands.Command[Any, ..., None]:
+    callback = app_commands.checks.has_permissions(manage_guild=True)(qa_status)
+    return app_commands.Command(
+        name="status",
+        description="The DM notification outbox: pending, sent, failed, last failure",
+        callback=callback,
+    )
+
+
+class Notifications(commands.Cog):
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+        self._status: app_commands.Command[Any, ..., None] | None = None
+        self._status_group: app_commands.Group | None = None
+
+    async def cog_load(self) -> None:
+        self._attach_status()
+        if self.bot.start_workers:
+            self.bot.notifier.start()
+
+    async def cog_unload(self) -> None:
+        self._detach_status()
+        await self.bot.notifier.stop()
+
+    # ------------------------------------------------------------------ /qa status
+
+    def _attach_status(self) -> None:
+        admin = self.bot.get_cog("Admin")
+        group = getattr(admin, "qa", None)
+        if not isinstance(group, app_commands.Group):
+            log.warning(STATUS_ADMIN_MISSING)
+            return
+        if group.get_command("status") is None:
+            self._status = _status_command()
+            group.add_command(self._status)
+            self._status_group = group
+
+    def _detach_status(self) -> None:
+        group, command = self._status_group, self._status
+        self._status_group = self._status = None
+        if group is not None and command is not None and group.get_command("status") is command:
+            group.remove_command("status")
+
+    # ------------------------------------------------------------------ /notifications
+
+    @app_commands.command(name="notifications", description="Turn the bot's DMs to you on or off")
+    @app_commands.describe(mode="on: DMs about answers to your questions; off: no DMs at all")
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    async def notifications(self, interaction: Interaction, mode: app_commands.Choice[str]) -> None:
+        on = mode.value == "on"
+        user_id = interaction.user.id
+        await domain(self.bot, lambda s: prefs.set_notifications(s, user_id, on))
+        log.info("notifications %s (interaction %s)", "on" if on else "off", interaction.id)
+        await interaction.response.send_message(
+            embed=embeds.success(ON if on else OFF), ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+    # ------------------------------------------------------------------ /follow, /unfollow
+
+    @app_commands.command(name="follow", description="Get a DM when this question gets an answer")
+    @app_commands.guild_only()
+    async def follow(self, interaction: Interaction) -> None:
+        await self._set_following(interaction, following=True)
+
+    @app_commands.command(name="unfollow", description="Stop the DMs about this question")
+    @app_commands.guild_only()
+    async def unfollow(self, interaction: Interaction) -> None:
+        await self._set_following(interaction, following=False)
+
+    async def _set_following(self, interaction: Interaction, *, following: bool) -> None:
+        guild_id, thread_id = interaction.guild_id, interaction.channel_id
+        if guild_id is None or thread_id is None:
+            raise app_commands.NoPrivateMessage()
+        user_id = interaction.user.id
+        result = await domain(
+            self.bot,
+            lambda s: prefs.set_following(
+                s, guild_id=guild_id, thread_id=thread_id, user_id=user_id, following=following
+            ),
+        )
+        if result.asker:
+            text = ASKER_FOLLOWS
+        elif following:
+            text = FOLLOWING if result.changed else ALREADY_FOLLOWING
+        else:
+            text = UNFOLLOWED if result.changed else NOT_FOLLOWING
+        if following and not result.notifications:
+            text = f"{text}\n{DMS_OFF_NOTE}"
+        await interaction.response.send_message(
+            embed=embeds.success(text), ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+    # ------------------------------------------------------------------ wake-ups, DMs closed
+
+    @commands.Cog.listener()
+    async def on_qa_thread_message(self, message: discord.Message, change: Any) -> None:
+        """An answer or comment was stored from a thread message: its DMs are queued."""
+        if change is not None and getattr(change, "created", False):
+            self.bot.notifier.wake()
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: Interaction, command: app_commands.Command[Any, ..., Any] | Any
+    ) -> None:
+        # A command may have queued notifications (an accept, /answer): send them now.
+        self.bot.notifier.wake()
+        await self._tell_if_dms_closed(interaction)
+
+    async def _tell_if_dms_closed(self, interaction: Interaction) -> None:
+        """Tell the member once, after their command's reply, that their DMs are closed."""
+        response = interaction.response
+        if response.type is discord.InteractionResponseType.modal:
+            return  # a modal cannot be followed up: tell them at their next command
+        user_id = interaction.user.id
+        current = await domain(self.bot, lambda s: prefs.get_prefs(s, user_id))
+        if not current.dms_closed:
+            return
+        if not await domain(self.bot, lambda s: prefs.consume_dms_closed_notice(s, user_id)):
+            return
+        embed = embeds.info(DMS_CLOSED_NOTICE)
+        try:
+            if response.is_done():
+                await interaction.followup.send(
+                    embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
+                )
+            else:
+                await response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning(
+                "could not tell a member their DMs are closed (interaction %s, status %s)",
+                interaction.id,
+                exc.status,
+            )
+            return
+        log.info("DMs-closed notice shown (interaction %s)", interaction.id)
+
+
+async def setup(bot: QABot) -> None:
+    await bot.add_cog(Notifications(bot))
