@@ -1,0 +1,232 @@
+"""Each question's status line (score, answers, solved), kept current on Discord.
+
+The status line lives in one message per question: the starter message of a question posted by
+``/ask`` (the bot's own message, whose embed carries it), or the bot's first reply in a native
+forum post (the starter belongs to the member). ``StatusLines.request(question_id)`` asks for
+that message to be re-rendered from the domain's current state; cogs call it after anything
+that moves a score, an answer count or the solved mark.
+
+Bursts are coalesced (``Coalescer``): a question whose message was not edited recently is
+edited at once; further requests within ``interval`` seconds (5 by default) are gathered into
+one trailing edit made when the interval ends. Each edit reads the state at that moment, so the
+final state is always what the message shows, with at most one edit per message per interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+import discord
+
+from bot.context import domain
+from bot.forum import questions
+from bot.forum.errors import NotFound
+from bot.forum.results import PostView
+from bot.ui import embeds
+from bot.ui.embeds import anonymous_label, status_line_of
+from bot.ui.mentions import NO_PINGS
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two edits of one status message.
+EDIT_INTERVAL: Final = 5.0
+#: What a native post's status reply says below its status line.
+STATUS_HINT: Final = (
+    "-# Vote with reactions on the question and its answers; the asker can mark the best "
+    "answer with Apps → Accept answer."
+)
+
+K = TypeVar("K", bound=Hashable)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Coalescer(Generic[K]):
+    """Runs ``work(key)`` for requested keys, at most once per ``interval`` per key.
+
+    A request for an idle key runs the work at once (the leading run), then the key cools down
+    for ``interval``; requests meanwhile (or while the work runs) are gathered into one more run
+    when the cool-down ends (the trailing run), which is followed by its own cool-down. So every
+    request is followed by a run that starts after it, and runs of one key are ``interval``
+    apart. ``sleep`` is injectable so tests control the cool-down instead of waiting for it.
+    """
+
+    def __init__(
+        self,
+        work: Callable[[K], Awaitable[None]],
+        *,
+        interval: float,
+        sleep: Sleep = asyncio.sleep,
+        name: str = "coalesced work",
+    ) -> None:
+        self._work = work
+        self.interval = interval
+        self.sleep = sleep
+        self.name = name
+        self._dirty: set[K] = set()
+        self._tasks: dict[K, asyncio.Task[None]] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def busy(self) -> bool:
+        """Whether some key is running or cooling down."""
+        return bool(self._tasks)
+
+    def request(self, key: K) -> None:
+        """Ask for a run for ``key`` (needs a running event loop; ignored once closed)."""
+        if self._closed:
+            return
+        self._dirty.add(key)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.get_running_loop().create_task(
+                self._run(key), name=f"{self.name} {key}"
+            )
+
+    async def _run(self, key: K) -> None:
+        try:
+            while key in self._dirty:
+                self._dirty.discard(key)
+                try:
+                    await self._work(key)
+                except Exception:
+                    log.exception("%s failed for %s", self.name, key)
+                await self.sleep(self.interval)
+        finally:
+            self._tasks.pop(key, None)
+
+    async def wait_idle(self) -> None:
+        """Until no key is running or cooling down (tests; a shutdown that drains)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks.values()))
+
+    async def close(self) -> None:
+        """Stop: pending runs and cool-downs are cancelled; later requests are ignored."""
+        self._closed = True
+        self._dirty.clear()
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def question_message_embed(question: PostView, author_label: str) -> discord.Embed:
+    """The embed of an /ask starter message: the question, its status line and its key."""
+    return embeds.question_embed(
+        question.title or "",
+        question.body,
+        author_label,
+        question.category,
+        status_line_of(question),
+        question.id,
+        solved=question.solved,
+        closed=question.closed,
+    )
+
+
+def status_reply_text(question: PostView) -> str:
+    """The content of the bot's status reply in a native forum post."""
+    return f"{status_line_of(question)}\n{STATUS_HINT}"
+
+
+def author_label_of(question: PostView, shown: discord.Embed | None) -> str:
+    """The author line to keep on a re-rendered /ask starter: anonymous posts are labelled by
+    the domain; a named asker's label is the one the message already shows."""
+    if question.anonymous:
+        return anonymous_label(question.display_name)
+    if shown is not None and shown.author.name:
+        return shown.author.name
+    return "Member"
+
+
+def _same_embed(a: discord.Embed, b: discord.Embed) -> bool:
+    return a.to_dict() == b.to_dict()
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class StatusLines:
+    """One per bot (``bot.status_lines``): re-renders questions' status lines, coalesced."""
+
+    def __init__(
+        self, bot: QABot, *, interval: float = EDIT_INTERVAL, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.bot = bot
+        self._edits: Coalescer[int] = Coalescer(
+            self._refresh, interval=interval, sleep=sleep, name="status line"
+        )
+
+    @property
+    def interval(self) -> float:
+        return self._edits.interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self._edits.interval = seconds
+
+    @property
+    def sleep(self) -> Sleep:
+        return self._edits.sleep
+
+    @sleep.setter
+    def sleep(self, sleep: Sleep) -> None:
+        self._edits.sleep = sleep
+
+    def request(self, question_id: int) -> None:
+        """Re-render this question's status line soon (at once when it was not edited lately)."""
+        self._edits.request(question_id)
+
+    async def wait_idle(self) -> None:
+        await self._edits.wait_idle()
+
+    async def close(self) -> None:
+        await self._edits.close()
+
+    async def _refresh(self, question_id: int) -> None:
+        try:
+            question = await domain(
+                self.bot, lambda s: questions.get_question(s, question_id=question_id)
+            )
+        except NotFound:
+            return
+        if not question.live or question.thread_id is None or question.status_message_id is None:
+            return
+        channel = self.bot.get_partial_messageable(question.thread_id, guild_id=question.guild_id)
+        message = channel.get_partial_message(question.status_message_id)
+        try:
+            if question.via_bot and question.status_message_id == question.message_id:
+                await self._edit_starter(question, message)
+            else:
+                await message.edit(content=status_reply_text(question), allowed_mentions=NO_PINGS)
+        except discord.NotFound:
+            log.info("status message of question %s is gone", question.id)
+        except discord.HTTPException as exc:
+            log.warning(
+                "could not edit the status line of question %s (status %s, code %s)",
+                question.id,
+                exc.status,
+                exc.code,
+            )
+
+    async def _edit_starter(self, question: PostView, message: discord.PartialMessage) -> None:
+        shown = discord.utils.get(self.bot.cached_messages, id=message.id)
+        if shown is None:
+            shown = await message.fetch()
+        current = shown.embeds[0] if shown.embeds else None
+        embed = question_message_embed(question, author_label_of(question, current))
+        if current is not None and _same_embed(current, embed):
+            return
+        await message.edit(embed=embed)
