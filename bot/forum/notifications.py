@@ -412,6 +412,25 @@ async def claim_due(
     return items
 
 
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next notification falls due: the earliest waiting row, or the earliest lease
+    to end (its worker may have died). None when nothing is waiting. A worker with nothing to
+    claim sleeps until then (or until woken), so coalesced follow-ups and retries go out on time.
+    """
+    waiting = (
+        await session.execute(
+            select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending")
+        )
+    ).scalar_one_or_none()
+    leased = (
+        await session.execute(
+            select(func.min(Notification.claimed_until)).where(Notification.status == "sending")
+        )
+    ).scalar_one_or_none()
+    times = [t for t in (waiting, leased) if t is not None]
+    return min(times) if times else None
+
+
 def _item(row: Notification) -> OutboxItem:
     assert row.claimed_by is not None and row.claimed_until is not None
     return OutboxItem(

@@ -923,3 +923,24 @@ async def test_content_cancels_what_should_no_longer_be_sent(
             await outbox.notification_content(
                 session, [*by_kind["new_answer"], *by_kind["accepted"]]
             )
+
+
+async def test_next_due_at(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        assert await outbox.next_due_at(session) is None
+    async with sessionmaker.begin() as session:
+        question = await _question(session)
+        answers = [await _reply(session, question, author_id=100 + i) for i in range(2)]
+        await outbox.notify_new_answer(session, question=question, answer=answers[0], now=NOW)
+        later = NOW + timedelta(seconds=5)
+        await outbox.notify_new_answer(session, question=question, answer=answers[1], now=later)
+        assert await outbox.next_due_at(session) == NOW
+        # Claimed: the lease's end counts; the follow-up's slot is a window later.
+        [item] = await _claim(session, NOW)
+        window = timedelta(seconds=settings.DEFAULTS.notify_coalesce_seconds)
+        assert await outbox.next_due_at(session) == min(NOW + LEASE, NOW + window)
+        await outbox.mark_sent(session, item.id, worker_id="w1", message_id=1, now=NOW)
+        assert await outbox.next_due_at(session) == NOW + window
+        [follow_up] = await _claim(session, NOW + window)
+        await outbox.mark_sent(session, follow_up.id, worker_id="w1", message_id=2, now=NOW)
+        assert await outbox.next_due_at(session) is None
