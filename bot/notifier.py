@@ -21,7 +21,9 @@ is dropped by Discord. A crash loses nothing: claims of a dead worker are taken 
 lease ends; a clean stop hands its claims back at once (``release_claims``).
 
 Cogs call ``bot.notifier.wake()`` after queueing, so the first DM about an answer goes out
-within a second; without a wake-up the worker still looks every ``notify_poll_seconds``.
+within a second; without a wake-up the worker still looks every ``notify_poll_seconds``, and
+when nothing is due it sleeps no longer than until the next notification falls due (a coalesced
+follow-up, a retry, an expiring lease).
 A DM costs one request: DM channel ids are cached in memory and in ``user_prefs``.
 
 Log lines carry notification, guild and question ids, never message text and never a
@@ -70,6 +72,8 @@ UNKNOWN_MEMBER: Final = "A member"
 #: DMs sent at once; a pass claims at most twice as many, so a pass ends well within a lease.
 CONCURRENCY: Final = 4
 BATCH_SIZE: Final = 2 * CONCURRENCY
+#: The shortest pause between two passes that found nothing to claim (seconds).
+MIN_WAIT: Final = 0.02
 #: DM channel ids kept in memory (the rest are one database read away).
 DM_CHANNEL_CACHE: Final = 50_000
 
@@ -202,6 +206,7 @@ class Notifier:
         self._task: asyncio.Task[None] | None = None
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
+        self._next_due: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -265,8 +270,18 @@ class Notifier:
             if claimed >= self.batch_size:
                 continue  # more may be due
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_interval):
+                async with asyncio.timeout(self._idle_wait()):
                     await self._wakeup.wait()
+
+    def _idle_wait(self) -> float:
+        """Seconds until the next look: the poll interval, or less when something falls due
+        sooner (a coalesced follow-up, a retry, a lease ending)."""
+        due = self._next_due
+        if due is None:
+            return self.poll_interval
+        until = (due - self.clock()).total_seconds()
+        # A row due but not claimed is locked by another worker's claim: do not spin on it.
+        return min(self.poll_interval, max(MIN_WAIT, until))
 
     # ------------------------------------------------------------------ one pass
 
@@ -276,12 +291,14 @@ class Notifier:
         number = self.stats.passes
         now = self.clock()
         lease = timedelta(seconds=self.lease)
-        items = await domain(
-            self.bot,
-            lambda s: notifications.claim_due(
-                s, worker_id=self.worker_id, now=now, lease=lease, limit=self.batch_size
-            ),
-        )
+
+        async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
+            claimed = await notifications.claim_due(
+                session, worker_id=self.worker_id, now=now, lease=lease, limit=self.batch_size
+            )
+            return claimed, None if claimed else await notifications.next_due_at(session)
+
+        items, self._next_due = await domain(self.bot, claim)
         groups = notifications.group_claimed(items)
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
