@@ -203,10 +203,18 @@ async def question_for_thread(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def locked_question(session: AsyncSession, question_id: int) -> Post:
-    """Lock a live question; NotFound when it is gone, InvalidState while still pending."""
+async def locked_question(
+    session: AsyncSession, question_id: int, *, guild_id: int | None = None
+) -> Post:
+    """Lock a live question; NotFound when it is gone (or of another guild than ``guild_id``),
+    InvalidState while still pending."""
     question = await load_post(session, question_id, lock=True)
-    if question is None or question.kind != "question" or question.deleted_at is not None:
+    if (
+        question is None
+        or question.kind != "question"
+        or question.deleted_at is not None
+        or (guild_id is not None and question.guild_id != guild_id)
+    ):
         raise NotFound(QUESTION_GONE)
     if question.state != "live":
         raise InvalidState(NOT_POSTED)
@@ -396,6 +404,38 @@ async def edit_question(
     return await change(session, question.id)
 
 
+async def rename_question_by_thread(
+    session: AsyncSession,
+    *,
+    thread_id: int,
+    name: str,
+    guild_id: int | None = None,
+    now: datetime | None = None,
+) -> PostChange | None:
+    """A question's thread was renamed in Discord (by its owner or a moderator): the question
+    takes the new name as its title.
+
+    Discord already allowed the rename, so nobody's rights are checked; the name must still be
+    a valid title (``ValidationError`` otherwise, and the stored title stays). None when the
+    thread is no live question's. A name equal to the stored title (the bot's own rename after
+    an edit coming back from Discord) changes nothing.
+    """
+    question = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id, lock=True)
+    if question is None or question.deleted_at is not None or question.state != "live":
+        return None
+    title = validate_title(name)
+    if title == question.title:
+        return await change(session, question.id, changed=False)
+    await session.execute(
+        update(Post)
+        .where(Post.id == question.id)
+        .values(title=title, updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    log.info("question %s renamed in Discord in guild %s", question.id, question.guild_id)
+    return await change(session, question.id)
+
+
 async def delete_question(
     session: AsyncSession,
     *,
@@ -451,15 +491,17 @@ async def close_question(
     is_moderator: bool = False,
     reason: str | None = None,
     duplicate_of_id: int | None = None,
+    guild_id: int | None = None,
     now: datetime | None = None,
 ) -> PostChange:
     """Close a question (the asker, or a moderator), optionally as a duplicate of another.
 
     While it is closed no vote on it or its answers counts, and it takes no new answers or
-    acceptance. Closing a closed question changes nothing.
+    acceptance. Closing a closed question changes nothing. With ``guild_id`` (a command's
+    guild), a question of another guild is refused as not found.
     """
     now = now or utcnow()
-    question = await locked_question(session, question_id)
+    question = await locked_question(session, question_id, guild_id=guild_id)
     if not _may_moderate(question, actor_id, is_moderator):
         raise PermissionDenied("Only the asker or a moderator can close this question.")
     if question.closed_at is not None:
@@ -500,12 +542,13 @@ async def reopen_question(
     question_id: int,
     actor_id: int,
     is_moderator: bool = False,
+    guild_id: int | None = None,
     now: datetime | None = None,
 ) -> PostChange:
     """Reopen a closed question; its current votes count again. Only a moderator reopens what
-    a moderator closed."""
+    a moderator closed. ``guild_id`` as for ``close_question``."""
     now = now or utcnow()
-    question = await locked_question(session, question_id)
+    question = await locked_question(session, question_id, guild_id=guild_id)
     if not _may_moderate(question, actor_id, is_moderator):
         raise PermissionDenied("Only the asker or a moderator can reopen this question.")
     if question.closed_at is None:

@@ -220,12 +220,14 @@ async def title_matches(
     limit: int = AUTOCOMPLETE_MAX,
     include_closed: bool = True,
     exclude_id: int | None = None,
+    closed_only: bool = False,
 ) -> list[TitleMatch]:
     """Autocomplete: the guild's questions whose titles match what has been typed so far.
 
     Every typed word must be in the title, the last one possibly unfinished ("therap" finds
     "Therapist"). A number is also taken as a question id (``/close duplicate_of``). Nothing
-    typed yet: the most recently active questions.
+    typed yet: the most recently active questions. ``closed_only``: closed questions alone
+    (``/reopen``).
     """
     limit = min(limit, AUTOCOMPLETE_MAX)
     if limit < 1:
@@ -240,6 +242,7 @@ async def title_matches(
             question_id=int(stripped),
             include_closed=include_closed,
             exclude_id=exclude_id,
+            closed_only=closed_only,
         )
         if by_id is not None:
             found.append(by_id)
@@ -250,6 +253,7 @@ async def title_matches(
             limit=limit,
             include_closed=include_closed,
             exclude_id=exclude_id,
+            closed_only=closed_only,
         )
     else:
         *complete, last = typed
@@ -269,6 +273,7 @@ async def title_matches(
                 limit=limit,
                 include_closed=include_closed,
                 exclude_id=exclude_id,
+                closed_only=closed_only,
             )
     unique: dict[int, TitleMatch] = {}
     for match in found:
@@ -279,13 +284,17 @@ async def title_matches(
 # --------------------------------------------------------------------------- SQL
 
 
-def _question_filters(include_closed: bool, exclude_id: int | None) -> str:
+def _question_filters(
+    include_closed: bool, exclude_id: int | None, closed_only: bool = False
+) -> str:
     sql = (
         "q.kind = 'question' AND q.guild_id = :guild_id AND q.deleted_at IS NULL"
         " AND q.state = 'live'"
     )
     if not include_closed:
         sql += " AND q.status <> 'closed'"
+    elif closed_only:
+        sql += " AND q.status = 'closed'"
     if exclude_id is not None:
         sql += " AND q.id <> :exclude_id"
     return sql
@@ -413,13 +422,14 @@ async def _title_search(
     limit: int,
     include_closed: bool,
     exclude_id: int | None,
+    closed_only: bool = False,
 ) -> list[TitleMatch]:
     """Questions whose titles hold every word of ``complete`` and a word starting with
     ``last`` (when given)."""
     params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
-    filters = _question_filters(include_closed, exclude_id)
+    filters = _question_filters(include_closed, exclude_id, closed_only)
     if dialect_name(session) == "postgresql":
         # Words are letters and digits only, so they cannot form tsquery syntax; ":A" keeps
         # a term to titles, ":*" makes the last one a prefix. A stop word typed alone ("the"
@@ -462,13 +472,14 @@ async def _question_by_id(
     question_id: int,
     include_closed: bool,
     exclude_id: int | None,
+    closed_only: bool = False,
 ) -> TitleMatch | None:
     params: dict[str, Any] = {"guild_id": guild_id, "question_id": question_id}
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
     sql = f"""
         SELECT q.id, COALESCE(q.title, '') FROM posts AS q
-        WHERE q.id = :question_id AND {_question_filters(include_closed, exclude_id)}
+        WHERE q.id = :question_id AND {_question_filters(include_closed, exclude_id, closed_only)}
     """
     row = (await session.execute(text(sql), params)).first()
     return None if row is None else TitleMatch(row[0], row[1])
@@ -481,13 +492,14 @@ async def _recent_titles(
     limit: int,
     include_closed: bool,
     exclude_id: int | None,
+    closed_only: bool = False,
 ) -> list[TitleMatch]:
     params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
     sql = f"""
         SELECT q.id, COALESCE(q.title, '') FROM posts AS q
-        WHERE {_question_filters(include_closed, exclude_id)}
+        WHERE {_question_filters(include_closed, exclude_id, closed_only)}
         ORDER BY q.last_activity_at DESC, q.id DESC
         LIMIT :limit
     """

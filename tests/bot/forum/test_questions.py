@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -401,3 +402,61 @@ async def test_anonymous_author_id_appears_in_no_log_line_error_or_repr(
     assert str(secret) not in str(err.value)
     assert str(secret) not in repr(await forum.get(q.id))
     assert (await forum.get(q.id)).author_id == secret
+
+
+# --------------------------------------------------------------------------- Discord's own changes
+
+
+async def test_a_thread_renamed_in_discord_renames_its_question(forum: Forum) -> None:
+    q = await forum.ask(title="Old title")
+    assert q.thread_id is not None
+    thread_id = q.thread_id
+
+    async def rename(name: str) -> Any:
+        return await forum.run(
+            lambda s: questions.rename_question_by_thread(
+                s, thread_id=thread_id, name=name, guild_id=GUILD, now=NOW
+            )
+        )
+
+    renamed = await rename("  A better\ntitle  ")
+    assert renamed.changed and renamed.post.title == "A better title"
+    # The same name again (the bot's own rename coming back from Discord) changes nothing.
+    assert not (await rename("A better title")).changed
+    with pytest.raises(ValidationError):
+        await rename("\u200b\u3164")
+    assert (await forum.get(q.id)).title == "A better title"
+    # Nobody's rights are checked (Discord allowed the rename); a closed question is renamed too.
+    await forum.close(q, actor=MODERATOR, is_moderator=True)
+    assert (await rename("Closed, renamed")).post.title == "Closed, renamed"
+    # Another guild's thread id, an unknown thread or a deleted question: nothing to rename.
+    assert (
+        await forum.run(
+            lambda s: questions.rename_question_by_thread(
+                s, thread_id=thread_id, name="x", guild_id=GUILD + 1
+            )
+        )
+        is None
+    )
+    assert (
+        await forum.run(
+            lambda s: questions.rename_question_by_thread(s, thread_id=123_456, name="x")
+        )
+        is None
+    )
+    await forum.delete(q)
+    assert await rename("After delete") is None
+    await forum.check()
+
+
+async def test_close_and_reopen_refuse_a_question_of_another_guild(forum: Forum) -> None:
+    q = await forum.ask()
+    with pytest.raises(NotFound) as err:
+        await forum.close(q, guild_id=GUILD + 1)
+    assert str(err.value) == questions.QUESTION_GONE
+    assert not (await forum.get(q.id)).closed
+    closed = await forum.close(q, guild_id=GUILD)
+    assert closed.post.closed
+    with pytest.raises(NotFound):
+        await forum.reopen(q, guild_id=GUILD + 1)
+    assert (await forum.reopen(q, guild_id=GUILD)).post.status == "open"

@@ -752,6 +752,24 @@ async def test_title_matches_without_text_are_the_recent_questions(board: Board)
     assert await board.completed_titles("panic clo") == ["Panic closed"]
 
 
+async def test_title_matches_of_closed_questions_only(board: Board) -> None:
+    still_open = await board.ask("Panic at night", "")
+    closed = await board.ask("Panic at work", "")
+    other = await board.ask("Grief after a loss", "")
+    for question in (closed, other):
+        await board.forum.close(question, actor=MODERATOR, is_moderator=True)
+    assert await board.completed_titles("panic", closed_only=True) == ["Panic at work"]
+    assert sorted(await board.completed_titles("", closed_only=True)) == [
+        "Grief after a loss",
+        "Panic at work",
+    ]
+    assert await board.complete(str(closed.id), closed_only=True) == [
+        TitleMatch(closed.id, "Panic at work")
+    ]
+    assert await board.complete(str(still_open.id), closed_only=True) == []
+    assert await board.completed_titles("panic", closed_only=True, exclude_id=closed.id) == []
+
+
 # --------------------------------------------------------------------------- engines
 
 
