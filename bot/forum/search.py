@@ -83,6 +83,17 @@ class SearchHit:
     answer_count: int
     status: QuestionStatus
     rank: float
+    # An accepted answer exists (``status`` says "closed" while a solved question is closed).
+    solved: bool = False
+
+    @property
+    def id(self) -> int:
+        """The question's id (as on ``PostView``, for code showing either)."""
+        return self.question_id
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
 
 
 class TitleMatch(NamedTuple):
@@ -338,6 +349,7 @@ async def _find(
             answer_count=row[5],
             status=cast(QuestionStatus, row[6]),
             rank=float(row[7]),
+            solved=row[8] is not None,
         )
         for row in rows
     ]
@@ -403,7 +415,7 @@ def find_statement(
         """
     sql = f"""{prelude}
         SELECT q.id, q.thread_id, q.message_id, COALESCE(q.title, ''), q.score,
-               q.answer_count, q.status, m.rank
+               q.answer_count, q.status, m.rank, q.accepted_answer_id
         FROM ({grouped}) AS m
         JOIN posts AS q ON q.id = m.question_id
         WHERE {_question_filters(include_closed, exclude_id)}

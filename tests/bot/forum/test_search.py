@@ -204,17 +204,21 @@ async def test_hits_carry_what_a_result_line_shows(board: Board) -> None:
     await board.answer(question, "Try the free tier of most meditation apps.")
     await board.forum.vote(question, VOTER)
     closed = await board.ask("Meditation retreats", "Worth it?")
+    accepted = await board.answer(closed, "A weekend retreat helped me.")
+    await board.forum.accept(accepted, actor=closed.author_id)
     await board.forum.close(closed, actor=MODERATOR, is_moderator=True)
     await unrelated(board)
     hits = await board.hits("meditation")
     by_title = {hit.title: hit for hit in hits}
     open_hit = by_title["Meditation apps"]
-    assert open_hit.question_id == question.id
+    assert open_hit.question_id == open_hit.id == question.id
     assert open_hit.thread_id == question.thread_id
     assert open_hit.message_id == question.message_id
     assert (open_hit.score, open_hit.answer_count, open_hit.status) == (1, 1, "answered")
+    assert (open_hit.solved, open_hit.closed) == (False, False)
     assert open_hit.rank > 0
-    assert by_title["Meditation retreats"].status == "closed"
+    closed_hit = by_title["Meditation retreats"]
+    assert (closed_hit.status, closed_hit.closed, closed_hit.solved) == ("closed", True, True)
     assert await board.titles("meditation", include_closed=False) == ["Meditation apps"]
 
 
