@@ -43,6 +43,7 @@ from bot.forum import acceptance, posts, questions
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.results import AcceptResult, PostView
 from bot.forum.settings import GuildConfig
+from bot.statusline import question_message_embed
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
@@ -112,20 +113,6 @@ def _author_label(post: PostView, member: discord.Member | discord.User) -> str:
     if post.anonymous:
         return embeds.anonymous_label(post.display_name)
     return member.display_name
-
-
-def _question_embed(question: PostView, author_label: str) -> discord.Embed:
-    """An /ask starter's embed as the status line renders it (bot/statusline.py)."""
-    return embeds.question_embed(
-        question.title or "",
-        question.body,
-        author_label,
-        question.category,
-        embeds.status_line_of(question),
-        question.id,
-        solved=question.solved,
-        closed=question.closed,
-    )
 
 
 def _answerer_label(answer: PostView, message: discord.Message) -> str:
@@ -495,7 +482,7 @@ class Answering(commands.Cog):
                     "rename the thread", thread.edit(name=edited.title or ""), post_id=edited.id
                 )
         starter = self._message(edited.guild_id, edited.thread_id, edited.message_id)
-        embed = _question_embed(edited, _author_label(edited, author))
+        embed = question_message_embed(edited, _author_label(edited, author))
         shown &= await self._tidy(
             "edit the question's message",
             starter.edit(embed=embed, allowed_mentions=NO_PINGS),

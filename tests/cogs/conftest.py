@@ -20,7 +20,7 @@ from bot.context import domain
 from bot.forum import posts, questions, settings
 from bot.forum.results import PostView
 from bot.forum.settings import GuildConfig
-from bot.ui import embeds
+from bot.statusline import question_message_embed
 from tests.fakediscord.actors import Member
 from tests.fakediscord.fixtures import BotHarness
 from tests.fakediscord.model import Channel, Message
@@ -146,15 +146,7 @@ async def ask_question_directly(
         owner_id=fake.bot_user.id,
         applied_tags=[forum.tag(t).id for t in tag_names],
     )
-    question = pending.post
-    embed = embeds.question_embed(
-        question.title or "",
-        question.body,
-        asker.name,
-        question.category,
-        embeds.status_line_of(question),
-        question.id,
-    )
+    embed = question_message_embed(pending.post, asker.name)
     starter = world.post_message(
         thread,
         fake.bot_user.id,
