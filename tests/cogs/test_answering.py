@@ -236,6 +236,7 @@ async def test_answer_command_posts_for_the_author(scene: Scene) -> None:
 
     (posted,) = [m for m in fake.messages_in(asked.thread) if m.id != asked.starter.id]
     assert posted.author_id == fake.bot_user.id
+    assert posted.allowed_mentions == {"parse": []} and posted.mentions == []
     (embed,) = posted.embeds
     assert embed["author"]["name"] == "bob"
     assert embed["description"] == LONG
@@ -487,6 +488,7 @@ async def test_accept_by_the_asker_then_a_moderator_moves_the_mark(scene: Scene)
     assert bobs.reaction_users(emoji.ACCEPTED) == [fake.bot_user.id]
     (notice,) = notices(fake, asked)
     assert notice.pinned
+    assert notice.allowed_mentions == {"parse": []} and notice.mentions == []
     description = notice.embeds[0]["description"]
     assert f"/{asked.thread.id}/{bobs.id})" in description and "**bob**" in description
     assert scene.statuses.requested == [asked.id]
