@@ -28,12 +28,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy bot cogs
 
 pytest: $(STAMP)
-	scripts/run-tests $(PYTEST_ARGS)
+	scripts/with-test-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	scripts/with-test-postgres $(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
