@@ -1,0 +1,151 @@
+"""Question lists: ``/unanswered`` (open questions nobody has answered yet, oldest first).
+
+A question is unanswered while it is open (not answered, solved or closed), has no live answer
+(``answer_count = 0``), is posted (``live``) and is not deleted. The query states the partial
+index ``ix_posts_unanswered``'s condition literally (constants, not bound parameters), so both
+SQLite and PostgreSQL can prove the index applies and read the guild's questions from it in
+``created_at`` order instead of scanning ``posts``.
+
+Pages are numbered from 1 and hold ``PAGE_SIZE`` questions; a page past the end shows the last
+one (a list shrinks while someone pages through it), so a button never leads nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.types import UTCDateTime
+from bot.forum import categories
+from bot.forum.categories import CategoryView
+from bot.forum.errors import NotFound
+from bot.forum.results import QuestionStatus
+
+PAGE_SIZE: Final = 10
+#: The condition of ``ix_posts_unanswered`` (bot/db/models.py), word for word.
+UNANSWERED: Final = (
+    "kind = 'question' AND answer_count = 0 AND status = 'open' AND deleted_at IS NULL"
+)
+CATEGORY_GONE: Final = "That category no longer exists; use /unanswered again."
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSummary:
+    """A question in a list: enough to show its line and link to its thread."""
+
+    id: int
+    thread_id: int | None
+    message_id: int | None
+    title: str
+    score: int
+    answer_count: int
+    status: QuestionStatus
+    category: str | None
+    created_at: datetime
+    solved: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionPage:
+    """Page ``number`` (from 1) of ``pages`` (at least 1); ``total`` questions in all."""
+
+    questions: list[QuestionSummary]
+    number: int
+    pages: int
+    total: int
+    category: CategoryView | None = None
+
+
+def unanswered_statement(
+    *, guild_id: int, category: str | None, limit: int, offset: int
+) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of one page of the guild's unanswered questions, oldest first."""
+    params: dict[str, Any] = {"guild_id": guild_id, "limit": limit, "offset": offset}
+    where = f"guild_id = :guild_id AND {UNANSWERED} AND state = 'live'"
+    if category is not None:
+        where += " AND category = :category"
+        params["category"] = category
+    sql = f"""
+        SELECT id, thread_id, message_id, COALESCE(title, ''), score, answer_count, status,
+               category, created_at, accepted_answer_id
+        FROM posts
+        WHERE {where}
+        ORDER BY created_at, id
+        LIMIT :limit OFFSET :offset
+    """
+    return sql, params
+
+
+def _count_statement(*, guild_id: int, category: str | None) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"guild_id": guild_id}
+    where = f"guild_id = :guild_id AND {UNANSWERED} AND state = 'live'"
+    if category is not None:
+        where += " AND category = :category"
+        params["category"] = category
+    return f"SELECT COUNT(*) FROM posts WHERE {where}", params
+
+
+async def _category(
+    session: AsyncSession, guild_id: int, name: str | None, category_id: int | None
+) -> CategoryView | None:
+    if category_id is not None:
+        for found in await categories.list_categories(session, guild_id):
+            if found.id == category_id:
+                return found
+        raise NotFound(CATEGORY_GONE)
+    if name is None or not name.strip():
+        return None
+    return await categories.find_category(session, guild_id, name)
+
+
+async def unanswered_questions(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    page: int = 1,
+    category: str | None = None,
+    category_id: int | None = None,
+    page_size: int = PAGE_SIZE,
+) -> QuestionPage:
+    """Page ``page`` of the guild's unanswered questions, oldest first.
+
+    ``category`` (a name, in any case: refused with the known names when there is no such
+    category) or ``category_id`` (from a page button: refused when it was removed since) keeps
+    to one category.
+    """
+    found = await _category(session, guild_id, category, category_id)
+    name = found.name if found is not None else None
+    size = max(page_size, 1)
+    count_sql, count_params = _count_statement(guild_id=guild_id, category=name)
+    total = int((await session.execute(text(count_sql), count_params)).scalar_one())
+    pages = max(1, -(-total // size))
+    number = min(max(page, 1), pages)
+    sql, params = unanswered_statement(
+        guild_id=guild_id, category=name, limit=size, offset=(number - 1) * size
+    )
+    typed = text(sql).columns(created_at=UTCDateTime())
+    rows = await session.execute(typed, params)
+    questions = [
+        QuestionSummary(
+            id=row[0],
+            thread_id=row[1],
+            message_id=row[2],
+            title=row[3],
+            score=row[4],
+            answer_count=row[5],
+            status=cast(QuestionStatus, row[6]),
+            category=row[7],
+            created_at=row[8],
+            solved=row[9] is not None,
+        )
+        for row in rows
+    ]
+    return QuestionPage(questions, number, pages, total, found)
