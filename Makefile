@@ -35,5 +35,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	scripts/with-test-postgres $(BIN)/python -m tests.bench $(BENCH_ARGS)
 
+# The real bot against the loopback fake Discord on a throwaway SQLite file: a scripted
+# conversation printed as what each member sees (no token needed; a few seconds).
+demo: $(STAMP)
+	$(BIN)/python -m tests.demo $(DEMO_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

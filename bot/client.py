@@ -19,7 +19,12 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 # Loaded in this order by ``setup_hook``; an explicit list, never a directory scan.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.answering", "cogs.notifications")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.admin",
+    "cogs.answering",
+    "cogs.discovery",
+    "cogs.notifications",
+)
 
 
 def bot_intents() -> discord.Intents:

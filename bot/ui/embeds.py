@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 import discord
@@ -34,6 +34,7 @@ from bot.ui.text import (
     escape,
     excerpt,
     format_duration,
+    format_relative,
     human_join,
     jump_url,
     label,
@@ -256,6 +257,13 @@ class QuestionLike(Protocol):
     def closed(self) -> bool: ...
 
 
+class DatedQuestionLike(QuestionLike, Protocol):
+    """A question view that also says when it was asked."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
 class MemberStats(Protocol):
     """A member's counters (``bot.forum.results.MemberPoints`` satisfies it)."""
 
@@ -461,19 +469,64 @@ def _excerpt(text: str) -> str:
 # --------------------------------------------------------------------------- read paths
 
 
+def _question_link(question: QuestionLike, guild_id: int) -> str:
+    """A question's title in bold, linked to its thread when it has one."""
+    name = _link_text(truncate_markdown(_title_text(question.title), 150))
+    if question.thread_id is not None:
+        name = f"[{name}]({jump_url(guild_id, question.thread_id)})"
+    return f"**{name}**"
+
+
 def search_results(
-    hits: Sequence[QuestionLike], guild_id: int, *, query: str | None = None
+    hits: Sequence[QuestionLike],
+    guild_id: int,
+    *,
+    query: str | None = None,
+    empty: str = "No questions match.",
 ) -> discord.Embed:
-    """Matching questions, one line each: linked title, score, answers, solved mark."""
+    """Matching questions, one line each: linked title, score, answers, solved mark.
+    ``empty`` is our sentence (markdown) for no hits."""
     title = _quoted("Results for ", query, EMBED_TITLE) if query else "Search results"
-    lines = []
-    for hit in hits:
-        name = _link_text(truncate_markdown(_title_text(hit.title), 150))
-        if hit.thread_id is not None:
-            name = f"[{name}]({jump_url(guild_id, hit.thread_id)})"
-        lines.append(f"**{name}**\n{status_line_of(hit)}")
-    description = _lines(lines, EMBED_DESCRIPTION) if lines else "No questions match."
+    lines = [f"{_question_link(hit, guild_id)}\n{status_line_of(hit)}" for hit in hits]
+    description = _lines(lines, EMBED_DESCRIPTION) if lines else empty
     return fit(_embed(colour=COLOUR_INFO, title=title, description=description))
+
+
+def unanswered_page(
+    questions: Sequence[DatedQuestionLike],
+    guild_id: int,
+    *,
+    page: int,
+    pages: int,
+    total: int,
+    category: str | None = None,
+) -> discord.Embed:
+    """One page of ``/unanswered``: linked titles with their score and when they were asked
+    (a timestamp each reader sees in their own time), ``total`` in the title."""
+    head = f"Unanswered questions ({total})"
+    if category:
+        head = f"Unanswered questions in {escape(one_line(category))} ({total})"
+    lines = [
+        f"{_question_link(q, guild_id)}\n{status_line_of(q)}{emoji.SEPARATOR}asked "
+        f"{format_relative(q.created_at)}"
+        for q in questions
+    ]
+    description = (
+        _lines(lines, EMBED_DESCRIPTION) if lines else "Every open question has an answer."
+    )
+    embed = _embed(colour=COLOUR_INFO, title=head, description=description)
+    _footer(embed, f"Page {max(page, 1)} of {max(pages, 1)} · oldest first")
+    return fit(embed)
+
+
+def similar_questions(hits: Sequence[QuestionLike], guild_id: int) -> discord.Embed:
+    """The questions shown before a new one is posted (``/ask``'s similar-questions gate)."""
+    lines = [f"{_question_link(hit, guild_id)}\n{status_line_of(hit)}" for hit in hits]
+    description = (
+        "These questions look like yours; one of them may already have your answer.\n\n"
+        + _lines(lines, EMBED_DESCRIPTION - 100)
+    )
+    return fit(_embed(colour=COLOUR_INFO, title="Similar questions", description=description))
 
 
 def profile(

@@ -72,6 +72,9 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("edit", (Opt("post", STRING, autocomplete=True),)),
     Cmd("delete", (Opt("post", STRING, autocomplete=True),)),
     Cmd("Accept answer", type=MESSAGE_MENU),
+    # discovery
+    Cmd("search", (Opt("query", STRING, required=True, autocomplete=True),)),
+    Cmd("unanswered", (Opt("category", STRING, autocomplete=True),)),
     # notifications (/qa status is attached to the /qa group by cogs.notifications)
     Cmd("qa status"),
     Cmd("notifications", (Opt("mode", STRING, required=True, choices=("on", "off")),)),
@@ -85,6 +88,8 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("edit"),
     Top("delete"),
     Top("Accept answer", type=MESSAGE_MENU),
+    Top("search"),
+    Top("unanswered"),
     Top("notifications", guild_only=False),  # per user: it works in the DM with the bot too
     Top("follow"),
     Top("unfollow"),

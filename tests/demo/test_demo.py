@@ -1,0 +1,241 @@
+"""``make demo``: the whole demo as a process (time limit, exit code, the transcript's key lines),
+then in-process: a step whose response never comes fails the demo with one clear line, steps
+whose cogs are not loaded are skipped, and the renderer's text."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.demo.render import Renderer, wrap
+from tests.demo.scenario import Demo
+from tests.fakediscord.actors import Member
+from tests.fakediscord.server import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+TIME_LIMIT = 60
+FORUM = "#qa-forum › How do I sleep better?"
+ANSWERING = ["cogs.asking", "cogs.answering", "cogs.notifications"]
+
+
+def run_demo_process() -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "SHARD_", "NOTIFY_")) and k != "DATABASE_URL"
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tests.demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT,
+        check=False,
+    )
+
+
+def expect_lines(transcript: str, *lines: str) -> None:
+    """Each line occurs in the transcript (as a whole line), in this order."""
+    rows = transcript.splitlines()
+    at = 0
+    for line in lines:
+        try:
+            at = rows.index(line, at) + 1
+        except ValueError:
+            pytest.fail(f"the transcript has no line {line!r} (in order):\n{transcript}")
+
+
+def section(transcript: str, number: int) -> str:
+    match = re.search(rf"^── {number}\. .*?(?=^── |^demo )", transcript, re.M | re.S)
+    assert match, f"no step {number} in:\n{transcript}"
+    return match.group(0)
+
+
+@pytest.mark.slow
+def test_make_demo_plays_the_conversation_and_prints_what_members_see() -> None:
+    done = run_demo_process()
+    out = done.stdout
+    assert done.returncode == 0, f"exit {done.returncode}\n{out}\n--- stderr ---\n{done.stderr}"
+    assert out.rstrip().splitlines()[-1].startswith("demo done: ")
+    loaded = re.search(r"^    extensions loaded: (.*)$", out, re.M)
+    assert loaded
+    extensions = set(loaded.group(1).split(", "))
+    assert {"cogs.admin", "cogs.asking", "cogs.answering", "cogs.notifications"} <= extensions
+
+    expect_lines(
+        section(out, 1),
+        "#general  [Olivia] /qa setup forum:#qa-forum",
+        "(only Olivia sees)  [qa-bot]",
+        "    │ Q&A forum set up",
+        "    │ Questions are posted in #qa-forum.",
+    )
+    expect_lines(
+        section(out, 2),
+        "#general  [Alice] /ask category:Sleep",
+        "(only Alice sees) a form “Ask a question” with the fields Title, Details",
+        "New post in #qa-forum: “How do I sleep better?”, tags: Sleep",
+        f"{FORUM}  [qa-bot] Asked by @Alice",
+        "    │ How do I sleep better?",
+        "    │ Status: ▲ 0 · 0 answers   Category: Sleep",
+        f"(only Alice sees)  [qa-bot] ✅ Your question is posted: ↗ {FORUM}",
+    )
+    answers = section(out, 3)
+    expect_lines(
+        answers,
+        f"{FORUM}  [Bob] Keep the same wake-up time every day, even at weekends,",
+        "    · qa-bot updates the question's status line: ▲ 0 · 1 answer",
+        "DM to Alice  [qa-bot]",
+        "    │ New answer to “How do I sleep better?”",
+        "    │ Bob answered:",
+        f"{FORUM}  [Carol] Try slow breathing: in for four counts, hold for four,",
+        "    · qa-bot updates the question's status line: ▲ 0 · 2 answers",
+        "DM to Alice  [qa-bot]",
+        "    │ Carol answered:",
+    )
+
+    votes = section(out, 4)
+    score = "▲ 3" if "cogs.voting" in extensions else "▲ 0"
+    if "cogs.voting" in extensions:
+        expect_lines(
+            votes,
+            f"{FORUM}  [Bob] reacts 👍 on Alice's question",
+            f"{FORUM}  [Dave] reacts 👎 on Carol's answer",
+            "    · qa-bot removes Bob's 👍 from his own answer: a vote on your own post counts "
+            "nothing",
+            "    · qa-bot updates the question's status line: ▲ 3 · 2 answers",
+            "    · Bob's answer now shows 👍 3",
+            "    · Carol's answer now shows 👍 1  👎 1",
+        )
+    else:
+        assert "(skipped: not available yet: the extension cogs.voting is not loaded)" in votes
+
+    expect_lines(
+        section(out, 5),
+        f"{FORUM}  [Alice] Apps › Accept answer (on Bob's answer)",
+        "(only Alice sees)  [qa-bot] ✅ You accepted this answer ↗.",
+        "    · the thread's tags are now: Sleep, Solved",
+        "    │ ✅ This answer ↗ by Bob was accepted.",
+        f"    · qa-bot updates the question's status line: {score} · 2 answers · ✅ Solved",
+        "DM to Bob  [qa-bot]",
+        "    │ ✅ Your answer was accepted",
+        "    │ On “How do I sleep better?”",
+    )
+
+    profiles = section(out, 6)
+    if "cogs.profiles" in extensions:
+        bob_points = "500" if "cogs.voting" in extensions else "440"
+        alice_points = "180" if "cogs.voting" in extensions else "150"
+        expect_lines(
+            profiles,
+            "#general  [Bob] /profile",
+            "(only Bob sees)  [qa-bot]",
+            f"    │ Points: {bob_points}   Rank: #1   Questions: 0",
+            "#general  [Alice] /profile",
+            "(only Alice sees)  [qa-bot]",
+            f"    │ Points: {alice_points}   Rank: #2   Questions: 1",
+        )
+    else:
+        assert "(skipped: not available yet: the command profile is not loaded)" in profiles
+
+    expect_lines(
+        section(out, 7),
+        "#qa-forum › “How do I sleep better?”, tags: Sleep, Solved",
+        f"    │ Status: {score} · 2 answers · ✅ Solved   Category: Sleep",
+        f"{FORUM}  [qa-bot] pinned a message to this channel.",
+    )
+    # Nothing that changes from run to run (ids, ports, paths) reaches the transcript.
+    assert not re.search(r"\d{15,}|127\.0\.0\.1|/tmp/", out)
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+class DemoWithClosedDMs(Demo):
+    """Alice has closed her DMs: the DM the demo waits for never comes."""
+
+    def _build_scene(self) -> Any:
+        cast = super()._build_scene()
+        self.fake.rules.close_dms(cast.alice)
+        return cast
+
+
+async def test_a_response_that_never_comes_fails_the_demo_with_one_line(
+    discord_urls: Any,
+) -> None:
+    out = io.StringIO()
+    demo = DemoWithClosedDMs(out, timeout=1.0, extensions=["cogs.admin", *ANSWERING])
+    assert await demo.run() == 1
+    last = out.getvalue().rstrip().splitlines()[-1]
+    assert last == (
+        "demo FAILED: step 3 (Bob and Carol answer in the thread): "
+        "DM 1 to Alice (the asker) did not come within 1 s"
+    )
+
+
+async def test_steps_whose_cogs_are_not_loaded_are_skipped(discord_urls: Any) -> None:
+    out = io.StringIO()
+    demo = Demo(out, timeout=5.0, extensions=["cogs.admin", "cogs.asking"])
+    assert await demo.run() == 0
+    text = out.getvalue()
+    expect_lines(
+        text,
+        "── 3. Bob and Carol answer in the thread ──",
+        "(skipped: not available yet: the extension cogs.answering is not loaded)",
+        "── 4. Members vote with reactions ──",
+        "(skipped: not available yet: the extension cogs.voting is not loaded)",
+        "── 5. Alice accepts Bob's answer ──",
+        "(skipped: not available yet: the command Accept answer is not loaded)",
+        "── 6. Points: /profile ──",
+        "(skipped: not available yet: the command profile is not loaded)",
+        "── 7. The thread as everyone sees it now ──",
+        "#qa-forum › “How do I sleep better?”, tags: Sleep",
+    )
+    assert "#general  [Olivia] /qa settings set" not in text  # no DMs, no DM window to set
+    assert text.rstrip().splitlines()[-1] == (
+        "demo done: 3 steps played, 4 skipped (“Bob and Carol answer in the thread”, "
+        "“Members vote with reactions”, “Alice accepts Bob's answer”, “Points: /profile”)."
+    )
+
+
+async def test_a_step_after_a_skipped_one_says_what_it_builds_on(discord_urls: Any) -> None:
+    out = io.StringIO()
+    assert await Demo(out, timeout=5.0, extensions=["cogs.admin"]).run() == 0
+    expect_lines(
+        out.getvalue(),
+        "── 2. Alice asks a question with /ask ──",
+        "(skipped: not available yet: the command ask is not loaded)",
+        "── 3. Bob and Carol answer in the thread ──",
+        "(skipped: not available yet: the extension cogs.answering is not loaded)",
+        "── 7. The thread as everyone sees it now ──",
+        "(skipped: it builds on step “Alice asks a question with /ask”)",
+    )
+
+
+# --------------------------------------------------------------------------- the renderer
+
+
+async def test_the_renderer_names_mentions_links_and_keeps_quotes_when_wrapping() -> None:
+    fake = FakeDiscord()
+    fake.build_default_scene()
+    assert fake.guild is not None and fake.forum is not None and fake.general is not None
+    alice = Member(fake, fake.world.add_user("Alice"), None)
+    thread = fake.world.create_thread(fake.forum, name="Sleep?", owner_id=alice.id)
+    render = Renderer(fake)
+    url = f"https://discord.com/channels/{fake.guild.id}/{thread.id}/{thread.id}"
+    assert render.text(f"**<@{alice.id}>** asked in <#{fake.general.id}>: {url}") == (
+        "@Alice asked in #general: ↗ #questions › Sleep?"
+    )
+    assert render.text(f"[This answer]({url}) by \\*Bob\\*") == "This answer ↗ by *Bob*"
+    assert render.text("intro:\n>>> one\ntwo") == "intro:\n> one\n> two"
+    assert render.text("-# small print") == "small print"
+    lines = wrap("> " + "word " * 40, "  | ", "  | ")
+    assert len(lines) > 1 and all(line.startswith("  | > ") for line in lines)
+    assert all(len(line) <= 100 for line in lines)
