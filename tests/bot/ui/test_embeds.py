@@ -39,9 +39,11 @@ from bot.ui.embeds import (
     search_results,
     settings_table,
     setup_report,
+    similar_questions,
     status_line,
     status_line_of,
     success,
+    unanswered_page,
 )
 from bot.ui.text import ELLIPSIS, jump_url
 from tests.bot.ui import (
@@ -335,6 +337,48 @@ def test_search_results_with_many_long_titles_say_how_many_are_left_out() -> Non
     hits = [question_view(id=i, title=HOSTILE, thread_id=i) for i in range(60)]
     data = assert_embed_within_limits(search_results(hits, 1, query=HOSTILE))
     assert re.search(r"…and \d+ more$", data["description"])
+
+
+def test_search_results_empty_with_our_sentence() -> None:
+    data = assert_embed_within_limits(search_results([], 1, query="x", empty="Nothing; try /ask."))
+    assert data["description"] == "Nothing; try /ask."
+
+
+def test_unanswered_page_lists_questions_with_when_they_were_asked() -> None:
+    questions = [
+        question_view(id=1, title="Oldest *one*", thread_id=11, created_at=NOW),
+        question_view(id=2, title="Newer", thread_id=12, created_at=NOW + timedelta(hours=2)),
+    ]
+    data = assert_embed_within_limits(
+        unanswered_page(questions, 99, page=2, pages=3, total=22, category="Sleep_well")
+    )
+    assert data["title"] == r"Unanswered questions in Sleep\_well (22)"
+    lines = data["description"].split("\n")
+    assert lines[0] == r"**[Oldest \*one\*](https://discord.com/channels/99/11)**"
+    stamp = int(NOW.timestamp())
+    assert lines[1] == f"▲ 0 · 0 answers · asked <t:{stamp}:R>"
+    assert data["footer"]["text"] == "Page 2 of 3 · oldest first"
+    empty = assert_embed_within_limits(unanswered_page([], 1, page=1, pages=1, total=0))
+    assert empty["title"] == "Unanswered questions (0)"
+    assert empty["description"] == "Every open question has an answer."
+
+
+@given(st.lists(hostile_text(), min_size=0, max_size=40), hostile_text())
+def test_unanswered_page_within_limits(titles: list[str], category: str) -> None:
+    questions = [question_view(id=i, title=t, thread_id=i + 1) for i, t in enumerate(titles)]
+    assert_embed_within_limits(
+        unanswered_page(questions, 2**64 - 1, page=1, pages=1, total=len(titles), category=category)
+    )
+
+
+def test_similar_questions_link_each_one() -> None:
+    hits = [question_view(id=1, title="Same [question]", thread_id=11, answer_count=1)]
+    data = assert_embed_within_limits(similar_questions(hits, 99))
+    assert data["title"] == "Similar questions"
+    assert r"**[Same \[question\]](https://discord.com/channels/99/11)**" in data["description"]
+    assert "▲ 0 · 1 answer" in data["description"]
+    many = [question_view(id=i, title=HOSTILE, thread_id=i) for i in range(60)]
+    assert_embed_within_limits(similar_questions(many, 1))
 
 
 def test_profile_points_are_a_plain_number() -> None:

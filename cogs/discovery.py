@@ -1,0 +1,215 @@
+"""Finding questions again: ``/search`` and ``/unanswered``.
+
+- ``/search query:<text>``: up to ``SEARCH_LIMIT`` questions of this guild, most relevant first
+  (``bot.forum.search``: titles, details and answers; deleted questions never match), each with
+  its score, answers, solved or closed mark and a jump link; ephemeral. Nothing found says so and
+  points to ``/ask``. The ``query`` option completes with matching titles.
+- ``/unanswered [category]``: open questions without answers, oldest first, ``PAGE_SIZE`` a
+  page (``bot.forum.listing``), with previous / next buttons whose state lives in their
+  ``custom_id`` (``UnansweredPages``, a ``Paginator``), so they keep working after a restart.
+  The category travels in the buttons as its id.
+
+Autocompletes answer within ``AUTOCOMPLETE_BUDGET`` seconds (Discord waits 3 s): a slower lookup
+offers no choices rather than letting the interaction fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.context import domain
+from bot.forum import categories, listing, search
+from bot.ui import embeds
+from bot.ui.mentions import NO_PINGS
+from bot.ui.text import (
+    AUTOCOMPLETE_CHOICE_NAME,
+    AUTOCOMPLETE_CHOICE_VALUE,
+    AUTOCOMPLETE_CHOICES,
+    label,
+    truncate,
+)
+from bot.ui.views import Page, Paginator
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["QABot"]
+Choices = list[app_commands.Choice[str]]
+
+#: Results ``/search`` shows.
+SEARCH_LIMIT: Final = 10
+#: Seconds an autocomplete may take before it answers with no choices.
+AUTOCOMPLETE_BUDGET: Final = 2.0
+NOTHING_FOUND: Final = "Nothing found. Try other or fewer words, or ask the community with /ask."
+
+
+def _bot(interaction: discord.Interaction[Any]) -> QABot:
+    return cast("QABot", interaction.client)
+
+
+async def _within_budget(
+    what: str, interaction: discord.Interaction[Any], lookup: Callable[[], Awaitable[Choices]]
+) -> Choices:
+    """The choices, or none when the lookup misses Discord's deadline (logged with ids)."""
+    try:
+        async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
+            return (await lookup())[:AUTOCOMPLETE_CHOICES]
+    except TimeoutError:
+        log.warning(
+            "%s autocomplete took over %ss (guild %s, interaction %s)",
+            what,
+            AUTOCOMPLETE_BUDGET,
+            interaction.guild_id,
+            interaction.id,
+        )
+        return []
+
+
+def _choice(name: str, value: str) -> app_commands.Choice[str]:
+    return app_commands.Choice(
+        name=label(name, AUTOCOMPLETE_CHOICE_NAME) or "…",
+        value=truncate(value, AUTOCOMPLETE_CHOICE_VALUE, ellipsis=""),
+    )
+
+
+# --------------------------------------------------------------------------- /unanswered pages
+
+
+class UnansweredPages(Paginator, kind="unans"):
+    """``/unanswered`` pages; ``extra`` is the category's id when one was picked."""
+
+    @classmethod
+    async def fetch_page(
+        cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
+    ) -> Page:
+        category_id = int(extra) if extra is not None and extra.isdigit() else None
+        shown = await domain(
+            _bot(interaction),
+            lambda s: listing.unanswered_questions(
+                s, guild_id=guild_id, page=page, category_id=category_id
+            ),
+        )
+        return _page(shown, guild_id)
+
+
+def _page(shown: listing.QuestionPage, guild_id: int) -> Page:
+    embed = embeds.unanswered_page(
+        shown.questions,
+        guild_id,
+        page=shown.number,
+        pages=shown.pages,
+        total=shown.total,
+        category=shown.category.name if shown.category is not None else None,
+    )
+    return Page(embed=embed, number=shown.number, pages=shown.pages)
+
+
+# --------------------------------------------------------------------------- the cog
+
+
+class Discovery(commands.Cog):
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(UnansweredPages)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(UnansweredPages)
+
+    # ------------------------------------------------------------------ /search
+
+    @app_commands.command(name="search", description="Search this server's questions and answers")
+    @app_commands.describe(query="Words to look for in titles, details and answers")
+    @app_commands.guild_only()
+    async def search_command(self, interaction: Interaction, query: str) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # guild_only
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        hits = await domain(
+            self.bot,
+            lambda s: search.search_questions(
+                s, guild_id=guild_id, query=query, limit=SEARCH_LIMIT
+            ),
+        )
+        log.info(
+            "search in guild %s found %d (interaction %s)", guild_id, len(hits), interaction.id
+        )
+        await interaction.followup.send(
+            embed=embeds.search_results(hits, guild_id, query=query, empty=NOTHING_FOUND),
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+
+    @search_command.autocomplete("query")
+    async def search_choices(self, interaction: Interaction, current: str) -> Choices:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return []
+
+        async def lookup() -> Choices:
+            matches = await domain(
+                self.bot,
+                lambda s: search.title_matches(
+                    s, guild_id=guild_id, prefix=current, limit=AUTOCOMPLETE_CHOICES
+                ),
+            )
+            return [_choice(m.title, m.title) for m in matches if m.title.strip()]
+
+        return await _within_budget("search", interaction, lookup)
+
+    # ------------------------------------------------------------------ /unanswered
+
+    @app_commands.command(
+        name="unanswered", description="Open questions nobody has answered yet, oldest first"
+    )
+    @app_commands.describe(category="Only questions of this category")
+    @app_commands.guild_only()
+    async def unanswered_command(
+        self, interaction: Interaction, category: str | None = None
+    ) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # guild_only
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        shown = await domain(
+            self.bot,
+            lambda s: listing.unanswered_questions(s, guild_id=guild_id, category=category),
+        )
+        extra = str(shown.category.id) if shown.category is not None else None
+        page = _page(shown, guild_id)
+        view = UnansweredPages.view_for(guild_id, page, extra) if page.pages > 1 else None
+        await interaction.followup.send(
+            embed=page.embed,
+            view=view if view is not None else discord.utils.MISSING,
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+
+    @unanswered_command.autocomplete("category")
+    async def category_choices(self, interaction: Interaction, current: str) -> Choices:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return []
+
+        async def lookup() -> Choices:
+            known = await domain(self.bot, lambda s: categories.list_categories(s, guild_id))
+            typed = categories.fold(current)
+            names = [c.name for c in known]
+            starts = [n for n in names if categories.fold(n).startswith(typed)]
+            contains = [n for n in names if typed in categories.fold(n) and n not in starts]
+            return [_choice(n, n) for n in starts + contains]
+
+        return await _within_budget("category", interaction, lookup)
+
+
+async def setup(bot: QABot) -> None:
+    await bot.add_cog(Discovery(bot))
