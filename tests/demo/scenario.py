@@ -58,6 +58,7 @@ CAROL_ANSWER = (
     "Try slow breathing: in for four counts, hold for four, out for six. "
     "It calms the racing thoughts for me."
 )
+SEARCH = "fall asleep"
 UP = "👍"
 DOWN = "👎"
 
@@ -392,6 +393,12 @@ class Demo:
             after=["Alice asks a question with /ask"],
         )
         await self.step(
+            "Dave finds it with /search",
+            self._search,
+            needs=["search"],
+            after=["Alice asks a question with /ask"],
+        )
+        await self.step(
             "The thread as everyone sees it now",
             self._show_thread,
             after=["Alice asks a question with /ask"],
@@ -550,6 +557,12 @@ class Demo:
             self.gesture(member, cast.general, "/profile")
             ix = await member.slash("profile", channel=cast.general)
             self.show(await self.reply(ix, f"{member.name}'s profile"))
+
+    async def _search(self) -> None:
+        cast = self.cast
+        self.gesture(cast.dave, cast.general, f"/search query:{SEARCH}")
+        ix = await cast.dave.slash("search", {"query": SEARCH}, channel=cast.general)
+        self.show(await self.reply(ix, "the /search results"))
 
     async def _show_thread(self) -> None:
         thread = self._thread()

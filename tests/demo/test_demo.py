@@ -145,8 +145,20 @@ def test_make_demo_plays_the_conversation_and_prints_what_members_see() -> None:
     else:
         assert "(skipped: not available yet: the command profile is not loaded)" in profiles
 
+    found = section(out, 7)
+    if "cogs.discovery" in extensions:
+        expect_lines(
+            found,
+            "#general  [Dave] /search query:fall asleep",
+            "(only Dave sees)  [qa-bot]",
+            "    │ How do I sleep better? ↗",
+            f"    │ {score} · 2 answers · ✅ Solved",
+        )
+    else:
+        assert "(skipped: not available yet: the command search is not loaded)" in found
+
     expect_lines(
-        section(out, 7),
+        section(out, 8),
         "#qa-forum › “How do I sleep better?”, tags: Sleep, Solved",
         f"    │ Status: {score} · 2 answers · ✅ Solved   Category: Sleep",
         f"{FORUM}  [qa-bot] pinned a message to this channel.",
@@ -195,13 +207,16 @@ async def test_steps_whose_cogs_are_not_loaded_are_skipped(discord_urls: Any) ->
         "(skipped: not available yet: the command Accept answer is not loaded)",
         "── 6. Points: /profile ──",
         "(skipped: not available yet: the command profile is not loaded)",
-        "── 7. The thread as everyone sees it now ──",
+        "── 7. Dave finds it with /search ──",
+        "(skipped: not available yet: the command search is not loaded)",
+        "── 8. The thread as everyone sees it now ──",
         "#qa-forum › “How do I sleep better?”, tags: Sleep",
     )
     assert "#general  [Olivia] /qa settings set" not in text  # no DMs, no DM window to set
     assert text.rstrip().splitlines()[-1] == (
-        "demo done: 3 steps played, 4 skipped (“Bob and Carol answer in the thread”, "
-        "“Members vote with reactions”, “Alice accepts Bob's answer”, “Points: /profile”)."
+        "demo done: 3 steps played, 5 skipped (“Bob and Carol answer in the thread”, "
+        "“Members vote with reactions”, “Alice accepts Bob's answer”, “Points: /profile”, "
+        "“Dave finds it with /search”)."
     )
 
 
@@ -214,7 +229,7 @@ async def test_a_step_after_a_skipped_one_says_what_it_builds_on(discord_urls: A
         "(skipped: not available yet: the command ask is not loaded)",
         "── 3. Bob and Carol answer in the thread ──",
         "(skipped: not available yet: the extension cogs.answering is not loaded)",
-        "── 7. The thread as everyone sees it now ──",
+        "── 8. The thread as everyone sees it now ──",
         "(skipped: it builds on step “Alice asks a question with /ask”)",
     )
 
