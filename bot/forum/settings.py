@@ -318,7 +318,9 @@ async def set_from_text(session: AsyncSession, guild_id: int, key: str, raw: str
     spec = _spec(key)
     if not spec.metadata.get("public", True):
         raise ValidationError(f"`{key}` is set by /qa setup.")
-    return await set_setting(session, guild_id, key, parse_value(key, raw))
+    before = await load_config(session, guild_id)
+    config = await set_setting(session, guild_id, key, parse_value(key, raw))
+    return await _after_change(session, guild_id, key, before, config)
 
 
 async def reset_from_text(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
@@ -327,7 +329,27 @@ async def reset_from_text(session: AsyncSession, guild_id: int, key: str) -> Gui
     spec = _spec(key)
     if not spec.metadata.get("public", True):
         raise ValidationError(f"`{key}` is set by /qa setup.")
-    return await set_setting(session, guild_id, key, getattr(DEFAULTS, key))
+    before = await load_config(session, guild_id)
+    config = await set_setting(session, guild_id, key, getattr(DEFAULTS, key))
+    return await _after_change(session, guild_id, key, before, config)
+
+
+def affects_points(key: str) -> bool:
+    """Whether changing ``key`` changes what members' cached points must be."""
+    return key.startswith("points_") or "_cap_" in key or key == "question_voting"
+
+
+async def _after_change(
+    session: AsyncSession, guild_id: int, key: str, before: GuildConfig, after: GuildConfig
+) -> GuildConfig:
+    """Point rules changed: rebuild the guild's cached points in the same transaction, so the
+    cache always equals a recomputation under the rules in force."""
+    if affects_points(key) and getattr(before, key) != getattr(after, key):
+        # Imported here: the point rules read this module's GuildConfig.
+        from bot.forum.points import recompute_points
+
+        await recompute_points(session, guild_id)
+    return after
 
 
 async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:

@@ -349,3 +349,35 @@ async def test_setting_rolls_back_with_its_transaction(
             raise RuntimeError("the command failed later")
     async with sessionmaker() as session:
         assert await settings.load_config(session, GUILD) == DEFAULTS
+
+
+async def test_changing_a_point_rule_rebuilds_cached_points(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Cached points always equal a recomputation under the rules in force."""
+    from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, VOTER, Forum
+
+    forum = Forum(sessionmaker)
+    question = await forum.ask()
+    answer = await forum.answer(question)
+    await forum.vote(answer, VOTER)
+    before = await forum.points(ANSWERER)
+    assert before == DEFAULTS.points_answer + DEFAULTS.points_answer_upvote
+
+    await forum.run(lambda s: settings.set_from_text(s, GUILD, "points_answer_upvote", "50"))
+    assert await forum.points(ANSWERER) == DEFAULTS.points_answer + 50
+    await forum.check()
+
+    await forum.run(lambda s: settings.set_from_text(s, GUILD, "points_ask", "0"))
+    assert await forum.points(ASKER) == 0
+    await forum.run(lambda s: settings.reset_from_text(s, GUILD, "points_ask"))
+    assert await forum.points(ASKER) == DEFAULTS.points_ask
+    await forum.check()
+
+
+def test_which_keys_affect_points() -> None:
+    assert settings.affects_points("points_accepted")
+    assert settings.affects_points("answer_vote_cap_up")
+    assert settings.affects_points("question_voting")
+    assert not settings.affects_points("min_answer_length")
+    assert not settings.affects_points("vote_up_emoji")
