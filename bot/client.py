@@ -24,6 +24,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.answering",
     "cogs.discovery",
     "cogs.notifications",
+    "cogs.voting",
+    "cogs.profiles",  # after cogs.admin: it adds /qa roles to the /qa group
 )
 
 

@@ -77,6 +77,7 @@ class Profile:
 
     stats: MemberPoints
     points: int
+    points_base: int
     rank: int | None
     display_name: str | None
 
@@ -234,6 +235,7 @@ async def profile(
     return Profile(
         stats=stats,
         points=config.points_shown(stats.points),
+        points_base=config.points_base,
         rank=await rank_of(session, guild_id=guild_id, user_id=user_id),
         display_name=names.get(user_id),
     )

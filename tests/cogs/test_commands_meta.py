@@ -80,6 +80,14 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("notifications", (Opt("mode", STRING, required=True, choices=("on", "off")),)),
     Cmd("follow"),
     Cmd("unfollow"),
+    # profiles and point roles (/qa roles is attached to the /qa group by cogs.profiles)
+    Cmd("profile", (Opt("member", USER), Opt("public", BOOLEAN))),
+    Cmd("leaderboard"),
+    Cmd(
+        "qa roles add", (Opt("threshold", INTEGER, required=True), Opt("role", ROLE, required=True))
+    ),
+    Cmd("qa roles remove", (Opt("role", ROLE, required=True),)),
+    Cmd("qa roles show"),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -93,6 +101,8 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("notifications", guild_only=False),  # per user: it works in the DM with the bot too
     Top("follow"),
     Top("unfollow"),
+    Top("profile"),
+    Top("leaderboard"),
 )
 
 
