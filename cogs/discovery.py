@@ -1,4 +1,4 @@
-"""Finding questions again: ``/search`` and ``/unanswered``.
+"""Finding questions again: ``/search``, ``/unanswered``, and similar questions while asking.
 
 - ``/search query:<text>``: up to ``SEARCH_LIMIT`` questions of this guild, most relevant first
   (``bot.forum.search``: titles, details and answers; deleted questions never match), each with
@@ -9,6 +9,17 @@
   ``custom_id`` (``UnansweredPages``, a ``Paginator``), so they keep working after a restart.
   The category travels in the buttons as its id.
 
+Similar questions while asking (the gate). The /ask modal's submission (cogs.asking) first calls
+``Discovery.hold_if_similar``: when up to ``SIMILAR_LIMIT`` similar questions exist, the question
+is held as a draft (``bot.forum.drafts``, kept 15 minutes in the database) and the asker sees
+them with "Post my question anyway" and "Cancel". Both buttons are ``DynamicItem``s whose
+``custom_id`` carries the draft's id, so they work after a restart; the draft decides (once)
+whether a press still counts, and an expired or used one gets its sentence and loses its buttons.
+"Post anyway" hands the draft to cogs.asking's posting path, with up to ``RELATED_LIMIT``
+similar questions for the post's "Related questions" line. Without similar questions the
+question is posted at once, as before. Drafts expired or used a day ago are deleted every
+``PURGE_INTERVAL`` seconds by a task that lives as long as the cog.
+
 Autocompletes answer within ``AUTOCOMPLETE_BUDGET`` seconds (Discord waits 3 s): a slower lookup
 offers no choices rather than letting the interaction fail.
 """
@@ -16,17 +27,23 @@ offers no choices rather than letting the interaction fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, cast
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.context import domain
-from bot.forum import categories, listing, search
-from bot.ui import embeds
+from bot.errors import handle_interaction_error
+from bot.forum import categories, drafts, listing, search
+from bot.forum.drafts import AskDraftView
+from bot.forum.errors import InvalidState, NotFound
+from bot.forum.search import SearchHit
+from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
     AUTOCOMPLETE_CHOICE_NAME,
@@ -49,6 +66,17 @@ Choices = list[app_commands.Choice[str]]
 SEARCH_LIMIT: Final = 10
 #: Seconds an autocomplete may take before it answers with no choices.
 AUTOCOMPLETE_BUDGET: Final = 2.0
+#: Similar questions the gate shows, and how many of them a new post calls related.
+SIMILAR_LIMIT: Final = 5
+RELATED_LIMIT: Final = 3
+#: Seconds between two purges of old drafts.
+PURGE_INTERVAL: Final = 600.0
+GATE_TEXT: Final = (
+    "Before you post: similar questions were asked already. If none of them helps, post yours."
+)
+POSTED_ANYWAY: Final = f"{emoji.SUCCESS} You posted your question anyway."
+CANCELLED: Final = "Cancelled: your question was not posted."
+ASKING_OFF: Final = "Questions cannot be posted right now; please try /ask again later."
 NOTHING_FOUND: Final = "Nothing found. Try other or fewer words, or ask the community with /ask."
 
 
@@ -113,18 +141,261 @@ def _page(shown: listing.QuestionPage, guild_id: int) -> Page:
     return Page(embed=embed, number=shown.number, pages=shown.pages)
 
 
+# --------------------------------------------------------------------------- the /ask gate
+
+
+class DraftPoster(Protocol):
+    """What cogs.asking offers the gate: post a held question (``ask_draft`` + its posting)."""
+
+    async def post_draft(
+        self,
+        interaction: discord.Interaction[Any],
+        draft: AskDraftView,
+        *,
+        related: Sequence[SearchHit],
+    ) -> None: ...
+
+
+async def _drop_buttons(interaction: discord.Interaction[Any], content: str | None = None) -> None:
+    """Take the buttons off the gate's prompt (best effort: it may be gone)."""
+    with contextlib.suppress(discord.HTTPException):
+        if content is None:
+            await interaction.edit_original_response(view=None)
+        else:
+            await interaction.edit_original_response(content=content, view=None)
+
+
+class _DraftButton:
+    """What both gate buttons share: the draft id from the ``custom_id`` and error handling."""
+
+    draft_id: int
+
+    async def _press(
+        self, interaction: discord.Interaction[Any], work: Callable[[], Awaitable[None]]
+    ) -> None:
+        await interaction.response.defer()
+        try:
+            await work()
+        except Exception as exc:  # a refusal's sentence, or a logged apology
+            if isinstance(exc, InvalidState | NotFound):
+                await _drop_buttons(interaction)  # expired or used: it never works again
+            await handle_interaction_error(interaction, exc)
+
+
+class PostAnywayButton(
+    _DraftButton,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"qa:ask:post:(?P<draft>[0-9]{1,20})",
+):
+    """ "Post my question anyway": the held question is posted as /ask would."""
+
+    def __init__(self, draft_id: int) -> None:
+        self.draft_id = draft_id
+        super().__init__(
+            discord.ui.Button(
+                label="Post my question anyway",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"qa:ask:post:{draft_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PostAnywayButton:
+        return cls(int(match["draft"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await self._press(interaction, lambda: self._post(interaction))
+
+    async def _post(self, interaction: discord.Interaction[Any]) -> None:
+        bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
+        draft = await domain(bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id))
+        poster = cast("DraftPoster | None", bot.get_cog("Asking"))
+        if poster is None:
+            raise InvalidState(ASKING_OFF)
+        related = await domain(
+            bot,
+            lambda s: search.similar_questions(
+                s,
+                guild_id=draft.guild_id,
+                title=draft.title,
+                details=draft.details,
+                limit=RELATED_LIMIT,
+            ),
+        )
+        await poster.post_draft(interaction, draft, related=related)
+        await _drop_buttons(interaction, POSTED_ANYWAY)
+
+
+class CancelAskButton(
+    _DraftButton,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"qa:ask:cancel:(?P<draft>[0-9]{1,20})",
+):
+    """ "Cancel": the held question is dropped."""
+
+    def __init__(self, draft_id: int) -> None:
+        self.draft_id = draft_id
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"qa:ask:cancel:{draft_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CancelAskButton:
+        return cls(int(match["draft"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await self._press(interaction, lambda: self._cancel(interaction))
+
+    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
+        user_id, draft_id = interaction.user.id, self.draft_id
+        await domain(
+            _bot(interaction),
+            lambda s: drafts.cancel_draft(s, draft_id=draft_id, user_id=user_id),
+        )
+        log.info("ask draft %s cancelled (interaction %s)", draft_id, interaction.id)
+        await _drop_buttons(interaction, CANCELLED)
+
+
+def gate_view(draft_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PostAnywayButton(draft_id))
+    view.add_item(CancelAskButton(draft_id))
+    return view
+
+
+class DraftPurger:
+    """Deletes old drafts every ``interval`` seconds while the cog is loaded (the first pass at
+    once); dispatches ``qa_drafts_purged(count)`` after each pass. ``wake`` runs a pass now."""
+
+    def __init__(self, bot: QABot, *, interval: float = PURGE_INTERVAL) -> None:
+        self.bot = bot
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._task = asyncio.create_task(self._run(), name="qa-bot draft purger")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()  # a wake-up during the pass below asks for one more
+            try:
+                removed = await domain(self.bot, lambda s: drafts.purge_drafts(s))
+            except Exception:
+                log.exception("purging old ask drafts failed")
+            else:
+                if removed:
+                    log.info("purged %d old ask drafts", removed)
+                self.bot.dispatch("qa_drafts_purged", removed)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+
+
 # --------------------------------------------------------------------------- the cog
 
 
 class Discovery(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self.purger = DraftPurger(bot)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(UnansweredPages)
+        self.bot.add_dynamic_items(UnansweredPages, PostAnywayButton, CancelAskButton)
+        if self.bot.start_workers:
+            self.purger.start()
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(UnansweredPages)
+        self.bot.remove_dynamic_items(UnansweredPages, PostAnywayButton, CancelAskButton)
+        await self.purger.stop()
+
+    # ------------------------------------------------------------------ the /ask gate
+
+    async def hold_if_similar(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        title: str,
+        details: str,
+        category: str | None,
+        anonymous: bool = False,
+        display_name: str | None = None,
+    ) -> bool:
+        """The gate before a question submitted through /ask (already deferred) is posted.
+
+        When similar questions exist: holds the question as a draft, shows them with the two
+        buttons, and returns True (the caller posts nothing). Otherwise False: post it now.
+        """
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        user_id = interaction.user.id
+
+        async def look(session: Any) -> tuple[list[SearchHit], AskDraftView | None]:
+            hits = await search.similar_questions(
+                session, guild_id=guild_id, title=title, details=details, limit=SIMILAR_LIMIT
+            )
+            if not hits:
+                return hits, None
+            draft = await drafts.create_draft(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                title=title,
+                details=details,
+                category=category,
+                anonymous=anonymous,
+                display_name=display_name,
+            )
+            return hits, draft
+
+        hits, draft = await domain(self.bot, look)
+        if draft is None:
+            return False
+        log.info(
+            "ask draft %s held for %d similar questions (guild %s, interaction %s)",
+            draft.id,
+            len(hits),
+            guild_id,
+            interaction.id,
+        )
+        await interaction.followup.send(
+            GATE_TEXT,
+            embed=embeds.similar_questions(hits, guild_id),
+            view=gate_view(draft.id),
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+        return True
 
     # ------------------------------------------------------------------ /search
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.db.models import Post
-from bot.forum import acceptance, categories, posts, questions, search, votes
+from bot.db.types import utcnow
+from bot.forum import acceptance, categories, drafts, posts, questions, search, votes
+from bot.forum.errors import NotFound
 from cogs.discovery import NOTHING_FOUND, UnansweredPages
 from tests.cogs.conftest import (
     AskedQuestion,
+    BotEvents,
     add_forum_tag,
     ask_question_directly,
     configure_qa_guild,
@@ -437,3 +441,42 @@ async def test_search_and_unanswered_are_ephemeral_and_guild_only(scene: Scene) 
     stranger = scene.fake.add_user("stranger")
     with pytest.raises(GestureRefused):
         await stranger.slash("search", {"query": "visible"})
+
+
+# --------------------------------------------------------------------------- draft purge
+
+
+async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> None:
+    gid, uid = scene.guild_id, scene.alice.id
+    now = utcnow()
+
+    async def hold(at: Any) -> drafts.AskDraftView:
+        return await run_domain(  # type: ignore[no-any-return]
+            scene.harness,
+            lambda s: drafts.create_draft(s, guild_id=gid, user_id=uid, title="Held", now=at),
+        )
+
+    old = await hold(now - drafts.DRAFT_KEEP - timedelta(hours=1))
+    recent = await hold(now - timedelta(hours=2))  # expired, but kept a day for its sentence
+    fresh = await hold(now)
+    cog = scene.harness.cog("Discovery")
+    assert cog.purger.running
+    events = BotEvents(scene.harness, "qa_drafts_purged")
+    try:
+        cog.purger.wake()
+        await events.wait_for("qa_drafts_purged", lambda removed: removed == 1)
+    finally:
+        events.close()
+    with pytest.raises(NotFound):
+        await run_domain(scene.harness, lambda s: drafts.get_draft(s, draft_id=old.id, user_id=uid))
+    with pytest.raises(drafts.DraftExpired):
+        await run_domain(
+            scene.harness, lambda s: drafts.get_draft(s, draft_id=recent.id, user_id=uid)
+        )
+    assert (
+        await run_domain(
+            scene.harness, lambda s: drafts.get_draft(s, draft_id=fresh.id, user_id=uid)
+        )
+    ).title == "Held"
+    await scene.harness.bot.remove_cog("Discovery")
+    assert not cog.purger.running
