@@ -26,6 +26,7 @@ from bot.permissions import missing_permissions
 from bot.ui import embeds
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import escape, human_join, one_line
+from cogs.profiles import point_role_notes
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -168,6 +169,7 @@ class Admin(commands.Cog):
         notes = []
         if fresh.flags.require_tag and not result.categories:
             notes.append(REQUIRE_TAG_NOTE)
+        notes += await point_role_notes(self.bot, guild)
         report = embeds.setup_report(
             forum_id=fresh.id,
             categories=[c.name for c in result.categories],

@@ -366,3 +366,19 @@ async def test_point_values_come_from_the_guild_settings(v: Votes) -> None:
     assert shown["Points"] == str(40 + 14)
     fixed = await v.run(lambda s: points.recompute_points(s, v.guild_id))
     assert (fixed.members_fixed, fixed.posts_fixed) == (0, 0)
+
+
+async def test_qa_setup_says_when_the_bots_role_is_too_low_for_a_point_role(v: Votes) -> None:
+    mine = bot_role(v.fake)
+    v.fake.world.update_role(mine, permissions=mine.permissions | MANAGE_ROLES)
+    high = v.fake.add_role(v.fake.guild, "Legend")
+    await v.settle()
+    await roles_add(v, 1000, high)
+    ix = await v.fake.owner.slash("qa setup", {"forum": v.fake.forum}, channel=v.fake.general)
+    report = fields(await ix.message())
+    assert f"<@&{high.id}>" in report["Notes"]
+    assert "not below the bot's highest role" in report["Notes"]
+    v.fake.world.update_role(mine, position=high.position + 1)
+    await v.settle()
+    again = await v.fake.owner.slash("qa setup", {"forum": v.fake.forum}, channel=v.fake.general)
+    assert "Notes" not in fields(await again.message())
