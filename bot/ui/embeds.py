@@ -529,6 +529,18 @@ def similar_questions(hits: Sequence[QuestionLike], guild_id: int) -> discord.Em
     return fit(_embed(colour=COLOUR_INFO, title="Similar questions", description=description))
 
 
+def related_questions_line(questions: Sequence[QuestionLike], guild_id: int) -> str:
+    """A line of message content (not an embed) for a new post: its related questions as links
+    that do not unfurl, in small print; empty when there are none."""
+    links = [
+        f"[{_link_text(truncate_markdown(_title_text(q.title), 100))}]"
+        f"(<{jump_url(guild_id, q.thread_id)}>)"
+        for q in questions
+        if q.thread_id is not None
+    ]
+    return f"-# Related questions: {emoji.SEPARATOR.join(links)}" if links else ""
+
+
 def profile(
     member_label: str,
     stats: MemberStats,

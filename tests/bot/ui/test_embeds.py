@@ -36,6 +36,7 @@ from bot.ui.embeds import (
     parse_footer_text,
     profile,
     question_embed,
+    related_questions_line,
     search_results,
     settings_table,
     setup_report,
@@ -379,6 +380,21 @@ def test_similar_questions_link_each_one() -> None:
     assert "▲ 0 · 1 answer" in data["description"]
     many = [question_view(id=i, title=HOSTILE, thread_id=i) for i in range(60)]
     assert_embed_within_limits(similar_questions(many, 1))
+
+
+def test_related_questions_line_links_without_unfurling() -> None:
+    questions = [
+        question_view(id=1, title="Sleep *and* [dreams]", thread_id=11),
+        question_view(id=2, title="Not posted", thread_id=None),
+        question_view(id=3, title="Naps", thread_id=13),
+    ]
+    assert related_questions_line(questions, 99) == (
+        r"-# Related questions: [Sleep \*and\* \[dreams\]](<https://discord.com/channels/99/11>)"
+        " · [Naps](<https://discord.com/channels/99/13>)"
+    )
+    assert related_questions_line([], 99) == ""
+    long = [question_view(id=i, title=HOSTILE, thread_id=i) for i in range(3)]
+    assert len(related_questions_line(long, 2**64 - 1)) < 1000
 
 
 def test_profile_points_are_a_plain_number() -> None:
