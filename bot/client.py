@@ -15,12 +15,14 @@ from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.notifier import Notifier, from_settings
 from bot.settings import Settings
+from bot.statusline import StatusLines
 
 log = logging.getLogger(__name__)
 
 # Loaded in this order by ``setup_hook``; an explicit list, never a directory scan.
 EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
+    "cogs.asking",
     "cogs.answering",
     "cogs.discovery",
     "cogs.notifications",
@@ -86,11 +88,17 @@ class QABot(commands.AutoShardedBot):
         self.start_workers = start_workers
         # The DM notification worker; the notifications cog starts and stops it.
         self.notifier: Notifier = from_settings(self)
+        # Questions' status lines, re-rendered on request with edits coalesced per message.
+        self.status_lines = StatusLines(self)
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extension_names))
+
+    async def close(self) -> None:
+        await self.status_lines.close()
+        await super().close()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before a re-IDENTIFY; tests shorten it through settings.

@@ -48,6 +48,7 @@ Sleep = Callable[[float], Awaitable[None]]
 POINTS_CHANGED: Final = "qa_points_changed"
 #: Seconds between two role edits of one member.
 ROLE_SYNC_INTERVAL: Final = 10.0
+ROLE_SYNC_CONCURRENCY: Final = 4
 ROLE_REASON: Final = "qa-bot: point roles"
 NO_PROFILE_FOR_BOTS: Final = "Bots take no part in the Q&A, so they have no profile."
 
@@ -187,6 +188,8 @@ class RoleSync:
         self._mappings: dict[int, list[PointRole]] = {}
         self._warned: set[tuple[int, int]] = set()
         self._closed = False
+        # Members synced at once (a new point role may reach many): gentle on the REST limits.
+        self._concurrency = asyncio.Semaphore(ROLE_SYNC_CONCURRENCY)
 
     def forget(self, guild_id: int) -> None:
         """The guild's mapping changed: read it again next time."""
@@ -223,7 +226,8 @@ class RoleSync:
             while key in self._dirty:
                 self._dirty.discard(key)
                 try:
-                    await self.sync_member(*key)
+                    async with self._concurrency:
+                        await self.sync_member(*key)
                 except Exception:
                     log.exception("point roles of member %s in guild %s failed", key[1], key[0])
                 await self.sleep(self.interval)

@@ -304,7 +304,9 @@ class VoteWriter:
             if not result.post.anonymous:
                 points[g.guild_id].add(result.post.author_id)
             if config.points_vote_cast:
-                points[g.guild_id].update(item.voters)
+                # The anonymous author's own vote earns nothing: leave them out.
+                hidden = {result.post.author_id} if result.post.anonymous else set()
+                points[g.guild_id].update(item.voters - hidden)
         for question_id in sorted(questions):
             self._refresh_status_line(question_id)
         for guild_id, user_ids in points.items():

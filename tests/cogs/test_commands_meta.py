@@ -67,6 +67,8 @@ COMMANDS: tuple[Cmd, ...] = (
         (Opt("key", STRING, required=True, autocomplete=True), Opt("value", STRING, required=True)),
     ),
     Cmd("qa settings reset", (Opt("key", STRING, required=True, autocomplete=True),)),
+    # asking
+    Cmd("ask", (Opt("category", STRING, autocomplete=True), Opt("anonymous", BOOLEAN))),
     # answering (inside a question's thread; `post` picks one of the member's bot-posted posts)
     Cmd("answer", (Opt("anonymous", BOOLEAN),)),
     Cmd("edit", (Opt("post", STRING, autocomplete=True),)),
@@ -92,6 +94,7 @@ COMMANDS: tuple[Cmd, ...] = (
 
 TOP_LEVEL: tuple[Top, ...] = (
     Top("qa", default_member_permissions=MANAGE_GUILD),
+    Top("ask"),
     Top("answer"),
     Top("edit"),
     Top("delete"),
