@@ -98,6 +98,7 @@ async def test_error_codes_become_discord_py_exceptions(
 async def test_server_errors_are_retried_until_success(
     fake: FakeDiscord, probe_bot: BotHarness, discord_sleep: SleepLog
 ) -> None:
+    assert fake.general is not None
     fake.faults.fail("POST", MESSAGES, status=500)
     fake.faults.fail("POST", MESSAGES, status=502)
     mark = fake.mark()
@@ -126,6 +127,7 @@ async def test_a_lost_response_and_the_retry(
     """The first attempt took effect but its answer was lost (502). discord.py's ``send`` adds
     a random nonce with ``enforce_nonce``, so its retry finds that message; a body without a
     nonce is posted twice."""
+    assert fake.general is not None
     channel = text_channel(probe_bot, fake)
     fake.faults.fail("POST", MESSAGES, status=502, lost_response=True)
     mark = fake.mark()

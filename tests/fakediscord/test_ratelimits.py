@@ -111,6 +111,7 @@ async def test_discord_py_waits_on_its_bucket(
     fake_discord: FakeDiscord, probe_bot: BotHarness, discord_sleep: SleepLog
 ) -> None:
     fake = fake_discord
+    assert fake.general is not None
     fake.ratelimits.limit("POST", MESSAGES, limit=1, window=2.0)
     channel = text_channel(probe_bot, fake)
     sent = [await channel.send(f"message {i}") for i in range(3)]
@@ -124,6 +125,7 @@ async def test_a_429_is_retried(
     fake_discord: FakeDiscord, probe_bot: BotHarness, discord_sleep: SleepLog
 ) -> None:
     fake = fake_discord
+    assert fake.general is not None
     fault = fake.faults.rate_limit("POST", MESSAGES, retry_after=1.5)
     mark = fake.mark()
     msg = await text_channel(probe_bot, fake).send("after a 429")

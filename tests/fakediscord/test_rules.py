@@ -55,6 +55,7 @@ async def raw_interaction(
 
 
 async def test_content_up_to_2000_characters(fake: FakeDiscord, probe_bot: BotHarness) -> None:
+    assert fake.general is not None
     channel = text_channel(probe_bot, fake.general)
     ok = await channel.send("x" * 2000)
     assert fake.message(ok.id).content == "x" * 2000
