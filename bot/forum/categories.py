@@ -14,7 +14,6 @@ only ASCII), and a guild has at most ``MAX_FORUM_TAGS`` rows, so reading them al
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Category
 from bot.forum import settings
 from bot.forum.errors import InvalidState, NotFound, ValidationError
-from bot.forum.questions import has_visible, trim
+from bot.forum.questions import fold, has_visible, trim
 
 #: Discord's limit on the tags of one forum channel (the Solved tag counts).
 MAX_FORUM_TAGS: Final = 20
@@ -61,11 +60,6 @@ class CategoryChange:
 
 def _view(row: Category) -> CategoryView:
     return CategoryView(id=row.id, name=row.name, tag_id=row.tag_id)
-
-
-def fold(name: str) -> str:
-    """The form two names are compared in (case- and normalisation-insensitive)."""
-    return unicodedata.normalize("NFKC", trim(name)).casefold()
 
 
 def _quoted(name: str) -> str:

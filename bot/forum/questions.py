@@ -20,7 +20,7 @@ import unicodedata
 from datetime import datetime
 from typing import Final, Literal
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert
@@ -157,13 +157,18 @@ async def resolve_category(session: AsyncSession, guild_id: int, raw: str | None
     name = trim(raw or "")
     if not name:
         return None
-    stmt = select(Category.name).where(
-        Category.guild_id == guild_id, func.lower(Category.name) == name.lower()
-    )
-    found = (await session.execute(stmt)).scalars().first()
-    if found is None:
-        raise ValidationError("That category does not exist here; pick one from the list.")
-    return found
+    wanted = fold(name)
+    names = await session.execute(select(Category.name).where(Category.guild_id == guild_id))
+    for found in names.scalars():
+        if fold(found) == wanted:
+            return found
+    raise ValidationError("That category does not exist here; pick one from the list.")
+
+
+def fold(name: str) -> str:
+    """The form two names are compared in (case- and normalisation-insensitive, any script;
+    SQL ``lower()`` folds only ASCII on SQLite)."""
+    return unicodedata.normalize("NFKC", trim(name)).casefold()
 
 
 # --------------------------------------------------------------------------- shared helpers

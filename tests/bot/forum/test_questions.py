@@ -142,6 +142,17 @@ async def test_category_must_be_one_of_the_guilds(
     assert str(err.value) == "That category does not exist here; pick one from the list."
 
 
+async def test_category_names_match_in_any_script_and_case(
+    forum: Forum, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """SQLite's lower() folds ASCII only; the domain folds every script."""
+    async with sessionmaker() as s, s.begin():
+        s.add(Category(guild_id=GUILD, name="Ängste"))
+        s.add(Category(guild_id=GUILD, name="Тревога"))
+    assert (await forum.ask(category="ängste")).category == "Ängste"
+    assert (await forum.ask(category="ТРЕВОГА")).category == "Тревога"
+
+
 async def test_the_eleventh_question_in_an_hour_is_rate_limited(forum: Forum) -> None:
     for _ in range(10):
         await forum.ask()
