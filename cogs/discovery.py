@@ -41,7 +41,7 @@ from bot.context import domain
 from bot.errors import handle_interaction_error
 from bot.forum import categories, drafts, listing, search
 from bot.forum.drafts import AskDraftView
-from bot.forum.errors import InvalidState, NotFound
+from bot.forum.errors import ForumError, InvalidState, PermissionDenied
 from bot.forum.search import SearchHit
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
@@ -177,9 +177,22 @@ class _DraftButton:
         try:
             await work()
         except Exception as exc:  # a refusal's sentence, or a logged apology
-            if isinstance(exc, InvalidState | NotFound):
+            if not await self._still_usable(interaction):
                 await _drop_buttons(interaction)  # expired or used: it never works again
             await handle_interaction_error(interaction, exc)
+
+    async def _still_usable(self, interaction: discord.Interaction[Any]) -> bool:
+        user_id, draft_id = interaction.user.id, self.draft_id
+        try:
+            await domain(
+                _bot(interaction),
+                lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id),
+            )
+        except PermissionDenied:
+            return True  # someone else's press changes nothing for the asker
+        except ForumError:
+            return False
+        return True
 
 
 class PostAnywayButton(
