@@ -42,6 +42,7 @@ from bot.errors import handle_interaction_error
 from bot.forum import categories, drafts, listing, search
 from bot.forum.drafts import AskDraftView
 from bot.forum.errors import ForumError, InvalidState, PermissionDenied
+from bot.forum.questions import fold
 from bot.forum.search import SearchHit
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
@@ -486,10 +487,10 @@ class Discovery(commands.Cog):
 
         async def lookup() -> Choices:
             known = await domain(self.bot, lambda s: categories.list_categories(s, guild_id))
-            typed = categories.fold(current)
+            typed = fold(current)
             names = [c.name for c in known]
-            starts = [n for n in names if categories.fold(n).startswith(typed)]
-            contains = [n for n in names if typed in categories.fold(n) and n not in starts]
+            starts = [n for n in names if fold(n).startswith(typed)]
+            contains = [n for n in names if typed in fold(n) and n not in starts]
             return [_choice(n, n) for n in starts + contains]
 
         return await _within_budget("category", interaction, lookup)
