@@ -33,7 +33,7 @@ def _unwrap(error: BaseException) -> BaseException:
 
 
 # Where Discord's client names a permission differently from its API flag.
-_PERMISSION_NAMES = {"manage_guild": "Manage Server", "create_public_threads": "Create Posts"}
+_PERMISSION_NAMES = {"manage_guild": "Manage Server"}
 
 
 def _permission_name(flag: str) -> str:

@@ -12,9 +12,8 @@ from bot.forum.settings import GuildConfig
 # Everything the bot needs in the Q&A forum; the README's invite integer is checked against it.
 REQUIRED_PERMISSIONS = discord.Permissions(
     view_channel=True,
-    send_messages=True,
+    send_messages=True,  # in a forum channel Discord shows it as "Create Posts"
     send_messages_in_threads=True,
-    create_public_threads=True,  # "Create Posts" in a forum channel
     manage_threads=True,
     manage_channels=True,  # create and delete forum tags for categories
     read_message_history=True,
@@ -27,9 +26,8 @@ REQUIRED_PERMISSIONS = discord.Permissions(
 
 PERMISSION_LABELS: dict[str, str] = {
     "view_channel": "View Channel",
-    "send_messages": "Send Messages",
+    "send_messages": "Send Messages (Create Posts)",
     "send_messages_in_threads": "Send Messages in Threads",
-    "create_public_threads": "Create Posts",
     "manage_threads": "Manage Threads",
     "manage_channels": "Manage Channels",
     "read_message_history": "Read Message History",

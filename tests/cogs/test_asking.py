@@ -331,7 +331,7 @@ async def test_the_bot_lacks_permissions_in_the_forum(
     )
     await configure(harness, fake, locked)
     text = await refused_at_once(await open_ask(member(fake, "ida"), fake))
-    assert "missing Send Messages and Embed Links" in text
+    assert "missing Send Messages (Create Posts) and Embed Links" in text
     assert fake.threads_in(locked) == [] and fake.find_calls("POST", THREADS) == []
     assert await rows(harness) == []
 
