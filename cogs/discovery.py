@@ -85,24 +85,6 @@ def _bot(interaction: discord.Interaction[Any]) -> QABot:
     return cast("QABot", interaction.client)
 
 
-async def _within_budget(
-    what: str, interaction: discord.Interaction[Any], lookup: Callable[[], Awaitable[Choices]]
-) -> Choices:
-    """The choices, or none when the lookup misses Discord's deadline (logged with ids)."""
-    try:
-        async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
-            return (await lookup())[:AUTOCOMPLETE_CHOICES]
-    except TimeoutError:
-        log.warning(
-            "%s autocomplete took over %ss (guild %s, interaction %s)",
-            what,
-            AUTOCOMPLETE_BUDGET,
-            interaction.guild_id,
-            interaction.id,
-        )
-        return []
-
-
 def _choice(name: str, value: str) -> app_commands.Choice[str]:
     return app_commands.Choice(
         name=label(name, AUTOCOMPLETE_CHOICE_NAME) or "…",
@@ -343,6 +325,8 @@ class Discovery(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         self.purger = DraftPurger(bot)
+        #: Seconds an autocomplete may take (tests shorten it).
+        self.autocomplete_budget = AUTOCOMPLETE_BUDGET
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(UnansweredPages, PostAnywayButton, CancelAskButton)
@@ -352,6 +336,23 @@ class Discovery(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(UnansweredPages, PostAnywayButton, CancelAskButton)
         await self.purger.stop()
+
+    async def _within_budget(
+        self, what: str, interaction: Interaction, lookup: Callable[[], Awaitable[Choices]]
+    ) -> Choices:
+        """The choices, or none when the lookup misses the budget (logged with ids)."""
+        try:
+            async with asyncio.timeout(self.autocomplete_budget):
+                return (await lookup())[:AUTOCOMPLETE_CHOICES]
+        except TimeoutError:
+            log.warning(
+                "%s autocomplete took over %ss (guild %s, interaction %s)",
+                what,
+                self.autocomplete_budget,
+                interaction.guild_id,
+                interaction.id,
+            )
+            return []
 
     # ------------------------------------------------------------------ the /ask gate
 
@@ -450,7 +451,7 @@ class Discovery(commands.Cog):
             )
             return [_choice(m.title, m.title) for m in matches if m.title.strip()]
 
-        return await _within_budget("search", interaction, lookup)
+        return await self._within_budget("search", interaction, lookup)
 
     # ------------------------------------------------------------------ /unanswered
 
@@ -493,7 +494,7 @@ class Discovery(commands.Cog):
             contains = [n for n in names if typed in fold(n) and n not in starts]
             return [_choice(n, n) for n in starts + contains]
 
-        return await _within_budget("category", interaction, lookup)
+        return await self._within_budget("category", interaction, lookup)
 
 
 async def setup(bot: QABot) -> None:

@@ -304,6 +304,15 @@ async def test_search_autocomplete_offers_at_most_25_matching_titles(scene: Scen
     assert result_lines(reply)[0].startswith("**[Something else entirely](")
 
 
+async def test_an_autocomplete_past_its_budget_offers_no_choices(scene: Scene) -> None:
+    await scene.ask("Sleep hygiene basics", "Screens before bed?")
+    assert await scene.bob.autocomplete("search", {"query": "sle"}, focused="query") != []
+    scene.harness.cog("Discovery").autocomplete_budget = 0.0
+    assert await scene.bob.autocomplete("search", {"query": "sle"}, focused="query") == []
+    assert await scene.bob.autocomplete("unanswered", {"category": ""}, focused="category") == []
+    assert scene.harness.errors == []
+
+
 # --------------------------------------------------------------------------- /unanswered
 
 
