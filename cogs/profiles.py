@@ -26,6 +26,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import context
 from bot.context import domain
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
@@ -45,7 +46,7 @@ Interaction = discord.Interaction["QABot"]
 Sleep = Callable[[float], Awaitable[None]]
 
 #: The event (``on_qa_points_changed(guild_id, user_ids)``) that moves point roles.
-POINTS_CHANGED: Final = "qa_points_changed"
+POINTS_CHANGED: Final = context.POINTS_CHANGED
 #: Seconds between two role edits of one member.
 ROLE_SYNC_INTERVAL: Final = 10.0
 ROLE_SYNC_CONCURRENCY: Final = 4

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Category
 from bot.forum import settings
 from bot.forum.errors import InvalidState, NotFound, ValidationError
-from bot.forum.questions import fold, has_visible, trim
+from bot.forum.questions import fold as fold
+from bot.forum.questions import has_visible, trim
 
 #: Discord's limit on the tags of one forum channel (the Solved tag counts).
 MAX_FORUM_TAGS: Final = 20

@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import and_, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,6 +105,8 @@ class Totals:
 
 
 TOTAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Totals))
+# session.info key: {(guild_id, user_id)} whose public points moved in this transaction.
+POINTS_MOVED: Final = "points_moved"
 ZERO = Totals()
 
 
@@ -498,7 +500,14 @@ class Ledger:
 async def apply_member_deltas(
     session: AsyncSession, guild_id: int, deltas: Mapping[int, Totals], now: datetime
 ) -> None:
-    """Add ``deltas`` to members' cached totals atomically (creating missing rows)."""
+    """Add ``deltas`` to members' cached totals atomically (creating missing rows).
+
+    Members whose *public* points move are noted in ``session.info`` (``points_moved``) so the
+    caller can act after the commit (point roles); anonymous points never appear there.
+    """
+    moved = {user_id for user_id, delta in deltas.items() if delta.points}
+    if moved:
+        session.info.setdefault(POINTS_MOVED, set()).update((guild_id, u) for u in moved)
     rows = [
         {"guild_id": guild_id, "user_id": user_id, "updated_at": now, **deltas[user_id].as_dict()}
         for user_id in sorted(deltas)
@@ -585,6 +594,8 @@ async def recompute_points(
         if have_members.get(user_id, ZERO) == want_totals:
             continue
         members_fixed += 1
+        if have_members.get(user_id, ZERO).points != want_totals.points:
+            session.info.setdefault(POINTS_MOVED, set()).add((guild_id, user_id))
         if user_id in have_members:
             await session.execute(
                 update(Member)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.forum import points, roles
+from bot.forum import acceptance, points, roles
 from cogs.profiles import NO_PROFILE_FOR_BOTS, point_role_notes
 from tests.cogs.test_voting import DOWN, UP, Votes, people
 from tests.fakediscord import FakeDiscord, GestureRefused, Member, Message, Role
@@ -382,3 +382,21 @@ async def test_qa_setup_says_when_the_bots_role_is_too_low_for_a_point_role(v: V
     await v.settle()
     again = await v.fake.owner.slash("qa setup", {"forum": v.fake.forum}, channel=v.fake.general)
     assert "Notes" not in fields(await again.message())
+
+
+async def test_points_from_an_accepted_answer_give_a_role_without_any_vote(v: Votes) -> None:
+    """Every domain change that moves public points reaches the point roles (through
+    ``bot.context.domain``), not only reaction votes."""
+    cog = v.h.cog("Profiles")
+    cog.role_sync.interval = 0
+    (helper,) = await manageable(v, "Helper")
+    alice, asker = people(v.fake, "alice", "asker")
+    q = await v.question(asker)
+    a = await v.answer(q, alice)  # 100 + 40
+    await roles_add(v, 400, helper)
+    await cog.role_sync.wait_idle()
+    assert not holds(v.fake, alice, helper)
+    await v.run(lambda s: acceptance.accept_answer(s, answer_id=a.post.id, actor_id=asker.id))
+    await v.settle()  # the dispatched listener runs
+    await cog.role_sync.wait_idle()
+    assert holds(v.fake, alice, helper)  # 100 + 40 + 300
