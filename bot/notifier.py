@@ -163,7 +163,8 @@ def describe(error: BaseException, timeout: float) -> str:
 
 @dataclass
 class WorkerStats:
-    """What this worker did since it was made (``/qa status`` and tests)."""
+    """What this worker did since it was made (passes, DMs sent, failed sends retried, DMs
+    found undeliverable, notifications cancelled)."""
 
     passes: int = 0
     sent: int = 0
@@ -434,7 +435,8 @@ class Notifier:
 
     def _cached_name(self, post: NotifiedPost) -> str | None:
         """A named author's display name from the client's caches (no request): the post's
-        message, the guild's members, the users."""
+        message (its author, or the author line of the bot's embed for them), the guilds'
+        members, the users."""
         user_id = post.author_id
         if user_id is None:
             return None
@@ -442,6 +444,12 @@ class Notifier:
             message = discord.utils.get(self.bot.cached_messages, id=post.message_id)
             if message is not None and message.author.id == user_id:
                 return message.author.display_name
+            me = self.bot.user
+            if message is not None and me is not None and message.author.id == me.id:
+                # Posted by the bot for the member (/answer): its embed's author line names them.
+                shown = message.embeds[0].author.name if message.embeds else None
+                if shown:
+                    return shown
         for guild in self.bot.guilds:
             member = guild.get_member(user_id)
             if member is not None:

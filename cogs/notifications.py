@@ -1,9 +1,9 @@
 """DM notifications: ``/notifications``, ``/follow``, ``/unfollow``, ``/qa status``, the worker.
 
 - **The worker** (``bot.notifier``, ``bot/notifier.py``) starts when this cog loads and stops
-  when it unloads (``Bot.close`` unloads every extension), handing its claims back. New answers
-  (the answering cog's ``qa_thread_message``) and every completed command wake it, so a DM goes
-  out within a second of the event that queued it; otherwise it polls.
+  when it unloads (``Bot.close`` unloads every extension), handing its claims back. Answers and
+  comments (the answering cog's ``qa_thread_message``) and every completed command (an accept)
+  wake it, so a DM goes out within a second of the event that queued it; otherwise it polls.
 - **/notifications mode:on|off**: the member's DMs from the bot, on by default; off queues
   nothing for them. It works in servers and in the DM with the bot.
 - **/follow** and **/unfollow** inside a question's thread: followers get the new-answer DMs
@@ -176,8 +176,11 @@ class Notifications(commands.Cog):
 
     @commands.Cog.listener()
     async def on_qa_thread_message(self, message: discord.Message, change: Any) -> None:
-        """An answer or comment was stored from a thread message: its DMs are queued."""
-        if change is not None and getattr(change, "created", False):
+        """A thread message became (or already was) an answer or comment: its DMs are queued.
+
+        That includes the echo of an answer the bot posted for /answer, whose modal submission
+        completes no command."""
+        if change is not None:
             self.bot.notifier.wake()
 
     @commands.Cog.listener()

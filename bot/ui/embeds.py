@@ -446,11 +446,9 @@ def dm_comment(
     """The DM telling an answerer about a comment on their answer; ``count`` > 1 gathers
     several ("3 new comments on your answer to …"). ``excerpt`` is the raw comment text (the
     latest one for a follow-up); ``commenter_label`` a display name or ``"Anonymous"``."""
-    head = (
-        "New comment on your answer to "
-        if count <= 1
-        else (f"{count} new comments on your answer to ")
-    )
+    head = "New comment on your answer to "
+    if count > 1:
+        head = f"{count} new comments on your answer to "
     name = _name(commenter_label)
     intro = f"**{name}** commented:" if count <= 1 else f"The latest, from **{name}**:"
     return fit(

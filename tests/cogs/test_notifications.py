@@ -157,6 +157,31 @@ async def test_an_accept_dms_the_answerer(scene: Scene) -> None:
     assert len(fake.dms_to(scene.alice)) == 1  # accepting tells the asker nothing
 
 
+async def test_an_answer_through_the_answer_command_dms_the_asker(scene: Scene) -> None:
+    fake = scene.fake
+    asked = await scene.ask()
+    ix = await scene.bob.slash("answer", channel=asked.thread)
+    submitted = await ix.submit_modal({"answer": OTHER})
+    await submitted.message()
+    [dm] = await wait_for_dms(fake, scene.alice, 1)
+    assert dm.embeds[0]["description"] == f"**bob** answered:\n>>> {OTHER}"
+
+
+async def test_a_comment_on_an_answer_dms_the_answerer(scene: Scene) -> None:
+    fake = scene.fake
+    asked = await scene.ask()
+    answer = await scene.say(scene.bob, asked)
+    await wait_for_dms(fake, scene.alice, 1)
+    comment = await scene.carol.send(asked.thread, "Does it help *every* night?", reply_to=answer)
+    await thread_message_handled(scene.events, comment)
+    [dm] = await wait_for_dms(fake, scene.bob, 1)
+    [embed] = dm.embeds
+    assert embed["title"] == "New comment on your answer to “How do I calm down before an exam?”"
+    assert embed["description"] == "**carol** commented:\n>>> Does it help \\*every\\* night?"
+    [[link]] = [row["components"] for row in dm.components]
+    assert (link["label"], link["url"].rsplit("/", 1)[1]) == ("Open the comment", str(comment.id))
+
+
 async def test_off_means_no_dm_and_on_brings_them_back(scene: Scene) -> None:
     fake = scene.fake
     text = await reply_of(await scene.alice.slash("notifications", {"mode": "off"}))
