@@ -378,6 +378,7 @@ class Answering(commands.Cog):
             self.bot, lambda s: posts.confirm_post(s, post_id=pending.id, message_id=message.id)
         )
         self._request_status(change.question.id)
+        self.bot.notifier.wake()  # the answer's DMs are queued: send them now
         await interaction.followup.send(
             f"{emoji.SUCCESS} Your answer is posted: {message.jump_url}",
             ephemeral=True,
