@@ -57,8 +57,8 @@ DMS_OFF_NOTE: Final = (
 DMS_CLOSED_NOTICE: Final = (
     "The bot could not send you a DM: your DMs are closed to it (or you blocked it), so "
     "notifications about your questions and answers did not reach you. To get them, allow "
-    "direct messages from members of this server (Privacy Settings) and use any qa-bot "
-    "command; until then, come back to your threads to see new answers."
+    "direct messages from members of this server (its Privacy Settings); to stop them, use "
+    "`/notifications mode:off`. Until then, check your threads for new answers."
 )
 STATUS_ADMIN_MISSING: Final = "cogs.admin is not loaded: /qa status is not available"
 
