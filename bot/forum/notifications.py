@@ -22,7 +22,8 @@ PostgreSQL, so several workers never claim one row; SQLite serialises writers), 
 ``mark_retry`` / ``mark_group_retry`` (exponential backoff with jitter, bounded attempts, then
 ``failed``; the group's rows keep one due time), ``mark_undeliverable`` (DMs closed: the
 recipient is marked too), ``mark_cancelled`` (the post is gone) or ``release_claims`` (clean
-shutdown). ``outbox_stats`` feeds ``/qa status``.
+shutdown). ``next_due_at`` tells an idle worker when to look again; ``outbox_stats`` feeds
+``/qa status``.
 """
 
 from __future__ import annotations
