@@ -283,9 +283,9 @@ class Asking(commands.Cog):
                 self.bot, lambda s: categories.list_categories(s, guild_id)
             )
         ]
-        typed = categories.fold(current)
-        starts = [n for n in names if categories.fold(n).startswith(typed)]
-        contains = [n for n in names if typed in categories.fold(n) and n not in starts]
+        typed = questions.fold(current)
+        starts = [n for n in names if questions.fold(n).startswith(typed)]
+        contains = [n for n in names if typed in questions.fold(n) and n not in starts]
         return [
             app_commands.Choice(
                 name=label(n, AUTOCOMPLETE_CHOICE_NAME), value=n[:AUTOCOMPLETE_CHOICE_VALUE]
