@@ -10,6 +10,13 @@ Bursts are coalesced (``Coalescer``): a question whose message was not edited re
 edited at once; further requests within ``interval`` seconds (5 by default) are gathered into
 one trailing edit made when the interval ends. Each edit reads the state at that moment, so the
 final state is always what the message shows, with at most one edit per message per interval.
+``StatusLines.refresh_now`` re-renders at once and waits (a change that must show before the bot
+archives the thread: closing a question).
+
+Discord refuses edits in an archived thread (50083): a closed question's thread, or one archived
+for inactivity. Such an edit is made by unarchiving the thread, editing, and archiving it again
+while the question is still closed (a locked thread stays locked: the bot's Manage Threads lets
+it edit there).
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two edits of one status message.
 EDIT_INTERVAL: Final = 5.0
+#: Discord's error code for a change in an archived thread.
+THREAD_ARCHIVED: Final = 50083
 #: What a native post's status reply says below its status line.
 STATUS_HINT: Final = (
     "-# Vote with reactions on the question and its answers; the asker can mark the best "
@@ -189,6 +198,11 @@ class StatusLines:
         """Re-render this question's status line soon (at once when it was not edited lately)."""
         self._edits.request(question_id)
 
+    async def refresh_now(self, question_id: int) -> None:
+        """Re-render this question's status line at once and return when it is done, outside
+        the coalescing (for a change that must show before the thread is archived)."""
+        await self._refresh(question_id)
+
     async def wait_idle(self) -> None:
         await self._edits.wait_idle()
 
@@ -207,10 +221,12 @@ class StatusLines:
         channel = self.bot.get_partial_messageable(question.thread_id, guild_id=question.guild_id)
         message = channel.get_partial_message(question.status_message_id)
         try:
-            if question.via_bot and question.status_message_id == question.message_id:
-                await self._edit_starter(question, message)
-            else:
-                await message.edit(content=status_reply_text(question), allowed_mentions=NO_PINGS)
+            try:
+                await self._render(question, message)
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_ARCHIVED:
+                    raise
+                await self._render_archived(question, message)
         except discord.NotFound:
             log.info("status message of question %s is gone", question.id)
         except discord.HTTPException as exc:
@@ -220,6 +236,37 @@ class StatusLines:
                 exc.status,
                 exc.code,
             )
+
+    async def _render(self, question: PostView, message: discord.PartialMessage) -> None:
+        if question.via_bot and question.status_message_id == question.message_id:
+            await self._edit_starter(question, message)
+        else:
+            await message.edit(content=status_reply_text(question), allowed_mentions=NO_PINGS)
+
+    async def _render_archived(self, question: PostView, message: discord.PartialMessage) -> None:
+        """The edit in an archived thread: unarchive, edit, archive again if still closed."""
+        assert question.thread_id is not None
+        thread = self.bot.get_channel(question.thread_id)
+        if not isinstance(thread, discord.Thread):
+            fetched = await self.bot.fetch_channel(question.thread_id)
+            if not isinstance(fetched, discord.Thread):
+                return
+            thread = fetched
+        await thread.edit(archived=False)
+        try:
+            await self._render(question, message)
+        finally:
+            if await self._still_closed(question.id):
+                await thread.edit(archived=True)
+
+    async def _still_closed(self, question_id: int) -> bool:
+        try:
+            now = await domain(
+                self.bot, lambda s: questions.get_question(s, question_id=question_id)
+            )
+        except NotFound:
+            return False
+        return now.closed
 
     async def _edit_starter(self, question: PostView, message: discord.PartialMessage) -> None:
         shown = discord.utils.get(self.bot.cached_messages, id=message.id)
