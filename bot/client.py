@@ -24,6 +24,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.asking",
     "cogs.answering",
+    "cogs.lifecycle",
     "cogs.discovery",
     "cogs.notifications",
     "cogs.voting",

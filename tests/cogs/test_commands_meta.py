@@ -74,6 +74,16 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("edit", (Opt("post", STRING, autocomplete=True),)),
     Cmd("delete", (Opt("post", STRING, autocomplete=True),)),
     Cmd("Accept answer", type=MESSAGE_MENU),
+    # lifecycle (`question` defaults to the thread the command is used in)
+    Cmd(
+        "close",
+        (
+            Opt("question", STRING, autocomplete=True),
+            Opt("reason", STRING),
+            Opt("duplicate_of", STRING, autocomplete=True),
+        ),
+    ),
+    Cmd("reopen", (Opt("question", STRING, autocomplete=True),)),
     # discovery
     Cmd("search", (Opt("query", STRING, required=True, autocomplete=True),)),
     Cmd("unanswered", (Opt("category", STRING, autocomplete=True),)),
@@ -99,6 +109,8 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("edit"),
     Top("delete"),
     Top("Accept answer", type=MESSAGE_MENU),
+    Top("close"),
+    Top("reopen"),
     Top("search"),
     Top("unanswered"),
     Top("notifications", guild_only=False),  # per user: it works in the DM with the bot too
