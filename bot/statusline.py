@@ -6,10 +6,11 @@ forum post (the starter belongs to the member). ``StatusLines.request(question_i
 that message to be re-rendered from the domain's current state; cogs call it after anything
 that moves a score, an answer count or the solved mark.
 
-Bursts are coalesced (``Coalescer``): a question whose message was not edited recently is
-edited at once; further requests within ``interval`` seconds (5 by default) are gathered into
-one trailing edit made when the interval ends. Each edit reads the state at that moment, so the
-final state is always what the message shows, with at most one edit per message per interval.
+Bursts are coalesced (``bot.coalesce.Coalescer``): a question whose message was not edited
+recently is edited at once; further requests within ``interval`` seconds (5 by default) are
+gathered into one trailing edit made when the interval ends. Each edit reads the state at that
+moment, so the final state is always what the message shows, with at most one edit per message
+per interval.
 ``StatusLines.refresh_now`` re-renders at once and waits (a change that must show before the bot
 archives the thread: closing a question).
 
@@ -23,11 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final
 
 import discord
 
+from bot.coalesce import CoalescedService, Sleep
+from bot.coalesce import Coalescer as Coalescer  # re-exported: it lived here first
 from bot.context import domain
 from bot.forum import questions
 from bot.forum.errors import NotFound
@@ -50,83 +52,6 @@ STATUS_HINT: Final = (
     "-# Vote with reactions on the question and its answers; the asker can mark the best "
     "answer with Apps → Accept answer."
 )
-
-K = TypeVar("K", bound=Hashable)
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class Coalescer(Generic[K]):
-    """Runs ``work(key)`` for requested keys, at most once per ``interval`` per key.
-
-    A request for an idle key runs the work at once (the leading run), then the key cools down
-    for ``interval``; requests meanwhile (or while the work runs) are gathered into one more run
-    when the cool-down ends (the trailing run), which is followed by its own cool-down. So every
-    request is followed by a run that starts after it, and runs of one key are ``interval``
-    apart. ``sleep`` is injectable so tests control the cool-down instead of waiting for it.
-    """
-
-    def __init__(
-        self,
-        work: Callable[[K], Awaitable[None]],
-        *,
-        interval: float,
-        sleep: Sleep = asyncio.sleep,
-        name: str = "coalesced work",
-    ) -> None:
-        self._work = work
-        self.interval = interval
-        self.sleep = sleep
-        self.name = name
-        self._dirty: set[K] = set()
-        self._tasks: dict[K, asyncio.Task[None]] = {}
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
-    def busy(self) -> bool:
-        """Whether some key is running or cooling down."""
-        return bool(self._tasks)
-
-    def request(self, key: K) -> None:
-        """Ask for a run for ``key`` (needs a running event loop; ignored once closed)."""
-        if self._closed:
-            return
-        self._dirty.add(key)
-        if key not in self._tasks:
-            self._tasks[key] = asyncio.get_running_loop().create_task(
-                self._run(key), name=f"{self.name} {key}"
-            )
-
-    async def _run(self, key: K) -> None:
-        try:
-            while key in self._dirty:
-                self._dirty.discard(key)
-                try:
-                    await self._work(key)
-                except Exception:
-                    log.exception("%s failed for %s", self.name, key)
-                await self.sleep(self.interval)
-        finally:
-            self._tasks.pop(key, None)
-
-    async def wait_idle(self) -> None:
-        """Until no key is running or cooling down (tests; a shutdown that drains)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks.values()))
-
-    async def close(self) -> None:
-        """Stop: pending runs and cool-downs are cancelled; later requests are ignored."""
-        self._closed = True
-        self._dirty.clear()
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-
 
 # --------------------------------------------------------------------------- rendering
 
@@ -167,47 +92,25 @@ def _same_embed(a: discord.Embed, b: discord.Embed) -> bool:
 # --------------------------------------------------------------------------- the service
 
 
-class StatusLines:
+class StatusLines(CoalescedService[int]):
     """One per bot (``bot.status_lines``): re-renders questions' status lines, coalesced."""
 
     def __init__(
         self, bot: QABot, *, interval: float = EDIT_INTERVAL, sleep: Sleep = asyncio.sleep
     ) -> None:
         self.bot = bot
-        self._edits: Coalescer[int] = Coalescer(
-            self._refresh, interval=interval, sleep=sleep, name="status line"
+        self._coalescer = Coalescer(
+            self._refresh, interval=interval, sleep=sleep, name="status line", logger=log
         )
-
-    @property
-    def interval(self) -> float:
-        return self._edits.interval
-
-    @interval.setter
-    def interval(self, seconds: float) -> None:
-        self._edits.interval = seconds
-
-    @property
-    def sleep(self) -> Sleep:
-        return self._edits.sleep
-
-    @sleep.setter
-    def sleep(self, sleep: Sleep) -> None:
-        self._edits.sleep = sleep
 
     def request(self, question_id: int) -> None:
         """Re-render this question's status line soon (at once when it was not edited lately)."""
-        self._edits.request(question_id)
+        self._coalescer.request(question_id)
 
     async def refresh_now(self, question_id: int) -> None:
         """Re-render this question's status line at once and return when it is done, outside
         the coalescing (for a change that must show before the thread is archived)."""
         await self._refresh(question_id)
-
-    async def wait_idle(self) -> None:
-        await self._edits.wait_idle()
-
-    async def close(self) -> None:
-        await self._edits.close()
 
     async def _refresh(self, question_id: int) -> None:
         try:

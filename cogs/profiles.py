@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
@@ -27,6 +27,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import context
+from bot.coalesce import CoalescedService, Coalescer, Sleep
 from bot.context import domain
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["QABot"]
-Sleep = Callable[[float], Awaitable[None]]
 
 #: The event (``on_qa_points_changed(guild_id, user_ids)``) that moves point roles.
 POINTS_CHANGED: Final = context.POINTS_CHANGED
@@ -170,7 +170,7 @@ def describe_mapping(mapping: Iterable[PointRole]) -> str:
     return "\n".join(lines)
 
 
-class RoleSync:
+class RoleSync(CoalescedService[tuple[int, int]]):
     """Gives and takes members' point roles; edits are coalesced per member.
 
     ``request`` for a member who is idle syncs at once; further requests within ``interval``
@@ -182,13 +182,11 @@ class RoleSync:
         self, bot: QABot, *, interval: float = ROLE_SYNC_INTERVAL, sleep: Sleep = asyncio.sleep
     ) -> None:
         self.bot = bot
-        self.interval = interval
-        self.sleep = sleep
-        self._dirty: set[tuple[int, int]] = set()
-        self._tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._coalescer = Coalescer(
+            self._sync_key, interval=interval, sleep=sleep, name="point roles"
+        )
         self._mappings: dict[int, list[PointRole]] = {}
         self._warned: set[tuple[int, int]] = set()
-        self._closed = False
         # Members synced at once (a new point role may reach many): gentle on the REST limits.
         self._concurrency = asyncio.Semaphore(ROLE_SYNC_CONCURRENCY)
 
@@ -198,42 +196,18 @@ class RoleSync:
         self._warned = {w for w in self._warned if w[0] != guild_id}
 
     def request(self, guild_id: int, user_ids: Iterable[int]) -> None:
-        if self._closed:
+        if self._coalescer.closed or self._mappings.get(guild_id) == []:
             return
-        if self._mappings.get(guild_id) == []:
-            return
-        loop = asyncio.get_running_loop()
         for user_id in user_ids:
-            key = (guild_id, user_id)
-            self._dirty.add(key)
-            if key not in self._tasks:
-                self._tasks[key] = loop.create_task(self._run(key), name=f"point roles {key}")
+            self._coalescer.request((guild_id, user_id))
 
-    async def wait_idle(self) -> None:
-        while self._tasks:
-            await asyncio.wait(list(self._tasks.values()))
-
-    async def close(self) -> None:
-        self._closed = True
-        self._dirty.clear()
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-
-    async def _run(self, key: tuple[int, int]) -> None:
+    async def _sync_key(self, key: tuple[int, int]) -> None:
+        guild_id, user_id = key
         try:
-            while key in self._dirty:
-                self._dirty.discard(key)
-                try:
-                    async with self._concurrency:
-                        await self.sync_member(*key)
-                except Exception:
-                    log.exception("point roles of member %s in guild %s failed", key[1], key[0])
-                await self.sleep(self.interval)
-        finally:
-            self._tasks.pop(key, None)
+            async with self._concurrency:
+                await self.sync_member(guild_id, user_id)
+        except Exception:
+            log.exception("point roles of member %s in guild %s failed", user_id, guild_id)
 
     async def mapping(self, guild_id: int) -> list[PointRole]:
         cached = self._mappings.get(guild_id)

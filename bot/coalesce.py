@@ -1,0 +1,128 @@
+"""Coalesced per-key work: the first request runs at once, later ones are gathered.
+
+``Coalescer`` runs ``work(key)`` at most once per ``interval`` per key (status-line edits,
+point-role edits). ``CoalescedService`` is the base of a service whose work runs through one:
+it exposes the coalescer's ``interval`` and ``sleep`` (tests set them) and its lifecycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Coalescer(Generic[K]):
+    """Runs ``work(key)`` for requested keys, at most once per ``interval`` per key.
+
+    A request for an idle key runs the work at once (the leading run), then the key cools down
+    for ``interval``; requests meanwhile (or while the work runs) are gathered into one more run
+    when the cool-down ends (the trailing run), which is followed by its own cool-down. So every
+    request is followed by a run that starts after it, and runs of one key are ``interval``
+    apart. ``sleep`` is injectable so tests control the cool-down instead of waiting for it.
+    A failing run is logged (on ``logger``) and the key keeps working.
+    """
+
+    def __init__(
+        self,
+        work: Callable[[K], Awaitable[None]],
+        *,
+        interval: float,
+        sleep: Sleep = asyncio.sleep,
+        name: str = "coalesced work",
+        logger: logging.Logger = log,
+    ) -> None:
+        self._work = work
+        self.interval = interval
+        self.sleep = sleep
+        self.name = name
+        self._log = logger
+        self._dirty: set[K] = set()
+        self._tasks: dict[K, asyncio.Task[None]] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def busy(self) -> bool:
+        """Whether some key is running or cooling down."""
+        return bool(self._tasks)
+
+    def request(self, key: K) -> None:
+        """Ask for a run for ``key`` (needs a running event loop; ignored once closed)."""
+        if self._closed:
+            return
+        self._dirty.add(key)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.get_running_loop().create_task(
+                self._run(key), name=f"{self.name} {key}"
+            )
+
+    async def _run(self, key: K) -> None:
+        try:
+            while key in self._dirty:
+                self._dirty.discard(key)
+                try:
+                    await self._work(key)
+                except Exception:
+                    self._log.exception("%s failed for %s", self.name, key)
+                await self.sleep(self.interval)
+        finally:
+            self._tasks.pop(key, None)
+
+    async def wait_idle(self) -> None:
+        """Until no key is running or cooling down (tests; a shutdown that drains)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks.values()))
+
+    async def close(self) -> None:
+        """Stop: pending runs and cool-downs are cancelled; later requests are ignored."""
+        self._closed = True
+        self._dirty.clear()
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+
+class CoalescedService(Generic[K]):
+    """A service whose work runs through a ``Coalescer`` (``self._coalescer``).
+
+    Subclasses build it in ``__init__`` and add their own ``request``; this base exposes the
+    cool-down settings (``interval``, ``sleep``: tests change them) and the lifecycle.
+    """
+
+    _coalescer: Coalescer[K]
+
+    @property
+    def interval(self) -> float:
+        return self._coalescer.interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self._coalescer.interval = seconds
+
+    @property
+    def sleep(self) -> Sleep:
+        return self._coalescer.sleep
+
+    @sleep.setter
+    def sleep(self, sleep: Sleep) -> None:
+        self._coalescer.sleep = sleep
+
+    async def wait_idle(self) -> None:
+        """Until no key is running or cooling down."""
+        await self._coalescer.wait_idle()
+
+    async def close(self) -> None:
+        """Stop: pending work is cancelled; later requests are ignored."""
+        await self._coalescer.close()
