@@ -8,11 +8,16 @@ interaction past Discord's 3 s without waiting.
 ``ScaledClock`` measures the fake's rate-limit windows. Its ``scale`` matches the factor by which
 ``scaled_discord_sleep`` shortens discord.py's own sleeps, so a window of 1 fake second lasts as
 long as discord.py's (scaled) wait for it, and both sides keep agreeing on when a bucket resets.
+``freeze()`` stops it following real time: windows then end only on ``advance`` or when
+discord.py has slept through them, so no test outcome depends on how fast the machine is.
 
 ``scaled_discord_sleep`` replaces only the ``asyncio`` module that ``discord.http`` sees (the one
 discord.py patch allowed besides the REST base and gateway URL) with a proxy whose ``sleep``
 multiplies every delay by a factor: the retries after 500/502/504/524 (1, 3, 5, 7, 9 s) and the
-waits on a 429 or an exhausted bucket. Everything else is delegated to the real ``asyncio``.
+waits on a 429 or an exhausted bucket. Given the fake, a sleep of ``d`` seconds also catches the
+fake's rate-limit clock up to (its reading when the sleep began) + ``d``: once discord.py has
+waited for a window, the fake agrees it has ended, whether its clock runs scaled or frozen.
+Everything else is delegated to the real ``asyncio``.
 Interaction callbacks and followups go through ``discord.webhook.async_``, whose sleeps are not
 scaled: inject slow faults on the bot's own routes, or keep ``retry_after`` small there.
 """
@@ -52,7 +57,8 @@ class ScaledClock:
     """Monotonic seconds that pass ``1 / scale`` times faster than real ones.
 
     ``scale`` 0.001 makes a fake second last a real millisecond. Changing the scale keeps the
-    current reading (no jump); ``advance`` moves the clock forward at once.
+    current reading (no jump); ``advance`` moves the clock forward at once. A frozen clock
+    (``freeze()``) stands still until ``advance`` or ``catch_up`` moves it.
     """
 
     def __init__(self, scale: float = 1.0) -> None:
@@ -61,6 +67,7 @@ class ScaledClock:
         self._scale = scale
         self._real0 = time.monotonic()
         self._fake0 = 0.0
+        self._frozen = False
 
     @property
     def scale(self) -> float:
@@ -74,13 +81,35 @@ class ScaledClock:
         self._real0 = time.monotonic()
         self._scale = value
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def freeze(self) -> None:
+        """Stop following real time (keeps the current reading)."""
+        self._fake0 = self.time()
+        self._frozen = True
+
+    def unfreeze(self) -> None:
+        """Follow real time again from the current reading."""
+        self._real0 = time.monotonic()
+        self._frozen = False
+
     def time(self) -> float:
+        if self._frozen:
+            return self._fake0
         return self._fake0 + (time.monotonic() - self._real0) / self._scale
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")
         self._fake0 += seconds
+
+    def catch_up(self, reading: float) -> None:
+        """Move forward to ``reading`` if the clock is behind it (never backwards)."""
+        behind = reading - self.time()
+        if behind > 0:
+            self.advance(behind)
 
     def to_real(self, seconds: float) -> float:
         """How long ``seconds`` of this clock last in real time."""
@@ -101,6 +130,8 @@ class SleepLog:
 
     factor: float
     requested: list[float] = field(default_factory=list)
+    #: The fake whose rate-limit clock each sleep catches up (None: no fake).
+    fake: FakeDiscord | None = None
 
     @property
     def waits(self) -> list[float]:
@@ -120,20 +151,26 @@ class _ScaledAsyncio(types.ModuleType):
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
         self._log.requested.append(delay)
-        return await asyncio.sleep(delay * self._log.factor, result)
+        fake = self._log.fake
+        started = fake.ratelimits.clock.time() if fake is not None else 0.0
+        out = await asyncio.sleep(delay * self._log.factor, result)
+        if fake is not None:
+            fake.ratelimits.clock.catch_up(started + delay)
+        return out
 
 
 @contextlib.contextmanager
 def scaled_discord_sleep(
     factor: float = 0.001, *, fake: FakeDiscord | None = None
 ) -> Iterator[SleepLog]:
-    """Within the block discord.http sleeps ``factor`` times as long (and the fake's rate-limit
-    windows, given ``fake``, pass as fast). Yields the log of requested delays."""
+    """Within the block discord.http sleeps ``factor`` times as long (and, given ``fake``, the
+    fake's rate-limit windows pass as fast and each sleep catches their clock up to its end).
+    Yields the log of requested delays."""
     import discord.http
 
     if factor <= 0:
         raise ValueError("the factor must be positive")
-    log = SleepLog(factor)
+    log = SleepLog(factor, fake=fake)
     original = getattr(discord.http, "asyncio")  # noqa: B009
     previous_scale = fake.ratelimits.clock.scale if fake is not None else None
     setattr(discord.http, "asyncio", _ScaledAsyncio(log))  # noqa: B010

@@ -15,7 +15,8 @@ route and top-level resource) and no global limit. Tests switch limits on::
 Buckets count per top-level resource (``channel_id``, ``guild_id``, ``webhook_id`` + token,
 interaction), as on Discord; routes given the same ``bucket=`` name share one limit. Interaction
 callbacks and webhooks are not bound by the global limit. Windows are measured on ``clock``
-(monotonic; ``clock.advance(s)`` ends a window at once; ``scaled_discord_sleep`` speeds it up).
+(monotonic; ``clock.advance(s)`` ends a window at once; ``scaled_discord_sleep`` speeds it up;
+``clock.freeze()`` stops it, so that only ``advance`` and discord.py's own waits end a window).
 """
 
 from __future__ import annotations

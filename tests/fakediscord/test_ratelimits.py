@@ -1,10 +1,15 @@
 """Rate limits: Discord's headers on every reply, 429s per route and global, and discord.py's
-own handling of them (it waits on its buckets, retries a 429 with ``Via``, not one without)."""
+own handling of them (it waits on its buckets, retries a 429 with ``Via``, not one without).
+
+The fake's rate-limit clock is frozen here: a window ends only when a test advances the clock or
+discord.py has slept through it (its scaled sleep catches the clock up), so no outcome depends on
+how much real time passes between two calls on a loaded machine.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -17,6 +22,14 @@ from tests.fakediscord.server import FakeDiscord
 
 MESSAGES = "/channels/{channel_id}/messages"
 CHANNEL = "/channels/{channel_id}"
+
+
+@pytest.fixture(autouse=True)
+def frozen_windows(fake_discord: FakeDiscord) -> Iterator[None]:
+    """Rate-limit windows that only end on ``clock.advance`` or a wait of discord.py's."""
+    fake_discord.ratelimits.clock.freeze()
+    yield
+    fake_discord.ratelimits.clock.unfreeze()
 
 
 @pytest.fixture
@@ -56,7 +69,7 @@ async def test_every_reply_carries_bucket_headers_and_via(
         "998",
     )
     assert first.headers["X-RateLimit-Bucket"] == fake.ratelimits.bucket_hash("GET", CHANNEL)
-    assert 0 < float(first.headers["X-RateLimit-Reset-After"]) <= 1.0
+    assert first.headers["X-RateLimit-Reset-After"] == "1.000"  # the window began with it
     assert float(first.headers["X-RateLimit-Reset"]) > 1.7e9  # epoch seconds
     missing = await http("GET", "/channels/1")
     assert missing.status == 404 and "X-RateLimit-Remaining" in missing.headers
@@ -75,7 +88,7 @@ async def test_route_bucket_refuses_then_resets(fake_discord: FakeDiscord, http:
     assert refused.status == 429
     body = await refused.json()
     assert body["message"] == "You are being rate limited." and body["global"] is False
-    assert 9.0 < body["retry_after"] <= 10.0
+    assert body["retry_after"] == 10.0
     headers = refused.headers
     assert headers["Retry-After"] == "10" and headers["Via"] == "1.1 google"
     assert headers["X-RateLimit-Scope"] == "user" and "X-RateLimit-Global" not in headers
@@ -83,9 +96,12 @@ async def test_route_bucket_refuses_then_resets(fake_discord: FakeDiscord, http:
     assert headers["X-RateLimit-Bucket"] == fake.ratelimits.bucket_hash("GET", CHANNEL)
     # Another top-level resource has its own bucket; the window ends without sleeping.
     assert (await http("GET", f"/channels/{fake.forum.id}")).status == 200
-    fake.ratelimits.clock.advance(10.0)
+    fake.ratelimits.clock.advance(9.5)
+    still = await http("GET", path)
+    assert still.status == 429 and (await still.json())["retry_after"] == 0.5
+    fake.ratelimits.clock.advance(0.5)
     assert (await http("GET", path)).status == 200
-    assert [c.path for c in fake.ratelimits.limited] == [path]
+    assert [c.path for c in fake.ratelimits.limited] == [path, path]
 
 
 async def test_global_limit(fake_discord: FakeDiscord, http: Any) -> None:
@@ -114,11 +130,14 @@ async def test_discord_py_waits_on_its_bucket(
     assert fake.general is not None
     fake.ratelimits.limit("POST", MESSAGES, limit=1, window=2.0)
     channel = text_channel(probe_bot, fake)
+    start = fake.ratelimits.clock.time()
     sent = [await channel.send(f"message {i}") for i in range(3)]
     assert [m.content for m in fake.messages_in(fake.general)][-3:] == [m.content for m in sent]
     assert fake.ratelimits.limited == []  # the headers told discord.py to wait: no 429 at all
-    assert len(discord_sleep.waits) >= 2
-    assert all(1.0 < d <= 2.0 for d in discord_sleep.waits)  # each wait: until its window ends
+    # After each send its bucket is empty: discord.py waits out the window before going on,
+    # and only those waits moved the (frozen) clock on.
+    assert discord_sleep.waits == [2.0, 2.0, 2.0]
+    assert fake.ratelimits.clock.time() == start + 6.0
 
 
 async def test_a_429_is_retried(
@@ -140,7 +159,6 @@ async def test_an_exhausted_route_bucket_is_retried(
 ) -> None:
     fake = fake_discord
     assert fake.general is not None
-    # 20 s of the fake's scaled clock last 20 ms: discord.py's scaled wait is as long.
     fake.ratelimits.limit("POST", MESSAGES, limit=1, window=20.0)
     gate = fake.faults.hold("POST", MESSAGES, times=1)  # park the bot's request in the fake
     mark = fake.mark()
@@ -153,8 +171,9 @@ async def test_an_exhausted_route_bucket_is_retried(
     statuses = [c.status for c in fake.find_calls("POST", MESSAGES, since=mark)]
     assert statuses == [429, 200, 200]  # in arrival order: the bot's, the other, the retry
     (limited,) = fake.ratelimits.limited
+    assert limited.response["retry_after"] == 20.0  # the other request began the window
     # discord.py waited what the 429 said (then, its bucket empty again, until the window ends).
-    assert discord_sleep.waits[0] == limited.response["retry_after"] <= 20.0
+    assert discord_sleep.waits == [20.0, 20.0]
     assert fake.messages_in(fake.general)[-1].id == msg.id
 
 
@@ -163,7 +182,7 @@ async def test_a_global_429_is_retried(
 ) -> None:
     fake = fake_discord
     assert fake.general is not None and fake.forum is not None
-    fake.ratelimits.set_global(limit=2, window=100.0)  # 100 ms of real time when scaled
+    fake.ratelimits.set_global(limit=2, window=5.0)
     mark = fake.mark()
     ids = [fake.general.id, fake.forum.id, fake.general.id]
     fetched = [await probe_bot.bot.fetch_channel(i) for i in ids]
@@ -171,7 +190,8 @@ async def test_a_global_429_is_retried(
     statuses = [c.status for c in fake.find_calls("GET", CHANNEL, since=mark)]
     assert statuses == [200, 200, 429, 200]
     (limited,) = fake.ratelimits.limited
-    assert limited.response["global"] is True
+    assert limited.response["global"] is True and limited.response["retry_after"] == 5.0
+    assert discord_sleep.waits == [5.0]  # the third waited out the global window, then went
 
 
 async def test_a_429_without_via_is_not_retried(
