@@ -30,7 +30,7 @@ from bot.forum.errors import InvalidState, NotFound, PermissionDenied, Validatio
 from bot.forum.points import Ledger
 from bot.forum.ratelimits import check_rate
 from bot.forum.results import PostChange, PostView, post_view
-from bot.forum.settings import GuildConfig, load_config
+from bot.forum.settings import load_config
 from bot.forum.uow import load_post, lock_answers
 
 log = logging.getLogger(__name__)
@@ -506,9 +506,9 @@ async def close_question(
     guild), a question of another guild is refused as not found.
     """
     now = now or utcnow()
-    question = await locked_question(session, question_id, guild_id=guild_id)
-    if not _may_moderate(question, actor_id, is_moderator):
-        raise PermissionDenied("Only the asker or a moderator can close this question.")
+    question = await _question_to_moderate(
+        session, question_id, actor_id, is_moderator, guild_id=guild_id, action="close"
+    )
     if question.closed_at is not None:
         return await change(session, question.id, changed=False)
     reason = validate_close_reason(reason)
@@ -524,10 +524,8 @@ async def close_question(
             or original.state != "live"
         ):
             raise NotFound("The question it duplicates does not exist.")
-    config = await load_config(session, question.guild_id)
-    await _set_closed(
+    return await _set_closed(
         session,
-        config,
         question,
         now=now,
         values={
@@ -536,9 +534,8 @@ async def close_question(
             "duplicate_of_id": duplicate_of_id,
             "closed_by_moderator": is_moderator,
         },
+        done="closed",
     )
-    log.info("question %s closed in guild %s", question.id, question.guild_id)
-    return await change(session, question.id)
 
 
 async def reopen_question(
@@ -553,19 +550,17 @@ async def reopen_question(
     """Reopen a closed question; its current votes count again. Only a moderator reopens what
     a moderator closed. ``guild_id`` as for ``close_question``."""
     now = now or utcnow()
-    question = await locked_question(session, question_id, guild_id=guild_id)
-    if not _may_moderate(question, actor_id, is_moderator):
-        raise PermissionDenied("Only the asker or a moderator can reopen this question.")
+    question = await _question_to_moderate(
+        session, question_id, actor_id, is_moderator, guild_id=guild_id, action="reopen"
+    )
     if question.closed_at is None:
         return await change(session, question.id, changed=False)
     if question.closed_by_moderator and not is_moderator:
         raise PermissionDenied(
             "A moderator closed this question, so only a moderator can reopen it."
         )
-    config = await load_config(session, question.guild_id)
-    await _set_closed(
+    return await _set_closed(
         session,
-        config,
         question,
         now=now,
         values={
@@ -574,19 +569,36 @@ async def reopen_question(
             "duplicate_of_id": None,
             "closed_by_moderator": False,
         },
+        done="reopened",
     )
-    log.info("question %s reopened in guild %s", question.id, question.guild_id)
-    return await change(session, question.id)
+
+
+async def _question_to_moderate(
+    session: AsyncSession,
+    question_id: int,
+    actor_id: int,
+    is_moderator: bool,
+    *,
+    guild_id: int | None,
+    action: str,
+) -> Post:
+    """The question, locked, when the actor may ``action`` it (its asker, or a moderator)."""
+    question = await locked_question(session, question_id, guild_id=guild_id)
+    if not _may_moderate(question, actor_id, is_moderator):
+        raise PermissionDenied(f"Only the asker or a moderator can {action} this question.")
+    return question
 
 
 async def _set_closed(
     session: AsyncSession,
-    config: GuildConfig,
     question: Post,
     *,
     now: datetime,
     values: dict[str, object],
-) -> None:
+    done: str,
+) -> PostChange:
+    """Write the closed columns (``values``), with the points that move, and log it as ``done``."""
+    config = await load_config(session, question.guild_id)
     answers = await lock_answers(session, question.id)
     ledger = Ledger(session, config, question.guild_id)
     await ledger.track([question.id, *(a.id for a in answers)])
@@ -598,6 +610,8 @@ async def _set_closed(
     )
     ledger.refresh_status(question.id)
     await ledger.settle(now)
+    log.info("question %s %s in guild %s", question.id, done, question.guild_id)
+    return await change(session, question.id)
 
 
 async def set_status_message(
