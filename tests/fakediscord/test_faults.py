@@ -234,7 +234,8 @@ async def test_a_silent_gateway_is_resumed(fake: FakeDiscord, discord_urls: Any)
         missed = await fake.owner.send(fake.general, "sent to a zombie connection")
         got = await client.wait_for("message", check=lambda m: m.id == missed.id, timeout=5)
         assert got.id == missed.id
-        assert session.resumes == 1 and len(fake.gateway.identifies) == 1
+        # At least once: a loop stalled past 0.3 s on a loaded machine may resume once more.
+        assert session.resumes >= 1 and len(fake.gateway.identifies) == 1
         assert first.heartbeats > 0 and first.close_record is not None
         assert first.close_record.code == 4000 and first.close_record.by_client
         event = fake.find_events("MESSAGE_CREATE", where=lambda e: e.data["id"] == str(missed.id))
