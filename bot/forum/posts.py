@@ -490,14 +490,7 @@ async def edit_message(
     assert post is not None
     if post.deleted_at is not None or post.body == body:
         return await change(session, post.id, changed=False)
-    await session.execute(
-        update(Post)
-        .where(Post.id == post.id)
-        .values(body=body, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    log.info("%s %s edited in guild %s", post.kind, post.id, post.guild_id)
-    return await change(session, post.id)
+    return await _save_body(session, post, body, now=now)
 
 
 async def edit_post(
@@ -523,10 +516,15 @@ async def edit_post(
     text = validate_body(body, what="answer" if post.kind == "answer" else "reply")
     if text == post.body:
         return await change(session, post.id, changed=False)
+    return await _save_body(session, post, text, now=now)
+
+
+async def _save_body(session: AsyncSession, post: Post, body: str, *, now: datetime) -> PostChange:
+    """Store an edited post's new text (its kind never changes)."""
     await session.execute(
         update(Post)
         .where(Post.id == post.id)
-        .values(body=text, updated_at=now)
+        .values(body=body, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     log.info("%s %s edited in guild %s", post.kind, post.id, post.guild_id)
