@@ -31,7 +31,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, Self, cast
 
 import discord
 from discord import app_commands
@@ -148,10 +148,36 @@ async def _drop_buttons(interaction: discord.Interaction[Any], content: str | No
             await interaction.edit_original_response(content=content, view=None)
 
 
-class _DraftButton:
-    """What both gate buttons share: the draft id from the ``custom_id`` and error handling."""
+class _DraftButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"qa:ask:(?P<action>[a-z]+):(?P<draft>[0-9]{1,20})",
+):
+    """What both gate buttons share: the button, the draft id from its ``custom_id``
+    (``qa:ask:<_ACTION>:<draft id>``) and error handling. Only its subclasses are registered."""
 
-    draft_id: int
+    _ACTION: ClassVar[str]
+    _LABEL: ClassVar[str]
+    _STYLE: ClassVar[discord.ButtonStyle]
+
+    def __init__(self, draft_id: int) -> None:
+        self.draft_id = draft_id
+        super().__init__(
+            discord.ui.Button(
+                label=self._LABEL,
+                style=self._STYLE,
+                custom_id=f"qa:ask:{self._ACTION}:{draft_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls(int(match["draft"]))
 
     async def _press(
         self, interaction: discord.Interaction[Any], work: Callable[[], Awaitable[None]]
@@ -178,32 +204,12 @@ class _DraftButton:
         return True
 
 
-class PostAnywayButton(
-    _DraftButton,
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"qa:ask:post:(?P<draft>[0-9]{1,20})",
-):
+class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20})"):
     """ "Post my question anyway": the held question is posted as /ask would."""
 
-    def __init__(self, draft_id: int) -> None:
-        self.draft_id = draft_id
-        super().__init__(
-            discord.ui.Button(
-                label="Post my question anyway",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"qa:ask:post:{draft_id}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PostAnywayButton:
-        return cls(int(match["draft"]))
+    _ACTION = "post"
+    _LABEL = "Post my question anyway"
+    _STYLE = discord.ButtonStyle.primary
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await self._press(interaction, lambda: self._post(interaction))
@@ -228,32 +234,12 @@ class PostAnywayButton(
         await _drop_buttons(interaction, POSTED_ANYWAY)
 
 
-class CancelAskButton(
-    _DraftButton,
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"qa:ask:cancel:(?P<draft>[0-9]{1,20})",
-):
+class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<draft>[0-9]{1,20})"):
     """ "Cancel": the held question is dropped."""
 
-    def __init__(self, draft_id: int) -> None:
-        self.draft_id = draft_id
-        super().__init__(
-            discord.ui.Button(
-                label="Cancel",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"qa:ask:cancel:{draft_id}",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> CancelAskButton:
-        return cls(int(match["draft"]))
+    _ACTION = "cancel"
+    _LABEL = "Cancel"
+    _STYLE = discord.ButtonStyle.secondary
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await self._press(interaction, lambda: self._cancel(interaction))
