@@ -26,6 +26,7 @@ offers no choices rather than letting the interaction fail.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -150,6 +151,7 @@ async def _drop_buttons(interaction: discord.Interaction[Any], content: str | No
 
 class _DraftButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    abc.ABC,
     template=r"qa:ask:(?P<action>[a-z]+):(?P<draft>[0-9]{1,20})",
 ):
     """What both gate buttons share: the button, the draft id from its ``custom_id``
@@ -179,12 +181,10 @@ class _DraftButton(
     ) -> Self:
         return cls(int(match["draft"]))
 
-    async def _press(
-        self, interaction: discord.Interaction[Any], work: Callable[[], Awaitable[None]]
-    ) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
         try:
-            await work()
+            await self._act(interaction)
         except Exception as exc:  # a refusal's sentence, or a logged apology
             if not await self._still_usable(interaction):
                 await _drop_buttons(interaction)  # expired or used: it never works again
@@ -203,6 +203,10 @@ class _DraftButton(
             return False
         return True
 
+    @abc.abstractmethod
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+        """What a press does (its interaction is deferred; a failure is reported by callback)."""
+
 
 class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20})"):
     """ "Post my question anyway": the held question is posted as /ask would."""
@@ -211,10 +215,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
     _LABEL = "Post my question anyway"
     _STYLE = discord.ButtonStyle.primary
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await self._press(interaction, lambda: self._post(interaction))
-
-    async def _post(self, interaction: discord.Interaction[Any]) -> None:
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
         bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
         draft = await domain(bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id))
         poster = cast("DraftPoster | None", bot.get_cog("Asking"))
@@ -241,10 +242,7 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<draft>[0-9]{1,2
     _LABEL = "Cancel"
     _STYLE = discord.ButtonStyle.secondary
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await self._press(interaction, lambda: self._cancel(interaction))
-
-    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
         user_id, draft_id = interaction.user.id, self.draft_id
         await domain(
             _bot(interaction),
