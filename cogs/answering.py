@@ -20,6 +20,14 @@
   the answer gets the bot's ✅ reaction, and a short notice with a jump link is posted and pinned
   in the thread. Accepting another answer moves the ✅ and edits the notice (found among the
   thread's pins, else its recent messages).
+- **An accepted answer deleted in Discord** (by its author or a moderator): the lifecycle cog
+  applies the delete and dispatches ``qa_synced``; when the question is then no longer solved,
+  the Solved tag and the notice go, as after /delete.
+- **Names.** Without the members intent, the leaderboard and DMs name a member by the display
+  name last seen (``members.display_name``): it is stored with a new post (a thread message that
+  became one, an /answer), in the same transaction, and only when it differs from the name this
+  process last stored for the member - never for an anonymous post, whose author nothing may tie
+  to a name.
 
 Refusals are ``ForumError`` sentences answered ephemerally by ``bot.errors``. Every interaction
 is answered at once (a modal or a prompt after one short transaction) or deferred before
@@ -28,10 +36,12 @@ Discord REST work.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
@@ -39,9 +49,9 @@ from discord.ext import commands
 
 from bot.context import actor_is_moderator, domain, guild_config
 from bot.errors import handle_interaction_error
-from bot.forum import acceptance, posts, questions
+from bot.forum import acceptance, leaderboard, posts, questions
 from bot.forum.errors import InvalidState, NotFound
-from bot.forum.results import AcceptResult, PostView
+from bot.forum.results import AcceptResult, PostChange, PostView
 from bot.forum.settings import GuildConfig
 from bot.statusline import question_message_embed
 from bot.ui import embeds, emoji
@@ -62,11 +72,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The domain's session, as ``bot.context.domain`` hands it (cogs import no SQLAlchemy).
+Session = Any
+
 #: Discord applies at most this many tags to one forum post.
 APPLIED_TAGS_MAX: Final = 5
 #: How far back in a thread a notice that could not be pinned is looked for.
 NOTICE_HISTORY: Final = 100
 MODAL_TIMEOUT: Final = 15 * 60.0
+#: How many members' last stored display names are kept in memory (the oldest are forgotten).
+NAMES_REMEMBERED: Final = 10_000
+#: The ``qa_synced`` kinds in which an answer may have been deleted.
+DELETE_KINDS: Final = frozenset({"delete", "bulk_delete"})
 #: Messages members write; system messages (pins, joins, thread starters) are no posts.
 THREAD_MESSAGE_TYPES: Final = (discord.MessageType.default, discord.MessageType.reply)
 
@@ -122,6 +139,41 @@ def _answerer_label(answer: PostView, message: discord.Message) -> str:
     if answer.via_bot and message.embeds and message.embeds[0].author.name:
         return message.embeds[0].author.name
     return message.author.display_name
+
+
+class _StoredNames:
+    """The display name this process last stored per (guild, member), bounded: a name already
+    stored costs no write. Another path (a vote, /leaderboard) may store a newer one meanwhile;
+    the next name that differs from this memory is stored again."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._names: OrderedDict[tuple[int, int], str] = OrderedDict()
+
+    def unstored(self, guild_id: int, member: discord.abc.User) -> str | None:
+        """The member's display name when it is not the one last stored, else None."""
+        name = member.display_name
+        return None if self._names.get((guild_id, member.id)) == name else name
+
+    def stored(self, guild_id: int, user_id: int, name: str) -> None:
+        key = (guild_id, user_id)
+        self._names[key] = name
+        self._names.move_to_end(key)
+        while len(self._names) > self.limit:
+            self._names.popitem(last=False)
+
+
+async def _remember_author(
+    session: Session, post: PostView, name: str | None, *, new: bool
+) -> bool:
+    """Store the display name of a new post's author (in the post's transaction); never for an
+    anonymous post. True when it was handed to the domain."""
+    if name is None or not new or post.anonymous:
+        return False
+    await leaderboard.remember_display_names(
+        session, guild_id=post.guild_id, names={post.author_id: name}
+    )
+    return True
 
 
 # --------------------------------------------------------------------------- modals
@@ -219,6 +271,7 @@ class EditQuestionModal(_Modal):
 class Answering(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self._names = _StoredNames(NAMES_REMEMBERED)
         self.accept_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
         )
@@ -312,19 +365,28 @@ class Answering(commands.Cog):
             if message.type is discord.MessageType.reply and reference is not None
             else None
         )
-        change = await domain(
-            self.bot,
-            lambda s: posts.record_thread_message(
+        author = message.author
+        name = None if author.bot else self._names.unstored(guild.id, author)
+
+        async def record(s: Session) -> tuple[PostChange | None, bool]:
+            change = await posts.record_thread_message(
                 s,
                 guild_id=guild.id,
                 thread_id=channel.id,
                 message_id=message.id,
-                author_id=message.author.id,
+                author_id=author.id,
                 body=message.content,
                 reply_to_message_id=reply_to,
-                author_is_bot=message.author.bot,
-            ),
-        )
+                author_is_bot=author.bot,
+            )
+            named = change is not None and await _remember_author(
+                s, change.post, name, new=change.created
+            )
+            return change, named
+
+        change, named = await domain(self.bot, record)
+        if named and name is not None:
+            self._names.stored(guild.id, author.id, name)
         if change is not None and change.created and change.post.kind == "answer":
             self._request_status(change.question.id)
         self.bot.dispatch("qa_thread_message", message, change)
@@ -374,9 +436,16 @@ class Answering(commands.Cog):
             else:  # unknown: reconciliation completes the row from what Discord holds
                 log.warning("answer %s may not be posted (status %s)", pending.id, exc.status)
             raise
-        change = await domain(
-            self.bot, lambda s: posts.confirm_post(s, post_id=pending.id, message_id=message.id)
-        )
+        name = self._names.unstored(guild_id, author)
+
+        async def confirm(s: Session) -> tuple[PostChange, bool]:
+            change = await posts.confirm_post(s, post_id=pending.id, message_id=message.id)
+            named = await _remember_author(s, change.post, name, new=change.changed)
+            return change, named
+
+        change, named = await domain(self.bot, confirm)
+        if named and name is not None:
+            self._names.stored(guild_id, author.id, name)
         self._request_status(change.question.id)
         self.bot.notifier.wake()  # the answer's DMs are queued: send them now
         await interaction.followup.send(
@@ -601,6 +670,27 @@ class Answering(commands.Cog):
         if notice is not None:
             done &= await self._tidy("delete the notice", notice.delete(), post_id=was)
         return done
+
+    @commands.Cog.listener()
+    async def on_qa_synced(self, kind: str, event: object, changes: list[PostChange]) -> None:
+        """Answers deleted in Discord (the lifecycle cog applied the deletes): a question left
+        without its accepted answer loses the Solved tag and the notice. The bot's own /delete
+        was already tidied (its echo changes nothing, so it is skipped here)."""
+        if kind not in DELETE_KINDS:
+            return
+        deleted: dict[int, int] = {}  # question id -> a deleted answer's id (for the logs)
+        for c in changes:
+            if c.changed and c.post.kind == "answer" and c.question.live and not c.question.solved:
+                deleted.setdefault(c.question.id, c.post.id)
+        for question_id, answer_id in sorted(deleted.items()):
+            question = await domain(
+                self.bot, functools.partial(questions.view, post_id=question_id)
+            )
+            if question.solved or not question.live:
+                continue  # another answer was accepted meanwhile, or the question is gone
+            guild = self.bot.get_guild(question.guild_id)
+            if guild is not None:
+                await self._clear_acceptance(guild, question, was=answer_id)
 
     # ------------------------------------------------------------------ Accept answer
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.db.models import Member as MemberRow
 from bot.db.models import Post
-from bot.forum import questions
+from bot.forum import posts, questions
+from bot.forum.points import recompute_points
 from bot.ui import emoji
 from cogs import answering
 from tests.cogs.conftest import (
@@ -62,25 +65,41 @@ class Scene:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@pytest.fixture
-async def scene(
-    db_url: str, fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+async def _scene(
+    db_url: str, fake: FakeDiscord, qa_bot_factory: BotFactory, extensions: list[str]
 ) -> AsyncIterator[Scene]:
-    fake = fake_discord
     assert fake.guild is not None and fake.moderator_role is not None
     solved = add_forum_tag(fake, "Solved")
     add_forum_tag(fake, "Sleep")
     members = {n: fake.add_member(fake.guild, n) for n in ("alice", "bob", "carol", "dave")}
     mod = fake.add_member(fake.guild, "mod", roles=[fake.moderator_role])
-    harness = await qa_bot_factory(extensions=["cogs.answering"], database_url=db_url)
+    harness = await qa_bot_factory(extensions=extensions, database_url=db_url)
     statuses = StatusRequests()
     harness.bot.status_lines = statuses  # type: ignore[attr-defined]
     await configure_qa_guild(harness, solved_tag_id=solved)
-    events = BotEvents(harness, "qa_thread_message")
+    events = BotEvents(harness, "qa_thread_message", "qa_synced")
     try:
         yield Scene(fake, harness, events, statuses, solved, mod=mod, **members)
     finally:
         events.close()
+
+
+@pytest.fixture
+async def scene(
+    db_url: str, fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> AsyncIterator[Scene]:
+    async for made in _scene(db_url, fake_discord, qa_bot_factory, ["cogs.answering"]):
+        yield made
+
+
+@pytest.fixture
+async def synced_scene(
+    db_url: str, fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> AsyncIterator[Scene]:
+    """With the lifecycle cog, which applies Discord's own deletes, and /leaderboard."""
+    extensions = ["cogs.answering", "cogs.lifecycle", "cogs.profiles"]
+    async for made in _scene(db_url, fake_discord, qa_bot_factory, extensions):
+        yield made
 
 
 async def post_of(scene: Scene, message_id: int) -> Any:
@@ -565,3 +584,114 @@ async def test_deleting_the_accepted_answer_unmarks_the_thread(scene: Scene) -> 
     assert scene.solved_tag not in asked.thread.applied_tags
     assert notices(fake, asked) == []
     assert (await question_now(scene, asked)).accepted_answer_id is None
+
+
+async def test_an_accepted_answer_deleted_in_discord_unmarks_the_thread(
+    synced_scene: Scene,
+) -> None:
+    scene, fake = synced_scene, synced_scene.fake
+    asked = await ask_question_directly(scene.harness, scene.alice, tags=["Anxiety"])
+    bobs, _ = await say(scene, scene.bob, asked, LONG)
+    carols, _ = await say(scene, scene.carol, asked, OTHER_LONG)
+    await accept(scene, scene.alice, bobs)
+    assert fake.forum is not None
+    assert asked.thread.applied_tags == [fake.forum.tag("Anxiety").id, scene.solved_tag]
+    assert len(notices(fake, asked)) == 1
+
+    # A moderator deletes an answer that is not the accepted one: the thread stays solved.
+    await scene.mod.delete(carols)
+    await scene.events.wait_for(
+        "qa_synced", lambda kind, payload, _c: kind == "delete" and payload.message_id == carols.id
+    )
+    # Bob deletes his accepted answer in Discord (no /delete): the lifecycle cog applies it.
+    await scene.bob.delete(bobs)
+    _, _, changes = await scene.events.wait_for(
+        "qa_synced", lambda kind, payload, _c: kind == "delete" and payload.message_id == bobs.id
+    )
+    (change,) = changes
+    assert change.post.deleted and not change.question.solved
+    await fake.wait_until(
+        lambda: scene.solved_tag not in asked.thread.applied_tags and not notices(fake, asked),
+        what="the Solved tag and the notice removed",
+    )
+    assert asked.thread.applied_tags == [fake.forum.tag("Anxiety").id]
+    question = await question_now(scene, asked)
+    assert question.accepted_answer_id is None and question.status != "solved"
+    result = await run_domain(scene.harness, lambda s: recompute_points(s, asked.question.guild_id))
+    assert (result.members_fixed, result.posts_fixed) == (0, 0)
+
+
+async def test_a_deleted_answer_of_an_unsolved_question_touches_no_tag(
+    synced_scene: Scene,
+) -> None:
+    scene, fake = synced_scene, synced_scene.fake
+    asked = await ask_question_directly(scene.harness, scene.alice, tags=["Anxiety"])
+    bobs, _ = await say(scene, scene.bob, asked, LONG)
+    mark = fake.mark()
+    await scene.bob.delete(bobs)
+    await scene.events.wait_for(
+        "qa_synced", lambda kind, payload, _c: kind == "delete" and payload.message_id == bobs.id
+    )
+    # Handled after the delete: a later message in the thread.
+    await say(scene, scene.dave, asked, "ok")
+    assert not fake.find_calls("PATCH", "/channels/{channel_id}", since=mark)
+    assert not fake.find_calls("DELETE", MESSAGE, since=mark)
+
+
+# --------------------------------------------------------------------------- names
+
+
+async def names_stored(scene: Scene) -> dict[int, str | None]:
+    async with scene.harness.sessionmaker() as session:
+        rows = await session.execute(select(MemberRow.user_id, MemberRow.display_name))
+        return {r.user_id: r.display_name for r in rows}
+
+
+async def test_answerers_are_named_on_the_leaderboard(synced_scene: Scene) -> None:
+    scene, fake = synced_scene, synced_scene.fake
+    assert fake.guild is not None
+    fake.world.member(fake.guild.id, scene.bob.id).nick = "Bob Nick"
+    asked = await ask_question_directly(scene.harness, scene.alice)
+    await say(scene, scene.bob, asked, LONG)  # a thread message that becomes an answer
+    await answer_with_command(scene, scene.carol, asked, OTHER_LONG)  # /answer
+    names = await names_stored(scene)
+    assert names[scene.bob.id] == "Bob Nick" and names[scene.carol.id] == "carol"
+    # Without the members intent the bot caches no member: the names come from the database.
+    guild = scene.harness.bot.get_guild(fake.guild.id)
+    assert guild is not None and guild.get_member(scene.bob.id) is None
+
+    # The same name again is not written again (remembered in memory).
+    cog = scene.harness.cog("Answering")
+    seen_as = SimpleNamespace(id=scene.bob.id, display_name="Bob Nick")
+    assert cog._names.unstored(fake.guild.id, seen_as) is None
+    assert cog._names.unstored(fake.guild.id, SimpleNamespace(id=scene.bob.id, display_name="B"))
+
+    ix = await scene.dave.slash("leaderboard", channel=fake.general)
+    board = await ix.message()
+    description = board.embeds[0]["description"]
+    assert "Bob Nick" in description and "carol" in description
+    assert f"<@{scene.bob.id}>" not in description and f"<@{scene.carol.id}>" not in description
+
+
+async def test_an_anonymous_post_stores_no_name(scene: Scene) -> None:
+    asked = await ask_question_directly(scene.harness, scene.alice)
+    anonymous = await run_domain(
+        scene.harness,
+        lambda s: posts.post_answer(
+            s,
+            guild_id=asked.question.guild_id,
+            question_id=asked.id,
+            author_id=scene.dave.id,
+            body=LONG,
+            anonymous=True,
+            display_name="Someone",
+            state="pending",
+        ),
+    )
+    assert anonymous.post.anonymous
+    stored = await run_domain(
+        scene.harness,
+        lambda s: answering._remember_author(s, anonymous.post, "dave", new=True),
+    )
+    assert stored is False
+    assert scene.dave.id not in await names_stored(scene)
