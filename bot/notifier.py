@@ -18,7 +18,9 @@ and records the outcome:
 Every DM carries a stable nonce (the first notification's ``OutboxItem.nonce``) and discord.py
 sends ``enforce_nonce`` with it, so a resend after a timeout or a 5xx whose message did arrive
 is dropped by Discord. A crash loses nothing: claims of a dead worker are taken over when their
-lease ends; a clean stop hands its claims back at once (``release_claims``).
+lease ends; a clean stop hands its claims back at once (``release_claims``), after recording the
+DMs whose acceptance the worker has already read (so those are never sent again; only a request
+still in flight at the stop is, and Discord drops it by its nonce).
 
 Cogs call ``bot.notifier.wake()`` after queueing, so the first DM about an answer goes out
 within a second; without a wake-up the worker still looks every ``notify_poll_seconds``, and
@@ -208,6 +210,8 @@ class Notifier:
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
         self._next_due: datetime | None = None
+        #: Records of DMs Discord accepted, still being written (``stop`` waits for them).
+        self._recording: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -232,6 +236,14 @@ class Notifier:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        # A DM Discord already accepted is recorded as sent, not handed back to be sent again.
+        for outcome in await asyncio.gather(*self._recording, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.warning(
+                    "notification worker %s could not record a sent DM (%s)",
+                    self.worker_id,
+                    type(outcome).__name__,
+                )
         try:
             released = await domain(
                 self.bot, lambda s: notifications.release_claims(s, worker_id=self.worker_id)
@@ -355,28 +367,40 @@ class Notifier:
             )
             await self._retry(first, ids, f"internal error ({type(exc).__name__})")
         else:
-            delivered = content.notification_ids
-            now = self.clock()
-
-            async def mark(session: AsyncSession) -> None:
-                for notification_id in delivered:
-                    await notifications.mark_sent(
-                        session,
-                        notification_id,
-                        worker_id=self.worker_id,
-                        message_id=sent.id,
-                        now=now,
-                    )
-
-            await domain(self.bot, mark)
-            self.stats.sent += 1
-            log.info(
-                "DM %s sent for notifications %s (guild %s, question %s)",
-                sent.id,
-                _ids(delivered),
-                first.guild_id,
-                first.question_id,
+            # Discord accepted the DM: record it even when ``stop`` cancels this pass now (it
+            # waits for the record), or the next start would send it again - dropped by its
+            # nonce, but a second request.
+            record = asyncio.ensure_future(
+                self._record_sent(first, content.notification_ids, sent.id)
             )
+            self._recording.add(record)
+            record.add_done_callback(self._recording.discard)
+            await asyncio.shield(record)
+
+    async def _record_sent(
+        self, first: OutboxItem, delivered: Sequence[int], message_id: int
+    ) -> None:
+        now = self.clock()
+
+        async def mark(session: AsyncSession) -> None:
+            for notification_id in delivered:
+                await notifications.mark_sent(
+                    session,
+                    notification_id,
+                    worker_id=self.worker_id,
+                    message_id=message_id,
+                    now=now,
+                )
+
+        await domain(self.bot, mark)
+        self.stats.sent += 1
+        log.info(
+            "DM %s sent for notifications %s (guild %s, question %s)",
+            message_id,
+            _ids(delivered),
+            first.guild_id,
+            first.question_id,
+        )
 
     async def _cancel(self, content: NotificationContent) -> None:
         if not content.cancelled:

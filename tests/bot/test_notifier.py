@@ -303,6 +303,11 @@ async def test_the_dm_channel_is_remembered_across_a_restart(
     first = await make_scene(fake, qa_bot_factory)
     await first.answer(await first.question())
     await wait_for_dms(fake, first.asker, 1)
+    # The DM is in Discord before the worker has recorded it: close only once it has, or the
+    # second bot would send it again (dropped by its nonce) - not what this test is about.
+    await first.notifier.drained()
+    [row] = await rows(first.sessionmaker)
+    assert row.status == "sent"
     await first.harness.close()
     second = await qa_bot_factory(extensions=list(EXTENSIONS), **FAST)
     mark = fake.mark()
@@ -570,6 +575,37 @@ async def test_a_clean_stop_hands_claims_back_and_the_next_start_sends_once(scen
     await scene.notifier.drained()
     assert len(fake.dms_to(scene.asker)) == 1
     assert dm.nonce == f"qa-n{row.id}"
+
+
+async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = scene.fake
+    recording, proceed = asyncio.Event(), asyncio.Event()
+    mark_sent = outbox.mark_sent
+
+    async def held_mark_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> bool:
+        recording.set()
+        await proceed.wait()
+        return await mark_sent(session, *args, **kwargs)
+
+    monkeypatch.setattr(outbox, "mark_sent", held_mark_sent)
+    await scene.answer(await scene.question())
+    await recording.wait()  # Discord accepted the DM; the worker is writing that down
+    name = f"notifier {scene.notifier.worker_id}"
+    [worker] = [t for t in asyncio.all_tasks() if t.get_name() == name]
+    stopping = asyncio.create_task(scene.notifier.stop())
+    await asyncio.wait([worker])  # the stop cancelled the pass in the middle of the record
+    assert worker.cancelled()
+    assert not stopping.done()  # ... and waits for the record
+    proceed.set()
+    await stopping
+    [row] = await rows(scene.sessionmaker)
+    assert (row.status, row.attempts, row.claimed_by) == ("sent", 1, scene.notifier.worker_id)
+    scene.notifier.start()
+    await scene.notifier.drained()
+    [dm] = fake.dms_to(scene.asker)
+    assert [c.json["nonce"] for c in dm_sends(fake)] == [dm.nonce]
 
 
 async def test_closing_the_bot_stops_the_worker(scene: Scene) -> None:
