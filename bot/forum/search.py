@@ -180,16 +180,10 @@ async def search_questions(
 ) -> list[SearchHit]:
     """The guild's questions matching every term of ``query``, most relevant first."""
     terms = search_terms(query)
-    if not terms or any(len(t) > MAX_TERM_CHARS for t in terms) or limit < 1:
+    if any(len(t) > MAX_TERM_CHARS for t in terms):
         return []
     return await _find(
-        session,
-        guild_id=guild_id,
-        terms=terms,
-        need=len(terms),
-        limit=min(limit, MAX_LIMIT),
-        include_closed=include_closed,
-        exclude_id=None,
+        session, guild_id, terms, need=len(terms), limit=limit, include_closed=include_closed
     )
 
 
@@ -210,14 +204,12 @@ async def similar_questions(
     ``exclude_id`` leaves out the new question itself once it is stored.
     """
     terms = significant_terms(title, details)
-    if not terms or limit < 1:
-        return []
     return await _find(
         session,
-        guild_id=guild_id,
-        terms=terms,
+        guild_id,
+        terms,
         need=min(2, len(terms)),
-        limit=min(limit, MAX_LIMIT),
+        limit=limit,
         include_closed=include_closed,
         exclude_id=exclude_id,
     )
@@ -321,20 +313,24 @@ _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} E
 
 async def _find(
     session: AsyncSession,
-    *,
     guild_id: int,
     terms: list[str],
+    *,
     need: int,
     limit: int,
     include_closed: bool,
-    exclude_id: int | None,
+    exclude_id: int | None = None,
 ) -> list[SearchHit]:
+    """Questions matching at least ``need`` of ``terms``, most relevant first (at most
+    ``limit``, capped at ``MAX_LIMIT``); none without terms or with a limit below 1."""
+    if not terms or limit < 1:
+        return []
     sql, params = find_statement(
         dialect_name(session),
         guild_id=guild_id,
         terms=terms,
         need=need,
-        limit=limit,
+        limit=min(limit, MAX_LIMIT),
         include_closed=include_closed,
         exclude_id=exclude_id,
     )
