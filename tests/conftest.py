@@ -60,10 +60,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return
     postgres_url()  # skip or fail before touching the session fixture
     url: str = request.getfixturevalue("postgres_migrated")
-    try:
-        yield url
-    finally:
-        run(truncate_all(url))
+    # Emptied before the test, not after: at teardown this test's bots may still hold
+    # connections (fixture teardown order), and TRUNCATE would wait on them while their event
+    # loop is not running. Before the test, every earlier bot is closed.
+    run(truncate_all(url))
+    yield url
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 SQLite: migrations run once into a template file, which each test copies (fast and isolated).
 PostgreSQL: the cluster started by ``scripts/run-tests`` (``QA_TEST_POSTGRES_URL``); migrations
-run once per session and every table is truncated after each test. Tests that need an empty
+run once per session and every table is truncated before each test. Tests that need an empty
 database of their own (migrations) get a freshly created one from ``new_postgres_database``.
 """
 
