@@ -75,7 +75,7 @@ async def run_bot(
             closers.append(loop.create_task(bot.close()))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(RuntimeError):  # NotImplementedError (no signals) is one
+        with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
             loop.add_signal_handler(sig, request_stop, sig.name)
     try:
         async with bot:
@@ -89,7 +89,7 @@ async def run_bot(
                 ) from None
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(RuntimeError):  # NotImplementedError (no signals) is one
+            with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
                 loop.remove_signal_handler(sig)
         await engine.dispose()
         log.info("stopped")

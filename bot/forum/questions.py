@@ -399,13 +399,20 @@ async def edit_question(
             values["category"] = new_category
     if not values:
         return await change(session, question.id, changed=False)
+    return await _save_question(session, question, values, now=now, how="edited")
+
+
+async def _save_question(
+    session: AsyncSession, question: Post, values: dict[str, object], *, now: datetime, how: str
+) -> PostChange:
+    """Store changed columns of a question (edit or rename), log it with ids, return the change."""
     await session.execute(
         update(Post)
         .where(Post.id == question.id)
         .values(updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    log.info("question %s edited in guild %s", question.id, question.guild_id)
+    log.info("question %s %s in guild %s", question.id, how, question.guild_id)
     return await change(session, question.id)
 
 
@@ -431,14 +438,9 @@ async def rename_question_by_thread(
     title = validate_title(name)
     if title == question.title:
         return await change(session, question.id, changed=False)
-    await session.execute(
-        update(Post)
-        .where(Post.id == question.id)
-        .values(title=title, updated_at=now or utcnow())
-        .execution_options(synchronize_session=False)
+    return await _save_question(
+        session, question, {"title": title}, now=now or utcnow(), how="renamed in Discord"
     )
-    log.info("question %s renamed in Discord in guild %s", question.id, question.guild_id)
-    return await change(session, question.id)
 
 
 async def delete_question(
