@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
-from bot.notifier import Notifier, from_settings
 from bot.settings import Settings
-from bot.statusline import StatusLines
+from bot.workers.notifier import Notifier, from_settings
+from bot.workers.status_lines import StatusLines
 
 log = logging.getLogger(__name__)
 

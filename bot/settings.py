@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # Knobs for tests against the loopback fake Discord; production keeps discord.py's values.
     guild_ready_timeout: float = Field(default=2.0, ge=0)
     reidentify_delay: float = Field(default=5.0, ge=0)
-    # The DM notification worker (bot.notifier): its idle poll, the lease on claimed
+    # The DM notification worker (bot.workers.notifier): its idle poll, the lease on claimed
     # notifications (a crashed worker's claims are taken over after it) and the bound on every
     # Discord request it makes.
     notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -17,12 +17,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.context import FORUM_GONE, domain, guild_config, qa_forum
 from bot.forum import categories, settings
 from bot.forum.categories import SOLVED_TAG_NAME, Tag
 from bot.forum.errors import InvalidState, NotConfigured, ValidationError
 from bot.forum.settings import GuildConfig
+from bot.guilds import FORUM_GONE, guild_config, qa_forum
 from bot.permissions import missing_permissions
+from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import escape, human_join, one_line
@@ -159,7 +160,7 @@ class Admin(commands.Cog):
                 solved_id = tag.id
                 tags.append((tag.id, tag.name))
             chosen = solved_id
-            result = await domain(
+            result = await run_transaction(
                 self.bot,
                 lambda s: categories.apply_setup(
                     s, guild.id, forum_channel_id=fresh.id, solved_tag_id=chosen, tags=tags
@@ -195,7 +196,9 @@ class Admin(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_show(self, interaction: Interaction) -> None:
         guild = _guild(interaction)
-        config, cats = await domain(self.bot, lambda s: categories.settings_overview(s, guild.id))
+        config, cats = await run_transaction(
+            self.bot, lambda s: categories.settings_overview(s, guild.id)
+        )
         rows = [
             (
                 view.key,
@@ -239,7 +242,9 @@ class Admin(commands.Cog):
             return
         if key == MODERATOR_ROLE_KEY:
             value = self._role_text(guild, value)
-        config = await domain(self.bot, lambda s: settings.set_from_text(s, guild.id, key, value))
+        config = await run_transaction(
+            self.bot, lambda s: settings.set_from_text(s, guild.id, key, value)
+        )
         await self._confirm(interaction, guild, config, key, "is now")
 
     @qa_settings.command(name="reset", description="Put one setting back to its default")
@@ -256,7 +261,9 @@ class Admin(commands.Cog):
                 "Categories have no default: remove one with "
                 "`/qa settings set key:categories value:remove <name>`."
             )
-        config = await domain(self.bot, lambda s: settings.reset_from_text(s, guild.id, key))
+        config = await run_transaction(
+            self.bot, lambda s: settings.reset_from_text(s, guild.id, key)
+        )
         await self._confirm(interaction, guild, config, key, "is back to its default,")
 
     async def _confirm(
@@ -296,7 +303,9 @@ class Admin(commands.Cog):
     async def _add_category(
         self, interaction: Interaction, guild: discord.Guild, forum: discord.ForumChannel, raw: str
     ) -> str:
-        name = await domain(self.bot, lambda s: categories.check_new_category(s, guild.id, raw))
+        name = await run_transaction(
+            self.bot, lambda s: categories.check_new_category(s, guild.id, raw)
+        )
         tags = _tags(forum)
         tag_id = categories.find_tag(tags, name)
         if tag_id is None:
@@ -310,21 +319,23 @@ class Admin(commands.Cog):
         else:
             how = "using the forum's existing tag"
         found = tag_id
-        view = await domain(self.bot, lambda s: categories.add_category(s, guild.id, name, found))
+        view = await run_transaction(
+            self.bot, lambda s: categories.add_category(s, guild.id, name, found)
+        )
         log.info("guild %s added category %s (tag %s)", guild.id, view.id, view.tag_id)
         return f"Added the category **{escape(view.name)}** {how}."
 
     async def _remove_category(
         self, interaction: Interaction, guild: discord.Guild, forum: discord.ForumChannel, raw: str
     ) -> str:
-        view = await domain(self.bot, lambda s: categories.find_category(s, guild.id, raw))
+        view = await run_transaction(self.bot, lambda s: categories.find_category(s, guild.id, raw))
         keep = [tag for tag in forum.available_tags if tag.id != view.tag_id]
         if len(keep) < len(forum.available_tags):
             categories.check_can_edit_tags(
                 can_manage_channels=forum.permissions_for(guild.me).manage_channels
             )
             await forum.edit(available_tags=keep, reason=_reason(interaction))
-        removed = await domain(
+        removed = await run_transaction(
             self.bot, lambda s: categories.remove_category(s, guild.id, view.name)
         )
         log.info("guild %s removed category %s (tag %s)", guild.id, removed.id, removed.tag_id)

@@ -47,13 +47,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.context import actor_is_moderator, domain, guild_config
 from bot.errors import handle_interaction_error
 from bot.forum import acceptance, leaderboard, posts, questions
 from bot.forum.errors import InvalidState, NotFound
-from bot.forum.results import AcceptResult, PostChange, PostView
+from bot.forum.results import AcceptResult, PostChange, PostSnapshot
 from bot.forum.settings import GuildConfig
-from bot.statusline import question_message_embed
+from bot.guilds import actor_is_moderator, guild_config
+from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
@@ -66,13 +66,14 @@ from bot.ui.text import (
     truncate_markdown,
 )
 from bot.ui.views import confirm
+from bot.workers.status_lines import question_message_embed
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
 log = logging.getLogger(__name__)
 
-#: The domain's session, as ``bot.context.domain`` hands it (cogs import no SQLAlchemy).
+#: The domain's session, as ``run_transaction`` hands it (cogs import no SQLAlchemy).
 Session = Any
 
 #: Discord applies at most this many tags to one forum post.
@@ -103,16 +104,16 @@ _KIND_LABELS: Final = {"question": "Question", "answer": "Answer", "comment": "R
 _TRAILING_ID = re.compile(r"([0-9]{1,20})\D*$")
 
 
-def _kind_label(post: PostView) -> str:
+def _kind_label(post: PostSnapshot) -> str:
     return _KIND_LABELS.get(post.kind, "Post")
 
 
-def _choice_name(post: PostView) -> str:
+def _choice_name(post: PostSnapshot) -> str:
     text = post.title if post.kind == "question" else post.body
     return label(f"{_kind_label(post)}: {one_line(text or '')}", AUTOCOMPLETE_CHOICE_NAME)
 
 
-def _pick(own: list[PostView], raw: str | None) -> PostView:
+def _pick(own: list[PostSnapshot], raw: str | None) -> PostSnapshot:
     """The post ``raw`` names among the member's own (a post id from the autocomplete, or a
     message link or id); their latest when ``raw`` is empty."""
     if raw is None or not raw.strip():
@@ -125,14 +126,14 @@ def _pick(own: list[PostView], raw: str | None) -> PostView:
     raise NotFound(NOT_ONE_OF_YOURS)
 
 
-def _author_label(post: PostView, member: discord.Member | discord.User) -> str:
+def _author_label(post: PostSnapshot, member: discord.Member | discord.User) -> str:
     """The author line of a post the bot shows for ``member`` (its author)."""
     if post.anonymous:
         return embeds.anonymous_label(post.display_name)
     return member.display_name
 
 
-def _answerer_label(answer: PostView, message: discord.Message) -> str:
+def _answerer_label(answer: PostSnapshot, message: discord.Message) -> str:
     """Who wrote an answer, as its message shows it (never an anonymous author's name)."""
     if answer.anonymous:
         return embeds.anonymous_label(answer.display_name)
@@ -164,7 +165,7 @@ class _StoredNames:
 
 
 async def _remember_author(
-    session: Session, post: PostView, name: str | None, *, new: bool
+    session: Session, post: PostSnapshot, name: str | None, *, new: bool
 ) -> bool:
     """Store the display name of a new post's author (in the post's transaction); never for an
     anonymous post. True when it was handed to the domain."""
@@ -226,7 +227,7 @@ class AnswerModal(_Modal):
 
 
 class EditPostModal(_Modal):
-    def __init__(self, cog: Answering, post: PostView) -> None:
+    def __init__(self, cog: Answering, post: PostSnapshot) -> None:
         what = _kind_label(post)
         super().__init__(title=f"Edit your {what.lower()}", timeout=MODAL_TIMEOUT)
         self.cog = cog
@@ -240,7 +241,7 @@ class EditPostModal(_Modal):
 
 
 class EditQuestionModal(_Modal):
-    def __init__(self, cog: Answering, question: PostView) -> None:
+    def __init__(self, cog: Answering, question: PostSnapshot) -> None:
         super().__init__(title="Edit your question", timeout=MODAL_TIMEOUT)
         self.cog = cog
         self.question = question
@@ -318,12 +319,12 @@ class Answering(commands.Cog):
             return False
         return True
 
-    async def _question_here(self, interaction: discord.Interaction[QABot]) -> PostView:
+    async def _question_here(self, interaction: discord.Interaction[QABot]) -> PostSnapshot:
         """The question of the thread the interaction is in; refuses anywhere else."""
         guild_id, thread_id = interaction.guild_id, interaction.channel_id
         question = None
         if guild_id is not None and thread_id is not None:
-            question = await domain(
+            question = await run_transaction(
                 self.bot,
                 lambda s: questions.find_question_by_thread(
                     s, thread_id=thread_id, guild_id=guild_id
@@ -333,13 +334,13 @@ class Answering(commands.Cog):
             raise NotFound(NOT_A_QUESTION_THREAD)
         return question
 
-    async def _own_posts(self, interaction: discord.Interaction[QABot]) -> list[PostView]:
+    async def _own_posts(self, interaction: discord.Interaction[QABot]) -> list[PostSnapshot]:
         """What the bot posted for the member in this thread (empty outside a question's)."""
         guild_id, thread_id = interaction.guild_id, interaction.channel_id
         if guild_id is None or thread_id is None:
             return []
         author_id = interaction.user.id
-        return await domain(
+        return await run_transaction(
             self.bot,
             lambda s: posts.bot_posts_of_author(
                 s, guild_id=guild_id, thread_id=thread_id, author_id=author_id
@@ -384,7 +385,7 @@ class Answering(commands.Cog):
             )
             return change, named
 
-        change, named = await domain(self.bot, record)
+        change, named = await run_transaction(self.bot, record)
         if named and name is not None:
             self._names.stored(guild.id, author.id, name)
         if change is not None and change.created and change.post.kind == "answer":
@@ -413,7 +414,7 @@ class Answering(commands.Cog):
         assert guild_id is not None  # guild_only
         author = interaction.user
         pending = (
-            await domain(
+            await run_transaction(
                 self.bot,
                 lambda s: posts.post_answer(
                     s,
@@ -432,7 +433,9 @@ class Answering(commands.Cog):
             message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
             if exc.status < 500:  # refused: nothing was posted
-                await domain(self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id))
+                await run_transaction(
+                    self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id)
+                )
             else:  # unknown: reconciliation completes the row from what Discord holds
                 log.warning("answer %s may not be posted (status %s)", pending.id, exc.status)
             raise
@@ -443,7 +446,7 @@ class Answering(commands.Cog):
             named = await _remember_author(s, change.post, name, new=change.changed)
             return change, named
 
-        change, named = await domain(self.bot, confirm)
+        change, named = await run_transaction(self.bot, confirm)
         if named and name is not None:
             self._names.stored(guild_id, author.id, name)
         self._request_status(change.question.id)
@@ -456,7 +459,9 @@ class Answering(commands.Cog):
 
     # ------------------------------------------------------------------ /edit
 
-    async def _own_post(self, interaction: discord.Interaction[QABot], raw: str | None) -> PostView:
+    async def _own_post(
+        self, interaction: discord.Interaction[QABot], raw: str | None
+    ) -> PostSnapshot:
         mine = await self._own_posts(interaction)
         if not mine:
             await self._question_here(interaction)  # the better sentence outside a question
@@ -495,11 +500,11 @@ class Answering(commands.Cog):
         return await self._own_post_choices(interaction, current)
 
     async def edit_post(
-        self, interaction: discord.Interaction[QABot], post: PostView, text: str
+        self, interaction: discord.Interaction[QABot], post: PostSnapshot, text: str
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         author = interaction.user
-        change = await domain(
+        change = await run_transaction(
             self.bot, lambda s: posts.edit_post(s, post_id=post.id, actor_id=author.id, body=text)
         )
         edited = change.post
@@ -525,13 +530,17 @@ class Answering(commands.Cog):
         )
 
     async def edit_question(
-        self, interaction: discord.Interaction[QABot], question: PostView, title: str, details: str
+        self,
+        interaction: discord.Interaction[QABot],
+        question: PostSnapshot,
+        title: str,
+        details: str,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild = interaction.guild
         assert guild is not None
         author = interaction.user
-        change = await domain(
+        change = await run_transaction(
             self.bot,
             lambda s: questions.edit_question(
                 s, question_id=question.id, actor_id=author.id, title=title, details=details
@@ -608,9 +617,9 @@ class Answering(commands.Cog):
         return await self._own_post_choices(interaction, current)
 
     async def _delete_question(
-        self, guild: discord.Guild, decided: discord.Interaction[QABot], question: PostView
+        self, guild: discord.Guild, decided: discord.Interaction[QABot], question: PostSnapshot
     ) -> None:
-        await domain(
+        await run_transaction(
             self.bot,
             lambda s: questions.delete_question(
                 s, question_id=question.id, actor_id=decided.user.id
@@ -629,11 +638,11 @@ class Answering(commands.Cog):
             await decided.followup.send(DISCORD_TROUBLE, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def _delete_post(
-        self, guild: discord.Guild, decided: discord.Interaction[QABot], post: PostView
+        self, guild: discord.Guild, decided: discord.Interaction[QABot], post: PostSnapshot
     ) -> None:
         question_id = post.question_ref
-        before = await domain(self.bot, lambda s: questions.view(s, question_id))
-        change = await domain(
+        before = await run_transaction(self.bot, lambda s: questions.view(s, question_id))
+        change = await run_transaction(
             self.bot,
             lambda s: posts.delete_post(s, post_id=post.id, actor_id=decided.user.id),
         )
@@ -650,7 +659,7 @@ class Answering(commands.Cog):
         )
 
     async def _clear_acceptance(
-        self, guild: discord.Guild, question: PostView, *, was: int
+        self, guild: discord.Guild, question: PostSnapshot, *, was: int
     ) -> bool:
         """The accepted answer ``was`` is gone: drop the Solved tag and the notice, if they show
         it (another answer may have been accepted meanwhile)."""
@@ -683,7 +692,7 @@ class Answering(commands.Cog):
             if c.changed and c.post.kind == "answer" and c.question.live and not c.question.solved:
                 deleted.setdefault(c.question.id, c.post.id)
         for question_id, answer_id in sorted(deleted.items()):
-            question = await domain(
+            question = await run_transaction(
                 self.bot, functools.partial(questions.view, post_id=question_id)
             )
             if question.solved or not question.live:
@@ -703,7 +712,7 @@ class Answering(commands.Cog):
         actor = interaction.user
         config = await guild_config(self.bot, guild.id)
         moderator = actor_is_moderator(actor, guild, config)
-        result = await domain(
+        result = await run_transaction(
             self.bot,
             lambda s: acceptance.accept_answer(
                 s, actor_id=actor.id, is_moderator=moderator, message_id=message.id
@@ -740,7 +749,7 @@ class Answering(commands.Cog):
         done = True
         previous_id = result.previous_answer_id
         if previous_id is not None and previous_id != answer.id:
-            previous = await domain(self.bot, lambda s: questions.view(s, previous_id))
+            previous = await run_transaction(self.bot, lambda s: questions.view(s, previous_id))
             if previous.thread_id is not None and previous.message_id is not None:
                 old = self._message(guild.id, previous.thread_id, previous.message_id)
                 done &= await self._tidy(
@@ -814,7 +823,7 @@ class Answering(commands.Cog):
             )
         return None
 
-    async def _post_notice(self, guild_id: int, answer: PostView, answerer: str) -> None:
+    async def _post_notice(self, guild_id: int, answer: PostSnapshot, answerer: str) -> None:
         assert answer.thread_id is not None and answer.message_id is not None
         embed = embeds.accepted_notice(
             jump_url(guild_id, answer.thread_id, answer.message_id), answerer

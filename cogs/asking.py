@@ -31,18 +31,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import context
+from bot import guilds
 from bot.errors import handle_interaction_error
 from bot.forum import categories, drafts, posts, questions
-from bot.forum.categories import CategoryView
-from bot.forum.drafts import AskDraftView
+from bot.forum.categories import CategorySnapshot
+from bot.forum.drafts import AskDraftSnapshot
 from bot.forum.errors import ForumError, InvalidState, NotConfigured, ValidationError
 from bot.forum.ratelimits import check_rate
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from bot.forum.search import SearchHit
 from bot.forum.settings import GuildConfig
 from bot.permissions import PERMISSION_LABELS
-from bot.statusline import question_message_embed, status_reply_text
+from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS, ONLY_USER
 from bot.ui.text import (
@@ -54,6 +54,7 @@ from bot.ui.text import (
     label,
     mention_user,
 )
+from bot.workers.status_lines import question_message_embed, status_reply_text
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -92,7 +93,7 @@ def _clean_category(raw: str | None) -> str | None:
 
 def _postable_forum(guild: discord.Guild, config: GuildConfig) -> discord.ForumChannel:
     """The guild's Q&A forum, refused with a sentence when the bot cannot post there."""
-    forum = context.qa_forum(guild, config)
+    forum = guilds.qa_forum(guild, config)
     have = forum.permissions_for(guild.me)
     missing = [PERMISSION_LABELS[p] for p in POST_PERMISSIONS if not getattr(have, p)]
     if missing:
@@ -104,7 +105,7 @@ def _postable_forum(guild: discord.Guild, config: GuildConfig) -> discord.ForumC
 
 
 def _forum_tag(
-    forum: discord.ForumChannel, category: CategoryView | None
+    forum: discord.ForumChannel, category: CategorySnapshot | None
 ) -> discord.ForumTag | None:
     """The forum tag of a category: by its stored tag id, else a tag of the same name."""
     if category is None:
@@ -118,7 +119,7 @@ def _forum_tag(
 
 
 def _check_tag(
-    forum: discord.ForumChannel, category: CategoryView | None, tag: discord.ForumTag | None
+    forum: discord.ForumChannel, category: CategorySnapshot | None, tag: discord.ForumTag | None
 ) -> None:
     if tag is None and forum.flags.require_tag:
         raise ValidationError(TAG_MISSING if category is not None else TAG_REQUIRED)
@@ -167,7 +168,7 @@ class _Target:
 
     config: GuildConfig
     forum: discord.ForumChannel
-    category: CategoryView | None
+    category: CategorySnapshot | None
     tag: discord.ForumTag | None
 
     @property
@@ -262,7 +263,7 @@ class Asking(commands.Cog):
         user_id = interaction.user.id
         # Refuse before the member types anything: no forum, no permission, no tag, too many.
         config = (await self._target(guild, wanted)).config
-        await context.domain(
+        await run_transaction(
             self.bot,
             lambda s: check_rate(
                 s, config, guild_id=guild.id, user_id=user_id, kind="question", now=_now()
@@ -279,7 +280,7 @@ class Asking(commands.Cog):
             return []
         names = [
             c.name
-            for c in await context.domain(
+            for c in await run_transaction(
                 self.bot, lambda s: categories.list_categories(s, guild_id)
             )
         ]
@@ -310,7 +311,7 @@ class Asking(commands.Cog):
         ):
             return  # similar questions shown; "Post anyway" comes back through post_draft
         asker_id = interaction.user.id
-        change = await context.domain(
+        change = await run_transaction(
             self.bot,
             lambda s: questions.create_question(
                 s,
@@ -328,7 +329,7 @@ class Asking(commands.Cog):
     async def post_draft(
         self,
         interaction: discord.Interaction[Any],
-        draft: AskDraftView,
+        draft: AskDraftSnapshot,
         *,
         related: Sequence[SearchHit],
     ) -> None:
@@ -340,14 +341,14 @@ class Asking(commands.Cog):
             raise InvalidState(ANONYMOUS_NOT_YET)
         target = await self._target(guild, draft.category)
         user_id, draft_id = interaction.user.id, draft.id
-        change = await context.domain(
+        change = await run_transaction(
             self.bot, lambda s: drafts.ask_draft(s, draft_id=draft_id, user_id=user_id)
         )
         await self._publish(interaction, target, change.post, related=related)
 
     async def _target(self, guild: discord.Guild, category: str | None) -> _Target:
         """Where a question goes, refused with a sentence when it cannot go there."""
-        config = await context.guild_config(self.bot, guild.id)
+        config = await guilds.guild_config(self.bot, guild.id)
         forum = _postable_forum(guild, config)
         found = await self._category(guild.id, category)
         tag = _forum_tag(forum, found)
@@ -358,7 +359,7 @@ class Asking(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         target: _Target,
-        pending: PostView,
+        pending: PostSnapshot,
         *,
         related: Sequence[SearchHit] = (),
     ) -> None:
@@ -385,7 +386,7 @@ class Asking(commands.Cog):
                 raise  # Forbidden has its sentence in bot.errors; anything else is a bug
             raise refusal from exc
         thread, starter = created.thread, created.message
-        await context.domain(
+        await run_transaction(
             self.bot,
             lambda s: posts.confirm_post(
                 s, post_id=pending.id, message_id=starter.id, thread_id=thread.id
@@ -405,14 +406,16 @@ class Asking(commands.Cog):
             allowed_mentions=NO_PINGS,
         )
 
-    async def _category(self, guild_id: int, name: str | None) -> CategoryView | None:
+    async def _category(self, guild_id: int, name: str | None) -> CategorySnapshot | None:
         """The guild's category called ``name`` (refused with the known names), or None."""
         if name is None:
             return None
-        return await context.domain(self.bot, lambda s: categories.find_category(s, guild_id, name))
+        return await run_transaction(
+            self.bot, lambda s: categories.find_category(s, guild_id, name)
+        )
 
-    async def _discard(self, pending: PostView) -> None:
-        await context.domain(self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id))
+    async def _discard(self, pending: PostSnapshot) -> None:
+        await run_transaction(self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id))
 
     @staticmethod
     def _refusal(exc: discord.HTTPException) -> ForumError | None:
@@ -420,7 +423,7 @@ class Asking(commands.Cog):
         if exc.code == TAG_REQUIRED_CODE:
             return ValidationError(TAG_REQUIRED)
         if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL_CODE:
-            return NotConfigured(context.FORUM_GONE)
+            return NotConfigured(guilds.FORUM_GONE)
         return None
 
     # ------------------------------------------------------------------ native forum posts
@@ -448,16 +451,16 @@ class Asking(commands.Cog):
         ):
             return
         async with self._adopting.hold(thread.id):
-            config = await context.guild_config(self.bot, thread.guild.id)
+            config = await guilds.guild_config(self.bot, thread.guild.id)
             if config.forum_channel_id != thread.parent_id:
                 return
-            known = await context.domain(
+            known = await run_transaction(
                 self.bot, lambda s: categories.list_categories(s, thread.guild.id)
             )
             by_tag = {c.tag_id: c.name for c in known if c.tag_id is not None}
             # The post's first tag that is a category names its category.
             category = next((by_tag[t.id] for t in thread.applied_tags if t.id in by_tag), None)
-            change = await context.domain(
+            change = await run_transaction(
                 self.bot,
                 lambda s: questions.create_question(
                     s,
@@ -485,7 +488,7 @@ class Asking(commands.Cog):
                 await _add_vote_reactions(starter, config)
             await self._post_status_reply(thread, question)
 
-    async def _post_status_reply(self, thread: discord.Thread, question: PostView) -> None:
+    async def _post_status_reply(self, thread: discord.Thread, question: PostSnapshot) -> None:
         try:
             reply = await thread.send(status_reply_text(question), allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
@@ -496,7 +499,7 @@ class Asking(commands.Cog):
                 exc.code,
             )
             return
-        await context.domain(
+        await run_transaction(
             self.bot,
             lambda s: questions.set_status_message(s, question_id=question.id, message_id=reply.id),
         )

@@ -38,13 +38,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.context import domain
 from bot.errors import handle_interaction_error
 from bot.forum import categories, drafts, listing, search
-from bot.forum.drafts import AskDraftView
+from bot.forum.drafts import AskDraftSnapshot
 from bot.forum.errors import ForumError, InvalidState, PermissionDenied
 from bot.forum.questions import fold
 from bot.forum.search import SearchHit
+from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
@@ -104,7 +104,7 @@ class UnansweredPages(Paginator, kind="unans"):
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
         category_id = int(extra) if extra is not None and extra.isdigit() else None
-        shown = await domain(
+        shown = await run_transaction(
             _bot(interaction),
             lambda s: listing.unanswered_questions(
                 s, guild_id=guild_id, page=page, category_id=category_id
@@ -134,7 +134,7 @@ class DraftPoster(Protocol):
     async def post_draft(
         self,
         interaction: discord.Interaction[Any],
-        draft: AskDraftView,
+        draft: AskDraftSnapshot,
         *,
         related: Sequence[SearchHit],
     ) -> None: ...
@@ -193,7 +193,7 @@ class _DraftButton(
     async def _still_usable(self, interaction: discord.Interaction[Any]) -> bool:
         user_id, draft_id = interaction.user.id, self.draft_id
         try:
-            await domain(
+            await run_transaction(
                 _bot(interaction),
                 lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id),
             )
@@ -217,11 +217,13 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
-        draft = await domain(bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id))
+        draft = await run_transaction(
+            bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
+        )
         poster = cast("DraftPoster | None", bot.get_cog("Asking"))
         if poster is None:
             raise InvalidState(ASKING_OFF)
-        related = await domain(
+        related = await run_transaction(
             bot,
             lambda s: search.similar_questions(
                 s,
@@ -244,7 +246,7 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<draft>[0-9]{1,2
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         user_id, draft_id = interaction.user.id, self.draft_id
-        await domain(
+        await run_transaction(
             _bot(interaction),
             lambda s: drafts.cancel_draft(s, draft_id=draft_id, user_id=user_id),
         )
@@ -291,7 +293,7 @@ class DraftPurger:
         while True:
             self._wake.clear()  # a wake-up during the pass below asks for one more
             try:
-                removed = await domain(self.bot, lambda s: drafts.purge_drafts(s))
+                removed = await run_transaction(self.bot, lambda s: drafts.purge_drafts(s))
             except Exception:
                 log.exception("purging old ask drafts failed")
             else:
@@ -359,7 +361,7 @@ class Discovery(commands.Cog):
         assert guild_id is not None
         user_id = interaction.user.id
 
-        async def look(session: Any) -> tuple[list[SearchHit], AskDraftView | None]:
+        async def look(session: Any) -> tuple[list[SearchHit], AskDraftSnapshot | None]:
             hits = await search.similar_questions(
                 session, guild_id=guild_id, title=title, details=details, limit=SIMILAR_LIMIT
             )
@@ -377,7 +379,7 @@ class Discovery(commands.Cog):
             )
             return hits, draft
 
-        hits, draft = await domain(self.bot, look)
+        hits, draft = await run_transaction(self.bot, look)
         if draft is None:
             return False
         log.info(
@@ -405,7 +407,7 @@ class Discovery(commands.Cog):
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
-        hits = await domain(
+        hits = await run_transaction(
             self.bot,
             lambda s: search.search_questions(
                 s, guild_id=guild_id, query=query, limit=SEARCH_LIMIT
@@ -427,7 +429,7 @@ class Discovery(commands.Cog):
             return []
 
         async def lookup() -> Choices:
-            matches = await domain(
+            matches = await run_transaction(
                 self.bot,
                 lambda s: search.title_matches(
                     s, guild_id=guild_id, prefix=current, limit=AUTOCOMPLETE_CHOICES
@@ -450,7 +452,7 @@ class Discovery(commands.Cog):
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await domain(
+        shown = await run_transaction(
             self.bot,
             lambda s: listing.unanswered_questions(s, guild_id=guild_id, category=category),
         )
@@ -471,7 +473,9 @@ class Discovery(commands.Cog):
             return []
 
         async def lookup() -> Choices:
-            known = await domain(self.bot, lambda s: categories.list_categories(s, guild_id))
+            known = await run_transaction(
+                self.bot, lambda s: categories.list_categories(s, guild_id)
+            )
             typed = fold(current)
             names = [c.name for c in known]
             starts = [n for n in names if fold(n).startswith(typed)]

@@ -21,7 +21,7 @@ and renames kept in the database.
   After each, the cog dispatches ``qa_synced`` (kind, the event, the domain's changes) for
   whoever follows the stored posts.
 
-Edits of the bot's status line in an archived thread are made by ``bot.statusline`` (it
+Edits of the bot's status line in an archived thread are made by ``bot.workers.status_lines`` (it
 unarchives, edits and archives again). Refusals are ``ForumError`` sentences answered
 ephemerally by ``bot.errors``.
 """
@@ -39,10 +39,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.context import actor_is_moderator, domain, guild_config
 from bot.forum import posts, questions, search
 from bot.forum.errors import NotFound, ValidationError
-from bot.forum.results import PostChange, PostView
+from bot.forum.results import PostChange, PostSnapshot
+from bot.guilds import actor_is_moderator, guild_config
+from bot.transactions import run_transaction
 from bot.ui import emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
@@ -89,20 +90,20 @@ _THREAD_REF = re.compile(r"(?:<#|/channels/[0-9]+/)([0-9]{15,20})")
 # --------------------------------------------------------------------------- what the bot says
 
 
-def _title(question: PostView) -> str:
+def _title(question: PostSnapshot) -> str:
     return truncate_markdown(escape(one_line(question.title or "")), TITLE_SHOWN) or "(untitled)"
 
 
-def _closer(question: PostView) -> str:
+def _closer(question: PostSnapshot) -> str:
     return "a moderator" if question.closed_by_moderator else "the asker"
 
 
-def _reopen_hint(question: PostView) -> str:
+def _reopen_hint(question: PostSnapshot) -> str:
     who = "A moderator" if question.closed_by_moderator else "The asker or a moderator"
     return f"{who} can reopen it with /reopen."
 
 
-def closing_text(question: PostView, original: PostView | None) -> str:
+def closing_text(question: PostSnapshot, original: PostSnapshot | None) -> str:
     """The message posted in a question's thread as it is closed."""
     lines = [f"{emoji.CLOSED} **This question is closed** (by {_closer(question)})."]
     if original is not None and original.thread_id is not None:
@@ -115,7 +116,7 @@ def closing_text(question: PostView, original: PostView | None) -> str:
     return "\n".join(lines)
 
 
-def duplicate_link_text(duplicate: PostView) -> str:
+def duplicate_link_text(duplicate: PostSnapshot) -> str:
     """The message in the original question's thread that links a duplicate of it."""
     assert duplicate.thread_id is not None
     link = jump_url(duplicate.guild_id, duplicate.thread_id)
@@ -129,7 +130,7 @@ def reopening_text(by_moderator: bool) -> str:
     )
 
 
-def closed_notice(question: PostView) -> str:
+def closed_notice(question: PostSnapshot) -> str:
     """What a member who writes in a closed question's thread is told (once)."""
     return (
         f"{emoji.CLOSED} This question is closed, so replies here are kept as comments and the "
@@ -242,7 +243,7 @@ class Lifecycle(commands.Cog):
 
     async def _still_closed(self, question_id: int) -> bool:
         try:
-            question = await domain(
+            question = await run_transaction(
                 self.bot, lambda s: questions.get_question(s, question_id=question_id)
             )
         except NotFound:
@@ -250,7 +251,7 @@ class Lifecycle(commands.Cog):
         return question.closed
 
     async def _archive(
-        self, thread: discord.Thread | None, question: PostView, *, lock: bool
+        self, thread: discord.Thread | None, question: PostSnapshot, *, lock: bool
     ) -> bool:
         """Archive a closed question's thread (and lock it); nothing to do when it already is."""
         if thread is None:
@@ -276,7 +277,7 @@ class Lifecycle(commands.Cog):
             thread_id = interaction.channel_id
         if thread_id is None:
             raise NotFound(NO_QUESTION_HERE)
-        found = await domain(
+        found = await run_transaction(
             self.bot,
             lambda s: questions.find_question_by_thread(s, thread_id=thread_id, guild_id=guild_id),
         )
@@ -321,7 +322,7 @@ class Lifecycle(commands.Cog):
             if duplicate_of and duplicate_of.strip()
             else None
         )
-        change = await domain(
+        change = await run_transaction(
             self.bot,
             lambda s: questions.close_question(
                 s,
@@ -348,13 +349,13 @@ class Lifecycle(commands.Cog):
         done = await self._show_closed(guild, closed)
         await self._reply(interaction, f"{emoji.SUCCESS} The question is closed: {link}", done=done)
 
-    async def _show_closed(self, guild: discord.Guild, closed: PostView) -> bool:
+    async def _show_closed(self, guild: discord.Guild, closed: PostSnapshot) -> bool:
         """The closing message, the status line, the duplicate's link, then the archive."""
         assert closed.thread_id is not None
-        original: PostView | None = None
+        original: PostSnapshot | None = None
         original_id = closed.duplicate_of_id
         if original_id is not None:
-            original = await domain(self.bot, lambda s: questions.view(s, original_id))
+            original = await run_transaction(self.bot, lambda s: questions.view(s, original_id))
         done = await self._step(
             "post the closing message",
             self._send(guild.id, closed.thread_id, closing_text(closed, original)),
@@ -406,7 +407,7 @@ class Lifecycle(commands.Cog):
         guild_id = interaction.guild_id
         if guild_id is None:
             return []
-        found = await domain(
+        found = await run_transaction(
             self.bot,
             lambda s: search.title_matches(
                 s,
@@ -438,7 +439,7 @@ class Lifecycle(commands.Cog):
         config = await guild_config(self.bot, guild.id)
         moderator = actor_is_moderator(actor, guild, config)
         question_id = await self._target(interaction, question)
-        change = await domain(
+        change = await run_transaction(
             self.bot,
             lambda s: questions.reopen_question(
                 s,
@@ -542,7 +543,7 @@ class Lifecycle(commands.Cog):
         ):
             return
         body = payload.data["content"]
-        change = await domain(
+        change = await run_transaction(
             self.bot, lambda s: posts.edit_message(s, message_id=payload.message_id, body=body)
         )
         # An edit moves no score, answer count or mark: the status line stays as it is.
@@ -566,7 +567,9 @@ class Lifecycle(commands.Cog):
         self._synced("bulk_delete", payload, changes)
 
     async def _delete_message(self, message_id: int) -> PostChange | None:
-        return await domain(self.bot, lambda s: posts.delete_message(s, message_id=message_id))
+        return await run_transaction(
+            self.bot, lambda s: posts.delete_message(s, message_id=message_id)
+        )
 
     def _refresh_after(self, changes: list[PostChange | None]) -> None:
         """Status lines of the questions that changed and still exist (each once)."""
@@ -578,7 +581,7 @@ class Lifecycle(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        change = await domain(
+        change = await run_transaction(
             self.bot, lambda s: posts.delete_thread(s, thread_id=payload.thread_id)
         )
         self._synced("thread_delete", payload, [change])
@@ -601,7 +604,7 @@ class Lifecycle(commands.Cog):
     async def _renamed(self, event: Renamed) -> None:
         change: PostChange | None = None
         try:
-            change = await domain(
+            change = await run_transaction(
                 self.bot,
                 lambda s: questions.rename_question_by_thread(
                     s, thread_id=event.thread_id, name=event.name, guild_id=event.guild_id

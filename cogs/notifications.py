@@ -1,6 +1,6 @@
 """DM notifications: ``/notifications``, ``/follow``, ``/unfollow``, ``/qa status``, the worker.
 
-- **The worker** (``bot.notifier``, ``bot/notifier.py``) starts when this cog loads and stops
+- **The worker** (``bot/workers/notifier.py``) starts when this cog loads and stops
   when it unloads (``Bot.close`` unloads every extension), handing its claims back. Answers and
   comments (the answering cog's ``qa_thread_message``) and every completed command (an accept)
   wake it, so a DM goes out within a second of the event that queued it; otherwise it polls.
@@ -25,8 +25,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.context import domain
 from bot.forum import notifications, prefs
+from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.mentions import NO_PINGS
 
@@ -69,7 +69,7 @@ async def qa_status(interaction: Interaction) -> None:
     if guild_id is None:
         raise app_commands.NoPrivateMessage()
     bot = interaction.client
-    stats = await domain(bot, lambda s: notifications.outbox_stats(s, guild_id))
+    stats = await run_transaction(bot, lambda s: notifications.outbox_stats(s, guild_id))
     await interaction.response.send_message(
         embed=embeds.outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
     )
@@ -131,7 +131,7 @@ class Notifications(commands.Cog):
     async def notifications(self, interaction: Interaction, mode: app_commands.Choice[str]) -> None:
         on = mode.value == "on"
         user_id = interaction.user.id
-        await domain(self.bot, lambda s: prefs.set_notifications(s, user_id, on))
+        await run_transaction(self.bot, lambda s: prefs.set_notifications(s, user_id, on))
         log.info("notifications %s (interaction %s)", "on" if on else "off", interaction.id)
         await interaction.response.send_message(
             embed=embeds.success(ON if on else OFF), ephemeral=True, allowed_mentions=NO_PINGS
@@ -154,7 +154,7 @@ class Notifications(commands.Cog):
         if guild_id is None or thread_id is None:
             raise app_commands.NoPrivateMessage()
         user_id = interaction.user.id
-        result = await domain(
+        result = await run_transaction(
             self.bot,
             lambda s: prefs.set_following(
                 s, guild_id=guild_id, thread_id=thread_id, user_id=user_id, following=following
@@ -197,10 +197,12 @@ class Notifications(commands.Cog):
         if response.type is discord.InteractionResponseType.modal:
             return  # a modal cannot be followed up: tell them at their next command
         user_id = interaction.user.id
-        current = await domain(self.bot, lambda s: prefs.get_prefs(s, user_id))
+        current = await run_transaction(self.bot, lambda s: prefs.get_prefs(s, user_id))
         if not current.dms_closed:
             return
-        if not await domain(self.bot, lambda s: prefs.consume_dms_closed_notice(s, user_id)):
+        if not await run_transaction(
+            self.bot, lambda s: prefs.consume_dms_closed_notice(s, user_id)
+        ):
             return
         embed = embeds.info(DMS_CLOSED_NOTICE)
         try:

@@ -26,17 +26,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import context
-from bot.coalesce import CoalescedService, Coalescer, Sleep
-from bot.context import domain
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
 from bot.forum.roles import PointRole
+from bot.transactions import POINTS_CHANGED, run_transaction
 from bot.ui import embeds, emoji
 from bot.ui.embeds import LeaderboardRow
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import mention_role, plural
 from bot.ui.views import Page, Paginator
+from bot.workers.coalesce import CoalescedService, Coalescer, Sleep
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -45,8 +44,7 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["QABot"]
 
-#: The event (``on_qa_points_changed(guild_id, user_ids)``) that moves point roles.
-POINTS_CHANGED: Final = context.POINTS_CHANGED
+
 #: Seconds between two role edits of one member.
 ROLE_SYNC_INTERVAL: Final = 10.0
 ROLE_SYNC_CONCURRENCY: Final = 4
@@ -93,7 +91,7 @@ class LeaderboardPages(Paginator, kind="lb"):
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
         seen = {interaction.user.id: interaction.user.display_name}
-        board = await domain(
+        board = await run_transaction(
             _bot(interaction),
             lambda s: leaderboard.top_members(s, guild_id=guild_id, page=page, seen_names=seen),
         )
@@ -155,7 +153,7 @@ def point_role_warnings(guild: discord.Guild, mapping: Iterable[PointRole]) -> l
 
 async def point_role_notes(bot: QABot, guild: discord.Guild) -> list[str]:
     """For ``/qa setup``: what stops the bot from managing the guild's point roles."""
-    mapping = await domain(bot, lambda s: roles.point_roles(s, guild.id))
+    mapping = await run_transaction(bot, lambda s: roles.point_roles(s, guild.id))
     return point_role_warnings(guild, mapping)
 
 
@@ -212,7 +210,7 @@ class RoleSync(CoalescedService[tuple[int, int]]):
     async def mapping(self, guild_id: int) -> list[PointRole]:
         cached = self._mappings.get(guild_id)
         if cached is None:
-            cached = await domain(self.bot, lambda s: roles.point_roles(s, guild_id))
+            cached = await run_transaction(self.bot, lambda s: roles.point_roles(s, guild_id))
             self._mappings[guild_id] = cached
         return cached
 
@@ -244,7 +242,7 @@ class RoleSync(CoalescedService[tuple[int, int]]):
         if not guild.me.guild_permissions.manage_roles:
             self._warn_once(guild_id, 0, "the bot lacks Manage Roles")
             return
-        state = await domain(
+        state = await run_transaction(
             self.bot, lambda s: roles.roles_of_member(s, guild_id=guild_id, user_id=user_id)
         )
         usable = self._usable_roles(guild, state.managed)
@@ -318,12 +316,12 @@ class PointRoleCommands(app_commands.Group):
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = self.cog.bot
-        mapping = await domain(
+        mapping = await run_transaction(
             bot, lambda s: roles.set_point_role(s, guild.id, int(threshold), role.id)
         )
         sync = self.cog.role_sync
         sync.forget(guild.id)
-        reaching = await domain(
+        reaching = await run_transaction(
             bot,
             lambda s: roles.members_reaching(s, guild_id=guild.id, threshold=int(threshold)),
         )
@@ -343,7 +341,7 @@ class PointRoleCommands(app_commands.Group):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def remove(self, interaction: Interaction, role: discord.Role) -> None:
         guild = _guild(interaction)
-        mapping = await domain(
+        mapping = await run_transaction(
             self.cog.bot, lambda s: roles.remove_point_role(s, guild.id, role.id)
         )
         self.cog.role_sync.forget(guild.id)
@@ -359,7 +357,7 @@ class PointRoleCommands(app_commands.Group):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def show(self, interaction: Interaction) -> None:
         guild = _guild(interaction)
-        mapping = await domain(self.cog.bot, lambda s: roles.point_roles(s, guild.id))
+        mapping = await run_transaction(self.cog.bot, lambda s: roles.point_roles(s, guild.id))
         warnings = point_role_warnings(guild, mapping)
         text = describe_mapping(mapping) + ("\n\n" + "\n".join(warnings) if warnings else "")
         await interaction.response.send_message(
@@ -429,7 +427,7 @@ class Profiles(commands.Cog):
         seen = {interaction.user.id: interaction.user.display_name}
         if isinstance(target, discord.Member):
             seen[target.id] = target.display_name
-        shown = await domain(
+        shown = await run_transaction(
             self.bot,
             lambda s: leaderboard.profile(s, guild_id=guild.id, user_id=target.id, seen_names=seen),
         )
@@ -463,7 +461,9 @@ class Profiles(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_role_delete(self, role: discord.Role) -> None:
-        forgotten = await domain(self.bot, lambda s: roles.forget_role(s, role.guild.id, role.id))
+        forgotten = await run_transaction(
+            self.bot, lambda s: roles.forget_role(s, role.guild.id, role.id)
+        )
         if forgotten:
             self.role_sync.forget(role.guild.id)
 

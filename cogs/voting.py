@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import discord
 from discord.ext import commands
 
-from bot.context import domain, guild_config
 from bot.forum import leaderboard, votes
 from bot.forum.questions import find_post_by_message
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import GuildConfig
+from bot.guilds import guild_config
+from bot.transactions import run_transaction
 from cogs.profiles import announce_points_changed
 
 if TYPE_CHECKING:
@@ -263,7 +264,7 @@ class VoteWriter:
         # sort) keeps that and takes each post's row lock once.
         ops.sort(key=lambda op: op.gesture.message_id)
         try:
-            applied = await domain(self.bot, _batch_of(ops))
+            applied = await run_transaction(self.bot, _batch_of(ops))
         except Exception:
             log.warning(
                 "a vote batch of %d failed; applying it one by one", len(ops), exc_info=True
@@ -271,7 +272,7 @@ class VoteWriter:
             applied = []
             for op in ops:
                 try:
-                    applied.extend(await domain(self.bot, _batch_of([op])))
+                    applied.extend(await run_transaction(self.bot, _batch_of([op])))
                 except Exception:
                     log.exception(
                         "vote gesture on message %s in guild %s failed",

@@ -45,7 +45,7 @@ Tag = tuple[int, str]
 
 
 @dataclass(frozen=True, slots=True)
-class CategoryView:
+class CategorySnapshot:
     id: int
     name: str
     tag_id: int | None
@@ -59,8 +59,8 @@ class CategoryChange:
     name: str
 
 
-def _view(row: Category) -> CategoryView:
-    return CategoryView(id=row.id, name=row.name, tag_id=row.tag_id)
+def _view(row: Category) -> CategorySnapshot:
+    return CategorySnapshot(id=row.id, name=row.name, tag_id=row.tag_id)
 
 
 def _quoted(name: str) -> str:
@@ -187,19 +187,19 @@ async def _rows(session: AsyncSession, guild_id: int) -> list[Category]:
     return rows
 
 
-async def list_categories(session: AsyncSession, guild_id: int) -> list[CategoryView]:
+async def list_categories(session: AsyncSession, guild_id: int) -> list[CategorySnapshot]:
     """The guild's categories, by name."""
     return [_view(r) for r in await _rows(session, guild_id)]
 
 
 async def settings_overview(
     session: AsyncSession, guild_id: int
-) -> tuple[settings.GuildConfig, list[CategoryView]]:
+) -> tuple[settings.GuildConfig, list[CategorySnapshot]]:
     """What ``/qa settings show`` lists: the guild's settings and its categories."""
     return await settings.load_config(session, guild_id), await list_categories(session, guild_id)
 
 
-async def find_category(session: AsyncSession, guild_id: int, raw_name: str) -> CategoryView:
+async def find_category(session: AsyncSession, guild_id: int, raw_name: str) -> CategorySnapshot:
     """The guild's category called ``raw_name`` (in any case); refuses with the known names."""
     rows = await _rows(session, guild_id)
     wanted = fold(raw_name)
@@ -217,7 +217,7 @@ async def find_category(session: AsyncSession, guild_id: int, raw_name: str) -> 
 
 async def sync_categories(
     session: AsyncSession, guild_id: int, tags: Sequence[Tag], solved_tag_id: int | None
-) -> list[CategoryView]:
+) -> list[CategorySnapshot]:
     """Make the guild's categories equal to the forum's ``tags`` other than the Solved tag.
 
     A row whose tag and name already match is kept (its id too); every other row of the guild
@@ -247,7 +247,7 @@ async def sync_categories(
 class SetupResult:
     forum_channel_id: int
     solved_tag_id: int
-    categories: list[CategoryView]
+    categories: list[CategorySnapshot]
 
 
 async def apply_setup(
@@ -277,7 +277,7 @@ async def check_new_category(session: AsyncSession, guild_id: int, raw_name: str
 
 async def add_category(
     session: AsyncSession, guild_id: int, raw_name: str, tag_id: int
-) -> CategoryView:
+) -> CategorySnapshot:
     """Record the category ``raw_name`` whose forum tag is ``tag_id`` (already created)."""
     name = await check_new_category(session, guild_id, raw_name)
     if (await settings.load_config(session, guild_id)).solved_tag_id == tag_id:
@@ -294,7 +294,7 @@ async def add_category(
     return _view(row)
 
 
-async def remove_category(session: AsyncSession, guild_id: int, raw_name: str) -> CategoryView:
+async def remove_category(session: AsyncSession, guild_id: int, raw_name: str) -> CategorySnapshot:
     """Delete the category called ``raw_name``; returns it (its tag is the adapter's to delete).
 
     Questions keep the category name they were asked with.

@@ -54,7 +54,7 @@ class DraftUsed(InvalidState):
 
 
 @dataclass(frozen=True, slots=True)
-class AskDraftView:
+class AskDraftSnapshot:
     """A question waiting behind the similar-questions gate (what the asker typed)."""
 
     id: int
@@ -71,13 +71,13 @@ class AskDraftView:
     outcome: DraftOutcome | None
 
 
-def _view(row: AskDraft) -> AskDraftView:
+def _view(row: AskDraft) -> AskDraftSnapshot:
     outcome: DraftOutcome | None = None
     if row.outcome == "posted":
         outcome = "posted"
     elif row.outcome == "cancelled":
         outcome = "cancelled"
-    return AskDraftView(
+    return AskDraftSnapshot(
         id=row.id,
         guild_id=row.guild_id,
         user_id=row.user_id,
@@ -133,7 +133,7 @@ async def create_draft(
     display_name: str | None = None,
     now: datetime | None = None,
     ttl: timedelta = DRAFT_TTL,
-) -> AskDraftView:
+) -> AskDraftSnapshot:
     """Hold a question typed into /ask; refused at once (like /ask) when a field is invalid."""
     now = now or utcnow()
     title = validate_title(title)
@@ -159,7 +159,7 @@ async def create_draft(
 
 async def get_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
-) -> AskDraftView:
+) -> AskDraftSnapshot:
     """A draft its asker may still post or cancel; refused like ``consume_draft`` otherwise."""
     now = now or utcnow()
     row = await _load(session, draft_id)
@@ -180,7 +180,7 @@ async def consume_draft(
     user_id: int,
     outcome: DraftOutcome = "posted",
     now: datetime | None = None,
-) -> AskDraftView:
+) -> AskDraftSnapshot:
     """Use a draft up, once: a single conditional UPDATE, so two presses at the same moment
     cannot both succeed. Refused when it is not the asker's, expired or already used."""
     now = now or utcnow()
@@ -206,7 +206,7 @@ async def consume_draft(
 
 async def cancel_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
-) -> AskDraftView:
+) -> AskDraftSnapshot:
     """The "Cancel" button: the draft is used up without posting."""
     return await consume_draft(
         session, draft_id=draft_id, user_id=user_id, outcome="cancelled", now=now

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.types import UTCDateTime
 from bot.forum import categories
-from bot.forum.categories import CategoryView
+from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import NotFound
 from bot.forum.results import QuestionStatus
 
@@ -61,7 +61,7 @@ class QuestionPage:
     number: int
     pages: int
     total: int
-    category: CategoryView | None = None
+    category: CategorySnapshot | None = None
 
 
 def unanswered_statement(
@@ -95,7 +95,7 @@ def _count_statement(*, guild_id: int, category: str | None) -> tuple[str, dict[
 
 async def _category(
     session: AsyncSession, guild_id: int, name: str | None, category_id: int | None
-) -> CategoryView | None:
+) -> CategorySnapshot | None:
     if category_id is not None:
         for found in await categories.list_categories(session, guild_id):
             if found.id == category_id:

@@ -41,7 +41,7 @@ from bot.forum.questions import (
     validate_body,
 )
 from bot.forum.ratelimits import check_rate, over_limit
-from bot.forum.results import PostChange, PostView, post_view
+from bot.forum.results import PostChange, PostSnapshot, post_view
 from bot.forum.settings import GuildConfig, load_config
 from bot.forum.uow import load_post, lock_posts, post_id_by_message
 
@@ -613,7 +613,7 @@ async def _delete(session: AsyncSession, post_id: int, *, now: datetime) -> Post
 
 async def bot_posts_of_author(
     session: AsyncSession, *, guild_id: int, thread_id: int, author_id: int
-) -> list[PostView]:
+) -> list[PostSnapshot]:
     """The live posts the bot posted on ``author_id``'s behalf in a question's thread (the
     question from /ask, answers from /answer, replies from /reply), oldest first: what /edit
     and /delete offer them, since those messages are the bot's."""

@@ -29,7 +29,7 @@ from bot.db.types import utcnow
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied, ValidationError
 from bot.forum.points import Ledger
 from bot.forum.ratelimits import check_rate
-from bot.forum.results import PostChange, PostView, post_view
+from bot.forum.results import PostChange, PostSnapshot, post_view
 from bot.forum.settings import load_config
 from bot.forum.uow import load_post, lock_answers
 
@@ -174,7 +174,7 @@ def fold(name: str) -> str:
 # --------------------------------------------------------------------------- shared helpers
 
 
-async def view(session: AsyncSession, post_id: int) -> PostView:
+async def view(session: AsyncSession, post_id: int) -> PostSnapshot:
     post = await load_post(session, post_id)
     if post is None:
         raise NotFound("That post no longer exists.")
@@ -638,7 +638,7 @@ async def set_status_message(
 # --------------------------------------------------------------------------- reads
 
 
-async def get_question(session: AsyncSession, *, question_id: int) -> PostView:
+async def get_question(session: AsyncSession, *, question_id: int) -> PostSnapshot:
     """A question that exists and is not deleted."""
     post = await load_post(session, question_id)
     if post is None or post.kind != "question" or post.deleted_at is not None:
@@ -648,7 +648,7 @@ async def get_question(session: AsyncSession, *, question_id: int) -> PostView:
 
 async def find_question_by_thread(
     session: AsyncSession, *, thread_id: int, guild_id: int | None = None
-) -> PostView | None:
+) -> PostSnapshot | None:
     """The question of a thread, None when the thread is not a (live, undeleted) question."""
     post = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id)
     if post is None or post.deleted_at is not None:
@@ -656,7 +656,7 @@ async def find_question_by_thread(
     return post_view(post)
 
 
-async def find_post_by_message(session: AsyncSession, *, message_id: int) -> PostView | None:
+async def find_post_by_message(session: AsyncSession, *, message_id: int) -> PostSnapshot | None:
     """The post a Discord message maps to (deleted ones included), or None."""
     stmt = (
         select(Post).where(Post.message_id == message_id).execution_options(populate_existing=True)

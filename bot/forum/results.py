@@ -18,7 +18,7 @@ PostState = Literal["pending", "live"]
 
 
 @dataclass(frozen=True, slots=True)
-class PostView:
+class PostSnapshot:
     """A question, answer or comment as stored (a snapshot taken inside the transaction)."""
 
     id: int
@@ -73,9 +73,9 @@ class PostView:
         return self.id if self.question_id is None else self.question_id
 
 
-def post_view(row: Post) -> PostView:
-    """Snapshot an ORM row into a ``PostView`` (call before the session closes)."""
-    return PostView(
+def post_view(row: Post) -> PostSnapshot:
+    """Snapshot an ORM row into a ``PostSnapshot`` (call before the session closes)."""
+    return PostSnapshot(
         id=row.id,
         guild_id=row.guild_id,
         kind=row.kind,  # type: ignore[arg-type]
@@ -116,8 +116,8 @@ class PostChange:
     (the existing post is returned); ``changed`` is False when nothing was written at all.
     """
 
-    post: PostView
-    question: PostView
+    post: PostSnapshot
+    question: PostSnapshot
     created: bool = False
     changed: bool = True
 
@@ -130,8 +130,8 @@ class VoteResult:
     (not a self-vote, post live, question not closed, voting allowed on this kind of post).
     """
 
-    post: PostView
-    question: PostView
+    post: PostSnapshot
+    question: PostSnapshot
     up: bool
     down: bool
     counted: bool
@@ -146,8 +146,8 @@ class VoteResult:
 class ReconcileResult:
     """A post's votes set to exactly what Discord shows; ``changed`` counts rewritten votes."""
 
-    post: PostView
-    question: PostView
+    post: PostSnapshot
+    question: PostSnapshot
     changed: int
 
 
@@ -159,8 +159,8 @@ class AcceptResult:
     answer that was accepted before (to edit its message), None when there was none.
     """
 
-    question: PostView
-    answer: PostView | None
+    question: PostSnapshot
+    answer: PostSnapshot | None
     previous_answer_id: int | None
     changed: bool
 

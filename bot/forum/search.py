@@ -88,7 +88,7 @@ class SearchHit:
 
     @property
     def id(self) -> int:
-        """The question's id (as on ``PostView``, for code showing either)."""
+        """The question's id (as on ``PostSnapshot``, for code showing either)."""
         return self.question_id
 
     @property

@@ -361,7 +361,7 @@ async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> Guild
 
 
 @dataclass(frozen=True, slots=True)
-class SettingView:
+class SettingSnapshot:
     """One line of ``/qa settings show``."""
 
     key: str
@@ -371,11 +371,11 @@ class SettingView:
     overridden: bool
 
 
-def describe(config: GuildConfig, *, include_private: bool = False) -> list[SettingView]:
+def describe(config: GuildConfig, *, include_private: bool = False) -> list[SettingSnapshot]:
     """Every setting's effective value, default and help, in declaration order."""
     keys = list(SPECS) if include_private else public_keys()
     return [
-        SettingView(
+        SettingSnapshot(
             key=key,
             value=getattr(config, key),
             default=getattr(DEFAULTS, key),

@@ -239,7 +239,7 @@ def _lines(lines: Iterable[str], limit: int, *, more: str = "…and {n} more") -
 
 
 class QuestionLike(Protocol):
-    """What a question view offers (``bot.forum.results.PostView`` satisfies it)."""
+    """What a question view offers (``bot.forum.results.PostSnapshot`` satisfies it)."""
 
     @property
     def id(self) -> int: ...

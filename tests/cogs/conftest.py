@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.context import domain
 from bot.forum import posts, questions, settings
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from bot.forum.settings import GuildConfig
-from bot.statusline import question_message_embed
+from bot.transactions import run_transaction
+from bot.workers.status_lines import question_message_embed
 from tests.fakediscord.actors import Member
 from tests.fakediscord.fixtures import BotHarness
 from tests.fakediscord.model import Channel, Message
@@ -44,7 +44,7 @@ def add_forum_tag(fake: FakeDiscord, name: str, forum: Channel | None = None) ->
 
 async def run_domain(harness: BotHarness, work: Callable[[Any], Awaitable[T]]) -> T:
     """One domain operation in its own transaction, as a cog runs it."""
-    return await domain(harness.bot, work)
+    return await run_transaction(harness.bot, work)
 
 
 async def configure_qa_guild(
@@ -77,7 +77,7 @@ async def configure_qa_guild(
 class AskedQuestion:
     """A question that is live in the domain and has its forum thread in the fake."""
 
-    question: PostView
+    question: PostSnapshot
     thread: Channel
     starter: Message
     asker: Member

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import APOLOGY
 from bot.forum import categories
-from bot.forum.categories import CategoryView
+from bot.forum.categories import CategorySnapshot
 from bot.forum.settings import DEFAULTS, GuildConfig, load_config, public_keys
 from bot.forum.uow import run_in_transaction
 from tests.fakediscord import permissions as P
@@ -45,7 +45,7 @@ class Scene:
         return await self.db(lambda s: load_config(s, self.guild.id))
 
     async def categories(self) -> list[tuple[int | None, str]]:
-        views: list[CategoryView] = await self.db(
+        views: list[CategorySnapshot] = await self.db(
             lambda s: categories.list_categories(s, self.guild.id)
         )
         return [(v.tag_id, v.name) for v in views]

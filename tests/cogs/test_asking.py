@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import context
+from bot import guilds
 from bot.db.models import Post
 from bot.forum import categories, posts, questions, settings, votes
+from bot.transactions import run_transaction
 from bot.ui.embeds import embed_problems, parse_footer_text
 from cogs.asking import ANONYMOUS_NOT_YET, TAG_REQUIRED
 from tests.fakediscord import (
@@ -54,7 +55,7 @@ def fake(fake_discord: FakeDiscord, harness: BotHarness) -> FakeDiscord:
 
 
 async def run(h: BotHarness, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    return await context.domain(h.bot, work)
+    return await run_transaction(h.bot, work)
 
 
 async def configure(h: BotHarness, fake: FakeDiscord, forum: Channel | None = None) -> Channel:
@@ -289,7 +290,7 @@ async def test_anonymous_questions_are_not_available_yet(
 
 async def test_no_forum_configured(fake: FakeDiscord, harness: BotHarness) -> None:
     text = await refused_at_once(await open_ask(member(fake, "fay"), fake))
-    assert text == context.NOT_SET_UP
+    assert text == guilds.NOT_SET_UP
     nothing_posted(fake)
 
 
@@ -301,8 +302,8 @@ async def test_the_forum_was_deleted(fake: FakeDiscord, harness: BotHarness) -> 
     fake.world.delete_channel(forum)
     await fake.flush()
     submitted = await opened.submit_modal({"title": "Where did it go?"})
-    assert (await submitted.message()).content == context.FORUM_GONE
-    assert await refused_at_once(await open_ask(gus, fake)) == context.FORUM_GONE
+    assert (await submitted.message()).content == guilds.FORUM_GONE
+    assert await refused_at_once(await open_ask(gus, fake)) == guilds.FORUM_GONE
     assert fake.find_calls("POST", THREADS) == []
     assert await rows(harness) == []
 
@@ -313,7 +314,7 @@ async def test_the_forum_was_deleted_without_the_bot_knowing(
     forum = await configure(harness, fake)
     forum.deleted = True  # the CHANNEL_DELETE has not reached the bot yet: Discord says 10003
     reply = await ask(member(fake, "hal"), fake, {"title": "Anyone there?"})
-    assert reply.content == context.FORUM_GONE
+    assert reply.content == guilds.FORUM_GONE
     (call,) = fake.find_calls("POST", THREADS)
     assert call.status == 404
     assert await rows(harness) == []

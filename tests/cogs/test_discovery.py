@@ -459,7 +459,7 @@ async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> No
     gid, uid = scene.guild_id, scene.alice.id
     now = utcnow()
 
-    async def hold(at: Any) -> drafts.AskDraftView:
+    async def hold(at: Any) -> drafts.AskDraftSnapshot:
         return await run_domain(  # type: ignore[no-any-return]
             scene.harness,
             lambda s: drafts.create_draft(s, guild_id=gid, user_id=uid, title="Held", now=at),

@@ -18,7 +18,7 @@ from bot.db.models import Member as MemberRow
 from bot.db.models import Post
 from bot.forum import acceptance, questions, votes
 from bot.forum.points import recompute_points
-from bot.forum.results import PostChange, PostView
+from bot.forum.results import PostChange, PostSnapshot
 from cogs import lifecycle
 from tests.cogs.conftest import (
     AskedQuestion,
@@ -82,7 +82,7 @@ async def scene(
 # --------------------------------------------------------------------------- helpers
 
 
-async def question_now(scene: Scene, asked: AskedQuestion | PostView) -> PostView:
+async def question_now(scene: Scene, asked: AskedQuestion | PostSnapshot) -> PostSnapshot:
     return await run_domain(scene.harness, lambda s: questions.view(s, asked.id))
 
 
@@ -626,7 +626,7 @@ async def test_a_change_in_a_closed_thread_edits_its_status_line_and_keeps_it_ar
 async def test_autocomplete_offers_question_ids(scene: Scene) -> None:
     fake = scene.fake
     guild_id = scene.guild_id
-    made: list[PostView] = []
+    made: list[PostSnapshot] = []
     for n in range(30):
         change = await run_domain(
             scene.harness,

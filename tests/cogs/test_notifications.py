@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.db.models import Notification
 from bot.forum import prefs
 from cogs import notifications as cog
-from tests.bot.test_notifier import is_dm_send, pinged, wait_for_dms
+from tests.bot.workers.test_notifier import is_dm_send, pinged, wait_for_dms
 from tests.cogs.conftest import (
     AskedQuestion,
     BotEvents,

@@ -386,7 +386,7 @@ async def test_qa_setup_says_when_the_bots_role_is_too_low_for_a_point_role(v: V
 
 async def test_points_from_an_accepted_answer_give_a_role_without_any_vote(v: Votes) -> None:
     """Every domain change that moves public points reaches the point roles (through
-    ``bot.context.domain``), not only reaction votes."""
+    ``bot.transactions.run_transaction``), not only reaction votes."""
     cog = v.h.cog("Profiles")
     cog.role_sync.interval = 0
     (helper,) = await manageable(v, "Helper")

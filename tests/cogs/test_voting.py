@@ -17,9 +17,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot.context import domain
 from bot.forum import points, posts, questions, settings, votes
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
+from bot.transactions import run_transaction
 from cogs.voting import emoji_matches, vote_flag
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
@@ -39,7 +39,7 @@ LONG = "Breathe in for four counts, hold for four, and breathe out slowly for si
 class Posted:
     """A post stored by the domain and the Discord message it maps to."""
 
-    post: PostView
+    post: PostSnapshot
     message: Message
     thread: Channel
 
@@ -60,7 +60,7 @@ class Votes:
         self._marker_on = False
 
     async def run(self, work: Any) -> Any:
-        return await domain(self.bot, work)
+        return await run_transaction(self.bot, work)
 
     async def question(self, asker: Member, title: str = "How do I sleep before exams?") -> Posted:
         """A member's native forum post, adopted as a question."""
@@ -145,7 +145,7 @@ class Votes:
         )
         return Posted(change.post, message, question.thread)
 
-    async def get(self, posted: Posted) -> PostView:
+    async def get(self, posted: Posted) -> PostSnapshot:
         return await self.run(lambda s: questions.view(s, posted.id))
 
     async def stored(self, posted: Posted) -> dict[int, tuple[bool, bool]]:

@@ -22,7 +22,7 @@ from bot.forum.points import (
     get_member_points,
     load_guild_facts,
 )
-from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostView, VoteResult
+from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostSnapshot, VoteResult
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
 
@@ -65,7 +65,7 @@ class Forum:
         title: str = "How do I sleep before an exam?",
         details: str = "I lie awake for hours.",
         **kwargs: Any,
-    ) -> PostView:
+    ) -> PostSnapshot:
         message_id = self.next_id()
         change = await self.run(
             lambda s: questions.create_question(
@@ -84,7 +84,7 @@ class Forum:
 
     async def message(
         self,
-        question: PostView,
+        question: PostSnapshot,
         author: int,
         body: str = LONG,
         *,
@@ -110,15 +110,15 @@ class Forum:
         )
 
     async def post_of(
-        self, question: PostView, author: int, body: str = LONG, **kw: Any
-    ) -> PostView:
+        self, question: PostSnapshot, author: int, body: str = LONG, **kw: Any
+    ) -> PostSnapshot:
         change = await self.message(question, author, body, **kw)
         assert change is not None
         return change.post
 
     async def answer(
-        self, question: PostView, author: int = ANSWERER, body: str = LONG, **kwargs: Any
-    ) -> PostView:
+        self, question: PostSnapshot, author: int = ANSWERER, body: str = LONG, **kwargs: Any
+    ) -> PostSnapshot:
         message_id = self.next_id()
         change = await self.run(
             lambda s: posts.post_answer(
@@ -136,7 +136,7 @@ class Forum:
         return change.post
 
     async def vote(
-        self, post: PostView, user: int, flag: str = "up", on: bool = True, **kw: Any
+        self, post: PostSnapshot, user: int, flag: str = "up", on: bool = True, **kw: Any
     ) -> VoteResult | None:
         return await self.run(
             lambda s: votes.set_vote(
@@ -145,7 +145,7 @@ class Forum:
         )
 
     async def accept(
-        self, answer: PostView, actor: int = ASKER, is_moderator: bool = False
+        self, answer: PostSnapshot, actor: int = ASKER, is_moderator: bool = False
     ) -> AcceptResult:
         return await self.run(
             lambda s: acceptance.accept_answer(
@@ -153,26 +153,26 @@ class Forum:
             )
         )
 
-    async def close(self, question: PostView, actor: int = ASKER, **kw: Any) -> PostChange:
+    async def close(self, question: PostSnapshot, actor: int = ASKER, **kw: Any) -> PostChange:
         return await self.run(
             lambda s: questions.close_question(
                 s, question_id=question.id, actor_id=actor, now=self.now, **kw
             )
         )
 
-    async def reopen(self, question: PostView, actor: int = ASKER, **kw: Any) -> PostChange:
+    async def reopen(self, question: PostSnapshot, actor: int = ASKER, **kw: Any) -> PostChange:
         return await self.run(
             lambda s: questions.reopen_question(
                 s, question_id=question.id, actor_id=actor, now=self.now, **kw
             )
         )
 
-    async def delete(self, post: PostView) -> PostChange | None:
+    async def delete(self, post: PostSnapshot) -> PostChange | None:
         assert post.message_id is not None
         mid = post.message_id
         return await self.run(lambda s: posts.delete_message(s, message_id=mid, now=self.now))
 
-    async def get(self, post_id: int) -> PostView:
+    async def get(self, post_id: int) -> PostSnapshot:
         return await self.run(lambda s: questions.view(s, post_id))
 
     async def member(self, user: int) -> MemberPoints:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Category
 from bot.forum import categories
-from bot.forum.categories import CategoryView
+from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import InvalidState, NotFound, ValidationError
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
@@ -34,7 +34,7 @@ def run(
     return go
 
 
-def _pairs(views: list[CategoryView]) -> list[tuple[int | None, str]]:
+def _pairs(views: list[CategorySnapshot]) -> list[tuple[int | None, str]]:
     return [(v.tag_id, v.name) for v in views]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum import acceptance, posts, questions, votes
 from bot.forum.errors import InvalidState
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from bot.forum.uow import is_retryable, run_in_transaction, sqlstate
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, LONG, MODERATOR, NOW, OTHER, Forum
 
@@ -37,7 +37,7 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
     forum = Forum(sessionmaker)
     q = await forum.ask()
     answers = [await forum.answer(q, author) for author in (ANSWERER, OTHER, 31)]
-    targets: list[PostView] = [q, *answers]
+    targets: list[PostSnapshot] = [q, *answers]
     start = asyncio.Event()
 
     async def run(work: Callable[[AsyncSession], Awaitable[object]]) -> object:
@@ -58,7 +58,7 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
                 state[post.id] = (on, down) if flag == "up" else (up, on)
         return state
 
-    async def poster() -> list[PostView]:
+    async def poster() -> list[PostSnapshot]:
         created = []
         await start.wait()
         for round_ in range(ROUNDS):
@@ -122,7 +122,7 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
         stored = await forum.get(post.id)
         assert (stored.score, stored.upvotes, stored.downvotes) == (expected, ups, downs)
     # A message posted while the question was closed became a comment (and one is deleted).
-    posted: list[PostView] = results[len(VOTERS)]
+    posted: list[PostSnapshot] = results[len(VOTERS)]
     live_answers = [p for p in posted if p.kind == "answer" and p.message_id != 50_001]
     final_q = await forum.get(q.id)
     assert not final_q.closed
@@ -155,7 +155,7 @@ async def test_run_in_transaction_retries_a_deadlock_and_rolls_back_each_attempt
     forum = Forum(sessionmaker)
     attempts = 0
 
-    async def work(session: AsyncSession) -> PostView:
+    async def work(session: AsyncSession) -> PostSnapshot:
         nonlocal attempts
         attempts += 1
         change = await questions.create_question(

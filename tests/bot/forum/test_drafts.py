@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AskDraft, Category, Post
 from bot.forum import drafts
-from bot.forum.drafts import AskDraftView, DraftExpired, DraftUsed
+from bot.forum.drafts import AskDraftSnapshot, DraftExpired, DraftUsed
 from bot.forum.errors import ForumError, NotFound, PermissionDenied, ValidationError
 from bot.forum.uow import run_in_transaction
 from tests.bot.forum.core_support import GUILD, NOW
@@ -22,7 +22,9 @@ ASKER = 11
 STRANGER = 12
 
 
-async def hold(sessionmaker: async_sessionmaker[AsyncSession], **kwargs: object) -> AskDraftView:
+async def hold(
+    sessionmaker: async_sessionmaker[AsyncSession], **kwargs: object
+) -> AskDraftSnapshot:
     fields: dict[str, object] = {
         "guild_id": GUILD,
         "user_id": ASKER,
@@ -39,12 +41,12 @@ async def hold(sessionmaker: async_sessionmaker[AsyncSession], **kwargs: object)
 
 async def use(
     sessionmaker: async_sessionmaker[AsyncSession],
-    draft: AskDraftView,
+    draft: AskDraftSnapshot,
     *,
     user_id: int = ASKER,
     after: timedelta = timedelta(minutes=1),
     cancel: bool = False,
-) -> AskDraftView:
+) -> AskDraftSnapshot:
     op = drafts.cancel_draft if cancel else drafts.consume_draft
     return await run_in_transaction(
         sessionmaker, lambda s: op(s, draft_id=draft.id, user_id=user_id, now=NOW + after)
@@ -53,11 +55,11 @@ async def use(
 
 async def get(
     sessionmaker: async_sessionmaker[AsyncSession],
-    draft: AskDraftView,
+    draft: AskDraftSnapshot,
     *,
     user_id: int = ASKER,
     after: timedelta = timedelta(minutes=1),
-) -> AskDraftView:
+) -> AskDraftSnapshot:
     return await run_in_transaction(
         sessionmaker,
         lambda s: drafts.get_draft(s, draft_id=draft.id, user_id=user_id, now=NOW + after),
@@ -164,7 +166,7 @@ async def test_two_presses_at_once_use_it_once(
         use(sessionmaker, draft),
         return_exceptions=True,
     )
-    succeeded = [r for r in results if isinstance(r, AskDraftView)]
+    succeeded = [r for r in results if isinstance(r, AskDraftSnapshot)]
     refused = [r for r in results if isinstance(r, DraftUsed)]
     assert len(succeeded) == 1 and len(refused) == 2
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum import categories, listing
 from bot.forum.errors import NotFound
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from tests.bot.forum.core_support import GUILD, NOW, Forum
 
 OTHER_GUILD = 2
@@ -30,7 +30,7 @@ class Board:
         self._members = itertools.count(100 + guild_id * 1_000_000)
         self._hours = itertools.count(0)
 
-    async def ask(self, title: str, *, at: timedelta | None = None, **kwargs: Any) -> PostView:
+    async def ask(self, title: str, *, at: timedelta | None = None, **kwargs: Any) -> PostSnapshot:
         self.forum.now = NOW + (at if at is not None else timedelta(hours=next(self._hours)))
         return await self.forum.ask(next(self._members), title=title, **kwargs)
 

@@ -37,7 +37,7 @@ from bot.db.models import Base
 from bot.forum import acceptance, posts, questions, votes
 from bot.forum.errors import ForumError
 from bot.forum.points import recompute_points
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from tests.bot.forum.core_support import GUILD, NOW, assert_consistent, snapshot
 from tests.db_support import BACKENDS, postgres_url
 
@@ -90,21 +90,21 @@ Work = Callable[[AsyncSession], Awaitable[Any]]
 class World:
     """What the example created so far, to pick targets from."""
 
-    questions: list[PostView] = field(default_factory=list)
-    posts: list[PostView] = field(default_factory=list)
+    questions: list[PostSnapshot] = field(default_factory=list)
+    posts: list[PostSnapshot] = field(default_factory=list)
     # Events that are idempotent by Discord id whatever happened since (creates, deletes).
     keyed: list[Work] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_000))
 
-    def question(self, index: int) -> PostView | None:
+    def question(self, index: int) -> PostSnapshot | None:
         return self.questions[index % len(self.questions)] if self.questions else None
 
-    def post(self, index: int) -> PostView | None:
+    def post(self, index: int) -> PostSnapshot | None:
         return self.posts[index % len(self.posts)] if self.posts else None
 
     def remember(self, result: Any) -> None:
         post = getattr(result, "post", None)
-        if isinstance(post, PostView) and all(p.id != post.id for p in self.posts):
+        if isinstance(post, PostSnapshot) and all(p.id != post.id for p in self.posts):
             self.posts.append(post)
             if post.kind == "question":
                 self.questions.append(post)

@@ -17,7 +17,7 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
 from bot.db.types import utcnow
 from bot.forum import posts, questions, search
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from bot.forum.search import SearchHit, TitleMatch
 from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER, Forum
 from tests.db_support import BACKENDS
@@ -42,10 +42,10 @@ class Board:
     def member(self) -> int:
         return next(self._members)
 
-    async def ask(self, title: str, details: str = "", **kwargs: Any) -> PostView:
+    async def ask(self, title: str, details: str = "", **kwargs: Any) -> PostSnapshot:
         return await self.forum.ask(self.member(), title=title, details=details, **kwargs)
 
-    async def answer(self, question: PostView, body: str) -> PostView:
+    async def answer(self, question: PostSnapshot, body: str) -> PostSnapshot:
         return await self.forum.answer(question, author=self.member(), body=body)
 
     async def run(self, work: Any) -> Any:

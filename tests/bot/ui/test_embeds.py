@@ -14,7 +14,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.forum.notifications import OutboxStats
-from bot.forum.results import MemberPoints, PostView
+from bot.forum.results import MemberPoints, PostSnapshot
 from bot.ui import embeds
 from bot.ui.embeds import (
     ANONYMOUS,
@@ -61,7 +61,7 @@ SNOWFLAKE = st.integers(min_value=0, max_value=2**64 - 1)
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def question_view(**overrides: Any) -> PostView:
+def question_view(**overrides: Any) -> PostSnapshot:
     values: dict[str, Any] = {
         "id": 7,
         "guild_id": 1,
@@ -93,7 +93,7 @@ def question_view(**overrides: Any) -> PostView:
         "deleted_at": None,
     }
     values.update(overrides)
-    return PostView(**values)
+    return PostSnapshot(**values)
 
 
 # --------------------------------------------------------------------------- status line

@@ -27,10 +27,10 @@ from bot.db.models import Notification
 from bot.forum import notifications as outbox
 from bot.forum import posts, prefs, questions, settings
 from bot.forum.notifications import NotificationContent, NotifiedPost
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
 from bot.forum.uow import run_in_transaction
-from bot.notifier import UNKNOWN_MEMBER, Notifier, author_label, describe, render
 from bot.ui.text import EMBED_TOTAL
+from bot.workers.notifier import UNKNOWN_MEMBER, Notifier, author_label, describe, render
 from tests.bot.ui import assert_embed_within_limits, markup_left, shown
 from tests.fakediscord import FakeDiscord, Member
 from tests.fakediscord.clock import SleepLog
@@ -135,7 +135,7 @@ class Scene:
         *,
         anonymous: bool = False,
         display_name: str | None = None,
-    ) -> PostView:
+    ) -> PostSnapshot:
         """A live answer, as the answering cog stores it, then the worker is woken."""
         post = await answer(
             self.sessionmaker,
@@ -184,7 +184,7 @@ async def answer(
     *,
     anonymous: bool = False,
     display_name: str | None = None,
-) -> PostView:
+) -> PostSnapshot:
     assert fake.guild is not None
     guild_id = fake.guild.id
     message_id = fake.ids.next()
@@ -205,7 +205,7 @@ async def answer(
         )
         return change.post
 
-    async def work(session: AsyncSession) -> PostView:
+    async def work(session: AsyncSession) -> PostSnapshot:
         question = await questions.get_question(session, question_id=question_id)
         assert question.thread_id is not None
         change = await posts.record_thread_message(
@@ -381,7 +381,7 @@ async def test_backoff_schedule_first_retry_within_seconds_capped_bounded_then_f
 ) -> None:
     fake = scene.fake
     clock = manual_time(scene, seed=7)
-    caplog.set_level(logging.WARNING, logger="bot.notifier")
+    caplog.set_level(logging.WARNING, logger="bot.workers.notifier")
     fake.faults.fail("POST", MESSAGES, status=503, times=None, where=is_dm_send)
     await scene.answer(await scene.question())
     waits: list[timedelta] = []

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.forum.results import PostView
-from bot.statusline import (
+from bot.forum.results import PostSnapshot
+from bot.ui.embeds import embed_problems, parse_footer_key
+from bot.workers.status_lines import (
     Coalescer,
     author_label_of,
     question_message_embed,
     status_reply_text,
 )
-from bot.ui.embeds import embed_problems, parse_footer_key
 
 
 class ManualSleep:
@@ -172,7 +172,7 @@ async def test_a_failing_run_is_logged_and_the_key_keeps_working(
     lines: Coalescer[int], sleep: ManualSleep, work: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     work.fail_next = True
-    with caplog.at_level(logging.ERROR, logger="bot.statusline"):
+    with caplog.at_level(logging.ERROR, logger="bot.workers.status_lines"):
         lines.request(4)
         await sleep.until(1)
     assert "test failed for 4" in caplog.text
@@ -208,8 +208,8 @@ async def test_close_cancels_cool_downs_and_runs_and_ignores_later_requests(
 # --------------------------------------------------------------------------- rendering
 
 
-def _question(**changes: object) -> PostView:
-    base = PostView(
+def _question(**changes: object) -> PostSnapshot:
+    base = PostSnapshot(
         id=12,
         guild_id=1,
         kind="question",

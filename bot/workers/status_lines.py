@@ -6,7 +6,7 @@ forum post (the starter belongs to the member). ``StatusLines.request(question_i
 that message to be re-rendered from the domain's current state; cogs call it after anything
 that moves a score, an answer count or the solved mark.
 
-Bursts are coalesced (``bot.coalesce.Coalescer``): a question whose message was not edited
+Bursts are coalesced (``bot.workers.coalesce.Coalescer``): a question whose message was not edited
 recently is edited at once; further requests within ``interval`` seconds (5 by default) are
 gathered into one trailing edit made when the interval ends. Each edit reads the state at that
 moment, so the final state is always what the message shows, with at most one edit per message
@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
-from bot.coalesce import CoalescedService, Sleep
-from bot.coalesce import Coalescer as Coalescer  # re-exported: it lived here first
-from bot.context import domain
 from bot.forum import questions
 from bot.forum.errors import NotFound
-from bot.forum.results import PostView
+from bot.forum.results import PostSnapshot
+from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.embeds import anonymous_label, status_line_of
 from bot.ui.mentions import NO_PINGS
+from bot.workers.coalesce import CoalescedService, Sleep
+from bot.workers.coalesce import Coalescer as Coalescer  # re-exported: it lived here first
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -56,7 +56,7 @@ STATUS_HINT: Final = (
 # --------------------------------------------------------------------------- rendering
 
 
-def question_message_embed(question: PostView, author_label: str) -> discord.Embed:
+def question_message_embed(question: PostSnapshot, author_label: str) -> discord.Embed:
     """The embed of an /ask starter message: the question, its status line and its key."""
     return embeds.question_embed(
         question.title or "",
@@ -70,12 +70,12 @@ def question_message_embed(question: PostView, author_label: str) -> discord.Emb
     )
 
 
-def status_reply_text(question: PostView) -> str:
+def status_reply_text(question: PostSnapshot) -> str:
     """The content of the bot's status reply in a native forum post."""
     return f"{status_line_of(question)}\n{STATUS_HINT}"
 
 
-def author_label_of(question: PostView, shown: discord.Embed | None) -> str:
+def author_label_of(question: PostSnapshot, shown: discord.Embed | None) -> str:
     """The author line to keep on a re-rendered /ask starter: anonymous posts are labelled by
     the domain; a named asker's label is the one the message already shows."""
     if question.anonymous:
@@ -114,7 +114,7 @@ class StatusLines(CoalescedService[int]):
 
     async def _refresh(self, question_id: int) -> None:
         try:
-            question = await domain(
+            question = await run_transaction(
                 self.bot, lambda s: questions.get_question(s, question_id=question_id)
             )
         except NotFound:
@@ -140,13 +140,15 @@ class StatusLines(CoalescedService[int]):
                 exc.code,
             )
 
-    async def _render(self, question: PostView, message: discord.PartialMessage) -> None:
+    async def _render(self, question: PostSnapshot, message: discord.PartialMessage) -> None:
         if question.via_bot and question.status_message_id == question.message_id:
             await self._edit_starter(question, message)
         else:
             await message.edit(content=status_reply_text(question), allowed_mentions=NO_PINGS)
 
-    async def _render_archived(self, question: PostView, message: discord.PartialMessage) -> None:
+    async def _render_archived(
+        self, question: PostSnapshot, message: discord.PartialMessage
+    ) -> None:
         """The edit in an archived thread: unarchive, edit, archive again if still closed."""
         assert question.thread_id is not None
         thread = self.bot.get_channel(question.thread_id)
@@ -164,14 +166,14 @@ class StatusLines(CoalescedService[int]):
 
     async def _still_closed(self, question_id: int) -> bool:
         try:
-            now = await domain(
+            now = await run_transaction(
                 self.bot, lambda s: questions.get_question(s, question_id=question_id)
             )
         except NotFound:
             return False
         return now.closed
 
-    async def _edit_starter(self, question: PostView, message: discord.PartialMessage) -> None:
+    async def _edit_starter(self, question: PostSnapshot, message: discord.PartialMessage) -> None:
         shown = discord.utils.get(self.bot.cached_messages, id=message.id)
         if shown is None:
             shown = await message.fetch()

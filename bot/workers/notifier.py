@@ -1,6 +1,6 @@
 """The DM notification worker: drains the outbox (``bot.forum.notifications``) into DMs.
 
-One ``Notifier`` per bot (``bot.notifier``), started by the notifications cog and stopped when
+One ``Notifier`` per bot (``QABot.notifier``), started by the notifications cog and stopped when
 it unloads (``Bot.close`` unloads every extension). A pass claims due notifications with a
 lease (``claim_due``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes can run a
 worker against one database), gathers them into one DM per recipient, question and kind
@@ -50,9 +50,9 @@ from typing import TYPE_CHECKING, Final
 import aiohttp
 import discord
 
-from bot.context import domain
 from bot.forum import notifications, prefs
 from bot.forum.notifications import NotificationContent, NotifiedPost, OutboxItem
+from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import jump_url
@@ -245,7 +245,7 @@ class Notifier:
                     type(outcome).__name__,
                 )
         try:
-            released = await domain(
+            released = await run_transaction(
                 self.bot, lambda s: notifications.release_claims(s, worker_id=self.worker_id)
             )
         except Exception as exc:  # the database may be gone at shutdown: the lease covers it
@@ -311,7 +311,7 @@ class Notifier:
             )
             return claimed, None if claimed else await notifications.next_due_at(session)
 
-        items, self._next_due = await domain(self.bot, claim)
+        items, self._next_due = await run_transaction(self.bot, claim)
         groups = notifications.group_claimed(items)
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
@@ -342,7 +342,9 @@ class Notifier:
                 # these over; the next claim decides.
                 log.info("notifications %s: lease over before sending", _ids(ids))
                 return
-            content = await domain(self.bot, lambda s: notifications.notification_content(s, group))
+            content = await run_transaction(
+                self.bot, lambda s: notifications.notification_content(s, group)
+            )
             await self._cancel(content)
             if not content.posts:
                 return
@@ -392,7 +394,7 @@ class Notifier:
                     now=now,
                 )
 
-        await domain(self.bot, mark)
+        await run_transaction(self.bot, mark)
         self.stats.sent += 1
         log.info(
             "DM %s sent for notifications %s (guild %s, question %s)",
@@ -411,13 +413,13 @@ class Notifier:
             for notification_id, reason in content.cancelled.items():
                 await notifications.mark_cancelled(session, notification_id, reason=reason, now=now)
 
-        await domain(self.bot, cancel)
+        await run_transaction(self.bot, cancel)
         self.stats.cancelled += len(content.cancelled)
         log.info("notifications %s cancelled", _ids(sorted(content.cancelled)))
 
     async def _retry(self, first: OutboxItem, ids: list[int], error: str) -> None:
         now = self.clock()
-        due = await domain(
+        due = await run_transaction(
             self.bot,
             lambda s: notifications.mark_group_retry(s, ids, error=error, now=now, rng=self.rng),
         )
@@ -441,7 +443,7 @@ class Notifier:
                     session, notification_id, error=error, now=now
                 )
 
-        await domain(self.bot, mark)
+        await run_transaction(self.bot, mark)
         self._dm_channels.pop(first.recipient_id, None)
         self.stats.undeliverable += 1
         log.info(
@@ -539,7 +541,7 @@ class Notifier:
                 raise Undeliverable(f"403 ({DMS_CLOSED}): the recipient's DMs are closed") from None
             raise
         channel_id = int(data["id"])
-        await domain(self.bot, lambda s: prefs.remember_dm_channel(s, user_id, channel_id))
+        await run_transaction(self.bot, lambda s: prefs.remember_dm_channel(s, user_id, channel_id))
         self._remember(user_id, channel_id)
         return channel_id
 

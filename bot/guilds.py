@@ -1,0 +1,44 @@
+"""What an adapter asks about a guild before it calls the domain: its settings, its Q&A forum
+channel, and whether the member acting moderates it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.forum.errors import NotConfigured
+from bot.forum.settings import GuildConfig, load_config
+from bot.permissions import is_moderator
+from bot.transactions import run_transaction
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+NOT_SET_UP = "This server has no Q&A forum yet: a server manager can set one up with /qa setup."
+FORUM_GONE = (
+    "This server's Q&A forum no longer exists: a server manager can choose another with /qa setup."
+)
+
+
+async def guild_config(bot: QABot, guild_id: int) -> GuildConfig:
+    return await run_transaction(bot, lambda s: load_config(s, guild_id))
+
+
+def qa_forum(guild: discord.Guild, config: GuildConfig) -> discord.ForumChannel:
+    """The guild's Q&A forum; refuses with a sentence when none is set or it was deleted."""
+    if config.forum_channel_id is None:
+        raise NotConfigured(NOT_SET_UP)
+    channel = guild.get_channel(config.forum_channel_id)
+    if not isinstance(channel, discord.ForumChannel):
+        raise NotConfigured(FORUM_GONE)
+    return channel
+
+
+def actor_is_moderator(
+    member: discord.Member | discord.User, guild: discord.Guild | None, config: GuildConfig
+) -> bool:
+    if guild is None:
+        return False
+    forum = guild.get_channel(config.forum_channel_id) if config.forum_channel_id else None
+    return is_moderator(member, forum, config)

@@ -1,0 +1,96 @@
+"""The one shape of long-lived background work: ``start``, ``stop``, ``wake``, ``wait_idle``.
+
+Every worker is built by the bot (``QABot.__init__``), started in ``setup_hook`` and stopped in
+``close`` in the reverse order, so nothing it holds (a task, a database session) outlives the
+bot. ``TaskWorker`` is the common case: one task running ``run()`` that sleeps until it is woken
+or a timeout passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+
+log = logging.getLogger(__name__)
+
+
+class Worker(ABC):
+    """A long-lived background task owned by the bot."""
+
+    #: Names the worker's task and its log lines.
+    name: str = "worker"
+
+    @property
+    @abstractmethod
+    def running(self) -> bool:
+        """Whether ``start`` was called and ``stop`` was not."""
+
+    @abstractmethod
+    def start(self) -> None:
+        """Begin working (idempotent; needs a running event loop)."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop at once and let go of everything held (idempotent)."""
+
+    def wake(self) -> None:  # noqa: B027 - optional: not every worker waits for anything
+        """There may be work now: look for it without waiting for the next timeout."""
+
+    @abstractmethod
+    async def wait_idle(self) -> None:
+        """Until the work asked for before this call is done (tests, a draining shutdown)."""
+
+
+class TaskWorker(Worker):
+    """A worker whose work is one task running ``run()``, which sleeps in ``sleep_until_woken``."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._task = asyncio.get_running_loop().create_task(self._main(), name=self.name)
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.after_stop()
+        log.info("%s stopped", self.name)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def sleep_until_woken(self, seconds: float | None) -> None:
+        """Until ``wake`` is called (or was, since the last sleep) or ``seconds`` pass."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
+        self._wakeup.clear()
+
+    async def _main(self) -> None:
+        try:
+            await self.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s stopped on an error", self.name)
+
+    @abstractmethod
+    async def run(self) -> None:
+        """The work, until cancelled."""
+
+    async def after_stop(self) -> None:
+        """Runs once the task has ended: hand back what was claimed, close what was opened."""
