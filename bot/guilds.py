@@ -3,17 +3,12 @@ channel, and whether the member acting moderates it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 
 from bot.forum.errors import NotConfigured
 from bot.forum.settings import GuildConfig, load_config
 from bot.permissions import is_moderator
-from bot.transactions import run_transaction
-
-if TYPE_CHECKING:
-    from bot.client import QABot
+from bot.transactions import TransactionHost, run_transaction
 
 NOT_SET_UP = "This server has no Q&A forum yet: a server manager can set one up with /qa setup."
 FORUM_GONE = (
@@ -21,7 +16,7 @@ FORUM_GONE = (
 )
 
 
-async def guild_config(bot: QABot, guild_id: int) -> GuildConfig:
+async def guild_config(bot: TransactionHost, guild_id: int) -> GuildConfig:
     return await run_transaction(bot, lambda s: load_config(s, guild_id))
 
 

@@ -9,23 +9,32 @@ user_ids)``: the point roles follow them. Anonymous points never move public poi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum.points import POINTS_MOVED
 from bot.forum.uow import run_in_transaction
 
-if TYPE_CHECKING:
-    from bot.client import QABot
-
 T = TypeVar("T")
+
+
+class TransactionHost(Protocol):
+    """What running a transaction needs of the bot: its sessions and its event dispatch
+    (``QABot`` is one; naming the protocol instead keeps this module below the client)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None: ...
+
 
 #: The event dispatched after a commit that moved members' public points.
 POINTS_CHANGED: Final = "qa_points_changed"
 
 
-async def run_transaction(bot: QABot, operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def run_transaction(
+    bot: TransactionHost, operation: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
     """Run one domain operation in its own transaction (retried on serialization failures);
     after the commit, announce whose public points moved."""
     moved: set[tuple[int, int]] = set()
@@ -41,7 +50,7 @@ async def run_transaction(bot: QABot, operation: Callable[[AsyncSession], Awaita
     return result
 
 
-def announce_points_moved(bot: QABot, moved: Iterable[tuple[int, int]]) -> None:
+def announce_points_moved(bot: TransactionHost, moved: Iterable[tuple[int, int]]) -> None:
     by_guild: dict[int, set[int]] = {}
     for guild_id, user_id in moved:
         by_guild.setdefault(guild_id, set()).add(user_id)
