@@ -14,5 +14,6 @@ the domain's result types, never the database.
 - ``dms``: the notification DMs (``render_dm``).
 - ``profiles``: ``/profile`` and ``/leaderboard`` pages.
 - ``admin``: ``/qa setup``, ``/qa settings show`` and ``/qa status``.
+- ``closing``: the closing, duplicate, reopening and closed-thread texts.
 - ``views``: ``ConfirmView``/``confirm``, ``LinkButtonView``, restart-proof ``Paginator``.
 """
