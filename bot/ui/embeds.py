@@ -47,10 +47,6 @@ COLOUR_SUCCESS: Final = 0x57F287
 COLOUR_WARNING: Final = 0xFEE75C
 COLOUR_ERROR: Final = 0xED4245
 
-UNTITLED: Final = "(untitled)"
-#: Longest member label inside a sentence (escaped length).
-NAME: Final = 200
-
 # --------------------------------------------------------------------------- footer keys
 
 FOOTER_KEY_PREFIX: Final = "qa:post:"
@@ -150,6 +146,11 @@ def fit(embed: discord.Embed) -> discord.Embed:
 
 # --------------------------------------------------------------------------- building blocks
 # For the builders of the other ``bot.ui`` modules; each keeps its part within its limit.
+
+#: A question without a title, in a markdown context.
+UNTITLED: Final = "(untitled)"
+#: Longest member label inside a sentence (escaped length).
+NAME: Final = 200
 
 
 def new_embed(
