@@ -25,6 +25,7 @@ from bot.guilds import FORUM_GONE, guild_config, qa_forum
 from bot.permissions import missing_permissions
 from bot.transactions import run_transaction
 from bot.ui import embeds
+from bot.ui.admin import settings_table, setup_report
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import escape, human_join, one_line
 from cogs.profiles import point_role_notes
@@ -171,7 +172,7 @@ class Admin(commands.Cog):
         if fresh.flags.require_tag and not result.categories:
             notes.append(REQUIRE_TAG_NOTE)
         notes += await point_role_notes(self.bot, guild)
-        report = embeds.setup_report(
+        report = setup_report(
             forum_id=fresh.id,
             categories=[c.name for c in result.categories],
             solved_tag=next(name for tag_id, name in tags if tag_id == chosen),
@@ -213,7 +214,7 @@ class Admin(commands.Cog):
             (categories.SETTING_KEY, ", ".join(names) or "none", "none", categories.SETTING_HELP)
         )
         rows.insert(0, ("forum", self._forum_text(guild, config), "not set up", FORUM_HELP))
-        tables = embeds.settings_table(rows)
+        tables = settings_table(rows)
         await interaction.response.send_message(
             embed=tables[0], ephemeral=True, allowed_mentions=NO_PINGS
         )

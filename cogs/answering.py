@@ -55,7 +55,9 @@ from bot.forum.settings import GuildConfig
 from bot.guilds import actor_is_moderator, guild_config
 from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
+from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
+from bot.ui.questions import accepted_notice, answer_embed, question_message_embed
 from bot.ui.text import (
     AUTOCOMPLETE_CHOICE_NAME,
     AUTOCOMPLETE_CHOICES,
@@ -66,7 +68,6 @@ from bot.ui.text import (
     truncate_markdown,
 )
 from bot.ui.views import confirm
-from bot.workers.status_lines import question_message_embed
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -124,22 +125,6 @@ def _pick(own: list[PostSnapshot], raw: str | None) -> PostSnapshot:
         if wanted is not None and wanted in (post.id, post.message_id):
             return post
     raise NotFound(NOT_ONE_OF_YOURS)
-
-
-def _author_label(post: PostSnapshot, member: discord.Member | discord.User) -> str:
-    """The author line of a post the bot shows for ``member`` (its author)."""
-    if post.anonymous:
-        return embeds.anonymous_label(post.display_name)
-    return member.display_name
-
-
-def _answerer_label(answer: PostSnapshot, message: discord.Message) -> str:
-    """Who wrote an answer, as its message shows it (never an anonymous author's name)."""
-    if answer.anonymous:
-        return embeds.anonymous_label(answer.display_name)
-    if answer.via_bot and message.embeds and message.embeds[0].author.name:
-        return message.embeds[0].author.name
-    return message.author.display_name
 
 
 class _StoredNames:
@@ -428,7 +413,7 @@ class Answering(commands.Cog):
         ).post
         assert pending.thread_id is not None
         channel = self.bot.get_partial_messageable(pending.thread_id, guild_id=guild_id)
-        embed = embeds.answer_embed(pending.body, _author_label(pending, author), pending.id)
+        embed = answer_embed(pending.body, author_label(pending, author.display_name), pending.id)
         try:
             message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
@@ -516,7 +501,7 @@ class Answering(commands.Cog):
             return
         assert edited.thread_id is not None and edited.message_id is not None
         message = self._message(edited.guild_id, edited.thread_id, edited.message_id)
-        embed = embeds.answer_embed(edited.body, _author_label(edited, author), edited.id)
+        embed = answer_embed(edited.body, author_label(edited, author.display_name), edited.id)
         shown = await self._tidy(
             "edit the message",
             message.edit(embed=embed, allowed_mentions=NO_PINGS),
@@ -561,7 +546,7 @@ class Answering(commands.Cog):
                     "rename the thread", thread.edit(name=edited.title or ""), post_id=edited.id
                 )
         starter = self._message(edited.guild_id, edited.thread_id, edited.message_id)
-        embed = question_message_embed(edited, _author_label(edited, author))
+        embed = question_message_embed(edited, author_label(edited, author.display_name))
         shown &= await self._tidy(
             "edit the question's message",
             starter.edit(embed=embed, allowed_mentions=NO_PINGS),
@@ -768,9 +753,12 @@ class Answering(commands.Cog):
                 self._set_solved_tag(thread, config, solved=True),
                 post_id=answer.id,
             )
+        # Who wrote it, as its message shows: the bot's embed names them, else the message's author.
+        shown = shown_author(target) if answer.via_bot else None
+        answerer = author_label(answer, shown, target.author.display_name)
         done &= await self._tidy(
             "post the notice",
-            self._post_notice(guild.id, answer, _answerer_label(answer, target)),
+            self._post_notice(guild.id, answer, answerer),
             post_id=answer.id,
         )
         return done
@@ -825,9 +813,7 @@ class Answering(commands.Cog):
 
     async def _post_notice(self, guild_id: int, answer: PostSnapshot, answerer: str) -> None:
         assert answer.thread_id is not None and answer.message_id is not None
-        embed = embeds.accepted_notice(
-            jump_url(guild_id, answer.thread_id, answer.message_id), answerer
-        )
+        embed = accepted_notice(jump_url(guild_id, answer.thread_id, answer.message_id), answerer)
         channel = self.bot.get_partial_messageable(answer.thread_id, guild_id=guild_id)
         notice = await self._find_notice(channel)
         if notice is not None:

@@ -43,8 +43,11 @@ from bot.forum.search import SearchHit
 from bot.forum.settings import GuildConfig
 from bot.permissions import PERMISSION_LABELS
 from bot.transactions import run_transaction
-from bot.ui import embeds, emoji
+from bot.ui import emoji
+from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS, ONLY_USER
+from bot.ui.question_lists import related_questions_line
+from bot.ui.questions import question_message_embed, status_reply_text
 from bot.ui.text import (
     AUTOCOMPLETE_CHOICE_NAME,
     AUTOCOMPLETE_CHOICE_VALUE,
@@ -54,7 +57,6 @@ from bot.ui.text import (
     label,
     mention_user,
 )
-from bot.workers.status_lines import question_message_embed, status_reply_text
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -366,13 +368,13 @@ class Asking(commands.Cog):
         """Post a stored pending question in the forum, confirm it, and tell the asker."""
         forum, guild, asker = target.forum, target.forum.guild, interaction.user
         content = f"Asked by {mention_user(asker.id)}"
-        if line := embeds.related_questions_line(related, guild.id):
+        if line := related_questions_line(related, guild.id):
             content += f"\n{line}"
         try:
             created = await forum.create_thread(
                 name=pending.title or "",
                 content=content,
-                embed=question_message_embed(pending, asker.display_name),
+                embed=question_message_embed(pending, author_label(pending, asker.display_name)),
                 applied_tags=[target.tag] if target.tag is not None else [],
                 allowed_mentions=ONLY_USER(asker.id),
             )

@@ -45,7 +45,7 @@ from bot.forum.errors import ForumError, InvalidState, PermissionDenied
 from bot.forum.questions import fold
 from bot.forum.search import SearchHit
 from bot.transactions import run_transaction
-from bot.ui import embeds, emoji
+from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
     AUTOCOMPLETE_CHOICE_NAME,
@@ -114,7 +114,7 @@ class UnansweredPages(Paginator, kind="unans"):
 
 
 def _page(shown: listing.QuestionPage, guild_id: int) -> Page:
-    embed = embeds.unanswered_page(
+    embed = question_lists.unanswered_page(
         shown.questions,
         guild_id,
         page=shown.number,
@@ -391,7 +391,7 @@ class Discovery(commands.Cog):
         )
         await interaction.followup.send(
             GATE_TEXT,
-            embed=embeds.similar_questions(hits, guild_id),
+            embed=question_lists.similar_questions(hits, guild_id),
             view=gate_view(draft.id),
             ephemeral=True,
             allowed_mentions=NO_PINGS,
@@ -417,7 +417,7 @@ class Discovery(commands.Cog):
             "search in guild %s found %d (interaction %s)", guild_id, len(hits), interaction.id
         )
         await interaction.followup.send(
-            embed=embeds.search_results(hits, guild_id, query=query, empty=NOTHING_FOUND),
+            embed=question_lists.search_results(hits, guild_id, query=query, empty=NOTHING_FOUND),
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )

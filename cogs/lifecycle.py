@@ -45,15 +45,13 @@ from bot.forum.results import PostChange, PostSnapshot
 from bot.guilds import actor_is_moderator, guild_config
 from bot.transactions import run_transaction
 from bot.ui import emoji
+from bot.ui.closing import closed_notice, closing_text, duplicate_link_text, reopening_text
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import (
     AUTOCOMPLETE_CHOICE_NAME,
     AUTOCOMPLETE_CHOICES,
-    escape,
     jump_url,
     label,
-    one_line,
-    truncate_markdown,
 )
 
 if TYPE_CHECKING:
@@ -65,11 +63,6 @@ log = logging.getLogger(__name__)
 MEMBER_MESSAGE_TYPES: Final = (discord.MessageType.default, discord.MessageType.reply)
 #: How many (question, member) pairs already told that a question is closed are remembered.
 TOLD_MAX: Final = 10_000
-REOPENED: Final = "🔓"
-DUPLICATE: Final = "🔗"
-#: Longest title and reason shown in a message (escaped length).
-TITLE_SHOWN: Final = 200
-REASON_SHOWN: Final = 1000
 
 NO_QUESTION_HERE: Final = (
     "This is not a question's thread: use the command in one, or pick a question in the "
@@ -88,54 +81,6 @@ _THREAD_REF = re.compile(r"(?:<#|/channels/[0-9]+/)([0-9]{15,20})")
 
 
 # --------------------------------------------------------------------------- what the bot says
-
-
-def _title(question: PostSnapshot) -> str:
-    return truncate_markdown(escape(one_line(question.title or "")), TITLE_SHOWN) or "(untitled)"
-
-
-def _closer(question: PostSnapshot) -> str:
-    return "a moderator" if question.closed_by_moderator else "the asker"
-
-
-def _reopen_hint(question: PostSnapshot) -> str:
-    who = "A moderator" if question.closed_by_moderator else "The asker or a moderator"
-    return f"{who} can reopen it with /reopen."
-
-
-def closing_text(question: PostSnapshot, original: PostSnapshot | None) -> str:
-    """The message posted in a question's thread as it is closed."""
-    lines = [f"{emoji.CLOSED} **This question is closed** (by {_closer(question)})."]
-    if original is not None and original.thread_id is not None:
-        link = jump_url(original.guild_id, original.thread_id)
-        lines.append(f"Closed as a duplicate of “{_title(original)}”: {link}")
-    if question.closed_reason:
-        reason = truncate_markdown(escape(question.closed_reason), REASON_SHOWN)
-        lines.append(f"Reason: {reason}")
-    lines.append(f"-# New replies here are kept as comments. {_reopen_hint(question)}")
-    return "\n".join(lines)
-
-
-def duplicate_link_text(duplicate: PostSnapshot) -> str:
-    """The message in the original question's thread that links a duplicate of it."""
-    assert duplicate.thread_id is not None
-    link = jump_url(duplicate.guild_id, duplicate.thread_id)
-    return f"{DUPLICATE} “{_title(duplicate)}” was closed as a duplicate of this question: {link}"
-
-
-def reopening_text(by_moderator: bool) -> str:
-    who = "a moderator" if by_moderator else "the asker"
-    return (
-        f"{REOPENED} **This question is open again** (reopened by {who}): it takes answers again."
-    )
-
-
-def closed_notice(question: PostSnapshot) -> str:
-    """What a member who writes in a closed question's thread is told (once)."""
-    return (
-        f"{emoji.CLOSED} This question is closed, so replies here are kept as comments and the "
-        f"thread stays archived. {_reopen_hint(question)}"
-    )
 
 
 def _choice_name(question_id: int, title: str) -> str:

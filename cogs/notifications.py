@@ -28,6 +28,7 @@ from discord.ext import commands
 from bot.forum import notifications, prefs
 from bot.transactions import run_transaction
 from bot.ui import embeds
+from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ async def qa_status(interaction: Interaction) -> None:
     bot = interaction.client
     stats = await run_transaction(bot, lambda s: notifications.outbox_stats(s, guild_id))
     await interaction.response.send_message(
-        embed=embeds.outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
+        embed=outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
     )
 
 

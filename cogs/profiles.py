@@ -31,8 +31,8 @@ from bot.forum.errors import ValidationError
 from bot.forum.roles import PointRole
 from bot.transactions import POINTS_CHANGED, run_transaction
 from bot.ui import embeds, emoji
-from bot.ui.embeds import LeaderboardRow
 from bot.ui.mentions import NO_PINGS
+from bot.ui.profiles import leaderboard_page, profile_embed
 from bot.ui.text import mention_role, plural
 from bot.ui.views import Page, Paginator
 from bot.workers.coalesce import CoalescedService, Coalescer, Sleep
@@ -96,7 +96,7 @@ class LeaderboardPages(Paginator, kind="lb"):
             lambda s: leaderboard.top_members(s, guild_id=guild_id, page=page, seen_names=seen),
         )
         rows = [
-            LeaderboardRow(
+            leaderboard.LeaderboardEntry(
                 rank=e.rank,
                 user_id=e.user_id,
                 points=e.points,
@@ -105,7 +105,7 @@ class LeaderboardPages(Paginator, kind="lb"):
             for e in board.entries
         ]
         return Page(
-            embed=embeds.leaderboard_page(rows, board.page, board.pages),
+            embed=leaderboard_page(rows, board.page, board.pages),
             number=board.page,
             pages=board.pages,
         )
@@ -432,7 +432,7 @@ class Profiles(commands.Cog):
             lambda s: leaderboard.profile(s, guild_id=guild.id, user_id=target.id, seen_names=seen),
         )
         own = target.id == interaction.user.id
-        embed = embeds.profile(
+        embed = profile_embed(
             target.display_name,
             shown.stats,
             points_base=shown.points_base,

@@ -8,6 +8,9 @@ UP: Final = "▲"
 DOWN: Final = "▼"
 SOLVED: Final = "✅"
 CLOSED: Final = "🔒"
+REOPENED: Final = "🔓"
+#: Marks the link from a question to a duplicate of it.
+DUPLICATE: Final = "🔗"
 #: The reaction the bot adds to an accepted answer.
 ACCEPTED: Final = "✅"
 WARNING: Final = "⚠️"

@@ -53,10 +53,8 @@ import discord
 from bot.forum import notifications, prefs
 from bot.forum.notifications import NotificationContent, NotifiedPost, OutboxItem
 from bot.transactions import run_transaction
-from bot.ui import embeds
+from bot.ui.dms import render_dm
 from bot.ui.mentions import NO_PINGS
-from bot.ui.text import jump_url
-from bot.ui.views import LinkButtonView
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,8 +67,6 @@ log = logging.getLogger(__name__)
 DMS_CLOSED: Final = 50007
 UNKNOWN_USER: Final = 10013
 UNKNOWN_CHANNEL: Final = 10003
-#: The label of a named author whose name the bot does not know.
-UNKNOWN_MEMBER: Final = "A member"
 #: DMs sent at once; a pass claims at most twice as many, so a pass ends well within a lease.
 CONCURRENCY: Final = 4
 BATCH_SIZE: Final = 2 * CONCURRENCY
@@ -89,60 +85,6 @@ def utc_now() -> datetime:
 def default_worker_id() -> str:
     """Unique per process and start: host, pid and a random suffix (at most 64 characters)."""
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def author_label(post: NotifiedPost, resolve: Callable[[NotifiedPost], str | None]) -> str:
-    """Who wrote ``post`` as a DM names them: an anonymous post's chosen name or "Anonymous";
-    a named author's last-seen name, else ``resolve(post)`` (the client's caches), else
-    ``UNKNOWN_MEMBER``. An anonymous post's author is never looked up."""
-    if post.anonymous:
-        return embeds.anonymous_label(post.display_name)
-    if post.display_name:
-        return post.display_name
-    if post.author_id is not None:
-        return resolve(post) or UNKNOWN_MEMBER
-    return UNKNOWN_MEMBER
-
-
-def link_of(content: NotificationContent, post: NotifiedPost) -> str | None:
-    """The jump link of the post (else its thread), or None when neither is known."""
-    thread_id = post.thread_id or content.question_thread_id
-    if thread_id is None:
-        return None
-    return jump_url(content.guild_id, thread_id, post.message_id)
-
-
-BUTTON_LABELS: Final = {
-    "new_answer": ("Open the answer", "Open the latest answer"),
-    "accepted": ("Open your answer", "Open your answer"),
-    "comment": ("Open the comment", "Open the latest comment"),
-}
-
-
-def render(
-    content: NotificationContent, label_of: Callable[[NotifiedPost], str]
-) -> tuple[discord.Embed, discord.ui.View | None]:
-    """The DM of a group: its embed and a link button to the (latest) post.
-
-    One post: "New answer to …"; several: "4 new answers to …" showing the latest.
-    """
-    latest = content.latest
-    if latest is None:
-        raise ValueError("nothing left to send")
-    count = len(content.posts)
-    if content.kind == "accepted":
-        embed = embeds.dm_accepted(content.question_title, latest.body)
-    elif content.kind == "comment":
-        embed = embeds.dm_comment(content.question_title, label_of(latest), latest.body, count)
-    else:
-        embed = embeds.dm_new_answer(content.question_title, label_of(latest), latest.body, count)
-    url = link_of(content, latest)
-    single, several = BUTTON_LABELS.get(content.kind, BUTTON_LABELS["new_answer"])
-    view = LinkButtonView(url, single if count == 1 else several) if url else None
-    return embed, view
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -348,7 +290,7 @@ class Notifier:
             await self._cancel(content)
             if not content.posts:
                 return
-            embed, view = render(content, self._label)
+            embed, view = render_dm(content, self._cached_name)
             sent = await self._send(first.recipient_id, content.dm_channel_id, embed, view, first)
         except Undeliverable as exc:
             await self._undeliverable(first, ids, str(exc))
@@ -455,9 +397,6 @@ class Notifier:
         )
 
     # ------------------------------------------------------------------ Discord
-
-    def _label(self, post: NotifiedPost) -> str:
-        return author_label(post, self._cached_name)
 
     def _cached_name(self, post: NotifiedPost) -> str | None:
         """A named author's display name from the client's caches (no request): the post's

@@ -32,9 +32,9 @@ from bot.forum import questions
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
 from bot.transactions import run_transaction
-from bot.ui import embeds
-from bot.ui.embeds import anonymous_label, status_line_of
+from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
+from bot.ui.questions import question_message_embed, status_reply_text
 from bot.workers.coalesce import CoalescedService, Sleep
 from bot.workers.coalesce import Coalescer as Coalescer  # re-exported: it lived here first
 
@@ -47,42 +47,8 @@ log = logging.getLogger(__name__)
 EDIT_INTERVAL: Final = 5.0
 #: Discord's error code for a change in an archived thread.
 THREAD_ARCHIVED: Final = 50083
-#: What a native post's status reply says below its status line.
-STATUS_HINT: Final = (
-    "-# Vote with reactions on the question and its answers; the asker can mark the best "
-    "answer with Apps → Accept answer."
-)
 
 # --------------------------------------------------------------------------- rendering
-
-
-def question_message_embed(question: PostSnapshot, author_label: str) -> discord.Embed:
-    """The embed of an /ask starter message: the question, its status line and its key."""
-    return embeds.question_embed(
-        question.title or "",
-        question.body,
-        author_label,
-        question.category,
-        status_line_of(question),
-        question.id,
-        solved=question.solved,
-        closed=question.closed,
-    )
-
-
-def status_reply_text(question: PostSnapshot) -> str:
-    """The content of the bot's status reply in a native forum post."""
-    return f"{status_line_of(question)}\n{STATUS_HINT}"
-
-
-def author_label_of(question: PostSnapshot, shown: discord.Embed | None) -> str:
-    """The author line to keep on a re-rendered /ask starter: anonymous posts are labelled by
-    the domain; a named asker's label is the one the message already shows."""
-    if question.anonymous:
-        return anonymous_label(question.display_name)
-    if shown is not None and shown.author.name:
-        return shown.author.name
-    return "Member"
 
 
 def _same_embed(a: discord.Embed, b: discord.Embed) -> bool:
@@ -178,7 +144,7 @@ class StatusLines(CoalescedService[int]):
         if shown is None:
             shown = await message.fetch()
         current = shown.embeds[0] if shown.embeds else None
-        embed = question_message_embed(question, author_label_of(question, current))
+        embed = question_message_embed(question, author_label(question, shown_author(shown)))
         if current is not None and _same_embed(current, embed):
             return
         await message.edit(embed=embed)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
 from hypothesis import strategies as st
+
+from bot.forum.results import PostSnapshot
 
 # Pieces of text that break naive formatting: markdown of every kind, mentions, links that are
 # not URLs, bidi and zero-width characters, emoji sequences, combining marks, backslashes.
@@ -170,3 +173,50 @@ def assert_embed_within_limits(embed: discord.Embed) -> dict[str, Any]:
     assert total <= 6000, total
     assert total == len(embed)
     return data
+
+
+# --------------------------------------------------------------------------- shared inputs
+
+#: 10,000 characters of hostile text (with links), and the same with no link in it.
+HOSTILE = long_hostile_text(10_000, seed=1)
+HOSTILE_NO_LINKS = HOSTILE.replace("://", ":/")
+#: Any Discord id (or post id in a footer key).
+SNOWFLAKE = st.integers(min_value=0, max_value=2**64 - 1)
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def question_view(**overrides: Any) -> PostSnapshot:
+    """A question as the domain returns it (``PostSnapshot``), with ``overrides``."""
+    values: dict[str, Any] = {
+        "id": 7,
+        "guild_id": 1,
+        "kind": "question",
+        "question_id": None,
+        "parent_id": None,
+        "thread_id": 555,
+        "message_id": 555,
+        "status_message_id": None,
+        "author_id": 424242424242424242,
+        "anonymous": False,
+        "via_bot": True,
+        "display_name": None,
+        "title": "How do I sleep better?",
+        "body": "details",
+        "category": "General",
+        "status": "open",
+        "state": "live",
+        "closed_reason": None,
+        "closed_by_moderator": False,
+        "duplicate_of_id": None,
+        "accepted_answer_id": None,
+        "score": 0,
+        "upvotes": 0,
+        "downvotes": 0,
+        "answer_count": 0,
+        "created_at": NOW,
+        "closed_at": None,
+        "deleted_at": None,
+    }
+    values.update(overrides)
+    return PostSnapshot(**values)

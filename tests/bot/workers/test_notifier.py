@@ -26,11 +26,11 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Notification
 from bot.forum import notifications as outbox
 from bot.forum import posts, prefs, questions, settings
-from bot.forum.notifications import NotificationContent, NotifiedPost
 from bot.forum.results import PostSnapshot
 from bot.forum.uow import run_in_transaction
+from bot.ui.authors import UNKNOWN_MEMBER
 from bot.ui.text import EMBED_TOTAL
-from bot.workers.notifier import UNKNOWN_MEMBER, Notifier, author_label, describe, render
+from bot.workers.notifier import Notifier, describe
 from tests.bot.ui import assert_embed_within_limits, markup_left, shown
 from tests.fakediscord import FakeDiscord, Member
 from tests.fakediscord.clock import SleepLog
@@ -763,88 +763,7 @@ async def test_a_killed_process_delivers_every_pending_dm_once_after_discord_rec
         await engine.dispose()
 
 
-# --------------------------------------------------------------------------- rendering
-
-
-def content(kind: str, *posts: NotifiedPost, title: str | None = "Sleep?") -> NotificationContent:
-    return NotificationContent(
-        kind=kind,
-        guild_id=1,
-        question_id=2,
-        question_title=title,
-        question_thread_id=3,
-        posts=posts,
-        cancelled={},
-        dm_channel_id=None,
-    )
-
-
-def notified(
-    n: int,
-    *,
-    anonymous: bool = False,
-    display_name: str | None = None,
-    author_id: int | None = 99,
-    message_id: int | None = 500,
-    body: str = "text",
-) -> NotifiedPost:
-    return NotifiedPost(
-        notification_id=n,
-        post_id=10 + n,
-        kind="answer",
-        thread_id=3,
-        message_id=message_id,
-        body=body,
-        anonymous=anonymous,
-        display_name=display_name,
-        author_id=None if anonymous else author_id,
-    )
-
-
-def test_author_labels_never_look_up_an_anonymous_author() -> None:
-    looked_up: list[int] = []
-
-    def resolve(post: NotifiedPost) -> str | None:
-        assert post.author_id is not None
-        looked_up.append(post.author_id)
-        return "Cached Name"
-
-    assert author_label(notified(1, anonymous=True), resolve) == "Anonymous"
-    assert author_label(notified(1, anonymous=True, display_name="Owl"), resolve) == "Owl"
-    assert looked_up == []
-    assert author_label(notified(1, display_name="Bea"), resolve) == "Bea"
-    assert author_label(notified(1), resolve) == "Cached Name"
-    assert author_label(notified(1), lambda _: None) == UNKNOWN_MEMBER
-    assert author_label(notified(1, author_id=None), resolve) == UNKNOWN_MEMBER
-
-
-def test_render_single_coalesced_accepted_and_comment() -> None:
-    def label(post: NotifiedPost) -> str:
-        return f"member {post.notification_id}"
-
-    embed, view = render(content("new_answer", notified(1)), label)
-    assert embed.title == "New answer to “Sleep?”"
-    assert view is not None
-    [button] = view.children
-    assert isinstance(button, discord.ui.Button)
-    assert (button.label, button.url) == (
-        "Open the answer",
-        "https://discord.com/channels/1/3/500",
-    )
-    four = [notified(n, message_id=500 + n, body=f"answer {n}") for n in range(1, 5)]
-    embed, view = render(content("new_answer", *four), label)
-    assert embed.title == "4 new answers to “Sleep?”"
-    assert embed.description == "The latest, from **member 4**:\n>>> answer 4"
-    assert view is not None and view.children[0].url.endswith("/504")  # type: ignore[attr-defined]
-    embed, _ = render(content("accepted", notified(1, body="mine")), label)
-    assert embed.title == "✅ Your answer was accepted"
-    embed, _ = render(content("comment", notified(1), notified(2)), label)
-    assert embed.title == "2 new comments on your answer to “Sleep?”"
-    # Without a message id the button opens the thread.
-    _, view = render(content("new_answer", notified(1, message_id=None)), label)
-    assert view is not None and view.children[0].url == "https://discord.com/channels/1/3"  # type: ignore[attr-defined]
-    with pytest.raises(ValueError):
-        render(content("new_answer"), label)
+# --------------------------------------------------------------------------- outcomes
 
 
 def test_describe_failures_without_text() -> None:

@@ -1,23 +1,14 @@
-"""The status-line coalescer and renderers: leading and trailing runs, per key, with a manual
-cool-down (no timing), errors, shutdown; the text and embed a status message shows."""
+"""The status-line coalescer: leading and trailing runs, per key, with a manual cool-down (no
+timing), errors, shutdown. (What a status message shows: tests/bot/ui/test_questions.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-from datetime import UTC, datetime
 
 import pytest
 
-from bot.forum.results import PostSnapshot
-from bot.ui.embeds import embed_problems, parse_footer_key
-from bot.workers.status_lines import (
-    Coalescer,
-    author_label_of,
-    question_message_embed,
-    status_reply_text,
-)
+from bot.workers.status_lines import Coalescer
 
 
 class ManualSleep:
@@ -203,72 +194,3 @@ async def test_close_cancels_cool_downs_and_runs_and_ignores_later_requests(
     coalescer.request(3)
     assert not coalescer.busy
     assert work.runs == [(1, 0)]
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _question(**changes: object) -> PostSnapshot:
-    base = PostSnapshot(
-        id=12,
-        guild_id=1,
-        kind="question",
-        question_id=None,
-        parent_id=None,
-        thread_id=100,
-        message_id=100,
-        status_message_id=100,
-        author_id=5,
-        anonymous=False,
-        via_bot=True,
-        display_name=None,
-        title="How do I sleep better?",
-        body="**Details** with @everyone",
-        category="Anxiety",
-        status="open",
-        state="live",
-        closed_reason=None,
-        closed_by_moderator=False,
-        duplicate_of_id=None,
-        accepted_answer_id=None,
-        score=3,
-        upvotes=3,
-        downvotes=0,
-        answer_count=2,
-        created_at=datetime(2025, 1, 1, tzinfo=UTC),
-        closed_at=None,
-        deleted_at=None,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-def test_the_question_embed_carries_the_status_line_category_and_key() -> None:
-    embed = question_message_embed(_question(), "alice")
-    assert embed.author.name == "alice"
-    status = next(f for f in embed.fields if f.name == "Status")
-    assert status.value == "▲ 3 · 2 answers"
-    assert any(f.name == "Category" and f.value == "Anxiety" for f in embed.fields)
-    assert parse_footer_key(embed) == 12
-    assert "@everyone" not in (embed.description or "")
-    assert embed_problems(embed) == []
-
-
-def test_a_solved_question_shows_it() -> None:
-    embed = question_message_embed(_question(accepted_answer_id=44, score=-2), "alice")
-    status = next(f for f in embed.fields if f.name == "Status")
-    assert status.value == "▼ 2 · 2 answers · ✅ Solved"
-
-
-def test_the_status_reply_of_a_native_post() -> None:
-    text = status_reply_text(_question(via_bot=False, answer_count=1, score=0))
-    assert text.splitlines()[0] == "▲ 0 · 1 answer"
-    assert len(text) <= 2000
-
-
-def test_the_author_line_is_kept_for_named_askers_and_never_shown_for_anonymous_ones() -> None:
-    shown = question_message_embed(_question(), "alice")
-    assert author_label_of(_question(), shown) == "alice"
-    assert author_label_of(_question(), None) == "Member"
-    anonymous = _question(anonymous=True, display_name="Sam")
-    assert author_label_of(anonymous, shown) == "Sam"
-    assert author_label_of(_question(anonymous=True), shown) == "Anonymous"

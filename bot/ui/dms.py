@@ -1,0 +1,129 @@
+"""The DMs the notification worker sends (``bot.workers.notifier``): a new answer to your
+question, your answer accepted, a comment on your answer; one DM may gather several posts
+("4 new answers to …", showing the latest), with a link button to the (latest) post.
+
+Excerpts are the posts' raw text, escaped and cut here. A DM names an author by the one author
+label (``bot.ui.authors``): an anonymous post's chosen name or "Anonymous", never looked up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+import discord
+
+from bot.forum.notifications import NotificationContent, NotifiedPost
+from bot.ui import emoji
+from bot.ui.authors import UNKNOWN_MEMBER, author_label
+from bot.ui.embeds import (
+    COLOUR_ANSWER,
+    COLOUR_SOLVED,
+    fit,
+    member_name,
+    new_embed,
+    quoted_title,
+)
+from bot.ui.text import EMBED_TITLE, excerpt, jump_url
+from bot.ui.views import LinkButtonView
+
+#: Longest post excerpt in a DM (escaped length).
+DM_EXCERPT: Final = 1000
+
+#: The link button of a DM about one post and about several, per kind of notification.
+BUTTON_LABELS: Final = {
+    "new_answer": ("Open the answer", "Open the latest answer"),
+    "accepted": ("Open your answer", "Open your answer"),
+    "comment": ("Open the comment", "Open the latest comment"),
+}
+
+
+def _excerpt(text: str) -> str:
+    return excerpt(text, DM_EXCERPT) or "(no text)"
+
+
+def _news(
+    what: str, where: str, verb: str, question_title: str | None, author: str, text: str, count: int
+) -> discord.Embed:
+    """A DM about new posts: "New <what> <where> “title”", who wrote it and an excerpt;
+    ``count`` > 1 makes it "<count> new <what>s <where> …" showing the latest."""
+    head = f"New {what} {where} " if count <= 1 else f"{count} new {what}s {where} "
+    name = member_name(author)
+    intro = f"**{name}** {verb}:" if count <= 1 else f"The latest, from **{name}**:"
+    return fit(
+        new_embed(
+            colour=COLOUR_ANSWER,
+            title=quoted_title(head, question_title, EMBED_TITLE),
+            description=f"{intro}\n>>> {_excerpt(text)}",
+        )
+    )
+
+
+def dm_new_answer(
+    question_title: str | None, answerer: str, text: str, count: int = 1
+) -> discord.Embed:
+    """The DM about a new answer; ``count`` > 1 makes it a follow-up ("4 new answers to …").
+
+    ``text`` is the answer's raw text (the latest one for a follow-up): it is escaped and cut
+    here, so never pass text that is already escaped. ``answerer`` is an author label; for a
+    follow-up it may name several people (``human_join``).
+    """
+    return _news("answer", "to", "answered", question_title, answerer, text, count)
+
+
+def dm_comment(
+    question_title: str | None, commenter: str, text: str, count: int = 1
+) -> discord.Embed:
+    """The DM telling an answerer about a comment on their answer; ``count`` > 1 gathers
+    several ("3 new comments on your answer to …"). ``text`` is the raw comment text (the
+    latest one for a follow-up); ``commenter`` an author label."""
+    where = "on your answer to"
+    return _news("comment", where, "commented", question_title, commenter, text, count)
+
+
+def dm_accepted(question_title: str | None, text: str) -> discord.Embed:
+    """The DM telling an answerer their answer was accepted; ``text`` is raw answer text."""
+    description = f"{quoted_title('On ', question_title, 300)}\n>>> {_excerpt(text)}"
+    return fit(
+        new_embed(
+            colour=COLOUR_SOLVED,
+            title=f"{emoji.SOLVED} Your answer was accepted",
+            description=description,
+        )
+    )
+
+
+def post_link(content: NotificationContent, post: NotifiedPost) -> str | None:
+    """The jump link of the post (else its thread), or None when neither is known."""
+    thread_id = post.thread_id or content.question_thread_id
+    if thread_id is None:
+        return None
+    return jump_url(content.guild_id, thread_id, post.message_id)
+
+
+def render_dm(
+    content: NotificationContent, lookup: Callable[[NotifiedPost], str | None]
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The DM of a group: its embed and a link button to the (latest) post.
+
+    One post: "New answer to …"; several: "4 new answers to …" showing the latest. The latest
+    post's author is named by ``author_label``: a named author's last-seen name, else
+    ``lookup(post)`` (the client's caches; never asked about an anonymous post), else
+    ``UNKNOWN_MEMBER``.
+    """
+    latest = content.latest
+    if latest is None:
+        raise ValueError("nothing left to send")
+    count = len(content.posts)
+    if content.kind == "accepted":
+        embed = dm_accepted(content.question_title, latest.body)
+    else:
+        author = author_label(
+            latest, latest.display_name, lookup=lambda: lookup(latest), unknown=UNKNOWN_MEMBER
+        )
+        news = dm_comment if content.kind == "comment" else dm_new_answer
+        embed = news(content.question_title, author, latest.body, count)
+    url = post_link(content, latest)
+    single, several = BUTTON_LABELS.get(content.kind, BUTTON_LABELS["new_answer"])
+    view = LinkButtonView(url, single if count == 1 else several) if url else None
+    return embed, view

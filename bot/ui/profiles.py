@@ -1,0 +1,81 @@
+"""Members' standing: ``/profile`` (points as a plain number and counters) and ``/leaderboard``
+pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from bot.forum.leaderboard import LeaderboardEntry
+from bot.forum.results import MemberPoints
+from bot.ui import emoji
+from bot.ui.embeds import (
+    COLOUR_INFO,
+    add_field,
+    add_inline_fields,
+    fit,
+    inline_text,
+    joined_lines,
+    member_name,
+    new_embed,
+    set_author,
+    set_footer,
+)
+from bot.ui.text import EMBED_DESCRIPTION, mention_user, plural
+
+
+def profile_embed(
+    member_label: str,
+    stats: MemberPoints,
+    *,
+    points_base: int,
+    rank: int | None = None,
+    show_private: bool = False,
+    avatar_url: str | None = None,
+) -> discord.Embed:
+    """A member's points (a plain number: the base plus what they earned) and counters.
+
+    ``show_private`` adds what anonymous posts earned; only for the member themself, in an
+    ephemeral reply (DESIGN.md §5).
+    """
+    embed = new_embed(colour=COLOUR_INFO)
+    set_author(embed, member_label, icon_url=avatar_url)
+    votes = f"{emoji.UP} {stats.upvotes_received} {emoji.DOWN} {stats.downvotes_received}"
+    add_inline_fields(
+        embed,
+        [
+            ("Points", points_base + stats.points),
+            ("Rank", f"#{rank}" if rank is not None else "—"),
+            ("Questions", stats.questions),
+            ("Answers", stats.answers),
+            ("Best answers", stats.accepted_answers),
+            ("Votes received", votes),
+        ],
+    )
+    if show_private and stats.anon_points:
+        add_field(
+            embed,
+            "Anonymous posts",
+            f"{stats.anon_points:+} points, shown only to you and counted in no public total.",
+        )
+    return fit(embed)
+
+
+def _medal(rank: int) -> str:
+    return emoji.MEDALS[rank - 1] if 1 <= rank <= len(emoji.MEDALS) else f"**#{rank}**"
+
+
+def leaderboard_page(
+    entries: Sequence[LeaderboardEntry], page: int, pages: int, *, title: str = "Leaderboard"
+) -> discord.Embed:
+    """One page of the leaderboard (``page`` counts from 1), ``points`` as shown. An entry
+    without a display name shows a mention, which in an embed never pings."""
+    lines = []
+    for entry in entries:
+        name = member_name(entry.display_name or "", mention_user(entry.user_id))
+        lines.append(f"{_medal(entry.rank)} {name} — {plural(entry.points, 'point')}")
+    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else "No points yet."
+    embed = new_embed(colour=COLOUR_INFO, title=inline_text(title), description=description)
+    set_footer(embed, f"Page {max(page, 1)} of {max(pages, 1)}")
+    return fit(embed)

@@ -1,0 +1,104 @@
+"""Lists of questions, the read paths: ``/search`` results, ``/unanswered`` pages, the similar
+questions shown before a new one is posted, and the related questions under a new post.
+
+Each question is its linked title over its status line; a list cut to fit says how many it left
+out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from bot.forum.listing import QuestionSummary
+from bot.forum.results import PostSnapshot
+from bot.ui import emoji
+from bot.ui.embeds import (
+    COLOUR_INFO,
+    fit,
+    inline_text,
+    joined_lines,
+    link_text,
+    new_embed,
+    quoted_title,
+    set_footer,
+    title_text,
+)
+from bot.ui.questions import ListedQuestion, status_line_of
+from bot.ui.text import EMBED_DESCRIPTION, EMBED_TITLE, format_relative, jump_url, truncate_markdown
+
+
+def _question_link(question: ListedQuestion, guild_id: int) -> str:
+    """A question's title in bold, linked to its thread when it has one."""
+    name = link_text(truncate_markdown(title_text(question.title), 150))
+    if question.thread_id is not None:
+        name = f"[{name}]({jump_url(guild_id, question.thread_id)})"
+    return f"**{name}**"
+
+
+def _entry(question: ListedQuestion, guild_id: int) -> str:
+    """A question in a list: its linked title over its status line."""
+    return f"{_question_link(question, guild_id)}\n{status_line_of(question)}"
+
+
+def search_results(
+    hits: Sequence[ListedQuestion],
+    guild_id: int,
+    *,
+    query: str | None = None,
+    empty: str = "No questions match.",
+) -> discord.Embed:
+    """Matching questions, one line each: linked title, score, answers, solved mark.
+    ``empty`` is our sentence (markdown) for no hits."""
+    title = quoted_title("Results for ", query, EMBED_TITLE) if query else "Search results"
+    lines = [_entry(hit, guild_id) for hit in hits]
+    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else empty
+    return fit(new_embed(colour=COLOUR_INFO, title=title, description=description))
+
+
+def unanswered_page(
+    questions: Sequence[QuestionSummary | PostSnapshot],
+    guild_id: int,
+    *,
+    page: int,
+    pages: int,
+    total: int,
+    category: str | None = None,
+) -> discord.Embed:
+    """One page of ``/unanswered``: linked titles with their score and when they were asked
+    (a timestamp each reader sees in their own time), ``total`` in the title."""
+    head = f"Unanswered questions ({total})"
+    if category:
+        head = f"Unanswered questions in {inline_text(category)} ({total})"
+    lines = [
+        f"{_entry(q, guild_id)}{emoji.SEPARATOR}asked {format_relative(q.created_at)}"
+        for q in questions
+    ]
+    description = (
+        joined_lines(lines, EMBED_DESCRIPTION) if lines else "Every open question has an answer."
+    )
+    embed = new_embed(colour=COLOUR_INFO, title=head, description=description)
+    set_footer(embed, f"Page {max(page, 1)} of {max(pages, 1)} · oldest first")
+    return fit(embed)
+
+
+def similar_questions(hits: Sequence[ListedQuestion], guild_id: int) -> discord.Embed:
+    """The questions shown before a new one is posted (``/ask``'s similar-questions gate)."""
+    description = (
+        "These questions look like yours; one of them may already have your answer.\n\n"
+        + joined_lines([_entry(hit, guild_id) for hit in hits], EMBED_DESCRIPTION - 100)
+    )
+    return fit(new_embed(colour=COLOUR_INFO, title="Similar questions", description=description))
+
+
+def related_questions_line(questions: Sequence[ListedQuestion], guild_id: int) -> str:
+    """A line of message content (not an embed) for a new post: its related questions as links
+    that do not unfurl, in small print; empty when there are none."""
+    links = [
+        f"[{link_text(truncate_markdown(title_text(q.title), 100))}]"
+        f"(<{jump_url(guild_id, q.thread_id)}>)"
+        for q in questions
+        if q.thread_id is not None
+    ]
+    return f"-# Related questions: {emoji.SEPARATOR.join(links)}" if links else ""
