@@ -24,7 +24,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 import discord
@@ -32,6 +31,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import guilds
+from bot.clock import utc_now
 from bot.errors import handle_interaction_error
 from bot.forum import categories, drafts, posts, questions
 from bot.forum.categories import CategorySnapshot
@@ -77,10 +77,6 @@ TAG_REQUIRED_CODE: Final = 40067
 UNKNOWN_CHANNEL_CODE: Final = 10003
 #: How long an opened "Ask a question" modal waits for its submission.
 MODAL_TIMEOUT: Final = 30 * 60
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _clean_category(raw: str | None) -> str | None:
@@ -266,7 +262,7 @@ class Asking(commands.Cog):
         await run_transaction(
             self.bot,
             lambda s: check_rate(
-                s, config, guild_id=guild.id, user_id=user_id, kind="question", now=_now()
+                s, config, guild_id=guild.id, user_id=user_id, kind="question", now=utc_now()
             ),
         )
         await interaction.response.send_modal(AskModal(self, category=wanted))

@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.db.types import PK, UTCDateTime, utcnow
+from bot.clock import utc_now
+from bot.db.types import PK, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,7 +55,7 @@ class GuildSetting(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
 class Category(Base):
@@ -67,7 +68,7 @@ class Category(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(100))
     tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class Post(Base):
@@ -132,9 +133,9 @@ class Post(Base):
     answer_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Reconciliation: the newest thread message id the bot has processed.
     last_seen_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -152,7 +153,7 @@ class Vote(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger)
     up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     down: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
 class Member(Base):
@@ -173,7 +174,7 @@ class Member(Base):
     upvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     downvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     display_name: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
 class Notification(Base):
@@ -199,12 +200,12 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -218,7 +219,7 @@ class Follow(Base):
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class UserPref(Base):
@@ -232,7 +233,7 @@ class UserPref(Base):
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     # Erased members leave a marker: their reactions count nothing afterwards.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
 class Flag(Base):
@@ -247,7 +248,7 @@ class Flag(Base):
     reporter_id: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class AskDraft(Base):
@@ -268,7 +269,7 @@ class AskDraft(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     display_name: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set once, when the asker posts it anyway ('posted') or cancels ('cancelled').
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.models import Post
-from bot.db.types import utcnow
 from bot.forum import notifications
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.points import Ledger
@@ -43,7 +43,7 @@ async def accept_answer(
 ) -> AcceptResult:
     """Accept an answer (given by id or by its Discord message). Accepting the accepted answer
     again changes nothing; accepting another moves the acceptance to it."""
-    now = now or utcnow()
+    now = now or utc_now()
     if answer_id is None:
         if message_id is None:
             raise ValueError("give answer_id or message_id")
@@ -110,7 +110,7 @@ async def unaccept_answer(
 ) -> AcceptResult:
     """Remove a question's acceptance (the question given by id, or by the Discord message of
     the question or of one of its answers). Without an acceptance nothing changes."""
-    now = now or utcnow()
+    now = now or utc_now()
     if question_id is None:
         if message_id is None:
             raise ValueError("give question_id or message_id")

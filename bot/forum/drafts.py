@@ -21,8 +21,8 @@ from typing import Final, Literal
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.models import AskDraft
-from bot.db.types import utcnow
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.questions import (
     clean_display_name,
@@ -135,7 +135,7 @@ async def create_draft(
     ttl: timedelta = DRAFT_TTL,
 ) -> AskDraftSnapshot:
     """Hold a question typed into /ask; refused at once (like /ask) when a field is invalid."""
-    now = now or utcnow()
+    now = now or utc_now()
     title = validate_title(title)
     details = validate_details(details)
     display_name = clean_display_name(display_name) if anonymous else None
@@ -161,7 +161,7 @@ async def get_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
 ) -> AskDraftSnapshot:
     """A draft its asker may still post or cancel; refused like ``consume_draft`` otherwise."""
-    now = now or utcnow()
+    now = now or utc_now()
     row = await _load(session, draft_id)
     if (
         row is None
@@ -183,7 +183,7 @@ async def consume_draft(
 ) -> AskDraftSnapshot:
     """Use a draft up, once: a single conditional UPDATE, so two presses at the same moment
     cannot both succeed. Refused when it is not the asker's, expired or already used."""
-    now = now or utcnow()
+    now = now or utc_now()
     stmt = (
         update(AskDraft)
         .where(
@@ -219,7 +219,7 @@ async def ask_draft(
     """The "Post my question anyway" button: use the draft and store its question ``pending``
     (the caller posts the forum thread, then ``posts.confirm_post``). One transaction: when the
     question is refused the draft is not used up."""
-    now = now or utcnow()
+    now = now or utc_now()
     draft = await consume_draft(session, draft_id=draft_id, user_id=user_id, now=now)
     return await create_question(
         session,
@@ -240,7 +240,7 @@ async def purge_drafts(
 ) -> int:
     """Delete drafts expired or used more than ``keep`` ago; the number deleted. Until then a
     late press still gets the sentence saying why it is refused."""
-    cutoff = (now or utcnow()) - keep
+    cutoff = (now or utc_now()) - keep
     result = await session.execute(
         delete(AskDraft)
         .where(or_(AskDraft.expires_at <= cutoff, AskDraft.consumed_at <= cutoff))

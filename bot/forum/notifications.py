@@ -40,9 +40,9 @@ from typing import Any, Final, Literal
 from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import NOTIFICATION_STATUSES, Member, Notification, Post
-from bot.db.types import utcnow
 from bot.forum import prefs
 from bot.forum.settings import load_config
 
@@ -166,7 +166,7 @@ async def _queue(
 ) -> int:
     if not planned:
         return 0
-    now = now or utcnow()
+    now = now or utc_now()
     unreachable = await prefs.unreachable_among(session, (p.recipient_id for p in planned))
     planned = [p for p in planned if p.recipient_id not in unreachable]
     if not planned:
@@ -625,7 +625,7 @@ async def outbox_stats(
     session: AsyncSession, guild_id: int | None = None, *, now: datetime | None = None
 ) -> OutboxStats:
     """Counts per status, the age of the oldest undelivered row, and the last failure."""
-    now = now or utcnow()
+    now = now or utc_now()
     scope = [] if guild_id is None else [Notification.guild_id == guild_id]
     counts = dict.fromkeys(NOTIFICATION_STATUSES, 0)
     rows = await session.execute(

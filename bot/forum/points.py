@@ -39,9 +39,9 @@ from typing import Any, Final
 from sqlalchemy import and_, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import dialect_name, insert
 from bot.db.models import Member, Post, Vote
-from bot.db.types import utcnow
 from bot.forum.results import MemberPoints, PostKind, QuestionStatus, RecomputeResult
 from bot.forum.settings import GuildConfig, load_config
 
@@ -438,7 +438,7 @@ class Ledger:
 
     async def settle(self, now: datetime | None = None) -> bool:
         """Apply the differences; True when any cached value changed."""
-        now = now or utcnow()
+        now = now or utc_now()
         ids = sorted(self._before)
         after = await _load_contributions(self.session, self.config, ids)
         members: dict[int, Totals] = defaultdict(Totals)
@@ -533,7 +533,7 @@ async def recompute_points(
     repair. On PostgreSQL it locks ``posts``, ``votes`` and ``members`` against writers (readers
     go on) for the duration, so no event lands between reading and fixing.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     if dialect_name(session) == "postgresql":
         await session.execute(text("LOCK TABLE posts, votes, members IN EXCLUSIVE MODE"))
     config = await load_config(session, guild_id)

@@ -24,8 +24,8 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.models import Post
-from bot.db.types import utcnow
 from bot.forum import notifications
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.points import Ledger
@@ -69,7 +69,7 @@ async def record_thread_message(
 
     None when it is no post: written by a bot, or not in a live question's thread.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     existing = await post_id_by_message(session, message_id)
     if existing is not None:
         return await change(session, existing, changed=False)
@@ -263,7 +263,7 @@ async def post_answer(
     member's hourly answer limit. Stored ``pending`` before the bot posts it (then
     ``confirm_post``), or ``live`` with its ``message_id``.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     if message_id is not None:
         existing = await post_id_by_message(session, message_id)
         if existing is not None:
@@ -309,7 +309,7 @@ async def post_reply(
     """The asker's comment posted by the bot (/reply): on the question, or on ``parent_id``
     (an answer of it). It is anonymous, under the question's display name, when the question
     is."""
-    now = now or utcnow()
+    now = now or utc_now()
     if message_id is not None:
         existing = await post_id_by_message(session, message_id)
         if existing is not None:
@@ -407,7 +407,7 @@ async def confirm_post(
     For a question give the forum thread's id (and the status message's, when it is not the
     starter). Confirming again with the same message changes nothing.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     post = await load_post(session, post_id)
     if post is None or post.deleted_at is not None:
         raise NotFound(POST_GONE)
@@ -482,7 +482,7 @@ async def edit_message(
 
     None when the message is no post. A question's starter message is its details.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     post_id = await post_id_by_message(session, message_id)
     if post_id is None:
         return None
@@ -505,7 +505,7 @@ async def edit_post(
 
     The caller edits the bot's message afterwards. Questions: ``questions.edit_question``.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     post = await load_post(session, post_id, lock=True)
     if post is None or post.deleted_at is not None or post.kind == "question":
         raise NotFound(POST_GONE)
@@ -541,7 +541,7 @@ async def delete_message(
     post_id = await post_id_by_message(session, message_id)
     if post_id is None:
         return None
-    return await _delete(session, post_id, now=now or utcnow())
+    return await _delete(session, post_id, now=now or utc_now())
 
 
 async def delete_thread(
@@ -551,7 +551,7 @@ async def delete_thread(
     question = await question_for_thread(session, thread_id=thread_id)
     if question is None:
         return None
-    return await _delete(session, question.id, now=now or utcnow())
+    return await _delete(session, question.id, now=now or utc_now())
 
 
 async def delete_post(
@@ -568,7 +568,7 @@ async def delete_post(
         raise NotFound(POST_GONE)
     if not (is_moderator or post.author_id == actor_id):
         raise PermissionDenied("Only its author or a moderator can delete this.")
-    return await _delete(session, post.id, now=now or utcnow())
+    return await _delete(session, post.id, now=now or utc_now())
 
 
 async def _delete(session: AsyncSession, post_id: int, *, now: datetime) -> PostChange:

@@ -23,9 +23,9 @@ from typing import Final, Literal
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Category, Post
-from bot.db.types import utcnow
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied, ValidationError
 from bot.forum.points import Ledger
 from bot.forum.ratelimits import check_rate
@@ -278,7 +278,7 @@ async def create_question(
     live): Discord already accepted it, so nothing is refused. A repeat (same message or
     thread) returns the existing question with ``created=False``.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     existing = await _existing_question(session, message_id=message_id, thread_id=thread_id)
     if existing is not None:
         return await change(session, existing, changed=False)
@@ -378,7 +378,7 @@ async def edit_question(
     now: datetime | None = None,
 ) -> PostChange:
     """Change a question's title, details or category (the asker, or a moderator)."""
-    now = now or utcnow()
+    now = now or utc_now()
     question = await load_post(session, question_id, lock=True)
     if question is None or question.kind != "question" or question.deleted_at is not None:
         raise NotFound(QUESTION_GONE)
@@ -439,7 +439,7 @@ async def rename_question_by_thread(
     if title == question.title:
         return await change(session, question.id, changed=False)
     return await _save_question(
-        session, question, {"title": title}, now=now or utcnow(), how="renamed in Discord"
+        session, question, {"title": title}, now=now or utc_now(), how="renamed in Discord"
     )
 
 
@@ -460,7 +460,7 @@ async def delete_question(
         raise NotFound(QUESTION_GONE)
     if not _may_moderate(question, actor_id, is_moderator):
         raise PermissionDenied("Only the asker or a moderator can delete this question.")
-    changed = await soft_delete_question(session, question, now=now or utcnow())
+    changed = await soft_delete_question(session, question, now=now or utc_now())
     return await change(session, question.id, changed=changed)
 
 
@@ -507,7 +507,7 @@ async def close_question(
     acceptance. Closing a closed question changes nothing. With ``guild_id`` (a command's
     guild), a question of another guild is refused as not found.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     question = await _question_to_moderate(
         session, question_id, actor_id, is_moderator, guild_id=guild_id, action="close"
     )
@@ -551,7 +551,7 @@ async def reopen_question(
 ) -> PostChange:
     """Reopen a closed question; its current votes count again. Only a moderator reopens what
     a moderator closed. ``guild_id`` as for ``close_question``."""
-    now = now or utcnow()
+    now = now or utc_now()
     question = await _question_to_moderate(
         session, question_id, actor_id, is_moderator, guild_id=guild_id, action="reopen"
     )

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import GuildSetting
-from bot.db.types import utcnow
 from bot.forum.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -298,7 +298,7 @@ async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any
         )
     else:
         encoded = json.dumps(value)
-        now = utcnow()
+        now = utc_now()
         stmt = insert(session, GuildSetting).values(
             guild_id=guild_id, key=key, value=encoded, updated_at=now
         )

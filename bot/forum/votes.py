@@ -19,9 +19,9 @@ from typing import Literal
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now as utcnow
 from bot.db.dialect import insert
 from bot.db.models import Post, Vote
-from bot.db.types import utcnow
 from bot.forum import prefs
 from bot.forum.points import Ledger, facts_of, votes_count
 from bot.forum.questions import change

@@ -44,12 +44,13 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
 import discord
 
+from bot.clock import utc_now
 from bot.forum import notifications, prefs
 from bot.forum.notifications import NotificationContent, NotifiedPost, OutboxItem
 from bot.transactions import run_transaction
@@ -80,10 +81,6 @@ MIN_WAIT: Final = 0.02
 DM_CHANNEL_CACHE: Final = 50_000
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_worker_id() -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from bot.clock import utc_now
 from bot.db.models import Post
-from bot.db.types import utcnow
 from bot.forum import acceptance, categories, drafts, posts, questions, search, votes
 from bot.forum.errors import NotFound
 from cogs.discovery import NOTHING_FOUND, UnansweredPages
@@ -457,7 +457,7 @@ async def test_search_and_unanswered_are_ephemeral_and_guild_only(scene: Scene) 
 
 async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> None:
     gid, uid = scene.guild_id, scene.alice.id
-    now = utcnow()
+    now = utc_now()
 
     async def hold(at: Any) -> drafts.AskDraftSnapshot:
         return await run_domain(  # type: ignore[no-any-return]

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
-from bot.db.types import utcnow
 from bot.forum import posts, questions, search
 from bot.forum.results import PostSnapshot
 from bot.forum.search import SearchHit, TitleMatch
@@ -366,7 +366,7 @@ async def test_orm_writes_and_hard_deletes_keep_the_index(
     sessionmaker: async_sessionmaker[AsyncSession], board: Board
 ) -> None:
     """Rows written through the ORM unit of work (not the domain's Core statements)."""
-    now = utcnow()
+    now = utc_now()
     async with sessionmaker() as session, session.begin():
         question = Post(
             guild_id=GUILD,
