@@ -3,7 +3,9 @@
 ``GuildConfig`` is the typed view the rest of the domain reads; its field defaults are the one
 place defaults live. ``SPECS`` describes every key (type, bounds, help) so ``/qa settings`` can
 list, autocomplete and validate them; an unknown key or a bad value is refused with a sentence
-the user sees. Setting a key back to its default deletes its row.
+the user sees. Setting a key back to its default deletes its row. What a server manager types
+into ``/qa settings set|reset`` goes through ``bot.forum.setting_changes``, which also rebuilds
+the cached points when a point rule changes.
 """
 
 from __future__ import annotations
@@ -310,46 +312,11 @@ async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any
     return await load_config(session, guild_id)
 
 
-async def set_from_text(session: AsyncSession, guild_id: int, key: str, raw: str) -> GuildConfig:
-    """``/qa settings set``: parse what a server manager typed and store it.
-
-    Keys that ``/qa setup`` manages (the forum channel, the solved tag) are refused here.
-    """
-    spec = _spec(key)
-    if not spec.metadata.get("public", True):
+def check_public(key: str) -> None:
+    """Refuse a key ``/qa settings`` may not change: an unknown one, or one ``/qa setup`` manages
+    (the forum channel, the solved tag)."""
+    if not _spec(key).metadata.get("public", True):
         raise ValidationError(f"`{key}` is set by /qa setup.")
-    before = await load_config(session, guild_id)
-    config = await set_setting(session, guild_id, key, parse_value(key, raw))
-    return await _after_change(session, guild_id, key, before, config)
-
-
-async def reset_from_text(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
-    """``/qa settings reset``: back to the default, checked like a ``set`` (keys /qa setup manages
-    are refused, and so is a default that would clash, such as equal vote emoji)."""
-    spec = _spec(key)
-    if not spec.metadata.get("public", True):
-        raise ValidationError(f"`{key}` is set by /qa setup.")
-    before = await load_config(session, guild_id)
-    config = await set_setting(session, guild_id, key, getattr(DEFAULTS, key))
-    return await _after_change(session, guild_id, key, before, config)
-
-
-def affects_points(key: str) -> bool:
-    """Whether changing ``key`` changes what members' cached points must be."""
-    return key.startswith("points_") or "_cap_" in key or key == "question_voting"
-
-
-async def _after_change(
-    session: AsyncSession, guild_id: int, key: str, before: GuildConfig, after: GuildConfig
-) -> GuildConfig:
-    """Point rules changed: rebuild the guild's cached points in the same transaction, so the
-    cache always equals a recomputation under the rules in force."""
-    if affects_points(key) and getattr(before, key) != getattr(after, key):
-        # Imported here: the point rules read this module's GuildConfig.
-        from bot.forum.points import recompute_points
-
-        await recompute_points(session, guild_id)
-    return after
 
 
 async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
