@@ -19,7 +19,7 @@ from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import notifications
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.points import Ledger
+from bot.forum.ledger import Ledger
 from bot.forum.questions import QUESTION_GONE, locked_question, view
 from bot.forum.results import AcceptResult
 from bot.forum.settings import load_config

@@ -28,7 +28,7 @@ from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import notifications
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.points import Ledger
+from bot.forum.ledger import Ledger
 from bot.forum.questions import (
     QUESTION_GONE,
     change,

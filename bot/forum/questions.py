@@ -27,7 +27,7 @@ from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Category, Post
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied, ValidationError
-from bot.forum.points import Ledger
+from bot.forum.ledger import Ledger
 from bot.forum.ratelimits import check_rate
 from bot.forum.results import PostChange, PostSnapshot, post_view
 from bot.forum.settings import load_config

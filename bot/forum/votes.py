@@ -23,7 +23,8 @@ from bot.clock import utc_now as utcnow
 from bot.db.dialect import insert
 from bot.db.models import Post, Vote
 from bot.forum import prefs
-from bot.forum.points import Ledger, facts_of, votes_count
+from bot.forum.ledger import Ledger, facts_of
+from bot.forum.point_rules import votes_count
 from bot.forum.questions import change
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import load_config

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Base, Member, Post
 from bot.forum import acceptance, posts, questions, votes
-from bot.forum.points import (
+from bot.forum.ledger import load_guild_facts
+from bot.forum.point_rules import (
     TOTAL_FIELDS,
     PostCache,
     Totals,
     compute_points,
     compute_post_caches,
-    get_member_points,
-    load_guild_facts,
 )
+from bot.forum.points import get_member_points
 from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostSnapshot, VoteResult
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
