@@ -33,7 +33,7 @@ from discord.ext import commands
 from bot import guilds
 from bot.clock import utc_now
 from bot.errors import handle_interaction_error
-from bot.forum import categories, drafts, posts, questions
+from bot.forum import categories, drafts, pending_posts, questions, text_rules
 from bot.forum.categories import CategorySnapshot
 from bot.forum.drafts import AskDraftSnapshot
 from bot.forum.errors import ForumError, InvalidState, NotConfigured, ValidationError
@@ -196,7 +196,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         custom_id="title",
         placeholder="Your question in one line",
         min_length=1,
-        max_length=questions.TITLE_MAX,
+        max_length=text_rules.TITLE_MAX,
     )
     details: discord.ui.TextInput[AskModal] = discord.ui.TextInput(
         label="Details",
@@ -204,7 +204,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         style=discord.TextStyle.paragraph,
         placeholder="What you tried, what you need (optional)",
         required=False,
-        max_length=questions.DETAILS_MAX,
+        max_length=text_rules.DETAILS_MAX,
     )
 
     def __init__(self, cog: Asking, *, category: str | None) -> None:
@@ -280,9 +280,9 @@ class Asking(commands.Cog):
                 self.bot, lambda s: categories.list_categories(s, guild_id)
             )
         ]
-        typed = questions.fold(current)
-        starts = [n for n in names if questions.fold(n).startswith(typed)]
-        contains = [n for n in names if typed in questions.fold(n) and n not in starts]
+        typed = text_rules.fold(current)
+        starts = [n for n in names if text_rules.fold(n).startswith(typed)]
+        contains = [n for n in names if typed in text_rules.fold(n) and n not in starts]
         return [
             app_commands.Choice(
                 name=label(n, AUTOCOMPLETE_CHOICE_NAME), value=n[:AUTOCOMPLETE_CHOICE_VALUE]
@@ -299,8 +299,8 @@ class Asking(commands.Cog):
         assert guild is not None
         target = await self._target(guild, category)
         # The domain's text rules first, so the gate never holds a question it would refuse.
-        questions.validate_title(title)
-        questions.validate_details(details)
+        text_rules.validate_title(title)
+        text_rules.validate_details(details)
         gate = cast("SimilarQuestionsGate | None", self.bot.get_cog("Discovery"))
         if gate is not None and await gate.hold_if_similar(
             interaction, title=title, details=details, category=target.category_name
@@ -384,7 +384,7 @@ class Asking(commands.Cog):
         thread, starter = created.thread, created.message
         await run_transaction(
             self.bot,
-            lambda s: posts.confirm_post(
+            lambda s: pending_posts.confirm_post(
                 s, post_id=pending.id, message_id=starter.id, thread_id=thread.id
             ),
         )
@@ -411,7 +411,9 @@ class Asking(commands.Cog):
         )
 
     async def _discard(self, pending: PostSnapshot) -> None:
-        await run_transaction(self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id))
+        await run_transaction(
+            self.bot, lambda s: pending_posts.discard_pending_post(s, post_id=pending.id)
+        )
 
     @staticmethod
     def _refusal(exc: discord.HTTPException) -> ForumError | None:

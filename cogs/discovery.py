@@ -42,8 +42,8 @@ from bot.errors import handle_interaction_error
 from bot.forum import categories, drafts, listing, search
 from bot.forum.drafts import AskDraftSnapshot
 from bot.forum.errors import ForumError, InvalidState, PermissionDenied
-from bot.forum.questions import fold
 from bot.forum.search import SearchHit
+from bot.forum.text_rules import fold
 from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS

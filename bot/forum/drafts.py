@@ -23,15 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import AskDraft
+from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.questions import (
-    clean_display_name,
-    create_question,
-    resolve_category,
-    validate_details,
-    validate_title,
-)
+from bot.forum.questions import create_question
 from bot.forum.results import PostChange
+from bot.forum.text_rules import clean_display_name, validate_details, validate_title
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +213,8 @@ async def ask_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
 ) -> PostChange:
     """The "Post my question anyway" button: use the draft and store its question ``pending``
-    (the caller posts the forum thread, then ``posts.confirm_post``). One transaction: when the
-    question is refused the draft is not used up."""
+    (the caller posts the forum thread, then ``pending_posts.confirm_post``). One transaction:
+    when the question is refused the draft is not used up."""
     now = now or utc_now()
     draft = await consume_draft(session, draft_id=draft_id, user_id=user_id, now=now)
     return await create_question(

@@ -27,9 +27,9 @@ from bot.db.dialect import insert
 from bot.db.models import Member
 from bot.forum import prefs
 from bot.forum.points import get_member_points
-from bot.forum.questions import has_visible
 from bot.forum.results import MemberPoints
 from bot.forum.settings import load_config
+from bot.forum.text_rules import has_visible
 
 PER_PAGE: Final = 10
 DISPLAY_NAME_MAX: Final = 100

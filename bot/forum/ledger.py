@@ -31,7 +31,8 @@ from bot.forum.point_rules import (
     contribution,
     votes_by_post,
 )
-from bot.forum.settings import GuildConfig
+from bot.forum.post_rows import lock_answers, update_post
+from bot.forum.settings import GuildConfig, load_config
 
 # session.info key: {(guild_id, user_id)} whose public points moved in this transaction.
 POINTS_MOVED: Final = "points_moved"
@@ -151,6 +152,23 @@ class Ledger:
         # Questions whose status must be re-derived (closed, accepted or answers changed).
         self._questions: set[int] = set()
 
+    @classmethod
+    async def start(
+        cls, session: AsyncSession, guild_id: int, post_ids: Iterable[int] = ()
+    ) -> Ledger:
+        """A ledger under the guild's rules in force, tracking ``post_ids`` (rows the caller
+        has locked)."""
+        ledger = cls(session, await load_config(session, guild_id), guild_id)
+        await ledger.track(post_ids)
+        return ledger
+
+    @classmethod
+    async def for_thread(cls, session: AsyncSession, question: Post) -> Ledger:
+        """Lock a (locked) question's answers in id order and track them with it: for a change
+        to the whole thread (closing, reopening, deleting)."""
+        answers = await lock_answers(session, question.id)
+        return await cls.start(session, question.guild_id, [question.id, *(a.id for a in answers)])
+
     async def track(self, post_ids: Iterable[int]) -> None:
         new = sorted(set(post_ids) - self._before.keys())
         self._before.update(await _load_contributions(self.session, self.config, new))
@@ -183,16 +201,13 @@ class Ledger:
             d_down = now_contrib.downvotes - before.downvotes
             if d_score or d_up or d_down:
                 changed = True
-                await self.session.execute(
-                    update(Post)
-                    .where(Post.id == post_id)
-                    .values(
-                        score=Post.score + d_score,
-                        upvotes=Post.upvotes + d_up,
-                        downvotes=Post.downvotes + d_down,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
+                await update_post(
+                    self.session,
+                    post_id,
+                    score=Post.score + d_score,
+                    upvotes=Post.upvotes + d_up,
+                    downvotes=Post.downvotes + d_down,
+                    updated_at=now,
                 )
             question_id = q_after if q_after is not None else q_before
             if question_id is not None and now_contrib.answer != before.answer:
@@ -201,11 +216,10 @@ class Ledger:
             if answer_delta[question_id]:
                 changed = True
                 self._questions.add(question_id)
-                await self.session.execute(
-                    update(Post)
-                    .where(Post.id == question_id)
-                    .values(answer_count=Post.answer_count + answer_delta[question_id])
-                    .execution_options(synchronize_session=False)
+                await update_post(
+                    self.session,
+                    question_id,
+                    answer_count=Post.answer_count + answer_delta[question_id],
                 )
         for question_id in sorted(self._questions):
             result = await self.session.execute(

@@ -73,7 +73,7 @@ class PostSnapshot:
         return self.id if self.question_id is None else self.question_id
 
 
-def post_view(row: Post) -> PostSnapshot:
+def post_snapshot(row: Post) -> PostSnapshot:
     """Snapshot an ORM row into a ``PostSnapshot`` (call before the session closes)."""
     return PostSnapshot(
         id=row.id,

@@ -24,11 +24,11 @@ from bot.db.dialect import insert
 from bot.db.models import Post, Vote
 from bot.forum import prefs
 from bot.forum.ledger import Ledger, facts_of
+from bot.forum.lookups import change
 from bot.forum.point_rules import votes_count
-from bot.forum.questions import change
+from bot.forum.post_rows import load_post, post_id_by_message
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import load_config
-from bot.forum.uow import load_post, post_id_by_message
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from bot.clock import utc_now
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
-from bot.forum import posts, questions, search
+from bot.forum import deletion, edits, pending_posts, posts, questions, search
 from bot.forum.results import PostSnapshot
 from bot.forum.search import SearchHit, TitleMatch
 from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER, Forum
@@ -187,12 +187,14 @@ async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None
     assert await board.titles("watercolour") == []
     assert await board.titles("origami") == []
     await board.run(
-        lambda s: posts.confirm_post(s, post_id=pending.post.id, message_id=board.forum.next_id())
+        lambda s: pending_posts.confirm_post(
+            s, post_id=pending.post.id, message_id=board.forum.next_id()
+        )
     )
     assert await board.titles("watercolour") == ["Journaling habits"]
     thread = board.forum.next_id()
     await board.run(
-        lambda s: posts.confirm_post(
+        lambda s: pending_posts.confirm_post(
             s, post_id=pending_question.post.id, message_id=thread, thread_id=thread
         )
     )
@@ -269,7 +271,7 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     question = await board.ask("Nightmares every night", "They started in spring.")
     await unrelated(board)
     await board.run(
-        lambda s: questions.edit_question(
+        lambda s: edits.edit_question(
             s, question_id=question.id, actor_id=question.author_id, title="Bad dreams nightly"
         )
     )
@@ -279,7 +281,7 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     assert await board.completed_titles("drea") == ["Bad dreams nightly"]
 
     await board.run(
-        lambda s: questions.edit_question(
+        lambda s: edits.edit_question(
             s,
             question_id=question.id,
             actor_id=MODERATOR,
@@ -293,7 +295,7 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     # The starter message edited on Discord changes the details too.
     assert question.message_id is not None
     message_id = question.message_id
-    await board.run(lambda s: posts.edit_message(s, message_id=message_id, body="Since winter."))
+    await board.run(lambda s: edits.edit_message(s, message_id=message_id, body="Since winter."))
     assert await board.titles("autumn") == []
     assert await board.titles("winter") == ["Bad dreams nightly"]
 
@@ -308,14 +310,14 @@ async def test_answer_edits_replace_the_old_words(board: Board) -> None:
     assert await board.titles("alarm") == ["Remembering dreams"]
 
     await board.run(
-        lambda s: posts.edit_post(
+        lambda s: edits.edit_post(
             s, post_id=explicit.id, actor_id=explicit.author_id, body="Keep a sleep diary."
         )
     )
     assert native.message_id is not None
     native_message = native.message_id
     await board.run(
-        lambda s: posts.edit_message(s, message_id=native_message, body="Wake up gently instead")
+        lambda s: edits.edit_message(s, message_id=native_message, body="Wake up gently instead")
     )
     assert await board.titles("journal") == []
     assert await board.titles("alarm") == []
@@ -340,7 +342,7 @@ async def test_deleted_answers_and_questions_leave_the_results(board: Board) -> 
     assert await board.titles("freeze") == ["Social anxiety at parties"]
 
     await board.run(
-        lambda s: questions.delete_question(
+        lambda s: deletion.delete_question(
             s, question_id=question.id, actor_id=MODERATOR, is_moderator=True
         )
     )
@@ -352,7 +354,7 @@ async def test_deleted_answers_and_questions_leave_the_results(board: Board) -> 
 
     assert other.thread_id is not None
     thread_id = other.thread_id
-    await board.run(lambda s: posts.delete_thread(s, thread_id=thread_id))
+    await board.run(lambda s: deletion.delete_thread(s, thread_id=thread_id))
     assert await board.titles("anxiety") == []
     assert await board.titles("friend") == []
     assert await board.completed_titles("") == [
@@ -423,7 +425,7 @@ async def test_orm_writes_and_hard_deletes_keep_the_index(
             s, guild_id=GUILD, author_id=7, title="Kayaking alone", state="pending"
         )
     )
-    await board.run(lambda s: posts.discard_pending_post(s, post_id=pending.post.id))
+    await board.run(lambda s: pending_posts.discard_pending_post(s, post_id=pending.post.id))
     await assert_index_mirrors_posts(sessionmaker)
 
 
@@ -468,13 +470,13 @@ async def test_index_mirrors_posts_after_a_busy_thread(
     answers = [await board.answer(question, f"Answer number {i} about oats") for i in range(4)]
     await board.forum.message(question, question.author_id, "Thanks all")  # a comment
     await board.run(
-        lambda s: posts.edit_post(
+        lambda s: edits.edit_post(
             s, post_id=answers[1].id, actor_id=answers[1].author_id, body="Changed to barley"
         )
     )
     await board.forum.delete(answers[2])
     await board.run(
-        lambda s: questions.edit_question(
+        lambda s: edits.edit_question(
             s, question_id=question.id, actor_id=question.author_id, title="Busy grains thread"
         )
     )

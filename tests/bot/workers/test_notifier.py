@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Notification
+from bot.forum import lookups, posts, prefs, questions, settings
 from bot.forum import notifications as outbox
-from bot.forum import posts, prefs, questions, settings
 from bot.forum.notifications import NotificationContent, NotifiedPost
 from bot.forum.results import PostSnapshot
 from bot.forum.uow import run_in_transaction
@@ -206,7 +206,7 @@ async def answer(
         return change.post
 
     async def work(session: AsyncSession) -> PostSnapshot:
-        question = await questions.get_question(session, question_id=question_id)
+        question = await lookups.get_question(session, question_id=question_id)
         assert question.thread_id is not None
         change = await posts.record_thread_message(
             session,
