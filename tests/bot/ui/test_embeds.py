@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.forum.notifications import OutboxStats
+from bot.forum.outbox import OutboxStats
 from bot.forum.results import MemberPoints, PostSnapshot
 from bot.ui import embeds
 from bot.ui.embeds import (
