@@ -39,7 +39,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import deletion, edits, lookups, questions, search, text_rules
+from bot.forum import deletion, edits, lookups, questions, text_rules, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.results import PostChange, PostSnapshot
 from bot.guilds import actor_is_moderator, guild_config
@@ -409,7 +409,7 @@ class Lifecycle(commands.Cog):
             return []
         found = await run_transaction(
             self.bot,
-            lambda s: search.title_matches(
+            lambda s: title_search.title_matches(
                 s,
                 guild_id=guild_id,
                 prefix=current,

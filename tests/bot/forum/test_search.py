@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -16,106 +14,23 @@ from bot.clock import utc_now
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
-from bot.forum import deletion, edits, pending_posts, posts, questions, search
-from bot.forum.results import PostSnapshot
-from bot.forum.search import SearchHit, TitleMatch
-from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER, Forum
+from bot.forum import (
+    deletion,
+    edits,
+    pending_posts,
+    posts,
+    questions,
+    search,
+    title_search,
+)
+from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER
+from tests.bot.forum.search_support import OTHER_GUILD, Board, unrelated
 from tests.db_support import BACKENDS
-
-OTHER_GUILD = 2
-
-
-class Board:
-    """A guild's forum driven through the domain, each post by a different member (so no rate
-    limit is reached), with search helpers returning titles."""
-
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        guild_id: int = GUILD,
-        first_id: int = 10_000,
-    ) -> None:
-        self.forum = Forum(sessionmaker, guild_id, first_id=first_id)
-        self.guild_id = guild_id
-        self._members = itertools.count(first_id + 5_000)
-
-    def member(self) -> int:
-        return next(self._members)
-
-    async def ask(self, title: str, details: str = "", **kwargs: Any) -> PostSnapshot:
-        return await self.forum.ask(self.member(), title=title, details=details, **kwargs)
-
-    async def answer(self, question: PostSnapshot, body: str) -> PostSnapshot:
-        return await self.forum.answer(question, author=self.member(), body=body)
-
-    async def run(self, work: Any) -> Any:
-        return await self.forum.run(work)
-
-    async def hits(self, query: str, **kwargs: Any) -> list[SearchHit]:
-        return await self.run(  # type: ignore[no-any-return]
-            lambda s: search.search_questions(s, guild_id=self.guild_id, query=query, **kwargs)
-        )
-
-    async def titles(self, query: str, **kwargs: Any) -> list[str]:
-        return [hit.title for hit in await self.hits(query, **kwargs)]
-
-    async def similar(self, title: str, details: str = "", **kwargs: Any) -> list[str]:
-        hits = await self.run(
-            lambda s: search.similar_questions(
-                s, guild_id=self.guild_id, title=title, details=details, **kwargs
-            )
-        )
-        return [hit.title for hit in hits]
-
-    async def complete(self, prefix: str, **kwargs: Any) -> list[TitleMatch]:
-        return await self.run(  # type: ignore[no-any-return]
-            lambda s: search.title_matches(s, guild_id=self.guild_id, prefix=prefix, **kwargs)
-        )
-
-    async def completed_titles(self, prefix: str, **kwargs: Any) -> list[str]:
-        return [match.title for match in await self.complete(prefix, **kwargs)]
 
 
 @pytest.fixture
 def board(sessionmaker: async_sessionmaker[AsyncSession]) -> Board:
     return Board(sessionmaker)
-
-
-async def unrelated(board: Board) -> None:
-    """Questions sharing no search word with the others (so every term is rare enough for
-    bm25 to rank by)."""
-    await board.ask("Grief after a loss", "My grandmother passed away in March.")
-    await board.ask("Talking to my parents", "They never hear me out.")
-    await board.ask("Panic attacks at work", "My chest tightens in meetings.")
-
-
-# --------------------------------------------------------------------------- terms
-
-
-def test_terms_are_words_without_stop_words_or_syntax() -> None:
-    assert search.search_terms('"Therapist" AND (sleep OR NOT -anxiety*) {title}:x') == [
-        "therapist",
-        "sleep",
-        "anxiety",
-        "title",
-        "x",
-    ]
-    assert search.search_terms("the and of") == []
-    assert search.search_terms("🙂 *** ''' \x00 \ud800") == []
-    assert search.search_terms("Sleep sleep SLEEP") == ["sleep"]
-    assert search.search_terms("self_care") == ["self", "care"]
-    assert len(search.search_terms(" ".join(f"w{i}" for i in range(500)))) == search.MAX_TERMS
-
-
-def test_significant_terms_put_the_title_first_and_count_a_stem_once() -> None:
-    terms = search.significant_terms(
-        "Can't sleep before exams", "Exam nights: I lie awake, awake, awake. I study."
-    )
-    assert terms[:2] == ["sleep", "exams"]
-    assert "exam" not in terms  # the same stem as "exams"
-    assert terms[2] == "awake"  # the most frequent word of the details
-    assert "i" not in terms and "t" not in terms
-    assert search.significant_terms("", "") == []
 
 
 # --------------------------------------------------------------------------- matching
@@ -584,7 +499,7 @@ async def test_hostile_queries_are_plain_words(
         # The other entry points take the same text without failing.
         await board.similar(query, query)
         matches = await board.complete(query)
-        assert len(matches) <= search.AUTOCOMPLETE_MAX
+        assert len(matches) <= title_search.AUTOCOMPLETE_MAX
     async with sessionmaker() as session:
         count = (await session.execute(select(Post.id))).all()
     assert len(count) == 4
@@ -647,7 +562,7 @@ def test_random_text_never_raises(db_url: str) -> None:
                     await search.similar_questions(
                         session, guild_id=GUILD, title=query, details=query
                     )
-                    await search.title_matches(session, guild_id=GUILD, prefix=query)
+                    await title_search.title_matches(session, guild_id=GUILD, prefix=query)
             finally:
                 await engine.dispose()
 
@@ -699,100 +614,7 @@ async def test_similar_questions_rank_and_look_into_answers(board: Board) -> Non
     )
 
 
-# --------------------------------------------------------------------------- autocomplete
-
-
-async def test_title_matches_complete_the_last_word(board: Board) -> None:
-    therapist = await board.ask("Looking for a therapist", "Details mention sleep.")
-    await board.ask("Therapists who listen", "")
-    await board.ask("How do I sleep before an exam?", "")
-    await board.ask("Sleep schedule", "")
-    assert set(await board.completed_titles("therap")) == {
-        "Looking for a therapist",
-        "Therapists who listen",
-    }
-    assert set(await board.completed_titles("Therapists")) == {
-        "Looking for a therapist",
-        "Therapists who listen",
-    }
-    assert await board.completed_titles("looking therap") == ["Looking for a therapist"]
-    # Titles only: the first question's details mention sleep.
-    assert set(await board.completed_titles("sle")) == {
-        "How do I sleep before an exam?",
-        "Sleep schedule",
-    }
-    assert set(await board.completed_titles("how do i sle")) == {
-        "How do I sleep before an exam?",
-        "Sleep schedule",
-    }
-    # "bef" may become "before", a stop word no index holds: not required after "sleep".
-    assert set(await board.completed_titles("sleep bef")) == {
-        "How do I sleep before an exam?",
-        "Sleep schedule",
-    }
-    assert await board.completed_titles("sleep exa") == ["How do I sleep before an exam?"]
-    # A stop word typed alone is the start of a word.
-    assert set(await board.completed_titles("the")) == {
-        "Looking for a therapist",
-        "Therapists who listen",
-    }
-    assert await board.completed_titles("zebra") == []
-    # A question id typed into /close duplicate_of comes first.
-    matches = await board.complete(str(therapist.id))
-    assert matches[0] == TitleMatch(therapist.id, "Looking for a therapist")
-    assert await board.complete(str(therapist.id), exclude_id=therapist.id) == []
-
-
-async def test_title_matches_without_text_are_the_recent_questions(board: Board) -> None:
-    for i in range(30):
-        await board.ask(f"Panic question {i}", "")
-    matches = await board.complete("")
-    assert len(matches) == search.AUTOCOMPLETE_MAX
-    assert matches[0].title == "Panic question 29"
-    assert len(await board.complete("panic")) == search.AUTOCOMPLETE_MAX
-    assert len(await board.complete("panic", limit=5)) == 5
-    assert len(await board.complete("panic", limit=500)) == search.AUTOCOMPLETE_MAX
-    closed = await board.ask("Panic closed", "")
-    await board.forum.close(closed, actor=MODERATOR, is_moderator=True)
-    assert "Panic closed" not in await board.completed_titles("panic clo", include_closed=False)
-    assert await board.completed_titles("panic clo") == ["Panic closed"]
-
-
-async def test_title_matches_of_closed_questions_only(board: Board) -> None:
-    still_open = await board.ask("Panic at night", "")
-    closed = await board.ask("Panic at work", "")
-    other = await board.ask("Grief after a loss", "")
-    for question in (closed, other):
-        await board.forum.close(question, actor=MODERATOR, is_moderator=True)
-    assert await board.completed_titles("panic", closed_only=True) == ["Panic at work"]
-    assert sorted(await board.completed_titles("", closed_only=True)) == [
-        "Grief after a loss",
-        "Panic at work",
-    ]
-    assert await board.complete(str(closed.id), closed_only=True) == [
-        TitleMatch(closed.id, "Panic at work")
-    ]
-    assert await board.complete(str(still_open.id), closed_only=True) == []
-    assert await board.completed_titles("panic", closed_only=True, exclude_id=closed.id) == []
-
-
 # --------------------------------------------------------------------------- engines
-
-
-async def test_postgres_stop_words_are_ours(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    async with sessionmaker() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("PostgreSQL's english dictionary")
-        vocabulary = sorted(search.STOP_WORDS | {"therapist", "sleep", "never", "help", "feel"})
-        rows = await session.execute(
-            text(
-                "SELECT w, to_tsvector('english', w) = ''::tsvector"
-                " FROM unnest(CAST(:words AS text[])) AS w"
-            ),
-            {"words": vocabulary},
-        )
-        dropped = {word for word, empty in rows if empty}
-    assert dropped == set(search.STOP_WORDS)
 
 
 async def test_postgres_search_uses_the_gin_index(
