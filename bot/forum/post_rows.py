@@ -15,8 +15,9 @@ has no row locks: its write transactions start with ``BEGIN IMMEDIATE`` and run 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,11 +83,21 @@ async def existing_question_id(
 # --------------------------------------------------------------------------- writing rows
 
 
-async def insert_post(session: AsyncSession, values: Mapping[str, object]) -> int | None:
-    """Insert a post; None when its Discord message is already stored."""
+async def insert_post(
+    session: AsyncSession, *, state: Literal["pending", "live"], now: datetime, **columns: object
+) -> int | None:
+    """Insert an ``open`` post created ``now`` in ``state``; None when its Discord message is
+    already stored."""
     stmt = (
         insert(session, Post)
-        .values(**values)
+        .values(
+            **columns,
+            status="open",
+            state=state,
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
         .on_conflict_do_nothing(index_elements=[Post.message_id])
         .returning(Post.id)
     )

@@ -285,25 +285,22 @@ async def _store(
     a live post counts at once, a pending one once ``pending_posts.confirm_post`` makes it live."""
     if state == "live" and message_id is None:
         raise ValueError("a live post needs its message id")
-    values = {
-        "guild_id": question.guild_id,
-        "kind": new.kind,
-        "question_id": question.id,
-        "parent_id": new.parent_id,
-        "thread_id": question.thread_id,
-        "message_id": message_id,
-        "author_id": new.author_id,
-        "anonymous": new.anonymous,
-        "via_bot": new.via_bot,
-        "display_name": new.display_name,
-        "body": new.body,
-        "status": "open",
-        "state": state,
-        "created_at": now,
-        "updated_at": now,
-        "last_activity_at": now,
-    }
-    post_id = await insert_post(session, values)
+    post_id = await insert_post(
+        session,
+        state=state,
+        now=now,
+        guild_id=question.guild_id,
+        kind=new.kind,
+        question_id=question.id,
+        parent_id=new.parent_id,
+        thread_id=question.thread_id,
+        message_id=message_id,
+        author_id=new.author_id,
+        anonymous=new.anonymous,
+        via_bot=new.via_bot,
+        display_name=new.display_name,
+        body=new.body,
+    )
     if post_id is None:  # the same message was stored concurrently
         repeat = await repeat_of(session, message_id)
         assert repeat is not None

@@ -95,26 +95,23 @@ async def create_question(
         raise ValueError("a live question needs its thread id")
     if via_bot and status_message_id is None:
         status_message_id = message_id
-    values = {
-        "guild_id": guild_id,
-        "kind": "question",
-        "thread_id": thread_id,
-        "message_id": message_id,
-        "status_message_id": status_message_id,
-        "author_id": author_id,
-        "anonymous": anonymous,
-        "via_bot": via_bot,
-        "display_name": display_name,
-        "title": title,
-        "body": details,
-        "category": category,
-        "status": "open",
-        "state": state,
-        "created_at": now,
-        "updated_at": now,
-        "last_activity_at": now,
-    }
-    post_id = await insert_post(session, values)
+    post_id = await insert_post(
+        session,
+        state=state,
+        now=now,
+        guild_id=guild_id,
+        kind="question",
+        thread_id=thread_id,
+        message_id=message_id,
+        status_message_id=status_message_id,
+        author_id=author_id,
+        anonymous=anonymous,
+        via_bot=via_bot,
+        display_name=display_name,
+        title=title,
+        body=details,
+        category=category,
+    )
     if post_id is None:  # the same message was stored concurrently
         existing = await existing_question_id(session, message_id=message_id, thread_id=thread_id)
         assert existing is not None
