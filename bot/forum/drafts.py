@@ -26,7 +26,7 @@ from bot.db.models import AskDraft
 from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.questions import create_question
-from bot.forum.results import PostChange
+from bot.forum.results import PostChange, snapshot_of
 from bot.forum.text_rules import clean_display_name, validate_details, validate_title
 
 log = logging.getLogger(__name__)
@@ -73,20 +73,7 @@ def _view(row: AskDraft) -> AskDraftSnapshot:
         outcome = "posted"
     elif row.outcome == "cancelled":
         outcome = "cancelled"
-    return AskDraftSnapshot(
-        id=row.id,
-        guild_id=row.guild_id,
-        user_id=row.user_id,
-        title=row.title,
-        details=row.details,
-        category=row.category,
-        anonymous=row.anonymous,
-        display_name=row.display_name,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        consumed_at=row.consumed_at,
-        outcome=outcome,
-    )
+    return snapshot_of(AskDraftSnapshot, row, outcome=outcome)
 
 
 def _minutes(delta: timedelta) -> str:

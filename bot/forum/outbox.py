@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import NOTIFICATION_STATUSES, Notification
+from bot.forum.results import snapshot_of
 
 # Sends a notification gets (each claim is one) before it is ``failed``; see bot.forum.delivery.
 MAX_ATTEMPTS: Final = 10
@@ -185,21 +186,7 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
 
 def _item(row: Notification) -> OutboxItem:
     assert row.claimed_by is not None and row.claimed_until is not None
-    return OutboxItem(
-        id=row.id,
-        guild_id=row.guild_id,
-        recipient_id=row.recipient_id,
-        kind=row.kind,
-        question_id=row.question_id,
-        post_id=row.post_id,
-        payload=json.loads(row.payload),
-        dedupe_key=row.dedupe_key,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-        claimed_by=row.claimed_by,
-        claimed_until=row.claimed_until,
-    )
+    return snapshot_of(OutboxItem, row, payload=json.loads(row.payload))
 
 
 async def release_claims(session: AsyncSession, *, worker_id: str) -> int:

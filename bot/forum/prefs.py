@@ -18,6 +18,7 @@ from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Follow, Post, UserPref
 from bot.forum.errors import InvalidState, NotFound
+from bot.forum.results import snapshot_of
 
 QUESTION_GONE = "That question no longer exists."
 NOT_A_QUESTION_THREAD = "Use this inside a question's thread."
@@ -50,13 +51,7 @@ async def get_prefs(session: AsyncSession, user_id: int) -> Prefs:
     row = await session.get(UserPref, user_id, populate_existing=True)
     if row is None:
         return Prefs(user_id=user_id)
-    return Prefs(
-        user_id=user_id,
-        notifications=row.notifications,
-        dms_closed_at=row.dms_closed_at,
-        dm_channel_id=row.dm_channel_id,
-        erased_at=row.erased_at,
-    )
+    return snapshot_of(Prefs, row)
 
 
 async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None:

@@ -24,14 +24,14 @@ How typed text becomes terms is ``bot.forum.query_terms``; title autocomplete is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
 from bot.forum.query_terms import MAX_TERM_CHARS, fts_string, search_terms, significant_terms
-from bot.forum.results import QuestionStatus
+from bot.forum.results import QuestionStatus, snapshot_of
 
 MAX_LIMIT: Final = 100
 
@@ -177,17 +177,7 @@ async def _find(
     )
     rows = await session.execute(text(sql), params)
     return [
-        SearchHit(
-            question_id=row[0],
-            thread_id=row[1],
-            message_id=row[2],
-            title=row[3],
-            score=row[4],
-            answer_count=row[5],
-            status=cast(QuestionStatus, row[6]),
-            rank=float(row[7]),
-            solved=row[8] is not None,
-        )
+        snapshot_of(SearchHit, row, rank=float(row.rank), solved=row.accepted_answer_id is not None)
         for row in rows
     ]
 
@@ -251,8 +241,8 @@ def find_statement(
             HAVING {matched} >= :need
         """
     sql = f"""{prelude}
-        SELECT q.id, q.thread_id, q.message_id, COALESCE(q.title, ''), q.score,
-               q.answer_count, q.status, m.rank, q.accepted_answer_id
+        SELECT q.id AS question_id, q.thread_id, q.message_id, COALESCE(q.title, '') AS title,
+               q.score, q.answer_count, q.status, m.rank, q.accepted_answer_id
         FROM ({grouped}) AS m
         JOIN posts AS q ON q.id = m.question_id
         WHERE {scope}
