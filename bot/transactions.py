@@ -2,7 +2,7 @@
 run here, in its own transaction, retried when the database asks to (``bot.forum.uow``).
 
 After the commit, members whose public points moved (the ledger notes them on the session, see
-``bot.forum.points.POINTS_MOVED``) are announced once, as ``on_qa_points_changed(guild_id,
+``bot.forum.ledger.POINTS_MOVED``) are announced once, as ``on_qa_points_changed(guild_id,
 user_ids)``: the point roles follow them. Anonymous points never move public points.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.forum.points import POINTS_MOVED
+from bot.forum.ledger import POINTS_MOVED
 from bot.forum.uow import run_in_transaction
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import categories, settings
+from bot.forum import categories, setting_changes, settings
 from bot.forum.categories import SOLVED_TAG_NAME, Tag
 from bot.forum.errors import InvalidState, NotConfigured, ValidationError
 from bot.forum.settings import GuildConfig
@@ -244,7 +244,7 @@ class Admin(commands.Cog):
         if key == MODERATOR_ROLE_KEY:
             value = self._role_text(guild, value)
         config = await run_transaction(
-            self.bot, lambda s: settings.set_from_text(s, guild.id, key, value)
+            self.bot, lambda s: setting_changes.set_from_text(s, guild.id, key, value)
         )
         await self._confirm(interaction, guild, config, key, "is now")
 
@@ -263,7 +263,7 @@ class Admin(commands.Cog):
                 "`/qa settings set key:categories value:remove <name>`."
             )
         config = await run_transaction(
-            self.bot, lambda s: settings.reset_from_text(s, guild.id, key)
+            self.bot, lambda s: setting_changes.reset_from_text(s, guild.id, key)
         )
         await self._confirm(interaction, guild, config, key, "is back to its default,")
 

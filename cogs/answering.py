@@ -48,7 +48,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import handle_interaction_error
-from bot.forum import acceptance, leaderboard, posts, questions
+from bot.forum import (
+    acceptance,
+    deletion,
+    edits,
+    leaderboard,
+    lookups,
+    pending_posts,
+    posts,
+    text_rules,
+)
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.results import AcceptResult, PostChange, PostSnapshot
 from bot.forum.settings import GuildConfig
@@ -203,7 +212,7 @@ class AnswerModal(_Modal):
         self.answer = self._field(
             "Answer",
             custom_id="answer",
-            max_length=questions.BODY_MAX,
+            max_length=text_rules.BODY_MAX,
             placeholder="Share what you know or what helped you",
         )
 
@@ -218,7 +227,7 @@ class EditPostModal(_Modal):
         self.cog = cog
         self.post = post
         self.text = self._field(
-            what, custom_id="answer", max_length=questions.BODY_MAX, default=post.body
+            what, custom_id="answer", max_length=text_rules.BODY_MAX, default=post.body
         )
 
     async def on_submit(self, interaction: discord.Interaction[QABot], /) -> None:  # type: ignore[override]
@@ -233,14 +242,14 @@ class EditQuestionModal(_Modal):
         self.question_title = self._field(
             "Title",
             custom_id="title",
-            max_length=questions.TITLE_MAX,
+            max_length=text_rules.TITLE_MAX,
             default=question.title,
             paragraph=False,
         )
         self.details = self._field(
             "Details",
             custom_id="details",
-            max_length=questions.DETAILS_MAX,
+            max_length=text_rules.DETAILS_MAX,
             default=question.body or None,
             required=False,
         )
@@ -311,7 +320,7 @@ class Answering(commands.Cog):
         if guild_id is not None and thread_id is not None:
             question = await run_transaction(
                 self.bot,
-                lambda s: questions.find_question_by_thread(
+                lambda s: lookups.find_question_by_thread(
                     s, thread_id=thread_id, guild_id=guild_id
                 ),
             )
@@ -327,7 +336,7 @@ class Answering(commands.Cog):
         author_id = interaction.user.id
         return await run_transaction(
             self.bot,
-            lambda s: posts.bot_posts_of_author(
+            lambda s: lookups.bot_posts_of_author(
                 s, guild_id=guild_id, thread_id=thread_id, author_id=author_id
             ),
         )
@@ -419,7 +428,7 @@ class Answering(commands.Cog):
         except discord.HTTPException as exc:
             if exc.status < 500:  # refused: nothing was posted
                 await run_transaction(
-                    self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id)
+                    self.bot, lambda s: pending_posts.discard_pending_post(s, post_id=pending.id)
                 )
             else:  # unknown: reconciliation completes the row from what Discord holds
                 log.warning("answer %s may not be posted (status %s)", pending.id, exc.status)
@@ -427,7 +436,7 @@ class Answering(commands.Cog):
         name = self._names.unstored(guild_id, author)
 
         async def confirm(s: Session) -> tuple[PostChange, bool]:
-            change = await posts.confirm_post(s, post_id=pending.id, message_id=message.id)
+            change = await pending_posts.confirm_post(s, post_id=pending.id, message_id=message.id)
             named = await _remember_author(s, change.post, name, new=change.changed)
             return change, named
 
@@ -490,7 +499,7 @@ class Answering(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         author = interaction.user
         change = await run_transaction(
-            self.bot, lambda s: posts.edit_post(s, post_id=post.id, actor_id=author.id, body=text)
+            self.bot, lambda s: edits.edit_post(s, post_id=post.id, actor_id=author.id, body=text)
         )
         edited = change.post
         what = _kind_label(edited).lower()
@@ -527,7 +536,7 @@ class Answering(commands.Cog):
         author = interaction.user
         change = await run_transaction(
             self.bot,
-            lambda s: questions.edit_question(
+            lambda s: edits.edit_question(
                 s, question_id=question.id, actor_id=author.id, title=title, details=details
             ),
         )
@@ -606,7 +615,7 @@ class Answering(commands.Cog):
     ) -> None:
         await run_transaction(
             self.bot,
-            lambda s: questions.delete_question(
+            lambda s: deletion.delete_question(
                 s, question_id=question.id, actor_id=decided.user.id
             ),
         )
@@ -626,10 +635,10 @@ class Answering(commands.Cog):
         self, guild: discord.Guild, decided: discord.Interaction[QABot], post: PostSnapshot
     ) -> None:
         question_id = post.question_ref
-        before = await run_transaction(self.bot, lambda s: questions.view(s, question_id))
+        before = await run_transaction(self.bot, lambda s: lookups.get_post(s, question_id))
         change = await run_transaction(
             self.bot,
-            lambda s: posts.delete_post(s, post_id=post.id, actor_id=decided.user.id),
+            lambda s: deletion.delete_post(s, post_id=post.id, actor_id=decided.user.id),
         )
         assert post.thread_id is not None and post.message_id is not None
         message = self._message(guild.id, post.thread_id, post.message_id)
@@ -678,7 +687,7 @@ class Answering(commands.Cog):
                 deleted.setdefault(c.question.id, c.post.id)
         for question_id, answer_id in sorted(deleted.items()):
             question = await run_transaction(
-                self.bot, functools.partial(questions.view, post_id=question_id)
+                self.bot, functools.partial(lookups.get_post, post_id=question_id)
             )
             if question.solved or not question.live:
                 continue  # another answer was accepted meanwhile, or the question is gone
@@ -734,7 +743,7 @@ class Answering(commands.Cog):
         done = True
         previous_id = result.previous_answer_id
         if previous_id is not None and previous_id != answer.id:
-            previous = await run_transaction(self.bot, lambda s: questions.view(s, previous_id))
+            previous = await run_transaction(self.bot, lambda s: lookups.get_post(s, previous_id))
             if previous.thread_id is not None and previous.message_id is not None:
                 old = self._message(guild.id, previous.thread_id, previous.message_id)
                 done &= await self._tidy(

@@ -24,7 +24,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 import discord
@@ -32,8 +31,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import guilds
+from bot.clock import utc_now
 from bot.errors import handle_interaction_error
-from bot.forum import categories, drafts, posts, questions
+from bot.forum import categories, drafts, pending_posts, questions, text_rules
 from bot.forum.categories import CategorySnapshot
 from bot.forum.drafts import AskDraftSnapshot
 from bot.forum.errors import ForumError, InvalidState, NotConfigured, ValidationError
@@ -79,10 +79,6 @@ TAG_REQUIRED_CODE: Final = 40067
 UNKNOWN_CHANNEL_CODE: Final = 10003
 #: How long an opened "Ask a question" modal waits for its submission.
 MODAL_TIMEOUT: Final = 30 * 60
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _clean_category(raw: str | None) -> str | None:
@@ -202,7 +198,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         custom_id="title",
         placeholder="Your question in one line",
         min_length=1,
-        max_length=questions.TITLE_MAX,
+        max_length=text_rules.TITLE_MAX,
     )
     details: discord.ui.TextInput[AskModal] = discord.ui.TextInput(
         label="Details",
@@ -210,7 +206,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         style=discord.TextStyle.paragraph,
         placeholder="What you tried, what you need (optional)",
         required=False,
-        max_length=questions.DETAILS_MAX,
+        max_length=text_rules.DETAILS_MAX,
     )
 
     def __init__(self, cog: Asking, *, category: str | None) -> None:
@@ -268,7 +264,7 @@ class Asking(commands.Cog):
         await run_transaction(
             self.bot,
             lambda s: check_rate(
-                s, config, guild_id=guild.id, user_id=user_id, kind="question", now=_now()
+                s, config, guild_id=guild.id, user_id=user_id, kind="question", now=utc_now()
             ),
         )
         await interaction.response.send_modal(AskModal(self, category=wanted))
@@ -286,9 +282,9 @@ class Asking(commands.Cog):
                 self.bot, lambda s: categories.list_categories(s, guild_id)
             )
         ]
-        typed = questions.fold(current)
-        starts = [n for n in names if questions.fold(n).startswith(typed)]
-        contains = [n for n in names if typed in questions.fold(n) and n not in starts]
+        typed = text_rules.fold(current)
+        starts = [n for n in names if text_rules.fold(n).startswith(typed)]
+        contains = [n for n in names if typed in text_rules.fold(n) and n not in starts]
         return [
             app_commands.Choice(
                 name=label(n, AUTOCOMPLETE_CHOICE_NAME), value=n[:AUTOCOMPLETE_CHOICE_VALUE]
@@ -305,8 +301,8 @@ class Asking(commands.Cog):
         assert guild is not None
         target = await self._target(guild, category)
         # The domain's text rules first, so the gate never holds a question it would refuse.
-        questions.validate_title(title)
-        questions.validate_details(details)
+        text_rules.validate_title(title)
+        text_rules.validate_details(details)
         gate = cast("SimilarQuestionsGate | None", self.bot.get_cog("Discovery"))
         if gate is not None and await gate.hold_if_similar(
             interaction, title=title, details=details, category=target.category_name
@@ -390,7 +386,7 @@ class Asking(commands.Cog):
         thread, starter = created.thread, created.message
         await run_transaction(
             self.bot,
-            lambda s: posts.confirm_post(
+            lambda s: pending_posts.confirm_post(
                 s, post_id=pending.id, message_id=starter.id, thread_id=thread.id
             ),
         )
@@ -417,7 +413,9 @@ class Asking(commands.Cog):
         )
 
     async def _discard(self, pending: PostSnapshot) -> None:
-        await run_transaction(self.bot, lambda s: posts.discard_pending_post(s, post_id=pending.id))
+        await run_transaction(
+            self.bot, lambda s: pending_posts.discard_pending_post(s, post_id=pending.id)
+        )
 
     @staticmethod
     def _refusal(exc: discord.HTTPException) -> ForumError | None:

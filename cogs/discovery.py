@@ -39,11 +39,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import handle_interaction_error
-from bot.forum import categories, drafts, listing, search
+from bot.forum import categories, drafts, listing, search, title_search
 from bot.forum.drafts import AskDraftSnapshot
 from bot.forum.errors import ForumError, InvalidState, PermissionDenied
-from bot.forum.questions import fold
 from bot.forum.search import SearchHit
+from bot.forum.text_rules import fold
 from bot.transactions import run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
@@ -431,7 +431,7 @@ class Discovery(commands.Cog):
         async def lookup() -> Choices:
             matches = await run_transaction(
                 self.bot,
-                lambda s: search.title_matches(
+                lambda s: title_search.title_matches(
                     s, guild_id=guild_id, prefix=current, limit=AUTOCOMPLETE_CHOICES
                 ),
             )

@@ -39,7 +39,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import posts, questions, search
+from bot.forum import deletion, edits, lookups, questions, text_rules, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.results import PostChange, PostSnapshot
 from bot.guilds import actor_is_moderator, guild_config
@@ -189,7 +189,7 @@ class Lifecycle(commands.Cog):
     async def _still_closed(self, question_id: int) -> bool:
         try:
             question = await run_transaction(
-                self.bot, lambda s: questions.get_question(s, question_id=question_id)
+                self.bot, lambda s: lookups.get_question(s, question_id=question_id)
             )
         except NotFound:
             return False
@@ -224,7 +224,7 @@ class Lifecycle(commands.Cog):
             raise NotFound(NO_QUESTION_HERE)
         found = await run_transaction(
             self.bot,
-            lambda s: questions.find_question_by_thread(s, thread_id=thread_id, guild_id=guild_id),
+            lambda s: lookups.find_question_by_thread(s, thread_id=thread_id, guild_id=guild_id),
         )
         if found is None:
             raise NotFound(NO_QUESTION_HERE if not text else PICK_A_QUESTION)
@@ -252,7 +252,7 @@ class Lifecycle(commands.Cog):
         self,
         interaction: discord.Interaction[QABot],
         question: str | None = None,
-        reason: app_commands.Range[str, 1, questions.CLOSE_REASON_MAX] | None = None,
+        reason: app_commands.Range[str, 1, text_rules.CLOSE_REASON_MAX] | None = None,
         duplicate_of: str | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -300,7 +300,7 @@ class Lifecycle(commands.Cog):
         original: PostSnapshot | None = None
         original_id = closed.duplicate_of_id
         if original_id is not None:
-            original = await run_transaction(self.bot, lambda s: questions.view(s, original_id))
+            original = await run_transaction(self.bot, lambda s: lookups.get_post(s, original_id))
         done = await self._step(
             "post the closing message",
             self._send(guild.id, closed.thread_id, closing_text(closed, original)),
@@ -354,7 +354,7 @@ class Lifecycle(commands.Cog):
             return []
         found = await run_transaction(
             self.bot,
-            lambda s: search.title_matches(
+            lambda s: title_search.title_matches(
                 s,
                 guild_id=guild_id,
                 prefix=current,
@@ -489,7 +489,7 @@ class Lifecycle(commands.Cog):
             return
         body = payload.data["content"]
         change = await run_transaction(
-            self.bot, lambda s: posts.edit_message(s, message_id=payload.message_id, body=body)
+            self.bot, lambda s: edits.edit_message(s, message_id=payload.message_id, body=body)
         )
         # An edit moves no score, answer count or mark: the status line stays as it is.
         self._synced("edit", payload, [change])
@@ -513,7 +513,7 @@ class Lifecycle(commands.Cog):
 
     async def _delete_message(self, message_id: int) -> PostChange | None:
         return await run_transaction(
-            self.bot, lambda s: posts.delete_message(s, message_id=message_id)
+            self.bot, lambda s: deletion.delete_message(s, message_id=message_id)
         )
 
     def _refresh_after(self, changes: list[PostChange | None]) -> None:
@@ -527,7 +527,7 @@ class Lifecycle(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         change = await run_transaction(
-            self.bot, lambda s: posts.delete_thread(s, thread_id=payload.thread_id)
+            self.bot, lambda s: deletion.delete_thread(s, thread_id=payload.thread_id)
         )
         self._synced("thread_delete", payload, [change])
 
@@ -551,7 +551,7 @@ class Lifecycle(commands.Cog):
         try:
             change = await run_transaction(
                 self.bot,
-                lambda s: questions.rename_question_by_thread(
+                lambda s: edits.rename_question_by_thread(
                     s, thread_id=event.thread_id, name=event.name, guild_id=event.guild_id
                 ),
             )

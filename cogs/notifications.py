@@ -25,7 +25,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import notifications, prefs
+from bot.forum import outbox, prefs
 from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.admin import outbox_status
@@ -70,7 +70,7 @@ async def qa_status(interaction: Interaction) -> None:
     if guild_id is None:
         raise app_commands.NoPrivateMessage()
     bot = interaction.client
-    stats = await run_transaction(bot, lambda s: notifications.outbox_stats(s, guild_id))
+    stats = await run_transaction(bot, lambda s: outbox.outbox_stats(s, guild_id))
     await interaction.response.send_message(
         embed=outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
     )

@@ -32,7 +32,7 @@ import discord
 from discord.ext import commands
 
 from bot.forum import leaderboard, votes
-from bot.forum.questions import find_post_by_message
+from bot.forum.lookups import find_post_by_message
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import GuildConfig
 from bot.guilds import guild_config

@@ -8,6 +8,7 @@ One ``posts`` table holds questions, answers and comments, like Q2A. Votes are s
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import (
     BigInteger,
@@ -26,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.db.types import PK, UTCDateTime, utcnow
+from bot.clock import utc_now
+from bot.db.types import PK, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +44,12 @@ POST_STATES = ("pending", "live")
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "undeliverable", "cancelled")
 
 
+# Column shapes several tables share (PEP 593: the annotation carries the column).
+SurrogateKey = Annotated[int, mapped_column(PK, primary_key=True, autoincrement=True)]
+NowOnInsert = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now)]
+NowOnWrite = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -54,7 +62,7 @@ class GuildSetting(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[NowOnWrite]
 
 
 class Category(Base):
@@ -63,11 +71,11 @@ class Category(Base):
     __tablename__ = "categories"
     __table_args__ = (UniqueConstraint("guild_id", "name", name="uq_categories_guild_name"),)
 
-    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    id: Mapped[SurrogateKey]
     guild_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(100))
     tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowOnInsert]
 
 
 class Post(Base):
@@ -96,7 +104,7 @@ class Post(Base):
         Index("ix_posts_guild_author", "guild_id", "author_id"),
     )
 
-    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    id: Mapped[SurrogateKey]
     guild_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
     # The question an answer or comment belongs to (NULL for questions).
@@ -132,9 +140,9 @@ class Post(Base):
     answer_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Reconciliation: the newest thread message id the bot has processed.
     last_seen_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowOnInsert]
+    updated_at: Mapped[NowOnWrite]
+    last_activity_at: Mapped[NowOnInsert]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -152,7 +160,7 @@ class Vote(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger)
     up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     down: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[NowOnWrite]
 
 
 class Member(Base):
@@ -173,7 +181,7 @@ class Member(Base):
     upvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     downvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     display_name: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[NowOnWrite]
 
 
 class Notification(Base):
@@ -189,7 +197,7 @@ class Notification(Base):
         Index("ix_notifications_recipient_question", "recipient_id", "question_id"),
     )
 
-    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    id: Mapped[SurrogateKey]
     guild_id: Mapped[int] = mapped_column(BigInteger)
     recipient_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(32))
@@ -199,12 +207,12 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[NowOnInsert]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowOnInsert]
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -218,7 +226,7 @@ class Follow(Base):
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowOnInsert]
 
 
 class UserPref(Base):
@@ -232,7 +240,7 @@ class UserPref(Base):
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     # Erased members leave a marker: their reactions count nothing afterwards.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[NowOnWrite]
 
 
 class Flag(Base):
@@ -241,13 +249,13 @@ class Flag(Base):
     __tablename__ = "flags"
     __table_args__ = (UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"),)
 
-    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    id: Mapped[SurrogateKey]
     guild_id: Mapped[int] = mapped_column(BigInteger)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     reporter_id: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowOnInsert]
 
 
 class AskDraft(Base):
@@ -260,7 +268,7 @@ class AskDraft(Base):
         Index("ix_ask_drafts_expires_at", "expires_at"),
     )
 
-    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    id: Mapped[SurrogateKey]
     guild_id: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[int] = mapped_column(BigInteger)
     title: Mapped[str] = mapped_column(String(400))
@@ -268,7 +276,7 @@ class AskDraft(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     display_name: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowOnInsert]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set once, when the asker posts it anyway ('posted') or cancels ('cancelled').
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

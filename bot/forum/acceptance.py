@@ -3,7 +3,7 @@
 Accepting another answer moves the acceptance; unaccepting removes it. The question is
 ``solved`` while it has an accepted answer. The answer's author earns ``points_accepted`` and
 the asker ``points_accepting`` - also when a moderator clicked (the moderator earns nothing) -
-and nobody earns anything when the asker accepts their own answer (``bot.forum.points``).
+and nobody earns anything when the asker accepts their own answer (``bot.forum.point_rules``).
 A closed question's acceptance cannot change until it is reopened.
 """
 
@@ -12,18 +12,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Post
-from bot.db.types import utcnow
+from bot.clock import utc_now
 from bot.forum import notifications
-from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.points import Ledger
-from bot.forum.questions import QUESTION_GONE, locked_question, view
+from bot.forum.errors import InvalidState, NotFound
+from bot.forum.ledger import Ledger
+from bot.forum.lookups import get_post
+from bot.forum.post_rows import (
+    QUESTION_GONE,
+    load_post,
+    lock_posts,
+    locked_question,
+    post_id_by_message,
+    update_post,
+)
 from bot.forum.results import AcceptResult
-from bot.forum.settings import load_config
-from bot.forum.uow import load_post, lock_posts, post_id_by_message
+from bot.forum.rights import require_author_or_moderator
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ async def accept_answer(
 ) -> AcceptResult:
     """Accept an answer (given by id or by its Discord message). Accepting the accepted answer
     again changes nothing; accepting another moves the acceptance to it."""
-    now = now or utcnow()
+    now = now or utc_now()
     if answer_id is None:
         if message_id is None:
             raise ValueError("give answer_id or message_id")
@@ -56,13 +61,14 @@ async def accept_answer(
     if answer.kind != "answer" or answer.question_id is None:
         raise InvalidState("Only answers can be accepted.")
     question = await locked_question(session, answer.question_id)
-    if not (is_moderator or actor_id == question.author_id):
-        raise PermissionDenied(NOT_ALLOWED)
+    require_author_or_moderator(
+        question, actor_id=actor_id, is_moderator=is_moderator, refusal=NOT_ALLOWED
+    )
     previous = question.accepted_answer_id
     if previous == answer.id:
         return AcceptResult(
-            question=await view(session, question.id),
-            answer=await view(session, answer.id),
+            question=await get_post(session, question.id),
+            answer=await get_post(session, answer.id),
             previous_answer_id=previous,
             changed=False,
         )
@@ -73,9 +79,7 @@ async def accept_answer(
     answer = locked[answer.id]
     if answer.deleted_at is not None:
         raise NotFound(ANSWER_GONE)
-    config = await load_config(session, question.guild_id)
-    ledger = Ledger(session, config, question.guild_id)
-    await ledger.track(tracked)
+    ledger = await Ledger.start(session, question.guild_id, tracked)
     await _set_accepted(session, question.id, answer.id, now)
     ledger.refresh_status(question.id)
     await ledger.settle(now)
@@ -92,8 +96,8 @@ async def accept_answer(
         question.guild_id,
     )
     return AcceptResult(
-        question=await view(session, question.id),
-        answer=await view(session, answer.id),
+        question=await get_post(session, question.id),
+        answer=await get_post(session, answer.id),
         previous_answer_id=previous,
         changed=True,
     )
@@ -110,7 +114,7 @@ async def unaccept_answer(
 ) -> AcceptResult:
     """Remove a question's acceptance (the question given by id, or by the Discord message of
     the question or of one of its answers). Without an acceptance nothing changes."""
-    now = now or utcnow()
+    now = now or utc_now()
     if question_id is None:
         if message_id is None:
             raise ValueError("give question_id or message_id")
@@ -120,12 +124,16 @@ async def unaccept_answer(
             raise NotFound(QUESTION_GONE)
         question_id = post.id if post.question_id is None else post.question_id
     question = await locked_question(session, question_id)
-    if not (is_moderator or actor_id == question.author_id):
-        raise PermissionDenied("Only the asker or a moderator can unaccept an answer.")
+    require_author_or_moderator(
+        question,
+        actor_id=actor_id,
+        is_moderator=is_moderator,
+        refusal="Only the asker or a moderator can unaccept an answer.",
+    )
     previous = question.accepted_answer_id
     if previous is None:
         return AcceptResult(
-            question=await view(session, question.id),
+            question=await get_post(session, question.id),
             answer=None,
             previous_answer_id=None,
             changed=False,
@@ -133,15 +141,13 @@ async def unaccept_answer(
     if question.closed_at is not None:
         raise InvalidState(CLOSED)
     await lock_posts(session, [previous])
-    config = await load_config(session, question.guild_id)
-    ledger = Ledger(session, config, question.guild_id)
-    await ledger.track([previous])
+    ledger = await Ledger.start(session, question.guild_id, [previous])
     await _set_accepted(session, question.id, None, now)
     ledger.refresh_status(question.id)
     await ledger.settle(now)
     log.info("acceptance removed on question %s in guild %s", question.id, question.guild_id)
     return AcceptResult(
-        question=await view(session, question.id),
+        question=await get_post(session, question.id),
         answer=None,
         previous_answer_id=previous,
         changed=True,
@@ -151,9 +157,4 @@ async def unaccept_answer(
 async def _set_accepted(
     session: AsyncSession, question_id: int, answer_id: int | None, now: datetime
 ) -> None:
-    await session.execute(
-        update(Post)
-        .where(Post.id == question_id)
-        .values(accepted_answer_id=answer_id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await update_post(session, question_id, accepted_answer_id=answer_id, updated_at=now)

@@ -24,8 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Category
 from bot.forum import settings
 from bot.forum.errors import InvalidState, NotFound, ValidationError
-from bot.forum.questions import fold as fold
-from bot.forum.questions import has_visible, trim
+from bot.forum.text_rules import fold, has_visible, trim
 
 #: Discord's limit on the tags of one forum channel (the Solved tag counts).
 MAX_FORUM_TAGS: Final = 20
@@ -210,6 +209,23 @@ async def find_category(session: AsyncSession, guild_id: int, raw_name: str) -> 
     sentence = f"There is no category called {_quoted(raw_name)}."
     sentence += f" The categories are {known}." if known else " There are no categories yet."
     raise NotFound(sentence)
+
+
+async def resolve_category(session: AsyncSession, guild_id: int, raw: str | None) -> str | None:
+    """The guild's category named ``raw`` (any case), as the guild spells it; None for none.
+
+    What /ask checks (the asker picked from the list); ``find_category`` is the manager's lookup
+    that names the known categories when it refuses.
+    """
+    name = trim(raw or "")
+    if not name:
+        return None
+    wanted = fold(name)
+    names = await session.execute(select(Category.name).where(Category.guild_id == guild_id))
+    for found in names.scalars():
+        if fold(found) == wanted:
+            return found
+    raise ValidationError("That category does not exist here; pick one from the list.")
 
 
 # --------------------------------------------------------------------------- writes

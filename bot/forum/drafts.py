@@ -21,17 +21,13 @@ from typing import Final, Literal
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.models import AskDraft
-from bot.db.types import utcnow
+from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.questions import (
-    clean_display_name,
-    create_question,
-    resolve_category,
-    validate_details,
-    validate_title,
-)
-from bot.forum.results import PostChange
+from bot.forum.questions import create_question
+from bot.forum.results import PostChange, snapshot_of
+from bot.forum.text_rules import clean_display_name, validate_details, validate_title
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +73,7 @@ def _view(row: AskDraft) -> AskDraftSnapshot:
         outcome = "posted"
     elif row.outcome == "cancelled":
         outcome = "cancelled"
-    return AskDraftSnapshot(
-        id=row.id,
-        guild_id=row.guild_id,
-        user_id=row.user_id,
-        title=row.title,
-        details=row.details,
-        category=row.category,
-        anonymous=row.anonymous,
-        display_name=row.display_name,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        consumed_at=row.consumed_at,
-        outcome=outcome,
-    )
+    return snapshot_of(AskDraftSnapshot, row, outcome=outcome)
 
 
 def _minutes(delta: timedelta) -> str:
@@ -135,7 +118,7 @@ async def create_draft(
     ttl: timedelta = DRAFT_TTL,
 ) -> AskDraftSnapshot:
     """Hold a question typed into /ask; refused at once (like /ask) when a field is invalid."""
-    now = now or utcnow()
+    now = now or utc_now()
     title = validate_title(title)
     details = validate_details(details)
     display_name = clean_display_name(display_name) if anonymous else None
@@ -161,7 +144,7 @@ async def get_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
 ) -> AskDraftSnapshot:
     """A draft its asker may still post or cancel; refused like ``consume_draft`` otherwise."""
-    now = now or utcnow()
+    now = now or utc_now()
     row = await _load(session, draft_id)
     if (
         row is None
@@ -183,7 +166,7 @@ async def consume_draft(
 ) -> AskDraftSnapshot:
     """Use a draft up, once: a single conditional UPDATE, so two presses at the same moment
     cannot both succeed. Refused when it is not the asker's, expired or already used."""
-    now = now or utcnow()
+    now = now or utc_now()
     stmt = (
         update(AskDraft)
         .where(
@@ -217,9 +200,9 @@ async def ask_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
 ) -> PostChange:
     """The "Post my question anyway" button: use the draft and store its question ``pending``
-    (the caller posts the forum thread, then ``posts.confirm_post``). One transaction: when the
-    question is refused the draft is not used up."""
-    now = now or utcnow()
+    (the caller posts the forum thread, then ``pending_posts.confirm_post``). One transaction:
+    when the question is refused the draft is not used up."""
+    now = now or utc_now()
     draft = await consume_draft(session, draft_id=draft_id, user_id=user_id, now=now)
     return await create_question(
         session,
@@ -240,7 +223,7 @@ async def purge_drafts(
 ) -> int:
     """Delete drafts expired or used more than ``keep`` ago; the number deleted. Until then a
     late press still gets the sentence saying why it is refused."""
-    cutoff = (now or utcnow()) - keep
+    cutoff = (now or utc_now()) - keep
     result = await session.execute(
         delete(AskDraft)
         .where(or_(AskDraft.expires_at <= cutoff, AskDraft.consumed_at <= cutoff))

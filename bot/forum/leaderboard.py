@@ -22,14 +22,14 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Member
-from bot.db.types import utcnow
 from bot.forum import prefs
 from bot.forum.points import get_member_points
-from bot.forum.questions import has_visible
 from bot.forum.results import MemberPoints
 from bot.forum.settings import load_config
+from bot.forum.text_rules import has_visible
 
 PER_PAGE: Final = 10
 DISPLAY_NAME_MAX: Final = 100
@@ -98,7 +98,7 @@ async def remember_display_names(
 
     Members who erased their data are skipped: nothing new is stored about them.
     """
-    now = now or utcnow()
+    now = now or utc_now()
     cleaned = {uid: name for uid, raw in names.items() if (name := _clean_name(raw)) is not None}
     if not cleaned:
         return

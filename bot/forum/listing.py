@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from bot.db.types import UTCDateTime
 from bot.forum import categories
 from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import NotFound
-from bot.forum.results import QuestionStatus
+from bot.forum.results import QuestionStatus, snapshot_of
 
 PAGE_SIZE: Final = 10
 #: The condition of ``ix_posts_unanswered`` (bot/db/models.py), word for word.
@@ -74,8 +74,8 @@ def unanswered_statement(
         where += " AND category = :category"
         params["category"] = category
     sql = f"""
-        SELECT id, thread_id, message_id, COALESCE(title, ''), score, answer_count, status,
-               category, created_at, accepted_answer_id
+        SELECT id, thread_id, message_id, COALESCE(title, '') AS title, score, answer_count,
+               status, category, created_at, accepted_answer_id
         FROM posts
         WHERE {where}
         ORDER BY created_at, id
@@ -134,18 +134,6 @@ async def unanswered_questions(
     typed = text(sql).columns(created_at=UTCDateTime())
     rows = await session.execute(typed, params)
     questions = [
-        QuestionSummary(
-            id=row[0],
-            thread_id=row[1],
-            message_id=row[2],
-            title=row[3],
-            score=row[4],
-            answer_count=row[5],
-            status=cast(QuestionStatus, row[6]),
-            category=row[7],
-            created_at=row[8],
-            solved=row[9] is not None,
-        )
-        for row in rows
+        snapshot_of(QuestionSummary, row, solved=row.accepted_answer_id is not None) for row in rows
     ]
     return QuestionPage(questions, number, pages, total, found)

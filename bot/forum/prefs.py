@@ -14,10 +14,11 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Follow, Post, UserPref
-from bot.db.types import utcnow
 from bot.forum.errors import InvalidState, NotFound
+from bot.forum.results import snapshot_of
 
 QUESTION_GONE = "That question no longer exists."
 NOT_A_QUESTION_THREAD = "Use this inside a question's thread."
@@ -50,17 +51,11 @@ async def get_prefs(session: AsyncSession, user_id: int) -> Prefs:
     row = await session.get(UserPref, user_id, populate_existing=True)
     if row is None:
         return Prefs(user_id=user_id)
-    return Prefs(
-        user_id=user_id,
-        notifications=row.notifications,
-        dms_closed_at=row.dms_closed_at,
-        dm_channel_id=row.dm_channel_id,
-        erased_at=row.erased_at,
-    )
+    return snapshot_of(Prefs, row)
 
 
 async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None:
-    values["updated_at"] = utcnow()
+    values["updated_at"] = utc_now()
     stmt = insert(session, UserPref).values(user_id=user_id, **values)
     stmt = stmt.on_conflict_do_update(index_elements=[UserPref.user_id], set_=values)
     await session.execute(stmt)
@@ -86,7 +81,7 @@ async def consume_dms_closed_notice(session: AsyncSession, user_id: int) -> bool
     stmt = (
         update(UserPref)
         .where(UserPref.user_id == user_id, UserPref.dms_closed_at.is_not(None))
-        .values(dms_closed_at=None, updated_at=utcnow())
+        .values(dms_closed_at=None, updated_at=utc_now())
         .returning(UserPref.user_id)
     )
     return (await session.execute(stmt)).first() is not None
@@ -150,7 +145,7 @@ async def follow(session: AsyncSession, *, guild_id: int, question_id: int, user
     await _live_question(session, guild_id=guild_id, question_id=question_id)
     stmt = (
         insert(session, Follow)
-        .values(question_id=question_id, user_id=user_id, guild_id=guild_id, created_at=utcnow())
+        .values(question_id=question_id, user_id=user_id, guild_id=guild_id, created_at=utc_now())
         .on_conflict_do_nothing(index_elements=[Follow.question_id, Follow.user_id])
         .returning(Follow.user_id)
     )

@@ -33,14 +33,15 @@ def limit_for(config: GuildConfig, kind: RateKind) -> int:
 
 async def _blocking_post_time(
     session: AsyncSession,
+    config: GuildConfig,
     *,
     guild_id: int,
     user_id: int,
     kind: RateKind,
-    limit: int,
     now: datetime,
 ) -> datetime | None:
-    """The creation time of the N-th most recent post in the window, or None when under it."""
+    """The creation time of the N-th most recent post in the window (N = the guild's limit for
+    ``kind``), or None when the member is under the limit."""
     stmt = (
         select(Post.created_at)
         .where(
@@ -50,7 +51,7 @@ async def _blocking_post_time(
             Post.created_at > now - WINDOW,
         )
         .order_by(Post.created_at.desc(), Post.id.desc())
-        .offset(limit - 1)
+        .offset(limit_for(config, kind) - 1)
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -67,12 +68,7 @@ async def over_limit(
 ) -> bool:
     """Whether one more post of ``kind`` by the member now would exceed the guild's limit."""
     blocking = await _blocking_post_time(
-        session,
-        guild_id=guild_id,
-        user_id=user_id,
-        kind=kind,
-        limit=limit_for(config, kind),
-        now=now,
+        session, config, guild_id=guild_id, user_id=user_id, kind=kind, now=now
     )
     return blocking is not None
 
@@ -87,14 +83,15 @@ async def check_rate(
     now: datetime,
 ) -> None:
     """Refuse with ``RateLimited`` (the wait in its sentence and ``retry_after``) when over."""
-    limit = limit_for(config, kind)
     blocking = await _blocking_post_time(
-        session, guild_id=guild_id, user_id=user_id, kind=kind, limit=limit, now=now
+        session, config, guild_id=guild_id, user_id=user_id, kind=kind, now=now
     )
     if blocking is None:
         return
     retry_after = max(1.0, (blocking + WINDOW - now).total_seconds())
-    raise RateLimited(_sentence(kind, limit, retry_after), retry_after=retry_after)
+    raise RateLimited(
+        _sentence(kind, limit_for(config, kind), retry_after), retry_after=retry_after
+    )
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -6,15 +6,17 @@ an anonymous post (DESIGN.md section 5); read the attribute when a DM or a permi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar, cast
 
 from bot.db.models import Post
 
 PostKind = Literal["question", "answer", "comment"]
 QuestionStatus = Literal["open", "answered", "solved", "closed"]
 PostState = Literal["pending", "live"]
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,38 +75,16 @@ class PostSnapshot:
         return self.id if self.question_id is None else self.question_id
 
 
-def post_view(row: Post) -> PostSnapshot:
+def snapshot_of(cls: type[S], row: object, **given: Any) -> S:
+    """A frozen snapshot ``cls`` of an ORM row, taken inside the transaction: each field is read
+    from the row's attribute of the same name, unless it is ``given``."""
+    taken = {f.name: getattr(row, f.name) for f in fields(cast(Any, cls)) if f.name not in given}
+    return cls(**taken, **given)
+
+
+def post_snapshot(row: Post) -> PostSnapshot:
     """Snapshot an ORM row into a ``PostSnapshot`` (call before the session closes)."""
-    return PostSnapshot(
-        id=row.id,
-        guild_id=row.guild_id,
-        kind=row.kind,  # type: ignore[arg-type]
-        question_id=row.question_id,
-        parent_id=row.parent_id,
-        thread_id=row.thread_id,
-        message_id=row.message_id,
-        status_message_id=row.status_message_id,
-        author_id=row.author_id,
-        anonymous=row.anonymous,
-        via_bot=row.via_bot,
-        display_name=row.display_name,
-        title=row.title,
-        body=row.body,
-        category=row.category,
-        status=row.status,  # type: ignore[arg-type]
-        state=row.state,  # type: ignore[arg-type]
-        closed_reason=row.closed_reason,
-        closed_by_moderator=row.closed_by_moderator,
-        duplicate_of_id=row.duplicate_of_id,
-        accepted_answer_id=row.accepted_answer_id,
-        score=row.score,
-        upvotes=row.upvotes,
-        downvotes=row.downvotes,
-        answer_count=row.answer_count,
-        created_at=row.created_at,
-        closed_at=row.closed_at,
-        deleted_at=row.deleted_at,
-    )
+    return snapshot_of(PostSnapshot, row)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import GuildSetting, Member
-from bot.db.types import utcnow
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.leaderboard import on_the_board
 from bot.forum.settings import load_config
@@ -105,7 +105,7 @@ async def _store(session: AsyncSession, guild_id: int, roles: list[PointRole]) -
         )
         return
     encoded = _encode(roles)
-    now = utcnow()
+    now = utc_now()
     stmt: Any = insert(session, GuildSetting).values(
         guild_id=guild_id, key=SETTING_KEY, value=encoded, updated_at=now
     )

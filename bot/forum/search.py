@@ -1,4 +1,4 @@
-"""Full-text search: /search, similar questions while asking, title autocomplete.
+"""Full-text search: /search and similar questions while asking.
 
 Two engines behind one set of functions, created by migration 0002:
 
@@ -17,55 +17,27 @@ answer changes only that answer's entry and can never leave a stale copy in its 
 Deleted and pending posts, comments and other guilds' posts never match. A question's rank is
 the sum of its matching posts' relevance, an answer counting half; ties go to the higher score.
 
-Query text is user input and is never handed to either engine's query syntax. It is split
-here into words (runs of Unicode letters and digits, which is also how FTS5's ``unicode61``
-splits), English stop words are dropped (PostgreSQL's ``english`` list, so both engines see the
-same terms), and each word becomes one quoted FTS5 string or one ``plainto_tsquery`` - bound
-parameters, never SQL text. Quotes, operators (AND OR NOT NEAR - * ^ :), column filters,
-parentheses, emoji and SQL match nothing special; text with no words finds nothing.
+How typed text becomes terms is ``bot.forum.query_terms``; title autocomplete is
+``bot.forum.title_search``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple, cast
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
-from bot.forum.results import QuestionStatus
+from bot.forum.query_terms import MAX_TERM_CHARS, fts_string, search_terms, significant_terms
+from bot.forum.results import QuestionStatus, snapshot_of
 
-# PostgreSQL's english.stop (Snowball's English stop words); a test checks the two agree.
-_STOP_WORDS_TEXT: Final = """
-    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
-    she her hers herself it its itself they them their theirs themselves what which who whom
-    this that these those am is are was were be been being have has had having do does did
-    doing a an the and but if or because as until while of at by for with about against between
-    into through during before after above below to from up down in out on off over under again
-    further then once here there when where why how all any both each few more most other some
-    such no nor not only own same so than too very s t can will just don should now
-"""
-STOP_WORDS: Final = frozenset(_STOP_WORDS_TEXT.split())
-
-# A word: a run of letters and digits (not "_", which \\w would include).
-_WORD: Final = re.compile(r"[^\W_]+")
-# The most terms a query uses (the first ones typed); more rarely match anything anyway.
-MAX_TERMS: Final = 32
-# Similar questions look for this many of the new question's words at most.
-MAX_SIMILAR_TERMS: Final = 24
-# A longer "word" is no word anyone searches for; a query needing one finds nothing.
-MAX_TERM_CHARS: Final = 200
 MAX_LIMIT: Final = 100
-AUTOCOMPLETE_MAX: Final = 25
 
 # Relevance weights. FTS5 bm25 column weights (title, text); PostgreSQL's ts_rank uses its
 # default weights, A (title) = 1.0 and B (text) = 0.4, the same ratio.
 _BM25_WEIGHTS: Final = "10.0, 4.0"
-_BM25_TITLE_ONLY: Final = "1.0, 0.0"
 # An answer's relevance counts this much toward its question's rank.
 ANSWER_FACTOR: Final = 0.5
 
@@ -94,77 +66,6 @@ class SearchHit:
     @property
     def closed(self) -> bool:
         return self.status == "closed"
-
-
-class TitleMatch(NamedTuple):
-    """An autocomplete choice: the question's id and its title."""
-
-    question_id: int
-    title: str
-
-
-# --------------------------------------------------------------------------- tokenizing
-
-
-def words(query: str) -> list[str]:
-    """The words of ``query`` in order, lower-cased (letters and digits; everything else
-    separates)."""
-    normalized = unicodedata.normalize("NFC", query)
-    return [match.group().lower() for match in _WORD.finditer(normalized)]
-
-
-def search_terms(query: str) -> list[str]:
-    """The terms a search for ``query`` requires: its words without stop words, each once, at
-    most ``MAX_TERMS``. Empty when nothing searchable is left."""
-    terms: list[str] = []
-    for word in words(query):
-        if word in STOP_WORDS or word in terms:
-            continue
-        terms.append(word)
-        if len(terms) == MAX_TERMS:
-            break
-    return terms
-
-
-def _rough_stem(word: str) -> str:
-    """A crude English stem, only to count "exam" and "exams" as one term of a new question."""
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ing", "ed"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def significant_terms(title: str, details: str = "") -> list[str]:
-    """The words that characterise a new question: the title's first, then the details' most
-    frequent; no stop words, no single letters, one per rough stem, at most
-    ``MAX_SIMILAR_TERMS``."""
-
-    def keep(word: str) -> bool:
-        return word not in STOP_WORDS and 2 <= len(word) <= MAX_TERM_CHARS
-
-    title_words = [w for w in words(title) if keep(w)]
-    detail_counts = Counter(w for w in words(details) if keep(w))
-    ordered = title_words + [w for w, _ in detail_counts.most_common()]
-    terms: list[str] = []
-    stems: set[str] = set()
-    for word in ordered:
-        stem = _rough_stem(word)
-        if stem in stems:
-            continue
-        stems.add(stem)
-        terms.append(word)
-        if len(terms) == MAX_SIMILAR_TERMS:
-            break
-    return terms
-
-
-def _fts_string(term: str) -> str:
-    """One FTS5 string (a phrase of the words ``unicode61`` finds in it); never an operator."""
-    return '"' + term.replace('"', '""') + '"'
 
 
 # --------------------------------------------------------------------------- queries
@@ -215,92 +116,32 @@ async def similar_questions(
     )
 
 
-async def title_matches(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    prefix: str,
-    limit: int = AUTOCOMPLETE_MAX,
-    include_closed: bool = True,
-    exclude_id: int | None = None,
-    closed_only: bool = False,
-) -> list[TitleMatch]:
-    """Autocomplete: the guild's questions whose titles match what has been typed so far.
-
-    Every typed word must be in the title, the last one possibly unfinished ("therap" finds
-    "Therapist"). A number is also taken as a question id (``/close duplicate_of``). Nothing
-    typed yet: the most recently active questions. ``closed_only``: closed questions alone
-    (``/reopen``).
-    """
-    limit = min(limit, AUTOCOMPLETE_MAX)
-    if limit < 1:
-        return []
-    typed = words(prefix)
-    found: list[TitleMatch] = []
-    stripped = prefix.strip()
-    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 18:
-        by_id = await _question_by_id(
-            session,
-            guild_id=guild_id,
-            question_id=int(stripped),
-            include_closed=include_closed,
-            exclude_id=exclude_id,
-            closed_only=closed_only,
-        )
-        if by_id is not None:
-            found.append(by_id)
-    if not typed:
-        found += await _recent_titles(
-            session,
-            guild_id=guild_id,
-            limit=limit,
-            include_closed=include_closed,
-            exclude_id=exclude_id,
-            closed_only=closed_only,
-        )
-    else:
-        *complete, last = typed
-        complete = [w for w in dict.fromkeys(complete) if w not in STOP_WORDS][: MAX_TERMS - 1]
-        # "sleep bef" may be "sleep before" on its way: a stop word is in no PostgreSQL index,
-        # so a last word that may be an unfinished stop word is not required after others.
-        prefix_term: str | None = last
-        if complete and (last in complete or any(w.startswith(last) for w in STOP_WORDS)):
-            prefix_term = None
-        too_long = [w for w in [*complete, last] if len(w) > MAX_TERM_CHARS]
-        if not too_long:
-            found += await _title_search(
-                session,
-                guild_id=guild_id,
-                complete=complete,
-                last=prefix_term,
-                limit=limit,
-                include_closed=include_closed,
-                exclude_id=exclude_id,
-                closed_only=closed_only,
-            )
-    unique: dict[int, TitleMatch] = {}
-    for match in found:
-        unique.setdefault(match.question_id, match)
-    return list(unique.values())[:limit]
-
-
 # --------------------------------------------------------------------------- SQL
 
 
-def _question_filters(
-    include_closed: bool, exclude_id: int | None, closed_only: bool = False
-) -> str:
+def question_scope(
+    guild_id: int,
+    *,
+    include_closed: bool,
+    exclude_id: int | None,
+    closed_only: bool = False,
+    **params: Any,
+) -> tuple[str, dict[str, Any]]:
+    """The condition on ``q`` for a live, undeleted question of the guild (open or closed as
+    asked, ``exclude_id`` left out), and its parameters with ``params`` added."""
     sql = (
         "q.kind = 'question' AND q.guild_id = :guild_id AND q.deleted_at IS NULL"
         " AND q.state = 'live'"
     )
+    params["guild_id"] = guild_id
     if not include_closed:
         sql += " AND q.status <> 'closed'"
     elif closed_only:
         sql += " AND q.status = 'closed'"
     if exclude_id is not None:
         sql += " AND q.id <> :exclude_id"
-    return sql
+        params["exclude_id"] = exclude_id
+    return sql, params
 
 
 # A post that may count toward its question: a live, undeleted question or answer of the guild.
@@ -336,17 +177,7 @@ async def _find(
     )
     rows = await session.execute(text(sql), params)
     return [
-        SearchHit(
-            question_id=row[0],
-            thread_id=row[1],
-            message_id=row[2],
-            title=row[3],
-            score=row[4],
-            answer_count=row[5],
-            status=cast(QuestionStatus, row[6]),
-            rank=float(row[7]),
-            solved=row[8] is not None,
-        )
+        snapshot_of(SearchHit, row, rank=float(row.rank), solved=row.accepted_answer_id is not None)
         for row in rows
     ]
 
@@ -364,9 +195,9 @@ def find_statement(
     """SQL and parameters finding the questions in which at least ``need`` of ``terms`` occur
     (in the question or its live answers), most relevant first. Terms are only ever bound
     parameters; the SQL text depends on their number alone."""
-    params: dict[str, Any] = {"guild_id": guild_id, "need": need, "limit": limit}
-    if exclude_id is not None:
-        params["exclude_id"] = exclude_id
+    scope, params = question_scope(
+        guild_id, include_closed=include_closed, exclude_id=exclude_id, need=need, limit=limit
+    )
     names = [f"t{i}" for i in range(len(terms))]
     prelude = ""
     if dialect == "postgresql":
@@ -384,8 +215,8 @@ def find_statement(
             HAVING {matched} >= :need
         """
     else:
-        params.update(zip(names, (_fts_string(t) for t in terms), strict=True))
-        params["any_term"] = " OR ".join(_fts_string(t) for t in terms)
+        params.update(zip(names, (fts_string(t) for t in terms), strict=True))
+        params["any_term"] = " OR ".join(fts_string(t) for t in terms)
         flags = ", ".join(
             f"rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
             for i, n in enumerate(names)
@@ -410,106 +241,12 @@ def find_statement(
             HAVING {matched} >= :need
         """
     sql = f"""{prelude}
-        SELECT q.id, q.thread_id, q.message_id, COALESCE(q.title, ''), q.score,
-               q.answer_count, q.status, m.rank, q.accepted_answer_id
+        SELECT q.id AS question_id, q.thread_id, q.message_id, COALESCE(q.title, '') AS title,
+               q.score, q.answer_count, q.status, m.rank, q.accepted_answer_id
         FROM ({grouped}) AS m
         JOIN posts AS q ON q.id = m.question_id
-        WHERE {_question_filters(include_closed, exclude_id)}
+        WHERE {scope}
         ORDER BY m.rank DESC, q.score DESC, q.id DESC
         LIMIT :limit
     """
     return sql, params
-
-
-async def _title_search(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    complete: list[str],
-    last: str | None,
-    limit: int,
-    include_closed: bool,
-    exclude_id: int | None,
-    closed_only: bool = False,
-) -> list[TitleMatch]:
-    """Questions whose titles hold every word of ``complete`` and a word starting with
-    ``last`` (when given)."""
-    params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
-    if exclude_id is not None:
-        params["exclude_id"] = exclude_id
-    filters = _question_filters(include_closed, exclude_id, closed_only)
-    if dialect_name(session) == "postgresql":
-        # Words are letters and digits only, so they cannot form tsquery syntax; ":A" keeps
-        # a term to titles, ":*" makes the last one a prefix. A stop word typed alone ("the"
-        # on the way to "therapy") is a prefix of unstemmed words ('simple').
-        parts = []
-        if complete:
-            params["complete"] = " & ".join(f"{w}:A" for w in complete)
-            parts.append("to_tsquery('english', :complete)")
-        if last is not None:
-            params["last"] = f"{last}:*A"
-            config = "simple" if last in STOP_WORDS else "english"
-            parts.append(f"to_tsquery('{config}', :last)")
-        tsquery = "(" + " && ".join(parts) + ")"
-        sql = f"""
-            SELECT q.id, COALESCE(q.title, '') FROM posts AS q
-            WHERE q.search_vector @@ {tsquery} AND {filters}
-            ORDER BY ts_rank(q.search_vector, {tsquery}) DESC, q.score DESC, q.id DESC
-            LIMIT :limit
-        """
-    else:
-        phrases = [_fts_string(w) for w in complete]
-        if last is not None:
-            phrases.append(_fts_string(last) + "*")
-        params["match"] = "{title} : (" + " AND ".join(phrases) + ")"
-        sql = f"""
-            SELECT q.id, COALESCE(q.title, '') FROM posts_search
-            JOIN posts AS q ON q.id = posts_search.rowid
-            WHERE posts_search MATCH :match AND {filters}
-            ORDER BY bm25(posts_search, {_BM25_TITLE_ONLY}), q.score DESC, q.id DESC
-            LIMIT :limit
-        """
-    rows = await session.execute(text(sql), params)
-    return [TitleMatch(row[0], row[1]) for row in rows]
-
-
-async def _question_by_id(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    question_id: int,
-    include_closed: bool,
-    exclude_id: int | None,
-    closed_only: bool = False,
-) -> TitleMatch | None:
-    params: dict[str, Any] = {"guild_id": guild_id, "question_id": question_id}
-    if exclude_id is not None:
-        params["exclude_id"] = exclude_id
-    sql = f"""
-        SELECT q.id, COALESCE(q.title, '') FROM posts AS q
-        WHERE q.id = :question_id AND {_question_filters(include_closed, exclude_id, closed_only)}
-    """
-    row = (await session.execute(text(sql), params)).first()
-    return None if row is None else TitleMatch(row[0], row[1])
-
-
-async def _recent_titles(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    limit: int,
-    include_closed: bool,
-    exclude_id: int | None,
-    closed_only: bool = False,
-) -> list[TitleMatch]:
-    params: dict[str, Any] = {"guild_id": guild_id, "limit": limit}
-    if exclude_id is not None:
-        params["exclude_id"] = exclude_id
-    sql = f"""
-        SELECT q.id, COALESCE(q.title, '') FROM posts AS q
-        WHERE {_question_filters(include_closed, exclude_id, closed_only)}
-        ORDER BY q.last_activity_at DESC, q.id DESC
-        LIMIT :limit
-    """
-    rows = await session.execute(text(sql), params)
-    return [TitleMatch(row[0], row[1]) for row in rows]

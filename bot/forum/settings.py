@@ -3,7 +3,9 @@
 ``GuildConfig`` is the typed view the rest of the domain reads; its field defaults are the one
 place defaults live. ``SPECS`` describes every key (type, bounds, help) so ``/qa settings`` can
 list, autocomplete and validate them; an unknown key or a bad value is refused with a sentence
-the user sees. Setting a key back to its default deletes its row.
+the user sees. Setting a key back to its default deletes its row. What a server manager types
+into ``/qa settings set|reset`` goes through ``bot.forum.setting_changes``, which also rebuilds
+the cached points when a point rule changes.
 """
 
 from __future__ import annotations
@@ -22,100 +24,77 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import GuildSetting
-from bot.db.types import utcnow
 from bot.forum.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
 
-def _opt(
-    help: str, *, lo: int | None = None, hi: int | None = None, public: bool = True
-) -> dict[str, Any]:
-    return {"help": help, "lo": lo, "hi": hi, "public": public}
+def _setting(
+    default: Any, help: str, *, lo: int | None = None, hi: int | None = None, public: bool = True
+) -> Any:
+    """A ``GuildConfig`` field: its default, and what ``/qa settings`` needs to know of it (the
+    help line, integer bounds, and whether a server manager sets it or ``/qa setup`` does)."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "public": public})
 
 
 @dataclass(frozen=True, slots=True)
 class GuildConfig:
     """A guild's effective settings: defaults overlaid with its overrides."""
 
-    forum_channel_id: int | None = field(
-        default=None,
-        metadata=_opt("The Q&A forum channel (set by /qa setup).", lo=1, public=False),
+    forum_channel_id: int | None = _setting(
+        None, "The Q&A forum channel (set by /qa setup).", lo=1, public=False
     )
-    solved_tag_id: int | None = field(
-        default=None,
-        metadata=_opt("The forum tag applied to solved questions.", lo=1, public=False),
+    solved_tag_id: int | None = _setting(
+        None, "The forum tag applied to solved questions.", lo=1, public=False
     )
-    moderator_role_id: int | None = field(
-        default=None, metadata=_opt("A role whose members moderate (role id or mention).", lo=1)
+    moderator_role_id: int | None = _setting(
+        None, "A role whose members moderate (role id or mention).", lo=1
     )
-    min_answer_length: int = field(
-        default=12,
-        metadata=_opt("Shorter thread messages become comments, not answers.", lo=1, hi=2000),
+    min_answer_length: int = _setting(
+        12, "Shorter thread messages become comments, not answers.", lo=1, hi=2000
     )
-    points_base: int = field(
-        default=100, metadata=_opt("Points every member starts with.", lo=0, hi=1_000_000)
+    points_base: int = _setting(100, "Points every member starts with.", lo=0, hi=1_000_000)
+    points_ask: int = _setting(20, "Points for asking a question.", lo=0, hi=100_000)
+    points_answer: int = _setting(40, "Points for posting an answer.", lo=0, hi=100_000)
+    points_question_upvote: int = _setting(
+        10, "Points per up vote on your question.", lo=0, hi=100_000
     )
-    points_ask: int = field(
-        default=20, metadata=_opt("Points for asking a question.", lo=0, hi=100_000)
+    points_question_downvote: int = _setting(
+        10, "Points lost per down vote on your question.", lo=0, hi=100_000
     )
-    points_answer: int = field(
-        default=40, metadata=_opt("Points for posting an answer.", lo=0, hi=100_000)
+    question_vote_cap_up: int = _setting(
+        100, "Most points up votes earn per question.", lo=0, hi=1_000_000
     )
-    points_question_upvote: int = field(
-        default=10, metadata=_opt("Points per up vote on your question.", lo=0, hi=100_000)
+    question_vote_cap_down: int = _setting(
+        30, "Most points down votes cost per question.", lo=0, hi=1_000_000
     )
-    points_question_downvote: int = field(
-        default=10,
-        metadata=_opt("Points lost per down vote on your question.", lo=0, hi=100_000),
+    points_answer_upvote: int = _setting(20, "Points per up vote on your answer.", lo=0, hi=100_000)
+    points_answer_downvote: int = _setting(
+        20, "Points lost per down vote on your answer.", lo=0, hi=100_000
     )
-    question_vote_cap_up: int = field(
-        default=100, metadata=_opt("Most points up votes earn per question.", lo=0, hi=1_000_000)
+    answer_vote_cap_up: int = _setting(
+        200, "Most points up votes earn per answer.", lo=0, hi=1_000_000
     )
-    question_vote_cap_down: int = field(
-        default=30,
-        metadata=_opt("Most points down votes cost per question.", lo=0, hi=1_000_000),
+    answer_vote_cap_down: int = _setting(
+        50, "Most points down votes cost per answer.", lo=0, hi=1_000_000
     )
-    points_answer_upvote: int = field(
-        default=20, metadata=_opt("Points per up vote on your answer.", lo=0, hi=100_000)
+    points_accepted: int = _setting(
+        300, "Points for having your answer accepted.", lo=0, hi=100_000
     )
-    points_answer_downvote: int = field(
-        default=20, metadata=_opt("Points lost per down vote on your answer.", lo=0, hi=100_000)
+    points_accepting: int = _setting(
+        30, "Points for accepting someone else's answer.", lo=0, hi=100_000
     )
-    answer_vote_cap_up: int = field(
-        default=200, metadata=_opt("Most points up votes earn per answer.", lo=0, hi=1_000_000)
-    )
-    answer_vote_cap_down: int = field(
-        default=50, metadata=_opt("Most points down votes cost per answer.", lo=0, hi=1_000_000)
-    )
-    points_accepted: int = field(
-        default=300, metadata=_opt("Points for having your answer accepted.", lo=0, hi=100_000)
-    )
-    points_accepting: int = field(
-        default=30,
-        metadata=_opt("Points for accepting someone else's answer.", lo=0, hi=100_000),
-    )
-    points_vote_cast: int = field(
-        default=0, metadata=_opt("Points for casting a vote.", lo=0, hi=100_000)
-    )
-    questions_per_hour: int = field(
-        default=10, metadata=_opt("Questions a member may ask per hour.", lo=1, hi=10_000)
-    )
-    answers_per_hour: int = field(
-        default=25, metadata=_opt("Answers a member may post per hour.", lo=1, hi=10_000)
-    )
-    vote_up_emoji: str = field(default="👍", metadata=_opt("The reaction that votes up."))
-    vote_down_emoji: str = field(default="👎", metadata=_opt("The reaction that votes down."))
-    question_voting: bool = field(
-        default=True, metadata=_opt("Whether questions (not only answers) can be voted on.")
-    )
-    notify_coalesce_seconds: int = field(
-        default=60,
-        metadata=_opt(
-            "Further DMs about one question within this window are gathered.", lo=0, hi=86_400
-        ),
+    points_vote_cast: int = _setting(0, "Points for casting a vote.", lo=0, hi=100_000)
+    questions_per_hour: int = _setting(10, "Questions a member may ask per hour.", lo=1, hi=10_000)
+    answers_per_hour: int = _setting(25, "Answers a member may post per hour.", lo=1, hi=10_000)
+    vote_up_emoji: str = _setting("👍", "The reaction that votes up.")
+    vote_down_emoji: str = _setting("👎", "The reaction that votes down.")
+    question_voting: bool = _setting(True, "Whether questions (not only answers) can be voted on.")
+    notify_coalesce_seconds: int = _setting(
+        60, "Further DMs about one question within this window are gathered.", lo=0, hi=86_400
     )
 
     def points_shown(self, earned: int) -> int:
@@ -298,7 +277,7 @@ async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any
         )
     else:
         encoded = json.dumps(value)
-        now = utcnow()
+        now = utc_now()
         stmt = insert(session, GuildSetting).values(
             guild_id=guild_id, key=key, value=encoded, updated_at=now
         )
@@ -310,46 +289,11 @@ async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any
     return await load_config(session, guild_id)
 
 
-async def set_from_text(session: AsyncSession, guild_id: int, key: str, raw: str) -> GuildConfig:
-    """``/qa settings set``: parse what a server manager typed and store it.
-
-    Keys that ``/qa setup`` manages (the forum channel, the solved tag) are refused here.
-    """
-    spec = _spec(key)
-    if not spec.metadata.get("public", True):
+def check_public(key: str) -> None:
+    """Refuse a key ``/qa settings`` may not change: an unknown one, or one ``/qa setup`` manages
+    (the forum channel, the solved tag)."""
+    if not _spec(key).metadata.get("public", True):
         raise ValidationError(f"`{key}` is set by /qa setup.")
-    before = await load_config(session, guild_id)
-    config = await set_setting(session, guild_id, key, parse_value(key, raw))
-    return await _after_change(session, guild_id, key, before, config)
-
-
-async def reset_from_text(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:
-    """``/qa settings reset``: back to the default, checked like a ``set`` (keys /qa setup manages
-    are refused, and so is a default that would clash, such as equal vote emoji)."""
-    spec = _spec(key)
-    if not spec.metadata.get("public", True):
-        raise ValidationError(f"`{key}` is set by /qa setup.")
-    before = await load_config(session, guild_id)
-    config = await set_setting(session, guild_id, key, getattr(DEFAULTS, key))
-    return await _after_change(session, guild_id, key, before, config)
-
-
-def affects_points(key: str) -> bool:
-    """Whether changing ``key`` changes what members' cached points must be."""
-    return key.startswith("points_") or "_cap_" in key or key == "question_voting"
-
-
-async def _after_change(
-    session: AsyncSession, guild_id: int, key: str, before: GuildConfig, after: GuildConfig
-) -> GuildConfig:
-    """Point rules changed: rebuild the guild's cached points in the same transaction, so the
-    cache always equals a recomputation under the rules in force."""
-    if affects_points(key) and getattr(before, key) != getattr(after, key):
-        # Imported here: the point rules read this module's GuildConfig.
-        from bot.forum.points import recompute_points
-
-        await recompute_points(session, guild_id)
-    return after
 
 
 async def reset_setting(session: AsyncSession, guild_id: int, key: str) -> GuildConfig:

@@ -19,15 +19,16 @@ from typing import Literal
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc_now as utcnow
 from bot.db.dialect import insert
 from bot.db.models import Post, Vote
-from bot.db.types import utcnow
 from bot.forum import prefs
-from bot.forum.points import Ledger, facts_of, votes_count
-from bot.forum.questions import change
+from bot.forum.ledger import Ledger, facts_of
+from bot.forum.lookups import change
+from bot.forum.point_rules import votes_count
+from bot.forum.post_rows import load_post, post_id_by_message
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import load_config
-from bot.forum.uow import load_post, post_id_by_message
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from bot.forum.notifications import OutboxStats
+from bot.forum.outbox import OutboxStats
 from bot.ui import emoji
 from bot.ui.embeds import (
     COLOUR_INFO,

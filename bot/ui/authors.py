@@ -13,7 +13,7 @@ from typing import Final
 
 import discord
 
-from bot.forum.notifications import NotifiedPost
+from bot.forum.dm_content import NotifiedPost
 from bot.forum.results import PostSnapshot
 from bot.ui.text import one_line
 

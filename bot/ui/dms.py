@@ -13,7 +13,7 @@ from typing import Final
 
 import discord
 
-from bot.forum.notifications import NotificationContent, NotifiedPost
+from bot.forum.dm_content import NotificationContent, NotifiedPost
 from bot.ui import emoji
 from bot.ui.authors import UNKNOWN_MEMBER, author_label
 from bot.ui.embeds import (

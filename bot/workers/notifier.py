@@ -44,14 +44,16 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
 import discord
 
-from bot.forum import notifications, prefs
-from bot.forum.notifications import NotificationContent, NotifiedPost, OutboxItem
+from bot.clock import utc_now
+from bot.forum import delivery, dm_content, outbox, prefs
+from bot.forum.dm_content import NotificationContent, NotifiedPost
+from bot.forum.outbox import OutboxItem
 from bot.transactions import run_transaction
 from bot.ui.dms import render_dm
 from bot.ui.mentions import NO_PINGS
@@ -76,10 +78,6 @@ MIN_WAIT: Final = 0.02
 DM_CHANNEL_CACHE: Final = 50_000
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_worker_id() -> str:
@@ -188,7 +186,7 @@ class Notifier:
                 )
         try:
             released = await run_transaction(
-                self.bot, lambda s: notifications.release_claims(s, worker_id=self.worker_id)
+                self.bot, lambda s: outbox.release_claims(s, worker_id=self.worker_id)
             )
         except Exception as exc:  # the database may be gone at shutdown: the lease covers it
             log.warning(
@@ -248,13 +246,13 @@ class Notifier:
         lease = timedelta(seconds=self.lease)
 
         async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
-            claimed = await notifications.claim_due(
+            claimed = await outbox.claim_due(
                 session, worker_id=self.worker_id, now=now, lease=lease, limit=self.batch_size
             )
-            return claimed, None if claimed else await notifications.next_due_at(session)
+            return claimed, None if claimed else await outbox.next_due_at(session)
 
         items, self._next_due = await run_transaction(self.bot, claim)
-        groups = notifications.group_claimed(items)
+        groups = outbox.group_claimed(items)
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
             # ``concurrency`` recipients at a time.
@@ -285,7 +283,7 @@ class Notifier:
                 log.info("notifications %s: lease over before sending", _ids(ids))
                 return
             content = await run_transaction(
-                self.bot, lambda s: notifications.notification_content(s, group)
+                self.bot, lambda s: dm_content.notification_content(s, group)
             )
             await self._cancel(content)
             if not content.posts:
@@ -328,7 +326,7 @@ class Notifier:
 
         async def mark(session: AsyncSession) -> None:
             for notification_id in delivered:
-                await notifications.mark_sent(
+                await delivery.mark_sent(
                     session,
                     notification_id,
                     worker_id=self.worker_id,
@@ -353,7 +351,7 @@ class Notifier:
 
         async def cancel(session: AsyncSession) -> None:
             for notification_id, reason in content.cancelled.items():
-                await notifications.mark_cancelled(session, notification_id, reason=reason, now=now)
+                await delivery.mark_cancelled(session, notification_id, reason=reason, now=now)
 
         await run_transaction(self.bot, cancel)
         self.stats.cancelled += len(content.cancelled)
@@ -363,7 +361,7 @@ class Notifier:
         now = self.clock()
         due = await run_transaction(
             self.bot,
-            lambda s: notifications.mark_group_retry(s, ids, error=error, now=now, rng=self.rng),
+            lambda s: delivery.mark_group_retry(s, ids, error=error, now=now, rng=self.rng),
         )
         self.stats.retried += 1
         log.warning(
@@ -381,9 +379,7 @@ class Notifier:
 
         async def mark(session: AsyncSession) -> None:
             for notification_id in ids:
-                await notifications.mark_undeliverable(
-                    session, notification_id, error=error, now=now
-                )
+                await delivery.mark_undeliverable(session, notification_id, error=error, now=now)
 
         await run_transaction(self.bot, mark)
         self._dm_channels.pop(first.recipient_id, None)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
-from bot.forum import questions
+from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
 from bot.transactions import run_transaction
@@ -81,7 +81,7 @@ class StatusLines(CoalescedService[int]):
     async def _refresh(self, question_id: int) -> None:
         try:
             question = await run_transaction(
-                self.bot, lambda s: questions.get_question(s, question_id=question_id)
+                self.bot, lambda s: lookups.get_question(s, question_id=question_id)
             )
         except NotFound:
             return
@@ -133,7 +133,7 @@ class StatusLines(CoalescedService[int]):
     async def _still_closed(self, question_id: int) -> bool:
         try:
             now = await run_transaction(
-                self.bot, lambda s: questions.get_question(s, question_id=question_id)
+                self.bot, lambda s: lookups.get_question(s, question_id=question_id)
             )
         except NotFound:
             return False

@@ -26,11 +26,11 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.clock import utc_now
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
-from bot.db.types import utcnow
-from bot.forum import posts, questions, search, votes
+from bot.forum import lookups, posts, questions, search, votes
 from bot.forum.uow import run_in_transaction
 from tests.db_support import drop_postgres_database, new_postgres_database
 
@@ -125,7 +125,7 @@ async def bench_database(url: str, label: str, rounds: int) -> list[tuple[str, f
             await run_in_transaction(
                 sm,
                 lambda s: s.execute(
-                    update(Post).where(Post.id == target).values(last_activity_at=utcnow())
+                    update(Post).where(Post.id == target).values(last_activity_at=utc_now())
                 ),
             )
 
@@ -136,7 +136,7 @@ async def bench_database(url: str, label: str, rounds: int) -> list[tuple[str, f
             )
 
         async def baseline_read() -> None:
-            await run_in_transaction(sm, lambda s: questions.get_question(s, question_id=target))
+            await run_in_transaction(sm, lambda s: lookups.get_question(s, question_id=target))
 
         for fn in (one_vote, baseline_write, one_search, baseline_read):  # warm up
             await fn()

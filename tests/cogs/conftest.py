@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.forum import posts, questions, settings
+from bot.forum import pending_posts, questions, settings
 from bot.forum.results import PostSnapshot
 from bot.forum.settings import GuildConfig
 from bot.transactions import run_transaction
@@ -160,7 +160,7 @@ async def ask_question_directly(
     world.join_thread(thread, asker.id)
     confirmed = await run_domain(
         harness,
-        lambda s: posts.confirm_post(
+        lambda s: pending_posts.confirm_post(
             s, post_id=pending.post.id, message_id=starter.id, thread_id=thread.id
         ),
     )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.db.models import Member as MemberRow
 from bot.db.models import Post
-from bot.forum import posts, questions
+from bot.forum import lookups, posts, questions
 from bot.forum.points import recompute_points
 from bot.ui import emoji
 from cogs import answering
@@ -104,12 +104,12 @@ async def synced_scene(
 
 async def post_of(scene: Scene, message_id: int) -> Any:
     return await run_domain(
-        scene.harness, lambda s: questions.find_post_by_message(s, message_id=message_id)
+        scene.harness, lambda s: lookups.find_post_by_message(s, message_id=message_id)
     )
 
 
 async def question_now(scene: Scene, asked: AskedQuestion) -> Any:
-    return await run_domain(scene.harness, lambda s: questions.view(s, asked.id))
+    return await run_domain(scene.harness, lambda s: lookups.get_post(s, asked.id))
 
 
 async def rows_of(scene: Scene, asked: AskedQuestion) -> list[Post]:
@@ -465,7 +465,7 @@ async def test_delete_the_question_removes_its_thread(scene: Scene) -> None:
     await scene.alice.click(prompt, button(prompt, "Delete"))
     await fake.wait_until(lambda: asked.thread.deleted, what="the thread to be deleted")
     assert "Your question is deleted" in prompt.content
-    question = await run_domain(scene.harness, lambda s: questions.view(s, asked.id))
+    question = await run_domain(scene.harness, lambda s: lookups.get_post(s, asked.id))
     assert question.deleted
     assert all(r.deleted_at is not None for r in await rows_of(scene, asked))
 

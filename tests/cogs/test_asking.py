@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import guilds
 from bot.db.models import Post
-from bot.forum import categories, posts, questions, settings, votes
+from bot.forum import categories, posts, questions, settings, text_rules, votes
 from bot.transactions import run_transaction
 from bot.ui.embeds import embed_problems, parse_footer_text
 from cogs.asking import ANONYMOUS_NOT_YET, TAG_REQUIRED
@@ -459,7 +459,7 @@ async def test_long_details_with_markdown_and_mentions_render_inert(
     assert "**bold**" in description  # the asker's own markdown still works
     assert thread.name == "@everyone look"
     (row,) = await rows(harness)
-    assert row.body == questions.trim(details)  # stored as written
+    assert row.body == text_rules.trim(details)  # stored as written
 
 
 # --------------------------------------------------------------------------- native posts

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from bot.clock import utc_now
 from bot.db.models import Post
-from bot.db.types import utcnow
-from bot.forum import acceptance, categories, drafts, posts, questions, search, votes
+from bot.forum import acceptance, categories, deletion, drafts, posts, questions, search, votes
 from bot.forum.errors import NotFound
 from cogs.discovery import NOTHING_FOUND, UnansweredPages
 from tests.cogs.conftest import (
@@ -181,7 +181,7 @@ async def test_deleted_questions_and_answers_never_appear(scene: Scene) -> None:
     gone = await scene.ask("Nightmares after moving", "Since the move I dream badly.")
     await run_domain(
         scene.harness,
-        lambda s: questions.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
+        lambda s: deletion.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
     )
     other = await scene.ask("Waking up tired", "Even after nine hours.")
     answer = await scene.answer(other, "Nightmares can do that; keep a dream diary.")
@@ -191,7 +191,7 @@ async def test_deleted_questions_and_answers_never_appear(scene: Scene) -> None:
     ]
     assert answer.message_id is not None
     mid = answer.message_id
-    await run_domain(scene.harness, lambda s: posts.delete_message(s, message_id=mid))
+    await run_domain(scene.harness, lambda s: deletion.delete_message(s, message_id=mid))
     assert result_lines(await search_reply(scene, "nightmares")) == [
         link(scene, kept, "Nightmares every night")
     ]
@@ -343,7 +343,7 @@ async def test_unanswered_pages_oldest_first_and_buttons_work_after_a_restart(
     gone = asked[1]
     await run_domain(
         scene.harness,
-        lambda s: questions.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
+        lambda s: deletion.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
     )
     first = await unanswered(scene)
     (embed,) = first.embeds
@@ -457,7 +457,7 @@ async def test_search_and_unanswered_are_ephemeral_and_guild_only(scene: Scene) 
 
 async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> None:
     gid, uid = scene.guild_id, scene.alice.id
-    now = utcnow()
+    now = utc_now()
 
     async def hold(at: Any) -> drafts.AskDraftSnapshot:
         return await run_domain(  # type: ignore[no-any-return]

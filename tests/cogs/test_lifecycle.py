@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.db.models import Member as MemberRow
 from bot.db.models import Post
-from bot.forum import acceptance, questions, votes
+from bot.forum import acceptance, lookups, questions, votes
 from bot.forum.points import recompute_points
 from bot.forum.results import PostChange, PostSnapshot
 from cogs import lifecycle
@@ -83,7 +83,7 @@ async def scene(
 
 
 async def question_now(scene: Scene, asked: AskedQuestion | PostSnapshot) -> PostSnapshot:
-    return await run_domain(scene.harness, lambda s: questions.view(s, asked.id))
+    return await run_domain(scene.harness, lambda s: lookups.get_post(s, asked.id))
 
 
 async def say(scene: Scene, who: Member, thread: Channel, text: str, **kw: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.forum import points, posts, questions, settings, votes
+from bot.forum import deletion, lookups, points, posts, questions, settings, votes
 from bot.forum.results import PostSnapshot
 from bot.transactions import run_transaction
 from cogs.voting import emoji_matches, vote_flag
@@ -146,7 +146,7 @@ class Votes:
         return Posted(change.post, message, question.thread)
 
     async def get(self, posted: Posted) -> PostSnapshot:
-        return await self.run(lambda s: questions.view(s, posted.id))
+        return await self.run(lambda s: lookups.get_post(s, posted.id))
 
     async def stored(self, posted: Posted) -> dict[int, tuple[bool, bool]]:
         return await self.run(lambda s: votes.voters(s, post_id=posted.id))
@@ -399,7 +399,7 @@ async def test_votes_on_a_deleted_post_count_nothing(v: Votes) -> None:
     asker, answerer, voter = people(v.fake, "asker", "answerer", "voter")
     q = await v.question(asker)
     a = await v.answer(q, answerer)
-    await v.run(lambda s: posts.delete_message(s, message_id=a.message.id))
+    await v.run(lambda s: deletion.delete_message(s, message_id=a.message.id))
     await voter.react(a.message, UP)
     await v.settle()
     assert (await v.get(a)).score == 0 and (await v.member(answerer)).points == 0
@@ -467,7 +467,7 @@ async def test_a_message_the_bot_never_saw_counts(
     assert a_change is not None and q_change.created
     await voter.react(old, UP)
     await v.settle()
-    assert (await v.run(lambda s: questions.view(s, a_change.post.id))).score == 1
+    assert (await v.run(lambda s: lookups.get_post(s, a_change.post.id))).score == 1
 
 
 async def test_duplicates_replays_and_a_remove_never_seen_change_nothing(v: Votes) -> None:

@@ -11,17 +11,17 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Base, Member, Post
-from bot.forum import acceptance, posts, questions, votes
-from bot.forum.points import (
+from bot.db.models import Base, Member, Notification, Post
+from bot.forum import acceptance, deletion, lookups, posts, questions, votes
+from bot.forum.ledger import load_guild_facts
+from bot.forum.point_rules import (
     TOTAL_FIELDS,
     PostCache,
     Totals,
     compute_points,
     compute_post_caches,
-    get_member_points,
-    load_guild_facts,
 )
+from bot.forum.points import get_member_points
 from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostSnapshot, VoteResult
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
@@ -170,10 +170,10 @@ class Forum:
     async def delete(self, post: PostSnapshot) -> PostChange | None:
         assert post.message_id is not None
         mid = post.message_id
-        return await self.run(lambda s: posts.delete_message(s, message_id=mid, now=self.now))
+        return await self.run(lambda s: deletion.delete_message(s, message_id=mid, now=self.now))
 
     async def get(self, post_id: int) -> PostSnapshot:
-        return await self.run(lambda s: questions.view(s, post_id))
+        return await self.run(lambda s: lookups.get_post(s, post_id))
 
     async def member(self, user: int) -> MemberPoints:
         return await self.run(lambda s: get_member_points(s, guild_id=self.guild_id, user_id=user))
@@ -239,3 +239,14 @@ async def snapshot(
             rows = await session.execute(select(table))
             result[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return result
+
+
+async def queued_notifications(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> list[tuple[str, int]]:
+    """The outbox's rows as (kind, recipient), oldest first."""
+    async with sessionmaker() as s:
+        rows = await s.execute(
+            select(Notification.kind, Notification.recipient_id).order_by(Notification.id)
+        )
+        return [(kind, recipient) for kind, recipient in rows]

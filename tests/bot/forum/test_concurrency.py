@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.forum import acceptance, posts, questions, votes
+from bot.forum import acceptance, deletion, posts, questions, votes
 from bot.forum.errors import InvalidState
 from bot.forum.results import PostSnapshot
 from bot.forum.uow import is_retryable, run_in_transaction, sqlstate
@@ -74,7 +74,7 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
                 )
             )
             created.append(change.post)  # type: ignore[attr-defined]
-        await run(lambda s: posts.delete_message(s, message_id=50_001, now=NOW))
+        await run(lambda s: deletion.delete_message(s, message_id=50_001, now=NOW))
         return created
 
     async def accepter() -> None:

@@ -1,5 +1,5 @@
 """Thread messages become answers or comments by the issue's rules; explicit answers and
-replies; pending rows; edits; soft deletes that undo everything; the outbox with its event."""
+replies; the outbox row written with its event."""
 
 from __future__ import annotations
 
@@ -10,23 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Notification, Post
 from bot.forum import posts, settings
 from bot.forum.errors import (
-    InvalidState,
     NotFound,
     PermissionDenied,
     RateLimited,
     ValidationError,
 )
-from bot.forum.results import MemberPoints
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
     GUILD,
     LONG,
-    MODERATOR,
     NOW,
     OTHER,
     VOTER,
     Forum,
+    queued_notifications,
     snapshot,
 )
 
@@ -34,14 +32,6 @@ from tests.bot.forum.core_support import (
 @pytest.fixture
 def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
     return Forum(sessionmaker)
-
-
-async def _notifications(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, int]]:
-    async with sessionmaker() as s:
-        rows = await s.execute(
-            select(Notification.kind, Notification.recipient_id).order_by(Notification.id)
-        )
-        return [(kind, recipient) for kind, recipient in rows]
 
 
 # --------------------------------------------------------------------------- classification
@@ -179,33 +169,7 @@ async def test_answer_rate_limit_refuses_commands_and_demotes_native_messages(
     await forum.check()
 
 
-# --------------------------------------------------------------------------- pending and replies
-
-
-async def test_pending_answer_counts_and_notifies_once_posted(
-    forum: Forum, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    q = await forum.ask()
-    pending = await forum.run(
-        lambda s: posts.post_answer(
-            s, guild_id=GUILD, question_id=q.id, author_id=ANSWERER, body=LONG, now=NOW
-        )
-    )
-    assert pending.post.state == "pending" and pending.question.answer_count == 0
-    assert await forum.points(ANSWERER) == 0
-    assert await _notifications(sessionmaker) == []
-    live = await forum.run(
-        lambda s: posts.confirm_post(s, post_id=pending.post.id, message_id=6000, now=NOW)
-    )
-    assert live.post.state == "live" and live.question.answer_count == 1
-    assert await forum.points(ANSWERER) == 40
-    assert await _notifications(sessionmaker) == [("new_answer", ASKER)]
-    with pytest.raises(InvalidState) as err:
-        await forum.run(
-            lambda s: posts.confirm_post(s, post_id=pending.post.id, message_id=6001, now=NOW)
-        )
-    assert str(err.value) == "That post is already on Discord."
-    await forum.check()
+# --------------------------------------------------------------------------- replies
 
 
 async def test_reply_is_the_askers_comment_anonymous_like_the_question(forum: Forum) -> None:
@@ -235,108 +199,20 @@ async def test_reply_is_the_askers_comment_anonymous_like_the_question(forum: Fo
     assert str(err.value) == "Only the asker can use /reply in this thread."
 
 
-# --------------------------------------------------------------------------- edits
-
-
-async def test_edits_change_the_body_never_the_kind(forum: Forum) -> None:
-    q = await forum.ask()
-    c = await forum.post_of(q, ANSWERER, "short")
-    assert c.message_id is not None
-    mid = c.message_id
-    edited = await forum.run(lambda s: posts.edit_message(s, message_id=mid, body=LONG))
-    assert edited is not None and edited.post.body == LONG and edited.post.kind == "comment"
-    same = await forum.run(lambda s: posts.edit_message(s, message_id=mid, body=LONG))
-    assert same is not None and not same.changed
-    assert await forum.run(lambda s: posts.edit_message(s, message_id=1, body="x")) is None
-
-
-async def test_edit_post_is_for_the_author_of_a_bot_posted_answer(forum: Forum) -> None:
-    q = await forum.ask()
-    a = await forum.answer(q, ANSWERER)
-    edited = await forum.run(
-        lambda s: posts.edit_post(s, post_id=a.id, actor_id=ANSWERER, body="Better answer")
-    )
-    assert edited.post.body == "Better answer"
-    with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: posts.edit_post(s, post_id=a.id, actor_id=OTHER, body="x"))
-    assert str(err.value) == "Only its author can edit this."
-    native = await forum.post_of(q, OTHER)
-    with pytest.raises(InvalidState) as direct:
-        await forum.run(lambda s: posts.edit_post(s, post_id=native.id, actor_id=OTHER, body="x"))
-    assert str(direct.value) == "Edit your own message on Discord directly."
-
-
-# --------------------------------------------------------------------------- deletes
-
-
-async def test_deleting_an_answer_undoes_its_points_votes_and_acceptance(forum: Forum) -> None:
-    q = await forum.ask()
-    a = await forum.post_of(q, ANSWERER)
-    await forum.vote(a, VOTER)
-    await forum.vote(a, OTHER, "down")
-    await forum.accept(a)
-    assert await forum.points(ANSWERER) == 40 + 20 - 20 + 300
-    assert await forum.points(ASKER) == 20 + 30
-    deleted = await forum.delete(a)
-    assert deleted is not None and deleted.post.deleted and deleted.post.score == 0
-    assert deleted.question.accepted_answer_id is None
-    assert (deleted.question.status, deleted.question.answer_count) == ("open", 0)
-    assert await forum.member(ANSWERER) == MemberPoints(GUILD, ANSWERER)
-    assert await forum.points(ASKER) == 20
-    again = await forum.delete(a)
-    assert again is not None and not again.changed
-    await forum.check()
-
-
-async def test_votes_on_a_deleted_post_count_nothing(forum: Forum) -> None:
-    q = await forum.ask()
-    a = await forum.post_of(q, ANSWERER)
-    await forum.delete(a)
-    result = await forum.vote(a, VOTER)
-    assert result is not None and not result.counted and result.post.score == 0
-    assert await forum.points(ANSWERER) == 0
-    await forum.check()
-
-
-async def test_delete_post_permissions(forum: Forum) -> None:
-    q = await forum.ask()
-    a = await forum.answer(q, ANSWERER)
-    with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: posts.delete_post(s, post_id=a.id, actor_id=OTHER))
-    assert str(err.value) == "Only its author or a moderator can delete this."
-    by_mod = await forum.run(
-        lambda s: posts.delete_post(s, post_id=a.id, actor_id=MODERATOR, is_moderator=True)
-    )
-    assert by_mod.post.deleted
-    by_author = await forum.run(lambda s: posts.delete_post(s, post_id=q.id, actor_id=ASKER))
-    assert by_author.post.deleted
-
-
-async def test_deleting_the_thread_deletes_the_question_and_its_posts(forum: Forum) -> None:
-    q = await forum.ask()
-    a = await forum.post_of(q, ANSWERER)
-    c = await forum.post_of(q, ASKER, "thanks")
-    assert q.thread_id is not None
-    thread = q.thread_id
-    gone = await forum.run(lambda s: posts.delete_thread(s, thread_id=thread, now=NOW))
-    assert gone is not None and gone.post.deleted
-    assert (await forum.get(a.id)).deleted and (await forum.get(c.id)).deleted
-    assert await forum.message(q, OTHER, LONG) is None
-    assert await forum.run(lambda s: posts.delete_thread(s, thread_id=1)) is None
-    await forum.check()
-
-
 # --------------------------------------------------------------------------- outbox
 
 
-async def test_new_answer_and_comment_on_answer_queue_notifications(
+async def test_new_answer_and_comment_on_answer_queuequeued_notifications(
     forum: Forum, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     q = await forum.ask()
     a = await forum.post_of(q, ANSWERER)
     await forum.post_of(q, OTHER, "nice", reply_to=a.message_id)
     await forum.post_of(q, ASKER, "Thanks")  # a comment on the question notifies nobody
-    assert await _notifications(sessionmaker) == [("new_answer", ASKER), ("comment", ANSWERER)]
+    assert await queued_notifications(sessionmaker) == [
+        ("new_answer", ASKER),
+        ("comment", ANSWERER),
+    ]
 
 
 async def test_an_outbox_row_rolls_back_with_its_event(
@@ -362,36 +238,3 @@ async def test_an_outbox_row_rolls_back_with_its_event(
     assert await snapshot(sessionmaker) == before
     async with sessionmaker() as s:
         assert (await s.execute(select(Post).where(Post.message_id == 8000))).first() is None
-
-
-# --------------------------------------------------------------------------- reads
-
-
-async def test_bot_posts_of_author_lists_only_their_live_bot_posts(forum: Forum) -> None:
-    q = await forum.ask()  # /ask: posted by the bot for the asker
-    assert q.thread_id is not None
-    thread_id = q.thread_id
-    first = await forum.answer(q, ANSWERER)
-    second = await forum.answer(q, ANSWERER, "A second answer, posted by the bot too.")
-    await forum.post_of(q, ANSWERER)  # the answerer's own message: not the bot's
-    await forum.answer(q, OTHER)  # someone else's
-    gone = await forum.answer(q, ANSWERER, "An answer that will be deleted soon.")
-    await forum.delete(gone)
-    await forum.run(
-        lambda s: posts.post_answer(
-            s, guild_id=GUILD, question_id=q.id, author_id=ANSWERER, body=LONG, now=NOW
-        )
-    )  # still pending: not on Discord yet
-
-    async def listed(author: int, thread: int = thread_id) -> list[int]:
-        found = await forum.run(
-            lambda s: posts.bot_posts_of_author(
-                s, guild_id=GUILD, thread_id=thread, author_id=author
-            )
-        )
-        return [p.id for p in found]
-
-    assert await listed(ANSWERER) == [first.id, second.id]
-    assert await listed(ASKER) == [q.id]
-    assert await listed(VOTER) == []
-    assert await listed(ANSWERER, thread=thread_id + 1) == []

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Base
-from bot.forum import acceptance, posts, questions, votes
+from bot.forum import acceptance, deletion, posts, questions, votes
 from bot.forum.errors import ForumError
 from bot.forum.points import recompute_points
 from bot.forum.results import PostSnapshot
@@ -197,7 +197,7 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         if p is None or p.message_id is None:
             return None, False
         mid = p.message_id
-        return lambda s: posts.delete_message(s, message_id=mid, now=NOW), True
+        return lambda s: deletion.delete_message(s, message_id=mid, now=NOW), True
     if name in ("accept", "unaccept"):
         _, index, user, as_moderator = op
         actor = MODERATOR if as_moderator else user

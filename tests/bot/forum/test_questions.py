@@ -1,18 +1,17 @@
-"""Questions: asking (validated /ask, adopted native posts, pending rows), editing, deleting,
-closing and reopening, with each refusal's sentence."""
+"""Questions: asking (validated /ask, adopted native posts), closing and reopening, with each
+refusal's sentence."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Category, Post
-from bot.forum import posts, questions
+from bot.forum import post_rows, questions
 from bot.forum.errors import (
     InvalidState,
     NotFound,
@@ -20,7 +19,6 @@ from bot.forum.errors import (
     RateLimited,
     ValidationError,
 )
-from bot.forum.questions import validate_title
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -37,49 +35,6 @@ from tests.bot.forum.core_support import (
 @pytest.fixture
 def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
     return Forum(sessionmaker)
-
-
-# --------------------------------------------------------------------------- title rules (pure)
-
-
-@pytest.mark.parametrize(
-    ("raw", "clean"),
-    [
-        ("  How do I sleep?  ", "How do I sleep?"),
-        ("\u200b\ufeffHow?\u200b", "How?"),
-        ("Line one\nline two", "Line one line two"),
-        ("x" * 100, "x" * 100),
-        # 100 emoji outside the BMP: 100 code points (as Discord counts), 200 UTF-16 units.
-        ("😀" * 100, "😀" * 100),
-        (
-            "Flag 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
-            "Flag 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
-        ),
-    ],
-)
-def test_titles_are_trimmed_and_counted_in_code_points(raw: str, clean: str) -> None:
-    assert validate_title(raw) == clean
-
-
-@pytest.mark.parametrize(
-    ("raw", "sentence"),
-    [
-        ("", "Please give your question a title."),
-        ("   \t ", "Please give your question a title."),
-        ("\x00\x07\x1b", "Please give your question a title."),
-        ("\u2028\u3000", "Please give your question a title."),
-        ("\u200d\u200c\u2063", "The title needs at least one visible character."),
-        ("\u3164\u3164", "The title needs at least one visible character."),
-        ("\u0301\u0302", "The title needs at least one visible character."),
-        ("\u2800", "The title needs at least one visible character."),
-        ("x" * 101, "The title can be at most 100 characters; yours has 101."),
-        ("😀" * 101, "The title can be at most 100 characters; yours has 101."),
-    ],
-)
-def test_bad_titles_are_refused_with_a_sentence(raw: str, sentence: str) -> None:
-    with pytest.raises(ValidationError) as err:
-        validate_title(raw)
-    assert str(err.value) == sentence
 
 
 # --------------------------------------------------------------------------- asking
@@ -195,119 +150,6 @@ async def test_native_forum_post_is_adopted_without_refusal_and_idempotently(
     await forum.check()
 
 
-async def test_pending_question_counts_only_once_posted(forum: Forum) -> None:
-    pending = await forum.run(
-        lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=ASKER, title="Why?", state="pending", now=NOW
-        )
-    )
-    assert pending.post.state == "pending" and pending.post.thread_id is None
-    assert (await forum.member(ASKER)).points == 0
-    await forum.check()
-
-    live = await forum.run(
-        lambda s: posts.confirm_post(
-            s, post_id=pending.post.id, message_id=900, thread_id=900, now=NOW
-        )
-    )
-    assert (live.post.state, live.post.thread_id, live.post.message_id) == ("live", 900, 900)
-    assert (await forum.member(ASKER)).points == 20
-    repeat = await forum.run(
-        lambda s: posts.confirm_post(
-            s, post_id=pending.post.id, message_id=900, thread_id=900, now=NOW
-        )
-    )
-    assert not repeat.changed
-    assert (await forum.member(ASKER)).points == 20
-    await forum.check()
-
-
-async def test_pending_question_can_be_discarded(forum: Forum) -> None:
-    pending = await forum.run(
-        lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=ASKER, title="Why?", state="pending", now=NOW
-        )
-    )
-    assert await forum.run(lambda s: posts.discard_pending_post(s, post_id=pending.post.id))
-    assert not await forum.run(lambda s: posts.discard_pending_post(s, post_id=pending.post.id))
-    with pytest.raises(NotFound):
-        await forum.get(pending.post.id)
-
-
-# --------------------------------------------------------------------------- editing
-
-
-async def test_edit_by_asker_or_moderator_and_refusals(forum: Forum) -> None:
-    q = await forum.ask()
-    edited = await forum.run(
-        lambda s: questions.edit_question(
-            s, question_id=q.id, actor_id=ASKER, title=" New title ", details="More", now=NOW
-        )
-    )
-    assert (edited.post.title, edited.post.body, edited.changed) == ("New title", "More", True)
-    same = await forum.run(
-        lambda s: questions.edit_question(s, question_id=q.id, actor_id=ASKER, title="New title")
-    )
-    assert not same.changed
-    by_mod = await forum.run(
-        lambda s: questions.edit_question(
-            s, question_id=q.id, actor_id=MODERATOR, is_moderator=True, title="Fixed"
-        )
-    )
-    assert by_mod.post.title == "Fixed"
-    with pytest.raises(PermissionDenied) as err:
-        await forum.run(
-            lambda s: questions.edit_question(s, question_id=q.id, actor_id=OTHER, title="Mine")
-        )
-    assert str(err.value) == "Only the asker or a moderator can edit this question."
-    with pytest.raises(ValidationError):
-        await forum.run(
-            lambda s: questions.edit_question(s, question_id=q.id, actor_id=ASKER, title=" ")
-        )
-    assert (await forum.get(q.id)).title == "Fixed"
-
-
-# --------------------------------------------------------------------------- deleting
-
-
-async def test_deleting_a_question_undoes_everything_in_its_thread(forum: Forum) -> None:
-    q = await forum.ask()
-    a = await forum.answer(q, ANSWERER)
-    await forum.vote(q, VOTER)
-    await forum.vote(a, VOTER)
-    await forum.accept(a)
-    assert (await forum.points(ANSWERER)) == 40 + 20 + 300
-    result = await forum.run(
-        lambda s: questions.delete_question(s, question_id=q.id, actor_id=ASKER, now=NOW)
-    )
-    assert result.changed and result.post.deleted
-    assert result.post.answer_count == 0
-    assert (await forum.get(a.id)).deleted
-    for user in (ASKER, ANSWERER, VOTER):
-        assert await forum.member(user) == type(await forum.member(user))(GUILD, user)
-    again = await forum.run(
-        lambda s: questions.delete_question(s, question_id=q.id, actor_id=ASKER, now=NOW)
-    )
-    assert not again.changed
-    await forum.check()
-
-
-async def test_only_the_asker_or_a_moderator_deletes_a_question(forum: Forum) -> None:
-    q = await forum.ask()
-    with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: questions.delete_question(s, question_id=q.id, actor_id=OTHER))
-    assert str(err.value) == "Only the asker or a moderator can delete this question."
-    removed = await forum.run(
-        lambda s: questions.delete_question(
-            s, question_id=q.id, actor_id=MODERATOR, is_moderator=True
-        )
-    )
-    assert removed.post.deleted
-    with pytest.raises(NotFound) as gone:
-        await forum.run(lambda s: questions.get_question(s, question_id=q.id))
-    assert str(gone.value) == "That question no longer exists."
-
-
 # --------------------------------------------------------------------------- closing
 
 
@@ -390,6 +232,19 @@ async def test_closing_a_pending_or_deleted_question_is_refused(forum: Forum) ->
         await forum.close(q)
 
 
+async def test_close_and_reopen_refuse_a_question_of_another_guild(forum: Forum) -> None:
+    q = await forum.ask()
+    with pytest.raises(NotFound) as err:
+        await forum.close(q, guild_id=GUILD + 1)
+    assert str(err.value) == post_rows.QUESTION_GONE
+    assert not (await forum.get(q.id)).closed
+    closed = await forum.close(q, guild_id=GUILD)
+    assert closed.post.closed
+    with pytest.raises(NotFound):
+        await forum.reopen(q, guild_id=GUILD + 1)
+    assert (await forum.reopen(q, guild_id=GUILD)).post.status == "open"
+
+
 # --------------------------------------------------------------------------- anonymity
 
 
@@ -413,61 +268,3 @@ async def test_anonymous_author_id_appears_in_no_log_line_error_or_repr(
     assert str(secret) not in str(err.value)
     assert str(secret) not in repr(await forum.get(q.id))
     assert (await forum.get(q.id)).author_id == secret
-
-
-# --------------------------------------------------------------------------- Discord's own changes
-
-
-async def test_a_thread_renamed_in_discord_renames_its_question(forum: Forum) -> None:
-    q = await forum.ask(title="Old title")
-    assert q.thread_id is not None
-    thread_id = q.thread_id
-
-    async def rename(name: str) -> Any:
-        return await forum.run(
-            lambda s: questions.rename_question_by_thread(
-                s, thread_id=thread_id, name=name, guild_id=GUILD, now=NOW
-            )
-        )
-
-    renamed = await rename("  A better\ntitle  ")
-    assert renamed.changed and renamed.post.title == "A better title"
-    # The same name again (the bot's own rename coming back from Discord) changes nothing.
-    assert not (await rename("A better title")).changed
-    with pytest.raises(ValidationError):
-        await rename("\u200b\u3164")
-    assert (await forum.get(q.id)).title == "A better title"
-    # Nobody's rights are checked (Discord allowed the rename); a closed question is renamed too.
-    await forum.close(q, actor=MODERATOR, is_moderator=True)
-    assert (await rename("Closed, renamed")).post.title == "Closed, renamed"
-    # Another guild's thread id, an unknown thread or a deleted question: nothing to rename.
-    assert (
-        await forum.run(
-            lambda s: questions.rename_question_by_thread(
-                s, thread_id=thread_id, name="x", guild_id=GUILD + 1
-            )
-        )
-        is None
-    )
-    assert (
-        await forum.run(
-            lambda s: questions.rename_question_by_thread(s, thread_id=123_456, name="x")
-        )
-        is None
-    )
-    await forum.delete(q)
-    assert await rename("After delete") is None
-    await forum.check()
-
-
-async def test_close_and_reopen_refuse_a_question_of_another_guild(forum: Forum) -> None:
-    q = await forum.ask()
-    with pytest.raises(NotFound) as err:
-        await forum.close(q, guild_id=GUILD + 1)
-    assert str(err.value) == questions.QUESTION_GONE
-    assert not (await forum.get(q.id)).closed
-    closed = await forum.close(q, guild_id=GUILD)
-    assert closed.post.closed
-    with pytest.raises(NotFound):
-        await forum.reopen(q, guild_id=GUILD + 1)
-    assert (await forum.reopen(q, guild_id=GUILD)).post.status == "open"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -12,110 +10,27 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.db import migrate
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
-from bot.db.types import utcnow
-from bot.forum import posts, questions, search
-from bot.forum.results import PostSnapshot
-from bot.forum.search import SearchHit, TitleMatch
-from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER, Forum
+from bot.forum import (
+    deletion,
+    edits,
+    pending_posts,
+    posts,
+    questions,
+    search,
+    title_search,
+)
+from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER
+from tests.bot.forum.search_support import OTHER_GUILD, Board, unrelated
 from tests.db_support import BACKENDS
-
-OTHER_GUILD = 2
-
-
-class Board:
-    """A guild's forum driven through the domain, each post by a different member (so no rate
-    limit is reached), with search helpers returning titles."""
-
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        guild_id: int = GUILD,
-        first_id: int = 10_000,
-    ) -> None:
-        self.forum = Forum(sessionmaker, guild_id, first_id=first_id)
-        self.guild_id = guild_id
-        self._members = itertools.count(first_id + 5_000)
-
-    def member(self) -> int:
-        return next(self._members)
-
-    async def ask(self, title: str, details: str = "", **kwargs: Any) -> PostSnapshot:
-        return await self.forum.ask(self.member(), title=title, details=details, **kwargs)
-
-    async def answer(self, question: PostSnapshot, body: str) -> PostSnapshot:
-        return await self.forum.answer(question, author=self.member(), body=body)
-
-    async def run(self, work: Any) -> Any:
-        return await self.forum.run(work)
-
-    async def hits(self, query: str, **kwargs: Any) -> list[SearchHit]:
-        return await self.run(  # type: ignore[no-any-return]
-            lambda s: search.search_questions(s, guild_id=self.guild_id, query=query, **kwargs)
-        )
-
-    async def titles(self, query: str, **kwargs: Any) -> list[str]:
-        return [hit.title for hit in await self.hits(query, **kwargs)]
-
-    async def similar(self, title: str, details: str = "", **kwargs: Any) -> list[str]:
-        hits = await self.run(
-            lambda s: search.similar_questions(
-                s, guild_id=self.guild_id, title=title, details=details, **kwargs
-            )
-        )
-        return [hit.title for hit in hits]
-
-    async def complete(self, prefix: str, **kwargs: Any) -> list[TitleMatch]:
-        return await self.run(  # type: ignore[no-any-return]
-            lambda s: search.title_matches(s, guild_id=self.guild_id, prefix=prefix, **kwargs)
-        )
-
-    async def completed_titles(self, prefix: str, **kwargs: Any) -> list[str]:
-        return [match.title for match in await self.complete(prefix, **kwargs)]
 
 
 @pytest.fixture
 def board(sessionmaker: async_sessionmaker[AsyncSession]) -> Board:
     return Board(sessionmaker)
-
-
-async def unrelated(board: Board) -> None:
-    """Questions sharing no search word with the others (so every term is rare enough for
-    bm25 to rank by)."""
-    await board.ask("Grief after a loss", "My grandmother passed away in March.")
-    await board.ask("Talking to my parents", "They never hear me out.")
-    await board.ask("Panic attacks at work", "My chest tightens in meetings.")
-
-
-# --------------------------------------------------------------------------- terms
-
-
-def test_terms_are_words_without_stop_words_or_syntax() -> None:
-    assert search.search_terms('"Therapist" AND (sleep OR NOT -anxiety*) {title}:x') == [
-        "therapist",
-        "sleep",
-        "anxiety",
-        "title",
-        "x",
-    ]
-    assert search.search_terms("the and of") == []
-    assert search.search_terms("🙂 *** ''' \x00 \ud800") == []
-    assert search.search_terms("Sleep sleep SLEEP") == ["sleep"]
-    assert search.search_terms("self_care") == ["self", "care"]
-    assert len(search.search_terms(" ".join(f"w{i}" for i in range(500)))) == search.MAX_TERMS
-
-
-def test_significant_terms_put_the_title_first_and_count_a_stem_once() -> None:
-    terms = search.significant_terms(
-        "Can't sleep before exams", "Exam nights: I lie awake, awake, awake. I study."
-    )
-    assert terms[:2] == ["sleep", "exams"]
-    assert "exam" not in terms  # the same stem as "exams"
-    assert terms[2] == "awake"  # the most frequent word of the details
-    assert "i" not in terms and "t" not in terms
-    assert search.significant_terms("", "") == []
 
 
 # --------------------------------------------------------------------------- matching
@@ -187,12 +102,14 @@ async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None
     assert await board.titles("watercolour") == []
     assert await board.titles("origami") == []
     await board.run(
-        lambda s: posts.confirm_post(s, post_id=pending.post.id, message_id=board.forum.next_id())
+        lambda s: pending_posts.confirm_post(
+            s, post_id=pending.post.id, message_id=board.forum.next_id()
+        )
     )
     assert await board.titles("watercolour") == ["Journaling habits"]
     thread = board.forum.next_id()
     await board.run(
-        lambda s: posts.confirm_post(
+        lambda s: pending_posts.confirm_post(
             s, post_id=pending_question.post.id, message_id=thread, thread_id=thread
         )
     )
@@ -269,7 +186,7 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     question = await board.ask("Nightmares every night", "They started in spring.")
     await unrelated(board)
     await board.run(
-        lambda s: questions.edit_question(
+        lambda s: edits.edit_question(
             s, question_id=question.id, actor_id=question.author_id, title="Bad dreams nightly"
         )
     )
@@ -279,7 +196,7 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     assert await board.completed_titles("drea") == ["Bad dreams nightly"]
 
     await board.run(
-        lambda s: questions.edit_question(
+        lambda s: edits.edit_question(
             s,
             question_id=question.id,
             actor_id=MODERATOR,
@@ -293,7 +210,7 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     # The starter message edited on Discord changes the details too.
     assert question.message_id is not None
     message_id = question.message_id
-    await board.run(lambda s: posts.edit_message(s, message_id=message_id, body="Since winter."))
+    await board.run(lambda s: edits.edit_message(s, message_id=message_id, body="Since winter."))
     assert await board.titles("autumn") == []
     assert await board.titles("winter") == ["Bad dreams nightly"]
 
@@ -308,14 +225,14 @@ async def test_answer_edits_replace_the_old_words(board: Board) -> None:
     assert await board.titles("alarm") == ["Remembering dreams"]
 
     await board.run(
-        lambda s: posts.edit_post(
+        lambda s: edits.edit_post(
             s, post_id=explicit.id, actor_id=explicit.author_id, body="Keep a sleep diary."
         )
     )
     assert native.message_id is not None
     native_message = native.message_id
     await board.run(
-        lambda s: posts.edit_message(s, message_id=native_message, body="Wake up gently instead")
+        lambda s: edits.edit_message(s, message_id=native_message, body="Wake up gently instead")
     )
     assert await board.titles("journal") == []
     assert await board.titles("alarm") == []
@@ -340,7 +257,7 @@ async def test_deleted_answers_and_questions_leave_the_results(board: Board) -> 
     assert await board.titles("freeze") == ["Social anxiety at parties"]
 
     await board.run(
-        lambda s: questions.delete_question(
+        lambda s: deletion.delete_question(
             s, question_id=question.id, actor_id=MODERATOR, is_moderator=True
         )
     )
@@ -352,7 +269,7 @@ async def test_deleted_answers_and_questions_leave_the_results(board: Board) -> 
 
     assert other.thread_id is not None
     thread_id = other.thread_id
-    await board.run(lambda s: posts.delete_thread(s, thread_id=thread_id))
+    await board.run(lambda s: deletion.delete_thread(s, thread_id=thread_id))
     assert await board.titles("anxiety") == []
     assert await board.titles("friend") == []
     assert await board.completed_titles("") == [
@@ -366,7 +283,7 @@ async def test_orm_writes_and_hard_deletes_keep_the_index(
     sessionmaker: async_sessionmaker[AsyncSession], board: Board
 ) -> None:
     """Rows written through the ORM unit of work (not the domain's Core statements)."""
-    now = utcnow()
+    now = utc_now()
     async with sessionmaker() as session, session.begin():
         question = Post(
             guild_id=GUILD,
@@ -423,7 +340,7 @@ async def test_orm_writes_and_hard_deletes_keep_the_index(
             s, guild_id=GUILD, author_id=7, title="Kayaking alone", state="pending"
         )
     )
-    await board.run(lambda s: posts.discard_pending_post(s, post_id=pending.post.id))
+    await board.run(lambda s: pending_posts.discard_pending_post(s, post_id=pending.post.id))
     await assert_index_mirrors_posts(sessionmaker)
 
 
@@ -468,13 +385,13 @@ async def test_index_mirrors_posts_after_a_busy_thread(
     answers = [await board.answer(question, f"Answer number {i} about oats") for i in range(4)]
     await board.forum.message(question, question.author_id, "Thanks all")  # a comment
     await board.run(
-        lambda s: posts.edit_post(
+        lambda s: edits.edit_post(
             s, post_id=answers[1].id, actor_id=answers[1].author_id, body="Changed to barley"
         )
     )
     await board.forum.delete(answers[2])
     await board.run(
-        lambda s: questions.edit_question(
+        lambda s: edits.edit_question(
             s, question_id=question.id, actor_id=question.author_id, title="Busy grains thread"
         )
     )
@@ -582,7 +499,7 @@ async def test_hostile_queries_are_plain_words(
         # The other entry points take the same text without failing.
         await board.similar(query, query)
         matches = await board.complete(query)
-        assert len(matches) <= search.AUTOCOMPLETE_MAX
+        assert len(matches) <= title_search.AUTOCOMPLETE_MAX
     async with sessionmaker() as session:
         count = (await session.execute(select(Post.id))).all()
     assert len(count) == 4
@@ -645,7 +562,7 @@ def test_random_text_never_raises(db_url: str) -> None:
                     await search.similar_questions(
                         session, guild_id=GUILD, title=query, details=query
                     )
-                    await search.title_matches(session, guild_id=GUILD, prefix=query)
+                    await title_search.title_matches(session, guild_id=GUILD, prefix=query)
             finally:
                 await engine.dispose()
 
@@ -697,100 +614,7 @@ async def test_similar_questions_rank_and_look_into_answers(board: Board) -> Non
     )
 
 
-# --------------------------------------------------------------------------- autocomplete
-
-
-async def test_title_matches_complete_the_last_word(board: Board) -> None:
-    therapist = await board.ask("Looking for a therapist", "Details mention sleep.")
-    await board.ask("Therapists who listen", "")
-    await board.ask("How do I sleep before an exam?", "")
-    await board.ask("Sleep schedule", "")
-    assert set(await board.completed_titles("therap")) == {
-        "Looking for a therapist",
-        "Therapists who listen",
-    }
-    assert set(await board.completed_titles("Therapists")) == {
-        "Looking for a therapist",
-        "Therapists who listen",
-    }
-    assert await board.completed_titles("looking therap") == ["Looking for a therapist"]
-    # Titles only: the first question's details mention sleep.
-    assert set(await board.completed_titles("sle")) == {
-        "How do I sleep before an exam?",
-        "Sleep schedule",
-    }
-    assert set(await board.completed_titles("how do i sle")) == {
-        "How do I sleep before an exam?",
-        "Sleep schedule",
-    }
-    # "bef" may become "before", a stop word no index holds: not required after "sleep".
-    assert set(await board.completed_titles("sleep bef")) == {
-        "How do I sleep before an exam?",
-        "Sleep schedule",
-    }
-    assert await board.completed_titles("sleep exa") == ["How do I sleep before an exam?"]
-    # A stop word typed alone is the start of a word.
-    assert set(await board.completed_titles("the")) == {
-        "Looking for a therapist",
-        "Therapists who listen",
-    }
-    assert await board.completed_titles("zebra") == []
-    # A question id typed into /close duplicate_of comes first.
-    matches = await board.complete(str(therapist.id))
-    assert matches[0] == TitleMatch(therapist.id, "Looking for a therapist")
-    assert await board.complete(str(therapist.id), exclude_id=therapist.id) == []
-
-
-async def test_title_matches_without_text_are_the_recent_questions(board: Board) -> None:
-    for i in range(30):
-        await board.ask(f"Panic question {i}", "")
-    matches = await board.complete("")
-    assert len(matches) == search.AUTOCOMPLETE_MAX
-    assert matches[0].title == "Panic question 29"
-    assert len(await board.complete("panic")) == search.AUTOCOMPLETE_MAX
-    assert len(await board.complete("panic", limit=5)) == 5
-    assert len(await board.complete("panic", limit=500)) == search.AUTOCOMPLETE_MAX
-    closed = await board.ask("Panic closed", "")
-    await board.forum.close(closed, actor=MODERATOR, is_moderator=True)
-    assert "Panic closed" not in await board.completed_titles("panic clo", include_closed=False)
-    assert await board.completed_titles("panic clo") == ["Panic closed"]
-
-
-async def test_title_matches_of_closed_questions_only(board: Board) -> None:
-    still_open = await board.ask("Panic at night", "")
-    closed = await board.ask("Panic at work", "")
-    other = await board.ask("Grief after a loss", "")
-    for question in (closed, other):
-        await board.forum.close(question, actor=MODERATOR, is_moderator=True)
-    assert await board.completed_titles("panic", closed_only=True) == ["Panic at work"]
-    assert sorted(await board.completed_titles("", closed_only=True)) == [
-        "Grief after a loss",
-        "Panic at work",
-    ]
-    assert await board.complete(str(closed.id), closed_only=True) == [
-        TitleMatch(closed.id, "Panic at work")
-    ]
-    assert await board.complete(str(still_open.id), closed_only=True) == []
-    assert await board.completed_titles("panic", closed_only=True, exclude_id=closed.id) == []
-
-
 # --------------------------------------------------------------------------- engines
-
-
-async def test_postgres_stop_words_are_ours(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    async with sessionmaker() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("PostgreSQL's english dictionary")
-        vocabulary = sorted(search.STOP_WORDS | {"therapist", "sleep", "never", "help", "feel"})
-        rows = await session.execute(
-            text(
-                "SELECT w, to_tsvector('english', w) = ''::tsvector"
-                " FROM unnest(CAST(:words AS text[])) AS w"
-            ),
-            {"words": vocabulary},
-        )
-        dropped = {word for word, empty in rows if empty}
-    assert dropped == set(search.STOP_WORDS)
 
 
 async def test_postgres_search_uses_the_gin_index(

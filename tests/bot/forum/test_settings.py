@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import GuildSetting
-from bot.forum import settings
+from bot.forum import setting_changes, settings
 from bot.forum.errors import ValidationError
 from bot.forum.settings import DEFAULTS, GuildConfig
 
@@ -280,24 +280,8 @@ async def test_bad_values_change_nothing(sessionmaker: async_sessionmaker[AsyncS
         with pytest.raises(ValidationError):
             await settings.set_setting(session, GUILD, "unknown_key", 1)
         with pytest.raises(ValidationError):
-            await settings.set_from_text(session, GUILD, "points_ask", "lots")
+            await setting_changes.set_from_text(session, GUILD, "points_ask", "lots")
         assert await _rows(session, GUILD) == {"points_ask": "5"}
-
-
-async def test_set_from_text(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    async with sessionmaker.begin() as session:
-        config = await settings.set_from_text(session, GUILD, "question_voting", "off")
-        assert config.question_voting is False
-        config = await settings.set_from_text(session, GUILD, "moderator_role_id", "<@&42>")
-        assert config.moderator_role_id == 42
-        config = await settings.set_from_text(session, GUILD, "moderator_role_id", "clear")
-        assert config.moderator_role_id is None
-        with pytest.raises(ValidationError) as err:
-            await settings.set_from_text(session, GUILD, "forum_channel_id", "123")
-        assert str(err.value) == "`forum_channel_id` is set by /qa setup."
-        # /qa setup itself stores it through set_setting.
-        config = await settings.set_setting(session, GUILD, "forum_channel_id", 123)
-        assert config.forum_channel_id == 123
 
 
 async def test_vote_emoji_must_differ(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -349,35 +333,3 @@ async def test_setting_rolls_back_with_its_transaction(
             raise RuntimeError("the command failed later")
     async with sessionmaker() as session:
         assert await settings.load_config(session, GUILD) == DEFAULTS
-
-
-async def test_changing_a_point_rule_rebuilds_cached_points(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
-    """Cached points always equal a recomputation under the rules in force."""
-    from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, VOTER, Forum
-
-    forum = Forum(sessionmaker)
-    question = await forum.ask()
-    answer = await forum.answer(question)
-    await forum.vote(answer, VOTER)
-    before = await forum.points(ANSWERER)
-    assert before == DEFAULTS.points_answer + DEFAULTS.points_answer_upvote
-
-    await forum.run(lambda s: settings.set_from_text(s, GUILD, "points_answer_upvote", "50"))
-    assert await forum.points(ANSWERER) == DEFAULTS.points_answer + 50
-    await forum.check()
-
-    await forum.run(lambda s: settings.set_from_text(s, GUILD, "points_ask", "0"))
-    assert await forum.points(ASKER) == 0
-    await forum.run(lambda s: settings.reset_from_text(s, GUILD, "points_ask"))
-    assert await forum.points(ASKER) == DEFAULTS.points_ask
-    await forum.check()
-
-
-def test_which_keys_affect_points() -> None:
-    assert settings.affects_points("points_accepted")
-    assert settings.affects_points("answer_vote_cap_up")
-    assert settings.affects_points("question_voting")
-    assert not settings.affects_points("min_answer_length")
-    assert not settings.affects_points("vote_up_emoji")

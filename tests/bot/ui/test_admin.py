@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.forum.notifications import OutboxStats
+from bot.forum.outbox import OutboxStats
 from bot.ui import embeds
 from bot.ui.admin import outbox_status, settings_table, setup_report
 from tests.bot.ui import HOSTILE, assert_embed_within_limits

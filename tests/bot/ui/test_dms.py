@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.forum.notifications import NotificationContent, NotifiedPost
+from bot.forum.dm_content import NotificationContent, NotifiedPost
 from bot.ui.authors import UNKNOWN_MEMBER
 from bot.ui.dms import DM_EXCERPT, dm_accepted, dm_comment, dm_new_answer, render_dm
 from bot.ui.text import ELLIPSIS

@@ -24,8 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Notification
-from bot.forum import notifications as outbox
-from bot.forum import posts, prefs, questions, settings
+from bot.forum import delivery, lookups, outbox, posts, prefs, questions, settings
 from bot.forum.results import PostSnapshot
 from bot.forum.uow import run_in_transaction
 from bot.ui.authors import UNKNOWN_MEMBER
@@ -206,7 +205,7 @@ async def answer(
         return change.post
 
     async def work(session: AsyncSession) -> PostSnapshot:
-        question = await questions.get_question(session, question_id=question_id)
+        question = await lookups.get_question(session, question_id=question_id)
         assert question.thread_id is not None
         change = await posts.record_thread_message(
             session,
@@ -401,10 +400,10 @@ async def test_backoff_schedule_first_retry_within_seconds_capped_bounded_then_f
         clock.to(row.next_attempt_at)
     assert (row.status, row.last_error) == ("failed", "HTTP 503 (code 0)")
     assert waits[0] <= timedelta(seconds=5)
-    assert max(waits) <= timedelta(seconds=outbox.BACKOFF_CAP_SECONDS)
+    assert max(waits) <= timedelta(seconds=delivery.BACKOFF_CAP_SECONDS)
     for n, wait in enumerate(waits, start=1):
-        ceiling = outbox.backoff_delay(n)
-        assert ceiling * (1 - outbox.BACKOFF_JITTER) <= wait <= ceiling
+        ceiling = delivery.backoff_delay(n)
+        assert ceiling * (1 - delivery.BACKOFF_JITTER) <= wait <= ceiling
     # Failed stays failed, however long one waits.
     clock.advance(86_400)
     await scene.notifier.drained()
@@ -582,14 +581,14 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
 ) -> None:
     fake = scene.fake
     recording, proceed = asyncio.Event(), asyncio.Event()
-    mark_sent = outbox.mark_sent
+    mark_sent = delivery.mark_sent
 
     async def held_mark_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> bool:
         recording.set()
         await proceed.wait()
         return await mark_sent(session, *args, **kwargs)
 
-    monkeypatch.setattr(outbox, "mark_sent", held_mark_sent)
+    monkeypatch.setattr(delivery, "mark_sent", held_mark_sent)
     await scene.answer(await scene.question())
     await recording.wait()  # Discord accepted the DM; the worker is writing that down
     name = f"notifier {scene.notifier.worker_id}"

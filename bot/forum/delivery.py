@@ -1,0 +1,222 @@
+"""What happened to a DM: sent, to be retried after a backoff, undeliverable, or cancelled.
+
+The DM worker records each send's outcome: ``mark_sent``; ``mark_retry`` / ``mark_group_retry``
+(exponential backoff with jitter, bounded attempts, then ``failed``; the rows of one DM keep one
+due time); ``mark_undeliverable`` (DMs closed: the recipient is marked too); ``mark_cancelled``
+(the post is gone). ``last_error`` keeps ids and codes, never message text.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Notification
+from bot.forum import prefs
+from bot.forum.outbox import MAX_ATTEMPTS, PENDING_STATUSES
+
+log = logging.getLogger(__name__)
+
+# Backoff of failed sends: the n-th retry waits min(CAP, BASE * FACTOR ** (n - 1)) seconds, less
+# up to JITTER of it at random (so retries of many rows spread out). After MAX_ATTEMPTS sends
+# the row is ``failed``. With these values the first retry comes after 1-2 s, the delay is capped
+# at 5 minutes and a row is given up after 10 sends, some 7 to 14 minutes of failures.
+BACKOFF_BASE_SECONDS: Final = 2.0
+BACKOFF_FACTOR: Final = 2.0
+BACKOFF_CAP_SECONDS: Final = 300.0
+BACKOFF_JITTER: Final = 0.5
+
+# Longest error text kept in ``last_error`` (it is shown in /qa status).
+MAX_ERROR_LENGTH: Final = 500
+
+
+async def mark_sent(
+    session: AsyncSession,
+    notification_id: int,
+    *,
+    worker_id: str,
+    message_id: int | None,
+    now: datetime,
+) -> bool:
+    """Record that Discord accepted the DM. False if it was already sent or closed.
+
+    A delivery is a fact whoever holds the lease: a worker whose lease was taken over still
+    records it, which keeps the new holder (whose resend Discord drops by nonce) from sending
+    a third time after its own attempt fails.
+    """
+    stmt = (
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status.in_(("pending", "sending", "failed")),
+        )
+        .values(
+            status="sent",
+            sent_at=now,
+            sent_message_id=message_id,
+            claimed_by=worker_id,
+            claimed_until=None,
+        )
+        .returning(Notification.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """The wait before the next send after ``attempts`` failed sends (1, 2, ...).
+
+    Without ``rng`` the upper bound of the schedule; with it, uniformly jittered between
+    ``(1 - BACKOFF_JITTER)`` and 1 times that bound.
+    """
+    exponent = max(0, attempts - 1)
+    # The exponent is bounded so the power cannot overflow; the cap is reached long before.
+    seconds = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * BACKOFF_FACTOR ** min(exponent, 64))
+    if rng is not None:
+        seconds *= 1.0 - BACKOFF_JITTER * rng.random()
+    return timedelta(seconds=seconds)
+
+
+def _clip(error: str) -> str:
+    error = " ".join(error.split())
+    if len(error) <= MAX_ERROR_LENGTH:
+        return error
+    return error[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+async def mark_retry(
+    session: AsyncSession,
+    notification_id: int,
+    *,
+    error: str,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """Record a failed send: due again after a backoff, or ``failed`` after MAX_ATTEMPTS.
+
+    Returns when the next attempt is due, or None when the notification is given up (or it was
+    no longer being sent). ``error`` is kept as ``last_error``: ids and codes, no message text.
+    """
+    return await _retry(session, [notification_id], error=error, now=now, rng=rng, group=False)
+
+
+async def mark_undeliverable(
+    session: AsyncSession, notification_id: int, *, error: str, now: datetime
+) -> bool:
+    """DMs closed (403 / 50007): stop at once and mark the recipient.
+
+    The recipient's other waiting notifications become undeliverable too, and nothing more is
+    queued for them until ``prefs.consume_dms_closed_notice`` clears the marker. Returns whether
+    the notification was still open.
+    """
+    recipient = (
+        await session.execute(
+            select(Notification.recipient_id).where(Notification.id == notification_id)
+        )
+    ).scalar_one_or_none()
+    if recipient is None:
+        return False
+    changed = await session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status.in_(("pending", "sending", "failed")),
+        )
+        .values(
+            status="undeliverable", last_error=_clip(error), next_attempt_at=now, claimed_until=None
+        )
+        .returning(Notification.id)
+    )
+    still_open = changed.first() is not None
+    log.info("notification %s undeliverable: the recipient's DMs are closed", notification_id)
+    await session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == recipient, Notification.status == "pending")
+        .values(status="undeliverable", last_error=_clip(error), next_attempt_at=now)
+    )
+    await prefs.mark_dms_closed(session, recipient, now)
+    return still_open
+
+
+async def mark_cancelled(
+    session: AsyncSession, notification_id: int, *, reason: str, now: datetime
+) -> bool:
+    """Drop a notification that should not be sent any more (its post or question is gone)."""
+    stmt = (
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status.in_(PENDING_STATUSES),
+        )
+        .values(
+            status="cancelled", last_error=_clip(reason), next_attempt_at=now, claimed_until=None
+        )
+        .returning(Notification.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def mark_group_retry(
+    session: AsyncSession,
+    notification_ids: Sequence[int],
+    *,
+    error: str,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """``mark_retry`` for the notifications of one DM: they stay together.
+
+    One due time for all of them (the backoff of the most attempted one, jittered once), so the
+    retry is again one DM; when the most attempted one reached MAX_ATTEMPTS they all fail.
+    Returns the next due time, or None when they were given up (or none was being sent).
+    """
+    return await _retry(session, notification_ids, error=error, now=now, rng=rng, group=True)
+
+
+async def _retry(
+    session: AsyncSession,
+    notification_ids: Sequence[int],
+    *,
+    error: str,
+    now: datetime,
+    rng: random.Random | None,
+    group: bool,
+) -> datetime | None:
+    """Due again after the backoff of the most attempted notification still being sent, or all
+    ``failed`` once it reached MAX_ATTEMPTS; None then, or when none is being sent any more."""
+    if not notification_ids:
+        return None
+    rows = (
+        await session.execute(
+            select(Notification.id, Notification.attempts).where(
+                Notification.id.in_(list(notification_ids)),
+                Notification.status.in_(PENDING_STATUSES),
+            )
+        )
+    ).all()
+    if not rows:
+        return None
+    ids = [row.id for row in rows]
+    attempts = max(1, max(row.attempts for row in rows))
+    if attempts >= MAX_ATTEMPTS:
+        which = ",".join(map(str, sorted(ids)))
+        log.warning(
+            "%s %s failed after %s attempts",
+            "notifications" if group else "notification",
+            which,
+            attempts,
+        )
+        due, status = now, "failed"
+    else:
+        due, status = now + backoff_delay(attempts, rng or random.Random()), "pending"
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(status=status, last_error=_clip(error), next_attempt_at=due, claimed_until=None)
+    )
+    return None if status == "failed" else due

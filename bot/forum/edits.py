@@ -1,0 +1,153 @@
+"""Edits: a question's title, details or category, and the text of answers and comments.
+
+From commands (``edit_question`` for the asker or a moderator, ``edit_post`` for the author of
+an answer or reply the bot posted on their behalf) and from Discord (``edit_message`` when a
+mapped message is edited, ``rename_question_by_thread`` when a question's thread is renamed).
+An edit never changes a post's kind, and an edit that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utc_now
+from bot.db.models import Post
+from bot.forum.categories import resolve_category
+from bot.forum.errors import InvalidState, NotFound, PermissionDenied
+from bot.forum.lookups import change
+from bot.forum.post_rows import (
+    POST_GONE,
+    QUESTION_GONE,
+    load_post,
+    post_id_by_message,
+    question_for_thread,
+    update_post,
+)
+from bot.forum.results import PostChange
+from bot.forum.rights import require_author_or_moderator
+from bot.forum.text_rules import validate_body, validate_details, validate_title
+
+log = logging.getLogger(__name__)
+
+
+async def edit_question(
+    session: AsyncSession,
+    *,
+    question_id: int,
+    actor_id: int,
+    title: str | None = None,
+    details: str | None = None,
+    category: str | None = None,
+    is_moderator: bool = False,
+    now: datetime | None = None,
+) -> PostChange:
+    """Change a question's title, details or category (the asker, or a moderator)."""
+    now = now or utc_now()
+    question = await load_post(session, question_id, lock=True)
+    if question is None or question.kind != "question" or question.deleted_at is not None:
+        raise NotFound(QUESTION_GONE)
+    require_author_or_moderator(
+        question,
+        actor_id=actor_id,
+        is_moderator=is_moderator,
+        refusal="Only the asker or a moderator can edit this question.",
+    )
+    values: dict[str, object] = {}
+    if title is not None:
+        new_title = validate_title(title)
+        if new_title != question.title:
+            values["title"] = new_title
+    if details is not None:
+        new_details = validate_details(details)
+        if new_details != question.body:
+            values["body"] = new_details
+    if category is not None:
+        new_category = await resolve_category(session, question.guild_id, category)
+        if new_category != question.category:
+            values["category"] = new_category
+    if not values:
+        return await change(session, question.id, changed=False)
+    return await _save(session, question, values, now=now, how="edited")
+
+
+async def rename_question_by_thread(
+    session: AsyncSession,
+    *,
+    thread_id: int,
+    name: str,
+    guild_id: int | None = None,
+    now: datetime | None = None,
+) -> PostChange | None:
+    """A question's thread was renamed in Discord (by its owner or a moderator): the question
+    takes the new name as its title.
+
+    Discord already allowed the rename, so nobody's rights are checked; the name must still be
+    a valid title (``ValidationError`` otherwise, and the stored title stays). None when the
+    thread is no live question's. A name equal to the stored title (the bot's own rename after
+    an edit coming back from Discord) changes nothing.
+    """
+    question = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id, lock=True)
+    if question is None or question.deleted_at is not None or question.state != "live":
+        return None
+    title = validate_title(name)
+    if title == question.title:
+        return await change(session, question.id, changed=False)
+    return await _save(
+        session, question, {"title": title}, now=now or utc_now(), how="renamed in Discord"
+    )
+
+
+async def edit_message(
+    session: AsyncSession, *, message_id: int, body: str, now: datetime | None = None
+) -> PostChange | None:
+    """A mapped message was edited on Discord: update the post's text (its kind never changes).
+
+    None when the message is no post. A question's starter message is its details.
+    """
+    now = now or utc_now()
+    post_id = await post_id_by_message(session, message_id)
+    if post_id is None:
+        return None
+    post = await load_post(session, post_id, lock=True)
+    assert post is not None
+    if post.deleted_at is not None or post.body == body:
+        return await change(session, post.id, changed=False)
+    return await _save(session, post, {"body": body}, now=now, how="edited")
+
+
+async def edit_post(
+    session: AsyncSession,
+    *,
+    post_id: int,
+    actor_id: int,
+    body: str,
+    now: datetime | None = None,
+) -> PostChange:
+    """/edit of an answer or reply the bot posted on the author's behalf (the author only).
+
+    The caller edits the bot's message afterwards. Questions: ``edit_question``.
+    """
+    now = now or utc_now()
+    post = await load_post(session, post_id, lock=True)
+    if post is None or post.deleted_at is not None or post.kind == "question":
+        raise NotFound(POST_GONE)
+    if post.author_id != actor_id:
+        raise PermissionDenied("Only its author can edit this.")
+    if not post.via_bot:
+        raise InvalidState("Edit your own message on Discord directly.")
+    text = validate_body(body, what="answer" if post.kind == "answer" else "reply")
+    if text == post.body:
+        return await change(session, post.id, changed=False)
+    return await _save(session, post, {"body": text}, now=now, how="edited")
+
+
+async def _save(
+    session: AsyncSession, post: Post, values: dict[str, object], *, now: datetime, how: str
+) -> PostChange:
+    """Store a (locked) post's changed columns, log it with ids, return the change."""
+    await update_post(session, post.id, updated_at=now, **values)
+    log.info("%s %s %s in guild %s", post.kind, post.id, how, post.guild_id)
+    return await change(session, post.id)

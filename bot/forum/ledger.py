@@ -1,0 +1,266 @@
+"""The ledger: members' points and posts' cached counters kept right across one event.
+
+Every event uses the per-post rule (``point_rules.contribution``) through a ``Ledger``: it
+computes what the touched posts contribute before and after the change (with those rows locked)
+and applies the difference with atomic SQL (``INSERT ... ON CONFLICT DO UPDATE SET points =
+points + :d``), so the caches always equal a recomputation and concurrent events never lose an
+update. Members whose public points moved are noted in ``session.info[POINTS_MOVED]`` for the
+caller to act on after the commit (point roles).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utc_now
+from bot.db.dialect import insert
+from bot.db.models import Member, Post, Vote
+from bot.forum.point_rules import (
+    NOTHING,
+    TOTAL_FIELDS,
+    Contribution,
+    PostFacts,
+    Totals,
+    VoteFacts,
+    contribution,
+    votes_by_post,
+)
+from bot.forum.post_rows import lock_answers, update_post
+from bot.forum.settings import GuildConfig, load_config
+
+# session.info key: {(guild_id, user_id)} whose public points moved in this transaction.
+POINTS_MOVED: Final = "points_moved"
+
+
+# --------------------------------------------------------------------------- loading facts
+
+
+_FACT_COLUMNS = (
+    Post.id,
+    Post.kind,
+    Post.author_id,
+    Post.anonymous,
+    Post.state,
+    Post.deleted_at,
+    Post.question_id,
+    Post.closed_at,
+    Post.accepted_answer_id,
+)
+
+
+def _facts(row: Any) -> PostFacts:
+    """Facts from a row of ``_FACT_COLUMNS`` or an ORM ``Post`` (same attribute names)."""
+    return PostFacts(
+        id=row.id,
+        kind=row.kind,
+        author_id=row.author_id,
+        anonymous=row.anonymous,
+        live=row.state == "live" and row.deleted_at is None,
+        question_id=row.question_id,
+        closed=row.closed_at is not None,
+        accepted_answer_id=row.accepted_answer_id,
+    )
+
+
+def facts_of(post: Post) -> PostFacts:
+    """The facts of an ORM row."""
+    return _facts(post)
+
+
+_NONZERO = Vote.up != Vote.down
+
+
+async def load_guild_facts(
+    session: AsyncSession, guild_id: int
+) -> tuple[list[PostFacts], list[VoteFacts]]:
+    """Every post of a guild and every vote with a value (up != down) on them."""
+    rows = await session.execute(select(*_FACT_COLUMNS).where(Post.guild_id == guild_id))
+    posts = [_facts(row) for row in rows]
+    vote_rows = await session.execute(
+        select(Vote.post_id, Vote.user_id, Vote.up, Vote.down)
+        .join(Post, Post.id == Vote.post_id)
+        .where(Post.guild_id == guild_id, _NONZERO)
+    )
+    votes = [VoteFacts(r.post_id, r.user_id, r.up, r.down) for r in vote_rows]
+    return posts, votes
+
+
+async def _load_contributions(
+    session: AsyncSession, config: GuildConfig, post_ids: Sequence[int]
+) -> dict[int, tuple[int | None, Contribution]]:
+    """Each post's (question id, contribution) as the database has it now."""
+    if not post_ids:
+        return {}
+    rows = await session.execute(select(*_FACT_COLUMNS).where(Post.id.in_(post_ids)))
+    posts = {f.id: f for f in map(_facts, rows)}
+    missing = {p.question_id for p in posts.values() if p.question_id is not None} - posts.keys()
+    questions = dict(posts)
+    if missing:
+        extra = await session.execute(select(*_FACT_COLUMNS).where(Post.id.in_(missing)))
+        questions.update((f.id, f) for f in map(_facts, extra))
+    vote_rows = await session.execute(
+        select(Vote.post_id, Vote.user_id, Vote.up, Vote.down).where(
+            Vote.post_id.in_(post_ids), _NONZERO
+        )
+    )
+    by_post = votes_by_post(VoteFacts(r.post_id, r.user_id, r.up, r.down) for r in vote_rows)
+    result: dict[int, tuple[int | None, Contribution]] = {}
+    for post_id in post_ids:
+        post = posts.get(post_id)
+        if post is None:
+            result[post_id] = (None, NOTHING)
+            continue
+        question = questions.get(post.question_id) if post.question_id is not None else None
+        result[post_id] = (
+            post.question_id,
+            contribution(config, post, question, by_post.get(post_id, ())),
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+_STATUS_SQL = case(
+    (Post.closed_at.is_not(None), "closed"),
+    (Post.accepted_answer_id.is_not(None), "solved"),
+    (Post.answer_count > 0, "answered"),
+    else_="open",
+)
+
+
+class Ledger:
+    """Keeps members' points and posts' caches equal to a recomputation across one event.
+
+    ``await ledger.track(ids)`` before changing posts (whose rows the caller has locked, or
+    just inserted), change them, then ``await ledger.settle()`` once: it applies the difference
+    between what those posts contribute after and before. Members are written once, in user id
+    order, with ``points = points + :delta``.
+    """
+
+    def __init__(self, session: AsyncSession, config: GuildConfig, guild_id: int) -> None:
+        self.session = session
+        self.config = config
+        self.guild_id = guild_id
+        self._before: dict[int, tuple[int | None, Contribution]] = {}
+        # Questions whose status must be re-derived (closed, accepted or answers changed).
+        self._questions: set[int] = set()
+
+    @classmethod
+    async def start(
+        cls, session: AsyncSession, guild_id: int, post_ids: Iterable[int] = ()
+    ) -> Ledger:
+        """A ledger under the guild's rules in force, tracking ``post_ids`` (rows the caller
+        has locked)."""
+        ledger = cls(session, await load_config(session, guild_id), guild_id)
+        await ledger.track(post_ids)
+        return ledger
+
+    @classmethod
+    async def for_thread(cls, session: AsyncSession, question: Post) -> Ledger:
+        """Lock a (locked) question's answers in id order and track them with it: for a change
+        to the whole thread (closing, reopening, deleting)."""
+        answers = await lock_answers(session, question.id)
+        return await cls.start(session, question.guild_id, [question.id, *(a.id for a in answers)])
+
+    async def track(self, post_ids: Iterable[int]) -> None:
+        new = sorted(set(post_ids) - self._before.keys())
+        self._before.update(await _load_contributions(self.session, self.config, new))
+
+    def track_new(self, post_id: int) -> None:
+        """Track a post inserted in this transaction (it contributed nothing before)."""
+        self._before.setdefault(post_id, (None, NOTHING))
+
+    def refresh_status(self, question_id: int) -> None:
+        """Re-derive this (locked) question's status when settling."""
+        self._questions.add(question_id)
+
+    async def settle(self, now: datetime | None = None) -> bool:
+        """Apply the differences; True when any cached value changed."""
+        now = now or utc_now()
+        ids = sorted(self._before)
+        after = await _load_contributions(self.session, self.config, ids)
+        members: dict[int, Totals] = defaultdict(Totals)
+        answer_delta: dict[int, int] = defaultdict(int)
+        changed = False
+        for post_id in ids:
+            q_before, before = self._before[post_id]
+            q_after, now_contrib = after[post_id]
+            for user_id, totals in before.members.items():
+                members[user_id] -= totals
+            for user_id, totals in now_contrib.members.items():
+                members[user_id] += totals
+            d_score = now_contrib.score - before.score
+            d_up = now_contrib.upvotes - before.upvotes
+            d_down = now_contrib.downvotes - before.downvotes
+            if d_score or d_up or d_down:
+                changed = True
+                await update_post(
+                    self.session,
+                    post_id,
+                    score=Post.score + d_score,
+                    upvotes=Post.upvotes + d_up,
+                    downvotes=Post.downvotes + d_down,
+                    updated_at=now,
+                )
+            question_id = q_after if q_after is not None else q_before
+            if question_id is not None and now_contrib.answer != before.answer:
+                answer_delta[question_id] += now_contrib.answer - before.answer
+        for question_id in sorted(answer_delta):
+            if answer_delta[question_id]:
+                changed = True
+                self._questions.add(question_id)
+                await update_post(
+                    self.session,
+                    question_id,
+                    answer_count=Post.answer_count + answer_delta[question_id],
+                )
+        for question_id in sorted(self._questions):
+            result = await self.session.execute(
+                update(Post)
+                .where(Post.id == question_id, Post.kind == "question", Post.status != _STATUS_SQL)
+                .values(status=_STATUS_SQL, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            changed = changed or bool(getattr(result, "rowcount", 0))
+        deltas = {user: d for user, d in members.items() if d}
+        if deltas:
+            changed = True
+            await apply_member_deltas(self.session, self.guild_id, deltas, now)
+        self._before.clear()
+        self._questions.clear()
+        return changed
+
+
+async def apply_member_deltas(
+    session: AsyncSession, guild_id: int, deltas: Mapping[int, Totals], now: datetime
+) -> None:
+    """Add ``deltas`` to members' cached totals atomically (creating missing rows).
+
+    Members whose *public* points move are noted in ``session.info`` (``points_moved``) so the
+    caller can act after the commit (point roles); anonymous points never appear there.
+    """
+    note_points_moved(session, guild_id, (user_id for user_id, d in deltas.items() if d.points))
+    rows = [
+        {"guild_id": guild_id, "user_id": user_id, "updated_at": now, **deltas[user_id].as_dict()}
+        for user_id in sorted(deltas)
+    ]
+    stmt = insert(session, Member).values(rows)
+    set_ = {name: getattr(Member, name) + getattr(stmt.excluded, name) for name in TOTAL_FIELDS}
+    set_["updated_at"] = stmt.excluded.updated_at
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[Member.guild_id, Member.user_id], set_=set_)
+    )
+
+
+def note_points_moved(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
+    """Note members whose public points moved in this transaction (``POINTS_MOVED``)."""
+    moved = {(guild_id, user_id) for user_id in user_ids}
+    if moved:
+        session.info.setdefault(POINTS_MOVED, set()).update(moved)

@@ -1,0 +1,272 @@
+"""The outbox's reading side: the DM worker claims due notifications and leases them.
+
+``claim_due`` leases due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never
+claim one row; SQLite serialises writers), together with the other due rows of their group
+(recipient, question, kind), which ``group_claimed`` gathers into one DM. Each claim counts as an
+attempt (``MAX_ATTEMPTS`` at most). ``release_claims`` hands a stopping worker's claims back,
+``next_due_at`` tells an idle worker when to look again, and ``outbox_stats`` feeds
+``/qa status``. What happened to a send is recorded by ``bot.forum.delivery``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any, Final
+
+from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utc_now
+from bot.db.models import NOTIFICATION_STATUSES, Notification
+from bot.forum.results import snapshot_of
+
+# Sends a notification gets (each claim is one) before it is ``failed``; see bot.forum.delivery.
+MAX_ATTEMPTS: Final = 10
+
+PENDING_STATUSES: Final = ("pending", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A claimed notification; ``payload`` holds ids only (see ``_payload``).
+
+    The recipient (who may be an anonymous asker) is left out of ``repr`` so that logging an
+    item can never tie a person to a question.
+    """
+
+    id: int
+    guild_id: int
+    recipient_id: int = field(repr=False)
+    kind: str
+    question_id: int | None
+    post_id: int | None
+    payload: Mapping[str, Any]
+    dedupe_key: str = field(repr=False)
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    claimed_by: str
+    claimed_until: datetime
+
+    @property
+    def nonce(self) -> str:
+        """A stable nonce for the DM (Discord drops a resent message with the same nonce)."""
+        return f"qa-n{self.id}"
+
+    @property
+    def group(self) -> tuple[int, int | None, str]:
+        """Items of one group (recipient, question, kind) claimed together make one DM."""
+        return (self.recipient_id, self.question_id, self.kind)
+
+
+def group_claimed(items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+    """Claimed items gathered into DMs: one list per (recipient, question, kind), oldest first.
+
+    A list of one is an ordinary DM; a longer one is a coalesced follow-up ("4 new answers").
+    """
+
+    def key(item: OutboxItem) -> tuple[int, int, str, int]:
+        question = item.question_id if item.question_id is not None else -1
+        return (item.recipient_id, question, item.kind, item.id)
+
+    ordered = sorted(items, key=key)
+    groups = [list(members) for _, members in groupby(ordered, key=lambda item: item.group)]
+    groups.sort(key=lambda members: (min(m.next_attempt_at for m in members), members[0].id))
+    return groups
+
+
+def _is_due(now: datetime) -> Any:
+    return ((Notification.status == "pending") & (Notification.next_attempt_at <= now)) | (
+        (Notification.status == "sending") & (Notification.claimed_until <= now)
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[OutboxItem]:
+    """Lease up to ``limit`` due notifications (plus their group's other due rows) to a worker.
+
+    Due: ``pending`` with ``next_attempt_at <= now``, or ``sending`` whose lease expired (its
+    worker died). Each claim counts as an attempt; a row whose lease expired after its last
+    allowed attempt is marked ``failed`` instead of being claimed again. Call it in its own
+    short transaction and commit at once: committed claims hide the rows from other workers
+    until ``now + lease``.
+    """
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.status == "sending",
+            Notification.claimed_until <= now,
+            Notification.attempts >= MAX_ATTEMPTS,
+        )
+        .values(
+            status="failed",
+            claimed_by=None,
+            claimed_until=None,
+            next_attempt_at=now,
+            last_error=func.coalesce(Notification.last_error, "the worker's lease expired"),
+        )
+    )
+    # FOR UPDATE SKIP LOCKED on PostgreSQL; ignored on SQLite, whose BEGIN IMMEDIATE already
+    # serialises writers.
+    first_stmt = (
+        select(
+            Notification.id,
+            Notification.recipient_id,
+            Notification.question_id,
+            Notification.kind,
+        )
+        .where(_is_due(now))
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    first = (await session.execute(first_stmt)).all()
+    if not first:
+        return []
+    ids = {row.id for row in first}
+    groups = {(row.recipient_id, row.question_id, row.kind) for row in first if row.question_id}
+    if groups:
+        mates_stmt = (
+            select(Notification.id)
+            .where(
+                _is_due(now),
+                tuple_(Notification.recipient_id, Notification.question_id, Notification.kind).in_(
+                    list(groups)
+                ),
+            )
+            .with_for_update(skip_locked=True)
+        )
+        mates = await session.execute(mates_stmt)
+        ids.update(mates.scalars())
+    claimed = await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), _is_due(now))
+        .values(
+            status="sending",
+            claimed_by=worker_id,
+            claimed_until=now + lease,
+            attempts=Notification.attempts + 1,
+        )
+        .returning(Notification)
+        .execution_options(populate_existing=True)
+    )
+    items = [_item(row) for row in claimed.scalars()]
+    items.sort(key=lambda item: (item.next_attempt_at, item.id))
+    return items
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next notification falls due: the earliest waiting row, or the earliest lease
+    to end (its worker may have died). None when nothing is waiting. A worker with nothing to
+    claim sleeps until then (or until woken), so coalesced follow-ups and retries go out on time.
+    """
+    waiting = (
+        await session.execute(
+            select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending")
+        )
+    ).scalar_one_or_none()
+    leased = (
+        await session.execute(
+            select(func.min(Notification.claimed_until)).where(Notification.status == "sending")
+        )
+    ).scalar_one_or_none()
+    times = [t for t in (waiting, leased) if t is not None]
+    return min(times) if times else None
+
+
+def _item(row: Notification) -> OutboxItem:
+    assert row.claimed_by is not None and row.claimed_until is not None
+    return snapshot_of(OutboxItem, row, payload=json.loads(row.payload))
+
+
+async def release_claims(session: AsyncSession, *, worker_id: str) -> int:
+    """Hand a stopping worker's unsent claims back at once (the attempt is not counted)."""
+    stmt = (
+        update(Notification)
+        .where(Notification.status == "sending", Notification.claimed_by == worker_id)
+        .values(
+            status="pending",
+            claimed_by=None,
+            claimed_until=None,
+            attempts=case((Notification.attempts > 0, Notification.attempts - 1), else_=0),
+        )
+        .returning(Notification.id)
+    )
+    return len((await session.execute(stmt)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """Outbox health for /qa status."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+    oldest_pending_age: timedelta | None = None
+    last_failure: str | None = None
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def pending(self) -> int:
+        """Not yet delivered: waiting or being sent."""
+        return self.count("pending") + self.count("sending")
+
+    @property
+    def sent(self) -> int:
+        return self.count("sent")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def undeliverable(self) -> int:
+        return self.count("undeliverable")
+
+
+async def outbox_stats(
+    session: AsyncSession, guild_id: int | None = None, *, now: datetime | None = None
+) -> OutboxStats:
+    """Counts per status, the age of the oldest undelivered row, and the last failure."""
+    now = now or utc_now()
+    scope = [] if guild_id is None else [Notification.guild_id == guild_id]
+    counts = dict.fromkeys(NOTIFICATION_STATUSES, 0)
+    rows = await session.execute(
+        select(Notification.status, func.count()).where(*scope).group_by(Notification.status)
+    )
+    for status, count in rows:
+        counts[status] = count
+    oldest = (
+        await session.execute(
+            select(func.min(Notification.created_at)).where(
+                *scope, Notification.status.in_(PENDING_STATUSES)
+            )
+        )
+    ).scalar_one_or_none()
+    last_failure = (
+        await session.execute(
+            select(Notification.last_error)
+            .where(
+                *scope,
+                Notification.last_error.is_not(None),
+                Notification.status != "cancelled",
+            )
+            .order_by(Notification.next_attempt_at.desc(), Notification.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return OutboxStats(
+        counts=counts,
+        oldest_pending_age=None if oldest is None else max(timedelta(0), now - oldest),
+        last_failure=last_failure,
+    )
