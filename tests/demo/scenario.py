@@ -295,9 +295,7 @@ class Demo:
             overrides={"_env_file": None, "shard_count": None, "shard_ids": None},
             error_log=error_log,
         )
-        status_lines = getattr(self.harness.bot, "status_lines", None)
-        if status_lines is not None:
-            status_lines.interval = STATUS_LINE_INTERVAL
+        self.harness.bot.status_lines.interval = STATUS_LINE_INTERVAL
         self.events = EventLog(self.harness, "qa_thread_message", "raw_reaction_add")
         failure: str | None = None
         try:
@@ -500,9 +498,7 @@ class Demo:
                     lambda p, m=member.id, i=message.id: p.user_id == m and p.message_id == i,
                 ),
             )
-        voting = self.harness.bot.get_cog("Voting")
-        if voting is not None and hasattr(voting, "idle"):
-            await self.expect("the votes to be counted", voting.idle())
+        await self.expect("the votes to be counted", self.harness.bot.vote_writer.wait_idle())
         await self.until(
             "the removal of Bob's vote on his own answer",
             lambda: cast.bob.id not in bob_answer.reaction_users(UP) or None,
