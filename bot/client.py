@@ -1,17 +1,20 @@
 """The bot object: ``QABot``, built by the composition root from settings and an engine.
 
 The bot owns its long-lived workers (``bot.workers``): it builds them, starts them in
-``setup_hook`` once the extensions are loaded, and stops them in ``close`` in the reverse order,
-before discord.py's own close. Then it waits for the transactions still running
-(``bot.transactions.TransactionRunner``), so that nothing holds a database session once ``close``
-returns.
+``setup_hook`` once the extensions are loaded, and stops them in ``close`` in the reverse order.
+Then it lets the commands and listeners halfway through their work finish (those that ran a
+transaction), closes discord.py (extensions, gateway, HTTP) and waits for the transactions still
+running (``bot.transactions.TransactionRunner``), so that nothing holds a database session once
+``close`` returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -114,6 +117,8 @@ class QABot(commands.AutoShardedBot):
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
         self._started: list[Worker] = []
         self._closing: asyncio.Task[None] | None = None
+        # Tasks waiting in ``close``: the close does not wait for them in turn.
+        self._awaiting_close: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
     @property
     def workers(self) -> tuple[Worker, ...]:
@@ -137,9 +142,12 @@ class QABot(commands.AutoShardedBot):
                 self._started.append(worker)
 
     async def close(self) -> None:
-        """Stop the workers (reverse order), close discord.py (extensions unloaded, gateway and
-        HTTP closed), then wait for the transactions still running (idempotent: a second call
-        waits for the first)."""
+        """Stop the workers (reverse order), let the work in hand finish, close discord.py
+        (extensions unloaded, gateway and HTTP closed), then wait for the transactions still
+        running (idempotent: a second call waits for the first)."""
+        caller = asyncio.current_task()
+        if caller is not None:
+            self._awaiting_close.add(caller)
         if self._closing is None:
             self._closing = asyncio.get_running_loop().create_task(
                 self._close_in_order(), name="qa-bot close"
@@ -153,6 +161,7 @@ class QABot(commands.AutoShardedBot):
                 await worker.stop()
             except Exception:
                 log.exception("stopping the %s failed", worker.name)
+        await self.transaction_runner.wait_callers(CLOSE_GRACE, besides=self._awaiting_close)
         await super().close()
         await self.transaction_runner.close(CLOSE_GRACE)
 

@@ -9,16 +9,19 @@ A transaction is never cut in the middle. It runs in a task of its own (``Transa
 when its caller is cancelled (a timeout, a worker stopping) the caller stops waiting at once and
 the transaction still ends, committed or rolled back, with its connection back in the pool (a
 cancellation reaching SQLAlchemy while it hands a connection back is logged as an
-``Exception during reset`` traceback). The runner knows the transactions in flight: a closing
-bot waits for them and refuses new ones, so nothing holds a database session once
-``QABot.close`` returns and the engine can be disposed.
+``Exception during reset`` traceback). The runner knows the transactions in flight and the
+tasks that ran them: a closing bot lets those tasks finish their work (``wait_callers``: a
+command halfway through still gets its reply out), then waits for the transactions and refuses
+new ones (``close``), so nothing holds a database session once ``QABot.close`` returns and the
+engine can be disposed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import weakref
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,6 +55,8 @@ class TransactionRunner:
         self.sessionmaker = sessionmaker
         self._dispatch = dispatch
         self._in_flight: set[asyncio.Task[Any]] = set()
+        #: Tasks that ran a transaction (listeners, commands, workers), while they live.
+        self._callers: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         self._closed = False
 
     @property
@@ -65,6 +70,9 @@ class TransactionRunner:
         goes on to its end; after the commit, announce whose public points moved."""
         if self._closed:
             raise RunnerClosed("the bot is closed: no new transaction begins")
+        caller = asyncio.current_task()
+        if caller is not None:
+            self._callers.add(caller)
         transaction = asyncio.get_running_loop().create_task(
             self._transaction(operation), name="transaction"
         )
@@ -90,6 +98,20 @@ class TransactionRunner:
         """Until the transactions running now have ended (not those begun later)."""
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
+
+    async def wait_callers(
+        self, grace: float = CLOSE_GRACE, *, besides: Collection[asyncio.Task[Any]] = ()
+    ) -> None:
+        """Until the tasks still running that ran a transaction (a command or listener halfway
+        through its work) have ended, at most ``grace`` seconds; not the current task nor those
+        in ``besides`` (they wait for the caller)."""
+        current = asyncio.current_task()
+        busy = {t for t in self._callers if not t.done() and t is not current and t not in besides}
+        if not busy:
+            return
+        _, late = await asyncio.wait(busy, timeout=grace)
+        if late:
+            log.warning("%d tasks still at work after %g s: closing anyway", len(late), grace)
 
     async def close(self, grace: float = CLOSE_GRACE) -> None:
         """Refuse new transactions; wait up to ``grace`` seconds for those in flight, then
