@@ -113,16 +113,22 @@ class CoalescedService(Worker, Generic[K]):
 
     @property
     def running(self) -> bool:
-        return self._started and not self._coalescer.closed
+        return self._started
 
     def start(self) -> None:
+        if self._started:
+            return
         self._started = True
         self._coalescer.open()
+        log.info("%s started", self.name)
 
     async def stop(self) -> None:
         """Stop: pending work and cool-downs are cancelled; later requests are ignored."""
+        if not self._started:
+            return
         self._started = False
         await self._coalescer.close()
+        log.info("%s stopped", self.name)
 
     async def wait_idle(self) -> None:
         """Until no key is running or cooling down."""

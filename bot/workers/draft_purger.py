@@ -48,6 +48,7 @@ class DraftPurger(Worker):
     def start(self) -> None:
         if not self.running:
             self._periodic.start()
+            log.info("%s started", self.name)
 
     def wake(self) -> None:
         """Purge now (after the pass in progress, if any); wake-ups meanwhile are one pass."""
@@ -58,6 +59,8 @@ class DraftPurger(Worker):
         )
 
     async def stop(self) -> None:
+        if not self.running:
+            return
         tasks_ = [t for t in (self._periodic.get_task(), self._woken) if t is not None]
         self._periodic.cancel()
         if self._woken is not None:
@@ -65,6 +68,7 @@ class DraftPurger(Worker):
         for task in tasks_:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        log.info("%s stopped", self.name)
 
     async def wait_idle(self) -> None:
         """Until a pass asked for by ``wake`` and the pass in progress are done."""
