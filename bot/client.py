@@ -1,10 +1,20 @@
-"""The bot object: ``QABot``, built by the composition root from settings and an engine."""
+"""The bot object: ``QABot``, built by the composition root from settings and an engine.
+
+The bot owns its long-lived workers (``bot.workers``): it builds them, starts them in
+``setup_hook`` once the extensions are loaded, and stops them in ``close`` in the reverse order.
+Then it lets the commands and listeners halfway through their work finish (those that ran a
+transaction), closes discord.py (extensions, gateway, HTTP) and waits for the transactions still
+running (``bot.transactions.TransactionRunner``), so that nothing holds a database session once
+``close`` returns.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -14,8 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.settings import Settings
+from bot.transactions import CLOSE_GRACE, TransactionRunner
+from bot.workers.base import Worker
+from bot.workers.draft_purger import DraftPurger
 from bot.workers.notifier import Notifier, from_settings
+from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
+from bot.workers.vote_writer import VoteWriter
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +97,73 @@ class QABot(commands.AutoShardedBot):
         self.settings = settings
         self.engine = engine
         self.sessionmaker: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
+        #: Runs every transaction of the bot's cogs and workers (``run_transaction``).
+        self.transaction_runner = TransactionRunner(self.sessionmaker, self.dispatch)
         self.extension_names: tuple[str, ...] = tuple(
             EXTENSIONS if extensions is None else extensions
         )
         # False for one-shot processes (sync-commands) that must not start background work.
         self.start_workers = start_workers
-        # The DM notification worker; the notifications cog starts and stops it.
-        self.notifier: Notifier = from_settings(self)
-        # Questions' status lines, re-rendered on request with edits coalesced per message.
-        self.status_lines = StatusLines(self)
+        runner = self.transaction_runner
+        #: Questions' status lines, re-rendered on request with edits coalesced per message.
+        self.status_lines = StatusLines(self, runner)
+        #: Members' point roles, synced as their public points move.
+        self.role_sync = RoleSync(self, runner)
+        #: The DM notification worker: drains the outbox into DMs.
+        self.notifier: Notifier = from_settings(self, runner, settings)
+        #: Deletes old /ask drafts periodically.
+        self.draft_purger = DraftPurger(self, runner)
+        #: Applies reaction votes in gateway order, then refreshes status lines.
+        self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        self._started: list[Worker] = []
+        self._closing: asyncio.Task[None] | None = None
+        # Tasks waiting in ``close``: the close does not wait for them in turn.
+        self._awaiting_close: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    @property
+    def workers(self) -> tuple[Worker, ...]:
+        """The bot's workers in the order they start; they stop in the reverse order, each
+        after the workers that feed it (the vote writer asks the status lines for edits)."""
+        return (
+            self.status_lines,
+            self.role_sync,
+            self.notifier,
+            self.draft_purger,
+            self.vote_writer,
+        )
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extension_names))
+        if self.start_workers:
+            for worker in self.workers:
+                worker.start()
+                self._started.append(worker)
 
     async def close(self) -> None:
-        await self.status_lines.close()
+        """Stop the workers (reverse order), let the work in hand finish, close discord.py
+        (extensions unloaded, gateway and HTTP closed), then wait for the transactions still
+        running (idempotent: a second call waits for the first)."""
+        caller = asyncio.current_task()
+        if caller is not None:
+            self._awaiting_close.add(caller)
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(
+                self._close_in_order(), name="qa-bot close"
+            )
+        await asyncio.shield(self._closing)
+
+    async def _close_in_order(self) -> None:
+        while self._started:
+            worker = self._started.pop()
+            try:
+                await worker.stop()
+            except Exception:
+                log.exception("stopping the %s failed", worker.name)
+        await self.transaction_runner.wait_callers(CLOSE_GRACE, besides=self._awaiting_close)
         await super().close()
+        await self.transaction_runner.close(CLOSE_GRACE)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before a re-IDENTIFY; tests shorten it through settings.

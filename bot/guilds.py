@@ -8,7 +8,7 @@ import discord
 from bot.forum.errors import NotConfigured
 from bot.forum.settings import GuildConfig, load_config
 from bot.permissions import is_moderator
-from bot.transactions import TransactionHost, run_transaction
+from bot.transactions import HasTransactionRunner, run_transaction
 
 NOT_SET_UP = "This server has no Q&A forum yet: a server manager can set one up with /qa setup."
 FORUM_GONE = (
@@ -16,7 +16,7 @@ FORUM_GONE = (
 )
 
 
-async def guild_config(bot: TransactionHost, guild_id: int) -> GuildConfig:
+async def guild_config(bot: HasTransactionRunner, guild_id: int) -> GuildConfig:
     return await run_transaction(bot, lambda s: load_config(s, guild_id))
 
 

@@ -1,4 +1,5 @@
-"""Who may do what in Discord terms: the bot's required permissions and who moderates.
+"""Who may do what in Discord terms: the bot's required permissions, who moderates, and which
+roles the bot can give.
 
 The domain is told the answer (``is_moderator``), never a discord object.
 """
@@ -67,3 +68,18 @@ def is_moderator(
     if forum is None:
         return member.guild_permissions.manage_threads
     return forum.permissions_for(member).manage_threads
+
+
+def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
+    """Why the bot cannot give ``role`` to members, or None when it can."""
+    me = guild.me
+    if role.is_default():
+        return "@everyone cannot be given."
+    if role.managed:
+        return f"{role.mention} belongs to an integration, so nobody can be given it."
+    if role >= me.top_role:
+        return (
+            f"{role.mention} is not below the bot's highest role: move the bot's role above it "
+            "in Server Settings → Roles."
+        )
+    return None

@@ -91,6 +91,9 @@ async def run_bot(
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
                 loop.remove_signal_handler(sig)
+        # A signal's close may still be waiting for the last transactions: the engine is
+        # disposed only once nothing holds a session.
+        await bot.close()
         await engine.dispose()
         log.info("stopped")
 

@@ -4,11 +4,24 @@ run here, in its own transaction, retried when the database asks to (``bot.forum
 After the commit, members whose public points moved (the ledger notes them on the session, see
 ``bot.forum.ledger.POINTS_MOVED``) are announced once, as ``on_qa_points_changed(guild_id,
 user_ids)``: the point roles follow them. Anonymous points never move public points.
+
+A transaction is never cut in the middle. It runs in a task of its own (``TransactionRunner``):
+when its caller is cancelled (a timeout, a worker stopping) the caller stops waiting at once and
+the transaction still ends, committed or rolled back, with its connection back in the pool (a
+cancellation reaching SQLAlchemy while it hands a connection back is logged as an
+``Exception during reset`` traceback). The runner knows the transactions in flight and the
+tasks that ran them: a closing bot lets those tasks finish their work (``wait_callers``: a
+command halfway through still gets its reply out), then waits for the transactions and refuses
+new ones (``close``), so nothing holds a database session once ``QABot.close`` returns and the
+engine can be disposed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,43 +29,121 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.forum.ledger import POINTS_MOVED
 from bot.forum.uow import run_in_transaction
 
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
-
-
-class TransactionHost(Protocol):
-    """What running a transaction needs of the bot: its sessions and its event dispatch
-    (``QABot`` is one; naming the protocol instead keeps this module below the client)."""
-
-    sessionmaker: async_sessionmaker[AsyncSession]
-
-    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None: ...
+Operation = Callable[[AsyncSession], Awaitable[T]]
+Dispatch = Callable[..., None]
 
 
 #: The event dispatched after a commit that moved members' public points.
 POINTS_CHANGED: Final = "qa_points_changed"
+#: Seconds a closing bot waits for the transactions in flight before it cancels them.
+CLOSE_GRACE: Final = 10.0
 
 
-async def run_transaction(
-    bot: TransactionHost, operation: Callable[[AsyncSession], Awaitable[T]]
-) -> T:
-    """Run one domain operation in its own transaction (retried on serialization failures);
-    after the commit, announce whose public points moved."""
-    moved: set[tuple[int, int]] = set()
+class RunnerClosed(RuntimeError):
+    """A transaction was asked for after the bot closed (work cut short by a shutdown)."""
 
-    async def attempt(session: AsyncSession) -> T:
-        moved.clear()  # a retried attempt starts over
-        result = await operation(session)
-        moved.update(session.info.get(POINTS_MOVED, ()))
+
+class TransactionRunner:
+    """Runs the bot's transactions, each to its end, and lets a closing bot wait for them.
+
+    ``dispatch`` (the bot's) announces whose public points a committed transaction moved.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], dispatch: Dispatch) -> None:
+        self.sessionmaker = sessionmaker
+        self._dispatch = dispatch
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        #: Tasks that ran a transaction (listeners, commands, workers), while they live.
+        self._callers: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """How many transactions are running now."""
+        return len(self._in_flight)
+
+    async def run(self, operation: Operation[T]) -> T:
+        """Run one domain operation in its own transaction (retried on serialization
+        failures), in a task of its own: a cancelled caller stops waiting, the transaction
+        goes on to its end; after the commit, announce whose public points moved."""
+        if self._closed:
+            raise RunnerClosed("the bot is closed: no new transaction begins")
+        caller = asyncio.current_task()
+        if caller is not None:
+            self._callers.add(caller)
+        transaction = asyncio.get_running_loop().create_task(
+            self._transaction(operation), name="transaction"
+        )
+        self._in_flight.add(transaction)
+        transaction.add_done_callback(self._in_flight.discard)
+        # A cancelled shield leaves the transaction running and retrieves its outcome.
+        return await asyncio.shield(transaction)
+
+    async def _transaction(self, operation: Operation[T]) -> T:
+        moved: set[tuple[int, int]] = set()
+
+        async def attempt(session: AsyncSession) -> T:
+            moved.clear()  # a retried attempt starts over
+            result = await operation(session)
+            moved.update(session.info.get(POINTS_MOVED, ()))
+            return result
+
+        result = await run_in_transaction(self.sessionmaker, attempt)
+        announce_points_moved(self._dispatch, moved)
         return result
 
-    result = await run_in_transaction(bot.sessionmaker, attempt)
-    announce_points_moved(bot, moved)
-    return result
+    async def wait_running(self) -> None:
+        """Until the transactions running now have ended (not those begun later)."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def wait_callers(
+        self, grace: float = CLOSE_GRACE, *, besides: Collection[asyncio.Task[Any]] = ()
+    ) -> None:
+        """Until the tasks still running that ran a transaction (a command or listener halfway
+        through its work) have ended, at most ``grace`` seconds; not the current task nor those
+        in ``besides`` (they wait for the caller)."""
+        current = asyncio.current_task()
+        busy = {t for t in self._callers if not t.done() and t is not current and t not in besides}
+        if not busy:
+            return
+        _, late = await asyncio.wait(busy, timeout=grace)
+        if late:
+            log.warning("%d tasks still at work after %g s: closing anyway", len(late), grace)
+
+    async def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Refuse new transactions; wait up to ``grace`` seconds for those in flight, then
+        cancel the rest and wait for them to end (idempotent)."""
+        self._closed = True
+        if not self._in_flight:
+            return
+        _, late = await asyncio.wait(set(self._in_flight), timeout=grace)
+        if late:
+            log.warning("%d transactions still running after %g s: cancelled", len(late), grace)
+            for transaction in late:
+                transaction.cancel()
+            await asyncio.wait(late)
 
 
-def announce_points_moved(bot: TransactionHost, moved: Iterable[tuple[int, int]]) -> None:
+class HasTransactionRunner(Protocol):
+    """What ``run_transaction`` needs of the bot (``QABot``)."""
+
+    @property
+    def transaction_runner(self) -> TransactionRunner: ...
+
+
+async def run_transaction(bot: HasTransactionRunner, operation: Operation[T]) -> T:
+    """Run one domain operation in its own transaction with the bot's runner (see
+    ``TransactionRunner.run``)."""
+    return await bot.transaction_runner.run(operation)
+
+
+def announce_points_moved(dispatch: Dispatch, moved: Iterable[tuple[int, int]]) -> None:
     by_guild: dict[int, set[int]] = {}
     for guild_id, user_id in moved:
         by_guild.setdefault(guild_id, set()).add(user_id)
     for guild_id, user_ids in by_guild.items():
-        bot.dispatch(POINTS_CHANGED, guild_id, frozenset(user_ids))
+        dispatch(POINTS_CHANGED, guild_id, frozenset(user_ids))

@@ -280,10 +280,8 @@ class Answering(commands.Cog):
     # ------------------------------------------------------------------ helpers
 
     def _request_status(self, question_id: int) -> None:
-        """Ask for the question's status line to be re-rendered (bot/statusline.py)."""
-        status_lines = getattr(self.bot, "status_lines", None)
-        if status_lines is not None:
-            status_lines.request(question_id)
+        """Ask for the question's status line to be re-rendered (``bot.workers.status_lines``)."""
+        self.bot.status_lines.request(question_id)
 
     def _message(self, guild_id: int, channel_id: int, message_id: int) -> discord.PartialMessage:
         channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)

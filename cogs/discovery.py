@@ -17,8 +17,8 @@ them with "Post my question anyway" and "Cancel". Both buttons are ``DynamicItem
 whether a press still counts, and an expired or used one gets its sentence and loses its buttons.
 "Post anyway" hands the draft to cogs.asking's posting path, with up to ``RELATED_LIMIT``
 similar questions for the post's "Related questions" line. Without similar questions the
-question is posted at once, as before. Drafts expired or used a day ago are deleted every
-``PURGE_INTERVAL`` seconds by a task that lives as long as the cog.
+question is posted at once, as before. Drafts expired or used a day ago are deleted by the bot's
+``DraftPurger`` (``bot.workers.draft_purger``).
 
 Autocompletes answer within ``AUTOCOMPLETE_BUDGET`` seconds (Discord waits 3 s): a slower lookup
 offers no choices rather than letting the interaction fail.
@@ -71,8 +71,6 @@ AUTOCOMPLETE_BUDGET: Final = 2.0
 #: Similar questions the gate shows, and how many of them a new post calls related.
 SIMILAR_LIMIT: Final = 5
 RELATED_LIMIT: Final = 3
-#: Seconds between two purges of old drafts.
-PURGE_INTERVAL: Final = 600.0
 GATE_TEXT: Final = (
     "Before you post: similar questions were asked already. If none of them helps, post yours."
 )
@@ -261,67 +259,20 @@ def gate_view(draft_id: int) -> discord.ui.View:
     return view
 
 
-class DraftPurger:
-    """Deletes old drafts every ``interval`` seconds while the cog is loaded (the first pass at
-    once); dispatches ``qa_drafts_purged(count)`` after each pass. ``wake`` runs a pass now."""
-
-    def __init__(self, bot: QABot, *, interval: float = PURGE_INTERVAL) -> None:
-        self.bot = bot
-        self.interval = interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> None:
-        if not self.running:
-            self._task = asyncio.create_task(self._run(), name="qa-bot draft purger")
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()  # a wake-up during the pass below asks for one more
-            try:
-                removed = await run_transaction(self.bot, lambda s: drafts.purge_drafts(s))
-            except Exception:
-                log.exception("purging old ask drafts failed")
-            else:
-                if removed:
-                    log.info("purged %d old ask drafts", removed)
-                self.bot.dispatch("qa_drafts_purged", removed)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-
-
 # --------------------------------------------------------------------------- the cog
 
 
 class Discovery(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        self.purger = DraftPurger(bot)
         #: Seconds an autocomplete may take (tests shorten it).
         self.autocomplete_budget = AUTOCOMPLETE_BUDGET
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(UnansweredPages, PostAnywayButton, CancelAskButton)
-        if self.bot.start_workers:
-            self.purger.start()
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(UnansweredPages, PostAnywayButton, CancelAskButton)
-        await self.purger.stop()
 
     async def _within_budget(
         self, what: str, interaction: Interaction, lookup: Callable[[], Awaitable[Choices]]

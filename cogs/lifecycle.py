@@ -135,20 +135,11 @@ class Lifecycle(commands.Cog):
     # ------------------------------------------------------------------ helpers
 
     def _request_status(self, question_id: int) -> None:
-        status_lines = getattr(self.bot, "status_lines", None)
-        if status_lines is not None:
-            status_lines.request(question_id)
+        self.bot.status_lines.request(question_id)
 
     async def _refresh_status_now(self, question_id: int) -> None:
         """The status line shown before the thread is archived (no edits wasted on it later)."""
-        status_lines = getattr(self.bot, "status_lines", None)
-        if status_lines is None:
-            return
-        refresh_now = getattr(status_lines, "refresh_now", None)
-        if refresh_now is None:
-            status_lines.request(question_id)
-            return
-        await refresh_now(question_id)
+        await self.bot.status_lines.refresh_now(question_id)
 
     async def _thread(self, guild: discord.Guild, thread_id: int) -> discord.Thread | None:
         """The thread, from the cache or Discord (archived threads are not cached)."""

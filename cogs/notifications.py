@@ -1,9 +1,9 @@
 """DM notifications: ``/notifications``, ``/follow``, ``/unfollow``, ``/qa status``, the worker.
 
-- **The worker** (``bot/workers/notifier.py``) starts when this cog loads and stops
-  when it unloads (``Bot.close`` unloads every extension), handing its claims back. Answers and
-  comments (the answering cog's ``qa_thread_message``) and every completed command (an accept)
-  wake it, so a DM goes out within a second of the event that queued it; otherwise it polls.
+- **The worker** (``bot/workers/notifier.py``) is the bot's own (started and stopped with it).
+  Answers and comments (the answering cog's ``qa_thread_message``) and every completed command
+  (an accept) wake it, so a DM goes out within a second of the event that queued it; otherwise
+  it polls.
 - **/notifications mode:on|off**: the member's DMs from the bot, on by default; off queues
   nothing for them. It works in servers and in the DM with the bot.
 - **/follow** and **/unfollow** inside a question's thread: followers get the new-answer DMs
@@ -93,12 +93,9 @@ class Notifications(commands.Cog):
 
     async def cog_load(self) -> None:
         self._attach_status()
-        if self.bot.start_workers:
-            self.bot.notifier.start()
 
     async def cog_unload(self) -> None:
         self._detach_status()
-        await self.bot.notifier.stop()
 
     # ------------------------------------------------------------------ /qa status
 

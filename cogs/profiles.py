@@ -8,16 +8,15 @@ they keep working after a restart. Without the members intent, the leaderboard n
 the display name last seen (``members.display_name``) or by a mention, which pings nobody.
 
 Point roles (``bot.forum.roles``): members gain and lose the mapped roles as their public points
-change. Anything that moves points announces it with ``announce_points_changed``; role edits are
-coalesced per member (``RoleSync``): the first change is applied at once, later ones within
-``ROLE_SYNC_INTERVAL`` seconds are gathered into one more edit, which reads the points then. A
-role the bot cannot give (above its highest role, managed by an integration, or the bot lacks
-Manage Roles) is skipped and logged; ``point_role_notes`` words it for ``/qa setup``.
+change. A transaction that moves public points announces it (``on_qa_points_changed``, see
+``bot.transactions``) and this cog hands the members to the bot's ``RoleSync``
+(``bot.workers.role_sync``), which coalesces role edits per member. A role the bot cannot give
+(above its highest role, managed by an integration, or the bot lacks Manage Roles) is skipped and
+logged; ``point_role_notes`` words it for ``/qa setup``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -29,13 +28,13 @@ from discord.ext import commands
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
 from bot.forum.roles import PointRole
-from bot.transactions import POINTS_CHANGED, run_transaction
+from bot.permissions import role_problem
+from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.profiles import leaderboard_page, profile_embed
 from bot.ui.text import mention_role, plural
 from bot.ui.views import Page, Paginator
-from bot.workers.coalesce import CoalescedService, Coalescer, Sleep
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -45,22 +44,7 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["QABot"]
 
 
-#: Seconds between two role edits of one member.
-ROLE_SYNC_INTERVAL: Final = 10.0
-ROLE_SYNC_CONCURRENCY: Final = 4
-ROLE_REASON: Final = "qa-bot: point roles"
 NO_PROFILE_FOR_BOTS: Final = "Bots take no part in the Q&A, so they have no profile."
-
-
-def announce_points_changed(bot: discord.Client, guild_id: int, user_ids: Iterable[int]) -> None:
-    """Tell the point roles that these members' public points may have moved.
-
-    Call it after a change that moves public points (never for the author of an anonymous
-    post: their public points did not move, and a role edit would single them out).
-    """
-    ids = frozenset(user_ids)
-    if ids:
-        bot.dispatch(POINTS_CHANGED, guild_id, ids)
 
 
 def _guild(interaction: Interaction) -> discord.Guild:
@@ -114,21 +98,6 @@ class LeaderboardPages(Paginator, kind="lb"):
 # --------------------------------------------------------------------------- point roles
 
 
-def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
-    """Why the bot cannot give ``role`` to members, or None when it can."""
-    me = guild.me
-    if role.is_default():
-        return "@everyone cannot be given."
-    if role.managed:
-        return f"{role.mention} belongs to an integration, so nobody can be given it."
-    if role >= me.top_role:
-        return (
-            f"{role.mention} is not below the bot's highest role: move the bot's role above it "
-            "in Server Settings → Roles."
-        )
-    return None
-
-
 def point_role_warnings(guild: discord.Guild, mapping: Iterable[PointRole]) -> list[str]:
     """Sentences about point roles the bot cannot manage now (empty when all is well)."""
     notes: list[str] = []
@@ -166,118 +135,6 @@ def describe_mapping(mapping: Iterable[PointRole]) -> str:
     if not lines:
         return "No point roles yet: add one with `/qa roles add`."
     return "\n".join(lines)
-
-
-class RoleSync(CoalescedService[tuple[int, int]]):
-    """Gives and takes members' point roles; edits are coalesced per member.
-
-    ``request`` for a member who is idle syncs at once; further requests within ``interval``
-    seconds after a sync are gathered into one more sync when the interval ends (it reads the
-    points at that moment, so the last change always wins). ``sleep`` is injectable (tests).
-    """
-
-    def __init__(
-        self, bot: QABot, *, interval: float = ROLE_SYNC_INTERVAL, sleep: Sleep = asyncio.sleep
-    ) -> None:
-        self.bot = bot
-        self._coalescer = Coalescer(
-            self._sync_key, interval=interval, sleep=sleep, name="point roles"
-        )
-        self._mappings: dict[int, list[PointRole]] = {}
-        self._warned: set[tuple[int, int]] = set()
-        # Members synced at once (a new point role may reach many): gentle on the REST limits.
-        self._concurrency = asyncio.Semaphore(ROLE_SYNC_CONCURRENCY)
-
-    def forget(self, guild_id: int) -> None:
-        """The guild's mapping changed: read it again next time."""
-        self._mappings.pop(guild_id, None)
-        self._warned = {w for w in self._warned if w[0] != guild_id}
-
-    def request(self, guild_id: int, user_ids: Iterable[int]) -> None:
-        if self._coalescer.closed or self._mappings.get(guild_id) == []:
-            return
-        for user_id in user_ids:
-            self._coalescer.request((guild_id, user_id))
-
-    async def _sync_key(self, key: tuple[int, int]) -> None:
-        guild_id, user_id = key
-        try:
-            async with self._concurrency:
-                await self.sync_member(guild_id, user_id)
-        except Exception:
-            log.exception("point roles of member %s in guild %s failed", user_id, guild_id)
-
-    async def mapping(self, guild_id: int) -> list[PointRole]:
-        cached = self._mappings.get(guild_id)
-        if cached is None:
-            cached = await run_transaction(self.bot, lambda s: roles.point_roles(s, guild_id))
-            self._mappings[guild_id] = cached
-        return cached
-
-    def _warn_once(self, guild_id: int, role_id: int, what: str) -> None:
-        if (guild_id, role_id) in self._warned:
-            return
-        self._warned.add((guild_id, role_id))
-        log.warning("point role %s in guild %s skipped: %s", role_id, guild_id, what)
-
-    def _usable_roles(
-        self, guild: discord.Guild, role_ids: Collection[int]
-    ) -> dict[int, discord.Role]:
-        usable: dict[int, discord.Role] = {}
-        for role_id in sorted(role_ids):
-            role = guild.get_role(role_id)
-            if role is None:
-                self._warn_once(guild.id, role_id, "the role no longer exists")
-            elif role_problem(guild, role) is not None:
-                self._warn_once(guild.id, role_id, "the bot cannot give it (hierarchy/managed)")
-            else:
-                usable[role_id] = role
-        return usable
-
-    async def sync_member(self, guild_id: int, user_id: int) -> None:
-        """Give and take this member's point roles to match their public points now."""
-        guild = self.bot.get_guild(guild_id)
-        if guild is None or not await self.mapping(guild_id):
-            return
-        if not guild.me.guild_permissions.manage_roles:
-            self._warn_once(guild_id, 0, "the bot lacks Manage Roles")
-            return
-        state = await run_transaction(
-            self.bot, lambda s: roles.roles_of_member(s, guild_id=guild_id, user_id=user_id)
-        )
-        usable = self._usable_roles(guild, state.managed)
-        if not usable:
-            return
-        try:
-            member = guild.get_member(user_id) or await guild.fetch_member(user_id)
-        except discord.NotFound:
-            return  # no longer in the guild
-        if member.bot:
-            return
-        held = {role.id for role in member.roles}
-        grant = [role for rid, role in usable.items() if rid in state.wanted and rid not in held]
-        revoke = [role for rid, role in usable.items() if rid not in state.wanted and rid in held]
-        try:
-            if grant:
-                await member.add_roles(*grant, reason=ROLE_REASON)
-            if revoke:
-                await member.remove_roles(*revoke, reason=ROLE_REASON)
-        except discord.HTTPException as exc:
-            log.warning(
-                "point roles of member %s in guild %s not edited (status %s)",
-                user_id,
-                guild_id,
-                exc.status,
-            )
-            return
-        if grant or revoke:
-            log.info(
-                "point roles of member %s in guild %s: %d given, %d taken",
-                user_id,
-                guild_id,
-                len(grant),
-                len(revoke),
-            )
 
 
 class PointRoleCommands(app_commands.Group):
@@ -319,7 +176,7 @@ class PointRoleCommands(app_commands.Group):
         mapping = await run_transaction(
             bot, lambda s: roles.set_point_role(s, guild.id, int(threshold), role.id)
         )
-        sync = self.cog.role_sync
+        sync = bot.role_sync
         sync.forget(guild.id)
         reaching = await run_transaction(
             bot,
@@ -344,7 +201,7 @@ class PointRoleCommands(app_commands.Group):
         mapping = await run_transaction(
             self.cog.bot, lambda s: roles.remove_point_role(s, guild.id, role.id)
         )
-        self.cog.role_sync.forget(guild.id)
+        self.cog.bot.role_sync.forget(guild.id)
         text = (
             f"{role.mention} is no longer a point role; members who hold it keep it.\n\n"
             f"{describe_mapping(mapping)}"
@@ -376,7 +233,6 @@ class Profiles(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        self.role_sync = RoleSync(bot)
         self.role_commands: PointRoleCommands | None = None
         self._parent: app_commands.Group | None = None
 
@@ -403,7 +259,6 @@ class Profiles(commands.Cog):
                 self._parent.remove_command(self.role_commands.name)
             else:
                 self.bot.tree.remove_command(self.role_commands.name)
-        await self.role_sync.close()
 
     # ------------------------------------------------------------------ /profile
 
@@ -457,7 +312,7 @@ class Profiles(commands.Cog):
 
     @commands.Cog.listener()
     async def on_qa_points_changed(self, guild_id: int, user_ids: Collection[int]) -> None:
-        self.role_sync.request(guild_id, user_ids)
+        self.bot.role_sync.request(guild_id, user_ids)
 
     @commands.Cog.listener()
     async def on_guild_role_delete(self, role: discord.Role) -> None:
@@ -465,7 +320,7 @@ class Profiles(commands.Cog):
             self.bot, lambda s: roles.forget_role(s, role.guild.id, role.id)
         )
         if forgotten:
-            self.role_sync.forget(role.guild.id)
+            self.bot.role_sync.forget(role.guild.id)
 
 
 async def setup(bot: QABot) -> None:

@@ -7,14 +7,25 @@ when a reaction emoji is cleared). Whether a vote *counts* is decided by the rul
 does not count now is still stored and counts again when that changes (a closed question
 reopened). Bots' gestures are never stored, and neither are those of members who erased their
 data (``/mydata erase``): their reactions count nothing afterwards.
+
+Reaction gestures (``Reaction``, ``Clear``) arrive as plain values from the voting adapter; what
+they mean is decided here: ``apply_gestures`` applies a batch of them in one transaction (the
+guild's up and down emoji set flags, any other emoji is no vote; clearing an emoji's reactions
+clears those flags) and says what the adapter shows on Discord afterwards: the questions whose
+status line changed, and the named authors' own vote reactions, which count nothing and are
+taken off (on an anonymous post the author's reaction is left alone: the public score counts it,
+and removing it would single the author out).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+import re
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +34,13 @@ from bot.clock import utc_now as utcnow
 from bot.db.dialect import insert
 from bot.db.models import Post, Vote
 from bot.forum import prefs
+from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger, facts_of
 from bot.forum.lookups import change
 from bot.forum.point_rules import votes_count
 from bot.forum.post_rows import load_post, post_id_by_message
 from bot.forum.results import ReconcileResult, VoteResult
-from bot.forum.settings import load_config
+from bot.forum.settings import GuildConfig, load_config
 
 log = logging.getLogger(__name__)
 
@@ -232,3 +244,163 @@ async def voters(session: AsyncSession, *, post_id: int) -> dict[int, tuple[bool
         )
     )
     return {row.user_id: (row.up, row.down) for row in rows}
+
+
+# --------------------------------------------------------------------------- reaction gestures
+
+#: Emoji presentation selector: "👍" and "👍️" are the same reaction to a member.
+_VARIATION_SELECTOR: Final = "\ufe0f"
+_CUSTOM_EMOJI: Final = re.compile(r"<a?:[A-Za-z0-9_]{1,32}:([0-9]{1,20})>")
+
+
+@dataclass(frozen=True, slots=True)
+class Emoji:
+    """A reaction's emoji: its name (the characters of a unicode emoji) and a custom one's id."""
+
+    name: str
+    id: int | None = None
+
+
+def _plain(name: str) -> str:
+    return name.replace(_VARIATION_SELECTOR, "")
+
+
+def emoji_matches(emoji: Emoji, configured: str) -> bool:
+    """Whether a reaction's emoji is the configured one (a unicode emoji or ``<:name:id>``).
+
+    A custom emoji is matched by id (it may be renamed), a unicode one by its characters.
+    """
+    custom = _CUSTOM_EMOJI.fullmatch(configured.strip())
+    if custom is not None:
+        return emoji.id == int(custom.group(1))
+    return emoji.id is None and _plain(emoji.name or "") == _plain(configured.strip())
+
+
+def vote_flag(emoji: Emoji, config: GuildConfig) -> VoteFlag | None:
+    """Which vote flag a reaction emoji sets in this guild, None for any other emoji."""
+    if emoji_matches(emoji, config.vote_up_emoji):
+        return "up"
+    if emoji_matches(emoji, config.vote_down_emoji):
+        return "down"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A member added (``on``) or removed a reaction."""
+
+    guild_id: int
+    channel_id: int
+    message_id: int
+    user_id: int
+    emoji: Emoji
+    on: bool
+    is_bot: bool
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Clear:
+    """Every reaction (``emoji`` None) or every reaction of one emoji was removed."""
+
+    guild_id: int
+    channel_id: int
+    message_id: int
+    emoji: Emoji | None
+
+
+Gesture = Reaction | Clear
+
+
+@dataclass(frozen=True, slots=True)
+class SetVote:
+    gesture: Reaction
+    flag: VoteFlag
+
+
+@dataclass(frozen=True, slots=True)
+class ClearVotes:
+    gesture: Clear
+    up: bool
+    down: bool
+
+
+VoteOp = SetVote | ClearVotes
+
+
+@dataclass(frozen=True, slots=True)
+class GesturesApplied:
+    """What a batch of gestures changed that Discord shows: ``questions`` whose status line
+    (a score) changed, and ``self_votes``, named authors' vote reactions on their own posts."""
+
+    questions: tuple[int, ...] = ()
+    self_votes: tuple[Reaction, ...] = ()
+
+
+def plan(gesture: Gesture, config: GuildConfig) -> VoteOp | None:
+    """The vote operation a gesture means in this guild, None when it is no vote gesture."""
+    if isinstance(gesture, Reaction):
+        flag = vote_flag(gesture.emoji, config)
+        return None if flag is None else SetVote(gesture, flag)
+    if gesture.emoji is None:
+        return ClearVotes(gesture, up=True, down=True)
+    flag = vote_flag(gesture.emoji, config)
+    if flag is None:
+        return None
+    return ClearVotes(gesture, up=flag == "up", down=flag == "down")
+
+
+async def _apply(session: AsyncSession, op: VoteOp) -> VoteResult | ReconcileResult | None:
+    g = op.gesture
+    if isinstance(op, SetVote):
+        assert isinstance(g, Reaction)
+        return await set_vote(
+            session,
+            user_id=g.user_id,
+            flag=op.flag,
+            on=g.on,
+            message_id=g.message_id,
+            is_bot=g.is_bot,
+        )
+    return await reconcile_votes(
+        session,
+        message_id=g.message_id,
+        up_user_ids=() if op.up else None,
+        down_user_ids=() if op.down else None,
+    )
+
+
+async def apply_gestures(session: AsyncSession, gestures: Sequence[Gesture]) -> GesturesApplied:
+    """Apply reaction gestures in the order they happened, then remember the voters' names.
+
+    Gestures that are no vote in their guild are left out. Only one message's gestures must
+    keep their order: grouping them by message (a stable sort) keeps it and takes each post's
+    row lock once.
+    """
+    configs = {
+        gid: await load_config(session, gid) for gid in sorted({g.guild_id for g in gestures})
+    }
+    ops = [op for g in gestures if (op := plan(g, configs[g.guild_id])) is not None]
+    ops.sort(key=lambda op: op.gesture.message_id)
+    questions: set[int] = set()
+    self_votes: list[Reaction] = []
+    names: defaultdict[int, dict[int, str]] = defaultdict(dict)
+    for op in ops:
+        result = await _apply(session, op)
+        if result is None:
+            continue
+        g = op.gesture
+        if isinstance(result, VoteResult):
+            assert isinstance(g, Reaction)
+            if g.on and g.user_id == result.post.author_id and not result.post.anonymous:
+                self_votes.append(g)
+            if g.display_name and g.on:
+                names[g.guild_id][g.user_id] = g.display_name
+            moved = result.changed
+        else:
+            moved = result.changed > 0
+        if moved:
+            questions.add(result.question.id)
+    for guild_id, seen in sorted(names.items()):
+        await remember_display_names(session, guild_id=guild_id, names=seen)
+    return GesturesApplied(tuple(sorted(questions)), tuple(self_votes))

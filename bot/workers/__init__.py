@@ -1,1 +1,11 @@
-"""Long-lived background work owned by the bot, each of one shape (``bot.workers.base``)."""
+"""Long-lived background work owned by the bot, each of one shape (``bot.workers.base``).
+
+In the order the bot starts them (``QABot.workers``; they stop in the reverse order):
+
+- ``status_lines.StatusLines`` (``bot.status_lines``): questions' status lines, edits coalesced.
+- ``role_sync.RoleSync`` (``bot.role_sync``): point roles follow members' public points.
+- ``notifier.Notifier`` (``bot.notifier``): the DM outbox drained into DMs
+  (``direct_messages``: the sending; ``outcomes``: what became of each DM).
+- ``draft_purger.DraftPurger`` (``bot.draft_purger``): old ``/ask`` drafts deleted periodically.
+- ``vote_writer.VoteWriter`` (``bot.vote_writer``): reaction votes applied in gateway order.
+"""

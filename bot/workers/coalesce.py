@@ -1,8 +1,8 @@
 """Coalesced per-key work: the first request runs at once, later ones are gathered.
 
 ``Coalescer`` runs ``work(key)`` at most once per ``interval`` per key (status-line edits,
-point-role edits). ``CoalescedService`` is the base of a service whose work runs through one:
-it exposes the coalescer's ``interval`` and ``sleep`` (tests set them) and its lifecycle.
+point-role edits). ``CoalescedService`` is the base of a worker whose work runs through one: it
+exposes the coalescer's ``interval`` and ``sleep`` (tests set them) and the worker's lifecycle.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
+
+from bot.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ class Coalescer(Generic[K]):
         """Whether some key is running or cooling down."""
         return bool(self._tasks)
 
+    def open(self) -> None:
+        """Take requests again after ``close``."""
+        self._closed = False
+
     def request(self, key: K) -> None:
         """Ask for a run for ``key`` (needs a running event loop; ignored once closed)."""
         if self._closed:
@@ -94,14 +100,43 @@ class Coalescer(Generic[K]):
         self._tasks.clear()
 
 
-class CoalescedService(Generic[K]):
-    """A service whose work runs through a ``Coalescer`` (``self._coalescer``).
+class CoalescedService(Worker, Generic[K]):
+    """A worker whose work runs through a ``Coalescer`` (``self._coalescer``).
 
-    Subclasses build it in ``__init__`` and add their own ``request``; this base exposes the
-    cool-down settings (``interval``, ``sleep``: tests change them) and the lifecycle.
+    Subclasses build it in ``__init__`` and add their own ``request``, which goes through
+    ``_request``: requests count only while the worker runs. This base exposes the cool-down
+    settings (``interval``, ``sleep``: tests change them) and the lifecycle.
     """
 
     _coalescer: Coalescer[K]
+    _started: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self._started
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._coalescer.open()
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        """Stop: pending work and cool-downs are cancelled; later requests are ignored."""
+        if not self._started:
+            return
+        self._started = False
+        await self._coalescer.close()
+        log.info("%s stopped", self.name)
+
+    async def wait_idle(self) -> None:
+        """Until no key is running or cooling down."""
+        await self._coalescer.wait_idle()
+
+    def _request(self, key: K) -> None:
+        if self._started:
+            self._coalescer.request(key)
 
     @property
     def interval(self) -> float:
@@ -118,11 +153,3 @@ class CoalescedService(Generic[K]):
     @sleep.setter
     def sleep(self, sleep: Sleep) -> None:
         self._coalescer.sleep = sleep
-
-    async def wait_idle(self) -> None:
-        """Until no key is running or cooling down."""
-        await self._coalescer.wait_idle()
-
-    async def close(self) -> None:
-        """Stop: pending work is cancelled; later requests are ignored."""
-        await self._coalescer.close()

@@ -24,22 +24,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import discord
 
 from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from bot.transactions import run_transaction
+from bot.transactions import TransactionRunner
 from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import question_message_embed, status_reply_text
-from bot.workers.coalesce import CoalescedService, Sleep
-from bot.workers.coalesce import Coalescer as Coalescer  # re-exported: it lived here first
-
-if TYPE_CHECKING:
-    from bot.client import QABot
+from bot.workers.coalesce import CoalescedService, Coalescer, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +57,25 @@ def _same_embed(a: discord.Embed, b: discord.Embed) -> bool:
 class StatusLines(CoalescedService[int]):
     """One per bot (``bot.status_lines``): re-renders questions' status lines, coalesced."""
 
+    name = "status lines"
+
     def __init__(
-        self, bot: QABot, *, interval: float = EDIT_INTERVAL, sleep: Sleep = asyncio.sleep
+        self,
+        bot: discord.Client,
+        runner: TransactionRunner,
+        *,
+        interval: float = EDIT_INTERVAL,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.bot = bot
+        self.runner = runner
         self._coalescer = Coalescer(
             self._refresh, interval=interval, sleep=sleep, name="status line", logger=log
         )
 
     def request(self, question_id: int) -> None:
         """Re-render this question's status line soon (at once when it was not edited lately)."""
-        self._coalescer.request(question_id)
+        self._request(question_id)
 
     async def refresh_now(self, question_id: int) -> None:
         """Re-render this question's status line at once and return when it is done, outside
@@ -80,8 +84,8 @@ class StatusLines(CoalescedService[int]):
 
     async def _refresh(self, question_id: int) -> None:
         try:
-            question = await run_transaction(
-                self.bot, lambda s: lookups.get_question(s, question_id=question_id)
+            question = await self.runner.run(
+                lambda s: lookups.get_question(s, question_id=question_id)
             )
         except NotFound:
             return
@@ -132,9 +136,7 @@ class StatusLines(CoalescedService[int]):
 
     async def _still_closed(self, question_id: int) -> bool:
         try:
-            now = await run_transaction(
-                self.bot, lambda s: lookups.get_question(s, question_id=question_id)
-            )
+            now = await self.runner.run(lambda s: lookups.get_question(s, question_id=question_id))
         except NotFound:
             return False
         return now.closed

@@ -46,8 +46,8 @@ class StatusRequests:
     def request(self, question_id: int) -> None:
         self.requested.append(question_id)
 
-    async def close(self) -> None:
-        return None
+    async def refresh_now(self, question_id: int) -> None:
+        self.requested.append(question_id)
 
 
 @dataclass
@@ -75,7 +75,7 @@ async def _scene(
     mod = fake.add_member(fake.guild, "mod", roles=[fake.moderator_role])
     harness = await qa_bot_factory(extensions=extensions, database_url=db_url)
     statuses = StatusRequests()
-    harness.bot.status_lines = statuses  # type: ignore[attr-defined]
+    harness.bot.status_lines = statuses  # type: ignore[assignment]
     await configure_qa_guild(harness, solved_tag_id=solved)
     events = BotEvents(harness, "qa_thread_message", "qa_synced")
     try:

@@ -455,7 +455,7 @@ async def test_search_and_unanswered_are_ephemeral_and_guild_only(scene: Scene) 
 # --------------------------------------------------------------------------- draft purge
 
 
-async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> None:
+async def test_old_drafts_are_purged_while_the_bot_runs(scene: Scene) -> None:
     gid, uid = scene.guild_id, scene.alice.id
     now = utc_now()
 
@@ -468,11 +468,11 @@ async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> No
     old = await hold(now - drafts.DRAFT_KEEP - timedelta(hours=1))
     recent = await hold(now - timedelta(hours=2))  # expired, but kept a day for its sentence
     fresh = await hold(now)
-    cog = scene.harness.cog("Discovery")
-    assert cog.purger.running
+    purger = scene.harness.bot.draft_purger
+    assert purger.running
     events = BotEvents(scene.harness, "qa_drafts_purged")
     try:
-        cog.purger.wake()
+        purger.wake()
         await events.wait_for("qa_drafts_purged", lambda removed: removed == 1)
     finally:
         events.close()
@@ -487,5 +487,5 @@ async def test_old_drafts_are_purged_while_the_cog_is_loaded(scene: Scene) -> No
             scene.harness, lambda s: drafts.get_draft(s, draft_id=fresh.id, user_id=uid)
         )
     ).title == "Held"
-    await scene.harness.bot.remove_cog("Discovery")
-    assert not cog.purger.running
+    await scene.harness.close()
+    assert not purger.running

@@ -41,9 +41,6 @@ class NoStatusLines:
     def request(self, question_id: int) -> None:
         return None
 
-    async def close(self) -> None:
-        return None
-
 
 @dataclass
 class Scene:
@@ -126,7 +123,7 @@ async def test_a_new_answer_dms_the_asker_and_followers_but_never_the_answerer(
     answer = await scene.say(scene.bob, asked)
     [to_alice] = await wait_for_dms(fake, scene.alice, 1)
     [to_carol] = await wait_for_dms(fake, scene.carol, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert fake.dms_to(scene.bob) == []
     for dm in (to_alice, to_carol):
         [embed] = dm.embeds
@@ -153,7 +150,7 @@ async def test_an_accept_dms_the_answerer(scene: Scene) -> None:
     assert embed["description"] == f"On “How do I calm down before an exam?”\n>>> {LONG}"
     [[link]] = [row["components"] for row in dm.components]
     assert (link["label"], link["url"].rsplit("/", 1)[1]) == ("Open your answer", str(answer.id))
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(fake.dms_to(scene.alice)) == 1  # accepting tells the asker nothing
 
 
@@ -189,7 +186,7 @@ async def test_off_means_no_dm_and_on_brings_them_back(scene: Scene) -> None:
     assert not (await scene.prefs_of(scene.alice)).notifications
     asked = await scene.ask()
     await scene.say(scene.bob, asked)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert fake.dms_to(scene.alice) == []
     assert await scene.rows() == []  # nothing was even queued
     # On again, from the DM with the bot this time.
@@ -220,7 +217,7 @@ async def test_follow_and_unfollow(scene: Scene) -> None:
     assert cog.NOT_FOLLOWING in await run(carol, "unfollow")
     await scene.say(scene.dave, asked, OTHER)
     await wait_for_dms(fake, alice, 2)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(fake.dms_to(carol)) == 1
     # Following with DMs off says so.
     await reply_of(await carol.slash("notifications", {"mode": "off"}))
@@ -239,14 +236,14 @@ async def test_closed_dms_stop_at_once_mark_the_user_and_the_next_command_tells_
     fake.rules.close_dms(scene.alice)
     asked = await scene.ask()
     await scene.say(scene.bob, asked)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [row] = await scene.rows()
     assert row.status == "undeliverable"
     assert len(fake.find_calls("POST", MESSAGES, where=is_dm_send)) == 1  # no retry
     assert (await scene.prefs_of(scene.alice)).dms_closed
     # Later events queue nothing for her.
     await scene.say(scene.dave, asked, OTHER)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(await scene.rows()) == 1
     # Her next command (any of them) is answered as usual, then she is told once.
     ix = await scene.alice.slash("follow", channel=asked.thread)
@@ -257,7 +254,7 @@ async def test_closed_dms_stop_at_once_mark_the_user_and_the_next_command_tells_
     assert not (await scene.prefs_of(scene.alice)).dms_closed
     again = await scene.alice.slash("follow", channel=asked.thread)
     await again.message()
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert again.followup_messages == []
     # With her DMs open again, the next answer reaches her.
     fake.rules.open_dms(scene.alice)
@@ -296,7 +293,7 @@ async def test_a_burst_of_five_answers_makes_two_dms(
         assert embed["title"] == "4 new answers to “How do I calm down before an exam?”"
         assert embed["description"].startswith("The latest, from **helper4**:")
         assert "(tip number 4)" in embed["description"]
-        await scene.notifier.drained()
+        await scene.notifier.wait_idle()
         rows = await scene.rows()
         assert [r.status for r in rows] == ["sent"] * 5
         assert {r.sent_message_id for r in rows[1:]} == {second.id}
@@ -316,7 +313,7 @@ async def test_qa_status_shows_the_outbox_to_server_managers(scene: Scene) -> No
     await scene.carol.slash("follow", channel=asked.thread)
     await scene.say(scene.bob, asked)
     await wait_for_dms(fake, scene.alice, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     ix = await fake.owner.slash("qa status", channel=fake.general)
     message = await ix.message()
     assert message.ephemeral
@@ -337,4 +334,4 @@ async def test_qa_status_goes_with_the_cog(scene: Scene) -> None:
     assert admin.qa.get_command("status") is not None
     await scene.harness.bot.unload_extension("cogs.notifications")
     assert admin.qa.get_command("status") is None
-    assert not scene.notifier.running
+    assert scene.notifier.running  # the DM worker is the bot's: it stops when the bot closes

@@ -189,8 +189,7 @@ def holds(fake: FakeDiscord, member: Member, role: Role) -> bool:
 
 
 async def test_point_roles_are_given_and_taken_as_points_move(v: Votes) -> None:
-    cog = v.h.cog("Profiles")
-    cog.role_sync.interval = 0
+    v.bot.role_sync.interval = 0
     helper, expert = await manageable(v, "Helper", "Expert")
     alice, asker, voter1, voter2 = people(v.fake, "alice", "asker", "voter1", "voter2")
     q = await v.question(asker)
@@ -203,21 +202,21 @@ async def test_point_roles_are_given_and_taken_as_points_move(v: Votes) -> None:
         roles.PointRole(150, helper.id),
         roles.PointRole(180, expert.id),
     ]
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert not holds(v.fake, alice, helper)  # 140 points
     await voter1.react(a.message, UP)  # 160
     await v.settle()
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert holds(v.fake, alice, helper) and not holds(v.fake, alice, expert)
     await voter2.react(a.message, UP)  # 180
     await v.settle()
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert holds(v.fake, alice, helper) and holds(v.fake, alice, expert)
     await voter1.unreact(a.message, UP)
     await voter2.unreact(a.message, UP)
     await voter2.react(a.message, DOWN)  # 120
     await v.settle()
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert not holds(v.fake, alice, helper) and not holds(v.fake, alice, expert)
     # Role edits carry an audit-log reason.
     put = v.fake.find_calls("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
@@ -225,30 +224,30 @@ async def test_point_roles_are_given_and_taken_as_points_move(v: Votes) -> None:
 
 
 async def test_a_new_point_role_goes_to_members_who_already_reach_it(v: Votes) -> None:
-    cog = v.h.cog("Profiles")
-    cog.role_sync.interval = 0
+    v.bot.role_sync.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, bob = people(v.fake, "alice", "bob")
     await answered_with_votes(v, alice, ups=1)  # alice 160, her asker 120
     await answered_with_votes(v, bob, ups=0)  # bob 140
     reply = await roles_add(v, 140, helper)
     assert "2 members" in reply.embeds[0]["description"]
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert holds(v.fake, alice, helper) and holds(v.fake, bob, helper)
 
 
 async def test_role_edits_are_coalesced_per_member_under_a_burst(v: Votes) -> None:
-    cog = v.h.cog("Profiles")
     gate = asyncio.Event()
 
     async def cool_down(_seconds: float) -> None:
         await gate.wait()
 
-    cog.role_sync.sleep = cool_down
+    v.bot.role_sync.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, asker, *voters = people(v.fake, "alice", "asker", *(f"v{i}" for i in range(5)))
     q = await v.question(asker)
     a = await v.answer(q, alice)
+    await v.bot.role_sync.wait_idle()  # the syncs of asking and answering are over
+    v.bot.role_sync.sleep = cool_down
     await roles_add(v, 150, helper)
     since = v.fake.mark()
     for voter in voters:
@@ -263,7 +262,7 @@ async def test_role_edits_are_coalesced_per_member_under_a_burst(v: Votes) -> No
     # ...and every later one in the cool-down is gathered into one more edit.
     assert not v.fake.find_calls("DELETE", "/guilds/*/roles/*", since=since)
     gate.set()
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     edits = v.fake.find_calls("*", f"/guilds/*/members/{alice.id}/roles/*", since=since)
     assert [c.method for c in edits] == ["PUT", "DELETE"]
     assert not holds(v.fake, alice, helper)
@@ -272,8 +271,7 @@ async def test_role_edits_are_coalesced_per_member_under_a_burst(v: Votes) -> No
 async def test_a_role_the_bot_cannot_give_is_skipped_logged_and_reported(
     v: Votes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cog = v.h.cog("Profiles")
-    cog.role_sync.interval = 0
+    v.bot.role_sync.interval = 0
     mine = bot_role(v.fake)
     v.fake.world.update_role(mine, permissions=mine.permissions | MANAGE_ROLES)
     high = v.fake.add_role(v.fake.guild, "Legend")  # above the bot's role
@@ -282,9 +280,9 @@ async def test_a_role_the_bot_cannot_give_is_skipped_logged_and_reported(
     since = v.fake.mark()
     reply = await roles_add(v, 100, high)
     assert "not below the bot's highest role" in reply.embeds[0]["description"]
-    with caplog.at_level(logging.WARNING, logger="cogs.profiles"):
+    with caplog.at_level(logging.WARNING, logger="bot.workers.role_sync"):
         await answered_with_votes(v, alice, ups=1)
-        await cog.role_sync.wait_idle()
+        await v.bot.role_sync.wait_idle()
     assert not v.fake.find_calls("PUT", "/guilds/*", since=since)
     assert any("skipped" in r.getMessage() for r in caplog.records)
     guild = v.bot.get_guild(v.guild_id)
@@ -294,8 +292,7 @@ async def test_a_role_the_bot_cannot_give_is_skipped_logged_and_reported(
 
 
 async def test_anonymous_points_never_give_a_role(v: Votes) -> None:
-    cog = v.h.cog("Profiles")
-    cog.role_sync.interval = 0
+    v.bot.role_sync.interval = 0
     (helper,) = await manageable(v, "Helper")
     await roles_add(v, 120, helper)
     alice, bob, voter = people(v.fake, "alice", "bob", "voter")
@@ -303,7 +300,7 @@ async def test_anonymous_points_never_give_a_role(v: Votes) -> None:
     anon = await v.bot_answer(q, alice, anonymous=True)
     await voter.react(anon.message, UP)
     await v.settle()
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert (await v.member(alice)).anon_points == 60
     assert not holds(v.fake, alice, helper)
     assert not v.fake.find_calls("GET", f"/guilds/*/members/{alice.id}")
@@ -387,16 +384,15 @@ async def test_qa_setup_says_when_the_bots_role_is_too_low_for_a_point_role(v: V
 async def test_points_from_an_accepted_answer_give_a_role_without_any_vote(v: Votes) -> None:
     """Every domain change that moves public points reaches the point roles (through
     ``bot.transactions.run_transaction``), not only reaction votes."""
-    cog = v.h.cog("Profiles")
-    cog.role_sync.interval = 0
+    v.bot.role_sync.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, asker = people(v.fake, "alice", "asker")
     q = await v.question(asker)
     a = await v.answer(q, alice)  # 100 + 40
     await roles_add(v, 400, helper)
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert not holds(v.fake, alice, helper)
     await v.run(lambda s: acceptance.accept_answer(s, answer_id=a.post.id, actor_id=asker.id))
     await v.settle()  # the dispatched listener runs
-    await cog.role_sync.wait_idle()
+    await v.bot.role_sync.wait_idle()
     assert holds(v.fake, alice, helper)  # 100 + 40 + 300

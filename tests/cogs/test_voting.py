@@ -19,8 +19,8 @@ import pytest
 
 from bot.forum import deletion, lookups, points, posts, questions, settings, votes
 from bot.forum.results import PostSnapshot
+from bot.forum.votes import Emoji, emoji_matches, vote_flag
 from bot.transactions import run_transaction
-from cogs.voting import emoji_matches, vote_flag
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.fakediscord.gateway import Session
@@ -176,11 +176,10 @@ class Votes:
 
     async def settle(self) -> None:
         """Until every reaction event so far, and every event it caused, is applied."""
-        cog = self.h.cog("Voting")
         for _ in range(50):
             before = self.fake.event_mark()
             await self._roundtrip()
-            await cog.idle()
+            await self.bot.vote_writer.wait_idle()
             if self.fake.event_mark() == before + 1:  # only the marker happened meanwhile
                 return
         raise AssertionError("the bot's votes never settled")
@@ -220,17 +219,17 @@ def people(fake: FakeDiscord, *names: str) -> list[Member]:
 
 def test_emoji_matching() -> None:
     config = settings.DEFAULTS
-    assert vote_flag(discord.PartialEmoji(name="👍"), config) == "up"
-    assert vote_flag(discord.PartialEmoji(name="👎"), config) == "down"
-    assert vote_flag(discord.PartialEmoji(name="👍\ufe0f"), config) == "up"
-    assert vote_flag(discord.PartialEmoji(name="😀"), config) is None
-    custom = discord.PartialEmoji(name="plus", id=123)
+    assert vote_flag(Emoji(name="👍"), config) == "up"
+    assert vote_flag(Emoji(name="👎"), config) == "down"
+    assert vote_flag(Emoji(name="👍\ufe0f"), config) == "up"
+    assert vote_flag(Emoji(name="😀"), config) is None
+    custom = Emoji(name="plus", id=123)
     assert emoji_matches(custom, "<:plus:123>")
-    assert emoji_matches(discord.PartialEmoji(name="renamed", id=123), "<:plus:123>")
-    assert not emoji_matches(discord.PartialEmoji(name="plus", id=124), "<:plus:123>")
-    assert not emoji_matches(discord.PartialEmoji(name="plus"), "<:plus:123>")
+    assert emoji_matches(Emoji(name="renamed", id=123), "<:plus:123>")
+    assert not emoji_matches(Emoji(name="plus", id=124), "<:plus:123>")
+    assert not emoji_matches(Emoji(name="plus"), "<:plus:123>")
     assert not emoji_matches(custom, "👍")
-    assert emoji_matches(discord.PartialEmoji(name="x", id=5, animated=True), "<a:x:5>")
+    assert emoji_matches(Emoji(name="x", id=5), "<a:x:5>")
 
 
 # --------------------------------------------------------------------------- the rules
@@ -522,7 +521,7 @@ async def test_a_vote_refreshes_the_questions_status_line(
     v: Votes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spy = StatusLinesSpy()
-    monkeypatch.setattr(v.bot, "status_lines", spy, raising=False)
+    monkeypatch.setattr(v.bot.status_lines, "request", spy.request)
     asker, answerer, voter = people(v.fake, "asker", "answerer", "voter")
     q = await v.question(asker)
     a = await v.answer(q, answerer)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -216,8 +216,11 @@ class Demo:
 
     # ------------------------------------------------------------------ availability
 
+    def loaded_extensions(self) -> Collection[str]:
+        return self.harness.bot.extensions.keys()
+
     def loaded(self, extension: str) -> bool:
-        return extension in self.harness.bot.extensions
+        return extension in self.loaded_extensions()
 
     def has_command(self, name: str) -> bool:
         tree = self.harness.bot.tree
@@ -284,21 +287,7 @@ class Demo:
     async def _run(self, url: str, error_log: ErrorLog) -> int:
         self.render = Renderer(self.fake)
         self.cast = self._build_scene()
-        self.harness = await _start_bot(
-            self.fake,
-            url,
-            extensions=self.extensions,
-            install_commands=True,
-            wait_ready=True,
-            # The demo ignores a developer's .env and sharding variables: one process, one
-            # shard, the fake's URLs and the throwaway database.
-            overrides={"_env_file": None, "shard_count": None, "shard_ids": None},
-            error_log=error_log,
-        )
-        status_lines = getattr(self.harness.bot, "status_lines", None)
-        if status_lines is not None:
-            status_lines.interval = STATUS_LINE_INTERVAL
-        self.events = EventLog(self.harness, "qa_thread_message", "raw_reaction_add")
+        await self.start_bot(url, error_log)
         failure: str | None = None
         try:
             self._introduce()
@@ -306,8 +295,7 @@ class Demo:
         except DemoFailure as exc:
             failure = str(exc)
         finally:
-            self.events.close()
-            await self.harness.close()
+            await self.stop_bot()
         problems = [*self.fake.problems()]
         if error_log.records:
             problems.append("the bot logged errors:\n" + error_log.report())
@@ -326,6 +314,46 @@ class Demo:
         else:
             self.say(f"demo done: all {ran} steps played.")
         return 0
+
+    # ------------------------------------------------------------------ the bot
+
+    async def start_bot(self, url: str, error_log: ErrorLog) -> None:
+        """The real bot in this process, connected to the fake, on the database at ``url``."""
+        self.harness = await _start_bot(
+            self.fake,
+            url,
+            extensions=self.extensions,
+            install_commands=True,
+            wait_ready=True,
+            # The demo ignores a developer's .env and sharding variables: one process, one
+            # shard, the fake's URLs and the throwaway database.
+            overrides={"_env_file": None, "shard_count": None, "shard_ids": None},
+            error_log=error_log,
+        )
+        self.harness.bot.status_lines.interval = STATUS_LINE_INTERVAL
+        self.events = EventLog(self.harness, "qa_thread_message", "raw_reaction_add")
+
+    async def stop_bot(self) -> None:
+        self.events.close()
+        await self.harness.close()
+
+    async def handled(self, message: Message) -> None:
+        """Until the bot has handled a member's message in the question's thread."""
+        await self.events.wait_for("qa_thread_message", lambda m, _c, i=message.id: m.id == i)
+
+    async def votes_counted(self, votes: Sequence[tuple[Member, Message, str, str]]) -> None:
+        """Until the bot has received every reaction of ``votes`` and applied them all."""
+        for member, message, emoji, _what in votes:
+            await self.expect(
+                f"the bot's receipt of {member.name}'s {emoji}",
+                self.events.wait_for(
+                    "raw_reaction_add",
+                    lambda p, m=member.id, i=message.id: p.user_id == m and p.message_id == i,
+                ),
+            )
+        await self.expect("the votes to be counted", self.harness.bot.vote_writer.wait_idle())
+
+    # ------------------------------------------------------------------ the scene
 
     def _build_scene(self) -> Cast:
         fake = self.fake
@@ -358,7 +386,7 @@ class Demo:
             f"(tags {', '.join(FORUM_TAGS)})"
         )
         self.say(f"{INDENT}members: Olivia (the owner), Alice, Bob, Carol, Dave")
-        self.say(f"{INDENT}extensions loaded: {', '.join(sorted(self.harness.bot.extensions))}")
+        self.say(f"{INDENT}extensions loaded: {', '.join(sorted(self.loaded_extensions()))}")
 
     async def _play(self) -> None:
         await self.step("Olivia sets up the Q&A forum", self._setup, needs=["qa setup"])
@@ -465,8 +493,7 @@ class Demo:
             thread.answers[member.name] = message
             self.show(message)
             await self.expect(
-                f"the bot's handling of {member.name}'s message",
-                self.events.wait_for("qa_thread_message", lambda m, _c, i=message.id: m.id == i),
+                f"the bot's handling of {member.name}'s message", self.handled(message)
             )
             line = await self.status_line(f"{count} answer")
             self.note(f"qa-bot updates the question's status line: {line}")
@@ -492,17 +519,7 @@ class Demo:
         for member, message, emoji, what in votes:
             self.gesture(member, thread.channel, f"reacts {emoji} on {what}")
             await member.react(message, emoji)
-        for member, message, emoji, _what in votes:
-            await self.expect(
-                f"the bot's receipt of {member.name}'s {emoji}",
-                self.events.wait_for(
-                    "raw_reaction_add",
-                    lambda p, m=member.id, i=message.id: p.user_id == m and p.message_id == i,
-                ),
-            )
-        voting = self.harness.bot.get_cog("Voting")
-        if voting is not None and hasattr(voting, "idle"):
-            await self.expect("the votes to be counted", voting.idle())
+        await self.votes_counted(votes)
         await self.until(
             "the removal of Bob's vote on his own answer",
             lambda: cast.bob.id not in bob_answer.reaction_users(UP) or None,

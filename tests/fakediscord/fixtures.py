@@ -294,6 +294,27 @@ class BotProcess:
         )
         self._reader = asyncio.create_task(self._read(self.proc))
 
+    async def run_command(self, *args: str, timeout: float = 60.0) -> tuple[int, str]:  # noqa: ASYNC109
+        """Run another ``qa-bot`` command (``sync-commands`` ...) to its end with this process's
+        environment; returns its exit code and output."""
+        proc = await asyncio.create_subprocess_exec(
+            self.executable,
+            *args,
+            cwd=self.cwd,
+            env=self.env(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(errors="replace")
+
     async def _read(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
         while line := await proc.stdout.readline():

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Vote
 from bot.forum import prefs, settings, votes
+from bot.forum.results import PostSnapshot
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -237,3 +238,61 @@ async def test_reconcile_with_none_leaves_that_flag_alone(
         is None
     )
     await forum.check()
+
+
+# --------------------------------------------------------------------------- reaction gestures
+
+UP = votes.Emoji("👍")
+
+
+def reaction(
+    post: PostSnapshot, user_id: int, emoji: votes.Emoji = UP, *, on: bool = True
+) -> votes.Reaction:
+    assert post.message_id is not None
+    return votes.Reaction(
+        guild_id=GUILD,
+        channel_id=post.thread_id or 0,
+        message_id=post.message_id,
+        user_id=user_id,
+        emoji=emoji,
+        on=on,
+        is_bot=False,
+        display_name=f"member {user_id}",
+    )
+
+
+async def test_a_batch_of_gestures_is_applied_in_order_and_says_what_discord_shows(
+    forum: Forum,
+) -> None:
+    q = await forum.ask()
+    a = await forum.answer(q)
+    applied = await forum.run(
+        lambda s: votes.apply_gestures(
+            s,
+            [
+                reaction(a, VOTER),
+                reaction(a, VOTER, on=False),
+                reaction(a, VOTER),  # one message's gestures keep their order: the vote is on
+                reaction(q, OTHER, votes.Emoji("😀")),  # no vote emoji: no vote
+                reaction(a, ANSWERER),  # a named author's own vote: stored, counts nothing
+            ],
+        )
+    )
+    assert applied.questions == (q.id,)
+    assert [g.user_id for g in applied.self_votes] == [ANSWERER]
+    assert await forum.run(lambda s: votes.voters(s, post_id=a.id)) == {
+        VOTER: (True, False),
+        ANSWERER: (True, False),
+    }
+    assert await forum.run(lambda s: votes.voters(s, post_id=q.id)) == {}
+    cleared = await forum.run(
+        lambda s: votes.apply_gestures(s, [votes.Clear(GUILD, 0, message_id(a), UP)])
+    )
+    assert cleared == votes.GesturesApplied(questions=(q.id,), self_votes=())
+    assert await forum.run(lambda s: votes.voters(s, post_id=a.id)) == {}
+    await forum.check()
+
+
+def message_id(post: PostSnapshot) -> int:
+    assert post.message_id is not None
+    return post.message_id

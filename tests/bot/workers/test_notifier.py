@@ -269,7 +269,7 @@ async def test_a_dm_is_one_request_with_a_nonce_pings_nobody_and_links_the_answe
     mark = fake.mark()
     post = await scene.answer(question_id)
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.attempts, row.sent_message_id) == ("sent", 1, dm.id)
     assert dm.nonce == f"qa-n{row.id}"
@@ -304,7 +304,7 @@ async def test_the_dm_channel_is_remembered_across_a_restart(
     await wait_for_dms(fake, first.asker, 1)
     # The DM is in Discord before the worker has recorded it: close only once it has, or the
     # second bot would send it again (dropped by its nonce) - not what this test is about.
-    await first.notifier.drained()
+    await first.notifier.wait_idle()
     [row] = await rows(first.sessionmaker)
     assert row.status == "sent"
     await first.harness.close()
@@ -385,7 +385,7 @@ async def test_backoff_schedule_first_retry_within_seconds_capped_bounded_then_f
     await scene.answer(await scene.question())
     waits: list[timedelta] = []
     for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
-        await scene.notifier.drained()
+        await scene.notifier.wait_idle()
         [row] = await rows(scene.sessionmaker)
         assert row.attempts == attempt
         assert len(dm_sends(fake)) == attempt
@@ -395,7 +395,7 @@ async def test_backoff_schedule_first_retry_within_seconds_capped_bounded_then_f
         waits.append(row.next_attempt_at - clock.now)
         # Not due yet: a pass just before the due time sends nothing.
         clock.to(row.next_attempt_at - timedelta(milliseconds=1))
-        await scene.notifier.drained()
+        await scene.notifier.wait_idle()
         assert len(dm_sends(fake)) == attempt
         clock.to(row.next_attempt_at)
     assert (row.status, row.last_error) == ("failed", "HTTP 503 (code 0)")
@@ -406,7 +406,7 @@ async def test_backoff_schedule_first_retry_within_seconds_capped_bounded_then_f
         assert ceiling * (1 - delivery.BACKOFF_JITTER) <= wait <= ceiling
     # Failed stays failed, however long one waits.
     clock.advance(86_400)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(dm_sends(fake)) == outbox.MAX_ATTEMPTS
     assert fake.dms_to(scene.asker) == []
     # A log line per failure: ids and the status, no text, no recipient.
@@ -426,7 +426,7 @@ async def test_5xx_then_success_delivers_exactly_once(
     fake.faults.fail("POST", MESSAGES, status=500, times=3, where=is_dm_send)
     await scene.answer(await scene.question())
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert discord_sleep.requested[:3] == [1, 3, 5]
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.attempts) == ("sent", 1)
@@ -435,16 +435,16 @@ async def test_5xx_then_success_delivers_exactly_once(
     mark = fake.mark()
     fake.faults.fail("POST", MESSAGES, status=500, times=5, where=is_dm_send)
     await scene.answer(await scene.question(title="Second"))
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [_, second] = await rows(scene.sessionmaker)
     assert (second.status, second.last_error) == ("pending", "HTTP 500 (code 0)")
     assert [c.status for c in dm_sends(fake, since=mark)] == [500] * 5
     clock.to(second.next_attempt_at)
     dms = await wait_for_dms(fake, scene.asker, 2)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [_, second] = await rows(scene.sessionmaker)
     assert (second.status, second.attempts, second.sent_message_id) == ("sent", 2, dms[1].id)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(fake.dms_to(scene.asker)) == 2
 
 
@@ -457,7 +457,7 @@ async def test_a_lost_answer_from_discord_does_not_show_the_dm_twice(
     fake.faults.fail("POST", MESSAGES, status=502, times=1, where=is_dm_send, lost_response=True)
     await scene.answer(await scene.question())
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     sends = dm_sends(fake)
     assert [c.status for c in sends] == [502, 200]
     assert {c.json["nonce"] for c in sends} == {dm.nonce}
@@ -476,7 +476,7 @@ async def test_a_timeout_is_retried_with_the_same_nonce_and_shown_once(
     gate = fake.faults.hold("POST", MESSAGES, times=1, where=is_dm_send)
     await scene.answer(await scene.question())
     [held] = await gate.arrived()
-    await scene.notifier.drained()  # the send timed out and was scheduled again
+    await scene.notifier.wait_idle()  # the send timed out and was scheduled again
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.last_error) == ("pending", "no answer from Discord within 0.2 s")
     scene.notifier.send_timeout = 30.0  # the retry is not raced against the machine's speed
@@ -485,7 +485,7 @@ async def test_a_timeout_is_retried_with_the_same_nonce_and_shown_once(
     await fake.wait_until(lambda: held.status, what="the held request to be handled")
     clock.to(row.next_attempt_at)
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(fake.dms_to(scene.asker)) == 1
     assert {c.json["nonce"] for c in dm_sends(fake)} == {dm.nonce}
     [row] = await rows(scene.sessionmaker)
@@ -499,7 +499,7 @@ async def test_rate_limits_that_outlast_discord_py_are_retried(
     clock = manual_time(scene)
     fake.faults.rate_limit("POST", MESSAGES, retry_after=0.5, times=5, where=is_dm_send)
     await scene.answer(await scene.question())
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.last_error) == ("pending", "HTTP 429 (code 0)")
     clock.to(row.next_attempt_at)
@@ -512,7 +512,7 @@ async def test_dms_closed_stop_at_once_and_mark_the_user(scene: Scene) -> None:
     fake.rules.close_dms(scene.asker)
     question_id = await scene.question()
     await scene.answer(question_id)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [row] = await rows(scene.sessionmaker)
     assert row.status == "undeliverable"
     assert row.last_error == "403 (50007): the recipient's DMs are closed"
@@ -521,7 +521,7 @@ async def test_dms_closed_stop_at_once_and_mark_the_user(scene: Scene) -> None:
     # No retry, however long one waits; later answers queue nothing for them.
     clock.advance(3600)
     await scene.answer(question_id, await_member(scene, "carol"))
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(dm_sends(fake)) == 1
     assert len(await rows(scene.sessionmaker)) == 1
 
@@ -538,7 +538,7 @@ async def test_restart_resumes_due_retries_at_once(
     first = await make_scene(fake, qa_bot_factory)
     fault = fake.faults.fail("POST", MESSAGES, status=503, times=None, where=is_dm_send)
     await first.answer(await first.question())
-    await first.notifier.drained()
+    await first.notifier.wait_idle()
     await first.harness.close()
     [row] = await rows(first.sessionmaker)
     assert (row.status, row.attempts) == ("pending", 1)
@@ -571,7 +571,7 @@ async def test_a_clean_stop_hands_claims_back_and_the_next_start_sends_once(scen
     await fake.wait_until(lambda: gate.hits[0].status, what="the held request to be handled")
     scene.notifier.start()
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert len(fake.dms_to(scene.asker)) == 1
     assert dm.nonce == f"qa-n{row.id}"
 
@@ -602,7 +602,7 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.attempts, row.claimed_by) == ("sent", 1, scene.notifier.worker_id)
     scene.notifier.start()
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [dm] = fake.dms_to(scene.asker)
     assert [c.json["nonce"] for c in dm_sends(fake)] == [dm.nonce]
 
@@ -624,14 +624,14 @@ async def test_a_dead_workers_claims_are_taken_over_after_the_lease(scene: Scene
         lambda s: outbox.claim_due(s, worker_id="dead", now=clock.now, lease=lease, limit=10)
     )
     scene.notifier.start()
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert dm_sends(fake) == []
     clock.to(claimed.claimed_until - timedelta(milliseconds=1))
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     assert dm_sends(fake) == []
     clock.to(claimed.claimed_until)
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    await scene.notifier.drained()
+    await scene.notifier.wait_idle()
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.attempts, row.claimed_by) == ("sent", 2, scene.notifier.worker_id)
     assert dm.nonce == claimed.nonce
@@ -691,7 +691,7 @@ async def test_two_workers_on_postgresql_never_double_send(
     for worker in workers:
         worker.start()
     dms = await wait_for_dms(fake, asker, total, timeout=60)
-    await asyncio.gather(*(w.drained() for w in workers))
+    await asyncio.gather(*(w.wait_idle() for w in workers))
     sends = dm_sends(fake)
     assert len(sends) == total  # no notification was sent twice, not even dropped by nonce
     assert len({c.json["nonce"] for c in sends}) == total

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.workers.status_lines import Coalescer
+from bot.workers.coalesce import Coalescer
 
 
 class ManualSleep:

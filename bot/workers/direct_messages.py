@@ -1,0 +1,151 @@
+"""The Discord side of a notification DM: where it goes, how it is sent, what a refusal means.
+
+``DirectMessages`` (one per ``Notifier``) sends one DM within ``timeout`` seconds (every Discord
+request of it is bounded, since discord.py sets no request timeout), with the notification's
+stable nonce so Discord drops a resent duplicate. A DM costs one request: DM channel ids are
+kept in memory (the ``DM_CHANNEL_CACHE`` most recent) and in ``user_prefs``; a cached channel
+Discord no longer knows is opened again, once.
+
+A refusal that will never change is ``Undeliverable``: 403 / 50007 (the user's DMs are closed,
+or they blocked the bot) and an unknown user. Anything else (discord.py gave up on a 5xx, a 429,
+a timeout, a lost connection) propagates for the notifier to retry; ``describe`` words it for
+``last_error`` (status and code, never message text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import Final
+
+import discord
+
+from bot.forum import prefs
+from bot.forum.dm_content import NotifiedPost
+from bot.transactions import TransactionRunner
+from bot.ui.mentions import NO_PINGS
+
+#: Discord's JSON error codes that mean "this user cannot get a DM from the bot".
+DMS_CLOSED: Final = 50007
+UNKNOWN_USER: Final = 10013
+UNKNOWN_CHANNEL: Final = 10003
+#: DM channel ids kept in memory (the rest are one database read away).
+DM_CHANNEL_CACHE: Final = 50_000
+
+
+class Undeliverable(Exception):
+    """Discord will never deliver this DM (DMs closed, bot blocked, unknown user)."""
+
+
+def describe(error: BaseException, timeout: float) -> str:
+    """``last_error`` for a failed send: status and code, never message text."""
+    if isinstance(error, TimeoutError):
+        return f"no answer from Discord within {timeout:g} s"
+    if isinstance(error, discord.RateLimited):
+        return f"rate limited for {error.retry_after:.0f} s"
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status} (code {error.code})"
+    return f"connection error ({type(error).__name__})"
+
+
+class DirectMessages:
+    """Sends DMs for the notifier: DM channels cached, a nonce on each, within ``timeout``."""
+
+    def __init__(self, bot: discord.Client, runner: TransactionRunner, *, timeout: float) -> None:
+        self.bot = bot
+        self.runner = runner
+        self.timeout = timeout
+        self._channels: OrderedDict[int, int] = OrderedDict()
+
+    async def send(
+        self,
+        user_id: int,
+        stored_channel_id: int | None,
+        embed: discord.Embed,
+        view: discord.ui.View | None,
+        nonce: str,
+    ) -> discord.Message:
+        """Send the DM within ``timeout``: one request when the DM channel is known (in memory,
+        else ``stored_channel_id``)."""
+        async with asyncio.timeout(self.timeout):
+            channel_id = self._channels.get(user_id) or stored_channel_id
+            fresh = channel_id is None
+            if channel_id is None:
+                channel_id = await self._open(user_id)
+            else:
+                self._remember(user_id, channel_id)
+            try:
+                return await self._post(channel_id, embed, view, nonce)
+            except discord.NotFound as exc:
+                if fresh or exc.code != UNKNOWN_CHANNEL:
+                    raise
+            # The cached DM channel is gone: open the DM again, once.
+            channel_id = await self._open(user_id)
+            return await self._post(channel_id, embed, view, nonce)
+
+    def forget(self, user_id: int) -> None:
+        """The user cannot get DMs: drop their DM channel from memory."""
+        self._channels.pop(user_id, None)
+
+    def cached_name(self, post: NotifiedPost) -> str | None:
+        """A named author's display name from the client's caches (no request): the post's
+        message (its author, or the author line of the bot's embed for them), the guilds'
+        members, the users."""
+        user_id = post.author_id
+        if user_id is None:
+            return None
+        if post.message_id is not None:
+            message = discord.utils.get(self.bot.cached_messages, id=post.message_id)
+            if message is not None and message.author.id == user_id:
+                return message.author.display_name
+            me = self.bot.user
+            if message is not None and me is not None and message.author.id == me.id:
+                # Posted by the bot for the member (/answer): its embed's author line names them.
+                shown = message.embeds[0].author.name if message.embeds else None
+                if shown:
+                    return shown
+        for guild in self.bot.guilds:
+            member = guild.get_member(user_id)
+            if member is not None:
+                return member.display_name
+        user = self.bot.get_user(user_id)
+        return user.display_name if user is not None else None
+
+    async def _post(
+        self, channel_id: int, embed: discord.Embed, view: discord.ui.View | None, nonce: str
+    ) -> discord.Message:
+        channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        try:
+            return await channel.send(
+                embed=embed,
+                view=view if view is not None else discord.utils.MISSING,
+                nonce=nonce,
+                allowed_mentions=NO_PINGS,
+            )
+        except discord.Forbidden as exc:
+            if exc.code == DMS_CLOSED:
+                raise Undeliverable(f"403 ({DMS_CLOSED}): the recipient's DMs are closed") from None
+            raise
+
+    async def _open(self, user_id: int) -> int:
+        """Open (or find) the DM channel with the user and remember its id."""
+        try:
+            data = await self.bot.http.start_private_message(user_id)
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_USER:
+                raise Undeliverable(f"404 ({UNKNOWN_USER}): unknown user") from None
+            raise
+        except discord.Forbidden as exc:
+            if exc.code == DMS_CLOSED:
+                raise Undeliverable(f"403 ({DMS_CLOSED}): the recipient's DMs are closed") from None
+            raise
+        channel_id = int(data["id"])
+        await self.runner.run(lambda s: prefs.remember_dm_channel(s, user_id, channel_id))
+        self._remember(user_id, channel_id)
+        return channel_id
+
+    def _remember(self, user_id: int, channel_id: int) -> None:
+        self._channels[user_id] = channel_id
+        self._channels.move_to_end(user_id)
+        while len(self._channels) > DM_CHANNEL_CACHE:
+            self._channels.popitem(last=False)

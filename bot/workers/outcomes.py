@@ -1,0 +1,118 @@
+"""What became of each DM the notifier tried, written down in the outbox.
+
+``Outcomes`` (one per ``Notifier``) records a group of notifications as sent (only once Discord
+accepted the DM), cancelled (what it was about is gone), to retry (exponential backoff with
+jitter, bounded attempts, then ``failed``: ``mark_group_retry``) or undeliverable (the member's
+DMs are closed); each in one transaction, with a counter in the worker's ``WorkerStats`` and a
+log line of ids (never message text, never a recipient next to their question).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.forum import delivery
+from bot.forum.outbox import OutboxItem
+from bot.transactions import TransactionRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStats:
+    """What this worker did since it was made (passes, DMs sent, failed sends retried, DMs
+    found undeliverable, notifications cancelled)."""
+
+    passes: int = 0
+    sent: int = 0
+    retried: int = 0
+    undeliverable: int = 0
+    cancelled: int = 0
+
+
+class Outcomes:
+    """Records what became of a group of notifications claimed by ``worker_id``."""
+
+    def __init__(self, runner: TransactionRunner, worker_id: str, stats: WorkerStats) -> None:
+        self.runner = runner
+        self.worker_id = worker_id
+        self.stats = stats
+
+    async def sent(
+        self, first: OutboxItem, delivered: Sequence[int], message_id: int, now: datetime
+    ) -> None:
+        async def mark(session: AsyncSession) -> None:
+            for notification_id in delivered:
+                await delivery.mark_sent(
+                    session,
+                    notification_id,
+                    worker_id=self.worker_id,
+                    message_id=message_id,
+                    now=now,
+                )
+
+        await self.runner.run(mark)
+        self.stats.sent += 1
+        log.info(
+            "DM %s sent for notifications %s (guild %s, question %s)",
+            message_id,
+            ids_text(delivered),
+            first.guild_id,
+            first.question_id,
+        )
+
+    async def cancelled(self, reasons: Mapping[int, str], now: datetime) -> None:
+        if not reasons:
+            return
+
+        async def cancel(session: AsyncSession) -> None:
+            for notification_id, reason in reasons.items():
+                await delivery.mark_cancelled(session, notification_id, reason=reason, now=now)
+
+        await self.runner.run(cancel)
+        self.stats.cancelled += len(reasons)
+        log.info("notifications %s cancelled", ids_text(sorted(reasons)))
+
+    async def retry(
+        self, first: OutboxItem, ids: list[int], error: str, now: datetime, rng: random.Random
+    ) -> None:
+        due = await self.runner.run(
+            lambda s: delivery.mark_group_retry(s, ids, error=error, now=now, rng=rng)
+        )
+        self.stats.retried += 1
+        log.warning(
+            "DM of notifications %s (guild %s, question %s, attempt %s) failed: %s; %s",
+            ids_text(ids),
+            first.guild_id,
+            first.question_id,
+            first.attempts,
+            error,
+            "given up" if due is None else f"next try in {(due - now).total_seconds():.1f} s",
+        )
+
+    async def undeliverable(
+        self, first: OutboxItem, ids: list[int], error: str, now: datetime
+    ) -> None:
+        async def mark(session: AsyncSession) -> None:
+            for notification_id in ids:
+                await delivery.mark_undeliverable(session, notification_id, error=error, now=now)
+
+        await self.runner.run(mark)
+        self.stats.undeliverable += 1
+        log.info(
+            "DM of notifications %s (guild %s, question %s) undeliverable: %s",
+            ids_text(ids),
+            first.guild_id,
+            first.question_id,
+            error,
+        )
+
+
+def ids_text(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)

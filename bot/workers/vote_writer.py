@@ -1,0 +1,160 @@
+"""The vote writer: reaction gestures applied in the order the gateway delivered them.
+
+One ``VoteWriter`` per bot (``bot.vote_writer``). The voting cog turns each raw reaction event
+into a plain gesture (``bot.forum.votes.Reaction`` / ``Clear``) and ``submit``s it before its
+first ``await``, so the queue keeps the gateway's order: an add and a remove of one reaction
+must land in the order they happened. The writer applies the queued gestures in short batches,
+one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1); a batch that
+fails is applied again one gesture at a time, so one bad gesture costs only itself.
+
+After each batch, what Discord shows follows: the status lines of the questions whose score
+changed are refreshed (``bot.status_lines``), and a member's vote reaction on their own named
+post is taken off when the bot has Manage Messages there (it counts nothing). Members whose
+public points moved are announced by the transaction itself (``bot.transactions``).
+Gestures still queued at a stop are not applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+import discord
+
+from bot.forum import votes
+from bot.forum.votes import Gesture, GesturesApplied, Reaction
+from bot.transactions import Operation, TransactionRunner
+from bot.workers.base import TaskWorker
+from bot.workers.status_lines import StatusLines
+
+log = logging.getLogger(__name__)
+
+#: Gestures applied in one transaction at most.
+BATCH_SIZE: Final = 64
+
+
+class VoteWriter(TaskWorker):
+    """Applies queued gestures in arrival order, a batch per transaction, then their effects."""
+
+    name = "vote writer"
+
+    def __init__(
+        self,
+        bot: discord.Client,
+        runner: TransactionRunner,
+        status_lines: StatusLines,
+        *,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        super().__init__()
+        self.bot = bot
+        self.runner = runner
+        self.status_lines = status_lines
+        self.batch_size = batch_size
+        self._queue: asyncio.Queue[Gesture] = asyncio.Queue()
+        self._effects: set[asyncio.Task[None]] = set()
+
+    def submit(self, gesture: Gesture) -> None:
+        """Queue a gesture (synchronous, so gestures keep the order they arrived in)."""
+        self._queue.put_nowait(gesture)
+
+    async def wait_idle(self) -> None:
+        """Until every queued gesture is applied and its effects (REST calls) are done."""
+        while True:
+            await self._queue.join()
+            if not self._effects:
+                return
+            await asyncio.gather(*list(self._effects), return_exceptions=True)
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                self._after(await self._apply(batch))
+            except Exception:
+                log.exception("vote batch of %d gestures failed", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def after_stop(self) -> None:
+        effects = list(self._effects)
+        for effect in effects:
+            effect.cancel()
+        await asyncio.gather(*effects, return_exceptions=True)
+        if not self._queue.empty():
+            log.info("vote writer stopped with %d gestures unapplied", self._queue.qsize())
+
+    async def _apply(self, batch: Sequence[Gesture]) -> list[GesturesApplied]:
+        try:
+            return [await self.runner.run(_applying(batch))]
+        except Exception:
+            log.warning(
+                "a vote batch of %d failed; applying it one by one", len(batch), exc_info=True
+            )
+        applied = []
+        for gesture in batch:
+            try:
+                applied.append(await self.runner.run(_applying([gesture])))
+            except Exception:
+                log.exception(
+                    "vote gesture on message %s in guild %s failed",
+                    gesture.message_id,
+                    gesture.guild_id,
+                )
+        return applied
+
+    # ------------------------------------------------------------------ effects
+
+    def _after(self, applied: list[GesturesApplied]) -> None:
+        for question_id in sorted({q for batch in applied for q in batch.questions}):
+            self.status_lines.request(question_id)
+        for batch in applied:
+            for reaction in batch.self_votes:
+                self._spawn(reaction)
+
+    def _spawn(self, reaction: Reaction) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._remove_self_vote(reaction), name="vote effect"
+        )
+        self._effects.add(task)
+        task.add_done_callback(self._effects.discard)
+
+    def _can_manage_messages(self, guild_id: int, channel_id: int) -> bool | None:
+        """Whether the bot has Manage Messages in the channel; None when it cannot tell."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return None
+        channel = guild.get_channel_or_thread(channel_id)
+        if channel is None:
+            return None
+        return channel.permissions_for(guild.me).manage_messages
+
+    async def _remove_self_vote(self, g: Reaction) -> None:
+        """Take a member's vote reaction off their own named post (it would count nothing)."""
+        if self._can_manage_messages(g.guild_id, g.channel_id) is False:
+            return
+        channel = self.bot.get_partial_messageable(g.channel_id, guild_id=g.guild_id)
+        message = channel.get_partial_message(g.message_id)
+        emoji = discord.PartialEmoji(name=g.emoji.name, id=g.emoji.id)
+        try:
+            await message.remove_reaction(emoji, discord.Object(id=g.user_id))
+        except discord.NotFound:
+            return
+        except discord.HTTPException as exc:
+            log.warning(
+                "could not remove a self-vote on message %s in guild %s (status %s)",
+                g.message_id,
+                g.guild_id,
+                exc.status,
+            )
+            return
+        log.info("removed a self-vote on message %s in guild %s", g.message_id, g.guild_id)
+
+
+def _applying(gestures: Sequence[Gesture]) -> Operation[GesturesApplied]:
+    return lambda session: votes.apply_gestures(session, gestures)
