@@ -2,7 +2,9 @@
 
 /ask, /answer and /reply store their post ``pending`` (it counts nothing yet); once Discord has
 the message the caller confirms it (``confirm_post``), which stores its ids and makes it count,
-or, when posting failed, forgets it (``discard_pending_post``). So nothing the bot posts is lost.
+or, when Discord refused the message, forgets it (``discard_pending_post``). When the outcome is
+unknown (Discord answered with a 5xx) the row simply stays ``pending``: it counts nothing and
+nothing shows it; no process completes it from the message Discord may hold.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bot.forum.errors import InvalidState, NotFound
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import change
 from bot.forum.post_rows import POST_GONE, load_post, lock_posts, locked_question, update_post
-from bot.forum.posts import went_live
+from bot.forum.posts import name_author, went_live
 from bot.forum.results import PostChange
 
 log = logging.getLogger(__name__)
@@ -32,12 +34,14 @@ async def confirm_post(
     message_id: int,
     thread_id: int | None = None,
     status_message_id: int | None = None,
+    display_name: str | None = None,
     now: datetime | None = None,
 ) -> PostChange:
     """A pending post now exists on Discord: store its ids and make it count.
 
     For a question give the forum thread's id (and the status message's, when it is not the
-    starter). Confirming again with the same message changes nothing.
+    starter). Confirming again with the same message changes nothing. An answer or comment
+    made live stores its author's ``display_name`` when given (``posts.name_author``).
     """
     now = now or utc_now()
     post = await load_post(session, post_id)
@@ -76,7 +80,7 @@ async def confirm_post(
     await went_live(
         session, ledger.config, question, post.id, message_id=message_id, now=now, ledger=ledger
     )
-    return await change(session, post.id)
+    return await name_author(session, await change(session, post.id), display_name)
 
 
 async def discard_pending_post(session: AsyncSession, *, post_id: int) -> bool:

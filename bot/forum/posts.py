@@ -10,6 +10,10 @@ A message in a question's thread becomes (``record_thread_message``), in this or
    question is closed or the member is over the hourly answer limit (a message Discord already
    shows cannot be refused, so it is kept as a comment) - else a comment on the question.
 
+Given the author's ``display_name``, a new post that is not anonymous stores it as the name the
+member was last seen with (``name_author``, in the post's transaction), so the leaderboard and
+DMs can name them without the members intent.
+
 An explicit answer (``post_answer``, the /answer command) is an answer whoever writes it, the
 asker included. Every Discord message maps to at most one post: a repeated event returns the
 existing post unchanged. What the bot posts on someone's behalf is stored ``pending`` first and
@@ -20,7 +24,7 @@ made live by ``bot.forum.pending_posts``; edits are in ``bot.forum.edits``, dele
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -31,6 +35,7 @@ from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import notifications
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
+from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import change, repeat_of
 from bot.forum.post_rows import (
@@ -78,11 +83,13 @@ async def record_thread_message(
     body: str,
     reply_to_message_id: int | None = None,
     author_is_bot: bool = False,
+    display_name: str | None = None,
     now: datetime | None = None,
 ) -> PostChange | None:
     """Map a message posted in a thread to an answer or comment (rules in the module doc).
 
-    None when it is no post: written by a bot, or not in a live question's thread.
+    None when it is no post: written by a bot, or not in a live question's thread. A new post
+    stores its author's ``display_name`` when given (``name_author``); a repeat stores nothing.
     """
     now = now or utc_now()
     repeat = await repeat_of(session, message_id)
@@ -105,9 +112,25 @@ async def record_thread_message(
     ):
         kind = "answer"
     new = NewPost(kind=kind, parent_id=parent.id, author_id=author_id, body=body, via_bot=False)
-    return await _store(
+    stored = await _store(
         session, config, question, new, message_id=message_id, state="live", now=now
     )
+    return await name_author(session, stored, display_name) if stored.created else stored
+
+
+async def name_author(
+    session: AsyncSession, change: PostChange, display_name: str | None
+) -> PostChange:
+    """Store ``display_name`` as the name the author of the post just made was last seen with;
+    never for an anonymous post, whose author nothing may tie to a name. The change says
+    whether it was stored (``author_named``)."""
+    post = change.post
+    if display_name is None or post.anonymous:
+        return change
+    await remember_display_names(
+        session, guild_id=post.guild_id, names={post.author_id: display_name}
+    )
+    return replace(change, author_named=True)
 
 
 async def _reply_target(

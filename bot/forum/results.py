@@ -94,12 +94,15 @@ class PostChange:
     ``question`` is the post's question after the change (the post itself for a question), so
     the caller can refresh the status line. ``created`` is False when the event was a repeat
     (the existing post is returned); ``changed`` is False when nothing was written at all.
+    ``author_named`` is True when the author's display name was stored in the same transaction
+    (``posts.name_author``).
     """
 
     post: PostSnapshot
     question: PostSnapshot
     created: bool = False
     changed: bool = True
+    author_named: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum import (
+    leaderboard,
     pending_posts,
     posts,
     questions,
@@ -14,12 +15,14 @@ from bot.forum.errors import (
     InvalidState,
     NotFound,
 )
+from bot.forum.results import PostChange
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
     GUILD,
     LONG,
     NOW,
+    OTHER,
     Forum,
     queued_notifications,
 )
@@ -97,3 +100,41 @@ async def test_pending_answer_counts_and_notifies_once_posted(
         )
     assert str(err.value) == "That post is already on Discord."
     await forum.check()
+
+
+async def test_a_confirmed_answer_stores_its_authors_name_unless_anonymous(forum: Forum) -> None:
+    q = await forum.ask()
+
+    async def confirmed(author: int, *, anonymous: bool, message_id: int) -> PostChange:
+        pending = await forum.run(
+            lambda s: posts.post_answer(
+                s,
+                guild_id=GUILD,
+                question_id=q.id,
+                author_id=author,
+                body=LONG,
+                anonymous=anonymous,
+                state="pending",
+                now=NOW,
+            )
+        )
+        return await forum.run(
+            lambda s: pending_posts.confirm_post(
+                s, post_id=pending.post.id, message_id=message_id, display_name="Name", now=NOW
+            )
+        )
+
+    named = await confirmed(ANSWERER, anonymous=False, message_id=7001)
+    anonymous = await confirmed(OTHER, anonymous=True, message_id=7002)
+    assert named.author_named and not anonymous.author_named
+    names = await forum.run(
+        lambda s: leaderboard.display_names(s, guild_id=GUILD, user_ids=[ANSWERER, OTHER])
+    )
+    assert names == {ANSWERER: "Name"}
+    # Confirming again with the same message changes nothing and names nobody.
+    again = await forum.run(
+        lambda s: pending_posts.confirm_post(
+            s, post_id=named.post.id, message_id=7001, display_name="Other", now=NOW
+        )
+    )
+    assert not again.changed and not again.author_named

@@ -3,12 +3,14 @@ replies; the outbox row written with its event."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Notification, Post
-from bot.forum import posts, settings
+from bot.forum import leaderboard, lookups, posts, settings
 from bot.forum.errors import (
     NotFound,
     PermissionDenied,
@@ -238,3 +240,56 @@ async def test_an_outbox_row_rolls_back_with_its_event(
     assert await snapshot(sessionmaker) == before
     async with sessionmaker() as s:
         assert (await s.execute(select(Post).where(Post.message_id == 8000))).first() is None
+
+
+# --------------------------------------------------------------------------- authors' names
+
+
+async def names_stored(forum: Forum) -> dict[int, str]:
+    return await forum.run(
+        lambda s: leaderboard.display_names(
+            s, guild_id=GUILD, user_ids=[ASKER, ANSWERER, OTHER, VOTER]
+        )
+    )
+
+
+async def test_a_new_thread_message_stores_its_authors_name_once(forum: Forum) -> None:
+    q = await forum.ask()
+    assert q.thread_id is not None
+    thread_id = q.thread_id
+
+    def record(message_id: int, author: int, name: str | None, *, bot: bool = False) -> Any:
+        return forum.run(
+            lambda s: posts.record_thread_message(
+                s,
+                guild_id=GUILD,
+                thread_id=thread_id,
+                message_id=message_id,
+                author_id=author,
+                body=LONG,
+                author_is_bot=bot,
+                display_name=name,
+                now=NOW,
+            )
+        )
+
+    first = await record(5001, ANSWERER, "Ana")
+    assert first is not None and first.created and first.author_named
+    assert await names_stored(forum) == {ANSWERER: "Ana"}
+    # A repeated event is no new post: the name it carries is not stored.
+    repeat = await record(5001, ANSWERER, "Ana Renamed")
+    assert repeat is not None and not repeat.created and not repeat.author_named
+    # No name given: nothing stored; a bot's message is no post and names nobody.
+    unnamed = await record(5002, OTHER, None)
+    assert unnamed is not None and unnamed.created and not unnamed.author_named
+    assert await record(5003, VOTER, "Botty", bot=True) is None
+    assert await names_stored(forum) == {ANSWERER: "Ana"}
+
+
+async def test_name_author_never_names_an_anonymous_post(forum: Forum) -> None:
+    q = await forum.ask()
+    answer = await forum.answer(q, OTHER, anonymous=True, display_name="Someone")
+    change = await forum.run(lambda s: lookups.change(s, answer.id))
+    named = await forum.run(lambda s: posts.name_author(s, change, "Os"))
+    assert named is change and not named.author_named
+    assert OTHER not in await names_stored(forum)
