@@ -15,11 +15,11 @@ a timeout, a lost connection) propagates for the notifier to retry; ``describe``
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from typing import Final
 
 import discord
 
+from bot.bounded import BoundedMap
 from bot.forum import prefs
 from bot.forum.dm_content import NotifiedPost
 from bot.transactions import TransactionRunner
@@ -55,7 +55,7 @@ class DirectMessages:
         self.bot = bot
         self.runner = runner
         self.timeout = timeout
-        self._channels: OrderedDict[int, int] = OrderedDict()
+        self._channels: BoundedMap[int, int] = BoundedMap(DM_CHANNEL_CACHE)
 
     async def send(
         self,
@@ -73,7 +73,7 @@ class DirectMessages:
             if channel_id is None:
                 channel_id = await self._open(user_id)
             else:
-                self._remember(user_id, channel_id)
+                self._channels.put(user_id, channel_id)
             try:
                 return await self._post(channel_id, embed, view, nonce)
             except discord.NotFound as exc:
@@ -85,7 +85,7 @@ class DirectMessages:
 
     def forget(self, user_id: int) -> None:
         """The user cannot get DMs: drop their DM channel from memory."""
-        self._channels.pop(user_id, None)
+        self._channels.pop(user_id)
 
     def cached_name(self, post: NotifiedPost) -> str | None:
         """A named author's display name from the client's caches (no request): the post's
@@ -141,11 +141,5 @@ class DirectMessages:
             raise
         channel_id = int(data["id"])
         await self.runner.run(lambda s: prefs.remember_dm_channel(s, user_id, channel_id))
-        self._remember(user_id, channel_id)
+        self._channels.put(user_id, channel_id)
         return channel_id
-
-    def _remember(self, user_id: int, channel_id: int) -> None:
-        self._channels[user_id] = channel_id
-        self._channels.move_to_end(user_id)
-        while len(self._channels) > DM_CHANNEL_CACHE:
-            self._channels.popitem(last=False)
