@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot.db.models import Member as MemberRow
 from bot.db.models import Post
-from bot.forum import lookups, posts, questions
+from bot.forum import lookups, pending_posts, posts, questions
 from bot.forum.points import recompute_points
 from bot.ui import emoji
-from cogs import answering
+from cogs.answering import answers, own_posts
 from tests.cogs.conftest import (
     AskedQuestion,
     BotEvents,
@@ -284,10 +284,10 @@ async def test_answer_refusals_leave_nothing(scene: Scene) -> None:
     assert fake.general is not None
 
     elsewhere = await scene.bob.slash("answer", channel=fake.general)
-    assert await sentence(elsewhere) == answering.NOT_A_QUESTION_THREAD
+    assert await sentence(elsewhere) == answers.NOT_A_QUESTION_THREAD
 
     anonymous = await scene.bob.slash("answer", {"anonymous": True}, channel=asked.thread)
-    assert await sentence(anonymous) == answering.ANONYMOUS_NOT_YET
+    assert await sentence(anonymous) == answers.ANONYMOUS_NOT_YET
 
     empty = await scene.bob.slash("answer", channel=asked.thread)
     assert await sentence(await empty.submit_modal({"answer": " \n "})) == (
@@ -416,13 +416,13 @@ async def test_edit_and_delete_are_refused_to_others(scene: Scene) -> None:
 
     for command in ("edit", "delete"):
         nothing = await scene.carol.slash(command, channel=asked.thread)
-        assert await sentence(nothing) == answering.NOTHING_OF_YOURS
+        assert await sentence(nothing) == own_posts.NOTHING_OF_YOURS
         hers = await scene.carol.slash(command, {"post": str(bobs_post.id)}, channel=asked.thread)
-        assert await sentence(hers) == answering.NOTHING_OF_YOURS
+        assert await sentence(hers) == own_posts.NOTHING_OF_YOURS
         not_bobs = await scene.bob.slash(command, {"post": str(asked.id)}, channel=asked.thread)
-        assert await sentence(not_bobs) == answering.NOT_ONE_OF_YOURS
+        assert await sentence(not_bobs) == own_posts.NOT_ONE_OF_YOURS
         outside = await scene.bob.slash(command, channel=fake.general)
-        assert await sentence(outside) == answering.NOT_A_QUESTION_THREAD
+        assert await sentence(outside) == answers.NOT_A_QUESTION_THREAD
     assert await scene.carol.autocomplete("edit", {}, focused="post", channel=asked.thread) == []
     assert not bobs.deleted and (await post_of(scene, bobs.id)).body == LONG
 
@@ -663,8 +663,8 @@ async def test_answerers_are_named_on_the_leaderboard(synced_scene: Scene) -> No
     # The same name again is not written again (remembered in memory).
     cog = scene.harness.cog("Answering")
     seen_as = SimpleNamespace(id=scene.bob.id, display_name="Bob Nick")
-    assert cog._names.unstored(fake.guild.id, seen_as) is None
-    assert cog._names.unstored(fake.guild.id, SimpleNamespace(id=scene.bob.id, display_name="B"))
+    assert cog.names.unstored(fake.guild.id, seen_as) is None
+    assert cog.names.unstored(fake.guild.id, SimpleNamespace(id=scene.bob.id, display_name="B"))
 
     ix = await scene.dave.slash("leaderboard", channel=fake.general)
     board = await ix.message()
@@ -689,9 +689,12 @@ async def test_an_anonymous_post_stores_no_name(scene: Scene) -> None:
         ),
     )
     assert anonymous.post.anonymous
-    stored = await run_domain(
+    confirmed = await run_domain(
         scene.harness,
-        lambda s: answering._remember_author(s, anonymous.post, "dave", new=True),
+        lambda s: pending_posts.confirm_post(
+            s, post_id=anonymous.post.id, message_id=900_000_000_000_000_001, display_name="dave"
+        ),
     )
-    assert stored is False
-    assert scene.dave.id not in await names_stored(scene)
+    assert confirmed.changed and not confirmed.author_named
+    # Confirmed, the answer counts for dave (a members row, anonymous points), under no name.
+    assert (await names_stored(scene)).get(scene.dave.id) is None

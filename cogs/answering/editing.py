@@ -1,0 +1,149 @@
+"""``/edit``: a modal prefilled with the post's text (a question's title and details), then the
+domain's edit shown on Discord: the bot's message re-rendered, a question's thread renamed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.forum import edits, text_rules
+from bot.forum.results import PostChange, PostSnapshot
+from bot.threads import discord_step, fetch_thread, partial_message, with_trouble
+from bot.transactions import run_transaction
+from bot.ui import emoji
+from bot.ui.authors import author_label
+from bot.ui.mentions import NO_PINGS
+from bot.ui.questions import answer_embed, question_message_embed
+from cogs.answering.modals import MODAL_TIMEOUT, FormModal
+from cogs.answering.own_posts import kind_label
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+
+def edit_modal(bot: QABot, post: PostSnapshot) -> discord.ui.Modal:
+    """The modal that edits ``post``: title and details for a question, else its text."""
+    return EditQuestionModal(bot, post) if post.kind == "question" else EditPostModal(bot, post)
+
+
+class EditPostModal(FormModal):
+    def __init__(self, bot: QABot, post: PostSnapshot) -> None:
+        what = kind_label(post)
+        super().__init__(title=f"Edit your {what.lower()}", timeout=MODAL_TIMEOUT)
+        self.bot = bot
+        self.post = post
+        self.text = self.add_field(
+            what, custom_id="answer", max_length=text_rules.BODY_MAX, default=post.body
+        )
+
+    async def on_submit(self, interaction: discord.Interaction[QABot], /) -> None:  # type: ignore[override]
+        await edit_post(self.bot, interaction, self.post, self.text.value)
+
+
+class EditQuestionModal(FormModal):
+    def __init__(self, bot: QABot, question: PostSnapshot) -> None:
+        super().__init__(title="Edit your question", timeout=MODAL_TIMEOUT)
+        self.bot = bot
+        self.question = question
+        self.question_title = self.add_field(
+            "Title",
+            custom_id="title",
+            max_length=text_rules.TITLE_MAX,
+            default=question.title,
+            paragraph=False,
+        )
+        self.details = self.add_field(
+            "Details",
+            custom_id="details",
+            max_length=text_rules.DETAILS_MAX,
+            default=question.body or None,
+            required=False,
+        )
+
+    async def on_submit(self, interaction: discord.Interaction[QABot], /) -> None:  # type: ignore[override]
+        await edit_question(
+            self.bot, interaction, self.question, self.question_title.value, self.details.value
+        )
+
+
+async def _tell(interaction: discord.Interaction[QABot], text: str) -> None:
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def _edited(interaction: discord.Interaction[QABot], change: PostChange) -> bool:
+    """False (and the member told) when the edit changed nothing."""
+    if change.changed:
+        return True
+    await _tell(interaction, f"Your {kind_label(change.post).lower()} already says that.")
+    return False
+
+
+async def edit_post(
+    bot: QABot, interaction: discord.Interaction[QABot], post: PostSnapshot, text: str
+) -> None:
+    """An answer's or reply's new text: stored, then the bot's message re-rendered."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    author = interaction.user
+    change = await run_transaction(
+        bot, lambda s: edits.edit_post(s, post_id=post.id, actor_id=author.id, body=text)
+    )
+    if not await _edited(interaction, change):
+        return
+    edited = change.post
+    assert edited.thread_id is not None and edited.message_id is not None
+    message = partial_message(bot, edited.guild_id, edited.thread_id, edited.message_id)
+    embed = answer_embed(edited.body, author_label(edited, author.display_name), edited.id)
+    shown = await discord_step(
+        "edit the message",
+        message.edit(embed=embed, allowed_mentions=NO_PINGS),
+        post_id=edited.id,
+    )
+    what = kind_label(edited).lower()
+    await _tell(
+        interaction,
+        with_trouble(f"{emoji.SUCCESS} Your {what} is updated: {message.jump_url}", shown),
+    )
+
+
+async def edit_question(
+    bot: QABot,
+    interaction: discord.Interaction[QABot],
+    question: PostSnapshot,
+    title: str,
+    details: str | None,
+) -> None:
+    """A question's new title and details: stored, then the thread renamed (when the title
+    changed) and the starter message re-rendered."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    guild = interaction.guild
+    assert guild is not None
+    author = interaction.user
+    change = await run_transaction(
+        bot,
+        lambda s: edits.edit_question(
+            s, question_id=question.id, actor_id=author.id, title=title, details=details or ""
+        ),
+    )
+    if not await _edited(interaction, change):
+        return
+    edited = change.post
+    assert edited.thread_id is not None and edited.message_id is not None
+    shown = True
+    if edited.title != question.title:
+        thread = await fetch_thread(guild, edited.thread_id)
+        if thread is not None:
+            shown &= await discord_step(
+                "rename the thread", thread.edit(name=edited.title or ""), post_id=edited.id
+            )
+    starter = partial_message(bot, edited.guild_id, edited.thread_id, edited.message_id)
+    embed = question_message_embed(edited, author_label(edited, author.display_name))
+    shown &= await discord_step(
+        "edit the question's message",
+        starter.edit(embed=embed, allowed_mentions=NO_PINGS),
+        post_id=edited.id,
+    )
+    await _tell(
+        interaction,
+        with_trouble(f"{emoji.SUCCESS} Your question is updated: {starter.jump_url}", shown),
+    )
