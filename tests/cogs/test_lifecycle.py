@@ -19,7 +19,7 @@ from bot.db.models import Post
 from bot.forum import acceptance, lookups, questions, votes
 from bot.forum.points import recompute_points
 from bot.forum.results import PostChange, PostSnapshot
-from cogs import lifecycle
+from cogs.lifecycle import targets
 from tests.cogs.conftest import (
     AskedQuestion,
     BotEvents,
@@ -263,12 +263,12 @@ async def test_someone_who_may_not_close_is_refused_and_nothing_changes(scene: S
 
     # Outside a question's thread, without a question: a sentence.
     ix = await scene.alice.slash("close", channel=fake.general)
-    assert await sentence(ix) == lifecycle.NO_QUESTION_HERE
+    assert await sentence(ix) == targets.NO_QUESTION_HERE
     # A title typed instead of picking from the list.
     ix = await scene.alice.slash("close", {"question": "my question"}, channel=fake.general)
-    assert await sentence(ix) == lifecycle.PICK_A_QUESTION
+    assert await sentence(ix) == targets.PICK_A_QUESTION
     ix = await scene.alice.slash("close", {"duplicate_of": "that one"}, channel=asked.thread)
-    assert await sentence(ix) == lifecycle.PICK_THE_ORIGINAL
+    assert await sentence(ix) == targets.PICK_THE_ORIGINAL
     assert not (await question_now(scene, asked)).closed
 
 
