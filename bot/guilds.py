@@ -3,6 +3,9 @@ channel, and whether the member acting moderates it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import discord
 
 from bot.forum.errors import NotConfigured
@@ -37,3 +40,23 @@ def actor_is_moderator(
         return False
     forum = guild.get_channel(config.forum_channel_id) if config.forum_channel_id else None
     return is_moderator(member, forum, config)
+
+
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """Who acts in a guild interaction, as the domain is told: the member's id and whether they
+    moderate, judged by the guild's settings (``config``)."""
+
+    guild: discord.Guild
+    actor_id: int
+    config: GuildConfig
+    moderator: bool
+
+
+async def acting(bot: HasTransactionRunner, interaction: discord.Interaction[Any]) -> Acting:
+    """The member acting in a guild-only interaction and whether they moderate the guild."""
+    guild = interaction.guild
+    assert guild is not None  # guild-only commands
+    config = await guild_config(bot, guild.id)
+    moderator = actor_is_moderator(interaction.user, guild, config)
+    return Acting(guild, interaction.user.id, config, moderator)

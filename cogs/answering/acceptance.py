@@ -12,7 +12,7 @@ import discord
 from bot.forum import acceptance, lookups
 from bot.forum.results import AcceptResult, PostChange, PostSnapshot
 from bot.forum.settings import GuildConfig
-from bot.guilds import actor_is_moderator, guild_config
+from bot.guilds import acting, guild_config
 from bot.threads import discord_step, fetch_thread, partial_message, with_trouble
 from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
@@ -39,20 +39,17 @@ async def accept_answer(
 ) -> None:
     """The member accepts the answer ``message`` (the domain decides whether they may)."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    guild = interaction.guild
-    assert guild is not None  # guild_only
-    actor = interaction.user
-    config = await guild_config(bot, guild.id)
-    moderator = actor_is_moderator(actor, guild, config)
+    actor = await acting(bot, interaction)
+    guild = actor.guild
     result = await run_transaction(
         bot,
         lambda s: acceptance.accept_answer(
-            s, actor_id=actor.id, is_moderator=moderator, message_id=message.id
+            s, actor_id=actor.actor_id, is_moderator=actor.moderator, message_id=message.id
         ),
     )
     answer = result.answer
     assert answer is not None and answer.thread_id is not None
-    shown = await _show_acceptance(bot, guild, config, result, message)
+    shown = await _show_acceptance(bot, guild, actor.config, result, message)
     bot.status_lines.request(result.question.id)
     link = jump_url(guild.id, answer.thread_id, answer.message_id)
     text = (

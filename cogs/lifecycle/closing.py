@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.forum import lookups, questions
 from bot.forum.results import PostSnapshot
-from bot.guilds import actor_is_moderator, guild_config
+from bot.guilds import Acting, acting
 from bot.threads import discord_step, fetch_thread_or_none, with_trouble
 from bot.transactions import run_transaction
 from bot.ui import emoji
@@ -28,27 +27,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    """Who asks to close or reopen which question, as the domain is told."""
-
-    guild: discord.Guild
-    actor_id: int
-    moderator: bool
-    question_id: int
-
-
 async def _request(
     bot: QABot, interaction: discord.Interaction[QABot], question: str | None
-) -> _Request:
+) -> tuple[Acting, int]:
+    """Who acts (the domain decides what they may) and on which question."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    guild = interaction.guild
-    assert guild is not None  # guild_only
-    actor = interaction.user
-    config = await guild_config(bot, guild.id)
-    moderator = actor_is_moderator(actor, guild, config)
-    question_id = await target_question(bot, interaction, question)
-    return _Request(guild, actor.id, moderator, question_id)
+    request = await acting(bot, interaction)
+    return request, await target_question(bot, interaction, question)
 
 
 async def _reply(interaction: discord.Interaction[QABot], text: str, *, done: bool = True) -> None:
@@ -83,14 +68,14 @@ async def close(
     reason: str | None,
     duplicate_of: str | None,
 ) -> None:
-    request = await _request(bot, interaction, question)
+    request, question_id = await _request(bot, interaction, question)
     guild = request.guild
     duplicate_of_id = original_id(duplicate_of)
     change = await run_transaction(
         bot,
         lambda s: questions.close_question(
             s,
-            question_id=request.question_id,
+            question_id=question_id,
             actor_id=request.actor_id,
             is_moderator=request.moderator,
             reason=reason,
@@ -139,13 +124,13 @@ async def _show_closed(bot: QABot, guild: discord.Guild, closed: PostSnapshot) -
 
 
 async def reopen(bot: QABot, interaction: discord.Interaction[QABot], question: str | None) -> None:
-    request = await _request(bot, interaction, question)
+    request, question_id = await _request(bot, interaction, question)
     guild = request.guild
     change = await run_transaction(
         bot,
         lambda s: questions.reopen_question(
             s,
-            question_id=request.question_id,
+            question_id=question_id,
             actor_id=request.actor_id,
             is_moderator=request.moderator,
             guild_id=guild.id,
