@@ -11,7 +11,7 @@
   posts it in the thread (an embed naming the author, the pending row's key in its footer) and
   confirms the row with the message's id. If Discord refuses, the pending row is discarded; if
   the outcome is unknown (a 5xx), the row is left ``pending`` (it counts nothing and nothing
-  completes it later) and the member is told the command failed.
+  completes it later) and the error goes to ``bot.errors``, which logs it and apologises.
 - **/edit** and **/delete** (``own_posts``, ``editing``, ``deleting``) act on what the bot posted
   for the member in this thread (their /ask question, /answer answers, /reply replies): the
   ``post`` option picks one (autocomplete lists them; a message link or id works too), and
