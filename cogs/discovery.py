@@ -99,12 +99,16 @@ class Discovery(commands.Cog):
         self.bot.remove_dynamic_items(UnansweredPages)
 
     async def _within_budget(
-        self, what: str, interaction: Interaction, lookup: Callable[[], Awaitable[Choices]]
+        self, what: str, interaction: Interaction, lookup: Callable[[int], Awaitable[Choices]]
     ) -> Choices:
-        """The choices, or none when the lookup misses the budget (logged with ids)."""
+        """The choices ``lookup`` finds in the interaction's guild (none outside a guild), or
+        none when the lookup misses the budget (logged with ids)."""
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return []
         try:
             async with asyncio.timeout(self.autocomplete_budget):
-                return (await lookup())[:AUTOCOMPLETE_CHOICES]
+                return (await lookup(guild_id))[:AUTOCOMPLETE_CHOICES]
         except TimeoutError:
             log.warning(
                 "%s autocomplete took over %ss (guild %s, interaction %s)",
@@ -141,11 +145,7 @@ class Discovery(commands.Cog):
 
     @search_command.autocomplete("query")
     async def search_choices(self, interaction: Interaction, current: str) -> Choices:
-        guild_id = interaction.guild_id
-        if guild_id is None:
-            return []
-
-        async def lookup() -> Choices:
+        async def lookup(guild_id: int) -> Choices:
             matches = await run_transaction(
                 self.bot,
                 lambda s: title_search.title_matches(
@@ -185,14 +185,9 @@ class Discovery(commands.Cog):
 
     @unanswered_command.autocomplete("category")
     async def category_choices(self, interaction: Interaction, current: str) -> Choices:
-        guild_id = interaction.guild_id
-        if guild_id is None:
-            return []
-
-        async def lookup() -> Choices:
-            return await category_choices(self.bot, guild_id, current)
-
-        return await self._within_budget("category", interaction, lookup)
+        return await self._within_budget(
+            "category", interaction, lambda guild_id: category_choices(self.bot, guild_id, current)
+        )
 
 
 async def setup(bot: QABot) -> None:

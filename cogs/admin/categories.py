@@ -38,21 +38,18 @@ async def change_category(
     async with tag_lock:
         fresh = await fetch_forum(guild, forum.id)
         if change.action == "add":
-            message = await _add_category(bot, interaction, guild, fresh, change.name)
+            message = await _add_category(bot, interaction, fresh, change.name)
         else:
-            message = await _remove_category(bot, interaction, guild, fresh, change.name)
+            message = await _remove_category(bot, interaction, fresh, change.name)
     await interaction.followup.send(
         embed=embeds.success(message), ephemeral=True, allowed_mentions=NO_PINGS
     )
 
 
 async def _add_category(
-    bot: QABot,
-    interaction: discord.Interaction[Any],
-    guild: discord.Guild,
-    forum: discord.ForumChannel,
-    raw: str,
+    bot: QABot, interaction: discord.Interaction[Any], forum: discord.ForumChannel, raw: str
 ) -> str:
+    guild = forum.guild
     name = await run_transaction(bot, lambda s: categories.check_new_category(s, guild.id, raw))
     tags = tags_of(forum)
     tag_id = categories.find_tag(tags, name)
@@ -73,12 +70,9 @@ async def _add_category(
 
 
 async def _remove_category(
-    bot: QABot,
-    interaction: discord.Interaction[Any],
-    guild: discord.Guild,
-    forum: discord.ForumChannel,
-    raw: str,
+    bot: QABot, interaction: discord.Interaction[Any], forum: discord.ForumChannel, raw: str
 ) -> str:
+    guild = forum.guild
     view = await run_transaction(bot, lambda s: categories.find_category(s, guild.id, raw))
     keep = [tag for tag in forum.available_tags if tag.id != view.tag_id]
     if len(keep) < len(forum.available_tags):
