@@ -13,11 +13,11 @@ from bot.forum import categories, outbox, roles
 from bot.transactions import run_transaction
 from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
-from cogs.admin import forum_setup, guild_settings, point_roles
 from cogs.admin.categories import change_category
-from cogs.admin.forum_setup import ForumOnly
+from cogs.admin.forum_setup import ForumOnly, set_up_forum
 from cogs.admin.forum_tags import TagLocks
-from cogs.admin.guild_settings import key_autocomplete
+from cogs.admin.guild_settings import key_autocomplete, reset_setting, set_setting, show_settings
+from cogs.admin.point_roles import add_role, remove_role, show_roles
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -62,16 +62,14 @@ class Admin(commands.Cog):
         forum: app_commands.Transform[discord.ForumChannel, ForumOnly],
     ) -> None:
         guild = _guild(interaction)
-        await forum_setup.set_up_forum(
-            self.bot, interaction, guild, forum, self._tag_locks[guild.id]
-        )
+        await set_up_forum(self.bot, interaction, guild, forum, self._tag_locks[guild.id])
 
     # ------------------------------------------------------------------ /qa settings
 
     @qa_settings.command(name="show", description="Every setting with its value, default and help")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_show(self, interaction: Interaction) -> None:
-        await guild_settings.show_settings(self.bot, interaction, _guild(interaction))
+        await show_settings(self.bot, interaction, _guild(interaction))
 
     @qa_settings.command(name="set", description="Change one setting")
     @app_commands.describe(
@@ -91,7 +89,7 @@ class Admin(commands.Cog):
         if key == categories.SETTING_KEY:
             await change_category(self.bot, interaction, guild, value, self._tag_locks[guild.id])
         else:
-            await guild_settings.set_setting(self.bot, interaction, guild, key, value)
+            await set_setting(self.bot, interaction, guild, key, value)
 
     @qa_settings.command(name="reset", description="Put one setting back to its default")
     @app_commands.describe(key="The setting to reset")
@@ -101,7 +99,7 @@ class Admin(commands.Cog):
         self, interaction: Interaction, key: app_commands.Range[str, 1, 64]
     ) -> None:
         key = key.strip().lower()
-        await guild_settings.reset_setting(self.bot, interaction, _guild(interaction), key)
+        await reset_setting(self.bot, interaction, _guild(interaction), key)
 
     # ------------------------------------------------------------------ /qa status
 
@@ -131,15 +129,15 @@ class Admin(commands.Cog):
         role: discord.Role,
     ) -> None:
         guild = _guild(interaction)
-        await point_roles.add_role(self.bot, interaction, guild, int(threshold), role)
+        await add_role(self.bot, interaction, guild, int(threshold), role)
 
     @qa_roles.command(name="remove", description="Stop giving a role by points")
     @app_commands.describe(role="The point role to stop managing (members keep it)")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def roles_remove(self, interaction: Interaction, role: discord.Role) -> None:
-        await point_roles.remove_role(self.bot, interaction, _guild(interaction), role)
+        await remove_role(self.bot, interaction, _guild(interaction), role)
 
     @qa_roles.command(name="show", description="List the point roles")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def roles_show(self, interaction: Interaction) -> None:
-        await point_roles.show_roles(self.bot, interaction, _guild(interaction))
+        await show_roles(self.bot, interaction, _guild(interaction))
