@@ -43,7 +43,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.discovery",
     "cogs.notifications",
     "cogs.voting",
-    "cogs.profiles",  # after cogs.admin: it adds /qa roles to the /qa group
+    "cogs.profiles",
 )
 
 

@@ -1,13 +1,16 @@
 """Who may do what in Discord terms: the bot's required permissions, who moderates, and which
-roles the bot can give.
+roles the bot can give (``role_problem``, and ``point_role_problems`` for the point roles).
 
 The domain is told the answer (``is_moderator``), never a discord object.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import discord
 
+from bot.forum.roles import PointRole
 from bot.forum.settings import GuildConfig
 
 # Everything the bot needs in the Q&A forum; the README's invite integer is checked against it.
@@ -83,3 +86,21 @@ def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
             "in Server Settings → Roles."
         )
     return None
+
+
+def point_role_problems(guild: discord.Guild, mapping: Iterable[PointRole]) -> list[str]:
+    """Why the bot cannot manage the guild's point roles now, one sentence each (empty when all
+    is well): no Manage Roles, a mapped role deleted, a role it cannot give."""
+    problems: list[str] = []
+    mapping = list(mapping)
+    if mapping and not guild.me.guild_permissions.manage_roles:
+        problems.append("The bot lacks the Manage Roles permission, so it gives no point roles.")
+    for entry in mapping:
+        role = guild.get_role(entry.role_id)
+        if role is None:
+            problems.append(f"The point role at {entry.threshold} points no longer exists.")
+            continue
+        problem = role_problem(guild, role)
+        if problem is not None:
+            problems.append(problem)
+    return problems

@@ -1,4 +1,4 @@
-"""DM notifications: ``/notifications``, ``/follow``, ``/unfollow``, ``/qa status``, the worker.
+"""DM notifications: ``/notifications``, ``/follow``, ``/unfollow``, and waking the worker.
 
 - **The worker** (``bot/workers/notifier.py``) is the bot's own (started and stopped with it).
   Answers and comments (the answering cog's ``qa_thread_message``) and every completed command
@@ -12,8 +12,7 @@
 - **DMs closed**: when a DM was refused (403 / 50007) nothing more is queued for the member
   until they next use any qa-bot command; then they are told once, ephemerally, after the
   command's own reply, and the marker clears.
-- **/qa status** (Manage Server) is a subcommand of the admin cog's ``/qa`` group: this cog
-  attaches it when it loads (load it after ``cogs.admin``) and detaches it when it unloads.
+- The outbox's health is ``/qa status``, declared with the rest of ``/qa`` by ``cogs.admin``.
 """
 
 from __future__ import annotations
@@ -25,10 +24,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import outbox, prefs
+from bot.forum import prefs
 from bot.transactions import run_transaction
 from bot.ui import embeds
-from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
 
 if TYPE_CHECKING:
@@ -61,60 +59,11 @@ DMS_CLOSED_NOTICE: Final = (
     "direct messages from members of this server (its Privacy Settings); to stop them, use "
     "`/notifications mode:off`. Until then, check your threads for new answers."
 )
-STATUS_ADMIN_MISSING: Final = "cogs.admin is not loaded: /qa status is not available"
-
-
-async def qa_status(interaction: Interaction) -> None:
-    """``/qa status``: the server's DM outbox (counts, oldest pending, last failure)."""
-    guild_id = interaction.guild_id
-    if guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    bot = interaction.client
-    stats = await run_transaction(bot, lambda s: outbox.outbox_stats(s, guild_id))
-    await interaction.response.send_message(
-        embed=outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
-    )
-
-
-def _status_command() -> app_commands.Command[Any, ..., None]:
-    callback = app_commands.checks.has_permissions(manage_guild=True)(qa_status)
-    return app_commands.Command(
-        name="status",
-        description="The DM notification outbox: pending, sent, failed, last failure",
-        callback=callback,
-    )
 
 
 class Notifications(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        self._status: app_commands.Command[Any, ..., None] | None = None
-        self._status_group: app_commands.Group | None = None
-
-    async def cog_load(self) -> None:
-        self._attach_status()
-
-    async def cog_unload(self) -> None:
-        self._detach_status()
-
-    # ------------------------------------------------------------------ /qa status
-
-    def _attach_status(self) -> None:
-        admin = self.bot.get_cog("Admin")
-        group = getattr(admin, "qa", None)
-        if not isinstance(group, app_commands.Group):
-            log.warning(STATUS_ADMIN_MISSING)
-            return
-        if group.get_command("status") is None:
-            self._status = _status_command()
-            group.add_command(self._status)
-            self._status_group = group
-
-    def _detach_status(self) -> None:
-        group, command = self._status_group, self._status
-        self._status_group = self._status = None
-        if group is not None and command is not None and group.get_command("status") is command:
-            group.remove_command("status")
 
     # ------------------------------------------------------------------ /notifications
 

@@ -1,4 +1,4 @@
-"""``/profile``, ``/leaderboard`` and point roles (``/qa roles add|remove|show``).
+"""``/profile``, ``/leaderboard``, and the point roles following members' points.
 
 Read paths over the domain's public points (``bot.forum.leaderboard``): a profile shows points as
 a plain number, counters and rank, ephemerally unless ``public:true``; what anonymous posts
@@ -7,18 +7,18 @@ leaderboard pages with buttons whose state lives in their ``custom_id`` (a ``Dyn
 they keep working after a restart. Without the members intent, the leaderboard names members by
 the display name last seen (``members.display_name``) or by a mention, which pings nobody.
 
-Point roles (``bot.forum.roles``): members gain and lose the mapped roles as their public points
-change. A transaction that moves public points announces it (``on_qa_points_changed``, see
-``bot.transactions``) and this cog hands the members to the bot's ``RoleSync``
-(``bot.workers.role_sync``), which coalesces role edits per member. A role the bot cannot give
-(above its highest role, managed by an integration, or the bot lacks Manage Roles) is skipped and
-logged; ``point_role_notes`` words it for ``/qa setup``.
+Point roles (``bot.forum.roles``, configured with ``/qa roles``, see ``cogs.admin``): members
+gain and lose the mapped roles as their public points change. A transaction that moves public
+points announces it (``on_qa_points_changed``, see ``bot.transactions``) and this cog hands the
+members to the bot's ``RoleSync`` (``bot.workers.role_sync``), which coalesces role edits per
+member; a deleted role is dropped from the mapping. A role the bot cannot give (above its highest
+role, managed by an integration, or the bot lacks Manage Roles) is skipped and logged;
+``bot.permissions.point_role_problems`` words it for ``/qa setup`` and ``/qa roles``.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
@@ -27,19 +27,13 @@ from discord.ext import commands
 
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
-from bot.forum.roles import PointRole
-from bot.permissions import role_problem
 from bot.transactions import run_transaction
-from bot.ui import embeds, emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.profiles import leaderboard_page, profile_embed
-from bot.ui.text import mention_role, plural
 from bot.ui.views import Page, Paginator
 
 if TYPE_CHECKING:
     from bot.client import QABot
-
-log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["QABot"]
 
@@ -95,170 +89,18 @@ class LeaderboardPages(Paginator, kind="lb"):
         )
 
 
-# --------------------------------------------------------------------------- point roles
-
-
-def point_role_warnings(guild: discord.Guild, mapping: Iterable[PointRole]) -> list[str]:
-    """Sentences about point roles the bot cannot manage now (empty when all is well)."""
-    notes: list[str] = []
-    mapping = list(mapping)
-    if mapping and not guild.me.guild_permissions.manage_roles:
-        notes.append(
-            f"{emoji.WARNING} The bot lacks the Manage Roles permission, so it gives no point "
-            "roles."
-        )
-    for entry in mapping:
-        role = guild.get_role(entry.role_id)
-        if role is None:
-            notes.append(
-                f"{emoji.WARNING} The point role at {entry.threshold} points no longer exists."
-            )
-            continue
-        problem = role_problem(guild, role)
-        if problem is not None:
-            notes.append(f"{emoji.WARNING} {problem}")
-    return notes
-
-
-async def point_role_notes(bot: QABot, guild: discord.Guild) -> list[str]:
-    """For ``/qa setup``: what stops the bot from managing the guild's point roles."""
-    mapping = await run_transaction(bot, lambda s: roles.point_roles(s, guild.id))
-    return point_role_warnings(guild, mapping)
-
-
-def describe_mapping(mapping: Iterable[PointRole]) -> str:
-    lines = [
-        f"**{entry.threshold}** {'point' if entry.threshold == 1 else 'points'} "
-        f"{emoji.NEXT} {mention_role(entry.role_id)}"
-        for entry in sorted(mapping)
-    ]
-    if not lines:
-        return "No point roles yet: add one with `/qa roles add`."
-    return "\n".join(lines)
-
-
-class PointRoleCommands(app_commands.Group):
-    """``/qa roles add|remove|show`` (a subgroup of the admin cog's ``/qa`` when it is loaded)."""
-
-    def __init__(self, cog: Profiles, *, name: str, top_level: bool) -> None:
-        extra: dict[str, Any] = {}
-        if top_level:
-            extra = {
-                "guild_only": True,
-                "default_permissions": discord.Permissions(manage_guild=True),
-            }
-        super().__init__(
-            name=name, description="Roles members hold while their points reach a level", **extra
-        )
-        self.cog = cog
-
-    @app_commands.command(name="add", description="Give a role to members reaching some points")
-    @app_commands.describe(
-        threshold="Points (as members see them) from which members hold the role",
-        role="The role to give",
-    )
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def add(
-        self,
-        interaction: Interaction,
-        threshold: app_commands.Range[int, 0, roles.THRESHOLD_MAX],
-        role: discord.Role,
-    ) -> None:
-        guild = _guild(interaction)
-        if role.is_default():
-            raise ValidationError("The @everyone role cannot be a point role.")
-        if role.managed:
-            raise ValidationError(
-                f"{role.mention} belongs to an integration, so nobody can be given it."
-            )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        bot = self.cog.bot
-        mapping = await run_transaction(
-            bot, lambda s: roles.set_point_role(s, guild.id, int(threshold), role.id)
-        )
-        sync = bot.role_sync
-        sync.forget(guild.id)
-        reaching = await run_transaction(
-            bot,
-            lambda s: roles.members_reaching(s, guild_id=guild.id, threshold=int(threshold)),
-        )
-        sync.request(guild.id, reaching)
-        text = (
-            f"Members with at least **{threshold}** points now hold {role.mention}"
-            f" ({plural(len(reaching), 'member')} reach it now).\n\n{describe_mapping(mapping)}"
-        )
-        warnings = point_role_warnings(guild, mapping)
-        embed = (embeds.info if warnings else embeds.success)(
-            text + ("\n\n" + "\n".join(warnings) if warnings else "")
-        )
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
-
-    @app_commands.command(name="remove", description="Stop giving a role by points")
-    @app_commands.describe(role="The point role to stop managing (members keep it)")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def remove(self, interaction: Interaction, role: discord.Role) -> None:
-        guild = _guild(interaction)
-        mapping = await run_transaction(
-            self.cog.bot, lambda s: roles.remove_point_role(s, guild.id, role.id)
-        )
-        self.cog.bot.role_sync.forget(guild.id)
-        text = (
-            f"{role.mention} is no longer a point role; members who hold it keep it.\n\n"
-            f"{describe_mapping(mapping)}"
-        )
-        await interaction.response.send_message(
-            embed=embeds.success(text), ephemeral=True, allowed_mentions=NO_PINGS
-        )
-
-    @app_commands.command(name="show", description="List the point roles")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def show(self, interaction: Interaction) -> None:
-        guild = _guild(interaction)
-        mapping = await run_transaction(self.cog.bot, lambda s: roles.point_roles(s, guild.id))
-        warnings = point_role_warnings(guild, mapping)
-        text = describe_mapping(mapping) + ("\n\n" + "\n".join(warnings) if warnings else "")
-        await interaction.response.send_message(
-            embed=embeds.info(text), ephemeral=True, allowed_mentions=NO_PINGS
-        )
-
-
 # --------------------------------------------------------------------------- the cog
 
 
 class Profiles(commands.Cog):
-    #: The admin cog's group the point-role commands join as ``/qa roles``.
-    PARENT_GROUP: Final = "qa"
-    #: The top-level group they form when that group is not loaded.
-    FALLBACK_GROUP: Final = "qa-roles"
-
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        self.role_commands: PointRoleCommands | None = None
-        self._parent: app_commands.Group | None = None
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(LeaderboardPages)
-        parent = self.bot.tree.get_command(self.PARENT_GROUP)
-        if isinstance(parent, app_commands.Group):
-            self.role_commands = PointRoleCommands(self, name="roles", top_level=False)
-            parent.add_command(self.role_commands)
-            self._parent = parent
-        else:
-            log.warning(
-                "no /%s group is loaded: point roles are /%s",
-                self.PARENT_GROUP,
-                self.FALLBACK_GROUP,
-            )
-            self.role_commands = PointRoleCommands(self, name=self.FALLBACK_GROUP, top_level=True)
-            self.bot.tree.add_command(self.role_commands)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(LeaderboardPages)
-        if self.role_commands is not None:
-            if self._parent is not None:
-                self._parent.remove_command(self.role_commands.name)
-            else:
-                self.bot.tree.remove_command(self.role_commands.name)
 
     # ------------------------------------------------------------------ /profile
 

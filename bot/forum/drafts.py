@@ -6,9 +6,11 @@ it is stored here and the asker sees the similar questions with "Post my questio
 after a restart still work. Either button uses it up, exactly once: a second press, a press on
 the other button, or a press after expiry is refused with a sentence saying why.
 
-``ask_draft`` uses the draft and stores the question (``pending``, as /ask does) in the same
-transaction: if the question is refused (rate limit, a category removed meanwhile) the draft
-stays usable.
+``hold_if_similar`` is the gate itself: it looks for similar questions and, when there are some,
+holds the question, in one transaction. ``ask_draft`` uses the draft and stores the question
+(``pending``, as /ask does) in the same transaction: if the question is refused (rate limit, a
+category removed meanwhile) the draft stays usable; ``post_held_question`` does that for "Post
+my question anyway" and finds the questions the post calls related.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.questions import create_question
 from bot.forum.results import PostChange, snapshot_of
+from bot.forum.search import SearchHit, similar_questions
 from bot.forum.text_rules import clean_display_name, validate_details, validate_title
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,23 @@ class AskDraftSnapshot:
     expires_at: datetime
     consumed_at: datetime | None
     outcome: DraftOutcome | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldQuestion:
+    """What the gate found: the similar questions, and the draft holding the new one (None
+    when nothing is similar: the question is posted at once)."""
+
+    similar: list[SearchHit]
+    draft: AskDraftSnapshot | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedDraft:
+    """A held question stored ``pending`` to be posted, and the questions it calls related."""
+
+    change: PostChange
+    related: list[SearchHit]
 
 
 def _view(row: AskDraft) -> AskDraftSnapshot:
@@ -216,6 +236,59 @@ async def ask_draft(
         state="pending",
         now=now,
     )
+
+
+async def hold_if_similar(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    title: str,
+    details: str,
+    category: str | None,
+    limit: int,
+    now: datetime | None = None,
+) -> HeldQuestion:
+    """The similar-questions gate of /ask: up to ``limit`` questions like the one submitted;
+    when there are any, the question is held as a draft (``create_draft``)."""
+    similar = await similar_questions(
+        session, guild_id=guild_id, title=title, details=details, limit=limit
+    )
+    if not similar:
+        return HeldQuestion(similar, None)
+    held = await create_draft(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        title=title,
+        details=details,
+        now=now,
+        category=category,
+    )
+    return HeldQuestion(similar, held)
+
+
+async def post_held_question(
+    session: AsyncSession,
+    *,
+    draft_id: int,
+    user_id: int,
+    related_limit: int,
+    now: datetime | None = None,
+) -> PostedDraft:
+    """ "Post my question anyway": up to ``related_limit`` questions like the held one (for the
+    post's "Related questions" line), then ``ask_draft``. Refused like ``get_draft``."""
+    now = now or utc_now()
+    draft = await get_draft(session, draft_id=draft_id, user_id=user_id, now=now)
+    related = await similar_questions(
+        session,
+        guild_id=draft.guild_id,
+        title=draft.title,
+        details=draft.details,
+        limit=related_limit,
+    )
+    change = await ask_draft(session, draft_id=draft_id, user_id=user_id, now=now)
+    return PostedDraft(change, related)
 
 
 async def purge_drafts(

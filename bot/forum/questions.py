@@ -1,5 +1,7 @@
 """Questions: ask (from /ask or by adopting a native forum post), close, reopen, status message.
 
+``check_can_ask`` refuses /ask before its form opens when the member is at the hourly limit.
+
 A question's status is derived: ``closed`` while closed, else ``solved`` with an accepted
 answer, else ``answered`` with at least one live answer, else ``open`` (``ledger.Ledger``
 keeps it, ``answer_count``, the score and members' points right in the event's transaction).
@@ -11,6 +13,7 @@ may be is ``bot.forum.text_rules``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import Post
-from bot.forum.categories import resolve_category
+from bot.forum.categories import list_categories, resolve_category
 from bot.forum.errors import NotFound, PermissionDenied, ValidationError
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import change
@@ -122,6 +125,49 @@ async def create_question(
         await ledger.settle(now)
     log.info("question %s stored (%s) in guild %s", post_id, state, guild_id)
     return await change(session, post_id, created=True)
+
+
+async def check_can_ask(
+    session: AsyncSession, *, guild_id: int, user_id: int, now: datetime | None = None
+) -> None:
+    """Refuse at once, before /ask opens its form, a member already at the guild's hourly
+    question limit (``create_question`` checks it again when the question is stored)."""
+    config = await load_config(session, guild_id)
+    await check_rate(
+        session, config, guild_id=guild_id, user_id=user_id, kind="question", now=now or utc_now()
+    )
+
+
+async def adopt_native_post(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    author_id: int,
+    thread_id: int,
+    message_id: int,
+    title: str,
+    details: str,
+    tag_ids: Sequence[int],
+    now: datetime | None = None,
+) -> PostChange:
+    """A post a member made directly in the Q&A forum, stored (live) as a question: its
+    category is the first of its forum tags that is a category's. A repeat returns the existing
+    question with ``created=False`` (``create_question`` with ``via_bot=False``)."""
+    known = await list_categories(session, guild_id)
+    by_tag = {c.tag_id: c.name for c in known if c.tag_id is not None}
+    return await create_question(
+        session,
+        guild_id=guild_id,
+        author_id=author_id,
+        title=title,
+        details=details,
+        category=next((by_tag[t] for t in tag_ids if t in by_tag), None),
+        via_bot=False,
+        thread_id=thread_id,
+        message_id=message_id,
+        state="live",
+        now=now,
+    )
 
 
 async def close_question(

@@ -151,6 +151,24 @@ async def set_point_role(
     return updated
 
 
+@dataclass(frozen=True, slots=True)
+class PointRoleAdded:
+    """``/qa roles add``: every mapping now, and the members who reach the new threshold."""
+
+    mapping: list[PointRole]
+    reaching: list[int]
+
+
+async def add_point_role(
+    session: AsyncSession, guild_id: int, threshold: int, role_id: int
+) -> PointRoleAdded:
+    """``set_point_role``, and the members whose points reach the role already (they are to be
+    given it now rather than at their next change of points)."""
+    mapping = await set_point_role(session, guild_id, threshold, role_id)
+    reaching = await members_reaching(session, guild_id=guild_id, threshold=threshold)
+    return PointRoleAdded(mapping, reaching)
+
+
 async def remove_point_role(session: AsyncSession, guild_id: int, role_id: int) -> list[PointRole]:
     """Stop giving and taking ``role_id`` by points; returns the remaining mappings.
 

@@ -14,6 +14,7 @@ the domain's result types, never the database.
 - ``dms``: the notification DMs (``render_dm``).
 - ``profiles``: ``/profile`` and ``/leaderboard`` pages.
 - ``admin``: ``/qa setup``, ``/qa settings show`` and ``/qa status``.
+- ``point_roles``: ``/qa roles`` and the point-role warnings.
 - ``closing``: the closing, duplicate, reopening and closed-thread texts.
 - ``views``: ``ConfirmView``/``confirm``, ``LinkButtonView``, restart-proof ``Paginator``.
 """

@@ -1,6 +1,6 @@
 """The similar-questions gate of /ask, end to end through the fake Discord on both backends.
 
-cogs.asking and cogs.discovery are loaded: a submitted question with similar ones is held as a
+cogs.asking is loaded (the gate is part of it): a submitted question with similar ones is held as a
 draft behind "Post my question anyway" / "Cancel"; the buttons keep working after a restart and
 say so once the draft expired (its stored expiry is moved into the past: the injected clock).
 """
@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from bot.db.models import AskDraft, Post
 from bot.forum import categories, votes
-from cogs.discovery import CANCELLED, GATE_TEXT, POSTED_ANYWAY, RELATED_LIMIT, SIMILAR_LIMIT
+from cogs.asking.gate import CANCELLED, GATE_TEXT, POSTED_ANYWAY, RELATED_LIMIT, SIMILAR_LIMIT
 from tests.cogs.conftest import add_forum_tag, ask_question_directly, configure_qa_guild, run_domain
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.fakediscord.model import Channel
 
-EXTENSIONS = ["cogs.asking", "cogs.discovery"]
+EXTENSIONS = ["cogs.asking"]
 THREADS = "/channels/{channel_id}/threads"
 POSTED = "Your question is posted"
 

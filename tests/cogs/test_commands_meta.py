@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakediscord.fixtures import BotHarness
+from bot.client import EXTENSIONS
+from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.fakediscord.server import FakeDiscord
 
 # Command types.
@@ -59,7 +60,7 @@ class Top:
 
 
 COMMANDS: tuple[Cmd, ...] = (
-    # /qa (Manage Server)
+    # /qa (Manage Server), declared whole by cogs.admin
     Cmd("qa setup", (Opt("forum", CHANNEL, required=True, channel_types=(FORUM,)),)),
     Cmd("qa settings show"),
     Cmd(
@@ -67,6 +68,12 @@ COMMANDS: tuple[Cmd, ...] = (
         (Opt("key", STRING, required=True, autocomplete=True), Opt("value", STRING, required=True)),
     ),
     Cmd("qa settings reset", (Opt("key", STRING, required=True, autocomplete=True),)),
+    Cmd("qa status"),
+    Cmd(
+        "qa roles add", (Opt("threshold", INTEGER, required=True), Opt("role", ROLE, required=True))
+    ),
+    Cmd("qa roles remove", (Opt("role", ROLE, required=True),)),
+    Cmd("qa roles show"),
     # asking
     Cmd("ask", (Opt("category", STRING, autocomplete=True), Opt("anonymous", BOOLEAN))),
     # answering (inside a question's thread; `post` picks one of the member's bot-posted posts)
@@ -87,19 +94,12 @@ COMMANDS: tuple[Cmd, ...] = (
     # discovery
     Cmd("search", (Opt("query", STRING, required=True, autocomplete=True),)),
     Cmd("unanswered", (Opt("category", STRING, autocomplete=True),)),
-    # notifications (/qa status is attached to the /qa group by cogs.notifications)
-    Cmd("qa status"),
     Cmd("notifications", (Opt("mode", STRING, required=True, choices=("on", "off")),)),
     Cmd("follow"),
     Cmd("unfollow"),
-    # profiles and point roles (/qa roles is attached to the /qa group by cogs.profiles)
+    # profiles
     Cmd("profile", (Opt("member", USER), Opt("public", BOOLEAN))),
     Cmd("leaderboard"),
-    Cmd(
-        "qa roles add", (Opt("threshold", INTEGER, required=True), Opt("role", ROLE, required=True))
-    ),
-    Cmd("qa roles remove", (Opt("role", ROLE, required=True),)),
-    Cmd("qa roles show"),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -226,3 +226,28 @@ async def test_every_description_is_within_discords_limits(
 ) -> None:
     problems = [msg for payload in registered for msg in _described(payload, payload["name"])]
     assert problems == []
+
+
+QA_PATHS = sorted(c.path for c in COMMANDS if c.type == SLASH and c.path.split()[0] == "qa")
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [("cogs.admin",), tuple(reversed(EXTENSIONS)), EXTENSIONS],
+    ids=["admin alone", "reversed order", "production order"],
+)
+async def test_qa_has_all_its_subcommands_with_admin_alone_and_in_any_load_order(
+    fake_discord: FakeDiscord, qa_bot_factory: BotFactory, extensions: tuple[str, ...]
+) -> None:
+    await qa_bot_factory(extensions=list(extensions))
+    (qa,) = [c.data for c in fake_discord.commands() if c.data["name"] == "qa"]
+    assert sorted(c.path for c in _leaves(qa)) == QA_PATHS
+
+
+async def test_no_cog_but_admin_declares_any_part_of_qa(
+    fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> None:
+    await qa_bot_factory(extensions=[e for e in EXTENSIONS if e != "cogs.admin"])
+    names = {c.data["name"] for c in fake_discord.commands()}
+    assert not {n for n in names if n == "qa" or n.startswith("qa-")}
+    assert names == {t.name for t in TOP_LEVEL} - {"qa"}

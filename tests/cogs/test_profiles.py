@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bot.forum import acceptance, points, roles
-from cogs.profiles import NO_PROFILE_FOR_BOTS, point_role_notes
+from cogs.admin.forum_setup import point_role_notes
+from cogs.profiles import NO_PROFILE_FOR_BOTS
 from tests.cogs.test_voting import DOWN, UP, Votes, people
 from tests.fakediscord import FakeDiscord, GestureRefused, Member, Message, Role
 from tests.fakediscord.fixtures import BotFactory, BotHarness

@@ -16,7 +16,7 @@ from bot.forum import drafts
 from bot.forum.drafts import AskDraftSnapshot, DraftExpired, DraftUsed
 from bot.forum.errors import ForumError, NotFound, PermissionDenied, ValidationError
 from bot.forum.uow import run_in_transaction
-from tests.bot.forum.core_support import GUILD, NOW
+from tests.bot.forum.core_support import GUILD, NOW, Forum
 
 ASKER = 11
 STRANGER = 12
@@ -244,3 +244,59 @@ async def test_purge_deletes_only_long_gone_drafts(
     assert expired_long_ago.id not in left
     with pytest.raises(NotFound):
         await use(sessionmaker, expired_long_ago)
+
+
+async def test_the_gate_holds_a_question_only_when_similar_ones_exist(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    forum = Forum(sessionmaker)
+
+    async def gate(title: str) -> drafts.HeldQuestion:
+        return await run_in_transaction(
+            sessionmaker,
+            lambda s: drafts.hold_if_similar(
+                s,
+                guild_id=GUILD,
+                user_id=ASKER,
+                title=title,
+                details="",
+                category=None,
+                limit=5,
+                now=NOW,
+            ),
+        )
+
+    alone = await gate("How do I stop ruminating at night?")
+    assert (alone.similar, alone.draft) == ([], None)
+    asked = await forum.ask(STRANGER, title="Ruminating at night: how do I stop?")
+    held = await gate("How do I stop ruminating at night?")
+    assert [hit.id for hit in held.similar] == [asked.id]
+    assert held.draft is not None and held.draft.title == "How do I stop ruminating at night?"
+    assert (held.draft.user_id, held.draft.expires_at) == (ASKER, NOW + drafts.DRAFT_TTL)
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(AskDraft))).scalar() == 1
+
+
+async def test_posting_a_held_question_finds_its_related_questions_first(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    forum = Forum(sessionmaker)
+    asked = await forum.ask(STRANGER, title="Ruminating at night: how do I stop?")
+    draft = await hold(sessionmaker)
+
+    async def post(user_id: int = ASKER) -> drafts.PostedDraft:
+        return await run_in_transaction(
+            sessionmaker,
+            lambda s: drafts.post_held_question(
+                s, draft_id=draft.id, user_id=user_id, related_limit=3, now=NOW
+            ),
+        )
+
+    with pytest.raises(PermissionDenied):
+        await post(STRANGER)
+    posted = await post()
+    assert [hit.id for hit in posted.related] == [asked.id]  # not the new question itself
+    assert posted.change.created and posted.change.post.state == "pending"
+    assert posted.change.post.title == draft.title
+    with pytest.raises(DraftUsed):
+        await post()

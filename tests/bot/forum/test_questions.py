@@ -268,3 +268,53 @@ async def test_anonymous_author_id_appears_in_no_log_line_error_or_repr(
     assert str(secret) not in str(err.value)
     assert str(secret) not in repr(await forum.get(q.id))
     assert (await forum.get(q.id)).author_id == secret
+
+
+async def test_check_can_ask_refuses_a_member_at_the_limit_before_anything_is_stored(
+    forum: Forum,
+) -> None:
+    async def check(s: AsyncSession) -> None:
+        await questions.check_can_ask(s, guild_id=GUILD, user_id=ASKER, now=forum.now)
+
+    await forum.run(check)
+    for _ in range(10):
+        await forum.ask()
+    with pytest.raises(RateLimited) as err:
+        await forum.run(check)
+    assert str(err.value) == "You can ask 10 questions per hour; try again in 60 minutes."
+    await forum.run(  # someone else may still ask
+        lambda s: questions.check_can_ask(s, guild_id=GUILD, user_id=OTHER, now=forum.now)
+    )
+    assert (await forum.member(ASKER)).questions == 10
+
+
+async def test_adopt_native_post_takes_the_category_of_its_first_category_tag(
+    forum: Forum, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as s, s.begin():
+        s.add(Category(guild_id=GUILD, name="Sleep", tag_id=71, created_at=NOW))
+        s.add(Category(guild_id=GUILD, name="Work", tag_id=72, created_at=NOW))
+
+    async def adopt(s: AsyncSession, thread_id: int, tag_ids: list[int]) -> object:
+        return await questions.adopt_native_post(
+            s,
+            guild_id=GUILD,
+            author_id=ASKER,
+            thread_id=thread_id,
+            message_id=thread_id,
+            title="\u200b",
+            details="my question",
+            tag_ids=tag_ids,
+            now=NOW,
+        )
+
+    first = await forum.run(lambda s: adopt(s, 601, [99, 72, 71]))
+    assert first.created and first.post.category == "Work"
+    assert first.post.title == "Untitled question" and first.post.state == "live"
+    assert not first.post.via_bot
+    untagged = await forum.run(lambda s: adopt(s, 602, [99]))
+    assert untagged.post.category is None
+    again = await forum.run(lambda s: adopt(s, 601, [71]))
+    assert not again.created and again.post.id == first.post.id
+    assert again.post.category == "Work"
+    await forum.check()

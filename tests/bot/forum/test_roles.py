@@ -141,3 +141,16 @@ async def test_forget_a_deleted_role(forum: Forum) -> None:
     assert await forum.run(lambda s: roles.forget_role(s, GUILD, EXPERT)) is False
     assert await forum.run(lambda s: roles.forget_role(s, GUILD, HELPER)) is True
     assert await forum.run(lambda s: roles.point_roles(s, GUILD)) == []
+
+
+async def test_add_point_role_maps_it_and_names_who_reaches_it(forum: Forum) -> None:
+    await forum.run(lambda s: roles.set_point_role(s, GUILD, 2000, EXPERT))
+    q = await forum.ask(ASKER)  # 120
+    await forum.answer(q, ANSWERER)  # 140
+    added = await forum.run(lambda s: roles.add_point_role(s, GUILD, 130, HELPER))
+    assert added.mapping == [PointRole(130, HELPER), PointRole(2000, EXPERT)]
+    assert added.reaching == [ANSWERER]
+    assert await forum.run(lambda s: roles.point_roles(s, GUILD)) == added.mapping
+    with pytest.raises(ValidationError):
+        await forum.run(lambda s: roles.add_point_role(s, GUILD, 10, GUILD))
+    assert await forum.run(lambda s: roles.point_roles(s, GUILD)) == added.mapping

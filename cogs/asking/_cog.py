@@ -1,0 +1,90 @@
+"""The asking cog: ``/ask`` with its category autocomplete, and the forum events that adopt
+native posts. The work is beside it in ``cogs.asking``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.autocomplete import category_choices
+from bot.forum import questions
+from bot.transactions import run_transaction
+from bot.ui.mentions import NO_PINGS
+from bot.ui.text import AUTOCOMPLETE_CHOICES
+from cogs.asking.adoption import NativePosts
+from cogs.asking.form import AskModal
+from cogs.asking.gate import GATE_BUTTONS
+from cogs.asking.publishing import ANONYMOUS_NOT_YET, find_target
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+
+class Asking(commands.Cog):
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+        self._native_posts = NativePosts(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*GATE_BUTTONS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*GATE_BUTTONS)
+
+    # ------------------------------------------------------------------ /ask
+
+    @app_commands.command(name="ask", description="Ask the community a question")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        category="The question's category (a tag of the Q&A forum)",
+        anonymous="Ask without your name showing",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction[QABot],
+        category: str | None = None,
+        anonymous: bool = False,
+    ) -> None:
+        if anonymous:
+            await interaction.response.send_message(
+                ANONYMOUS_NOT_YET, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+            return
+        guild = interaction.guild
+        assert guild is not None  # guild_only
+        wanted = (category or "").strip() or None
+        user_id = interaction.user.id
+        # Refuse before the member types anything: no forum, no permission, no tag, too many.
+        await find_target(self.bot, guild, wanted)
+        await run_transaction(
+            self.bot,
+            lambda s: questions.check_can_ask(s, guild_id=guild.id, user_id=user_id),
+        )
+        await interaction.response.send_modal(AskModal(category=wanted))
+
+    @ask.autocomplete("category")
+    async def category_autocomplete(
+        self, interaction: discord.Interaction[QABot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        choices = await category_choices(self.bot, interaction.guild_id, current)
+        return choices[:AUTOCOMPLETE_CHOICES]
+
+    # ------------------------------------------------------------------ native forum posts
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        starter = thread.starter_message
+        if starter is not None:  # else its MESSAGE_CREATE is still to come: on_message adopts
+            await self._native_posts.adopt(thread, starter)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        channel = message.channel
+        # A thread not known yet (its THREAD_CREATE comes later) is adopted by on_thread_create.
+        if isinstance(channel, discord.Thread) and message.id == channel.id:
+            await self._native_posts.adopt(channel, message)

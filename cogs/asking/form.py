@@ -1,0 +1,92 @@
+"""The "Ask a question" form of /ask and what its submission does.
+
+On submit: the domain's text rules first (so the gate never holds a question it would refuse),
+then the similar-questions gate (``gate``), which may hold the question; otherwise the question
+is stored as a pending row (``bot.forum.questions.create_question``, which checks the hourly
+limit again) and published (``publishing``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import discord
+
+from bot.errors import handle_interaction_error
+from bot.forum import questions, text_rules
+from bot.transactions import run_transaction
+from cogs.asking.gate import hold_if_similar
+from cogs.asking.publishing import find_target, publish
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+#: How long an opened "Ask a question" modal waits for its submission.
+MODAL_TIMEOUT: Final = 30 * 60
+
+
+class AskModal(discord.ui.Modal, title="Ask a question"):
+    question_title: discord.ui.TextInput[AskModal] = discord.ui.TextInput(
+        label="Title",
+        custom_id="title",
+        placeholder="Your question in one line",
+        min_length=1,
+        max_length=text_rules.TITLE_MAX,
+    )
+    details: discord.ui.TextInput[AskModal] = discord.ui.TextInput(
+        label="Details",
+        custom_id="details",
+        style=discord.TextStyle.paragraph,
+        placeholder="What you tried, what you need (optional)",
+        required=False,
+        max_length=text_rules.DETAILS_MAX,
+    )
+
+    def __init__(self, *, category: str | None) -> None:
+        super().__init__(timeout=MODAL_TIMEOUT)
+        self.category = category
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await submit_question(
+            interaction,
+            title=self.question_title.value,
+            details=self.details.value or "",
+            category=self.category,
+        )
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
+        await handle_interaction_error(interaction, error)
+
+
+async def submit_question(
+    interaction: discord.Interaction[Any], *, title: str, details: str, category: str | None
+) -> None:
+    """The form was submitted: gate -> pending row -> forum post -> confirmed row -> link."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    bot = cast("QABot", interaction.client)
+    guild = interaction.guild
+    assert guild is not None
+    target = await find_target(bot, guild, category)
+    text_rules.validate_title(title)
+    text_rules.validate_details(details)
+    if await hold_if_similar(
+        interaction, title=title, details=details, category=target.category_name
+    ):
+        return  # similar questions shown; "Post anyway" publishes it (gate.PostAnywayButton)
+    asker_id = interaction.user.id
+    change = await run_transaction(
+        bot,
+        lambda s: questions.create_question(
+            s,
+            guild_id=guild.id,
+            author_id=asker_id,
+            title=title,
+            details=details,
+            category=target.category_name,
+            via_bot=True,
+            state="pending",
+        ),
+    )
+    await publish(bot, interaction, target, change.post)

@@ -1,0 +1,210 @@
+"""The similar-questions gate of /ask, and its buttons.
+
+Before a submitted question is posted, ``hold_if_similar`` looks for up to ``SIMILAR_LIMIT``
+similar questions (``bot.forum.drafts.hold_if_similar``). When there are some, the question is
+held as a draft (kept 15 minutes in the database) and the asker sees them with "Post my question
+anyway" and "Cancel". Both buttons are ``DynamicItem``s whose ``custom_id`` carries the draft's
+id, so they work after a restart; the draft decides (once) whether a press still counts, and an
+expired or used one gets its sentence and loses its buttons. "Post anyway" publishes the held
+question as /ask does (``publishing``), with up to ``RELATED_LIMIT`` similar questions for the
+post's "Related questions" line. Without similar questions the question is posted at once.
+Drafts expired or used a day ago are deleted by the bot's ``DraftPurger``
+(``bot.workers.draft_purger``).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import logging
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast
+
+import discord
+
+from bot.errors import handle_interaction_error
+from bot.forum import drafts
+from bot.forum.errors import ForumError, InvalidState, PermissionDenied
+from bot.transactions import run_transaction
+from bot.ui import emoji, question_lists
+from bot.ui.mentions import NO_PINGS
+from cogs.asking.publishing import ANONYMOUS_NOT_YET, find_target, publish
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+log = logging.getLogger(__name__)
+
+#: Similar questions the gate shows, and how many of them a new post calls related.
+SIMILAR_LIMIT: Final = 5
+RELATED_LIMIT: Final = 3
+GATE_TEXT: Final = (
+    "Before you post: similar questions were asked already. If none of them helps, post yours."
+)
+POSTED_ANYWAY: Final = f"{emoji.SUCCESS} You posted your question anyway."
+CANCELLED: Final = "Cancelled: your question was not posted."
+
+
+def _bot(interaction: discord.Interaction[Any]) -> QABot:
+    return cast("QABot", interaction.client)
+
+
+async def hold_if_similar(
+    interaction: discord.Interaction[Any], *, title: str, details: str, category: str | None
+) -> bool:
+    """The gate before a question submitted through /ask (already deferred) is posted.
+
+    When similar questions exist: holds the question as a draft, shows them with the two
+    buttons, and returns True (the caller posts nothing). Otherwise False: post it now.
+    """
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    user_id = interaction.user.id
+    held = await run_transaction(
+        _bot(interaction),
+        lambda s: drafts.hold_if_similar(
+            s,
+            guild_id=guild_id,
+            user_id=user_id,
+            title=title,
+            details=details,
+            category=category,
+            limit=SIMILAR_LIMIT,
+        ),
+    )
+    if held.draft is None:
+        return False
+    log.info(
+        "ask draft %s held for %d similar questions (guild %s, interaction %s)",
+        held.draft.id,
+        len(held.similar),
+        guild_id,
+        interaction.id,
+    )
+    await interaction.followup.send(
+        GATE_TEXT,
+        embed=question_lists.similar_questions(held.similar, guild_id),
+        view=gate_view(held.draft.id),
+        ephemeral=True,
+        allowed_mentions=NO_PINGS,
+    )
+    return True
+
+
+async def _drop_buttons(interaction: discord.Interaction[Any], content: str | None = None) -> None:
+    """Take the buttons off the gate's prompt (best effort: it may be gone)."""
+    with contextlib.suppress(discord.HTTPException):
+        if content is None:
+            await interaction.edit_original_response(view=None)
+        else:
+            await interaction.edit_original_response(content=content, view=None)
+
+
+class _DraftButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    abc.ABC,
+    template=r"qa:ask:(?P<action>[a-z]+):(?P<draft>[0-9]{1,20})",
+):
+    """What both gate buttons share: the button, the draft id from its ``custom_id``
+    (``qa:ask:<_ACTION>:<draft id>``) and error handling. Only its subclasses are registered."""
+
+    _ACTION: ClassVar[str]
+    _LABEL: ClassVar[str]
+    _STYLE: ClassVar[discord.ButtonStyle]
+
+    def __init__(self, draft_id: int) -> None:
+        self.draft_id = draft_id
+        super().__init__(
+            discord.ui.Button(
+                label=self._LABEL,
+                style=self._STYLE,
+                custom_id=f"qa:ask:{self._ACTION}:{draft_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["draft"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer()
+        try:
+            await self._act(interaction)
+        except Exception as exc:  # a refusal's sentence, or a logged apology
+            if not await self._still_usable(interaction):
+                await _drop_buttons(interaction)  # expired or used: it never works again
+            await handle_interaction_error(interaction, exc)
+
+    async def _still_usable(self, interaction: discord.Interaction[Any]) -> bool:
+        user_id, draft_id = interaction.user.id, self.draft_id
+        try:
+            await run_transaction(
+                _bot(interaction),
+                lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id),
+            )
+        except PermissionDenied:
+            return True  # someone else's press changes nothing for the asker
+        except ForumError:
+            return False
+        return True
+
+    @abc.abstractmethod
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+        """What a press does (its interaction is deferred; a failure is reported by callback)."""
+
+
+class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20})"):
+    """ "Post my question anyway": the held question is posted as /ask would."""
+
+    _ACTION = "post"
+    _LABEL = "Post my question anyway"
+    _STYLE = discord.ButtonStyle.primary
+
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+        bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
+        guild = interaction.guild
+        draft = await run_transaction(
+            bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
+        )
+        assert guild is not None and guild.id == draft.guild_id
+        if draft.anonymous:
+            raise InvalidState(ANONYMOUS_NOT_YET)
+        target = await find_target(bot, guild, draft.category)
+        posted = await run_transaction(
+            bot,
+            lambda s: drafts.post_held_question(
+                s, draft_id=draft_id, user_id=user_id, related_limit=RELATED_LIMIT
+            ),
+        )
+        await publish(bot, interaction, target, posted.change.post, related=posted.related)
+        await _drop_buttons(interaction, POSTED_ANYWAY)
+
+
+class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<draft>[0-9]{1,20})"):
+    """ "Cancel": the held question is dropped."""
+
+    _ACTION = "cancel"
+    _LABEL = "Cancel"
+    _STYLE = discord.ButtonStyle.secondary
+
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+        user_id, draft_id = interaction.user.id, self.draft_id
+        await run_transaction(
+            _bot(interaction),
+            lambda s: drafts.cancel_draft(s, draft_id=draft_id, user_id=user_id),
+        )
+        log.info("ask draft %s cancelled (interaction %s)", draft_id, interaction.id)
+        await _drop_buttons(interaction, CANCELLED)
+
+
+#: The gate's buttons, registered by the cog so that they work after a restart.
+GATE_BUTTONS: Final = (PostAnywayButton, CancelAskButton)
+
+
+def gate_view(draft_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PostAnywayButton(draft_id))
+    view.add_item(CancelAskButton(draft_id))
+    return view
