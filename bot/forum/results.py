@@ -75,6 +75,24 @@ class PostSnapshot:
         return self.id if self.question_id is None else self.question_id
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionLine:
+    """What a list of questions shows of each (a listing, a search): its line and its link."""
+
+    thread_id: int | None
+    message_id: int | None
+    title: str
+    score: int
+    answer_count: int
+    status: QuestionStatus
+    # An accepted answer exists (``status`` says "closed" while a solved question is closed).
+    solved: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
 def snapshot_of(cls: type[S], row: object, **given: Any) -> S:
     """A frozen snapshot ``cls`` of an ORM row, taken inside the transaction: each field is read
     from the row's attribute of the same name, unless it is ``given``."""
