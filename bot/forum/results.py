@@ -75,6 +75,18 @@ class PostSnapshot:
         return self.id if self.question_id is None else self.question_id
 
 
+class VoteValue:
+    """A vote's worth from its flags: +1 up, -1 down, 0 for both (they cancel out) or none."""
+
+    __slots__ = ()
+    up: bool
+    down: bool
+
+    @property
+    def value(self) -> int:
+        return int(self.up) - int(self.down)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QuestionLine:
     """What a list of questions shows of each (a listing, a search): its line and its link."""
@@ -121,7 +133,7 @@ class PostChange:
 
 
 @dataclass(frozen=True, slots=True)
-class VoteResult:
+class VoteResult(VoteValue):
     """A member's vote on a post after a gesture.
 
     ``up``/``down`` are the stored flags; ``counted`` says whether the vote counts at the moment
@@ -134,10 +146,6 @@ class VoteResult:
     down: bool
     counted: bool
     changed: bool
-
-    @property
-    def value(self) -> int:
-        return int(self.up) - int(self.down)
 
 
 @dataclass(frozen=True, slots=True)
