@@ -120,8 +120,7 @@ class CoalescedService(Worker, Generic[K]):
     _started: bool = False
 
     def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
-        self.bot = bot
-        self.runner = runner
+        super().__init__(bot, runner)
         self._coalescer: Coalescer[K] = Coalescer(
             self._work,
             interval=self.default_interval,
