@@ -23,12 +23,11 @@ from bot.forum.post_rows import (
     QUESTION_GONE,
     load_post,
     lock_posts,
-    locked_question,
     post_id_by_message,
     update_post,
 )
 from bot.forum.results import AcceptResult
-from bot.forum.rights import require_author_or_moderator
+from bot.forum.rights import locked_question_for
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +59,12 @@ async def accept_answer(
         raise NotFound(ANSWER_GONE)
     if answer.kind != "answer" or answer.question_id is None:
         raise InvalidState("Only answers can be accepted.")
-    question = await locked_question(session, answer.question_id)
-    require_author_or_moderator(
-        question, actor_id=actor_id, is_moderator=is_moderator, refusal=NOT_ALLOWED
+    question = await locked_question_for(
+        session,
+        answer.question_id,
+        actor_id=actor_id,
+        is_moderator=is_moderator,
+        refusal=NOT_ALLOWED,
     )
     previous = question.accepted_answer_id
     if previous == answer.id:
@@ -123,9 +125,9 @@ async def unaccept_answer(
         if post is None:
             raise NotFound(QUESTION_GONE)
         question_id = post.id if post.question_id is None else post.question_id
-    question = await locked_question(session, question_id)
-    require_author_or_moderator(
-        question,
+    question = await locked_question_for(
+        session,
+        question_id,
         actor_id=actor_id,
         is_moderator=is_moderator,
         refusal="Only the asker or a moderator can unaccept an answer.",

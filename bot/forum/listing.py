@@ -23,7 +23,7 @@ from bot.db.types import UTCDateTime
 from bot.forum import categories
 from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import NotFound
-from bot.forum.results import QuestionStatus, snapshot_of
+from bot.forum.results import QuestionLine, snapshot_of
 
 PAGE_SIZE: Final = 10
 #: The condition of ``ix_posts_unanswered`` (bot/db/models.py), word for word.
@@ -33,24 +33,13 @@ UNANSWERED: Final = (
 CATEGORY_GONE: Final = "That category no longer exists; use /unanswered again."
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionSummary:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionSummary(QuestionLine):
     """A question in a list: enough to show its line and link to its thread."""
 
     id: int
-    thread_id: int | None
-    message_id: int | None
-    title: str
-    score: int
-    answer_count: int
-    status: QuestionStatus
     category: str | None
     created_at: datetime
-    solved: bool = False
-
-    @property
-    def closed(self) -> bool:
-        return self.status == "closed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
-from bot.forum.results import PostKind, QuestionStatus
+from bot.forum.results import PostKind, QuestionStatus, VoteValue
 from bot.forum.settings import GuildConfig
 
 # --------------------------------------------------------------------------- facts and totals
@@ -53,15 +53,11 @@ class PostFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class VoteFacts:
+class VoteFacts(VoteValue):
     post_id: int
     user_id: int
     up: bool
     down: bool
-
-    @property
-    def value(self) -> int:
-        return int(self.up) - int(self.down)
 
 
 @dataclass(frozen=True, slots=True)

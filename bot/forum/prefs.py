@@ -127,16 +127,24 @@ async def unreachable_among(session: AsyncSession, user_ids: Iterable[int]) -> s
     return set((await session.execute(stmt)).scalars())
 
 
-async def _live_question(session: AsyncSession, *, guild_id: int, question_id: int) -> Post:
+async def _live_question(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    question_id: int | None = None,
+    thread_id: int | None = None,
+) -> Post:
+    """The guild's question (not deleted) given by id or by its thread; ``NotFound`` otherwise."""
+    given = Post.id == question_id if thread_id is None else Post.thread_id == thread_id
     stmt = select(Post).where(
-        Post.id == question_id,
+        given,
         Post.guild_id == guild_id,
         Post.kind == "question",
         Post.deleted_at.is_(None),
     )
-    question = (await session.execute(stmt)).scalar_one_or_none()
+    question = (await session.execute(stmt)).scalars().first()
     if question is None:
-        raise NotFound(QUESTION_GONE)
+        raise NotFound(QUESTION_GONE if thread_id is None else NOT_A_QUESTION_THREAD)
     return question
 
 
@@ -214,17 +222,9 @@ async def set_following(
 
     The asker already follows (nothing is stored) and cannot unfollow (``InvalidState``).
     """
-    stmt = select(Post.id, Post.author_id).where(
-        Post.guild_id == guild_id,
-        Post.thread_id == thread_id,
-        Post.kind == "question",
-        Post.deleted_at.is_(None),
-    )
-    found = (await session.execute(stmt)).first()
-    if found is None:
-        raise NotFound(NOT_A_QUESTION_THREAD)
-    question_id, asker_id = found
-    asker = asker_id == user_id
+    question = await _live_question(session, guild_id=guild_id, thread_id=thread_id)
+    question_id = question.id
+    asker = question.author_id == user_id
     if asker:
         if not following:
             raise InvalidState(ASKER_FOLLOWS)

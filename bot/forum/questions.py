@@ -30,12 +30,11 @@ from bot.forum.post_rows import (
     existing_question_id,
     insert_post,
     load_post,
-    locked_question,
     update_post,
 )
 from bot.forum.ratelimits import check_rate
 from bot.forum.results import PostChange
-from bot.forum.rights import require_author_or_moderator
+from bot.forum.rights import locked_question_for
 from bot.forum.settings import load_config
 from bot.forum.text_rules import (
     DISPLAY_NAME_MAX,
@@ -188,8 +187,13 @@ async def close_question(
     guild), a question of another guild is refused as not found.
     """
     now = now or utc_now()
-    question = await _question_to_moderate(
-        session, question_id, actor_id, is_moderator, guild_id=guild_id, action="close"
+    question = await locked_question_for(
+        session,
+        question_id,
+        actor_id=actor_id,
+        is_moderator=is_moderator,
+        guild_id=guild_id,
+        refusal="Only the asker or a moderator can close this question.",
     )
     if question.closed_at is not None:
         return await change(session, question.id, changed=False)
@@ -232,8 +236,13 @@ async def reopen_question(
     """Reopen a closed question; its current votes count again. Only a moderator reopens what
     a moderator closed. ``guild_id`` as for ``close_question``."""
     now = now or utc_now()
-    question = await _question_to_moderate(
-        session, question_id, actor_id, is_moderator, guild_id=guild_id, action="reopen"
+    question = await locked_question_for(
+        session,
+        question_id,
+        actor_id=actor_id,
+        is_moderator=is_moderator,
+        guild_id=guild_id,
+        refusal="Only the asker or a moderator can reopen this question.",
     )
     if question.closed_at is None:
         return await change(session, question.id, changed=False)
@@ -253,26 +262,6 @@ async def reopen_question(
         },
         done="reopened",
     )
-
-
-async def _question_to_moderate(
-    session: AsyncSession,
-    question_id: int,
-    actor_id: int,
-    is_moderator: bool,
-    *,
-    guild_id: int | None,
-    action: str,
-) -> Post:
-    """The question, locked, when the actor may ``action`` it (its asker, or a moderator)."""
-    question = await locked_question(session, question_id, guild_id=guild_id)
-    require_author_or_moderator(
-        question,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal=f"Only the asker or a moderator can {action} this question.",
-    )
-    return question
 
 
 async def _set_closed(

@@ -75,6 +75,36 @@ class PostSnapshot:
         return self.id if self.question_id is None else self.question_id
 
 
+class VoteValue:
+    """A vote's worth from its flags: +1 up, -1 down, 0 for both (they cancel out) or none."""
+
+    __slots__ = ()
+    up: bool
+    down: bool
+
+    @property
+    def value(self) -> int:
+        return int(self.up) - int(self.down)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionLine:
+    """What a list of questions shows of each (a listing, a search): its line and its link."""
+
+    thread_id: int | None
+    message_id: int | None
+    title: str
+    score: int
+    answer_count: int
+    status: QuestionStatus
+    # An accepted answer exists (``status`` says "closed" while a solved question is closed).
+    solved: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
 def snapshot_of(cls: type[S], row: object, **given: Any) -> S:
     """A frozen snapshot ``cls`` of an ORM row, taken inside the transaction: each field is read
     from the row's attribute of the same name, unless it is ``given``."""
@@ -106,7 +136,7 @@ class PostChange:
 
 
 @dataclass(frozen=True, slots=True)
-class VoteResult:
+class VoteResult(VoteValue):
     """A member's vote on a post after a gesture.
 
     ``up``/``down`` are the stored flags; ``counted`` says whether the vote counts at the moment
@@ -119,10 +149,6 @@ class VoteResult:
     down: bool
     counted: bool
     changed: bool
-
-    @property
-    def value(self) -> int:
-        return int(self.up) - int(self.down)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
 from bot.forum.query_terms import MAX_TERM_CHARS, fts_string, search_terms, significant_terms
-from bot.forum.results import QuestionStatus, snapshot_of
+from bot.forum.results import QuestionLine, snapshot_of
 
 MAX_LIMIT: Final = 100
 
@@ -42,30 +42,18 @@ _BM25_WEIGHTS: Final = "10.0, 4.0"
 ANSWER_FACTOR: Final = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchHit(QuestionLine):
     """A question found by a search (``rank``: higher is more relevant, comparable only within
     one result list)."""
 
     question_id: int
-    thread_id: int | None
-    message_id: int | None
-    title: str
-    score: int
-    answer_count: int
-    status: QuestionStatus
     rank: float
-    # An accepted answer exists (``status`` says "closed" while a solved question is closed).
-    solved: bool = False
 
     @property
     def id(self) -> int:
         """The question's id (as on ``PostSnapshot``, for code showing either)."""
         return self.question_id
-
-    @property
-    def closed(self) -> bool:
-        return self.status == "closed"
 
 
 # --------------------------------------------------------------------------- queries

@@ -57,17 +57,23 @@ async def _resolve(
     return await post_id_by_message(session, message_id)
 
 
-async def _locked_with_question(session: AsyncSession, post_id: int) -> tuple[Post, Post] | None:
-    """Lock the voted post only; its question is read, not locked (see ``uow``)."""
+async def _vote_target(
+    session: AsyncSession, post_id: int
+) -> tuple[Post, Post, GuildConfig] | None:
+    """The voted post, its question and its guild's config; None when either post is gone.
+
+    Only the voted post is locked; its question is read, not locked (see ``uow``).
+    """
     post = await load_post(session, post_id, lock=True)
     if post is None:
         return None
-    if post.question_id is None:
-        return post, post
-    question = await load_post(session, post.question_id)
-    if question is None:
-        return None
-    return post, question
+    question = post
+    if post.question_id is not None:
+        loaded = await load_post(session, post.question_id)
+        if loaded is None:
+            return None
+        question = loaded
+    return post, question, await load_config(session, post.guild_id)
 
 
 async def _flags(session: AsyncSession, post_id: int, user_id: int) -> tuple[bool, bool]:
@@ -79,13 +85,17 @@ async def _flags(session: AsyncSession, post_id: int, user_id: int) -> tuple[boo
     return (False, False) if row is None else (row.up, row.down)
 
 
-async def _write(
+async def _store_votes(
     session: AsyncSession,
+    config: GuildConfig,
     post: Post,
     flags: dict[int, tuple[bool, bool]],
     now: datetime,
 ) -> None:
-    """Store each member's flags; a vote with no flag set is removed."""
+    """Store each member's flags on a post (a vote with no flag set is removed) and settle the
+    points they move."""
+    ledger = Ledger(session, config, post.guild_id)
+    await ledger.track([post.id])
     cleared = [user for user, (up, down) in flags.items() if not up and not down]
     kept = [
         {
@@ -117,6 +127,7 @@ async def _write(
                 },
             )
         )
+    await ledger.settle(now)
 
 
 async def set_vote(
@@ -141,11 +152,10 @@ async def set_vote(
     resolved = await _resolve(session, post_id, message_id)
     if resolved is None or await prefs.is_erased(session, user_id):
         return None
-    locked = await _locked_with_question(session, resolved)
-    if locked is None:
+    target = await _vote_target(session, resolved)
+    if target is None:
         return None
-    post, question = locked
-    config = await load_config(session, post.guild_id)
+    post, question, config = target
     up, down = before = await _flags(session, post.id, user_id)
     if flag == "up":
         up = on
@@ -153,10 +163,7 @@ async def set_vote(
         down = on
     changed = (up, down) != before
     if changed:
-        ledger = Ledger(session, config, post.guild_id)
-        await ledger.track([post.id])
-        await _write(session, post, {user_id: (up, down)}, now)
-        await ledger.settle(now)
+        await _store_votes(session, config, post, {user_id: (up, down)}, now)
         log.debug("vote on post %s in guild %s changed", post.id, post.guild_id)
     counted = votes_count(config, facts_of(post), facts_of(question)) and (
         user_id != post.author_id or post.anonymous
@@ -191,11 +198,10 @@ async def reconcile_votes(
     resolved = await _resolve(session, post_id, message_id)
     if resolved is None:
         return None
-    locked = await _locked_with_question(session, resolved)
-    if locked is None:
+    target = await _vote_target(session, resolved)
+    if target is None:
         return None
-    post, _question = locked
-    config = await load_config(session, post.guild_id)
+    post, _question, config = target
     wanted_up = None if up_user_ids is None else set(up_user_ids)
     wanted_down = None if down_user_ids is None else set(down_user_ids)
     mentioned = (wanted_up or set()) | (wanted_down or set())
@@ -217,10 +223,7 @@ async def reconcile_votes(
         if (new_up, new_down) != (old_up, old_down):
             updates[user] = (new_up, new_down)
     if updates:
-        ledger = Ledger(session, config, post.guild_id)
-        await ledger.track([post.id])
-        await _write(session, post, updates, now)
-        await ledger.settle(now)
+        await _store_votes(session, config, post, updates, now)
         log.info(
             "votes on post %s in guild %s reconciled (%d changed)",
             post.id,

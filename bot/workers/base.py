@@ -13,15 +13,26 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import discord
+
+    from bot.transactions import TransactionRunner
 
 log = logging.getLogger(__name__)
 
 
 class Worker(ABC):
-    """A long-lived background task owned by the bot."""
+    """A long-lived background task owned by the bot, which it reaches Discord through
+    (``bot``) and runs domain operations with (``runner``)."""
 
     #: Names the worker's task and its log lines.
     name: str = "worker"
+
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+        self.bot = bot
+        self.runner = runner
 
     @property
     @abstractmethod
@@ -47,7 +58,8 @@ class Worker(ABC):
 class TaskWorker(Worker):
     """A worker whose work is one task running ``run()``, which sleeps in ``sleep_until_woken``."""
 
-    def __init__(self) -> None:
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+        super().__init__(bot, runner)
         self._task: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
 

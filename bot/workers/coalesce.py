@@ -1,8 +1,9 @@
 """Coalesced per-key work: the first request runs at once, later ones are gathered.
 
 ``Coalescer`` runs ``work(key)`` at most once per ``interval`` per key (status-line edits,
-point-role edits). ``CoalescedService`` is the base of a worker whose work runs through one: it
-exposes the coalescer's ``interval`` and ``sleep`` (tests set them) and the worker's lifecycle.
+point-role edits). ``CoalescedService`` is the base of a worker whose ``_work`` runs through one:
+it builds the coalescer, exposes its ``interval`` and ``sleep`` (tests set them) and the worker's
+lifecycle.
 """
 
 from __future__ import annotations
@@ -10,9 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from bot.workers.base import Worker
+
+if TYPE_CHECKING:
+    import discord
+
+    from bot.transactions import TransactionRunner
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +107,29 @@ class Coalescer(Generic[K]):
 
 
 class CoalescedService(Worker, Generic[K]):
-    """A worker whose work runs through a ``Coalescer`` (``self._coalescer``).
+    """A worker of the bot whose per-key ``_work`` runs through a ``Coalescer``.
 
-    Subclasses build it in ``__init__`` and add their own ``request``, which goes through
-    ``_request``: requests count only while the worker runs. This base exposes the cool-down
-    settings (``interval``, ``sleep``: tests change them) and the lifecycle.
+    Subclasses name their ``work_name`` (task names and failure logs, on the subclass's module
+    logger) and ``default_interval``, define ``_work`` and add their own ``request``, which goes
+    through ``_request``: requests count only while the worker runs. This base exposes the
+    cool-down settings (``interval``, ``sleep``: tests change them) and the lifecycle.
     """
 
-    _coalescer: Coalescer[K]
+    work_name: ClassVar[str]
+    default_interval: ClassVar[float]
     _started: bool = False
+
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+        super().__init__(bot, runner)
+        self._coalescer: Coalescer[K] = Coalescer(
+            self._work,
+            interval=self.default_interval,
+            name=self.work_name,
+            logger=logging.getLogger(type(self).__module__),
+        )
+
+    async def _work(self, key: K) -> None:
+        raise NotImplementedError
 
     @property
     def running(self) -> bool:

@@ -35,8 +35,7 @@ class DraftPurger(Worker):
     def __init__(
         self, bot: discord.Client, runner: TransactionRunner, *, interval: float = PURGE_INTERVAL
     ) -> None:
-        self.bot = bot
-        self.runner = runner
+        super().__init__(bot, runner)
         self._periodic = tasks.loop(seconds=interval, name="qa-bot draft purger")(self._pass)
         self._woken: asyncio.Task[None] | None = None
         self._one_at_a_time = asyncio.Lock()

@@ -96,9 +96,7 @@ class Notifier(TaskWorker):
         rng: random.Random | None = None,
         worker_id: str | None = None,
     ) -> None:
-        super().__init__()
-        self.bot = bot
-        self.runner = runner
+        super().__init__(bot, runner)
         self.poll_interval = poll_interval
         self.lease = lease
         self.batch_size = batch_size

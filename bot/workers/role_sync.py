@@ -22,7 +22,7 @@ from bot.forum import roles
 from bot.forum.roles import PointRole
 from bot.permissions import role_problem
 from bot.transactions import TransactionRunner
-from bot.workers.coalesce import CoalescedService, Coalescer, Sleep
+from bot.workers.coalesce import CoalescedService
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +37,15 @@ class RoleSync(CoalescedService[tuple[int, int]]):
 
     ``request`` for a member who is idle syncs at once; further requests within ``interval``
     seconds after a sync are gathered into one more sync when the interval ends (it reads the
-    points at that moment, so the last change always wins). ``sleep`` is injectable (tests).
+    points at that moment, so the last change always wins). ``sleep`` is settable (tests).
     """
 
     name = "point roles"
+    work_name = "point roles"
+    default_interval = ROLE_SYNC_INTERVAL
 
-    def __init__(
-        self,
-        bot: discord.Client,
-        runner: TransactionRunner,
-        *,
-        interval: float = ROLE_SYNC_INTERVAL,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self.bot = bot
-        self.runner = runner
-        self._coalescer = Coalescer(
-            self._sync_key, interval=interval, sleep=sleep, name="point roles", logger=log
-        )
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+        super().__init__(bot, runner)
         self._mappings: dict[int, list[PointRole]] = {}
         self._warned: set[tuple[int, int]] = set()
         # Members synced at once (a new point role may reach many): gentle on the REST limits.
@@ -71,7 +62,7 @@ class RoleSync(CoalescedService[tuple[int, int]]):
         for user_id in user_ids:
             self._request((guild_id, user_id))
 
-    async def _sync_key(self, key: tuple[int, int]) -> None:
+    async def _work(self, key: tuple[int, int]) -> None:
         guild_id, user_id = key
         try:
             async with self._concurrency:

@@ -22,7 +22,6 @@ it edit there).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Final
 
@@ -31,11 +30,10 @@ import discord
 from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from bot.transactions import TransactionRunner
 from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import question_message_embed, status_reply_text
-from bot.workers.coalesce import CoalescedService, Coalescer, Sleep
+from bot.workers.coalesce import CoalescedService
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +56,8 @@ class StatusLines(CoalescedService[int]):
     """One per bot (``bot.status_lines``): re-renders questions' status lines, coalesced."""
 
     name = "status lines"
-
-    def __init__(
-        self,
-        bot: discord.Client,
-        runner: TransactionRunner,
-        *,
-        interval: float = EDIT_INTERVAL,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self.bot = bot
-        self.runner = runner
-        self._coalescer = Coalescer(
-            self._refresh, interval=interval, sleep=sleep, name="status line", logger=log
-        )
+    work_name = "status line"
+    default_interval = EDIT_INTERVAL
 
     def request(self, question_id: int) -> None:
         """Re-render this question's status line soon (at once when it was not edited lately)."""
@@ -80,6 +66,9 @@ class StatusLines(CoalescedService[int]):
     async def refresh_now(self, question_id: int) -> None:
         """Re-render this question's status line at once and return when it is done, outside
         the coalescing (for a change that must show before the thread is archived)."""
+        await self._refresh(question_id)
+
+    async def _work(self, question_id: int) -> None:
         await self._refresh(question_id)
 
     async def _refresh(self, question_id: int) -> None:

@@ -48,9 +48,7 @@ class VoteWriter(TaskWorker):
         *,
         batch_size: int = BATCH_SIZE,
     ) -> None:
-        super().__init__()
-        self.bot = bot
-        self.runner = runner
+        super().__init__(bot, runner)
         self.status_lines = status_lines
         self.batch_size = batch_size
         self._queue: asyncio.Queue[Gesture] = asyncio.Queue()
