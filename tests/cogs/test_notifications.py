@@ -310,7 +310,8 @@ async def test_qa_status_shows_the_outbox_to_server_managers(scene: Scene) -> No
     assert fake.owner is not None
     fake.rules.close_dms(scene.carol)
     asked = await scene.ask()
-    await scene.carol.slash("follow", channel=asked.thread)
+    followed = await scene.carol.slash("follow", channel=asked.thread)
+    await followed.message()  # Carol follows before Bob answers
     await scene.say(scene.bob, asked)
     await wait_for_dms(fake, scene.alice, 1)
     await scene.notifier.wait_idle()
