@@ -36,6 +36,10 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url``. Statement parameters are kept out of SQLAlchemy's error
+    messages (``hide_parameters``): a failing statement's values (a member id beside an
+    anonymous post, a display name) must never reach a log line or a traceback."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:

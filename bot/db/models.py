@@ -229,6 +229,23 @@ class Follow(Base):
     created_at: Mapped[NowOnInsert]
 
 
+class ThreadPseudonym(Base):
+    """An anonymous author's pseudonym in one question thread, "Member <number>": numbered in
+    order of their first anonymous post there (``bot.forum.pseudonyms``), never from their id."""
+
+    __tablename__ = "thread_pseudonyms"
+    __table_args__ = (
+        UniqueConstraint("question_id", "number", name="uq_thread_pseudonyms_question_number"),
+    )
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[NowOnInsert]
+
+
 class UserPref(Base):
     """A user's own preferences and markers, across guilds (DMs are per user)."""
 

@@ -2,8 +2,12 @@
 
 Accepting another answer moves the acceptance; unaccepting removes it. The question is
 ``solved`` while it has an accepted answer. The answer's author earns ``points_accepted`` and
-the asker ``points_accepting`` - also when a moderator clicked (the moderator earns nothing) -
-and nobody earns anything when the asker accepts their own answer (``bot.forum.point_rules``).
+the asker ``points_accepting`` - also when a moderator clicked (the moderator earns nothing).
+Accepting an answer you wrote yourself is refused with ``SELF_ACCEPT``, one sentence whether
+the question or the answer is named or anonymous, and told only to the one who tried; so every
+accept is between two members and pays both (``bot.forum.point_rules``), an anonymous side's
+share privately. A moderator accepting an asker's own (anonymous) answer is let through and
+paid alike, since refusing it would tell the moderator who wrote the answer.
 A closed question's acceptance cannot change until it is reopened.
 """
 
@@ -16,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.forum import notifications
-from bot.forum.errors import InvalidState, NotFound
+from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import get_post
 from bot.forum.post_rows import (
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 ANSWER_GONE = "That answer no longer exists."
 NOT_ALLOWED = "Only the asker or a moderator can accept an answer."
 CLOSED = "This question is closed; reopen it to change its accepted answer."
+SELF_ACCEPT = "You can't accept an answer you wrote yourself."
 
 
 async def accept_answer(
@@ -66,6 +71,8 @@ async def accept_answer(
         is_moderator=is_moderator,
         refusal=NOT_ALLOWED,
     )
+    if answer.author_id == actor_id:
+        raise PermissionDenied(SELF_ACCEPT)
     previous = question.accepted_answer_id
     if previous == answer.id:
         return AcceptResult(

@@ -8,14 +8,19 @@ The rules (Q2A's defaults, each a per-guild setting in ``GuildConfig``):
 * A vote's value is ``up - down`` (both flags set = 0). A vote *counts* when the post is live,
   its question is not closed, the post is an answer (or a question while ``question_voting``
   is on), and the voter is not the author. On an anonymous post the author's own vote counts
-  in the post's public score but earns no points (DESIGN.md section 5).
+  in the post's public score but earns the post nothing (DESIGN.md section 5).
 * Vote points per post, capped per post and per direction as Q2A does:
   ``min(ups * per_up, cap_up) - min(downs * per_down, cap_down)``, i.e. on a question at most
   +100 from up votes and at most -30 from down votes, on an answer +200 and -50.
-* ``points_vote_cast`` goes to the voter for each counting vote (0 by default).
+* ``points_vote_cast`` goes to the voter for each counting vote (0 by default), and for the
+  anonymous author's own vote on their anonymous post too, to their public points, exactly as
+  anyone's reaction: no public number behaves differently for the author.
 * The accepted answer (live, of a live question) earns its author ``points_accepted`` and the
-  asker ``points_accepting`` - whoever clicked accept - unless the asker wrote the answer, when
-  nobody earns anything.
+  asker ``points_accepting`` - whoever clicked accept. Accepting an answer you wrote yourself is
+  refused (``bot.forum.acceptance``), so an accept is between two members and pays both sides,
+  each side's share by that post's own rule (an anonymous side's privately); only a moderator's
+  accept can join an asker to their own (anonymous) answer, and it pays the same, so no public
+  figure differs from the two-member case.
 * What an anonymous post earns goes to its author's ``anon_points``, never ``points``, and it
   counts in no public counter (questions, answers, accepted answers, votes received).
 
@@ -179,16 +184,17 @@ def contribution(
             if value == 0:
                 continue
             own = vote.user_id == post.author_id
-            if not own or post.anonymous:
-                score += value
-                upvotes += value > 0
-                downvotes += value < 0
+            if own and not post.anonymous:
+                continue
+            score += value
+            upvotes += value > 0
+            downvotes += value < 0
+            if config.points_vote_cast:
+                members[vote.user_id] += Totals(points=config.points_vote_cast)
             if own:
                 continue
             ups += value > 0
             downs += value < 0
-            if config.points_vote_cast:
-                members[vote.user_id] += Totals(points=config.points_vote_cast)
 
     earned = (
         config.points_ask if post.kind == "question" else config.points_answer
@@ -204,11 +210,7 @@ def contribution(
             downvotes_received=downs,
         )
 
-    if (
-        post.kind == "answer"
-        and question.accepted_answer_id == post.id
-        and post.author_id != question.author_id
-    ):
+    if post.kind == "answer" and question.accepted_answer_id == post.id:
         if post.anonymous:
             members[post.author_id] += Totals(anon_points=config.points_accepted)
         else:

@@ -96,6 +96,12 @@ class GuildConfig:
     notify_coalesce_seconds: int = _setting(
         60, "Further DMs about one question within this window are gathered.", lo=0, hi=86_400
     )
+    anonymous_posting: bool = _setting(
+        True, "Whether members may ask, answer and reply anonymously."
+    )
+    anonymous_min_days: int | None = _setting(
+        None, "Days a member must have been in the server to post anonymously.", lo=0, hi=3650
+    )
 
     def points_shown(self, earned: int) -> int:
         return self.points_base + earned

@@ -123,11 +123,16 @@ async def test_unaccept_returns_to_answered(forum: Forum) -> None:
     await forum.check()
 
 
-async def test_accepting_your_own_answer_earns_nobody_points(forum: Forum) -> None:
+async def test_accepting_your_own_answer_is_refused_and_changes_nothing(
+    forum: Forum, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     q = await forum.ask()
     own = await forum.answer(q, ASKER)
-    result = await forum.accept(own)
-    assert result.question.status == "solved"
+    before = await snapshot(sessionmaker)
+    with pytest.raises(PermissionDenied) as err:
+        await forum.accept(own)
+    assert str(err.value) == acceptance.SELF_ACCEPT
+    assert await snapshot(sessionmaker) == before
     member = await forum.member(ASKER)
     assert (member.points, member.accepted_answers) == (20 + 40, 0)
     await forum.check()

@@ -1,0 +1,44 @@
+"""thread pseudonyms: an anonymous author's stable "Member N" in one question thread
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06 00:15:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.types
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "thread_pseudonyms",
+        sa.Column(
+            "question_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("author_id", sa.BigInteger(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("created_at", bot.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["question_id"],
+            ["posts.id"],
+            name=op.f("fk_thread_pseudonyms_question_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("question_id", "author_id", name=op.f("pk_thread_pseudonyms")),
+        sa.UniqueConstraint(
+            "question_id", "number", name=op.f("uq_thread_pseudonyms_question_number")
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("thread_pseudonyms")
