@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
@@ -128,8 +129,9 @@ class CoalescedService(Worker, Generic[K]):
             logger=logging.getLogger(type(self).__module__),
         )
 
+    @abstractmethod
     async def _work(self, key: K) -> None:
-        raise NotImplementedError
+        """The work for one key (a status line to render, a member's roles to sync)."""
 
     @property
     def running(self) -> bool:
