@@ -22,7 +22,8 @@ hits one per line, for the assertion message; ``scan.excluded`` the requests lef
 **The identity** is a user id, matched as a whole number (``123`` in ``<@123>``, ``"123"``,
 ``qa:accept:123``, never inside ``91234``), and names (username, global name, nickname), matched
 case-insensitively as substrings. Choose names that collide with no ordinary word and contain
-no Markdown characters (``escape_markdown`` would split them): ``zqvortle``, not ``Sam_Lee``.
+no Markdown characters (``escape_markdown`` would split them): ``zqvortle``, not ``Sam_Lee``;
+names shorter than 4 characters are refused (they would match everywhere).
 
 **What is scanned**
 

@@ -228,6 +228,21 @@ async def test_planted_leaks_are_reported_where_they_are(scene: Scene) -> None:
     }, scene.scanner().report()
 
 
+async def test_discord_at_debug_would_leak_and_the_scanner_would_say_so(scene: Scene) -> None:
+    """Why production keeps ``discord.*`` at INFO: at DEBUG discord.py logs the raw gateway
+    payload of the asker's (ephemeral, excluded) command, which carries who they are."""
+    gateway = logging.getLogger("discord.gateway")
+    gateway.setLevel(logging.DEBUG)
+    try:
+        ix = await scene.asker.slash("profile", channel=scene.fake.general)
+        assert (await ix.message()).ephemeral
+    finally:
+        gateway.setLevel(logging.INFO)
+    hits = scene.scanner().hits()
+    assert hits and {h.where for h in hits} == {"log discord.gateway DEBUG message"}, hits
+    assert {h.token for h in hits} >= {f"id {scene.asker.id}", f"name {USERNAME!r}"}
+
+
 # --------------------------------------------------------------------------- matching
 
 
