@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Final
 
 _FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 _REDACTED = "[redacted]"
@@ -50,12 +51,28 @@ def configure_logging(level: str = "INFO", *, secrets: list[str] | None = None) 
     handler.addFilter(RedactFilter(secrets or []))
     handler._qa_bot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    set_levels(level)
+
+
+#: Loggers kept at INFO or above: at DEBUG they log raw payloads (ids, names, text).
+DISCORD_LOGGERS: Final = (
+    "discord",
+    "discord.http",
+    "discord.gateway",
+    "discord.client",
+    "discord.state",
+)
+#: Loggers kept at WARNING or above: SQL echo would print bound parameters (message text).
+QUIET_LOGGERS: Final = ("sqlalchemy", "aiosqlite", "alembic")
+
+
+def set_levels(level: str) -> None:
+    """The levels of the root logger and of the noisy libraries for ``LOG_LEVEL=level`` (the
+    leak scanner of the tests applies the same levels at DEBUG, to see what production logs)."""
+    root = logging.getLogger()
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
-    discord_level = max(root.level, logging.INFO)
-    for name in ("discord", "discord.http", "discord.gateway", "discord.client", "discord.state"):
-        logging.getLogger(name).setLevel(discord_level)
-    # SQL echo would print bound parameters (message text); keep it quiet.
-    logging.getLogger("sqlalchemy").setLevel(max(root.level, logging.WARNING))
-    logging.getLogger("aiosqlite").setLevel(max(root.level, logging.WARNING))
-    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    for name in DISCORD_LOGGERS:
+        logging.getLogger(name).setLevel(max(root.level, logging.INFO))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))

@@ -22,7 +22,7 @@ from tests.db_support import (
     truncate_all,
 )
 
-pytest_plugins = ["tests.fakediscord.clock", "tests.fakediscord.fixtures"]
+pytest_plugins = ["tests.fakediscord.clock", "tests.fakediscord.fixtures", "tests.leaks"]
 
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40)
 hypothesis_settings.register_profile("dev", deadline=None, max_examples=40)

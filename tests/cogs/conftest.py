@@ -20,6 +20,7 @@ from bot.forum import pending_posts, questions, settings
 from bot.forum.results import PostSnapshot
 from bot.forum.settings import GuildConfig
 from bot.transactions import run_transaction
+from bot.ui.authors import author_label
 from bot.workers.status_lines import question_message_embed
 from tests.fakediscord.actors import Member
 from tests.fakediscord.fixtures import BotHarness
@@ -96,6 +97,8 @@ async def ask_question_directly(
     native: bool = False,
     tags: Iterable[str] = (),
     forum: Channel | None = None,
+    anonymous: bool = False,
+    display_name: str | None = None,
 ) -> AskedQuestion:
     """Ask a question without any cog.
 
@@ -103,7 +106,11 @@ async def ask_question_directly(
     carries the question's embed (the row's key in its footer), then the row confirmed.
     ``native=True``: ``asker`` creates the post in the forum and it is adopted (as the asking
     cog would; adopting twice is a no-op in the domain).
+    ``anonymous=True`` (not native): the starter's author line is ``display_name`` or
+    "Anonymous", it mentions nobody, and the asker is not added to the thread.
     """
+    if anonymous and native:
+        raise ValueError("a native forum post is the member's own: it cannot be anonymous")
     fake = harness.fake
     forum = forum or fake.forum
     assert forum is not None and forum.guild_id is not None
@@ -136,6 +143,8 @@ async def ask_question_directly(
             title=title,
             details=details,
             via_bot=True,
+            anonymous=anonymous,
+            display_name=display_name,
             state="pending",
         ),
     )
@@ -146,18 +155,14 @@ async def ask_question_directly(
         owner_id=fake.bot_user.id,
         applied_tags=[forum.tag(t).id for t in tag_names],
     )
-    embed = question_message_embed(pending.post, asker.name)
-    starter = world.post_message(
-        thread,
-        fake.bot_user.id,
-        {
-            "content": f"Asked by <@{asker.id}>",
-            "embeds": [embed.to_dict()],
-            "allowed_mentions": {"parse": [], "users": [str(asker.id)]},
-        },
-        message_id=thread.id,
-    )
-    world.join_thread(thread, asker.id)
+    embed = question_message_embed(pending.post, author_label(pending.post, asker.name))
+    body: dict[str, Any] = {"embeds": [embed.to_dict()], "allowed_mentions": {"parse": []}}
+    if not anonymous:
+        body["content"] = f"Asked by <@{asker.id}>"
+        body["allowed_mentions"]["users"] = [str(asker.id)]
+    starter = world.post_message(thread, fake.bot_user.id, body, message_id=thread.id)
+    if not anonymous:
+        world.join_thread(thread, asker.id)
     confirmed = await run_domain(
         harness,
         lambda s: pending_posts.confirm_post(
