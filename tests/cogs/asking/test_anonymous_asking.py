@@ -1,11 +1,13 @@
 """Anonymous questions end to end through the fake Discord, on both database backends: /ask
 anonymous:true with and without a display name, names that imitate someone, the server's switch
-and minimum days, the similar-questions gate, and every right of the anonymous asker through
-commands answered only to them (refused to others). No payload of the public post, nor anything
-else the bot sent outside the asker's own DMs and ephemeral replies, names the asker."""
+and minimum days, the similar-questions gate, every right of the anonymous asker through commands
+answered only to them (refused to others), and a title edit's rename past Discord's limit. No
+payload of the public post, nor anything else the bot sent outside the asker's own DMs and
+ephemeral replies, names the asker."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from tests.fakediscord import FakeDiscord, InteractionHandle, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.fakediscord.model import Channel
 
-EXTENSIONS = ["cogs.asking", "cogs.answering", "cogs.lifecycle", "cogs.notifications"]
+EXTENSIONS = ["cogs.admin", "cogs.asking", "cogs.answering", "cogs.lifecycle", "cogs.notifications"]
 THREADS = "/channels/{channel_id}/threads"
 LONG = "Breathe in for four counts, hold for four, then breathe out slowly for four."
 #: The asker's username: a word no text of the bot contains by chance.
@@ -221,6 +223,29 @@ async def test_the_servers_switch_and_minimum_days(scene: Scene) -> None:
     assert fake.threads_in(scene.forum) == [] and await scene.questions() == []
 
 
+async def test_server_managers_switch_it_with_qa_settings(scene: Scene) -> None:
+    fake, owner = scene.fake, scene.fake.owner
+    assert fake.general is not None
+    for key, value in (("anonymous_posting", "off"), ("anonymous_min_days", "3")):
+        ix = await owner.slash(
+            "qa settings set", {"key": key, "value": value}, channel=fake.general
+        )
+        await ephemeral_text(ix)
+    shown = await owner.slash("qa settings show", channel=fake.general)
+    text = "\n".join(e.get("description") or "" for e in (await shown.message()).embeds)
+    assert "`anonymous_posting`: **off**" in text and "`anonymous_min_days`: **3**" in text
+    ix = await scene.asker.slash("ask", {"anonymous": True}, channel=fake.general)
+    assert await ephemeral_text(ix) == anonymity.ANONYMITY_OFF
+    ix = await owner.slash(
+        "qa settings set", {"key": "anonymous_posting", "value": "on"}, channel=fake.general
+    )
+    await ephemeral_text(ix)
+    ix = await scene.asker.slash("ask", {"anonymous": True}, channel=fake.general)
+    assert await ephemeral_text(ix) == (
+        "You can post anonymously once you have been in this server for 3 days."
+    )
+
+
 async def test_the_gate_keeps_the_question_anonymous(scene: Scene) -> None:
     fake = scene.fake
     await ask_question_directly(scene.harness, scene.bob, "How do I sleep better at night?")
@@ -311,4 +336,59 @@ async def test_the_anonymous_asker_keeps_every_right_through_commands(scene: Sce
     assert "Your question is deleted" in prompt.content
 
     assert asker.id not in thread.members
+    assert_nothing_names(scene)
+
+
+# --------------------------------------------------------------------------- renames
+
+
+class ManualSleep:
+    """The rename worker's wait, ended when the test says so."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.ended = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await self.ended.wait()
+
+
+async def edit_title(scene: Scene, thread: Channel, title: str) -> str:
+    ix = await scene.asker.slash("edit", channel=thread)
+    return await ephemeral_text(await ix.submit_modal({"title": title}))
+
+
+async def test_a_third_rename_in_ten_minutes_waits_and_the_author_is_told(scene: Scene) -> None:
+    fake = scene.fake
+    sleep = ManualSleep()
+    scene.harness.bot.thread_renames.sleep = sleep
+    await ask_anonymously(scene, "Title one here")
+    (thread,) = fake.threads_in(scene.forum)
+
+    def renames() -> list[str]:
+        return [
+            c.json["name"]
+            for c in fake.find_calls("PATCH", "/channels/{channel_id}")
+            if c.id("channel_id") == thread.id and "name" in (c.json or {})
+        ]
+
+    for title in ("Title two here", "Title three here"):
+        text = await edit_title(scene, thread, title)
+        assert "Your question is updated" in text and "renamed only twice" not in text
+        assert thread.name == title
+    text = await edit_title(scene, thread, "Title four here")
+    assert "renamed only twice in ten minutes" in text and "about 10 minutes" in text
+    assert thread.name == "Title three here"
+    assert fake.message(thread.id).embeds[0]["title"] == "Title four here"  # the post shows it
+    # Another edit while the rename waits: still one rename, to the latest title.
+    text = await edit_title(scene, thread, "Title five here")
+    assert "renamed only twice in ten minutes" in text
+    assert len(sleep.waits) == 1 and 590 < sleep.waits[0] <= 600
+    assert renames() == ["Title two here", "Title three here"]
+
+    sleep.ended.set()
+    await scene.harness.bot.thread_renames.wait_idle()
+    assert thread.name == "Title five here"
+    assert renames() == ["Title two here", "Title three here", "Title five here"]
     assert_nothing_names(scene)
