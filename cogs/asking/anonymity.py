@@ -4,9 +4,11 @@
 a member the server does not let post anonymously: the switch is off, or they joined less than
 the minimum number of days ago (their join date comes with the interaction). ``display_name``
 checks the optional name typed into the form against what the bot can find without a member
-list: the members Discord's member search finds for the name's first letters (as typed and as
-folded by the domain; usernames and nicknames, with their global names), the guild's role names
-and the bot's own names. Nothing here logs a name or ties a member to a post.
+list: the members Discord's member search (REST ``GET /guilds/{id}/members/search``, which needs
+no members intent; the gateway's member query is rate limited per guild) finds for the name's
+first letters, as typed and as folded by the domain (usernames and nicknames, with their global
+names), the guild's role names and the bot's own names. Nothing here logs a name or ties a
+member to a post.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from bot.transactions import run_transaction
 if TYPE_CHECKING:
     from bot.client import QABot
 
-#: Members one search asks Discord for (Discord's maximum for a gateway member query).
-MEMBER_SEARCH_LIMIT: Final = 100
+#: Members one search asks Discord for (the most Discord's member search returns).
+MEMBER_SEARCH_LIMIT: Final = 1000
+MEMBER_SEARCH: Final = "/guilds/{guild_id}/members/search"
 #: How long one member search may take before the name is refused as unchecked.
 SEARCH_TIMEOUT: Final = 5.0
 SEARCH_FAILED: Final = (
@@ -58,24 +61,33 @@ def search_queries(name: str) -> list[str]:
     return queries
 
 
-def _names_of(member: discord.Member) -> list[str]:
-    return [n for n in (member.name, member.global_name, member.nick) if n]
+def _names_of(member: Any) -> list[str]:
+    """A member object's username, global name and nickname (as Discord's JSON has them)."""
+    if not isinstance(member, dict):
+        return []
+    user = member.get("user")
+    if not isinstance(user, dict):
+        user = {}
+    names = (user.get("username"), user.get("global_name"), member.get("nick"))
+    return [n for n in names if isinstance(n, str) and n]
 
 
-async def found_names(guild: discord.Guild, name: str) -> list[str]:
+async def found_names(bot: QABot, guild: discord.Guild, name: str) -> list[str]:
     """Names the typed ``name`` must not imitate: members found by Discord's member search, the
     guild's roles (but @everyone) and the bot's names. Refused when the search fails."""
     found = [r.name for r in guild.roles if not r.is_default()]
-    found += _names_of(guild.me)
+    me = guild.me
+    found += [n for n in (me.name, me.global_name, me.nick) if n]
     for query in search_queries(name):
+        route = discord.http.Route("GET", MEMBER_SEARCH, guild_id=guild.id)
         try:
             async with asyncio.timeout(SEARCH_TIMEOUT):
-                members = await guild.query_members(
-                    query=query, limit=MEMBER_SEARCH_LIMIT, cache=False
+                members = await bot.http.request(
+                    route, params={"query": query, "limit": MEMBER_SEARCH_LIMIT}
                 )
-        except (TimeoutError, discord.HTTPException, discord.ClientException) as exc:
+        except (TimeoutError, discord.HTTPException) as exc:
             raise InvalidState(SEARCH_FAILED) from exc
-        for member in members:
+        for member in members if isinstance(members, list) else ():
             found += _names_of(member)
     return found
 
@@ -89,7 +101,7 @@ async def display_name(
     assert guild is not None  # guild-only
     if name is None or anonymity.check_display_name(name) is None:  # hidden characters refused
         return None
-    taken = await found_names(guild, name)
+    taken = await found_names(bot, guild, name)
     author_id = interaction.user.id
     return await run_transaction(
         bot,

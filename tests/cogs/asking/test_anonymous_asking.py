@@ -20,6 +20,7 @@ from bot.db.models import Post
 from bot.forum import anonymity, lookups, settings
 from bot.ui.authors import ANONYMOUS
 from cogs.answering.own_posts import NOTHING_OF_YOURS
+from cogs.asking.anonymity import SEARCH_FAILED
 from cogs.asking.gate import GATE_TEXT
 from tests.bot.workers.test_notifier import wait_for_dms
 from tests.cogs.conftest import (
@@ -33,6 +34,8 @@ from tests.cogs.conftest import (
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.fakediscord.model import Channel
+from tests.fakediscord.recorder import Call
+from tests.fakediscord.rest import Reply
 
 EXTENSIONS = ["cogs.admin", "cogs.asking", "cogs.answering", "cogs.lifecycle", "cogs.notifications"]
 THREADS = "/channels/{channel_id}/threads"
@@ -195,7 +198,22 @@ async def test_names_that_imitate_someone_are_refused(scene: Scene) -> None:
         assert reply.content == anonymity.IMITATION, name
     reply = await ask_anonymously(scene, "Why do I feel numb?", name="Ow\u202el")
     assert reply.content == anonymity.HIDDEN_CHARACTERS
+    searched = fake.find_calls("GET", "/guilds/{guild_id}/members/search")
+    assert searched and all(c.query["limit"] == "1000" for c in searched)
     assert fake.threads_in(scene.forum) == [] and await scene.questions() == []
+
+
+async def test_a_name_that_cannot_be_checked_is_refused(scene: Scene) -> None:
+    def refuse_search(call: Call) -> Reply | None:
+        if call.route == "/guilds/{guild_id}/members/search":
+            return Reply(403, {"message": "Missing Access", "code": 50001})
+        return None
+
+    scene.fake.rest.interceptors.append(refuse_search)
+    reply = await ask_anonymously(scene, "Why do I feel numb?", name="Quiet Owl")
+    assert reply.content == SEARCH_FAILED
+    reply = await ask_anonymously(scene, "Why do I feel numb?")  # no name: nothing to check
+    assert "posted anonymously" in reply.content
 
 
 async def test_the_servers_switch_and_minimum_days(scene: Scene) -> None:
