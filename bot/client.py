@@ -30,6 +30,7 @@ from bot.workers.draft_purger import DraftPurger
 from bot.workers.notifier import Notifier, from_settings
 from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
+from bot.workers.thread_renames import ThreadRenames
 from bot.workers.vote_writer import VoteWriter
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,9 @@ class QABot(commands.AutoShardedBot):
         self.notifier: Notifier = from_settings(self, runner, settings)
         #: Deletes old /ask drafts periodically.
         self.draft_purger = DraftPurger(self, runner)
+        #: Renames question threads to their titles, two per thread in ten minutes (Discord's
+        #: limit); a rename past it waits.
+        self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
         self._started: list[Worker] = []
@@ -129,6 +133,7 @@ class QABot(commands.AutoShardedBot):
             self.role_sync,
             self.notifier,
             self.draft_purger,
+            self.thread_renames,
             self.vote_writer,
         )
 

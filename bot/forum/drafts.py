@@ -247,10 +247,13 @@ async def hold_if_similar(
     details: str,
     category: str | None,
     limit: int,
+    anonymous: bool = False,
+    display_name: str | None = None,
     now: datetime | None = None,
 ) -> HeldQuestion:
     """The similar-questions gate of /ask: up to ``limit`` questions like the one submitted;
-    when there are any, the question is held as a draft (``create_draft``)."""
+    when there are any, the question is held as a draft (``create_draft``), anonymous and under
+    its display name as it was asked."""
     similar = await similar_questions(
         session, guild_id=guild_id, title=title, details=details, limit=limit
     )
@@ -264,6 +267,8 @@ async def hold_if_similar(
         details=details,
         now=now,
         category=category,
+        anonymous=anonymous,
+        display_name=display_name,
     )
     return HeldQuestion(similar, held)
 

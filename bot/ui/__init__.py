@@ -16,5 +16,6 @@ the domain's result types, never the database.
 - ``admin``: ``/qa setup``, ``/qa settings show`` and ``/qa status``.
 - ``point_roles``: ``/qa roles`` and the point-role warnings.
 - ``closing``: the closing, duplicate, reopening and closed-thread texts.
+- ``anonymity``: what an anonymous author is told (ephemerally) to stay anonymous.
 - ``views``: ``ConfirmView``/``confirm``, ``LinkButtonView``, restart-proof ``Paginator``.
 """

@@ -7,6 +7,7 @@ hit, a line of a list); each has what a status line and a link need.
 
 from __future__ import annotations
 
+import math
 from typing import Final, TypeAlias
 
 import discord
@@ -134,3 +135,13 @@ def accepted_notice(answer_jump_url: str, answerer: str) -> discord.Embed:
     name = member_name(answerer)
     text = f"{emoji.SOLVED} [This answer]({answer_jump_url}) by **{name}** was accepted."
     return fit(new_embed(colour=COLOUR_SOLVED, description=text))
+
+
+def rename_waits(seconds: float) -> str:
+    """A title edit whose thread rename waits for Discord's limit."""
+    minutes = max(1, math.ceil(seconds / 60))
+    when = "about a minute" if minutes == 1 else f"about {minutes} minutes"
+    return (
+        "Discord lets a thread be renamed only twice in ten minutes: the thread takes its new "
+        f"title in {when}."
+    )

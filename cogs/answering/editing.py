@@ -1,5 +1,7 @@
 """``/edit``: a modal prefilled with the post's text (a question's title and details), then the
-domain's edit shown on Discord: the bot's message re-rendered, a question's thread renamed."""
+domain's edit shown on Discord: the bot's message re-rendered, a question's thread renamed (by
+``bot.thread_renames``, which makes a rename past Discord's two per ten minutes wait; the author
+is told)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,12 @@ import discord
 
 from bot.forum import edits, text_rules
 from bot.forum.results import PostChange, PostSnapshot
-from bot.threads import discord_step, fetch_thread, partial_message, with_trouble
+from bot.threads import discord_step, partial_message, with_trouble
 from bot.transactions import run_transaction
 from bot.ui import emoji
 from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS
-from bot.ui.questions import answer_embed, question_message_embed
+from bot.ui.questions import answer_embed, question_message_embed, rename_waits
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.own_posts import kind_label
 
@@ -129,13 +131,10 @@ async def edit_question(
         return
     edited = change.post
     assert edited.thread_id is not None and edited.message_id is not None
-    shown = True
-    if edited.title != question.title:
-        thread = await fetch_thread(guild, edited.thread_id)
-        if thread is not None:
-            shown &= await discord_step(
-                "rename the thread", thread.edit(name=edited.title or ""), post_id=edited.id
-            )
+    shown, later = True, 0.0
+    if edited.title != question.title:  # two renames per ten minutes: past that it waits
+        renaming = await bot.thread_renames.rename(edited.id, edited.thread_id)
+        shown, later = renaming.shown, renaming.later
     starter = partial_message(bot, edited.guild_id, edited.thread_id, edited.message_id)
     embed = question_message_embed(edited, author_label(edited, author.display_name))
     shown &= await discord_step(
@@ -143,7 +142,7 @@ async def edit_question(
         starter.edit(embed=embed, allowed_mentions=NO_PINGS),
         post_id=edited.id,
     )
-    await _tell(
-        interaction,
-        with_trouble(f"{emoji.SUCCESS} Your question is updated: {starter.jump_url}", shown),
-    )
+    text = f"{emoji.SUCCESS} Your question is updated: {starter.jump_url}"
+    if later > 0:
+        text += f"\n{rename_waits(later)}"
+    await _tell(interaction, with_trouble(text, shown))

@@ -1,11 +1,15 @@
 """Asking: ``/ask`` posts a question as a forum post, and native forum posts are adopted.
 
 ``/ask [category] [anonymous]`` opens the "Ask a question" form (after refusing at once what
-would be refused anyway: no forum, no permission there, a missing tag, the hourly limit). The
-package, python-discord's ``help_channels`` way:
+would be refused anyway: no forum, no permission there, a missing tag, the hourly limit, and
+with ``anonymous:true`` the server's anonymity switch and minimum days). An anonymous question is
+posted by the bot under the chosen display name or "Anonymous", mentions nobody, and every answer
+to its asker is ephemeral. The package, python-discord's ``help_channels`` way:
 
 - ``_cog``: the listeners and the command, wired to the modules beside it;
 - ``form``: the form and what its submission does;
+- ``anonymity``: who may ask anonymously, and the display name they chose, checked against the
+  names Discord's member search finds;
 - ``gate``: the similar-questions gate, which may hold a question behind similar ones, and its
   "Post my question anyway" / "Cancel" buttons, which work after a restart;
 - ``publishing``: where a question goes, and posting a stored question in the forum;

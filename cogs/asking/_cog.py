@@ -12,12 +12,12 @@ from discord.ext import commands
 from bot.autocomplete import category_choices
 from bot.forum import questions
 from bot.transactions import run_transaction
-from bot.ui.mentions import NO_PINGS
 from bot.ui.text import AUTOCOMPLETE_CHOICES
 from cogs.asking.adoption import NativePosts
+from cogs.asking.anonymity import check_anonymous
 from cogs.asking.form import AskModal
 from cogs.asking.gate import GATE_BUTTONS
-from cogs.asking.publishing import ANONYMOUS_NOT_YET, find_target
+from cogs.asking.publishing import find_target
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -48,11 +48,6 @@ class Asking(commands.Cog):
         category: str | None = None,
         anonymous: bool = False,
     ) -> None:
-        if anonymous:
-            await interaction.response.send_message(
-                ANONYMOUS_NOT_YET, ephemeral=True, allowed_mentions=NO_PINGS
-            )
-            return
         guild = interaction.guild
         assert guild is not None  # guild_only
         wanted = (category or "").strip() or None
@@ -63,7 +58,9 @@ class Asking(commands.Cog):
             self.bot,
             lambda s: questions.check_can_ask(s, guild_id=guild.id, user_id=user_id),
         )
-        await interaction.response.send_modal(AskModal(category=wanted))
+        if anonymous:  # the server's switch and minimum days, by the member's join date
+            await check_anonymous(self.bot, interaction)
+        await interaction.response.send_modal(AskModal(category=wanted, anonymous=anonymous))
 
     @ask.autocomplete("category")
     async def category_autocomplete(

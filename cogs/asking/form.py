@@ -1,5 +1,7 @@
 """The "Ask a question" form of /ask and what its submission does.
 
+An anonymous question's form has a third field, "Your name to display (optional)"; on submit the
+member must still be allowed to post anonymously and the name is checked (``anonymity``).
 On submit: the domain's text rules first (so the gate never holds a question it would refuse),
 then the similar-questions gate (``gate``), which may hold the question; otherwise the question
 is stored as a pending row (``bot.forum.questions.create_question``, which checks the hourly
@@ -15,6 +17,7 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
 from bot.transactions import run_transaction
+from cogs.asking import anonymity
 from cogs.asking.gate import hold_if_similar
 from cogs.asking.publishing import find_target, publish
 
@@ -42,9 +45,20 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         max_length=text_rules.DETAILS_MAX,
     )
 
-    def __init__(self, *, category: str | None) -> None:
+    def __init__(self, *, category: str | None, anonymous: bool = False) -> None:
         super().__init__(timeout=MODAL_TIMEOUT)
         self.category = category
+        self.anonymous = anonymous
+        self.display_name: discord.ui.TextInput[AskModal] | None = None
+        if anonymous:
+            self.display_name = discord.ui.TextInput(
+                label="Your name to display (optional)",
+                custom_id="display_name",
+                placeholder="Leave empty to show as Anonymous",
+                required=False,
+                max_length=text_rules.DISPLAY_NAME_MAX,
+            )
+            self.add_item(self.display_name)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await submit_question(
@@ -52,6 +66,8 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
             title=self.question_title.value,
             details=self.details.value or "",
             category=self.category,
+            anonymous=self.anonymous,
+            display_name=self.display_name.value if self.display_name is not None else None,
         )
 
     async def on_error(  # type: ignore[override]
@@ -61,7 +77,13 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
 
 
 async def submit_question(
-    interaction: discord.Interaction[Any], *, title: str, details: str, category: str | None
+    interaction: discord.Interaction[Any],
+    *,
+    title: str,
+    details: str,
+    category: str | None,
+    anonymous: bool = False,
+    display_name: str | None = None,
 ) -> None:
     """The form was submitted: gate -> pending row -> forum post -> confirmed row -> link."""
     await interaction.response.defer(ephemeral=True, thinking=True)
@@ -71,8 +93,17 @@ async def submit_question(
     target = await find_target(bot, guild, category)
     text_rules.validate_title(title)
     text_rules.validate_details(details)
+    name: str | None = None
+    if anonymous:
+        await anonymity.check_anonymous(bot, interaction)  # the server may have changed it
+        name = await anonymity.display_name(bot, interaction, display_name)
     if await hold_if_similar(
-        interaction, title=title, details=details, category=target.category_name
+        interaction,
+        title=title,
+        details=details,
+        category=target.category_name,
+        anonymous=anonymous,
+        display_name=name,
     ):
         return  # similar questions shown; "Post anyway" publishes it (gate.PostAnywayButton)
     asker_id = interaction.user.id
@@ -85,6 +116,8 @@ async def submit_question(
             title=title,
             details=details,
             category=target.category_name,
+            anonymous=anonymous,
+            display_name=name,
             via_bot=True,
             state="pending",
         ),

@@ -6,10 +6,11 @@ held as a draft (kept 15 minutes in the database) and the asker sees them with "
 anyway" and "Cancel". Both buttons are ``DynamicItem``s whose ``custom_id`` carries the draft's
 id, so they work after a restart; the draft decides (once) whether a press still counts, and an
 expired or used one gets its sentence and loses its buttons. "Post anyway" publishes the held
-question as /ask does (``publishing``), with up to ``RELATED_LIMIT`` similar questions for the
-post's "Related questions" line. Without similar questions the question is posted at once.
-Drafts expired or used a day ago are deleted by the bot's ``DraftPurger``
-(``bot.workers.draft_purger``).
+question as /ask does (``publishing``; an anonymous one stays anonymous, under the display name
+it was asked with, if the member may still post anonymously), with up to ``RELATED_LIMIT``
+similar questions for the post's "Related questions" line. Without similar questions the
+question is posted at once. Drafts expired or used a day ago are deleted by the bot's
+``DraftPurger`` (``bot.workers.draft_purger``).
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import drafts
-from bot.forum.errors import ForumError, InvalidState, PermissionDenied
+from bot.forum.errors import ForumError, PermissionDenied
 from bot.transactions import run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
-from cogs.asking.publishing import ANONYMOUS_NOT_YET, find_target, publish
+from cogs.asking.anonymity import check_anonymous
+from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -50,7 +52,13 @@ def _bot(interaction: discord.Interaction[Any]) -> QABot:
 
 
 async def hold_if_similar(
-    interaction: discord.Interaction[Any], *, title: str, details: str, category: str | None
+    interaction: discord.Interaction[Any],
+    *,
+    title: str,
+    details: str,
+    category: str | None,
+    anonymous: bool = False,
+    display_name: str | None = None,
 ) -> bool:
     """The gate before a question submitted through /ask (already deferred) is posted.
 
@@ -70,6 +78,8 @@ async def hold_if_similar(
             details=details,
             category=category,
             limit=SIMILAR_LIMIT,
+            anonymous=anonymous,
+            display_name=display_name,
         ),
     )
     if held.draft is None:
@@ -169,8 +179,8 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
             bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
         )
         assert guild is not None and guild.id == draft.guild_id
-        if draft.anonymous:
-            raise InvalidState(ANONYMOUS_NOT_YET)
+        if draft.anonymous:  # the server may have turned it off while the draft waited
+            await check_anonymous(bot, interaction)
         target = await find_target(bot, guild, draft.category)
         posted = await run_transaction(
             bot,

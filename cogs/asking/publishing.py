@@ -3,9 +3,11 @@
 ``find_target`` refuses at once what the forum would refuse (no forum, no permission there, a
 category without its tag where the forum requires one). ``publish`` posts a question stored
 ``pending``: the bot creates the forum post (thread name = title, the category's tag, the
-question in an embed whose footer carries the row's key, the asker mentioned so they join the
-thread), confirms the row with the thread and message ids, adds the vote reactions and gives the
-asker the link. When Discord refuses the post (a 4xx), the pending row is discarded. A crash in
+question in an embed whose footer carries the row's key, a named asker mentioned so they join
+the thread; an anonymous asker is neither mentioned nor added: the embed's author line is their
+display name or "Anonymous"), confirms the row with the thread and message ids, adds the vote
+reactions and gives the asker the link (an anonymous one also hears what would show them
+publicly). When Discord refuses the post (a 4xx), the pending row is discarded. A crash in
 between, or a 5xx after which Discord may have made the post, leaves the pending row as it is:
 its key is in the message Discord may hold, but nothing completes such a row yet.
 """
@@ -29,6 +31,7 @@ from bot.forum.settings import GuildConfig
 from bot.permissions import PERMISSION_LABELS
 from bot.transactions import run_transaction
 from bot.ui import emoji
+from bot.ui.anonymity import anonymous_question_posted
 from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS, ONLY_USER
 from bot.ui.question_lists import related_questions_line
@@ -40,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANONYMOUS_NOT_YET: Final = "Anonymous questions are not available yet."
 TAG_REQUIRED: Final = (
     "This server's Q&A forum needs a category on every question: pick one in the `category` "
     "option of /ask."
@@ -138,16 +140,18 @@ async def publish(
 ) -> None:
     """Post a stored pending question in the forum, confirm it, and tell the asker."""
     forum, guild, asker = target.forum, target.forum.guild, interaction.user
-    content = f"Asked by {mention_user(asker.id)}"
+    # An anonymous asker is never mentioned: a mention would ping them into the thread's
+    # public member list.
+    lines = [] if pending.anonymous else [f"Asked by {mention_user(asker.id)}"]
     if line := related_questions_line(related, guild.id):
-        content += f"\n{line}"
+        lines.append(line)
     try:
         created = await forum.create_thread(
             name=pending.title or "",
-            content=content,
+            content="\n".join(lines) or None,
             embed=question_message_embed(pending, author_label(pending, asker.display_name)),
             applied_tags=[target.tag] if target.tag is not None else [],
-            allowed_mentions=ONLY_USER(asker.id),
+            allowed_mentions=NO_PINGS if pending.anonymous else ONLY_USER(asker.id),
         )
     except discord.HTTPException as exc:
         if exc.status >= 500:
@@ -175,11 +179,13 @@ async def publish(
         interaction.id,
     )
     await add_vote_reactions(starter, target.config)
-    await interaction.followup.send(
-        f"{emoji.SUCCESS} Your question is posted: {jump_url(guild.id, thread.id)}",
-        ephemeral=True,
-        allowed_mentions=NO_PINGS,
+    link = jump_url(guild.id, thread.id)
+    text = (
+        anonymous_question_posted(link, pending.display_name)
+        if pending.anonymous
+        else f"{emoji.SUCCESS} Your question is posted: {link}"
     )
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 def _refusal(exc: discord.HTTPException) -> ForumError | None:

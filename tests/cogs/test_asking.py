@@ -21,7 +21,7 @@ from bot.db.models import Post
 from bot.forum import categories, posts, questions, settings, text_rules, votes
 from bot.transactions import run_transaction
 from bot.ui.embeds import embed_problems, parse_footer_text
-from cogs.asking.publishing import ANONYMOUS_NOT_YET, TAG_REQUIRED
+from cogs.asking.publishing import TAG_REQUIRED
 from tests.fakediscord import (
     Call,
     Channel,
@@ -273,16 +273,6 @@ async def test_an_unknown_category_is_refused_before_the_modal(
     text = await refused_at_once(await open_ask(member(fake, "dan"), fake, category="Sleep"))
     assert "no category called `Sleep`" in text
     nothing_posted(fake)
-
-
-async def test_anonymous_questions_are_not_available_yet(
-    fake: FakeDiscord, harness: BotHarness
-) -> None:
-    await configure(harness, fake)
-    ix = await open_ask(member(fake, "erin"), fake, anonymous=True)
-    assert await refused_at_once(ix) == ANONYMOUS_NOT_YET
-    nothing_posted(fake)
-    assert await rows(harness) == []
 
 
 # --------------------------------------------------------------------------- refusals

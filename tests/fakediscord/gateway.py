@@ -498,7 +498,12 @@ class Gateway:
             user = self.world.users[uid]
             if wanted and uid not in wanted:
                 continue
-            if query and not user.username.lower().startswith(query.lower()):
+            # Discord matches the query's start against usernames and nicknames.
+            nick = guild.members[uid].nick or ""
+            if query and not (
+                user.username.lower().startswith(query.lower())
+                or nick.lower().startswith(query.lower())
+            ):
                 continue
             members.append(self.world.member_payload(guild.id, uid))
         if limit:
