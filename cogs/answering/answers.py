@@ -12,7 +12,7 @@ import discord
 from bot.forum import anonymity, lookups, posts, text_rules
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from bot.question_option import target_question
+from bot.question_option import check_can_post_in, target_question
 from bot.transactions import run_transaction
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
@@ -59,6 +59,7 @@ async def open_answer_form(
 ) -> None:
     """``/answer``: refusals first (no question, no anonymity here), then the modal."""
     question_id = await target_question(bot, interaction, question)
+    await check_can_post_in(bot, interaction, question_id)
     if anonymous:
         await check_anonymity(bot, interaction)
     await interaction.response.send_modal(

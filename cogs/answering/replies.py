@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.forum import posts
-from bot.question_option import target_question
+from bot.question_option import check_can_post_in, target_question
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import joined_at, post_for_member
 
@@ -29,6 +29,7 @@ async def reply(
     """Defer (ephemerally: the text is the member's), then store, post and confirm the reply."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     question_id = await target_question(bot, interaction, question)
+    await check_can_post_in(bot, interaction, question_id)
     guild_id = interaction.guild_id
     assert guild_id is not None  # guild_only
     author_id = interaction.user.id

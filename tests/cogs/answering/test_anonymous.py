@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot import question_option
 from bot.db.models import Member as MemberRow
 from bot.forum import pending_posts, questions, settings
 from bot.ui.questions import question_message_embed
@@ -308,3 +309,29 @@ async def test_accepting_an_anonymous_answer_pays_privately(anon: Scene) -> None
     notice = next(m for m in fake.messages_in(asked.thread) if "was accepted" in str(m.embeds))
     assert "**Member 2**" in notice.embeds[0]["description"]
     assert_names_nobody(fake, mark, scene.bob)
+
+
+async def test_no_posting_through_the_bot_where_the_member_cannot_post(anon: Scene) -> None:
+    scene, fake = anon, anon.fake
+    asked = await ask_question_directly(scene.harness, scene.alice)
+    assert fake.forum is not None
+    deny = fake.overwrite(scene.dave, deny=["send_messages_in_threads"])
+    fake.edit_channel(fake.forum, permission_overwrites=[deny])
+    await fake.flush()
+    for options in ({"text": "hi"}, {"text": "hi", "anonymous": True}):
+        ix = await scene.dave.slash(
+            "reply", {**options, "question": str(asked.id)}, channel=fake.general
+        )
+        assert await sentence(ix) == question_option.CANNOT_POST_THERE
+    ix = await scene.dave.slash(
+        "answer", {"anonymous": True, "question": str(asked.id)}, channel=fake.general
+    )
+    assert await sentence(ix) == question_option.CANNOT_POST_THERE
+    # A locked thread takes nothing from members, through the bot neither.
+    fake.edit_channel(asked.thread, locked=True)
+    await fake.flush()
+    ix = await scene.bob.slash(
+        "reply", {"text": "hi", "question": str(asked.id)}, channel=fake.general
+    )
+    assert await sentence(ix) == question_option.CANNOT_POST_THERE
+    assert [m.id for m in fake.messages_in(asked.thread)] == [asked.starter.id]
