@@ -15,8 +15,13 @@ member was last seen with (``name_author``, in the post's transaction), so the l
 DMs can name them without the members intent.
 
 An explicit answer (``post_answer``, the /answer command) is an answer whoever writes it, the
-asker included. Every Discord message maps to at most one post: a repeated event returns the
-existing post unchanged. What the bot posts on someone's behalf is stored ``pending`` first and
+asker included; a reply (``post_reply``, the /reply command) is a comment by any member. Either
+may be anonymous: it is then signed with the author's per-thread pseudonym ("Member 2",
+``bot.forum.pseudonyms``, given in the transaction that stores the post), except the anonymous
+asker's, which is signed as their question is (its display name, else "Anonymous").
+
+Every Discord message maps to at most one post: a repeated event returns the existing post
+unchanged. What the bot posts on someone's behalf is stored ``pending`` first and
 made live by ``bot.forum.pending_posts``; edits are in ``bot.forum.edits``, deletes in
 ``bot.forum.deletion``.
 """
@@ -34,7 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import notifications
-from bot.forum.errors import InvalidState, NotFound, PermissionDenied
+from bot.forum.anonymity import check_anonymity_allowed
+from bot.forum.errors import InvalidState, NotFound
 from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import change, repeat_of
@@ -47,6 +53,7 @@ from bot.forum.post_rows import (
     question_for_thread,
     update_post,
 )
+from bot.forum.pseudonyms import assign_pseudonym
 from bot.forum.ratelimits import check_rate, over_limit
 from bot.forum.results import PostChange
 from bot.forum.settings import GuildConfig, load_config
@@ -190,6 +197,7 @@ async def post_answer(
     question_id: int | None = None,
     thread_id: int | None = None,
     anonymous: bool = False,
+    joined_at: datetime | None = None,
     display_name: str | None = None,
     message_id: int | None = None,
     state: PostState = "pending",
@@ -198,8 +206,10 @@ async def post_answer(
     """An explicit answer (/answer), posted by the bot on the author's behalf.
 
     Always an answer, the asker's included. Refused while the question is closed and over the
-    member's hourly answer limit. Stored ``pending`` before the bot posts it (then
-    ``pending_posts.confirm_post``), or ``live`` with its ``message_id``.
+    member's hourly answer limit; an anonymous one also where the member may not post
+    anonymously (``joined_at``: when they joined the server). An anonymous answer is signed as
+    ``_anonymous_name`` says (``display_name`` is then ignored). Stored ``pending`` before the
+    bot posts it (then ``pending_posts.confirm_post``), or ``live`` with its ``message_id``.
     """
     now = now or utc_now()
     repeat = await repeat_of(session, message_id)
@@ -210,17 +220,24 @@ async def post_answer(
     )
     if question.closed_at is not None:
         raise InvalidState("This question is closed, so it takes no new answers.")
+    text = validate_body(body, what="answer")
+    config = await load_config(session, guild_id)
+    if anonymous:
+        check_anonymity_allowed(config, joined_at=joined_at, now=now)
+    await check_rate(session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now)
     new = NewPost(
         kind="answer",
         parent_id=question.id,
         author_id=author_id,
-        body=validate_body(body, what="answer"),
+        body=text,
         via_bot=True,
         anonymous=anonymous,
-        display_name=clean_display_name(display_name),
+        display_name=(
+            await _anonymous_name(session, question, author_id)
+            if anonymous
+            else clean_display_name(display_name)
+        ),
     )
-    config = await load_config(session, guild_id)
-    await check_rate(session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now)
     return await _store(session, config, question, new, message_id=message_id, state=state, now=now)
 
 
@@ -233,13 +250,20 @@ async def post_reply(
     question_id: int | None = None,
     thread_id: int | None = None,
     parent_id: int | None = None,
+    anonymous: bool = False,
+    joined_at: datetime | None = None,
     message_id: int | None = None,
     state: PostState = "pending",
     now: datetime | None = None,
 ) -> PostChange:
-    """The asker's comment posted by the bot (/reply): on the question, or on ``parent_id``
-    (an answer of it). It is anonymous, under the question's display name, when the question
-    is."""
+    """A member's comment posted by the bot (/reply): on the question, or on ``parent_id``
+    (an answer of it).
+
+    Named, or ``anonymous`` under the author's pseudonym in this thread (refused where the
+    member may not post anonymously; ``joined_at``: when they joined the server). The asker of
+    an anonymous question always replies as the question shows them (its display name, else
+    "Anonymous"), whatever ``anonymous`` says: a named reply would unmask them.
+    """
     now = now or utc_now()
     repeat = await repeat_of(session, message_id)
     if repeat is not None:
@@ -247,8 +271,6 @@ async def post_reply(
     question = await _question_for(
         session, guild_id=guild_id, question_id=question_id, thread_id=thread_id
     )
-    if author_id != question.author_id:
-        raise PermissionDenied("Only the asker can use /reply in this thread.")
     body = validate_body(body, what="reply")
     parent = question.id
     if parent_id is not None and parent_id != question.id:
@@ -261,17 +283,30 @@ async def post_reply(
         ):
             raise NotFound(POST_GONE)
         parent = target.id if target.kind == "answer" else (target.parent_id or question.id)
+    config = await load_config(session, guild_id)
+    as_asker = author_id == question.author_id and question.anonymous
+    if anonymous and not as_asker:
+        check_anonymity_allowed(config, joined_at=joined_at, now=now)
+    hidden = anonymous or as_asker
     new = NewPost(
         kind="comment",
         parent_id=parent,
         author_id=author_id,
         body=body,
         via_bot=True,
-        anonymous=question.anonymous,
-        display_name=question.display_name,
+        anonymous=hidden,
+        display_name=await _anonymous_name(session, question, author_id) if hidden else None,
     )
-    config = await load_config(session, guild_id)
     return await _store(session, config, question, new, message_id=message_id, state=state, now=now)
+
+
+async def _anonymous_name(session: AsyncSession, question: Post, author_id: int) -> str | None:
+    """How an anonymous answer or reply is signed: the anonymous asker as their question is
+    (None: "Anonymous"), anyone else with their pseudonym in this thread, given now (in the
+    transaction that stores the post) when they have none yet."""
+    if author_id == question.author_id and question.anonymous:
+        return question.display_name
+    return await assign_pseudonym(session, question_id=question.id, author_id=author_id)
 
 
 async def _question_for(

@@ -20,6 +20,7 @@ from bot.ui.embeds import (
     COLOUR_ANSWER,
     COLOUR_CLOSED,
     COLOUR_QUESTION,
+    COLOUR_REPLY,
     COLOUR_SOLVED,
     add_field,
     fit,
@@ -119,15 +120,35 @@ def question_message_embed(question: PostSnapshot, author: str) -> discord.Embed
     )
 
 
-def answer_embed(
-    body: str, author: str, footer_key: int | None, *, markdown: bool = True
+def _on_behalf(
+    colour: int, body: str, author: str, footer_key: int | None, markdown: bool
 ) -> discord.Embed:
-    """An answer the bot posts on someone's behalf (``/answer``, anonymous or named)."""
-    embed = new_embed(colour=COLOUR_ANSWER, description=_body(body, markdown=markdown))
+    embed = new_embed(colour=colour, description=_body(body, markdown=markdown))
     set_author(embed, author)
     if footer_key is not None:
         set_footer(embed, footer_key_text(footer_key))
     return fit(embed)
+
+
+def answer_embed(
+    body: str, author: str, footer_key: int | None, *, markdown: bool = True
+) -> discord.Embed:
+    """An answer the bot posts on someone's behalf (``/answer``, anonymous or named)."""
+    return _on_behalf(COLOUR_ANSWER, body, author, footer_key, markdown)
+
+
+def reply_embed(
+    body: str, author: str, footer_key: int | None, *, markdown: bool = True
+) -> discord.Embed:
+    """A reply (a comment) the bot posts on someone's behalf (``/reply``, anonymous or named)."""
+    return _on_behalf(COLOUR_REPLY, body, author, footer_key, markdown)
+
+
+def posted_embed(post: PostSnapshot, author: str) -> discord.Embed:
+    """The bot's message of an answer or reply it posted for a member, keyed by the post's id
+    (``author``: its author label, ``bot.ui.authors.author_label``)."""
+    make = answer_embed if post.kind == "answer" else reply_embed
+    return make(post.body, author, post.id)
 
 
 def accepted_notice(answer_jump_url: str, answerer: str) -> discord.Embed:

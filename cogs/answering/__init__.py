@@ -1,4 +1,5 @@
-"""Answering in Discord: thread messages, ``/answer``, ``/edit``, ``/delete``, "Accept answer".
+"""Answering in Discord: thread messages, ``/answer``, ``/reply``, ``/edit``, ``/delete``,
+"Accept answer".
 
 - **Thread messages** (``intake``). Every message in a thread is handed to
   ``posts.record_thread_message``, which decides: answer, comment, or nothing (bots' messages are
@@ -7,11 +8,16 @@
   post's starter message is the question itself and is left to the asking cog. After each
   message the cog dispatches ``qa_thread_message`` (message, change or None) for whoever follows
   the conversation.
-- **/answer** (``answers``) opens a modal; on submit the answer is stored ``pending``, the bot
-  posts it in the thread (an embed naming the author, the pending row's key in its footer) and
-  confirms the row with the message's id. If Discord refuses, the pending row is discarded; if
-  the outcome is unknown (a 5xx), the row is left ``pending`` (it counts nothing and nothing
-  completes it later) and the error goes to ``bot.errors``, which logs it and apologises.
+- **/answer** (``answers``) and **/reply** (``replies``) act on the question the ``question``
+  option names (autocomplete; default: this thread's), so an author need not be in the thread.
+  /answer opens a modal; /reply takes its text as an option. The post is stored ``pending``,
+  the bot posts it as its own message (an embed naming the author, or, when anonymous, their
+  per-thread pseudonym "Member N" - the anonymous asker as their question shows them - with the
+  pending row's key in its footer) and confirms the row (``on_behalf``). Every reply to the
+  member is ephemeral and nothing public names or pings an anonymous author. If Discord
+  refuses, the pending row is discarded; if the outcome is unknown (a 5xx), the row is left
+  ``pending`` (it counts nothing and nothing completes it later) and the error goes to
+  ``bot.errors``, which logs it and apologises.
 - **/edit** and **/delete** (``own_posts``, ``editing``, ``deleting``) act on what the bot posted
   for the member in this thread (their /ask question, /answer answers, /reply replies): the
   ``post`` option picks one (autocomplete lists them; a message link or id works too), and

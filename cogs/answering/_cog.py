@@ -8,10 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum.errors import InvalidState
 from bot.forum.results import PostChange
-from cogs.answering import acceptance, deleting, editing, intake, own_posts
-from cogs.answering.answers import ANONYMOUS_NOT_YET, AnswerModal, question_here
+from bot.question_option import question_choices
+from cogs.answering import acceptance, answers, deleting, editing, intake, own_posts, replies
 from cogs.answering.names import StoredNames
 
 if TYPE_CHECKING:
@@ -40,18 +39,53 @@ class Answering(commands.Cog):
 
     # ------------------------------------------------------------------ /answer
 
-    @app_commands.command(name="answer", description="Answer this thread's question")
+    @app_commands.command(name="answer", description="Answer a question")
     @app_commands.guild_only()
-    @app_commands.describe(anonymous="Answer without your name showing")
+    @app_commands.describe(
+        anonymous="Answer without your name showing",
+        question="The question to answer (default: this thread's)",
+    )
     async def answer(
-        self, interaction: discord.Interaction[QABot], anonymous: bool = False
+        self,
+        interaction: discord.Interaction[QABot],
+        anonymous: bool = False,
+        question: str | None = None,
     ) -> None:
-        if anonymous:
-            raise InvalidState(ANONYMOUS_NOT_YET)
-        question = await question_here(self.bot, interaction)
-        await interaction.response.send_modal(
-            AnswerModal(self.bot, self.names, question_id=question.id)
+        await answers.open_answer_form(
+            self.bot, self.names, interaction, anonymous=anonymous, question=question
         )
+
+    @answer.autocomplete("question")
+    async def answer_question_choices(
+        self, interaction: discord.Interaction[QABot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await question_choices(self.bot, interaction, current, include_closed=False)
+
+    # ------------------------------------------------------------------ /reply
+
+    @app_commands.command(name="reply", description="Reply in a question's thread")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        text="Your reply",
+        anonymous="Reply without your name showing",
+        question="The question to reply to (default: this thread's)",
+    )
+    async def reply(
+        self,
+        interaction: discord.Interaction[QABot],
+        text: str,
+        anonymous: bool = False,
+        question: str | None = None,
+    ) -> None:
+        await replies.reply(
+            self.bot, self.names, interaction, text, anonymous=anonymous, question=question
+        )
+
+    @reply.autocomplete("question")
+    async def reply_question_choices(
+        self, interaction: discord.Interaction[QABot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await question_choices(self.bot, interaction, current)
 
     # ------------------------------------------------------------------ /edit and /delete
 

@@ -1,30 +1,26 @@
-"""``/answer``: a modal, then the answer stored ``pending``, posted by the bot in the thread and
-confirmed with its message's id."""
+"""``/answer``: the question (the ``question`` option, else this thread's), a modal, then the
+answer posted by the bot (``on_behalf``): named, or anonymous under the author's per-thread
+pseudonym."""
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 import discord
 
-from bot.forum import lookups, pending_posts, posts, text_rules
+from bot.forum import anonymity, lookups, posts, text_rules
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
+from bot.question_option import check_can_post_in, target_question
 from bot.transactions import run_transaction
-from bot.ui import emoji
-from bot.ui.authors import author_label
-from bot.ui.mentions import NO_PINGS
-from bot.ui.questions import answer_embed
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
+from cogs.answering.on_behalf import joined_at, post_for_member
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
-log = logging.getLogger(__name__)
-
-ANONYMOUS_NOT_YET: Final = "Anonymous answers are not available yet."
 NOT_A_QUESTION_THREAD: Final = "Use this inside a question's thread."
 
 
@@ -42,12 +38,46 @@ async def question_here(bot: QABot, interaction: discord.Interaction[QABot]) -> 
     return question
 
 
+async def check_anonymity(bot: QABot, interaction: discord.Interaction[QABot]) -> None:
+    """Refuse, before any form, a member who may not post anonymously here."""
+    guild_id = interaction.guild_id
+    assert guild_id is not None  # guild_only
+    joined = joined_at(interaction)
+    await run_transaction(
+        bot,
+        lambda s: anonymity.check_can_post_anonymously(s, guild_id=guild_id, joined_at=joined),
+    )
+
+
+async def open_answer_form(
+    bot: QABot,
+    names: StoredNames,
+    interaction: discord.Interaction[QABot],
+    *,
+    anonymous: bool,
+    question: str | None,
+) -> None:
+    """``/answer``: refusals first (no question, no anonymity here), then the modal."""
+    question_id = await target_question(bot, interaction, question)
+    await check_can_post_in(bot, interaction, question_id)
+    if anonymous:
+        await check_anonymity(bot, interaction)
+    await interaction.response.send_modal(
+        AnswerModal(bot, names, question_id=question_id, anonymous=anonymous)
+    )
+
+
 class AnswerModal(FormModal):
-    def __init__(self, bot: QABot, names: StoredNames, *, question_id: int) -> None:
-        super().__init__(title="Your answer", timeout=MODAL_TIMEOUT)
+    def __init__(
+        self, bot: QABot, names: StoredNames, *, question_id: int, anonymous: bool = False
+    ) -> None:
+        super().__init__(
+            title="Your anonymous answer" if anonymous else "Your answer", timeout=MODAL_TIMEOUT
+        )
         self.bot = bot
         self.names = names
         self.question_id = question_id
+        self.anonymous = anonymous
         self.answer = self.add_field(
             "Answer",
             custom_id="answer",
@@ -56,7 +86,14 @@ class AnswerModal(FormModal):
         )
 
     async def on_submit(self, interaction: discord.Interaction[QABot], /) -> None:  # type: ignore[override]
-        await post_answer(self.bot, self.names, interaction, self.question_id, self.answer.value)
+        await post_answer(
+            self.bot,
+            self.names,
+            interaction,
+            self.question_id,
+            self.answer.value,
+            anonymous=self.anonymous,
+        )
 
 
 async def post_answer(
@@ -65,50 +102,27 @@ async def post_answer(
     interaction: discord.Interaction[QABot],
     question_id: int,
     text: str,
+    *,
+    anonymous: bool = False,
 ) -> None:
-    """The modal was submitted: pending row, the bot's message, then the row confirmed."""
+    """The modal was submitted: the answer stored pending, posted by the bot, confirmed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     guild_id = interaction.guild_id
     assert guild_id is not None  # guild_only
-    author = interaction.user
-    pending = (
-        await run_transaction(
-            bot,
-            lambda s: posts.post_answer(
-                s,
-                guild_id=guild_id,
-                question_id=question_id,
-                author_id=author.id,
-                body=text,
-                state="pending",
-            ),
-        )
-    ).post
-    assert pending.thread_id is not None
-    channel = bot.get_partial_messageable(pending.thread_id, guild_id=guild_id)
-    embed = answer_embed(pending.body, author_label(pending, author.display_name), pending.id)
-    try:
-        message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
-    except discord.HTTPException as exc:
-        if exc.status < 500:  # refused: nothing was posted
-            await run_transaction(
-                bot, lambda s: pending_posts.discard_pending_post(s, post_id=pending.id)
-            )
-        else:  # unknown: the row stays pending (it counts nothing; nothing completes it)
-            log.warning("answer %s may not be posted (status %s)", pending.id, exc.status)
-        raise
-    name = names.unstored(guild_id, author)
-    change = await run_transaction(
+    author_id = interaction.user.id
+    joined: datetime | None = joined_at(interaction)
+    await post_for_member(
         bot,
-        lambda s: pending_posts.confirm_post(
-            s, post_id=pending.id, message_id=message.id, display_name=name
+        names,
+        interaction,
+        lambda s: posts.post_answer(
+            s,
+            guild_id=guild_id,
+            question_id=question_id,
+            author_id=author_id,
+            body=text,
+            anonymous=anonymous,
+            joined_at=joined,
+            state="pending",
         ),
-    )
-    names.stored(guild_id, author.id, name, named=change.author_named)
-    bot.status_lines.request(change.question.id)
-    bot.notifier.wake()  # the answer's DMs are queued: send them now
-    await interaction.followup.send(
-        f"{emoji.SUCCESS} Your answer is posted: {message.jump_url}",
-        ephemeral=True,
-        allowed_mentions=NO_PINGS,
     )

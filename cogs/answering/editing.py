@@ -16,7 +16,7 @@ from bot.transactions import run_transaction
 from bot.ui import emoji
 from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS
-from bot.ui.questions import answer_embed, question_message_embed, rename_waits
+from bot.ui.questions import posted_embed, question_message_embed, rename_waits
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.own_posts import kind_label
 
@@ -95,7 +95,7 @@ async def edit_post(
     edited = change.post
     assert edited.thread_id is not None and edited.message_id is not None
     message = partial_message(bot, edited.guild_id, edited.thread_id, edited.message_id)
-    embed = answer_embed(edited.body, author_label(edited, author.display_name), edited.id)
+    embed = posted_embed(edited, author_label(edited, author.display_name))
     shown = await discord_step(
         "edit the message",
         message.edit(embed=embed, allowed_mentions=NO_PINGS),

@@ -76,8 +76,16 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("qa roles show"),
     # asking
     Cmd("ask", (Opt("category", STRING, autocomplete=True), Opt("anonymous", BOOLEAN))),
-    # answering (inside a question's thread; `post` picks one of the member's bot-posted posts)
-    Cmd("answer", (Opt("anonymous", BOOLEAN),)),
+    # answering (`question` defaults to the thread; `post` picks one of the member's bot posts)
+    Cmd("answer", (Opt("anonymous", BOOLEAN), Opt("question", STRING, autocomplete=True))),
+    Cmd(
+        "reply",
+        (
+            Opt("text", STRING, required=True),
+            Opt("anonymous", BOOLEAN),
+            Opt("question", STRING, autocomplete=True),
+        ),
+    ),
     Cmd("edit", (Opt("post", STRING, autocomplete=True),)),
     Cmd("delete", (Opt("post", STRING, autocomplete=True),)),
     Cmd("Accept answer", type=MESSAGE_MENU),
@@ -106,6 +114,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("qa", default_member_permissions=MANAGE_GUILD),
     Top("ask"),
     Top("answer"),
+    Top("reply"),
     Top("edit"),
     Top("delete"),
     Top("Accept answer", type=MESSAGE_MENU),

@@ -13,7 +13,6 @@ from bot.db.models import Notification, Post
 from bot.forum import leaderboard, lookups, posts, settings
 from bot.forum.errors import (
     NotFound,
-    PermissionDenied,
     RateLimited,
     ValidationError,
 )
@@ -192,13 +191,36 @@ async def test_reply_is_the_askers_comment_anonymous_like_the_question(forum: Fo
     )
     assert (reply.post.kind, reply.post.parent_id) == ("comment", a.id)
     assert reply.post.anonymous and reply.post.display_name == "Sleepless"
-    with pytest.raises(PermissionDenied) as err:
-        await forum.run(
-            lambda s: posts.post_reply(
-                s, guild_id=GUILD, question_id=q.id, author_id=OTHER, body="hi"
+
+
+async def test_anyone_replies_named_or_under_a_pseudonym(forum: Forum) -> None:
+    q = await forum.ask(anonymous=True)
+
+    async def reply(author: int, *, anonymous: bool) -> Any:
+        return (
+            await forum.run(
+                lambda s: posts.post_reply(
+                    s,
+                    guild_id=GUILD,
+                    question_id=q.id,
+                    author_id=author,
+                    body="Me too.",
+                    anonymous=anonymous,
+                    state="pending",
+                )
             )
-        )
-    assert str(err.value) == "Only the asker can use /reply in this thread."
+        ).post
+
+    named = await reply(OTHER, anonymous=False)
+    assert not named.anonymous and named.display_name is None and named.parent_id == q.id
+    first = await reply(ANSWERER, anonymous=True)
+    second = await reply(OTHER, anonymous=True)
+    again = await reply(ANSWERER, anonymous=True)
+    assert [p.display_name for p in (first, second, again)] == ["Member 2", "Member 3", "Member 2"]
+    assert all(p.anonymous for p in (first, second, again))
+    # The anonymous asker replies as their question shows them, even when asking for a name.
+    asker = await reply(ASKER, anonymous=False)
+    assert asker.anonymous and asker.display_name is None
 
 
 # --------------------------------------------------------------------------- outbox

@@ -337,12 +337,13 @@ async def test_an_anonymous_answer_is_never_tied_to_its_author(
     question_id = await scene.question()
     await scene.answer(question_id, secret, anonymous=True)
     [dm] = await wait_for_dms(fake, scene.asker, 1)
-    assert dm.embeds[0]["description"].startswith("**Anonymous** answered:")
+    # Signed with the author's pseudonym in that thread (a chosen name is for questions only).
+    assert dm.embeds[0]["description"].startswith("**Member 2** answered:")
     await scene.answer(
         await scene.question(title="Other"), secret, anonymous=True, display_name="Owl"
     )
     second = (await wait_for_dms(fake, scene.asker, 2))[1]
-    assert second.embeds[0]["description"].startswith("**Owl** answered:")
+    assert second.embeds[0]["description"].startswith("**Member 2** answered:")
     for message in (dm, second):
         assert str(secret.id) not in str(message.embeds) + str(message.components)
         assert secret.name not in message.embed_text()

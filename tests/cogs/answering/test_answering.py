@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import question_option
 from bot.db.models import Member as MemberRow
 from bot.db.models import Post
 from bot.forum import lookups, pending_posts, posts, questions
@@ -284,10 +285,7 @@ async def test_answer_refusals_leave_nothing(scene: Scene) -> None:
     assert fake.general is not None
 
     elsewhere = await scene.bob.slash("answer", channel=fake.general)
-    assert await sentence(elsewhere) == answers.NOT_A_QUESTION_THREAD
-
-    anonymous = await scene.bob.slash("answer", {"anonymous": True}, channel=asked.thread)
-    assert await sentence(anonymous) == answers.ANONYMOUS_NOT_YET
+    assert await sentence(elsewhere) == question_option.NO_QUESTION_HERE
 
     empty = await scene.bob.slash("answer", channel=asked.thread)
     assert await sentence(await empty.submit_modal({"answer": " \n "})) == (

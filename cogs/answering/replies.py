@@ -1,0 +1,51 @@
+"""``/reply``: a comment on the question (the ``question`` option, else this thread's) posted by
+the bot (``on_behalf``): under the member's name, their per-thread pseudonym when anonymous, or,
+for the asker of an anonymous question, as the question shows them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.forum import posts
+from bot.question_option import check_can_post_in, target_question
+from cogs.answering.names import StoredNames
+from cogs.answering.on_behalf import joined_at, post_for_member
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+
+async def reply(
+    bot: QABot,
+    names: StoredNames,
+    interaction: discord.Interaction[QABot],
+    text: str,
+    *,
+    anonymous: bool,
+    question: str | None,
+) -> None:
+    """Defer (ephemerally: the text is the member's), then store, post and confirm the reply."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    question_id = await target_question(bot, interaction, question)
+    await check_can_post_in(bot, interaction, question_id)
+    guild_id = interaction.guild_id
+    assert guild_id is not None  # guild_only
+    author_id = interaction.user.id
+    joined = joined_at(interaction)
+    await post_for_member(
+        bot,
+        names,
+        interaction,
+        lambda s: posts.post_reply(
+            s,
+            guild_id=guild_id,
+            question_id=question_id,
+            author_id=author_id,
+            body=text,
+            anonymous=anonymous,
+            joined_at=joined,
+            state="pending",
+        ),
+    )
