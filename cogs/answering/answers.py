@@ -4,7 +4,6 @@ pseudonym."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 import discord
@@ -16,7 +15,7 @@ from bot.question_option import check_can_post_in, target_question
 from bot.transactions import run_transaction
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
-from cogs.answering.on_behalf import joined_at, post_for_member
+from cogs.answering.on_behalf import joined_at, member_post, post_for_member
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -107,22 +106,5 @@ async def post_answer(
 ) -> None:
     """The modal was submitted: the answer stored pending, posted by the bot, confirmed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
-    author_id = interaction.user.id
-    joined: datetime | None = joined_at(interaction)
-    await post_for_member(
-        bot,
-        names,
-        interaction,
-        lambda s: posts.post_answer(
-            s,
-            guild_id=guild_id,
-            question_id=question_id,
-            author_id=author_id,
-            body=text,
-            anonymous=anonymous,
-            joined_at=joined,
-            state="pending",
-        ),
-    )
+    post = member_post(interaction, question_id, text, anonymous=anonymous)
+    await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import discord
 
@@ -40,6 +40,35 @@ def joined_at(interaction: discord.Interaction[QABot]) -> datetime | None:
     """When the member joined the server (for the anonymity rules), None when unknown."""
     user = interaction.user
     return user.joined_at if isinstance(user, discord.Member) else None
+
+
+class MemberPost(TypedDict):
+    """What ``posts.post_answer`` and ``posts.post_reply`` are told of a post a member asked
+    the bot to make (stored ``pending`` until the bot's message exists)."""
+
+    guild_id: int
+    question_id: int
+    author_id: int
+    body: str
+    anonymous: bool
+    joined_at: datetime | None
+    state: Literal["pending"]
+
+
+def member_post(
+    interaction: discord.Interaction[QABot], question_id: int, text: str, *, anonymous: bool
+) -> MemberPost:
+    guild_id = interaction.guild_id
+    assert guild_id is not None  # guild_only
+    return MemberPost(
+        guild_id=guild_id,
+        question_id=question_id,
+        author_id=interaction.user.id,
+        body=text,
+        anonymous=anonymous,
+        joined_at=joined_at(interaction),
+        state="pending",
+    )
 
 
 async def post_for_member(

@@ -11,7 +11,7 @@ import discord
 from bot.forum import posts
 from bot.question_option import check_can_post_in, target_question
 from cogs.answering.names import StoredNames
-from cogs.answering.on_behalf import joined_at, post_for_member
+from cogs.answering.on_behalf import member_post, post_for_member
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -30,22 +30,5 @@ async def reply(
     await interaction.response.defer(ephemeral=True, thinking=True)
     question_id = await target_question(bot, interaction, question)
     await check_can_post_in(bot, interaction, question_id)
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
-    author_id = interaction.user.id
-    joined = joined_at(interaction)
-    await post_for_member(
-        bot,
-        names,
-        interaction,
-        lambda s: posts.post_reply(
-            s,
-            guild_id=guild_id,
-            question_id=question_id,
-            author_id=author_id,
-            body=text,
-            anonymous=anonymous,
-            joined_at=joined,
-            state="pending",
-        ),
-    )
+    post = member_post(interaction, question_id, text, anonymous=anonymous)
+    await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, **post))
