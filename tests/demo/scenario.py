@@ -2,9 +2,10 @@
 
 A server owner sets qa-bot up on a forum; Alice asks with ``/ask``; Bob and Carol answer in the
 thread; members vote with reactions; Alice accepts Bob's answer; the DMs arrive; ``/profile``
-shows the points. Every step waits for the bot's visible response (a message, an edit, a DM),
-with a time limit, and prints what the members see. A step whose cog is not loaded yet is
-printed as skipped, so the demo runs while the product grows.
+shows the points; then Dave asks anonymously, Carol answers and Dave accepts, every public line
+showing "Anonymous" and never Dave. Every step waits for the bot's visible response (a message,
+an edit, a DM), with a time limit, and prints what the members see. A step whose cog is not
+loaded yet is printed as skipped, so the demo runs while the product grows.
 
 Two timings are shortened so the demo takes seconds: the guild's ``notify_coalesce_seconds`` is
 set to 2 with ``/qa settings set`` (shown in the transcript), and status-line edits, which the
@@ -59,8 +60,22 @@ CAROL_ANSWER = (
     "It calms the racing thoughts for me."
 )
 SEARCH = "fall asleep"
+ANON_CATEGORY = "Anxiety"
+ANON_TITLE = "Is it normal to dread my first therapy session?"
+ANON_DETAILS = (
+    "I booked it weeks ago and now I keep thinking of cancelling. "
+    "I don't want anyone here to know it's me."
+)
+CAROL_ANON_ANSWER = (
+    "Very normal. Tell the therapist you nearly cancelled: it is a good first thing to talk "
+    "about, and they hear it often."
+)
 UP = "👍"
 DOWN = "👎"
+
+
+#: The title of the step in which Dave asks anonymously (no name of his in its public lines).
+ANONYMOUS_STEP = "An anonymous question, answered and accepted"
 
 
 class DemoFailure(Exception):
@@ -156,6 +171,7 @@ class Demo:
         self.cast: Cast
         self.events: EventLog
         self.thread: Thread | None = None
+        self.anonymous_thread: Thread | None = None
 
     # ------------------------------------------------------------------ output
 
@@ -431,6 +447,12 @@ class Demo:
             self._show_thread,
             after=["Alice asks a question with /ask"],
         )
+        await self.step(
+            ANONYMOUS_STEP,
+            self._anonymous,
+            needs=["ask", "cogs.answering", "Accept answer"],
+            after=["Olivia sets up the Q&A forum"],
+        )
 
     # ------------------------------------------------------------------ steps
 
@@ -587,18 +609,96 @@ class Demo:
         for message in self.fake.messages_in(thread.channel):
             self.show(message)
 
+    async def _anonymous(self) -> None:
+        """Dave asks with ``/ask anonymous:true`` and no display name: only he sees his command,
+        the form and the bot's replies; the post, Carol's answer, the accept notice and the
+        thread name nobody. Dave still gets the DM for the answer and accepts it."""
+        cast = self.cast
+        mine = f"(only {cast.dave.name} sees)"
+        self.gesture(cast.dave, mine, f"/ask category:{ANON_CATEGORY} anonymous:true")
+        ix = await cast.dave.slash(
+            "ask", {"category": ANON_CATEGORY, "anonymous": True}, channel=cast.general
+        )
+        modal = await self.expect("the “Ask a question” form", ix.modal(timeout=self.timeout + 1))
+        labels = ", ".join(f.label for f in modal.fields)
+        self.say(f"{mine} a form “{modal.title}” with the fields {labels}")
+        self.gesture(cast.dave, mine, "fills in the form, leaves the name empty, sends it:")
+        for line in (f"Title: {ANON_TITLE}", f"Details: {ANON_DETAILS}"):
+            for wrapped in wrap(line, INDENT, INDENT * 2):
+                self.say(wrapped)
+        before = {t.id for t in self.fake.threads_in(cast.forum)}
+        done = await ix.submit_modal(
+            {"title": ANON_TITLE, "details": ANON_DETAILS, "display_name": ""}
+        )
+        confirmation = await self.reply(done, "the confirmation that the question is posted")
+        threads = await self.until(
+            "the anonymous question's forum post",
+            lambda: [t for t in self.fake.threads_in(cast.forum) if t.id not in before] or None,
+        )
+        channel = threads[0]
+        starter = self.fake.message(channel.id)
+        thread = self.anonymous_thread = Thread(channel, starter)
+        self.say(f"New post in #{FORUM}: “{channel.name}”, tags: {self._tags(channel)}")
+        self.show(starter)
+        self.note("the question is qa-bot's own post: no mention, the asker is not in the thread")
+        self.show(confirmation)
+
+        notify = self.loaded("cogs.notifications")
+        dave_dms, carol_dms = self.bot_dms(cast.dave), self.bot_dms(cast.carol)
+        answer = await cast.carol.send(channel, CAROL_ANON_ANSWER)
+        thread.answers["Carol"] = answer
+        self.show(answer)
+        await self.expect("the bot's handling of Carol's message", self.handled(answer))
+        line = await self.status_line("1 answer", thread)
+        self.note(f"qa-bot updates the question's status line: {line}")
+        if notify:
+            self.show(
+                await self.dm(cast.dave, dave_dms + 1, "the DM to Dave (the anonymous asker)")
+            )
+
+        self.gesture(cast.dave, mine, "Apps › Accept answer (on Carol's answer)")
+        ix = await cast.dave.context_menu("Accept answer", answer)
+        self.show(await self.reply(ix, "the confirmation of the accept"))
+        await self.until(
+            "the Solved tag on the thread", lambda: "Solved" in self.render.tags(channel)
+        )
+        notice = await self.expect(
+            "the accepted-answer notice in the thread",
+            self.fake.wait_for_message(
+                channel,
+                where=lambda m: any("accepted" in (e.get("description") or "") for e in m.embeds),
+                after=answer,
+                timeout=self.timeout + 1,
+            ),
+        )
+        self.note(f"the thread's tags are now: {self._tags(channel)}")
+        self.show(notice)
+        line = await self.status_line("Solved", thread)
+        self.note(f"qa-bot updates the question's status line: {line}")
+        if notify:
+            self.show(
+                await self.dm(
+                    cast.carol, carol_dms + 1, "the DM to Carol about the accepted answer"
+                )
+            )
+
     # ------------------------------------------------------------------ helpers
 
     def _thread(self) -> Thread:
         assert self.thread is not None  # the steps run after /ask (``after=``)
         return self.thread
 
+    def bot_dms(self, member: Member) -> int:
+        """How many DMs the bot has sent ``member`` so far."""
+        return sum(1 for m in self.fake.dms_to(member) if m.author_id == self.fake.bot_user.id)
+
     def _tags(self, channel: Channel) -> str:
         return ", ".join(self.render.tags(channel)) or "none"
 
-    async def status_line(self, expected: str) -> str:
-        """The question's status line once it contains ``expected``."""
-        thread = self._thread()
+    async def status_line(self, expected: str, thread: Thread | None = None) -> str:
+        """The question's status line once it contains ``expected`` (Alice's question unless
+        ``thread`` says which)."""
+        thread = thread or self._thread()
 
         def current() -> str:
             for embed in self.fake.message(thread.starter.id).embeds:

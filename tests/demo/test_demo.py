@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 TIME_LIMIT = 60
 FORUM = "#qa-forum › How do I sleep better?"
+ANON_FORUM = "#qa-forum › Is it normal to dread my first therapy session?"
 ANSWERING = ["cogs.asking", "cogs.answering", "cogs.notifications"]
 
 
@@ -67,7 +68,7 @@ def test_make_demo_plays_every_step_and_prints_what_members_see() -> None:
     assert done.returncode == 0, f"exit {done.returncode}\n{out}\n--- stderr ---\n{done.stderr}"
     # Every step's cog is part of the bot: nothing is skipped any more.
     assert "(skipped" not in out, out
-    assert out.rstrip().splitlines()[-1] == "demo done: all 8 steps played."
+    assert out.rstrip().splitlines()[-1] == "demo done: all 9 steps played."
 
     expect_lines(
         section(out, 1),
@@ -148,10 +149,81 @@ def test_make_demo_plays_every_step_and_prints_what_members_see() -> None:
         "    reactions: 👍 3  ✅ 1",
         f"{FORUM}  [qa-bot] pinned a message to this channel.",
     )
+    anonymous = section(out, 9)
+    assert anonymous.startswith("── 9. An anonymous question, answered and accepted ──")
+    expect_lines(
+        anonymous,
+        "(only Dave sees)  [Dave] /ask category:Anxiety anonymous:true",
+        "(only Dave sees) a form “Ask a question” with the fields Title, Details, "
+        "Your name to display (optional)",
+        "New post in #qa-forum: “Is it normal to dread my first therapy session?”, tags: Anxiety",
+        f"{ANON_FORUM}  [qa-bot]",
+        "    │ Anonymous",
+        "    │ Is it normal to dread my first therapy session?",
+        "    │ Status: ▲ 0 · 0 answers   Category: Anxiety",
+        "(only Dave sees)  [qa-bot] ✅ Your question is posted anonymously, as Anonymous: ↗ "
+        "#qa-forum › Is it",
+        f"{ANON_FORUM}  [Carol] Very normal. Tell the therapist",
+        "    · qa-bot updates the question's status line: ▲ 0 · 1 answer",
+        "DM to Dave  [qa-bot]",
+        "    │ New answer to “Is it normal to dread my first therapy session?”",
+        "    │ Carol answered:",
+        "(only Dave sees)  [Dave] Apps › Accept answer (on Carol's answer)",
+        "(only Dave sees)  [qa-bot] ✅ You accepted this answer ↗.",
+        "    · the thread's tags are now: Anxiety, Solved",
+        "    │ ✅ This answer ↗ by Carol was accepted.",
+        "    · qa-bot updates the question's status line: ▲ 0 · 1 answer · ✅ Solved",
+        "DM to Carol  [qa-bot]",
+        "    │ ✅ Your answer was accepted",
+    )
+    # Dave's name is only in what Dave alone sees (his command, form, ephemeral replies, DMs).
+    public = public_lines(anonymous, "Dave")
+    assert any("Anonymous" in line for line in public), anonymous
+    assert [line for line in public if "dave" in line.lower()] == [], anonymous
     # Nothing that changes from run to run (ids, ports, paths) reaches the transcript.
     assert not re.search(r"\d{15,}|127\.0\.0\.1|/tmp/", out)
     # The README's tour pastes real output: its excerpt is this transcript, lines left out.
     expect_lines(out, *[line for line in readme_excerpt() if line != "…"])
+
+
+def public_lines(section_text: str, member: str) -> list[str]:
+    """The lines of a step everyone may see: all but ``member``'s own ephemeral replies and
+    gestures (``(only Dave sees)``) and DMs to them, each a header line with the indented lines
+    under it. The demo's notes (``    · ...``) narrate what everyone sees: they are public."""
+    private_heads = (f"(only {member} sees)", f"DM to {member}")
+    public: list[str] = []
+    private = False
+    for line in section_text.splitlines():
+        if not line.startswith(" "):
+            private = line.startswith(private_heads)
+        elif line.lstrip().startswith("· "):
+            private = False
+        if not private:
+            public.append(line)
+    return public
+
+
+def test_public_lines_leave_out_only_the_members_own_view() -> None:
+    text = "\n".join(
+        [
+            "── 9. x ──",
+            "(only Dave sees)  [Dave] /ask",
+            "    Title: Dave's",
+            "#forum  [qa-bot]",
+            "    │ Anonymous",
+            "DM to Dave  [qa-bot]",
+            "    │ Dave, an answer",
+            "    · a note naming Dave",
+            "DM to Carol  [qa-bot]",
+        ]
+    )
+    assert public_lines(text, "Dave") == [
+        "── 9. x ──",
+        "#forum  [qa-bot]",
+        "    │ Anonymous",
+        "    · a note naming Dave",
+        "DM to Carol  [qa-bot]",
+    ]
 
 
 def readme_excerpt() -> list[str]:
@@ -205,12 +277,14 @@ async def test_steps_whose_cogs_are_not_loaded_are_skipped(discord_urls: Any) ->
         "(skipped: not available yet: the command search is not loaded)",
         "── 8. The thread as everyone sees it now ──",
         "#qa-forum › “How do I sleep better?”, tags: Sleep",
+        "── 9. An anonymous question, answered and accepted ──",
+        "(skipped: not available yet: the extension cogs.answering is not loaded)",
     )
     assert "#general  [Olivia] /qa settings set" not in text  # no DMs, no DM window to set
     assert text.rstrip().splitlines()[-1] == (
-        "demo done: 3 steps played, 5 skipped (“Bob and Carol answer in the thread”, "
+        "demo done: 3 steps played, 6 skipped (“Bob and Carol answer in the thread”, "
         "“Members vote with reactions”, “Alice accepts Bob's answer”, “Points: /profile”, "
-        "“Dave finds it with /search”)."
+        "“Dave finds it with /search”, “An anonymous question, answered and accepted”)."
     )
 
 
