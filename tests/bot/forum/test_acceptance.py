@@ -20,11 +20,6 @@ from tests.bot.forum.core_support import (
 )
 
 
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 async def _accepted_rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[int]:
     async with sessionmaker() as s:
         rows = await s.execute(

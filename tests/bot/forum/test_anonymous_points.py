@@ -31,11 +31,6 @@ COMBINATIONS = list(itertools.product([False, True], repeat=2))
 ACCEPTED, ACCEPTING, ASK, ANSWER = 300, 30, 20, 40
 
 
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 def _public(member: MemberPoints) -> tuple[int, int, int, int]:
     """Everything others see of a member."""
     return (member.points, member.questions, member.answers, member.accepted_answers)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum import (
     deletion,
@@ -25,11 +24,6 @@ from tests.bot.forum.core_support import (
     VOTER,
     Forum,
 )
-
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
 
 
 async def test_deleting_a_question_undoes_everything_in_its_thread(forum: Forum) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum import (
     edits,
@@ -25,11 +24,6 @@ from tests.bot.forum.core_support import (
     OTHER,
     Forum,
 )
-
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
 
 
 async def test_edit_by_asker_or_moderator_and_refusals(forum: Forum) -> None:

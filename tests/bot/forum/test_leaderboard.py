@@ -11,11 +11,6 @@ from bot.forum import leaderboard, prefs, settings
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, NOW, OTHER, VOTER, Forum
 
 
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 async def test_an_empty_board_is_one_empty_page(forum: Forum) -> None:
     page = await forum.run(lambda s: leaderboard.top_members(s, guild_id=GUILD, page=3))
     assert (page.entries, page.page, page.pages, page.total) == ((), 1, 1, 0)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.forum import (
     lookups,
     posts,
@@ -19,11 +16,6 @@ from tests.bot.forum.core_support import (
     VOTER,
     Forum,
 )
-
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
 
 
 async def test_bot_posts_of_author_lists_only_their_live_bot_posts(forum: Forum) -> None:

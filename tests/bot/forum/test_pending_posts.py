@@ -28,11 +28,6 @@ from tests.bot.forum.core_support import (
 )
 
 
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 async def test_pending_question_counts_only_once_posted(forum: Forum) -> None:
     pending = await forum.run(
         lambda s: questions.create_question(

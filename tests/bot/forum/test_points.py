@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,11 +11,6 @@ from bot.forum.points import recompute_points
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, OTHER, VOTER, Forum
 
 # --------------------------------------------------------------------------- recompute
-
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
 
 
 async def test_recompute_changes_nothing_when_caches_are_right(forum: Forum) -> None:

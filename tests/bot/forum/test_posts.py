@@ -29,12 +29,6 @@ from tests.bot.forum.core_support import (
     snapshot,
 )
 
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 # --------------------------------------------------------------------------- classification
 
 

@@ -14,11 +14,6 @@ from bot.forum.errors import NotFound
 from tests.bot.forum.core_support import ANSWERER, ASKER, OTHER, VOTER, Forum
 
 
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 async def _assign(forum: Forum, question_id: int, author_id: int) -> str:
     return await forum.run(
         lambda s: pseudonyms.assign_pseudonym(s, question_id=question_id, author_id=author_id)

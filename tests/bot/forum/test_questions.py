@@ -31,12 +31,6 @@ from tests.bot.forum.core_support import (
     Forum,
 )
 
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 # --------------------------------------------------------------------------- asking
 
 

@@ -17,11 +17,6 @@ from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, VOTER, Forum
 HELPER, EXPERT, GURU = 501, 502, 503
 
 
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
-
-
 def test_roles_for_points_holds_every_threshold_reached() -> None:
     mapping = [PointRole(500, HELPER), PointRole(2000, EXPERT)]
     assert roles_for_points(mapping, 100) == frozenset()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,11 +18,6 @@ from tests.bot.forum.core_support import (
     Forum,
     snapshot,
 )
-
-
-@pytest.fixture
-def forum(sessionmaker: async_sessionmaker[AsyncSession]) -> Forum:
-    return Forum(sessionmaker)
 
 
 async def test_up_vote_on_an_answer_scores_and_earns(forum: Forum) -> None:
