@@ -230,3 +230,12 @@ async def thread_message_handled(events: BotEvents, message: Message) -> Any:
     """Until the answering cog has handled ``message``; returns the domain's change (or None)."""
     _, change = await events.wait_for("qa_thread_message", lambda m, _c: m.id == message.id)
     return change
+
+
+async def upvote(harness: BotHarness, events: BotEvents, who: Member, message: Message) -> None:
+    """``who`` reacts 👍 on ``message``; returns once the bot's vote writer has applied it."""
+    await who.react(message, "👍")
+    await events.wait_for(
+        "raw_reaction_add", lambda p: p.message_id == message.id and p.user_id == who.id
+    )
+    await harness.bot.vote_writer.wait_idle()

@@ -19,6 +19,7 @@ from tests.cogs.conftest import (
     configure_qa_guild,
     run_domain,
     thread_message_handled,
+    upvote,
 )
 from tests.fakediscord import FakeDiscord, InteractionHandle, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
@@ -30,7 +31,6 @@ DETAILS = "My heart races the night before and I cannot focus on anything at all
 BOB = "Breathe in for four counts, hold for four, then breathe out slowly for four."
 CAROL = "Write the worries down on paper before bed, then close the notebook."
 SHADE = "A short walk outside before the exam helps the body burn off the adrenaline."
-UP = "👍"
 #: The anonymous members' names: no ordinary word, nor any text of the bot, contains them.
 GHOST = ("zqvortle", "Yssbrandt", "Klypthora")
 SHADE_NAMES = ("wuxmelqa", "Orvendyle", "Quazzibor")
@@ -97,14 +97,6 @@ async def bot_post(scene: Scene, thread: Channel, ix: InteractionHandle) -> Mess
     return posted
 
 
-async def vote(scene: Scene, who: Member, message: Message) -> None:
-    await who.react(message, UP)
-    await scene.events.wait_for(
-        "raw_reaction_add", lambda p: p.message_id == message.id and p.user_id == who.id
-    )
-    await scene.harness.bot.vote_writer.wait_idle()
-
-
 def button(message: Message, label: str) -> str:
     for component in message.walk_components():
         if component.get("type") == 2 and component.get("label") == label:
@@ -151,7 +143,7 @@ async def test_every_anonymous_right_is_used_and_nobody_is_named(scene: Scene) -
 
     # Votes by others on the anonymous question and on the answers.
     for message in (starter, bobs, shades):
-        await vote(scene, dave, message)
+        await upvote(scene.harness, scene.events, dave, message)
 
     # Neither the author nor a moderator: every right refused, ephemerally.
     refused = await dave.context_menu("Accept answer", bobs)

@@ -33,6 +33,7 @@ from tests.cogs.conftest import (
     ask_question_directly,
     configure_qa_guild,
     thread_message_handled,
+    upvote,
 )
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
@@ -41,7 +42,6 @@ from tests.leaks import Hit, Identity, LeakScanner, LogCapture, capture_logs, se
 BOB = "Breathe in for four counts, hold for four, then breathe out slowly for four."
 CAROL = "Write the worries down on paper before bed, then close the notebook."
 TITLE = "How do I calm down before an exam?"
-UP = "👍"
 #: The asker's names: they collide with no ordinary word (nor with each other's substrings).
 USERNAME, GLOBAL_NAME, NICK = "zqvortle", "Yssbrandt", "Klypthora"
 
@@ -93,14 +93,6 @@ async def answer(scene: Scene, who: Member, asked: AskedQuestion, text: str) -> 
     return message
 
 
-async def vote(scene: Scene, who: Member, message: Message) -> None:
-    await who.react(message, UP)
-    await scene.events.wait_for(
-        "raw_reaction_add", lambda p: p.message_id == message.id and p.user_id == who.id
-    )
-    await scene.harness.bot.vote_writer.wait_idle()
-
-
 async def run_flows(scene: Scene, *, anonymous: bool) -> AskedQuestion:
     """Today's flows around one question by ``scene.asker``; returns once everything shows."""
     fake, asker = scene.fake, scene.asker
@@ -116,8 +108,8 @@ async def run_flows(scene: Scene, *, anonymous: bool) -> AskedQuestion:
     await fake.wait_until(
         lambda: len(fake.dms_to(asker)) >= 1, what="the asker's DM about the answers"
     )
-    await vote(scene, scene.dave, asked.starter)
-    await vote(scene, scene.dave, bob_says)
+    await upvote(scene.harness, scene.events, scene.dave, asked.starter)
+    await upvote(scene.harness, scene.events, scene.dave, bob_says)
 
     accepted = await asker.context_menu("Accept answer", bob_says)
     done = await accepted.message()
