@@ -112,6 +112,9 @@ class Post(Base):
     # The post a comment comments on (the question or an answer); for answers the question.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The forum channel the question's thread lives in: reads show a member only the questions
+    # of forums they can view.
+    forum_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # The message showing the status line: the starter (/ask) or the bot's first reply (native).
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -257,6 +260,8 @@ class UserPref(Base):
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     # Erased members leave a marker: their reactions count nothing afterwards.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opted in to receive the server's safety resources by DM (never sent unasked otherwise).
+    resources_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[NowOnWrite]
 
 

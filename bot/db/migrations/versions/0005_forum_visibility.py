@@ -1,0 +1,44 @@
+"""posts.forum_id (reads show only questions in forums the member can view) and
+user_prefs.resources_dm (a member's opt-in to receive the safety resources by DM)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-06 01:50:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("posts") as batch:
+        batch.add_column(sa.Column("forum_id", sa.BigInteger(), nullable=True))
+    # Every existing post lives in its guild's current Q&A forum (the only one it has had
+    # unless /qa setup moved it; a question left in an old forum is then judged by the new
+    # forum's visibility, the stricter reading would need Discord and is not worth a guess).
+    op.execute(
+        sa.text(
+            "UPDATE posts SET forum_id = CAST(("
+            " SELECT gs.value FROM guild_settings gs"
+            " WHERE gs.guild_id = posts.guild_id AND gs.key = 'forum_channel_id'"
+            ") AS BIGINT)"
+        )
+    )
+    with op.batch_alter_table("user_prefs") as batch:
+        batch.add_column(
+            sa.Column("resources_dm", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("user_prefs") as batch:
+        batch.drop_column("resources_dm")
+    with op.batch_alter_table("posts") as batch:
+        batch.drop_column("forum_id")
