@@ -148,6 +148,10 @@ class Post(Base):
     last_activity_at: Mapped[NowOnInsert]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A moderator's removal: hidden everywhere, restorable within the restore window.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[int | None] = mapped_column(BigInteger)
+    removal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Vote(Base):
@@ -266,10 +270,22 @@ class UserPref(Base):
 
 
 class Flag(Base):
-    """A member's report of a post to the moderators."""
+    """A member's report of a post to the moderators. One open report per member and post; a
+    dismissed or actioned one leaves room for a new report."""
 
     __tablename__ = "flags"
-    __table_args__ = (UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'dismissed', 'actioned')", name="status"),
+        Index(
+            "uq_flags_open_post_reporter",
+            "post_id",
+            "reporter_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index("ix_flags_guild_status", "guild_id", "status"),
+    )
 
     id: Mapped[SurrogateKey]
     guild_id: Mapped[int] = mapped_column(BigInteger)
@@ -278,6 +294,97 @@ class Flag(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[NowOnInsert]
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReportCard(Base):
+    """The message in the moderator channel that gathers the open reports of one post."""
+
+    __tablename__ = "report_cards"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[NowOnInsert]
+    updated_at: Mapped[NowOnWrite]
+
+
+class ModAction(Base):
+    """The audit trail: one row per moderator action (remove, restore, block, unblock, approve,
+    reject, dismiss, close, setting). It names the moderator and the post, never the author of
+    an anonymous post; ``post_id`` is no foreign key, so the trail outlives a purged post."""
+
+    __tablename__ = "mod_actions"
+    __table_args__ = (Index("ix_mod_actions_guild_id", "guild_id", "id"),)
+
+    id: Mapped[SurrogateKey]
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    moderator_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The reason given, a setting's key, a block's scope and length: never the author.
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[NowOnInsert]
+
+
+class MemberBlock(Base):
+    """A moderator's block of a member: from posting anonymously, or through the bot at all,
+    until ``ends_at`` (NULL: until lifted). The block names the member to the bot only; a
+    moderator acting through a post never learns who it was."""
+
+    __tablename__ = "member_blocks"
+    __table_args__ = (
+        CheckConstraint("scope IN ('anonymous', 'all')", name="scope"),
+        Index("ix_member_blocks_guild_user", "guild_id", "user_id"),
+    )
+
+    id: Mapped[SurrogateKey]
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    scope: Mapped[str] = mapped_column(String(16))
+    # The post the block was made through (the moderator's handle on the member).
+    post_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[NowOnInsert]
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class HeldPost(Base):
+    """A post the bot holds for pre-moderation: what /ask, /answer or /reply would publish,
+    waiting in the moderator channel for Approve or Reject."""
+
+    __tablename__ = "held_posts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('question', 'answer', 'comment')", name="kind"),
+        CheckConstraint("status IN ('waiting', 'approved', 'rejected')", name="status"),
+        Index("ix_held_posts_guild_status", "guild_id", "status"),
+    )
+
+    id: Mapped[SurrogateKey]
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The question an answer or comment waits to join (NULL for a question).
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # What the post would publish (title, body, category, anonymous, display name...) as JSON.
+    payload: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    card_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The post it became once approved.
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    created_at: Mapped[NowOnInsert]
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class AskDraft(Base):

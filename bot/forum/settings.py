@@ -102,6 +102,27 @@ class GuildConfig:
     anonymous_min_days: int | None = _setting(
         None, "Days a member must have been in the server to post anonymously.", lo=0, hi=3650
     )
+    mod_channel_id: int | None = _setting(
+        None, "The channel where moderators get report cards and posts awaiting review.", lo=1
+    )
+    reports_hide_after: int | None = _setting(
+        None,
+        "Hide a post once this many members have open reports on it (off when unset).",
+        lo=1,
+        hi=1000,
+    )
+    restore_window_days: int = _setting(
+        30, "Days a moderator may restore a removed post; its text is purged after.", lo=1, hi=365
+    )
+    premod_anonymous: bool = _setting(
+        False, "Hold anonymous posts through the bot for a moderator's approval."
+    )
+    premod_new_member_days: int | None = _setting(
+        None,
+        "Hold posts through the bot by members who joined fewer than this many days ago.",
+        lo=1,
+        hi=3650,
+    )
 
     def points_shown(self, earned: int) -> int:
         return self.points_base + earned

@@ -36,7 +36,8 @@ NO_CATEGORY_DEFAULT: Final = (
 
 def key_choices(current: str) -> list[app_commands.Choice[str]]:
     typed = current.strip().lower()
-    keys = [*settings.public_keys(), categories.SETTING_KEY]
+    # Discord shows 25 choices at most: with more keys than that, typing narrows them.
+    keys = [categories.SETTING_KEY, *settings.public_keys()]
     matches = [k for k in keys if typed in k] if typed else keys
     return [app_commands.Choice(name=k, value=k) for k in matches[:25]]
 

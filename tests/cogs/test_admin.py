@@ -387,7 +387,12 @@ async def test_key_autocomplete_offers_public_keys_and_categories(scene: Scene) 
         "qa settings set", {"key": ""}, focused="key", channel=scene.general
     )
     values = [c["value"] for c in choices]
-    assert set(values) == {*public_keys(), "categories"} and len(values) <= 25
+    keys = {*public_keys(), "categories"}
+    assert set(values) <= keys and len(values) == min(25, len(keys)) and "categories" in values
+    premod = await scene.owner.autocomplete(
+        "qa settings set", {"key": "premod"}, focused="key", channel=scene.general
+    )
+    assert [c["value"] for c in premod] == [k for k in public_keys() if "premod" in k]
     emoji = await scene.owner.autocomplete(
         "qa settings reset", {"key": "EMOJI"}, focused="key", channel=scene.general
     )

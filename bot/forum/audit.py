@@ -1,0 +1,95 @@
+"""The moderators' audit trail: every moderator action, who took it, when and on which post.
+
+An entry names the moderator and the post, never the author: a moderator reading ``/mod log``
+learns what was done to a post, not who wrote it. The detail is what the moderator typed (a
+reason) or chose (a block's scope and length, a setting's key), never text of the post.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import ModAction
+
+log = logging.getLogger(__name__)
+
+Action = Literal[
+    "remove", "restore", "block", "unblock", "approve", "reject", "dismiss", "close", "setting"
+]
+ACTIONS: tuple[str, ...] = get_args(Action)
+#: The longest detail kept (a reason is a modal field; a setting key is short).
+DETAIL_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    moderator_id: int
+    action: Action
+    post_id: int | None
+    detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """Entries newest first, and the id to pass as ``before_id`` for the next (older) page."""
+
+    entries: tuple[AuditEntry, ...]
+    older_than: int | None
+
+
+async def record(
+    session: AsyncSession,
+    guild_id: int,
+    moderator_id: int,
+    action: Action,
+    *,
+    post_id: int | None = None,
+    detail: str = "",
+) -> int:
+    """Store one moderator action in the caller's transaction; returns the entry's id."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown moderator action {action!r}")
+    row = ModAction(
+        guild_id=guild_id,
+        moderator_id=moderator_id,
+        action=action,
+        post_id=post_id,
+        detail=detail[:DETAIL_LIMIT],
+    )
+    session.add(row)
+    await session.flush()
+    log.info(
+        "audit: guild=%d moderator=%d action=%s post=%s", guild_id, moderator_id, action, post_id
+    )
+    return row.id
+
+
+async def latest(
+    session: AsyncSession, guild_id: int, *, limit: int = 10, before_id: int | None = None
+) -> AuditPage:
+    """A page of the guild's newest entries (older than ``before_id`` when given)."""
+    query = select(ModAction).where(ModAction.guild_id == guild_id)
+    if before_id is not None:
+        query = query.where(ModAction.id < before_id)
+    rows = (await session.scalars(query.order_by(ModAction.id.desc()).limit(limit + 1))).all()
+    entries = tuple(
+        AuditEntry(
+            id=row.id,
+            moderator_id=row.moderator_id,
+            action=row.action,  # type: ignore[arg-type]  # constrained by record()
+            post_id=row.post_id,
+            detail=row.detail,
+            created_at=row.created_at,
+        )
+        for row in rows[:limit]
+    )
+    older = entries[-1].id if len(rows) > limit else None
+    return AuditPage(entries, older)
