@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ModAction
@@ -39,10 +39,12 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class AuditPage:
-    """Entries newest first, and the id to pass as ``before_id`` for the next (older) page."""
+    """One page of a guild's entries, newest first: ``number`` from 1 of ``pages``."""
 
     entries: tuple[AuditEntry, ...]
-    older_than: int | None
+    number: int
+    pages: int
+    total: int
 
 
 async def record(
@@ -72,24 +74,33 @@ async def record(
     return row.id
 
 
-async def latest(
-    session: AsyncSession, guild_id: int, *, limit: int = 10, before_id: int | None = None
+async def page(
+    session: AsyncSession, guild_id: int, *, number: int = 1, per_page: int = 10
 ) -> AuditPage:
-    """A page of the guild's newest entries (older than ``before_id`` when given)."""
-    query = select(ModAction).where(ModAction.guild_id == guild_id)
-    if before_id is not None:
-        query = query.where(ModAction.id < before_id)
-    rows = (await session.scalars(query.order_by(ModAction.id.desc()).limit(limit + 1))).all()
+    """Page ``number`` (clamped to the pages there are) of the guild's entries, newest first."""
+    total = (
+        await session.scalar(
+            select(func.count()).select_from(ModAction).where(ModAction.guild_id == guild_id)
+        )
+    ) or 0
+    pages = max(1, -(-total // per_page))
+    number = min(max(number, 1), pages)
+    rows = await session.scalars(
+        select(ModAction)
+        .where(ModAction.guild_id == guild_id)
+        .order_by(ModAction.id.desc())
+        .offset((number - 1) * per_page)
+        .limit(per_page)
+    )
     entries = tuple(
         AuditEntry(
             id=row.id,
             moderator_id=row.moderator_id,
-            action=row.action,  # type: ignore[arg-type]  # constrained by record()
+            action=cast(Action, row.action),
             post_id=row.post_id,
             detail=row.detail,
             created_at=row.created_at,
         )
-        for row in rows[:limit]
+        for row in rows
     )
-    older = entries[-1].id if len(rows) > limit else None
-    return AuditPage(entries, older)
+    return AuditPage(entries, number, pages, total)

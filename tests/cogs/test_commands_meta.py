@@ -31,6 +31,7 @@ STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE = 3, 4, 5, 6, 7, 8
 FORUM = 15
 # Permission bits for default_member_permissions.
 MANAGE_GUILD = 1 << 5
+MANAGE_THREADS = 1 << 34
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ COMMANDS: tuple[Cmd, ...] = (
     # profiles
     Cmd("profile", (Opt("member", USER), Opt("public", BOOLEAN))),
     Cmd("leaderboard"),
+    # /mod (Manage Threads), declared whole by cogs.moderation
+    Cmd("mod log"),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -127,6 +130,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("unfollow"),
     Top("profile"),
     Top("leaderboard"),
+    Top("mod", default_member_permissions=MANAGE_THREADS),
 )
 
 

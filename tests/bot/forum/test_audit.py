@@ -22,18 +22,21 @@ async def test_entries_page_newest_first_and_stay_in_their_guild(
         ]
         await audit.record(session, OTHER_GUILD, MOD, "dismiss", post_id=99)
     async with sessionmaker() as session:
-        first = await audit.latest(session, GUILD, limit=2)
+        first = await audit.page(session, GUILD, per_page=2)
         assert [e.post_id for e in first.entries] == [5, 4]
-        assert first.older_than == ids[3]
-        second = await audit.latest(session, GUILD, limit=2, before_id=first.older_than)
+        assert (first.number, first.pages, first.total) == (1, 3, 5)
+        second = await audit.page(session, GUILD, number=2, per_page=2)
         assert [e.post_id for e in second.entries] == [3, 2]
-        last = await audit.latest(session, GUILD, limit=2, before_id=second.older_than)
+        last = await audit.page(session, GUILD, number=9, per_page=2)  # clamped
+        assert last.number == 3
         assert [(e.post_id, e.detail, e.action) for e in last.entries] == [
             (1, "reason 1", "remove")
         ]
-        assert last.older_than is None
-        other = await audit.latest(session, OTHER_GUILD)
+        assert ids == sorted(ids)
+        other = await audit.page(session, OTHER_GUILD)
         assert [(e.action, e.post_id) for e in other.entries] == [("dismiss", 99)]
+        empty = await audit.page(session, 4242)
+        assert (empty.entries, empty.number, empty.pages, empty.total) == ((), 1, 1, 0)
 
 
 async def test_an_unknown_action_is_refused_and_a_long_detail_is_bounded(
@@ -44,5 +47,5 @@ async def test_an_unknown_action_is_refused_and_a_long_detail_is_bounded(
             await audit.record(session, GUILD, MOD, "unmask")  # type: ignore[arg-type]
         await audit.record(session, GUILD, MOD, "setting", detail="x" * 5000)
     async with sessionmaker() as session:
-        (entry,) = (await audit.latest(session, GUILD)).entries
+        (entry,) = (await audit.page(session, GUILD)).entries
         assert len(entry.detail) == audit.DETAIL_LIMIT

@@ -1,0 +1,51 @@
+"""What moderators read: the audit trail's pages (``/mod log``).
+
+An entry shows the moderator, the action, the post (by its number) and the detail the moderator
+gave; never the author of a post, so nothing here can unmask an anonymous member.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import discord
+
+from bot.forum.audit import Action, AuditEntry, AuditPage
+from bot.ui import emoji
+from bot.ui.embeds import COLOUR_INFO, fit, inline_text, joined_lines, new_embed, set_footer
+from bot.ui.text import EMBED_DESCRIPTION, format_relative, mention_user, truncate_markdown
+
+#: What each action reads as in the log.
+ACTION_WORDS: Final[dict[Action, str]] = {
+    "remove": "removed",
+    "restore": "restored",
+    "block": "blocked the author of",
+    "unblock": "lifted a block made through",
+    "approve": "approved",
+    "reject": "rejected",
+    "dismiss": "dismissed the reports on",
+    "close": "closed",
+    "setting": "changed a setting",
+}
+#: Longest detail shown in one entry.
+DETAIL_SHOWN: Final = 200
+
+
+def audit_line(entry: AuditEntry) -> str:
+    """``<t:…:R> @moderator removed post #12 · reason``."""
+    words = ACTION_WORDS[entry.action]
+    target = f" post #{entry.post_id}" if entry.post_id is not None else ""
+    line = f"{format_relative(entry.created_at)} {mention_user(entry.moderator_id)} {words}{target}"
+    detail = truncate_markdown(inline_text(entry.detail), DETAIL_SHOWN)
+    return f"{line}{emoji.SEPARATOR}{detail}" if detail else line
+
+
+def audit_page(shown: AuditPage) -> discord.Embed:
+    """One page of ``/mod log``, newest first."""
+    lines = [audit_line(entry) for entry in shown.entries]
+    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else "No moderator action yet."
+    embed = new_embed(
+        colour=COLOUR_INFO, title=f"Moderation log ({shown.total})", description=description
+    )
+    set_footer(embed, f"Page {shown.number} of {shown.pages} · newest first")
+    return fit(embed)

@@ -1,0 +1,24 @@
+"""Moderation: the ``/mod`` group, for moderators (Manage Threads by default).
+
+``default_member_permissions`` applies to a top-level command only, and ``/qa`` needs Manage
+Server: a moderator with Manage Threads alone would never see a ``/qa`` subcommand, so the
+moderators' commands are a top-level group of their own. Discord's default is only the client's
+doing and a server can change it: every command checks the moderator rule again
+(``bot.guilds.acting``: Manage Threads in the Q&A forum, or the guild's moderator role).
+
+- ``_cog``: the group and its commands;
+- ``log``: ``/mod log``, the audit trail's pages (``AuditPages``, restart-proof buttons).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.moderation._cog import Moderation
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+
+async def setup(bot: QABot) -> None:
+    await bot.add_cog(Moderation(bot))
