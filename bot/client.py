@@ -87,7 +87,8 @@ class QABot(commands.AutoShardedBot):
         if settings.shard_ids is not None:
             sharding["shard_ids"] = settings.shard_ids
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # qa-bot has no text commands: no prefix matches, and on_message ignores them.
+            command_prefix=(),
             intents=bot_intents(),
             help_command=None,
             tree_cls=QATree,
@@ -137,6 +138,11 @@ class QABot(commands.AutoShardedBot):
             self.thread_renames,
             self.vote_writer,
         )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands: discord.py's default would parse a message that starts with the
+        prefix and log ``Command "word" is not found`` for it. Cogs listen to messages on
+        their own."""
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
