@@ -53,7 +53,8 @@ class BoundedMap(Generic[K, V]):
 
 class ExpiringMap(Generic[K, V]):
     """A ``BoundedMap`` whose entries also expire ``ttl`` seconds after their ``put``
-    (``clock``: seconds, monotonic by default; tests move it)."""
+    (``clock``: seconds, monotonic by default; tests move it). A change of ``ttl`` applies to
+    the entries already held too."""
 
     def __init__(
         self, limit: int, ttl: float, *, clock: Callable[[], float] = time.monotonic
@@ -71,15 +72,15 @@ class ExpiringMap(Generic[K, V]):
         entry = self._items.get(key)
         if entry is None:
             return None
-        expires, value = entry
-        if self.clock() >= expires:
+        stored, value = entry
+        if self.clock() - stored >= self.ttl:
             self._items.pop(key)
             return None
         return value
 
     def put(self, key: K, value: V) -> None:
         """Store ``value`` under ``key`` for ``ttl`` seconds, as the newest entry."""
-        self._items.put(key, (self.clock() + self.ttl, value))
+        self._items.put(key, (self.clock(), value))
 
     def pop(self, key: K) -> None:
         """Forget ``key`` (nothing happens when it is not there)."""

@@ -40,3 +40,5 @@ def test_expiring_entries_last_ttl_seconds_and_the_limit_holds() -> None:
     known.pop("gone")
     known.pop("never")
     assert (known.get("gone"), len(known)) == (None, 1)
+    known.ttl = 0  # a shorter time applies to what is held too
+    assert (known.get("third"), len(known)) == (None, 0)
