@@ -191,3 +191,27 @@ async def test_a_failed_look_up_is_retried_not_taken_for_a_departure(
     assert lookups_of(fake, scene.alice) == [500] * 5 + [200]
     [row] = [r for r in await scene.rows() if r.recipient_id == scene.alice.id]
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_an_unbanned_member_who_rejoins_and_follows_again_gets_dms_again(
+    scene: Scene,
+) -> None:
+    fake = scene.fake
+    assert fake.guild is not None
+    asked = await scene.ask()
+    await follow(asked, scene.carol)
+    events = BotEvents(scene.harness, "qa_member_banned", "member_unban")
+    try:
+        fake.ban(scene.carol)
+        await events.wait_for("qa_member_banned")
+        fake.unban(scene.carol)
+        await events.wait_for("member_unban")
+    finally:
+        events.close()
+    carol = fake.add_member(fake.guild, "carol", user=scene.carol)
+    await follow(asked, carol)
+    await scene.say(scene.bob, asked)
+    [dm] = await wait_for_dms(fake, carol, 1)
+    assert dm.embeds[0]["title"] == f"New answer to “{asked.question.title}”"
+    # The unban made the worker forget the ban: it asked Discord, which knows her again.
+    assert lookups_of(fake, carol) == [200]
