@@ -33,7 +33,8 @@ within a second; without a wake-up the worker still looks every ``notify_poll_se
 when nothing is due it sleeps no longer than until the next notification falls due (a coalesced
 follow-up, a retry, an expiring lease).
 A DM costs one request: DM channel ids are cached in memory and in ``user_prefs``
-(``DirectMessages``).
+(``DirectMessages``), and the member look-up is made once per recipient and server in ten
+minutes (``Memberships``).
 
 Log lines carry notification, guild and question ids, never message text and never a
 recipient (who may be an anonymous asker) next to their question.
