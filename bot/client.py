@@ -50,9 +50,12 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 def bot_intents() -> discord.Intents:
-    """Guilds, guild messages, message content, guild reactions, DM messages; no members."""
+    """Guilds, guild messages, message content, guild reactions, DM messages and moderation
+    (bans: a banned member's follows end and their DMs stop); no members: whether a member left
+    is asked at send time (``bot.workers.memberships``)."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.moderation = True
     intents.guild_messages = True
     intents.message_content = True
     intents.guild_reactions = True

@@ -20,6 +20,7 @@ THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
 # Gateway intents.
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_MODERATION = 1 << 2
 INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_GUILD_MESSAGE_REACTIONS = 1 << 10
@@ -136,6 +137,9 @@ class Guild:
     owner_id: int
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, GuildMember] = field(default_factory=dict)
+    #: Banned user ids and the ban's reason (GET /guilds/{g}/bans is not faked: qa-bot never
+    #: asks; the bans reach it as GUILD_BAN_ADD).
+    bans: dict[int, str | None] = field(default_factory=dict)
     channel_ids: list[int] = field(default_factory=list)
     features: list[str] = field(default_factory=lambda: ["COMMUNITY"])
     locale: str = "en-US"

@@ -262,9 +262,25 @@ class FakeDiscord:
         self.world.set_member_roles(member.guild, member.id, [r.id for r in roles])
 
     def remove_member(self, member: Member) -> None:
+        """The member leaves (or is kicked): GUILD_MEMBER_REMOVE (members intent only), and
+        GET /guilds/{g}/members/{u} answers 404 10007 Unknown Member from then on."""
         if member.guild is None:
             raise ValueError("this member is in no guild")
         self.world.remove_member(member.guild, member.id)
+
+    def ban(self, member: Member, reason: str | None = None) -> None:
+        """A moderator bans ``member`` from their guild: GUILD_BAN_ADD (moderation intent), then
+        the member is removed as by ``remove_member``; they cannot be added again until
+        ``unban``."""
+        if member.guild is None:
+            raise ValueError("this member is in no guild")
+        self.world.ban_member(member.guild, member.id, reason=reason)
+
+    def unban(self, member: Member) -> None:
+        """Lift ``member``'s ban from their guild: GUILD_BAN_REMOVE (moderation intent)."""
+        if member.guild is None:
+            raise ValueError("this member is in no guild")
+        self.world.unban_member(member.guild, member.id)
 
     def add_text_channel(
         self,
