@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.automod import AutoModRules
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.settings import Settings
@@ -49,13 +50,15 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 def bot_intents() -> discord.Intents:
-    """Guilds, guild messages, message content, guild reactions, DM messages; no members."""
+    """Guilds, guild messages, message content, guild reactions, DM messages, AutoMod rule
+    changes; no members."""
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
     intents.message_content = True
     intents.guild_reactions = True
     intents.dm_messages = True
+    intents.auto_moderation_configuration = True  # keeps the cached AutoMod rules current
     return intents
 
 
@@ -119,6 +122,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
+        self.automod = AutoModRules(self)
         self._started: list[Worker] = []
         self._closing: asyncio.Task[None] | None = None
         # Tasks waiting in ``close``: the close does not wait for them in turn.
