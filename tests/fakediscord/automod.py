@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.forum.automod import KeywordRule, Poster, compile_rules
 from tests.fakediscord import permissions as P
+from tests.fakediscord.actors import GestureRefused
 from tests.fakediscord.model import INTENT_AUTO_MODERATION_CONFIGURATION, JSON, Channel, Guild
 from tests.fakediscord.world import FakeError
 
@@ -30,7 +31,7 @@ BLOCK_MESSAGE, SEND_ALERT_MESSAGE, TIMEOUT = 1, 2, 3
 KEYWORD, MESSAGE_SEND = 1, 1
 
 
-class AutoModBlocked(Exception):
+class AutoModBlocked(GestureRefused):
     """A member's message that a rule blocked (Discord's error 200000 to their client)."""
 
     def __init__(self, rule: AutoModRule) -> None:

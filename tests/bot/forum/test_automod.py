@@ -108,7 +108,9 @@ def test_the_allow_list_lets_a_keyword_through_inside_an_allowed_phrase() -> Non
     rules = compile_rules([KeywordRule(1, "cats", keywords=("*cat*",), allow_list=("catalog",))])
     assert rules.blocking_rule(["see the catalog"], MEMBER) is None
     assert rules.blocking_rule(["see the catalog of cats"], MEMBER) is not None
-    regex = compile_rules([KeywordRule(2, "re", regex_patterns=("pill",), allow_list=("*pillow*",))])
+    regex = compile_rules(
+        [KeywordRule(2, "re", regex_patterns=("pill",), allow_list=("*pillow*",))]
+    )
     assert regex.blocking_rule(["a soft pillow"], MEMBER) is None
     assert regex.blocking_rule(["a pill"], MEMBER) is not None
 
