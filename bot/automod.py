@@ -14,6 +14,7 @@ warning is logged: a refusal would stop every member over a passing fault.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ class AutoModRules:
         perms = member.guild_permissions
         poster = Poster(
             role_ids=frozenset(role.id for role in member.roles),
-            channel_ids=_channel_ids(guild, channel_id),
+            channel_ids=await _channel_ids(guild, channel_id),
             manages_server=perms.manage_guild or perms.administrator,
         )
         check_text(rules, texts, poster)
@@ -160,11 +161,17 @@ class AutoModRules:
             self._store(rule.guild.id, kept)
 
 
-def _channel_ids(guild: discord.Guild, channel_id: int | None) -> frozenset[int]:
-    """The channel a post goes to and, for a thread, its parent (AutoMod exempts either)."""
+async def _channel_ids(guild: discord.Guild, channel_id: int | None) -> frozenset[int]:
+    """The channel a post goes to and, for a thread, its parent (AutoMod exempts either). A
+    thread discord.py does not hold (an archived one) is asked for; if that fails, its own id
+    is all there is."""
     if channel_id is None:
         return frozenset()
-    channel = guild.get_channel_or_thread(channel_id)
+    channel: Any = guild.get_channel_or_thread(channel_id)
+    if channel is None:
+        with contextlib.suppress(TimeoutError, discord.HTTPException):
+            async with asyncio.timeout(FETCH_TIMEOUT):
+                channel = await guild.fetch_channel(channel_id)
     if isinstance(channel, discord.Thread):
         return frozenset({channel_id, channel.parent_id})
     return frozenset({channel_id})

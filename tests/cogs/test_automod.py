@@ -4,6 +4,7 @@ PostgreSQL: each refusal beside its positive twin."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -170,14 +171,23 @@ async def test_answer_and_reply_with_a_keyword_are_refused(scene: Scene) -> None
     assert await scene.post_count() == before + 2
 
 
-async def test_the_allow_list_lets_an_allowed_phrase_through(scene: Scene) -> None:
+async def test_the_allow_list_lets_an_allowed_phrase_through(
+    scene: Scene, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.automod")
     asked = await ask_question_directly(scene.harness, scene.alice)
-    add_rule(scene, name="Pills", keywords=["pill*"], allow=["pillow*"])
+    # ``\p{L}`` is Rust regex Python cannot read: skipped, and counted in a log line.
+    add_rule(scene, name="Pills", keywords=["pill*"], allow=["pillow*"], regex=[r"\p{L}+pill"])
     await scene.events.wait_for("automod_rule_create")
     allowed = await answer(scene, scene.bob, asked, "A pillow between the knees helps me a lot.")
     assert "Your answer is posted" in allowed.content
     refused = await answer(scene, scene.bob, asked, "Just take a pill before bed, every night.")
     assert refused.content == BLOCKED.format("Pills")
+    skipped = [r.getMessage() for r in caplog.records if "regex patterns skipped" in r.getMessage()]
+    assert skipped and skipped[0] == (
+        f"guild {scene.fake.guild.id}: 1 AutoMod regex patterns skipped "  # type: ignore[union-attr]
+        "(not readable as Python regex)"
+    )
 
 
 async def test_an_exempt_role_may_post_what_others_may_not(scene: Scene) -> None:
@@ -198,6 +208,14 @@ async def test_an_exempt_forum_covers_its_threads_and_a_changed_rule_applies(sce
     text = "Melatonin is worth asking your doctor about, in a low dose."
     allowed = await answer(scene, scene.bob, asked, text)
     assert "Your answer is posted" in allowed.content
+    # A thread discord.py no longer holds (archived, after a restart) is asked for its parent.
+    guild = scene.harness.bot.get_guild(asked.thread.guild_id or 0)
+    assert guild is not None
+    guild._remove_thread(guild.get_thread(asked.thread.id))  # type: ignore[arg-type]
+    mark = scene.fake.mark()
+    again = await answer(scene, scene.bob, asked, text + " Truly.")
+    assert "Your answer is posted" in again.content
+    assert scene.fake.find_calls("GET", "/channels/{channel_id}", since=mark)
     scene.fake.automod.update(rule, exempt_channels=[])
     await scene.events.wait_for("automod_rule_update")
     refused = await answer(scene, scene.bob, asked, text + " Really.")
@@ -218,8 +236,12 @@ async def test_edit_to_a_blocked_text_is_refused(scene: Scene) -> None:
 
 
 async def test_setup_says_when_the_rules_cannot_be_read(
-    fake_discord: FakeDiscord, qa_bot_factory: BotFactory, db_url: str
+    fake_discord: FakeDiscord,
+    qa_bot_factory: BotFactory,
+    db_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.automod")
     scene = await make_scene(fake_discord, qa_bot_factory, db_url, manage_server=False)
     fake = scene.fake
     assert fake.owner is not None and fake.guild is not None
@@ -233,7 +255,15 @@ async def test_setup_says_when_the_rules_cannot_be_read(
         asked = await ask_question_directly(scene.harness, scene.alice)
         posted = await answer(scene, scene.bob, asked, "Melatonin helps me, in a low dose.")
         assert "Your answer is posted" in posted.content
+        posted = await answer(scene, scene.bob, asked, "Melatonin helps me too, in a low dose.")
+        assert "Your answer is posted" in posted.content
         assert not fake.find_calls("GET", RULES)
+        skips = [
+            r.getMessage() for r in caplog.records if "AutoMod rules not readable" in r.getMessage()
+        ]
+        assert skips == [
+            f"guild {fake.guild.id}: AutoMod rules not readable (no Manage Server); not checked"
+        ]
 
         role = bot_role(fake)
         fake.world.update_role(role, permissions=role.permissions | P.MANAGE_GUILD)
