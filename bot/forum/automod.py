@@ -39,6 +39,8 @@ KEYWORD_TRIGGER: Final = 1
 MESSAGE_SEND: Final = 1
 BLOCK_MESSAGE: Final = 1
 
+#: The refusal's sentence (the rule's custom message, if any, follows it).
+BLOCKED: Final = "This server's AutoMod blocks that text (rule: {name})."
 #: Before and after a word: not a letter or a digit (``[^\W_]`` is a letter or a digit).
 _WORD_START: Final = r"(?<![^\W_])"
 _WORD_END: Final = r"(?![^\W_])"
@@ -173,9 +175,6 @@ def compile_rules(rules: Iterable[KeywordRule]) -> RuleSet:
         if patterns:
             compiled.append(CompiledRule(rule, tuple(patterns), allowed))
     return RuleSet(tuple(compiled), skipped)
-
-
-BLOCKED: Final = "This server's AutoMod blocks that text (rule: {name})."
 
 
 def refusal(rule: KeywordRule) -> str:
