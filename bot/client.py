@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.automod import AutoModRules
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.settings import Settings
@@ -50,9 +51,9 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 def bot_intents() -> discord.Intents:
-    """Guilds, guild messages, message content, guild reactions, DM messages and moderation
-    (bans: a banned member's follows end and their DMs stop); no members: whether a member left
-    is asked at send time (``bot.workers.memberships``)."""
+    """Guilds, guild messages, message content, guild reactions, DM messages, moderation (bans:
+    a banned member's follows end and their DMs stop) and AutoMod rule changes; no members:
+    whether a member left is asked at send time (``bot.workers.memberships``)."""
     intents = discord.Intents.none()
     intents.guilds = True
     intents.moderation = True
@@ -60,6 +61,7 @@ def bot_intents() -> discord.Intents:
     intents.message_content = True
     intents.guild_reactions = True
     intents.dm_messages = True
+    intents.auto_moderation_configuration = True  # keeps the cached AutoMod rules current
     return intents
 
 
@@ -124,6 +126,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
+        self.automod = AutoModRules(self)
         self._started: list[Worker] = []
         self._closing: asyncio.Task[None] | None = None
         # Tasks waiting in ``close``: the close does not wait for them in turn.

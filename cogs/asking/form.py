@@ -97,6 +97,7 @@ async def submit_question(
     if anonymous:
         await anonymity.check_anonymous(bot, interaction)  # the server may have changed it
         name = await anonymity.display_name(bot, interaction, display_name)
+    await bot.automod.check(interaction, target.forum.id, title, details, name)
     if await hold_if_similar(
         interaction,
         title=title,

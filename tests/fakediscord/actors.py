@@ -367,6 +367,7 @@ class Member:
                     "replied_user": False,
                 }
         self._check_can_send(where)
+        self.fake.automod.check_message(where, self.id, [content])
         uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]
         msg = self.fake.world.post_message(where, self.id, body, files=uploads)
         await self.fake.flush()
@@ -390,6 +391,9 @@ class Member:
     async def edit(self, message: Message, content: str) -> Message:
         if message.author_id != self.id:
             raise GestureRefused("members can only edit their own messages")
+        self.fake.automod.check_message(
+            self.fake.world.channels[message.channel_id], self.id, [content]
+        )
         msg = self.fake.world.edit_message(message, {"content": content})
         await self.fake.flush()
         return msg
@@ -450,6 +454,7 @@ class Member:
         if not forum.is_forum:
             raise GestureRefused(f"#{forum.name} is not a forum channel")
         tag_ids = [forum.tag(t).id for t in tags]
+        self.fake.automod.check_message(forum, self.id, [title, content])
         world = self.fake.world
         thread = world.create_thread(forum, name=title, owner_id=self.id, applied_tags=tag_ids)
         uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from tests.fakediscord import permissions as P
 from tests.fakediscord.actors import Member
+from tests.fakediscord.automod import AutoMod, AutoModRule
 from tests.fakediscord.clock import AdjustableClock
 from tests.fakediscord.faults import Faults
 from tests.fakediscord.gateway import Gateway, Session
@@ -69,6 +70,8 @@ class FakeDiscord:
         self.faults = Faults(self)
         self.ratelimits = RateLimits(self)
         self.rules = Rules(self)
+        #: The guilds' AutoMod rules (``add_automod_rule``), their route and events.
+        self.automod = AutoMod(self)
         self.port = 0
         self._runner: web.AppRunner | None = None
         # Filled by ``build_default_scene`` (the fixtures call it).
@@ -338,6 +341,13 @@ class FakeDiscord:
                 t if isinstance(t, dict) else {"name": t} for t in changes["available_tags"]
             ]
         return self.world.update_channel(channel, changes)
+
+    def add_automod_rule(self, guild: Guild, **rule: Any) -> AutoModRule:
+        """A KEYWORD rule (``name=``, ``keywords=``, ``regex=``, ``allow=``, ``exempt_roles=``,
+        ``exempt_channels=``, ``actions=`` (default: block), ``custom_message=``,
+        ``enabled=``); AUTO_MODERATION_RULE_CREATE goes out. ``fake.automod.update(rule, ...)``
+        and ``fake.automod.delete(rule)`` send UPDATE and DELETE."""
+        return self.automod.add(guild, **rule)
 
     def build_default_scene(self) -> Self:
         """One guild with #general, a forum "questions" with tags, a Moderator role, an owner."""
