@@ -45,6 +45,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.notifications",
     "cogs.voting",
     "cogs.profiles",
+    "cogs.resources",
 )
 
 

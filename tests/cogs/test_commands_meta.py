@@ -108,6 +108,8 @@ COMMANDS: tuple[Cmd, ...] = (
     # profiles
     Cmd("profile", (Opt("member", USER), Opt("public", BOOLEAN))),
     Cmd("leaderboard"),
+    # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
+    Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -127,6 +129,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("unfollow"),
     Top("profile"),
     Top("leaderboard"),
+    Top("resources", guild_only=False),  # the general default in the DM with the bot
 )
 
 
