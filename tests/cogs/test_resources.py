@@ -16,6 +16,7 @@ import pytest
 
 from bot.forum import prefs
 from bot.ui.resources import ASK_FORM_LINE, DM_OFF, DM_ON, DM_ON_BUT_DMS_OFF, KEYWORD_TITLE
+from cogs.asking.gate import GATE_TEXT
 from tests.cogs.conftest import BotEvents, configure_qa_guild, run_domain
 from tests.fakediscord import Channel, FakeDiscord, InteractionHandle, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
@@ -236,4 +237,28 @@ async def test_no_keyword_or_the_setting_off_sends_nothing(scene: Scene) -> None
     assert resources_followups(unrelated) == []
     partial = await ask(scene, scene.bob, "Hopelessly lost in the city", "Maps?")  # not a word
     assert resources_followups(partial) == []
+    assert not dmed(scene.fake, scene.alice) and not dmed(scene.fake, scene.bob)
+
+
+async def test_a_question_posted_past_the_similar_questions_gate_gets_the_reply(
+    scene: Scene,
+) -> None:
+    await turn_keyword_reply_on(scene)
+    details = "My chest tightens on buses and I have to get off."
+    await ask(scene, scene.bob, "Panic attack on the bus", details)
+    ix = await scene.alice.slash("ask", channel=scene.general)
+    submitted = await ix.submit_modal(
+        {"title": "Panic attack on the bus again", "details": details}
+    )
+    prompt = await submitted.message()
+    assert prompt.content == GATE_TEXT and resources_followups(submitted) == []
+    post_anyway = next(
+        c["custom_id"]
+        for c in prompt.walk_components()
+        if c.get("label") == "Post my question anyway"
+    )
+    pressed = await scene.alice.click(prompt, post_anyway)
+    followups = await pressed.followups(2)
+    (reply,) = [m for m in followups if m.embeds and m.embeds[0].get("title") == KEYWORD_TITLE]
+    assert reply.ephemeral and reply.visible_to == scene.alice.id
     assert not dmed(scene.fake, scene.alice) and not dmed(scene.fake, scene.bob)
