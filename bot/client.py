@@ -47,6 +47,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.voting",
     "cogs.profiles",
     "cogs.moderation",
+    "cogs.resources",
 )
 
 

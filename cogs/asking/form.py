@@ -17,6 +17,7 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
 from bot.transactions import run_transaction
+from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
 from cogs.asking.gate import hold_if_similar
 from cogs.asking.publishing import find_target, publish
@@ -59,6 +60,8 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
                 max_length=text_rules.DISPLAY_NAME_MAX,
             )
             self.add_item(self.display_name)
+        # Where to find help, under the fields (a placeholder cannot carry formatting).
+        self.add_item(discord.ui.TextDisplay(ASK_FORM_LINE))
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await submit_question(

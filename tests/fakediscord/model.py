@@ -131,6 +131,43 @@ class GuildMember:
     nick: str | None = None
 
 
+def number_components(components: list[Any]) -> list[Any]:
+    """Copies of ``components`` (nested ones too) each with an ``id``, as Discord numbers them:
+    an id left out (or 0) becomes the next number, in order, that no other component uses."""
+    used: set[int] = set()
+
+    def children(c: JSON) -> list[JSON]:
+        inner = [x for x in c.get("components") or [] if isinstance(x, dict)]
+        return inner + [c[k] for k in ("accessory", "component") if isinstance(c.get(k), dict)]
+
+    def collect(items: list[JSON]) -> None:
+        for c in items:
+            if isinstance(c.get("id"), int) and c["id"]:
+                used.add(c["id"])
+            collect(children(c))
+
+    counter = 0
+
+    def number(c: JSON) -> JSON:
+        nonlocal counter
+        out = dict(c)
+        if not (isinstance(out.get("id"), int) and out["id"]):
+            counter += 1
+            while counter in used:
+                counter += 1
+            out["id"] = counter
+        if isinstance(c.get("components"), list):
+            out["components"] = [number(x) if isinstance(x, dict) else x for x in c["components"]]
+        for key in ("accessory", "component"):
+            if isinstance(c.get(key), dict):
+                out[key] = number(c[key])
+        return out
+
+    tops = [c for c in components if isinstance(c, dict)]
+    collect(tops)
+    return [number(c) for c in tops]
+
+
 @dataclass
 class Guild:
     id: int
@@ -145,6 +182,9 @@ class Guild:
     features: list[str] = field(default_factory=lambda: ["COMMUNITY"])
     locale: str = "en-US"
     joined_at: float = 0.0
+    #: A community server's rules channel (set it before the bot connects: its GUILD_CREATE
+    #: carries it).
+    rules_channel_id: int | None = None
 
 
 @dataclass

@@ -55,6 +55,7 @@ from tests.fakediscord.model import (
     Reaction,
     Role,
     User,
+    number_components,
 )
 from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, iso
 
@@ -405,7 +406,7 @@ class World:
             "application_id": None,
             "system_channel_id": None,
             "system_channel_flags": 0,
-            "rules_channel_id": None,
+            "rules_channel_id": str(g.rules_channel_id) if g.rules_channel_id else None,
             "public_updates_channel_id": None,
             "safety_alerts_channel_id": None,
             "max_members": 500000,
@@ -1607,7 +1608,8 @@ class World:
             if record.type in (IX_MODAL_SUBMIT, IX_AUTOCOMPLETE):
                 raise FakeError(400, 50035, "Invalid Form Body: a modal cannot answer this")
             record.callbacks.append(Callback(rtype, dict(data), self.now()))
-            record.modal = dict(data)
+            components = data.get("components") or []
+            record.modal = {**data, "components": number_components(components)}
         else:
             raise FakeError(400, 50035, f"Invalid Form Body: unsupported callback type {rtype}")
         self.changed()
