@@ -1,4 +1,5 @@
-"""Per-member rate limits per guild (Q2A's defaults: 10 questions and 25 answers per hour).
+"""Per-member rate limits per guild (Q2A's defaults: 10 questions and 25 answers per hour), and
+when a member last posted, for a channel's slowmode (``last_post_at``).
 
 No table of its own: the limit counts the member's posts of that kind in the ``posts`` table whose
 ``created_at`` lies in the last hour. Soft-deleted posts count too, so deleting a post does not
@@ -12,7 +13,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
@@ -92,6 +93,24 @@ async def check_rate(
     raise RateLimited(
         _sentence(kind, limit_for(config, kind), retry_after), retry_after=retry_after
     )
+
+
+async def last_post_at(
+    session: AsyncSession, *, guild_id: int, author_id: int, thread_id: int | None = None
+) -> datetime | None:
+    """When the member last posted where a slowmode counts, from the stored posts (a restart
+    forgets nothing): without ``thread_id`` their latest question in the guild (the Q&A forum's
+    slowmode paces new posts), with it their latest answer or reply in that thread (a thread's
+    slowmode paces its messages). Deleted and pending posts count, as on Discord a deleted
+    message does not refund the wait. None when they have not posted there."""
+    stmt = select(func.max(Post.created_at)).where(
+        Post.guild_id == guild_id, Post.author_id == author_id
+    )
+    if thread_id is None:
+        stmt = stmt.where(Post.kind == "question")
+    else:
+        stmt = stmt.where(Post.thread_id == thread_id, Post.kind.in_(("answer", "comment")))
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -28,6 +28,7 @@ async def _post(
     guild_id: int = GUILD,
     author_id: int = USER,
     deleted: bool = False,
+    thread_id: int | None = None,
 ) -> None:
     message_id = next(_ids)
     session.add(
@@ -35,7 +36,7 @@ async def _post(
             guild_id=guild_id,
             kind=kind,
             author_id=author_id,
-            thread_id=message_id,
+            thread_id=thread_id or message_id,
             message_id=message_id,
             title="A question" if kind == "question" else None,
             body="body text of the post",
@@ -189,3 +190,30 @@ def test_limit_for_reads_the_config() -> None:
     config = dataclasses.replace(DEFAULTS, questions_per_hour=3, answers_per_hour=4)
     assert ratelimits.limit_for(config, "question") == 3
     assert ratelimits.limit_for(config, "answer") == 4
+
+
+async def test_last_post_at_reads_the_forum_and_each_thread_apart(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A forum's slowmode paces questions; a thread's paces the answers and replies in it."""
+    thread = 77
+
+    async def last(thread_id: int | None = None, author_id: int = USER) -> datetime | None:
+        return await ratelimits.last_post_at(
+            session, guild_id=GUILD, author_id=author_id, thread_id=thread_id
+        )
+
+    async with sessionmaker.begin() as session:
+        assert await last() is None and await last(thread) is None
+        await _post(session, "question", NOW - timedelta(minutes=9))
+        await _post(session, "question", NOW - timedelta(minutes=3), deleted=True)
+        await _post(session, "answer", NOW - timedelta(minutes=5), thread_id=thread)
+        await _post(session, "comment", NOW - timedelta(minutes=2), thread_id=thread)
+        await _post(session, "answer", NOW - timedelta(minutes=1), thread_id=thread + 1)
+        await _post(session, "question", NOW, author_id=USER + 1)
+        await _post(session, "answer", NOW, author_id=USER + 1, thread_id=thread)
+        await _post(session, "question", NOW, guild_id=GUILD + 1)
+        assert await last() == NOW - timedelta(minutes=3)  # deleting refunds no wait
+        assert await last(thread) == NOW - timedelta(minutes=2)
+        assert await last(thread + 1) == NOW - timedelta(minutes=1)
+        assert await last(thread + 2) is None
