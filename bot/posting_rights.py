@@ -11,7 +11,7 @@ overwrites), at the time Discord stamped the interaction:
 * ``/answer``, ``/reply`` (``paced``) and ``/edit``: View Channel and Send Messages in Threads in
   the question's thread, the thread not locked unless the member moderates (Manage Threads in
   the forum, or the guild's moderator rule: ``bot.guilds``), and for new posts the thread's
-  slowmode since the member's last answer or reply there;
+  slowmode since the member's last post there (their question included);
 * accepting an answer (a gesture the bot performs): no timeout, the thread not locked unless the
   member moderates.
 

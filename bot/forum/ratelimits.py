@@ -100,16 +100,16 @@ async def last_post_at(
 ) -> datetime | None:
     """When the member last posted where a slowmode counts, from the stored posts (a restart
     forgets nothing): without ``thread_id`` their latest question in the guild (the Q&A forum's
-    slowmode paces new posts), with it their latest answer or reply in that thread (a thread's
-    slowmode paces its messages). Deleted and pending posts count, as on Discord a deleted
-    message does not refund the wait. None when they have not posted there."""
+    slowmode paces new posts), with it their latest post in that thread (a thread's slowmode
+    paces its messages, the post's starter included). Deleted and pending posts count, as on
+    Discord a deleted message does not refund the wait. None when they have not posted there."""
     stmt = select(func.max(Post.created_at)).where(
         Post.guild_id == guild_id, Post.author_id == author_id
     )
     if thread_id is None:
         stmt = stmt.where(Post.kind == "question")
     else:
-        stmt = stmt.where(Post.thread_id == thread_id, Post.kind.in_(("answer", "comment")))
+        stmt = stmt.where(Post.thread_id == thread_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -195,7 +195,7 @@ def test_limit_for_reads_the_config() -> None:
 async def test_last_post_at_reads_the_forum_and_each_thread_apart(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """A forum's slowmode paces questions; a thread's paces the answers and replies in it."""
+    """A forum's slowmode paces questions; a thread's paces the posts in it."""
     thread = 77
 
     async def last(thread_id: int | None = None, author_id: int = USER) -> datetime | None:
@@ -217,3 +217,5 @@ async def test_last_post_at_reads_the_forum_and_each_thread_apart(
         assert await last(thread) == NOW - timedelta(minutes=2)
         assert await last(thread + 1) == NOW - timedelta(minutes=1)
         assert await last(thread + 2) is None
+        await _post(session, "question", NOW - timedelta(seconds=5), thread_id=thread + 2)
+        assert await last(thread + 2) == NOW - timedelta(seconds=5)  # the starter counts
