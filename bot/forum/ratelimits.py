@@ -10,7 +10,7 @@ refund it. When the member is at the limit, the time to wait is when the N-th mo
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -21,6 +21,8 @@ from bot.forum.errors import RateLimited
 from bot.forum.settings import GuildConfig
 
 WINDOW = timedelta(hours=1)
+#: Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds: snowflakes count from it.
+DISCORD_EPOCH_MS = 1_420_070_400_000
 
 RateKind = Literal["question", "answer"]
 
@@ -102,15 +104,28 @@ async def last_post_at(
     forgets nothing): without ``thread_id`` their latest question in the guild (the Q&A forum's
     slowmode paces new posts), with it their latest post in that thread (a thread's slowmode
     paces its messages, the post's starter included). Deleted and pending posts count, as on
-    Discord a deleted message does not refund the wait. None when they have not posted there."""
-    stmt = select(func.max(Post.created_at)).where(
-        Post.guild_id == guild_id, Post.author_id == author_id
-    )
+    Discord a deleted message does not refund the wait. None when they have not posted there.
+
+    A post's time is its Discord message's (the snowflake's timestamp: the clock Discord judges
+    slowmode by), or for a pending post without a message yet when it was stored."""
+    stmt = select(
+        func.max(Post.message_id), func.max(Post.created_at).filter(Post.message_id.is_(None))
+    ).where(Post.guild_id == guild_id, Post.author_id == author_id)
     if thread_id is None:
         stmt = stmt.where(Post.kind == "question")
     else:
         stmt = stmt.where(Post.thread_id == thread_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    newest_message, newest_pending = (await session.execute(stmt)).one()
+    times = [t for t in (newest_pending,) if t is not None]
+    if newest_message is not None:
+        times.append(snowflake_time(newest_message))
+    return max(times, default=None)
+
+
+def snowflake_time(snowflake: int) -> datetime:
+    """When Discord made the object with this id (a snowflake carries its creation time)."""
+    milliseconds = (snowflake >> 22) + DISCORD_EPOCH_MS
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -29,15 +29,19 @@ async def _post(
     author_id: int = USER,
     deleted: bool = False,
     thread_id: int | None = None,
+    pending: bool = False,
 ) -> None:
-    message_id = next(_ids)
+    # A Discord message id made at ``created_at`` (a snowflake carries its time).
+    since_epoch = int(created_at.timestamp() * 1000) - ratelimits.DISCORD_EPOCH_MS
+    message_id = (since_epoch << 22) + next(_ids) % (1 << 22)
     session.add(
         Post(
             guild_id=guild_id,
             kind=kind,
             author_id=author_id,
             thread_id=thread_id or message_id,
-            message_id=message_id,
+            message_id=None if pending else message_id,
+            state="pending" if pending else "live",
             title="A question" if kind == "question" else None,
             body="body text of the post",
             created_at=created_at,
@@ -219,3 +223,6 @@ async def test_last_post_at_reads_the_forum_and_each_thread_apart(
         assert await last(thread + 2) is None
         await _post(session, "question", NOW - timedelta(seconds=5), thread_id=thread + 2)
         assert await last(thread + 2) == NOW - timedelta(seconds=5)  # the starter counts
+        # A pending post (no Discord message yet) counts from when it was stored.
+        await _post(session, "answer", NOW - timedelta(seconds=1), thread_id=thread, pending=True)
+        assert await last(thread) == NOW - timedelta(seconds=1)
