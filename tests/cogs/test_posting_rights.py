@@ -269,3 +269,28 @@ async def test_slowmode_holds_in_the_forum(scene: Scene) -> None:
     advance_clock(fake, 601)
     assert (await ask(scene, scene.bob, "Is journaling useful for worry?")).startswith("✅")
     assert len(fake.threads_in(fake.forum)) == 3
+
+
+async def test_post_anyway_checks_again(scene: Scene) -> None:
+    """A question the similar-questions gate held is posted later, by a button: checked again."""
+    fake = scene.fake
+    await ask_question_directly(scene.harness, scene.alice, "Panic attacks on the bus", "Help.")
+    ix = await scene.bob.slash("ask", channel=fake.general)
+    submitted = await ix.submit_modal({"title": "Panic attacks on buses", "details": "Tight."})
+    prompt = await submitted.message()
+    post_anyway = next(
+        c for c in prompt.walk_components() if c.get("label") == "Post my question anyway"
+    )
+    fake.set_roles(scene.bob, scene.muted.roles)
+    rows, shown = await post_count(scene), posted_messages(fake)
+    pressed = await scene.bob.click(prompt, post_anyway["custom_id"])
+    (refusal,) = await pressed.followups(1)
+    assert refusal.ephemeral and refusal.content == posting_rights.CANNOT_ASK
+    assert await post_count(scene) == rows and posted_messages(fake) == shown
+    # The role lifted, the same button posts it.
+    fake.set_roles(scene.bob, [])
+    pressed = await scene.bob.click(prompt, post_anyway["custom_id"])
+    (confirmation,) = await pressed.followups(1)
+    assert confirmation.content.startswith("✅"), confirmation.content
+    assert fake.forum is not None
+    assert "Panic attacks on buses" in [t.name for t in fake.threads_in(fake.forum)]
