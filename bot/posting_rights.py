@@ -16,7 +16,8 @@ overwrites), at the time Discord stamped the interaction:
   member moderates.
 
 Slowmode counts from the posts table (``bot.forum.ratelimits.last_post_at``: the member's /ask,
-/answer, /reply and typed thread messages), so a restart forgets nothing; members with Manage
+/answer, /reply and typed thread messages, timed by their Discord message ids, the clock
+interactions carry too), so a restart forgets nothing; members with Manage
 Messages or Manage Channels there are exempt, as on Discord. Deleting one's own post is always
 allowed. Each refusal is one sentence (``PermissionDenied`` / ``RateLimited``) and the callers
 check before anything is written or posted.
