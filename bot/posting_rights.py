@@ -17,10 +17,10 @@ overwrites), at the time Discord stamped the interaction:
 
 Slowmode counts from the posts table (``bot.forum.ratelimits.last_post_at``: the member's /ask,
 /answer, /reply and typed thread messages, timed by their Discord message ids, the clock
-interactions carry too), so a restart forgets nothing; members with Manage
-Messages or Manage Channels there are exempt, as on Discord. Deleting one's own post is always
-allowed. Each refusal is one sentence (``PermissionDenied`` / ``RateLimited``) and the callers
-check before anything is written or posted.
+interactions carry too), so a restart forgets nothing; members with Manage Messages or Manage
+Channels there are exempt, as on Discord. Deleting one's own post is always allowed. Each
+refusal is one sentence (``PermissionDenied`` / ``RateLimited``) and the callers check before
+anything is written or posted.
 """
 
 from __future__ import annotations
