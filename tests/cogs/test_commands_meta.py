@@ -111,6 +111,9 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("leaderboard"),
     # /mod (Manage Threads), declared whole by cogs.moderation
     Cmd("mod log"),
+    Cmd("mod queue"),
+    # reports (any member; cogs.moderation)
+    Cmd("Report", type=MESSAGE_MENU),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -131,6 +134,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("profile"),
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
+    Top("Report", type=MESSAGE_MENU),
 )
 
 
