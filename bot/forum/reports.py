@@ -8,8 +8,9 @@ The report row is committed on its own, so a card Discord refuses never loses a 
 
 **Hide after N reports** (``reports_hide_after``, off by default): when a post's open reports
 reach N, the post is hidden as a moderator's removal hides it: ``removed_at`` is set and
-``removed_by`` stays NULL (no moderator did it), so it counts nothing in points and reads leave
-it out. Dismissing the reports on a post hidden by reports alone shows it again; a post a
+``removed_by`` stays NULL (no moderator did it), and like any removed post it counts nothing in
+points (``bot.forum.ledger``: a removed post is not live). Its Discord message stays until a
+moderator acts. Dismissing the reports on a post hidden by reports alone shows it again; a post a
 moderator removed stays removed.
 
 Nothing here reveals a post's author or a post's reporters: a card shows the post, the count

@@ -64,7 +64,7 @@ def post_link(post: ReportedPost) -> str | None:
 def _status(state: CardState) -> str:
     post = state.post
     if post.hidden_by_reports:
-        return "Hidden after reports: it counts nothing and lists leave it out until dismissed."
+        return "Hidden after reports: it counts nothing until the reports are dismissed."
     if post.hidden:
         return "Removed by a moderator."
     return "Visible."
