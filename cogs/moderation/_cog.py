@@ -29,6 +29,7 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self.card_locks = reports.CardLocks()
         self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Report", callback=self.report)
         )
@@ -42,7 +43,7 @@ class Moderation(commands.Cog):
         self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
 
     async def report(self, interaction: Interaction, message: discord.Message) -> None:
-        await reports.open_report_form(self.bot, interaction, message)
+        await reports.open_report_form(self.bot, self.card_locks, interaction, message)
 
     @mod.command(name="log", description="The latest moderator actions, newest first")
     async def log(self, interaction: Interaction) -> None:

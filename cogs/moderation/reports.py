@@ -44,15 +44,28 @@ NOT_A_MODERATOR: Final = "Only this server's moderators can handle reports."
 PER_PAGE: Final = 10
 #: How long the reason form waits for its answer.
 MODAL_TIMEOUT: Final = 15 * 60.0
-#: Posts whose card this process is posting or editing (one at a time per post).
-_CARD_LOCKS: BoundedMap[int, asyncio.Lock] = BoundedMap(1000)
+
+
+class CardLocks:
+    """One lock per post whose card is being posted or edited (the cog owns one set), so two
+    reports a moment apart never post two cards; the least recently used are forgotten."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self._locks: BoundedMap[int, asyncio.Lock] = BoundedMap(limit)
+
+    def of(self, post_id: int) -> asyncio.Lock:
+        lock = self._locks.get(post_id)
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks.put(post_id, lock)
+        return lock
 
 
 # --------------------------------------------------------------------------- reporting
 
 
 async def open_report_form(
-    bot: QABot, interaction: discord.Interaction[QABot], message: discord.Message
+    bot: QABot, locks: CardLocks, interaction: discord.Interaction[QABot], message: discord.Message
 ) -> None:
     """The Report menu: refuse at once what cannot be reported, else ask for a reason."""
     assert interaction.guild_id is not None
@@ -63,15 +76,16 @@ async def open_report_form(
             s, guild_id=guild_id, message_id=message.id, reporter_id=reporter_id
         ),
     )
-    await interaction.response.send_modal(ReportForm(bot, message.id))
+    await interaction.response.send_modal(ReportForm(bot, locks, message.id))
 
 
 class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
     """The reason (optional, at most ``reports.REASON_MAX`` characters)."""
 
-    def __init__(self, bot: QABot, message_id: int) -> None:
+    def __init__(self, bot: QABot, locks: CardLocks, message_id: int) -> None:
         super().__init__(timeout=MODAL_TIMEOUT)
         self.bot = bot
+        self.locks = locks
         self.message_id = message_id
         self.reason: discord.ui.TextInput[ReportForm] = discord.ui.TextInput(
             custom_id="reason",
@@ -99,7 +113,7 @@ class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
         await interaction.followup.send(THANKS, ephemeral=True, allowed_mentions=NO_PINGS)
         if filed.hidden_now:
             self.bot.status_lines.request(filed.card.post.question_id)
-        await show_card(self.bot, guild_id, filed.card.post.id)
+        await show_card(self.bot, self.locks.of(filed.card.post.id), guild_id, filed.card.post.id)
 
     async def on_error(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -107,16 +121,12 @@ class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
         await handle_interaction_error(interaction, error)
 
 
-async def show_card(bot: QABot, guild_id: int, post_id: int) -> None:
+async def show_card(bot: QABot, lock: asyncio.Lock, guild_id: int, post_id: int) -> None:
     """Post the post's report card in the moderator channel, or edit the one it has (a new one
     when it was deleted or the channel changed). Best effort: a refusal is logged."""
     channel_id = (await guild_config(bot, guild_id)).mod_channel_id
     if channel_id is None:
         return
-    lock = _CARD_LOCKS.get(post_id)
-    if lock is None:
-        lock = asyncio.Lock()
-        _CARD_LOCKS.put(post_id, lock)
     async with lock:  # read the card under the lock: a report a moment ago may have posted it
         state = await run_transaction(bot, lambda s: reports.card_state(s, post_id))
         embed, view = report_card(state), report_card_view(state)
