@@ -9,25 +9,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum.errors import PermissionDenied
-from bot.guilds import Acting, acting
+from cogs.moderation import actions
+from cogs.moderation.blocks import UnblockButton, show_blocks
 from cogs.moderation.log import AuditPages
+from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
 Interaction = discord.Interaction["QABot"]
 
-NOT_A_MODERATOR = "Only this server's moderators can use /mod."
-
-
-async def moderator(bot: QABot, interaction: Interaction) -> Acting:
-    """The acting member, refused with a sentence unless they moderate the guild (the check
-    Discord's default permission only hints at)."""
-    actor = await acting(bot, interaction)
-    if not actor.moderator:
-        raise PermissionDenied(NOT_A_MODERATOR)
-    return actor
+__all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
 
 
 class Moderation(commands.Cog):
@@ -40,14 +32,30 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self.moderate_menu: app_commands.ContextMenu = app_commands.guild_only(
+            app_commands.default_permissions(manage_threads=True)(
+                app_commands.ContextMenu(name="Moderate post", callback=self.moderate_post)
+            )
+        )
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AuditPages)
+        self.bot.add_dynamic_items(AuditPages, *actions.ACTION_BUTTONS, UnblockButton)
+        self.bot.tree.add_command(self.moderate_menu)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AuditPages)
+        self.bot.remove_dynamic_items(AuditPages, *actions.ACTION_BUTTONS, UnblockButton)
+        self.bot.tree.remove_command(self.moderate_menu.name, type=self.moderate_menu.type)
+
+    async def moderate_post(self, interaction: Interaction, message: discord.Message) -> None:
+        await actions.moderate_post(self.bot, interaction, message)
 
     @mod.command(name="log", description="The latest moderator actions, newest first")
     async def log(self, interaction: Interaction) -> None:
         actor = await moderator(self.bot, interaction)
         await AuditPages.start(interaction, guild_id=actor.guild.id)
+
+    @mod.command(
+        name="blocks", description="Blocks in force, each with the post it was made through"
+    )
+    async def blocks(self, interaction: Interaction) -> None:
+        await show_blocks(self.bot, interaction, await moderator(self.bot, interaction))

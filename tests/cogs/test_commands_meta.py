@@ -111,6 +111,8 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("leaderboard"),
     # /mod (Manage Threads), declared whole by cogs.moderation
     Cmd("mod log"),
+    Cmd("mod blocks"),
+    Cmd("Moderate post", type=MESSAGE_MENU),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -131,6 +133,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("profile"),
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
+    Top("Moderate post", type=MESSAGE_MENU, default_member_permissions=MANAGE_THREADS),
 )
 
 
