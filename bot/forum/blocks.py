@@ -207,7 +207,7 @@ async def blocks_in_force(
         .order_by(MemberBlock.ends_at.is_(None), MemberBlock.ends_at, MemberBlock.id)
         .limit(limit)
     )
-    return [_shown(block, post) for block, post in rows.tuples()], total
+    return [_shown(block, post) for block, post in rows.all()], total
 
 
 def _shown(row: MemberBlock, post: Post | None) -> BlockInForce:
