@@ -228,6 +228,7 @@ async def post_answer(
     config = await load_config(session, guild_id)
     if anonymous:
         check_anonymity_allowed(config, joined_at=joined_at, now=now)
+    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=anonymous)
     await check_rate(session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now)
     new = NewPost(
         kind="answer",
@@ -292,6 +293,7 @@ async def post_reply(
     if anonymous and not as_asker:
         check_anonymity_allowed(config, joined_at=joined_at, now=now)
     hidden = anonymous or as_asker
+    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=hidden)
     new = NewPost(
         kind="comment",
         parent_id=parent,
