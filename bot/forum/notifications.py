@@ -3,8 +3,9 @@
 Called by the domain inside the event's transaction: ``notify_new_answer``, ``notify_accepted``,
 ``notify_comment`` and ``notify_removed`` (a moderator's removal, to the author) insert one
 ``notifications`` row per recipient with a unique ``dedupe_key`` (``INSERT ... ON CONFLICT DO
-NOTHING``), so a repeated event never queues twice and an event that rolls back leaves no row. Nobody is notified of their own action, and users
-with notifications off, DMs known to be closed, or erased data get nothing.
+NOTHING``), so a repeated event never queues twice and an event that rolls back leaves no row.
+Nobody is notified of their own action, and users with notifications off, DMs known to be
+closed, or erased data get nothing.
 
 The payload holds ids only (guild, question, post, thread, message, kind): the worker renders the
 text at send time from ``posts`` (``bot.forum.dm_content``), so edits and deletes are honoured
