@@ -16,7 +16,9 @@ import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
+from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
+from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
 from cogs.asking.gate import hold_if_similar
 from cogs.asking.publishing import find_target, publish
@@ -59,6 +61,8 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
                 max_length=text_rules.DISPLAY_NAME_MAX,
             )
             self.add_item(self.display_name)
+        # Where to find help, under the fields (a placeholder cannot carry formatting).
+        self.add_item(discord.ui.TextDisplay(ASK_FORM_LINE))
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await submit_question(
@@ -91,12 +95,14 @@ async def submit_question(
     guild = interaction.guild
     assert guild is not None
     target = await find_target(bot, guild, category)
+    await check_can_ask(bot, interaction, target.forum)  # time passed since the modal opened
     text_rules.validate_title(title)
     text_rules.validate_details(details)
     name: str | None = None
     if anonymous:
         await anonymity.check_anonymous(bot, interaction)  # the server may have changed it
         name = await anonymity.display_name(bot, interaction, display_name)
+    await bot.automod.check(interaction, target.forum.id, title, details, name)
     if await hold_if_similar(
         interaction,
         title=title,

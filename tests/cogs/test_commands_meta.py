@@ -113,6 +113,8 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("mod log"),
     Cmd("mod blocks"),
     Cmd("Moderate post", type=MESSAGE_MENU),
+    # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
+    Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -134,6 +136,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
     Top("Moderate post", type=MESSAGE_MENU, default_member_permissions=MANAGE_THREADS),
+    Top("resources", guild_only=False),  # the general default in the DM with the bot
 )
 
 

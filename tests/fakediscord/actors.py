@@ -74,6 +74,7 @@ class ModalField:
     value: str | None  # prefilled value
     placeholder: str | None
     in_label: bool  # wrapped in a Label (type 18) rather than an action row
+    id: int | None = None  # the component id Discord gave it (echoed in the submission)
 
 
 class Modal:
@@ -84,6 +85,8 @@ class Modal:
         self.custom_id: str = data["custom_id"]
         self.title: str = data.get("title", "")
         self.fields: list[ModalField] = []
+        #: The text displays (type 10) the modal shows, in order: their markdown content.
+        self.texts: list[str] = []
         for top in data.get("components", []):
             if top.get("type") == 1:
                 for c in top.get("components", []):
@@ -91,6 +94,8 @@ class Modal:
             elif top.get("type") == 18:
                 inner = top["component"]
                 self.fields.append(self._field(inner, top.get("label", ""), in_label=True))
+            elif top.get("type") == 10:
+                self.texts.append(top.get("content", ""))
 
     @staticmethod
     def _field(c: JSON, label: str, *, in_label: bool) -> ModalField:
@@ -105,6 +110,7 @@ class Modal:
             value=c.get("value"),
             placeholder=c.get("placeholder"),
             in_label=in_label,
+            id=c.get("id"),
         )
 
     def field(self, key: str) -> ModalField:
@@ -123,22 +129,21 @@ class Modal:
         given: dict[str, Any] = {}
         for key, value in values.items():
             given[self.field(key).custom_id] = value
+        # Discord's submission echoes every component by type and id: a text display as
+        # {"type": 10, "id"} (no content), a label with its one component, inputs with values.
         out: list[JSON] = []
         for top in self.data.get("components", []):
+            entry: JSON = {"type": top.get("type")}
+            if "id" in top:
+                entry["id"] = top["id"]
             if top.get("type") == 1:
                 row = [self._submit(self._by_id(c["custom_id"]), given) for c in top["components"]]
-                out.append({"type": 1, "components": row})
+                entry["components"] = row
             elif top.get("type") == 18:
-                item = self._submit(self._by_id(top["component"]["custom_id"]), given)
-                entry: JSON = {"type": 18, "component": item}
-                if "id" in top:
-                    entry["id"] = top["id"]
-                out.append(entry)
-            elif top.get("type") == 10:
-                entry = {"type": 10, "content": top.get("content", "")}
-                if "id" in top:
-                    entry["id"] = top["id"]
-                out.append(entry)
+                entry["component"] = self._submit(self._by_id(top["component"]["custom_id"]), given)
+            elif top.get("type") != 10:
+                continue
+            out.append(entry)
         return out
 
     def _by_id(self, custom_id: str) -> ModalField:
@@ -154,12 +159,16 @@ class Modal:
                 raise GestureRefused(f"{f.label!r} is shorter than {f.min_length} characters")
             if f.max_length is not None and len(value) > f.max_length:
                 raise GestureRefused(f"{f.label!r} is longer than {f.max_length} characters")
-            return {"type": 4, "custom_id": f.custom_id, "value": value}
+            return self._with_id(f, {"type": 4, "custom_id": f.custom_id, "value": value})
         raw = given.get(f.custom_id, [])
         values = [str(v) for v in (raw if isinstance(raw, list | tuple) else [raw])]
         if f.required and not values:
             raise GestureRefused(f"the required field {f.label!r} has no selection")
-        return {"type": f.type, "custom_id": f.custom_id, "values": values}
+        return self._with_id(f, {"type": f.type, "custom_id": f.custom_id, "values": values})
+
+    @staticmethod
+    def _with_id(f: ModalField, item: JSON) -> JSON:
+        return item if f.id is None else {**item, "id": f.id}
 
 
 class InteractionHandle:
@@ -367,6 +376,7 @@ class Member:
                     "replied_user": False,
                 }
         self._check_can_send(where)
+        self.fake.automod.check_message(where, self.id, [content])
         uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]
         msg = self.fake.world.post_message(where, self.id, body, files=uploads)
         await self.fake.flush()
@@ -376,12 +386,32 @@ class Member:
         """What the client's message box allows (the API's own refusals come from World)."""
         if where.guild_id is None:
             return
+        self._check_not_timed_out()
         perms = self.permissions_in(where)
         needed = P.SEND_MESSAGES_IN_THREADS if where.is_thread else P.SEND_MESSAGES
         if not perms & P.VIEW_CHANNEL or not perms & needed:
             raise GestureRefused(f"{self.name} cannot send messages in #{where.name}")
         if where.is_thread and where.locked and not perms & P.MANAGE_THREADS:
             raise GestureRefused(f"#{where.name} is locked")
+        self._check_slowmode(where, perms)
+
+    def _check_not_timed_out(self) -> None:
+        """A timed-out member sends, posts and reacts nowhere in the guild until it ends."""
+        if self.guild is not None and self.fake.world.timed_out(self.guild, self.id):
+            raise GestureRefused(f"{self.name} is timed out")
+
+    def _check_slowmode(self, where: Channel, perms: int) -> None:
+        """Slowmode (``rate_limit_per_user``): seconds between a member's messages in a channel
+        or thread, or between their posts in a forum. Bots and members with Manage Messages or
+        Manage Channels there are exempt."""
+        rate = where.rate_limit_per_user
+        if rate <= 0 or self.user.bot or perms & (P.MANAGE_MESSAGES | P.MANAGE_CHANNELS):
+            return
+        world = self.fake.world
+        last = world.last_post_time(where, self.id)
+        if last is not None and world.now() < last + rate:
+            wait = last + rate - world.now()
+            raise GestureRefused(f"slowmode: {self.name} waits {wait:.1f} s in #{where.name}")
 
     async def dm(self, content: str = "", **kwargs: Any) -> Message:
         """A direct message to the bot."""
@@ -390,6 +420,9 @@ class Member:
     async def edit(self, message: Message, content: str) -> Message:
         if message.author_id != self.id:
             raise GestureRefused("members can only edit their own messages")
+        self.fake.automod.check_message(
+            self.fake.world.channels[message.channel_id], self.id, [content]
+        )
         msg = self.fake.world.edit_message(message, {"content": content})
         await self.fake.flush()
         return msg
@@ -404,6 +437,8 @@ class Member:
     async def react(self, message: Message, emoji: str = "👍") -> None:
         """Add a reaction (a new emoji needs Add Reactions; joining an existing one does not)."""
         channel = self._reactable(message)
+        if channel.guild_id is not None:
+            self._check_not_timed_out()
         key, _ = parse_emoji(emoji)
         new_emoji = key not in message.reactions and channel.guild_id is not None
         if new_emoji and not self.permissions_in(channel) & P.ADD_REACTIONS:
@@ -449,7 +484,13 @@ class Member:
         """A native forum post: the thread, then its starter message (id = thread id)."""
         if not forum.is_forum:
             raise GestureRefused(f"#{forum.name} is not a forum channel")
+        self._check_not_timed_out()
+        perms = self.permissions_in(forum)
+        if not perms & P.VIEW_CHANNEL or not perms & P.SEND_MESSAGES:  # "Create Posts"
+            raise GestureRefused(f"{self.name} cannot create posts in #{forum.name}")
+        self._check_slowmode(forum, perms)
         tag_ids = [forum.tag(t).id for t in tags]
+        self.fake.automod.check_message(forum, self.id, [title, content])
         world = self.fake.world
         thread = world.create_thread(forum, name=title, owner_id=self.id, applied_tags=tag_ids)
         uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]
@@ -460,7 +501,11 @@ class Member:
         return thread
 
     async def edit_thread(self, thread: Channel, **changes: Any) -> Channel:
-        """Rename, archive, lock or retag a thread (``archived=True``, ``applied_tags=[...]``)."""
+        """Rename, archive, lock or retag a thread (``archived=True``, ``applied_tags=[...]``);
+        locking and slowmode need Manage Threads."""
+        moderated = {"locked", "rate_limit_per_user"} & changes.keys()
+        if moderated and not self.permissions_in(thread) & P.MANAGE_THREADS:
+            raise GestureRefused(f"{self.name} cannot change {sorted(moderated)}: Manage Threads")
         if "applied_tags" in changes and thread.parent_id is not None:
             parent = self.fake.world.channels[thread.parent_id]
             changes["applied_tags"] = [parent.tag(t).id for t in changes["applied_tags"]]

@@ -35,9 +35,8 @@ def _post_fk(table: str, column: str, ondelete: str) -> sa.ForeignKeyConstraint:
     )
 
 
-def upgrade() -> None:
-    # No code ever wrote a report before this revision: the table is rebuilt, not altered.
-    op.drop_table("flags")
+def _create_flags(*extra: sa.Column[object] | sa.Constraint) -> None:
+    """The reports table: the columns both revisions share, and ``extra``."""
     op.create_table(
         "flags",
         _id(),
@@ -47,13 +46,21 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         _time("created_at"),
+        _post_fk("flags", "post_id", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
+        *extra,
+    )
+
+
+def upgrade() -> None:
+    # No code ever wrote a report before this revision: the table is rebuilt, not altered.
+    op.drop_table("flags")
+    _create_flags(
         _time("resolved_at", nullable=True),
         sa.Column("resolved_by", sa.BigInteger(), nullable=True),
         sa.CheckConstraint(
             "status IN ('open', 'dismissed', 'actioned')", name=op.f("ck_flags_status")
         ),
-        _post_fk("flags", "post_id", "CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
     )
     op.create_index(
         "uq_flags_open_post_reporter",
@@ -132,32 +139,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_held_posts")),
     )
     op.create_index("ix_held_posts_guild_status", "held_posts", ["guild_id", "status"])
-    with op.batch_alter_table("posts") as batch:
-        batch.add_column(_time("removed_at", nullable=True))
-        batch.add_column(sa.Column("removed_by", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("removal_reason", sa.Text(), nullable=True))
+    op.add_column("posts", _time("removed_at", nullable=True))
+    op.add_column("posts", sa.Column("removed_by", sa.BigInteger(), nullable=True))
+    op.add_column("posts", sa.Column("removal_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("posts") as batch:
-        batch.drop_column("removal_reason")
-        batch.drop_column("removed_by")
-        batch.drop_column("removed_at")
+    op.drop_column("posts", "removal_reason")
+    op.drop_column("posts", "removed_by")
+    op.drop_column("posts", "removed_at")
     op.drop_table("held_posts")
     op.drop_table("member_blocks")
     op.drop_table("mod_actions")
     op.drop_table("report_cards")
     op.drop_table("flags")
-    op.create_table(
-        "flags",
-        _id(),
-        sa.Column("guild_id", sa.BigInteger(), nullable=False),
-        sa.Column("post_id", _ID, nullable=False),
-        sa.Column("reporter_id", sa.BigInteger(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        _time("created_at"),
-        _post_fk("flags", "post_id", "CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
-        sa.UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"),
-    )
+    _create_flags(sa.UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"))
