@@ -30,6 +30,8 @@ PAGE_SIZE: Final = 10
 UNANSWERED: Final = (
     "kind = 'question' AND answer_count = 0 AND status = 'open' AND deleted_at IS NULL"
 )
+#: Posted, and not removed by a moderator.
+SHOWN: Final = "state = 'live' AND removed_at IS NULL"
 CATEGORY_GONE: Final = "That category no longer exists; use /unanswered again."
 
 
@@ -58,7 +60,7 @@ def unanswered_statement(
 ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters of one page of the guild's unanswered questions, oldest first."""
     params: dict[str, Any] = {"guild_id": guild_id, "limit": limit, "offset": offset}
-    where = f"guild_id = :guild_id AND {UNANSWERED} AND state = 'live'"
+    where = f"guild_id = :guild_id AND {UNANSWERED} AND {SHOWN}"
     if category is not None:
         where += " AND category = :category"
         params["category"] = category
@@ -75,7 +77,7 @@ def unanswered_statement(
 
 def _count_statement(*, guild_id: int, category: str | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"guild_id": guild_id}
-    where = f"guild_id = :guild_id AND {UNANSWERED} AND state = 'live'"
+    where = f"guild_id = :guild_id AND {UNANSWERED} AND {SHOWN}"
     if category is not None:
         where += " AND category = :category"
         params["category"] = category

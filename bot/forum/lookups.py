@@ -15,6 +15,7 @@ from bot.forum.errors import NotFound
 from bot.forum.post_rows import (
     POST_GONE,
     QUESTION_GONE,
+    gone,
     load_post,
     post_id_by_message,
     question_for_thread,
@@ -48,9 +49,9 @@ async def repeat_of(session: AsyncSession, message_id: int | None) -> PostChange
 
 
 async def get_question(session: AsyncSession, *, question_id: int) -> PostSnapshot:
-    """A question that exists and is not deleted."""
+    """A question that exists and is neither deleted nor removed."""
     post = await load_post(session, question_id)
-    if post is None or post.kind != "question" or post.deleted_at is not None:
+    if post is None or post.kind != "question" or gone(post):
         raise NotFound(QUESTION_GONE)
     return post_snapshot(post)
 
@@ -60,7 +61,7 @@ async def find_question_by_thread(
 ) -> PostSnapshot | None:
     """The question of a thread, None when the thread is not a (live, undeleted) question."""
     post = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id)
-    if post is None or post.deleted_at is not None:
+    if post is None or gone(post):
         return None
     return post_snapshot(post)
 
@@ -89,6 +90,7 @@ async def bot_posts_of_author(
             Post.via_bot.is_(True),
             Post.state == "live",
             Post.deleted_at.is_(None),
+            Post.removed_at.is_(None),
         )
         .order_by(Post.id)
         .execution_options(populate_existing=True)

@@ -119,7 +119,7 @@ def question_scope(
     asked, ``exclude_id`` left out), and its parameters with ``params`` added."""
     sql = (
         "q.kind = 'question' AND q.guild_id = :guild_id AND q.deleted_at IS NULL"
-        " AND q.state = 'live'"
+        " AND q.removed_at IS NULL AND q.state = 'live'"
     )
     params["guild_id"] = guild_id
     if not include_closed:
@@ -135,7 +135,7 @@ def question_scope(
 # A post that may count toward its question: a live, undeleted question or answer of the guild.
 _POST_FILTERS: Final = (
     "p.guild_id = :guild_id AND p.kind IN ('question', 'answer')"
-    " AND p.deleted_at IS NULL AND p.state = 'live'"
+    " AND p.deleted_at IS NULL AND p.removed_at IS NULL AND p.state = 'live'"
 )
 _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} ELSE 1.0 END"
 
