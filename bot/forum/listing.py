@@ -1,4 +1,5 @@
-"""Question lists: ``/unanswered`` (open questions nobody has answered yet, oldest first).
+"""Question lists: ``/unanswered`` (open questions nobody has answered yet, oldest first), and
+a member's recent questions (``recent_questions``, for ``/profile``).
 
 A question is unanswered while it is open (not answered, solved or closed), has no live answer
 (``answer_count = 0``), is posted (``live``) and is not deleted. The query states the partial
@@ -27,6 +28,8 @@ from bot.forum.results import QuestionLine, snapshot_of
 from bot.forum.visibility import VisibleForums, forum_filter
 
 PAGE_SIZE: Final = 10
+#: The newest questions a profile links.
+RECENT_LIMIT: Final = 5
 #: The condition of ``ix_posts_unanswered`` (bot/db/models.py), word for word.
 UNANSWERED: Final = (
     "kind = 'question' AND answer_count = 0 AND status = 'open' AND deleted_at IS NULL"
@@ -143,3 +146,30 @@ async def unanswered_questions(
         snapshot_of(QuestionSummary, row, solved=row.accepted_answer_id is not None) for row in rows
     ]
     return QuestionPage(questions, number, pages, total, found)
+
+
+async def recent_questions(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    author_id: int,
+    visible: VisibleForums,
+    limit: int = RECENT_LIMIT,
+) -> list[QuestionSummary]:
+    """A member's newest questions (a profile's links) in ``visible`` forums: posted, not
+    deleted, and asked under their name (an anonymous question is never tied to its asker)."""
+    params: dict[str, Any] = {"guild_id": guild_id, "author_id": author_id, "limit": limit}
+    sql = f"""
+        SELECT id, thread_id, message_id, COALESCE(title, '') AS title, score, answer_count,
+               status, category, created_at, accepted_answer_id
+        FROM posts
+        WHERE guild_id = :guild_id AND author_id = :author_id AND kind = 'question'
+          AND anonymous = FALSE AND state = 'live' AND deleted_at IS NULL
+          AND {forum_filter(visible, params, table="posts")}
+        ORDER BY created_at DESC, id DESC
+        LIMIT :limit
+    """
+    rows = await session.execute(text(sql).columns(created_at=UTCDateTime()), params)
+    return [
+        snapshot_of(QuestionSummary, row, solved=row.accepted_answer_id is not None) for row in rows
+    ]

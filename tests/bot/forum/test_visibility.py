@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Post
-from bot.forum import listing, lookups, questions, settings
+from bot.forum import leaderboard, listing, lookups, questions, settings
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
 from bot.forum.visibility import VisibleForums
@@ -143,3 +143,21 @@ async def test_answers_and_comments_take_their_question_s_forum(board: Board) ->
             await session.execute(select(Post.forum_id).where(Post.id.in_([answer.id, comment.id])))
         ).scalars()
         assert set(forums) == {PRIVATE}
+
+
+async def test_a_profile_links_only_named_questions_the_reader_can_see(board: Board) -> None:
+    asker = board.member()
+    seen = await board.forum.ask(asker, title="Seen by all")
+    hidden = await board.forum.ask(asker, title="In the private forum")
+    await board.run(lambda s: _move(s, hidden.id, PRIVATE))
+    await board.forum.ask(asker, title="Asked anonymously", anonymous=True)
+
+    async def recent(visible: VisibleForums) -> list[int]:
+        shown = await board.run(
+            lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=asker, visible=visible)
+        )
+        return [q.id for q in shown.recent]
+
+    assert await recent(SEEN) == [seen.id]
+    assert await recent(BOTH) == [hidden.id, seen.id]
+    assert await recent(NONE) == []
