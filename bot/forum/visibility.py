@@ -33,9 +33,6 @@ class VisibleForums:
     def of(cls, forum_ids: Iterable[int]) -> VisibleForums:
         return cls(frozenset(forum_ids))
 
-    def __contains__(self, forum_id: object) -> bool:
-        return forum_id in self.ids
-
     def within(self, forum_ids: Iterable[int]) -> VisibleForums:
         """Only those of these forums that are also in ``forum_ids``."""
         return VisibleForums(self.ids & frozenset(forum_ids))
