@@ -3,11 +3,15 @@
 By id (``get_post``, ``get_question``), by Discord message (``find_post_by_message``), by thread
 (``find_question_by_thread``), the bot's posts of one author in a thread
 (``bot_posts_of_author``), and the ``PostChange`` every write operation returns (``change``).
+A question a member names by id or thread (``readable_question``) is found only in a forum they
+can see, so one they cannot see answers as one that does not exist.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
@@ -21,6 +25,7 @@ from bot.forum.post_rows import (
     question_for_thread,
 )
 from bot.forum.results import PostChange, PostSnapshot, post_snapshot
+from bot.forum.visibility import VisibleForums, forum_filter
 
 
 async def get_post(session: AsyncSession, post_id: int) -> PostSnapshot:
@@ -96,3 +101,33 @@ async def bot_posts_of_author(
         .execution_options(populate_existing=True)
     )
     return [post_snapshot(row) for row in (await session.execute(stmt)).scalars()]
+
+
+async def readable_question(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    visible: VisibleForums,
+    question_id: int | None = None,
+    thread_id: int | None = None,
+) -> PostSnapshot | None:
+    """The undeleted question of the guild with this id (or of this thread) when it is in a
+    ``visible`` forum; None otherwise, so a question the reader cannot see is told apart from
+    no question by nothing."""
+    if (question_id is None) == (thread_id is None):
+        raise ValueError("give question_id or thread_id")
+    params: dict[str, Any] = {}
+    visible_sql = text(forum_filter(visible, params, table="posts")).bindparams(**params)
+    stmt = select(Post).where(
+        Post.guild_id == guild_id,
+        Post.kind == "question",
+        Post.deleted_at.is_(None),
+        Post.id == question_id if question_id is not None else Post.thread_id == thread_id,
+        visible_sql,
+    )
+    post = (
+        await session.execute(
+            stmt.order_by(Post.id).limit(1).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    return None if post is None else post_snapshot(post)

@@ -358,6 +358,7 @@ async def _store(
         question_id=question.id,
         parent_id=new.parent_id,
         thread_id=question.thread_id,
+        forum_id=question.forum_id,
         message_id=message_id,
         author_id=new.author_id,
         anonymous=new.anonymous,
