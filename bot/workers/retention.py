@@ -37,8 +37,9 @@ SWEEP_INTERVAL: Final = 600.0
 
 @dataclass(frozen=True, slots=True)
 class Swept:
-    """What one pass removed (a sweep that failed counts 0)."""
+    """What one pass removed (a sweep that failed counts 0), judging ages at ``at``."""
 
+    at: datetime
     notifications: int = 0
     drafts: int = 0
     guilds: int = 0
@@ -118,7 +119,7 @@ class Retention(Worker):
                 lambda s: retention.purge_departed(s, now=now),
                 retention.DepartedPurged(guilds=0, rows=0),
             )
-        swept = Swept(notifications, drafts, departed.guilds, departed.rows)
+        swept = Swept(now, notifications, drafts, departed.guilds, departed.rows)
         if notifications or drafts or departed.guilds:
             log.info(
                 "retention: purged %d notifications, %d ask drafts, %d departed servers (%d rows)",
