@@ -26,13 +26,13 @@ def upgrade() -> None:
         sa.Column("departed_at", bot.db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_departed_guilds")),
     )
-    with op.batch_alter_table("user_prefs") as batch:
-        batch.add_column(
-            sa.Column("dm_preview", sa.String(length=16), server_default="full", nullable=False)
-        )
+    op.add_column(
+        "user_prefs",
+        sa.Column("dm_preview", sa.String(length=16), server_default="full", nullable=False),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_prefs") as batch:
-        batch.drop_column("dm_preview")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), as 0005 and 0006 do.
+    op.drop_column("user_prefs", "dm_preview")
     op.drop_table("departed_guilds")
