@@ -109,11 +109,16 @@ def post_link(content: NotificationContent, post: NotifiedPost) -> str | None:
 
 
 #: A private DM's headline per kind of notification: (``no-text``, ``minimal``); ``no-text``
-#: names the server with ``{server}``. Other kinds get ``PRIVATE_OTHER``.
+#: names the server with ``{server}``. Other kinds get ``PRIVATE_OTHER``. The moderation kinds
+#: (a removal, a held post's decision) say nothing of what the post was or why.
 PRIVATE_HEADLINES: Final = {
     "new_answer": ("New answer to your question in {server}", "You have a new answer"),
     "accepted": ("Your answer was accepted in {server}", "Your answer was accepted"),
     "comment": ("New comment on your answer in {server}", "You have a new comment"),
+    "removed": ("A moderator removed your post in {server}", "A moderator removed your post"),
+    "held_approved": ("A moderator approved your post in {server}", "Your post was approved"),
+    "held_rejected": ("A moderator reviewed your post in {server}", "Your post was reviewed"),
+    "held_unpublished": ("A moderator reviewed your post in {server}", "Your post was reviewed"),
 }
 PRIVATE_OTHER: Final = ("News from {server}", "You have news from the Q&A bot")
 #: How a private DM names a server the bot no longer knows the name of.
