@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Retention(commands.Cog):
+class Departures(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
 
@@ -75,4 +75,4 @@ class Retention(commands.Cog):
 
 
 async def setup(bot: QABot) -> None:
-    await bot.add_cog(Retention(bot))
+    await bot.add_cog(Departures(bot))
