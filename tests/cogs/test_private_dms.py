@@ -1,6 +1,7 @@
 """``/notifications preview:`` end to end through the fake Discord, on both backends: ``no-text``
 DMs say what happened and in which server with the link, ``minimal`` DMs say only what happened
-with the link, for every kind of DM (a new answer, an accept, a comment); the choice is made in
+with the link, for every kind of DM (a new answer, an accept, a comment, a moderator's
+removal); the choice is made in
 a server or in the DM with the bot, and ``/notifications`` with neither option is refused."""
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import pytest
 from bot.forum import prefs
 from cogs import notifications as cog
 from tests.bot.workers.test_notifier import wait_for_dms
-from tests.cogs.conftest import AskedQuestion, thread_message_handled
+from tests.cogs.conftest import (
+    AskedQuestion,
+    BotEvents,
+    ask_question_directly,
+    configure_qa_guild,
+    thread_message_handled,
+)
+from tests.cogs.test_moderation_actions import panel, press
 from tests.cogs.test_notifications import LONG, Scene, make_scene, reply_of
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotFactory
@@ -33,7 +41,7 @@ async def scene(
         made.events.close()
 
 
-def shown(dm: Message) -> str:
+def shown_text(dm: Message) -> str:
     """Everything a DM shows: its content, embeds and buttons."""
     labels = [c.get("label", "") for row in dm.components for c in row["components"]]
     return "\n".join([dm.content or "", dm.embed_text(), *labels])
@@ -48,7 +56,7 @@ def assert_private(dm: Message, headline: str, *, server_named: bool) -> None:
     [embed] = dm.embeds
     assert embed["title"] == headline
     assert "description" not in embed and "fields" not in embed and "author" not in embed
-    text = shown(dm)
+    text = shown_text(dm)
     for secret in (TITLE, DETAILS, LONG, COMMENT, "bob", "carol"):
         assert secret not in text
     assert ("Test Guild" in text) is server_named
@@ -136,3 +144,28 @@ async def test_notifications_with_neither_option_is_refused_and_changes_nothing(
     text = await reply_of(await scene.alice.slash("notifications", {}))
     assert text == prefs.NOTHING_TO_SET
     assert await scene.prefs_of(scene.alice) == before
+
+
+async def test_a_moderators_removal_dm_follows_the_preview_too(
+    fake_discord: FakeDiscord, qa_bot_factory: BotFactory, db_url: str
+) -> None:
+    fake = fake_discord
+    assert fake.guild and fake.moderator_role
+    mia = fake.add_member(fake.guild, "mia", roles=[fake.moderator_role])
+    alice, bob = (fake.add_member(fake.guild, n) for n in ("alice", "bob"))
+    harness = await qa_bot_factory(database_url=db_url)
+    await configure_qa_guild(harness, notify_coalesce_seconds=0)
+    events = BotEvents(harness, "qa_thread_message")
+    try:
+        asked = await ask_question_directly(harness, alice, TITLE)
+        await choose(bob, "minimal")
+        answer = await bob.send(asked.thread, LONG)
+        await thread_message_handled(events, answer)
+        shown = await panel(mia, answer)
+        await press(mia, shown, "qa:act:remove:", {"reason": "Medical advice from a stranger"})
+        [dm] = await wait_for_dms(fake, bob, 1)
+    finally:
+        events.close()
+    assert_private(dm, "A moderator removed your post", server_named=False)
+    assert "Medical advice" not in shown_text(dm)
+    assert dm.components == []  # the removed post has nothing to open
