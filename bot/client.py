@@ -27,8 +27,8 @@ from bot.errors import handle_interaction_error
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
-from bot.workers.draft_purger import DraftPurger
 from bot.workers.notifier import Notifier, from_settings
+from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
 from bot.workers.thread_renames import ThreadRenames
@@ -48,6 +48,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.profiles",
     "cogs.moderation",
     "cogs.resources",
+    "cogs.retention",
 )
 
 
@@ -120,8 +121,8 @@ class QABot(commands.AutoShardedBot):
         self.role_sync = RoleSync(self, runner)
         #: The DM notification worker: drains the outbox into DMs.
         self.notifier: Notifier = from_settings(self, runner, settings)
-        #: Deletes old /ask drafts periodically.
-        self.draft_purger = DraftPurger(self, runner)
+        #: The retention sweeps: finished notifications, old /ask drafts, departed servers.
+        self.retention = Retention(self, runner)
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
         self.thread_renames = ThreadRenames(self, runner)
@@ -142,7 +143,7 @@ class QABot(commands.AutoShardedBot):
             self.status_lines,
             self.role_sync,
             self.notifier,
-            self.draft_purger,
+            self.retention,
             self.thread_renames,
             self.vote_writer,
         )

@@ -4,8 +4,10 @@
   Answers and comments (the answering cog's ``qa_thread_message``) and every completed command
   (an accept) wake it, so a DM goes out within a second of the event that queued it; otherwise
   it polls.
-- **/notifications mode:on|off**: the member's DMs from the bot, on by default; off queues
-  nothing for them. It works in servers and in the DM with the bot.
+- **/notifications mode:on|off preview:full|no-text|minimal**: the member's DMs from the bot,
+  on by default; off queues nothing for them. ``preview`` is what every DM shows: everything,
+  no text (what happened and in which server), or minimal (what happened); either option or
+  both. It works in servers and in the DM with the bot.
 - **/follow** and **/unfollow** inside a question's thread: followers get the new-answer DMs
   too; the asker follows implicitly. Replies are ephemeral (a thread's member list is public,
   and following an anonymous question must not show who asked it).
@@ -48,6 +50,12 @@ OFF: Final = (
     "DM notifications are **off**: the bot sends you no DMs. Turn them back on with "
     "`/notifications mode:on`."
 )
+#: The reply to ``/notifications preview:``, per preview.
+PREVIEWS: Final = {
+    "full": "Your DMs show the question's title and an excerpt of the answer.",
+    "no-text": "Your DMs show no text: only what happened, in which server, and a link.",
+    "minimal": "Your DMs show only what happened and a link: no text, no server name.",
+}
 FOLLOWING: Final = "You now follow this question: new answers come to you as DMs."
 ALREADY_FOLLOWING: Final = "You already follow this question."
 ASKER_FOLLOWS: Final = "You asked this question, so you already hear about its answers."
@@ -71,21 +79,42 @@ class Notifications(commands.Cog):
 
     # ------------------------------------------------------------------ /notifications
 
-    @app_commands.command(name="notifications", description="Turn the bot's DMs to you on or off")
-    @app_commands.describe(mode="on: DMs about answers to your questions; off: no DMs at all")
-    @app_commands.choices(
-        mode=[
-            app_commands.Choice(name="on", value="on"),
-            app_commands.Choice(name="off", value="off"),
-        ]
+    @app_commands.command(
+        name="notifications",
+        description="Turn the bot's DMs to you on or off, or make them private",
     )
-    async def notifications(self, interaction: Interaction, mode: app_commands.Choice[str]) -> None:
-        on = mode.value == "on"
+    @app_commands.describe(
+        mode="on: DMs about answers to your questions; off: no DMs at all",
+        preview="full: title and excerpt; no-text: only the server and a link; minimal: a link",
+    )
+    @app_commands.choices(
+        mode=[app_commands.Choice(name=v, value=v) for v in ("on", "off")],
+        preview=[app_commands.Choice(name=v, value=v) for v in prefs.DM_PREVIEWS],
+    )
+    async def notifications(
+        self,
+        interaction: Interaction,
+        mode: app_commands.Choice[str] | None = None,
+        preview: app_commands.Choice[str] | None = None,
+    ) -> None:
+        on = None if mode is None else mode.value == "on"
+        shown = None if preview is None else preview.value
         user_id = interaction.user.id
-        await run_transaction(self.bot, lambda s: prefs.set_notifications(s, user_id, on))
-        log.info("notifications %s (interaction %s)", "on" if on else "off", interaction.id)
+        now = await run_transaction(
+            self.bot,
+            lambda s: prefs.set_dm_options(s, user_id, notifications=on, preview=shown),
+        )
+        log.info(
+            "notifications %s, preview %s (interaction %s)",
+            "on" if now.notifications else "off",
+            now.dm_preview,
+            interaction.id,
+        )
+        lines = [ON if now.notifications else OFF] if mode is not None else []
+        if preview is not None:
+            lines.append(PREVIEWS[now.dm_preview])
         await interaction.response.send_message(
-            embed=embeds.success(ON if on else OFF), ephemeral=True, allowed_mentions=NO_PINGS
+            embed=embeds.success("\n".join(lines)), ephemeral=True, allowed_mentions=NO_PINGS
         )
 
     # ------------------------------------------------------------------ /follow, /unfollow

@@ -266,6 +266,8 @@ class UserPref(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Opted in to receive the server's safety resources by DM (never sent unasked otherwise).
     resources_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What a DM shows: 'full', 'no-text' or 'minimal' (``bot.forum.prefs.DM_PREVIEWS``).
+    dm_preview: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
     updated_at: Mapped[NowOnWrite]
 
 
@@ -410,3 +412,13 @@ class AskDraft(Base):
     # Set once, when the asker posts it anyway ('posted') or cancels ('cancelled').
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class DepartedGuild(Base):
+    """A server that removed the bot (or was missing from its shard's READY): its data is
+    purged once the server's retention has passed, and the row deleted if the bot returns."""
+
+    __tablename__ = "departed_guilds"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    departed_at: Mapped[datetime] = mapped_column(UTCDateTime)

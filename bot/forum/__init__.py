@@ -26,7 +26,10 @@ Modules, by subject:
   gate);
 - DMs: ``notifications`` (queued with the event), ``outbox`` (claims and leases),
   ``delivery`` (what happened to a send), ``dm_content`` (what a DM shows), ``prefs`` (DM
-  preferences, follows), ``departures`` (banned or departed members: follows end, DMs stop);
+  preferences, follows, what a DM shows), ``departures`` (banned or departed members: follows
+  end, DMs stop);
+- retention: ``retention`` (finished notifications and old drafts purged, servers that removed
+  the bot recorded, purged after their retention or forgotten when the bot returns);
 - plumbing: ``post_rows`` (loading, inserting, updating and locking rows of posts, in one lock
   order), ``uow`` (the transaction runner), ``results``, ``errors``.
 """

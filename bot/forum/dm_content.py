@@ -8,6 +8,7 @@ loaded into the result.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -48,7 +49,8 @@ class NotificationContent:
     ``posts`` are the live posts, oldest first; ``cancelled`` maps the ids of notifications
     that should not be sent any more (post or question deleted, acceptance moved away,
     recipient's notifications off or data erased) to the reason. ``dm_channel_id`` is the
-    recipient's cached DM channel.
+    recipient's cached DM channel; ``preview`` what their DMs show (``prefs.DM_PREVIEWS``),
+    whatever the kind: ``bot.ui.dms.render_dm`` applies it.
     """
 
     kind: str
@@ -59,6 +61,7 @@ class NotificationContent:
     posts: tuple[NotifiedPost, ...]
     cancelled: Mapping[int, str]
     dm_channel_id: int | None
+    preview: str = "full"
 
     @property
     def latest(self) -> NotifiedPost | None:
@@ -93,11 +96,18 @@ def _cancel_reason(
 async def notification_content(
     session: AsyncSession, items: Sequence[OutboxItem]
 ) -> NotificationContent:
-    """Read what the DM for ``items`` (one group: recipient, question, kind) shows now.
+    """Read what the DM for ``items`` (one group: recipient, question, kind) shows now, with
+    the recipient's preview (what their DMs show), whatever the kind.
 
     Edits are honoured and deleted posts left out; an anonymous author's identity is never
     loaded into the result.
     """
+    content = await _read_content(session, items)
+    recipient = await prefs.get_prefs(session, items[0].recipient_id)
+    return dataclasses.replace(content, preview=recipient.dm_preview)
+
+
+async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> NotificationContent:
     if not items:
         raise ValueError("a DM needs at least one notification")
     first = items[0]

@@ -10,7 +10,8 @@ the other button, or a press after expiry is refused with a sentence saying why.
 holds the question, in one transaction. ``ask_draft`` uses the draft and stores the question
 (``pending``, as /ask does) in the same transaction: if the question is refused (rate limit, a
 category removed meanwhile) the draft stays usable; ``post_held_question`` does that for "Post
-my question anyway" and finds the questions the post calls related.
+my question anyway" and finds the questions the post calls related. Drafts expired or used are
+deleted by ``bot.forum.retention.purge_drafts`` after the server's ``draft_retention_hours``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -36,8 +37,6 @@ from bot.forum.visibility import VisibleForums
 log = logging.getLogger(__name__)
 
 DRAFT_TTL: Final = timedelta(minutes=15)
-# Used or expired drafts are deleted by ``purge_drafts`` after this long.
-DRAFT_KEEP: Final = timedelta(days=1)
 
 DraftOutcome = Literal["posted", "cancelled"]
 
@@ -299,17 +298,3 @@ async def post_held_question(
     )
     change = await ask_draft(session, draft_id=draft_id, user_id=user_id, now=now)
     return PostedDraft(change, related)
-
-
-async def purge_drafts(
-    session: AsyncSession, *, now: datetime | None = None, keep: timedelta = DRAFT_KEEP
-) -> int:
-    """Delete drafts expired or used more than ``keep`` ago; the number deleted. Until then a
-    late press still gets the sentence saying why it is refused."""
-    cutoff = (now or utc_now()) - keep
-    result = await session.execute(
-        delete(AskDraft)
-        .where(or_(AskDraft.expires_at <= cutoff, AskDraft.consumed_at <= cutoff))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

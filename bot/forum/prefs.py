@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Follow, Post, UserPref
-from bot.forum.errors import InvalidState, NotFound
+from bot.forum.errors import InvalidState, NotFound, ValidationError
 from bot.forum.results import snapshot_of
+
+#: What a DM shows: everything (the question's title, an excerpt), no text (the server's name
+#: and the link), or nothing but the kind of news and the link (``bot.ui.dms.render_dm``).
+DM_PREVIEWS: Final = ("full", "no-text", "minimal")
+NOTHING_TO_SET: Final = "Choose a mode, a preview, or both."
 
 QUESTION_GONE = "That question no longer exists."
 NOT_A_QUESTION_THREAD = "Use this inside a question's thread."
@@ -41,6 +47,8 @@ class Prefs:
     #: Whether the user asked for the safety resources by DM when a question matches the
     #: server's keywords (off: they are shown ephemerally instead).
     resources_dm: bool = False
+    #: What the user's DMs show (one of ``DM_PREVIEWS``).
+    dm_preview: str = "full"
 
     @property
     def dms_closed(self) -> bool:
@@ -68,6 +76,28 @@ async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None
 async def set_notifications(session: AsyncSession, user_id: int, on: bool) -> Prefs:
     """Turn the user's DM notifications on or off (off: nothing is queued for them)."""
     await _upsert(session, user_id, notifications=on)
+    return await get_prefs(session, user_id)
+
+
+async def set_dm_options(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    notifications: bool | None = None,
+    preview: str | None = None,
+) -> Prefs:
+    """Set the user's DM notifications on or off and/or what their DMs show (``DM_PREVIEWS``);
+    at least one must be given."""
+    values: dict[str, object] = {}
+    if notifications is not None:
+        values["notifications"] = notifications
+    if preview is not None:
+        if preview not in DM_PREVIEWS:
+            raise ValidationError(f"A preview is one of: {', '.join(DM_PREVIEWS)}.")
+        values["dm_preview"] = preview
+    if not values:
+        raise ValidationError(NOTHING_TO_SET)
+    await _upsert(session, user_id, **values)
     return await get_prefs(session, user_id)
 
 

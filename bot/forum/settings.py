@@ -122,6 +122,15 @@ class GuildConfig:
     restore_window_days: int = _setting(
         30, "Days a moderator may restore a removed post; its text is purged after.", lo=1, hi=365
     )
+    notification_retention_days: int = _setting(
+        30, "Days sent, failed and cancelled DM notifications are kept.", lo=1, hi=3650
+    )
+    draft_retention_hours: int = _setting(
+        24, "Hours an expired or used /ask draft is kept.", lo=1, hi=720
+    )
+    departed_retention_days: int = _setting(
+        30, "Days this server's data is kept after it removes the bot.", lo=0, hi=3650
+    )
     premod_anonymous: bool = _setting(
         False, "Hold anonymous posts through the bot for a moderator's approval."
     )

@@ -5,6 +5,11 @@ the (latest) post.
 
 Excerpts are the posts' raw text, escaped and cut here. A DM names an author by the one author
 label (``bot.ui.authors``): an anonymous post's chosen name or "Anonymous", never looked up.
+
+The recipient's preview (``/notifications preview:``) is applied by ``render_dm`` to every kind,
+present and future: ``no-text`` says only what happened and where ("New answer to your question
+in <server>"), ``minimal`` only what happened ("You have a new answer"); both keep the kind's
+link, so nothing sensitive shows on a phone's lock screen.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from bot.ui import emoji
 from bot.ui.authors import UNKNOWN_MEMBER, author_label
 from bot.ui.embeds import (
     COLOUR_ANSWER,
+    COLOUR_INFO,
     COLOUR_SOLVED,
     COLOUR_WARNING,
     fit,
+    inline_text,
     member_name,
     new_embed,
     quoted_title,
@@ -124,7 +131,50 @@ def post_link(content: NotificationContent, post: NotifiedPost) -> str | None:
     return jump_url(content.guild_id, thread_id, post.message_id)
 
 
+#: A private DM's headline per kind of notification: (``no-text``, ``minimal``); ``no-text``
+#: names the server with ``{server}``. Other kinds get ``PRIVATE_OTHER``. The moderation kinds
+#: (a removal, a held post's decision) say nothing of what the post was or why.
+PRIVATE_HEADLINES: Final = {
+    "new_answer": ("New answer to your question in {server}", "You have a new answer"),
+    "accepted": ("Your answer was accepted in {server}", "Your answer was accepted"),
+    "comment": ("New comment on your answer in {server}", "You have a new comment"),
+    "removed": ("A moderator removed your post in {server}", "A moderator removed your post"),
+    "held_approved": ("A moderator approved your post in {server}", "Your post was approved"),
+    "held_rejected": ("A moderator reviewed your post in {server}", "Your post was reviewed"),
+    "held_unpublished": ("A moderator reviewed your post in {server}", "Your post was reviewed"),
+}
+PRIVATE_OTHER: Final = ("News from {server}", "You have news from the Q&A bot")
+#: How a private DM names a server the bot no longer knows the name of.
+UNKNOWN_SERVER: Final = "a server"
+
+
+def private_dm(content: NotificationContent, preview: str, server: str | None) -> discord.Embed:
+    """The embed of a DM whose recipient asked for a private ``preview`` (``no-text``: what
+    happened and in which server; ``minimal``: what happened only): no title, no excerpt, no
+    author."""
+    no_text, minimal = PRIVATE_HEADLINES.get(content.kind, PRIVATE_OTHER)
+    if preview == "minimal":
+        headline = minimal
+    else:
+        headline = no_text.format(server=inline_text(server or "") or UNKNOWN_SERVER)
+    return fit(new_embed(colour=COLOUR_INFO, title=headline))
+
+
 def render_dm(
+    content: NotificationContent,
+    lookup: Callable[[NotifiedPost], str | None],
+    server: str | None = None,
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The DM of a group as its recipient's preview wants it (``content.preview``): the full DM
+    (``full_dm``), or for a private preview its headline (``private_dm``; ``server`` is the
+    server's name, None when unknown) with the full DM's link button."""
+    embed, view = full_dm(content, lookup)
+    if content.preview == "full":
+        return embed, view
+    return private_dm(content, content.preview, server), view
+
+
+def full_dm(
     content: NotificationContent, lookup: Callable[[NotifiedPost], str | None]
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     """The DM of a group: its embed and a link button to the (latest) post.

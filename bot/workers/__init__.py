@@ -6,6 +6,7 @@ In the order the bot starts them (``QABot.workers``; they stop in the reverse or
 - ``role_sync.RoleSync`` (``bot.role_sync``): point roles follow members' public points.
 - ``notifier.Notifier`` (``bot.notifier``): the DM outbox drained into DMs
   (``direct_messages``: the sending; ``outcomes``: what became of each DM).
-- ``draft_purger.DraftPurger`` (``bot.draft_purger``): old ``/ask`` drafts deleted periodically.
+- ``retention.Retention`` (``bot.retention``): the retention sweeps (finished notifications, old
+  ``/ask`` drafts, servers that removed the bot), periodically.
 - ``vote_writer.VoteWriter`` (``bot.vote_writer``): reaction votes applied in gateway order.
 """

@@ -4,7 +4,7 @@ Every worker is built by the bot (``QABot.__init__``), started in ``setup_hook``
 ``close`` in the reverse order, so nothing it holds (a task, a database session) outlives the
 bot. ``TaskWorker`` is the common case: one task running ``run()`` that sleeps until it is woken
 or a timeout passes. Per-key work coalesced in time is a ``CoalescedService``
-(``bot.workers.coalesce``); a periodic job runs a ``discord.ext.tasks`` loop (``DraftPurger``).
+(``bot.workers.coalesce``); a periodic job runs a ``discord.ext.tasks`` loop (``Retention``).
 """
 
 from __future__ import annotations

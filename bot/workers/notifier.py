@@ -247,7 +247,9 @@ class Notifier(TaskWorker):
             await self.outcomes.cancelled(content.cancelled, self.clock())
             if not content.posts:
                 return
-            embed, view = render_dm(content, self.dms.cached_name)
+            guild = self.bot.get_guild(first.guild_id)
+            server = guild.name if guild is not None else None
+            embed, view = render_dm(content, self.dms.cached_name, server)
             sent = await self.dms.send(
                 first.recipient_id, content.dm_channel_id, embed, view, first.nonce
             )

@@ -10,8 +10,8 @@ expired or used one gets its sentence and loses its buttons. "Post anyway" publi
 question as /ask does (``publishing``; an anonymous one stays anonymous, under the display name
 it was asked with, if the member may still post anonymously), with up to ``RELATED_LIMIT``
 similar questions for the post's "Related questions" line. Without similar questions the
-question is posted at once. Drafts expired or used a day ago are deleted by the bot's
-``DraftPurger`` (``bot.workers.draft_purger``).
+question is posted at once. Drafts expired or used a day ago (the server's
+``draft_retention_hours``) are deleted by the bot's ``Retention`` (``bot.workers.retention``).
 """
 
 from __future__ import annotations

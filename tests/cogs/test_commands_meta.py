@@ -103,7 +103,13 @@ COMMANDS: tuple[Cmd, ...] = (
     # discovery
     Cmd("search", (Opt("query", STRING, required=True, autocomplete=True),)),
     Cmd("unanswered", (Opt("category", STRING, autocomplete=True),)),
-    Cmd("notifications", (Opt("mode", STRING, required=True, choices=("on", "off")),)),
+    Cmd(
+        "notifications",
+        (
+            Opt("mode", STRING, choices=("on", "off")),
+            Opt("preview", STRING, choices=("full", "no-text", "minimal")),
+        ),
+    ),
     Cmd("follow"),
     Cmd("unfollow"),
     # profiles

@@ -469,15 +469,15 @@ async def test_old_drafts_are_purged_while_the_bot_runs(scene: Scene) -> None:
             lambda s: drafts.create_draft(s, guild_id=gid, user_id=uid, title="Held", now=at),
         )
 
-    old = await hold(now - drafts.DRAFT_KEEP - timedelta(hours=1))
+    old = await hold(now - timedelta(days=1, hours=1))
     recent = await hold(now - timedelta(hours=2))  # expired, but kept a day for its sentence
     fresh = await hold(now)
-    purger = scene.harness.bot.draft_purger
+    purger = scene.harness.bot.retention
     assert purger.running
-    events = BotEvents(scene.harness, "qa_drafts_purged")
+    events = BotEvents(scene.harness, "qa_retention_swept")
     try:
         purger.wake()
-        await events.wait_for("qa_drafts_purged", lambda removed: removed == 1)
+        await events.wait_for("qa_retention_swept", lambda swept: swept.drafts == 1)
     finally:
         events.close()
     with pytest.raises(NotFound):

@@ -213,6 +213,15 @@ class FakeDiscord:
         self.world.announce_guild(g)
         return g
 
+    def remove_bot(self, guild: Guild) -> None:
+        """The bot is kicked from ``guild``: GUILD_DELETE (no ``unavailable``), and the guild is
+        left out of READY and REST until ``readd_bot``."""
+        self.world.remove_bot(guild)
+
+    def readd_bot(self, guild: Guild) -> None:
+        """The bot is invited back to a guild ``remove_bot`` took it from: GUILD_CREATE."""
+        self.world.readd_bot(guild)
+
     def owner_of(self, guild: Guild) -> Member:
         return Member(self, self.world.users[guild.owner_id], guild)
 

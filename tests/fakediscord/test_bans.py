@@ -95,3 +95,33 @@ async def test_the_intents_decide_which_events_a_ban_sends(
         later = fake.recorder.find_events(since=mark, delivered_only=False)
     assert [e.name for e in later] == ["GUILD_BAN_ADD", "GUILD_MEMBER_REMOVE", "GUILD_BAN_REMOVE"]
     assert all(e.session_id is None for e in later)  # none of them reached the client
+
+
+async def test_a_bot_removed_from_a_guild_gets_guild_delete_and_misses_it_in_ready(
+    fake_discord: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    fake = fake_discord
+    guild = fake.guild
+    assert guild is not None
+    bot = probe_bot.bot
+    probe = probe_bot.cog("Probe")
+    removed = asyncio.ensure_future(bot.wait_for("guild_remove", timeout=5))
+    fake.remove_bot(guild)
+    assert (await removed).id == guild.id
+    [event] = fake.find_events("GUILD_DELETE")
+    assert event.data == {"id": str(guild.id)}  # no "unavailable": removed, not an outage
+    assert bot.get_guild(guild.id) is None
+    with pytest.raises(discord.NotFound) as info:
+        await bot.http.get_guild(guild.id)
+    assert info.value.code == 10004
+    assert not [r for r in guild.roles.values() if r.bot_id == bot.user.id]  # type: ignore[union-attr]
+    # A new session's READY leaves it out.
+    fake.invalidate_session(0, resumable=False)
+    await probe.wait_for("shard_ready", lambda s: s == 0 and len(probe.of("shard_ready")) == 2)
+    ready = fake.find_events("READY")[-1]
+    assert str(guild.id) not in {g["id"] for g in ready.data["guilds"]}
+    # Invited back: a join (GUILD_CREATE without "unavailable") and a new managed role.
+    joined = asyncio.ensure_future(bot.wait_for("guild_join", timeout=5))
+    fake.readd_bot(guild)
+    assert (await joined).id == guild.id
+    assert [r.name for r in guild.roles.values() if r.bot_id == bot.user.id] == [bot.user.name]  # type: ignore[union-attr]

@@ -132,6 +132,8 @@ class World:
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.files: dict[int, Attachment] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel with the bot
+        # Guilds the bot was removed from (``remove_bot``): absent from READY and REST.
+        self.removed_guilds: dict[int, Guild] = {}
         self.cdn_base = "http://127.0.0.1"
         self.bot = self._new_user(bot_name, bot=True)
         self.owner = self._new_user("app-owner")
@@ -596,9 +598,14 @@ class World:
         g.roles[gid] = Role(id=gid, guild_id=gid, name="@everyone", permissions=P.DEFAULT_EVERYONE)
         self.guilds[gid] = g
         g.members[owner_id] = GuildMember(owner_id, gid, [], self.now())
+        self._add_bot_member(g)
+        return g
+
+    def _add_bot_member(self, g: Guild) -> None:
+        """The bot joins ``g`` with its managed role (Discord creates the role on each join)."""
         bot_role = Role(
             id=self.ids.next(),
-            guild_id=gid,
+            guild_id=g.id,
             name=self.bot.username,
             permissions=P.DEFAULT_BOT,
             position=1,
@@ -606,8 +613,29 @@ class World:
             bot_id=self.bot.id,
         )
         g.roles[bot_role.id] = bot_role
-        g.members[self.bot.id] = GuildMember(self.bot.id, gid, [bot_role.id], self.now())
-        return g
+        g.members[self.bot.id] = GuildMember(self.bot.id, g.id, [bot_role.id], self.now())
+        g.joined_at = self.now()
+
+    def remove_bot(self, g: Guild) -> None:
+        """The bot is kicked from ``g`` (or ``g`` is deleted): GUILD_DELETE carrying only the
+        id, no ``unavailable`` key, which is how Discord tells a removal from an outage
+        (discord.py: ``on_guild_remove``); the bot's managed role goes with it. The guild is then
+        unknown to the bot's REST calls (404 10004) and missing from its READY until
+        ``readd_bot``."""
+        self.emit("GUILD_DELETE", {"id": str(g.id)}, guild_id=g.id, intent=INTENT_GUILDS)
+        del self.guilds[g.id]
+        self.removed_guilds[g.id] = g
+        del g.members[self.bot.id]
+        for role_id in [r.id for r in g.roles.values() if r.bot_id == self.bot.id]:
+            del g.roles[role_id]
+        self.changed()
+
+    def readd_bot(self, g: Guild) -> None:
+        """The bot is invited back to ``g``: a new managed role, GUILD_CREATE as for a join."""
+        del self.removed_guilds[g.id]
+        self.guilds[g.id] = g
+        self._add_bot_member(g)
+        self.announce_guild(g)
 
     def announce_guild(self, g: Guild) -> None:
         """GUILD_CREATE for a guild the bot joined while connected."""

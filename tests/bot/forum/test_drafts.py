@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AskDraft, Category, Post
-from bot.forum import drafts
+from bot.forum import drafts, retention
 from bot.forum.drafts import AskDraftSnapshot, DraftExpired, DraftUsed
 from bot.forum.errors import ForumError, NotFound, PermissionDenied, ValidationError
 from bot.forum.uow import run_in_transaction
@@ -236,7 +236,7 @@ async def test_purge_deletes_only_long_gone_drafts(
     )
     expired_lately = await hold(sessionmaker, now=NOW - timedelta(hours=1))
     waiting = await hold(sessionmaker)
-    purged = await run_in_transaction(sessionmaker, lambda s: drafts.purge_drafts(s, now=NOW))
+    purged = await run_in_transaction(sessionmaker, lambda s: retention.purge_drafts(s, now=NOW))
     assert purged == 2
     async with sessionmaker() as session:
         left = set((await session.execute(select(AskDraft.id))).scalars())

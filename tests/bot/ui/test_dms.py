@@ -3,6 +3,7 @@ several), within every limit with user text literal; the author each DM names; t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 
@@ -167,3 +168,32 @@ def test_render_single_coalesced_accepted_and_comment() -> None:
     assert view is not None and view.children[0].url == "https://discord.com/channels/1/3"  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         render_dm(content("new_answer"), label)
+
+
+@pytest.mark.parametrize("kind", ["new_answer", "accepted", "comment", "a_kind_added_later"])
+def test_a_private_preview_applies_to_every_kind_and_keeps_the_link(kind: str) -> None:
+    post = notified(7, body="Secret body")
+    full = content(kind, post, title="Secret title")
+    full_embed, full_view = render_dm(full, lambda _: None, "Q&A *Club*")
+    no_text = dataclasses.replace(full, preview="no-text")
+    embed, view = render_dm(no_text, lambda _: None, "Q&A *Club*")
+    assert view is not None and full_view is not None
+    links = [[getattr(item, "url", None) for item in v.children] for v in (view, full_view)]
+    assert links[0] == links[1] == ["https://discord.com/channels/1/3/500"]
+    data = assert_embed_within_limits(embed)
+    assert "Q&A \\*Club\\*" in data["title"]
+    minimal, _ = render_dm(dataclasses.replace(full, preview="minimal"), lambda _: None, "Q&A Club")
+    for private in (data, assert_embed_within_limits(minimal)):
+        text = str(private)
+        assert "Secret" not in text and "Ana" not in text and "description" not in private
+    assert "Club" not in str(minimal.to_dict())
+    assert "Secret title" in str(full_embed.to_dict())
+    if kind == "a_kind_added_later":  # an unknown kind still gets a private headline
+        assert data["title"] == "News from Q&A \\*Club\\*"
+        assert minimal.title == "You have news from the Q&A bot"
+
+
+def test_a_private_dm_of_a_server_the_bot_no_longer_knows() -> None:
+    private = dataclasses.replace(content("new_answer", notified(7)), preview="no-text")
+    embed, _ = render_dm(private, lambda _: None, None)
+    assert embed.title == "New answer to your question in a server"

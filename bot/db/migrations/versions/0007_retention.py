@@ -1,0 +1,38 @@
+"""retention: departed_guilds (a server that removed the bot, purged once its retention has
+passed, forgotten if the bot returns earlier) and user_prefs.dm_preview (what a DM shows)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06 02:20:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.types
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "departed_guilds",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("departed_at", bot.db.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_departed_guilds")),
+    )
+    op.add_column(
+        "user_prefs",
+        sa.Column("dm_preview", sa.String(length=16), server_default="full", nullable=False),
+    )
+
+
+def downgrade() -> None:
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), as 0005 and 0006 do.
+    op.drop_column("user_prefs", "dm_preview")
+    op.drop_table("departed_guilds")
