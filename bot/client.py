@@ -48,6 +48,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.profiles",
     "cogs.moderation",
     "cogs.resources",
+    "cogs.mydata",
 )
 
 

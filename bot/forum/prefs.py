@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,10 @@ from bot.db.dialect import insert
 from bot.db.models import Follow, Post, UserPref
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.results import snapshot_of
+
+#: The author of an erased member's posts (their tombstones), the moderator of their actions:
+#: nobody. No DM is ever queued for it.
+ERASED_AUTHOR_ID: Final = 0
 
 QUESTION_GONE = "That question no longer exists."
 NOT_A_QUESTION_THREAD = "Use this inside a question's thread."
@@ -124,17 +129,20 @@ async def erased_among(session: AsyncSession, user_ids: Iterable[int]) -> set[in
 
 
 async def unreachable_among(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
-    """The users among ``user_ids`` to queue no DM for: notifications off, DMs closed, erased."""
+    """The users among ``user_ids`` to queue no DM for: notifications off, DMs closed, erased
+    (and ``ERASED_AUTHOR_ID``, the author of an erased member's posts)."""
     ids = set(user_ids)
+    nobody = ids & {ERASED_AUTHOR_ID}
+    ids -= nobody
     if not ids:
-        return set()
+        return nobody
     stmt = select(UserPref.user_id).where(
         UserPref.user_id.in_(ids),
         (UserPref.notifications.is_(False))
         | UserPref.dms_closed_at.is_not(None)
         | UserPref.erased_at.is_not(None),
     )
-    return set((await session.execute(stmt)).scalars())
+    return set((await session.execute(stmt)).scalars()) | nobody
 
 
 async def _live_question(
