@@ -113,6 +113,8 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("mod log"),
     # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
     Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
+    # a member's own data (in servers, the DM with the bot, and as a user-installed app)
+    Cmd("mydata", (Opt("action", STRING, required=True, choices=("export", "erase")),)),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -134,6 +136,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
     Top("resources", guild_only=False),  # the general default in the DM with the bot
+    Top("mydata", guild_only=False),  # every server's data in the DM with the bot
 )
 
 

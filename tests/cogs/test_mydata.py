@@ -299,3 +299,9 @@ async def test_erase_leaves_only_the_marker_and_the_block_and_her_reactions_coun
     assert await scene.v.stored(scene.a_bob) == {}
     assert await _referencing(scene, scene.alice.id) == ALLOWED
     await scene.v.assert_consistent()
+
+
+async def test_mydata_is_declared_for_guild_and_user_installs_everywhere(scene: Scene) -> None:
+    [command] = [c.data for c in scene.fake.commands() if c.data["name"] == "mydata"]
+    assert sorted(command["integration_types"]) == [0, 1]  # guild install, user install
+    assert sorted(command["contexts"]) == [0, 1, 2]  # servers, the bot's DM, private channels
