@@ -33,7 +33,7 @@ from bot.forum import prefs
 from bot.ui.mydata import REMOVED
 from tests.cogs.answering.test_answering import button
 from tests.cogs.test_voting import DOWN, UP, Posted, Votes, people
-from tests.fakediscord import FakeDiscord, Member, Message
+from tests.fakediscord import FakeDiscord, GestureRefused, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 
 OTHER_GUILD = 424242
@@ -305,3 +305,25 @@ async def test_mydata_is_declared_for_guild_and_user_installs_everywhere(scene: 
     [command] = [c.data for c in scene.fake.commands() if c.data["name"] == "mydata"]
     assert sorted(command["integration_types"]) == [0, 1]  # guild install, user install
     assert sorted(command["contexts"]) == [0, 1, 2]  # servers, the bot's DM, private channels
+
+
+async def test_someone_who_shares_no_server_exports_after_installing_the_app(
+    scene: Scene,
+) -> None:
+    leaver = scene.fake.add_user("leaver")  # left (or was banned from) every server
+
+    async def old_answer(session: Any) -> None:
+        session.add(
+            Post(guild_id=OTHER_GUILD, kind="answer", author_id=leaver.id, body="old answer")
+        )
+
+    await scene.v.run(old_answer)
+    dm = scene.fake.dm_channel(leaver)
+    with pytest.raises(GestureRefused):
+        await leaver.slash("mydata", {"action": "export"}, channel=dm)
+    scene.fake.install_app(leaver)
+    ix = await leaver.slash("mydata", {"action": "export"}, channel=dm)
+    assert ix.payload["authorizing_integration_owners"] == {"1": str(leaver.id)}
+    await ix.message()
+    data, _ = _attachment_json([m for m in scene.fake.dms_to(leaver) if m.attachments])
+    assert [p["body"] for p in data["posts"]] == ["old answer"]
