@@ -18,7 +18,6 @@ from bot.db.models import Post
 from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.lookups import change
-from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.post_rows import (
     POST_GONE,
     QUESTION_GONE,
@@ -27,6 +26,7 @@ from bot.forum.post_rows import (
     question_for_thread,
     update_post,
 )
+from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostChange
 from bot.forum.rights import require_author_or_moderator
 from bot.forum.text_rules import validate_body, validate_details, validate_title
