@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
+from bot.blocking import refuse_if_blocked
 from bot.forum import anonymity, lookups, posts, text_rules
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from bot.question_option import check_can_post_in, target_question
+from bot.posting_rights import check_can_post_in
+from bot.question_option import target_question
 from bot.transactions import run_transaction
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
@@ -59,6 +61,7 @@ async def open_answer_form(
     """``/answer``: refusals first (no question, no anonymity here), then the modal."""
     question_id = await target_question(bot, interaction, question)
     await check_can_post_in(bot, interaction, question_id)
+    await refuse_if_blocked(bot, interaction, anonymous=anonymous)
     if anonymous:
         await check_anonymity(bot, interaction)
     await interaction.response.send_modal(
@@ -106,6 +109,7 @@ async def post_answer(
 ) -> None:
     """The modal was submitted: the answer stored pending, posted by the bot, confirmed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await check_can_post_in(bot, interaction, question_id)  # time passed since the modal opened
     post = member_post(interaction, question_id, text, anonymous=anonymous)
     await check_automod(bot, interaction, post)
     await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))

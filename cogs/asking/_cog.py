@@ -10,7 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import category_choices
+from bot.blocking import refuse_if_blocked
 from bot.forum import questions
+from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.text import AUTOCOMPLETE_CHOICES
 from cogs.asking.adoption import NativePosts
@@ -53,11 +55,13 @@ class Asking(commands.Cog):
         wanted = (category or "").strip() or None
         user_id = interaction.user.id
         # Refuse before the member types anything: no forum, no permission, no tag, too many.
-        await find_target(self.bot, guild, wanted)
+        target = await find_target(self.bot, guild, wanted)
+        await check_can_ask(self.bot, interaction, target.forum)
         await run_transaction(
             self.bot,
             lambda s: questions.check_can_ask(s, guild_id=guild.id, user_id=user_id),
         )
+        await refuse_if_blocked(self.bot, interaction, anonymous=anonymous)
         if anonymous:  # the server's switch and minimum days, by the member's join date
             await check_anonymous(self.bot, interaction)
         await interaction.response.send_modal(AskModal(category=wanted, anonymous=anonymous))

@@ -111,8 +111,13 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("leaderboard"),
     # /mod (Manage Threads), declared whole by cogs.moderation
     Cmd("mod log"),
+    Cmd("mod queue"),
+    Cmd("mod blocks"),
+    Cmd("Moderate post", type=MESSAGE_MENU),
     # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
     Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
+    # reports (any member; cogs.moderation)
+    Cmd("Report", type=MESSAGE_MENU),
     # a member's own data (in servers, the DM with the bot, and as a user-installed app)
     Cmd("mydata", (Opt("action", STRING, required=True, choices=("export", "erase")),)),
 )
@@ -135,7 +140,9 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("profile"),
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
+    Top("Moderate post", type=MESSAGE_MENU, default_member_permissions=MANAGE_THREADS),
     Top("resources", guild_only=False),  # the general default in the DM with the bot
+    Top("Report", type=MESSAGE_MENU),
     Top("mydata", guild_only=False),  # every server's data in the DM with the bot
 )
 
