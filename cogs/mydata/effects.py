@@ -65,6 +65,9 @@ async def carry_out(bot: QABot, plan: ErasePlan, user: discord.User | discord.Me
         failed += not await _apply(bot, ref, user, replace=False)
     for question_id, thread_id in plan.rename_threads:
         await bot.thread_renames.rename(question_id, thread_id)
+    for guild_id, post_id in plan.report_cards:
+        # The moderation cog shows the card again (the post's text, the open reports' count).
+        bot.dispatch("qa_post_moderated", guild_id, post_id)
     log.info(
         "erase carried out: %d replaced, %d deleted, %d DMs, %d threads, %d failed",
         len(plan.replace),

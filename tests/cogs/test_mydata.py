@@ -28,8 +28,9 @@ from bot.db.models import (
     ModAction,
     Notification,
     Post,
+    ReportCard,
 )
-from bot.forum import prefs
+from bot.forum import prefs, settings
 from bot.ui.mydata import REMOVED
 from tests.cogs.answering.test_answering import button
 from tests.cogs.conftest import BotEvents
@@ -56,6 +57,7 @@ class Scene:
     a_alice: Posted  # Alice's anonymous answer to Carol's question (the bot's message)
     a_carol: Posted  # Carol's anonymous answer to Alice's question (the bot's message)
     dm: Message  # a DM the bot sent Alice
+    cards: dict[int, Message]  # report cards in the moderator channel, by post id
 
     @property
     def fake(self) -> FakeDiscord:
@@ -77,6 +79,13 @@ async def _extras(s: Any, scene: Scene, mod_id: int) -> None:
     s.add_all(
         [
             Flag(guild_id=gid, post_id=scene.a_carol.id, reporter_id=alice, reason="unkind"),
+            Flag(guild_id=gid, post_id=scene.a_alice.id, reporter_id=scene.bob.id, reason="odd"),
+            *(
+                ReportCard(
+                    post_id=post_id, guild_id=gid, channel_id=card.channel_id, message_id=card.id
+                )
+                for post_id, card in scene.cards.items()
+            ),
             Flag(
                 guild_id=gid,
                 post_id=scene.a_carol.id,
@@ -130,7 +139,8 @@ async def _extras(s: Any, scene: Scene, mod_id: int) -> None:
 @pytest.fixture
 async def scene(db_url: str, qa_bot_factory: BotFactory) -> AsyncIterator[Scene]:
     harness = await qa_bot_factory(
-        extensions=["cogs.voting", "cogs.lifecycle", "cogs.mydata"], database_url=db_url
+        extensions=["cogs.voting", "cogs.lifecycle", "cogs.moderation", "cogs.mydata"],
+        database_url=db_url,
     )
     v = Votes(harness)
     alice, bob, carol, olivia = people(v.fake, "alice", "bob", "carol", "olivia")
@@ -153,7 +163,16 @@ async def scene(db_url: str, qa_bot_factory: BotFactory) -> AsyncIterator[Scene]
     ):
         await who.react(posted.message, emoji)
     await v.settle()
-    s = Scene(v, alice, bob, carol, q_named, q_anon, q_carol, a_bob, a_alice, a_carol, dm)
+    mods = v.fake.add_text_channel(v.fake.guild, "mods")
+    cards = {
+        post.id: v.fake.world.post_message(mods, v.fake.bot_user.id, {"content": "card"})
+        for post in (a_carol, a_alice)
+    }
+    await v.fake.flush()
+    s = Scene(v, alice, bob, carol, q_named, q_anon, q_carol, a_bob, a_alice, a_carol, dm, cards)
+    await v.run(
+        lambda session: settings.set_setting(session, v.guild_id, "mod_channel_id", mods.id)
+    )
     await v.run(lambda session: _extras(session, s, olivia.id))
     yield s
 
@@ -308,6 +327,17 @@ async def test_erase_leaves_only_the_marker_and_the_block_and_her_reactions_coun
     await scene.alice.edit_thread(scene.q_named.thread, name=f"{SECRET} renamed later")
     await events.wait_for("qa_synced", lambda kind, *_: kind == "edit")
     await events.wait_for("qa_synced", lambda kind, *_: kind == "rename")
+    # Both report cards are shown again: her answer's without its text, Carol's without her
+    # report (one open report left, Bob's).
+    for card in scene.cards.values():
+        await scene.fake.wait_for_call(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            where=lambda c, card=card: c.id("message_id") == card.id,
+            since=since,
+        )
+        shown = json.dumps(card.embeds)
+        assert card.embeds and SECRET not in shown and "unkind" not in shown
     # A later reaction by her counts nothing and is taken off.
     await scene.alice.react(scene.a_bob.message, DOWN)
     await scene.v.settle()

@@ -45,6 +45,7 @@ from bot.db.models import (
     ModAction,
     Notification,
     Post,
+    ReportCard,
     ThreadPseudonym,
     UserPref,
     Vote,
@@ -82,6 +83,9 @@ class ErasePlan:
     rename_threads: tuple[tuple[int, int], ...] = ()
     #: The DMs the bot sent them (deleted where Discord still has them).
     dms: tuple[MessageRef, ...] = ()
+    #: (guild id, post id) of report cards to show again: their posts' (text gone) and those of
+    #: the posts they reported (their report gone).
+    report_cards: tuple[tuple[int, int], ...] = ()
     #: Servers whose scores and points were recomputed.
     guilds: tuple[int, ...] = ()
     #: Rows removed or anonymised, for the log (counts only).
@@ -212,6 +216,16 @@ async def erase_member(
         )
     ).scalars()
     dms = [MessageRef(None, dm_channel, m) for m in sorted({m for m in sent if m is not None})]
+    reported = select(Flag.post_id).where(
+        Flag.reporter_id == user_id, *_scoped(Flag.guild_id, guild_id)
+    )
+    cards = (
+        await session.execute(
+            select(ReportCard.guild_id, ReportCard.post_id)
+            .where(ReportCard.post_id.in_([p.id for p in posts]) | ReportCard.post_id.in_(reported))
+            .order_by(ReportCard.post_id)
+        )
+    ).all()
     guilds = {p.guild_id for p in posts}
     for column, where in (
         (Vote.guild_id, Vote.user_id == user_id),
@@ -258,6 +272,7 @@ async def erase_member(
         delete=tuple(remove),
         rename_threads=tuple(rename),
         dms=tuple(dms),
+        report_cards=tuple((g, p) for g, p in cards),
         guilds=tuple(sorted(guilds)),
         rows=rows,
     )
