@@ -36,6 +36,7 @@ from tests.cogs.answering.test_answering import button
 from tests.cogs.conftest import BotEvents
 from tests.cogs.test_voting import DOWN, UP, Posted, Votes, people
 from tests.fakediscord import FakeDiscord, GestureRefused, Member, Message
+from tests.fakediscord import world as fake_world
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 
 OTHER_GUILD = 424242
@@ -376,3 +377,32 @@ async def test_someone_who_shares_no_server_exports_after_installing_the_app(
     await ix.message()
     data, _ = _attachment_json([m for m in scene.fake.dms_to(leaver) if m.attachments])
     assert [p["body"] for p in data["posts"]] == ["old answer"]
+
+
+async def test_a_large_export_is_split_into_numbered_parts_ten_a_message(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = 1000
+    monkeypatch.setattr(fake_world, "ATTACHMENT_SIZE_LIMIT", limit)
+    before = len(scene.fake.dms_to(scene.alice))
+    ix = await scene.alice.slash("mydata", {"action": "export"})
+    assert ix.payload["attachment_size_limit"] == limit
+    await ix.message()
+    sent = [m for m in scene.fake.dms_to(scene.alice)[before:] if m.attachments]
+    files = [a for m in sent for a in m.attachments]
+    assert len(files) > 10 and all(len(m.attachments) <= 10 for m in sent)
+    assert all(len(f.data) <= limit for f in files)
+    assert files[0].filename.startswith("qa-bot-my-data.part")
+    data = json.loads(b"".join(f.data for f in files))
+    assert data["user_id"] == scene.alice.id
+
+
+async def test_an_erase_in_a_server_keeps_the_other_servers_data(scene: Scene) -> None:
+    ix = await scene.alice.slash("mydata", {"action": "erase"})
+    prompt = await ix.message()
+    await scene.alice.click(prompt, button(prompt, "Erase my data"))
+    [done] = await ix.followups(count=1, timeout=15)
+    assert "this server" in done.embeds[0]["description"]
+    left = await scene.rows(Post, Post.author_id == scene.alice.id)
+    assert [p.guild_id for p in left] == [OTHER_GUILD]
+    await scene.v.assert_consistent()
