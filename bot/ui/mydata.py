@@ -32,7 +32,8 @@ ERASE_PROMPT: Final = (
 ERASED: Final = (
     "Your data ({scope}) is erased. Messages you typed yourself in Discord (answers in threads, "
     "forum posts, reactions) are yours: delete them in Discord if you want them gone; the bot "
-    "cannot delete another member's messages for you."
+    "cannot delete another member's messages for you. The DMs it sent you about answers are "
+    "deleted; a DM it kept no record of (an export file) stays in your DM with the bot."
 )
 ERASE_CANCELLED: Final = "Nothing was erased."
 NOTHING_LEFT_NOTE: Final = "{count} of the bot's messages could not be removed (gone or no access)."
