@@ -235,7 +235,7 @@ async def erase_member(
         guilds |= set((await session.execute(found)).scalars())
 
     rows = await _tombstones(session, [p.id for p in posts])
-    their_questions = select(Post.id).where(*_scoped(Post.guild_id, guild_id))
+    posts_in_scope = select(Post.id).where(*_scoped(Post.guild_id, guild_id))
     removals: tuple[Any, ...] = (
         delete(Vote).where(Vote.user_id == user_id, *_scoped(Vote.guild_id, guild_id)),
         delete(Notification).where(
@@ -245,7 +245,7 @@ async def erase_member(
         delete(Flag).where(Flag.reporter_id == user_id, *_scoped(Flag.guild_id, guild_id)),
         delete(ThreadPseudonym).where(
             ThreadPseudonym.author_id == user_id,
-            ThreadPseudonym.question_id.in_(their_questions),
+            ThreadPseudonym.question_id.in_(posts_in_scope),
         ),
         delete(AskDraft).where(AskDraft.user_id == user_id, *_scoped(AskDraft.guild_id, guild_id)),
         delete(HeldPost).where(
