@@ -38,6 +38,8 @@ Interaction = discord.Interaction["QABot"]
 
 #: Files one message may carry (Discord's limit).
 FILES_PER_MESSAGE: Final = 10
+#: A bot's upload limit in a DM (a server's boost raises the interaction's limit, not a DM's).
+DM_FILE_LIMIT: Final = 10 * 1024 * 1024
 #: The export's work ends well inside the 15 minutes an interaction token lives.
 EXPORT_DEADLINE: Final = 13 * 60.0
 
@@ -80,7 +82,8 @@ class MyData(commands.Cog):
                 lambda s: mydata.export_member(s, user_id=user_id, guild_id=guild_id),
             )
             limit = interaction.filesize_limit
-            if await self._send_dm(interaction.user, data, limit, EXPORT_DM.format(scope=scope)):
+            dm_limit = min(limit, DM_FILE_LIMIT)
+            if await self._send_dm(interaction.user, data, dm_limit, EXPORT_DM.format(scope=scope)):
                 await interaction.followup.send(
                     embed=embeds.success(EXPORT_SENT.format(scope=scope)),
                     ephemeral=True,
