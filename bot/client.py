@@ -49,6 +49,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.moderation",
     "cogs.resources",
     "cogs.retention",
+    "cogs.mydata",
 )
 
 

@@ -27,6 +27,7 @@ from bot.forum.post_rows import (
     question_for_thread,
     update_post,
 )
+from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostChange
 from bot.forum.rights import require_author_or_moderator
 from bot.forum.text_rules import validate_body, validate_details, validate_title
@@ -93,6 +94,8 @@ async def rename_question_by_thread(
     question = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id, lock=True)
     if question is None or question.deleted_at is not None or question.state != "live":
         return None
+    if question.author_id == ERASED_AUTHOR_ID:  # a tombstone takes no text again
+        return await change(session, question.id, changed=False)
     title = validate_title(name)
     if title == question.title:
         return await change(session, question.id, changed=False)
@@ -114,7 +117,8 @@ async def edit_message(
         return None
     post = await load_post(session, post_id, lock=True)
     assert post is not None
-    if post.deleted_at is not None or post.body == body:
+    tombstone = post.author_id == ERASED_AUTHOR_ID  # an erased member's: it takes no text again
+    if post.deleted_at is not None or post.body == body or tombstone:
         return await change(session, post.id, changed=False)
     return await _save(session, post, {"body": body}, now=now, how="edited")
 

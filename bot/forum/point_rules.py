@@ -261,6 +261,19 @@ def compute_points(
     return {user_id: t for user_id, t in totals.items() if t}
 
 
+def member_breakdown(
+    config: GuildConfig, posts: Iterable[PostFacts], votes: Iterable[VoteFacts], user_id: int
+) -> dict[int, Totals]:
+    """What each post of a guild adds to one member (posts adding nothing left out): how
+    their points were earned, post by post."""
+    _, contributions = _contributions(config, posts, votes)
+    return {
+        post_id: contrib.members[user_id]
+        for post_id, contrib in sorted(contributions.items())
+        if user_id in contrib.members
+    }
+
+
 def compute_post_caches(
     config: GuildConfig, posts: Iterable[PostFacts], votes: Iterable[VoteFacts]
 ) -> dict[int, PostCache]:

@@ -26,6 +26,9 @@ from bot.forum.results import snapshot_of
 #: and the link), or nothing but the kind of news and the link (``bot.ui.dms.render_dm``).
 DM_PREVIEWS: Final = ("full", "no-text", "minimal")
 NOTHING_TO_SET: Final = "Choose a mode, a preview, or both."
+#: The author of an erased member's posts (their tombstones), the moderator of their actions:
+#: nobody. No DM is ever queued for it.
+ERASED_AUTHOR_ID: Final = 0
 
 QUESTION_GONE = "That question no longer exists."
 NOT_A_QUESTION_THREAD = "Use this inside a question's thread."
@@ -154,17 +157,20 @@ async def erased_among(session: AsyncSession, user_ids: Iterable[int]) -> set[in
 
 
 async def unreachable_among(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
-    """The users among ``user_ids`` to queue no DM for: notifications off, DMs closed, erased."""
+    """The users among ``user_ids`` to queue no DM for: notifications off, DMs closed, erased
+    (and ``ERASED_AUTHOR_ID``, the author of an erased member's posts)."""
     ids = set(user_ids)
+    nobody = ids & {ERASED_AUTHOR_ID}
+    ids -= nobody
     if not ids:
-        return set()
+        return nobody
     stmt = select(UserPref.user_id).where(
         UserPref.user_id.in_(ids),
         (UserPref.notifications.is_(False))
         | UserPref.dms_closed_at.is_not(None)
         | UserPref.erased_at.is_not(None),
     )
-    return set((await session.execute(stmt)).scalars())
+    return set((await session.execute(stmt)).scalars()) | nobody
 
 
 async def _live_question(

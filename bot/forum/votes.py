@@ -334,10 +334,12 @@ VoteOp = SetVote | ClearVotes
 @dataclass(frozen=True, slots=True)
 class GesturesApplied:
     """What a batch of gestures changed that Discord shows: ``questions`` whose status line
-    (a score) changed, and ``self_votes``, named authors' vote reactions on their own posts."""
+    (a score) changed, ``self_votes``, named authors' vote reactions on their own posts, and
+    ``erased_votes``, vote reactions of members who erased their data: all count nothing."""
 
     questions: tuple[int, ...] = ()
     self_votes: tuple[Reaction, ...] = ()
+    erased_votes: tuple[Reaction, ...] = ()
 
 
 def plan(gesture: Gesture, config: GuildConfig) -> VoteOp | None:
@@ -387,6 +389,13 @@ async def apply_gestures(session: AsyncSession, gestures: Sequence[Gesture]) -> 
     ops.sort(key=lambda op: op.gesture.message_id)
     questions: set[int] = set()
     self_votes: list[Reaction] = []
+    reacting = {op.gesture.user_id for op in ops if isinstance(op, SetVote) and op.gesture.on}
+    erased = await prefs.erased_among(session, reacting)
+    erased_votes = [
+        op.gesture
+        for op in ops
+        if isinstance(op, SetVote) and op.gesture.on and op.gesture.user_id in erased
+    ]
     names: defaultdict[int, dict[int, str]] = defaultdict(dict)
     for op in ops:
         result = await _apply(session, op)
@@ -406,4 +415,4 @@ async def apply_gestures(session: AsyncSession, gestures: Sequence[Gesture]) -> 
             questions.add(result.question.id)
     for guild_id, seen in sorted(names.items()):
         await remember_display_names(session, guild_id=guild_id, names=seen)
-    return GesturesApplied(tuple(sorted(questions)), tuple(self_votes))
+    return GesturesApplied(tuple(sorted(questions)), tuple(self_votes), tuple(erased_votes))

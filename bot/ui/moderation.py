@@ -11,6 +11,7 @@ from typing import Final
 import discord
 
 from bot.forum.audit import Action, AuditEntry, AuditPage
+from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.ui import emoji
 from bot.ui.embeds import COLOUR_INFO, fit, inline_text, joined_lines, new_embed, set_footer
 from bot.ui.text import EMBED_DESCRIPTION, format_relative, mention_user, truncate_markdown
@@ -27,6 +28,8 @@ ACTION_WORDS: Final[dict[Action, str]] = {
     "close": "closed",
     "setting": "changed a setting",
 }
+#: Who an erased moderator's entries name (their id became ``ERASED_AUTHOR_ID``).
+ERASED_MODERATOR: Final = "an erased moderator"
 #: Longest detail shown in one entry.
 DETAIL_SHOWN: Final = 200
 
@@ -35,7 +38,9 @@ def audit_line(entry: AuditEntry) -> str:
     """``<t:…:R> @moderator removed post #12 · reason``."""
     words = ACTION_WORDS[entry.action]
     target = f" post #{entry.post_id}" if entry.post_id is not None else ""
-    line = f"{format_relative(entry.created_at)} {mention_user(entry.moderator_id)} {words}{target}"
+    erased = entry.moderator_id == ERASED_AUTHOR_ID
+    who = ERASED_MODERATOR if erased else mention_user(entry.moderator_id)
+    line = f"{format_relative(entry.created_at)} {who} {words}{target}"
     detail = truncate_markdown(inline_text(entry.detail), DETAIL_SHOWN)
     return f"{line}{emoji.SEPARATOR}{detail}" if detail else line
 

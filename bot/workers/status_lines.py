@@ -29,6 +29,7 @@ import discord
 
 from bot.forum import lookups
 from bot.forum.errors import NotFound
+from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostSnapshot
 from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
@@ -131,6 +132,8 @@ class StatusLines(CoalescedService[int]):
         return now.closed
 
     async def _edit_starter(self, question: PostSnapshot, message: discord.PartialMessage) -> None:
+        if question.author_id == ERASED_AUTHOR_ID:
+            return  # replaced by "Removed at the author's request": nothing to show there
         shown = discord.utils.get(self.bot.cached_messages, id=message.id)
         if shown is None:
             shown = await message.fetch()

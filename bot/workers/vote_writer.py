@@ -112,12 +112,12 @@ class VoteWriter(TaskWorker):
         for question_id in sorted({q for batch in applied for q in batch.questions}):
             self.status_lines.request(question_id)
         for batch in applied:
-            for reaction in batch.self_votes:
+            for reaction in (*batch.self_votes, *batch.erased_votes):
                 self._spawn(reaction)
 
     def _spawn(self, reaction: Reaction) -> None:
         task = asyncio.get_running_loop().create_task(
-            self._remove_self_vote(reaction), name="vote effect"
+            self._remove_uncounted_vote(reaction), name="vote effect"
         )
         self._effects.add(task)
         task.add_done_callback(self._effects.discard)
@@ -132,8 +132,9 @@ class VoteWriter(TaskWorker):
             return None
         return channel.permissions_for(guild.me).manage_messages
 
-    async def _remove_self_vote(self, g: Reaction) -> None:
-        """Take a member's vote reaction off their own named post (it would count nothing)."""
+    async def _remove_uncounted_vote(self, g: Reaction) -> None:
+        """Take a vote reaction that counts nothing off: a member's own on their named post, or
+        one by a member who erased their data."""
         if self._can_manage_messages(g.guild_id, g.channel_id) is False:
             return
         channel = self.bot.get_partial_messageable(g.channel_id, guild_id=g.guild_id)
@@ -145,13 +146,13 @@ class VoteWriter(TaskWorker):
             return
         except discord.HTTPException as exc:
             log.warning(
-                "could not remove a self-vote on message %s in guild %s (status %s)",
+                "could not remove an uncounted vote on message %s in guild %s (status %s)",
                 g.message_id,
                 g.guild_id,
                 exc.status,
             )
             return
-        log.info("removed a self-vote on message %s in guild %s", g.message_id, g.guild_id)
+        log.info("removed an uncounted vote on message %s in guild %s", g.message_id, g.guild_id)
 
 
 def _applying(gestures: Sequence[Gesture]) -> Operation[GesturesApplied]:

@@ -124,6 +124,8 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
     # reports (any member; cogs.moderation)
     Cmd("Report", type=MESSAGE_MENU),
+    # a member's own data (in servers, the DM with the bot, and as a user-installed app)
+    Cmd("mydata", (Opt("action", STRING, required=True, choices=("export", "erase")),)),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -147,6 +149,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("Moderate post", type=MESSAGE_MENU, default_member_permissions=MANAGE_THREADS),
     Top("resources", guild_only=False),  # the general default in the DM with the bot
     Top("Report", type=MESSAGE_MENU),
+    Top("mydata", guild_only=False),  # every server's data in the DM with the bot
 )
 
 

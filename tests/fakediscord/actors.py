@@ -679,6 +679,15 @@ class Member:
                 contexts is not None and 1 not in contexts
             ):
                 raise GestureRefused(f"/{cmd.name} is not available in DMs")
+            world = self.fake.world
+            user_install = 1 in (cmd.data.get("integration_types") or [0])
+            if not world.shares_guild_with_bot(self.id) and not (
+                user_install and self.id in world.user_installs
+            ):
+                raise GestureRefused(
+                    f"{self.name} shares no server with the app and has not installed "
+                    f"/{cmd.name} to their account"
+                )
             return
         contexts = cmd.data.get("contexts")
         if contexts is not None and 0 not in contexts:

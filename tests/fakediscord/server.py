@@ -264,6 +264,11 @@ class FakeDiscord:
         """Someone who shares no guild with the bot (DMs only)."""
         return Member(self, self.world.add_user(name), None)
 
+    def install_app(self, who: Member | User) -> None:
+        """``who`` adds the app to their account (a user install): its commands declared for
+        user installs reach them in DMs even when they share no server with the bot."""
+        self.world.user_installs.add(who.id)
+
     def member(self, guild: Guild, user_id: int) -> Member:
         self.world.member(guild.id, user_id)
         return Member(self, self.world.users[user_id], guild)

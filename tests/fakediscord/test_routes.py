@@ -90,7 +90,8 @@ async def test_unknown_interaction_token_is_refused(
 
 async def test_slash_command_in_a_dm(fake_discord: FakeDiscord, probe_bot: BotHarness) -> None:
     fake = fake_discord
-    loner = fake.add_user("loner")
+    assert fake.guild is not None
+    loner = fake.add_member(fake.guild, "loner")  # a guild install reaches members in DMs
     ix = await loner.slash("probe ping", channel=fake.dm_channel(loner))
     assert "user" in ix.payload and "member" not in ix.payload
     msg = await ix.message()

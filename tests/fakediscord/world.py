@@ -134,6 +134,8 @@ class World:
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel with the bot
         # Guilds the bot was removed from (``remove_bot``): absent from READY and REST.
         self.removed_guilds: dict[int, Guild] = {}
+        #: Users who installed the app to their account (a user install).
+        self.user_installs: set[int] = set()
         self.cdn_base = "http://127.0.0.1"
         self.bot = self._new_user(bot_name, bot=True)
         self.owner = self._new_user("app-owner")
@@ -692,6 +694,10 @@ class World:
 
     def add_user(self, name: str, *, bot: bool = False, global_name: str | None = None) -> User:
         return self._new_user(name, bot=bot, global_name=global_name)
+
+    def shares_guild_with_bot(self, user_id: int) -> bool:
+        """Whether the user and the bot are members of one guild (a guild install reaches them)."""
+        return any(user_id in g.members and self.bot.id in g.members for g in self.guilds.values())
 
     def add_member(
         self, guild: Guild, user: User, *, roles: Iterable[int] = (), nick: str | None = None
@@ -1539,6 +1545,17 @@ class World:
 
     # ------------------------------------------------------------------ interactions
 
+    def _dm_owners(self, user_id: int) -> JSON:
+        """Who authorised an interaction in the bot's DM: the guild install ("0": "0", as Discord
+        sends it in the bot's DM) when the user shares a guild with the bot, the user's own
+        install ("1": their id) when they installed the app."""
+        owners: JSON = {}
+        if self.shares_guild_with_bot(user_id):
+            owners["0"] = "0"
+        if user_id in self.user_installs:
+            owners["1"] = str(user_id)
+        return owners
+
     def new_interaction(
         self,
         *,
@@ -1586,7 +1603,7 @@ class World:
                 {
                     "user": self.user_payload(user_id),
                     "app_permissions": str(self.permissions_in(channel, self.bot.id)),
-                    "authorizing_integration_owners": {"0": str(user_id)},
+                    "authorizing_integration_owners": self._dm_owners(user_id),
                     "context": 1,
                 }
             )
