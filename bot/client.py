@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
+from bot.premod import HeldPublishers
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
@@ -120,6 +121,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        #: How each kind of post held for review is published once approved (the cogs register).
+        self.held_publishers = HeldPublishers()
         self._started: list[Worker] = []
         self._closing: asyncio.Task[None] | None = None
         # Tasks waiting in ``close``: the close does not wait for them in turn.

@@ -24,6 +24,7 @@ from bot.ui.embeds import (
     new_embed,
     quoted_title,
 )
+from bot.ui.premod import dm_held
 from bot.ui.text import EMBED_TITLE, excerpt, jump_url
 from bot.ui.views import LinkButtonView
 
@@ -114,6 +115,8 @@ def render_dm(
     latest = content.latest
     if latest is None:
         raise ValueError("nothing left to send")
+    if content.held is not None:  # a moderator's decision on a held post
+        return dm_held(content)
     count = len(content.posts)
     if content.kind == "accepted":
         embed = dm_accepted(content.question_title, latest.body)

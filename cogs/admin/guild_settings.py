@@ -19,6 +19,7 @@ from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.admin import settings_table
 from bot.ui.mentions import NO_PINGS
+from bot.ui.premod import premod_warning
 from bot.ui.text import escape, one_line
 
 if TYPE_CHECKING:
@@ -102,8 +103,11 @@ async def _confirm(
     verb: str,
 ) -> None:
     shown = _shown(guild, key, getattr(config, key))
+    text = f"`{key}` {verb} **{escape(one_line(shown))}**."
+    if warning := premod_warning(config, key):  # pre-moderation without a channel holds nothing
+        text += f"\n{warning}"
     await interaction.response.send_message(
-        embed=embeds.success(f"`{key}` {verb} **{escape(one_line(shown))}**."),
+        embed=embeds.success(text),
         ephemeral=True,
         allowed_mentions=NO_PINGS,
     )

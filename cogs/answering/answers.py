@@ -13,6 +13,7 @@ from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
 from bot.question_option import check_can_post_in, target_question
 from bot.transactions import run_transaction
+from cogs.answering.held import held_for_review
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import joined_at, member_post, post_for_member
@@ -107,4 +108,6 @@ async def post_answer(
     """The modal was submitted: the answer stored pending, posted by the bot, confirmed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     post = member_post(interaction, question_id, text, anonymous=anonymous)
+    if await held_for_review(bot, interaction, "answer", post):
+        return  # waits for a moderator's review (bot.premod)
     await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))

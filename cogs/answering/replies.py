@@ -10,6 +10,7 @@ import discord
 
 from bot.forum import posts
 from bot.question_option import check_can_post_in, target_question
+from cogs.answering.held import held_for_review
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import member_post, post_for_member
 
@@ -31,4 +32,6 @@ async def reply(
     question_id = await target_question(bot, interaction, question)
     await check_can_post_in(bot, interaction, question_id)
     post = member_post(interaction, question_id, text, anonymous=anonymous)
+    if await held_for_review(bot, interaction, "comment", post):
+        return  # waits for a moderator's review (bot.premod)
     await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, **post))

@@ -9,25 +9,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum.errors import PermissionDenied
-from bot.guilds import Acting, acting
 from cogs.moderation.log import AuditPages
+from cogs.moderation.premod import PREMOD_BUTTONS
+from cogs.moderation.rule import NOT_A_MODERATOR, moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
 Interaction = discord.Interaction["QABot"]
 
-NOT_A_MODERATOR = "Only this server's moderators can use /mod."
-
-
-async def moderator(bot: QABot, interaction: Interaction) -> Acting:
-    """The acting member, refused with a sentence unless they moderate the guild (the check
-    Discord's default permission only hints at)."""
-    actor = await acting(bot, interaction)
-    if not actor.moderator:
-        raise PermissionDenied(NOT_A_MODERATOR)
-    return actor
+__all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
 
 
 class Moderation(commands.Cog):
@@ -42,10 +33,10 @@ class Moderation(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AuditPages)
+        self.bot.add_dynamic_items(AuditPages, *PREMOD_BUTTONS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AuditPages)
+        self.bot.remove_dynamic_items(AuditPages, *PREMOD_BUTTONS)
 
     @mod.command(name="log", description="The latest moderator actions, newest first")
     async def log(self, interaction: Interaction) -> None:
