@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 NOT_A_MODERATOR: Final = "Only this server's moderators can use /mod."
 
 
-async def moderator(bot: QABot, interaction: discord.Interaction[QABot]) -> Acting:
-    """The acting member, refused with a sentence unless they moderate the guild (the check
+async def moderator(
+    bot: QABot, interaction: discord.Interaction[QABot], refusal: str = NOT_A_MODERATOR
+) -> Acting:
+    """The acting member, refused with ``refusal`` unless they moderate the guild (the check
     Discord's default permission only hints at)."""
     actor = await acting(bot, interaction)
     if not actor.moderator:
-        raise PermissionDenied(NOT_A_MODERATOR)
+        raise PermissionDenied(refusal)
     return actor
