@@ -98,8 +98,9 @@ def _shown_as(held: HeldPostSnapshot) -> str:
     """Who the card says wrote it: never the member behind an anonymous post."""
     if held.anonymous:
         name = held.payload.get("display_name") if held.kind == "question" else None
-        shown = member_name(str(name)) if name else ANONYMOUS
-        return f"{shown} (anonymous: the author stays hidden)"
+        if name:
+            return f"{member_name(str(name))} (a name chosen to stay anonymous)"
+        return f"{ANONYMOUS} (the author stays hidden)"
     return mention_user(held.author_id)
 
 
@@ -120,12 +121,13 @@ def held_card(shown: HeldCard) -> discord.Embed:
     """The card: what is held, its text, who shows as its author, and the decision once
     taken (the buttons go with ``decided_view``)."""
     held = shown.held
+    state = "waits for review" if held.waiting else "held for review"
     if held.kind == "question":
-        what = "A question waits for review"
+        what = f"A question {state}"
         text = f"**{title_text(held.title)}**\n>>> {excerpt(held.text, CARD_EXCERPT)}"
     else:
         kind = "An answer" if held.kind == "answer" else "A reply"
-        what = f"{kind} waits for review"
+        what = f"{kind} {state}"
         where = _question_link(held.guild_id, shown.question)
         text = f"To {where}\n>>> {excerpt(held.text, CARD_EXCERPT) or '(no text)'}"
     colour, decision = _decision(shown)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODERATOR_ROLE_KEY: Final = "moderator_role_id"
+MOD_CHANNEL_KEY: Final = "mod_channel_id"
 FORUM_HELP: Final = "The Q&A forum and its Solved tag, chosen with /qa setup."
 NO_CATEGORY_DEFAULT: Final = (
     "Categories have no default: remove one with "
@@ -155,4 +156,7 @@ def _shown(guild: discord.Guild, key: str, value: Any) -> str:
     if key == MODERATOR_ROLE_KEY and value is not None:
         role = guild.get_role(value)
         return f"@{role.name} ({value})" if role else f"{value} (a deleted role)"
+    if key == MOD_CHANNEL_KEY and value is not None:
+        channel = guild.get_channel(value)
+        return f"#{channel.name}" if channel else f"{value} (a deleted channel)"
     return settings.format_value(key, value)

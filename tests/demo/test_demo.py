@@ -68,7 +68,7 @@ def test_make_demo_plays_every_step_and_prints_what_members_see() -> None:
     assert done.returncode == 0, f"exit {done.returncode}\n{out}\n--- stderr ---\n{done.stderr}"
     # Every step's cog is part of the bot: nothing is skipped any more.
     assert "(skipped" not in out, out
-    assert out.rstrip().splitlines()[-1] == "demo done: all 9 steps played."
+    assert out.rstrip().splitlines()[-1] == "demo done: all 10 steps played."
 
     expect_lines(
         section(out, 1),
@@ -180,6 +180,32 @@ def test_make_demo_plays_every_step_and_prints_what_members_see() -> None:
     public = public_lines(anonymous, "Dave")
     assert any("Anonymous" in line for line in public), anonymous
     assert [line for line in public if "dave" in line.lower()] == [], anonymous
+    held = section(out, 10)
+    assert held.startswith("── 10. A moderator reviews an anonymous question first ──")
+    expect_lines(
+        held,
+        "#general  [Olivia] /qa settings set key:mod_channel_id value:#mods",
+        "    │ `mod_channel_id` is now #mods.",
+        "#general  [Olivia] /qa settings set key:premod_anonymous value:on",
+        "(only Dave sees)  [Dave] /ask category:General anonymous:true",
+        "(only Dave sees)  [qa-bot] Your post waits for a moderator's review; you'll get a DM "
+        "when it's",
+        "#mods  [qa-bot]",
+        "    │ A question waits for review",
+        "    │ Posted as: Anonymous (the author stays hidden)   Category: General",
+        "    [Approve]  [Reject]",
+        "#mods  [Maya] clicks Approve",
+        "New post in #qa-forum: “Is it okay to take a break from social media?”, tags: General",
+        "    │ Anonymous",
+        "(only Maya sees)  [qa-bot] ✅ Approved and published: ↗ #qa-forum › Is it okay to take "
+        "a break from",
+        "    │ A question held for review",
+        "    │ Decision: ✅ Approved by @Maya · the post ↗",
+        "DM to Dave  [qa-bot]",
+        "    │ ✅ Your question was approved",
+    )
+    public = public_lines(held, "Dave")
+    assert [line for line in public if "dave" in line.lower()] == [], held
     # Nothing that changes from run to run (ids, ports, paths) reaches the transcript.
     assert not re.search(r"\d{15,}|127\.0\.0\.1|/tmp/", out)
     # The README's tour pastes real output: its excerpt is this transcript, lines left out.
@@ -279,12 +305,15 @@ async def test_steps_whose_cogs_are_not_loaded_are_skipped(discord_urls: Any) ->
         "#qa-forum › “How do I sleep better?”, tags: Sleep",
         "── 9. An anonymous question, answered and accepted ──",
         "(skipped: not available yet: the extension cogs.answering is not loaded)",
+        "── 10. A moderator reviews an anonymous question first ──",
+        "(skipped: not available yet: the command mod log is not loaded)",
     )
     assert "#general  [Olivia] /qa settings set" not in text  # no DMs, no DM window to set
     assert text.rstrip().splitlines()[-1] == (
-        "demo done: 3 steps played, 6 skipped (“Bob and Carol answer in the thread”, "
+        "demo done: 3 steps played, 7 skipped (“Bob and Carol answer in the thread”, "
         "“Members vote with reactions”, “Alice accepts Bob's answer”, “Points: /profile”, "
-        "“Dave finds it with /search”, “An anonymous question, answered and accepted”)."
+        "“Dave finds it with /search”, “An anonymous question, answered and accepted”, "
+        "“A moderator reviews an anonymous question first”)."
     )
 
 
