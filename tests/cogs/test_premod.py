@@ -17,8 +17,9 @@ from bot.db.models import HeldPost, Post
 from bot.forum import lookups, settings
 from bot.forum.premod import ALREADY_DECIDED
 from bot.ui.authors import author_label
-from bot.ui.premod import NO_MOD_CHANNEL, WAITS_FOR_REVIEW
+from bot.ui.premod import CARD_FAILED, NO_MOD_CHANNEL, WAITS_FOR_REVIEW
 from bot.ui.questions import question_message_embed
+from cogs.asking.gate import GATE_TEXT, SENT_FOR_REVIEW
 from cogs.moderation.premod import NOT_A_REVIEWER
 from tests.bot.workers.test_notifier import wait_for_dms
 from tests.cogs.conftest import ask_question_directly, configure_qa_guild, run_domain
@@ -283,3 +284,45 @@ async def test_without_a_moderator_channel_nothing_is_held_and_the_setting_warns
         "qa settings set", {"key": "premod_anonymous", "value": "on"}, channel=scene.fake.general
     )
     assert NO_MOD_CHANNEL not in await ephemeral(ix)
+
+
+async def test_a_question_posted_anyway_past_similar_ones_waits_and_keeps_its_related_line(
+    scene: Scene,
+) -> None:
+    fake = scene.fake
+    await ask(scene, scene.bob, anonymous=False)  # named: published at once
+    (similar,) = scene.threads()
+    ix = await scene.asker.slash("ask", {"anonymous": True}, channel=fake.general)
+    fields = {"title": TITLE, "details": DETAILS, "display_name": "Night Owl"}
+    prompt = await (await ix.submit_modal(fields)).message()
+    assert prompt.content == GATE_TEXT
+    pressed = await scene.asker.click(prompt, button(prompt, "Post my question anyway"))
+    (waits,) = await pressed.followups(count=1)
+    assert waits.ephemeral and waits.content == WAITS_FOR_REVIEW
+    await fake.wait_until(
+        lambda: fake.message(prompt.id).content == SENT_FOR_REVIEW, what="the prompt's last word"
+    )
+    assert scene.threads() == [similar] and not fake.message(prompt.id).components
+    (card,) = scene.cards()
+    assert "Night Owl (a name chosen to stay anonymous)" in card.embed_text()
+
+    approved = await scene.mia.click(card, button(card, "Approve"))
+    assert "Approved and published" in await ephemeral(approved)
+    (thread,) = [t for t in scene.threads() if t != similar]
+    starter = fake.message(thread.id)
+    assert starter.embeds[0]["author"]["name"] == "Night Owl"
+    assert starter.content.startswith("-# Related questions: [") and str(similar.id) in (
+        starter.content
+    )
+
+
+async def test_a_card_the_bot_cannot_send_holds_nothing_and_says_so(scene: Scene) -> None:
+    fake = scene.fake
+    assert fake.guild is not None
+    closed = fake.add_text_channel(
+        fake.guild, "closed", overwrites=[fake.overwrite(fake.bot_user, deny=["send_messages"])]
+    )
+    await fake.flush()
+    await scene.set("mod_channel_id", closed.id)
+    assert await ask(scene, scene.asker, anonymous=True) == CARD_FAILED
+    assert await scene.held() == [] and scene.threads() == []

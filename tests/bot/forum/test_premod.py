@@ -1,0 +1,153 @@
+"""Pre-moderation in the domain, on both backends: which posts are held, what holding refuses
+(and then writes nothing), decisions taken once, the audit entries and the author's DMs."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models import HeldPost
+from bot.forum import audit, dm_content, outbox, prefs, premod
+from bot.forum import premod_decisions as decisions
+from bot.forum.errors import InvalidState
+from bot.forum.premod import AlreadyDecided, HeldPostSnapshot, holds
+from bot.forum.settings import DEFAULTS, set_setting
+from bot.ui.premod import dm_held, held_card
+from tests.bot.forum.core_support import ASKER, GUILD, NOW, Forum, queued_notifications
+
+MEMBER, MODERATOR = 21, 31
+
+
+def test_what_is_held() -> None:
+    base = dataclasses.replace(DEFAULTS, mod_channel_id=5)
+    anon = dataclasses.replace(base, premod_anonymous=True)
+    new = dataclasses.replace(base, premod_new_member_days=3)
+    day = timedelta(days=1)
+    assert holds(anon, anonymous=True, joined_at=None, now=NOW)
+    assert not holds(anon, anonymous=False, joined_at=NOW - day, now=NOW)
+    assert holds(new, anonymous=False, joined_at=NOW - day, now=NOW)
+    assert not holds(new, anonymous=True, joined_at=NOW - 10 * day, now=NOW)
+    assert not holds(new, anonymous=False, joined_at=None, now=NOW)  # unknown: not held
+    # Without a moderator channel nothing can be reviewed, so nothing is held.
+    no_channel = dataclasses.replace(anon, mod_channel_id=None, premod_new_member_days=3)
+    assert not holds(no_channel, anonymous=True, joined_at=NOW - day, now=NOW)
+
+
+async def configure(forum: Forum, **values: Any) -> None:
+    for key, value in {"mod_channel_id": 5, **values}.items():
+        await forum.run(lambda s, k=key, v=value: set_setting(s, GUILD, k, v))
+
+
+async def hold(forum: Forum, kind: str = "answer", **kw: Any) -> HeldPostSnapshot | None:
+    fields: dict[str, Any] = {
+        "guild_id": GUILD,
+        "author_id": MEMBER,
+        "kind": kind,
+        "payload": {"body": "Breathe slowly, in for four and out for six."},
+        "anonymous": True,
+        "joined_at": None,
+        "now": forum.now,
+    }
+    fields.update(kw)
+    return await forum.run(lambda s: premod.hold_if_due(s, **fields))
+
+
+async def held_rows(forum: Forum) -> int:
+    return int(await forum.run(lambda s: s.scalar(select(func.count()).select_from(HeldPost))))
+
+
+async def test_holding_refuses_as_posting_would_and_then_writes_nothing(forum: Forum) -> None:
+    question = await forum.ask()
+    assert await hold(forum, question_id=question.id) is None  # pre-moderation is off
+    await configure(forum, premod_anonymous=True)
+    assert await hold(forum, question_id=question.id, anonymous=False) is None
+    await forum.close(question)
+    with pytest.raises(InvalidState, match="closed"):
+        await hold(forum, question_id=question.id)
+    assert await held_rows(forum) == 0
+
+    other = await forum.ask(title="How do I wind down after work?", anonymous=True)
+    # The asker of an anonymous question replies as the question shows them: held too.
+    reply = await hold(forum, "comment", question_id=other.id, author_id=ASKER, anonymous=False)
+    assert reply is not None and reply.anonymous and reply.waiting
+    assert reply.text == "Breathe slowly, in for four and out for six."
+
+
+async def test_a_decision_is_taken_once_audited_and_dmed(forum: Forum) -> None:
+    await configure(forum, premod_anonymous=True)
+    question = await forum.ask()
+    held = await hold(forum, question_id=question.id)
+    assert held is not None
+    shown = await forum.run(
+        lambda s: decisions.reject(
+            s, held_id=held.id, guild_id=GUILD, moderator_id=MODERATOR, reason=" Be kind. "
+        )
+    )
+    assert shown.held.status == "rejected" and shown.held.why == "Be kind."
+    assert "Rejected by" in (held_card(shown).fields[-1].value or "")
+    for decide in (
+        lambda s: decisions.reject(s, held_id=held.id, guild_id=GUILD, moderator_id=MODERATOR),
+        lambda s: decisions.claim_approval(
+            s, held_id=held.id, guild_id=GUILD, moderator_id=MODERATOR
+        ),
+    ):
+        with pytest.raises(AlreadyDecided):
+            await forum.run(decide)
+    page = await forum.run(lambda s: audit.page(s, GUILD))
+    assert [(e.action, e.post_id, e.detail) for e in page.entries] == [
+        ("reject", None, f"held answer #{held.id}: Be kind.")
+    ]
+
+    # The DM reads the decision at send time, and only the author gets it.
+    claimed = await forum.run(
+        lambda s: outbox.claim_due(
+            s, worker_id="w", now=NOW + timedelta(days=400), lease=timedelta(minutes=1), limit=9
+        )
+    )
+    (item,) = claimed
+    assert item.recipient_id == MEMBER and item.kind == "held_rejected"
+    content = await forum.run(lambda s: dm_content.notification_content(s, [item]))
+    assert content.held is not None and content.held.reason == "Be kind."
+    embed, view = dm_held(content)
+    assert "not approved" in (embed.title or "") and "Be kind." in (embed.description or "")
+    assert view is None
+
+
+async def test_an_approval_that_cannot_be_published_is_told_and_one_that_fails_waits_again(
+    forum: Forum,
+) -> None:
+    await configure(forum, premod_anonymous=True)
+    question = await forum.ask()
+    first = await hold(forum, question_id=question.id)
+    second = await hold(forum, question_id=question.id)
+    assert first is not None and second is not None
+
+    async def claim(held: HeldPostSnapshot) -> HeldPostSnapshot:
+        return await forum.run(
+            lambda s: decisions.claim_approval(
+                s, held_id=held.id, guild_id=GUILD, moderator_id=MODERATOR
+            )
+        )
+
+    await claim(first)
+    await forum.run(lambda s: decisions.release(s, held_id=first.id, guild_id=GUILD))
+    assert (await claim(first)).status == "approved"  # it waited again after a failure
+
+    await forum.run(lambda s: prefs.set_notifications(s, user_id=MEMBER, on=False))
+    await claim(second)
+    shown = await forum.run(
+        lambda s: decisions.unpublished(
+            s, held_id=second.id, guild_id=GUILD, sentence="This question is closed."
+        )
+    )
+    assert shown.held.unpublished and shown.held.why == "This question is closed."
+    assert "but not published" in (held_card(shown).fields[-1].value or "")
+    page = await forum.run(lambda s: audit.page(s, GUILD))
+    (entry,) = page.entries
+    assert entry.action == "approve" and "not published: This question is closed." in entry.detail
+    # Notifications off: the author's choice holds for this DM too.
+    assert await queued_notifications(forum.sessionmaker) == []
