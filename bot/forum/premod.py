@@ -222,6 +222,8 @@ async def hold_if_due(
         anonymous = question is not None and question.anonymous and question.author_id == author_id
     if not holds(config, anonymous=anonymous, joined_at=joined_at, now=now):
         return None
+    if anonymous:  # an anonymous post keeps no name of its author
+        payload = {k: v for k, v in payload.items() if k != "author_name"}
     checked = await _checked_payload(
         session,
         config,

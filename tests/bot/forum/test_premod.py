@@ -72,9 +72,13 @@ async def test_holding_refuses_as_posting_would_and_then_writes_nothing(forum: F
 
     other = await forum.ask(title="How do I wind down after work?", anonymous=True)
     # The asker of an anonymous question replies as the question shows them: held too.
-    reply = await hold(forum, "comment", question_id=other.id, author_id=ASKER, anonymous=False)
+    named = {"body": "Thank you all.", "author_name": "Sam"}
+    reply = await hold(
+        forum, "comment", question_id=other.id, author_id=ASKER, anonymous=False, payload=named
+    )
     assert reply is not None and reply.anonymous and reply.waiting
-    assert reply.text == "Breathe slowly, in for four and out for six."
+    assert "author_name" not in reply.payload  # no name of theirs is kept
+    assert reply.text == "Thank you all."
 
 
 async def test_a_decision_is_taken_once_audited_and_dmed(forum: Forum) -> None:
