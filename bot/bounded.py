@@ -1,10 +1,14 @@
 """``BoundedMap``: an in-memory mapping that keeps at most ``limit`` entries, forgetting the
 oldest. For what a process remembers to save work (DM channel ids, display names already
-stored, members already told something); forgetting an entry only costs the work again."""
+stored, members already told something); forgetting an entry only costs the work again.
+``ExpiringMap`` also forgets each entry ``ttl`` seconds after it was stored, for what may turn
+stale (whether someone is still a member of a server)."""
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -45,3 +49,39 @@ class BoundedMap(Generic[K, V]):
     def pop(self, key: K) -> None:
         """Forget ``key`` (nothing happens when it is not there)."""
         self._items.pop(key, None)
+
+
+class ExpiringMap(Generic[K, V]):
+    """A ``BoundedMap`` whose entries also expire ``ttl`` seconds after their ``put``
+    (``clock``: seconds, monotonic by default; tests move it). A change of ``ttl`` applies to
+    the entries already held too."""
+
+    def __init__(
+        self, limit: int, ttl: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._items: BoundedMap[K, tuple[float, V]] = BoundedMap(limit)
+
+    def __len__(self) -> int:
+        """Entries held, expired ones not yet dropped included."""
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        """The value stored under ``key`` within the last ``ttl`` seconds, else None."""
+        entry = self._items.get(key)
+        if entry is None:
+            return None
+        stored, value = entry
+        if self.clock() - stored >= self.ttl:
+            self._items.pop(key)
+            return None
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds, as the newest entry."""
+        self._items.put(key, (self.clock(), value))
+
+    def pop(self, key: K) -> None:
+        """Forget ``key`` (nothing happens when it is not there)."""
+        self._items.pop(key)

@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.automod import AutoModRules
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.premod import HeldPublishers
@@ -47,17 +48,22 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.voting",
     "cogs.profiles",
     "cogs.moderation",
+    "cogs.resources",
 )
 
 
 def bot_intents() -> discord.Intents:
-    """Guilds, guild messages, message content, guild reactions, DM messages; no members."""
+    """Guilds, guild messages, message content, guild reactions, DM messages, moderation (bans:
+    a banned member's follows end and their DMs stop) and AutoMod rule changes; no members:
+    whether a member left is asked at send time (``bot.workers.memberships``)."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.moderation = True
     intents.guild_messages = True
     intents.message_content = True
     intents.guild_reactions = True
     intents.dm_messages = True
+    intents.auto_moderation_configuration = True  # keeps the cached AutoMod rules current
     return intents
 
 
@@ -88,7 +94,8 @@ class QABot(commands.AutoShardedBot):
         if settings.shard_ids is not None:
             sharding["shard_ids"] = settings.shard_ids
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # qa-bot has no text commands: no prefix matches, and on_message ignores them.
+            command_prefix=(),
             intents=bot_intents(),
             help_command=None,
             tree_cls=QATree,
@@ -121,6 +128,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
+        self.automod = AutoModRules(self)
         #: How each kind of post held for review is published once approved (the cogs register).
         self.held_publishers = HeldPublishers()
         self._started: list[Worker] = []
@@ -140,6 +149,11 @@ class QABot(commands.AutoShardedBot):
             self.thread_renames,
             self.vote_writer,
         )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands: discord.py's default would parse a message that starts with the
+        prefix and log ``Command "word" is not found`` for it. Cogs listen to messages on
+        their own."""
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:

@@ -12,6 +12,10 @@
 - **DMs closed**: when a DM was refused (403 / 50007) nothing more is queued for the member
   until they next use any qa-bot command; then they are told once, ephemerally, after the
   command's own reply, and the marker clears.
+- **Bans** (the moderation intent): a banned member's follows in that server end and their
+  waiting DMs about it are dropped (``departures.end_membership``); the worker knows at once, so
+  nothing about the server reaches them. A member who simply left is found by the worker's member
+  look-up at send time (there is no Server Members intent). An unban makes the worker ask again.
 - The outbox's health is ``/qa status``, declared with the rest of ``/qa`` by ``cogs.admin``.
 """
 
@@ -24,7 +28,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import prefs
+from bot.forum import departures, prefs
 from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.mentions import NO_PINGS
@@ -118,6 +122,34 @@ class Notifications(commands.Cog):
         await interaction.response.send_message(
             embed=embeds.success(text), ephemeral=True, allowed_mentions=NO_PINGS
         )
+
+    # ------------------------------------------------------------------ bans
+
+    @commands.Cog.listener()
+    async def on_member_ban(self, guild: discord.Guild, user: discord.abc.User) -> None:
+        """No more DMs about the server for a banned member, and their follows there end; then
+        ``qa_member_banned`` (guild id, user id, ``MembershipEnded``) is dispatched."""
+        guild_id, user_id = guild.id, user.id
+        self.bot.notifier.members.gone(guild_id, user_id)
+        ended = await run_transaction(
+            self.bot,
+            lambda s: departures.end_membership(
+                s, guild_id=guild_id, user_id=user_id, reason=departures.BANNED
+            ),
+        )
+        # Counts only: who was banned is Discord's audit log's business, not this log's.
+        log.info(
+            "a ban in guild %s: %d follows ended, %d notifications dropped",
+            guild_id,
+            ended.follows_ended,
+            ended.notifications_dropped,
+        )
+        self.bot.dispatch("qa_member_banned", guild_id, user_id, ended)
+
+    @commands.Cog.listener()
+    async def on_member_unban(self, guild: discord.Guild, user: discord.User) -> None:
+        """The worker asks Discord again before the next DM (the member may rejoin)."""
+        self.bot.notifier.members.forget(guild.id, user.id)
 
     # ------------------------------------------------------------------ wake-ups, DMs closed
 

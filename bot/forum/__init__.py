@@ -26,7 +26,7 @@ Modules, by subject:
   gate);
 - DMs: ``notifications`` (queued with the event), ``outbox`` (claims and leases),
   ``delivery`` (what happened to a send), ``dm_content`` (what a DM shows), ``prefs`` (DM
-  preferences, follows);
+  preferences, follows), ``departures`` (banned or departed members: follows end, DMs stop);
 - plumbing: ``post_rows`` (loading, inserting, updating and locking rows of posts, in one lock
   order), ``uow`` (the transaction runner), ``results``, ``errors``.
 """

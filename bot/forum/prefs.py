@@ -1,7 +1,8 @@
 """A user's DM preferences and markers, and following questions.
 
 ``user_prefs`` holds one row per user (DMs are per user, across guilds); a user without a row has
-the defaults: notifications on, DMs not known to be closed, no cached DM channel, not erased.
+the defaults: notifications on, DMs not known to be closed, no cached DM channel, not erased, and
+no safety resources by DM.
 Every write is an atomic upsert, so concurrent commands never lose one another's change.
 """
 
@@ -37,6 +38,9 @@ class Prefs:
     dms_closed_at: datetime | None = None
     dm_channel_id: int | None = None
     erased_at: datetime | None = None
+    #: Whether the user asked for the safety resources by DM when a question matches the
+    #: server's keywords (off: they are shown ephemerally instead).
+    resources_dm: bool = False
 
     @property
     def dms_closed(self) -> bool:
@@ -64,6 +68,12 @@ async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None
 async def set_notifications(session: AsyncSession, user_id: int, on: bool) -> Prefs:
     """Turn the user's DM notifications on or off (off: nothing is queued for them)."""
     await _upsert(session, user_id, notifications=on)
+    return await get_prefs(session, user_id)
+
+
+async def set_resources_dm(session: AsyncSession, user_id: int, on: bool) -> Prefs:
+    """Opt in to (or out of) getting the safety resources by DM after a matching question."""
+    await _upsert(session, user_id, resources_dm=on)
     return await get_prefs(session, user_id)
 
 

@@ -31,6 +31,14 @@ from bot.forum.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
+#: The longest resources text: it must fit one embed description, a DM and a slash option.
+RESOURCES_TEXT_MAX = 1500
+#: Keywords for the resources reply: how many, and how long each may be.
+KEYWORDS_MAX = 50
+KEYWORD_LENGTH_MAX = 60
+#: The longest value ``/qa settings set`` accepts (Discord allows string options up to 6000).
+VALUE_MAX = RESOURCES_TEXT_MAX
+
 
 def _setting(
     default: Any, help: str, *, lo: int | None = None, hi: int | None = None, public: bool = True
@@ -123,6 +131,21 @@ class GuildConfig:
         lo=1,
         hi=3650,
     )
+    resources_text: str | None = _setting(
+        None,
+        "The safety resources /resources shows (write \\n for a line break); not set: a default "
+        "that points to this server's rules channel and moderators.",
+        hi=RESOURCES_TEXT_MAX,
+    )
+    resources_keywords: str | None = _setting(
+        None,
+        "Comma-separated words or phrases; a question containing one gets the resources privately "
+        "(with resources_keyword_reply on).",
+        hi=KEYWORDS_MAX,
+    )
+    resources_keyword_reply: bool = _setting(
+        False, "Whether an asker whose question matches resources_keywords gets the resources."
+    )
 
     def points_shown(self, earned: int) -> int:
         return self.points_base + earned
@@ -149,6 +172,10 @@ def _resolve_types() -> dict[str, tuple[type, bool]]:
 
 _TYPES = _resolve_types()
 _EMOJI_KEYS = ("vote_up_emoji", "vote_down_emoji")
+#: Keys whose text is a comma-separated list, and the one whose ``\n`` typed in a slash
+#: option (which takes no line breaks) becomes a line break.
+_LIST_KEYS = ("resources_keywords",)
+_MULTILINE_KEYS = ("resources_text",)
 
 
 def setting_type(key: str) -> type:
@@ -216,7 +243,31 @@ def parse_value(key: str, raw: str) -> Any:
         if not re.fullmatch(r"[+-]?[0-9]+", digits):
             raise ValidationError(f"`{key}` must be a whole number.")
         return validate_value(key, int(digits))
+    if key in _MULTILINE_KEYS:
+        text = text.replace("\\n", "\n")
     return validate_value(key, text)
+
+
+def split_list(value: str | None) -> list[str]:
+    """The items of a list setting (``a, b, c``), stripped, case-folded, without repeats."""
+    items: list[str] = []
+    for raw in (value or "").split(","):
+        item = " ".join(raw.split()).casefold()
+        if item and item not in items:
+            items.append(item)
+    return items
+
+
+def _normalised_list(key: str, value: str) -> str | None:
+    items = split_list(value)
+    hi = SPECS[key].metadata.get("hi") or KEYWORDS_MAX
+    if len(items) > hi:
+        raise ValidationError(f"`{key}` takes at most {hi} items.")
+    if any(len(item) > KEYWORD_LENGTH_MAX for item in items):
+        raise ValidationError(
+            f"Each item of `{key}` must be at most {KEYWORD_LENGTH_MAX} characters long."
+        )
+    return ", ".join(items) or None
 
 
 def _is_one_emoji(value: str) -> bool:
@@ -256,6 +307,14 @@ def validate_value(key: str, value: Any) -> Any:
     value = value.strip()
     if key in _EMOJI_KEYS and not _is_one_emoji(value):
         raise ValidationError(f"`{key}` must be one emoji, such as 👍 or a custom emoji.")
+    if key in _LIST_KEYS:
+        listed = _normalised_list(key, value)
+        if listed is None and not optional:
+            raise ValidationError(f"`{key}` cannot be empty.")
+        return listed
+    hi = spec.metadata.get("hi")
+    if hi is not None and len(value) > hi:
+        raise ValidationError(f"`{key}` must be at most {hi} characters long.")
     return value
 
 

@@ -29,6 +29,12 @@ from bot.ui.text import (
     truncate_markdown,
 )
 
+#: ``/qa setup``'s note when the bot may not read the server's AutoMod rules.
+AUTOMOD_UNREADABLE = (
+    "The server's AutoMod keyword rules can't be applied to text posted through the bot until "
+    "the bot has Manage Server (Discord lets only that permission read the rules)."
+)
+
 
 def setup_report(
     *,

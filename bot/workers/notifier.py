@@ -4,16 +4,22 @@ One ``Notifier`` per bot (``QABot.notifier``), started by the bot in ``setup_hoo
 when it closes (``bot.workers.base``). A pass claims due notifications with a lease
 (``claim_due``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes can run a worker
 against one database), gathers them into one DM per recipient, question and kind
-(``group_claimed``), reads what each DM shows at send time (``notification_content``), sends it
+(``group_claimed``), confirms the recipient is still a member of the question's server
+(``bot.workers.memberships``: a look-up by id, its answer remembered for ten minutes), reads what
+each DM shows at send time (``notification_content``), sends it
 (``bot.workers.direct_messages``) and records the outcome:
 
 - Discord accepted the message: ``mark_sent`` (only then).
+- The recipient left the server or was banned from it (the look-up answered 404 Unknown
+  Member): nothing is sent, their waiting notifications about it are cancelled and their
+  follows there end (``departures.end_membership``).
 - 403 / 50007 (the user's DMs are closed, or they blocked the bot) or an unknown user:
   ``mark_undeliverable``, which also marks the user; nothing is queued for them until their next
   command clears the marker (the cog tells them once).
 - Anything else - discord.py gave up on a 5xx, a 429, a timeout (every Discord request is
-  bounded by ``notify_send_timeout``), a lost connection: ``mark_group_retry`` (exponential
-  backoff with jitter, bounded attempts, then ``failed``).
+  bounded by ``notify_send_timeout``), a lost connection, of the send or of the member
+  look-up: ``mark_group_retry`` (exponential backoff with jitter, bounded attempts, then
+  ``failed``).
 
 Every DM carries a stable nonce (the first notification's ``OutboxItem.nonce``) and discord.py
 sends ``enforce_nonce`` with it, so a resend after a timeout or a 5xx whose message did arrive
@@ -27,7 +33,8 @@ within a second; without a wake-up the worker still looks every ``notify_poll_se
 when nothing is due it sleeps no longer than until the next notification falls due (a coalesced
 follow-up, a retry, an expiring lease).
 A DM costs one request: DM channel ids are cached in memory and in ``user_prefs``
-(``DirectMessages``).
+(``DirectMessages``), and the member look-up is made once per recipient and server in ten
+minutes (``Memberships``).
 
 Log lines carry notification, guild and question ids, never message text and never a
 recipient (who may be an anonymous asker) next to their question.
@@ -55,6 +62,7 @@ from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm
 from bot.workers.base import TaskWorker
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
+from bot.workers.memberships import Memberships
 from bot.workers.outcomes import Outcomes, WorkerStats, ids_text
 
 if TYPE_CHECKING:
@@ -106,6 +114,8 @@ class Notifier(TaskWorker):
         self.worker_id = worker_id or default_worker_id()
         self.name = f"notifier {self.worker_id}"
         self.dms = DirectMessages(bot, runner, timeout=send_timeout)
+        #: Whether recipients are still members (bans tell it at once: ``gone``).
+        self.members = Memberships(bot, timeout=send_timeout)
         self.stats = WorkerStats()
         self.outcomes = Outcomes(runner, self.worker_id, self.stats)
         self._passes_done = asyncio.Condition()
@@ -122,6 +132,7 @@ class Notifier(TaskWorker):
     @send_timeout.setter
     def send_timeout(self, seconds: float) -> None:
         self.dms.timeout = seconds
+        self.members.timeout = seconds
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -228,6 +239,9 @@ class Notifier(TaskWorker):
                 # The lease ran out while earlier DMs were sent: another worker may have taken
                 # these over; the next claim decides.
                 log.info("notifications %s: lease over before sending", ids_text(ids))
+                return
+            if not await self.members.is_member(first.guild_id, first.recipient_id):
+                await self.outcomes.departed(first, ids, self.clock())
                 return
             content = await self.runner.run(lambda s: dm_content.notification_content(s, group))
             await self.outcomes.cancelled(content.cancelled, self.clock())

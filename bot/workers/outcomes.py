@@ -2,8 +2,9 @@
 
 ``Outcomes`` (one per ``Notifier``) records a group of notifications as sent (only once Discord
 accepted the DM), cancelled (what it was about is gone), to retry (exponential backoff with
-jitter, bounded attempts, then ``failed``: ``mark_group_retry``) or undeliverable (the member's
-DMs are closed); each in one transaction, with a counter in the worker's ``WorkerStats`` and a
+jitter, bounded attempts, then ``failed``: ``mark_group_retry``), undeliverable (the member's
+DMs are closed) or dropped because the recipient left the server (``departed``); each in one
+transaction, with a counter in the worker's ``WorkerStats`` and a
 log line of ids (never message text, never a recipient next to their question).
 """
 
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.forum import delivery
+from bot.forum import delivery, departures
 from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
 
@@ -27,13 +28,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class WorkerStats:
     """What this worker did since it was made (passes, DMs sent, failed sends retried, DMs
-    found undeliverable, notifications cancelled)."""
+    found undeliverable, notifications cancelled, DMs dropped as their recipient left)."""
 
     passes: int = 0
     sent: int = 0
     retried: int = 0
     undeliverable: int = 0
     cancelled: int = 0
+    departed: int = 0
 
 
 class Outcomes:
@@ -111,6 +113,28 @@ class Outcomes:
             first.guild_id,
             first.question_id,
             error,
+        )
+
+    async def departed(self, first: OutboxItem, ids: list[int], now: datetime) -> None:
+        """The recipient is no longer a member of the server: this DM and their other waiting
+        ones about it are cancelled, their follows there end (the recipient is not logged)."""
+        ended = await self.runner.run(
+            lambda s: departures.end_membership(
+                s,
+                guild_id=first.guild_id,
+                user_id=first.recipient_id,
+                reason=departures.LEFT,
+                now=now,
+            )
+        )
+        self.stats.departed += 1
+        log.info(
+            "DM of notifications %s (guild %s) dropped: the recipient is no longer a member "
+            "(%d notifications cancelled, %d follows ended)",
+            ids_text(ids),
+            first.guild_id,
+            ended.notifications_dropped,
+            ended.follows_ended,
         )
 
 

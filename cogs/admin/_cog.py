@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import categories, outbox, roles
+from bot.forum import categories, outbox, roles, settings
 from bot.transactions import run_transaction
 from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
@@ -82,7 +82,7 @@ class Admin(commands.Cog):
         self,
         interaction: Interaction,
         key: app_commands.Range[str, 1, 64],
-        value: app_commands.Range[str, 1, 200],
+        value: app_commands.Range[str, 1, settings.VALUE_MAX],
     ) -> None:
         guild = _guild(interaction)
         key = key.strip().lower()

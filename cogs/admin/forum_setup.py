@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 from discord import app_commands
 
+from bot.automod import can_read_rules
 from bot.forum import categories, roles
 from bot.forum.categories import SOLVED_TAG_NAME
 from bot.forum.errors import InvalidState
 from bot.permissions import missing_permissions, point_role_problems
 from bot.transactions import run_transaction
 from bot.ui import point_roles
-from bot.ui.admin import setup_report
+from bot.ui.admin import AUTOMOD_UNREADABLE, setup_report
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import human_join
 from cogs.admin.forum_tags import audit_reason, fetch_forum, tags_of
@@ -104,6 +105,8 @@ async def set_up_forum(
     if fresh.flags.require_tag and not result.categories:
         notes.append(REQUIRE_TAG_NOTE)
     notes += await point_role_notes(bot, guild)
+    if not can_read_rules(guild):
+        notes.append(AUTOMOD_UNREADABLE)
     report = setup_report(
         forum_id=fresh.id,
         categories=[c.name for c in result.categories],

@@ -16,7 +16,7 @@ from bot.transactions import run_transaction
 from cogs.answering.held import held_for_review
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
-from cogs.answering.on_behalf import joined_at, member_post, post_for_member
+from cogs.answering.on_behalf import check_automod, joined_at, member_post, post_for_member
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -108,6 +108,7 @@ async def post_answer(
     """The modal was submitted: the answer stored pending, posted by the bot, confirmed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     post = member_post(interaction, question_id, text, anonymous=anonymous)
+    await check_automod(bot, interaction, post)
     if await held_for_review(bot, interaction, "answer", post):
         return  # waits for a moderator's review (bot.premod)
     await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))

@@ -87,6 +87,7 @@ async def edit_post(
     """An answer's or reply's new text: stored, then the bot's message re-rendered."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     author = interaction.user
+    await bot.automod.check(interaction, post.thread_id, text)
     change = await run_transaction(
         bot, lambda s: edits.edit_post(s, post_id=post.id, actor_id=author.id, body=text)
     )
@@ -121,6 +122,7 @@ async def edit_question(
     guild = interaction.guild
     assert guild is not None
     author = interaction.user
+    await bot.automod.check(interaction, question.thread_id, title, details)
     change = await run_transaction(
         bot,
         lambda s: edits.edit_question(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 import discord
 
-from bot.forum import pending_posts
+from bot.forum import lookups, pending_posts
 from bot.forum.results import PostChange
 from bot.transactions import Operation, run_transaction
 from bot.ui import emoji
@@ -70,6 +70,17 @@ def member_post(
         joined_at=joined_at(interaction),
         state="pending",
     )
+
+
+async def check_automod(
+    bot: QABot, interaction: discord.Interaction[QABot], post: MemberPost
+) -> None:
+    """Refuse text the server's AutoMod would block in the question's thread."""
+    question_id = post["question_id"]
+    question = await run_transaction(
+        bot, lambda s: lookups.get_question(s, question_id=question_id)
+    )
+    await bot.automod.check(interaction, question.thread_id, post["body"])
 
 
 @dataclass(frozen=True, slots=True)

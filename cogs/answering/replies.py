@@ -12,7 +12,7 @@ from bot.forum import posts
 from bot.question_option import check_can_post_in, target_question
 from cogs.answering.held import held_for_review
 from cogs.answering.names import StoredNames
-from cogs.answering.on_behalf import member_post, post_for_member
+from cogs.answering.on_behalf import check_automod, member_post, post_for_member
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -32,6 +32,7 @@ async def reply(
     question_id = await target_question(bot, interaction, question)
     await check_can_post_in(bot, interaction, question_id)
     post = member_post(interaction, question_id, text, anonymous=anonymous)
+    await check_automod(bot, interaction, post)
     if await held_for_review(bot, interaction, "comment", post):
         return  # waits for a moderator's review (bot.premod)
     await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, **post))

@@ -18,6 +18,7 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
 from bot.transactions import run_transaction
+from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
 from cogs.asking.gate import hold_if_similar
 from cogs.asking.held import hold_question
@@ -61,6 +62,8 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
                 max_length=text_rules.DISPLAY_NAME_MAX,
             )
             self.add_item(self.display_name)
+        # Where to find help, under the fields (a placeholder cannot carry formatting).
+        self.add_item(discord.ui.TextDisplay(ASK_FORM_LINE))
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await submit_question(
@@ -99,6 +102,7 @@ async def submit_question(
     if anonymous:
         await anonymity.check_anonymous(bot, interaction)  # the server may have changed it
         name = await anonymity.display_name(bot, interaction, display_name)
+    await bot.automod.check(interaction, target.forum.id, title, details, name)
     if await hold_if_similar(
         interaction,
         title=title,

@@ -199,6 +199,8 @@ async def publish(
         else f"{emoji.SUCCESS} Your question is posted: {link}"
     )
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    # The safety resources' keyword reply (cogs.resources) listens for it.
+    bot.dispatch("qa_question_posted", interaction, pending)
 
 
 def _refusal(exc: discord.HTTPException) -> ForumError | None:

@@ -393,6 +393,14 @@ async def test_key_autocomplete_offers_public_keys_and_categories(scene: Scene) 
         "qa settings set", {"key": "premod"}, focused="key", channel=scene.general
     )
     assert [c["value"] for c in premod] == [k for k in public_keys() if "premod" in k]
+    typed = await scene.owner.autocomplete(
+        "qa settings set", {"key": "resources"}, focused="key", channel=scene.general
+    )
+    assert [c["value"] for c in typed] == [
+        "resources_text",
+        "resources_keywords",
+        "resources_keyword_reply",
+    ]
     emoji = await scene.owner.autocomplete(
         "qa settings reset", {"key": "EMOJI"}, focused="key", channel=scene.general
     )

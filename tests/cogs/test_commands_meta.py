@@ -111,6 +111,8 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("leaderboard"),
     # /mod (Manage Threads), declared whole by cogs.moderation
     Cmd("mod log"),
+    # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
+    Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -131,6 +133,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("profile"),
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
+    Top("resources", guild_only=False),  # the general default in the DM with the bot
 )
 
 

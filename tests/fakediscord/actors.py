@@ -74,6 +74,7 @@ class ModalField:
     value: str | None  # prefilled value
     placeholder: str | None
     in_label: bool  # wrapped in a Label (type 18) rather than an action row
+    id: int | None = None  # the component id Discord gave it (echoed in the submission)
 
 
 class Modal:
@@ -84,6 +85,8 @@ class Modal:
         self.custom_id: str = data["custom_id"]
         self.title: str = data.get("title", "")
         self.fields: list[ModalField] = []
+        #: The text displays (type 10) the modal shows, in order: their markdown content.
+        self.texts: list[str] = []
         for top in data.get("components", []):
             if top.get("type") == 1:
                 for c in top.get("components", []):
@@ -91,6 +94,8 @@ class Modal:
             elif top.get("type") == 18:
                 inner = top["component"]
                 self.fields.append(self._field(inner, top.get("label", ""), in_label=True))
+            elif top.get("type") == 10:
+                self.texts.append(top.get("content", ""))
 
     @staticmethod
     def _field(c: JSON, label: str, *, in_label: bool) -> ModalField:
@@ -105,6 +110,7 @@ class Modal:
             value=c.get("value"),
             placeholder=c.get("placeholder"),
             in_label=in_label,
+            id=c.get("id"),
         )
 
     def field(self, key: str) -> ModalField:
@@ -123,22 +129,21 @@ class Modal:
         given: dict[str, Any] = {}
         for key, value in values.items():
             given[self.field(key).custom_id] = value
+        # Discord's submission echoes every component by type and id: a text display as
+        # {"type": 10, "id"} (no content), a label with its one component, inputs with values.
         out: list[JSON] = []
         for top in self.data.get("components", []):
+            entry: JSON = {"type": top.get("type")}
+            if "id" in top:
+                entry["id"] = top["id"]
             if top.get("type") == 1:
                 row = [self._submit(self._by_id(c["custom_id"]), given) for c in top["components"]]
-                out.append({"type": 1, "components": row})
+                entry["components"] = row
             elif top.get("type") == 18:
-                item = self._submit(self._by_id(top["component"]["custom_id"]), given)
-                entry: JSON = {"type": 18, "component": item}
-                if "id" in top:
-                    entry["id"] = top["id"]
-                out.append(entry)
-            elif top.get("type") == 10:
-                entry = {"type": 10, "content": top.get("content", "")}
-                if "id" in top:
-                    entry["id"] = top["id"]
-                out.append(entry)
+                entry["component"] = self._submit(self._by_id(top["component"]["custom_id"]), given)
+            elif top.get("type") != 10:
+                continue
+            out.append(entry)
         return out
 
     def _by_id(self, custom_id: str) -> ModalField:
@@ -154,12 +159,16 @@ class Modal:
                 raise GestureRefused(f"{f.label!r} is shorter than {f.min_length} characters")
             if f.max_length is not None and len(value) > f.max_length:
                 raise GestureRefused(f"{f.label!r} is longer than {f.max_length} characters")
-            return {"type": 4, "custom_id": f.custom_id, "value": value}
+            return self._with_id(f, {"type": 4, "custom_id": f.custom_id, "value": value})
         raw = given.get(f.custom_id, [])
         values = [str(v) for v in (raw if isinstance(raw, list | tuple) else [raw])]
         if f.required and not values:
             raise GestureRefused(f"the required field {f.label!r} has no selection")
-        return {"type": f.type, "custom_id": f.custom_id, "values": values}
+        return self._with_id(f, {"type": f.type, "custom_id": f.custom_id, "values": values})
+
+    @staticmethod
+    def _with_id(f: ModalField, item: JSON) -> JSON:
+        return item if f.id is None else {**item, "id": f.id}
 
 
 class InteractionHandle:
@@ -367,6 +376,7 @@ class Member:
                     "replied_user": False,
                 }
         self._check_can_send(where)
+        self.fake.automod.check_message(where, self.id, [content])
         uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]
         msg = self.fake.world.post_message(where, self.id, body, files=uploads)
         await self.fake.flush()
@@ -390,6 +400,9 @@ class Member:
     async def edit(self, message: Message, content: str) -> Message:
         if message.author_id != self.id:
             raise GestureRefused("members can only edit their own messages")
+        self.fake.automod.check_message(
+            self.fake.world.channels[message.channel_id], self.id, [content]
+        )
         msg = self.fake.world.edit_message(message, {"content": content})
         await self.fake.flush()
         return msg
@@ -450,6 +463,7 @@ class Member:
         if not forum.is_forum:
             raise GestureRefused(f"#{forum.name} is not a forum channel")
         tag_ids = [forum.tag(t).id for t in tags]
+        self.fake.automod.check_message(forum, self.id, [title, content])
         world = self.fake.world
         thread = world.create_thread(forum, name=title, owner_id=self.id, applied_tags=tag_ids)
         uploads: list[tuple[str, bytes, str | None]] = [(n, d, None) for n, d in files]

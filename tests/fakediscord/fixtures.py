@@ -49,9 +49,17 @@ class ErrorLog(logging.Handler):
         super().__init__(logging.ERROR)
         self.records: list[logging.LogRecord] = []
         self.allowed = False
+        self._logged = asyncio.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+        self._logged.set()
+
+    async def wait(self, timeout: float = 5.0) -> list[logging.LogRecord]:  # noqa: ASYNC109
+        """Until at least one ERROR record was logged; returns them."""
+        async with asyncio.timeout(timeout):
+            await self._logged.wait()
+        return self.records
 
     def report(self) -> str:
         formatter = logging.Formatter("%(name)s: %(message)s")
@@ -74,6 +82,10 @@ class BotHarness:
     def errors(self) -> list[logging.LogRecord]:
         """Unhandled exceptions discord.py logged so far (commands, views, listeners)."""
         return self.error_log.records
+
+    async def wait_for_errors(self, timeout: float = 5.0) -> list[logging.LogRecord]:  # noqa: ASYNC109
+        """Until the bot logged an unhandled error (call ``allow_errors`` first)."""
+        return await self.error_log.wait(timeout)
 
     def allow_errors(self) -> None:
         """This test expects the bot to log unhandled errors; do not fail it for them."""

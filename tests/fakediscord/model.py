@@ -20,12 +20,14 @@ THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
 # Gateway intents.
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_MODERATION = 1 << 2
 INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_GUILD_MESSAGE_REACTIONS = 1 << 10
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_DIRECT_MESSAGE_REACTIONS = 1 << 13
 INTENT_MESSAGE_CONTENT = 1 << 15
+INTENT_AUTO_MODERATION_CONFIGURATION = 1 << 20
 PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
 
 # Message flags.
@@ -129,6 +131,43 @@ class GuildMember:
     nick: str | None = None
 
 
+def number_components(components: list[Any]) -> list[Any]:
+    """Copies of ``components`` (nested ones too) each with an ``id``, as Discord numbers them:
+    an id left out (or 0) becomes the next number, in order, that no other component uses."""
+    used: set[int] = set()
+
+    def children(c: JSON) -> list[JSON]:
+        inner = [x for x in c.get("components") or [] if isinstance(x, dict)]
+        return inner + [c[k] for k in ("accessory", "component") if isinstance(c.get(k), dict)]
+
+    def collect(items: list[JSON]) -> None:
+        for c in items:
+            if isinstance(c.get("id"), int) and c["id"]:
+                used.add(c["id"])
+            collect(children(c))
+
+    counter = 0
+
+    def number(c: JSON) -> JSON:
+        nonlocal counter
+        out = dict(c)
+        if not (isinstance(out.get("id"), int) and out["id"]):
+            counter += 1
+            while counter in used:
+                counter += 1
+            out["id"] = counter
+        if isinstance(c.get("components"), list):
+            out["components"] = [number(x) if isinstance(x, dict) else x for x in c["components"]]
+        for key in ("accessory", "component"):
+            if isinstance(c.get(key), dict):
+                out[key] = number(c[key])
+        return out
+
+    tops = [c for c in components if isinstance(c, dict)]
+    collect(tops)
+    return [number(c) for c in tops]
+
+
 @dataclass
 class Guild:
     id: int
@@ -136,10 +175,16 @@ class Guild:
     owner_id: int
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, GuildMember] = field(default_factory=dict)
+    #: Banned user ids and the ban's reason (GET /guilds/{g}/bans is not faked: qa-bot never
+    #: asks; the bans reach it as GUILD_BAN_ADD).
+    bans: dict[int, str | None] = field(default_factory=dict)
     channel_ids: list[int] = field(default_factory=list)
     features: list[str] = field(default_factory=lambda: ["COMMUNITY"])
     locale: str = "en-US"
     joined_at: float = 0.0
+    #: A community server's rules channel (set it before the bot connects: its GUILD_CREATE
+    #: carries it).
+    rules_channel_id: int | None = None
 
 
 @dataclass

@@ -32,6 +32,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
 
 
 class LabelModal(discord.ui.Modal, title="Labelled"):
+    notice: discord.ui.TextDisplay[LabelModal] = discord.ui.TextDisplay("Read **this** first.")
     answer: discord.ui.Label[LabelModal] = discord.ui.Label(
         text="Your answer",
         component=discord.ui.TextInput(custom_id="answer", style=discord.TextStyle.paragraph),

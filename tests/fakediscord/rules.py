@@ -74,6 +74,12 @@ MENTION_IDS_LIMIT = 100
 MODAL_TITLE_LIMIT = 45
 CUSTOM_ID_LIMIT = 100
 CHOICES_LIMIT = 25
+#: What a modal's top level may hold: action rows (deprecated for text inputs), text displays,
+#: labels; a text display's content, a label's text and description.
+MODAL_TOP_TYPES = (1, 10, 18)
+TEXT_DISPLAY_LIMIT = 4000
+LABEL_LIMIT = 45
+LABEL_DESCRIPTION_LIMIT = 100
 
 TAG_REQUIRED = "A tag is required to create a forum post in this channel"
 
@@ -234,6 +240,30 @@ def applied_tags_errors(tags: Any) -> Errors:
     return {}
 
 
+def modal_component_errors(components: list[Any]) -> Errors:
+    """Errors of a modal's top-level components, by index: only action rows, text displays
+    (content 1-4000) and labels (label 1-45, description up to 100) belong there."""
+    errors: Errors = {}
+    for i, c in enumerate(components):
+        c = c if isinstance(c, dict) else {}
+        kind = c.get("type")
+        own: Errors = {}
+        if kind not in MODAL_TOP_TYPES:
+            own["type"] = field_error(
+                "BASE_TYPE_CHOICES", f"Value must be one of {MODAL_TOP_TYPES}."
+            )
+        elif kind == 10 and not 1 <= len(_text(c.get("content"))) <= TEXT_DISPLAY_LIMIT:
+            own["content"] = bad_length(1, TEXT_DISPLAY_LIMIT)
+        elif kind == 18:
+            if not 1 <= len(_text(c.get("label"))) <= LABEL_LIMIT:
+                own["label"] = bad_length(1, LABEL_LIMIT)
+            if len(_text(c.get("description"))) > LABEL_DESCRIPTION_LIMIT:
+                own["description"] = max_length(LABEL_DESCRIPTION_LIMIT)
+        if own:
+            errors[str(i)] = own
+    return errors
+
+
 def callback_errors(rtype: int, data: Any) -> Errors:
     """Errors of an interaction response's ``data`` by response type."""
     if not isinstance(data, dict):
@@ -251,6 +281,8 @@ def callback_errors(rtype: int, data: Any) -> Errors:
         components = data.get("components") or []
         if not 1 <= len(components) <= 5:
             errors["components"] = bad_length(1, 5)
+        elif bad := modal_component_errors(components):
+            errors["components"] = bad
     elif rtype == 8:
         choices = data.get("choices") or []
         if len(choices) > CHOICES_LIMIT:

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from tests.fakediscord import permissions as P
 from tests.fakediscord.actors import Member
+from tests.fakediscord.automod import AutoMod, AutoModRule
 from tests.fakediscord.clock import AdjustableClock
 from tests.fakediscord.faults import Faults
 from tests.fakediscord.gateway import Gateway, Session
@@ -69,6 +70,8 @@ class FakeDiscord:
         self.faults = Faults(self)
         self.ratelimits = RateLimits(self)
         self.rules = Rules(self)
+        #: The guilds' AutoMod rules (``add_automod_rule``), their route and events.
+        self.automod = AutoMod(self)
         self.port = 0
         self._runner: web.AppRunner | None = None
         # Filled by ``build_default_scene`` (the fixtures call it).
@@ -262,9 +265,25 @@ class FakeDiscord:
         self.world.set_member_roles(member.guild, member.id, [r.id for r in roles])
 
     def remove_member(self, member: Member) -> None:
+        """The member leaves (or is kicked): GUILD_MEMBER_REMOVE (members intent only), and
+        GET /guilds/{g}/members/{u} answers 404 10007 Unknown Member from then on."""
         if member.guild is None:
             raise ValueError("this member is in no guild")
         self.world.remove_member(member.guild, member.id)
+
+    def ban(self, member: Member, reason: str | None = None) -> None:
+        """A moderator bans ``member`` from their guild: GUILD_BAN_ADD (moderation intent), then
+        the member is removed as by ``remove_member``; they cannot be added again until
+        ``unban``."""
+        if member.guild is None:
+            raise ValueError("this member is in no guild")
+        self.world.ban_member(member.guild, member.id, reason=reason)
+
+    def unban(self, member: Member) -> None:
+        """Lift ``member``'s ban from their guild: GUILD_BAN_REMOVE (moderation intent)."""
+        if member.guild is None:
+            raise ValueError("this member is in no guild")
+        self.world.unban_member(member.guild, member.id)
 
     def add_text_channel(
         self,
@@ -322,6 +341,13 @@ class FakeDiscord:
                 t if isinstance(t, dict) else {"name": t} for t in changes["available_tags"]
             ]
         return self.world.update_channel(channel, changes)
+
+    def add_automod_rule(self, guild: Guild, **rule: Any) -> AutoModRule:
+        """A KEYWORD rule (``name=``, ``keywords=``, ``regex=``, ``allow=``, ``exempt_roles=``,
+        ``exempt_channels=``, ``actions=`` (default: block), ``custom_message=``,
+        ``enabled=``); AUTO_MODERATION_RULE_CREATE goes out. ``fake.automod.update(rule, ...)``
+        and ``fake.automod.delete(rule)`` send UPDATE and DELETE."""
+        return self.automod.add(guild, **rule)
 
     def build_default_scene(self) -> Self:
         """One guild with #general, a forum "questions" with tags, a Moderator role, an owner."""

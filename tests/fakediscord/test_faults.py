@@ -36,11 +36,16 @@ def text_channel(harness: BotHarness, fake: FakeDiscord) -> discord.TextChannel:
 
 
 @contextlib.asynccontextmanager
-async def plain_client(fake: FakeDiscord, **options: Any) -> AsyncIterator[discord.Client]:
-    """A plain ``discord.Client`` against the fake (for options QABot does not expose)."""
+async def plain_client(
+    fake: FakeDiscord, intents: discord.Intents | None = None, **options: Any
+) -> AsyncIterator[discord.Client]:
+    """A plain ``discord.Client`` against the fake (for options or intents QABot does not use;
+    default intents: ``Intents.default()``)."""
     discord.http.Route.BASE = fake.api_base
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url + "/")
-    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0, **options)
+    client = discord.Client(
+        intents=intents or discord.Intents.default(), guild_ready_timeout=0, **options
+    )
     await client.login(fake.token)
     task = asyncio.create_task(client.connect(reconnect=True))
     try:

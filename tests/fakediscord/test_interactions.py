@@ -52,10 +52,19 @@ async def test_modal_with_label_components(fake: FakeDiscord) -> None:
     ix = await fake.owner.slash("probe label")
     modal = await ix.modal()
     assert [(f.label, f.in_label) for f in modal.fields] == [("Your answer", True)]
+    assert modal.texts == ["Read **this** first."]  # a text display (type 10) above the label
     done = await ix.submit_modal({"Your answer": "forty-two"})
     msg = await done.message()
     assert msg.content == "answer: forty-two"
     assert msg.ephemeral and msg.visible_to == fake.owner.id
+    # As Discord sends it: every component by id, the text display without its content.
+    (text, label) = done.payload["data"]["components"]
+    assert text == {"type": 10, "id": 1}
+    assert label == {
+        "type": 18,
+        "id": 2,
+        "component": {"type": 4, "id": 3, "custom_id": "answer", "value": "forty-two"},
+    }
 
 
 async def test_modal_refuses_what_the_client_refuses(fake: FakeDiscord) -> None:

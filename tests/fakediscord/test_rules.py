@@ -299,6 +299,28 @@ async def test_callback_bodies_are_validated(fake: FakeDiscord, probe_bot: BotHa
             "type": 9,
             "data": {"title": "t" * 46, "custom_id": "m", "components": [{"type": 1}]},
         },
+        "In data.components.0.content: Must be between 1 and 4000": {
+            "type": 9,
+            "data": {"title": "t", "custom_id": "m", "components": [{"type": 10, "content": ""}]},
+        },
+        "In data.components.1.type: Value must be one of": {
+            "type": 9,
+            "data": {
+                "title": "t",
+                "custom_id": "m",
+                "components": [{"type": 10, "content": "ok"}, {"type": 2, "label": "Go"}],
+            },
+        },
+        "In data.components.0.label: Must be between 1 and 45": {
+            "type": 9,
+            "data": {
+                "title": "t",
+                "custom_id": "m",
+                "components": [
+                    {"type": 18, "label": "l" * 46, "component": {"type": 4, "custom_id": "x"}}
+                ],
+            },
+        },
         "In data.allowed_mentions: parse:": {
             "type": 4,
             "data": {"content": "x", "allowed_mentions": {"parse": ["users"], "users": ["1"]}},

@@ -27,6 +27,7 @@ from tests.fakediscord.model import (
     INTENT_GUILD_MEMBERS,
     INTENT_GUILD_MESSAGE_REACTIONS,
     INTENT_GUILD_MESSAGES,
+    INTENT_GUILD_MODERATION,
     INTENT_GUILDS,
     INTENT_MESSAGE_CONTENT,
     IX_APPLICATION_COMMAND,
@@ -54,6 +55,7 @@ from tests.fakediscord.model import (
     Reaction,
     Role,
     User,
+    number_components,
 )
 from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, iso
 
@@ -404,7 +406,7 @@ class World:
             "application_id": None,
             "system_channel_id": None,
             "system_channel_flags": 0,
-            "rules_channel_id": None,
+            "rules_channel_id": str(g.rules_channel_id) if g.rules_channel_id else None,
             "public_updates_channel_id": None,
             "safety_alerts_channel_id": None,
             "max_members": 500000,
@@ -634,6 +636,8 @@ class World:
     def add_member(
         self, guild: Guild, user: User, *, roles: Iterable[int] = (), nick: str | None = None
     ) -> GuildMember:
+        if user.id in guild.bans:
+            raise ValueError(f"{user.username} is banned from {guild.name}: unban them first")
         gm = GuildMember(user.id, guild.id, list(roles), self.now(), nick=nick)
         guild.members[user.id] = gm
         data = self.member_payload(guild.id, user.id)
@@ -656,6 +660,39 @@ class World:
 
     def remove_member(self, guild: Guild, user_id: int) -> None:
         self.member(guild.id, user_id)
+        self._drop_member(guild, user_id)
+
+    def ban_member(self, guild: Guild, user_id: int, *, reason: str | None = None) -> None:
+        """As Discord does: the ban is recorded, GUILD_BAN_ADD goes to apps with the moderation
+        intent, then the member (if they were one) is removed: GUILD_MEMBER_REMOVE, members
+        intent only. discord.py expects the ban before the removal (``parse_guild_ban_add``)."""
+        self.user(user_id)
+        guild.bans[user_id] = reason
+        self.emit(
+            "GUILD_BAN_ADD",
+            {"guild_id": str(guild.id), "user": self.user_payload(user_id)},
+            guild_id=guild.id,
+            intent=INTENT_GUILD_MODERATION,
+        )
+        if user_id in guild.members:
+            self._drop_member(guild, user_id)
+        else:
+            self.changed()
+
+    def unban_member(self, guild: Guild, user_id: int) -> None:
+        """Lift a ban: GUILD_BAN_REMOVE (moderation intent); the user may be added again."""
+        if user_id not in guild.bans:
+            raise not_found("Ban", 10026)
+        del guild.bans[user_id]
+        self.emit(
+            "GUILD_BAN_REMOVE",
+            {"guild_id": str(guild.id), "user": self.user_payload(user_id)},
+            guild_id=guild.id,
+            intent=INTENT_GUILD_MODERATION,
+        )
+        self.changed()
+
+    def _drop_member(self, guild: Guild, user_id: int) -> None:
         del guild.members[user_id]
         self.emit(
             "GUILD_MEMBER_REMOVE",
@@ -1571,7 +1608,8 @@ class World:
             if record.type in (IX_MODAL_SUBMIT, IX_AUTOCOMPLETE):
                 raise FakeError(400, 50035, "Invalid Form Body: a modal cannot answer this")
             record.callbacks.append(Callback(rtype, dict(data), self.now()))
-            record.modal = dict(data)
+            components = data.get("components") or []
+            record.modal = {**data, "components": number_components(components)}
         else:
             raise FakeError(400, 50035, f"Invalid Form Body: unsupported callback type {rtype}")
         self.changed()

@@ -35,9 +35,8 @@ def _post_fk(table: str, column: str, ondelete: str) -> sa.ForeignKeyConstraint:
     )
 
 
-def upgrade() -> None:
-    # No code ever wrote a report before this revision: the table is rebuilt, not altered.
-    op.drop_table("flags")
+def _create_flags(*extra: sa.Column[object] | sa.Constraint) -> None:
+    """The reports table: the columns both revisions share, and ``extra``."""
     op.create_table(
         "flags",
         _id(),
@@ -47,13 +46,21 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         _time("created_at"),
+        _post_fk("flags", "post_id", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
+        *extra,
+    )
+
+
+def upgrade() -> None:
+    # No code ever wrote a report before this revision: the table is rebuilt, not altered.
+    op.drop_table("flags")
+    _create_flags(
         _time("resolved_at", nullable=True),
         sa.Column("resolved_by", sa.BigInteger(), nullable=True),
         sa.CheckConstraint(
             "status IN ('open', 'dismissed', 'actioned')", name=op.f("ck_flags_status")
         ),
-        _post_fk("flags", "post_id", "CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
     )
     op.create_index(
         "uq_flags_open_post_reporter",
@@ -148,16 +155,4 @@ def downgrade() -> None:
     op.drop_table("mod_actions")
     op.drop_table("report_cards")
     op.drop_table("flags")
-    op.create_table(
-        "flags",
-        _id(),
-        sa.Column("guild_id", sa.BigInteger(), nullable=False),
-        sa.Column("post_id", _ID, nullable=False),
-        sa.Column("reporter_id", sa.BigInteger(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        _time("created_at"),
-        _post_fk("flags", "post_id", "CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
-        sa.UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"),
-    )
+    _create_flags(sa.UniqueConstraint("post_id", "reporter_id", name="uq_flags_post_reporter"))

@@ -1,0 +1,73 @@
+"""Member look-ups of the notifier against the fake Discord: answers remembered, failures not,
+a ban arriving during a look-up wins, a request that takes too long is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+import pytest
+
+from bot.workers.memberships import Memberships
+from tests.fakediscord.fixtures import BotHarness
+from tests.fakediscord.server import FakeDiscord
+
+MEMBER = "/guilds/{guild_id}/members/{user_id}"
+
+
+async def test_answers_are_remembered_and_failures_are_not(
+    fake_discord: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    fake = fake_discord
+    assert fake.guild is not None
+    guild_id = fake.guild.id
+    members = Memberships(probe_bot.bot, timeout=5)
+    hana, ivan = fake.add_member(fake.guild, "hana"), fake.add_member(fake.guild, "ivan")
+    fake.remove_member(ivan)
+    assert await members.is_member(guild_id, hana.id)
+    assert not await members.is_member(guild_id, ivan.id)
+    assert await members.is_member(guild_id, hana.id)
+    assert not await members.is_member(guild_id, ivan.id)
+    assert members.lookups == 2
+    # A 404 that is not about the member (here: the server) is no answer: it is raised.
+    fault = fake.faults.fail("GET", MEMBER, code=10004)
+    members.forget(guild_id, hana.id)
+    with pytest.raises(discord.NotFound):
+        await members.is_member(guild_id, hana.id)
+    fault.cancel()
+    assert await members.is_member(guild_id, hana.id)  # asked again: nothing was remembered
+    assert members.lookups == 4
+
+
+async def test_a_ban_during_a_look_up_wins(
+    fake_discord: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    fake = fake_discord
+    assert fake.guild is not None
+    guild_id = fake.guild.id
+    members = Memberships(probe_bot.bot, timeout=5)
+    hana = fake.add_member(fake.guild, "hana")
+    gate = fake.faults.hold("GET", MEMBER, times=1)
+    asking = asyncio.ensure_future(members.is_member(guild_id, hana.id))
+    await gate.arrived()
+    members.gone(guild_id, hana.id)  # the ban event came while Discord was asked
+    gate.release()
+    assert await asking is False
+    assert not await members.is_member(guild_id, hana.id)
+    assert members.lookups == 1
+
+
+async def test_a_slow_look_up_times_out_and_is_asked_again(
+    fake_discord: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    fake = fake_discord
+    assert fake.guild is not None
+    guild_id = fake.guild.id
+    members = Memberships(probe_bot.bot, timeout=0.05)
+    hana = fake.add_member(fake.guild, "hana")
+    gate = fake.faults.hold("GET", MEMBER, times=1)
+    with pytest.raises(TimeoutError):
+        await members.is_member(guild_id, hana.id)
+    gate.release()
+    assert await members.is_member(guild_id, hana.id)
+    assert members.lookups == 2
