@@ -9,16 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.moderation.checks import moderator
 from cogs.moderation.log import AuditPages
 from cogs.moderation.premod import PREMOD_BUTTONS
-from cogs.moderation.rule import NOT_A_MODERATOR, moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
 Interaction = discord.Interaction["QABot"]
-
-__all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
 
 
 class Moderation(commands.Cog):

@@ -33,7 +33,7 @@ from bot.ui.premod import (
     moderator_reply,
     reject_id,
 )
-from cogs.moderation.rule import moderator
+from cogs.moderation.checks import moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -67,7 +67,7 @@ async def _show_decision(bot: QABot, interaction: Interaction, shown: HeldCard) 
 
 
 async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
-    actor = await moderator(bot, interaction, NOT_A_REVIEWER)
+    actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
     await interaction.response.defer(ephemeral=True, thinking=True)
     guild_id, moderator_id = actor.guild.id, actor.actor_id
     held = await run_transaction(
@@ -101,7 +101,7 @@ async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
 
 
 async def reject(bot: QABot, interaction: Interaction, held_id: int, reason: str) -> None:
-    actor = await moderator(bot, interaction, NOT_A_REVIEWER)
+    actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
     await interaction.response.defer(ephemeral=True, thinking=True)
     guild_id, moderator_id = actor.guild.id, actor.actor_id
     shown = await run_transaction(
@@ -185,7 +185,7 @@ class RejectButton(
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         try:
             bot, held_id = _bot(interaction), self.held_id
-            actor = await moderator(bot, interaction, NOT_A_REVIEWER)
+            actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
             await run_transaction(
                 bot,
                 lambda s: decisions.check_waiting(s, held_id=held_id, guild_id=actor.guild.id),
