@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.moderation import reports
 from cogs.moderation.checks import moderator
 from cogs.moderation.log import AuditPages
 from cogs.moderation.premod import PREMOD_BUTTONS
@@ -29,14 +30,32 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self.card_locks = reports.CardLocks()
+        self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
+            app_commands.ContextMenu(name="Report", callback=self.report)
+        )
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AuditPages, *PREMOD_BUTTONS)
+        self.bot.add_dynamic_items(
+            AuditPages, reports.QueuePages, *reports.CARD_BUTTONS, *PREMOD_BUTTONS
+        )
+        self.bot.tree.add_command(self.report_menu)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AuditPages, *PREMOD_BUTTONS)
+        self.bot.remove_dynamic_items(
+            AuditPages, reports.QueuePages, *reports.CARD_BUTTONS, *PREMOD_BUTTONS
+        )
+        self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
+
+    async def report(self, interaction: Interaction, message: discord.Message) -> None:
+        await reports.open_report_form(self.bot, self.card_locks, interaction, message)
 
     @mod.command(name="log", description="The latest moderator actions, newest first")
     async def log(self, interaction: Interaction) -> None:
         actor = await moderator(self.bot, interaction)
         await AuditPages.start(interaction, guild_id=actor.guild.id)
+
+    @mod.command(name="queue", description="Posts with open reports, most recently reported first")
+    async def queue(self, interaction: Interaction) -> None:
+        actor = await moderator(self.bot, interaction)
+        await reports.QueuePages.start(interaction, guild_id=actor.guild.id)
