@@ -80,8 +80,11 @@ DOWN = "👎"
 
 #: The title of the step in which Dave asks anonymously (no name of his in its public lines).
 ANONYMOUS_STEP = "An anonymous question, answered and accepted"
+#: The title of the step in which Dave reports an answer and Maya handles the report.
+REPORT_STEP = "A report handled by a moderator"
 #: The title of the step in which Dave's anonymous question waits for a moderator.
 PREMOD_STEP = "A moderator reviews an anonymous question first"
+REPORT_REASON = "This reads like medical advice."
 
 
 class DemoFailure(Exception):
@@ -180,6 +183,7 @@ class Demo:
         self.events: EventLog
         self.thread: Thread | None = None
         self.anonymous_thread: Thread | None = None
+        self.mod_channel_set = False
 
     # ------------------------------------------------------------------ output
 
@@ -478,6 +482,12 @@ class Demo:
             after=["Olivia sets up the Q&A forum"],
         )
         await self.step(
+            REPORT_STEP,
+            self._report,
+            needs=["Report", "mod log"],
+            after=["Bob and Carol answer in the thread"],
+        )
+        await self.step(
             PREMOD_STEP,
             self._premod,
             needs=["ask", "mod log"],
@@ -712,20 +722,62 @@ class Demo:
                 )
             )
 
+    async def set_setting(self, key: str, value: str, shown: str) -> None:
+        """Olivia changes a setting with /qa settings set; the transcript shows her reply."""
+        cast = self.cast
+        self.gesture(cast.owner, cast.general, f"/qa settings set key:{key} value:{shown}")
+        ix = await cast.owner.slash(
+            "qa settings set", {"key": key, "value": value}, channel=cast.general
+        )
+        self.show(await self.reply(ix, f"the /qa settings set {key} confirmation"))
+
+    async def set_mod_channel(self) -> None:
+        """#mods becomes the moderator channel (once)."""
+        if not self.mod_channel_set:
+            await self.set_setting("mod_channel_id", str(self.cast.mods.id), f"#{MOD_CHANNEL}")
+            self.mod_channel_set = True
+
+    async def _report(self) -> None:
+        """Dave reports Carol's answer with the Report menu (a reason in a form); the report
+        card appears in #mods; Maya dismisses the report from the card."""
+        thread = self._thread()
+        cast = self.cast
+        await self.set_mod_channel()
+        answer = thread.answers["Carol"]
+        mine = f"(only {cast.dave.name} sees)"
+        self.gesture(cast.dave, mine, "Apps › Report (on Carol's answer)")
+        ix = await cast.dave.context_menu("Report", answer)
+        modal = await self.expect("the report form", ix.modal(timeout=self.timeout + 1))
+        labels = ", ".join(f.label for f in modal.fields)
+        self.say(f"{mine} a form “{modal.title}” with the field {labels}")
+        self.gesture(cast.dave, mine, f"answers “{REPORT_REASON}” and sends it")
+        done = await ix.submit_modal({modal.fields[0].custom_id: REPORT_REASON})
+        self.show(await self.reply(done, "the thanks for the report"))
+        (card,) = await self.until(
+            "the report card in #mods", lambda: self.fake.messages_in(cast.mods) or None
+        )
+        self.note("the moderators get a report card (it names neither the author nor Dave):")
+        self.show(card)
+        self.gesture(cast.maya, cast.mods, "clicks Dismiss")
+        dismiss = next(
+            c["custom_id"] for c in card.walk_components() if c.get("label") == "Dismiss"
+        )
+        ix = await cast.maya.click(card, dismiss)
+        await self.expect("the card's update", ix.response(timeout=self.timeout + 1))
+        await self.until("the card marked handled", lambda: "Handled" in card.embed_text() or None)
+        self.note("qa-bot marks the card handled; /mod log lists the dismissal:")
+        self.show(card)
+        self.gesture(cast.maya, cast.general, "/mod log")
+        ix = await cast.maya.slash("mod log", channel=cast.general)
+        self.show(await self.reply(ix, "the moderation log"))
+
     async def _premod(self) -> None:
         """Olivia turns pre-moderation of anonymous posts on; Dave's next anonymous question
         waits in #mods, where Maya approves it: the post appears exactly as /ask makes it, the
         card says who decided, and Dave gets the DM. The card never names Dave."""
         cast = self.cast
-        for key, value, shown in (
-            ("mod_channel_id", str(cast.mods.id), f"#{MOD_CHANNEL}"),
-            ("premod_anonymous", "on", "on"),
-        ):
-            self.gesture(cast.owner, cast.general, f"/qa settings set key:{key} value:{shown}")
-            ix = await cast.owner.slash(
-                "qa settings set", {"key": key, "value": value}, channel=cast.general
-            )
-            self.show(await self.reply(ix, f"the /qa settings set {key} confirmation"))
+        await self.set_mod_channel()
+        await self.set_setting("premod_anonymous", "on", "on")
         mine = f"(only {cast.dave.name} sees)"
         self.gesture(cast.dave, mine, f"/ask category:{HELD_CATEGORY} anonymous:true")
         ix = await cast.dave.slash(
@@ -737,12 +789,14 @@ class Demo:
             for wrapped in wrap(line, INDENT, INDENT * 2):
                 self.say(wrapped)
         before = {t.id for t in self.fake.threads_in(cast.forum)}
+        cards = len(self.fake.messages_in(cast.mods))
         done = await ix.submit_modal(
             {"title": HELD_TITLE, "details": HELD_DETAILS, "display_name": ""}
         )
         self.show(await self.reply(done, "the answer that the question waits for review"))
-        (card,) = await self.until(
-            "the card in #mods", lambda: self.fake.messages_in(cast.mods) or None
+        card = await self.until(
+            "the card in #mods",
+            lambda: (self.fake.messages_in(cast.mods)[cards:] or [None])[0],
         )
         self.note("nothing is posted in the forum yet; the moderators get a card:")
         self.show(card)
