@@ -56,11 +56,6 @@ class HeldPublishers:
         return await publisher(held)
 
 
-def _mod_channel(guild: discord.Guild, channel_id: int | None) -> discord.abc.Messageable | None:
-    channel = guild.get_channel(channel_id) if channel_id is not None else None
-    return channel if isinstance(channel, discord.TextChannel) else None
-
-
 async def hold_for_review(
     bot: HasTransactionRunner,
     interaction: discord.Interaction[Any],
@@ -97,12 +92,12 @@ async def hold_for_review(
     )
     if held is None:
         return False
-    config = await guild_config(bot, guild.id)
-    channel = _mod_channel(guild, config.mod_channel_id)
+    channel_id = (await guild_config(bot, guild.id)).mod_channel_id
     shown = await run_transaction(bot, lambda s: premod.card(s, held_id=held.id, guild_id=guild.id))
     try:
-        if channel is None:
+        if channel_id is None:  # unset since the post was held
             raise NotConfigured(CARD_FAILED)
+        channel = interaction.client.get_partial_messageable(channel_id, guild_id=guild.id)
         card = await channel.send(
             embed=held_card(shown), view=card_view(held.id), allowed_mentions=NO_PINGS
         )
@@ -118,7 +113,7 @@ async def hold_for_review(
     await run_transaction(
         bot,
         lambda s: premod.set_card(
-            s, held_id=held.id, guild_id=guild.id, channel_id=card.channel.id, message_id=card.id
+            s, held_id=held.id, guild_id=guild.id, channel_id=channel_id, message_id=card.id
         ),
     )
     log.info("held post %s carded as message %s in guild %s", held.id, card.id, guild.id)

@@ -9,7 +9,8 @@ doing and a server can change it: every command checks the moderator rule again
 - ``_cog``: the group and its commands;
 - ``log``: ``/mod log``, the audit trail's pages (``AuditPages``, restart-proof buttons);
 - ``checks``: the moderator rule every command and button checks (``moderator``);
-- ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``.
+- ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``;
+- ``premod``: the Approve / Reject buttons of a post held for review (``bot.premod``).
 """
 
 from __future__ import annotations
