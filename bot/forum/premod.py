@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import HeldPost, Post
 from bot.forum import drafts
 from bot.forum.categories import resolve_category
-from bot.forum.errors import InvalidState, NotFound
+from bot.forum.errors import InvalidState, NotFound, RateLimited
 from bot.forum.lookups import get_post, get_question
 from bot.forum.post_rows import QUESTION_GONE
-from bot.forum.ratelimits import check_rate
+from bot.forum.ratelimits import check_rate, limit_for
 from bot.forum.results import PostSnapshot, snapshot_of
 from bot.forum.search import similar_questions
 from bot.forum.settings import GuildConfig, load_config
@@ -53,6 +53,10 @@ ALREADY_DECIDED: Final = "Already decided."
 UNPUBLISHED: Final = "Not published: "
 HELD_GONE: Final = "That held post no longer exists."
 CLOSED: Final = "This question is closed, so it takes no new answers."
+TOO_MANY_WAITING: Final = (
+    "You have {count} posts like this waiting for a moderator's review already; "
+    "please wait until they are decided."
+)
 #: The longest reason a moderator may give (a modal field).
 REASON_MAX: Final = 500
 
@@ -161,6 +165,26 @@ async def _checked_question(
     return question
 
 
+async def _check_waiting_count(
+    session: AsyncSession, config: GuildConfig, *, guild_id: int, author_id: int, kind: HeldKind
+) -> None:
+    """A member has at most the kind's hourly limit of posts of that kind waiting for review
+    (held posts count in no hourly limit until published)."""
+    limit = limit_for(config, "question" if kind == "question" else "answer")
+    waiting = await session.scalar(
+        select(func.count())
+        .select_from(HeldPost)
+        .where(
+            HeldPost.guild_id == guild_id,
+            HeldPost.author_id == author_id,
+            HeldPost.kind == kind,
+            HeldPost.status == "waiting",
+        )
+    )
+    if (waiting or 0) >= limit:
+        raise RateLimited(TOO_MANY_WAITING.format(count=waiting), retry_after=0)
+
+
 async def _checked_payload(
     session: AsyncSession,
     config: GuildConfig,
@@ -234,6 +258,7 @@ async def hold_if_due(
         payload=payload,
         now=now,
     )
+    await _check_waiting_count(session, config, guild_id=guild_id, author_id=author_id, kind=kind)
     if draft_id is not None:
         await drafts.consume_draft(session, draft_id=draft_id, user_id=author_id, now=now)
         hits = await similar_questions(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.db.models import HeldPost
 from bot.forum import audit, dm_content, outbox, prefs, premod
 from bot.forum import premod_decisions as decisions
-from bot.forum.errors import InvalidState
+from bot.forum.errors import InvalidState, RateLimited
 from bot.forum.premod import AlreadyDecided, HeldPostSnapshot, holds
 from bot.forum.settings import DEFAULTS, set_setting
 from bot.ui.premod import dm_held, held_card
@@ -79,6 +79,13 @@ async def test_holding_refuses_as_posting_would_and_then_writes_nothing(forum: F
     assert reply is not None and reply.anonymous and reply.waiting
     assert "author_name" not in reply.payload  # no name of theirs is kept
     assert reply.text == "Thank you all."
+
+    # Held posts count in no hourly limit: at most that many of a kind wait at once.
+    await configure(forum, answers_per_hour=2)
+    for _ in range(2):
+        assert await hold(forum, question_id=other.id) is not None
+    with pytest.raises(RateLimited, match="2 posts like this waiting"):
+        await hold(forum, question_id=other.id)
 
 
 async def test_a_decision_is_taken_once_audited_and_dmed(forum: Forum) -> None:
