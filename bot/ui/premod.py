@@ -37,8 +37,7 @@ from bot.ui.text import EMBED_TITLE, excerpt, jump_url, mention_user, truncate_m
 from bot.ui.views import LinkButtonView
 
 #: The ``custom_id`` of a card's buttons: the action and the held post's id.
-APPROVE_TEMPLATE: Final = r"qa:premod:approve:(?P<held>[0-9]{1,20})"
-REJECT_TEMPLATE: Final = r"qa:premod:reject:(?P<held>[0-9]{1,20})"
+CARD_TEMPLATE: Final = r"qa:premod:(?P<action>approve|reject):(?P<held>[0-9]{1,20})"
 
 WAITS_FOR_REVIEW: Final = (
     "Your post waits for a moderator's review; you'll get a DM when it's decided."
@@ -70,27 +69,25 @@ CARD_EXCERPT: Final = 1500
 _WHAT: Final = {"question": "a question", "answer": "an answer", "comment": "a reply"}
 
 
-def approve_id(held_id: int) -> str:
-    return f"qa:premod:approve:{held_id}"
+#: The card's buttons: (action, label, style); the ``custom_id`` is ``qa:premod:<action>:<id>``.
+_BUTTONS: Final = {
+    "approve": ("Approve", discord.ButtonStyle.success),
+    "reject": ("Reject", discord.ButtonStyle.danger),
+}
 
 
-def reject_id(held_id: int) -> str:
-    return f"qa:premod:reject:{held_id}"
+def card_button(action: str, held_id: int) -> discord.ui.Button[discord.ui.View]:
+    """The card's Approve or Reject button of a held post (the cog's ``DynamicItem``\\s wrap
+    the same buttons, so a card sent here is answered after a restart too)."""
+    label, style = _BUTTONS[action]
+    return discord.ui.Button(label=label, style=style, custom_id=f"qa:premod:{action}:{held_id}")
 
 
 def card_view(held_id: int) -> discord.ui.View:
-    """Approve and Reject; the cog's ``DynamicItem``\\s answer them, after a restart too."""
+    """Approve and Reject."""
     view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            label="Approve", style=discord.ButtonStyle.success, custom_id=approve_id(held_id)
-        )
-    )
-    view.add_item(
-        discord.ui.Button(
-            label="Reject", style=discord.ButtonStyle.danger, custom_id=reject_id(held_id)
-        )
-    )
+    for action in _BUTTONS:
+        view.add_item(card_button(action, held_id))
     return view
 
 

@@ -1,12 +1,12 @@
 """The Approve / Reject buttons of a held post's card (``bot.premod`` sends the card).
 
-Both are ``DynamicItem``\\s whose ``custom_id`` carries the held post's id, so a card keeps
-working after a restart; every click checks the moderator rule in code. Approve claims the
-decision (a second click hears "Already decided."), publishes the post through the feature that
-owns its kind (``bot.held_publishers``) and records the outcome: approved, or not published when
+Both are one ``DynamicItem`` whose ``custom_id`` carries the action and the held post's id, so
+a card keeps working after a restart; every click checks the moderator rule in code. Approve
+claims the decision (a second click hears "Already decided."), publishes the post through the
+feature that owns its kind (``bot.held_publishers``) and records the outcome: approved, or not published when
 the question was closed or deleted meanwhile; when publishing fails otherwise the post waits
 again. Reject asks for an optional reason in a modal. Either way the card shows the decision,
-the audit trail has it and the author's DM is queued (``bot.forum.premod``).
+the audit trail has it and the author's DM is queued (``bot.forum.premod_decisions``).
 """
 
 from __future__ import annotations
@@ -24,15 +24,7 @@ from bot.forum.errors import InvalidState, NotFound
 from bot.forum.premod import HeldCard
 from bot.transactions import run_transaction
 from bot.ui.mentions import NO_PINGS
-from bot.ui.premod import (
-    APPROVE_TEMPLATE,
-    REASON_LABEL,
-    REJECT_TEMPLATE,
-    approve_id,
-    held_card,
-    moderator_reply,
-    reject_id,
-)
+from bot.ui.premod import CARD_TEMPLATE, REASON_LABEL, card_button, held_card, moderator_reply
 from cogs.moderation.checks import moderator
 
 if TYPE_CHECKING:
@@ -141,59 +133,36 @@ class RejectModal(discord.ui.Modal, title="Reject this post"):
 MODAL_TIMEOUT: Final = 15 * 60.0
 
 
-class ApproveButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=APPROVE_TEMPLATE
+class CardButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=CARD_TEMPLATE
 ):
-    def __init__(self, held_id: int) -> None:
-        self.held_id = held_id
-        super().__init__(
-            discord.ui.Button(
-                label="Approve", style=discord.ButtonStyle.success, custom_id=approve_id(held_id)
-            )
-        )
+    """Approve or Reject on a held post's card; the action and the held post's id are in the
+    ``custom_id`` (``bot.ui.premod.card_button``)."""
+
+    def __init__(self, action: str, held_id: int) -> None:
+        self.action, self.held_id = action, held_id
+        super().__init__(card_button(action, held_id))
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["held"]))
+        return cls(match["action"], int(match["held"]))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        bot, held_id = _bot(interaction), self.held_id
         try:
-            await approve(_bot(interaction), interaction, self.held_id)
-        except Exception as exc:
-            await handle_interaction_error(interaction, exc)
-
-
-class RejectButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=REJECT_TEMPLATE
-):
-    def __init__(self, held_id: int) -> None:
-        self.held_id = held_id
-        super().__init__(
-            discord.ui.Button(
-                label="Reject", style=discord.ButtonStyle.danger, custom_id=reject_id(held_id)
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["held"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            bot, held_id = _bot(interaction), self.held_id
+            if self.action == "approve":
+                await approve(bot, interaction, held_id)
+                return
             actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
             await run_transaction(
-                bot,
-                lambda s: decisions.check_waiting(s, held_id=held_id, guild_id=actor.guild.id),
+                bot, lambda s: decisions.check_waiting(s, held_id=held_id, guild_id=actor.guild.id)
             )
             await interaction.response.send_modal(RejectModal(held_id))
-        except Exception as exc:
+        except Exception as exc:  # a refusal's sentence, or a logged apology
             await handle_interaction_error(interaction, exc)
 
 
 #: The card's buttons, registered by the cog so that they work after a restart.
-PREMOD_BUTTONS: Final = (ApproveButton, RejectButton)
+PREMOD_BUTTONS: Final = (CardButton,)
