@@ -5,8 +5,9 @@ a card keeps working after a restart; every click checks the moderator rule in c
 claims the decision (a second click hears "Already decided."), publishes the post through the
 feature that owns its kind (``bot.held_publishers``) and records the outcome: approved, or not
 published when the question was closed or deleted meanwhile; when publishing fails otherwise
-the post waits again. Reject asks for an optional reason in a modal. Either way the card shows the decision,
-the audit trail has it and the author's DM is queued (``bot.forum.premod_decisions``).
+the post waits again. Reject asks for an optional reason in a modal. Either way the card shows
+the decision, the audit trail has it and the author's DM is queued
+(``bot.forum.premod_decisions``).
 """
 
 from __future__ import annotations
