@@ -22,7 +22,7 @@ import discord
 
 from bot.forum import premod
 from bot.forum.errors import NotConfigured
-from bot.forum.premod import HeldKind, HeldPostSnapshot
+from bot.forum.premod import HeldKind, HeldPostSnapshot, Related
 from bot.guilds import guild_config
 from bot.transactions import HasTransactionRunner, run_transaction
 from bot.ui.mentions import NO_PINGS
@@ -65,7 +65,7 @@ async def hold_for_review(
     anonymous: bool,
     question_id: int | None = None,
     draft_id: int | None = None,
-    related_limit: int = 0,
+    related: Related | None = None,
 ) -> bool:
     """Hold the post for review when the guild says so (see the module docstring); the
     interaction is already deferred. False: publish it as usual."""
@@ -87,7 +87,7 @@ async def hold_for_review(
             joined_at=joined_at,
             question_id=question_id,
             draft_id=draft_id,
-            related_limit=related_limit,
+            related=related,
         ),
     )
     if held is None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now
 from bot.db.models import HeldPost, Post
 from bot.forum import drafts
+from bot.forum.blocks import check_not_blocked
 from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, RateLimited
 from bot.forum.lookups import get_post, get_question
@@ -38,10 +39,13 @@ from bot.forum.text_rules import (
     validate_details,
     validate_title,
 )
+from bot.forum.visibility import VisibleForums
 
 log = logging.getLogger(__name__)
 
 HeldKind = Literal["question", "answer", "comment"]
+#: The questions a held question's post will call related: up to that many, in those forums.
+Related = tuple[VisibleForums, int]
 HeldStatus = Literal["waiting", "approved", "rejected"]
 #: The outcomes an author is DMed about, each a notification kind ``held_<outcome>``.
 Outcome = Literal["approved", "rejected", "unpublished"]
@@ -194,9 +198,11 @@ async def _checked_payload(
     kind: HeldKind,
     question_id: int | None,
     payload: Mapping[str, Any],
+    anonymous: bool,
     now: datetime,
 ) -> dict[str, Any]:
     """The payload as the publishing path would accept it, refused as it would refuse it."""
+    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=anonymous)
     checked = dict(payload)
     if kind == "question":
         checked["title"] = validate_title(str(payload.get("title") or ""))
@@ -230,14 +236,15 @@ async def hold_if_due(
     joined_at: datetime | None,
     question_id: int | None = None,
     draft_id: int | None = None,
-    related_limit: int = 0,
+    related: Related | None = None,
     now: datetime | None = None,
 ) -> HeldPostSnapshot | None:
     """Hold the post when the guild pre-moderates it (``holds``); None: publish it as usual.
 
     A reply by the asker of an anonymous question is anonymous whatever it asked. A question
     from the similar-questions gate (``draft_id``) uses its draft up and keeps the questions
-    its post will call related (``related_limit``), in the same transaction.
+    its post will call related (``related``: up to that many in those forums), in the same
+    transaction. Like posting, it refuses a member blocked from this kind of post.
     """
     now = now or utc_now()
     config = await load_config(session, guild_id)
@@ -256,17 +263,21 @@ async def hold_if_due(
         kind=kind,
         question_id=question_id,
         payload=payload,
+        anonymous=anonymous,
         now=now,
     )
     await _check_waiting_count(session, config, guild_id=guild_id, author_id=author_id, kind=kind)
     if draft_id is not None:
         await drafts.consume_draft(session, draft_id=draft_id, user_id=author_id, now=now)
+    if related is not None:
+        visible, limit = related
         hits = await similar_questions(
             session,
             guild_id=guild_id,
+            visible=visible,
             title=checked["title"],
             details=checked["details"],
-            limit=related_limit,
+            limit=limit,
         )
         checked["related"] = [hit.question_id for hit in hits]
     row = HeldPost(

@@ -10,7 +10,7 @@ import discord
 
 from bot.forum import premod, questions
 from bot.forum.errors import NotConfigured
-from bot.forum.premod import HeldPostSnapshot
+from bot.forum.premod import HeldPostSnapshot, Related
 from bot.guilds import FORUM_GONE
 from bot.premod import hold_for_review
 from bot.transactions import run_transaction
@@ -29,7 +29,7 @@ async def hold_question(
     anonymous: bool,
     display_name: str | None,
     draft_id: int | None = None,
-    related_limit: int = 0,
+    related: Related | None = None,
 ) -> bool:
     """Hold the question for a moderator's review when the guild says so (True: it waits)."""
     payload = {
@@ -45,7 +45,7 @@ async def hold_question(
         payload,
         anonymous=anonymous,
         draft_id=draft_id,
-        related_limit=related_limit,
+        related=related,
     )
 
 

@@ -26,7 +26,7 @@ from bot.forum.premod import HeldCard
 from bot.transactions import run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.premod import CARD_TEMPLATE, REASON_LABEL, card_button, held_card, moderator_reply
-from cogs.moderation.checks import moderator
+from cogs.moderation.moderators import moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
