@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import HeldPost
-from bot.forum import audit, dm_content, outbox, prefs, premod
+from bot.forum import audit, blocks, dm_content, outbox, prefs, premod
 from bot.forum import premod_decisions as decisions
+from bot.forum.blocks import MemberBlocked
 from bot.forum.errors import InvalidState, RateLimited
 from bot.forum.premod import AlreadyDecided, HeldPostSnapshot, holds
 from bot.forum.settings import DEFAULTS, set_setting
@@ -86,6 +87,17 @@ async def test_holding_refuses_as_posting_would_and_then_writes_nothing(forum: F
         assert await hold(forum, question_id=other.id) is not None
     with pytest.raises(RateLimited, match="2 posts like this waiting"):
         await hold(forum, question_id=other.id)
+
+    # A member blocked from posting anonymously (through one of their posts) is refused.
+    theirs = await forum.ask(author=MEMBER, title="Why do I wake at four?", anonymous=True)
+    await forum.run(
+        lambda s: blocks.block_member_through_post(
+            s, post_id=theirs.id, moderator_id=MODERATOR, scope="anonymous", days=3, now=NOW
+        )
+    )
+    with pytest.raises(MemberBlocked):
+        await hold(forum, question_id=question.id)
+    assert await hold(forum, question_id=other.id, anonymous=False) is None  # named: allowed
 
 
 async def test_a_decision_is_taken_once_audited_and_dmed(forum: Forum) -> None:
