@@ -269,6 +269,7 @@ async def hold_if_due(
     await _check_waiting_count(session, config, guild_id=guild_id, author_id=author_id, kind=kind)
     if draft_id is not None:
         await drafts.consume_draft(session, draft_id=draft_id, user_id=author_id, now=now)
+        checked["draft_id"] = draft_id
     if related is not None:
         visible, limit = related
         hits = await similar_questions(
@@ -306,8 +307,13 @@ async def set_card(
 
 
 async def discard(session: AsyncSession, *, held_id: int, guild_id: int) -> None:
-    """Forget a held post whose card could not be sent (nothing was held, nothing shows it)."""
-    await session.delete(await load_held(session, held_id, guild_id))
+    """Forget a held post whose card could not be sent (nothing was held, nothing shows it);
+    the similar-questions gate's draft it used up can be posted again."""
+    row = await load_held(session, held_id, guild_id)
+    draft_id = json.loads(row.payload).get("draft_id")
+    if draft_id is not None:
+        await drafts.restore_draft(session, draft_id=int(draft_id))
+    await session.delete(row)
 
 
 async def card(session: AsyncSession, *, held_id: int, guild_id: int) -> HeldCard:

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import HeldPost
-from bot.forum import audit, blocks, dm_content, outbox, prefs, premod
+from bot.forum import audit, blocks, dm_content, drafts, outbox, prefs, premod
 from bot.forum import premod_decisions as decisions
 from bot.forum.blocks import MemberBlocked
+from bot.forum.drafts import DraftUsed
 from bot.forum.errors import InvalidState, RateLimited
 from bot.forum.premod import AlreadyDecided, HeldPostSnapshot, holds
 from bot.forum.settings import DEFAULTS, set_setting
@@ -174,3 +175,25 @@ async def test_an_approval_that_cannot_be_published_is_told_and_one_that_fails_w
     assert entry.action == "approve" and "not published: This question is closed." in entry.detail
     # Notifications off: the author's choice holds for this DM too.
     assert await queued_notifications(forum.sessionmaker) == []
+
+
+async def test_a_question_from_the_gate_uses_its_draft_up_and_a_discarded_one_gives_it_back(
+    forum: Forum,
+) -> None:
+    await configure(forum, premod_anonymous=True)
+    draft = await forum.run(
+        lambda s: drafts.create_draft(
+            s, guild_id=GUILD, user_id=MEMBER, title="Why do I wake at four?", now=NOW
+        )
+    )
+    payload = {"title": draft.title, "details": "", "category": None, "display_name": None}
+    held = await hold(forum, "question", payload=payload, draft_id=draft.id)
+    assert held is not None
+    with pytest.raises(DraftUsed):
+        await forum.run(lambda s: drafts.get_draft(s, draft_id=draft.id, user_id=MEMBER, now=NOW))
+    # The card could not be sent: nothing is held and the draft can be posted again.
+    await forum.run(lambda s: premod.discard(s, held_id=held.id, guild_id=GUILD))
+    again = await forum.run(
+        lambda s: drafts.get_draft(s, draft_id=draft.id, user_id=MEMBER, now=NOW)
+    )
+    assert again.consumed_at is None and await held_rows(forum) == 0
