@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.automod import AutoModRules
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
+from bot.premod import HeldPublishers
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
@@ -131,6 +132,8 @@ class QABot(commands.AutoShardedBot):
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
         #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
         self.automod = AutoModRules(self)
+        #: How each kind of post held for review is published once approved (the cogs register).
+        self.held_publishers = HeldPublishers()
         self._started: list[Worker] = []
         self._closing: asyncio.Task[None] | None = None
         # Tasks waiting in ``close``: the close does not wait for them in turn.

@@ -9,13 +9,14 @@ loaded into the result.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, Post
+from bot.db.models import HeldPost, Member, Post
 from bot.forum import prefs
 from bot.forum.outbox import OutboxItem
 
@@ -43,6 +44,16 @@ class NotifiedPost:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldNotice:
+    """A moderator's decision on the recipient's held post (``bot.forum.premod``): its kind,
+    the outcome (``approved``, ``rejected``, ``unpublished``) and the reason given."""
+
+    kind: str
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationContent:
     """What one DM (a group from ``group_claimed``) says, and what is no longer to be sent.
 
@@ -62,6 +73,7 @@ class NotificationContent:
     cancelled: Mapping[int, str]
     dm_channel_id: int | None
     preview: str = "full"
+    held: HeldNotice | None = None
 
     @property
     def latest(self) -> NotifiedPost | None:
@@ -113,6 +125,8 @@ async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
     first = items[0]
     if any(item.group != first.group for item in items):
         raise ValueError("the notifications of one DM share recipient, question and kind")
+    if first.kind.startswith(HELD_PREFIX):
+        return await _held_content(session, items)
     question = (
         await session.get(Post, first.question_id, populate_existing=True)
         if first.question_id is not None
@@ -177,4 +191,58 @@ async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
         posts=posts,
         cancelled=cancelled,
         dm_channel_id=recipient.dm_channel_id,
+    )
+
+
+#: Notification kinds about a held post start with this (``bot.forum.premod.DM_KINDS``).
+HELD_PREFIX = "held_"
+
+
+async def _held_content(session: AsyncSession, items: Sequence[OutboxItem]) -> NotificationContent:
+    """The DM telling a member what became of their held post (the first of ``items``): its
+    text as they wrote it, and the published post (approved) or the reason (rejected,
+    unpublished)."""
+    first = items[0]
+    held = await session.get(HeldPost, first.payload.get("held_id"), populate_existing=True)
+    post = await session.get(Post, held.post_id) if held and held.post_id else None
+    question_id = first.question_id
+    question = await session.get(Post, question_id) if question_id is not None else None
+    recipient = await prefs.get_prefs(session, first.recipient_id)
+    reason = None
+    if recipient.erased:
+        reason = "the recipient erased their data"
+    elif not recipient.notifications:
+        reason = "the recipient turned notifications off"
+    elif held is None:
+        reason = "the held post was deleted"
+    if reason is not None or held is None:
+        cancelled = {item.id: reason or "" for item in items}
+        return NotificationContent(
+            first.kind, first.guild_id, question_id, None, None, (), cancelled, None
+        )
+    payload = json.loads(held.payload)
+    notified = NotifiedPost(
+        notification_id=first.id,
+        post_id=held.post_id or 0,
+        kind=held.kind,
+        thread_id=post.thread_id if post is not None else None,
+        message_id=post.message_id if post is not None else None,
+        body=str(payload.get("details" if held.kind == "question" else "body") or ""),
+        anonymous=held.anonymous,
+        display_name=None,
+        author_id=None,
+    )
+    title = payload.get("title") if held.kind == "question" else None
+    return NotificationContent(
+        kind=first.kind,
+        guild_id=first.guild_id,
+        question_id=question_id,
+        question_title=title or (question.title if question is not None else None),
+        question_thread_id=question.thread_id if question is not None else None,
+        posts=(notified,),
+        # One decision a DM: others claimed with it (another held post on the same question)
+        # are neither sent nor cancelled, so they are claimed again once their lease ends.
+        cancelled={},
+        dm_channel_id=recipient.dm_channel_id,
+        held=HeldNotice(held.kind, first.kind.removeprefix(HELD_PREFIX), held.reason),
     )

@@ -207,6 +207,17 @@ async def consume_draft(
     return _view(row)
 
 
+async def restore_draft(session: AsyncSession, *, draft_id: int) -> None:
+    """Make a draft used up by a post that did not happen usable again (its expiry is kept):
+    a question held for review whose card could not be sent (``bot.forum.premod.discard``)."""
+    await session.execute(
+        update(AskDraft)
+        .where(AskDraft.id == draft_id, AskDraft.outcome == "posted")
+        .values(consumed_at=None, outcome=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def cancel_draft(
     session: AsyncSession, *, draft_id: int, user_id: int, now: datetime | None = None
 ) -> AskDraftSnapshot:

@@ -206,6 +206,7 @@ async def post_answer(
     message_id: int | None = None,
     state: PostState = "pending",
     now: datetime | None = None,
+    check_limit: bool = True,
 ) -> PostChange:
     """An explicit answer (/answer), posted by the bot on the author's behalf.
 
@@ -214,6 +215,7 @@ async def post_answer(
     anonymously (``joined_at``: when they joined the server). An anonymous answer is signed as
     ``_anonymous_name`` says (``display_name`` is then ignored). Stored ``pending`` before the
     bot posts it (then ``pending_posts.confirm_post``), or ``live`` with its ``message_id``.
+    ``check_limit=False``: the hourly limit was checked when it was held for review.
     """
     now = now or utc_now()
     repeat = await repeat_of(session, message_id)
@@ -229,7 +231,10 @@ async def post_answer(
     if anonymous:
         check_anonymity_allowed(config, joined_at=joined_at, now=now)
     await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=anonymous)
-    await check_rate(session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now)
+    if check_limit:
+        await check_rate(
+            session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now
+        )
     new = NewPost(
         kind="answer",
         parent_id=question.id,

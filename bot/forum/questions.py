@@ -68,6 +68,7 @@ async def create_question(
     forum_id: int | None = None,
     state: Literal["pending", "live"] = "live",
     now: datetime | None = None,
+    check_limit: bool = True,
 ) -> PostChange:
     """Store a question, in the forum ``forum_id`` (default: the guild's Q&A forum).
 
@@ -88,9 +89,10 @@ async def create_question(
         details = validate_details(details)
         display_name = clean_display_name(display_name)
         category = await resolve_category(session, guild_id, category)
-        await check_rate(
-            session, config, guild_id=guild_id, user_id=author_id, kind="question", now=now
-        )
+        if check_limit:
+            await check_rate(
+                session, config, guild_id=guild_id, user_id=author_id, kind="question", now=now
+            )
     else:
         title = native_title(title)
         details = trim(details or "")

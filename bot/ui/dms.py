@@ -33,6 +33,7 @@ from bot.ui.embeds import (
     new_embed,
     quoted_title,
 )
+from bot.ui.premod import dm_held
 from bot.ui.text import EMBED_TITLE, excerpt, jump_url
 from bot.ui.views import LinkButtonView
 
@@ -187,6 +188,8 @@ def full_dm(
     latest = content.latest
     if latest is None:
         raise ValueError("nothing left to send")
+    if content.held is not None:  # a moderator's decision on a held post
+        return dm_held(content)
     count = len(content.posts)
     if content.kind == "removed":  # nothing to open: the post is gone
         return dm_removed(content.question_title, latest), None

@@ -19,6 +19,7 @@ from bot.transactions import run_transaction
 from bot.ui import embeds
 from bot.ui.admin import settings_table
 from bot.ui.mentions import NO_PINGS
+from bot.ui.premod import premod_warning
 from bot.ui.text import escape, one_line
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODERATOR_ROLE_KEY: Final = "moderator_role_id"
+MOD_CHANNEL_KEY: Final = "mod_channel_id"
 FORUM_HELP: Final = "The Q&A forum and its Solved tag, chosen with /qa setup."
 NO_CATEGORY_DEFAULT: Final = (
     "Categories have no default: remove one with "
@@ -106,8 +108,11 @@ async def _confirm(
     verb: str,
 ) -> None:
     shown = _shown(guild, key, getattr(config, key))
+    text = f"`{key}` {verb} **{escape(one_line(shown))}**."
+    if warning := premod_warning(config, key):  # pre-moderation without a channel holds nothing
+        text += f"\n{warning}"
     await interaction.response.send_message(
-        embed=embeds.success(f"`{key}` {verb} **{escape(one_line(shown))}**."),
+        embed=embeds.success(text),
         ephemeral=True,
         allowed_mentions=NO_PINGS,
     )
@@ -155,4 +160,7 @@ def _shown(guild: discord.Guild, key: str, value: Any) -> str:
     if key == MODERATOR_ROLE_KEY and value is not None:
         role = guild.get_role(value)
         return f"@{role.name} ({value})" if role else f"{value} (a deleted role)"
+    if key == MOD_CHANNEL_KEY and value is not None:
+        channel = guild.get_channel(value)
+        return f"#{channel.name}" if channel else f"{value} (a deleted channel)"
     return settings.format_value(key, value)

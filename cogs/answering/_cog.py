@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.blocking import refuse_if_blocked
+from bot.forum.premod import HeldKind, HeldPostSnapshot
 from bot.forum.results import PostChange
 from bot.posting_rights import check_can_post_in
 from bot.question_option import question_choices
-from cogs.answering import acceptance, answers, deleting, editing, intake, own_posts, replies
+from cogs.answering import (
+    acceptance,
+    answers,
+    deleting,
+    editing,
+    held,
+    intake,
+    own_posts,
+    replies,
+)
 from cogs.answering.names import StoredNames
 
 if TYPE_CHECKING:
     from bot.client import QABot
+
+#: The kinds of held posts this cog publishes once approved.
+HELD_KINDS: Final[tuple[HeldKind, ...]] = ("answer", "comment")
 
 
 class Answering(commands.Cog):
@@ -29,9 +42,17 @@ class Answering(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.accept_menu)
+        for kind in HELD_KINDS:
+            self.bot.held_publishers.register(kind, self._publish_held)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.accept_menu.name, type=self.accept_menu.type)
+        for kind in HELD_KINDS:
+            self.bot.held_publishers.unregister(kind)
+
+    async def _publish_held(self, post: HeldPostSnapshot) -> int:
+        """An answer or reply held for review and approved (``bot.premod``)."""
+        return await held.publish_held(self.bot, self.names, post)
 
     # ------------------------------------------------------------------ thread messages
 

@@ -15,6 +15,7 @@ from bot.forum.results import PostSnapshot
 from bot.posting_rights import check_can_post_in
 from bot.question_option import target_question
 from bot.transactions import run_transaction
+from cogs.answering.held import held_for_review
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import check_automod, joined_at, member_post, post_for_member
@@ -112,4 +113,6 @@ async def post_answer(
     await check_can_post_in(bot, interaction, question_id)  # time passed since the modal opened
     post = member_post(interaction, question_id, text, anonymous=anonymous)
     await check_automod(bot, interaction, post)
+    if await held_for_review(bot, interaction, "answer", post):
+        return  # waits for a moderator's review (bot.premod)
     await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))

@@ -22,8 +22,11 @@ class StoredNames:
 
     def unstored(self, guild_id: int, member: discord.abc.User) -> str | None:
         """The member's display name when it is not the one last stored, else None."""
-        name = member.display_name
-        return None if self._names.get((guild_id, member.id)) == name else name
+        return self.unstored_name(guild_id, member.id, member.display_name)
+
+    def unstored_name(self, guild_id: int, user_id: int, name: str | None) -> str | None:
+        """``name`` when it is not the one last stored for the member, else None."""
+        return None if self._names.get((guild_id, user_id)) == name else name
 
     def stored(self, guild_id: int, user_id: int, name: str | None, *, named: bool) -> None:
         """After a transaction: remember ``name`` when the domain stored it (``named``)."""

@@ -12,6 +12,7 @@ and the error goes to ``bot.errors``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, TypedDict
 
@@ -82,21 +83,31 @@ async def check_automod(
     await bot.automod.check(interaction, question.thread_id, post["body"])
 
 
-async def post_for_member(
+@dataclass(frozen=True, slots=True)
+class MemberPublished:
+    """A post the bot published for a member: the confirmed change, the bot's message and the
+    author line it shows."""
+
+    change: PostChange
+    message: discord.Message
+    shown_as: str
+
+
+async def publish_member_post(
     bot: QABot,
     names: StoredNames,
-    interaction: discord.Interaction[QABot],
+    *,
+    guild_id: int,
+    author_id: int,
+    author_name: str | None,
     store_pending: StorePending,
-) -> None:
-    """Store, post and confirm; the member is told ephemerally where it went (the interaction
-    is already deferred, ephemerally)."""
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
-    author = interaction.user
+) -> MemberPublished:
+    """Store, post and confirm; the member need not be here (``author_name``: a named author's
+    name as it shows; an approved held post is published this way)."""
     pending = (await run_transaction(bot, store_pending)).post
     assert pending.thread_id is not None
     channel = bot.get_partial_messageable(pending.thread_id, guild_id=guild_id)
-    shown_as = author_label(pending, author.display_name)
+    shown_as = author_label(pending, author_name)
     try:
         message = await channel.send(
             embed=posted_embed(pending, shown_as), allowed_mentions=NO_PINGS
@@ -110,23 +121,45 @@ async def post_for_member(
             log.warning("%s %s may not be posted (status %s)", pending.kind, pending.id, exc.status)
         raise
     # An anonymous post's author is never tied to a name (the domain refuses it anyway).
-    name = None if pending.anonymous else names.unstored(guild_id, author)
+    name = None if pending.anonymous else names.unstored_name(guild_id, author_id, author_name)
     change = await run_transaction(
         bot,
         lambda s: pending_posts.confirm_post(
             s, post_id=pending.id, message_id=message.id, display_name=name
         ),
     )
-    names.stored(guild_id, author.id, name, named=change.author_named)
+    names.stored(guild_id, author_id, name, named=change.author_named)
     if change.post.kind == "answer":
         bot.status_lines.request(change.question.id)
     bot.notifier.wake()  # the post's DMs are queued: send them now
-    what = "answer" if change.post.kind == "answer" else "reply"
+    return MemberPublished(change, message, shown_as)
+
+
+async def post_for_member(
+    bot: QABot,
+    names: StoredNames,
+    interaction: discord.Interaction[QABot],
+    store_pending: StorePending,
+) -> None:
+    """Store, post and confirm; the member is told ephemerally where it went (the interaction
+    is already deferred, ephemerally)."""
+    guild_id = interaction.guild_id
+    assert guild_id is not None  # guild_only
+    author = interaction.user
+    done = await publish_member_post(
+        bot,
+        names,
+        guild_id=guild_id,
+        author_id=author.id,
+        author_name=author.display_name,
+        store_pending=store_pending,
+    )
+    what = "answer" if done.change.post.kind == "answer" else "reply"
     text = (
-        f"{emoji.SUCCESS} Your anonymous {what} is posted as **{member_name(shown_as)}**: "
-        if pending.anonymous
+        f"{emoji.SUCCESS} Your anonymous {what} is posted as **{member_name(done.shown_as)}**: "
+        if done.change.post.anonymous
         else f"{emoji.SUCCESS} Your {what} is posted: "
     )
     await interaction.followup.send(
-        text + message.jump_url, ephemeral=True, allowed_mentions=NO_PINGS
+        text + done.message.jump_url, ephemeral=True, allowed_mentions=NO_PINGS
     )

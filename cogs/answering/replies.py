@@ -12,6 +12,7 @@ from bot.blocking import refuse_if_blocked
 from bot.forum import posts
 from bot.posting_rights import check_can_post_in
 from bot.question_option import target_question
+from cogs.answering.held import held_for_review
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import check_automod, member_post, post_for_member
 
@@ -35,4 +36,6 @@ async def reply(
     await refuse_if_blocked(bot, interaction, anonymous=anonymous)
     post = member_post(interaction, question_id, text, anonymous=anonymous)
     await check_automod(bot, interaction, post)
+    if await held_for_review(bot, interaction, "comment", post):
+        return  # waits for a moderator's review (bot.premod)
     await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, **post))

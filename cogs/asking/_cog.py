@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.autocomplete import category_choices
 from bot.blocking import refuse_if_blocked
 from bot.forum import questions
+from bot.forum.premod import HeldPostSnapshot
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.text import AUTOCOMPLETE_CHOICES
@@ -19,6 +20,7 @@ from cogs.asking.adoption import NativePosts
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.form import AskModal
 from cogs.asking.gate import GATE_BUTTONS
+from cogs.asking.held import publish_held_question
 from cogs.asking.publishing import find_target
 
 if TYPE_CHECKING:
@@ -32,9 +34,15 @@ class Asking(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*GATE_BUTTONS)
+        self.bot.held_publishers.register("question", self._publish_held)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*GATE_BUTTONS)
+        self.bot.held_publishers.unregister("question")
+
+    async def _publish_held(self, held: HeldPostSnapshot) -> int:
+        """A question held for review and approved (``bot.premod``)."""
+        return await publish_held_question(self.bot, held)
 
     # ------------------------------------------------------------------ /ask
 

@@ -4,7 +4,8 @@ An anonymous question's form has a third field, "Your name to display (optional)
 member must still be allowed to post anonymously and the name is checked (``anonymity``).
 On submit: the domain's text rules first (so the gate never holds a question it would refuse),
 then the similar-questions gate (``gate``), which may hold the question; otherwise the question
-is stored as a pending row (``bot.forum.questions.create_question``, which checks the hourly
+is held for a moderator's review when the server pre-moderates it (``held``), or stored as a
+pending row (``bot.forum.questions.create_question``, which checks the hourly
 limit again) and published (``publishing``).
 """
 
@@ -21,6 +22,7 @@ from bot.transactions import run_transaction
 from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
 from cogs.asking.gate import hold_if_similar
+from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
@@ -112,6 +114,15 @@ async def submit_question(
         display_name=name,
     ):
         return  # similar questions shown; "Post anyway" publishes it (gate.PostAnywayButton)
+    if await hold_question(
+        interaction,
+        target,
+        title=title,
+        details=details,
+        anonymous=anonymous,
+        display_name=name,
+    ):
+        return  # waits for a moderator's review (bot.premod)
     asker_id = interaction.user.id
     change = await run_transaction(
         bot,

@@ -33,6 +33,7 @@ from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
 from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
+from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ GATE_TEXT: Final = (
     "Before you post: similar questions were asked already. If none of them helps, post yours."
 )
 POSTED_ANYWAY: Final = f"{emoji.SUCCESS} You posted your question anyway."
+SENT_FOR_REVIEW: Final = "You sent your question for a moderator's review."
 CANCELLED: Final = "Cancelled: your question was not posted."
 
 
@@ -190,6 +192,18 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
         await check_can_ask(bot, interaction, target.forum)
         # The post is public in the forum: it calls related only questions of that forum.
         visible = visible_forums(interaction).within([target.forum.id])
+        if await hold_question(
+            interaction,
+            target,
+            title=draft.title,
+            details=draft.details,
+            anonymous=draft.anonymous,
+            display_name=draft.display_name,
+            draft_id=draft_id,
+            related=(visible, RELATED_LIMIT),
+        ):
+            await _drop_buttons(interaction, SENT_FOR_REVIEW)
+            return  # waits for a moderator's review (bot.premod)
         posted = await run_transaction(
             bot,
             lambda s: drafts.post_held_question(

@@ -26,7 +26,6 @@ from bot.forum import categories, pending_posts
 from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import ForumError, NotConfigured, ValidationError
 from bot.forum.results import PostSnapshot
-from bot.forum.search import SearchHit
 from bot.forum.settings import GuildConfig
 from bot.permissions import PERMISSION_LABELS
 from bot.transactions import run_transaction
@@ -35,7 +34,7 @@ from bot.ui.anonymity import anonymous_question_posted
 from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS, ONLY_USER
 from bot.ui.question_lists import related_questions_line
-from bot.ui.questions import question_message_embed
+from bot.ui.questions import ListedQuestion, question_message_embed
 from bot.ui.text import human_join, jump_url, mention_user
 
 if TYPE_CHECKING:
@@ -130,28 +129,32 @@ async def add_vote_reactions(message: discord.Message, config: GuildConfig) -> N
             )
 
 
-async def publish(
+async def post_question(
     bot: QABot,
-    interaction: discord.Interaction[Any],
     target: Target,
     pending: PostSnapshot,
     *,
-    related: Sequence[SearchHit] = (),
-) -> None:
-    """Post a stored pending question in the forum, confirm it, and tell the asker."""
-    forum, guild, asker = target.forum, target.forum.guild, interaction.user
+    asker_id: int,
+    asker_name: str | None,
+    related: Sequence[ListedQuestion] = (),
+) -> int:
+    """Post a stored pending question in the forum and confirm it; the thread's id.
+
+    ``asker_name`` is a named asker's name on the embed's author line (an anonymous post shows
+    its own); the member need not be here: an approved held question is posted this way."""
+    forum, guild = target.forum, target.forum.guild
     # An anonymous asker is never mentioned: a mention would ping them into the thread's
     # public member list.
-    lines = [] if pending.anonymous else [f"Asked by {mention_user(asker.id)}"]
+    lines = [] if pending.anonymous else [f"Asked by {mention_user(asker_id)}"]
     if line := related_questions_line(related, guild.id):
         lines.append(line)
     try:
         created = await forum.create_thread(
             name=pending.title or "",
             content="\n".join(lines) or None,
-            embed=question_message_embed(pending, author_label(pending, asker.display_name)),
+            embed=question_message_embed(pending, author_label(pending, asker_name)),
             applied_tags=[target.tag] if target.tag is not None else [],
-            allowed_mentions=NO_PINGS if pending.anonymous else ONLY_USER(asker.id),
+            allowed_mentions=NO_PINGS if pending.anonymous else ONLY_USER(asker_id),
         )
     except discord.HTTPException as exc:
         if exc.status >= 500:
@@ -171,15 +174,25 @@ async def publish(
             s, post_id=pending.id, message_id=starter.id, thread_id=thread.id
         ),
     )
-    log.info(
-        "question %s posted as thread %s in guild %s (interaction %s)",
-        pending.id,
-        thread.id,
-        guild.id,
-        interaction.id,
-    )
+    log.info("question %s posted as thread %s in guild %s", pending.id, thread.id, guild.id)
     await add_vote_reactions(starter, target.config)
-    link = jump_url(guild.id, thread.id)
+    return thread.id
+
+
+async def publish(
+    bot: QABot,
+    interaction: discord.Interaction[Any],
+    target: Target,
+    pending: PostSnapshot,
+    *,
+    related: Sequence[ListedQuestion] = (),
+) -> None:
+    """Post a stored pending question in the forum, confirm it, and tell the asker."""
+    asker = interaction.user
+    thread_id = await post_question(
+        bot, target, pending, asker_id=asker.id, asker_name=asker.display_name, related=related
+    )
+    link = jump_url(target.forum.guild.id, thread_id)
     text = (
         anonymous_question_posted(link, pending.display_name)
         if pending.anonymous

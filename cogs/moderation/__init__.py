@@ -12,7 +12,8 @@ doing and a server can change it: every command checks the moderator rule again
 - ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``;
 - ``actions``: Remove, Restore and Block author (buttons on a report card and on the
   "Moderate post" panel);
-- ``blocks``: ``/mod blocks`` and its Unblock buttons.
+- ``blocks``: ``/mod blocks`` and its Unblock buttons;
+- ``premod``: the Approve / Reject buttons of a post held for review (``bot.premod``).
 """
 
 from __future__ import annotations

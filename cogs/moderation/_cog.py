@@ -13,6 +13,7 @@ from cogs.moderation import actions, reports
 from cogs.moderation.blocks import UnblockButton, show_blocks
 from cogs.moderation.log import AuditPages
 from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
+from cogs.moderation.premod import PREMOD_BUTTONS
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -22,13 +23,14 @@ Interaction = discord.Interaction["QABot"]
 __all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
 
 #: The restart-proof buttons of /mod log and /mod queue pages, report cards, the moderator's
-#: actions on a post and /mod blocks.
+#: actions on a post, /mod blocks and the cards of posts held for review.
 DYNAMIC_ITEMS = (
     AuditPages,
     reports.QueuePages,
     *reports.CARD_BUTTONS,
     *actions.ACTION_BUTTONS,
     UnblockButton,
+    *PREMOD_BUTTONS,
 )
 
 

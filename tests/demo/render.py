@@ -31,7 +31,7 @@ _ROLE = re.compile(r"<@&(\d+)>")
 _CHANNEL = re.compile(r"<#(\d+)>")
 _CUSTOM_EMOJI = re.compile(r"<a?:([A-Za-z0-9_]+):\d+>")
 _TIMESTAMP = re.compile(r"<t:-?\d+(?::[tTdDfFR])?>")
-_ESCAPED = re.compile(r"\\([^\w\s])")
+_ESCAPED = re.compile(r"\\([^\w\s]|_)")
 _SUBTEXT = re.compile(r"^-# ", re.MULTILINE)
 _HEADING = re.compile(r"^#{1,3} ", re.MULTILINE)
 

@@ -70,12 +70,21 @@ CAROL_ANON_ANSWER = (
     "Very normal. Tell the therapist you nearly cancelled: it is a good first thing to talk "
     "about, and they hear it often."
 )
+HELD_CATEGORY = "General"
+HELD_TITLE = "Is it okay to take a break from social media?"
+HELD_DETAILS = "Scrolling makes me tense, but I worry my friends will forget me if I log off."
+MOD_CHANNEL = "mods"
 UP = "👍"
 DOWN = "👎"
 
 
 #: The title of the step in which Dave asks anonymously (no name of his in its public lines).
 ANONYMOUS_STEP = "An anonymous question, answered and accepted"
+#: The title of the step in which Dave reports an answer and Maya handles the report.
+REPORT_STEP = "A report handled by a moderator"
+#: The title of the step in which Dave's anonymous question waits for a moderator.
+PREMOD_STEP = "A moderator reviews an anonymous question first"
+REPORT_REASON = "This reads like medical advice."
 
 
 class DemoFailure(Exception):
@@ -125,8 +134,10 @@ class Cast:
     bob: Member
     carol: Member
     dave: Member
+    maya: Member
     general: Channel
     forum: Channel
+    mods: Channel
 
 
 @dataclass
@@ -172,6 +183,7 @@ class Demo:
         self.events: EventLog
         self.thread: Thread | None = None
         self.anonymous_thread: Thread | None = None
+        self.mod_channel_set = False
 
     # ------------------------------------------------------------------ output
 
@@ -384,24 +396,40 @@ class Demo:
             if role.managed and role.bot_id == fake.bot_user.id:
                 role.permissions = REQUIRED_PERMISSIONS.value
         members = {n: fake.add_member(guild, n) for n in ("Alice", "Bob", "Carol", "Dave")}
+        # Maya moderates (Manage Threads); only moderators and the bot see #mods.
+        moderators = fake.add_role(guild, "Moderators", perms=["manage_threads"])
+        maya = fake.add_member(guild, "Maya", roles=[moderators])
+        bot_role = next(r for r in guild.roles.values() if r.bot_id == fake.bot_user.id)
+        everyone = guild.roles[guild.id]
+        mods = fake.add_text_channel(
+            guild,
+            MOD_CHANNEL,
+            overwrites=[
+                fake.overwrite(everyone, deny=["view_channel"]),
+                fake.overwrite(moderators, allow=["view_channel"]),
+                fake.overwrite(bot_role, allow=["view_channel"]),
+            ],
+        )
         return Cast(
             owner=fake.owner_of(guild),
             alice=members["Alice"],
             bob=members["Bob"],
             carol=members["Carol"],
             dave=members["Dave"],
+            maya=maya,
             general=general,
             forum=forum,
+            mods=mods,
         )
 
     def _introduce(self) -> None:
         self.say("qa-bot demo: the real bot against a fake Discord on this machine, with a")
         self.say("throwaway SQLite database. What each member sees:")
         self.say(
-            f"{INDENT}server “{GUILD}”: #general and the forum #{FORUM} "
-            f"(tags {', '.join(FORUM_TAGS)})"
+            f"{INDENT}server “{GUILD}”: #general, the forum #{FORUM} "
+            f"(tags {', '.join(FORUM_TAGS)}) and #{MOD_CHANNEL} (moderators only)"
         )
-        self.say(f"{INDENT}members: Olivia (the owner), Alice, Bob, Carol, Dave")
+        self.say(f"{INDENT}members: Olivia (the owner), Alice, Bob, Carol, Dave, Maya (moderator)")
         self.say(f"{INDENT}extensions loaded: {', '.join(sorted(self.loaded_extensions()))}")
 
     async def _play(self) -> None:
@@ -451,6 +479,18 @@ class Demo:
             ANONYMOUS_STEP,
             self._anonymous,
             needs=["ask", "cogs.answering", "Accept answer"],
+            after=["Olivia sets up the Q&A forum"],
+        )
+        await self.step(
+            REPORT_STEP,
+            self._report,
+            needs=["Report", "mod log"],
+            after=["Bob and Carol answer in the thread"],
+        )
+        await self.step(
+            PREMOD_STEP,
+            self._premod,
+            needs=["ask", "mod log"],
             after=["Olivia sets up the Q&A forum"],
         )
 
@@ -681,6 +721,105 @@ class Demo:
                     cast.carol, carol_dms + 1, "the DM to Carol about the accepted answer"
                 )
             )
+
+    async def set_setting(self, key: str, value: str, shown: str) -> None:
+        """Olivia changes a setting with /qa settings set; the transcript shows her reply."""
+        cast = self.cast
+        self.gesture(cast.owner, cast.general, f"/qa settings set key:{key} value:{shown}")
+        ix = await cast.owner.slash(
+            "qa settings set", {"key": key, "value": value}, channel=cast.general
+        )
+        self.show(await self.reply(ix, f"the /qa settings set {key} confirmation"))
+
+    async def set_mod_channel(self) -> None:
+        """#mods becomes the moderator channel (once)."""
+        if not self.mod_channel_set:
+            await self.set_setting("mod_channel_id", str(self.cast.mods.id), f"#{MOD_CHANNEL}")
+            self.mod_channel_set = True
+
+    async def _report(self) -> None:
+        """Dave reports Carol's answer with the Report menu (a reason in a form); the report
+        card appears in #mods; Maya dismisses the report from the card."""
+        thread = self._thread()
+        cast = self.cast
+        await self.set_mod_channel()
+        answer = thread.answers["Carol"]
+        mine = f"(only {cast.dave.name} sees)"
+        self.gesture(cast.dave, mine, "Apps › Report (on Carol's answer)")
+        ix = await cast.dave.context_menu("Report", answer)
+        modal = await self.expect("the report form", ix.modal(timeout=self.timeout + 1))
+        labels = ", ".join(f.label for f in modal.fields)
+        self.say(f"{mine} a form “{modal.title}” with the field {labels}")
+        self.gesture(cast.dave, mine, f"answers “{REPORT_REASON}” and sends it")
+        done = await ix.submit_modal({modal.fields[0].custom_id: REPORT_REASON})
+        self.show(await self.reply(done, "the thanks for the report"))
+        (card,) = await self.until(
+            "the report card in #mods", lambda: self.fake.messages_in(cast.mods) or None
+        )
+        self.note("the moderators get a report card (it names neither the author nor Dave):")
+        self.show(card)
+        self.gesture(cast.maya, cast.mods, "clicks Dismiss")
+        dismiss = next(
+            c["custom_id"] for c in card.walk_components() if c.get("label") == "Dismiss"
+        )
+        ix = await cast.maya.click(card, dismiss)
+        await self.expect("the card's update", ix.response(timeout=self.timeout + 1))
+        await self.until("the card marked handled", lambda: "Handled" in card.embed_text() or None)
+        self.note("qa-bot marks the card handled; /mod log lists the dismissal:")
+        self.show(card)
+        self.gesture(cast.maya, cast.general, "/mod log")
+        ix = await cast.maya.slash("mod log", channel=cast.general)
+        self.show(await self.reply(ix, "the moderation log"))
+
+    async def _premod(self) -> None:
+        """Olivia turns pre-moderation of anonymous posts on; Dave's next anonymous question
+        waits in #mods, where Maya approves it: the post appears exactly as /ask makes it, the
+        card says who decided, and Dave gets the DM. The card never names Dave."""
+        cast = self.cast
+        await self.set_mod_channel()
+        await self.set_setting("premod_anonymous", "on", "on")
+        mine = f"(only {cast.dave.name} sees)"
+        self.gesture(cast.dave, mine, f"/ask category:{HELD_CATEGORY} anonymous:true")
+        ix = await cast.dave.slash(
+            "ask", {"category": HELD_CATEGORY, "anonymous": True}, channel=cast.general
+        )
+        await self.expect("the “Ask a question” form", ix.modal(timeout=self.timeout + 1))
+        self.gesture(cast.dave, mine, "fills in the form, leaves the name empty, sends it:")
+        for line in (f"Title: {HELD_TITLE}", f"Details: {HELD_DETAILS}"):
+            for wrapped in wrap(line, INDENT, INDENT * 2):
+                self.say(wrapped)
+        before = {t.id for t in self.fake.threads_in(cast.forum)}
+        cards = len(self.fake.messages_in(cast.mods))
+        done = await ix.submit_modal(
+            {"title": HELD_TITLE, "details": HELD_DETAILS, "display_name": ""}
+        )
+        self.show(await self.reply(done, "the answer that the question waits for review"))
+        card = await self.until(
+            "the card in #mods",
+            lambda: (self.fake.messages_in(cast.mods)[cards:] or [None])[0],
+        )
+        self.note("nothing is posted in the forum yet; the moderators get a card:")
+        self.show(card)
+
+        dave_dms = self.bot_dms(cast.dave)
+        self.gesture(cast.maya, cast.mods, "clicks Approve")
+        approve = next(
+            c["custom_id"] for c in card.walk_components() if c.get("label") == "Approve"
+        )
+        ix = await cast.maya.click(card, approve)
+        approved = await self.reply(ix, "the confirmation of the approval")
+        threads = await self.until(
+            "the approved question's forum post",
+            lambda: [t for t in self.fake.threads_in(cast.forum) if t.id not in before] or None,
+        )
+        channel = threads[0]
+        self.say(f"New post in #{FORUM}: “{channel.name}”, tags: {self._tags(channel)}")
+        self.show(self.fake.message(channel.id))
+        self.show(approved)
+        await self.until("the card showing the decision", lambda: not card.components or None)
+        self.note("qa-bot updates the card: the decision replaces the buttons")
+        self.show(card)
+        self.show(await self.dm(cast.dave, dave_dms + 1, "the DM to Dave about the approval"))
 
     # ------------------------------------------------------------------ helpers
 

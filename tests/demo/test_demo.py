@@ -68,7 +68,7 @@ def test_make_demo_plays_every_step_and_prints_what_members_see() -> None:
     assert done.returncode == 0, f"exit {done.returncode}\n{out}\n--- stderr ---\n{done.stderr}"
     # Every step's cog is part of the bot: nothing is skipped any more.
     assert "(skipped" not in out, out
-    assert out.rstrip().splitlines()[-1] == "demo done: all 9 steps played."
+    assert out.rstrip().splitlines()[-1] == "demo done: all 11 steps played."
 
     expect_lines(
         section(out, 1),
@@ -180,6 +180,53 @@ def test_make_demo_plays_every_step_and_prints_what_members_see() -> None:
     public = public_lines(anonymous, "Dave")
     assert any("Anonymous" in line for line in public), anonymous
     assert [line for line in public if "dave" in line.lower()] == [], anonymous
+    reported = section(out, 10)
+    assert reported.startswith("── 10. A report handled by a moderator ──")
+    expect_lines(
+        reported,
+        "#general  [Olivia] /qa settings set key:mod_channel_id value:#mods",
+        "    │ `mod_channel_id` is now #mods.",
+        "(only Dave sees)  [Dave] Apps › Report (on Carol's answer)",
+        "(only Dave sees) a form “Report this post” with the field Why? (optional)",
+        "(only Dave sees)  [qa-bot] Reported, thank you.",
+        "#mods  [qa-bot]",
+        "    │ ⚠️ Reported answer #3",
+        "    │ Latest reasons: • This reads like medical advice.",
+        "    [Remove]  [Block author]  [Dismiss]",
+        "#mods  [Maya] clicks Dismiss",
+        "    │ Handled: Reports dismissed by @Maya.",
+        "    [Remove]  [Block author]  [Dismiss] (greyed out)",
+        "#general  [Maya] /mod log",
+        "    │ (a time) @Maya dismissed the reports on post #3",
+        "    │ (a time) @Olivia changed a setting · mod_channel_id",
+    )
+    # The card names neither the answer's author nor the member who reported it.
+    card_lines = [line for line in public_lines(reported, "Dave") if line.startswith("    │")]
+    assert [line for line in card_lines if "carol" in line.lower() or "dave" in line.lower()] == []
+    held = section(out, 11)
+    assert held.startswith("── 11. A moderator reviews an anonymous question first ──")
+    expect_lines(
+        held,
+        "#general  [Olivia] /qa settings set key:premod_anonymous value:on",
+        "(only Dave sees)  [Dave] /ask category:General anonymous:true",
+        "(only Dave sees)  [qa-bot] Your post waits for a moderator's review; you'll get a DM "
+        "when it's",
+        "#mods  [qa-bot]",
+        "    │ A question waits for review",
+        "    │ Posted as: Anonymous (the author stays hidden)   Category: General",
+        "    [Approve]  [Reject]",
+        "#mods  [Maya] clicks Approve",
+        "New post in #qa-forum: “Is it okay to take a break from social media?”, tags: General",
+        "    │ Anonymous",
+        "(only Maya sees)  [qa-bot] ✅ Approved and published: ↗ #qa-forum › Is it okay to take "
+        "a break from",
+        "    │ A question held for review",
+        "    │ Decision: ✅ Approved by @Maya · the post ↗",
+        "DM to Dave  [qa-bot]",
+        "    │ ✅ Your question was approved",
+    )
+    public = public_lines(held, "Dave")
+    assert [line for line in public if "dave" in line.lower()] == [], held
     # Nothing that changes from run to run (ids, ports, paths) reaches the transcript.
     assert not re.search(r"\d{15,}|127\.0\.0\.1|/tmp/", out)
     # The README's tour pastes real output: its excerpt is this transcript, lines left out.
@@ -279,12 +326,17 @@ async def test_steps_whose_cogs_are_not_loaded_are_skipped(discord_urls: Any) ->
         "#qa-forum › “How do I sleep better?”, tags: Sleep",
         "── 9. An anonymous question, answered and accepted ──",
         "(skipped: not available yet: the extension cogs.answering is not loaded)",
+        "── 10. A report handled by a moderator ──",
+        "(skipped: not available yet: the command Report is not loaded)",
+        "── 11. A moderator reviews an anonymous question first ──",
+        "(skipped: not available yet: the command mod log is not loaded)",
     )
     assert "#general  [Olivia] /qa settings set" not in text  # no DMs, no DM window to set
     assert text.rstrip().splitlines()[-1] == (
-        "demo done: 3 steps played, 6 skipped (“Bob and Carol answer in the thread”, "
+        "demo done: 3 steps played, 8 skipped (“Bob and Carol answer in the thread”, "
         "“Members vote with reactions”, “Alice accepts Bob's answer”, “Points: /profile”, "
-        "“Dave finds it with /search”, “An anonymous question, answered and accepted”)."
+        "“Dave finds it with /search”, “An anonymous question, answered and accepted”, "
+        "“A report handled by a moderator”, “A moderator reviews an anonymous question first”)."
     )
 
 
@@ -319,6 +371,7 @@ async def test_the_renderer_names_mentions_links_and_keeps_quotes_when_wrapping(
     assert render.text(f"[This answer]({url}) by \\*Bob\\*") == "This answer ↗ by *Bob*"
     assert render.text("intro:\n>>> one\ntwo") == "intro:\n> one\n> two"
     assert render.text("-# small print") == "small print"
+    assert render.text("`mod\\_channel\\_id`") == "`mod_channel_id`"
     lines = wrap("> " + "word " * 40, "  | ", "  | ")
     assert len(lines) > 1 and all(line.startswith("  | > ") for line in lines)
     assert all(len(line) <= 100 for line in lines)

@@ -117,7 +117,7 @@ async def test_sigterm_after_the_demo_flows_exits_0_without_errors(
     log = demo.process.output
     transcript = out.getvalue()
     assert result == 0, f"{transcript}\n--- qa-bot run ---\n{log}"
-    assert transcript.rstrip().splitlines()[-1] == "demo done: all 9 steps played."
+    assert transcript.rstrip().splitlines()[-1] == "demo done: all 11 steps played."
     assert demo.exit_code == 0, log
     assert "Traceback" not in log
     assert ERROR_RECORD.findall(log) == [], log
