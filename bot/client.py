@@ -29,6 +29,7 @@ from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
 from bot.workers.draft_purger import DraftPurger
 from bot.workers.notifier import Notifier, from_settings
+from bot.workers.purger import Purger
 from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
 from bot.workers.thread_renames import ThreadRenames
@@ -122,6 +123,9 @@ class QABot(commands.AutoShardedBot):
         self.notifier: Notifier = from_settings(self, runner, settings)
         #: Deletes old /ask drafts periodically.
         self.draft_purger = DraftPurger(self, runner)
+        #: Blanks removed posts past the restore window; after deletes, rewrites SQLite's search
+        #: index and empties its write-ahead log, so deleted words leave the files.
+        self.purger = Purger(self, runner, engine)
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
         self.thread_renames = ThreadRenames(self, runner)
@@ -143,6 +147,7 @@ class QABot(commands.AutoShardedBot):
             self.role_sync,
             self.notifier,
             self.draft_purger,
+            self.purger,
             self.thread_renames,
             self.vote_writer,
         )

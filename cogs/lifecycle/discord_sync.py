@@ -37,6 +37,18 @@ def _synced(bot: QABot, kind: str, payload: object, changes: list[PostChange | N
     bot.dispatch("qa_synced", kind, payload, [c for c in changes if c is not None])
 
 
+async def _after_deletes(bot: QABot, changes: list[PostChange | None]) -> None:
+    """Deleted text leaves the files (``bot.purger``); a deleted question's thread that is
+    still there is renamed ``[removed]``, since its name is the question's title."""
+    deleted = [c for c in changes if c is not None and c.changed and c.post.deleted]
+    if not deleted:
+        return
+    bot.purger.wake()
+    for c in deleted:
+        if c.post.kind == "question" and c.post.thread_id is not None:
+            await bot.thread_renames.rename(c.post.id, c.post.thread_id)
+
+
 def _refresh_after(bot: QABot, changes: list[PostChange | None]) -> None:
     """Status lines of the questions that changed and still exist (each once)."""
     questions_changed = {
@@ -71,6 +83,7 @@ async def message_deleted(bot: QABot, payload: discord.RawMessageDeleteEvent) ->
     if payload.guild_id is None:
         return
     change = await _delete_message(bot, payload.message_id)
+    await _after_deletes(bot, [change])
     _refresh_after(bot, [change])
     _synced(bot, "delete", payload, [change])
 
@@ -80,6 +93,7 @@ async def messages_deleted(bot: QABot, payload: discord.RawBulkMessageDeleteEven
         return
     # Oldest first: a thread's starter (its question) before the answers in it.
     changes = [await _delete_message(bot, m) for m in sorted(payload.message_ids)]
+    await _after_deletes(bot, changes)
     _refresh_after(bot, changes)
     _synced(bot, "bulk_delete", payload, changes)
 
@@ -88,6 +102,8 @@ async def thread_deleted(bot: QABot, payload: discord.RawThreadDeleteEvent) -> N
     change = await run_transaction(
         bot, lambda s: deletion.delete_thread(s, thread_id=payload.thread_id)
     )
+    if change is not None and change.changed:
+        bot.purger.wake()  # the thread is gone: nothing to rename
     _synced(bot, "thread_delete", payload, [change])
 
 
