@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -79,15 +78,6 @@ def make_private(path: Path) -> None:
     for suffix in SQLITE_SUFFIXES:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(f"{path}{suffix}", FILE_MODE)
-
-
-def checkpoint_truncate(path: Path) -> tuple[int, int, int]:
-    """Copy the SQLite write-ahead log into the database and truncate it to zero bytes, so no
-    old page (a deleted post's words) stays in the ``-wal`` file. Blocking: run it in a thread.
-    Returns SQLite's (busy, log frames, checkpointed frames); busy 1 means a reader held on."""
-    with private_umask(), contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
-        row = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:

@@ -12,9 +12,7 @@ A moderator's removal keeps the text for the guild's ``restore_window_days``, so
 restored; ``purge_removed`` blanks removed posts older than that (run periodically by
 ``bot.workers.purger``).
 
-On SQLite a blanked row's old bytes are overwritten (``PRAGMA secure_delete``, set on every
-connection), but FTS5 keeps a deleted entry's terms in its older segments until they are merged:
-``optimize_search_index`` rewrites the index into one segment, and the old pages are zeroed.
+What the database files may still hold after that is ``bot.db.compaction``'s concern.
 """
 
 from __future__ import annotations
@@ -24,11 +22,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, delete, or_, select, text, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import dialect_name
 from bot.db.models import AskDraft, HeldPost, Post
 from bot.forum.post_rows import load_post
 from bot.forum.settings import load_config
@@ -101,14 +98,6 @@ async def purge_removed(session: AsyncSession, *, now: datetime | None = None) -
         if removed_at is not None and removed_at <= now - windows[guild_id]:
             due.append(post_id)
     return await blank_posts(session, due)
-
-
-async def optimize_search_index(session: AsyncSession) -> None:
-    """SQLite: merge the full-text index into one segment, so no older segment keeps the
-    terms of a deleted entry (FTS5's ``secure-delete`` option needs SQLite 3.42). PostgreSQL:
-    nothing; its index entries go with the dead rows at the next VACUUM."""
-    if dialect_name(session) == "sqlite":
-        await session.execute(text("INSERT INTO posts_search (posts_search) VALUES ('optimize')"))
 
 
 async def thread_name(session: AsyncSession, *, question_id: int) -> tuple[int, str] | None:

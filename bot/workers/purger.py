@@ -5,12 +5,11 @@ the job the files need, and purges what a moderator removed once it can no longe
 
 - every ``PURGE_INTERVAL`` seconds, and when woken: removed posts older than their guild's
   ``restore_window_days`` are blanked (``purge.purge_removed``);
-- after a pass that blanked something, or a wake-up after a delete (``wake``): on SQLite the
-  full-text index is merged into one segment (``purge.optimize_search_index``: FTS5 keeps a
-  deleted entry's terms in older segments until then), then a TRUNCATE checkpoint copies the
-  write-ahead log into the database and empties the ``-wal`` file. ``secure_delete`` zeroes the
-  freed pages. On PostgreSQL nothing more is done: the dead row versions go at the next VACUUM,
-  which autovacuum runs on its own.
+- after a pass that blanked something, or a wake-up after a delete (``wake``): what the files
+  still hold is reclaimed (``bot.db.compaction``: on SQLite the full-text index merged and the
+  write-ahead log checkpointed and emptied; on PostgreSQL the GIN search index rebuilt, the dead
+  row versions left to autovacuum). Wake-ups during a pass make one more pass, at least
+  ``spacing`` seconds after it, so a burst of deletes costs one rewrite.
 
 Each pass dispatches ``qa_purged(blanked)``.
 """
@@ -21,7 +20,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Final
 
-from bot.db.engine import checkpoint_truncate, make_private, sqlite_path
+from bot.db.compaction import reclaim_deleted_text
 from bot.forum import purge
 from bot.workers.base import TaskWorker
 
@@ -35,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two looks for removed posts past their restore window.
 PURGE_INTERVAL: Final = 3600.0
+#: Seconds at least between two rewrites of the index after deletes.
+RECLAIM_SPACING: Final = 30.0
 
 
 class Purger(TaskWorker):
@@ -52,9 +53,9 @@ class Purger(TaskWorker):
         interval: float = PURGE_INTERVAL,
     ) -> None:
         super().__init__(bot, runner)
+        self.engine = engine
         self.interval = interval
-        self._path = sqlite_path(str(engine.url)) if engine.dialect.name == "sqlite" else None
-        self._sqlite = engine.dialect.name == "sqlite"
+        self.spacing = RECLAIM_SPACING
         self._asked = 0
         self._done = 0
         self._progress = asyncio.Condition()
@@ -69,28 +70,28 @@ class Purger(TaskWorker):
         async with self._progress:
             await self._progress.wait_for(lambda: self._done >= asked or not self.running)
 
+    async def after_stop(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()  # wait_idle returns: nothing more will be done
+
     async def run(self) -> None:
-        woken = True  # the first pass also tidies what a previous run left
         while True:
             asked = self._asked
+            woken = asked > self._done  # deletes since the last pass
             await self.purge_once(compact=woken)
             async with self._progress:
                 self._done = asked
                 self._progress.notify_all()
+            if woken:
+                await asyncio.sleep(self.spacing)  # wake-ups meanwhile wait: one pass for all
             await self.sleep_until_woken(self.interval)
-            woken = self._asked > asked
 
     async def purge_once(self, *, compact: bool) -> int:
-        """One pass; the number of removed posts blanked."""
+        """One pass (``compact``: after deletes); the number of removed posts blanked."""
         try:
             blanked = await self.runner.run(lambda s: purge.purge_removed(s))
-            if (compact or blanked) and self._sqlite:
-                await self.runner.run(purge.optimize_search_index)
-                if self._path is not None:
-                    busy, _, _ = await asyncio.to_thread(checkpoint_truncate, self._path)
-                    make_private(self._path)
-                    if busy:
-                        log.info("the write-ahead log checkpoint waited on a reader; next pass")
+            if compact or blanked:
+                await reclaim_deleted_text(self.engine)
         except Exception:
             log.exception("purging deleted text failed")
             return 0
