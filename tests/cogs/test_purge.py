@@ -11,11 +11,13 @@ import random
 import string
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
+from bot.clock import utc_now
 from bot.db.compaction import checkpoint_truncate
 from bot.db.engine import sqlite_path
 from bot.db.models import Notification, Post
@@ -264,3 +266,27 @@ async def test_a_question_deleted_in_discord_by_its_author_renames_its_thread(
     assert fake.channel(untouched.thread.id).name == "Another question"
     (row,) = await _rows(scene, asked.id)
     assert row.title is None and row.deleted_at is not None  # the rename did not bring it back
+
+
+async def test_the_purger_blanks_removed_posts_once_their_restore_window_has_passed(
+    scene: Scene,
+) -> None:
+    old = await ask_question_directly(scene.harness, scene.alice, "Removed forty days ago")
+    recent = await ask_question_directly(scene.harness, scene.bob, "Removed two days ago")
+    async with scene.harness.bot.sessionmaker.begin() as session:
+        for asked, days in ((old, 40), (recent, 2)):
+            await session.execute(
+                update(Post)
+                .where(Post.id == asked.id)
+                .values(removed_at=utc_now() - timedelta(days=days), removed_by=scene.mod.id)
+            )
+    purged = BotEvents(scene.harness, "qa_purged")
+    try:
+        scene.harness.bot.purger.wake()
+        await purged.wait_for("qa_purged", lambda blanked: blanked == 1)
+    finally:
+        purged.close()
+    (old_row,) = await _rows(scene, old.id)
+    (recent_row,) = await _rows(scene, recent.id)
+    assert (old_row.title, old_row.body) == (None, "")
+    assert recent_row.title == "Removed two days ago"
