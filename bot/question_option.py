@@ -12,8 +12,7 @@ from discord import app_commands
 
 from bot import references
 from bot.forum import lookups, title_search
-from bot.forum.errors import NotFound, PermissionDenied, ValidationError
-from bot.threads import fetch_thread
+from bot.forum.errors import NotFound, ValidationError
 from bot.transactions import HasTransactionRunner, run_transaction
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label
 
@@ -22,7 +21,6 @@ NO_QUESTION_HERE: Final = (
     "`question` option."
 )
 PICK_A_QUESTION: Final = "Pick the question from the list (or use the command in its thread)."
-CANNOT_POST_THERE: Final = "You can't post in that question's thread."
 
 
 def question_id_of(raw: str, refusal: str) -> int:
@@ -57,32 +55,6 @@ async def target_question(
     if found is None:
         raise NotFound(NO_QUESTION_HERE if not text else PICK_A_QUESTION)
     return found.id
-
-
-async def check_can_post_in(
-    bot: HasTransactionRunner, interaction: discord.Interaction[Any], question_id: int
-) -> None:
-    """Refuse a member the bot would post for where they could not post themselves: the
-    question's thread is one they cannot see or write in, or it is locked (the bot never
-    becomes a way around the server's own moderation)."""
-    guild = interaction.guild
-    member = interaction.user
-    assert guild is not None  # guild_only
-    question = await run_transaction(bot, lambda s: lookups.get_post(s, question_id))
-    if question.thread_id is None:
-        return  # not posted yet: the domain refuses it
-    thread = await fetch_thread(guild, question.thread_id)
-    if thread is None:
-        raise NotFound(PICK_A_QUESTION)
-    if not isinstance(member, discord.Member):
-        raise PermissionDenied(CANNOT_POST_THERE)
-    can = thread.permissions_for(member)
-    if (
-        not can.view_channel
-        or not can.send_messages_in_threads
-        or (thread.locked and not can.manage_threads)
-    ):
-        raise PermissionDenied(CANNOT_POST_THERE)
 
 
 def _choice_name(question_id: int, title: str) -> str:

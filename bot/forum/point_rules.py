@@ -4,7 +4,8 @@ The rules (Q2A's defaults, each a per-guild setting in ``GuildConfig``):
 
 * A live question earns its author ``points_ask``; a live answer ``points_answer``. Comments earn
   nothing and their votes count nothing. A post is *live* when it was posted (not a pending row)
-  and is not deleted; an answer or comment of a deleted question is not live either.
+  and is neither deleted nor removed (hidden by a moderator or by reports); an answer or comment
+  of a question that is not live is not live either.
 * A vote's value is ``up - down`` (both flags set = 0). A vote *counts* when the post is live,
   its question is not closed, the post is an answer (or a question while ``question_voting``
   is on), and the voter is not the author. On an anonymous post the author's own vote counts

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import Post
+from bot.forum import audit
 from bot.forum.categories import list_categories, resolve_category
 from bot.forum.errors import NotFound, PermissionDenied, ValidationError
 from bot.forum.ledger import Ledger
@@ -210,6 +211,10 @@ async def close_question(
             or original.state != "live"
         ):
             raise NotFound("The question it duplicates does not exist.")
+    if is_moderator and actor_id != question.author_id:  # a moderator's act, not the asker's
+        await audit.record(
+            session, question.guild_id, actor_id, "close", post_id=question.id, detail=reason or ""
+        )
     return await _set_closed(
         session,
         question,

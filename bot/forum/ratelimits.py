@@ -1,4 +1,5 @@
-"""Per-member rate limits per guild (Q2A's defaults: 10 questions and 25 answers per hour).
+"""Per-member rate limits per guild (Q2A's defaults: 10 questions and 25 answers per hour), and
+when a member last posted, for a channel's slowmode (``last_post_at``).
 
 No table of its own: the limit counts the member's posts of that kind in the ``posts`` table whose
 ``created_at`` lies in the last hour. Soft-deleted posts count too, so deleting a post does not
@@ -9,10 +10,10 @@ refund it. When the member is at the limit, the time to wait is when the N-th mo
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
@@ -20,6 +21,8 @@ from bot.forum.errors import RateLimited
 from bot.forum.settings import GuildConfig
 
 WINDOW = timedelta(hours=1)
+#: Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds: snowflakes count from it.
+DISCORD_EPOCH_MS = 1_420_070_400_000
 
 RateKind = Literal["question", "answer"]
 
@@ -92,6 +95,37 @@ async def check_rate(
     raise RateLimited(
         _sentence(kind, limit_for(config, kind), retry_after), retry_after=retry_after
     )
+
+
+async def last_post_at(
+    session: AsyncSession, *, guild_id: int, author_id: int, thread_id: int | None = None
+) -> datetime | None:
+    """When the member last posted where a slowmode counts, from the stored posts (a restart
+    forgets nothing): without ``thread_id`` their latest question in the guild (the Q&A forum's
+    slowmode paces new posts), with it their latest post in that thread (a thread's slowmode
+    paces its messages, the post's starter included). Deleted and pending posts count, as on
+    Discord a deleted message does not refund the wait. None when they have not posted there.
+
+    A post's time is its Discord message's (the snowflake's timestamp: the clock Discord judges
+    slowmode by), or for a pending post without a message yet when it was stored."""
+    stmt = select(
+        func.max(Post.message_id), func.max(Post.created_at).filter(Post.message_id.is_(None))
+    ).where(Post.guild_id == guild_id, Post.author_id == author_id)
+    if thread_id is None:
+        stmt = stmt.where(Post.kind == "question")
+    else:
+        stmt = stmt.where(Post.thread_id == thread_id)
+    newest_message, newest_pending = (await session.execute(stmt)).one()
+    times = [t for t in (newest_pending,) if t is not None]
+    if newest_message is not None:
+        times.append(snowflake_time(newest_message))
+    return max(times, default=None)
+
+
+def snowflake_time(snowflake: int) -> datetime:
+    """When Discord made the object with this id (a snowflake carries its creation time)."""
+    milliseconds = (snowflake >> 22) + DISCORD_EPOCH_MS
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

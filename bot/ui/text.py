@@ -289,6 +289,11 @@ def format_relative(dt: datetime) -> str:
     return discord.utils.format_dt(_aware(dt), "R")
 
 
+def format_datetime(dt: datetime) -> str:
+    """A Discord timestamp shown as date and time in each reader's locale and time zone."""
+    return discord.utils.format_dt(_aware(dt), "f")
+
+
 def format_date(dt: datetime) -> str:
     """A Discord timestamp shown as a date in each reader's locale."""
     return discord.utils.format_dt(_aware(dt), "D")

@@ -79,8 +79,9 @@ async def set_setting(
 ) -> None:
     if key == MODERATOR_ROLE_KEY:
         value = _role_text(guild, value)
+    actor_id = interaction.user.id
     config = await run_transaction(
-        bot, lambda s: setting_changes.set_from_text(s, guild.id, key, value)
+        bot, lambda s: setting_changes.set_from_text(s, guild.id, key, value, actor_id=actor_id)
     )
     await _confirm(interaction, guild, config, key, "is now")
 
@@ -90,7 +91,10 @@ async def reset_setting(
 ) -> None:
     if key == categories.SETTING_KEY:
         raise ValidationError(NO_CATEGORY_DEFAULT)
-    config = await run_transaction(bot, lambda s: setting_changes.reset_from_text(s, guild.id, key))
+    actor_id = interaction.user.id
+    config = await run_transaction(
+        bot, lambda s: setting_changes.reset_from_text(s, guild.id, key, actor_id=actor_id)
+    )
     await _confirm(interaction, guild, config, key, "is back to its default,")
 
 

@@ -13,6 +13,7 @@ from bot.forum import acceptance, lookups
 from bot.forum.results import AcceptResult, PostChange, PostSnapshot
 from bot.forum.settings import GuildConfig
 from bot.guilds import acting, guild_config
+from bot.posting_rights import check_can_act
 from bot.threads import discord_step, fetch_thread, partial_message, with_trouble
 from bot.transactions import run_transaction
 from bot.ui import embeds, emoji
@@ -39,6 +40,7 @@ async def accept_answer(
 ) -> None:
     """The member accepts the answer ``message`` (the domain decides whether they may)."""
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await check_can_act(bot, interaction, message.channel.id)
     actor = await acting(bot, interaction)
     guild = actor.guild
     result = await run_transaction(

@@ -11,7 +11,8 @@ import discord
 from bot.forum import anonymity, lookups, posts, text_rules
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from bot.question_option import check_can_post_in, target_question
+from bot.posting_rights import check_can_post_in
+from bot.question_option import target_question
 from bot.transactions import run_transaction
 from cogs.answering.modals import MODAL_TIMEOUT, FormModal
 from cogs.answering.names import StoredNames
@@ -106,6 +107,7 @@ async def post_answer(
 ) -> None:
     """The modal was submitted: the answer stored pending, posted by the bot, confirmed."""
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await check_can_post_in(bot, interaction, question_id)  # time passed since the modal opened
     post = member_post(interaction, question_id, text, anonymous=anonymous)
     await check_automod(bot, interaction, post)
     await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))

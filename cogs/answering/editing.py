@@ -11,6 +11,7 @@ import discord
 
 from bot.forum import edits, text_rules
 from bot.forum.results import PostChange, PostSnapshot
+from bot.posting_rights import check_can_post_in
 from bot.threads import discord_step, partial_message, with_trouble
 from bot.transactions import run_transaction
 from bot.ui import emoji
@@ -86,6 +87,7 @@ async def edit_post(
 ) -> None:
     """An answer's or reply's new text: stored, then the bot's message re-rendered."""
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await check_can_post_in(bot, interaction, post.question_id or post.id, paced=False)
     author = interaction.user
     await bot.automod.check(interaction, post.thread_id, text)
     change = await run_transaction(
@@ -119,6 +121,7 @@ async def edit_question(
     """A question's new title and details: stored, then the thread renamed (when the title
     changed) and the starter message re-rendered."""
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await check_can_post_in(bot, interaction, question.id, paced=False)
     guild = interaction.guild
     assert guild is not None
     author = interaction.user

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.forum import posts
-from bot.question_option import check_can_post_in, target_question
+from bot.posting_rights import check_can_post_in
+from bot.question_option import target_question
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import check_automod, member_post, post_for_member
 

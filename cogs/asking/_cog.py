@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.autocomplete import category_choices
 from bot.forum import questions
+from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.text import AUTOCOMPLETE_CHOICES
 from cogs.asking.adoption import NativePosts
@@ -53,7 +54,8 @@ class Asking(commands.Cog):
         wanted = (category or "").strip() or None
         user_id = interaction.user.id
         # Refuse before the member types anything: no forum, no permission, no tag, too many.
-        await find_target(self.bot, guild, wanted)
+        target = await find_target(self.bot, guild, wanted)
+        await check_can_ask(self.bot, interaction, target.forum)
         await run_transaction(
             self.bot,
             lambda s: questions.check_can_ask(s, guild_id=guild.id, user_id=user_id),

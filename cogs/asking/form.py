@@ -16,6 +16,7 @@ import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
+from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
@@ -94,6 +95,7 @@ async def submit_question(
     guild = interaction.guild
     assert guild is not None
     target = await find_target(bot, guild, category)
+    await check_can_ask(bot, interaction, target.forum)  # time passed since the modal opened
     text_rules.validate_title(title)
     text_rules.validate_details(details)
     name: str | None = None

@@ -26,6 +26,7 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
+from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
@@ -182,6 +183,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
         if draft.anonymous:  # the server may have turned it off while the draft waited
             await check_anonymous(bot, interaction)
         target = await find_target(bot, guild, draft.category)
+        await check_can_ask(bot, interaction, target.forum)
         posted = await run_transaction(
             bot,
             lambda s: drafts.post_held_question(

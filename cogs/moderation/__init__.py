@@ -7,7 +7,9 @@ doing and a server can change it: every command checks the moderator rule again
 (``bot.guilds.acting``: Manage Threads in the Q&A forum, or the guild's moderator role).
 
 - ``_cog``: the group and its commands;
-- ``log``: ``/mod log``, the audit trail's pages (``AuditPages``, restart-proof buttons).
+- ``log``: ``/mod log``, the audit trail's pages (``AuditPages``, restart-proof buttons);
+- ``checks``: the moderator rule every command and button checks (``moderator``);
+- ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``.
 """
 
 from __future__ import annotations

@@ -9,25 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum.errors import PermissionDenied
-from bot.guilds import Acting, acting
+from cogs.moderation import reports
+from cogs.moderation.checks import moderator
 from cogs.moderation.log import AuditPages
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
 Interaction = discord.Interaction["QABot"]
-
-NOT_A_MODERATOR = "Only this server's moderators can use /mod."
-
-
-async def moderator(bot: QABot, interaction: Interaction) -> Acting:
-    """The acting member, refused with a sentence unless they moderate the guild (the check
-    Discord's default permission only hints at)."""
-    actor = await acting(bot, interaction)
-    if not actor.moderator:
-        raise PermissionDenied(NOT_A_MODERATOR)
-    return actor
 
 
 class Moderation(commands.Cog):
@@ -40,14 +29,28 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self.card_locks = reports.CardLocks()
+        self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
+            app_commands.ContextMenu(name="Report", callback=self.report)
+        )
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AuditPages)
+        self.bot.add_dynamic_items(AuditPages, reports.QueuePages, *reports.CARD_BUTTONS)
+        self.bot.tree.add_command(self.report_menu)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AuditPages)
+        self.bot.remove_dynamic_items(AuditPages, reports.QueuePages, *reports.CARD_BUTTONS)
+        self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
+
+    async def report(self, interaction: Interaction, message: discord.Message) -> None:
+        await reports.open_report_form(self.bot, self.card_locks, interaction, message)
 
     @mod.command(name="log", description="The latest moderator actions, newest first")
     async def log(self, interaction: Interaction) -> None:
         actor = await moderator(self.bot, interaction)
         await AuditPages.start(interaction, guild_id=actor.guild.id)
+
+    @mod.command(name="queue", description="Posts with open reports, most recently reported first")
+    async def queue(self, interaction: Interaction) -> None:
+        actor = await moderator(self.bot, interaction)
+        await reports.QueuePages.start(interaction, guild_id=actor.guild.id)

@@ -111,8 +111,11 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("leaderboard"),
     # /mod (Manage Threads), declared whole by cogs.moderation
     Cmd("mod log"),
+    Cmd("mod queue"),
     # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
     Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
+    # reports (any member; cogs.moderation)
+    Cmd("Report", type=MESSAGE_MENU),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -134,6 +137,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
     Top("resources", guild_only=False),  # the general default in the DM with the bot
+    Top("Report", type=MESSAGE_MENU),
 )
 
 

@@ -386,12 +386,32 @@ class Member:
         """What the client's message box allows (the API's own refusals come from World)."""
         if where.guild_id is None:
             return
+        self._check_not_timed_out()
         perms = self.permissions_in(where)
         needed = P.SEND_MESSAGES_IN_THREADS if where.is_thread else P.SEND_MESSAGES
         if not perms & P.VIEW_CHANNEL or not perms & needed:
             raise GestureRefused(f"{self.name} cannot send messages in #{where.name}")
         if where.is_thread and where.locked and not perms & P.MANAGE_THREADS:
             raise GestureRefused(f"#{where.name} is locked")
+        self._check_slowmode(where, perms)
+
+    def _check_not_timed_out(self) -> None:
+        """A timed-out member sends, posts and reacts nowhere in the guild until it ends."""
+        if self.guild is not None and self.fake.world.timed_out(self.guild, self.id):
+            raise GestureRefused(f"{self.name} is timed out")
+
+    def _check_slowmode(self, where: Channel, perms: int) -> None:
+        """Slowmode (``rate_limit_per_user``): seconds between a member's messages in a channel
+        or thread, or between their posts in a forum. Bots and members with Manage Messages or
+        Manage Channels there are exempt."""
+        rate = where.rate_limit_per_user
+        if rate <= 0 or self.user.bot or perms & (P.MANAGE_MESSAGES | P.MANAGE_CHANNELS):
+            return
+        world = self.fake.world
+        last = world.last_post_time(where, self.id)
+        if last is not None and world.now() < last + rate:
+            wait = last + rate - world.now()
+            raise GestureRefused(f"slowmode: {self.name} waits {wait:.1f} s in #{where.name}")
 
     async def dm(self, content: str = "", **kwargs: Any) -> Message:
         """A direct message to the bot."""
@@ -417,6 +437,8 @@ class Member:
     async def react(self, message: Message, emoji: str = "👍") -> None:
         """Add a reaction (a new emoji needs Add Reactions; joining an existing one does not)."""
         channel = self._reactable(message)
+        if channel.guild_id is not None:
+            self._check_not_timed_out()
         key, _ = parse_emoji(emoji)
         new_emoji = key not in message.reactions and channel.guild_id is not None
         if new_emoji and not self.permissions_in(channel) & P.ADD_REACTIONS:
@@ -462,6 +484,11 @@ class Member:
         """A native forum post: the thread, then its starter message (id = thread id)."""
         if not forum.is_forum:
             raise GestureRefused(f"#{forum.name} is not a forum channel")
+        self._check_not_timed_out()
+        perms = self.permissions_in(forum)
+        if not perms & P.VIEW_CHANNEL or not perms & P.SEND_MESSAGES:  # "Create Posts"
+            raise GestureRefused(f"{self.name} cannot create posts in #{forum.name}")
+        self._check_slowmode(forum, perms)
         tag_ids = [forum.tag(t).id for t in tags]
         self.fake.automod.check_message(forum, self.id, [title, content])
         world = self.fake.world
@@ -474,7 +501,11 @@ class Member:
         return thread
 
     async def edit_thread(self, thread: Channel, **changes: Any) -> Channel:
-        """Rename, archive, lock or retag a thread (``archived=True``, ``applied_tags=[...]``)."""
+        """Rename, archive, lock or retag a thread (``archived=True``, ``applied_tags=[...]``);
+        locking and slowmode need Manage Threads."""
+        moderated = {"locked", "rate_limit_per_user"} & changes.keys()
+        if moderated and not self.permissions_in(thread) & P.MANAGE_THREADS:
+            raise GestureRefused(f"{self.name} cannot change {sorted(moderated)}: Manage Threads")
         if "applied_tags" in changes and thread.parent_id is not None:
             parent = self.fake.world.channels[thread.parent_id]
             changes["applied_tags"] = [parent.tag(t).id for t in changes["applied_tags"]]

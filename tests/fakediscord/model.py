@@ -129,6 +129,8 @@ class GuildMember:
     roles: list[int]
     joined_at: float
     nick: str | None = None
+    #: The end of a timeout (epoch seconds); a time in the past means no timeout, as on Discord.
+    communication_disabled_until: float | None = None
 
 
 def number_components(components: list[Any]) -> list[Any]:
@@ -217,7 +219,8 @@ class Channel:
     overwrites: list[JSON] = field(default_factory=list)
     nsfw: bool = False
     flags: int = 0
-    rate_limit_per_user: int = 0
+    rate_limit_per_user: int = 0  # slowmode, seconds (in a forum: between new posts)
+    default_thread_rate_limit_per_user: int = 0  # copied to a new thread at its creation
     last_message_id: int | None = None
     last_pin_timestamp: float | None = None
     default_auto_archive_duration: int = 1440

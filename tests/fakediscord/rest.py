@@ -104,6 +104,10 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return web.Response(status=status, body=json.dumps(body).encode(), headers=extra)
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 class Router:
     def __init__(self) -> None:
         self._routes: list[tuple[str, list[str], str, Handler, bool]] = []
@@ -664,7 +668,7 @@ class Rest:
                 owner_id=self.world.bot.id,
                 applied_tags=body.get("applied_tags") or [],
                 auto_archive_duration=body.get("auto_archive_duration"),
-                rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
+                rate_limit_per_user=_optional_int(body.get("rate_limit_per_user")),
             )
             starter = self.world.post_message(
                 thread, self.world.bot.id, message, files=req.files, message_id=thread.id

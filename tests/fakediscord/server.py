@@ -264,6 +264,16 @@ class FakeDiscord:
             raise ValueError("this member is in no guild")
         self.world.set_member_roles(member.guild, member.id, [r.id for r in roles])
 
+    def time_out(self, member: Member, seconds: float | None) -> float | None:
+        """Time ``member`` out for ``seconds`` from the fake's now (None lifts the timeout), as a
+        moderator does; returns the end (epoch seconds). GUILD_MEMBER_UPDATE carries it, and so
+        does every interaction's ``member.communication_disabled_until``."""
+        if member.guild is None:
+            raise ValueError("this member is in no guild")
+        until = None if seconds is None else self.world.now() + seconds
+        self.world.set_timeout(member.guild, member.id, until)
+        return until
+
     def remove_member(self, member: Member) -> None:
         """The member leaves (or is kicked): GUILD_MEMBER_REMOVE (members intent only), and
         GET /guilds/{g}/members/{u} answers 404 10007 Unknown Member from then on."""

@@ -213,6 +213,23 @@ class World:
                 out.append(m)
         return out
 
+    def last_post_time(self, channel: Channel, user_id: int) -> float | None:
+        """When the user last posted where ``channel``'s slowmode counts: their newest post
+        (thread) in a forum, else their newest message (deleted ones too); None if none."""
+        if channel.is_forum:
+            times = [
+                t.create_timestamp or t.archive_timestamp
+                for t in self.threads_of(channel)
+                if t.owner_id == user_id
+            ]
+        else:
+            times = [
+                self.messages[m].timestamp
+                for m in channel.message_ids
+                if self.messages[m].author_id == user_id
+            ]
+        return max(times, default=None)
+
     def threads_of(self, parent: Channel) -> list[Channel]:
         return [
             c
@@ -262,13 +279,24 @@ class World:
             if parent is not None and parent.type == CATEGORY:
                 overwrites = list(parent.overwrites)
         gm = guild.members.get(user_id)
-        return P.apply_overwrites(
+        bits = P.apply_overwrites(
             base,
             guild_id=guild.id,
             member_id=user_id,
             member_roles=gm.roles if gm else [],
             overwrites=overwrites,
         )
+        if base != P.ALL and self.timed_out(guild, user_id):
+            # Timed out: every permission but View Channel and Read Message History is lost
+            # (owners and Administrators are exempt).
+            bits &= P.VIEW_CHANNEL | P.READ_MESSAGE_HISTORY
+        return bits
+
+    def timed_out(self, guild: Guild, user_id: int) -> bool:
+        """Whether the member's timeout has not ended yet."""
+        gm = guild.members.get(user_id)
+        until = gm.communication_disabled_until if gm is not None else None
+        return until is not None and until > self.now()
 
     # ------------------------------------------------------------------ payloads
 
@@ -295,7 +323,11 @@ class World:
             "mute": False,
             "flags": 0,
             "pending": False,
-            "communication_disabled_until": None,
+            "communication_disabled_until": (
+                iso(gm.communication_disabled_until)
+                if gm.communication_disabled_until is not None
+                else None
+            ),
             "avatar_decoration_data": None,
         }
         if with_user:
@@ -369,7 +401,7 @@ class World:
                     "last_message_id": _opt_id(ch.last_message_id),
                     "rate_limit_per_user": ch.rate_limit_per_user,
                     "default_auto_archive_duration": ch.default_auto_archive_duration,
-                    "default_thread_rate_limit_per_user": 0,
+                    "default_thread_rate_limit_per_user": ch.default_thread_rate_limit_per_user,
                 }
             )
         if ch.type == FORUM:
@@ -652,6 +684,14 @@ class World:
         self._member_update(guild, gm)
         return gm
 
+    def set_timeout(self, guild: Guild, user_id: int, until: float | None) -> GuildMember:
+        """Time a member out until ``until`` (epoch seconds; None lifts it): GUILD_MEMBER_UPDATE
+        with ``communication_disabled_until``."""
+        gm = self.member(guild.id, user_id)
+        gm.communication_disabled_until = until
+        self._member_update(guild, gm)
+        return gm
+
     def _member_update(self, guild: Guild, gm: GuildMember) -> None:
         data = self.member_payload(guild.id, gm.user_id)
         data["guild_id"] = str(guild.id)
@@ -739,7 +779,14 @@ class World:
 
     def update_channel(self, ch: Channel, body: JSON) -> Channel:
         """PATCH /channels/{id} on a guild channel (not a thread)."""
-        simple = ("name", "topic", "nsfw", "rate_limit_per_user", "position")
+        simple = (
+            "name",
+            "topic",
+            "nsfw",
+            "rate_limit_per_user",
+            "default_thread_rate_limit_per_user",
+            "position",
+        )
         for key in simple:
             if key in body:
                 setattr(ch, key, body[key])
@@ -821,10 +868,14 @@ class World:
         auto_archive_duration: int | None = None,
         type: int = PUBLIC_THREAD,
         thread_id: int | None = None,
-        rate_limit_per_user: int = 0,
+        rate_limit_per_user: int | None = None,
         invitable: bool = True,
     ) -> Channel:
+        """A thread; its slowmode is ``rate_limit_per_user``, by default the parent's
+        ``default_thread_rate_limit_per_user`` (copied now, not kept in step, as on Discord)."""
         now = self.now()
+        if rate_limit_per_user is None:
+            rate_limit_per_user = parent.default_thread_rate_limit_per_user
         tags = _snowflake_list(applied_tags)
         if parent.is_forum:
             known = {t.id for t in parent.available_tags}

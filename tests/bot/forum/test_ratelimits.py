@@ -28,15 +28,20 @@ async def _post(
     guild_id: int = GUILD,
     author_id: int = USER,
     deleted: bool = False,
+    thread_id: int | None = None,
+    pending: bool = False,
 ) -> None:
-    message_id = next(_ids)
+    # A Discord message id made at ``created_at`` (a snowflake carries its time).
+    since_epoch = int(created_at.timestamp() * 1000) - ratelimits.DISCORD_EPOCH_MS
+    message_id = (since_epoch << 22) + next(_ids) % (1 << 22)
     session.add(
         Post(
             guild_id=guild_id,
             kind=kind,
             author_id=author_id,
-            thread_id=message_id,
-            message_id=message_id,
+            thread_id=thread_id or message_id,
+            message_id=None if pending else message_id,
+            state="pending" if pending else "live",
             title="A question" if kind == "question" else None,
             body="body text of the post",
             created_at=created_at,
@@ -189,3 +194,35 @@ def test_limit_for_reads_the_config() -> None:
     config = dataclasses.replace(DEFAULTS, questions_per_hour=3, answers_per_hour=4)
     assert ratelimits.limit_for(config, "question") == 3
     assert ratelimits.limit_for(config, "answer") == 4
+
+
+async def test_last_post_at_reads_the_forum_and_each_thread_apart(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A forum's slowmode paces questions; a thread's paces the posts in it."""
+    thread = 77
+
+    async def last(thread_id: int | None = None, author_id: int = USER) -> datetime | None:
+        return await ratelimits.last_post_at(
+            session, guild_id=GUILD, author_id=author_id, thread_id=thread_id
+        )
+
+    async with sessionmaker.begin() as session:
+        assert await last() is None and await last(thread) is None
+        await _post(session, "question", NOW - timedelta(minutes=9))
+        await _post(session, "question", NOW - timedelta(minutes=3), deleted=True)
+        await _post(session, "answer", NOW - timedelta(minutes=5), thread_id=thread)
+        await _post(session, "comment", NOW - timedelta(minutes=2), thread_id=thread)
+        await _post(session, "answer", NOW - timedelta(minutes=1), thread_id=thread + 1)
+        await _post(session, "question", NOW, author_id=USER + 1)
+        await _post(session, "answer", NOW, author_id=USER + 1, thread_id=thread)
+        await _post(session, "question", NOW, guild_id=GUILD + 1)
+        assert await last() == NOW - timedelta(minutes=3)  # deleting refunds no wait
+        assert await last(thread) == NOW - timedelta(minutes=2)
+        assert await last(thread + 1) == NOW - timedelta(minutes=1)
+        assert await last(thread + 2) is None
+        await _post(session, "question", NOW - timedelta(seconds=5), thread_id=thread + 2)
+        assert await last(thread + 2) == NOW - timedelta(seconds=5)  # the starter counts
+        # A pending post (no Discord message yet) counts from when it was stored.
+        await _post(session, "answer", NOW - timedelta(seconds=1), thread_id=thread, pending=True)
+        assert await last(thread) == NOW - timedelta(seconds=1)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
@@ -657,8 +657,31 @@ async def test_upgrading_indexes_existing_posts_and_downgrading_removes_the_inde
     try:
         sm = create_sessionmaker(engine)
         board = Board(sm)
-        question = await board.ask("Older question about swimming", "Before search existed.")
-        await board.answer(question, "Try the lake.")
+        # Rows written as revision 0001's code wrote them: only the columns it had.
+        async with sm.begin() as session:
+            question_id = (
+                await session.execute(
+                    insert(Post)
+                    .values(
+                        guild_id=board.guild_id,
+                        kind="question",
+                        author_id=board.member(),
+                        title="Older question about swimming",
+                        body="Before search existed.",
+                    )
+                    .returning(Post.id)
+                )
+            ).scalar_one()
+            await session.execute(
+                insert(Post).values(
+                    guild_id=board.guild_id,
+                    kind="answer",
+                    question_id=question_id,
+                    parent_id=question_id,
+                    author_id=board.member(),
+                    body="Try the lake.",
+                )
+            )
         await migrate.upgrade(empty_db_url)
         assert await board.titles("swimming lake") == ["Older question about swimming"]
         await migrate.downgrade(empty_db_url, "0001")
@@ -675,7 +698,8 @@ async def test_upgrading_indexes_existing_posts_and_downgrading_removes_the_inde
                     )
                 )
             assert leftover.all() == []
-        # The domain keeps working without the index.
-        await board.ask("Asked after the downgrade", "")
+        # Upgrading again indexes the same rows again.
+        await migrate.upgrade(empty_db_url)
+        assert await board.titles("swimming lake") == ["Older question about swimming"]
     finally:
         await engine.dispose()

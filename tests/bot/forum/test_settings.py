@@ -15,6 +15,7 @@ from bot.forum.errors import ValidationError
 from bot.forum.settings import DEFAULTS, GuildConfig
 
 GUILD = 111
+OWNER = 7
 OTHER_GUILD = 222
 
 
@@ -280,7 +281,9 @@ async def test_bad_values_change_nothing(sessionmaker: async_sessionmaker[AsyncS
         with pytest.raises(ValidationError):
             await settings.set_setting(session, GUILD, "unknown_key", 1)
         with pytest.raises(ValidationError):
-            await setting_changes.set_from_text(session, GUILD, "points_ask", "lots")
+            await setting_changes.set_from_text(
+                session, GUILD, "points_ask", "lots", actor_id=OWNER
+            )
         assert await _rows(session, GUILD) == {"points_ask": "5"}
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot import question_option
+from bot import posting_rights
 from bot.db.models import Member as MemberRow
 from bot.forum import pending_posts, questions, settings
 from bot.ui.questions import question_message_embed
@@ -93,9 +93,12 @@ def author_of(message: Message) -> str:
 
 def assert_names_nobody(fake: FakeDiscord, since: int, *who: Member) -> None:
     """No REST call of the bot since ``since`` carries an author's id, name or mention - save
-    what only its recipient sees: replies to interactions, DMs."""
+    what only its recipient sees: replies to interactions, DMs - and reads: a GET shows nothing
+    to anyone (the DM worker looks a recipient up by id before sending)."""
 
     def private(call: Call) -> bool:
+        if call.method == "GET":
+            return True
         if call.path.startswith(("/interactions/", "/webhooks/", "/users/@me/channels")):
             return True
         channel = fake.world.channels.get(int(call.params.get("channel_id", 0)))
@@ -322,16 +325,16 @@ async def test_no_posting_through_the_bot_where_the_member_cannot_post(anon: Sce
         ix = await scene.dave.slash(
             "reply", {**options, "question": str(asked.id)}, channel=fake.general
         )
-        assert await sentence(ix) == question_option.CANNOT_POST_THERE
+        assert await sentence(ix) == posting_rights.CANNOT_POST_THERE
     ix = await scene.dave.slash(
         "answer", {"anonymous": True, "question": str(asked.id)}, channel=fake.general
     )
-    assert await sentence(ix) == question_option.CANNOT_POST_THERE
+    assert await sentence(ix) == posting_rights.CANNOT_POST_THERE
     # A locked thread takes nothing from members, through the bot neither.
     fake.edit_channel(asked.thread, locked=True)
     await fake.flush()
     ix = await scene.bob.slash(
         "reply", {"text": "hi", "question": str(asked.id)}, channel=fake.general
     )
-    assert await sentence(ix) == question_option.CANNOT_POST_THERE
+    assert await sentence(ix) == posting_rights.LOCKED
     assert [m.id for m in fake.messages_in(asked.thread)] == [asked.starter.id]

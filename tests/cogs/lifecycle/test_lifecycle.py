@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.db.models import Member as MemberRow
 from bot.db.models import Post
-from bot.forum import acceptance, lookups, questions, votes
+from bot.forum import acceptance, audit, lookups, questions, votes
 from bot.forum.points import recompute_points
 from bot.forum.results import PostChange, PostSnapshot
 from cogs.lifecycle import targets
@@ -199,6 +199,8 @@ async def test_the_asker_closes_their_question(scene: Scene) -> None:
     question = await question_now(scene, asked)
     assert question.closed and not question.closed_by_moderator
     assert question.closed_reason == "Solved it myself, *thanks*"
+    # The asker's own close is no moderator action: the audit trail stays empty.
+    assert (await run_domain(scene.harness, lambda s: audit.page(s, scene.guild_id))).total == 0
     await assert_points_recompute_clean(scene)
 
     # Closing it again (from elsewhere, by its id) changes nothing.
@@ -220,6 +222,10 @@ async def test_a_moderator_closes_and_locks_and_only_a_moderator_reopens(scene: 
     assert "(by a moderator)" in closing.content
     assert "A moderator can reopen it with /reopen." in closing.content
     assert (await question_now(scene, asked)).closed_by_moderator
+    shown = await run_domain(scene.harness, lambda s: audit.page(s, scene.guild_id))
+    assert [(e.action, e.moderator_id, e.post_id, e.detail) for e in shown.entries] == [
+        ("close", scene.mod.id, asked.id, "Off topic here")
+    ]
     # A locked thread refuses members.
     with pytest.raises(GestureRefused):
         await scene.bob.send(thread, LONG)

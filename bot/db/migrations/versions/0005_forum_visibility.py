@@ -18,8 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("posts") as batch:
-        batch.add_column(sa.Column("forum_id", sa.BigInteger(), nullable=True))
+    op.add_column("posts", sa.Column("forum_id", sa.BigInteger(), nullable=True))
     # Every existing post lives in its guild's current Q&A forum (the only one it has had
     # unless /qa setup moved it; a question left in an old forum is then judged by the new
     # forum's visibility, the stricter reading would need Discord and is not worth a guess).
@@ -31,14 +30,14 @@ def upgrade() -> None:
             ") AS BIGINT)"
         )
     )
-    with op.batch_alter_table("user_prefs") as batch:
-        batch.add_column(
-            sa.Column("resources_dm", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    op.add_column(
+        "user_prefs",
+        sa.Column("resources_dm", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_prefs") as batch:
-        batch.drop_column("resources_dm")
-    with op.batch_alter_table("posts") as batch:
-        batch.drop_column("forum_id")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not batch mode: recreating ``posts``
+    # would drop the full-text triggers of 0002 with the old table.
+    op.drop_column("user_prefs", "resources_dm")
+    op.drop_column("posts", "forum_id")

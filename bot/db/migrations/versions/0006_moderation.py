@@ -139,17 +139,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_held_posts")),
     )
     op.create_index("ix_held_posts_guild_status", "held_posts", ["guild_id", "status"])
-    with op.batch_alter_table("posts") as batch:
-        batch.add_column(_time("removed_at", nullable=True))
-        batch.add_column(sa.Column("removed_by", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("removal_reason", sa.Text(), nullable=True))
+    op.add_column("posts", _time("removed_at", nullable=True))
+    op.add_column("posts", sa.Column("removed_by", sa.BigInteger(), nullable=True))
+    op.add_column("posts", sa.Column("removal_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("posts") as batch:
-        batch.drop_column("removal_reason")
-        batch.drop_column("removed_by")
-        batch.drop_column("removed_at")
+    op.drop_column("posts", "removal_reason")
+    op.drop_column("posts", "removed_by")
+    op.drop_column("posts", "removed_at")
     op.drop_table("held_posts")
     op.drop_table("member_blocks")
     op.drop_table("mod_actions")

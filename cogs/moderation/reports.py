@@ -1,0 +1,232 @@
+"""Reports on Discord: the "Report" message menu and its reason form, the report card in the
+moderator channel with its restart-proof buttons, and ``/mod queue``.
+
+The report is committed before anything is sent: the reporter is thanked, then the card is
+posted (or the post's card edited) as a best effort; a card Discord refuses is logged with ids
+and the report still waits in ``/mod queue``. Without a moderator channel (``mod_channel_id``)
+no card is posted at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Final, Self, cast
+
+import discord
+
+from bot.bounded import BoundedMap
+from bot.errors import handle_interaction_error
+from bot.forum import report_queue, reports
+from bot.guilds import guild_config
+from bot.threads import partial_message
+from bot.transactions import run_transaction
+from bot.ui.mentions import NO_PINGS
+from bot.ui.reports import (
+    MODAL_TITLE,
+    REASON_LABEL,
+    REASON_PLACEHOLDER,
+    THANKS,
+    queue_page,
+    report_card,
+)
+from bot.ui.views import Page, Paginator
+from cogs.moderation.checks import moderator
+
+if TYPE_CHECKING:
+    from bot.client import QABot
+
+log = logging.getLogger(__name__)
+
+NOT_A_MODERATOR: Final = "Only this server's moderators can handle reports."
+#: Reported posts a page of ``/mod queue`` shows.
+PER_PAGE: Final = 10
+#: How long the reason form waits for its answer.
+MODAL_TIMEOUT: Final = 15 * 60.0
+
+
+class CardLocks:
+    """One lock per post whose card is being posted or edited (the cog owns one set), so two
+    reports a moment apart never post two cards; the least recently used are forgotten."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self._locks: BoundedMap[int, asyncio.Lock] = BoundedMap(limit)
+
+    def of(self, post_id: int) -> asyncio.Lock:
+        lock = self._locks.get(post_id)
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks.put(post_id, lock)
+        return lock
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+async def open_report_form(
+    bot: QABot, locks: CardLocks, interaction: discord.Interaction[QABot], message: discord.Message
+) -> None:
+    """The Report menu: refuse at once what cannot be reported, else ask for a reason."""
+    assert interaction.guild_id is not None
+    guild_id, reporter_id = interaction.guild_id, interaction.user.id
+    await run_transaction(
+        bot,
+        lambda s: reports.check_report(
+            s, guild_id=guild_id, message_id=message.id, reporter_id=reporter_id
+        ),
+    )
+    await interaction.response.send_modal(ReportForm(bot, locks, message.id))
+
+
+class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
+    """The reason (optional, at most ``reports.REASON_MAX`` characters)."""
+
+    def __init__(self, bot: QABot, locks: CardLocks, message_id: int) -> None:
+        super().__init__(timeout=MODAL_TIMEOUT)
+        self.bot = bot
+        self.locks = locks
+        self.message_id = message_id
+        self.reason: discord.ui.TextInput[ReportForm] = discord.ui.TextInput(
+            custom_id="reason",
+            style=discord.TextStyle.paragraph,
+            max_length=reports.REASON_MAX,
+            required=False,
+            placeholder=REASON_PLACEHOLDER,
+        )
+        self.add_item(discord.ui.Label(text=REASON_LABEL, component=self.reason))
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        guild_id, reporter_id, reason = interaction.guild_id, interaction.user.id, self.reason.value
+        filed = await run_transaction(
+            self.bot,
+            lambda s: reports.file_report(
+                s,
+                guild_id=guild_id,
+                message_id=self.message_id,
+                reporter_id=reporter_id,
+                reason=reason,
+            ),
+        )
+        await interaction.followup.send(THANKS, ephemeral=True, allowed_mentions=NO_PINGS)
+        if filed.hidden_now:
+            self.bot.status_lines.request(filed.card.post.question_id)
+        await show_card(self.bot, self.locks.of(filed.card.post.id), guild_id, filed.card.post.id)
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await handle_interaction_error(interaction, error)
+
+
+async def show_card(bot: QABot, lock: asyncio.Lock, guild_id: int, post_id: int) -> None:
+    """Post the post's report card in the moderator channel, or edit the one it has (a new one
+    when it was deleted or the channel changed). Best effort: a refusal is logged."""
+    channel_id = (await guild_config(bot, guild_id)).mod_channel_id
+    if channel_id is None:
+        return
+    async with lock:  # read the card under the lock: a report a moment ago may have posted it
+        state = await run_transaction(bot, lambda s: reports.card_state(s, post_id))
+        embed, view = report_card(state), report_card_view(state)
+        try:
+            if state.card_message_id is not None and state.card_channel_id == channel_id:
+                card = partial_message(bot, guild_id, channel_id, state.card_message_id)
+                try:
+                    await card.edit(embed=embed, view=view, allowed_mentions=NO_PINGS)
+                    return
+                except discord.NotFound:
+                    pass  # the card was deleted: a new one
+            channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+            sent = await channel.send(embed=embed, view=view, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning(
+                "could not show the report card of post %d in channel %d (status %s, code %s)",
+                post_id,
+                channel_id,
+                exc.status,
+                exc.code,
+            )
+            return
+        await run_transaction(
+            bot,
+            lambda s: reports.record_card(
+                s, guild_id=guild_id, post_id=post_id, channel_id=channel_id, message_id=sent.id
+            ),
+        )
+
+
+# --------------------------------------------------------------------------- the card's buttons
+
+
+def report_card_view(state: reports.CardState) -> discord.ui.View:
+    """The card's buttons, each a ``DynamicItem`` carrying the post id (they survive a
+    restart). The one place the card's actions are assembled."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(DismissReports(state.post.id, disabled=not state.open_reports))
+    return view
+
+
+class DismissReports(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"qa:rdismiss:(?P<post>[0-9]{1,20})",
+):
+    """Dismiss: every open report on the post is dismissed and the card shows it."""
+
+    def __init__(self, post_id: int, *, disabled: bool = False) -> None:
+        self.post_id = post_id
+        super().__init__(
+            discord.ui.Button(
+                label="Dismiss",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"qa:rdismiss:{post_id}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["post"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = cast("QABot", interaction.client)
+        post_id = self.post_id
+        try:
+            actor = await moderator(bot, interaction, refusal=NOT_A_MODERATOR)
+            state = await run_transaction(
+                bot,
+                lambda s: reports.dismiss_reports(
+                    s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
+                ),
+            )
+            if state.shown_again:
+                bot.status_lines.request(state.post.question_id)
+            await interaction.response.edit_message(
+                embed=report_card(state), view=report_card_view(state), allowed_mentions=NO_PINGS
+            )
+        except Exception as exc:  # a refusal's sentence, or a logged apology
+            await handle_interaction_error(interaction, exc)
+
+
+#: The card's buttons, registered by the cog so that they work after a restart.
+CARD_BUTTONS: Final = (DismissReports,)
+
+
+# --------------------------------------------------------------------------- /mod queue
+
+
+class QueuePages(Paginator, kind="modqueue"):
+    """``/mod queue`` pages. Only a moderator ever holds them: the pages are ephemeral."""
+
+    @classmethod
+    async def fetch_page(
+        cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
+    ) -> Page:
+        bot = cast("QABot", interaction.client)
+        shown = await run_transaction(
+            bot, lambda s: report_queue.queue_page(s, guild_id, number=page, per_page=PER_PAGE)
+        )
+        return Page(embed=queue_page(shown, guild_id), number=shown.number, pages=shown.pages)
