@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.models import AskDraft, HeldPost, Post
+from bot.db.models import AskDraft, Flag, HeldPost, Post, ReportCard
 from bot.forum.post_rows import load_post
 from bot.forum.settings import load_config
 
@@ -109,3 +109,14 @@ async def thread_name(session: AsyncSession, *, question_id: int) -> tuple[int, 
     if post.deleted_at is not None:
         return post.guild_id, REMOVED_THREAD_NAME
     return (post.guild_id, post.title) if post.title else None
+
+
+async def reported_posts_of(session: AsyncSession, *, post_id: int) -> list[int]:
+    """The reported posts (a report card, or reports whose card may be on its way) among
+    ``post_id`` and, for a question, everything in its thread (deleted with it): the cards to
+    show again without their text."""
+    in_thread = select(Post.id).where(or_(Post.id == post_id, Post.question_id == post_id))
+    carded = select(ReportCard.post_id).where(ReportCard.post_id.in_(in_thread))
+    flagged = select(Flag.post_id).where(Flag.post_id.in_(in_thread))
+    rows = await session.scalars(carded.union(flagged))
+    return sorted(set(rows))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.deletes import after_delete
 from bot.forum import deletion, edits
 from bot.forum.errors import ValidationError
 from bot.forum.results import PostChange
@@ -38,12 +39,10 @@ def _synced(bot: QABot, kind: str, payload: object, changes: list[PostChange | N
 
 
 async def _after_deletes(bot: QABot, changes: list[PostChange | None]) -> None:
-    """Deleted text leaves the files (``bot.purger``); a deleted question's thread that is
-    still there is renamed ``[removed]``, since its name is the question's title."""
-    deleted = [c for c in changes if c is not None and c.changed and c.post.deleted]
-    if not deleted:
-        return
-    bot.purger.wake()
+    """Deleted text leaves the files and the report cards (``bot.deletes``); a deleted
+    question's thread that is still there is renamed ``[removed]``, since its name is the
+    question's title."""
+    deleted = [c for c in changes if c is not None and after_delete(bot, c)]
     for c in deleted:
         if c.post.kind == "question" and c.post.thread_id is not None:
             await bot.thread_renames.rename(c.post.id, c.post.thread_id)
@@ -102,8 +101,7 @@ async def thread_deleted(bot: QABot, payload: discord.RawThreadDeleteEvent) -> N
     change = await run_transaction(
         bot, lambda s: deletion.delete_thread(s, thread_id=payload.thread_id)
     )
-    if change is not None and change.changed:
-        bot.purger.wake()  # the thread is gone: nothing to rename
+    after_delete(bot, change)  # the thread is gone: nothing to rename
     _synced(bot, "thread_delete", payload, [change])
 
 

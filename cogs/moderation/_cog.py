@@ -42,6 +42,10 @@ class Moderation(commands.Cog):
         self.bot.remove_dynamic_items(AuditPages, reports.QueuePages, *reports.CARD_BUTTONS)
         self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
 
+    @commands.Cog.listener()
+    async def on_qa_post_deleted(self, guild_id: int, post_id: int) -> None:
+        await reports.show_cards_without_text(self.bot, self.card_locks, guild_id, post_id)
+
     async def report(self, interaction: Interaction, message: discord.Message) -> None:
         await reports.open_report_form(self.bot, self.card_locks, interaction, message)
 

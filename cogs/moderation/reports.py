@@ -18,7 +18,7 @@ import discord
 
 from bot.bounded import BoundedMap
 from bot.errors import handle_interaction_error
-from bot.forum import report_queue, reports
+from bot.forum import purge, report_queue, reports
 from bot.guilds import guild_config
 from bot.threads import partial_message
 from bot.transactions import run_transaction
@@ -121,14 +121,19 @@ class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
         await handle_interaction_error(interaction, error)
 
 
-async def show_card(bot: QABot, lock: asyncio.Lock, guild_id: int, post_id: int) -> None:
+async def show_card(
+    bot: QABot, lock: asyncio.Lock, guild_id: int, post_id: int, *, only_edit: bool = False
+) -> None:
     """Post the post's report card in the moderator channel, or edit the one it has (a new one
-    when it was deleted or the channel changed). Best effort: a refusal is logged."""
+    when it was deleted or the channel changed; never with ``only_edit``). Best effort: a
+    refusal is logged."""
     channel_id = (await guild_config(bot, guild_id)).mod_channel_id
     if channel_id is None:
         return
     async with lock:  # read the card under the lock: a report a moment ago may have posted it
         state = await run_transaction(bot, lambda s: reports.card_state(s, post_id))
+        if only_edit and state.card_message_id is None:
+            return
         embed, view = report_card(state), report_card_view(state)
         try:
             if state.card_message_id is not None and state.card_channel_id == channel_id:
@@ -155,6 +160,17 @@ async def show_card(bot: QABot, lock: asyncio.Lock, guild_id: int, post_id: int)
                 s, guild_id=guild_id, post_id=post_id, channel_id=channel_id, message_id=sent.id
             ),
         )
+
+
+async def show_cards_without_text(
+    bot: QABot, locks: CardLocks, guild_id: int, post_id: int
+) -> None:
+    """A post was deleted (``qa_post_deleted``): its card, and the cards of everything deleted
+    with it, are shown again without the text that is gone (a card being posted meanwhile is
+    waited for: its lock)."""
+    post_ids = await run_transaction(bot, lambda s: purge.reported_posts_of(s, post_id=post_id))
+    for reported in post_ids:
+        await show_card(bot, locks.of(reported), guild_id, reported, only_edit=True)
 
 
 # --------------------------------------------------------------------------- the card's buttons

@@ -6,6 +6,7 @@ VACUUM FULL and CHECKPOINT), and a deleted question's surviving thread is rename
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import string
@@ -31,6 +32,9 @@ from tests.cogs.conftest import (
 )
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotFactory, BotHarness
+from tests.fakediscord.model import Channel
+
+MESSAGE = "/channels/{channel_id}/messages/{message_id}"
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Scene:
     harness: BotHarness
     events: BotEvents
     db_url: str
+    mods: Channel
     alice: Member
     bob: Member
     carol: Member
@@ -51,16 +56,17 @@ async def scene(
 ) -> AsyncIterator[Scene]:
     fake = fake_discord
     assert fake.guild is not None and fake.moderator_role is not None
+    mods = fake.add_text_channel(fake.guild, "mods")
     members = {n: fake.add_member(fake.guild, n) for n in ("alice", "bob", "carol")}
     mod = fake.add_member(fake.guild, "mod", roles=[fake.moderator_role])
     harness = await qa_bot_factory(
-        extensions=["cogs.answering", "cogs.lifecycle"], database_url=db_url
+        extensions=["cogs.answering", "cogs.lifecycle", "cogs.moderation"], database_url=db_url
     )
     harness.bot.purger.spacing = 0.0
-    await configure_qa_guild(harness)
+    await configure_qa_guild(harness, mod_channel_id=mods.id)
     events = BotEvents(harness, "qa_thread_message", "qa_synced")
     try:
-        yield Scene(fake, harness, events, db_url, mod=mod, **members)
+        yield Scene(fake, harness, events, db_url, mods, mod=mod, **members)
     finally:
         events.close()
 
@@ -290,3 +296,34 @@ async def test_the_purger_blanks_removed_posts_once_their_restore_window_has_pas
     (recent_row,) = await _rows(scene, recent.id)
     assert (old_row.title, old_row.body) == (None, "")
     assert recent_row.title == "Removed two days ago"
+
+
+def _card_text(card: Message) -> str:
+    return json.dumps(card.embeds)
+
+
+async def test_a_reported_post_deleted_by_its_author_leaves_its_card_without_its_text(
+    scene: Scene,
+) -> None:
+    fake = scene.fake
+    words = made_up_words(2)
+    asked = await ask_question_directly(scene.harness, scene.alice, "How do I rest on weekends?")
+    reported = await _say(scene, scene.carol, asked, " ".join(words))
+    other = await _say(scene, scene.bob, asked, "Walk for twenty minutes after lunch.")
+    for message in (reported, other):
+        opened = await scene.alice.context_menu("Report", message)
+        await (await opened.submit_modal({"reason": "Off topic"})).message()
+    await fake.wait_until(
+        lambda: len([m for m in fake.messages_in(scene.mods) if m.embeds]) == 2,
+        what="two report cards",
+    )
+    cards = [m for m in fake.messages_in(scene.mods) if m.embeds]
+    card = next(c for c in cards if words[0] in _card_text(c))
+    untouched = next(c for c in cards if c is not card)
+    shown_before = _card_text(untouched)
+
+    await scene.carol.delete(reported)
+    await fake.wait_for_call("PATCH", MESSAGE, where=lambda c: c.id("message_id") == card.id)
+    assert not any(w in _card_text(fake.message(card.id)) for w in words)
+    assert "Deleted: its text is gone" in _card_text(fake.message(card.id))
+    assert _card_text(fake.message(untouched.id)) == shown_before  # another post's card stays
