@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.models import AskDraft, Flag, HeldPost, Post, ReportCard
+from bot.db.models import AskDraft, Flag, HeldPost, Notification, Post, ReportCard, UserPref
 from bot.forum.post_rows import load_post
 from bot.forum.settings import load_config
 
@@ -120,3 +120,26 @@ async def reported_posts_of(session: AsyncSession, *, post_id: int) -> list[int]
     flagged = select(Flag.post_id).where(Flag.post_id.in_(in_thread))
     rows = await session.scalars(carded.union(flagged))
     return sorted(set(rows))
+
+
+async def sent_dms_about(session: AsyncSession, *, post_id: int) -> list[tuple[int, int]]:
+    """The DMs the bot sent about ``post_id`` or, for a question, about anything in its thread
+    (deleted with it), as (DM channel, message): each showed the deleted text and is edited to
+    say it is gone. A DM whose channel the bot no longer knows is left out."""
+    in_thread = select(Post.id).where(or_(Post.id == post_id, Post.question_id == post_id))
+    rows = await session.execute(
+        select(UserPref.dm_channel_id, Notification.sent_message_id)
+        .join(UserPref, UserPref.user_id == Notification.recipient_id)
+        .where(
+            or_(Notification.post_id.in_(in_thread), Notification.question_id == post_id),
+            Notification.status == "sent",
+            Notification.sent_message_id.is_not(None),
+            UserPref.dm_channel_id.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted(
+        (channel, message)
+        for channel, message in rows.all()
+        if channel is not None and message is not None
+    )

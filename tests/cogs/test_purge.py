@@ -23,6 +23,8 @@ from bot.db.compaction import checkpoint_truncate
 from bot.db.engine import sqlite_path
 from bot.db.models import Notification, Post
 from bot.forum.purge import REMOVED_THREAD_NAME
+from bot.ui.dms import DM_ABOUT_DELETED
+from tests.bot.workers.test_notifier import wait_for_dms
 from tests.cogs.conftest import (
     AskedQuestion,
     BotEvents,
@@ -60,7 +62,8 @@ async def scene(
     members = {n: fake.add_member(fake.guild, n) for n in ("alice", "bob", "carol")}
     mod = fake.add_member(fake.guild, "mod", roles=[fake.moderator_role])
     harness = await qa_bot_factory(
-        extensions=["cogs.answering", "cogs.lifecycle", "cogs.moderation"], database_url=db_url
+        extensions=["cogs.answering", "cogs.lifecycle", "cogs.moderation", "cogs.notifications"],
+        database_url=db_url,
     )
     harness.bot.purger.spacing = 0.0
     await configure_qa_guild(harness, mod_channel_id=mods.id)
@@ -327,3 +330,23 @@ async def test_a_reported_post_deleted_by_its_author_leaves_its_card_without_its
     assert not any(w in _card_text(fake.message(card.id)) for w in words)
     assert "Deleted: its text is gone" in _card_text(fake.message(card.id))
     assert _card_text(fake.message(untouched.id)) == shown_before  # another post's card stays
+
+
+async def test_a_dm_about_a_deleted_answer_no_longer_shows_its_text(scene: Scene) -> None:
+    fake = scene.fake
+    words = made_up_words(2)
+    asked = await ask_question_directly(scene.harness, scene.alice, "How do I rest at night?")
+    other = await ask_question_directly(scene.harness, scene.alice, "How do I rest at noon?")
+    answer = await _say(scene, scene.bob, asked, " ".join(words))
+    [dm] = await wait_for_dms(fake, scene.alice, 1)
+    assert words[0] in dm.embed_text()
+    await _say(scene, scene.carol, other, "Lie down in a dark room for twenty minutes.")
+    [_, kept] = await wait_for_dms(fake, scene.alice, 2)
+    kept_before = kept.embed_text()
+
+    await scene.bob.delete(answer)
+    await fake.wait_for_call("PATCH", MESSAGE, where=lambda c: c.id("message_id") == dm.id)
+    edited = fake.message(dm.id)
+    assert edited.content == DM_ABOUT_DELETED and edited.embeds == []
+    assert not any(w in edited.embed_text() + edited.content for w in words)
+    assert fake.message(kept.id).embed_text() == kept_before  # a DM about another post stays
