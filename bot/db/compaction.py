@@ -10,12 +10,13 @@ after deletes):
   So the index is merged into one segment (FTS5's ``optimize``: the old segments' pages are
   freed, hence zeroed), then a TRUNCATE checkpoint copies the write-ahead log into the database
   and empties the ``-wal`` file, which held the old pages too.
-- PostgreSQL: the old row versions go at the next VACUUM (autovacuum runs it on its own), but a
-  GIN index never drops a key once stored, even after VACUUM: ``posts_search_gin`` is rebuilt
-  (``REINDEX INDEX``, in a transaction, so a shutdown meanwhile leaves nothing half-built; writes
-  to ``posts`` and searches wait for it, a moment for a forum's size), so the stemmed words of
-  deleted posts leave it. The write-ahead log (``pg_wal``) keeps them until its segments are
-  recycled, and WAL archives, replicas and backups keep what they kept.
+- PostgreSQL: nothing is done here. The old row versions go at the next VACUUM (autovacuum runs
+  it on its own), but a plain VACUUM does not zero the space it frees, and a GIN index (the search
+  index) never drops a key once stored; ``VACUUM FULL posts`` rewrites the table and rebuilds its
+  indexes, so the operator schedules it (docs/privacy.md). The bot does not run it, nor a
+  REINDEX: both lock ``posts`` against the bot's own writes (a REINDEX run after deletes was
+  seen to deadlock with them). The write-ahead log (``pg_wal``) keeps the words until its
+  segments are recycled; WAL archives, replicas and backups keep what they kept.
 """
 
 from __future__ import annotations
@@ -45,16 +46,14 @@ def checkpoint_truncate(path: Path) -> tuple[int, int, int]:
 
 
 async def reclaim_deleted_text(engine: AsyncEngine) -> None:
-    """After deletes: no full-text index segment, no write-ahead log page of SQLite, and no GIN
-    key of PostgreSQL keeps a deleted post's words."""
-    if engine.dialect.name == "sqlite":
-        async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO posts_search (posts_search) VALUES ('optimize')"))
-        path = sqlite_path(str(engine.url))
-        if path is not None:
-            busy, _, _ = await asyncio.to_thread(checkpoint_truncate, path)
-            if busy:
-                log.info("the write-ahead log checkpoint waited on a reader; the next pass retries")
+    """After deletes on SQLite: no full-text index segment and no write-ahead log page keeps a
+    deleted post's words. Nothing on PostgreSQL (see above)."""
+    if engine.dialect.name != "sqlite":
         return
     async with engine.begin() as conn:
-        await conn.execute(text("REINDEX INDEX posts_search_gin"))
+        await conn.execute(text("INSERT INTO posts_search (posts_search) VALUES ('optimize')"))
+    path = sqlite_path(str(engine.url))
+    if path is not None:
+        busy, _, _ = await asyncio.to_thread(checkpoint_truncate, path)
+        if busy:
+            log.info("the write-ahead log checkpoint waited on a reader; the next pass retries")

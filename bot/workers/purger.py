@@ -7,9 +7,9 @@ the job the files need, and purges what a moderator removed once it can no longe
   ``restore_window_days`` are blanked (``purge.purge_removed``);
 - after a pass that blanked something, or a wake-up after a delete (``wake``): what the files
   still hold is reclaimed (``bot.db.compaction``: on SQLite the full-text index merged and the
-  write-ahead log checkpointed and emptied; on PostgreSQL the GIN search index rebuilt, the dead
-  row versions left to autovacuum). Wake-ups during a pass make one more pass, at least
-  ``spacing`` seconds after it, so a burst of deletes costs one rewrite.
+  write-ahead log checkpointed and emptied; on PostgreSQL the dead row versions are left to
+  autovacuum, and ``VACUUM FULL`` to the operator). Wake-ups during a pass make one more pass,
+  at least ``spacing`` seconds after it, so a burst of deletes costs one rewrite.
 
 Each pass dispatches ``qa_purged(blanked)``.
 """
