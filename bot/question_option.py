@@ -1,7 +1,8 @@
 """The ``question`` option several commands take (``/close``, ``/reopen``, ``/answer``,
 ``/reply``): the question it names (an id from the autocomplete, or a thread's mention or link;
 the thread the command is used in by default), and the choices its autocomplete offers. With it
-a member acts on a question without being in (or visible in) its thread."""
+a member acts on a question without being in (or visible in) its thread. Only questions in
+forums the member can read are offered or found (``bot.visibility``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from discord import app_commands
 from bot import references
 from bot.forum import lookups, title_search
 from bot.forum.errors import NotFound, ValidationError
+from bot.forum.post_rows import QUESTION_GONE
 from bot.transactions import HasTransactionRunner, run_transaction
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label
+from bot.visibility import visible_forums
 
 NO_QUESTION_HERE: Final = (
     "This is not a question's thread: use the command in one, or pick a question in the "
@@ -35,22 +38,31 @@ async def target_question(
     bot: HasTransactionRunner, interaction: discord.Interaction[Any], raw: str | None
 ) -> int:
     """The question an option names (an id from the autocomplete, or a thread's mention or
-    link), else the question of the thread the command is used in."""
+    link), else the question of the thread the command is used in. A question in a forum the
+    member cannot read is refused exactly as one that does not exist."""
     guild_id = interaction.guild_id
     assert guild_id is not None  # guild_only
+    visible = visible_forums(interaction)
     text = (raw or "").strip()
-    thread_id: int | None = None
-    if text:
-        thread_id = references.thread_id(text)
-        if thread_id is None:
-            return question_id_of(text, PICK_A_QUESTION)
-    else:
-        thread_id = interaction.channel_id
+    thread_id = references.thread_id(text) if text else interaction.channel_id
+    if text and thread_id is None:
+        question_id = question_id_of(text, PICK_A_QUESTION)
+        named = await run_transaction(
+            bot,
+            lambda s: lookups.readable_question(
+                s, guild_id=guild_id, visible=visible, question_id=question_id
+            ),
+        )
+        if named is None:
+            raise NotFound(QUESTION_GONE)
+        return named.id
     if thread_id is None:
         raise NotFound(NO_QUESTION_HERE)
     found = await run_transaction(
         bot,
-        lambda s: lookups.find_question_by_thread(s, thread_id=thread_id, guild_id=guild_id),
+        lambda s: lookups.readable_question(
+            s, guild_id=guild_id, visible=visible, thread_id=thread_id
+        ),
     )
     if found is None:
         raise NotFound(NO_QUESTION_HERE if not text else PICK_A_QUESTION)
@@ -71,15 +83,18 @@ async def question_choices(
     closed_only: bool = False,
     exclude_id: int | None = None,
 ) -> list[app_commands.Choice[str]]:
-    """The guild's questions whose title starts as typed, as autocomplete choices."""
+    """The guild's questions whose title starts as typed, among those in forums the member can
+    read, as autocomplete choices."""
     guild_id = interaction.guild_id
     if guild_id is None:
         return []
+    visible = visible_forums(interaction)
     found = await run_transaction(
         bot,
         lambda s: title_search.title_matches(
             s,
             guild_id=guild_id,
+            visible=visible,
             prefix=current,
             limit=AUTOCOMPLETE_CHOICES,
             include_closed=include_closed,

@@ -1,5 +1,7 @@
 """Finding questions again: ``/search`` and ``/unanswered``.
 
+Both show a member only the questions of forums they can read (``bot.visibility``).
+
 - ``/search query:<text>``: up to ``SEARCH_LIMIT`` questions of this guild, most relevant first
   (``bot.forum.search``: titles, details and answers; deleted questions never match), each with
   its score, answers, solved or closed mark and a jump link; ephemeral. Nothing found says so and
@@ -32,6 +34,7 @@ from bot.ui import question_lists
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import AUTOCOMPLETE_CHOICES
 from bot.ui.views import Page, Paginator
+from bot.visibility import visible_forums
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -62,10 +65,11 @@ class UnansweredPages(Paginator, kind="unans"):
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
         category_id = int(extra) if extra is not None and extra.isdigit() else None
+        visible = visible_forums(interaction)
         shown = await run_transaction(
             _bot(interaction),
             lambda s: listing.unanswered_questions(
-                s, guild_id=guild_id, page=page, category_id=category_id
+                s, guild_id=guild_id, visible=visible, page=page, category_id=category_id
             ),
         )
         return _page(shown, guild_id)
@@ -128,10 +132,11 @@ class Discovery(commands.Cog):
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
+        visible = visible_forums(interaction)
         hits = await run_transaction(
             self.bot,
             lambda s: search.search_questions(
-                s, guild_id=guild_id, query=query, limit=SEARCH_LIMIT
+                s, guild_id=guild_id, visible=visible, query=query, limit=SEARCH_LIMIT
             ),
         )
         log.info(
@@ -145,11 +150,17 @@ class Discovery(commands.Cog):
 
     @search_command.autocomplete("query")
     async def search_choices(self, interaction: Interaction, current: str) -> Choices:
+        visible = visible_forums(interaction)
+
         async def lookup(guild_id: int) -> Choices:
             matches = await run_transaction(
                 self.bot,
                 lambda s: title_search.title_matches(
-                    s, guild_id=guild_id, prefix=current, limit=AUTOCOMPLETE_CHOICES
+                    s,
+                    guild_id=guild_id,
+                    visible=visible,
+                    prefix=current,
+                    limit=AUTOCOMPLETE_CHOICES,
                 ),
             )
             return [choice(m.title, m.title) for m in matches if m.title.strip()]
@@ -169,9 +180,12 @@ class Discovery(commands.Cog):
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
+        visible = visible_forums(interaction)
         shown = await run_transaction(
             self.bot,
-            lambda s: listing.unanswered_questions(s, guild_id=guild_id, category=category),
+            lambda s: listing.unanswered_questions(
+                s, guild_id=guild_id, visible=visible, category=category
+            ),
         )
         extra = str(shown.category.id) if shown.category is not None else None
         page = _page(shown, guild_id)

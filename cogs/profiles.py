@@ -1,7 +1,9 @@
 """``/profile``, ``/leaderboard``, and the point roles following members' points.
 
 Read paths over the domain's public points (``bot.forum.leaderboard``): a profile shows points as
-a plain number, counters and rank, ephemerally unless ``public:true``; what anonymous posts
+a plain number, counters, rank and links to the member's newest named questions (only those in
+forums the reader can read, and with ``public:true`` only those @everyone can read too,
+``bot.visibility``), ephemerally unless ``public:true``; what anonymous posts
 earned is shown only to the member themself, in an ephemeral reply (DESIGN.md section 5). The
 leaderboard pages with buttons whose state lives in their ``custom_id`` (a ``DynamicItem``), so
 they keep working after a restart. Without the members intent, the leaderboard names members by
@@ -31,6 +33,7 @@ from bot.transactions import run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.profiles import leaderboard_page, profile_embed
 from bot.ui.views import Page, Paginator
+from bot.visibility import visible_forums
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -124,9 +127,12 @@ class Profiles(commands.Cog):
         seen = {interaction.user.id: interaction.user.display_name}
         if isinstance(target, discord.Member):
             seen[target.id] = target.display_name
+        visible = visible_forums(interaction, public=public)
         shown = await run_transaction(
             self.bot,
-            lambda s: leaderboard.profile(s, guild_id=guild.id, user_id=target.id, seen_names=seen),
+            lambda s: leaderboard.profile(
+                s, guild_id=guild.id, user_id=target.id, visible=visible, seen_names=seen
+            ),
         )
         own = target.id == interaction.user.id
         embed = profile_embed(
@@ -137,6 +143,8 @@ class Profiles(commands.Cog):
             # What anonymous posts earned: only to the member, and only ephemerally.
             show_private=own and not public,
             avatar_url=target.display_avatar.url,
+            recent=shown.recent,
+            guild_id=guild.id,
         )
         await interaction.followup.send(
             embed=embed, ephemeral=not public, allowed_mentions=NO_PINGS

@@ -25,6 +25,7 @@ from bot.forum.ledger import Ledger
 from bot.forum.lookups import get_post
 from bot.forum.post_rows import (
     QUESTION_GONE,
+    gone,
     load_post,
     lock_posts,
     post_id_by_message,
@@ -60,7 +61,7 @@ async def accept_answer(
         if answer_id is None:
             raise InvalidState("Only answers can be accepted.")
     answer = await load_post(session, answer_id)
-    if answer is None or answer.deleted_at is not None or answer.state != "live":
+    if answer is None or gone(answer) or answer.state != "live":
         raise NotFound(ANSWER_GONE)
     if answer.kind != "answer" or answer.question_id is None:
         raise InvalidState("Only answers can be accepted.")

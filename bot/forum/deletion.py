@@ -85,10 +85,14 @@ async def delete_post(
 async def delete_message(
     session: AsyncSession, *, message_id: int, now: datetime | None = None
 ) -> PostChange | None:
-    """A mapped message was deleted on Discord (the starter message deletes the question)."""
+    """A mapped message was deleted on Discord (the starter message deletes the question).
+    A removed post's message is deleted by the removal itself: the post stays restorable."""
     post_id = await post_id_by_message(session, message_id)
     if post_id is None:
         return None
+    removed = await load_post(session, post_id)
+    if removed is not None and removed.removed_at is not None:
+        return await change(session, post_id, changed=False)
     return await _delete(session, post_id, now=now or utc_now())
 
 

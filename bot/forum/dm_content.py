@@ -37,6 +37,8 @@ class NotifiedPost:
     anonymous: bool
     display_name: str | None
     author_id: int | None = field(repr=False)
+    #: Why a moderator removed it (the "removed" DM only; None: no reason given).
+    removal_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +77,14 @@ def _cancel_reason(
         return "the recipient erased their data"
     if not recipient.notifications:
         return "the recipient turned notifications off"
+    if item.kind == "removed":
+        return None if post is not None and post.removed_at is not None else "it was restored"
     if question is None or question.deleted_at is not None:
         return "the question was deleted"
     if post is None or post.deleted_at is not None or post.state != "live":
         return "the post was deleted"
+    if question.removed_at is not None or post.removed_at is not None:
+        return "a moderator removed the post"
     if item.kind == "accepted" and question.accepted_answer_id != post.id:
         return "the answer is no longer accepted"
     return None
@@ -148,6 +154,7 @@ async def notification_content(
                 else post.display_name or names.get(post.author_id)
             ),
             author_id=None if post.anonymous else post.author_id,
+            removal_reason=post.removal_reason if item.kind == "removed" else None,
         )
         for item, post in sorted(live, key=lambda pair: (pair[1].id, pair[0].id))
     )

@@ -31,6 +31,7 @@ from bot.forum.questions import create_question
 from bot.forum.results import PostChange, snapshot_of
 from bot.forum.search import SearchHit, similar_questions
 from bot.forum.text_rules import clean_display_name, validate_details, validate_title
+from bot.forum.visibility import VisibleForums
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,7 @@ async def hold_if_similar(
     *,
     guild_id: int,
     user_id: int,
+    visible: VisibleForums,
     title: str,
     details: str,
     category: str | None,
@@ -251,11 +253,11 @@ async def hold_if_similar(
     display_name: str | None = None,
     now: datetime | None = None,
 ) -> HeldQuestion:
-    """The similar-questions gate of /ask: up to ``limit`` questions like the one submitted;
-    when there are any, the question is held as a draft (``create_draft``), anonymous and under
-    its display name as it was asked."""
+    """The similar-questions gate of /ask: up to ``limit`` questions like the one submitted,
+    among those the asker can see (``visible`` forums); when there are any, the question is
+    held as a draft (``create_draft``), anonymous and under its display name as it was asked."""
     similar = await similar_questions(
-        session, guild_id=guild_id, title=title, details=details, limit=limit
+        session, guild_id=guild_id, visible=visible, title=title, details=details, limit=limit
     )
     if not similar:
         return HeldQuestion(similar, None)
@@ -278,16 +280,19 @@ async def post_held_question(
     *,
     draft_id: int,
     user_id: int,
+    visible: VisibleForums,
     related_limit: int,
     now: datetime | None = None,
 ) -> PostedDraft:
-    """ "Post my question anyway": up to ``related_limit`` questions like the held one (for the
-    post's "Related questions" line), then ``ask_draft``. Refused like ``get_draft``."""
+    """ "Post my question anyway": up to ``related_limit`` questions like the held one among
+    those in ``visible`` forums (for the post's "Related questions" line), then ``ask_draft``.
+    Refused like ``get_draft``."""
     now = now or utc_now()
     draft = await get_draft(session, draft_id=draft_id, user_id=user_id, now=now)
     related = await similar_questions(
         session,
         guild_id=draft.guild_id,
+        visible=visible,
         title=draft.title,
         details=draft.details,
         limit=related_limit,

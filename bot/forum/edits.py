@@ -21,6 +21,7 @@ from bot.forum.lookups import change
 from bot.forum.post_rows import (
     POST_GONE,
     QUESTION_GONE,
+    gone,
     load_post,
     post_id_by_message,
     question_for_thread,
@@ -47,7 +48,7 @@ async def edit_question(
     """Change a question's title, details or category (the asker, or a moderator)."""
     now = now or utc_now()
     question = await load_post(session, question_id, lock=True)
-    if question is None or question.kind != "question" or question.deleted_at is not None:
+    if question is None or question.kind != "question" or gone(question):
         raise NotFound(QUESTION_GONE)
     require_author_or_moderator(
         question,
@@ -132,7 +133,7 @@ async def edit_post(
     """
     now = now or utc_now()
     post = await load_post(session, post_id, lock=True)
-    if post is None or post.deleted_at is not None or post.kind == "question":
+    if post is None or gone(post) or post.kind == "question":
         raise NotFound(POST_GONE)
     if post.author_id != actor_id:
         raise PermissionDenied("Only its author can edit this.")

@@ -26,10 +26,12 @@ from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Member
 from bot.forum import prefs
+from bot.forum.listing import QuestionSummary, recent_questions
 from bot.forum.points import get_member_points
 from bot.forum.results import MemberPoints
 from bot.forum.settings import load_config
 from bot.forum.text_rules import has_visible
+from bot.forum.visibility import VisibleForums
 
 PER_PAGE: Final = 10
 DISPLAY_NAME_MAX: Final = 100
@@ -80,6 +82,8 @@ class Profile:
     points_base: int
     rank: int | None
     display_name: str | None
+    # The member's newest named questions the reader can see, newest first.
+    recent: tuple[QuestionSummary, ...] = ()
 
 
 def _clean_name(name: str) -> str | None:
@@ -221,9 +225,11 @@ async def profile(
     *,
     guild_id: int,
     user_id: int,
+    visible: VisibleForums,
     seen_names: Mapping[int, str] | None = None,
 ) -> Profile:
-    """A member's points (as shown), counters, rank and last-seen name.
+    """A member's points (as shown), counters, rank, last-seen name, and newest questions in
+    the forums the reader can see (``visible``).
 
     ``seen_names`` are remembered first (as for ``top_members``).
     """
@@ -238,4 +244,7 @@ async def profile(
         points_base=config.points_base,
         rank=await rank_of(session, guild_id=guild_id, user_id=user_id),
         display_name=names.get(user_id),
+        recent=tuple(
+            await recent_questions(session, guild_id=guild_id, author_id=user_id, visible=visible)
+        ),
     )

@@ -3,11 +3,15 @@
 By id (``get_post``, ``get_question``), by Discord message (``find_post_by_message``), by thread
 (``find_question_by_thread``), the bot's posts of one author in a thread
 (``bot_posts_of_author``), and the ``PostChange`` every write operation returns (``change``).
+A question a member names by id or thread (``readable_question``) is found only in a forum they
+can see, so one they cannot see answers as one that does not exist.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
@@ -15,11 +19,13 @@ from bot.forum.errors import NotFound
 from bot.forum.post_rows import (
     POST_GONE,
     QUESTION_GONE,
+    gone,
     load_post,
     post_id_by_message,
     question_for_thread,
 )
 from bot.forum.results import PostChange, PostSnapshot, post_snapshot
+from bot.forum.visibility import VisibleForums, forum_filter
 
 
 async def get_post(session: AsyncSession, post_id: int) -> PostSnapshot:
@@ -48,9 +54,9 @@ async def repeat_of(session: AsyncSession, message_id: int | None) -> PostChange
 
 
 async def get_question(session: AsyncSession, *, question_id: int) -> PostSnapshot:
-    """A question that exists and is not deleted."""
+    """A question that exists and is neither deleted nor removed."""
     post = await load_post(session, question_id)
-    if post is None or post.kind != "question" or post.deleted_at is not None:
+    if post is None or post.kind != "question" or gone(post):
         raise NotFound(QUESTION_GONE)
     return post_snapshot(post)
 
@@ -60,7 +66,7 @@ async def find_question_by_thread(
 ) -> PostSnapshot | None:
     """The question of a thread, None when the thread is not a (live, undeleted) question."""
     post = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id)
-    if post is None or post.deleted_at is not None:
+    if post is None or gone(post):
         return None
     return post_snapshot(post)
 
@@ -89,8 +95,39 @@ async def bot_posts_of_author(
             Post.via_bot.is_(True),
             Post.state == "live",
             Post.deleted_at.is_(None),
+            Post.removed_at.is_(None),
         )
         .order_by(Post.id)
         .execution_options(populate_existing=True)
     )
     return [post_snapshot(row) for row in (await session.execute(stmt)).scalars()]
+
+
+async def readable_question(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    visible: VisibleForums,
+    question_id: int | None = None,
+    thread_id: int | None = None,
+) -> PostSnapshot | None:
+    """The undeleted question of the guild with this id (or of this thread) when it is in a
+    ``visible`` forum; None otherwise, so a question the reader cannot see is told apart from
+    no question by nothing."""
+    if (question_id is None) == (thread_id is None):
+        raise ValueError("give question_id or thread_id")
+    params: dict[str, Any] = {}
+    visible_sql = text(forum_filter(visible, params, table="posts")).bindparams(**params)
+    stmt = select(Post).where(
+        Post.guild_id == guild_id,
+        Post.kind == "question",
+        Post.deleted_at.is_(None),
+        Post.id == question_id if question_id is not None else Post.thread_id == thread_id,
+        visible_sql,
+    )
+    post = (
+        await session.execute(
+            stmt.order_by(Post.id).limit(1).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    return None if post is None else post_snapshot(post)

@@ -1,10 +1,11 @@
 """DM notifications queued with their event: the outbox's writing side.
 
-Called by the domain inside the event's transaction: ``notify_new_answer``, ``notify_accepted``
-and ``notify_comment`` insert one ``notifications`` row per recipient with a unique
-``dedupe_key`` (``INSERT ... ON CONFLICT DO NOTHING``), so a repeated event never queues twice
-and an event that rolls back leaves no row. Nobody is notified of their own action, and users
-with notifications off, DMs known to be closed, or erased data get nothing.
+Called by the domain inside the event's transaction: ``notify_new_answer``, ``notify_accepted``,
+``notify_comment`` and ``notify_removed`` (a moderator's removal, to the author) insert one
+``notifications`` row per recipient with a unique ``dedupe_key`` (``INSERT ... ON CONFLICT DO
+NOTHING``), so a repeated event never queues twice and an event that rolls back leaves no row.
+Nobody is notified of their own action, and users with notifications off, DMs known to be
+closed, or erased data get nothing.
 
 The payload holds ids only (guild, question, post, thread, message, kind): the worker renders the
 text at send time from ``posts`` (``bot.forum.dm_content``), so edits and deletes are honoured
@@ -32,9 +33,10 @@ from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import Notification, Post
 from bot.forum import prefs
+from bot.forum.post_rows import gone
 from bot.forum.settings import load_config
 
-NotificationKind = Literal["new_answer", "accepted", "comment"]
+NotificationKind = Literal["new_answer", "accepted", "comment", "removed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,20 @@ async def notify_comment(
     )
 
 
+async def notify_removed(
+    session: AsyncSession, *, post: Post, question: Post, now: datetime | None = None
+) -> int:
+    """Queue "a moderator removed your post" for its author (the reason is read at send time,
+    and a post restored before the DM goes out cancels it). Each removal is its own DM."""
+    if post.removed_at is None:
+        return 0
+    key = f"removed:{post.id}:{int(post.removed_at.timestamp())}:{post.author_id}"
+    planned = [_Planned(post.author_id, key)]
+    return await _queue(session, "removed", question=question, post=post, planned=planned, now=now)
+
+
 def _gone(post: Post) -> bool:
-    return post.deleted_at is not None
+    return gone(post)
 
 
 def _payload(kind: NotificationKind, *, question: Post, post: Post) -> str:

@@ -50,7 +50,7 @@ class PostFacts:
     kind: PostKind
     author_id: int = field(repr=False)
     anonymous: bool
-    # Posted (not pending) and not deleted.
+    # Posted (not pending), not deleted and not removed by a moderator.
     live: bool
     question_id: int | None = None
     # Questions only: closed now, and the accepted answer.

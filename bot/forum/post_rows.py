@@ -34,6 +34,11 @@ NOT_POSTED: Final = "That question is still being posted; try again in a moment.
 # --------------------------------------------------------------------------- finding rows
 
 
+def gone(post: Post) -> bool:
+    """Deleted, or removed by a moderator: shown nowhere and open to nothing."""
+    return post.deleted_at is not None or post.removed_at is not None
+
+
 async def load_post(session: AsyncSession, post_id: int, *, lock: bool = False) -> Post | None:
     """The post row, fresh from the database (locked ``FOR NO KEY UPDATE`` when asked)."""
     stmt = select(Post).where(Post.id == post_id).execution_options(populate_existing=True)
@@ -151,7 +156,7 @@ async def locked_question(
     if (
         question is None
         or question.kind != "question"
-        or question.deleted_at is not None
+        or gone(question)
         or (guild_id is not None and question.guild_id != guild_id)
     ):
         raise NotFound(QUESTION_GONE)

@@ -40,6 +40,7 @@ from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import notifications
 from bot.forum.anonymity import check_anonymity_allowed
+from bot.forum.blocks import check_not_blocked
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger
@@ -47,6 +48,7 @@ from bot.forum.lookups import change, repeat_of
 from bot.forum.post_rows import (
     POST_GONE,
     QUESTION_GONE,
+    gone,
     insert_post,
     load_post,
     locked_question,
@@ -105,8 +107,9 @@ async def record_thread_message(
     if author_is_bot:
         return None
     question = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id, lock=True)
-    if question is None or question.deleted_at is not None or question.state != "live":
+    if question is None or gone(question) or question.state != "live":
         return None
+    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=False, now=now)
     config = await load_config(session, guild_id)
 
     kind: Literal["answer", "comment"] = "comment"
@@ -153,6 +156,7 @@ async def _reply_target(
         Post.message_id == reply_to_message_id,
         Post.question_id == question.id,
         Post.deleted_at.is_(None),
+        Post.removed_at.is_(None),
         Post.state == "live",
     )
     replied = (await session.execute(stmt)).scalar_one_or_none()
@@ -224,6 +228,7 @@ async def post_answer(
     config = await load_config(session, guild_id)
     if anonymous:
         check_anonymity_allowed(config, joined_at=joined_at, now=now)
+    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=anonymous)
     await check_rate(session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now)
     new = NewPost(
         kind="answer",
@@ -278,7 +283,7 @@ async def post_reply(
         if (
             target is None
             or target.question_id != question.id
-            or target.deleted_at is not None
+            or gone(target)
             or target.state != "live"
         ):
             raise NotFound(POST_GONE)
@@ -288,6 +293,7 @@ async def post_reply(
     if anonymous and not as_asker:
         check_anonymity_allowed(config, joined_at=joined_at, now=now)
     hidden = anonymous or as_asker
+    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=hidden)
     new = NewPost(
         kind="comment",
         parent_id=parent,
@@ -352,6 +358,7 @@ async def _store(
         question_id=question.id,
         parent_id=new.parent_id,
         thread_id=question.thread_id,
+        forum_id=question.forum_id,
         message_id=message_id,
         author_id=new.author_id,
         anonymous=new.anonymous,

@@ -151,6 +151,7 @@ async def _live_question(
         Post.guild_id == guild_id,
         Post.kind == "question",
         Post.deleted_at.is_(None),
+        Post.removed_at.is_(None),
     )
     question = (await session.execute(stmt)).scalars().first()
     if question is None:

@@ -25,7 +25,7 @@ from bot.forum import audit
 from bot.forum.categories import list_categories, resolve_category
 from bot.forum.errors import NotFound, PermissionDenied, ValidationError
 from bot.forum.ledger import Ledger
-from bot.forum.lookups import change
+from bot.forum.lookups import change, readable_question
 from bot.forum.post_rows import (
     QUESTION_GONE,
     existing_question_id,
@@ -46,6 +46,7 @@ from bot.forum.text_rules import (
     validate_details,
     validate_title,
 )
+from bot.forum.visibility import VisibleForums
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,11 @@ async def create_question(
     thread_id: int | None = None,
     message_id: int | None = None,
     status_message_id: int | None = None,
+    forum_id: int | None = None,
     state: Literal["pending", "live"] = "live",
     now: datetime | None = None,
 ) -> PostChange:
-    """Store a question.
+    """Store a question, in the forum ``forum_id`` (default: the guild's Q&A forum).
 
     ``via_bot=True`` (/ask): the title, details, display name and category are validated and
     the member's hourly question limit applies; the bot usually stores it ``pending`` before
@@ -107,6 +109,7 @@ async def create_question(
         thread_id=thread_id,
         message_id=message_id,
         status_message_id=status_message_id,
+        forum_id=forum_id if forum_id is not None else config.forum_channel_id,
         author_id=author_id,
         anonymous=anonymous,
         via_bot=via_bot,
@@ -148,11 +151,13 @@ async def adopt_native_post(
     title: str,
     details: str,
     tag_ids: Sequence[int],
+    forum_id: int | None = None,
     now: datetime | None = None,
 ) -> PostChange:
-    """A post a member made directly in the Q&A forum, stored (live) as a question: its
-    category is the first of its forum tags that is a category's. A repeat returns the existing
-    question with ``created=False`` (``create_question`` with ``via_bot=False``)."""
+    """A post a member made directly in the forum ``forum_id`` (default: the guild's Q&A
+    forum), stored (live) as a question: its category is the first of its forum tags that is a
+    category's. A repeat returns the existing question with ``created=False``
+    (``create_question`` with ``via_bot=False``)."""
     known = await list_categories(session, guild_id)
     by_tag = {c.tag_id: c.name for c in known if c.tag_id is not None}
     return await create_question(
@@ -165,6 +170,7 @@ async def adopt_native_post(
         via_bot=False,
         thread_id=thread_id,
         message_id=message_id,
+        forum_id=forum_id,
         state="live",
         now=now,
     )
@@ -178,10 +184,13 @@ async def close_question(
     is_moderator: bool = False,
     reason: str | None = None,
     duplicate_of_id: int | None = None,
+    visible: VisibleForums | None = None,
     guild_id: int | None = None,
     now: datetime | None = None,
 ) -> PostChange:
-    """Close a question (the asker, or a moderator), optionally as a duplicate of another.
+    """Close a question (the asker, or a moderator), optionally as a duplicate of another,
+    which must be in a forum the closer can see (``visible``, required with
+    ``duplicate_of_id``): one they cannot see is refused as one that does not exist.
 
     While it is closed no vote on it or its answers counts, and it takes no new answers or
     acceptance. Closing a closed question changes nothing. With ``guild_id`` (a command's
@@ -202,14 +211,12 @@ async def close_question(
     if duplicate_of_id is not None:
         if duplicate_of_id == question.id:
             raise ValidationError("A question cannot be a duplicate of itself.")
-        original = await load_post(session, duplicate_of_id)
-        if (
-            original is None
-            or original.kind != "question"
-            or original.guild_id != question.guild_id
-            or original.deleted_at is not None
-            or original.state != "live"
-        ):
+        if visible is None:
+            raise ValueError("a duplicate needs the forums the closer can see")
+        original = await readable_question(
+            session, guild_id=question.guild_id, visible=visible, question_id=duplicate_of_id
+        )
+        if original is None or original.state != "live":
             raise NotFound("The question it duplicates does not exist.")
     if is_moderator and actor_id != question.author_id:  # a moderator's act, not the asker's
         await audit.record(

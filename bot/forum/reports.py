@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final, cast
+from typing import Final, Literal, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -239,6 +239,25 @@ async def _set_removed(
     return True
 
 
+async def resolve_open_reports(
+    session: AsyncSession,
+    *,
+    post_id: int,
+    moderator_id: int,
+    status: Literal["dismissed", "actioned"],
+    now: datetime,
+) -> int:
+    """Close every open report on the post: ``dismissed``, or ``actioned`` when a moderator
+    removed the post. Returns how many were open."""
+    result = await session.execute(
+        update(Flag)
+        .where(Flag.post_id == post_id, Flag.status == "open")
+        .values(status=status, resolved_at=now, resolved_by=moderator_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def dismiss_reports(
     session: AsyncSession,
     *,
@@ -254,13 +273,9 @@ async def dismiss_reports(
     if post is None or post.guild_id != guild_id:
         raise NotFound(POST_GONE)
     await lock_posts(session, {post.question_id or post.id, post.id})
-    result = await session.execute(
-        update(Flag)
-        .where(Flag.post_id == post_id, Flag.status == "open")
-        .values(status="dismissed", resolved_at=now, resolved_by=moderator_id)
-        .execution_options(synchronize_session=False)
+    dismissed = await resolve_open_reports(
+        session, post_id=post_id, moderator_id=moderator_id, status="dismissed", now=now
     )
-    dismissed = int(getattr(result, "rowcount", 0) or 0)
     if not dismissed:
         raise InvalidState(NOTHING_OPEN)
     post = await load_post(session, post_id)

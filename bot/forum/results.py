@@ -51,15 +51,21 @@ class PostSnapshot:
     created_at: datetime
     closed_at: datetime | None
     deleted_at: datetime | None
+    # A moderator's removal (restorable for a while); the remover and reason stay in the domain.
+    removed_at: datetime | None = None
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
 
     @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+    @property
     def live(self) -> bool:
-        """Posted on Discord (not a pending row) and not deleted."""
-        return self.state == "live" and self.deleted_at is None
+        """Posted on Discord (not a pending row), not deleted and not removed."""
+        return self.state == "live" and self.deleted_at is None and self.removed_at is None
 
     @property
     def closed(self) -> bool:

@@ -14,7 +14,8 @@ What matches. A question matches when each query term occurs in its title, its d
 text of one of its live answers - not necessarily all in the same one. The index has an entry
 per post; matching posts are grouped by question at query time, so an edit or delete of an
 answer changes only that answer's entry and can never leave a stale copy in its question's.
-Deleted and pending posts, comments and other guilds' posts never match. A question's rank is
+Deleted and pending posts, comments, other guilds' posts and questions in a forum the reader
+cannot see (``bot.forum.visibility``) never match. A question's rank is
 the sum of its matching posts' relevance, an answer counting half; ties go to the higher score.
 
 How typed text becomes terms is ``bot.forum.query_terms``; title autocomplete is
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.dialect import dialect_name
 from bot.forum.query_terms import MAX_TERM_CHARS, fts_string, search_terms, significant_terms
 from bot.forum.results import QuestionLine, snapshot_of
+from bot.forum.visibility import VisibleForums, forum_filter
 
 MAX_LIMIT: Final = 100
 
@@ -63,16 +65,24 @@ async def search_questions(
     session: AsyncSession,
     *,
     guild_id: int,
+    visible: VisibleForums,
     query: str,
     limit: int = 10,
     include_closed: bool = True,
 ) -> list[SearchHit]:
-    """The guild's questions matching every term of ``query``, most relevant first."""
+    """The guild's questions in ``visible`` forums matching every term of ``query``, most
+    relevant first."""
     terms = search_terms(query)
     if any(len(t) > MAX_TERM_CHARS for t in terms):
         return []
     return await _find(
-        session, guild_id, terms, need=len(terms), limit=limit, include_closed=include_closed
+        session,
+        guild_id,
+        visible,
+        terms,
+        need=len(terms),
+        limit=limit,
+        include_closed=include_closed,
     )
 
 
@@ -80,13 +90,15 @@ async def similar_questions(
     session: AsyncSession,
     *,
     guild_id: int,
+    visible: VisibleForums,
     title: str,
     details: str = "",
     limit: int = 5,
     exclude_id: int | None = None,
     include_closed: bool = True,
 ) -> list[SearchHit]:
-    """Questions of the guild like a new one (title and details as typed), most relevant first.
+    """Questions of the guild in ``visible`` forums like a new one (title and details as
+    typed), most relevant first.
 
     Any of the new question's significant terms may match, but a question must share at least
     two of them (one, when the new question has only one) to count as similar.
@@ -96,6 +108,7 @@ async def similar_questions(
     return await _find(
         session,
         guild_id,
+        visible,
         terms,
         need=min(2, len(terms)),
         limit=limit,
@@ -109,19 +122,22 @@ async def similar_questions(
 
 def question_scope(
     guild_id: int,
+    visible: VisibleForums,
     *,
     include_closed: bool,
     exclude_id: int | None,
     closed_only: bool = False,
     **params: Any,
 ) -> tuple[str, dict[str, Any]]:
-    """The condition on ``q`` for a live, undeleted question of the guild (open or closed as
-    asked, ``exclude_id`` left out), and its parameters with ``params`` added."""
+    """The condition on ``q`` for a live, undeleted question of the guild in a ``visible``
+    forum (open or closed as asked, ``exclude_id`` left out), and its parameters with
+    ``params`` added."""
+    params["guild_id"] = guild_id
     sql = (
         "q.kind = 'question' AND q.guild_id = :guild_id AND q.deleted_at IS NULL"
-        " AND q.state = 'live'"
+        " AND q.removed_at IS NULL"
+        f" AND q.state = 'live' AND {forum_filter(visible, params)}"
     )
-    params["guild_id"] = guild_id
     if not include_closed:
         sql += " AND q.status <> 'closed'"
     elif closed_only:
@@ -135,7 +151,7 @@ def question_scope(
 # A post that may count toward its question: a live, undeleted question or answer of the guild.
 _POST_FILTERS: Final = (
     "p.guild_id = :guild_id AND p.kind IN ('question', 'answer')"
-    " AND p.deleted_at IS NULL AND p.state = 'live'"
+    " AND p.deleted_at IS NULL AND p.removed_at IS NULL AND p.state = 'live'"
 )
 _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} ELSE 1.0 END"
 
@@ -143,6 +159,7 @@ _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} E
 async def _find(
     session: AsyncSession,
     guild_id: int,
+    visible: VisibleForums,
     terms: list[str],
     *,
     need: int,
@@ -157,6 +174,7 @@ async def _find(
     sql, params = find_statement(
         dialect_name(session),
         guild_id=guild_id,
+        visible=visible,
         terms=terms,
         need=need,
         limit=min(limit, MAX_LIMIT),
@@ -174,6 +192,7 @@ def find_statement(
     dialect: str,
     *,
     guild_id: int,
+    visible: VisibleForums,
     terms: list[str],
     need: int,
     limit: int,
@@ -184,7 +203,12 @@ def find_statement(
     (in the question or its live answers), most relevant first. Terms are only ever bound
     parameters; the SQL text depends on their number alone."""
     scope, params = question_scope(
-        guild_id, include_closed=include_closed, exclude_id=exclude_id, need=need, limit=limit
+        guild_id,
+        visible,
+        include_closed=include_closed,
+        exclude_id=exclude_id,
+        need=need,
+        limit=limit,
     )
     names = [f"t{i}" for i in range(len(terms))]
     prelude = ""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.dialect import dialect_name
 from bot.forum.query_terms import MAX_TERM_CHARS, MAX_TERMS, STOP_WORDS, fts_string, words
 from bot.forum.search import question_scope
+from bot.forum.visibility import VisibleForums
 
 AUTOCOMPLETE_MAX: Final = 25
 # FTS5 bm25 column weights (title, text) that rank titles alone.
@@ -34,13 +35,15 @@ async def title_matches(
     session: AsyncSession,
     *,
     guild_id: int,
+    visible: VisibleForums,
     prefix: str,
     limit: int = AUTOCOMPLETE_MAX,
     include_closed: bool = True,
     exclude_id: int | None = None,
     closed_only: bool = False,
 ) -> list[TitleMatch]:
-    """Autocomplete: the guild's questions whose titles match what has been typed so far.
+    """Autocomplete: the guild's questions in ``visible`` forums whose titles match what has
+    been typed so far.
 
     Every typed word must be in the title, the last one possibly unfinished ("therap" finds
     "Therapist"). A number is also taken as a question id (``/close duplicate_of``). Nothing
@@ -50,7 +53,7 @@ async def title_matches(
     limit = min(limit, AUTOCOMPLETE_MAX)
     if limit < 1:
         return []
-    scope = Scope(guild_id, include_closed, exclude_id, closed_only)
+    scope = Scope(guild_id, visible, include_closed, exclude_id, closed_only)
     typed = words(prefix)
     found: list[TitleMatch] = []
     stripped = prefix.strip()
@@ -80,6 +83,7 @@ class Scope:
     """Which of the guild's questions may be offered (as ``search.question_scope`` takes it)."""
 
     guild_id: int
+    visible: VisibleForums
     include_closed: bool
     exclude_id: int | None
     closed_only: bool
@@ -87,6 +91,7 @@ class Scope:
     def where(self, **params: Any) -> tuple[str, dict[str, Any]]:
         return question_scope(
             self.guild_id,
+            self.visible,
             include_closed=self.include_closed,
             exclude_id=self.exclude_id,
             closed_only=self.closed_only,

@@ -1,6 +1,7 @@
 """The DMs the notification worker sends (``bot.workers.notifier``): a new answer to your
-question, your answer accepted, a comment on your answer; one DM may gather several posts
-("4 new answers to …", showing the latest), with a link button to the (latest) post.
+question, your answer accepted, a comment on your answer, your post removed by a moderator; one
+DM may gather several posts ("4 new answers to …", showing the latest), with a link button to
+the (latest) post.
 
 Excerpts are the posts' raw text, escaped and cut here. A DM names an author by the one author
 label (``bot.ui.authors``): an anonymous post's chosen name or "Anonymous", never looked up.
@@ -19,6 +20,7 @@ from bot.ui.authors import UNKNOWN_MEMBER, author_label
 from bot.ui.embeds import (
     COLOUR_ANSWER,
     COLOUR_SOLVED,
+    COLOUR_WARNING,
     fit,
     member_name,
     new_embed,
@@ -96,6 +98,27 @@ def dm_accepted(question_title: str | None, text: str) -> discord.Embed:
     )
 
 
+#: What the "removed" DM calls each kind of post.
+KIND_WORDS: Final = {"question": "question", "answer": "answer", "comment": "reply"}
+
+
+def dm_removed(question_title: str | None, post: NotifiedPost) -> discord.Embed:
+    """The DM telling an author a moderator removed their post: which one (the question's
+    title, an excerpt) and the moderator's reason when one was given."""
+    what = KIND_WORDS.get(post.kind, "post")
+    where = quoted_title(" " if post.kind == "question" else " on ", question_title, 300)
+    lines = [f"A moderator removed your {what}{where}:", f">>> {_excerpt(post.body)}"]
+    if post.removal_reason:
+        lines.insert(1, f"Reason: {excerpt(post.removal_reason, DM_EXCERPT)}")
+    return fit(
+        new_embed(
+            colour=COLOUR_WARNING,
+            title=f"Your {what} was removed",
+            description="\n".join(lines),
+        )
+    )
+
+
 def post_link(content: NotificationContent, post: NotifiedPost) -> str | None:
     """The jump link of the post (else its thread), or None when neither is known."""
     thread_id = post.thread_id or content.question_thread_id
@@ -118,6 +141,8 @@ def render_dm(
     if latest is None:
         raise ValueError("nothing left to send")
     count = len(content.posts)
+    if content.kind == "removed":  # nothing to open: the post is gone
+        return dm_removed(content.question_title, latest), None
     if content.kind == "accepted":
         embed = dm_accepted(content.question_title, latest.body)
     else:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.forum.leaderboard import LeaderboardEntry
+from bot.forum.listing import QuestionSummary
 from bot.forum.results import MemberPoints
 from bot.ui import emoji
 from bot.ui.embeds import (
@@ -22,7 +23,8 @@ from bot.ui.embeds import (
     set_author,
     set_footer,
 )
-from bot.ui.text import EMBED_DESCRIPTION, mention_user, plural
+from bot.ui.question_lists import question_links
+from bot.ui.text import EMBED_DESCRIPTION, EMBED_FIELD_VALUE, mention_user, plural
 
 
 def profile_embed(
@@ -33,8 +35,11 @@ def profile_embed(
     rank: int | None = None,
     show_private: bool = False,
     avatar_url: str | None = None,
+    recent: Sequence[QuestionSummary] = (),
+    guild_id: int | None = None,
 ) -> discord.Embed:
-    """A member's points (a plain number: the base plus what they earned) and counters.
+    """A member's points (a plain number: the base plus what they earned) and counters, and
+    ``recent`` questions linked to their threads in ``guild_id`` (those the reader may see).
 
     ``show_private`` adds what anonymous posts earned; only for the member themself, in an
     ephemeral reply (DESIGN.md §5).
@@ -59,6 +64,8 @@ def profile_embed(
             "Anonymous posts",
             f"{stats.anon_points:+} points, shown only to you and counted in no public total.",
         )
+    if recent and guild_id is not None:
+        add_field(embed, "Recent questions", question_links(recent, guild_id, EMBED_FIELD_VALUE))
     return fit(embed)
 
 

@@ -1,5 +1,6 @@
 """Lists of questions, the read paths: ``/search`` results, ``/unanswered`` pages, the similar
-questions shown before a new one is posted, and the related questions under a new post.
+questions shown before a new one is posted, the related questions under a new post, and the
+linked titles of a profile.
 
 Each question is its linked title over its status line; a list cut to fit says how many it left
 out.
@@ -90,6 +91,11 @@ def similar_questions(hits: Sequence[ListedQuestion], guild_id: int) -> discord.
         + joined_lines([_entry(hit, guild_id) for hit in hits], EMBED_DESCRIPTION - 100)
     )
     return fit(new_embed(colour=COLOUR_INFO, title="Similar questions", description=description))
+
+
+def question_links(questions: Sequence[ListedQuestion], guild_id: int, limit: int) -> str:
+    """Linked titles, one a line, whole lines within ``limit`` characters (a profile's)."""
+    return joined_lines([_question_link(q, guild_id) for q in questions], limit)
 
 
 def related_questions_line(questions: Sequence[ListedQuestion], guild_id: int) -> str:

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.blocking import refuse_if_blocked
 from bot.forum.results import PostChange
 from bot.posting_rights import check_can_post_in
 from bot.question_option import question_choices
@@ -97,6 +98,7 @@ class Answering(commands.Cog):
     @app_commands.describe(post="Which of your posts here (default: your latest one)")
     async def edit(self, interaction: discord.Interaction[QABot], post: str | None = None) -> None:
         target = await own_posts.own_post(self.bot, interaction, post)
+        await refuse_if_blocked(self.bot, interaction, anonymous=target.anonymous)
         await check_can_post_in(self.bot, interaction, target.question_id or target.id, paced=False)
         await interaction.response.send_modal(editing.edit_modal(self.bot, target))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
+from bot.blocking import refuse_if_blocked
 from bot.forum import anonymity, lookups, posts, text_rules
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
@@ -60,6 +61,7 @@ async def open_answer_form(
     """``/answer``: refusals first (no question, no anonymity here), then the modal."""
     question_id = await target_question(bot, interaction, question)
     await check_can_post_in(bot, interaction, question_id)
+    await refuse_if_blocked(bot, interaction, anonymous=anonymous)
     if anonymous:
         await check_anonymity(bot, interaction)
     await interaction.response.send_modal(

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.blocking import drop_blocked_message
 from bot.forum import posts
+from bot.forum.blocks import MemberBlocked
 from bot.threads import MEMBER_MESSAGE_TYPES
 from bot.transactions import run_transaction
 from cogs.answering.names import StoredNames
@@ -36,20 +38,25 @@ async def record_message(bot: QABot, names: StoredNames, message: discord.Messag
     )
     author = message.author
     name = None if author.bot else names.unstored(guild.id, author)
-    change = await run_transaction(
-        bot,
-        lambda s: posts.record_thread_message(
-            s,
-            guild_id=guild.id,
-            thread_id=channel.id,
-            message_id=message.id,
-            author_id=author.id,
-            body=message.content,
-            reply_to_message_id=reply_to,
-            author_is_bot=author.bot,
-            display_name=name,
-        ),
-    )
+    try:
+        change = await run_transaction(
+            bot,
+            lambda s: posts.record_thread_message(
+                s,
+                guild_id=guild.id,
+                thread_id=channel.id,
+                message_id=message.id,
+                author_id=author.id,
+                body=message.content,
+                reply_to_message_id=reply_to,
+                author_is_bot=author.bot,
+                display_name=name,
+            ),
+        )
+    except MemberBlocked:  # counts as nothing: no post, no points, no DM
+        await drop_blocked_message(message)
+        bot.dispatch("qa_thread_message", message, None)
+        return
     names.stored(guild.id, author.id, name, named=change is not None and change.author_named)
     if change is not None and change.created and change.post.kind == "answer":
         bot.status_lines.request(change.question.id)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.blocking import refuse_if_blocked
 from bot.forum import posts
 from bot.posting_rights import check_can_post_in
 from bot.question_option import target_question
@@ -31,6 +32,7 @@ async def reply(
     await interaction.response.defer(ephemeral=True, thinking=True)
     question_id = await target_question(bot, interaction, question)
     await check_can_post_in(bot, interaction, question_id)
+    await refuse_if_blocked(bot, interaction, anonymous=anonymous)
     post = member_post(interaction, question_id, text, anonymous=anonymous)
     await check_automod(bot, interaction, post)
     await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, **post))

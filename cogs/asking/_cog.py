@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import category_choices
+from bot.blocking import refuse_if_blocked
 from bot.forum import questions
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
@@ -60,6 +61,7 @@ class Asking(commands.Cog):
             self.bot,
             lambda s: questions.check_can_ask(s, guild_id=guild.id, user_id=user_id),
         )
+        await refuse_if_blocked(self.bot, interaction, anonymous=anonymous)
         if anonymous:  # the server's switch and minimum days, by the member's join date
             await check_anonymous(self.bot, interaction)
         await interaction.response.send_modal(AskModal(category=wanted, anonymous=anonymous))

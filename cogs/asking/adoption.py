@@ -83,6 +83,7 @@ class NativePosts:
                     title=thread.name,
                     details=starter.content,
                     tag_ids=[t.id for t in thread.applied_tags],
+                    forum_id=thread.parent_id,
                 ),
             )
             question = change.question

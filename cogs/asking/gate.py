@@ -1,7 +1,8 @@
 """The similar-questions gate of /ask, and its buttons.
 
 Before a submitted question is posted, ``hold_if_similar`` looks for up to ``SIMILAR_LIMIT``
-similar questions (``bot.forum.drafts.hold_if_similar``). When there are some, the question is
+similar questions (``bot.forum.drafts.hold_if_similar``) among those the asker can read
+(``bot.visibility``). When there are some, the question is
 held as a draft (kept 15 minutes in the database) and the asker sees them with "Post my question
 anyway" and "Cancel". Both buttons are ``DynamicItem``s whose ``custom_id`` carries the draft's
 id, so they work after a restart; the draft decides (once) whether a press still counts, and an
@@ -30,6 +31,7 @@ from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
+from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.publishing import find_target, publish
 
@@ -69,12 +71,14 @@ async def hold_if_similar(
     guild_id = interaction.guild_id
     assert guild_id is not None
     user_id = interaction.user.id
+    visible = visible_forums(interaction)
     held = await run_transaction(
         _bot(interaction),
         lambda s: drafts.hold_if_similar(
             s,
             guild_id=guild_id,
             user_id=user_id,
+            visible=visible,
             title=title,
             details=details,
             category=category,
@@ -184,10 +188,16 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
             await check_anonymous(bot, interaction)
         target = await find_target(bot, guild, draft.category)
         await check_can_ask(bot, interaction, target.forum)
+        # The post is public in the forum: it calls related only questions of that forum.
+        visible = visible_forums(interaction).within([target.forum.id])
         posted = await run_transaction(
             bot,
             lambda s: drafts.post_held_question(
-                s, draft_id=draft_id, user_id=user_id, related_limit=RELATED_LIMIT
+                s,
+                draft_id=draft_id,
+                user_id=user_id,
+                visible=visible,
+                related_limit=RELATED_LIMIT,
             ),
         )
         await publish(bot, interaction, target, posted.change.post, related=posted.related)

@@ -19,6 +19,7 @@ from bot.ui import emoji
 from bot.ui.closing import closing_text, duplicate_link_text, reopening_text
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import jump_url
+from bot.visibility import visible_forums
 from cogs.lifecycle.targets import original_id, target_question
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ async def close(
     request, question_id = await _request(bot, interaction, question)
     guild = request.guild
     duplicate_of_id = original_id(duplicate_of)
+    visible = visible_forums(interaction)
     change = await run_transaction(
         bot,
         lambda s: questions.close_question(
@@ -80,6 +82,7 @@ async def close(
             is_moderator=request.moderator,
             reason=reason,
             duplicate_of_id=duplicate_of_id,
+            visible=visible,
             guild_id=guild.id,
         ),
     )

@@ -8,8 +8,11 @@ doing and a server can change it: every command checks the moderator rule again
 
 - ``_cog``: the group and its commands;
 - ``log``: ``/mod log``, the audit trail's pages (``AuditPages``, restart-proof buttons);
-- ``checks``: the moderator rule every command and button checks (``moderator``);
-- ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``.
+- ``moderators``: the moderator rule every command and button checks (``moderator``);
+- ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``;
+- ``actions``: Remove, Restore and Block author (buttons on a report card and on the
+  "Moderate post" panel);
+- ``blocks``: ``/mod blocks`` and its Unblock buttons.
 """
 
 from __future__ import annotations

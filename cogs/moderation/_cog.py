@@ -9,14 +9,27 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.moderation import reports
-from cogs.moderation.checks import moderator
+from cogs.moderation import actions, reports
+from cogs.moderation.blocks import UnblockButton, show_blocks
 from cogs.moderation.log import AuditPages
+from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
 
 Interaction = discord.Interaction["QABot"]
+
+__all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
+
+#: The restart-proof buttons of /mod log and /mod queue pages, report cards, the moderator's
+#: actions on a post and /mod blocks.
+DYNAMIC_ITEMS = (
+    AuditPages,
+    reports.QueuePages,
+    *reports.CARD_BUTTONS,
+    *actions.ACTION_BUTTONS,
+    UnblockButton,
+)
 
 
 class Moderation(commands.Cog):
@@ -29,25 +42,39 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        self.card_locks = reports.CardLocks()
         self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Report", callback=self.report)
         )
+        self.moderate_menu: app_commands.ContextMenu = app_commands.guild_only(
+            app_commands.default_permissions(manage_threads=True)(
+                app_commands.ContextMenu(name="Moderate post", callback=self.moderate_post)
+            )
+        )
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AuditPages, reports.QueuePages, *reports.CARD_BUTTONS)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.tree.add_command(self.report_menu)
+        self.bot.tree.add_command(self.moderate_menu)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AuditPages, reports.QueuePages, *reports.CARD_BUTTONS)
-        self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        for menu in (self.report_menu, self.moderate_menu):
+            self.bot.tree.remove_command(menu.name, type=menu.type)
 
     @commands.Cog.listener()
     async def on_qa_post_deleted(self, guild_id: int, post_id: int) -> None:
-        await reports.show_cards_without_text(self.bot, self.card_locks, guild_id, post_id)
+        await reports.show_cards_without_text(self.bot, guild_id, post_id)
 
     async def report(self, interaction: Interaction, message: discord.Message) -> None:
-        await reports.open_report_form(self.bot, self.card_locks, interaction, message)
+        await reports.open_report_form(self.bot, interaction, message)
+
+    async def moderate_post(self, interaction: Interaction, message: discord.Message) -> None:
+        await actions.moderate_post(self.bot, interaction, message)
+
+    @commands.Cog.listener()
+    async def on_qa_post_moderated(self, guild_id: int, post_id: int) -> None:
+        """A moderator removed or restored a post: its report card shows it."""
+        await reports.show_card(self.bot, guild_id, post_id, existing_only=True)
 
     @mod.command(name="log", description="The latest moderator actions, newest first")
     async def log(self, interaction: Interaction) -> None:
@@ -58,3 +85,9 @@ class Moderation(commands.Cog):
     async def queue(self, interaction: Interaction) -> None:
         actor = await moderator(self.bot, interaction)
         await reports.QueuePages.start(interaction, guild_id=actor.guild.id)
+
+    @mod.command(
+        name="blocks", description="Blocks in force, each with the post it was made through"
+    )
+    async def blocks(self, interaction: Interaction) -> None:
+        await show_blocks(self.bot, interaction, await moderator(self.bot, interaction))

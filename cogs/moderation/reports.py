@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import weakref
 from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 import discord
@@ -32,7 +33,8 @@ from bot.ui.reports import (
     report_card,
 )
 from bot.ui.views import Page, Paginator
-from cogs.moderation.checks import moderator
+from cogs.moderation.actions import post_action_items
+from cogs.moderation.moderators import moderator
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -47,8 +49,9 @@ MODAL_TIMEOUT: Final = 15 * 60.0
 
 
 class CardLocks:
-    """One lock per post whose card is being posted or edited (the cog owns one set), so two
-    reports a moment apart never post two cards; the least recently used are forgotten."""
+    """One lock per post whose card is being posted or edited, so two reports (or a report and
+    a moderator's action) a moment apart never post two cards; the least recently used are
+    forgotten. One set per bot (``card_lock``), gone with it."""
 
     def __init__(self, limit: int = 1000) -> None:
         self._locks: BoundedMap[int, asyncio.Lock] = BoundedMap(limit)
@@ -61,11 +64,21 @@ class CardLocks:
         return lock
 
 
+_CARD_LOCKS: weakref.WeakKeyDictionary[QABot, CardLocks] = weakref.WeakKeyDictionary()
+
+
+def card_lock(bot: QABot, post_id: int) -> asyncio.Lock:
+    locks = _CARD_LOCKS.get(bot)
+    if locks is None:
+        locks = _CARD_LOCKS[bot] = CardLocks()
+    return locks.of(post_id)
+
+
 # --------------------------------------------------------------------------- reporting
 
 
 async def open_report_form(
-    bot: QABot, locks: CardLocks, interaction: discord.Interaction[QABot], message: discord.Message
+    bot: QABot, interaction: discord.Interaction[QABot], message: discord.Message
 ) -> None:
     """The Report menu: refuse at once what cannot be reported, else ask for a reason."""
     assert interaction.guild_id is not None
@@ -76,16 +89,15 @@ async def open_report_form(
             s, guild_id=guild_id, message_id=message.id, reporter_id=reporter_id
         ),
     )
-    await interaction.response.send_modal(ReportForm(bot, locks, message.id))
+    await interaction.response.send_modal(ReportForm(bot, message.id))
 
 
 class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
     """The reason (optional, at most ``reports.REASON_MAX`` characters)."""
 
-    def __init__(self, bot: QABot, locks: CardLocks, message_id: int) -> None:
+    def __init__(self, bot: QABot, message_id: int) -> None:
         super().__init__(timeout=MODAL_TIMEOUT)
         self.bot = bot
-        self.locks = locks
         self.message_id = message_id
         self.reason: discord.ui.TextInput[ReportForm] = discord.ui.TextInput(
             custom_id="reason",
@@ -113,7 +125,7 @@ class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
         await interaction.followup.send(THANKS, ephemeral=True, allowed_mentions=NO_PINGS)
         if filed.hidden_now:
             self.bot.status_lines.request(filed.card.post.question_id)
-        await show_card(self.bot, self.locks.of(filed.card.post.id), guild_id, filed.card.post.id)
+        await show_card(self.bot, guild_id, filed.card.post.id)
 
     async def on_error(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -122,17 +134,18 @@ class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
 
 
 async def show_card(
-    bot: QABot, lock: asyncio.Lock, guild_id: int, post_id: int, *, only_edit: bool = False
+    bot: QABot, guild_id: int, post_id: int, *, existing_only: bool = False
 ) -> None:
     """Post the post's report card in the moderator channel, or edit the one it has (a new one
-    when it was deleted or the channel changed; never with ``only_edit``). Best effort: a
-    refusal is logged."""
+    when it was deleted or the channel changed); with ``existing_only`` (a moderator acted on
+    the post elsewhere) only a card the post has is edited. Best effort: a refusal is logged."""
     channel_id = (await guild_config(bot, guild_id)).mod_channel_id
     if channel_id is None:
         return
-    async with lock:  # read the card under the lock: a report a moment ago may have posted it
+    # Read the card under the lock: a report a moment ago may have posted it.
+    async with card_lock(bot, post_id):
         state = await run_transaction(bot, lambda s: reports.card_state(s, post_id))
-        if only_edit and state.card_message_id is None:
+        if existing_only and state.card_message_id is None:
             return
         embed, view = report_card(state), report_card_view(state)
         try:
@@ -162,15 +175,13 @@ async def show_card(
         )
 
 
-async def show_cards_without_text(
-    bot: QABot, locks: CardLocks, guild_id: int, post_id: int
-) -> None:
+async def show_cards_without_text(bot: QABot, guild_id: int, post_id: int) -> None:
     """A post was deleted (``qa_post_deleted``): its card, and the cards of everything deleted
     with it, are shown again without the text that is gone (a card being posted meanwhile is
     waited for: its lock)."""
     post_ids = await run_transaction(bot, lambda s: purge.reported_posts_of(s, post_id=post_id))
     for reported in post_ids:
-        await show_card(bot, locks.of(reported), guild_id, reported, only_edit=True)
+        await show_card(bot, guild_id, reported, existing_only=True)
 
 
 # --------------------------------------------------------------------------- the card's buttons
@@ -180,6 +191,8 @@ def report_card_view(state: reports.CardState) -> discord.ui.View:
     """The card's buttons, each a ``DynamicItem`` carrying the post id (they survive a
     restart). The one place the card's actions are assembled."""
     view = discord.ui.View(timeout=None)
+    for item in post_action_items(state.post.id, removed=state.post.hidden):
+        view.add_item(item)
     view.add_item(DismissReports(state.post.id, disabled=not state.open_reports))
     return view
 

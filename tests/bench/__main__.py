@@ -32,9 +32,11 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
 from bot.forum import lookups, posts, questions, search, votes
 from bot.forum.uow import run_in_transaction
+from bot.forum.visibility import VisibleForums
 from tests.db_support import drop_postgres_database, new_postgres_database
 
 GUILD = 1
+FORUM = 7
 WORDS = [
     "sleep",
     "anxiety",
@@ -89,6 +91,7 @@ async def _seed(sessionmaker: Any, questions_n: int) -> list[int]:
                 via_bot=False,
                 thread_id=10_000 + i,
                 message_id=10_000 + i,
+                forum_id=FORUM,
             ),
         )
         ids.append(change.post.id)
@@ -132,7 +135,12 @@ async def bench_database(url: str, label: str, rounds: int) -> list[tuple[str, f
         async def one_search() -> None:
             await run_in_transaction(
                 sm,
-                lambda s: search.search_questions(s, guild_id=GUILD, query="therapists sleeping"),
+                lambda s: search.search_questions(
+                    s,
+                    guild_id=GUILD,
+                    visible=VisibleForums.of([FORUM]),
+                    query="therapists sleeping",
+                ),
             )
 
         async def baseline_read() -> None:

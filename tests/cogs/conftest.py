@@ -129,6 +129,7 @@ async def ask_question_directly(
                 via_bot=False,
                 thread_id=thread.id,
                 message_id=thread.id,
+                forum_id=forum.id,
                 state="live",
             ),
         )
@@ -145,6 +146,7 @@ async def ask_question_directly(
             via_bot=True,
             anonymous=anonymous,
             display_name=display_name,
+            forum_id=forum.id,
             state="pending",
         ),
     )

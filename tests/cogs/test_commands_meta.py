@@ -112,6 +112,8 @@ COMMANDS: tuple[Cmd, ...] = (
     # /mod (Manage Threads), declared whole by cogs.moderation
     Cmd("mod log"),
     Cmd("mod queue"),
+    Cmd("mod blocks"),
+    Cmd("Moderate post", type=MESSAGE_MENU),
     # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
     Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),
     # reports (any member; cogs.moderation)
@@ -136,6 +138,7 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("profile"),
     Top("leaderboard"),
     Top("mod", default_member_permissions=MANAGE_THREADS),
+    Top("Moderate post", type=MESSAGE_MENU, default_member_permissions=MANAGE_THREADS),
     Top("resources", guild_only=False),  # the general default in the DM with the bot
     Top("Report", type=MESSAGE_MENU),
 )

@@ -18,6 +18,7 @@ from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import acceptance, categories, deletion, drafts, posts, questions, search, votes
 from bot.forum.errors import NotFound
+from bot.forum.visibility import VisibleForums
 from cogs.discovery import NOTHING_FOUND, UnansweredPages
 from tests.cogs.conftest import (
     AskedQuestion,
@@ -164,8 +165,11 @@ async def test_search_ranks_by_relevance_then_score_with_marks_and_links(scene: 
     assert closed_line.endswith("🔒 Closed")
     # The order is the domain's.
     gid = scene.guild_id
+    assert scene.harness.fake.forum is not None
+    visible = VisibleForums.of([scene.harness.fake.forum.id])
     hits = await run_domain(
-        scene.harness, lambda s: search.search_questions(s, guild_id=gid, query="therapists")
+        scene.harness,
+        lambda s: search.search_questions(s, guild_id=gid, visible=visible, query="therapists"),
     )
     assert [h.thread_id for h in hits] == [int(t.rsplit("/", 1)[1].rstrip(")*")) for t in titles]
 

@@ -25,6 +25,7 @@ from bot.forum.points import get_member_points
 from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostSnapshot, VoteResult
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
+from bot.forum.visibility import VisibleForums
 
 T = TypeVar("T")
 
@@ -36,6 +37,9 @@ VOTER = 40
 MODERATOR = 50
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 LONG = "Try a fixed wind-down routine an hour before bed."
+#: The forum ``Forum.ask`` asks in (unless told another), and the reads that can see it.
+FORUM = 7
+SEEN = VisibleForums.of([FORUM])
 
 
 class Forum:
@@ -67,6 +71,7 @@ class Forum:
         **kwargs: Any,
     ) -> PostSnapshot:
         message_id = self.next_id()
+        kwargs.setdefault("forum_id", FORUM)
         change = await self.run(
             lambda s: questions.create_question(
                 s,
@@ -156,7 +161,7 @@ class Forum:
     async def close(self, question: PostSnapshot, actor: int = ASKER, **kw: Any) -> PostChange:
         return await self.run(
             lambda s: questions.close_question(
-                s, question_id=question.id, actor_id=actor, now=self.now, **kw
+                s, question_id=question.id, actor_id=actor, visible=SEEN, now=self.now, **kw
             )
         )
 

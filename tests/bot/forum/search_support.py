@@ -11,7 +11,7 @@ from bot.forum import search, title_search
 from bot.forum.results import PostSnapshot
 from bot.forum.search import SearchHit
 from bot.forum.title_search import TitleMatch
-from tests.bot.forum.core_support import GUILD, Forum
+from tests.bot.forum.core_support import GUILD, SEEN, Forum
 
 OTHER_GUILD = 2
 
@@ -43,6 +43,7 @@ class Board:
         return await self.forum.run(work)
 
     async def hits(self, query: str, **kwargs: Any) -> list[SearchHit]:
+        kwargs.setdefault("visible", SEEN)
         return await self.run(  # type: ignore[no-any-return]
             lambda s: search.search_questions(s, guild_id=self.guild_id, query=query, **kwargs)
         )
@@ -51,6 +52,7 @@ class Board:
         return [hit.title for hit in await self.hits(query, **kwargs)]
 
     async def similar(self, title: str, details: str = "", **kwargs: Any) -> list[str]:
+        kwargs.setdefault("visible", SEEN)
         hits = await self.run(
             lambda s: search.similar_questions(
                 s, guild_id=self.guild_id, title=title, details=details, **kwargs
@@ -59,6 +61,7 @@ class Board:
         return [hit.title for hit in hits]
 
     async def complete(self, prefix: str, **kwargs: Any) -> list[TitleMatch]:
+        kwargs.setdefault("visible", SEEN)
         return await self.run(  # type: ignore[no-any-return]
             lambda s: title_search.title_matches(s, guild_id=self.guild_id, prefix=prefix, **kwargs)
         )

@@ -16,7 +16,7 @@ from bot.forum import drafts
 from bot.forum.drafts import AskDraftSnapshot, DraftExpired, DraftUsed
 from bot.forum.errors import ForumError, NotFound, PermissionDenied, ValidationError
 from bot.forum.uow import run_in_transaction
-from tests.bot.forum.core_support import GUILD, NOW, Forum
+from tests.bot.forum.core_support import GUILD, NOW, SEEN, Forum
 
 ASKER = 11
 STRANGER = 12
@@ -258,6 +258,7 @@ async def test_the_gate_holds_a_question_only_when_similar_ones_exist(
                 s,
                 guild_id=GUILD,
                 user_id=ASKER,
+                visible=SEEN,
                 title=title,
                 details="",
                 category=None,
@@ -288,7 +289,7 @@ async def test_posting_a_held_question_finds_its_related_questions_first(
         return await run_in_transaction(
             sessionmaker,
             lambda s: drafts.post_held_question(
-                s, draft_id=draft.id, user_id=user_id, related_limit=3, now=NOW
+                s, draft_id=draft.id, user_id=user_id, visible=SEEN, related_limit=3, now=NOW
             ),
         )
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Member
 from bot.forum import leaderboard, prefs, settings
-from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, NOW, OTHER, VOTER, Forum
+from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, NOW, OTHER, SEEN, VOTER, Forum
 
 
 async def test_an_empty_board_is_one_empty_page(forum: Forum) -> None:
@@ -78,7 +78,9 @@ async def test_anonymous_activity_puts_nobody_on_the_board(forum: Forum) -> None
     await forum.vote(a, VOTER)
     page = await forum.run(lambda s: leaderboard.top_members(s, guild_id=GUILD))
     assert page.entries == () and page.total == 0
-    shown = await forum.run(lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=ANSWERER))
+    shown = await forum.run(
+        lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=ANSWERER, visible=SEEN)
+    )
     # Public points only; what the anonymous answer earned is kept apart.
     assert (shown.points, shown.rank, shown.stats.anon_points, shown.stats.answers) == (
         100,
@@ -94,13 +96,17 @@ async def test_a_profile_counts_public_activity(forum: Forum) -> None:
     await forum.vote(a, VOTER)
     await forum.vote(a, OTHER, "down")
     await forum.accept(a)
-    shown = await forum.run(lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=ANSWERER))
+    shown = await forum.run(
+        lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=ANSWERER, visible=SEEN)
+    )
     stats = shown.stats
     assert shown.points == 100 + 40 + 20 - 20 + 300
     assert (stats.answers, stats.accepted_answers) == (1, 1)
     assert (stats.upvotes_received, stats.downvotes_received) == (1, 1)
     assert shown.rank == 1
-    nobody = await forum.run(lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=777))
+    nobody = await forum.run(
+        lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=777, visible=SEEN)
+    )
     assert (nobody.points, nobody.rank, nobody.display_name) == (100, None, None)
 
 
@@ -147,7 +153,9 @@ async def test_names_of_erased_members_are_not_stored(
     async with sessionmaker() as s, s.begin():
         await prefs.mark_erased(s, OTHER, NOW)
     await forum.run(
-        lambda s: leaderboard.profile(s, guild_id=GUILD, user_id=OTHER, seen_names={OTHER: "Os"})
+        lambda s: leaderboard.profile(
+            s, guild_id=GUILD, user_id=OTHER, visible=SEEN, seen_names={OTHER: "Os"}
+        )
     )
     async with sessionmaker() as s:
         assert (await s.execute(select(Member).where(Member.user_id == OTHER))).first() is None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.forum import categories, listing
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from tests.bot.forum.core_support import GUILD, NOW, Forum
+from tests.bot.forum.core_support import GUILD, NOW, SEEN, Forum
 
 OTHER_GUILD = 2
 TAGS = [(501, "Sleep"), (502, "Anxiety")]
@@ -40,6 +40,7 @@ class Board:
 
     async def page(self, page: int = 1, **kwargs: Any) -> listing.QuestionPage:
         gid = self.guild_id
+        kwargs.setdefault("visible", SEEN)
         return await self.forum.run(  # type: ignore[no-any-return]
             lambda s: listing.unanswered_questions(s, guild_id=gid, page=page, **kwargs)
         )
@@ -177,7 +178,7 @@ async def test_another_guilds_category_id_is_refused(
 
 async def _plan(session: AsyncSession, category: str | None) -> str:
     sql, params = listing.unanswered_statement(
-        guild_id=GUILD, category=category, limit=10, offset=0
+        guild_id=GUILD, visible=SEEN, category=category, limit=10, offset=0
     )
     if session.get_bind().dialect.name == "postgresql":
         rows = await session.execute(text("EXPLAIN " + sql), params)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
@@ -23,7 +23,8 @@ from bot.forum import (
     search,
     title_search,
 )
-from tests.bot.forum.core_support import GUILD, MODERATOR, VOTER
+from bot.forum.settings import set_setting
+from tests.bot.forum.core_support import FORUM, GUILD, MODERATOR, SEEN, VOTER
 from tests.bot.forum.search_support import OTHER_GUILD, Board, unrelated
 from tests.db_support import BACKENDS
 
@@ -95,7 +96,12 @@ async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None
     assert pending.post.state == "pending"
     pending_question = await board.run(
         lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=board.member(), title="Pending origami", state="pending"
+            s,
+            guild_id=GUILD,
+            author_id=board.member(),
+            title="Pending origami",
+            forum_id=FORUM,
+            state="pending",
         )
     )
     assert await board.titles("calligraphy") == []
@@ -293,6 +299,7 @@ async def test_orm_writes_and_hard_deletes_keep_the_index(
             author_id=5,
             title="Gardening as therapy",
             body="Does digging help?",
+            forum_id=FORUM,
             created_at=now,
             updated_at=now,
             last_activity_at=now,
@@ -420,7 +427,7 @@ async def test_one_guilds_questions_never_appear_in_anothers(
     assert await board.similar("School anxiety", "teachers") == ["Anxiety at school"]
     hits = await other.run(
         lambda s: search.similar_questions(
-            s, guild_id=OTHER_GUILD, title="School anxiety", details="counsellor"
+            s, guild_id=OTHER_GUILD, visible=SEEN, title="School anxiety", details="counsellor"
         )
     )
     assert [hit.question_id for hit in hits] == [theirs.id]
@@ -557,12 +564,16 @@ def test_random_text_never_raises(db_url: str) -> None:
             engine = create_engine(db_url)
             try:
                 async with create_sessionmaker(engine)() as session:
-                    hits = await search.search_questions(session, guild_id=GUILD, query=query)
+                    hits = await search.search_questions(
+                        session, guild_id=GUILD, visible=SEEN, query=query
+                    )
                     assert len(hits) < 4
                     await search.similar_questions(
-                        session, guild_id=GUILD, title=query, details=query
+                        session, guild_id=GUILD, visible=SEEN, title=query, details=query
                     )
-                    await title_search.title_matches(session, guild_id=GUILD, prefix=query)
+                    await title_search.title_matches(
+                        session, guild_id=GUILD, visible=SEEN, prefix=query
+                    )
             finally:
                 await engine.dispose()
 
@@ -638,6 +649,7 @@ async def test_postgres_search_uses_the_gin_index(
         sql, params = search.find_statement(
             "postgresql",
             guild_id=GUILD,
+            visible=SEEN,
             terms=["sleep", "therapist"],
             need=2,
             limit=10,
@@ -657,32 +669,12 @@ async def test_upgrading_indexes_existing_posts_and_downgrading_removes_the_inde
     try:
         sm = create_sessionmaker(engine)
         board = Board(sm)
-        # Rows written as revision 0001's code wrote them: only the columns it had.
-        async with sm.begin() as session:
-            question_id = (
-                await session.execute(
-                    insert(Post)
-                    .values(
-                        guild_id=board.guild_id,
-                        kind="question",
-                        author_id=board.member(),
-                        title="Older question about swimming",
-                        body="Before search existed.",
-                    )
-                    .returning(Post.id)
-                )
-            ).scalar_one()
-            await session.execute(
-                insert(Post).values(
-                    guild_id=board.guild_id,
-                    kind="answer",
-                    question_id=question_id,
-                    parent_id=question_id,
-                    author_id=board.member(),
-                    body="Try the lake.",
-                )
-            )
+        # Rows as schema 0001 holds them (today's ORM model has columns 0001 lacks).
+        await _insert_0001_post(sm, 1, "question", None, "Older question about swimming")
+        await _insert_0001_post(sm, 2, "answer", 1, None, "Try the lake.")
         await migrate.upgrade(empty_db_url)
+        # Migration 0005 put the existing posts in the guild's forum.
+        await board.run(lambda s: set_setting(s, GUILD, "forum_channel_id", FORUM))
         assert await board.titles("swimming lake") == ["Older question about swimming"]
         await migrate.downgrade(empty_db_url, "0001")
         async with sm() as session:
@@ -698,8 +690,39 @@ async def test_upgrading_indexes_existing_posts_and_downgrading_removes_the_inde
                     )
                 )
             assert leftover.all() == []
-        # Upgrading again indexes the same rows again.
+        # Posts are written without the index.
+        await _insert_0001_post(sm, 3, "question", None, "Asked after the downgrade")
+        # Upgrading again indexes the rows again, the one written meanwhile too.
         await migrate.upgrade(empty_db_url)
         assert await board.titles("swimming lake") == ["Older question about swimming"]
+        assert await board.titles("downgrade") == ["Asked after the downgrade"]
     finally:
         await engine.dispose()
+
+
+async def _insert_0001_post(
+    sm: async_sessionmaker[AsyncSession],
+    post_id: int,
+    kind: str,
+    question_id: int | None,
+    title: str | None,
+    body: str = "",
+) -> None:
+    async with sm() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO posts (id, guild_id, kind, question_id, parent_id, thread_id,"
+                " message_id, author_id, title, body, status, state, created_at, updated_at,"
+                " last_activity_at) VALUES (:id, :guild, :kind, :question, :question, 1, :id,"
+                " :id, :title, :body, 'open', 'live', :now, :now, :now)"
+            ),
+            {
+                "id": post_id,
+                "guild": GUILD,
+                "kind": kind,
+                "question": question_id,
+                "title": title,
+                "body": body,
+                "now": utc_now().replace(tzinfo=None),  # as a column without a zone takes it
+            },
+        )

@@ -3,10 +3,13 @@ themself); /leaderboard pages with medals, never pinging, within every limit."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.forum.leaderboard import LeaderboardEntry
+from bot.forum.listing import QuestionSummary
 from bot.forum.results import MemberPoints
 from bot.ui.profiles import leaderboard_page, profile_embed
 from tests.bot.ui import HOSTILE, assert_embed_within_limits, hostile_text
@@ -43,6 +46,32 @@ def test_profile_points_are_a_plain_number() -> None:
     assert fields["Rank"] == "—"
     assert private["author"] == {"name": "Ana", "icon_url": "https://x/a.png"}
     assert_embed_within_limits(profile_embed(HOSTILE, stats, points_base=0, show_private=True))
+
+
+def test_a_profile_links_its_recent_questions_within_the_field_limit() -> None:
+    stats = MemberPoints(guild_id=1, user_id=2, questions=30)
+    recent = [
+        QuestionSummary(
+            id=n,
+            thread_id=5000 + n,
+            message_id=5000 + n,
+            title=f"{HOSTILE} {n}",
+            score=0,
+            answer_count=0,
+            status="open",
+            category=None,
+            created_at=datetime(2030, 1, 1, tzinfo=UTC),
+        )
+        for n in range(30)
+    ]
+    data = assert_embed_within_limits(
+        profile_embed("Ana", stats, points_base=100, recent=recent, guild_id=7)
+    )
+    links = {f["name"]: f["value"] for f in data["fields"]}["Recent questions"]
+    assert "](https://discord.com/channels/7/5000)" in links
+    assert len(links) <= 1024
+    plain = assert_embed_within_limits(profile_embed("Ana", stats, points_base=100))
+    assert "Recent questions" not in {f["name"] for f in plain["fields"]}
 
 
 def test_leaderboard_page() -> None:
