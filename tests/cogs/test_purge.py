@@ -16,12 +16,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from bot.clock import utc_now
 from bot.db.compaction import checkpoint_truncate
 from bot.db.engine import sqlite_path
 from bot.db.models import Notification, Post
+from bot.forum import moderation
 from bot.forum.purge import REMOVED_THREAD_NAME
 from bot.ui.dms import DM_ABOUT_DELETED
 from tests.bot.workers.test_notifier import wait_for_dms
@@ -30,6 +31,7 @@ from tests.cogs.conftest import (
     BotEvents,
     ask_question_directly,
     configure_qa_guild,
+    run_domain,
     thread_message_handled,
 )
 from tests.fakediscord import FakeDiscord, Member, Message
@@ -282,13 +284,14 @@ async def test_the_purger_blanks_removed_posts_once_their_restore_window_has_pas
 ) -> None:
     old = await ask_question_directly(scene.harness, scene.alice, "Removed forty days ago")
     recent = await ask_question_directly(scene.harness, scene.bob, "Removed two days ago")
-    async with scene.harness.bot.sessionmaker.begin() as session:
-        for asked, days in ((old, 40), (recent, 2)):
-            await session.execute(
-                update(Post)
-                .where(Post.id == asked.id)
-                .values(removed_at=utc_now() - timedelta(days=days), removed_by=scene.mod.id)
-            )
+    for asked, days in ((old, 40), (recent, 2)):  # a moderator's removal, days ago
+        when = utc_now() - timedelta(days=days)
+        await run_domain(
+            scene.harness,
+            lambda s, asked=asked, when=when: moderation.remove_post(
+                s, post_id=asked.id, moderator_id=scene.mod.id, now=when
+            ),
+        )
     purged = BotEvents(scene.harness, "qa_purged")
     try:
         scene.harness.bot.purger.wake()

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.db.models import AskDraft, HeldPost, Post, Vote
-from bot.forum import deletion, drafts, purge, settings
-from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, NOW, OTHER, VOTER, Forum
+from bot.forum import deletion, drafts, moderation, purge, settings
+from tests.bot.forum.core_support import (
+    ANSWERER,
+    ASKER,
+    GUILD,
+    MODERATOR,
+    NOW,
+    OTHER,
+    VOTER,
+    Forum,
+)
 
 TITLE = "Why does my chest feel tight at night?"
 
@@ -76,12 +85,13 @@ async def test_a_deleted_answer_loses_its_words_and_the_question_keeps_its_own(
 
 
 async def _remove(forum: Forum, post_id: int, days_ago: float) -> None:
-    async with forum.sessionmaker.begin() as session:
-        await session.execute(
-            update(Post)
-            .where(Post.id == post_id)
-            .values(removed_at=NOW - timedelta(days=days_ago), removed_by=OTHER)
+    """A moderator's removal (``bot.forum.moderation``) ``days_ago`` days before NOW."""
+    when = NOW - timedelta(days=days_ago)
+    await forum.run(
+        lambda s: moderation.remove_post(
+            s, post_id=post_id, moderator_id=MODERATOR, reason="spam", now=when
         )
+    )
 
 
 async def test_the_restore_window_purge_blanks_exactly_the_removed_posts_past_it(
