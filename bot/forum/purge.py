@@ -81,7 +81,8 @@ async def blank_posts(session: AsyncSession, post_ids: Sequence[int]) -> int:
 
 async def purge_removed(session: AsyncSession, *, now: datetime | None = None) -> int:
     """Blank the posts a moderator removed more than their guild's ``restore_window_days``
-    ago (they can no longer be restored); the number blanked."""
+    ago (they can no longer be restored), a removed question with everything in its thread;
+    the number blanked."""
     now = now or utc_now()
     rows = await session.execute(
         select(Post.id, Post.guild_id, Post.removed_at).where(
@@ -97,7 +98,9 @@ async def purge_removed(session: AsyncSession, *, now: datetime | None = None) -
             windows[guild_id] = timedelta(days=config.restore_window_days)
         if removed_at is not None and removed_at <= now - windows[guild_id]:
             due.append(post_id)
-    return await blank_posts(session, due)
+    # A removed question's thread went with it and can no longer come back either.
+    in_threads = await session.scalars(select(Post.id).where(Post.question_id.in_(due)))
+    return await blank_posts(session, [*due, *in_threads])
 
 
 async def thread_name(session: AsyncSession, *, question_id: int) -> tuple[int, str] | None:

@@ -102,6 +102,7 @@ async def test_the_restore_window_purge_blanks_exactly_the_removed_posts_past_it
         lambda s: settings.set_setting(s, other_guild.guild_id, "restore_window_days", 7)
     )
     old = await forum.ask(title="Removed thirty-one days ago")
+    in_old = await forum.answer(old, ANSWERER, "An answer in the removed question's thread.")
     recent = await forum.ask(title="Removed twenty-nine days ago")
     kept = await forum.ask(title="Never removed, asked long ago")
     elsewhere = await other_guild.ask(title="Removed eight days ago, window seven")
@@ -112,7 +113,8 @@ async def test_the_restore_window_purge_blanks_exactly_the_removed_posts_past_it
     await _remove(other_guild, elsewhere_recent.id, 6)
 
     blanked = await forum.run(lambda s: purge.purge_removed(s, now=NOW))
-    assert blanked == 2
+    assert blanked == 3
+    assert (await _row(forum, in_old.id)).body == ""  # the removed question's thread with it
     titles = {
         p.id: (await _row(forum, p.id)).title
         for p in (old, recent, kept, elsewhere, elsewhere_recent)
