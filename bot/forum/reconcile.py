@@ -4,7 +4,8 @@ Discord side and hands each missed message to the live path).
 - ``window_questions``: the live questions of a server active within the window
   (``ix_posts_guild_kind_activity``), with each thread's high-water mark
   (``posts.last_seen_message_id``: the newest thread message processed).
-- ``advance_high_water``: a thread's mark moves forward only.
+- ``advance_high_water``/``advance_thread_mark``: a thread's mark moves forward only (the live
+  path moves it too, for the bot's own messages as well).
 - ``mark_repage``/``repages_due``/``repaged``: questions whose earlier messages await a re-page
   for edits and deletes; a run out of budget leaves them for the next run.
 - ``stored_messages``: the answers and comments stored for a question, to compare with Discord.
@@ -20,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -97,10 +98,19 @@ async def window_questions(
 
 async def advance_high_water(session: AsyncSession, question_id: int, message_id: int) -> None:
     """The thread's messages up to ``message_id`` are processed (the mark never moves back)."""
+    await _advance(session, Post.id == question_id, message_id)
+
+
+async def advance_thread_mark(session: AsyncSession, thread_id: int, message_id: int) -> None:
+    """As ``advance_high_water``, for the question of a thread (none: nothing changes)."""
+    await _advance(session, (Post.thread_id == thread_id) & (Post.kind == "question"), message_id)
+
+
+async def _advance(session: AsyncSession, which: ColumnElement[bool], message_id: int) -> None:
     await session.execute(
         update(Post)
         .where(
-            Post.id == question_id,
+            which,
             (Post.last_seen_message_id.is_(None)) | (Post.last_seen_message_id < message_id),
         )
         .values(last_seen_message_id=message_id)

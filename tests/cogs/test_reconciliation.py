@@ -136,6 +136,9 @@ async def test_a_second_ready_without_a_gap_pages_no_history(scene: Scene) -> No
     bob = _member(scene, "bob")
     live = await bob.send(asked.thread, ANSWER)
     await thread_message_handled(scene.events, live)
+    # The thread's last message is the bot's own: seen live, so no page is needed either.
+    own = scene.fake.world.post_message(asked.thread, scene.fake.bot_user.id, {"content": "ok"})
+    await thread_message_handled(scene.events, own)
     mark = scene.fake.mark()
 
     summary = await scene.new_session()
