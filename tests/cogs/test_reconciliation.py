@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import posts, reconcile
 from bot.forum.reconcile import RunSummary
+from bot.ui.admin import reconciliation_line
 from bot.ui.embeds import footer_key_text
 from tests.cogs.conftest import (
     AskedQuestion,
@@ -270,3 +272,28 @@ async def test_the_budget_is_respected_and_the_rest_finished_next_run(
     async with scene.harness.sessionmaker() as session:
         stored_run = await reconcile.last_run(session, asked[0].question.guild_id)
     assert stored_run is not None and stored_run.complete and stored_run.requests_used == 3
+
+
+async def test_qa_status_shows_the_last_run(scene: Scene) -> None:
+    fake = scene.fake
+    assert fake.owner is not None
+    asked = await _ask(scene)
+    await scene.stop()
+    await _member(scene, "bob").send(asked.thread, ANSWER)
+    await scene.start()
+
+    ix = await fake.owner.slash("qa status", channel=fake.general)
+    [embed] = (await ix.message()).embeds
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    line = fields["Last reconciliation"]
+    assert line.startswith("<t:") and line.endswith(" s")
+    assert "1 questions scanned, 1 messages and 0 votes back-filled, 3 requests" in line
+
+
+def test_the_status_line_before_any_run_and_after_a_run_out_of_budget() -> None:
+    assert reconciliation_line(None) == "Not run yet"
+    cut = RunSummary(questions_scanned=3, requests_used=4, complete=False, finished_at=utc_now())
+    assert reconciliation_line(cut).endswith(
+        "3 questions scanned, 0 messages and 0 votes back-filled, 4 requests, 0.0 s "
+        "(request budget spent: the rest is done by the next run)"
+    )
