@@ -5,8 +5,8 @@ The public post is always a separate bot message, never an interaction response 
 (those show everyone who used the command), and it mentions nobody: an anonymous author is
 named nowhere, never pinged and never added to the thread. Every reply to the member is
 ephemeral. If Discord refuses the message, the pending row is discarded; if the outcome is
-unknown (a 5xx), the row is left ``pending`` (it counts nothing until reconciliation completes or discards it)
-and the error goes to ``bot.errors``.
+unknown (a 5xx), the row is left ``pending`` (it counts nothing until reconciliation completes
+or discards it) and the error goes to ``bot.errors``.
 """
 
 from __future__ import annotations
