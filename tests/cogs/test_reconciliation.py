@@ -16,10 +16,12 @@ from sqlalchemy import select
 
 from bot.clock import utc_now
 from bot.db.models import Post
-from bot.forum import posts, reconcile
+from bot.forum import posts, questions, reconcile
 from bot.forum.reconcile import RunSummary
+from bot.forum.results import PostSnapshot
 from bot.ui.admin import reconciliation_line
 from bot.ui.embeds import footer_key_text
+from bot.workers.status_lines import question_message_embed
 from tests.cogs.conftest import (
     AskedQuestion,
     BotEvents,
@@ -297,3 +299,45 @@ def test_the_status_line_before_any_run_and_after_a_run_out_of_budget() -> None:
         "3 questions scanned, 0 messages and 0 votes back-filled, 4 requests, 0.0 s "
         "(request budget spent: the rest is done by the next run)"
     )
+
+
+async def test_a_pending_ask_is_completed_from_its_forum_post_or_discarded(scene: Scene) -> None:
+    fake = scene.fake
+    assert fake.forum is not None and fake.guild is not None
+    alice = _member(scene, "alice")
+
+    async def pending_question(title: str) -> PostSnapshot:
+        change = await run_domain(
+            scene.harness,
+            lambda s: questions.create_question(
+                s,
+                guild_id=fake.guild.id,  # type: ignore[union-attr]
+                author_id=alice.id,
+                title=title,
+                details="It keeps me awake.",
+                via_bot=True,
+                forum_id=fake.forum.id,  # type: ignore[union-attr]
+                state="pending",
+            ),
+        )
+        return change.post
+
+    posted = await pending_question("Why do I wake at 4 am?")
+    lost = await pending_question("Is napping bad for me?")
+    await scene.stop()
+    # /ask's forum post reached Discord (its starter carries the row's key); its commit did not.
+    thread = fake.world.create_thread(
+        fake.forum, name="Why do I wake at 4 am?", owner_id=fake.bot_user.id
+    )
+    embed = question_message_embed(posted, "alice")
+    fake.world.post_message(
+        thread, fake.bot_user.id, {"embeds": [embed.to_dict()]}, message_id=thread.id
+    )
+
+    await scene.start()
+
+    (question,) = await scene.questions_in(thread.id)
+    assert question.id == posted.id and question.state == "live"
+    assert question.message_id == thread.id
+    async with scene.harness.sessionmaker() as session:
+        assert await session.get(Post, lost.id) is None
