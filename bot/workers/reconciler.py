@@ -3,7 +3,10 @@
 Discord replays missed events after a RESUME but not after a fresh IDENTIFY, and the bot may
 simply have been down. When a shard's session is new (``on_shard_ready``; never on a resume) the
 ``Reconciler`` runs, in the background, the steps of ``reconcile_steps.STEPS`` for each server of
-the shard, in order (each named; more can be appended to ``Reconciler.steps``):
+the shard, in order (each named, each an ``async def step(run: GuildRun)``; a step such as the
+re-read of the window's vote reactions is added to ``reconcile_steps.STEPS``: it finds the window's
+questions in ``run.window``, the messages paged in ``run.scanned``, spends ``run.budget`` and
+counts into ``run.votes_backfilled``):
 
 1. list the Q&A forum's threads (the guild's active threads, the forum's newest archived ones);
 2. adopt the threads created in the forum while the bot was away, archived ones included, like
@@ -21,7 +24,9 @@ the shard, in order (each named; more can be appended to ``Reconciler.steps``):
 Limits: only questions active within the window are looked at (nothing older is caught); each run
 makes at most ``reconcile_request_budget`` requests, each bounded by ``reconcile_request_timeout``,
 and what is left waits for the next run (the marks, re-page rows, pending rows and unadopted
-threads stay as they are); edits and deletes in a thread with no missed message are not caught.
+threads stay as they are); what the live path itself sends (an adopted post's status reply and
+vote reactions) is not counted, as when live; edits and deletes in a thread with no missed
+message are not caught; a pending row is looked for among the thread's 50 newest messages.
 One summary line per run logs counts only; each server's last run is stored for ``/qa status``.
 """
 
@@ -38,6 +43,7 @@ import discord
 
 from bot.clock import utc_now
 from bot.forum import reconcile
+from bot.forum.errors import ForumError
 from bot.forum.reconcile import RunSummary
 from bot.forum.settings import load_config
 from bot.settings import Settings
@@ -166,8 +172,8 @@ class Reconciler(TaskWorker):
             except OutOfBudget:
                 complete = False
                 break
-            except (discord.HTTPException, TimeoutError) as error:
-                log.warning(
+            except (discord.HTTPException, TimeoutError, ForumError) as error:
+                log.warning(  # the next steps still run; the next run tries again
                     "reconciliation step %s in guild %s failed (%s)",
                     name,
                     guild.id,
