@@ -341,3 +341,22 @@ async def test_a_pending_ask_is_completed_from_its_forum_post_or_discarded(scene
     assert question.message_id == thread.id
     async with scene.harness.sessionmaker() as session:
         assert await session.get(Post, lost.id) is None
+
+
+async def test_a_resume_replays_what_was_missed_and_reconciles_nothing(scene: Scene) -> None:
+    asked = await _ask(scene)
+    bob = _member(scene, "bob")
+    resumed = BotEvents(scene.harness, "shard_resumed")
+    mark = scene.fake.mark()
+    async with scene.fake.paused():
+        await scene.fake.faults.drop_connection()
+        missed = await bob.send(asked.thread, ANSWER)  # buffered: the RESUME replays it
+    await resumed.wait_for("shard_resumed")
+    change = await thread_message_handled(scene.events, missed)
+    await scene.harness.bot.reconciler.wait_idle()
+
+    assert change is not None and change.post.kind == "answer"
+    assert scene.events.of("qa_reconciled") == []
+    assert len(scene.fake.gateway.identifies) == 1  # the session went on: no new IDENTIFY
+    assert scene.fake.find_calls(*HISTORY, since=mark) == []
+    resumed.close()
