@@ -6,6 +6,7 @@ second READY with nothing missed pages no thread history."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -360,3 +361,26 @@ async def test_a_resume_replays_what_was_missed_and_reconciles_nothing(scene: Sc
     assert len(scene.fake.gateway.identifies) == 1  # the session went on: no new IDENTIFY
     assert scene.fake.find_calls(*HISTORY, since=mark) == []
     resumed.close()
+
+
+async def test_a_request_that_hangs_is_cut_off_and_the_next_run_catches_up(
+    db_url: str, fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> None:
+    scene = await _scene(db_url, fake_discord, qa_bot_factory, reconcile_request_timeout=0.2)
+    asked = await _ask(scene)
+    await scene.stop()
+    missed = await _member(scene, "bob").send(asked.thread, ANSWER)
+    release = asyncio.Event()
+
+    async def hang_history(call: Any) -> None:
+        if call.method == "GET" and call.route == HISTORY[1] and not release.is_set():
+            await release.wait()  # Discord does not answer, until released
+
+    fake_discord.rest.interceptors.append(hang_history)
+    first = await scene.start()
+    assert first.messages_backfilled == 0 and await scene.post(missed.id) is None
+    release.set()
+    second = await scene.new_session()
+    assert second.messages_backfilled == 1
+    stored = await scene.post(missed.id)
+    assert stored is not None and stored.kind == "answer"
