@@ -384,3 +384,27 @@ async def test_a_request_that_hangs_is_cut_off_and_the_next_run_catches_up(
     assert second.messages_backfilled == 1
     stored = await scene.post(missed.id)
     assert stored is not None and stored.kind == "answer"
+
+
+async def test_a_re_page_cut_by_the_budget_is_done_by_the_next_run(
+    db_url: str, fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> None:
+    # Two requests list the threads, one pages the missed message: none is left to re-page.
+    scene = await _scene(db_url, fake_discord, qa_bot_factory, reconcile_request_budget=3)
+    asked = await _ask(scene)
+    bob, dave = _member(scene, "bob"), _member(scene, "dave")
+    gone = await bob.send(asked.thread, ANSWER)
+    await thread_message_handled(scene.events, gone)
+    await scene.stop()
+    await bob.delete(gone)
+    await dave.send(asked.thread, "Sleep well the night before the exam.")
+
+    first = await scene.start()
+    assert not first.complete and first.messages_backfilled == 1
+    stored = await scene.post(gone.id)
+    assert stored is not None and stored.deleted_at is None  # not re-paged yet
+
+    second = await scene.new_session()
+    assert second.complete and second.requests_used == 3  # the listing, then the re-page
+    stored = await scene.post(gone.id)
+    assert stored is not None and stored.deleted_at is not None
