@@ -306,18 +306,19 @@ async def test_a_pending_ask_is_completed_from_its_forum_post_or_discarded(scene
     fake = scene.fake
     assert fake.forum is not None and fake.guild is not None
     alice = _member(scene, "alice")
+    guild_id, forum_id = fake.guild.id, fake.forum.id
 
     async def pending_question(title: str) -> PostSnapshot:
         change = await run_domain(
             scene.harness,
             lambda s: questions.create_question(
                 s,
-                guild_id=fake.guild.id,  # type: ignore[union-attr]
+                guild_id=guild_id,
                 author_id=alice.id,
                 title=title,
                 details="It keeps me awake.",
                 via_bot=True,
-                forum_id=fake.forum.id,  # type: ignore[union-attr]
+                forum_id=forum_id,
                 state="pending",
             ),
         )
