@@ -65,7 +65,8 @@ class Scene:
         _, summary = await self.events.wait_for("qa_reconciled")
         self.events.seen.clear()
         await self.harness.bot.notifier.wait_idle()
-        return summary  # type: ignore[no-any-return]
+        assert isinstance(summary, RunSummary)
+        return summary
 
     async def new_session(self) -> RunSummary:
         """The fake ends the session (op 9, not resumable): the bot IDENTIFYs again."""
