@@ -30,6 +30,7 @@ from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
 from bot.workers.notifier import Notifier, from_settings
 from bot.workers.purger import Purger
+from bot.workers.reconciler import Reconciler
 from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
@@ -134,6 +135,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        #: Reconciliation when a shard's session is new: what was missed while away counts.
+        self.reconciler = Reconciler(self, runner, settings, self.status_lines)
         #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
         self.automod = AutoModRules(self)
         #: How each kind of post held for review is published once approved (the cogs register).
@@ -155,6 +158,7 @@ class QABot(commands.AutoShardedBot):
             self.purger,
             self.thread_renames,
             self.vote_writer,
+            self.reconciler,
         )
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -201,4 +205,7 @@ class QABot(commands.AutoShardedBot):
             await asyncio.sleep(self.settings.reidentify_delay)
 
     async def on_shard_ready(self, shard_id: int) -> None:
+        """A new session (a RESUME fires ``on_shard_resumed`` instead): reconcile the shard's
+        servers in the background (``bot.workers.reconciler``)."""
         log.info("shard %s ready (%d guilds)", shard_id, len(self.guilds))
+        self.reconciler.request(shard_id)
