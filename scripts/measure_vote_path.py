@@ -15,17 +15,14 @@ import asyncio
 import cProfile
 import pstats
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.db import migrate  # noqa: E402
-from bot.db.engine import create_engine, create_sessionmaker  # noqa: E402
-from bot.forum import points, posts, questions, votes  # noqa: E402
-from bot.forum.uow import run_in_transaction  # noqa: E402
+from bot.db import migrate
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.forum import points, posts, questions, votes
+from bot.forum.uow import run_in_transaction
 
 GUILD = 1
 FORUM = 7
@@ -107,9 +104,7 @@ async def main(args: argparse.Namespace) -> None:
             f"{len(gestures)} gestures in batches of {args.batch}: {elapsed:.2f} s, "
             f"{len(gestures) / elapsed:,.0f} gestures/s"
         )
-        drift = await run_in_transaction(
-            sm, lambda s: points.recompute_points(s, guild_id=GUILD)
-        )
+        drift = await run_in_transaction(sm, lambda s: points.recompute_points(s, guild_id=GUILD))
         print(f"recompute_points differences: {drift}")
         if profile is not None:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile_lines)
