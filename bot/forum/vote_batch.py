@@ -42,6 +42,7 @@ from bot.forum.settings import GuildConfig
 Flags = tuple[bool, bool]
 VoteKey = tuple[int, int]
 NO_FLAGS: Flags = (False, False)
+_VOTES = cast(Table, Vote.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +123,12 @@ async def lock_voted_posts(
 async def _stored_votes(
     session: AsyncSession, post_ids: Collection[int]
 ) -> dict[int, dict[int, Flags]]:
-    """Every stored vote of the posts: post id -> member id -> flags."""
+    """Every stored vote of the posts: post id -> member id -> flags (plain rows, no ORM)."""
     stored: dict[int, dict[int, Flags]] = {post_id: {} for post_id in post_ids}
+    votes = _VOTES.c
     rows = await session.execute(
-        select(Vote.post_id, Vote.user_id, Vote.up, Vote.down).where(
-            Vote.post_id.in_(sorted(post_ids))
+        select(votes.post_id, votes.user_id, votes.up, votes.down).where(
+            votes.post_id.in_(sorted(post_ids))
         )
     )
     for post_id, user_id, up, down in rows:
@@ -156,7 +158,6 @@ def _vote_facts(post_id: int, votes: Mapping[int, Flags]) -> list[VoteFacts]:
     return [VoteFacts(post_id, user, up, down) for user, (up, down) in votes.items() if up != down]
 
 
-_VOTES = cast(Table, Vote.__table__)
 _DELETE_VOTE = delete(_VOTES).where(
     and_(_VOTES.c.post_id == bindparam("post"), _VOTES.c.user_id == bindparam("user"))
 )
