@@ -15,6 +15,7 @@ import asyncio
 import cProfile
 import pstats
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -94,15 +95,19 @@ async def main(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         if profile is not None:
             profile.enable()
+        held: list[float] = []
         for i in range(0, len(gestures), args.batch):
             chunk = gestures[i : i + args.batch]
+            began = time.perf_counter()
             await run_in_transaction(sm, lambda s, chunk=chunk: votes.apply_gestures(s, chunk))
+            held.append(time.perf_counter() - began)
         if profile is not None:
             profile.disable()
         elapsed = time.perf_counter() - start
         print(
             f"{len(gestures)} gestures in batches of {args.batch}: {elapsed:.2f} s, "
-            f"{len(gestures) / elapsed:,.0f} gestures/s"
+            f"{len(gestures) / elapsed:,.0f} gestures/s; per batch median "
+            f"{statistics.median(held) * 1000:.1f} ms, max {max(held) * 1000:.1f} ms"
         )
         drift = await run_in_transaction(sm, lambda s: points.recompute_points(s, guild_id=GUILD))
         print(f"recompute_points differences: {drift}")

@@ -139,23 +139,47 @@ async def _stored_votes(
 def _replay(
     stored: Mapping[int, Mapping[int, Flags]], changes: Sequence[FlagChange]
 ) -> tuple[dict[int, dict[int, Flags]], dict[VoteKey, Flags]]:
-    """The votes of each post after the changes in order, and the flags of each named key."""
+    """Replay the changes in order on the stored votes: per post the votes whose flags end
+    different from the stored ones, and the final flags of each key a change named."""
     current = {post_id: dict(votes) for post_id, votes in stored.items()}
+    touched: dict[int, set[int]] = {post_id: set() for post_id in stored}
     named: dict[VoteKey, Flags] = {}
     for change in changes:
         votes = current[change.post_id]
         if change.user_id is None:
             for user_id, flags in votes.items():
                 votes[user_id] = change.applied_to(flags)
+            touched[change.post_id].update(votes)
             continue
         flags = change.applied_to(votes.get(change.user_id, NO_FLAGS))
         votes[change.user_id] = flags
+        touched[change.post_id].add(change.user_id)
         named[(change.post_id, change.user_id)] = flags
-    return current, named
+    differing = {}
+    for post_id, users in touched.items():
+        before, after = stored[post_id], current[post_id]
+        moved = {u: after[u] for u in sorted(users) if after[u] != before.get(u, NO_FLAGS)}
+        if moved:
+            differing[post_id] = moved
+    return differing, named
 
 
-def _vote_facts(post_id: int, votes: Mapping[int, Flags]) -> list[VoteFacts]:
-    return [VoteFacts(post_id, user, up, down) for user, (up, down) in votes.items() if up != down]
+def _vote_facts(
+    post_id: int, stored: Mapping[int, Flags], differing: Mapping[int, Flags]
+) -> tuple[list[VoteFacts], list[VoteFacts]]:
+    """The votes with a value on a post before and after (only the differing ones rebuilt)."""
+    before = {
+        user: VoteFacts(post_id, user, up, down)
+        for user, (up, down) in stored.items()
+        if up != down
+    }
+    after = dict(before)
+    for user, (up, down) in differing.items():
+        if up != down:
+            after[user] = VoteFacts(post_id, user, up, down)
+        else:
+            after.pop(user, None)
+    return list(before.values()), list(after.values())
 
 
 _DELETE_VOTE = delete(_VOTES).where(
@@ -166,33 +190,27 @@ _DELETE_VOTE = delete(_VOTES).where(
 async def _write_votes(
     session: AsyncSession,
     voted: Mapping[int, VotedPost],
-    stored: Mapping[int, Mapping[int, Flags]],
-    current: Mapping[int, Mapping[int, Flags]],
+    differing: Mapping[int, Mapping[int, Flags]],
     now: datetime,
-) -> dict[int, int]:
-    """Write the votes that differ from the stored ones; per post how many changed."""
+) -> None:
+    """Write the votes whose flags differ from the stored ones (none left: deleted)."""
     gone: list[dict[str, int]] = []
     kept: list[dict[str, object]] = []
-    changed: dict[int, int] = {}
-    for post_id in sorted(current):
-        before = stored[post_id]
-        for user_id, flags in sorted(current[post_id].items()):
-            if flags == before.get(user_id, NO_FLAGS):
-                continue
-            changed[post_id] = changed.get(post_id, 0) + 1
-            if flags == NO_FLAGS:
+    for post_id, moved in sorted(differing.items()):
+        for user_id, (up, down) in moved.items():
+            if not up and not down:
                 gone.append({"post": post_id, "user": user_id})
-            else:
-                kept.append(
-                    {
-                        "post_id": post_id,
-                        "user_id": user_id,
-                        "guild_id": voted[post_id].guild_id,
-                        "up": flags[0],
-                        "down": flags[1],
-                        "updated_at": now,
-                    }
-                )
+                continue
+            kept.append(
+                {
+                    "post_id": post_id,
+                    "user_id": user_id,
+                    "guild_id": voted[post_id].guild_id,
+                    "up": up,
+                    "down": down,
+                    "updated_at": now,
+                }
+            )
     if gone:
         await session.execute(_DELETE_VOTE, gone)
     if kept:
@@ -208,7 +226,6 @@ async def _write_votes(
             ),
             kept,
         )
-    return changed
 
 
 async def apply_flag_changes(
@@ -222,19 +239,16 @@ async def apply_flag_changes(
     keep posts' counters and members' totals right."""
     post_ids = sorted({change.post_id for change in changes})
     stored = await _stored_votes(session, post_ids)
-    current, named = _replay(stored, changes)
-    changed = await _write_votes(session, voted, stored, current, now)
+    differing, named = _replay(stored, changes)
+    await _write_votes(session, voted, differing, now)
     counters: dict[int, CounterMove] = {}
     members: defaultdict[int, defaultdict[int, Totals]] = defaultdict(lambda: defaultdict(Totals))
-    for post_id in sorted(changed):
+    for post_id, moved in sorted(differing.items()):
         target = voted[post_id]
         config = configs[target.guild_id]
-        before = contribution(
-            config, target.post, target.question, _vote_facts(post_id, stored[post_id])
-        )
-        after = contribution(
-            config, target.post, target.question, _vote_facts(post_id, current[post_id])
-        )
+        votes_before, votes_after = _vote_facts(post_id, stored[post_id], moved)
+        before = contribution(config, target.post, target.question, votes_before)
+        after = contribution(config, target.post, target.question, votes_after)
         counters[post_id] = counter_move(before, after)
         add_member_moves(members[target.guild_id], before, after)
     await add_to_post_counters(session, counters, now)
@@ -248,4 +262,4 @@ async def apply_flag_changes(
         },
         now,
     )
-    return FlagsApplied(named, changed)
+    return FlagsApplied(named, {post_id: len(moved) for post_id, moved in differing.items()})

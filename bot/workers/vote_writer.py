@@ -34,7 +34,7 @@ from bot.workers.status_lines import StatusLines
 log = logging.getLogger(__name__)
 
 #: Gestures applied in one transaction at most.
-BATCH_SIZE: Final = 1000
+BATCH_SIZE: Final = 500
 #: How long a batch waits for more gestures after its first (seconds): a burst fills batches,
 #: a lone reaction is applied at once plus this.
 BATCH_WAIT: Final = 0.005
