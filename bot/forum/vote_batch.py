@@ -131,7 +131,7 @@ async def _stored_votes(
             votes.post_id.in_(sorted(post_ids))
         )
     )
-    for post_id, user_id, up, down in rows:
+    for post_id, user_id, up, down in rows.all():
         stored[post_id][user_id] = (up, down)
     return stored
 
