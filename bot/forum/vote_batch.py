@@ -237,6 +237,8 @@ async def apply_flag_changes(
 ) -> FlagsApplied:
     """Apply the changes (to posts of ``voted``, locked; ``configs`` by guild) in order, and
     keep posts' counters and members' totals right."""
+    if not changes:
+        return FlagsApplied({}, {})
     post_ids = sorted({change.post_id for change in changes})
     stored = await _stored_votes(session, post_ids)
     differing, named = _replay(stored, changes)

@@ -331,7 +331,9 @@ async def apply_gestures(
     for op in ops:
         target = by_message.get(op.gesture.message_id)
         g = op.gesture
-        if target is None or (isinstance(g, Reaction) and (g.is_bot or g.user_id in erased)):
+        if target is None or target.guild_id != g.guild_id:
+            continue  # no post (a message id names one post, in one guild)
+        if isinstance(g, Reaction) and (g.is_bot or g.user_id in erased):
             continue
         changes.append(_flag_change(op, target))
         if isinstance(g, Reaction) and g.on:
