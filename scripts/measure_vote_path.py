@@ -1,11 +1,12 @@
-"""Applied votes per second through ``votes.apply_gestures`` on a fresh SQLite file.
+"""Applied votes per second through ``votes.apply_gestures`` on a fresh database.
 
 A measurement, not a test: 20 questions with 10 answers each, ~2,000 voters, and a fixed
 stream of reaction gestures (adds, removes and duplicates of the up and down emoji) applied
 in batches through the unit of work, as the vote writer does. Prints gestures/s and checks
 that the cached points equal a recomputation at the end.
 
-    .venv/bin/python scripts/measure_vote_path.py [--gestures 20000] [--batch 1000] [--profile]
+    .venv/bin/python scripts/measure_vote_path.py [--gestures 20000] [--batch 500] [--profile]
+    PYTHONPATH=. scripts/with-test-postgres .venv/bin/python scripts/measure_vote_path.py --postgres
 """
 
 from __future__ import annotations
@@ -84,8 +85,12 @@ def _gestures(messages: list[int], n: int) -> list[votes.Gesture]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="qa-votes-"))
-    url = f"sqlite+aiosqlite:///{workdir / 'votes.sqlite3'}"
+    if args.postgres:
+        from tests.db_support import new_postgres_database
+
+        url = await new_postgres_database()
+    else:
+        url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='qa-votes-')) / 'votes.sqlite3'}"
     await migrate.upgrade(url)
     engine = create_engine(url)
     sm = create_sessionmaker(engine)
@@ -115,12 +120,19 @@ async def main(args: argparse.Namespace) -> None:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile_lines)
     finally:
         await engine.dispose()
+        if args.postgres:
+            from tests.db_support import drop_postgres_database
+
+            await drop_postgres_database(url)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gestures", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--postgres", action="store_true", help="the test cluster (scripts/with-test-postgres)"
+    )
     parser.add_argument("--profile-lines", type=int, default=40)
     asyncio.run(main(parser.parse_args()))
