@@ -25,6 +25,7 @@ from bot.automod import AutoModRules
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.premod import HeldPublishers
+from bot.reaction_sync import start_reaction_reread
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
@@ -197,3 +198,6 @@ class QABot(commands.AutoShardedBot):
 
     async def on_shard_ready(self, shard_id: int) -> None:
         log.info("shard %s ready (%d guilds)", shard_id, len(self.guilds))
+        # Interim (issue 19): the reconciliation worker is to call ``reread_reactions`` itself.
+        if self.start_workers:
+            start_reaction_reread(self, shard_id)

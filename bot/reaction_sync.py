@@ -16,6 +16,12 @@ it, which saves a request) and its remaining request budget. For each post, with
 A post the budget cannot finish is left for the next run (``ReactionReread.remaining``). Every
 request is bounded by ``timeout``; a post Discord no longer has, or the bot cannot read, is
 skipped. Logs carry ids and counts only.
+
+Until the reconciliation worker (issue 19, item 1) calls ``reread_reactions`` itself,
+``start_reaction_reread`` runs it in the background when a shard's session is new
+(``QABot.on_shard_ready``; never on a RESUME, which replays the missed reactions): the posts of
+questions active in the last ``REREAD_WINDOW``, within ``REREAD_BUDGET`` requests. The rest (the
+window's remainder beyond the budget, older posts) is not re-read.
 """
 
 from __future__ import annotations
@@ -25,18 +31,18 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from datetime import timedelta
+from typing import Final, Protocol
 
 import discord
 from discord.message import convert_emoji_reaction
 
+from bot.clock import utc_now
 from bot.forum import reaction_sync
 from bot.forum.reaction_sync import VoteTally
 from bot.forum.votes import Emoji, emoji_matches
-from bot.transactions import run_transaction
-
-if TYPE_CHECKING:
-    from bot.client import QABot
+from bot.transactions import TransactionRunner, run_transaction
+from bot.workers.status_lines import StatusLines
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,32 @@ log = logging.getLogger(__name__)
 PAGE_SIZE: Final = 100
 #: Seconds one request may take.
 REQUEST_TIMEOUT: Final = 10.0
+#: Questions active this recently have their posts' reactions re-read on a new session.
+REREAD_WINDOW: Final = timedelta(days=14)
+#: Requests one re-read on a new session may make; posts most recently active first.
+REREAD_BUDGET: Final = 500
+#: Re-reads running in the background (kept referenced until they end).
+_running: set[asyncio.Task[None]] = set()
+
+
+class RereadingBot(Protocol):
+    """What a re-read needs of the bot (``QABot`` has it)."""
+
+    @property
+    def transaction_runner(self) -> TransactionRunner: ...
+
+    @property
+    def status_lines(self) -> StatusLines: ...
+
+    @property
+    def http(self) -> discord.http.HTTPClient: ...
+
+    @property
+    def guilds(self) -> Sequence[discord.Guild]: ...
+
+    def get_partial_messageable(
+        self, id: int, *, guild_id: int | None = None, type: discord.ChannelType | None = None
+    ) -> discord.PartialMessageable: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +114,7 @@ def _normal_count(message: discord.Message, configured: str) -> tuple[discord.Re
 
 
 async def _members(
-    bot: QABot, message: discord.Message, reaction: discord.Reaction, count: int
+    bot: RereadingBot, message: discord.Message, reaction: discord.Reaction, count: int
 ) -> tuple[set[int], int]:
     """The members (not bots) behind a reaction's normal reactions, and the pages read."""
     emoji = convert_emoji_reaction(reaction)
@@ -110,7 +142,7 @@ def _pages(count: int) -> int:
     return max(1, math.ceil((count + 1) / PAGE_SIZE))
 
 
-async def _message(bot: QABot, target: ReactionTarget) -> discord.Message:
+async def _message(bot: RereadingBot, target: ReactionTarget) -> discord.Message:
     if target.message is not None:
         return target.message
     channel = bot.get_partial_messageable(target.channel_id, guild_id=target.guild_id)
@@ -119,7 +151,7 @@ async def _message(bot: QABot, target: ReactionTarget) -> discord.Message:
 
 
 async def _reread_one(
-    bot: QABot, target: ReactionTarget, tally: VoteTally, budget: int, done: ReactionReread
+    bot: RereadingBot, target: ReactionTarget, tally: VoteTally, budget: int, done: ReactionReread
 ) -> bool:
     """Re-read one post within ``budget`` requests; False when the budget cannot finish it."""
     fetch = 0 if target.message is not None else 1
@@ -156,7 +188,7 @@ async def _reread_one(
 
 
 async def reread_reactions(
-    bot: QABot, targets: Sequence[ReactionTarget], *, budget: int
+    bot: RereadingBot, targets: Sequence[ReactionTarget], *, budget: int
 ) -> ReactionReread:
     """Make stored votes equal the countable reactions Discord shows on ``targets``, within
     ``budget`` requests (see the module docstring). Targets that are no live post are dropped;
@@ -193,3 +225,39 @@ async def reread_reactions(
         len(done.remaining),
     )
     return done
+
+
+async def reread_recent_reactions(bot: RereadingBot, guild_ids: Sequence[int]) -> ReactionReread:
+    """Re-read the reactions of the posts of questions active within ``REREAD_WINDOW`` in these
+    guilds, within ``REREAD_BUDGET`` requests."""
+    since = utc_now() - REREAD_WINDOW
+    voted = await run_transaction(
+        bot,
+        lambda s: reaction_sync.recent_voted_messages(
+            s, guild_ids=guild_ids, since=since, limit=REREAD_BUDGET
+        ),
+    )
+    targets = [ReactionTarget(v.guild_id, v.thread_id, v.message_id) for v in voted]
+    return await reread_reactions(bot, targets, budget=REREAD_BUDGET)
+
+
+def start_reaction_reread(bot: RereadingBot, shard_id: int) -> None:
+    """Re-read in the background the reactions of the guilds of a shard whose session is new
+    (see the module docstring); a failure is logged, never raised."""
+    guild_ids = [g.id for g in bot.guilds if g.shard_id == shard_id]
+
+    async def reread() -> None:
+        try:
+            await reread_recent_reactions(bot, guild_ids)
+        except Exception as exc:  # the bot may be closing: the next new session re-reads
+            log.warning("reactions of shard %s not re-read (%s)", shard_id, type(exc).__name__)
+
+    task = asyncio.get_running_loop().create_task(reread(), name=f"reaction re-read {shard_id}")
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+async def wait_rereads() -> None:
+    """Until the re-reads started on new sessions so far have ended (tests; a clean stop)."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.models import Post, Vote
 from bot.forum.post_rows import gone
@@ -51,6 +53,44 @@ class ReactionSync:
     post_id: int
     question_id: int
     changed: int
+
+
+@dataclass(frozen=True, slots=True)
+class VotedMessage:
+    """A live post's message, where members vote."""
+
+    guild_id: int
+    thread_id: int
+    message_id: int
+
+
+async def recent_voted_messages(
+    session: AsyncSession, *, guild_ids: Collection[int], since: datetime, limit: int
+) -> list[VotedMessage]:
+    """The messages of the live posts (questions, answers, comments) of questions active since
+    ``since`` in these guilds: the most recently active questions first, at most ``limit``."""
+    if not guild_ids:
+        return []
+    question = aliased(Post)
+    rows = await session.execute(
+        select(Post.guild_id, question.thread_id, Post.message_id)
+        .join(question, or_(question.id == Post.question_id, question.id == Post.id))
+        .where(
+            question.guild_id.in_(list(guild_ids)),
+            question.kind == "question",
+            question.last_activity_at >= since,
+            question.deleted_at.is_(None),
+            question.removed_at.is_(None),
+            question.thread_id.is_not(None),
+            Post.state == "live",
+            Post.deleted_at.is_(None),
+            Post.removed_at.is_(None),
+            Post.message_id.is_not(None),
+        )
+        .order_by(question.last_activity_at.desc(), question.id, Post.id)
+        .limit(limit)
+    )
+    return [VotedMessage(row.guild_id, row.thread_id, row.message_id) for row in rows]
 
 
 async def vote_tallies(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.forum import points, votes
-from bot.reaction_sync import ReactionTarget, reread_reactions
+from bot.reaction_sync import ReactionTarget, reread_reactions, wait_rereads
 from tests.cogs.test_voting import EXTENSIONS, Posted, Votes
 from tests.fakediscord import Member
 from tests.fakediscord.fixtures import BotFactory
@@ -57,19 +57,24 @@ async def test_votes_made_while_the_bot_was_stopped_are_back_filled(
     await members["d"].react(answer.message, DOWN)
     await members["b"].react(question.message, DOWN)
 
+    mark = first.fake.mark()
+    # A new session: the bot re-reads the reactions of the window's posts in the background.
     v = Votes(await qa_bot_factory(extensions=EXTENSIONS, database_url=db_url))
-    mark = v.fake.mark()
-    done = await reread_reactions(v.bot, [target(v, question), target(v, answer)], budget=50)
+    await v.fake.wait_until(lambda: len(reaction_gets(v, mark)) >= 3, what="the re-read")
+    await wait_rereads()
     assert await v.stored(answer) == {
         members["b"].id: (True, False),
         members["d"].id: (False, True),
     }
     assert await v.stored(question) == {members["b"].id: (False, True)}
-    assert done.votes_backfilled == 3  # c removed, d added (answer); b added (question)
     listed = reaction_gets(v, mark)  # the answer's two emoji, the question's down emoji
     assert sorted(listed) == sorted([answer.message.id, answer.message.id, question.message.id])
-    assert done.remaining == []
-    assert done.requests_used == len(v.fake.find_calls("GET", "/channels/*", since=mark))
+
+    # Nothing changed since: a second re-read lists no reactions.
+    mark = v.fake.mark()
+    done = await reread_reactions(v.bot, [target(v, question), target(v, answer)], budget=50)
+    assert (done.skipped, done.votes_backfilled, done.requests_used) == (2, 0, 2)
+    assert reaction_gets(v, mark) == []
     helper = await v.run(
         lambda s: points.get_member_points(s, guild_id=v.guild_id, user_id=members["helper"].id)
     )
