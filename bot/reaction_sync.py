@@ -159,6 +159,12 @@ async def _reread_one(
         return False
     message = await _message(bot, target)
     done.requests_used += fetch
+    # The stored votes read after Discord's counts: a live vote applied in between makes them
+    # differ (and the post re-read), never hides a difference.
+    fresh = await run_transaction(
+        bot, lambda s: reaction_sync.vote_tallies(s, message_ids=[target.message_id])
+    )
+    tally = fresh.get(target.message_id, tally)
     up, ups = _normal_count(message, tally.up_emoji)
     down, downs = _normal_count(message, tally.down_emoji)
     if (ups, downs) == (tally.ups, tally.downs):
