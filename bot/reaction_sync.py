@@ -114,9 +114,10 @@ def _normal_count(message: discord.Message, configured: str) -> tuple[discord.Re
 
 
 async def _members(
-    bot: RereadingBot, message: discord.Message, reaction: discord.Reaction, count: int
+    bot: RereadingBot, message: discord.Message, reaction: discord.Reaction
 ) -> tuple[set[int], int]:
-    """The members (not bots) behind a reaction's normal reactions, and the pages read."""
+    """The members (not bots) behind a reaction's normal reactions, and the pages read (to the
+    last one, also when reactions were added since the count was read)."""
     emoji = convert_emoji_reaction(reaction)
     users: set[int] = set()
     after: int | None = None
@@ -133,7 +134,7 @@ async def _members(
             )
         pages += 1
         users.update(int(u["id"]) for u in page if not u.get("bot", False))
-        if len(page) < PAGE_SIZE or pages > count // PAGE_SIZE + 1:
+        if len(page) < PAGE_SIZE:
             return users, pages
         after = int(page[-1]["id"])
 
@@ -153,7 +154,11 @@ async def _message(bot: RereadingBot, target: ReactionTarget) -> discord.Message
 async def _reread_one(
     bot: RereadingBot, target: ReactionTarget, tally: VoteTally, budget: int, done: ReactionReread
 ) -> bool:
-    """Re-read one post within ``budget`` requests; False when the budget cannot finish it."""
+    """Re-read one post within ``budget`` requests; False when the budget cannot finish it.
+
+    The first post of a run is finished whatever it costs, so a post with more reactions than
+    a run's budget can list is not carried from run to run for ever."""
+    first = done.requests_used == 0
     fetch = 0 if target.message is not None else 1
     if fetch > budget:
         return False
@@ -171,15 +176,15 @@ async def _reread_one(
         done.skipped += 1
         return True
     needed = (_pages(ups) if up else 0) + (_pages(downs) if down else 0)
-    if needed > budget - fetch:
+    if needed > budget - fetch and not first:
         return False
     up_users: set[int] = set()
     down_users: set[int] = set()
     if up is not None:
-        up_users, pages = await _members(bot, message, up, ups)
+        up_users, pages = await _members(bot, message, up)
         done.requests_used += pages
     if down is not None:
-        down_users, pages = await _members(bot, message, down, downs)
+        down_users, pages = await _members(bot, message, down)
         done.requests_used += pages
     synced = await run_transaction(
         bot,

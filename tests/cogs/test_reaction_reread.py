@@ -127,7 +127,7 @@ async def test_posts_whose_counts_did_not_change_are_skipped(
     ]
     mark = v.fake.mark()
     done = await reread_reactions(v.bot, held, budget=10)
-    assert v.fake.find_calls("GET", "/channels/*", since=mark) == []
+    assert reaction_gets(v, mark) == []
     assert (done.skipped, done.requests_used) == (2, 0)
 
 
@@ -154,3 +154,24 @@ async def test_the_budget_leaves_the_rest_for_the_next_run(
 async def _fetched(v: Votes, posted: Posted):  # type: ignore[no-untyped-def]
     channel = v.bot.get_partial_messageable(posted.thread.id, guild_id=v.guild_id)
     return await channel.fetch_message(posted.message.id)
+
+
+async def test_reactions_are_paged_and_a_first_post_is_finished_beyond_the_budget(
+    db_url: str, qa_bot_factory: BotFactory, members: dict[str, Member]
+) -> None:
+    v = Votes(await qa_bot_factory(extensions=["cogs.profiles"], database_url=db_url))
+    question = await v.question(members["asker"])
+    answers = [await v.answer(question, members["helper"]) for _ in range(2)]
+    crowd = [v.fake.add_member(v.fake.guild, f"member{n}") for n in range(101)]
+    for member in crowd:  # the voting cog is not loaded: as if the bot were away
+        v.fake.world.add_reaction(answers[0].message, UP, member.id)
+    await members["b"].react(answers[1].message, UP)
+
+    mark = v.fake.mark()
+    done = await reread_reactions(v.bot, [target(v, a) for a in answers], budget=2)
+    # A GET of the message and two pages of 100: over the budget, but the run's first post.
+    assert reaction_gets(v, mark) == [answers[0].message.id] * 2
+    assert (done.requests_used, done.votes_backfilled) == (3, 101)
+    assert [t.message_id for t in done.remaining] == [answers[1].message.id]
+    assert set(await v.stored(answers[0])) == {m.id for m in crowd}
+    await recomputed(v)
