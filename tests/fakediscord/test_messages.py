@@ -145,6 +145,27 @@ async def test_reactions_reach_the_bot_and_back(fake: FakeDiscord, probe_bot: Bo
     assert post.reactions == {}
 
 
+async def test_super_reactions_are_counted_and_listed_apart(
+    fake: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    """A super reaction (burst) is type 1: ``count_details.burst``, listed with ``type=1``."""
+    assert fake.general is not None and fake.owner is not None and fake.guild is not None
+    probe = probe_bot.cog("Probe")
+    erin, finn = fake.add_member(fake.guild, "erin"), fake.add_member(fake.guild, "finn")
+    post = await fake.owner.send(fake.general, "vote on me")
+    await erin.super_react(post, "👍")
+    added = await probe.wait_for("reaction_add", lambda p: p.message_id == post.id)
+    assert added.burst and added.type == discord.ReactionType.burst
+    await finn.react(post, "👍")
+    channel = text_channel(probe_bot, fake.general.id)
+    (reaction,) = (await channel.fetch_message(post.id)).reactions
+    assert (reaction.count, reaction.normal_count, reaction.burst_count) == (2, 1, 1)
+    normal = [u.id async for u in reaction.users(type=discord.ReactionType.normal)]
+    burst = [u.id async for u in reaction.users(type=discord.ReactionType.burst)]
+    assert (normal, burst) == ([finn.id], [erin.id])
+    assert post.reaction_users("👍") == [finn.id]  # normal reactions only
+
+
 async def test_forum_post_by_the_bot_and_tags(fake: FakeDiscord, probe_bot: BotHarness) -> None:
     assert fake.forum is not None
     probe = probe_bot.cog("Probe")
