@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Seconds the vote writer is given to apply its queue at a shutdown.
-DRAIN_SECONDS: Final = 6.0
+DRAIN_SECONDS: Final = 7.0
 
 
 async def drain(bot: QABot, *, seconds: float = DRAIN_SECONDS) -> bool:
