@@ -560,7 +560,10 @@ class FakeDiscord:
         await self.gateway.flush()
 
     async def reaction_burst(
-        self, gestures: Iterable[tuple[Member, Message, str, bool]], *, timeout: float = 30.0
+        self,
+        gestures: Iterable[tuple[Member, Message, str, bool]],
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109 - how long the frames may take to be written
     ) -> int:
         """Members' reactions added (True) or removed (False), sent back to back: each gesture
         changes the world and queues its MESSAGE_REACTION_ADD / _REMOVE at once, with no wait
