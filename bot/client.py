@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
 from bot.workers.base import Worker
 from bot.workers.notifier import Notifier, from_settings
+from bot.workers.purger import Purger
 from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
@@ -125,6 +126,9 @@ class QABot(commands.AutoShardedBot):
         self.notifier: Notifier = from_settings(self, runner, settings)
         #: The retention sweeps: finished notifications, old /ask drafts, departed servers.
         self.retention = Retention(self, runner)
+        #: Blanks removed posts past the restore window; after deletes, rewrites SQLite's search
+        #: index and empties its write-ahead log, so deleted words leave the files.
+        self.purger = Purger(self, runner, engine)
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
         self.thread_renames = ThreadRenames(self, runner)
@@ -148,6 +152,7 @@ class QABot(commands.AutoShardedBot):
             self.role_sync,
             self.notifier,
             self.retention,
+            self.purger,
             self.thread_renames,
             self.vote_writer,
         )

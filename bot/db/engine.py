@@ -1,6 +1,9 @@
 """One engine and one session factory per process.
 
-SQLite (the embedded default) gets WAL, foreign keys, a busy timeout and ``synchronous=NORMAL``.
+SQLite (the embedded default) gets WAL, foreign keys, a busy timeout, ``synchronous=NORMAL`` and
+``secure_delete`` (deleted content is overwritten with zeros, not left in free pages). Its folder
+is created readable by the owner only (0700), and so are the database file and its ``-wal`` and
+``-shm`` (0600): every connection opens under a 0077 umask and the files are chmodded after.
 A unit of work that writes starts with ``BEGIN IMMEDIATE``: a deferred transaction that later
 writes can fail at once with SQLITE_BUSY when another connection holds the write lock, whereas
 an immediate one waits ``busy_timeout`` for it. A read-only unit of work (``READ_ONLY``, see
@@ -22,9 +25,11 @@ queue behind the vote writer, the notifier, status lines or retention for one.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -39,6 +44,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: The data folder and the database files: the owner's alone.
+FOLDER_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
+SQLITE_SUFFIXES: Final = ("", "-wal", "-shm", "-journal")
 #: Connections the pool keeps open, and how many more it opens under load (both backends).
 POOL_SIZE: Final = 5
 MAX_OVERFLOW: Final = 10
@@ -93,12 +102,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        if path is not None:  # a file: a queue pool (an in-memory database keeps its one)
+            with private_umask():
+                path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+            # A file: a queue pool (an in-memory database keeps its single connection).
             kwargs.setdefault("pool_size", POOL_SIZE)
             kwargs.setdefault("max_overflow", MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, path)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", POOL_SIZE)
@@ -106,7 +116,33 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+@contextlib.contextmanager
+def private_umask() -> Iterator[None]:
+    """Files and folders created meanwhile are the owner's alone (the umask is the process's:
+    keep the block short)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def make_private(path: Path) -> None:
+    """The database file, its ``-wal``/``-shm`` (those that exist) readable by the owner only."""
+    for suffix in SQLITE_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{path}{suffix}", FILE_MODE)
+
+
+def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        with private_umask():
+            connection = engine.sync_engine.dialect.connect(*cargs, **cparams)
+        if path is not None:
+            make_private(path)
+        return connection
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
@@ -116,7 +152,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        if path is not None:  # the -wal and -shm exist once WAL is on
+            make_private(path)
 
     holds = _holds.setdefault(engine.sync_engine, WriteHolds())
 

@@ -295,3 +295,64 @@ async def test_moderators_never_see_the_anonymous_author(
     await settle(harness)
     scan = LeakScanner(fake, leak_logs, Identity.of(fake, ghost))
     assert scan.hits() == [], scan.report()
+
+
+def button_id(card: Message, label: str) -> str:
+    for component in card.walk_components():
+        if component.get("type") == 2 and component.get("label") == label:
+            return str(component["custom_id"])
+    raise AssertionError(f"no {label!r} button on the card")
+
+
+async def test_report_then_remove_and_restore_from_the_card(
+    scene: Scene, qa_bot_factory: BotFactory, db_url: str
+) -> None:
+    """Issue 16's flow: a report's card → Remove (points undone, equal to a recomputation, the
+    reports actioned, the card following) → Restore after a restart (points back)."""
+    fake, harness, guild_id = scene.fake, scene.harness, scene.guild_id
+    asked = await ask_question_directly(harness, scene.alice)
+    answer = await scene.bob.send(asked.thread, ANSWER)
+    await thread_message_handled(scene.events, answer)
+    await upvote(harness, scene.events, scene.dave, answer)
+
+    async def bobs_points() -> int:
+        got = await run_domain(
+            harness, lambda s: get_member_points(s, guild_id=guild_id, user_id=scene.bob.id)
+        )
+        return got.points
+
+    async def recomputed_equals_cached() -> None:
+        result = await run_domain(harness, lambda s: recompute_points(s, guild_id))
+        assert (result.members_fixed, result.posts_fixed) == (0, 0)
+
+    assert await bobs_points() == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    assert await report(scene.carol, answer, "spam") == THANKS
+    card = await fake.wait_for_message(channel=scene.mods)
+    post_id = await post_id_of(scene, answer)
+    assert [c.get("label") for c in card.walk_components() if c.get("type") == 2] == [
+        "Remove",
+        "Block author",
+        "Dismiss",
+    ]
+
+    removing = await scene.mod.click(card, button_id(card, "Remove"))
+    told = await private(await removing.submit_modal({"reason": "Spam"}))
+    assert "removed" in told.lower()
+    await card_edited(scene, card)
+    assert await bobs_points() == 0
+    await recomputed_equals_cached()
+    assert field(card, "Open reports") == "0"
+    assert "Restore" in [c.get("label") for c in card.walk_components()]
+    count = await run_domain(harness, lambda s: reports.count_open(s, post_id))
+    assert count == 0
+    # The reporter may report again later: the report was actioned, not left open.
+    await fake.wait_until(lambda: fake.dms_to(scene.bob), what="Bob's DM about the removal")
+
+    await harness.close()
+    harness = scene.harness = await qa_bot_factory(database_url=db_url)
+    restoring = await scene.mod.click(card, button_id(card, "Restore"))
+    assert "restored" in (await private(restoring)).lower()
+    assert await bobs_points() == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    await recomputed_equals_cached()
+    actions = [action for action, _mod, _post in await audit_actions(scene)]
+    assert actions == ["restore", "remove"]
