@@ -60,10 +60,13 @@ class VoteWriter(TaskWorker):
         self.batch_wait = batch_wait
         self._queue: asyncio.Queue[Gesture] = asyncio.Queue()
         self._effects: set[asyncio.Task[None]] = set()
+        #: Gestures submitted since the start (a draining shutdown logs it).
+        self.received = 0
 
     def submit(self, gesture: Gesture) -> None:
         """Queue a gesture (synchronous, so gestures keep the order they arrived in)."""
         self._queue.put_nowait(gesture)
+        self.received += 1
 
     async def wait_idle(self) -> None:
         """Until every queued gesture is applied and its effects (REST calls) are done."""

@@ -315,3 +315,39 @@ async def test_reaction_refusals(fake: FakeDiscord) -> None:
     await fake.owner.edit_thread(thread, archived=True)
     with pytest.raises(GestureRefused, match="archived"):
         await fake.owner.react(fake.message(thread.id), "👍")
+
+
+async def test_a_reaction_burst_arrives_in_order_and_skips_what_changes_nothing(
+    fake: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    assert fake.general is not None and fake.guild is not None and fake.owner is not None
+    probe = probe_bot.cog("Probe")
+    erin, finn = fake.add_member(fake.guild, "erin"), fake.add_member(fake.guild, "finn")
+    post = await fake.owner.send(fake.general, "vote on me")
+    gestures = [
+        (erin, post, "👍", True),
+        (erin, post, "👍", True),  # already there: nothing is sent
+        (finn, post, "👎", True),
+        (erin, post, "👍", False),
+        (finn, post, "👍", False),  # not there: nothing is sent
+        (erin, post, "👍", True),
+    ]
+    sent = await fake.reaction_burst(gestures)
+    assert sent == 4
+    assert post.reaction_users("👍") == [erin.id] and post.reaction_users("👎") == [finn.id]
+    events = fake.find_events(where=lambda e: e.name.startswith("MESSAGE_REACTION"))
+    assert [(e.name[-3:], e.data["user_id"]) for e in events] == [
+        ("ADD", str(erin.id)),
+        ("ADD", str(finn.id)),
+        ("OVE", str(erin.id)),
+        ("ADD", str(erin.id)),
+    ]
+    # The bot receives them in that order: its third reaction_add is erin's last one.
+    await probe.wait_for("reaction_add", lambda _: len(probe.of("reaction_add")) == 3)
+    received = [(k, v.user_id) for k, v in probe.seen if k.startswith("reaction_")]
+    assert received == [
+        ("reaction_add", erin.id),
+        ("reaction_add", finn.id),
+        ("reaction_remove", erin.id),
+        ("reaction_add", erin.id),
+    ]
