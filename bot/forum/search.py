@@ -31,7 +31,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
-from bot.forum.query_terms import MAX_TERM_CHARS, fts_string, search_terms, significant_terms
+from bot.forum.query_terms import (
+    MAX_TERM_CHARS,
+    NORMAL_FORMS,
+    fts_match,
+    search_terms,
+    significant_terms,
+    term_forms,
+)
 from bot.forum.results import QuestionLine, snapshot_of
 from bot.forum.visibility import VisibleForums, forum_filter
 
@@ -213,8 +220,14 @@ def find_statement(
     names = [f"t{i}" for i in range(len(terms))]
     prelude = ""
     if dialect == "postgresql":
-        params.update(zip(names, terms, strict=True))
-        queries = [f"plainto_tsquery('english', :{n})" for n in names]
+        for name, term in zip(names, terms, strict=True):
+            params.update({f"{name}_{i}": form for i, form in enumerate(term_forms(term))})
+        queries = [
+            "("
+            + " || ".join(f"plainto_tsquery('english', :{n}_{i})" for i in range(len(NORMAL_FORMS)))
+            + ")"
+            for n in names
+        ]
         any_term = "(" + " || ".join(queries) + ")"
         matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
         grouped = f"""
@@ -227,8 +240,8 @@ def find_statement(
             HAVING {matched} >= :need
         """
     else:
-        params.update(zip(names, (fts_string(t) for t in terms), strict=True))
-        params["any_term"] = " OR ".join(fts_string(t) for t in terms)
+        params.update(zip(names, (fts_match(t) for t in terms), strict=True))
+        params["any_term"] = " OR ".join(fts_match(t) for t in terms)
         flags = ", ".join(
             f"rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
             for i, n in enumerate(names)
