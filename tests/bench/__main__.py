@@ -7,19 +7,17 @@ with plain ``sqlite3`` / ``asyncpg`` in the same run (``tests.bench.baselines``)
 the median of ``--runs`` runs (min and max beside it); the results go to stdout and to
 ``tests/bench/results/`` as JSON. ``--profile`` adds one run of the bot under cProfile and
 prints its hottest functions. The PostgreSQL leg runs when ``QA_TEST_POSTGRES_URL`` names a
-server (``make bench`` starts one). The older in-process figures: ``python -m tests.bench.micro``.
+server (``make bench`` starts one); ``docs/benchmarks.md`` is rewritten from the results.
+The older in-process figures: ``python -m tests.bench.micro``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import logging
 import os
-import platform
-import pstats
 import statistics
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from tests.bench.baselines import (
     sqlite_votes,
     vote_events,
 )
+from tests.bench.report import DOCS, console, machine, markdown, profile_text
 from tests.bench.scenario import (
     ANSWER,
     FULL,
@@ -134,45 +133,6 @@ def _summarise(backend: str, runs: list[tuple[RunFigures, dict[str, float]]]) ->
     return out
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, dict) and "median" in value:
-        return f"{value['median']:.4g} (min {value['min']:.4g}, max {value['max']:.4g})"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _print(report: dict[str, Any]) -> None:
-    for backend, summary in report["backends"].items():
-        print(f"== {backend}")
-        for section in ("votes", "answers", "profile during burst (s)"):
-            for key, value in summary[section].items():
-                print(f"  {section}: {key}: {_fmt(value)}")
-        last = summary["runs"][-1]
-        print(
-            f"  workload: {last['events']} events, {last['distinct_keys']} distinct keys, "
-            f"{last['duplicates']} duplicated, at most {last['most_active']} voters per answer; "
-            f"rows: {last['vote_rows']} votes, {last['member_rows']} members, "
-            f"{last['outbox_rows']} outbox"
-        )
-        print(
-            f"  exact: {summary['exact']}; exit codes: {[r['exit_code'] for r in summary['runs']]}"
-        )
-        notes = [n for r in summary["runs"] for n in r["exactness_notes"]]
-        if notes:
-            print(f"  exactness problems: {notes}")
-    if report.get("profile"):
-        print("== cProfile of qa-bot run during one run (top by own time)")
-        print(report["profile"])
-
-
-def _profile_text(path: Path, top: int = 30) -> str:
-    out = io.StringIO()
-    stats = pstats.Stats(str(path), stream=out)
-    stats.strip_dirs().sort_stats("tottime").print_stats(top)
-    return out.getvalue()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
@@ -191,12 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "mode": "quick" if args.quick else "full",
         "scale": asdict(scale),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "sqlite": __import__("sqlite3").sqlite_version,
-        },
+        "machine": machine(),
+        "runs": args.runs,
         "backends": {},
     }
     for backend in backends:
@@ -211,13 +167,15 @@ def main(argv: list[str] | None = None) -> int:
             out = Path(tmp) / "bot.prof"
             print("sqlite: profiled run", file=sys.stderr)
             asyncio.run(_one_run("sqlite", scale, Path(tmp), args.timeout, out))
-            report["profile"] = _profile_text(out)
-    _print(report)
+            report["profile"] = profile_text(out)
+    print(console(report))
     RESULTS.mkdir(exist_ok=True)
     name = f"{report['date'].replace(':', '')}-{report['mode']}.json"
     for path in (RESULTS / name, RESULTS / f"latest-{report['mode']}.json"):
         path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"recorded in {RESULTS / name}")
+    DOCS.parent.mkdir(exist_ok=True)
+    DOCS.write_text(markdown(report))
+    print(f"recorded in {RESULTS / name} and {DOCS}")
     return 0 if all(s["exact"] for s in report["backends"].values()) else 1
 
 
