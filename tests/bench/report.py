@@ -113,6 +113,8 @@ def markdown(report: dict[str, Any]) -> str:
     for key, value in report["machine"].items():
         out.append(f"- {key}: {value}")
     out.append(f"- runs per figure: {report['runs']} (median, min and max)")
+    if report["mode"] == "quick":
+        out.append("- a `--quick` run: a tenth of the workload; the targets are for the full one")
     out.append("")
     for backend, summary in report["backends"].items():
         votes, answers = summary["votes"], summary["answers"]
