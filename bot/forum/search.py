@@ -33,7 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.dialect import dialect_name
 from bot.forum.query_terms import (
     MAX_TERM_CHARS,
-    NORMAL_FORMS,
     fts_match,
     search_terms,
     significant_terms,
@@ -208,7 +207,8 @@ def find_statement(
 ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters finding the questions in which at least ``need`` of ``terms`` occur
     (in the question or its live answers), most relevant first. Terms are only ever bound
-    parameters; the SQL text depends on their number alone."""
+    parameters; the SQL text depends on their number alone (on PostgreSQL, on how many distinct
+    normal forms each has)."""
     scope, params = question_scope(
         guild_id,
         visible,
@@ -220,14 +220,17 @@ def find_statement(
     names = [f"t{i}" for i in range(len(terms))]
     prelude = ""
     if dialect == "postgresql":
+        queries = []
         for name, term in zip(names, terms, strict=True):
-            params.update({f"{name}_{i}": form for i, form in enumerate(term_forms(term))})
-        queries = [
-            "("
-            + " || ".join(f"plainto_tsquery('english', :{n}_{i})" for i in range(len(NORMAL_FORMS)))
-            + ")"
-            for n in names
-        ]
+            # Each distinct normal form once: an OR of equal forms would only blur the planner's
+            # estimate (it then prefers a guild index to the GIN index).
+            forms = list(dict.fromkeys(term_forms(term)))
+            params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
+            queries.append(
+                "("
+                + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
+                + ")"
+            )
         any_term = "(" + " || ".join(queries) + ")"
         matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
         grouped = f"""
