@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from bot.db.compaction import reclaim_deleted_text
 from bot.forum import purge
-from bot.workers.base import TaskWorker
+from bot.workers.base import TaskWorker, cancelling
 
 if TYPE_CHECKING:
     import discord
@@ -93,6 +93,8 @@ class Purger(TaskWorker):
             if compact or blanked:
                 await reclaim_deleted_text(self.engine)
         except Exception as exc:  # a closing bot or a busy database: the next pass retries
+            if cancelling():
+                raise asyncio.CancelledError from exc  # a stop, seen through the driver
             log.warning(
                 "purging deleted text failed (%s); the next pass retries", type(exc).__name__
             )

@@ -62,7 +62,8 @@ class Scene:
         return await self.next_run()
 
     async def next_run(self) -> RunSummary:
-        _, summary = await self.events.wait_for("qa_reconciled")
+        # A generous bound: a new session and a run take a few requests, slow on a busy machine.
+        _, summary = await self.events.wait_for("qa_reconciled", timeout=30)
         self.events.seen.clear()
         await self.harness.bot.notifier.wait_idle()
         assert isinstance(summary, RunSummary)
