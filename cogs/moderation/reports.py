@@ -1,5 +1,5 @@
 """Reports on Discord: the "Report" message menu and its reason form, the report card in the
-moderator channel with its restart-proof buttons, and ``/mod queue``.
+moderator channel with its restart-proof buttons (``/mod queue`` pages are in ``pages``).
 
 The report is committed before anything is sent: the reporter is thanked, then the card is
 posted (or the post's card edited) as a best effort; a card Discord refuses is logged with ids
@@ -19,7 +19,7 @@ import discord
 
 from bot.bounded import BoundedMap
 from bot.errors import handle_interaction_error
-from bot.forum import purge, report_queue, reports
+from bot.forum import purge, reports
 from bot.guilds import guild_config
 from bot.references import custom_id_number
 from bot.threads import partial_message
@@ -30,10 +30,8 @@ from bot.ui.reports import (
     REASON_LABEL,
     REASON_PLACEHOLDER,
     THANKS,
-    queue_page,
     report_card,
 )
-from bot.ui.views import Page, Paginator
 from cogs.moderation.actions import post_action_items
 from cogs.moderation.moderators import moderator
 
@@ -43,8 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_A_MODERATOR: Final = "Only this server's moderators can handle reports."
-#: Reported posts a page of ``/mod queue`` shows.
-PER_PAGE: Final = 10
 #: How long the reason form waits for its answer.
 MODAL_TIMEOUT: Final = 15 * 60.0
 
@@ -243,20 +239,3 @@ class DismissReports(
 
 #: The card's buttons, registered by the cog so that they work after a restart.
 CARD_BUTTONS: Final = (DismissReports,)
-
-
-# --------------------------------------------------------------------------- /mod queue
-
-
-class QueuePages(Paginator, kind="modqueue"):
-    """``/mod queue`` pages. Only a moderator ever holds them: the pages are ephemeral."""
-
-    @classmethod
-    async def fetch_page(
-        cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
-    ) -> Page:
-        bot = cast("QABot", interaction.client)
-        shown = await run_read(
-            bot, lambda s: report_queue.queue_page(s, guild_id, number=page, per_page=PER_PAGE)
-        )
-        return Page(embed=queue_page(shown, guild_id), number=shown.number, pages=shown.pages)
