@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import weakref
-from typing import TYPE_CHECKING, Any, Final, Self, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
 
@@ -21,7 +20,6 @@ from bot.bounded import BoundedMap
 from bot.errors import handle_interaction_error
 from bot.forum import purge, reports
 from bot.guilds import guild_config
-from bot.references import custom_id_number
 from bot.threads import partial_message
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
@@ -33,10 +31,11 @@ from bot.ui.reports import (
     report_card,
 )
 from cogs.moderation.actions import post_action_items
-from cogs.moderation.moderators import moderator
+from cogs.moderation.moderators import ModeratorButton
 
 if TYPE_CHECKING:
     from bot.client import QABot
+    from bot.guilds import Acting
 
 log = logging.getLogger(__name__)
 
@@ -194,47 +193,31 @@ def report_card_view(state: reports.CardState) -> discord.ui.View:
     return view
 
 
-class DismissReports(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"qa:rdismiss:(?P<post>[0-9]{1,20})",
-):
+class DismissReports(ModeratorButton, template=r"qa:rdismiss:(?P<id>[0-9]{1,20})"):
     """Dismiss: every open report on the post is dismissed and the card shows it."""
 
-    def __init__(self, post_id: int, *, disabled: bool = False) -> None:
-        self.post_id = post_id
-        super().__init__(
-            discord.ui.Button(
-                label="Dismiss",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"qa:rdismiss:{post_id}",
-                disabled=disabled,
-            )
+    REFUSAL = NOT_A_MODERATOR
+
+    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
+        return discord.ui.Button(
+            label="Dismiss",
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"qa:rdismiss:{target_id}",
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> Self:
-        return cls(custom_id_number(match["post"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = cast("QABot", interaction.client)
-        post_id = self.post_id
-        try:
-            actor = await moderator(bot, interaction, refusal=NOT_A_MODERATOR)
-            state = await run_transaction(
-                bot,
-                lambda s: reports.dismiss_reports(
-                    s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
-                ),
-            )
-            if state.shown_again:
-                bot.status_lines.request(state.post.question_id)
-            await interaction.response.edit_message(
-                embed=report_card(state), view=report_card_view(state), allowed_mentions=NO_PINGS
-            )
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            await handle_interaction_error(interaction, exc)
+    async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
+        bot, post_id = cast("QABot", interaction.client), self.target_id
+        state = await run_transaction(
+            bot,
+            lambda s: reports.dismiss_reports(
+                s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
+            ),
+        )
+        if state.shown_again:
+            bot.status_lines.request(state.post.question_id)
+        await interaction.response.edit_message(
+            embed=report_card(state), view=report_card_view(state), allowed_mentions=NO_PINGS
+        )
 
 
 #: The card's buttons, registered by the cog so that they work after a restart.
