@@ -5,15 +5,14 @@ of a moderator's restart-proof button (``ModeratorButton``)."""
 from __future__ import annotations
 
 import abc
-import re
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum.errors import PermissionDenied
 from bot.guilds import Acting, acting
-from bot.references import custom_id_number
+from bot.ui.views import IdButton
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -33,29 +32,12 @@ async def moderator(
     return actor
 
 
-class ModeratorButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    abc.ABC,
-    template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})",
-):
-    """A button only moderators may press that keeps working after a restart: the id of what
-    it acts on (a post, a block) ends its ``custom_id`` (the ``id`` group of the subclass's
-    template). Every press checks the moderator rule again (refused with ``REFUSAL``); a
-    refusal or an error is answered ephemerally."""
+class ModeratorButton(IdButton, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):
+    """A restart-proof button (an ``IdButton``: a post's or a block's id in its ``custom_id``)
+    only moderators may press: every press checks the moderator rule again (refused with
+    ``REFUSAL``); a refusal or an error is answered ephemerally."""
 
     REFUSAL: ClassVar[str] = NOT_A_MODERATOR_HERE
-
-    def __init__(self, target_id: int, *, disabled: bool = False, row: int | None = None) -> None:
-        self.target_id = target_id
-        button = self.button(target_id)
-        button.disabled = disabled
-        super().__init__(button, row=row)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> Self:
-        return cls(custom_id_number(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
@@ -63,10 +45,6 @@ class ModeratorButton(
             await self.act(interaction, await moderator(bot, interaction, refusal=self.REFUSAL))
         except Exception as exc:  # a refusal's sentence, or a logged apology
             await handle_interaction_error(interaction, exc)
-
-    @abc.abstractmethod
-    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
-        """The button as Discord shows it, its ``custom_id`` ending with ``target_id``."""
 
     @abc.abstractmethod
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
