@@ -13,11 +13,16 @@ import discord
 from discord import app_commands
 
 from bot.forum.errors import ForumError
+from bot.rest import ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION
 from bot.ui.mentions import NO_PINGS
 
 log = logging.getLogger("bot.errors")
 
 APOLOGY = "Sorry, something went wrong on our side. The moderators can find it in the logs."
+#: When Discord says the interaction was answered already (40060) while the bot was answering.
+ANSWERED_ALREADY = (
+    "Discord had already taken an answer to this; if nothing changed, please try again."
+)
 
 
 def _unwrap(error: BaseException) -> BaseException:
@@ -67,15 +72,24 @@ def sentence_for(error: BaseException) -> str | None:
     return None
 
 
+def _discord_code(error: BaseException) -> int | None:
+    return error.code if isinstance(error, discord.HTTPException) else None
+
+
 async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
-    """Answer or follow up ephemerally, whichever the interaction still allows."""
+    """Answer or follow up ephemerally, whichever the interaction still allows (a followup
+    when Discord says it was answered already, 40060)."""
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_PINGS)
-        else:
-            await interaction.response.send_message(
-                content, ephemeral=True, allowed_mentions=NO_PINGS
-            )
+        if not interaction.response.is_done():
+            try:
+                await interaction.response.send_message(
+                    content, ephemeral=True, allowed_mentions=NO_PINGS
+                )
+                return
+            except discord.HTTPException as exc:
+                if exc.code != ALREADY_ACKNOWLEDGED:
+                    raise
+        await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException as exc:
         log.warning(
             "could not deliver an error reply (interaction %s, status %s)",
@@ -85,7 +99,15 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
 
 
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    code = _discord_code(_unwrap(error))
+    if code == UNKNOWN_INTERACTION:
+        # Too late (or the member's client went away): nothing can answer it any more.
+        log.warning("interaction %s expired before it was answered (10062)", interaction.id)
+        return
     sentence = sentence_for(error)
+    if code == ALREADY_ACKNOWLEDGED:
+        log.warning("interaction %s was already acknowledged (40060)", interaction.id)
+        sentence = ANSWERED_ALREADY
     if sentence is None:
         original = _unwrap(error)
         command = interaction.command.qualified_name if interaction.command else None

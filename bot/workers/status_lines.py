@@ -31,6 +31,7 @@ from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostSnapshot
+from bot.rest import THREAD_ARCHIVED, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE
 from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import question_message_embed, status_reply_text
@@ -40,8 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two edits of one status message.
 EDIT_INTERVAL: Final = 5.0
-#: Discord's error code for a change in an archived thread.
-THREAD_ARCHIVED: Final = 50083
 
 # --------------------------------------------------------------------------- rendering
 
@@ -90,14 +89,27 @@ class StatusLines(CoalescedService[int]):
                 if exc.code != THREAD_ARCHIVED:
                     raise
                 await self._render_archived(question, message)
-        except discord.NotFound:
-            log.info("status message of question %s is gone", question.id)
+        except discord.NotFound as exc:
+            log.info("status message of question %s is gone (code %s)", question.id, exc.code)
+            self._found_gone(question, exc.code)
         except discord.HTTPException as exc:
             log.warning(
                 "could not edit the status line of question %s (status %s, code %s)",
                 question.id,
                 exc.status,
                 exc.code,
+            )
+
+    def _found_gone(self, question: PostSnapshot, code: int) -> None:
+        """The thread (10003) or the starter that is the question (10008) was deleted behind
+        the bot's back: the lifecycle cog deletes the question (``qa_found_gone``). A native
+        post's status reply gone is only the bot's own reply."""
+        assert question.thread_id is not None
+        if code == UNKNOWN_CHANNEL:
+            self.bot.dispatch("qa_found_gone", question.guild_id, question.thread_id, None)
+        elif code == UNKNOWN_MESSAGE and question.status_message_id == question.message_id:
+            self.bot.dispatch(
+                "qa_found_gone", question.guild_id, question.thread_id, question.message_id
             )
 
     async def _render(self, question: PostSnapshot, message: discord.PartialMessage) -> None:
