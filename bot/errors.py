@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.forum.errors import ForumError
-from bot.rest import ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION
+from bot.rest import ALREADY_ACKNOWLEDGED, THREAD_ARCHIVED, THREAD_LOCKED, UNKNOWN_INTERACTION
 from bot.ui.mentions import NO_PINGS
 
 log = logging.getLogger("bot.errors")
@@ -36,6 +36,14 @@ def _unwrap(error: BaseException) -> BaseException:
             break
     return error
 
+
+#: Discord failed (5xx after discord.py's retries, or no answer in time: ``bot.rest``).
+DISCORD_FAILED = "Discord had trouble with that just now; please try again in a moment."
+#: Discord's refusals the bot words itself, by error code.
+_REFUSALS = {
+    THREAD_LOCKED: "This thread is locked, so nothing can be posted in it.",
+    THREAD_ARCHIVED: "This thread is archived: a moderator can reopen it first.",
+}
 
 # Where Discord's client names a permission differently from its API flag.
 _PERMISSION_NAMES = {"manage_guild": "Manage Server"}
@@ -64,6 +72,10 @@ def sentence_for(error: BaseException) -> str | None:
         return f"Slow down: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use this command here."
+    if isinstance(error, discord.HTTPException) and error.code in _REFUSALS:
+        return _REFUSALS[error.code]
+    if isinstance(error, discord.DiscordServerError):
+        return DISCORD_FAILED
     if isinstance(error, discord.Forbidden):
         return (
             "Discord refused: the bot is missing a permission here. A server manager can run "
@@ -99,17 +111,14 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
 
 
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
-    code = _discord_code(_unwrap(error))
+    original = _unwrap(error)
+    code = _discord_code(original)
     if code == UNKNOWN_INTERACTION:
         # Too late (or the member's client went away): nothing can answer it any more.
         log.warning("interaction %s expired before it was answered (10062)", interaction.id)
         return
-    sentence = sentence_for(error)
-    if code == ALREADY_ACKNOWLEDGED:
-        log.warning("interaction %s was already acknowledged (40060)", interaction.id)
-        sentence = ANSWERED_ALREADY
+    sentence = ANSWERED_ALREADY if code == ALREADY_ACKNOWLEDGED else sentence_for(original)
     if sentence is None:
-        original = _unwrap(error)
         command = interaction.command.qualified_name if interaction.command else None
         log.error(
             "unexpected %s in %s (guild %s, channel %s, interaction %s)",
@@ -121,4 +130,11 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
             exc_info=(type(original), original, original.__traceback__),
         )
         sentence = APOLOGY
+    elif isinstance(original, discord.HTTPException):
+        log.warning(
+            "Discord answered %s (code %s) to interaction %s",
+            original.status,
+            original.code,
+            interaction.id,
+        )
     await send_ephemeral(interaction, sentence)
