@@ -95,6 +95,7 @@ CLASSES: Final[dict[str, Coverage]] = {
             "tests/cogs/test_bans_and_departures.py::test_a_failed_look_up_is_retried_not_taken_for_a_departure",
             "tests/bot/workers/test_memberships.py::test_a_slow_look_up_times_out_and_is_asked_again",
             f"{GATEWAY_FAULTS}::test_a_dropped_connection_and_an_invalid_session_lose_no_vote",
+            "tests/cogs/test_reconciliation.py::test_a_thread_deleted_while_stopped_deletes_its_question",
         ),
     ),
     "roles": Coverage(

@@ -411,3 +411,18 @@ async def test_a_re_page_cut_by_the_budget_is_done_by_the_next_run(
     assert second.complete and second.requests_used == 3  # the listing, then the re-page
     stored = await scene.post(gone.id)
     assert stored is not None and stored.deleted_at is not None
+
+
+async def test_a_thread_deleted_while_stopped_deletes_its_question(scene: Scene) -> None:
+    asked, kept = await _ask(scene), await _ask(scene, "bob")
+    await scene.stop()
+    scene.fake.world.delete_thread(asked.thread)  # no session: THREAD_DELETE reaches nobody
+    scene.harness = await scene.factory(database_url=scene.db_url, wait_ready=False)
+    synced = BotEvents(scene.harness, "qa_synced")
+    scene.events = BotEvents(scene.harness, *EVENTS)
+    # The catch-up pages the thread, Discord answers 404 10003: the question is deleted.
+    await synced.wait_for("qa_synced", lambda kind, *_: kind == "gone", timeout=10)
+    gone, still = await scene.post(asked.starter.id), await scene.post(kept.starter.id)
+    assert gone is not None and gone.deleted_at is not None
+    assert still is not None and still.deleted_at is None
+    synced.close()
