@@ -46,6 +46,7 @@ CLASSES: Final[dict[str, Coverage]] = {
         "report cards, the moderators' permission notice",
         (
             f"{REST_FAULTS}::test_posts_in_threads_survive_rate_limits_and_5xx",
+            f"{REST_FAULTS}::test_a_thread_post_with_no_answer_is_bounded_and_left_for_reconciliation",
             f"{REST_FAULTS}::test_a_locked_thread_refusal_is_one_sentence_and_nothing_is_stored",
             f"{REST_FAULTS}::test_a_missing_permission_is_told_to_the_moderators_once",
             f"{REST_FAULTS}::test_without_a_moderator_channel_the_next_setup_reply_tells",

@@ -221,6 +221,25 @@ async def test_posts_in_threads_survive_rate_limits_and_5xx(
     assert len(answers) == 2  # each once
 
 
+async def test_a_thread_post_with_no_answer_is_bounded_and_left_for_reconciliation(
+    scene: Scene,
+) -> None:
+    # The post may have happened (Discord took it and never answered): the row stays pending,
+    # counting nothing, until reconciliation finds the message or discards it.
+    fake = scene.fake
+    asked = await scene.question()
+    stuck = fake.faults.delay(
+        "POST", MESSAGES, 30, times=1, where=lambda c: c.id("channel_id") == asked.thread.id
+    )
+    ix = await scene.voter.slash("answer", channel=asked.thread)
+    reply = await (await ix.submit_modal({"answer": "Sleep on it first."})).message()
+    assert reply.ephemeral and reply.content == DISCORD_FAILED and len(stuck.hits) == 1
+    async with scene.harness.sessionmaker() as session:
+        states = (await session.execute(select(Post.kind, Post.state))).all()
+    assert sorted(tuple(s) for s in states) == [("answer", "pending"), ("question", "live")]
+    stuck.cancel()
+
+
 # --------------------------------------------------------------------- status lines and deletions
 
 
