@@ -179,18 +179,19 @@ async def test_without_a_moderator_channel_the_next_setup_reply_tells(scene: Sce
     assert "Discord refused the bot in" not in (await again.message()).embed_text()
 
 
+@pytest.mark.parametrize(("code", "word"), [(160005, "locked"), (50083, "archived")])
 async def test_a_locked_thread_refusal_is_one_sentence_and_nothing_is_stored(
-    scene: Scene,
+    scene: Scene, code: int, word: str
 ) -> None:
     fake = scene.fake
     asked = await scene.question()
     fake.faults.fail(
-        "POST", MESSAGES, code=160005, where=lambda c: c.id("channel_id") == asked.thread.id
+        "POST", MESSAGES, code=code, where=lambda c: c.id("channel_id") == asked.thread.id
     )
     ix = await scene.voter.slash("answer", channel=asked.thread)
     done = await ix.submit_modal({"answer": "Breathe slowly, four in and six out."})
     reply = await done.message()
-    assert reply.ephemeral and "locked" in reply.content
+    assert reply.ephemeral and word in reply.content
     async with scene.harness.sessionmaker() as session:
         kinds = (await session.execute(select(Post.kind, Post.state))).all()
     assert [tuple(k) for k in kinds] == [("question", "live")]
