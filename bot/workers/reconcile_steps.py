@@ -152,6 +152,15 @@ async def _catch_up_thread(run: GuildRun, question: WindowThread) -> None:
             if exc.code == UNKNOWN_CHANNEL:  # deleted while the bot was away: no event comes
                 run.client.dispatch("qa_found_gone", run.guild.id, question.thread_id, None)
             return
+        except discord.Forbidden as exc:  # 50001: access lost, the thread is still there
+            log.warning(
+                "thread %s of question %s not caught up (status %s, code %s)",
+                question.thread_id,
+                question.question_id,
+                exc.status,
+                exc.code,
+            )
+            return
         for message in page:
             await run.ingest(message)
             run.scanned.append(message)

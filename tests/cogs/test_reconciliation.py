@@ -426,3 +426,22 @@ async def test_a_thread_deleted_while_stopped_deletes_its_question(scene: Scene)
     assert gone is not None and gone.deleted_at is not None
     assert still is not None and still.deleted_at is None
     synced.close()
+
+
+async def test_missing_access_to_one_thread_deletes_nothing_and_the_others_catch_up(
+    scene: Scene,
+) -> None:
+    first, second = await _ask(scene), await _ask(scene, "bob")
+    await scene.stop()
+    carol = _member(scene, "carol")
+    for asked in (first, second):
+        await carol.send(asked.thread, ANSWER)
+    # The most recently active thread is caught up first: access to it is refused.
+    refused = scene.fake.faults.fail(
+        *HISTORY, code=50001, times=None, where=lambda c: c.id("channel_id") == second.thread.id
+    )
+    summary = await scene.start()
+    assert refused.hits and summary.messages_backfilled == 1
+    for asked in (first, second):
+        stored = await scene.post(asked.starter.id)
+        assert stored is not None and stored.deleted_at is None
