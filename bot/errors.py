@@ -37,7 +37,8 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
-#: Discord failed (5xx after discord.py's retries, or no answer in time: ``bot.rest``).
+#: Discord failed (5xx after discord.py's retries, no answer in time: ``bot.rest``, or a
+#: rate limit discord.py did not wait out).
 DISCORD_FAILED = "Discord had trouble with that just now; please try again in a moment."
 #: Discord's refusals the bot words itself, by error code.
 _REFUSALS = {
@@ -74,8 +75,10 @@ def sentence_for(error: BaseException) -> str | None:
         return str(error) or "You can't use this command here."
     if isinstance(error, discord.HTTPException) and error.code in _REFUSALS:
         return _REFUSALS[error.code]
-    if isinstance(error, discord.DiscordServerError):
-        return DISCORD_FAILED
+    if isinstance(error, discord.DiscordServerError | discord.RateLimited) or (
+        isinstance(error, discord.HTTPException) and error.status == 429
+    ):
+        return DISCORD_FAILED  # a 429 discord.py did not wait out (Cloudflare's, or too long)
     if isinstance(error, discord.Forbidden):
         return (
             "Discord refused: the bot is missing a permission here. A server manager can run "

@@ -35,6 +35,7 @@ CLASSES: Final[dict[str, Coverage]] = {
         "edits of the original (webhook adapter, bounded by REST_REQUEST_TIMEOUT)",
         (
             f"{REST_FAULTS}::test_interaction_answers_survive_rate_limits_per_route_and_global",
+            f"{REST_FAULTS}::test_a_rate_limit_discord_py_does_not_wait_out_is_one_sentence",
             f"{REST_FAULTS}::test_interaction_answers_survive_5xx_and_a_request_with_no_answer_is_bounded",
             f"{REST_FAULTS}::test_an_expired_interaction_is_logged_and_the_next_one_answered",
             f"{REST_FAULTS}::test_an_interaction_already_acknowledged_is_answered_by_a_followup",

@@ -107,6 +107,15 @@ async def test_interaction_answers_survive_rate_limits_per_route_and_global(
     assert [c.status for c in fake.find_calls("POST", FOLLOWUP)] == [429, 200]
 
 
+async def test_a_rate_limit_discord_py_does_not_wait_out_is_one_sentence(scene: Scene) -> None:
+    # Cloudflare's 429 (no Via header): discord.py raises it at once instead of retrying.
+    fake = scene.fake
+    fake.faults.rate_limit("POST", FOLLOWUP, retry_after=30, via=False)
+    ix = await scene.profile()
+    reply = await ix.message()
+    assert reply.ephemeral and reply.content == DISCORD_FAILED
+
+
 async def test_interaction_answers_survive_5xx_and_a_request_with_no_answer_is_bounded(
     scene: Scene, discord_sleep: SleepLog
 ) -> None:
