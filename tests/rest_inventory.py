@@ -51,6 +51,7 @@ CLASSES: Final[dict[str, Coverage]] = {
             f"{REST_FAULTS}::test_a_locked_thread_refusal_is_one_sentence_and_nothing_is_stored",
             f"{REST_FAULTS}::test_a_missing_permission_is_told_to_the_moderators_once",
             f"{REST_FAULTS}::test_without_a_moderator_channel_the_next_setup_reply_tells",
+            f"{REST_FAULTS}::test_a_moderator_channel_refusing_the_bot_hands_the_notices_to_setup",
         ),
     ),
     "message_edit": Coverage(

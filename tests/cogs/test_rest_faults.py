@@ -188,6 +188,26 @@ async def test_without_a_moderator_channel_the_next_setup_reply_tells(scene: Sce
     assert "Discord refused the bot in" not in (await again.message()).embed_text()
 
 
+async def test_a_moderator_channel_refusing_the_bot_hands_the_notices_to_setup(
+    scene: Scene,
+) -> None:
+    fake = scene.fake
+    assert fake.forum is not None and fake.owner is not None
+    fake.edit_channel(
+        scene.mods, permission_overwrites=[fake.overwrite(fake.bot_user, deny=["send_messages"])]
+    )
+    deny = fake.overwrite(fake.bot_user, deny=["add_reactions"])
+    fake.edit_channel(fake.forum, permission_overwrites=[deny])
+    await fake.flush()
+    await scene.ask("A question while reactions are refused")
+    await scene.harness.bot.permission_notices.wait_idle()
+    assert bot_messages(fake, scene.mods) == []
+    setup = await fake.owner.slash("qa setup", {"forum": fake.forum}, channel=fake.general)
+    text = (await setup.message()).embed_text()
+    assert f"in <#{fake.forum.id}>: it lacks Add Reactions" in text
+    assert f"in <#{scene.mods.id}>: it lacks Send Messages" in text
+
+
 @pytest.mark.parametrize(("code", "word"), [(160005, "locked"), (50083, "archived")])
 async def test_a_locked_thread_refusal_is_one_sentence_and_nothing_is_stored(
     scene: Scene, code: int, word: str
