@@ -72,6 +72,12 @@ class PermissionNotices:
         task.add_done_callback(self._tasks.discard)
 
     async def _tell(self, guild_id: int, text: str) -> None:
+        try:
+            await self._deliver(guild_id, text)
+        except Exception:
+            log.exception("the permission notice of guild %s was lost", guild_id)
+
+    async def _deliver(self, guild_id: int, text: str) -> None:
         config = await guild_config(self.runner, guild_id)
         channel_id = config.mod_channel_id
         channel = self.client.get_channel(channel_id) if channel_id is not None else None
@@ -98,4 +104,4 @@ class PermissionNotices:
     async def wait_idle(self) -> None:
         """Until the notices being sent are sent (or stored for /qa setup)."""
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks)
