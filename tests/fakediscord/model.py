@@ -133,6 +133,10 @@ class GuildMember:
     communication_disabled_until: float | None = None
 
 
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def number_components(components: list[Any]) -> list[Any]:
     """Copies of ``components`` (nested ones too) each with an ``id``, as Discord numbers them:
     an id left out (or 0) becomes the next number, in order, that no other component uses."""
@@ -416,11 +420,15 @@ class Command:
             "name": self.name,
             "description": self.data.get("description", ""),
             "options": self.data.get("options", []),
-            "default_member_permissions": self.data.get("default_member_permissions"),
+            # a permission integer as a string, as Discord answers it whatever the bot sent
+            "default_member_permissions": _optional_str(
+                self.data.get("default_member_permissions")
+            ),
             "dm_permission": self.data.get("dm_permission", True),
             "nsfw": self.data.get("nsfw", False),
             "contexts": self.data.get("contexts"),
-            "integration_types": self.data.get("integration_types", [0]),
+            # Discord answers its defaults, never null: a guild install, where the bot left it out.
+            "integration_types": self.data.get("integration_types") or [0],
             "name_localizations": self.data.get("name_localizations"),
             "description_localizations": self.data.get("description_localizations"),
         }
