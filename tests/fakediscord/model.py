@@ -174,6 +174,24 @@ def number_components(components: list[Any]) -> list[Any]:
     return [number(c) for c in tops]
 
 
+def stored_components(components: list[Any]) -> list[Any]:
+    """A message's components as Discord keeps and answers them: numbered, and a Unicode
+    emoji (sent as ``{"id": null, "name": "▶️"}``) without its ``id``."""
+
+    def clean(c: Any) -> Any:
+        if not isinstance(c, dict):
+            return c
+        out = {k: [clean(x) for x in v] if k == "components" else v for k, v in c.items()}
+        emoji = out.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            out["emoji"] = {k: v for k, v in emoji.items() if k != "id"}
+        if isinstance(out.get("accessory"), dict):
+            out["accessory"] = clean(out["accessory"])
+        return out
+
+    return [clean(c) for c in number_components(components)]
+
+
 @dataclass
 class Guild:
     id: int

@@ -56,6 +56,7 @@ from tests.fakediscord.model import (
     Role,
     User,
     number_components,
+    stored_components,
 )
 from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, iso
 
@@ -1131,7 +1132,7 @@ class World:
             raise FakeError(400, 50008, "Cannot send messages in a non-text channel")
         content = body.get("content") or ""
         embeds = list(body.get("embeds") or [])
-        components = number_components(list(body.get("components") or []))
+        components = stored_components(list(body.get("components") or []))
         flags = int(body.get("flags") or 0) | extra_flags
         atts = self.attachments_from_body(channel.id, body, files or []) or []
         poll = body.get("poll")
@@ -1286,7 +1287,7 @@ class World:
         if "embeds" in body:
             msg.embeds = list(body["embeds"] or [])
         if "components" in body:
-            msg.components = number_components(list(body["components"] or []))
+            msg.components = stored_components(list(body["components"] or []))
         if "flags" in body and body["flags"] is not None:
             keep = msg.flags & ~FLAG_SUPPRESS_EMBEDS & ~FLAG_LOADING
             msg.flags = keep | (int(body["flags"]) & FLAG_SUPPRESS_EMBEDS)
