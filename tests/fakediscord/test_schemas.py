@@ -193,3 +193,19 @@ async def test_a_request_refused_as_an_invalid_form_body_is_not_counted_twice() 
             assert resp.status == 400
             assert (await resp.json())["code"] == 50035
         fake.assert_clean()  # refused as Discord refuses it: the test sees the 400 itself
+
+
+async def test_stored_components_are_numbered_and_a_unicode_emoji_has_no_id() -> None:
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        fake.build_default_scene()
+        assert fake.general is not None
+        headers = {"Authorization": f"Bot {fake.token}", "Content-Type": "application/json"}
+        url = f"{fake.api_base}/channels/{fake.general.id}/messages"
+        button = {"type": 2, "style": 1, "custom_id": "next", "emoji": {"id": None, "name": "▶"}}
+        body = {"content": "page", "components": [{"type": 1, "components": [button]}]}
+        async with http.post(url, data=json.dumps(body), headers=headers) as resp:
+            answer = await resp.json()
+        (row,) = answer["components"]
+        assert row["id"] == 1 and row["components"][0]["id"] == 2
+        assert row["components"][0]["emoji"] == {"name": "▶"}
+        fake.assert_clean()
