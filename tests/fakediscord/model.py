@@ -174,6 +174,20 @@ def number_components(components: list[Any]) -> list[Any]:
     return [number(c) for c in tops]
 
 
+def stored_embeds(embeds: list[Any]) -> list[Any]:
+    """A message's embeds as Discord keeps and answers them: a ``type`` (``rich`` unless given)
+    and every field's ``inline`` (false unless given)."""
+    out = []
+    for embed in embeds:
+        if not isinstance(embed, dict):
+            continue
+        stored = {"type": "rich", **embed}
+        if isinstance(embed.get("fields"), list):
+            stored["fields"] = [{"inline": False, **f} for f in embed["fields"]]
+        out.append(stored)
+    return out
+
+
 def stored_components(components: list[Any]) -> list[Any]:
     """A message's components as Discord keeps and answers them: numbered, and a Unicode
     emoji (sent as ``{"id": null, "name": "▶️"}``) without its ``id``."""

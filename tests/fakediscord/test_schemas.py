@@ -195,17 +195,24 @@ async def test_a_request_refused_as_an_invalid_form_body_is_not_counted_twice() 
         fake.assert_clean()  # refused as Discord refuses it: the test sees the 400 itself
 
 
-async def test_stored_components_are_numbered_and_a_unicode_emoji_has_no_id() -> None:
+async def test_stored_embeds_and_components_are_answered_as_discord_answers_them() -> None:
     async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
         fake.build_default_scene()
         assert fake.general is not None
         headers = {"Authorization": f"Bot {fake.token}", "Content-Type": "application/json"}
         url = f"{fake.api_base}/channels/{fake.general.id}/messages"
         button = {"type": 2, "style": 1, "custom_id": "next", "emoji": {"id": None, "name": "▶"}}
-        body = {"content": "page", "components": [{"type": 1, "components": [button]}]}
+        embed = {"title": "t", "fields": [{"name": "n", "value": "v"}]}
+        body = {
+            "content": "page",
+            "embeds": [embed],
+            "components": [{"type": 1, "components": [button]}],
+        }
         async with http.post(url, data=json.dumps(body), headers=headers) as resp:
             answer = await resp.json()
         (row,) = answer["components"]
         assert row["id"] == 1 and row["components"][0]["id"] == 2
         assert row["components"][0]["emoji"] == {"name": "▶"}
+        (stored,) = answer["embeds"]
+        assert stored["type"] == "rich" and stored["fields"][0]["inline"] is False
         fake.assert_clean()

@@ -57,6 +57,7 @@ from tests.fakediscord.model import (
     User,
     number_components,
     stored_components,
+    stored_embeds,
 )
 from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, iso
 
@@ -1131,7 +1132,7 @@ class World:
         if not channel.is_messageable:
             raise FakeError(400, 50008, "Cannot send messages in a non-text channel")
         content = body.get("content") or ""
-        embeds = list(body.get("embeds") or [])
+        embeds = stored_embeds(list(body.get("embeds") or []))
         components = stored_components(list(body.get("components") or []))
         flags = int(body.get("flags") or 0) | extra_flags
         atts = self.attachments_from_body(channel.id, body, files or []) or []
@@ -1285,7 +1286,7 @@ class World:
         if "content" in body:
             msg.content = body["content"] or ""
         if "embeds" in body:
-            msg.embeds = list(body["embeds"] or [])
+            msg.embeds = stored_embeds(list(body["embeds"] or []))
         if "components" in body:
             msg.components = stored_components(list(body["components"] or []))
         if "flags" in body and body["flags"] is not None:
