@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -17,6 +19,21 @@ from tests.fakediscord.schemas import validate
 from tests.fakediscord.server import FakeDiscord
 
 MESSAGES = "/channels/{channel_id}/messages"
+
+
+@asynccontextmanager
+async def _raw_fake() -> AsyncIterator[tuple[FakeDiscord, Callable[[Any], Any]]]:
+    """A started fake with its default scene, and ``post(body)`` for the general channel."""
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        fake.build_default_scene()
+        assert fake.general is not None
+        headers = {"Authorization": f"Bot {fake.token}", "Content-Type": "application/json"}
+        url = f"{fake.api_base}/channels/{fake.general.id}/messages"
+
+        def post(body: Any) -> Any:
+            return http.post(url, data=json.dumps(body), headers=headers)
+
+        yield fake, post
 
 
 def _message_answer() -> dict[str, Any]:
@@ -150,17 +167,13 @@ def test_the_schema_file_names_its_source_and_covers_every_route() -> None:
 
 
 async def test_the_fake_fails_the_test_on_a_violation_both_ways() -> None:
-    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
-        fake.build_default_scene()
-        assert fake.general is not None
-        headers = {"Authorization": f"Bot {fake.token}", "Content-Type": "application/json"}
-        url = f"{fake.api_base}/channels/{fake.general.id}/messages"
-        async with http.post(url, data=json.dumps({"content": "ok"}), headers=headers) as resp:
+    async with _raw_fake() as (fake, post):
+        async with post({"content": "ok"}) as resp:
             assert resp.status == 200
         fake.assert_clean()
 
         # a misspelled field Discord would silently ignore
-        async with http.post(url, data=json.dumps({"content": "x", "embed": {}}), headers=headers):
+        async with post({"content": "x", "embed": {}}):
             pass
         with pytest.raises(AssertionError, match=r"schema: POST .*'embed' was unexpected"):
             fake.assert_clean()
@@ -172,7 +185,7 @@ async def test_the_fake_fails_the_test_on_a_violation_both_ways() -> None:
                 reply.body.pop("author")
 
         fake.rest.reply_hooks.append(drop_author)
-        async with http.post(url, data=json.dumps({"content": "y"}), headers=headers):
+        async with post({"content": "y"}):
             pass
         with pytest.raises(AssertionError, match=r"answer 200 .*'author' is a required property"):
             fake.assert_clean()
@@ -182,25 +195,17 @@ async def test_the_fake_fails_the_test_on_a_violation_both_ways() -> None:
 
 
 async def test_a_request_refused_as_an_invalid_form_body_is_not_counted_twice() -> None:
-    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
-        fake.build_default_scene()
-        assert fake.general is not None
-        headers = {"Authorization": f"Bot {fake.token}", "Content-Type": "application/json"}
-        url = f"{fake.api_base}/channels/{fake.general.id}/messages"
+    async with _raw_fake() as (fake, post):
         body = {"embeds": [{"title": "t" * 300}]}  # the spec's limit is 256, as the rules'
         assert validate.check_request("POST", MESSAGES, {}, body) != []
-        async with http.post(url, data=json.dumps(body), headers=headers) as resp:
+        async with post(body) as resp:
             assert resp.status == 400
             assert (await resp.json())["code"] == 50035
         fake.assert_clean()  # refused as Discord refuses it: the test sees the 400 itself
 
 
 async def test_stored_embeds_and_components_are_answered_as_discord_answers_them() -> None:
-    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
-        fake.build_default_scene()
-        assert fake.general is not None
-        headers = {"Authorization": f"Bot {fake.token}", "Content-Type": "application/json"}
-        url = f"{fake.api_base}/channels/{fake.general.id}/messages"
+    async with _raw_fake() as (fake, post):
         button = {"type": 2, "style": 1, "custom_id": "next", "emoji": {"id": None, "name": "▶"}}
         embed = {"title": "t", "fields": [{"name": "n", "value": "v"}]}
         body = {
@@ -208,7 +213,7 @@ async def test_stored_embeds_and_components_are_answered_as_discord_answers_them
             "embeds": [embed],
             "components": [{"type": 1, "components": [button]}],
         }
-        async with http.post(url, data=json.dumps(body), headers=headers) as resp:
+        async with post(body) as resp:
             answer = await resp.json()
         (row,) = answer["components"]
         assert row["id"] == 1 and row["components"][0]["id"] == 2
