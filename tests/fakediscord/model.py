@@ -133,6 +133,10 @@ class GuildMember:
     communication_disabled_until: float | None = None
 
 
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def number_components(components: list[Any]) -> list[Any]:
     """Copies of ``components`` (nested ones too) each with an ``id``, as Discord numbers them:
     an id left out (or 0) becomes the next number, in order, that no other component uses."""
@@ -168,6 +172,38 @@ def number_components(components: list[Any]) -> list[Any]:
     tops = [c for c in components if isinstance(c, dict)]
     collect(tops)
     return [number(c) for c in tops]
+
+
+def stored_embeds(embeds: list[Any]) -> list[Any]:
+    """A message's embeds as Discord keeps and answers them: a ``type`` (``rich`` unless given)
+    and every field's ``inline`` (false unless given)."""
+    out = []
+    for embed in embeds:
+        if not isinstance(embed, dict):
+            continue
+        stored = {"type": "rich", **embed}
+        if isinstance(embed.get("fields"), list):
+            stored["fields"] = [{"inline": False, **f} for f in embed["fields"]]
+        out.append(stored)
+    return out
+
+
+def stored_components(components: list[Any]) -> list[Any]:
+    """A message's components as Discord keeps and answers them: numbered, and a Unicode
+    emoji (sent as ``{"id": null, "name": "▶️"}``) without its ``id``."""
+
+    def clean(c: Any) -> Any:
+        if not isinstance(c, dict):
+            return c
+        out = {k: [clean(x) for x in v] if k == "components" else v for k, v in c.items()}
+        emoji = out.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            out["emoji"] = {k: v for k, v in emoji.items() if k != "id"}
+        if isinstance(out.get("accessory"), dict):
+            out["accessory"] = clean(out["accessory"])
+        return out
+
+    return [clean(c) for c in number_components(components)]
 
 
 @dataclass
@@ -416,11 +452,15 @@ class Command:
             "name": self.name,
             "description": self.data.get("description", ""),
             "options": self.data.get("options", []),
-            "default_member_permissions": self.data.get("default_member_permissions"),
+            # a permission integer as a string, as Discord answers it whatever the bot sent
+            "default_member_permissions": _optional_str(
+                self.data.get("default_member_permissions")
+            ),
             "dm_permission": self.data.get("dm_permission", True),
             "nsfw": self.data.get("nsfw", False),
             "contexts": self.data.get("contexts"),
-            "integration_types": self.data.get("integration_types", [0]),
+            # Discord answers its defaults, never null: a guild install, where the bot left it out.
+            "integration_types": self.data.get("integration_types") or [0],
             "name_localizations": self.data.get("name_localizations"),
             "description_localizations": self.data.get("description_localizations"),
         }

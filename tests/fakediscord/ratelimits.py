@@ -209,6 +209,7 @@ def too_many_requests(
         out.setdefault("X-RateLimit-Scope", "user")
     body = {
         "message": "You are being rate limited.",
+        "code": 0,  # Discord's spec requires it (RatelimitedResponse is an Error)
         "retry_after": retry_after,
         "global": is_global,
     }

@@ -35,6 +35,8 @@ class Call:
     status: int = 0  # filled in when the response is sent
     response: Any = None
     error: str | None = None  # an exception inside the fake while handling it
+    #: where the request or the answer breaks Discord's published schemas (``schemas/``)
+    schema_errors: list[str] = field(default_factory=list)
 
     def id(self, name: str) -> int:
         """A path parameter as an int (``call.id("channel_id")``)."""
@@ -128,6 +130,11 @@ class Recorder:
     def failed_calls(self) -> list[Call]:
         """Calls on which the fake itself raised (a bug in the fake or an unexpected body)."""
         return [c for c in self.calls if c.error is not None]
+
+    @property
+    def schema_violations(self) -> list[Call]:
+        """Calls whose request or answer breaks Discord's schemas (see ``schemas/validate.py``)."""
+        return [c for c in self.calls if c.schema_errors]
 
     def find_calls(
         self,

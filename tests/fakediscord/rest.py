@@ -30,6 +30,7 @@ from tests.fakediscord.model import (
     Message,
 )
 from tests.fakediscord.recorder import Call
+from tests.fakediscord.schemas import validate as schemas
 from tests.fakediscord.snowflake import iso
 from tests.fakediscord.world import FakeError, not_found, parse_emoji
 
@@ -104,6 +105,10 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return web.Response(status=status, body=json.dumps(body).encode(), headers=extra)
 
 
+def _error_code(body: Any) -> Any:
+    return body.get("code") if isinstance(body, dict) else None
+
+
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -114,6 +119,10 @@ class Router:
 
     def add(self, method: str, template: str, handler: Handler, *, auth: bool = True) -> None:
         self._routes.append((method, template.strip("/").split("/"), template, handler, auth))
+
+    def routes(self) -> list[tuple[str, str]]:
+        """``(method, template)`` of every route, in the order they were added."""
+        return [(method, template) for method, _, template, _, _ in self._routes]
 
     def match(self, method: str, segments: list[str]) -> tuple[str, Handler, dict[str, str], bool]:
         """The route with the most literal segments wins (``/pins`` before ``/{message_id}``)."""
@@ -147,6 +156,8 @@ class Rest:
         self.router = Router()
         self.interceptors: list[Interceptor] = []
         self.reply_hooks: list[ReplyHook] = []
+        #: Check every request and answer against Discord's schemas (``schemas/``).
+        self.check_schemas = True
         self._register()
 
     # ------------------------------------------------------------------ plumbing
@@ -177,6 +188,7 @@ class Rest:
         status: int
         payload: Any
         headers: dict[str, str] = {}
+        request_errors: list[str] = []
         try:
             if not raw.startswith(API_PREFIX):
                 if request.method == "GET" and segments and segments[0] == "attachments":
@@ -189,6 +201,8 @@ class Rest:
         else:
             call.route = template
             call.params = params
+            if self.check_schemas:
+                request_errors = schemas.check_request(call.method, template, call.query, body)
             try:
                 if auth and request.headers.get("Authorization") != f"Bot {self.fake.token}":
                     raise FakeError(401, 0, "401: Unauthorized")
@@ -212,6 +226,13 @@ class Rest:
             hook(call, reply)
         call.status = reply.status
         call.response = reply.body
+        if self.check_schemas and call.route is not None:
+            # A request refused as an invalid form body was refused as Discord would refuse it.
+            refused = reply.status == 400 and _error_code(reply.body) == 50035
+            call.schema_errors += [] if refused else request_errors
+            call.schema_errors += schemas.check_response(
+                call.method, call.route, reply.status, reply.body
+            )
         recorder.signal.pulse()
         return json_response(reply.status, reply.body, reply.headers)
 
@@ -403,10 +424,16 @@ class Rest:
             "team": None,
             "verify_key": "0" * 64,
             "flags": 0,
+            "flags_new": "0",
             "tags": [],
             "redirect_uris": [],
             "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
             "approximate_guild_count": len(w.guilds),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "eligible_oauth2_scopes": ["applications.commands", "bot"],
         }
 
     async def get_gateway(self, req: Req) -> Result:
@@ -778,6 +805,7 @@ class Rest:
             "members": [
                 self.world.thread_member_payload(t, bot) for t in threads if bot in t.members
             ],
+            "has_more": False,  # the spec's ThreadsResponse; every active thread is listed
         }
 
     # ------------------------------------------------------------------ guilds

@@ -600,10 +600,16 @@ class FakeDiscord:
     def problems(self) -> Sequence[str]:
         out = [f"unknown route: {c.method} {c.path}" for c in self.unknown_calls]
         out += [f"fake failed on {c.method} {c.path}:\n{c.error}" for c in self.failed_calls]
+        out += [
+            f"schema: {c.method} {c.path} -> {c.status}: {error}"
+            for c in self.recorder.schema_violations
+            for error in c.schema_errors
+        ]
         return out
 
     def assert_clean(self) -> None:
-        """No unknown route was hit and the fake never failed on a call."""
+        """No unknown route was hit, the fake never failed on a call, and every request and
+        answer matched Discord's schemas."""
         problems = self.problems()
         if problems:
             raise AssertionError("fake Discord saw problems:\n" + "\n".join(problems))

@@ -45,6 +45,10 @@ async def test_modal_round_trip(fake: FakeDiscord) -> None:
     msg = await submitted.message()
     assert msg.content == "asked: Why? / Because."
     assert submitted.record.parent_id == ix.id
+    # As Discord answers it: the submission names the command that opened the modal.
+    assert msg.interaction_metadata is not None
+    trigger = msg.interaction_metadata["triggering_interaction_metadata"]
+    assert trigger["id"] == str(ix.id) and trigger["type"] == 2 and trigger["name"] == "probe"
 
 
 async def test_modal_with_label_components(fake: FakeDiscord) -> None:

@@ -56,6 +56,8 @@ from tests.fakediscord.model import (
     Role,
     User,
     number_components,
+    stored_components,
+    stored_embeds,
 )
 from tests.fakediscord.snowflake import Clock, SnowflakeGenerator, iso
 
@@ -1130,8 +1132,8 @@ class World:
         if not channel.is_messageable:
             raise FakeError(400, 50008, "Cannot send messages in a non-text channel")
         content = body.get("content") or ""
-        embeds = list(body.get("embeds") or [])
-        components = list(body.get("components") or [])
+        embeds = stored_embeds(list(body.get("embeds") or []))
+        components = stored_components(list(body.get("components") or []))
         flags = int(body.get("flags") or 0) | extra_flags
         atts = self.attachments_from_body(channel.id, body, files or []) or []
         poll = body.get("poll")
@@ -1213,14 +1215,14 @@ class World:
         self.changed()
         return msg
 
-    def _attach_interaction(self, msg: Message, ix: InteractionRecord) -> None:
-        msg.interaction_id = ix.id
-        user = self.user_payload(ix.user_id)
+    def _interaction_metadata(self, ix: InteractionRecord) -> JSON:
+        """A message's ``interaction_metadata``; a modal submission names the interaction that
+        opened the modal (``triggering_interaction_metadata``), as Discord does."""
         owners = {"0": str(ix.guild_id)} if ix.guild_id else {"1": str(ix.user_id)}
         meta: JSON = {
             "id": str(ix.id),
             "type": ix.type,
-            "user": user,
+            "user": self.user_payload(ix.user_id),
             "authorizing_integration_owners": owners,
         }
         if ix.type == IX_APPLICATION_COMMAND:
@@ -1232,6 +1234,15 @@ class World:
                 meta["target_user"] = self.user_payload(int(ix.data["target_id"]))
         if ix.type == IX_COMPONENT and ix.message_id is not None:
             meta["interacted_message_id"] = str(ix.message_id)
+        parent = self.interactions.get(ix.parent_id) if ix.parent_id is not None else None
+        if ix.type == IX_MODAL_SUBMIT and parent is not None:
+            meta["triggering_interaction_metadata"] = self._interaction_metadata(parent)
+        return meta
+
+    def _attach_interaction(self, msg: Message, ix: InteractionRecord) -> None:
+        msg.interaction_id = ix.id
+        user = self.user_payload(ix.user_id)
+        meta = self._interaction_metadata(ix)
         if ix.original_message_id is not None and ix.original_message_id != msg.id:
             meta["original_response_message_id"] = str(ix.original_message_id)
         msg.interaction_metadata = meta
@@ -1275,9 +1286,9 @@ class World:
         if "content" in body:
             msg.content = body["content"] or ""
         if "embeds" in body:
-            msg.embeds = list(body["embeds"] or [])
+            msg.embeds = stored_embeds(list(body["embeds"] or []))
         if "components" in body:
-            msg.components = list(body["components"] or [])
+            msg.components = stored_components(list(body["components"] or []))
         if "flags" in body and body["flags"] is not None:
             keep = msg.flags & ~FLAG_SUPPRESS_EMBEDS & ~FLAG_LOADING
             msg.flags = keep | (int(body["flags"]) & FLAG_SUPPRESS_EMBEDS)
@@ -1720,7 +1731,8 @@ class World:
                 response_message_loading=loading,
                 response_message_ephemeral=ephemeral,
             )
-        return {"interaction": interaction, "resource": resource}
+        # The spec describes a resource only for the answers that made or changed a message.
+        return {"interaction": interaction, **({"resource": resource} if rtype in (4, 7) else {})}
 
     def _response_message_type(self, record: InteractionRecord) -> int:
         if record.type == IX_APPLICATION_COMMAND:
