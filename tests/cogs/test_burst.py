@@ -228,6 +228,9 @@ async def test_sigterm_mid_burst_commits_every_gesture_received_and_exits_0(
         await process.start()
         (session,) = await process.wait_ready()
         assert process.proc is not None
+        # After the start-up reconciliation: its re-read of the reactions would store what the
+        # fake's world shows, events the bot is never delivered included (no prefix of them).
+        await process.wait_for_output(r"reconciled shard 0")
         for start in range(0, SHUTDOWN_EVENTS, CHUNK):
             chunk = gestures[start : start + CHUNK]
             await fake.reaction_burst([(who, t.message, emoji, on) for who, t, emoji, on in chunk])
