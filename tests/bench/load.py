@@ -137,8 +137,9 @@ class Plan:
     posts: list[ThreadPost]  # the new answers, servers and threads taken in turn
 
 
-def plan(servers: Sequence[Server], scale: LoadScale) -> Plan:
-    workload = reaction_workload(
+def load_workload(scale: LoadScale) -> Workload:
+    """The reaction workload of a scale, split between its servers (the same in every run)."""
+    return reaction_workload(
         targets=scale.servers * scale.targets,
         voters=scale.servers * scale.voters,
         events=scale.reactions,
@@ -146,6 +147,10 @@ def plan(servers: Sequence[Server], scale: LoadScale) -> Plan:
         servers=scale.servers,
         seed=20,
     )
+
+
+def plan(servers: Sequence[Server], scale: LoadScale) -> Plan:
+    workload = load_workload(scale)
     posts = []
     for j in range(scale.answers):
         server = servers[j % len(servers)]
@@ -269,10 +274,12 @@ def differences(expected: State, stored: State) -> list[str]:
 
 async def recompute_fixes(sessionmaker: Any, guild_ids: Iterable[int]) -> int:
     """Cached scores and points ``points.recompute_points`` had to fix, in all the servers."""
-    fixed = 0
-    for gid in guild_ids:
-        result = await run_in_transaction(
-            sessionmaker, lambda s, gid=gid: points.recompute_points(s, gid)
-        )
-        fixed += result.members_fixed + result.posts_fixed
-    return fixed
+
+    async def recompute(session: Any) -> int:
+        fixed = 0
+        for gid in guild_ids:
+            result = await points.recompute_points(session, gid)
+            fixed += result.members_fixed + result.posts_fixed
+        return fixed
+
+    return await run_in_transaction(sessionmaker, recompute)
