@@ -56,7 +56,8 @@ async def test_a_command_during_the_load_is_answered_and_everything_ends_exact(
     servers = build_servers(fake, scale)
     harness = await qa_bot_factory(database_url=db_url)
     for server in servers:
-        await configure_qa_guild(harness, forum=server.forum)
+        # DMs not gathered over a minute, so the outbox drains within the test.
+        await configure_qa_guild(harness, forum=server.forum, notify_coalesce_seconds=0)
     rows = database_rows(harness)
 
     async def until(sql: str, expected: list[tuple[Any, ...]]) -> None:
@@ -97,3 +98,17 @@ async def test_a_command_during_the_load_is_answered_and_everything_ends_exact(
     assert sum(expected.new_answer_dms.values()) < total_answers  # the quiet askers' are out
     assert differences(expected, await stored_state(rows)) == []
     assert await recompute_fixes(harness.sessionmaker, [s.guild.id for s in servers]) == 0
+
+    # The outbox drains: each deserved row went out as a DM the fake holds for its recipient
+    # (rows of one question may share a DM), and the askers who turned DMs off got none.
+    busy = "SELECT COUNT(*) FROM notifications WHERE status IN ('pending', 'sending')"
+    await until(busy, [(0,)])
+    sent = await rows(
+        "SELECT recipient_id, sent_message_id FROM notifications"
+        " WHERE kind = 'new_answer' AND status = 'sent'"
+    )
+    assert len(sent) == sum(expected.new_answer_dms.values())
+    members = {m.id: m for server in servers for m in server.askers}
+    for recipient, message_id in sent:
+        assert message_id in {dm.id for dm in fake.dms_to(members[recipient])}
+    assert all(fake.dms_to(members[user]) == [] for user in quiet)
