@@ -158,6 +158,7 @@ async def drive_load(
     *,
     posts: Sequence[ThreadPost] = (),
     chunk: int = 256,
+    write_timeout: float = 300.0,
 ) -> Driven:
     """Send every gesture of ``workload`` back to back (``messages[target]``, user id
     ``voters[voter]``) with ``posts`` spread evenly among them, and say how many reaction
@@ -166,7 +167,8 @@ async def drive_load(
     The frames are queued on the bot's connection as fast as the fake's world applies the
     reactions and messages (the client's own checks are skipped, as in ``fake.reaction_burst``);
     the loop yields every ``chunk`` gestures so the socket writer (and anything else in this
-    event loop) keeps up, and the function returns once every frame has been written.
+    event loop) keeps up, and the function returns once every frame has been written (a bot busy
+    with the load reads its socket late: ``write_timeout`` seconds are allowed).
     """
     world = fake.world
     faults = fake.faults
@@ -192,7 +194,7 @@ async def drive_load(
             await asyncio.sleep(0)
     for post in posts[len(posted) :]:
         posted.append(world.post_message(post.thread, post.author_id, {"content": post.body}))
-    await fake.flush()
+    await fake.gateway.flush(timeout=write_timeout)
     sent = sum(1 for e in fake.events[start:] if e.name in REACTION_EVENTS)
     return Driven(sent, posted)
 

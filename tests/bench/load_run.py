@@ -74,14 +74,16 @@ class LoadRun:
         self.servers: list[Server] = []
 
     async def _until(self, sql: str, expected: list[tuple[Any, ...]]) -> None:
-        assert await self.reader.until(sql, expected, self.patience), f"{sql} never gave {expected}"
+        if not await self.reader.until(sql, expected, self.patience):
+            got = await self.reader.rows(sql)
+            raise AssertionError(f"{sql} gave {got}, not {expected}, in {self.patience:.0f} s")
 
     async def run(self, patience: float) -> LoadFigures:
         self.patience = patience
         async with self.fake:
             self.servers = build_servers(self.fake, self.scale)
             await self._prepare_database()
-            bot = BotProcess(fake=self.fake, database_url=self.url, cwd=self.workdir)
+            bot = self.bot = BotProcess(fake=self.fake, database_url=self.url, cwd=self.workdir)
             code, output = await bot.run_command("sync-commands", "--global")
             assert code == 0, output
             await self.reader.open()
