@@ -9,6 +9,7 @@ messages are stored at once and the others wait their turn, none lost.
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pytest
@@ -25,6 +26,8 @@ async def test_a_flood_of_thread_messages_is_stored_a_few_at_a_time_and_none_is_
     db_url: str, qa_bot_factory: BotFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness = await qa_bot_factory(extensions=["cogs.answering"], database_url=db_url)
+    # The module the loaded extension uses (loading an extension imports its package afresh).
+    live = sys.modules["cogs.answering.intake"]
     fake = harness.fake
     assert fake.guild is not None
     await configure_qa_guild(harness)
@@ -35,7 +38,7 @@ async def test_a_flood_of_thread_messages_is_stored_a_few_at_a_time_and_none_is_
     gate = asyncio.Event()
     in_flight: list[int] = []
     most = 0
-    real = intake.run_transaction
+    real = live.run_transaction
 
     async def gated(bot: Any, operation: Any) -> Any:
         nonlocal most
@@ -47,7 +50,7 @@ async def test_a_flood_of_thread_messages_is_stored_a_few_at_a_time_and_none_is_
         finally:
             in_flight.pop()
 
-    monkeypatch.setattr(intake, "run_transaction", gated)
+    monkeypatch.setattr(live, "run_transaction", gated)
     events = BotEvents(harness, "message", "qa_thread_message")
     sent = [await helper.send(asked.thread, LONG) for helper in helpers]
     for message in sent:
