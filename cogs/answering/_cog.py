@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
@@ -37,6 +38,7 @@ class Answering(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         self.names = StoredNames()
+        self.intake_slots = asyncio.Semaphore(intake.INTAKE_CONNECTIONS)
         self.accept_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
         )
@@ -46,7 +48,9 @@ class Answering(commands.Cog):
         for kind in HELD_KINDS:
             self.bot.held_publishers.register(kind, self._publish_held)
         # Messages posted while the bot was away take the live path.
-        self.bot.reconciler.ingest = partial(intake.record_message, self.bot, self.names)
+        self.bot.reconciler.ingest = partial(
+            intake.record_message, self.bot, self.names, self.intake_slots
+        )
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.accept_menu.name, type=self.accept_menu.type)
@@ -62,7 +66,7 @@ class Answering(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        await intake.record_message(self.bot, self.names, message)
+        await intake.record_message(self.bot, self.names, self.intake_slots, message)
 
     # ------------------------------------------------------------------ /answer
 

@@ -8,6 +8,10 @@ the median of ``--runs`` runs (min and max beside it); the results go to stdout 
 ``tests/bench/results/`` as JSON. ``--profile`` adds one run of the bot under cProfile and
 prints its hottest functions. The PostgreSQL leg runs when ``QA_TEST_POSTGRES_URL`` names a
 server (``make bench`` starts one); ``docs/benchmarks.md`` is rewritten from the results.
+``--scenario load`` (or ``all``, the default) adds the load of issue 20 (``tests.bench.load_run``):
+reactions and new answers across ten servers, ``/profile`` run throughout, exactness against a
+recomputation from the fake's world; its results go to ``results/*-load-<mode>.json``, and the
+docs show the latest recorded run of each scenario.
 The older in-process figures: ``python -m tests.bench.micro``.
 """
 
@@ -22,9 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.bench.baselines import (
     AnswerMessage,
@@ -33,9 +38,18 @@ from tests.bench.baselines import (
     sqlite_votes,
     vote_events,
 )
-from tests.bench.report import DOCS, console, machine, markdown, profile_text
+from tests.bench.load import ANSWER, LOAD_FULL, LOAD_SCALED
+from tests.bench.load_run import LoadFigures, LoadRun
+from tests.bench.report import (
+    DOCS,
+    console,
+    load_console,
+    load_markdown,
+    machine,
+    markdown,
+    profile_text,
+)
 from tests.bench.scenario import (
-    ANSWER,
     FULL,
     QUICK,
     BenchRun,
@@ -47,6 +61,7 @@ from tests.bench.scenario import (
 from tests.db_support import drop_postgres_database, new_postgres_database
 
 RESULTS = Path(__file__).with_name("results")
+T = TypeVar("T")
 TARGETS = {"sqlite votes": 0.3, "postgresql votes": 2.0, "sqlite answers": 0.1}
 
 
@@ -90,6 +105,102 @@ async def _one_run(
         await drop_postgres_database(url)
         await drop_postgres_database(base_url)
     return figures, base
+
+
+async def _one_load_run(backend: str, quick: bool, workdir: Path, patience: float) -> LoadFigures:
+    scale = LOAD_SCALED if quick else LOAD_FULL
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'bot.sqlite3'}"
+        return await LoadRun(url, scale, workdir).run(patience)
+    url = await new_postgres_database()
+    try:
+        return await LoadRun(url, scale, workdir).run(patience)
+    finally:
+        await drop_postgres_database(url)
+
+
+def _summarise_load(runs: list[LoadFigures]) -> dict[str, Any]:
+    acks = [x for f in runs for x in f.command_acks]
+    answers = [x for f in runs for x in f.command_answers]
+    timed = [f for f in runs if f.seconds is not None]
+    return {
+        "load": {
+            "events/s (reactions + answers, until all committed)": _spread(
+                [f.events_per_s for f in timed] or [0.0]
+            ),
+            "seconds until all committed": _spread([f.seconds or 0.0 for f in timed] or [0.0]),
+        },
+        "command during the load (s)": {
+            "commands": len(acks) + sum(f.unanswered for f in runs),
+            "acknowledged after 3 s": sum(f.acks_late for f in runs),
+            "unanswered within 15 s": sum(f.unanswered for f in runs),
+            "ack p50": percentile(acks, 50),
+            "ack p99": percentile(acks, 99),
+            "ack max": max(acks, default=None),
+            "answer p50": percentile(answers, 50),
+            "answer p99": percentile(answers, 99),
+            "answer max": max(answers, default=None),
+        },
+        "exact": all(f.exact for f in runs),
+        "runs": [asdict(f) for f in runs],
+    }
+
+
+def _run_load(args: argparse.Namespace, backends: list[str]) -> dict[str, Any]:
+    report = _report_head(args, LOAD_SCALED if args.quick else LOAD_FULL)
+    for backend in backends:
+        runs = _repeat(
+            f"load, {backend}",
+            args.runs,
+            lambda tmp, b=backend: _one_load_run(b, args.quick, tmp, args.timeout),
+        )
+        if runs:
+            report["backends"][backend] = _summarise_load(runs)
+    return report
+
+
+def _report_head(args: argparse.Namespace, scale: object) -> dict[str, Any]:
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "mode": "quick" if args.quick else "full",
+        "scale": asdict(scale),  # type: ignore[call-overload]
+        "machine": machine(),
+        "runs": args.runs,
+        "backends": {},
+    }
+
+
+def _repeat(label: str, count: int, one: Callable[[Path], Coroutine[Any, Any, T]]) -> list[T]:
+    """``count`` runs, each in a fresh temporary directory and event loop; a broken run is
+    reported and left out (the others still count)."""
+    runs = []
+    for i in range(count):
+        with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+            print(f"{label}: run {i + 1}/{count}", file=sys.stderr)
+            try:
+                runs.append(asyncio.run(one(Path(tmp))))
+            except Exception as exc:
+                print(f"{label}: run {i + 1} failed: {exc!r}", file=sys.stderr)
+    return runs
+
+
+def _record(report: dict[str, Any], kind: str) -> None:
+    """``results/<date>-<kind><mode>.json`` and ``results/latest-<kind><mode>.json``."""
+    RESULTS.mkdir(exist_ok=True)
+    name = f"{report['date'].replace(':', '')}-{kind}{report['mode']}.json"
+    for path in (RESULTS / name, RESULTS / f"latest-{kind}{report['mode']}.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"recorded in {RESULTS / name}")
+
+
+def _latest(kind: str) -> dict[str, Any] | None:
+    """The newest recorded report of a scenario (full or quick), if any."""
+    found = []
+    for mode in ("full", "quick"):
+        path = RESULTS / f"latest-{kind}{mode}.json"
+        if path.exists():
+            found.append(json.loads(path.read_text()))
+    return max(found, key=lambda r: str(r["date"]), default=None)
 
 
 def _spread(samples: list[float]) -> dict[str, float]:
@@ -140,32 +251,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="one more run under cProfile")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
+    parser.add_argument(
+        "--scenario",
+        choices=["burst", "load", "all"],
+        default="all",
+        help="burst: issue 18's one-server burst; load: issue 20's ten servers (default: both)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    scale = QUICK if args.quick else FULL
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if "postgresql" in backends and not os.environ.get("QA_TEST_POSTGRES_URL"):
         print("no QA_TEST_POSTGRES_URL: the PostgreSQL leg is skipped", file=sys.stderr)
         backends.remove("postgresql")
-    report: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "mode": "quick" if args.quick else "full",
-        "scale": asdict(scale),
-        "machine": machine(),
-        "runs": args.runs,
-        "backends": {},
-    }
+    ok = True
+    if args.scenario in ("burst", "all"):
+        ok = _run_burst(args, backends)
+    if args.scenario in ("load", "all"):
+        loaded = _run_load(args, backends)
+        print(load_console(loaded))
+        _record(loaded, "load-")
+        complete = len(loaded["backends"]) == len(backends)
+        ok = ok and complete and all(s["exact"] for s in loaded["backends"].values())
+    DOCS.parent.mkdir(exist_ok=True)
+    burst, load = _latest(""), _latest("load-")
+    DOCS.write_text(
+        (markdown(burst) if burst else "# Benchmarks\n") + (load_markdown(load) if load else "")
+    )
+    print(f"{DOCS} rewritten from the latest recorded runs")
+    return 0 if ok else 1
+
+
+def _run_burst(args: argparse.Namespace, backends: list[str]) -> bool:
+    """Issue 18's scenario: print and record it; whether every run was complete and exact."""
+    scale = QUICK if args.quick else FULL
+    report = _report_head(args, scale)
     for backend in backends:
-        runs = []
-        for i in range(args.runs):
-            with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-                print(f"{backend}: run {i + 1}/{args.runs}", file=sys.stderr)
-                try:
-                    runs.append(
-                        asyncio.run(_one_run(backend, scale, Path(tmp), args.timeout, None))
-                    )
-                except Exception as exc:  # a broken run is reported; the others still count
-                    print(f"{backend}: run {i + 1} failed: {exc!r}", file=sys.stderr)
+        runs = _repeat(
+            backend,
+            args.runs,
+            lambda tmp, b=backend: _one_run(b, scale, tmp, args.timeout, None),
+        )
         if runs:
             report["backends"][backend] = _summarise(backend, runs)
     if args.profile:
@@ -175,15 +300,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_one_run("sqlite", scale, Path(tmp), args.timeout, out))
             report["profile"] = profile_text(out)
     print(console(report))
-    RESULTS.mkdir(exist_ok=True)
-    name = f"{report['date'].replace(':', '')}-{report['mode']}.json"
-    for path in (RESULTS / name, RESULTS / f"latest-{report['mode']}.json"):
-        path.write_text(json.dumps(report, indent=2) + "\n")
-    DOCS.parent.mkdir(exist_ok=True)
-    DOCS.write_text(markdown(report))
-    print(f"recorded in {RESULTS / name} and {DOCS}")
+    _record(report, "")
     complete = len(report["backends"]) == len(backends)
-    return 0 if complete and all(s["exact"] for s in report["backends"].values()) else 1
+    return complete and all(s["exact"] for s in report["backends"].values())
 
 
 if __name__ == "__main__":

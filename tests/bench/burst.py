@@ -6,11 +6,14 @@ Reusable beyond ``make bench`` (the hardening issue's load test drives the same 
   members: adds and removes of the up and down emoji, a share of them delivered twice (as after
   an at-least-once redelivery), with at least ``distinct_keys`` distinct (answer, member) keys
   and at most ``max_active`` members holding a vote on any answer at any moment. It also says
-  the final state the gestures imply.
+  the final state the gestures imply. ``servers=N`` splits targets and voters into N equal,
+  consecutive blocks (server ``s`` owns targets ``s*T/N ...`` and voters ``s*V/N ...``): a
+  member votes only on answers of their own server.
 * ``drive_reactions(fake, messages, voters, workload)`` sends them back to back over the fake
   Discord's WebSocket (the fake's world applies each reaction and emits the gateway event; a
   duplicate is delivered twice with its own sequence numbers) and returns how many gateway
-  events went out.
+  events went out. ``drive_load(..., posts=[...])`` does the same with thread messages (new
+  answers) interleaved evenly among the reactions, and also returns the messages it posted.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tests.fakediscord.model import Message
+from tests.fakediscord.model import Channel, Message
 from tests.fakediscord.server import FakeDiscord
 
 UP, DOWN = "👍", "👎"
@@ -76,13 +79,20 @@ def reaction_workload(
     max_active: int = 10,
     duplicate_share: float = 0.1,
     seed: int = 18,
+    servers: int = 1,
 ) -> Workload:
     """Gestures until ``events`` gateway events (duplicates counted twice)."""
+    if targets % servers or voters % servers:
+        raise ValueError("targets and voters must split evenly between the servers")
     rng = random.Random(seed)
     per_target = -(-distinct_keys * 6 // (5 * targets))  # headroom: some keys go unused
-    if per_target > voters:
+    per_server, own = targets // servers, voters // servers
+    if per_target > own:
         raise ValueError("not enough voters for that many distinct keys")
-    pools = [rng.sample(range(voters), per_target) for _ in range(targets)]
+    pools = [
+        rng.sample(range(t // per_server * own, (t // per_server + 1) * own), per_target)
+        for t in range(targets)
+    ]
     unused = [list(pool) for pool in pools]
     state: dict[tuple[int, int], tuple[bool, bool]] = {}
     active = [0] * targets
@@ -124,25 +134,53 @@ def reaction_workload(
     return Workload(gestures, state, len(used), most)
 
 
-async def drive_reactions(
+@dataclass(frozen=True, slots=True)
+class ThreadPost:
+    """A member's message in a thread, sent amid the reactions (``drive_load``)."""
+
+    thread: Channel
+    author_id: int
+    body: str
+
+
+@dataclass
+class Driven:
+    reaction_events: int
+    # The messages of ``posts``, in order.
+    posted: list[Message]
+
+
+async def drive_load(
     fake: FakeDiscord,
     messages: Sequence[Message],
     voters: Sequence[int],
     workload: Workload,
     *,
+    posts: Sequence[ThreadPost] = (),
     chunk: int = 256,
-) -> int:
+    write_timeout: float = 300.0,
+) -> Driven:
     """Send every gesture of ``workload`` back to back (``messages[target]``, user id
-    ``voters[voter]``) and return the number of gateway events sent.
+    ``voters[voter]``) with ``posts`` spread evenly among them, and say how many reaction
+    events went out and which messages were posted.
 
     The frames are queued on the bot's connection as fast as the fake's world applies the
-    reactions; the loop yields every ``chunk`` gestures so the socket writer keeps up, and the
-    function returns once every frame has been written.
+    reactions and messages (the client's own checks are skipped, as in ``fake.reaction_burst``);
+    the loop yields every ``chunk`` gestures so the socket writer (and anything else in this
+    event loop) keeps up, and the function returns once every frame has been written (a bot busy
+    with the load reads its socket late: ``write_timeout`` seconds are allowed).
     """
     world = fake.world
     faults = fake.faults
     start = len(fake.events)
-    for i, g in enumerate(workload.gestures):
+    gestures = workload.gestures
+    # Post j goes out after gesture due[j]: evenly spread, the last one before the last gesture.
+    due = [len(gestures) * (j + 1) // (len(posts) + 1) for j in range(len(posts))]
+    posted: list[Message] = []
+    for i, g in enumerate(gestures):
+        while len(posted) < len(posts) and due[len(posted)] <= i:
+            post = posts[len(posted)]
+            posted.append(world.post_message(post.thread, post.author_id, {"content": post.body}))
         message = messages[g.target]
         user_id = voters[g.voter]
         fault = faults.duplicate_next_event(REACTION_EVENTS) if g.duplicate else None
@@ -154,5 +192,21 @@ async def drive_reactions(
             faults.event_faults.remove(fault)
         if i % chunk == chunk - 1:
             await asyncio.sleep(0)
-    await fake.flush()
-    return sum(1 for e in fake.events[start:] if e.name in REACTION_EVENTS)
+    for post in posts[len(posted) :]:
+        posted.append(world.post_message(post.thread, post.author_id, {"content": post.body}))
+    await fake.gateway.flush(timeout=write_timeout)
+    sent = sum(1 for e in fake.events[start:] if e.name in REACTION_EVENTS)
+    return Driven(sent, posted)
+
+
+async def drive_reactions(
+    fake: FakeDiscord,
+    messages: Sequence[Message],
+    voters: Sequence[int],
+    workload: Workload,
+    *,
+    chunk: int = 256,
+) -> int:
+    """``drive_load`` without posts: the number of reaction events sent."""
+    driven = await drive_load(fake, messages, voters, workload, chunk=chunk)
+    return driven.reaction_events

@@ -101,7 +101,23 @@ variables, with its commands synced by `qa-bot sync-commands`.
    final state, every member's points equal what the workload implies, and
    `points.recompute_points` finds nothing to fix.
 
+4. **Load across ten servers** (issue 20; `--scenario load`, `tests/bench/load.py` and
+   `load_run.py`; `--scenario burst` runs steps 1-3 alone, the default both). Ten servers,
+   each stored as `/qa setup` leaves it (its own Q&A forum), with their own askers, answerers
+   and voters; one asker per server turns DMs off with `/notifications`. After the questions
+   and the answers to vote on are committed, the fake sends the reaction events (the burst's
+   workload split between the servers: a member votes only in their own server) with the new
+   answer messages spread evenly among them, back to back (`drive_load`), while a member of
+   each server in turn runs `/profile` (0.25 s apart): acknowledgement and full-answer
+   latencies are reported, and how many were acknowledged after Discord's 3 s. Events/s =
+   (reaction events + answer messages) until every answer, vote and point is committed.
+   After SIGTERM the stored votes, answers, points and "new answer" outbox rows are compared
+   with a recomputation from the fake's world alone (the reactions every message carries,
+   the messages in every question's thread, the askers' DM settings): no row missing, none
+   queued twice; and `points.recompute_points` finds nothing to fix.
+
 Targets (issue 18): votes ratio >= 0.3 on SQLite and >= 2 on PostgreSQL; answers ratio >= 0.1.
+Target (issue 20): every command during the load acknowledged within 3 s and answered.
 The older in-process figures (a gesture vs a one-row write, search, start-up) are still
 available as `python -m tests.bench.micro`.
 """
@@ -152,6 +168,62 @@ def markdown(report: dict[str, Any]) -> str:
             "```",
             report["profile"].strip(),
             "```",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def _load_line(run: dict[str, Any]) -> str:
+    return (
+        f"{run['reaction_events']} reaction events and {run['answer_messages']} answer messages; "
+        f"rows at the end: {run['vote_rows']} votes, {run['answer_rows']} answers, "
+        f"{run['new_answer_rows']} new-answer outbox rows"
+    )
+
+
+def load_console(report: dict[str, Any]) -> str:
+    lines = []
+    for backend, summary in report["backends"].items():
+        lines.append(f"== load, {backend}")
+        for section in ("load", "command during the load (s)"):
+            for key, value in summary[section].items():
+                lines.append(f"  {section}: {key}: {fmt(value)}")
+        runs = summary["runs"]
+        lines.append(f"  workload: {_load_line(runs[-1])}")
+        lines.append(f"  exact: {summary['exact']}; exit codes: {[r['exit_code'] for r in runs]}")
+        notes = [n for r in runs for n in r["exactness_notes"]]
+        if notes:
+            lines.append(f"  exactness problems: {notes}")
+    return "\n".join(lines)
+
+
+def load_markdown(report: dict[str, Any]) -> str:
+    scale = report["scale"]
+    out = [
+        "",
+        "## Load across ten servers: last recorded run",
+        "",
+        f"- date: {report['date']} ({report['mode']} workload: {scale})",
+        f"- load average at the start: {report['machine']['load average']}",
+        f"- runs per figure: {report['runs']} (median, min and max; latencies pooled)",
+    ]
+    if report["mode"] == "quick":
+        out.append(
+            "- a `--quick` run: about 2,000 events (the scale of `make test`); the issue's "
+            "load is the full one"
+        )
+    out.append("")
+    for backend, summary in report["backends"].items():
+        load, latency = summary["load"], summary["command during the load (s)"]
+        out += [f"### load, {backend}", "", "| figure | value |", "|---|---|"]
+        out += [f"| {key} | {fmt(value)} |" for key, value in load.items()]
+        out += [f"| `/profile` {key} | {fmt(value)} |" for key, value in latency.items()]
+        runs = summary["runs"]
+        out += [
+            "",
+            f"Workload: {_load_line(runs[-1])}.",
+            f"Exact in every run: {summary['exact']}; exit codes after SIGTERM: "
+            f"{[r['exit_code'] for r in runs]}.",
             "",
         ]
     return "\n".join(out)

@@ -32,13 +32,13 @@ from bot.forum import points, settings
 from bot.forum.uow import run_in_transaction
 from tests.bench.baselines import PER_ANSWER, AnswerMessage, _points
 from tests.bench.burst import Workload, drive_reactions, reaction_workload
+from tests.bench.load import ANSWER, poll_until
 from tests.fakediscord.actors import Member
 from tests.fakediscord.fixtures import BotProcess
 from tests.fakediscord.model import Channel, Message
 from tests.fakediscord.server import FakeDiscord
 
 POINTS_ASK, POINTS_BASE = 20, 100
-ANSWER = "Try box breathing: in for four counts, hold for four, out for four, hold for four. #{}"
 LONGEST = re.compile(r"longest[^\n]*", re.I)
 
 
@@ -121,12 +121,7 @@ class Reader:
         return await asyncio.to_thread(self._sqlite, sql)
 
     async def until(self, sql: str, expected: list[tuple[Any, ...]], timeout: float) -> bool:  # noqa: ASYNC109
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if await self.rows(sql) == expected:
-                return True
-            await asyncio.sleep(0.02)
-        return False
+        return await poll_until(self.rows, sql, expected, timeout)
 
 
 class ProfiledBot(BotProcess):

@@ -4,10 +4,18 @@ over the fake's WebSocket (a plain client counts the frames)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
-from tests.bench.burst import DOWN, UP, drive_reactions, reaction_workload
+from tests.bench.burst import (
+    DOWN,
+    UP,
+    ThreadPost,
+    drive_load,
+    drive_reactions,
+    reaction_workload,
+)
 from tests.fakediscord.fixtures import BotHarness
 
 
@@ -69,3 +77,35 @@ async def test_drive_reactions_sends_every_event_to_the_client(probe_bot: BotHar
         )
         assert sorted(message.reaction_users(UP)) == ups
         assert sorted(message.reaction_users(DOWN)) == downs
+
+
+def test_a_workload_over_servers_keeps_each_member_in_their_own_server() -> None:
+    w = reaction_workload(targets=40, voters=200, events=1800, distinct_keys=600, servers=10)
+    assert w.events == 1800 and w.distinct_keys >= 600 and w.most_active <= 10
+    # Targets 4s..4s+3 and voters 20s..20s+19 are server s's.
+    assert {g.target // 4 for g in w.gestures} == set(range(10))
+    assert all(g.voter // 20 == g.target // 4 for g in w.gestures)
+    with pytest.raises(ValueError, match="split evenly"):
+        reaction_workload(targets=41, voters=200, events=1800, distinct_keys=600, servers=10)
+
+
+async def test_drive_load_spreads_the_posts_among_the_reactions(probe_bot: BotHarness) -> None:
+    fake = probe_bot.fake
+    author = fake.add_member(fake.guild, "author")
+    helper = fake.add_member(fake.guild, "helper")
+    voters = [fake.add_member(fake.guild, f"v{i}").id for i in range(20)]
+    messages = [await author.send(fake.general, f"answer {i}") for i in range(2)]
+    w = reaction_workload(targets=2, voters=20, events=90, distinct_keys=20)
+    posts = [ThreadPost(fake.general, helper.id, f"new answer {j}") for j in range(3)]
+    start = fake.event_mark()
+
+    driven = await drive_load(fake, messages, voters, w, posts=posts)
+
+    assert driven.reaction_events == w.events
+    assert [m.content for m in driven.posted] == [p.body for p in posts]
+    names = [e.name for e in fake.events[start:]]
+    created = [i for i, name in enumerate(names) if name == "MESSAGE_CREATE"]
+    # Evenly spread: reactions before the first, between each two and after the last.
+    assert len(created) == 3
+    assert created[0] > 0 and created[-1] < len(names) - 1
+    assert all(b - a > 1 for a, b in itertools.pairwise(created))

@@ -26,6 +26,7 @@ import pytest
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.forum import points, posts, questions, settings, votes
 from bot.forum.uow import run_in_transaction
+from tests.bench.load import vote_points
 from tests.cogs.test_voting import DOWN, EXTENSIONS, LONG, UP, Posted, Votes, people
 from tests.fakediscord import FakeDiscord, Member
 from tests.fakediscord.fixtures import BotFactory, BotProcess
@@ -33,17 +34,6 @@ from tests.fakediscord.recorder import DispatchedEvent
 
 EVENTS = 2_000
 VOTERS = 80
-
-
-def capped(config: settings.GuildConfig, kind: str, ups: int, downs: int) -> int:
-    """The points an author's post earns from its votes (each direction capped)."""
-    if kind == "question":
-        up, down = config.points_question_upvote, config.points_question_downvote
-        cap_up, cap_down = config.question_vote_cap_up, config.question_vote_cap_down
-    else:
-        up, down = config.points_answer_upvote, config.points_answer_downvote
-        cap_up, cap_down = config.answer_vote_cap_up, config.answer_vote_cap_down
-    return min(ups * up, cap_up) - min(downs * down, cap_down)
 
 
 def workload(
@@ -111,7 +101,7 @@ async def test_a_command_during_a_burst_is_answered_and_the_votes_end_exact(
         post = await v.get(posted)
         # ... each score is ups minus downs ...
         assert post.score == ups - downs, posted.id
-        expected[post.author_id] += capped(config, post.kind, ups, downs)
+        expected[post.author_id] += vote_points(config, post.kind, ups, downs)
     assert keys > VOTERS  # many (post, member) keys end with a vote
     # ... each author's points moved by the capped totals those votes imply ...
     assert {a.id: (await v.member(a)).points for a in authors} == expected
