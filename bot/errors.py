@@ -1,8 +1,9 @@
 """The one place an error raised by a command, modal or button becomes a reply.
 
-Order: domain refusals (their own sentence) -> Discord check failures (a sentence) -> anything
-else (logged with ids, answered with a short apology). Replies are always ephemeral and ping
-nobody; the log line carries ids only, never user text or who wrote an anonymous post.
+Order: domain refusals (their own sentence) -> Discord check failures (a sentence) -> the
+database gone or full (``bot.db.health``: "try again in a moment", logged as a warning with ids)
+-> anything else (logged with ids, answered with a short apology). Replies are always ephemeral
+and ping nobody; the log line carries ids only, never user text or who wrote an anonymous post.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.db import health
 from bot.forum.errors import ForumError
 from bot.ui.mentions import NO_PINGS
 
@@ -64,7 +66,7 @@ def sentence_for(error: BaseException) -> str | None:
             "Discord refused: the bot is missing a permission here. A server manager can run "
             "/qa setup to see which."
         )
-    return None
+    return health.sentence_for(error)
 
 
 async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
@@ -86,17 +88,24 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
 
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     sentence = sentence_for(error)
+    original = _unwrap(error)
+    command = interaction.command.qualified_name if interaction.command else None
+    where = (
+        command or interaction.type.name,
+        interaction.guild_id,
+        interaction.channel_id,
+        interaction.id,
+    )
+    context = "in %s (guild %s, channel %s, interaction %s)"
     if sentence is None:
-        original = _unwrap(error)
-        command = interaction.command.qualified_name if interaction.command else None
         log.error(
-            "unexpected %s in %s (guild %s, channel %s, interaction %s)",
+            "unexpected %s " + context,
             type(original).__name__,
-            command or interaction.type.name,
-            interaction.guild_id,
-            interaction.channel_id,
-            interaction.id,
+            *where,
             exc_info=(type(original), original, original.__traceback__),
         )
         sentence = APOLOGY
+    elif health.sentence_for(original) is not None:
+        # An outage is not a bug: one line, no traceback.
+        log.warning("database unavailable (%s) " + context, type(original).__name__, *where)
     await send_ephemeral(interaction, sentence)
