@@ -16,6 +16,7 @@ naming ``DATABASE_URL`` (its password hidden) rather than a driver's traceback.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Final
 
 from sqlalchemy import text
@@ -160,3 +161,12 @@ async def probe(url: str, *, seconds: float = PROBE_TIMEOUT) -> None:
         raise DatabaseUnreachable(startup_sentence(url, exc)) from None
     finally:
         await engine.dispose()
+
+
+def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
+    """Log failed background work: with the database gone, one warning line naming the outage
+    (not a bug: the work is tried again later); otherwise the error with its traceback."""
+    if sentence_for(exc) is not None:
+        logger.warning(message + ": database unavailable (%s)", *args, type(exc).__name__)
+    else:
+        logger.error(message, *args, exc_info=(type(exc), exc, exc.__traceback__))

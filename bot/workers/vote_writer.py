@@ -23,9 +23,11 @@ from typing import Final
 
 import discord
 
+from bot.db import health
 from bot.forum import votes
 from bot.forum.votes import Gesture, GesturesApplied, Reaction
 from bot.transactions import Operation, TransactionRunner
+from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker
 from bot.workers.status_lines import StatusLines
 
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 
 #: Gestures applied in one transaction at most.
 BATCH_SIZE: Final = 64
+#: Gestures kept in memory while the database is gone; more are dropped and counted.
+MAX_QUEUED: Final = 50_000
+#: Seconds before retrying a batch the database could not take, doubling up to the most.
+RETRY_FIRST: Final = 0.5
+RETRY_MOST: Final = 30.0
 
 
 class VoteWriter(TaskWorker):
@@ -47,15 +54,36 @@ class VoteWriter(TaskWorker):
         status_lines: StatusLines,
         *,
         batch_size: int = BATCH_SIZE,
+        max_queued: int = MAX_QUEUED,
     ) -> None:
         super().__init__(bot, runner)
         self.status_lines = status_lines
         self.batch_size = batch_size
+        self.max_queued = max_queued
+        self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
+        #: Gestures dropped because ``max_queued`` were waiting; batches retried in an outage.
+        self.dropped = 0
+        self.retried = 0
         self._queue: asyncio.Queue[Gesture] = asyncio.Queue()
         self._effects: set[asyncio.Task[None]] = set()
 
+    @property
+    def queued(self) -> int:
+        """Gestures waiting (not counting the batch being applied)."""
+        return self._queue.qsize()
+
     def submit(self, gesture: Gesture) -> None:
-        """Queue a gesture (synchronous, so gestures keep the order they arrived in)."""
+        """Queue a gesture (synchronous, so gestures keep the order they arrived in); drop and
+        count it when ``max_queued`` already wait (the database has been gone a while)."""
+        if self._queue.qsize() >= self.max_queued:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning(
+                    "vote writer full (%d gestures waiting): %d dropped so far",
+                    self._queue.qsize(),
+                    self.dropped,
+                )
+            return
         self._queue.put_nowait(gesture)
 
     async def wait_idle(self) -> None:
@@ -89,7 +117,7 @@ class VoteWriter(TaskWorker):
 
     async def _apply(self, batch: Sequence[Gesture]) -> list[GesturesApplied]:
         try:
-            return [await self.runner.run(_applying(batch))]
+            return [await self._until_applied(batch)]
         except Exception:
             log.warning(
                 "a vote batch of %d failed; applying it one by one", len(batch), exc_info=True
@@ -97,7 +125,7 @@ class VoteWriter(TaskWorker):
         applied = []
         for gesture in batch:
             try:
-                applied.append(await self.runner.run(_applying([gesture])))
+                applied.append(await self._until_applied([gesture]))
             except Exception:
                 log.exception(
                     "vote gesture on message %s in guild %s failed",
@@ -105,6 +133,29 @@ class VoteWriter(TaskWorker):
                     gesture.guild_id,
                 )
         return applied
+
+    async def _until_applied(self, gestures: Sequence[Gesture]) -> GesturesApplied:
+        """Apply ``gestures`` in one transaction, waiting out a database outage (backoff);
+        any other failure is raised."""
+        while True:
+            try:
+                applied = await self.runner.run(_applying(gestures))
+            except Exception as exc:
+                if health.sentence_for(exc) is None:
+                    raise
+                self.retried += 1
+                pause = self.backoff.next()
+                log.warning(
+                    "database unavailable (%s): %d gestures retried in %.2f s, %d waiting",
+                    type(exc).__name__,
+                    len(gestures),
+                    pause,
+                    self._queue.qsize(),
+                )
+                await asyncio.sleep(pause)
+                continue
+            self.backoff.reset()
+            return applied
 
     # ------------------------------------------------------------------ effects
 
