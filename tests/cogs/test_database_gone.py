@@ -9,8 +9,9 @@ A full disk is SQLite's ``max_page_count`` set to the file's current size on eve
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,11 +31,33 @@ from tests.fakediscord.fixtures import BotFactory, BotHarness
 DETAILS = " ".join(f"night{i}" for i in range(520))[:3900]
 
 
-async def until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    """Until ``check()`` holds: the bot's own state, which the fake cannot signal."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
+class Logged(logging.Handler):
+    """Wakes a waiting test at each record the bot logs: its workers log every retry, so the
+    bot's own counters (which the fake cannot signal) are checked again after each."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._changed.set()
+
+    async def until(self, check: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout):
+            while not check():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@pytest.fixture
+def logged() -> Iterator[Logged]:
+    handler = Logged()
+    logger = logging.getLogger("bot")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
 
 
 def _write_lock(path: str) -> sqlite3.Connection:
@@ -117,7 +140,9 @@ async def test_a_command_during_an_outage_is_told_to_try_again(v: Votes, outage:
 # --------------------------------------------------------------------------- gestures
 
 
-async def test_votes_during_an_outage_are_applied_when_it_ends(v: Votes, outage: Outage) -> None:
+async def test_votes_during_an_outage_are_applied_when_it_ends(
+    v: Votes, outage: Outage, logged: Logged
+) -> None:
     asker, answerer, *voters = people(v.fake, "asker", "answerer", "v1", "v2", "v3")
     q = await v.question(asker)
     a = await v.answer(q, answerer)
@@ -126,7 +151,7 @@ async def test_votes_during_an_outage_are_applied_when_it_ends(v: Votes, outage:
     await outage.begin()
     for voter in voters:
         await voter.react(a.message, UP)
-    await until(lambda: writer.retried >= 3, "the writer retried the batch")
+    await logged.until(lambda: writer.retried >= 3)
     assert writer.dropped == 0
 
     await outage.end()
@@ -137,7 +162,9 @@ async def test_votes_during_an_outage_are_applied_when_it_ends(v: Votes, outage:
     assert writer.backoff.failures == 0
 
 
-async def test_gestures_beyond_the_bound_are_dropped_and_counted(v: Votes, outage: Outage) -> None:
+async def test_gestures_beyond_the_bound_are_dropped_and_counted(
+    v: Votes, outage: Outage, logged: Logged
+) -> None:
     asker, answerer, *voters = people(v.fake, "asker", "answerer", "v1", "v2", "v3", "v4", "v5")
     q = await v.question(asker)
     a = await v.answer(q, answerer)
@@ -147,10 +174,10 @@ async def test_gestures_beyond_the_bound_are_dropped_and_counted(v: Votes, outag
     await outage.begin()
     first, *rest = voters
     await first.react(a.message, UP)
-    await until(lambda: writer.retried >= 1, "the first gesture is being retried")
+    await logged.until(lambda: writer.retried >= 1)
     for voter in rest:
         await voter.react(a.message, UP)
-    await until(lambda: writer.dropped == 2, "two gestures dropped")
+    await logged.until(lambda: writer.dropped == 2)
     assert writer.queued == 2
 
     await outage.end()
@@ -163,14 +190,16 @@ async def test_gestures_beyond_the_bound_are_dropped_and_counted(v: Votes, outag
 # --------------------------------------------------------------------------- the outbox worker
 
 
-async def test_the_notification_worker_backs_off_and_recovers(v: Votes, outage: Outage) -> None:
+async def test_the_notification_worker_backs_off_and_recovers(
+    v: Votes, outage: Outage, logged: Logged
+) -> None:
     notifier = v.bot.notifier
     await notifier.wait_idle()
 
     start = notifier.stats.passes
     await outage.begin()
     notifier.wake()
-    await until(lambda: notifier.backoff.failures >= 4, "four failed passes")
+    await logged.until(lambda: notifier.backoff.failures >= 4)
     # Each failed pass is followed by a pause twice as long: wake-ups do not cut it short.
     for _ in range(20):
         notifier.wake()
