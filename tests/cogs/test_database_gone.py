@@ -267,3 +267,23 @@ async def test_disk_full_on_sqlite_saves_nothing_and_says_so(
     assert await _posts(harness) == 1
     (thread,) = fake.threads_in(forum)
     assert thread.name == "How do I sleep again?"
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+async def test_the_bot_stops_promptly_during_an_outage(
+    v: Votes, outage: Outage, logged: Logged, caplog: pytest.LogCaptureFixture
+) -> None:
+    asker, answerer, voter = people(v.fake, "asker", "answerer", "voter")
+    q = await v.question(asker)
+    a = await v.answer(q, answerer)
+    writer = v.bot.vote_writer
+
+    await outage.begin()
+    await voter.react(a.message, UP)
+    await logged.until(lambda: writer.retried >= 1)
+    async with asyncio.timeout(15):
+        await v.h.close()
+    assert not v.bot.vote_writer.running and not v.bot.notifier.running
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
