@@ -86,6 +86,20 @@ def _asyncpg_connection_error(error: BaseException) -> bool:
     )
 
 
+_DRIVER_MODULES: Final = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+
+
+def _raised_by_driver(error: BaseException) -> bool:
+    """Whether ``error`` came up through the database stack (a refused or timed-out connect
+    reaches us unwrapped), not through a Discord request."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith(_DRIVER_MODULES):
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means the database cannot be reached or used now (see the module)."""
     if is_disk_full(exc):
@@ -101,7 +115,7 @@ def is_unavailable(exc: BaseException) -> bool:
                 message = str(error.orig).lower()
                 if any(m in message for m in _SQLITE_UNAVAILABLE) or "connect" in message:
                     return True
-        if isinstance(error, ConnectionError | TimeoutError | asyncio.TimeoutError):
+        if isinstance(error, ConnectionError | TimeoutError) and _raised_by_driver(error):
             return True
         if _asyncpg_connection_error(error):
             return True

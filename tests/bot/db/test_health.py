@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot.db import health
+from bot.db.engine import create_engine
 from bot.workers.backoff import Backoff
 
 
@@ -35,8 +36,6 @@ def _wrapped(orig: Exception, cls: type[DBAPIError] = OperationalError) -> DBAPI
         _wrapped(_PgError("08006"), DBAPIError),  # connection_failure
         _wrapped(_PgError("55000"), DBAPIError),  # the database takes no connections
         _wrapped(_PgError("53300"), DBAPIError),  # too_many_connections
-        ConnectionRefusedError(111, "Connection refused"),
-        TimeoutError(),
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
     ],
 )
@@ -65,16 +64,27 @@ def test_a_full_disk_is_its_own_sentence(error: Exception) -> None:
         _wrapped(_PgError("40001"), DBAPIError),  # serialization failure: retried, not an outage
         _wrapped(sqlite3.OperationalError("no such table: posts")),
         RuntimeError("boom"),
+        # Not raised by the database stack: a Discord request that timed out or was reset.
+        TimeoutError(),
+        ConnectionResetError(104, "Connection reset by peer"),
     ],
 )
 def test_other_failures_are_not_an_outage(error: Exception) -> None:
     assert health.sentence_for(error) is None
 
 
-def test_an_outage_found_through_its_cause() -> None:
-    error = RuntimeError("the pass failed")
-    error.__cause__ = ConnectionResetError()
-    assert health.is_unavailable(error)
+async def test_a_refused_connect_is_an_outage_even_unwrapped() -> None:
+    engine = create_engine("postgresql+asyncpg://qa:pw@127.0.0.1:1/qa")
+    try:
+        with pytest.raises(OSError) as refused:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+    assert health.sentence_for(refused.value) == health.UNAVAILABLE_SENTENCE
+    wrapped = RuntimeError("the pass failed")
+    wrapped.__cause__ = refused.value
+    assert health.is_unavailable(wrapped)
 
 
 def test_the_url_is_shown_without_its_password() -> None:
