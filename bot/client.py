@@ -29,6 +29,8 @@ from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner
 from bot.workers.base import Worker
 from bot.workers.notifier import Notifier, from_settings
+from bot.workers.purger import Purger
+from bot.workers.reconciler import Reconciler
 from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
 from bot.workers.status_lines import StatusLines
@@ -125,11 +127,16 @@ class QABot(commands.AutoShardedBot):
         self.notifier: Notifier = from_settings(self, runner, settings)
         #: The retention sweeps: finished notifications, old /ask drafts, departed servers.
         self.retention = Retention(self, runner)
+        #: Blanks removed posts past the restore window; after deletes, rewrites SQLite's search
+        #: index and empties its write-ahead log, so deleted words leave the files.
+        self.purger = Purger(self, runner, engine)
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
         self.thread_renames = ThreadRenames(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        #: Reconciliation when a shard's session is new: what was missed while away counts.
+        self.reconciler = Reconciler(self, runner, settings, self.status_lines)
         #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
         self.automod = AutoModRules(self)
         #: How each kind of post held for review is published once approved (the cogs register).
@@ -148,8 +155,10 @@ class QABot(commands.AutoShardedBot):
             self.role_sync,
             self.notifier,
             self.retention,
+            self.purger,
             self.thread_renames,
             self.vote_writer,
+            self.reconciler,
         )
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -196,4 +205,7 @@ class QABot(commands.AutoShardedBot):
             await asyncio.sleep(self.settings.reidentify_delay)
 
     async def on_shard_ready(self, shard_id: int) -> None:
+        """A new session (a RESUME fires ``on_shard_resumed`` instead): reconcile the shard's
+        servers in the background (``bot.workers.reconciler``)."""
         log.info("shard %s ready (%d guilds)", shard_id, len(self.guilds))
+        self.reconciler.request(shard_id)

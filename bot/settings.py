@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     notify_lease_seconds: float = Field(default=60.0, gt=0)
     notify_send_timeout: float = Field(default=15.0, gt=0)
+    # Reconciliation on a new session (bot.workers.reconciler): the questions it looks at (active
+    # within the window), the Discord requests one run may make, and the bound on each.
+    reconcile_window_days: int = Field(default=14, ge=1)
+    reconcile_request_budget: int = Field(default=200, ge=1)
+    reconcile_request_timeout: float = Field(default=15.0, gt=0)
 
     @field_validator("log_level", mode="before")
     @classmethod

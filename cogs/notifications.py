@@ -30,9 +30,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import departures, prefs
+from bot.forum import departures, prefs, purge
 from bot.transactions import run_transaction
 from bot.ui import embeds
+from bot.ui.dms import DM_ABOUT_DELETED
 from bot.ui.mentions import NO_PINGS
 
 if TYPE_CHECKING:
@@ -76,6 +77,27 @@ DMS_CLOSED_NOTICE: Final = (
 class Notifications(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_qa_post_deleted(self, guild_id: int, post_id: int) -> None:
+        """The DMs about a deleted post no longer show its text (best effort: Discord may
+        refuse, e.g. a DM the member deleted)."""
+        sent = await run_transaction(self.bot, lambda s: purge.sent_dms_about(s, post_id=post_id))
+        for channel_id, message_id in sent:
+            message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+            try:
+                await message.edit(
+                    content=DM_ABOUT_DELETED, embeds=[], view=None, allowed_mentions=NO_PINGS
+                )
+            except discord.HTTPException as exc:
+                log.info(
+                    "could not edit DM %s about deleted post %s (status %s)",
+                    message_id,
+                    post_id,
+                    exc.status,
+                )
+        if sent:
+            log.info("DMs about deleted post %s in guild %s: %d", post_id, guild_id, len(sent))
 
     # ------------------------------------------------------------------ /notifications
 

@@ -1,6 +1,9 @@
 """One engine and one session factory per process.
 
-SQLite (the embedded default) gets WAL, foreign keys, a busy timeout and ``synchronous=NORMAL``.
+SQLite (the embedded default) gets WAL, foreign keys, a busy timeout, ``synchronous=NORMAL`` and
+``secure_delete`` (deleted content is overwritten with zeros, not left in free pages). Its folder
+is created readable by the owner only (0700), and so are the database file and its ``-wal`` and
+``-shm`` (0600): every connection opens under a 0077 umask and the files are chmodded after.
 Every SQLite transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction that later
 writes can fail at once with SQLITE_BUSY when another connection holds the write lock, whereas
 an immediate one waits ``busy_timeout`` for it.
@@ -8,8 +11,11 @@ an immediate one waits ``busy_timeout`` for it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
@@ -21,6 +27,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: The data folder and the database files: the owner's alone.
+FOLDER_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
+SQLITE_SUFFIXES: Final = ("", "-wal", "-shm", "-journal")
 
 
 def is_sqlite(url: str) -> bool:
@@ -43,15 +53,42 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            with private_umask():
+                path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, path)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+@contextlib.contextmanager
+def private_umask() -> Iterator[None]:
+    """Files and folders created meanwhile are the owner's alone (the umask is the process's:
+    keep the block short)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def make_private(path: Path) -> None:
+    """The database file, its ``-wal``/``-shm`` (those that exist) readable by the owner only."""
+    for suffix in SQLITE_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{path}{suffix}", FILE_MODE)
+
+
+def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        with private_umask():
+            connection = engine.sync_engine.dialect.connect(*cargs, **cparams)
+        if path is not None:
+            make_private(path)
+        return connection
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
@@ -62,7 +99,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        if path is not None:  # the -wal and -shm exist once WAL is on
+            make_private(path)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

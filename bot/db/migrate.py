@@ -18,7 +18,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.db.engine import create_engine, is_sqlite, sqlite_path
+from bot.db.engine import FOLDER_MODE, create_engine, is_sqlite, private_umask, sqlite_path
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # pg_advisory_lock key: "qa-bot migrations" hashed once, fixed forever.
@@ -55,9 +55,11 @@ async def _file_lock(url: str) -> AsyncIterator[None]:
     if path is None:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".migrate.lock")
-    with lock_path.open("a") as handle:
+    with private_umask():  # the data folder is the owner's alone
+        path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        handle = lock_path.open("a")
+    with handle:
         # Blocking flock in a thread, so other tasks of this loop keep running meanwhile.
         await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
         try:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -102,6 +103,7 @@ class Post(Base):
             ),
         ),
         Index("ix_posts_guild_author", "guild_id", "author_id"),
+        Index("ix_posts_guild_kind_activity", "guild_id", "kind", "last_activity_at"),
     )
 
     id: Mapped[SurrogateKey]
@@ -422,3 +424,27 @@ class DepartedGuild(Base):
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     departed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReconcileRun(Base):
+    """A server's last reconciliation run (``bot.forum.reconcile``): counts only."""
+
+    __tablename__ = "reconcile_runs"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    questions_scanned: Mapped[int] = mapped_column(Integer)
+    messages_backfilled: Mapped[int] = mapped_column(Integer)
+    votes_backfilled: Mapped[int] = mapped_column(Integer)
+    requests_used: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    complete: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReconcileRepage(Base):
+    """A question whose messages up to ``through_message_id`` await a re-page (edits, deletes)."""
+
+    __tablename__ = "reconcile_repages"
+
+    question_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through_message_id: Mapped[int] = mapped_column(BigInteger)

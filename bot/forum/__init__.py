@@ -28,6 +28,8 @@ Modules, by subject:
   ``delivery`` (what happened to a send), ``dm_content`` (what a DM shows), ``prefs`` (DM
   preferences, follows, what a DM shows), ``departures`` (banned or departed members: follows
   end, DMs stop);
+- reconciliation after downtime: ``reconcile`` (the window's questions, high-water marks,
+  re-pages carried over, orphaned pending rows, each server's last run);
 - retention: ``retention`` (finished notifications and old drafts purged, servers that removed
   the bot recorded, purged after their retention or forgotten when the bot returns);
 - plumbing: ``post_rows`` (loading, inserting, updating and locking rows of posts, in one lock

@@ -1,4 +1,5 @@
-"""Deletes: soft, and they undo everything the deleted posts earned or gave.
+"""Deletes: a tombstone stays, the text goes (``bot.forum.purge``), and they undo everything
+the deleted posts earned or gave.
 
 A question goes with everything in its thread (its answers and comments). From commands
 (``delete_question``, ``delete_post``: the author or a moderator) and from Discord
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -28,6 +29,7 @@ from bot.forum.post_rows import (
     question_for_thread,
     update_post,
 )
+from bot.forum.purge import blank_posts
 from bot.forum.results import PostChange
 from bot.forum.rights import require_author_or_moderator
 
@@ -121,6 +123,7 @@ async def _delete(session: AsyncSession, post_id: int, *, now: datetime) -> Post
         return await change(session, post.id, changed=False)
     ledger = await Ledger.start(session, post.guild_id, [post.id])
     await update_post(session, post.id, deleted_at=now, updated_at=now)
+    await blank_posts(session, [post.id])
     if question is not None and question.accepted_answer_id == post.id:
         await update_post(session, question.id, accepted_answer_id=None, updated_at=now)
         ledger.refresh_status(question.id)
@@ -141,6 +144,8 @@ async def _delete_thread_of(session: AsyncSession, question: Post, *, now: datet
         .execution_options(synchronize_session=False)
     )
     await update_post(session, question.id, deleted_at=now, updated_at=now)
+    in_thread = await session.scalars(select(Post.id).where(Post.question_id == question.id))
+    await blank_posts(session, [question.id, *in_thread])
     ledger.refresh_status(question.id)
     await ledger.settle(now)
     log.info("question %s deleted in guild %s", question.id, question.guild_id)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -41,7 +41,7 @@ POINTS_MOVED: Final = "points_moved"
 # --------------------------------------------------------------------------- loading facts
 
 
-_FACT_COLUMNS = (
+FACT_COLUMNS = (
     Post.id,
     Post.kind,
     Post.author_id,
@@ -55,8 +55,8 @@ _FACT_COLUMNS = (
 )
 
 
-def _facts(row: Any) -> PostFacts:
-    """Facts from a row of ``_FACT_COLUMNS`` or an ORM ``Post`` (same attribute names)."""
+def row_facts(row: Any) -> PostFacts:
+    """Facts from a row of ``FACT_COLUMNS`` or an ORM ``Post`` (same attribute names)."""
     return PostFacts(
         id=row.id,
         kind=row.kind,
@@ -71,7 +71,7 @@ def _facts(row: Any) -> PostFacts:
 
 def facts_of(post: Post) -> PostFacts:
     """The facts of an ORM row."""
-    return _facts(post)
+    return row_facts(post)
 
 
 _NONZERO = Vote.up != Vote.down
@@ -81,8 +81,8 @@ async def load_guild_facts(
     session: AsyncSession, guild_id: int
 ) -> tuple[list[PostFacts], list[VoteFacts]]:
     """Every post of a guild and every vote with a value (up != down) on them."""
-    rows = await session.execute(select(*_FACT_COLUMNS).where(Post.guild_id == guild_id))
-    posts = [_facts(row) for row in rows]
+    rows = await session.execute(select(*FACT_COLUMNS).where(Post.guild_id == guild_id))
+    posts = [row_facts(row) for row in rows]
     vote_rows = await session.execute(
         select(Vote.post_id, Vote.user_id, Vote.up, Vote.down)
         .join(Post, Post.id == Vote.post_id)
@@ -98,13 +98,13 @@ async def _load_contributions(
     """Each post's (question id, contribution) as the database has it now."""
     if not post_ids:
         return {}
-    rows = await session.execute(select(*_FACT_COLUMNS).where(Post.id.in_(post_ids)))
-    posts = {f.id: f for f in map(_facts, rows)}
+    rows = await session.execute(select(*FACT_COLUMNS).where(Post.id.in_(post_ids)))
+    posts = {f.id: f for f in map(row_facts, rows)}
     missing = {p.question_id for p in posts.values() if p.question_id is not None} - posts.keys()
     questions = dict(posts)
     if missing:
-        extra = await session.execute(select(*_FACT_COLUMNS).where(Post.id.in_(missing)))
-        questions.update((f.id, f) for f in map(_facts, extra))
+        extra = await session.execute(select(*FACT_COLUMNS).where(Post.id.in_(missing)))
+        questions.update((f.id, f) for f in map(row_facts, extra))
     vote_rows = await session.execute(
         select(Vote.post_id, Vote.user_id, Vote.up, Vote.down).where(
             Vote.post_id.in_(post_ids), _NONZERO
@@ -188,31 +188,17 @@ class Ledger:
         ids = sorted(self._before)
         after = await _load_contributions(self.session, self.config, ids)
         members: dict[int, Totals] = defaultdict(Totals)
+        counters: dict[int, CounterMove] = {}
         answer_delta: dict[int, int] = defaultdict(int)
-        changed = False
         for post_id in ids:
             q_before, before = self._before[post_id]
             q_after, now_contrib = after[post_id]
-            for user_id, totals in before.members.items():
-                members[user_id] -= totals
-            for user_id, totals in now_contrib.members.items():
-                members[user_id] += totals
-            d_score = now_contrib.score - before.score
-            d_up = now_contrib.upvotes - before.upvotes
-            d_down = now_contrib.downvotes - before.downvotes
-            if d_score or d_up or d_down:
-                changed = True
-                await update_post(
-                    self.session,
-                    post_id,
-                    score=Post.score + d_score,
-                    upvotes=Post.upvotes + d_up,
-                    downvotes=Post.downvotes + d_down,
-                    updated_at=now,
-                )
+            add_member_moves(members, before, now_contrib)
+            counters[post_id] = counter_move(before, now_contrib)
             question_id = q_after if q_after is not None else q_before
             if question_id is not None and now_contrib.answer != before.answer:
                 answer_delta[question_id] += now_contrib.answer - before.answer
+        changed = await add_to_post_counters(self.session, counters, now)
         for question_id in sorted(answer_delta):
             if answer_delta[question_id]:
                 changed = True
@@ -239,24 +225,92 @@ class Ledger:
         return changed
 
 
+# --------------------------------------------------------------------------- applying differences
+
+#: (score, upvotes, downvotes) a post's cached counters move by.
+CounterMove = tuple[int, int, int]
+
+
+def counter_move(before: Contribution, after: Contribution) -> CounterMove:
+    """How a post's cached counters move when its contribution goes from before to after."""
+    return (
+        after.score - before.score,
+        after.upvotes - before.upvotes,
+        after.downvotes - before.downvotes,
+    )
+
+
+def add_member_moves(into: dict[int, Totals], before: Contribution, after: Contribution) -> None:
+    """Add to ``into`` (a defaultdict) how each member's totals move from before to after."""
+    for user_id, totals in before.members.items():
+        into[user_id] -= totals
+    for user_id, totals in after.members.items():
+        into[user_id] += totals
+
+
+_POSTS = cast(Table, Post.__table__)
+_ADD_TO_COUNTERS = (
+    update(_POSTS)
+    .where(_POSTS.c.id == bindparam("post"))
+    .values(
+        score=_POSTS.c.score + bindparam("d_score"),
+        upvotes=_POSTS.c.upvotes + bindparam("d_up"),
+        downvotes=_POSTS.c.downvotes + bindparam("d_down"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+async def add_to_post_counters(
+    session: AsyncSession, moves: Mapping[int, CounterMove], now: datetime
+) -> bool:
+    """Add each post's counter moves atomically, in post id order, with one statement run for
+    every moved post; True when any moved."""
+    rows = [
+        {"post": post_id, "d_score": d[0], "d_up": d[1], "d_down": d[2], "now": now}
+        for post_id, d in sorted(moves.items())
+        if any(d)
+    ]
+    if rows:
+        await session.execute(_ADD_TO_COUNTERS, rows)
+    return bool(rows)
+
+
 async def apply_member_deltas(
     session: AsyncSession, guild_id: int, deltas: Mapping[int, Totals], now: datetime
 ) -> None:
-    """Add ``deltas`` to members' cached totals atomically (creating missing rows).
+    """Add ``deltas`` to one guild's members' cached totals (see ``upsert_member_deltas``)."""
+    await upsert_member_deltas(
+        session, {(guild_id, user_id): d for user_id, d in deltas.items()}, now
+    )
+
+
+_MEMBERS = cast(Table, Member.__table__)
+
+
+async def upsert_member_deltas(
+    session: AsyncSession, deltas: Mapping[tuple[int, int], Totals], now: datetime
+) -> None:
+    """Add ``deltas`` ((guild id, user id) -> totals) to members' cached totals atomically,
+    creating missing rows, in (guild, user) order with one statement run for all.
 
     Members whose *public* points move are noted in ``session.info`` (``points_moved``) so the
     caller can act after the commit (point roles); anonymous points never appear there.
     """
-    note_points_moved(session, guild_id, (user_id for user_id, d in deltas.items() if d.points))
+    if not deltas:
+        return
+    moved = {key for key, d in deltas.items() if d.points}
+    if moved:
+        session.info.setdefault(POINTS_MOVED, set()).update(moved)
     rows = [
-        {"guild_id": guild_id, "user_id": user_id, "updated_at": now, **deltas[user_id].as_dict()}
-        for user_id in sorted(deltas)
+        {"guild_id": guild_id, "user_id": user_id, "updated_at": now, **d.as_dict()}
+        for (guild_id, user_id), d in sorted(deltas.items())
     ]
-    stmt = insert(session, Member).values(rows)
-    set_ = {name: getattr(Member, name) + getattr(stmt.excluded, name) for name in TOTAL_FIELDS}
+    stmt = insert(session, _MEMBERS)
+    set_ = {name: _MEMBERS.c[name] + stmt.excluded[name] for name in TOTAL_FIELDS}
     set_["updated_at"] = stmt.excluded.updated_at
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=[Member.guild_id, Member.user_id], set_=set_)
+        stmt.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=set_), rows
     )
 
 

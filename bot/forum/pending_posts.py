@@ -3,8 +3,9 @@
 /ask, /answer and /reply store their post ``pending`` (it counts nothing yet); once Discord has
 the message the caller confirms it (``confirm_post``), which stores its ids and makes it count,
 or, when Discord refused the message, forgets it (``discard_pending_post``). When the outcome is
-unknown (Discord answered with a 5xx) the row simply stays ``pending``: it counts nothing and
-nothing shows it; no process completes it from the message Discord may hold.
+unknown (Discord answered with a 5xx, or the process died) the row stays ``pending``: it counts
+nothing and nothing shows it, until the next reconciliation (``bot.workers.reconciler``)
+completes it from the message Discord holds (its footer key) or discards it.
 """
 
 from __future__ import annotations

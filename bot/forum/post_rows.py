@@ -6,7 +6,8 @@ nothing when the message is already stored, so a repeated event can never insert
 
 Lock order (what makes deadlocks rare in the first place): rows of ``posts`` are locked in
 ascending id order. A question is always older than its answers, so "question, then its answers
-by id" is that order. The vote path locks only the voted post and merely reads its question.
+by id" is that order. The vote path locks only a batch's voted posts (in id order) and merely
+reads their questions.
 ``members`` rows are written last, once per transaction, in ascending user id order.
 PostgreSQL locks with ``FOR NO KEY UPDATE``, which does not block the ``KEY SHARE`` locks that
 foreign-key checks take when votes, answers and notifications reference a locked post. SQLite

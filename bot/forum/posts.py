@@ -57,6 +57,7 @@ from bot.forum.post_rows import (
 )
 from bot.forum.pseudonyms import assign_pseudonym
 from bot.forum.ratelimits import check_rate, over_limit
+from bot.forum.reconcile import advance_thread_mark
 from bot.forum.results import PostChange
 from bot.forum.settings import GuildConfig, load_config
 from bot.forum.text_rules import clean_display_name, validate_body
@@ -104,7 +105,8 @@ async def record_thread_message(
     repeat = await repeat_of(session, message_id)
     if repeat is not None:
         return repeat
-    if author_is_bot:
+    if author_is_bot:  # no post, but seen: reconciliation need not page it again
+        await advance_thread_mark(session, thread_id, message_id)
         return None
     question = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id, lock=True)
     if question is None or gone(question) or question.state != "live":

@@ -71,6 +71,9 @@ class ReportedPost:
     #: Hidden: removed by a moderator, or by reports (``hidden_by_reports``).
     hidden: bool
     hidden_by_reports: bool
+    #: Deleted (by its author, or with its thread): the text is gone, ``title`` and ``body``
+    #: are empty.
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +318,7 @@ async def card_state(session: AsyncSession, post_id: int) -> CardState:
             message_id=post.message_id,
             hidden=post.removed_at is not None,
             hidden_by_reports=post.removed_at is not None and post.removed_by is None,
+            deleted=post.deleted_at is not None,
         ),
         open_reports=await count_open(session, post_id),
         reasons=tuple(reasons),

@@ -27,107 +27,43 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now as utcnow
-from bot.db.dialect import insert
-from bot.db.models import Post, Vote
+from bot.db.models import Vote
 from bot.forum import prefs
 from bot.forum.leaderboard import remember_display_names
-from bot.forum.ledger import Ledger, facts_of
 from bot.forum.lookups import change
 from bot.forum.point_rules import votes_count
-from bot.forum.post_rows import load_post, post_id_by_message
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import GuildConfig, load_config
+from bot.forum.vote_batch import FlagChange, VotedPost, apply_flag_changes, lock_voted_posts
 
 log = logging.getLogger(__name__)
 
 VoteFlag = Literal["up", "down"]
 
 
-async def _resolve(
+def _counts(config: GuildConfig, target: VotedPost, user_id: int) -> bool:
+    """Whether this member's vote on the post counts at the moment (its value aside)."""
+    post = target.post
+    return votes_count(config, post, target.question) and (
+        user_id != post.author_id or post.anonymous
+    )
+
+
+async def _voted_post(
     session: AsyncSession, post_id: int | None, message_id: int | None
-) -> int | None:
+) -> VotedPost | None:
+    """The voted post (locked) by id, else by message id; None when it or its question is gone."""
     if post_id is not None:
-        return post_id
-    if message_id is None:
+        voted = await lock_voted_posts(session, post_ids=[post_id])
+    elif message_id is not None:
+        voted = await lock_voted_posts(session, message_ids=[message_id])
+    else:
         raise ValueError("give post_id or message_id")
-    return await post_id_by_message(session, message_id)
-
-
-async def _vote_target(
-    session: AsyncSession, post_id: int
-) -> tuple[Post, Post, GuildConfig] | None:
-    """The voted post, its question and its guild's config; None when either post is gone.
-
-    Only the voted post is locked; its question is read, not locked (see ``uow``).
-    """
-    post = await load_post(session, post_id, lock=True)
-    if post is None:
-        return None
-    question = post
-    if post.question_id is not None:
-        loaded = await load_post(session, post.question_id)
-        if loaded is None:
-            return None
-        question = loaded
-    return post, question, await load_config(session, post.guild_id)
-
-
-async def _flags(session: AsyncSession, post_id: int, user_id: int) -> tuple[bool, bool]:
-    row = (
-        await session.execute(
-            select(Vote.up, Vote.down).where(Vote.post_id == post_id, Vote.user_id == user_id)
-        )
-    ).one_or_none()
-    return (False, False) if row is None else (row.up, row.down)
-
-
-async def _store_votes(
-    session: AsyncSession,
-    config: GuildConfig,
-    post: Post,
-    flags: dict[int, tuple[bool, bool]],
-    now: datetime,
-) -> None:
-    """Store each member's flags on a post (a vote with no flag set is removed) and settle the
-    points they move."""
-    ledger = Ledger(session, config, post.guild_id)
-    await ledger.track([post.id])
-    cleared = [user for user, (up, down) in flags.items() if not up and not down]
-    kept = [
-        {
-            "post_id": post.id,
-            "user_id": user,
-            "guild_id": post.guild_id,
-            "up": up,
-            "down": down,
-            "updated_at": now,
-        }
-        for user, (up, down) in sorted(flags.items())
-        if up or down
-    ]
-    if cleared:
-        await session.execute(
-            delete(Vote)
-            .where(Vote.post_id == post.id, Vote.user_id.in_(cleared))
-            .execution_options(synchronize_session=False)
-        )
-    if kept:
-        stmt = insert(session, Vote).values(kept)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Vote.post_id, Vote.user_id],
-                set_={
-                    "up": stmt.excluded.up,
-                    "down": stmt.excluded.down,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            )
-        )
-    await ledger.settle(now)
+    return next(iter(voted.values()), None)
 
 
 async def set_vote(
@@ -149,34 +85,36 @@ async def set_vote(
     now = now or utcnow()
     if is_bot:
         return None
-    resolved = await _resolve(session, post_id, message_id)
-    if resolved is None or await prefs.is_erased(session, user_id):
+    target = await _voted_post(session, post_id, message_id)
+    if target is None or await prefs.is_erased(session, user_id):
         return None
-    target = await _vote_target(session, resolved)
-    if target is None:
-        return None
-    post, question, config = target
-    up, down = before = await _flags(session, post.id, user_id)
-    if flag == "up":
-        up = on
-    else:
-        down = on
-    changed = (up, down) != before
-    if changed:
-        await _store_votes(session, config, post, {user_id: (up, down)}, now)
-        log.debug("vote on post %s in guild %s changed", post.id, post.guild_id)
-    counted = votes_count(config, facts_of(post), facts_of(question)) and (
-        user_id != post.author_id or post.anonymous
+    config = await load_config(session, target.guild_id)
+    applied = await apply_flag_changes(
+        session,
+        {target.guild_id: config},
+        {target.post.id: target},
+        [_set(target, flag, on, user_id)],
+        now,
     )
-    snap = await change(session, post.id, changed=changed)
+    up, down = applied.flags[(target.post.id, user_id)]
+    changed = bool(applied.changed)
+    if changed:
+        log.debug("vote on post %s in guild %s changed", target.post.id, target.guild_id)
+    snap = await change(session, target.post.id, changed=changed)
     return VoteResult(
         post=snap.post,
         question=snap.question,
         up=up,
         down=down,
-        counted=counted and up != down,
+        counted=_counts(config, target, user_id) and up != down,
         changed=changed,
     )
+
+
+def _set(target: VotedPost, flag: VoteFlag, on: bool, user_id: int) -> FlagChange:
+    if flag == "up":
+        return FlagChange(target.post.id, user_id, up=on)
+    return FlagChange(target.post.id, user_id, down=on)
 
 
 async def reconcile_votes(
@@ -195,48 +133,42 @@ async def reconcile_votes(
     left out here. None when the message is no post.
     """
     now = now or utcnow()
-    resolved = await _resolve(session, post_id, message_id)
-    if resolved is None:
-        return None
-    target = await _vote_target(session, resolved)
+    target = await _voted_post(session, post_id, message_id)
     if target is None:
         return None
-    post, _question, config = target
-    wanted_up = None if up_user_ids is None else set(up_user_ids)
-    wanted_down = None if down_user_ids is None else set(down_user_ids)
-    mentioned = (wanted_up or set()) | (wanted_down or set())
-    erased = await prefs.erased_among(session, mentioned) if mentioned else set()
-    if wanted_up is not None:
-        wanted_up -= erased
-    if wanted_down is not None:
-        wanted_down -= erased
-
-    rows = await session.execute(
-        select(Vote.user_id, Vote.up, Vote.down).where(Vote.post_id == post.id)
+    pid = target.post.id
+    mentioned = set(up_user_ids or ()) | set(down_user_ids or ())
+    erased = await prefs.erased_among(session, mentioned)
+    # Clearing a flag on every vote, then setting it for each member reacting, leaves exactly
+    # those members with it.
+    changes: list[FlagChange] = []
+    if up_user_ids is not None:
+        changes.append(FlagChange(pid, None, up=False))
+        changes += [FlagChange(pid, u, up=True) for u in sorted(set(up_user_ids) - erased)]
+    if down_user_ids is not None:
+        changes.append(FlagChange(pid, None, down=False))
+        changes += [FlagChange(pid, u, down=True) for u in sorted(set(down_user_ids) - erased)]
+    config = await load_config(session, target.guild_id)
+    applied = await apply_flag_changes(
+        session, {target.guild_id: config}, {pid: target}, changes, now
     )
-    stored = {row.user_id: (row.up, row.down) for row in rows}
-    updates: dict[int, tuple[bool, bool]] = {}
-    for user in sorted(stored.keys() | (mentioned - erased)):
-        old_up, old_down = stored.get(user, (False, False))
-        new_up = old_up if wanted_up is None else user in wanted_up
-        new_down = old_down if wanted_down is None else user in wanted_down
-        if (new_up, new_down) != (old_up, old_down):
-            updates[user] = (new_up, new_down)
-    if updates:
-        await _store_votes(session, config, post, updates, now)
+    changed = applied.changed.get(pid, 0)
+    if changed:
         log.info(
-            "votes on post %s in guild %s reconciled (%d changed)",
-            post.id,
-            post.guild_id,
-            len(updates),
+            "votes on post %s in guild %s reconciled (%d changed)", pid, target.guild_id, changed
         )
-    snap = await change(session, post.id, changed=bool(updates))
-    return ReconcileResult(post=snap.post, question=snap.question, changed=len(updates))
+    snap = await change(session, pid, changed=bool(changed))
+    return ReconcileResult(post=snap.post, question=snap.question, changed=changed)
 
 
 async def vote_of(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, bool]:
     """A member's stored (up, down) flags on a post."""
-    return await _flags(session, post_id, user_id)
+    row = (
+        await session.execute(
+            select(Vote.up, Vote.down).where(Vote.post_id == post_id, Vote.user_id == user_id)
+        )
+    ).one_or_none()
+    return (False, False) if row is None else (row.up, row.down)
 
 
 async def voters(session: AsyncSession, *, post_id: int) -> dict[int, tuple[bool, bool]]:
@@ -355,64 +287,69 @@ def plan(gesture: Gesture, config: GuildConfig) -> VoteOp | None:
     return ClearVotes(gesture, up=flag == "up", down=flag == "down")
 
 
-async def _apply(session: AsyncSession, op: VoteOp) -> VoteResult | ReconcileResult | None:
-    g = op.gesture
+def _flag_change(op: VoteOp, target: VotedPost) -> FlagChange:
     if isinstance(op, SetVote):
-        assert isinstance(g, Reaction)
-        return await set_vote(
-            session,
-            user_id=g.user_id,
-            flag=op.flag,
-            on=g.on,
-            message_id=g.message_id,
-            is_bot=g.is_bot,
-        )
-    return await reconcile_votes(
-        session,
-        message_id=g.message_id,
-        up_user_ids=() if op.up else None,
-        down_user_ids=() if op.down else None,
+        assert isinstance(op.gesture, Reaction)
+        return _set(target, op.flag, op.gesture.on, op.gesture.user_id)
+    return FlagChange(
+        target.post.id,
+        None,
+        up=False if op.up else None,
+        down=False if op.down else None,
     )
 
 
-async def apply_gestures(session: AsyncSession, gestures: Sequence[Gesture]) -> GesturesApplied:
+async def apply_gestures(
+    session: AsyncSession, gestures: Sequence[Gesture], *, now: datetime | None = None
+) -> GesturesApplied:
     """Apply reaction gestures in the order they happened, then remember the voters' names.
 
-    Gestures that are no vote in their guild are left out. Only one message's gestures must
-    keep their order: grouping them by message (a stable sort) keeps it and takes each post's
-    row lock once.
+    Gestures that are no vote in their guild are left out, and so are bots' and erased members'
+    (the latter's reactions are reported to be taken off). The batch is applied set-based
+    (``bot.forum.vote_batch``): only one (post, member) key's gestures must keep their order,
+    and a cleared emoji keeps its place among the gestures on its message.
     """
+    now = now or utcnow()
     configs = {
         gid: await load_config(session, gid) for gid in sorted({g.guild_id for g in gestures})
     }
     ops = [op for g in gestures if (op := plan(g, configs[g.guild_id])) is not None]
     ops.sort(key=lambda op: op.gesture.message_id)
-    questions: set[int] = set()
-    self_votes: list[Reaction] = []
-    reacting = {op.gesture.user_id for op in ops if isinstance(op, SetVote) and op.gesture.on}
-    erased = await prefs.erased_among(session, reacting)
+    voted = await lock_voted_posts(session, message_ids={op.gesture.message_id for op in ops})
+    by_message = {target.message_id: target for target in voted.values()}
+    erased = await prefs.erased_among(
+        session, {op.gesture.user_id for op in ops if isinstance(op, SetVote)}
+    )
     erased_votes = [
         op.gesture
         for op in ops
         if isinstance(op, SetVote) and op.gesture.on and op.gesture.user_id in erased
     ]
+    changes: list[FlagChange] = []
+    self_votes: list[Reaction] = []
     names: defaultdict[int, dict[int, str]] = defaultdict(dict)
     for op in ops:
-        result = await _apply(session, op)
-        if result is None:
-            continue
+        target = by_message.get(op.gesture.message_id)
         g = op.gesture
-        if isinstance(result, VoteResult):
-            assert isinstance(g, Reaction)
-            if g.on and g.user_id == result.post.author_id and not result.post.anonymous:
+        if target is None or target.guild_id != g.guild_id:
+            continue  # no post (a message id names one post, in one guild)
+        if isinstance(g, Reaction) and (g.is_bot or g.user_id in erased):
+            continue
+        changes.append(_flag_change(op, target))
+        if isinstance(g, Reaction) and g.on:
+            if g.user_id == target.post.author_id and not target.post.anonymous:
                 self_votes.append(g)
-            if g.display_name and g.on:
+            if g.display_name:
                 names[g.guild_id][g.user_id] = g.display_name
-            moved = result.changed
-        else:
-            moved = result.changed > 0
-        if moved:
-            questions.add(result.question.id)
+    applied = await apply_flag_changes(session, configs, voted, changes, now)
+    questions = {voted[post_id].question.id for post_id in applied.changed}
+    if applied.changed:
+        log.debug(
+            "%d gestures changed %d votes on %d posts",
+            len(changes),
+            sum(applied.changed.values()),
+            len(applied.changed),
+        )
     for guild_id, seen in sorted(names.items()):
-        await remember_display_names(session, guild_id=guild_id, names=seen)
+        await remember_display_names(session, guild_id=guild_id, names=seen, now=now)
     return GesturesApplied(tuple(sorted(questions)), tuple(self_votes), tuple(erased_votes))

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 import discord
 
 from bot.forum.outbox import OutboxStats
+from bot.forum.reconcile import RunSummary
 from bot.ui import emoji
 from bot.ui.embeds import (
     COLOUR_INFO,
@@ -23,6 +24,7 @@ from bot.ui.text import (
     EMBED_DESCRIPTION,
     excerpt,
     format_duration,
+    format_relative,
     human_join,
     mention_channel,
     one_line,
@@ -100,8 +102,9 @@ def settings_table(rows: Iterable[tuple[str, str, str, str]]) -> list[discord.Em
     return embeds
 
 
-def outbox_status(stats: OutboxStats) -> discord.Embed:
-    """``/qa status``: DM outbox counts, the oldest pending age and the last failure."""
+def outbox_status(stats: OutboxStats, run: RunSummary | None = None) -> discord.Embed:
+    """``/qa status``: DM outbox counts, the oldest pending age, the last failure and the
+    server's last reconciliation run (``run``; None before the first)."""
     colour = COLOUR_WARNING if stats.failed else COLOUR_INFO
     embed = new_embed(colour=colour, title="Notification outbox")
     age = stats.oldest_pending_age
@@ -117,4 +120,19 @@ def outbox_status(stats: OutboxStats) -> discord.Embed:
     )
     failure = stats.last_failure
     add_field(embed, "Last failure", excerpt(one_line(failure), 500) if failure else "None")
+    add_field(embed, "Last reconciliation", reconciliation_line(run))
     return fit(embed)
+
+
+def reconciliation_line(run: RunSummary | None) -> str:
+    """The server's last reconciliation run in one line (counts only)."""
+    if run is None or run.finished_at is None:
+        return "Not run yet"
+    line = (
+        f"{format_relative(run.finished_at)}: {run.questions_scanned} questions scanned, "
+        f"{run.messages_backfilled} messages and {run.votes_backfilled} votes back-filled, "
+        f"{run.requests_used} requests, {run.seconds:.1f} s"
+    )
+    if not run.complete:
+        line += " (request budget spent: the rest is done by the next run)"
+    return line

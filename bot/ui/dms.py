@@ -41,6 +41,9 @@ from bot.ui.views import LinkButtonView
 DM_EXCERPT: Final = 1000
 
 #: The link button of a DM about one post and about several, per kind of notification.
+#: What a DM about a post deleted since says instead of the post's text.
+DM_ABOUT_DELETED: Final = "The post this message was about has been deleted, so its text is gone."
+
 BUTTON_LABELS: Final = {
     "new_answer": ("Open the answer", "Open the latest answer"),
     "accepted": ("Open your answer", "Open your answer"),

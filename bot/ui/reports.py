@@ -63,6 +63,8 @@ def post_link(post: ReportedPost) -> str | None:
 
 def _status(state: CardState) -> str:
     post = state.post
+    if post.deleted:
+        return "Deleted: its text is gone from the bot's records."
     if post.hidden_by_reports:
         return "Hidden after reports: it counts nothing until the reports are dismissed."
     if post.hidden:

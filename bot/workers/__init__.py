@@ -9,4 +9,6 @@ In the order the bot starts them (``QABot.workers``; they stop in the reverse or
 - ``retention.Retention`` (``bot.retention``): the retention sweeps (finished notifications, old
   ``/ask`` drafts, servers that removed the bot), periodically.
 - ``vote_writer.VoteWriter`` (``bot.vote_writer``): reaction votes applied in gateway order.
+- ``reconciler.Reconciler`` (``bot.reconciler``): on a shard's new session, what was missed while
+  away (``reconcile_run``: a run's budget and shared state; ``reconcile_steps``: its steps).
 """

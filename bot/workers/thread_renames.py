@@ -8,7 +8,8 @@ third rename with a 429 lasting minutes, and discord.py would hold the request t
 scheduled rename reads the question's title when it runs, so edits made meanwhile end in one
 rename to the latest title. The history and the schedule live in memory: a restart forgets them
 (a rename past the limit then waits in discord.py, and a rename not yet made is made by the
-next title edit). ``sleep`` and ``clock`` are injectable so tests end the wait themselves.
+next title edit). A deleted question's thread is renamed ``[removed]`` (``bot.forum.purge``): its
+title was the question's. ``sleep`` and ``clock`` are injectable so tests end the wait themselves.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from typing import TYPE_CHECKING, Final
 
 from bot.bounded import BoundedMap
 from bot.db import health
-from bot.forum import lookups
-from bot.forum.errors import NotFound
+from bot.forum import purge
 from bot.threads import discord_step, fetch_thread_or_none
 from bot.workers.base import Worker
 
@@ -127,21 +127,14 @@ class ThreadRenames(Worker):
             self._scheduled.pop(thread_id, None)
 
     async def _apply(self, question_id: int, thread_id: int) -> bool:
-        try:
-            question = await self.runner.run(
-                lambda s: lookups.get_question(s, question_id=question_id)
-            )
-        except NotFound:
-            return True  # deleted meanwhile: nothing to rename
-        guild = self.bot.get_guild(question.guild_id)
-        if guild is None or not question.title:
-            return True
+        named = await self.runner.run(lambda s: purge.thread_name(s, question_id=question_id))
+        guild = self.bot.get_guild(named[0]) if named is not None else None
+        if named is None or guild is None:
+            return True  # no such question (or no title), or not our guild any more
+        name = named[1]
         thread = await fetch_thread_or_none(guild, thread_id)
-        if thread is None or thread.name == question.title:
+        if thread is None or thread.name == name:
             return True
         return await discord_step(
-            "rename the thread",
-            thread.edit(name=question.title),
-            post_id=question.id,
-            post_kind="question",
+            "rename the thread", thread.edit(name=name), post_id=question_id, post_kind="question"
         )

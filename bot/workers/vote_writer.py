@@ -4,14 +4,22 @@ One ``VoteWriter`` per bot (``bot.vote_writer``). The voting cog turns each raw 
 into a plain gesture (``bot.forum.votes.Reaction`` / ``Clear``) and ``submit``s it before its
 first ``await``, so the queue keeps the gateway's order: an add and a remove of one reaction
 must land in the order they happened. The writer applies the queued gestures in short batches,
-one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1); a batch that
-fails is applied again one gesture at a time, so one bad gesture costs only itself.
+one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1). A batch is
+whatever is queued, up to ``BATCH_SIZE``, gathered for at most ``BATCH_WAIT`` after its first
+gesture; it is reduced and written set-based (``bot.forum.vote_batch``). A batch that fails is
+applied again one gesture at a time, so one bad gesture costs only itself.
 
 After each batch, what Discord shows follows: the status lines of the questions whose score
 changed are refreshed (``bot.status_lines``), and a member's vote reaction on their own named
 post is taken off when the bot has Manage Messages there (it counts nothing). Members whose
 public points moved are announced by the transaction itself (``bot.transactions``).
 Gestures still queued at a stop are not applied.
+
+The database gone (``bot.db.health``: unreachable, locked too long, disk full): the batch is not
+split or dropped but tried again, whole, after a pause that doubles from ``RETRY_FIRST`` to
+``RETRY_MOST`` seconds (``bot.workers.backoff``), until the database is back; gestures arriving
+meanwhile wait in memory, at most ``max_queued`` of them: beyond that a gesture is dropped and
+counted (``dropped``, logged at the first drop and every thousandth).
 """
 
 from __future__ import annotations
@@ -34,7 +42,10 @@ from bot.workers.status_lines import StatusLines
 log = logging.getLogger(__name__)
 
 #: Gestures applied in one transaction at most.
-BATCH_SIZE: Final = 64
+BATCH_SIZE: Final = 500
+#: How long a batch waits for more gestures after its first (seconds): a burst fills batches,
+#: a lone reaction is applied at once plus this.
+BATCH_WAIT: Final = 0.005
 #: Gestures kept in memory while the database is gone; more are dropped and counted.
 MAX_QUEUED: Final = 50_000
 #: Seconds before retrying a batch the database could not take, doubling up to the most.
@@ -54,11 +65,13 @@ class VoteWriter(TaskWorker):
         status_lines: StatusLines,
         *,
         batch_size: int = BATCH_SIZE,
+        batch_wait: float = BATCH_WAIT,
         max_queued: int = MAX_QUEUED,
     ) -> None:
         super().__init__(bot, runner)
         self.status_lines = status_lines
         self.batch_size = batch_size
+        self.batch_wait = batch_wait
         self.max_queued = max_queued
         self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
         #: Gestures dropped because ``max_queued`` were waiting; batches retried in an outage.
@@ -94,11 +107,26 @@ class VoteWriter(TaskWorker):
                 return
             await asyncio.gather(*list(self._effects), return_exceptions=True)
 
-    async def run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
+    async def _next_batch(self) -> list[Gesture]:
+        """The queued gestures in order, at most ``batch_size``, waiting at most ``batch_wait``
+        after the first for more to arrive."""
+        batch = [await self._queue.get()]
+        deadline = asyncio.get_running_loop().time() + self.batch_wait
+        while len(batch) < self.batch_size:
             while len(batch) < self.batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            left = deadline - asyncio.get_running_loop().time()
+            if len(batch) >= self.batch_size or left <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), left))
+            except TimeoutError:
+                break
+        return batch
+
+    async def run(self) -> None:
+        while True:
+            batch = await self._next_batch()
             try:
                 self._after(await self._apply(batch))
             except Exception:

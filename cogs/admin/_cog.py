@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import categories, outbox, roles, settings
+from bot.forum import categories, outbox, reconcile, roles, settings
 from bot.transactions import run_transaction
 from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
@@ -104,14 +104,16 @@ class Admin(commands.Cog):
     # ------------------------------------------------------------------ /qa status
 
     @qa.command(
-        name="status", description="The DM notification outbox: pending, sent, failed, last failure"
+        name="status",
+        description="The DM outbox (pending, sent, failed) and the last reconciliation run",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: Interaction) -> None:
         guild = _guild(interaction)
         stats = await run_transaction(self.bot, lambda s: outbox.outbox_stats(s, guild.id))
+        run = await run_transaction(self.bot, lambda s: reconcile.last_run(s, guild.id))
         await interaction.response.send_message(
-            embed=outbox_status(stats), ephemeral=True, allowed_mentions=NO_PINGS
+            embed=outbox_status(stats, run), ephemeral=True, allowed_mentions=NO_PINGS
         )
 
     # ------------------------------------------------------------------ /qa roles

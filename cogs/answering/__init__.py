@@ -16,8 +16,8 @@
   pending row's key in its footer) and confirms the row (``on_behalf``). Every reply to the
   member is ephemeral and nothing public names or pings an anonymous author. If Discord
   refuses, the pending row is discarded; if the outcome is unknown (a 5xx), the row is left
-  ``pending`` (it counts nothing and nothing completes it later) and the error goes to
-  ``bot.errors``, which logs it and apologises.
+  ``pending`` (it counts nothing until the next reconciliation completes or discards it) and
+  the error goes to ``bot.errors``, which logs it and apologises.
 - **/edit** and **/delete** (``own_posts``, ``editing``, ``deleting``) act on what the bot posted
   for the member in this thread (their /ask question, /answer answers, /reply replies): the
   ``post`` option picks one (autocomplete lists them; a message link or id works too), and

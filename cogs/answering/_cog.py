@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import discord
@@ -44,11 +45,14 @@ class Answering(commands.Cog):
         self.bot.tree.add_command(self.accept_menu)
         for kind in HELD_KINDS:
             self.bot.held_publishers.register(kind, self._publish_held)
+        # Messages posted while the bot was away take the live path.
+        self.bot.reconciler.ingest = partial(intake.record_message, self.bot, self.names)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.accept_menu.name, type=self.accept_menu.type)
         for kind in HELD_KINDS:
             self.bot.held_publishers.unregister(kind)
+        self.bot.reconciler.ingest = None
 
     async def _publish_held(self, post: HeldPostSnapshot) -> int:
         """An answer or reply held for review and approved (``bot.premod``)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.deletes import after_delete
 from bot.forum import deletion, lookups
 from bot.forum.results import PostSnapshot
 from bot.threads import (
@@ -63,10 +64,11 @@ async def delete_own_post(
 async def _delete_question(
     bot: QABot, guild: discord.Guild, decided: discord.Interaction[QABot], question: PostSnapshot
 ) -> None:
-    await run_transaction(
+    deleted = await run_transaction(
         bot,
         lambda s: deletion.delete_question(s, question_id=question.id, actor_id=decided.user.id),
     )
+    after_delete(bot, deleted)
     # Answer first: the prompt lives in the thread about to go.
     await decided.edit_original_response(
         content=f"{emoji.SUCCESS} Your question is deleted; its thread is being removed.",
@@ -77,6 +79,8 @@ async def _delete_question(
     if thread is not None and not await discord_step(
         "delete the thread", thread.delete(), post_id=question.id
     ):
+        # The thread stays: its name, the question's title, goes.
+        await bot.thread_renames.rename(question.id, thread.id)
         await decided.followup.send(DISCORD_TROUBLE, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
@@ -88,6 +92,7 @@ async def _delete_post(
     change = await run_transaction(
         bot, lambda s: deletion.delete_post(s, post_id=post.id, actor_id=decided.user.id)
     )
+    after_delete(bot, change)
     assert post.thread_id is not None and post.message_id is not None
     message = partial_message(bot, guild.id, post.thread_id, post.message_id)
     done = await discord_step("delete the message", message.delete(), post_id=post.id)

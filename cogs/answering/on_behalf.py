@@ -5,8 +5,8 @@ The public post is always a separate bot message, never an interaction response 
 (those show everyone who used the command), and it mentions nobody: an anonymous author is
 named nowhere, never pinged and never added to the thread. Every reply to the member is
 ephemeral. If Discord refuses the message, the pending row is discarded; if the outcome is
-unknown (a 5xx), the row is left ``pending`` (it counts nothing and nothing completes it later)
-and the error goes to ``bot.errors``.
+unknown (a 5xx), the row is left ``pending`` (it counts nothing until reconciliation completes
+or discards it) and the error goes to ``bot.errors``.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ async def publish_member_post(
             await run_transaction(
                 bot, lambda s: pending_posts.discard_pending_post(s, post_id=pending.id)
             )
-        else:  # unknown: the row stays pending (it counts nothing; nothing completes it)
+        else:  # unknown: the row stays pending (counting nothing) for reconciliation
             log.warning("%s %s may not be posted (status %s)", pending.kind, pending.id, exc.status)
         raise
     # An anonymous post's author is never tied to a name (the domain refuses it anyway).

@@ -35,10 +35,12 @@ class Asking(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*GATE_BUTTONS)
         self.bot.held_publishers.register("question", self._publish_held)
+        self.bot.reconciler.adopt = self._native_posts.adopt  # posts made while the bot was away
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*GATE_BUTTONS)
         self.bot.held_publishers.unregister("question")
+        self.bot.reconciler.adopt = None
 
     async def _publish_held(self, held: HeldPostSnapshot) -> int:
         """A question held for review and approved (``bot.premod``)."""

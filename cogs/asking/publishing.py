@@ -9,7 +9,8 @@ display name or "Anonymous"), confirms the row with the thread and message ids, 
 reactions and gives the asker the link (an anonymous one also hears what would show them
 publicly). When Discord refuses the post (a 4xx), the pending row is discarded. A crash in
 between, or a 5xx after which Discord may have made the post, leaves the pending row as it is:
-its key is in the message Discord may hold, but nothing completes such a row yet.
+its key is in the message Discord may hold, and the next reconciliation completes the row from it
+(or discards the row when there is no such post).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ async def post_question(
         )
     except discord.HTTPException as exc:
         if exc.status >= 500:
-            # Discord may have made the post: the pending row stays (nothing completes it yet).
+            # Discord may have made the post: the pending row stays (reconciliation settles it).
             raise
         await run_transaction(
             bot, lambda s: pending_posts.discard_pending_post(s, post_id=pending.id)

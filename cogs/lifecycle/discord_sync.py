@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.deletes import after_delete
 from bot.forum import deletion, edits
 from bot.forum.errors import ValidationError
 from bot.forum.results import PostChange
@@ -35,6 +36,16 @@ def _synced(bot: QABot, kind: str, payload: object, changes: list[PostChange | N
     """Tell whoever follows the stored posts (and tests) that a Discord change was applied:
     ``qa_synced`` (kind, the raw event, the domain's changes; None for no post)."""
     bot.dispatch("qa_synced", kind, payload, [c for c in changes if c is not None])
+
+
+async def _after_deletes(bot: QABot, changes: list[PostChange | None]) -> None:
+    """Deleted text leaves the files and the report cards (``bot.deletes``); a deleted
+    question's thread that is still there is renamed ``[removed]``, since its name is the
+    question's title."""
+    deleted = [c for c in changes if c is not None and after_delete(bot, c)]
+    for c in deleted:
+        if c.post.kind == "question" and c.post.thread_id is not None:
+            await bot.thread_renames.rename(c.post.id, c.post.thread_id)
 
 
 def _refresh_after(bot: QABot, changes: list[PostChange | None]) -> None:
@@ -71,6 +82,7 @@ async def message_deleted(bot: QABot, payload: discord.RawMessageDeleteEvent) ->
     if payload.guild_id is None:
         return
     change = await _delete_message(bot, payload.message_id)
+    await _after_deletes(bot, [change])
     _refresh_after(bot, [change])
     _synced(bot, "delete", payload, [change])
 
@@ -80,6 +92,7 @@ async def messages_deleted(bot: QABot, payload: discord.RawBulkMessageDeleteEven
         return
     # Oldest first: a thread's starter (its question) before the answers in it.
     changes = [await _delete_message(bot, m) for m in sorted(payload.message_ids)]
+    await _after_deletes(bot, changes)
     _refresh_after(bot, changes)
     _synced(bot, "bulk_delete", payload, changes)
 
@@ -88,6 +101,7 @@ async def thread_deleted(bot: QABot, payload: discord.RawThreadDeleteEvent) -> N
     change = await run_transaction(
         bot, lambda s: deletion.delete_thread(s, thread_id=payload.thread_id)
     )
+    after_delete(bot, change)  # the thread is gone: nothing to rename
     _synced(bot, "thread_delete", payload, [change])
 
 

@@ -63,6 +63,10 @@ class Moderation(commands.Cog):
         for menu in (self.report_menu, self.moderate_menu):
             self.bot.tree.remove_command(menu.name, type=menu.type)
 
+    @commands.Cog.listener()
+    async def on_qa_post_deleted(self, guild_id: int, post_id: int) -> None:
+        await reports.show_cards_without_text(self.bot, guild_id, post_id)
+
     async def report(self, interaction: Interaction, message: discord.Message) -> None:
         await reports.open_report_form(self.bot, interaction, message)
 

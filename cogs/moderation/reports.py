@@ -19,7 +19,7 @@ import discord
 
 from bot.bounded import BoundedMap
 from bot.errors import handle_interaction_error
-from bot.forum import report_queue, reports
+from bot.forum import purge, report_queue, reports
 from bot.guilds import guild_config
 from bot.threads import partial_message
 from bot.transactions import run_transaction
@@ -173,6 +173,15 @@ async def show_card(
                 s, guild_id=guild_id, post_id=post_id, channel_id=channel_id, message_id=sent.id
             ),
         )
+
+
+async def show_cards_without_text(bot: QABot, guild_id: int, post_id: int) -> None:
+    """A post was deleted (``qa_post_deleted``): its card, and the cards of everything deleted
+    with it, are shown again without the text that is gone (a card being posted meanwhile is
+    waited for: its lock)."""
+    post_ids = await run_transaction(bot, lambda s: purge.reported_posts_of(s, post_id=post_id))
+    for reported in post_ids:
+        await show_card(bot, guild_id, reported, existing_only=True)
 
 
 # --------------------------------------------------------------------------- the card's buttons

@@ -108,6 +108,20 @@ async def audit_actions(scene: Scene) -> list[tuple[str, int, int | None]]:
     return [(e.action, e.moderator_id, e.post_id) for e in shown.entries]
 
 
+async def bobs_points(scene: Scene) -> int:
+    guild_id, bob_id = scene.guild_id, scene.bob.id
+    got = await run_domain(
+        scene.harness, lambda s: get_member_points(s, guild_id=guild_id, user_id=bob_id)
+    )
+    return got.points
+
+
+async def recomputed_equals_cached(scene: Scene) -> None:
+    guild_id = scene.guild_id
+    result = await run_domain(scene.harness, lambda s: recompute_points(s, guild_id))
+    assert (result.members_fixed, result.posts_fixed) == (0, 0)
+
+
 async def post_id_of(scene: Scene, message: Message) -> int:
     post = await run_domain(
         scene.harness, lambda s: lookups.find_post_by_message(s, message_id=message.id)
@@ -203,41 +217,31 @@ async def test_what_cannot_be_reported_is_refused_and_nothing_is_stored(scene: S
 async def test_hide_after_n_reports_undoes_points_and_a_dismissal_gives_them_back(
     scene: Scene,
 ) -> None:
-    fake, harness, guild_id = scene.fake, scene.harness, scene.guild_id
+    fake, harness = scene.fake, scene.harness
     await configure_qa_guild(harness, reports_hide_after=2)
     asked = await ask_question_directly(harness, scene.alice)
     answer = await scene.bob.send(asked.thread, ANSWER)
     await thread_message_handled(scene.events, answer)
     await upvote(harness, scene.events, scene.dave, answer)
 
-    async def bobs_points() -> int:
-        got = await run_domain(
-            harness, lambda s: get_member_points(s, guild_id=guild_id, user_id=scene.bob.id)
-        )
-        return got.points
-
-    async def recomputed_equals_cached() -> None:
-        result = await run_domain(harness, lambda s: recompute_points(s, guild_id))
-        assert (result.members_fixed, result.posts_fixed) == (0, 0)
-
-    assert await bobs_points() == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    assert await bobs_points(scene) == POINTS_ANSWER + POINTS_UP_ON_ANSWER
     assert await report(scene.carol, answer, "spam") == THANKS
     card = await fake.wait_for_message(channel=scene.mods)
-    assert await bobs_points() == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    assert await bobs_points(scene) == POINTS_ANSWER + POINTS_UP_ON_ANSWER
     assert await report(scene.dave, answer) == THANKS
     await card_edited(scene, card)
     assert field(card, "Open reports") == "2"
     assert field(card, "Status").startswith("Hidden after reports")
-    assert await bobs_points() == 0
-    await recomputed_equals_cached()
+    assert await bobs_points(scene) == 0
+    await recomputed_equals_cached(scene)
     question = await run_domain(harness, lambda s: lookups.get_post(s, asked.id))
     assert question.answer_count == 0
 
     dismissed = await scene.mod.click(card, dismiss_id(card))
     await dismissed.message()
     assert field(card, "Status") == "Visible."
-    assert await bobs_points() == POINTS_ANSWER + POINTS_UP_ON_ANSWER
-    await recomputed_equals_cached()
+    assert await bobs_points(scene) == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    await recomputed_equals_cached(scene)
     post_id = await post_id_of(scene, answer)
     assert await audit_actions(scene) == [("dismiss", scene.mod.id, post_id)]
 
@@ -295,3 +299,54 @@ async def test_moderators_never_see_the_anonymous_author(
     await settle(harness)
     scan = LeakScanner(fake, leak_logs, Identity.of(fake, ghost))
     assert scan.hits() == [], scan.report()
+
+
+def button_id(card: Message, label: str) -> str:
+    for component in card.walk_components():
+        if component.get("type") == 2 and component.get("label") == label:
+            return str(component["custom_id"])
+    raise AssertionError(f"no {label!r} button on the card")
+
+
+async def test_report_then_remove_and_restore_from_the_card(
+    scene: Scene, qa_bot_factory: BotFactory, db_url: str
+) -> None:
+    """Issue 16's flow: a report's card → Remove (points undone, equal to a recomputation, the
+    reports actioned, the card following) → Restore after a restart (points back)."""
+    fake, harness = scene.fake, scene.harness
+    asked = await ask_question_directly(harness, scene.alice)
+    answer = await scene.bob.send(asked.thread, ANSWER)
+    await thread_message_handled(scene.events, answer)
+    await upvote(harness, scene.events, scene.dave, answer)
+
+    assert await bobs_points(scene) == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    assert await report(scene.carol, answer, "spam") == THANKS
+    card = await fake.wait_for_message(channel=scene.mods)
+    post_id = await post_id_of(scene, answer)
+    assert [c.get("label") for c in card.walk_components() if c.get("type") == 2] == [
+        "Remove",
+        "Block author",
+        "Dismiss",
+    ]
+
+    removing = await scene.mod.click(card, button_id(card, "Remove"))
+    told = await private(await removing.submit_modal({"reason": "Spam"}))
+    assert "removed" in told.lower()
+    await card_edited(scene, card)
+    assert await bobs_points(scene) == 0
+    await recomputed_equals_cached(scene)
+    assert field(card, "Open reports") == "0"
+    assert "Restore" in [c.get("label") for c in card.walk_components()]
+    count = await run_domain(harness, lambda s: reports.count_open(s, post_id))
+    assert count == 0
+    # The reporter may report again later: the report was actioned, not left open.
+    await fake.wait_until(lambda: fake.dms_to(scene.bob), what="Bob's DM about the removal")
+
+    await harness.close()
+    harness = scene.harness = await qa_bot_factory(database_url=db_url)
+    restoring = await scene.mod.click(card, button_id(card, "Restore"))
+    assert "restored" in (await private(restoring)).lower()
+    assert await bobs_points(scene) == POINTS_ANSWER + POINTS_UP_ON_ANSWER
+    await recomputed_equals_cached(scene)
+    actions = [action for action, _mod, _post in await audit_actions(scene)]
+    assert actions == ["restore", "remove"]
