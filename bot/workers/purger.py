@@ -20,6 +20,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Final
 
+from bot.db import health
 from bot.db.compaction import reclaim_deleted_text
 from bot.forum import purge
 from bot.workers.base import TaskWorker
@@ -92,8 +93,8 @@ class Purger(TaskWorker):
             blanked = await self.runner.run(lambda s: purge.purge_removed(s))
             if compact or blanked:
                 await reclaim_deleted_text(self.engine)
-        except Exception:
-            log.exception("purging deleted text failed")
+        except Exception as exc:
+            health.log_failure(log, exc, "purging deleted text failed")
             return 0
         if blanked:
             log.info("purged the text of %d removed posts past their restore window", blanked)
