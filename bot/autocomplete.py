@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.forum import categories
 from bot.forum.text_rules import fold
-from bot.transactions import HasTransactionRunner, run_transaction
+from bot.transactions import HasTransactionRunner, run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICE_VALUE, label, truncate
 
 Choices = list[app_commands.Choice[str]]
@@ -26,7 +26,7 @@ def choice(name: str, value: str) -> app_commands.Choice[str]:
 async def category_choices(bot: HasTransactionRunner, guild_id: int, current: str) -> Choices:
     """The guild's categories matching what is typed (compared as ``text_rules.fold`` compares
     names): names starting with it first, then names containing it. The caller caps how many."""
-    known = await run_transaction(bot, lambda s: categories.list_categories(s, guild_id))
+    known = await run_read(bot, lambda s: categories.list_categories(s, guild_id))
     typed = fold(current)
     names = [c.name for c in known]
     starts = [n for n in names if fold(n).startswith(typed)]

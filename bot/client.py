@@ -26,7 +26,7 @@ from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.premod import HeldPublishers
 from bot.settings import Settings
-from bot.transactions import CLOSE_GRACE, TransactionRunner
+from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
 from bot.workers.base import Worker
 from bot.workers.notifier import Notifier, from_settings
 from bot.workers.purger import Purger
@@ -171,8 +171,9 @@ class QABot(commands.AutoShardedBot):
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extension_names))
         if self.start_workers:
+            background = background_context()  # the workers' bounded share of connections
             for worker in self.workers:
-                worker.start()
+                background.run(worker.start)
                 self._started.append(worker)
 
     async def close(self) -> None:

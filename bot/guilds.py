@@ -11,7 +11,7 @@ import discord
 from bot.forum.errors import NotConfigured
 from bot.forum.settings import GuildConfig, load_config
 from bot.permissions import is_moderator
-from bot.transactions import HasTransactionRunner, run_transaction
+from bot.transactions import HasTransactionRunner, run_read
 
 NOT_SET_UP = "This server has no Q&A forum yet: a server manager can set one up with /qa setup."
 FORUM_GONE = (
@@ -20,7 +20,7 @@ FORUM_GONE = (
 
 
 async def guild_config(bot: HasTransactionRunner, guild_id: int) -> GuildConfig:
-    return await run_transaction(bot, lambda s: load_config(s, guild_id))
+    return await run_read(bot, lambda s: load_config(s, guild_id))
 
 
 def qa_forum(guild: discord.Guild, config: GuildConfig) -> discord.ForumChannel:

@@ -35,7 +35,7 @@ from bot.forum.errors import NotFound, PermissionDenied, RateLimited
 from bot.guilds import actor_is_moderator, guild_config
 from bot.question_option import PICK_A_QUESTION
 from bot.threads import fetch_thread
-from bot.transactions import HasTransactionRunner, run_transaction
+from bot.transactions import HasTransactionRunner, run_read
 from bot.ui.text import format_datetime, format_relative
 
 CANNOT_ASK: Final = "You can't post in this forum."
@@ -81,7 +81,7 @@ async def _check_slowmode(
     guild_id = interaction.guild_id
     assert guild_id is not None  # guild-only commands
     author_id = interaction.user.id
-    last = await run_transaction(
+    last = await run_read(
         bot,
         lambda s: ratelimits.last_post_at(
             s, guild_id=guild_id, author_id=author_id, thread_id=thread_id
@@ -157,7 +157,7 @@ async def question_thread(
     """The thread of a question (None while it is not posted yet: the domain refuses that)."""
     guild = interaction.guild
     assert guild is not None  # guild-only commands
-    question = await run_transaction(bot, lambda s: lookups.get_post(s, question_id))
+    question = await run_read(bot, lambda s: lookups.get_post(s, question_id))
     if question.thread_id is None:
         return None
     thread = await fetch_thread(guild, question.thread_id)

@@ -15,7 +15,7 @@ from bot import references
 from bot.forum import lookups, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.post_rows import QUESTION_GONE
-from bot.transactions import HasTransactionRunner, run_transaction
+from bot.transactions import HasTransactionRunner, run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label
 from bot.visibility import visible_forums
 
@@ -47,7 +47,7 @@ async def target_question(
     thread_id = references.thread_id(text) if text else interaction.channel_id
     if text and thread_id is None:
         question_id = question_id_of(text, PICK_A_QUESTION)
-        named = await run_transaction(
+        named = await run_read(
             bot,
             lambda s: lookups.readable_question(
                 s, guild_id=guild_id, visible=visible, question_id=question_id
@@ -58,7 +58,7 @@ async def target_question(
         return named.id
     if thread_id is None:
         raise NotFound(NO_QUESTION_HERE)
-    found = await run_transaction(
+    found = await run_read(
         bot,
         lambda s: lookups.readable_question(
             s, guild_id=guild_id, visible=visible, thread_id=thread_id
@@ -89,7 +89,7 @@ async def question_choices(
     if guild_id is None:
         return []
     visible = visible_forums(interaction)
-    found = await run_transaction(
+    found = await run_read(
         bot,
         lambda s: title_search.title_matches(
             s,

@@ -13,6 +13,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bot import shutdown
 from bot.client import QABot
 from bot.db import migrate
 from bot.db.engine import create_engine
@@ -68,11 +69,16 @@ async def run_bot(
     stopping = asyncio.Event()
     closers: list[asyncio.Task[None]] = []
 
+    async def stop_under_load() -> None:
+        # The gateway closed and the gestures received applied first (``bot.shutdown``).
+        await shutdown.drain(bot)
+        await bot.close()
+
     def request_stop(signame: str) -> None:
         if not stopping.is_set():
             log.info("%s received: shutting down", signame)
             stopping.set()
-            closers.append(loop.create_task(bot.close()))
+            closers.append(loop.create_task(stop_under_load()))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
@@ -94,6 +100,7 @@ async def run_bot(
         # A signal's close may still be waiting for the last transactions: the engine is
         # disposed only once nothing holds a session.
         await bot.close()
+        shutdown.log_transaction_stats(bot)
         await engine.dispose()
         log.info("stopped")
 

@@ -14,18 +14,33 @@ tasks that ran them: a closing bot lets those tasks finish their work (``wait_ca
 command halfway through still gets its reply out), then waits for the transactions and refuses
 new ones (``close``), so nothing holds a database session once ``QABot.close`` returns and the
 engine can be disposed.
+
+Reads never wait behind writers. A unit of work that only reads is run with ``run_read`` (or
+``read_only=True``): a read-only transaction (``bot.forum.uow``), which on SQLite is a deferred
+``BEGIN`` that WAL lets run beside the writer's ``BEGIN IMMEDIATE``, and in which a write fails.
+
+Background work takes a bounded share of the connection pool. The bot starts its workers in a
+context marked as background (``background_context``); every transaction run from a task
+created there (the vote writer, the notifier, status lines and point roles the writer asks for,
+retention, thread renames) waits for one of ``BACKGROUND_CONNECTIONS`` slots before it takes a
+connection. The pool (``bot.db.engine``: ``POOL_SIZE`` + ``MAX_OVERFLOW``) is larger, so the
+commands and listeners always find connections the workers cannot take: on PostgreSQL an
+interaction never queues for a pooled connection behind a burst of background writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import MAX_OVERFLOW, POOL_SIZE
 from bot.forum.ledger import POINTS_MOVED
 from bot.forum.uow import run_in_transaction
 
@@ -40,6 +55,21 @@ Dispatch = Callable[..., None]
 POINTS_CHANGED: Final = "qa_points_changed"
 #: Seconds a closing bot waits for the transactions in flight before it cancels them.
 CLOSE_GRACE: Final = 10.0
+#: Connections background work may hold at once; the rest of the pool is the interactions'.
+BACKGROUND_CONNECTIONS: Final = 4
+assert BACKGROUND_CONNECTIONS < POOL_SIZE + MAX_OVERFLOW
+
+_background: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "qa_background_work", default=False
+)
+
+
+def background_context() -> contextvars.Context:
+    """A copy of the current context marked as background work: tasks created while it runs
+    (``context.run(worker.start)``) run their transactions in the background share."""
+    context = contextvars.copy_context()
+    context.run(_background.set, True)
+    return context
 
 
 class RunnerClosed(RuntimeError):
@@ -59,23 +89,28 @@ class TransactionRunner:
         #: Tasks that ran a transaction (listeners, commands, workers), while they live.
         self._callers: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         self._closed = False
+        self._background_slots = asyncio.Semaphore(BACKGROUND_CONNECTIONS)
+        #: Transactions run so far: reads, writes.
+        self.reads = 0
+        self.writes = 0
 
     @property
     def in_flight(self) -> int:
         """How many transactions are running now."""
         return len(self._in_flight)
 
-    async def run(self, operation: Operation[T]) -> T:
+    async def run(self, operation: Operation[T], *, read_only: bool = False) -> T:
         """Run one domain operation in its own transaction (retried on serialization
         failures), in a task of its own: a cancelled caller stops waiting, the transaction
-        goes on to its end; after the commit, announce whose public points moved."""
+        goes on to its end; after the commit, announce whose public points moved.
+        ``read_only``: the operation only reads (a write in it fails)."""
         if self._closed:
             raise RunnerClosed("the bot is closed: no new transaction begins")
         caller = asyncio.current_task()
         if caller is not None:
             self._callers.add(caller)
         transaction = asyncio.get_running_loop().create_task(
-            self._transaction(operation), name="transaction"
+            self._transaction(operation, read_only), name="transaction"
         )
         self._in_flight.add(transaction)
         transaction.add_done_callback(self._finished)
@@ -90,7 +125,7 @@ class TransactionRunner:
         if not transaction.cancelled():
             transaction.exception()
 
-    async def _transaction(self, operation: Operation[T]) -> T:
+    async def _transaction(self, operation: Operation[T], read_only: bool) -> T:
         moved: set[tuple[int, int]] = set()
 
         async def attempt(session: AsyncSession) -> T:
@@ -99,9 +134,23 @@ class TransactionRunner:
             moved.update(session.info.get(POINTS_MOVED, ()))
             return result
 
-        result = await run_in_transaction(self.sessionmaker, attempt)
+        async with self._share():
+            if read_only:
+                self.reads += 1
+            else:
+                self.writes += 1
+            result = await run_in_transaction(self.sessionmaker, attempt, read_only=read_only)
         announce_points_moved(self._dispatch, moved)
         return result
+
+    @contextlib.asynccontextmanager
+    async def _share(self) -> AsyncIterator[None]:
+        """A background transaction's slot (see the module's docstring); none for the rest."""
+        if not _background.get():
+            yield
+            return
+        async with self._background_slots:
+            yield
 
     async def wait_running(self) -> None:
         """Until the transactions running now have ended (not those begun later)."""
@@ -143,10 +192,18 @@ class HasTransactionRunner(Protocol):
     def transaction_runner(self) -> TransactionRunner: ...
 
 
-async def run_transaction(bot: HasTransactionRunner, operation: Operation[T]) -> T:
+async def run_transaction(
+    bot: HasTransactionRunner, operation: Operation[T], *, read_only: bool = False
+) -> T:
     """Run one domain operation in its own transaction with the bot's runner (see
-    ``TransactionRunner.run``)."""
-    return await bot.transaction_runner.run(operation)
+    ``TransactionRunner.run``); ``read_only`` when it only reads."""
+    return await bot.transaction_runner.run(operation, read_only=read_only)
+
+
+async def run_read(bot: HasTransactionRunner, operation: Operation[T]) -> T:
+    """Run a domain operation that only reads, in a read-only transaction: on SQLite it never
+    waits for the writer; a write in it fails."""
+    return await bot.transaction_runner.run(operation, read_only=True)
 
 
 def announce_points_moved(dispatch: Dispatch, moved: Iterable[tuple[int, int]]) -> None:

@@ -29,7 +29,7 @@ from discord.ext import commands
 
 from bot.autocomplete import Choices, category_choices, choice
 from bot.forum import listing, search, title_search
-from bot.transactions import run_transaction
+from bot.transactions import run_read
 from bot.ui import question_lists
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import AUTOCOMPLETE_CHOICES
@@ -66,7 +66,7 @@ class UnansweredPages(Paginator, kind="unans"):
     ) -> Page:
         category_id = int(extra) if extra is not None and extra.isdigit() else None
         visible = visible_forums(interaction)
-        shown = await run_transaction(
+        shown = await run_read(
             _bot(interaction),
             lambda s: listing.unanswered_questions(
                 s, guild_id=guild_id, visible=visible, page=page, category_id=category_id
@@ -133,7 +133,7 @@ class Discovery(commands.Cog):
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
         visible = visible_forums(interaction)
-        hits = await run_transaction(
+        hits = await run_read(
             self.bot,
             lambda s: search.search_questions(
                 s, guild_id=guild_id, visible=visible, query=query, limit=SEARCH_LIMIT
@@ -153,7 +153,7 @@ class Discovery(commands.Cog):
         visible = visible_forums(interaction)
 
         async def lookup(guild_id: int) -> Choices:
-            matches = await run_transaction(
+            matches = await run_read(
                 self.bot,
                 lambda s: title_search.title_matches(
                     s,
@@ -181,7 +181,7 @@ class Discovery(commands.Cog):
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
         visible = visible_forums(interaction)
-        shown = await run_transaction(
+        shown = await run_read(
             self.bot,
             lambda s: listing.unanswered_questions(
                 s, guild_id=guild_id, visible=visible, category=category

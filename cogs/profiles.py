@@ -29,7 +29,8 @@ from discord.ext import commands
 
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
-from bot.transactions import run_transaction
+from bot.seen_names import remember_seen_names
+from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.profiles import leaderboard_page, profile_embed
 from bot.ui.views import Page, Paginator
@@ -71,10 +72,13 @@ class LeaderboardPages(Paginator, kind="lb"):
     async def fetch_page(
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
-        seen = {interaction.user.id: interaction.user.display_name}
-        board = await run_transaction(
-            _bot(interaction),
-            lambda s: leaderboard.top_members(s, guild_id=guild_id, page=page, seen_names=seen),
+        bot = _bot(interaction)
+        # The asking member's name first, so the page shows it (a write only when it changed).
+        await remember_seen_names(
+            bot, guild_id, {interaction.user.id: interaction.user.display_name}
+        )
+        board = await run_read(
+            bot, lambda s: leaderboard.top_members(s, guild_id=guild_id, page=page)
         )
         rows = [
             leaderboard.LeaderboardEntry(
@@ -128,11 +132,9 @@ class Profiles(commands.Cog):
         if isinstance(target, discord.Member):
             seen[target.id] = target.display_name
         visible = visible_forums(interaction, public=public)
-        shown = await run_transaction(
+        shown = await run_read(
             self.bot,
-            lambda s: leaderboard.profile(
-                s, guild_id=guild.id, user_id=target.id, visible=visible, seen_names=seen
-            ),
+            lambda s: leaderboard.profile(s, guild_id=guild.id, user_id=target.id, visible=visible),
         )
         own = target.id == interaction.user.id
         embed = profile_embed(
@@ -149,6 +151,8 @@ class Profiles(commands.Cog):
         await interaction.followup.send(
             embed=embed, ephemeral=not public, allowed_mentions=NO_PINGS
         )
+        # After the reply: the profile shows Discord's names, and the reply waits for no writer.
+        await remember_seen_names(self.bot, guild.id, seen)
 
     # ------------------------------------------------------------------ /leaderboard
 

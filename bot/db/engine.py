@@ -4,21 +4,38 @@ SQLite (the embedded default) gets WAL, foreign keys, a busy timeout, ``synchron
 ``secure_delete`` (deleted content is overwritten with zeros, not left in free pages). Its folder
 is created readable by the owner only (0700), and so are the database file and its ``-wal`` and
 ``-shm`` (0600): every connection opens under a 0077 umask and the files are chmodded after.
-Every SQLite transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction that later
+A unit of work that writes starts with ``BEGIN IMMEDIATE``: a deferred transaction that later
 writes can fail at once with SQLITE_BUSY when another connection holds the write lock, whereas
-an immediate one waits ``busy_timeout`` for it.
+an immediate one waits ``busy_timeout`` for it. A read-only unit of work (``READ_ONLY``, see
+``bot.forum.uow``) starts with a plain deferred ``BEGIN``: in WAL mode a reader never waits for
+the writer, so ``/profile`` does not queue behind the vote writer. Its connection has ``PRAGMA
+query_only`` on while it runs, so a read-only unit that tries to write fails loudly ("attempt to
+write a readonly database"); every transaction sets the flag it needs before its ``BEGIN`` (a
+connection's next writing transaction turns it off again). On PostgreSQL the same option makes
+the transaction ``READ ONLY`` (a write fails with SQLSTATE 25006).
+
+``write_holds(engine)`` keeps how long SQLite's write lock was held (from ``BEGIN IMMEDIATE``
+to the commit or rollback): the longest hold is logged when the bot closes.
+
+Connection pool: SQLAlchemy's queue pool, ``POOL_SIZE`` connections kept plus ``MAX_OVERFLOW``
+more on demand. Background workers get a bounded share of them (``bot.transactions``:
+``BACKGROUND_CONNECTIONS``), so interactions always find a connection of their own and never
+queue behind the vote writer, the notifier, status lines or retention for one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,6 +48,38 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 FOLDER_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
 SQLITE_SUFFIXES: Final = ("", "-wal", "-shm", "-journal")
+#: Connections the pool keeps open, and how many more it opens under load (both backends).
+POOL_SIZE: Final = 5
+MAX_OVERFLOW: Final = 10
+
+#: The execution option marking a read-only unit of work.
+READ_ONLY_OPTION: Final = "qa_read_only"
+#: Execution options of a read-only unit of work: a deferred ``BEGIN`` with ``PRAGMA
+#: query_only`` on SQLite, a ``READ ONLY`` transaction on PostgreSQL (asyncpg).
+READ_ONLY: Final[Mapping[str, Any]] = {READ_ONLY_OPTION: True, "postgresql_readonly": True}
+# The pooled connection's info key remembering whether ``PRAGMA query_only`` is on.
+_QUERY_ONLY: Final = "qa_query_only"
+_HOLD_STARTED: Final = "qa_hold_started"
+
+
+@dataclass
+class WriteHolds:
+    """How long SQLite write transactions held the database's write lock."""
+
+    count: int = 0
+    longest: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.longest = max(self.longest, seconds)
+
+
+_holds: weakref.WeakKeyDictionary[Engine, WriteHolds] = weakref.WeakKeyDictionary()
+
+
+def write_holds(engine: AsyncEngine) -> WriteHolds | None:
+    """The write-lock holds seen on ``engine`` (None: not an SQLite engine)."""
+    return _holds.get(engine.sync_engine)
 
 
 def is_sqlite(url: str) -> bool:
@@ -55,10 +104,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if path is not None:
             with private_umask():
                 path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+            # A file: a queue pool (an in-memory database keeps its single connection).
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, path)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     return create_async_engine(url, **kwargs)
 
 
@@ -104,9 +158,26 @@ def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:
         if path is not None:  # the -wal and -shm exist once WAL is on
             make_private(path)
 
+    holds = _holds.setdefault(engine.sync_engine, WriteHolds())
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION, False))
+        if conn.info.get(_QUERY_ONLY, False) != read_only:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            conn.info[_QUERY_ONLY] = read_only
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info[_HOLD_STARTED] = time.perf_counter()
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        started = conn.info.pop(_HOLD_STARTED, None)
+        if started is not None:
+            holds.add(time.perf_counter() - started)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

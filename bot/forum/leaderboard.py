@@ -127,6 +127,22 @@ async def remember_display_names(
     )
 
 
+async def unremembered_names(
+    session: AsyncSession, *, guild_id: int, names: Mapping[int, str]
+) -> dict[int, str]:
+    """Of ``names``, those ``remember_display_names`` would store (cleaned, of members who did
+    not erase their data, and unlike the stored name): a read, so a read path can tell whether
+    it has a name to remember at all."""
+    cleaned = {uid: name for uid, raw in names.items() if (name := _clean_name(raw)) is not None}
+    if not cleaned:
+        return {}
+    erased = await prefs.erased_among(session, cleaned)
+    stored = await display_names(session, guild_id=guild_id, user_ids=sorted(cleaned))
+    return {
+        uid: name for uid, name in cleaned.items() if uid not in erased and stored.get(uid) != name
+    }
+
+
 async def display_names(
     session: AsyncSession, *, guild_id: int, user_ids: list[int]
 ) -> dict[int, str]:

@@ -29,6 +29,9 @@ MAX_ATTEMPTS: Final = 10
 
 PENDING_STATUSES: Final = ("pending", "sending")
 
+#: How long Discord drops a resent message by its nonce ("a few minutes"), less a margin.
+NONCE_WINDOW: Final = timedelta(minutes=4)
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
@@ -51,6 +54,9 @@ class OutboxItem:
     next_attempt_at: datetime
     claimed_by: str
     claimed_until: datetime
+    #: When this claim took the row over from a worker that died while sending it: the end of
+    #: that worker's lease (it may have sent the DM any time before); None otherwise.
+    taken_over_from: datetime | None = None
 
     @property
     def nonce(self) -> str:
@@ -124,6 +130,8 @@ async def claim_due(
             Notification.recipient_id,
             Notification.question_id,
             Notification.kind,
+            Notification.status,
+            Notification.claimed_until,
         )
         .where(_is_due(now))
         .order_by(Notification.next_attempt_at, Notification.id)
@@ -134,10 +142,11 @@ async def claim_due(
     if not first:
         return []
     ids = {row.id for row in first}
+    taken_over = {row.id: row.claimed_until for row in first if row.status == "sending"}
     groups = {(row.recipient_id, row.question_id, row.kind) for row in first if row.question_id}
     if groups:
         mates_stmt = (
-            select(Notification.id)
+            select(Notification.id, Notification.status, Notification.claimed_until)
             .where(
                 _is_due(now),
                 tuple_(Notification.recipient_id, Notification.question_id, Notification.kind).in_(
@@ -146,8 +155,10 @@ async def claim_due(
             )
             .with_for_update(skip_locked=True)
         )
-        mates = await session.execute(mates_stmt)
-        ids.update(mates.scalars())
+        for mate in await session.execute(mates_stmt):
+            ids.add(mate.id)
+            if mate.status == "sending":
+                taken_over[mate.id] = mate.claimed_until
     claimed = await session.execute(
         update(Notification)
         .where(Notification.id.in_(ids), _is_due(now))
@@ -160,7 +171,7 @@ async def claim_due(
         .returning(Notification)
         .execution_options(populate_existing=True)
     )
-    items = [_item(row) for row in claimed.scalars()]
+    items = [_item(row, taken_over.get(row.id)) for row in claimed.scalars()]
     items.sort(key=lambda item: (item.next_attempt_at, item.id))
     return items
 
@@ -184,9 +195,24 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     return min(times) if times else None
 
 
-def _item(row: Notification) -> OutboxItem:
+def _item(row: Notification, taken_over_from: datetime | None = None) -> OutboxItem:
     assert row.claimed_by is not None and row.claimed_until is not None
-    return snapshot_of(OutboxItem, row, payload=json.loads(row.payload))
+    return snapshot_of(
+        OutboxItem, row, payload=json.loads(row.payload), taken_over_from=taken_over_from
+    )
+
+
+def may_be_sent_unprotected(
+    items: Sequence[OutboxItem], *, now: datetime, lease: timedelta
+) -> bool:
+    """Whether a DM of these items may have reached Discord longer ago than its nonce protects:
+    taken over from a worker that died while sending it, whose claim (one ``lease`` before its
+    end) began ``NONCE_WINDOW`` or more before ``now``. Look for it before sending again."""
+    return any(
+        now - (item.taken_over_from - lease) >= NONCE_WINDOW
+        for item in items
+        if item.taken_over_from is not None
+    )
 
 
 async def release_claims(session: AsyncSession, *, worker_id: str) -> int:

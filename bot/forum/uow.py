@@ -6,6 +6,10 @@ workers): it opens a session, begins, runs the operation, commits, and runs it a
 when the database aborted it for a serialization failure or a deadlock (PostgreSQL 40001/40P01)
 or a busy SQLite file, so those never reach the user.
 
+A unit of work that only reads says so (``read_only=True``): it runs in a read-only transaction
+(``bot.db.engine.READ_ONLY``: on SQLite a deferred ``BEGIN`` that never waits for the writer,
+with ``PRAGMA query_only`` on; on PostgreSQL ``READ ONLY``), and a write it attempts fails.
+
 The order in which an operation locks rows, which keeps deadlocks rare, is described in
 ``bot.forum.post_rows``.
 """
@@ -20,6 +24,8 @@ from typing import Final, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import READ_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +61,22 @@ async def run_in_transaction(
     work: Callable[[AsyncSession], Awaitable[T]],
     *,
     attempts: int = DEFAULT_ATTEMPTS,
+    read_only: bool = False,
 ) -> T:
     """Run ``work(session)`` in its own transaction, retrying it when the database asks to.
 
     ``work`` must do all its writing through the session (it may run more than once); domain
-    errors (``ForumError``) and other failures propagate after the rollback, unretried.
+    errors (``ForumError``) and other failures propagate after the rollback, unretried. With
+    ``read_only`` the transaction is read-only: ``work`` reads, and a write fails.
     """
     attempt = 0
     while True:
         attempt += 1
         try:
             async with sessionmaker() as session, session.begin():
+                if read_only:
+                    # Options apply when the session first takes its connection, before BEGIN.
+                    await session.connection(execution_options=dict(READ_ONLY))
                 return await work(session)
         except DBAPIError as exc:
             if attempt >= attempts or not is_retryable(exc):

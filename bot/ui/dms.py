@@ -10,6 +10,10 @@ The recipient's preview (``/notifications preview:``) is applied by ``render_dm`
 present and future: ``no-text`` says only what happened and where ("New answer to your question
 in <server>"), ``minimal`` only what happened ("You have a new answer"); both keep the kind's
 link, so nothing sensitive shows on a phone's lock screen.
+
+Every DM carries its key (the notification's nonce, ``qa-n<id>``) in its footer
+(``with_dm_key``), so a worker that takes over a DM a dead worker may have sent long ago can find
+it in the DM channel (``carries_dm_key``) instead of sending it again.
 """
 
 from __future__ import annotations
@@ -162,6 +166,16 @@ def private_dm(content: NotificationContent, preview: str, server: str | None) -
     else:
         headline = no_text.format(server=inline_text(server or "") or UNKNOWN_SERVER)
     return fit(new_embed(colour=COLOUR_INFO, title=headline))
+
+
+def with_dm_key(embed: discord.Embed, key: str) -> discord.Embed:
+    """The DM's key in its footer (ids only; the same embed)."""
+    return embed.set_footer(text=key)
+
+
+def carries_dm_key(message: discord.Message, key: str) -> bool:
+    """Whether a message (trust only the bot's own) is the DM of this key."""
+    return any(embed.footer.text == key for embed in message.embeds)
 
 
 def render_dm(

@@ -23,6 +23,7 @@ from bot.bounded import BoundedMap
 from bot.forum import prefs
 from bot.forum.dm_content import NotifiedPost
 from bot.transactions import TransactionRunner
+from bot.ui.dms import carries_dm_key
 from bot.ui.mentions import NO_PINGS
 
 #: Discord's JSON error codes that mean "this user cannot get a DM from the bot".
@@ -31,6 +32,8 @@ UNKNOWN_USER: Final = 10013
 UNKNOWN_CHANNEL: Final = 10003
 #: DM channel ids kept in memory (the rest are one database read away).
 DM_CHANNEL_CACHE: Final = 50_000
+#: Recent messages of a DM channel searched for a DM's key (one page of history).
+DM_LOOKBACK: Final = 50
 
 
 class Undeliverable(Exception):
@@ -82,6 +85,26 @@ class DirectMessages:
             # The cached DM channel is gone: open the DM again, once.
             channel_id = await self._open(user_id)
             return await self._post(channel_id, embed, view, nonce)
+
+    async def find_sent(
+        self, user_id: int, stored_channel_id: int | None, key: str
+    ) -> discord.Message | None:
+        """The bot's DM carrying ``key`` among the last ``DM_LOOKBACK`` messages of the DM
+        channel (one request, within ``timeout``); None when there is none, or no DM channel was
+        ever opened (so nothing was sent)."""
+        channel_id = self._channels.get(user_id) or stored_channel_id
+        me = self.bot.user
+        if channel_id is None or me is None:
+            return None
+        channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        try:
+            async with asyncio.timeout(self.timeout):
+                async for message in channel.history(limit=DM_LOOKBACK):
+                    if message.author.id == me.id and carries_dm_key(message, key):
+                        return message
+        except discord.NotFound:
+            return None
+        return None
 
     def forget(self, user_id: int) -> None:
         """The user cannot get DMs: drop their DM channel from memory."""

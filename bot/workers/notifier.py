@@ -23,7 +23,11 @@ each DM shows at send time (``notification_content``), sends it
 
 Every DM carries a stable nonce (the first notification's ``OutboxItem.nonce``) and discord.py
 sends ``enforce_nonce`` with it, so a resend after a timeout or a 5xx whose message did arrive
-is dropped by Discord. A crash loses nothing: claims of a dead worker are taken over when their
+is dropped by Discord - within a few minutes only. The nonce is also the DM's key in its footer:
+a DM taken over from a worker that died while sending it, longer ago than the nonce protects
+(``outbox.may_be_sent_unprotected``), is first looked for in the recent messages of the DM
+channel (one request) and, when found, recorded as sent instead of sent again.
+A crash loses nothing: claims of a dead worker are taken over when their
 lease ends; a clean stop hands its claims back at once (``release_claims``), after recording the
 DMs whose acceptance the worker has already read (so those are never sent again; only a request
 still in flight at the stop is, and Discord drops it by its nonce).
@@ -63,7 +67,7 @@ from bot.db import health
 from bot.forum import dm_content, outbox
 from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
-from bot.ui.dms import render_dm
+from bot.ui.dms import render_dm, with_dm_key
 from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
@@ -262,9 +266,15 @@ class Notifier(TaskWorker):
             guild = self.bot.get_guild(first.guild_id)
             server = guild.name if guild is not None else None
             embed, view = render_dm(content, self.dms.cached_name, server)
-            sent = await self.dms.send(
-                first.recipient_id, content.dm_channel_id, embed, view, first.nonce
-            )
+            sent = await self._find_unrecorded(group, content.dm_channel_id)
+            if sent is None:
+                sent = await self.dms.send(
+                    first.recipient_id,
+                    content.dm_channel_id,
+                    with_dm_key(embed, first.nonce),
+                    view,
+                    first.nonce,
+                )
         except Undeliverable as exc:
             await self.outcomes.undeliverable(first, ids, str(exc), self.clock())
             self.dms.forget(first.recipient_id)
@@ -299,6 +309,20 @@ class Notifier(TaskWorker):
             self._recording.add(record)
             record.add_done_callback(self._recording.discard)
             await asyncio.shield(record)
+
+    async def _find_unrecorded(
+        self, group: Sequence[OutboxItem], dm_channel_id: int | None
+    ) -> discord.Message | None:
+        """A DM a dead worker sent but never recorded, found by its key in the DM channel; only
+        looked for when its nonce no longer protects a resend (``may_be_sent_unprotected``)."""
+        first = group[0]
+        lease = timedelta(seconds=self.lease)
+        if not outbox.may_be_sent_unprotected(group, now=self.clock(), lease=lease):
+            return None
+        found = await self.dms.find_sent(first.recipient_id, dm_channel_id, first.nonce)
+        if found is not None:
+            log.info("notifications %s: found already sent", ids_text([i.id for i in group]))
+        return found
 
 
 def from_settings(bot: discord.Client, runner: TransactionRunner, settings: Settings) -> Notifier:

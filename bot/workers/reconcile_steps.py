@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from functools import partial
+from typing import cast
 
 import discord
 
-from bot.forum import deletion, edits, pending_posts, reconcile
+from bot.forum import deletion, edits, pending_posts, reaction_sync, reconcile
 from bot.forum.reconcile import WindowThread
+from bot.reaction_sync import ReactionTarget, RereadingBot, reread_reactions
 from bot.ui.embeds import parse_footer_key
-from bot.workers.reconcile_run import GuildRun, Step
+from bot.workers.reconcile_run import GuildRun, OutOfBudget, Step
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +208,31 @@ async def _repage_thread(run: GuildRun, question: WindowThread, through: int) ->
         run.status_lines.request(question.question_id)
 
 
+async def reread_votes(run: GuildRun) -> None:
+    """The window's posts: stored votes made equal to the countable reactions Discord shows
+    (``bot.reaction_sync``), the messages already paged reused, within what is left of the
+    budget; a message whose counts did not change costs no more than its own read."""
+    left = run.budget.limit - run.budget.used
+    if left <= 0:
+        raise OutOfBudget
+    since = run.started_at - timedelta(days=run.window_days)
+    guild_id = run.guild.id
+    voted = await run.runner.run(
+        lambda s: reaction_sync.recent_voted_messages(
+            s, guild_ids=[guild_id], since=since, limit=left
+        )
+    )
+    held = {message.id: message for message in run.scanned}
+    targets = [
+        ReactionTarget(v.guild_id, v.thread_id, v.message_id, held.get(v.message_id)) for v in voted
+    ]
+    done = await reread_reactions(cast(RereadingBot, run.client), targets, budget=left)
+    run.budget.used += done.requests_used
+    run.votes_backfilled += done.votes_backfilled
+    if done.remaining:
+        raise OutOfBudget
+
+
 #: The steps of a server's run, in order.
 STEPS: tuple[tuple[str, Step], ...] = (
     ("list threads", list_threads),
@@ -212,4 +240,5 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("complete pending rows", complete_pending),
     ("catch up messages", catch_up),
     ("re-page earlier messages", repage),
+    ("re-read vote reactions", reread_votes),
 )

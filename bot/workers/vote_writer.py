@@ -79,6 +79,8 @@ class VoteWriter(TaskWorker):
         self.retried = 0
         self._queue: asyncio.Queue[Gesture] = asyncio.Queue()
         self._effects: set[asyncio.Task[None]] = set()
+        #: Gestures submitted since the start (a draining shutdown logs it).
+        self.received = 0
 
     @property
     def queued(self) -> int:
@@ -98,6 +100,7 @@ class VoteWriter(TaskWorker):
                 )
             return
         self._queue.put_nowait(gesture)
+        self.received += 1
 
     async def wait_idle(self) -> None:
         """Until every queued gesture is applied and its effects (REST calls) are done."""

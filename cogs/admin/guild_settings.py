@@ -15,7 +15,7 @@ from discord import app_commands
 from bot.forum import categories, setting_changes, settings
 from bot.forum.errors import ValidationError
 from bot.forum.settings import GuildConfig
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui import embeds
 from bot.ui.admin import settings_table
 from bot.ui.mentions import NO_PINGS
@@ -53,7 +53,7 @@ async def key_autocomplete(
 async def show_settings(
     bot: QABot, interaction: discord.Interaction[Any], guild: discord.Guild
 ) -> None:
-    config, cats = await run_transaction(bot, lambda s: categories.settings_overview(s, guild.id))
+    config, cats = await run_read(bot, lambda s: categories.settings_overview(s, guild.id))
     rows = [
         (
             view.key,

@@ -13,7 +13,7 @@ from bot import references
 from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
-from bot.transactions import run_transaction
+from bot.transactions import run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label, one_line
 from cogs.answering.answers import question_here
 
@@ -56,7 +56,7 @@ async def own_posts(bot: QABot, interaction: discord.Interaction[QABot]) -> list
     if guild_id is None or thread_id is None:
         return []
     author_id = interaction.user.id
-    return await run_transaction(
+    return await run_read(
         bot,
         lambda s: lookups.bot_posts_of_author(
             s, guild_id=guild_id, thread_id=thread_id, author_id=author_id

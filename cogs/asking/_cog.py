@@ -14,7 +14,7 @@ from bot.blocking import refuse_if_blocked
 from bot.forum import questions
 from bot.forum.premod import HeldPostSnapshot
 from bot.posting_rights import check_can_ask
-from bot.transactions import run_transaction
+from bot.transactions import run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICES
 from cogs.asking.adoption import NativePosts
 from cogs.asking.anonymity import check_anonymous
@@ -67,7 +67,7 @@ class Asking(commands.Cog):
         # Refuse before the member types anything: no forum, no permission, no tag, too many.
         target = await find_target(self.bot, guild, wanted)
         await check_can_ask(self.bot, interaction, target.forum)
-        await run_transaction(
+        await run_read(
             self.bot,
             lambda s: questions.check_can_ask(s, guild_id=guild.id, user_id=user_id),
         )

@@ -28,7 +28,7 @@ from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
 from bot.posting_rights import check_can_ask
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
 from bot.visibility import visible_forums
@@ -157,7 +157,7 @@ class _DraftButton(
     async def _still_usable(self, interaction: discord.Interaction[Any]) -> bool:
         user_id, draft_id = interaction.user.id, self.draft_id
         try:
-            await run_transaction(
+            await run_read(
                 _bot(interaction),
                 lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id),
             )
@@ -182,7 +182,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
         guild = interaction.guild
-        draft = await run_transaction(
+        draft = await run_read(
             bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
         )
         assert guild is not None and guild.id == draft.guild_id

@@ -21,7 +21,7 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import blocks, lookups, moderation
 from bot.forum.errors import NotFound, ValidationError
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocked_text, moderation_panel, removed_text, restored_text
 from cogs.moderation.moderators import NOT_A_MODERATOR_HERE, moderator
@@ -275,16 +275,14 @@ async def moderate_post(
     await interaction.response.defer(ephemeral=True, thinking=True)
     actor = await moderator(bot, interaction, refusal=NOT_A_MODERATOR_HERE)
     message_id = message.id
-    found = await run_transaction(
-        bot, lambda s: lookups.find_post_by_message(s, message_id=message_id)
-    )
+    found = await run_read(bot, lambda s: lookups.find_post_by_message(s, message_id=message_id))
     if found is None or found.guild_id != actor.guild.id or found.deleted:
         raise NotFound(NOT_A_POST)
     post = found
     question = (
         post
         if post.question_id is None
-        else await run_transaction(bot, lambda s: lookups.get_post(s, cast(int, post.question_id)))
+        else await run_read(bot, lambda s: lookups.get_post(s, cast(int, post.question_id)))
     )
     await interaction.followup.send(
         embed=moderation_panel(post, question),

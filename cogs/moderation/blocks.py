@@ -12,7 +12,7 @@ import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import blocks
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocks_embed, unblocked_text
 from cogs.moderation.moderators import NOT_A_MODERATOR_HERE, moderator
@@ -74,9 +74,7 @@ class UnblockButton(
 async def show_blocks(bot: QABot, interaction: discord.Interaction[Any], actor: Acting) -> None:
     """``/mod blocks`` for a moderator (already checked): the list and its buttons."""
     guild_id = actor.guild.id
-    shown, total = await run_transaction(
-        bot, lambda s: blocks.blocks_in_force(s, guild_id, limit=SHOWN)
-    )
+    shown, total = await run_read(bot, lambda s: blocks.blocks_in_force(s, guild_id, limit=SHOWN))
     view = discord.ui.View(timeout=None)
     for n, block in enumerate(shown):
         view.add_item(UnblockButton(block.id, row=n // PER_ROW))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.forum import audit
-from bot.transactions import run_transaction
+from bot.transactions import run_read
 from bot.ui.moderation import audit_page
 from bot.ui.views import Page, Paginator
 
@@ -27,7 +27,7 @@ class AuditPages(Paginator, kind="modlog"):
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
         bot = cast("QABot", interaction.client)
-        shown = await run_transaction(
+        shown = await run_read(
             bot, lambda s: audit.page(s, guild_id, number=page, per_page=PER_PAGE)
         )
         return Page(embed=audit_page(shown), number=shown.number, pages=shown.pages)

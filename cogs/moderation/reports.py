@@ -22,7 +22,7 @@ from bot.errors import handle_interaction_error
 from bot.forum import purge, report_queue, reports
 from bot.guilds import guild_config
 from bot.threads import partial_message
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.reports import (
     MODAL_TITLE,
@@ -144,7 +144,7 @@ async def show_card(
         return
     # Read the card under the lock: a report a moment ago may have posted it.
     async with card_lock(bot, post_id):
-        state = await run_transaction(bot, lambda s: reports.card_state(s, post_id))
+        state = await run_read(bot, lambda s: reports.card_state(s, post_id))
         if existing_only and state.card_message_id is None:
             return
         embed, view = report_card(state), report_card_view(state)
@@ -255,7 +255,7 @@ class QueuePages(Paginator, kind="modqueue"):
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
         bot = cast("QABot", interaction.client)
-        shown = await run_transaction(
+        shown = await run_read(
             bot, lambda s: report_queue.queue_page(s, guild_id, number=page, per_page=PER_PAGE)
         )
         return Page(embed=queue_page(shown, guild_id), number=shown.number, pages=shown.pages)

@@ -70,14 +70,15 @@ async def test_blocks_through_an_anonymous_post(
     named = await ghost.slash("ask", {}, channel=fake.general)
     assert (await named.modal()).title == "Ask a question"
 
-    # Removed and restored: the starter reads "Anonymous" again, the author is DMed.
+    # Removed (the author is DMed; a restore before the DM went out would cancel it) and
+    # restored: the starter reads "Anonymous" again.
     gone = await press(mia, shown, "qa:act:remove:", {"reason": "Checking"})
     await fake.wait_until(lambda: secret.thread.locked, what="the thread locked")
+    await fake.wait_until(lambda: fake.dms_to(ghost), what="the removal DM")
     await press(mia, gone, "qa:act:restore:")
     await fake.wait_until(
         lambda: "Anonymous" in fake.message(secret.starter.id).embed_text(), what="restored"
     )
-    await fake.wait_until(lambda: fake.dms_to(ghost), what="the removal DM")
 
     # Blocked from everything (until lifted): /answer refused.
     everything = {"scope": ["all"], "reason": ""}

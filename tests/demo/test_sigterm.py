@@ -3,9 +3,10 @@ exits 0 and its log has no ERROR record and no traceback (nothing was cut short 
 database session, no task was left behind).
 
 The SIGTERM comes while a command's transaction is in flight: the test holds SQLite's write lock
-from outside, Dave asks for /profile (the bot answers "thinking", then its transaction waits for
-the lock), the signal is sent, and the lock is let go once the bot says it is shutting down. The
-bot finishes the command (Dave gets his profile) before it closes."""
+from outside, Dave asks for /profile (the bot answers "thinking"; its read never waits for the
+lock, but remembering Dave's display name, a write, does), the signal is sent, and the lock is
+let go once the bot says it is shutting down. The bot finishes the command (Dave gets his
+profile, his name is stored) before it closes."""
 
 from __future__ import annotations
 

@@ -446,6 +446,12 @@ class Member:
         self.fake.world.add_reaction(message, emoji, self.id)
         await self.fake.flush()
 
+    async def super_react(self, message: Message, emoji: str = "👍") -> None:
+        """A super reaction (Nitro "burst", type 1): counted apart from normal reactions."""
+        self._reactable(message)
+        self.fake.world.add_reaction(message, emoji, self.id, burst=True)
+        await self.fake.flush()
+
     async def unreact(self, message: Message, emoji: str = "👍") -> None:
         self._reactable(message)
         self.fake.world.remove_reaction(message, emoji, self.id)

@@ -271,7 +271,11 @@ class Channel:
 @dataclass
 class Reaction:
     emoji: JSON  # {"id": str | None, "name": str, "animated"?: bool}
-    user_ids: list[int] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)  # normal reactions (type 0)
+    burst_user_ids: list[int] = field(default_factory=list)  # super reactions (type 1)
+
+    def users(self, burst: bool = False) -> list[int]:
+        return self.burst_user_ids if burst else self.user_ids
 
 
 @dataclass

@@ -608,7 +608,10 @@ class Rest:
         key, _ = parse_emoji(req.params["emoji"])
         limit = req.int_query("limit", 25, low=1, high=100)
         after = int(req.query.get("after", 0))
-        users = sorted(u for u in msg.reaction_users(key) if u > after)[:limit]
+        kind = req.int_query("type", 0, low=0, high=1)  # 0 normal (the default), 1 super
+        reaction = msg.reactions.get(key)
+        listed = reaction.users(burst=kind == 1) if reaction is not None else []
+        users = sorted(u for u in listed if u > after)[:limit]
         return 200, [self.world.user_payload(u) for u in users]
 
     async def clear_emoji(self, req: Req) -> Result:

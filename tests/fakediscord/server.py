@@ -559,6 +559,29 @@ class FakeDiscord:
         """Until every gateway frame queued so far is written to its socket."""
         await self.gateway.flush()
 
+    async def reaction_burst(
+        self,
+        gestures: Iterable[tuple[Member, Message, str, bool]],
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109 - how long the frames may take to be written
+    ) -> int:
+        """Members' reactions added (True) or removed (False), sent back to back: each gesture
+        changes the world and queues its MESSAGE_REACTION_ADD / _REMOVE at once, with no wait
+        between them (a popular post in a big server); returns once every frame is written,
+        with how many events were sent. As on Discord, adding a reaction the member already
+        has, or removing one they do not have, sends nothing. The Discord client's own checks
+        (Add Reactions for a new emoji, timeouts) are the caller's: use ``Member.react`` for them.
+        """
+        world = self.world
+        sent = 0
+        for member, message, emoji, on in gestures:
+            if on:
+                sent += world.add_reaction(message, emoji, member.id)
+            else:
+                sent += world.remove_reaction(message, emoji, member.id)
+        await self.gateway.flush(timeout=timeout)
+        return sent
+
     def paused(self) -> Any:
         """``async with fake.paused():`` holds new gateway connections before HELLO."""
         return self.gateway.paused()

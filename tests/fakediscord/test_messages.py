@@ -145,6 +145,27 @@ async def test_reactions_reach_the_bot_and_back(fake: FakeDiscord, probe_bot: Bo
     assert post.reactions == {}
 
 
+async def test_super_reactions_are_counted_and_listed_apart(
+    fake: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    """A super reaction (burst) is type 1: ``count_details.burst``, listed with ``type=1``."""
+    assert fake.general is not None and fake.owner is not None and fake.guild is not None
+    probe = probe_bot.cog("Probe")
+    erin, finn = fake.add_member(fake.guild, "erin"), fake.add_member(fake.guild, "finn")
+    post = await fake.owner.send(fake.general, "vote on me")
+    await erin.super_react(post, "👍")
+    added = await probe.wait_for("reaction_add", lambda p: p.message_id == post.id)
+    assert added.burst and added.type == discord.ReactionType.burst
+    await finn.react(post, "👍")
+    channel = text_channel(probe_bot, fake.general.id)
+    (reaction,) = (await channel.fetch_message(post.id)).reactions
+    assert (reaction.count, reaction.normal_count, reaction.burst_count) == (2, 1, 1)
+    normal = [u.id async for u in reaction.users(type=discord.ReactionType.normal)]
+    burst = [u.id async for u in reaction.users(type=discord.ReactionType.burst)]
+    assert (normal, burst) == ([finn.id], [erin.id])
+    assert post.reaction_users("👍") == [finn.id]  # normal reactions only
+
+
 async def test_forum_post_by_the_bot_and_tags(fake: FakeDiscord, probe_bot: BotHarness) -> None:
     assert fake.forum is not None
     probe = probe_bot.cog("Probe")
@@ -294,3 +315,39 @@ async def test_reaction_refusals(fake: FakeDiscord) -> None:
     await fake.owner.edit_thread(thread, archived=True)
     with pytest.raises(GestureRefused, match="archived"):
         await fake.owner.react(fake.message(thread.id), "👍")
+
+
+async def test_a_reaction_burst_arrives_in_order_and_skips_what_changes_nothing(
+    fake: FakeDiscord, probe_bot: BotHarness
+) -> None:
+    assert fake.general is not None and fake.guild is not None and fake.owner is not None
+    probe = probe_bot.cog("Probe")
+    erin, finn = fake.add_member(fake.guild, "erin"), fake.add_member(fake.guild, "finn")
+    post = await fake.owner.send(fake.general, "vote on me")
+    gestures = [
+        (erin, post, "👍", True),
+        (erin, post, "👍", True),  # already there: nothing is sent
+        (finn, post, "👎", True),
+        (erin, post, "👍", False),
+        (finn, post, "👍", False),  # not there: nothing is sent
+        (erin, post, "👍", True),
+    ]
+    sent = await fake.reaction_burst(gestures)
+    assert sent == 4
+    assert post.reaction_users("👍") == [erin.id] and post.reaction_users("👎") == [finn.id]
+    events = fake.find_events(where=lambda e: e.name.startswith("MESSAGE_REACTION"))
+    assert [(e.name[-3:], e.data["user_id"]) for e in events] == [
+        ("ADD", str(erin.id)),
+        ("ADD", str(finn.id)),
+        ("OVE", str(erin.id)),
+        ("ADD", str(erin.id)),
+    ]
+    # The bot receives them in that order: its third reaction_add is erin's last one.
+    await probe.wait_for("reaction_add", lambda _: len(probe.of("reaction_add")) == 3)
+    received = [(k, v.user_id) for k, v in probe.seen if k.startswith("reaction_")]
+    assert received == [
+        ("reaction_add", erin.id),
+        ("reaction_add", finn.id),
+        ("reaction_remove", erin.id),
+        ("reaction_add", erin.id),
+    ]

@@ -518,14 +518,14 @@ class World:
             data["reactions"] = [
                 {
                     "emoji": dict(r.emoji),
-                    "count": len(r.user_ids),
-                    "count_details": {"burst": 0, "normal": len(r.user_ids)},
+                    "count": len(r.user_ids) + len(r.burst_user_ids),
+                    "count_details": {"burst": len(r.burst_user_ids), "normal": len(r.user_ids)},
                     "me": self.bot.id in r.user_ids,
-                    "me_burst": False,
-                    "burst_colors": [],
+                    "me_burst": self.bot.id in r.burst_user_ids,
+                    "burst_colors": ["#ff0000"] if r.burst_user_ids else [],
                 }
                 for r in msg.reactions.values()
-                if r.user_ids
+                if r.user_ids or r.burst_user_ids
             ]
         if msg.nonce is not None:
             data["nonce"] = msg.nonce
@@ -1379,21 +1379,23 @@ class World:
 
     # ------------------------------------------------------------------ reactions
 
-    def add_reaction(self, msg: Message, emoji: str, user_id: int) -> bool:
+    def add_reaction(self, msg: Message, emoji: str, user_id: int, *, burst: bool = False) -> bool:
+        """A normal reaction, or a super reaction (``burst``: type 1, counted apart)."""
         key, payload = parse_emoji(emoji)
         reaction = msg.reactions.setdefault(key, Reaction(emoji=payload))
-        if user_id in reaction.user_ids:
+        users = reaction.users(burst)
+        if user_id in users:
             return False
-        reaction.user_ids.append(user_id)
+        users.append(user_id)
         data: JSON = {
             "user_id": str(user_id),
             "channel_id": str(msg.channel_id),
             "message_id": str(msg.id),
             "emoji": dict(payload),
             "message_author_id": str(msg.author_id),
-            "burst": False,
-            "burst_colors": [],
-            "type": 0,
+            "burst": burst,
+            "burst_colors": ["#ff0000"] if burst else [],
+            "type": 1 if burst else 0,
         }
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
@@ -1408,21 +1410,23 @@ class World:
         self.changed()
         return True
 
-    def remove_reaction(self, msg: Message, emoji: str, user_id: int) -> bool:
+    def remove_reaction(
+        self, msg: Message, emoji: str, user_id: int, *, burst: bool = False
+    ) -> bool:
         key, _ = parse_emoji(emoji)
         reaction = msg.reactions.get(key)
-        if reaction is None or user_id not in reaction.user_ids:
+        if reaction is None or user_id not in reaction.users(burst):
             return False
-        reaction.user_ids.remove(user_id)
-        if not reaction.user_ids:
+        reaction.users(burst).remove(user_id)
+        if not reaction.user_ids and not reaction.burst_user_ids:
             del msg.reactions[key]
         data: JSON = {
             "user_id": str(user_id),
             "channel_id": str(msg.channel_id),
             "message_id": str(msg.id),
             "emoji": dict(reaction.emoji),
-            "burst": False,
-            "type": 0,
+            "burst": burst,
+            "type": 1 if burst else 0,
         }
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)

@@ -56,6 +56,25 @@ async def test_expired_lease_is_taken_over(
     assert taken.claimed_by == "w2"
     assert taken.attempts == 2
     assert taken.claimed_until == NOW + 2 * LEASE
+    # The dead worker may have sent it: the end of its lease is kept with the new claim.
+    assert (item.taken_over_from, taken.taken_over_from) == (None, NOW + LEASE)
+
+
+async def test_a_taken_over_dm_is_looked_for_only_past_the_nonce_window(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await queue_answers(sessionmaker, 1)
+    async with sessionmaker.begin() as session:
+        [fresh] = await claim(session, NOW, worker="dead-worker")
+    assert not outbox.may_be_sent_unprotected([fresh], now=NOW + LEASE, lease=LEASE)
+    async with sessionmaker.begin() as session:
+        [taken] = await claim(session, NOW + LEASE, worker="w2")
+    # Its first send may have been as early as the dead worker's claim, at NOW.
+    window = outbox.NONCE_WINDOW
+    unprotected = outbox.may_be_sent_unprotected
+    assert not unprotected([taken], now=NOW + window - timedelta(seconds=1), lease=LEASE)
+    assert unprotected([taken], now=NOW + window, lease=LEASE)
+    assert unprotected([fresh, taken], now=NOW + window, lease=LEASE)
 
 
 async def test_lease_expiring_after_the_last_attempt_fails_the_row(
