@@ -61,7 +61,8 @@ def logged() -> Iterator[Logged]:
 
 
 def _write_lock(path: str) -> sqlite3.Connection:
-    """A connection holding the file's write lock until it is closed."""
+    """A connection holding the file's write lock until it is closed (in WAL mode readers
+    still read: only what writes meets the outage)."""
     connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     connection.execute("BEGIN EXCLUSIVE")
     return connection
@@ -121,20 +122,28 @@ async def v(outage: Outage, db_url: str, qa_bot_factory: BotFactory) -> Votes:
 # --------------------------------------------------------------------------- interactions
 
 
-async def test_a_command_during_an_outage_is_told_to_try_again(v: Votes, outage: Outage) -> None:
-    (alice,) = people(v.fake, "alice")
-    before = await alice.slash("profile", channel=v.fake.general)
-    assert (await before.message()).embeds  # the twin: the database answers
+async def test_a_command_during_an_outage_is_told_to_try_again(
+    outage: Outage, db_url: str, qa_bot_factory: BotFactory
+) -> None:
+    harness = await qa_bot_factory(extensions=["cogs.asking"], database_url=db_url)
+    fake = harness.fake
+    forum = await configure(harness, fake)
+    alice = member(fake, "alice")
+    ix = await open_ask(alice, fake)
+    await ix.modal()  # the form is open before the database goes
 
     await outage.begin()
-    ix = await alice.slash("profile", channel=v.fake.general)
-    reply = await ix.message()
+    submitted = await ix.submit_modal({"title": "How do I sleep again?", "details": "Help."})
+    reply = await submitted.message()
     assert reply.ephemeral
     assert reply.content == "The database is not answering; try again in a moment."
 
     await outage.end()
-    after = await alice.slash("profile", channel=v.fake.general)
-    assert (await after.message()).embeds
+    assert fake.threads_in(forum) == []
+    ix = await open_ask(alice, fake)  # the twin: the same question once the database is back
+    submitted = await ix.submit_modal({"title": "How do I sleep again?", "details": "Help."})
+    assert "https://discord.com/channels/" in (await submitted.message()).content
+    assert [t.name for t in fake.threads_in(forum)] == ["How do I sleep again?"]
 
 
 # --------------------------------------------------------------------------- gestures
