@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from bot.forum.errors import NotConfigured
 from bot.forum.settings import GuildConfig, load_config
@@ -17,6 +18,24 @@ NOT_SET_UP = "This server has no Q&A forum yet: a server manager can set one up 
 FORUM_GONE = (
     "This server's Q&A forum no longer exists: a server manager can choose another with /qa setup."
 )
+
+
+OTHER_SERVER = "This belongs to another server."
+
+
+def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
+    """The guild of a guild-only interaction; ``NoPrivateMessage`` (one sentence) anywhere else -
+    a real check, which ``python -O`` keeps, not an assert."""
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild
+
+
+def guild_id_of(interaction: discord.Interaction[Any]) -> int:
+    """The guild id of a guild-only interaction; ``NoPrivateMessage`` anywhere else."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
 
 
 async def guild_config(bot: HasTransactionRunner, guild_id: int) -> GuildConfig:
@@ -55,8 +74,7 @@ class Acting:
 
 async def acting(bot: HasTransactionRunner, interaction: discord.Interaction[Any]) -> Acting:
     """The member acting in a guild-only interaction and whether they moderate the guild."""
-    guild = interaction.guild
-    assert guild is not None  # guild-only commands
+    guild = guild_of(interaction)
     config = await guild_config(bot, guild.id)
     moderator = actor_is_moderator(interaction.user, guild, config)
     return Acting(guild, interaction.user.id, config, moderator)

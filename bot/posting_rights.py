@@ -32,7 +32,7 @@ import discord
 
 from bot.forum import lookups, ratelimits
 from bot.forum.errors import NotFound, PermissionDenied, RateLimited
-from bot.guilds import actor_is_moderator, guild_config
+from bot.guilds import actor_is_moderator, guild_config, guild_id_of, guild_of
 from bot.question_option import PICK_A_QUESTION
 from bot.threads import fetch_thread
 from bot.transactions import HasTransactionRunner, run_read
@@ -78,8 +78,7 @@ async def _check_slowmode(
 ) -> None:
     if delay <= 0 or can.manage_messages or can.manage_channels:
         return
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild-only commands
+    guild_id = guild_id_of(interaction)
     author_id = interaction.user.id
     last = await run_read(
         bot,
@@ -144,8 +143,7 @@ async def check_can_act(
 ) -> None:
     """A gesture the bot performs for the member in a thread (accepting an answer)."""
     check_not_timed_out(interaction)
-    guild = interaction.guild
-    assert guild is not None  # guild-only commands
+    guild = guild_of(interaction)
     thread = await fetch_thread(guild, thread_id)
     if thread is not None:  # else not a question's thread: the domain refuses
         await _check_not_locked(bot, interaction, thread, _permissions(thread, interaction))
@@ -155,8 +153,7 @@ async def question_thread(
     bot: HasTransactionRunner, interaction: discord.Interaction[Any], question_id: int
 ) -> discord.Thread | None:
     """The thread of a question (None while it is not posted yet: the domain refuses that)."""
-    guild = interaction.guild
-    assert guild is not None  # guild-only commands
+    guild = guild_of(interaction)
     question = await run_read(bot, lambda s: lookups.get_post(s, question_id))
     if question.thread_id is None:
         return None

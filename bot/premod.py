@@ -23,7 +23,7 @@ import discord
 from bot.forum import premod
 from bot.forum.errors import NotConfigured
 from bot.forum.premod import HeldKind, HeldPostSnapshot, Related
-from bot.guilds import guild_config
+from bot.guilds import guild_config, guild_of
 from bot.transactions import HasTransactionRunner, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.premod import CARD_FAILED, WAITS_FOR_REVIEW, card_view, held_card
@@ -69,8 +69,7 @@ async def hold_for_review(
 ) -> bool:
     """Hold the post for review when the guild says so (see the module docstring); the
     interaction is already deferred. False: publish it as usual."""
-    guild, user = interaction.guild, interaction.user
-    assert guild is not None  # guild-only commands
+    guild, user = guild_of(interaction), interaction.user
     joined_at = user.joined_at if isinstance(user, discord.Member) else None
     stored = dict(payload)
     if not anonymous:  # a named post shows its author's name as it is now

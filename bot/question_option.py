@@ -15,6 +15,7 @@ from bot import references
 from bot.forum import lookups, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.post_rows import QUESTION_GONE
+from bot.guilds import guild_id_of
 from bot.transactions import HasTransactionRunner, run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label
 from bot.visibility import visible_forums
@@ -40,8 +41,7 @@ async def target_question(
     """The question an option names (an id from the autocomplete, or a thread's mention or
     link), else the question of the thread the command is used in. A question in a forum the
     member cannot read is refused exactly as one that does not exist."""
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
+    guild_id = guild_id_of(interaction)
     visible = visible_forums(interaction)
     text = (raw or "").strip()
     thread_id = references.thread_id(text) if text else interaction.channel_id

@@ -12,6 +12,8 @@ it, which saves a request) and its remaining request budget. For each post, with
    /channels/{c}/messages/{m}/reactions/{emoji}?type=0``, 100 a page, bots left out) and the
    post's votes set to them in one transaction (``reaction_sync.sync_reactions``, the live vote
    path's rules and ledger); a question whose score moved gets its status line refreshed.
+   Members who react live while the post is being read keep what the live path gives them
+   (``VoteWriter.watch``): Discord's listing may predate their gesture.
 
 A post the budget cannot finish is left for the next run (``ReactionReread.remaining``). Every
 request is bounded by ``timeout``; a post Discord no longer has, or the bot cannot read, is
@@ -39,6 +41,7 @@ from bot.forum.reaction_sync import VoteTally
 from bot.forum.votes import Emoji, emoji_matches
 from bot.transactions import TransactionRunner, run_transaction
 from bot.workers.status_lines import StatusLines
+from bot.workers.vote_writer import LiveGestures, VoteWriter
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,9 @@ class RereadingBot(Protocol):
 
     @property
     def status_lines(self) -> StatusLines: ...
+
+    @property
+    def vote_writer(self) -> VoteWriter: ...
 
     @property
     def http(self) -> discord.http.HTTPClient: ...
@@ -147,7 +153,21 @@ async def _reread_one(
     """Re-read one post within ``budget`` requests; False when the budget cannot finish it.
 
     The first post of a run is finished whatever it costs, so a post with more reactions than
-    a run's budget can list is not carried from run to run for ever."""
+    a run's budget can list is not carried from run to run for ever. Members who react live
+    while the post is being read keep the vote the live path gives them (Discord's answer may
+    predate their gesture); a reaction clear meanwhile leaves the post to the live path."""
+    with bot.vote_writer.watch(target.message_id) as live:
+        return await _reread_watched(bot, target, tally, budget, done, live)
+
+
+async def _reread_watched(
+    bot: RereadingBot,
+    target: ReactionTarget,
+    tally: VoteTally,
+    budget: int,
+    done: ReactionReread,
+    live: LiveGestures,
+) -> bool:
     first = done.requests_used == 0
     fetch = 0 if target.message is not None else 1
     if fetch > budget:
@@ -176,10 +196,19 @@ async def _reread_one(
     if down is not None:
         down_users, pages = await _members(bot, message, down)
         done.requests_used += pages
+    if live.cleared:
+        done.skipped += 1
+        return True
+    # ``live.users`` itself: the domain reads it once the post is locked, so a gesture the
+    # vote writer applied before the sync is always among the members kept.
     synced = await run_transaction(
         bot,
         lambda s: reaction_sync.sync_reactions(
-            s, post_id=tally.post_id, up_user_ids=up_users, down_user_ids=down_users
+            s,
+            post_id=tally.post_id,
+            up_user_ids=up_users,
+            down_user_ids=down_users,
+            keep_user_ids=live.users,
         ),
     )
     if synced is not None and synced.changed:

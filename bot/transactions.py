@@ -57,7 +57,8 @@ POINTS_CHANGED: Final = "qa_points_changed"
 CLOSE_GRACE: Final = 10.0
 #: Connections background work may hold at once; the rest of the pool is the interactions'.
 BACKGROUND_CONNECTIONS: Final = 4
-assert BACKGROUND_CONNECTIONS < POOL_SIZE + MAX_OVERFLOW
+if BACKGROUND_CONNECTIONS >= POOL_SIZE + MAX_OVERFLOW:  # a constants edit that leaves none
+    raise RuntimeError("background work must leave pooled connections to the interactions")
 
 _background: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "qa_background_work", default=False

@@ -29,6 +29,7 @@ from discord.ext import commands
 
 from bot.autocomplete import Choices, category_choices, choice
 from bot.forum import listing, search, title_search
+from bot.guilds import guild_id_of
 from bot.transactions import run_read
 from bot.ui import question_lists
 from bot.ui.mentions import NO_PINGS
@@ -129,8 +130,7 @@ class Discovery(commands.Cog):
     @app_commands.describe(query="Words to look for in titles, details and answers")
     @app_commands.guild_only()
     async def search_command(self, interaction: Interaction, query: str) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None  # guild_only
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         visible = visible_forums(interaction)
         hits = await run_read(
@@ -177,8 +177,7 @@ class Discovery(commands.Cog):
     async def unanswered_command(
         self, interaction: Interaction, category: str | None = None
     ) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None  # guild_only
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         visible = visible_forums(interaction)
         shown = await run_read(

@@ -95,7 +95,8 @@ async def accept_answer(
     await ledger.settle(now)
     fresh_question = await load_post(session, question.id)
     fresh_answer = await load_post(session, answer.id)
-    assert fresh_question is not None and fresh_answer is not None
+    assert fresh_question is not None
+    assert fresh_answer is not None
     await notifications.notify_accepted(
         session, question=fresh_question, answer=fresh_answer, actor_id=actor_id, now=now
     )

@@ -111,7 +111,8 @@ async def remove_post(
     )
     removed = await load_post(session, post.id)
     fresh_question = await load_post(session, question.id)
-    assert removed is not None and fresh_question is not None
+    assert removed is not None
+    assert fresh_question is not None
     await notifications.notify_removed(session, post=removed, question=fresh_question, now=now)
     await audit.record(
         session, post.guild_id, moderator_id, "remove", post_id=post.id, detail=reason

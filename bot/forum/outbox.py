@@ -196,7 +196,8 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
 
 
 def _item(row: Notification, taken_over_from: datetime | None = None) -> OutboxItem:
-    assert row.claimed_by is not None and row.claimed_until is not None
+    assert row.claimed_by is not None
+    assert row.claimed_until is not None
     return snapshot_of(
         OutboxItem, row, payload=json.loads(row.payload), taken_over_from=taken_over_from
     )

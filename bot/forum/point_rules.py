@@ -137,7 +137,6 @@ def votes_count(config: GuildConfig, post: PostFacts, question: PostFacts | None
     """Whether votes on this post count at the moment (the voter aside)."""
     if post.kind == "comment" or not is_alive(post, question):
         return False
-    assert question is not None or post.kind == "question"
     closing = post if post.kind == "question" else question
     if closing is not None and closing.closed:
         return False

@@ -403,7 +403,8 @@ async def went_live(
     await _touch_question(session, question.id, message_id=message_id, now=now)
     post = await load_post(session, post_id)
     fresh_question = await load_post(session, question.id)
-    assert post is not None and fresh_question is not None
+    assert post is not None
+    assert fresh_question is not None
     if post.kind == "answer":
         await notifications.notify_new_answer(
             session, question=fresh_question, answer=post, now=now

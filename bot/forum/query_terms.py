@@ -94,6 +94,25 @@ def significant_terms(title: str, details: str = "") -> list[str]:
     return terms
 
 
+#: The forms a term is looked for in. The index holds text as members typed it (stored verbatim),
+#: so a word typed precomposed ("café") must also find it typed decomposed ("cafe" + U+0301), and
+#: a compatibility form (a ligature, full-width letters) its plain letters.
+NORMAL_FORMS: Final = ("NFC", "NFD", "NFKC", "NFKD")
+
+
+def term_forms(term: str) -> tuple[str, ...]:
+    """``term`` in each of ``NORMAL_FORMS`` (always that many, equal ones repeated, so that SQL
+    built from them depends on the number of terms alone)."""
+    return tuple(unicodedata.normalize(form, term) for form in NORMAL_FORMS)
+
+
+def fts_match(term: str) -> str:
+    """An FTS5 expression matching ``term`` in any of its forms; never an operator of the
+    member's."""
+    phrases = list(dict.fromkeys(fts_string(form) for form in term_forms(term)))
+    return phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
+
+
 def fts_string(term: str) -> str:
     """One FTS5 string (a phrase of the words ``unicode61`` finds in it); never an operator."""
     return '"' + term.replace('"', '""') + '"'

@@ -142,11 +142,17 @@ async def sync_reactions(
     post_id: int,
     up_user_ids: Collection[int],
     down_user_ids: Collection[int],
+    keep_user_ids: Collection[int] = (),
 ) -> ReactionSync | None:
     """Make a post's stored votes exactly the members reacting with each vote emoji now (bots
-    left out by the caller). None when the post is gone."""
+    left out by the caller), but for ``keep_user_ids`` (members who reacted live meanwhile),
+    whose votes stay as stored. None when the post is gone."""
     result = await reconcile_votes(
-        session, post_id=post_id, up_user_ids=up_user_ids, down_user_ids=down_user_ids
+        session,
+        post_id=post_id,
+        up_user_ids=up_user_ids,
+        down_user_ids=down_user_ids,
+        keep_user_ids=keep_user_ids,
     )
     if result is None:
         return None

@@ -31,7 +31,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
-from bot.forum.query_terms import MAX_TERM_CHARS, fts_string, search_terms, significant_terms
+from bot.forum.query_terms import (
+    MAX_TERM_CHARS,
+    fts_match,
+    search_terms,
+    significant_terms,
+    term_forms,
+)
 from bot.forum.results import QuestionLine, snapshot_of
 from bot.forum.visibility import VisibleForums, forum_filter
 
@@ -201,7 +207,8 @@ def find_statement(
 ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters finding the questions in which at least ``need`` of ``terms`` occur
     (in the question or its live answers), most relevant first. Terms are only ever bound
-    parameters; the SQL text depends on their number alone."""
+    parameters; the SQL text depends on their number alone (on PostgreSQL, on how many distinct
+    normal forms each has)."""
     scope, params = question_scope(
         guild_id,
         visible,
@@ -213,8 +220,17 @@ def find_statement(
     names = [f"t{i}" for i in range(len(terms))]
     prelude = ""
     if dialect == "postgresql":
-        params.update(zip(names, terms, strict=True))
-        queries = [f"plainto_tsquery('english', :{n})" for n in names]
+        queries = []
+        for name, term in zip(names, terms, strict=True):
+            # Each distinct normal form once: an OR of equal forms would only blur the planner's
+            # estimate (it then prefers a guild index to the GIN index).
+            forms = list(dict.fromkeys(term_forms(term)))
+            params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
+            queries.append(
+                "("
+                + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
+                + ")"
+            )
         any_term = "(" + " || ".join(queries) + ")"
         matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
         grouped = f"""
@@ -227,8 +243,8 @@ def find_statement(
             HAVING {matched} >= :need
         """
     else:
-        params.update(zip(names, (fts_string(t) for t in terms), strict=True))
-        params["any_term"] = " OR ".join(fts_string(t) for t in terms)
+        params.update(zip(names, (fts_match(t) for t in terms), strict=True))
+        params["any_term"] = " OR ".join(fts_match(t) for t in terms)
         flags = ", ".join(
             f"rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
             for i, n in enumerate(names)

@@ -32,6 +32,12 @@ _BLANK_CHARACTERS: Final = frozenset({"\u115f", "\u1160", "\u3164", "\uffa0", "\
 # Trimmed at the ends besides whitespace and controls: zero-width spaces and the BOM (not
 # ZWJ or tag characters, which end some emoji sequences).
 _TRIM_FORMAT: Final = frozenset({"\u200b", "\u2060", "\ufeff", "\u180e"})
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a title they reverse
+# or reorder what follows it in every list, link and notice the title appears in.
+BIDI_CONTROLS: Final = frozenset(
+    {chr(c) for c in range(0x202A, 0x202F)} | {chr(c) for c in range(0x2066, 0x206A)}
+)
+NO_BIDI: Final = "The title cannot contain right-to-left or other text direction controls."
 
 
 def is_visible(char: str) -> bool:
@@ -83,6 +89,8 @@ def validate_title(raw: str) -> str:
         raise ValidationError("Please give your question a title.")
     if not has_visible(title):
         raise ValidationError("The title needs at least one visible character.")
+    if any(char in BIDI_CONTROLS for char in title):
+        raise ValidationError(NO_BIDI)
     return _within(title, TITLE_MAX, "title")
 
 
@@ -111,7 +119,7 @@ def validate_close_reason(raw: str | None) -> str | None:
 
 def native_title(raw: str) -> str:
     """A native forum post's name, which Discord already accepted: tidied, never refused."""
-    title = trim(one_line(raw))[:TITLE_MAX]
+    title = trim(one_line("".join(c for c in raw if c not in BIDI_CONTROLS)))[:TITLE_MAX]
     return title if has_visible(title) else "Untitled question"
 
 

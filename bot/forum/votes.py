@@ -125,12 +125,16 @@ async def reconcile_votes(
     post_id: int | None = None,
     message_id: int | None = None,
     now: datetime | None = None,
+    keep_user_ids: Collection[int] = (),
 ) -> ReconcileResult | None:
     """Set a post's votes to exactly the members reacting with each vote emoji now.
 
     ``None`` for a flag leaves that flag as stored (e.g. only the down emoji was cleared:
     ``down_user_ids=()``, ``up_user_ids=None``). The caller leaves bots out; erased members are
-    left out here. None when the message is no post.
+    left out here. The votes of ``keep_user_ids`` stay as stored (members whose live gestures
+    arrived while the reactions were being read: the live path has the last word on them); it
+    is read once the post is locked, so a collection that grows until then counts whole.
+    None when the message is no post.
     """
     now = now or utcnow()
     target = await _voted_post(session, post_id, message_id)
@@ -148,6 +152,17 @@ async def reconcile_votes(
     if down_user_ids is not None:
         changes.append(FlagChange(pid, None, down=False))
         changes += [FlagChange(pid, u, down=True) for u in sorted(set(down_user_ids) - erased)]
+    for user_id in sorted(set(keep_user_ids)):
+        # Replayed last: the member's stored flags, as they were before the changes above.
+        up, down = await vote_of(session, post_id=pid, user_id=user_id)
+        changes.append(
+            FlagChange(
+                pid,
+                user_id,
+                up=None if up_user_ids is None else up,
+                down=None if down_user_ids is None else down,
+            )
+        )
     config = await load_config(session, target.guild_id)
     applied = await apply_flag_changes(
         session, {target.guild_id: config}, {pid: target}, changes, now

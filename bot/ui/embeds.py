@@ -18,6 +18,7 @@ from typing import Final
 
 import discord
 
+from bot.references import as_id
 from bot.ui.authors import ANONYMOUS, MEMBER
 from bot.ui.text import (
     EMBED_AUTHOR_NAME,
@@ -64,7 +65,7 @@ def parse_footer_text(text: str | None) -> int | None:
     if not text:
         return None
     match = _FOOTER_KEY.search(text)
-    return int(match.group(1)) if match else None
+    return as_id(match.group(1)) if match else None
 
 
 def parse_footer_key(embed: discord.Embed) -> int | None:

@@ -176,7 +176,8 @@ _OUTCOME_TITLES: Final = {
 def dm_held(content: NotificationContent) -> tuple[discord.Embed, discord.ui.View | None]:
     """The DM about a moderator's decision on the recipient's held post."""
     notice, post = content.held, content.latest
-    assert notice is not None and post is not None
+    assert notice is not None
+    assert post is not None
     what = {"question": "question", "answer": "answer"}.get(notice.kind, "reply")
     title = _OUTCOME_TITLES.get(notice.outcome, _OUTCOME_TITLES["rejected"]).format(what=what)
     lines = [quoted_title("On ", content.question_title, 300)] if content.question_title else []

@@ -32,7 +32,7 @@ from bot.ui.embeds import (
     set_footer,
     title_text,
 )
-from bot.ui.text import escape, neutralize_mentions, plural
+from bot.ui.text import defuse_links, escape, neutralize_mentions, plural
 
 ListedQuestion: TypeAlias = PostSnapshot | SearchHit | QuestionSummary
 
@@ -72,7 +72,7 @@ def status_reply_text(question: PostSnapshot) -> str:
 
 
 def _body(text: str, *, markdown: bool) -> str:
-    return neutralize_mentions(text) if markdown else escape(text)
+    return neutralize_mentions(defuse_links(text)) if markdown else escape(text)
 
 
 def question_embed(

@@ -189,6 +189,17 @@ def neutralize_mentions(text: str) -> str:
     return _AT.sub("@" + ZWSP, _ANGLE.sub(r"\\<", text))
 
 
+# A "[" after an even run of backslashes (none included): one an odd run already escapes.
+_LINK_OPEN = re.compile(r"(?<!\\)((?:\\\\)*)\[")
+
+
+def defuse_links(text: str) -> str:
+    """A post's own markdown kept, but no masked link: every ``[`` escaped, so ``[text](url)``
+    (a fake "Jump to answer" or an innocent-looking label over another address) shows as typed
+    and only the address itself, which the reader sees, can be followed."""
+    return _LINK_OPEN.sub(r"\1\\[", text)
+
+
 def escape_markdown(text: str) -> str:
     """Every markdown construct Discord renders shown literally; links left intact.
 

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Final
 import discord
 
 from bot.errors import handle_interaction_error
+from bot.references import custom_id_number
 from bot.ui import emoji
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import BUTTON_LABEL, CUSTOM_ID, truncate
@@ -262,7 +263,7 @@ class Paginator(
         match: re.Match[str],
         /,
     ) -> Paginator:
-        return cls(int(match["guild"]), int(match["page"]), extra=match["extra"])
+        return cls(custom_id_number(match["guild"]), int(match["page"]), extra=match["extra"])
 
     @classmethod
     @abc.abstractmethod

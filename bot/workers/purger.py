@@ -93,8 +93,11 @@ class Purger(TaskWorker):
             blanked = await self.runner.run(lambda s: purge.purge_removed(s))
             if compact or blanked:
                 await reclaim_deleted_text(self.engine)
-        except Exception as exc:
-            health.log_failure(log, exc, "purging deleted text failed")
+        except Exception as exc:  # a closing bot or a busy database: the next pass retries
+            why = "database unavailable" if health.sentence_for(exc) else "failed"
+            log.warning(
+                "purging deleted text %s (%s); the next pass retries", why, type(exc).__name__
+            )
             return 0
         if blanked:
             log.info("purged the text of %d removed posts past their restore window", blanked)

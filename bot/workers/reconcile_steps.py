@@ -15,7 +15,7 @@ from bot.forum import deletion, edits, pending_posts, reaction_sync, reconcile
 from bot.forum.reconcile import WindowThread
 from bot.reaction_sync import ReactionTarget, RereadingBot, reread_reactions
 from bot.ui.embeds import parse_footer_key
-from bot.workers.reconcile_run import GuildRun, OutOfBudget, Step
+from bot.workers.reconcile_run import GuildRun, Step
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 PAGE = 100
 #: The bot's recent messages searched for a pending row's footer key.
 RECENT = 50
+#: Requests a run's reaction re-read may make (its own allowance, beside the run's budget).
+REREAD_BUDGET = 500
 
 
 async def list_threads(run: GuildRun) -> None:
@@ -209,28 +211,24 @@ async def _repage_thread(run: GuildRun, question: WindowThread, through: int) ->
 
 
 async def reread_votes(run: GuildRun) -> None:
-    """The window's posts: stored votes made equal to the countable reactions Discord shows
-    (``bot.reaction_sync``), the messages already paged reused, within what is left of the
-    budget; a message whose counts did not change costs no more than its own read."""
-    left = run.budget.limit - run.budget.used
-    if left <= 0:
-        raise OutOfBudget
+    """The window's posts, most recently active first: stored votes made equal to the countable
+    reactions Discord shows (``bot.reaction_sync``), the messages already paged reused. Reading
+    a post's counts costs a request unless its message was paged, so the re-read has its own
+    allowance (``REREAD_BUDGET`` requests a run, logged on its own line) instead of spending the
+    run's budget for messages; what it cannot reach waits for the next new session."""
     since = run.started_at - timedelta(days=run.window_days)
     guild_id = run.guild.id
     voted = await run.runner.run(
         lambda s: reaction_sync.recent_voted_messages(
-            s, guild_ids=[guild_id], since=since, limit=left
+            s, guild_ids=[guild_id], since=since, limit=REREAD_BUDGET
         )
     )
     held = {message.id: message for message in run.scanned}
     targets = [
         ReactionTarget(v.guild_id, v.thread_id, v.message_id, held.get(v.message_id)) for v in voted
     ]
-    done = await reread_reactions(cast(RereadingBot, run.client), targets, budget=left)
-    run.budget.used += done.requests_used
+    done = await reread_reactions(cast(RereadingBot, run.client), targets, budget=REREAD_BUDGET)
     run.votes_backfilled += done.votes_backfilled
-    if done.remaining:
-        raise OutOfBudget
 
 
 #: The steps of a server's run, in order.

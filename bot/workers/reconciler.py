@@ -93,6 +93,8 @@ class Reconciler(TaskWorker):
         self._busy = False
         self._idle = asyncio.Event()
         self._idle.set()
+        #: Set once a run has ended (done, cut short by its budget, or failed).
+        self._ran = asyncio.Event()
 
     def request(self, shard_id: int) -> None:
         """A new session for the shard: reconcile its servers (in the background)."""
@@ -102,6 +104,10 @@ class Reconciler(TaskWorker):
 
     async def wait_idle(self) -> None:
         await self._idle.wait()
+
+    async def wait_first_run(self) -> None:
+        """Until this process's first run has ended (its start-up reconciliation)."""
+        await self._ran.wait()
 
     async def after_stop(self) -> None:
         self._shards.clear()
@@ -119,6 +125,8 @@ class Reconciler(TaskWorker):
                 await self.reconcile_shard(shard_id)
             except Exception as exc:
                 health.log_failure(log, exc, "reconciling shard %s failed", shard_id)
+            finally:
+                self._ran.set()
 
     async def reconcile_shard(self, shard_id: int) -> RunSummary:
         """One run for the shard's servers within one budget; logs the summary line and

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Final
 
 import discord
@@ -51,6 +53,15 @@ MAX_QUEUED: Final = 50_000
 #: Seconds before retrying a batch the database could not take, doubling up to the most.
 RETRY_FIRST: Final = 0.5
 RETRY_MOST: Final = 30.0
+
+
+@dataclass(slots=True)
+class LiveGestures:
+    """The live gestures submitted for one message while it was watched (``VoteWriter.watch``):
+    the members who reacted, and whether a reaction clear came."""
+
+    users: set[int] = field(default_factory=set)
+    cleared: bool = False
 
 
 class VoteWriter(TaskWorker):
@@ -81,6 +92,7 @@ class VoteWriter(TaskWorker):
         self._effects: set[asyncio.Task[None]] = set()
         #: Gestures submitted since the start (a draining shutdown logs it).
         self.received = 0
+        self._watches: dict[int, list[LiveGestures]] = {}
 
     @property
     def queued(self) -> int:
@@ -101,6 +113,26 @@ class VoteWriter(TaskWorker):
             return
         self._queue.put_nowait(gesture)
         self.received += 1
+        for seen in self._watches.get(gesture.message_id, ()):
+            if isinstance(gesture, Reaction):
+                seen.users.add(gesture.user_id)
+            else:
+                seen.cleared = True
+
+    @contextmanager
+    def watch(self, message_id: int) -> Iterator[LiveGestures]:
+        """Note the live gestures on a message while the block runs: a re-read of its reactions
+        (``bot.reaction_sync``) leaves the votes of those members to the live path, since
+        Discord's answer may predate their gesture."""
+        seen = LiveGestures()
+        self._watches.setdefault(message_id, []).append(seen)
+        try:
+            yield seen
+        finally:
+            watches = self._watches[message_id]
+            watches.remove(seen)
+            if not watches:
+                del self._watches[message_id]
 
     async def wait_idle(self) -> None:
         """Until every queued gesture is applied and its effects (REST calls) are done."""

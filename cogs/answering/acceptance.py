@@ -50,7 +50,8 @@ async def accept_answer(
         ),
     )
     answer = result.answer
-    assert answer is not None and answer.thread_id is not None
+    assert answer is not None
+    assert answer.thread_id is not None
     shown = await _show_acceptance(bot, guild, actor.config, result, message)
     bot.status_lines.request(result.question.id)
     link = jump_url(guild.id, answer.thread_id, answer.message_id)
@@ -74,7 +75,8 @@ async def _show_acceptance(
     """Make the thread show the acceptance: ✅ moved, Solved tag, the notice. Idempotent, so
     accepting the accepted answer again repairs what is missing."""
     answer = result.answer
-    assert answer is not None and answer.thread_id is not None
+    assert answer is not None
+    assert answer.thread_id is not None
     assert answer.message_id is not None
     done = True
     previous_id = result.previous_answer_id
@@ -200,7 +202,8 @@ async def _find_notice(bot: QABot, channel: discord.PartialMessageable) -> disco
 
 
 async def _post_notice(bot: QABot, guild_id: int, answer: PostSnapshot, answerer: str) -> None:
-    assert answer.thread_id is not None and answer.message_id is not None
+    assert answer.thread_id is not None
+    assert answer.message_id is not None
     embed = accepted_notice(jump_url(guild_id, answer.thread_id, answer.message_id), answerer)
     channel = bot.get_partial_messageable(answer.thread_id, guild_id=guild_id)
     notice = await _find_notice(bot, channel)

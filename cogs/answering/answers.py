@@ -12,6 +12,7 @@ from bot.blocking import refuse_if_blocked
 from bot.forum import anonymity, lookups, posts, text_rules
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
+from bot.guilds import guild_id_of
 from bot.posting_rights import check_can_post_in
 from bot.question_option import target_question
 from bot.transactions import run_transaction
@@ -42,8 +43,7 @@ async def question_here(bot: QABot, interaction: discord.Interaction[QABot]) -> 
 
 async def check_anonymity(bot: QABot, interaction: discord.Interaction[QABot]) -> None:
     """Refuse, before any form, a member who may not post anonymously here."""
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
+    guild_id = guild_id_of(interaction)
     joined = joined_at(interaction)
     await run_transaction(
         bot,

@@ -11,6 +11,7 @@ import discord
 from bot.deletes import after_delete
 from bot.forum import deletion, lookups
 from bot.forum.results import PostSnapshot
+from bot.guilds import guild_of
 from bot.threads import (
     DISCORD_TROUBLE,
     discord_step,
@@ -53,8 +54,7 @@ async def delete_own_post(
         else:
             await interaction.edit_original_response(content="Nothing was deleted.", view=None)
         return
-    guild = interaction.guild
-    assert guild is not None
+    guild = guild_of(interaction)
     if target.kind == "question":
         await _delete_question(bot, guild, decided, target)
     else:
@@ -93,7 +93,8 @@ async def _delete_post(
         bot, lambda s: deletion.delete_post(s, post_id=post.id, actor_id=decided.user.id)
     )
     after_delete(bot, change)
-    assert post.thread_id is not None and post.message_id is not None
+    assert post.thread_id is not None
+    assert post.message_id is not None
     message = partial_message(bot, guild.id, post.thread_id, post.message_id)
     done = await discord_step("delete the message", message.delete(), post_id=post.id)
     question = change.question

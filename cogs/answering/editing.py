@@ -96,7 +96,8 @@ async def edit_post(
     if not await _edited(interaction, change):
         return
     edited = change.post
-    assert edited.thread_id is not None and edited.message_id is not None
+    assert edited.thread_id is not None
+    assert edited.message_id is not None
     message = partial_message(bot, edited.guild_id, edited.thread_id, edited.message_id)
     embed = posted_embed(edited, author_label(edited, author.display_name))
     shown = await discord_step(
@@ -122,8 +123,6 @@ async def edit_question(
     changed) and the starter message re-rendered."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     await check_can_post_in(bot, interaction, question.id, paced=False)
-    guild = interaction.guild
-    assert guild is not None
     author = interaction.user
     await bot.automod.check(interaction, question.thread_id, title, details)
     change = await run_transaction(
@@ -135,7 +134,8 @@ async def edit_question(
     if not await _edited(interaction, change):
         return
     edited = change.post
-    assert edited.thread_id is not None and edited.message_id is not None
+    assert edited.thread_id is not None
+    assert edited.message_id is not None
     shown, later = True, 0.0
     if edited.title != question.title:  # two renames per ten minutes: past that it waits
         renaming = await bot.thread_renames.rename(edited.id, edited.thread_id)

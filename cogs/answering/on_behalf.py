@@ -20,6 +20,7 @@ import discord
 
 from bot.forum import lookups, pending_posts
 from bot.forum.results import PostChange
+from bot.guilds import guild_id_of
 from bot.transactions import Operation, run_transaction
 from bot.ui import emoji
 from bot.ui.authors import author_label
@@ -59,8 +60,7 @@ class MemberPost(TypedDict):
 def member_post(
     interaction: discord.Interaction[QABot], question_id: int, text: str, *, anonymous: bool
 ) -> MemberPost:
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
+    guild_id = guild_id_of(interaction)
     return MemberPost(
         guild_id=guild_id,
         question_id=question_id,
@@ -143,8 +143,7 @@ async def post_for_member(
 ) -> None:
     """Store, post and confirm; the member is told ephemerally where it went (the interaction
     is already deferred, ephemerally)."""
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild_only
+    guild_id = guild_id_of(interaction)
     author = interaction.user
     done = await publish_member_post(
         bot,

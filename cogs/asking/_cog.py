@@ -13,6 +13,7 @@ from bot.autocomplete import category_choices
 from bot.blocking import refuse_if_blocked
 from bot.forum import questions
 from bot.forum.premod import HeldPostSnapshot
+from bot.guilds import guild_of
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICES
@@ -60,8 +61,7 @@ class Asking(commands.Cog):
         category: str | None = None,
         anonymous: bool = False,
     ) -> None:
-        guild = interaction.guild
-        assert guild is not None  # guild_only
+        guild = guild_of(interaction)
         wanted = (category or "").strip() or None
         user_id = interaction.user.id
         # Refuse before the member types anything: no forum, no permission, no tag, too many.

@@ -20,6 +20,7 @@ import discord
 
 from bot.forum import anonymity
 from bot.forum.errors import InvalidState
+from bot.guilds import guild_id_of, guild_of
 from bot.transactions import run_transaction
 
 if TYPE_CHECKING:
@@ -38,8 +39,7 @@ SEARCH_FAILED: Final = (
 
 async def check_anonymous(bot: QABot, interaction: discord.Interaction[Any]) -> None:
     """Refuse a member who may not post anonymously in this guild (a ``PermissionDenied``)."""
-    guild_id = interaction.guild_id
-    assert guild_id is not None  # guild-only
+    guild_id = guild_id_of(interaction)
     user = interaction.user
     joined_at = user.joined_at if isinstance(user, discord.Member) else None
     await run_transaction(
@@ -97,8 +97,7 @@ async def display_name(
 ) -> str | None:
     """The display name to post under (None: "Anonymous"), refused with a sentence when it
     hides characters or imitates someone (``validate_anonymous_display_name``)."""
-    guild = interaction.guild
-    assert guild is not None  # guild-only
+    guild = guild_of(interaction)
     if name is None or anonymity.check_display_name(name) is None:  # hidden characters refused
         return None
     taken = await found_names(bot, guild, name)

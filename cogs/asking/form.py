@@ -17,6 +17,7 @@ import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
+from bot.guilds import guild_of
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.resources import ASK_FORM_LINE
@@ -94,8 +95,7 @@ async def submit_question(
     """The form was submitted: gate -> pending row -> forum post -> confirmed row -> link."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     bot = cast("QABot", interaction.client)
-    guild = interaction.guild
-    assert guild is not None
+    guild = guild_of(interaction)
     target = await find_target(bot, guild, category)
     await check_can_ask(bot, interaction, target.forum)  # time passed since the modal opened
     text_rules.validate_title(title)

@@ -27,7 +27,9 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
+from bot.guilds import OTHER_SERVER, guild_id_of, guild_of
 from bot.posting_rights import check_can_ask
+from bot.references import custom_id_number
 from bot.transactions import run_read, run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
@@ -70,8 +72,7 @@ async def hold_if_similar(
     When similar questions exist: holds the question as a draft, shows them with the two
     buttons, and returns True (the caller posts nothing). Otherwise False: post it now.
     """
-    guild_id = interaction.guild_id
-    assert guild_id is not None
+    guild_id = guild_id_of(interaction)
     user_id = interaction.user.id
     visible = visible_forums(interaction)
     held = await run_transaction(
@@ -143,7 +144,7 @@ class _DraftButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["draft"]))
+        return cls(custom_id_number(match["draft"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
@@ -181,11 +182,12 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
-        guild = interaction.guild
+        guild = guild_of(interaction)
         draft = await run_read(
             bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
         )
-        assert guild is not None and guild.id == draft.guild_id
+        if guild.id != draft.guild_id:
+            raise PermissionDenied(OTHER_SERVER)
         if draft.anonymous:  # the server may have turned it off while the draft waited
             await check_anonymous(bot, interaction)
         target = await find_target(bot, guild, draft.category)

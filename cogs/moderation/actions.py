@@ -21,6 +21,7 @@ import discord
 from bot.errors import handle_interaction_error
 from bot.forum import blocks, lookups, moderation
 from bot.forum.errors import NotFound, ValidationError
+from bot.references import custom_id_number
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocked_text, moderation_panel, removed_text, restored_text
@@ -82,7 +83,7 @@ class _PostAction(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["post"]))
+        return cls(custom_id_number(match["post"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:

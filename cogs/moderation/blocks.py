@@ -12,6 +12,7 @@ import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import blocks
+from bot.references import custom_id_number
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocks_embed, unblocked_text
@@ -49,7 +50,7 @@ class UnblockButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["block"]))
+        return cls(custom_id_number(match["block"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = cast("QABot", interaction.client)

@@ -23,6 +23,7 @@ from bot.forum import premod
 from bot.forum import premod_decisions as decisions
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.premod import HeldCard
+from bot.references import custom_id_number
 from bot.transactions import run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.premod import CARD_TEMPLATE, REASON_LABEL, card_button, held_card, moderator_reply
@@ -148,7 +149,7 @@ class CardButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
     ) -> Self:
-        return cls(match["action"], int(match["held"]))
+        return cls(match["action"], custom_id_number(match["held"]))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         bot, held_id = _bot(interaction), self.held_id

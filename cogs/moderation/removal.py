@@ -66,7 +66,8 @@ async def show_removed(bot: QABot, guild: discord.Guild, post: PostSnapshot) -> 
 
 
 async def _notice(bot: QABot, guild: discord.Guild, question: PostSnapshot) -> None:
-    assert question.thread_id is not None and question.message_id is not None
+    assert question.thread_id is not None
+    assert question.message_id is not None
     starter = await partial_message(bot, guild.id, question.thread_id, question.message_id).fetch()
     await starter.edit(embed=removed_question_notice(shown_author(starter)), view=None)
 
@@ -109,7 +110,8 @@ async def show_restored(
 
 
 async def _still_there(bot: QABot, guild: discord.Guild, post: PostSnapshot) -> bool:
-    assert post.thread_id is not None and post.message_id is not None
+    assert post.thread_id is not None
+    assert post.message_id is not None
     try:
         await partial_message(bot, guild.id, post.thread_id, post.message_id).fetch()
     except discord.NotFound:

@@ -21,6 +21,7 @@ from bot.bounded import BoundedMap
 from bot.errors import handle_interaction_error
 from bot.forum import purge, report_queue, reports
 from bot.guilds import guild_config
+from bot.references import custom_id_number
 from bot.threads import partial_message
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
@@ -218,7 +219,7 @@ class DismissReports(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["post"]))
+        return cls(custom_id_number(match["post"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = cast("QABot", interaction.client)

@@ -1,248 +1,190 @@
-"""``python -m tests.bench``: qa-bot's hot paths as ratios against same-run baselines.
+"""``python -m tests.bench`` (``make bench``): what a user lives through, against baselines.
 
-1. Vote path: one reaction gesture through the domain (``votes.set_vote``: lock, vote state,
-   score, capped points, member upsert) vs the cheapest write transaction on the same database
-   (one ``UPDATE`` of one row through the same unit of work).
-2. Search: ``search_questions`` over a few thousand questions vs a lookup of a question by id.
-3. Start-up: ``QABot`` with every cog, against the loopback fake Discord, until READY, vs a bare
-   ``discord.AutoShardedClient`` on the same fake.
-
-PostgreSQL legs run when ``QA_TEST_POSTGRES_URL`` names a server (``make bench`` starts one).
+Each run starts a fresh fake Discord (this process) and ``qa-bot run`` (its own process) on a
+fresh database (``tests.bench.scenario``): answer ingestion, then a reaction burst with /profile
+asked for throughout, then SIGTERM and an exactness check. The baselines commit the same rows
+with plain ``sqlite3`` / ``asyncpg`` in the same run (``tests.bench.baselines``). Each figure is
+the median of ``--runs`` runs (min and max beside it); the results go to stdout and to
+``tests/bench/results/`` as JSON. ``--profile`` adds one run of the bot under cProfile and
+prints its hottest functions. The PostgreSQL leg runs when ``QA_TEST_POSTGRES_URL`` names a
+server (``make bench`` starts one); ``docs/benchmarks.md`` is rewritten from the results.
+The older in-process figures: ``python -m tests.bench.micro``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
-import shutil
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-
-from bot.clock import utc_now
-from bot.db import migrate
-from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.models import Post
-from bot.forum import lookups, posts, questions, search, votes
-from bot.forum.uow import run_in_transaction
-from bot.forum.visibility import VisibleForums
+from tests.bench.baselines import (
+    AnswerMessage,
+    asyncpg_votes,
+    sqlite_answers,
+    sqlite_votes,
+    vote_events,
+)
+from tests.bench.report import DOCS, console, machine, markdown, profile_text
+from tests.bench.scenario import (
+    ANSWER,
+    FULL,
+    QUICK,
+    BenchRun,
+    RunFigures,
+    Scale,
+    percentile,
+    workload_for,
+)
 from tests.db_support import drop_postgres_database, new_postgres_database
 
-GUILD = 1
-FORUM = 7
-WORDS = [
-    "sleep",
-    "anxiety",
-    "therapist",
-    "panic",
-    "breathing",
-    "routine",
-    "grief",
-    "anger",
-    "family",
-    "work",
-    "stress",
-    "journal",
-    "meditation",
-    "boundaries",
-    "trauma",
-    "exercise",
-    "appetite",
-    "focus",
-    "memory",
-    "loneliness",
-    "friendship",
-]
+RESULTS = Path(__file__).with_name("results")
+TARGETS = {"sqlite votes": 0.3, "postgresql votes": 2.0, "sqlite answers": 0.1}
 
 
-def _median(samples: list[float]) -> float:
-    return statistics.median(samples)
+def _baselines(backend: str, scale: Scale, workdir: Path, dsn: str | None) -> dict[str, float]:
+    """Votes/s (and on SQLite answers/s) of the plain baselines for the run's workload."""
+    authors = [10_000 + t % scale.answerers for t in range(scale.targets)]
+    events = vote_events(workload_for(scale), authors)
+    if backend != "sqlite":
+        assert dsn is not None
+        return {"votes": asyncio.run(asyncpg_votes(dsn, events))}
+    messages = [
+        AnswerMessage(
+            100 + i % scale.threads, 1_000_000 + i, 10_000 + i % scale.answerers, ANSWER.format(i)
+        )
+        for i in range(scale.answers)
+    ]
+    askers = {100 + t: 1 + t for t in range(scale.threads)}
+    return {
+        "votes": sqlite_votes(workdir / "baseline-votes.sqlite3", events),
+        "answers": sqlite_answers(workdir / "baseline-answers.sqlite3", askers, messages),
+    }
 
 
-async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        await fn()
-        out.append(time.perf_counter() - start)
+async def _one_run(
+    backend: str, scale: Scale, workdir: Path, patience: float, profile_out: Path | None
+) -> tuple[RunFigures, dict[str, float]]:
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'bot.sqlite3'}"
+        figures = await BenchRun(url, scale, workdir, profile_out).run(patience)
+        base = await asyncio.to_thread(_baselines, "sqlite", scale, workdir, None)
+        return figures, base
+    url = await new_postgres_database()
+    base_url = await new_postgres_database()
+    try:
+        figures = await BenchRun(url, scale, workdir, profile_out).run(patience)
+        from sqlalchemy.engine import make_url
+
+        dsn = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        base = await asyncio.to_thread(_baselines, "postgresql", scale, workdir, dsn)
+    finally:
+        await drop_postgres_database(url)
+        await drop_postgres_database(base_url)
+    return figures, base
+
+
+def _spread(samples: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+    }
+
+
+def _summarise(backend: str, runs: list[tuple[RunFigures, dict[str, float]]]) -> dict[str, Any]:
+    figures = [f for f, _ in runs]
+    latencies = [x for f in figures for x in f.profile_latencies]
+    acks = [x for f in figures for x in f.profile_acks]
+    out: dict[str, Any] = {
+        "votes": {
+            "bot events/s": _spread([f.events_per_s for f in figures]),
+            "baseline votes/s": _spread([b["votes"] for _, b in runs]),
+            "ratio": _spread([f.events_per_s / b["votes"] for f, b in runs]),
+            "target": TARGETS[f"{backend} votes"],
+        },
+        "answers": {"bot answers/s": _spread([f.answers_per_s for f in figures])},
+        "profile during burst (s)": {
+            "answered": len(latencies),
+            "unanswered within 15 s": sum(f.profile_unanswered for f in figures),
+            "ack p50": percentile(acks, 50),
+            "ack max": max(acks, default=None),
+            "p50": percentile(latencies, 50),
+            "p99": percentile(latencies, 99),
+            "max": max(latencies, default=None),
+        },
+        "exact": all(f.exact for f in figures),
+        "runs": [asdict(f) | {"baseline": b} for f, b in runs],
+    }
+    if backend == "sqlite":
+        out["answers"] |= {
+            "baseline answers/s": _spread([b["answers"] for _, b in runs]),
+            "ratio": _spread([f.answers_per_s / b["answers"] for f, b in runs]),
+            "target": TARGETS["sqlite answers"],
+        }
     return out
 
 
-async def _seed(sessionmaker: Any, questions_n: int) -> list[int]:
-    ids: list[int] = []
-    for i in range(questions_n):
-        title = f"{WORDS[i % len(WORDS)]} and {WORDS[(i * 7) % len(WORDS)]} question {i}"
-        details = " ".join(WORDS[(i + k) % len(WORDS)] for k in range(12))
-        change = await run_in_transaction(
-            sessionmaker,
-            lambda s, i=i, title=title, details=details: questions.create_question(
-                s,
-                guild_id=GUILD,
-                author_id=1000 + i % 50,
-                title=title,
-                details=details,
-                via_bot=False,
-                thread_id=10_000 + i,
-                message_id=10_000 + i,
-                forum_id=FORUM,
-            ),
-        )
-        ids.append(change.post.id)
-        if i % 3 == 0:
-            await run_in_transaction(
-                sessionmaker,
-                lambda s, i=i: posts.record_thread_message(
-                    s,
-                    guild_id=GUILD,
-                    thread_id=10_000 + i,
-                    message_id=500_000 + i,
-                    author_id=2000 + i % 40,
-                    body="Have you tried a breathing exercise with your therapist before sleep?",
-                ),
-            )
-    return ids
-
-
-async def bench_database(url: str, label: str, rounds: int) -> list[tuple[str, float, float]]:
-    engine = create_engine(url)
-    sm = create_sessionmaker(engine)
-    try:
-        ids = await _seed(sm, 2000)
-        target = ids[len(ids) // 2]
-        voters = iter(range(100_000, 10_000_000))
-
-        async def one_vote() -> None:
-            user = next(voters)
-            await run_in_transaction(
-                sm, lambda s: votes.set_vote(s, user_id=user, flag="up", on=True, post_id=target)
-            )
-
-        async def baseline_write() -> None:
-            await run_in_transaction(
-                sm,
-                lambda s: s.execute(
-                    update(Post).where(Post.id == target).values(last_activity_at=utc_now())
-                ),
-            )
-
-        async def one_search() -> None:
-            await run_in_transaction(
-                sm,
-                lambda s: search.search_questions(
-                    s,
-                    guild_id=GUILD,
-                    visible=VisibleForums.of([FORUM]),
-                    query="therapists sleeping",
-                ),
-            )
-
-        async def baseline_read() -> None:
-            await run_in_transaction(sm, lambda s: lookups.get_question(s, question_id=target))
-
-        for fn in (one_vote, baseline_write, one_search, baseline_read):  # warm up
-            await fn()
-        vote = _median(await _timed(one_vote, rounds))
-        write = _median(await _timed(baseline_write, rounds))
-        found = _median(await _timed(one_search, rounds))
-        read = _median(await _timed(baseline_read, rounds))
-        return [
-            (f"{label}: vote gesture vs one-row write", vote, write),
-            (f"{label}: search (2000 questions) vs lookup by id", found, read),
-        ]
-    finally:
-        await engine.dispose()
-
-
-async def bench_startup(rounds: int) -> tuple[str, float, float]:
-    import discord
-
-    from bot.client import QABot
-    from bot.runtime import point_discord_at
-    from bot.settings import load_settings
-    from tests.fakediscord.server import FakeDiscord
-
-    workdir = Path(tempfile.mkdtemp(prefix="qa-bench-"))
-    template = workdir / "template.sqlite3"
-    await migrate.upgrade(f"sqlite+aiosqlite:///{template}")
-    qa_times: list[float] = []
-    bare_times: list[float] = []
-    try:
-        for i in range(rounds):
-            async with FakeDiscord() as fake:
-                fake.build_default_scene()
-                db = workdir / f"bot{i}.sqlite3"
-                shutil.copyfile(template, db)
-                settings = load_settings(
-                    discord_token=fake.token,
-                    database_url=f"sqlite+aiosqlite:///{db}",
-                    discord_api_base_url=fake.api_base,
-                    discord_gateway_url=fake.gateway_url,
-                    guild_ready_timeout=0.05,
-                    reidentify_delay=0.0,
-                )
-                point_discord_at(settings)
-
-                start = time.perf_counter()
-                engine = create_engine(settings.effective_database_url)
-                bot = QABot(settings, engine)
-                await bot.login(settings.token())
-                task = asyncio.create_task(bot.connect())
-                await bot.wait_until_ready()
-                qa_times.append(time.perf_counter() - start)
-                await bot.close()
-                await asyncio.gather(task, return_exceptions=True)
-                await engine.dispose()
-
-                start = time.perf_counter()
-                intents = discord.Intents.none()
-                intents.guilds = True
-                client = discord.AutoShardedClient(intents=intents, guild_ready_timeout=0.05)
-                await client.login(fake.token)
-                task = asyncio.create_task(client.connect())
-                await client.wait_until_ready()
-                bare_times.append(time.perf_counter() - start)
-                await client.close()
-                await asyncio.gather(task, return_exceptions=True)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return (
-        "start-up to READY: QABot (all cogs) vs bare AutoShardedClient",
-        _median(qa_times),
-        _median(bare_times),
-    )
-
-
-async def main(rounds: int) -> None:
-    logging.basicConfig(level=logging.WARNING)
-    rows: list[tuple[str, float, float]] = []
-    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        await migrate.upgrade(url)
-        rows += await bench_database(url, "SQLite", rounds)
-    if os.environ.get("QA_TEST_POSTGRES_URL"):
-        pg = await new_postgres_database()
-        try:
-            await migrate.upgrade(pg)
-            rows += await bench_database(pg, "PostgreSQL", rounds)
-        finally:
-            await drop_postgres_database(pg)
-    rows.append(await bench_startup(max(3, rounds // 20)))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'benchmark'.ljust(width)}  {'median':>10}  {'baseline':>10}  ratio")
-    for name, value, base in rows:
-        print(
-            f"{name.ljust(width)}  {value * 1e3:8.2f}ms  {base * 1e3:8.2f}ms  {value / base:5.2f}x"
-        )
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the workload")
+    parser.add_argument("--profile", action="store_true", help="one more run under cProfile")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    scale = QUICK if args.quick else FULL
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if "postgresql" in backends and not os.environ.get("QA_TEST_POSTGRES_URL"):
+        print("no QA_TEST_POSTGRES_URL: the PostgreSQL leg is skipped", file=sys.stderr)
+        backends.remove("postgresql")
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "mode": "quick" if args.quick else "full",
+        "scale": asdict(scale),
+        "machine": machine(),
+        "runs": args.runs,
+        "backends": {},
+    }
+    for backend in backends:
+        runs = []
+        for i in range(args.runs):
+            with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+                print(f"{backend}: run {i + 1}/{args.runs}", file=sys.stderr)
+                try:
+                    runs.append(
+                        asyncio.run(_one_run(backend, scale, Path(tmp), args.timeout, None))
+                    )
+                except Exception as exc:  # a broken run is reported; the others still count
+                    print(f"{backend}: run {i + 1} failed: {exc!r}", file=sys.stderr)
+        if runs:
+            report["backends"][backend] = _summarise(backend, runs)
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+            out = Path(tmp) / "bot.prof"
+            print("sqlite: profiled run", file=sys.stderr)
+            asyncio.run(_one_run("sqlite", scale, Path(tmp), args.timeout, out))
+            report["profile"] = profile_text(out)
+    print(console(report))
+    RESULTS.mkdir(exist_ok=True)
+    name = f"{report['date'].replace(':', '')}-{report['mode']}.json"
+    for path in (RESULTS / name, RESULTS / f"latest-{report['mode']}.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    DOCS.parent.mkdir(exist_ok=True)
+    DOCS.write_text(markdown(report))
+    print(f"recorded in {RESULTS / name} and {DOCS}")
+    complete = len(report["backends"]) == len(backends)
+    return 0 if complete and all(s["exact"] for s in report["backends"].values()) else 1
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=200, help="timed calls per figure")
-    asyncio.run(main(parser.parse_args().rounds))
+    sys.exit(main())

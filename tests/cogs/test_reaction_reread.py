@@ -6,6 +6,9 @@ re-reads them and the stored votes (and points) equal what members see.
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import unquote
+
 import pytest
 
 from bot.forum import points, votes
@@ -181,4 +184,33 @@ async def test_reactions_are_paged_and_a_first_post_is_finished_beyond_the_budge
     assert (done.requests_used, done.votes_backfilled) == (3, 101)
     assert [t.message_id for t in done.remaining] == [answers[1].message.id]
     assert set(await v.stored(answers[0])) == {m.id for m in crowd}
+    await recomputed(v)
+
+
+async def test_a_live_gesture_during_the_re_read_keeps_its_effect(
+    db_url: str, qa_bot_factory: BotFactory, members: dict[str, Member]
+) -> None:
+    v = await started(await qa_bot_factory(extensions=EXTENSIONS, database_url=db_url))
+    question = await v.question(members["asker"])
+    answer = await v.answer(question, members["helper"])
+    await members["b"].react(answer.message, UP)
+    await members["d"].react(answer.message, DOWN)
+    # A remove that overtook its add: c's vote is stored, Discord shows no reaction of c's.
+    await v.run(
+        lambda s: votes.set_vote(s, user_id=members["c"].id, flag="up", on=True, post_id=answer.id)
+    )
+    await v.settle()
+    downs = v.fake.faults.hold(
+        "GET", REACTIONS_ROUTE, where=lambda call: unquote(call.params["emoji"]) == DOWN
+    )
+    reread = asyncio.create_task(reread_reactions(v.bot, [target(v, answer)], budget=10))
+    await downs.arrived()
+    # The up-voters are listed (b among them); now b takes the vote back, live.
+    await members["b"].unreact(answer.message, UP)
+    await v.settle()
+    downs.release()
+    done = await reread
+    # The listing predates b's gesture: the live path has the last word on b.
+    assert await v.stored(answer) == {members["d"].id: (False, True)}
+    assert done.votes_backfilled == 1  # c's
     await recomputed(v)

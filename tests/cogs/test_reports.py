@@ -65,6 +65,8 @@ async def scene(
     harness.bot.status_lines.interval = 0.0
     harness.bot.role_sync.interval = 0.0
     await configure_qa_guild(harness, mod_channel_id=mods.id)
+    # The start-up reconciliation (its reaction re-read) is over before anyone votes.
+    await harness.bot.reconciler.wait_idle()
     events = BotEvents(harness, "qa_thread_message", "raw_reaction_add")
     try:
         yield Scene(fake, harness, events, mods, mod=mod, **people)

@@ -150,6 +150,14 @@ async def _start_bot(
             if task in done and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
             raise AssertionError("the bot did not become ready against the fake within 10 s")
+        # The start-up reconciliation (its re-read of vote reactions makes the stored votes
+        # Discord's) is over before a test sets up votes of its own.
+        try:
+            async with asyncio.timeout(10):
+                await bot.reconciler.wait_first_run()
+        except TimeoutError:
+            await harness.close()
+            raise AssertionError("the start-up reconciliation did not end within 10 s") from None
         await fake.flush()
     return harness
 
@@ -194,7 +202,8 @@ async def qa_bot_factory(
     fake_discord: FakeDiscord, bot_database_url: str, discord_urls: Any
 ) -> AsyncIterator[BotFactory]:
     """``await make(extensions=None, install_commands=True, wait_ready=True, database_url=...,
-    **settings)`` starts a ``QABot`` against the fake; every bot made is closed at teardown."""
+    **settings)`` starts a ``QABot`` against the fake (``wait_ready``: until it is ready and its
+    start-up reconciliation has ended); every bot made is closed at teardown."""
     made: list[BotHarness] = []
     error_log = ErrorLog()
     for name in ERROR_LOGGERS:

@@ -54,3 +54,11 @@ async def test_postgres_stop_words_are_ours(sessionmaker: async_sessionmaker[Asy
         )
         dropped = {word for word, empty in rows if empty}
     assert dropped == set(query_terms.STOP_WORDS)
+
+
+def test_a_term_is_looked_for_in_every_normal_form() -> None:
+    decomposed = "cafe\u0301"
+    assert query_terms.term_forms("café") == ("café", decomposed, "café", decomposed)
+    assert query_terms.fts_match("café") == f'("café" OR "{decomposed}")'
+    assert query_terms.fts_match("plain") == '"plain"'
+    assert query_terms.term_forms("ﬁne")[2] == "fine"  # NFKC: the ligature's letters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.forum import text_rules
 from bot.forum.errors import (
     ValidationError,
 )
@@ -48,3 +49,17 @@ def test_bad_titles_are_refused_with_a_sentence(raw: str, sentence: str) -> None
     with pytest.raises(ValidationError) as err:
         validate_title(raw)
     assert str(err.value) == sentence
+
+
+@pytest.mark.parametrize(
+    "control",
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
+)
+def test_titles_refuse_direction_controls(control: str) -> None:
+    with pytest.raises(ValidationError, match="text direction controls"):
+        validate_title(f"Help {control}me")
+
+
+def test_a_native_title_loses_its_direction_controls() -> None:
+    assert text_rules.native_title("\u202egnp.exe\u202c") == "gnp.exe"
+    assert validate_title("سؤال عن النوم") == "سؤال عن النوم"  # right-to-left script is fine

@@ -14,6 +14,7 @@ import discord
 from hypothesis import strategies as st
 
 from bot.forum.results import PostSnapshot
+from bot.references import MAX_ID
 
 # Pieces of text that break naive formatting: markdown of every kind, mentions, links that are
 # not URLs, bidi and zero-width characters, emoji sequences, combining marks, backslashes.
@@ -180,8 +181,9 @@ def assert_embed_within_limits(embed: discord.Embed) -> dict[str, Any]:
 #: 10,000 characters of hostile text (with links), and the same with no link in it.
 HOSTILE = long_hostile_text(10_000, seed=1)
 HOSTILE_NO_LINKS = HOSTILE.replace("://", ":/")
-#: Any Discord id (or post id in a footer key).
-SNOWFLAKE = st.integers(min_value=0, max_value=2**64 - 1)
+#: Any id a footer key can carry: a post id, stored in a signed 64-bit column (``MAX_ID``).
+#: Past it, ``parse_footer_key`` answers None by design (no row has such an id).
+SNOWFLAKE = st.integers(min_value=0, max_value=MAX_ID)
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

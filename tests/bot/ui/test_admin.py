@@ -96,6 +96,7 @@ def test_outbox_status_from_the_domain_stats() -> None:
         "Undeliverable": "3",
         "Oldest pending": "3 min",
         "Last failure": "HTTP 500 \\*\\*boom\\*\\* \\<@\u200b1>",
+        "Last reconciliation": "Not run yet",
     }
     assert data["color"] == embeds.COLOUR_WARNING
     quiet = assert_embed_within_limits(outbox_status(OutboxStats()))

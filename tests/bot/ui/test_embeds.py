@@ -8,7 +8,9 @@ import json
 import discord
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
+from bot.references import MAX_ID
 from bot.ui import embeds
 from bot.ui.embeds import (
     embed_problems,
@@ -21,17 +23,21 @@ from bot.ui.embeds import (
     success,
 )
 from bot.ui.questions import answer_embed, question_embed
-from tests.bot.ui import HOSTILE, SNOWFLAKE, assert_embed_within_limits
+from tests.bot.ui import HOSTILE, assert_embed_within_limits
 
 # --------------------------------------------------------------------------- footer keys
 
 
-@given(SNOWFLAKE)
+@given(st.integers(min_value=1, max_value=MAX_ID))
 def test_footer_key_round_trips_through_discord_json(post_id: int) -> None:
     embed = answer_embed("body", "name", post_id)
     assert embed.footer.text == footer_key_text(post_id)
     received = discord.Embed.from_dict(json.loads(json.dumps(embed.to_dict())))
     assert parse_footer_key(received) == post_id
+
+
+def test_a_footer_key_past_64_bits_names_no_post() -> None:
+    assert parse_footer_text(footer_key_text(MAX_ID + 1)) is None
 
 
 @pytest.mark.parametrize(

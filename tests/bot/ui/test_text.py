@@ -287,3 +287,17 @@ def test_timestamps_are_discord_markup_and_naive_means_utc() -> None:
     other_zone = aware.astimezone(timezone(timedelta(hours=5)))
     assert format_relative(other_zone) == format_relative(aware)
     assert format_date(aware) == f"<t:{int(aware.timestamp())}:D>"
+
+
+@pytest.mark.parametrize(
+    ("raw", "defused"),
+    [
+        ("[Jump](https://evil.example)", "\\[Jump](https://evil.example)"),
+        ("a [b] c", "a \\[b] c"),
+        ("\\[kept]", "\\[kept]"),  # already escaped: left alone
+        ("\\\\[x](y)", "\\\\\\[x](y)"),  # an escaped backslash does not escape the bracket
+        ("**bold** https://example.com", "**bold** https://example.com"),
+    ],
+)
+def test_defuse_links_leaves_no_masked_link(raw: str, defused: str) -> None:
+    assert text.defuse_links(raw) == defused

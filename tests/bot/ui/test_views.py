@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.errors import APOLOGY
 from bot.forum.errors import NotFound
+from bot.references import MAX_ID, NO_ID
 from bot.ui.text import CUSTOM_ID
 from bot.ui.views import (
     EXTRA,
@@ -77,7 +78,7 @@ class FailingPages(Paginator, kind="uifail"):
 
 
 @given(
-    guild_id=st.integers(min_value=0, max_value=2**64 - 1),
+    guild_id=st.integers(min_value=0, max_value=MAX_ID),
     page=st.integers(min_value=0, max_value=999_999),
     extra=st.one_of(st.none(), st.from_regex(EXTRA, fullmatch=True)),
 )
@@ -92,6 +93,14 @@ async def test_custom_id_round_trip(guild_id: int, page: int, extra: str | None)
     assert (rebuilt.guild_id, rebuilt.page, rebuilt.extra) == (guild_id, page, extra)
     assert rebuilt.custom_id == custom_id
     assert OnePage.__discord_ui_compiled_template__.fullmatch(custom_id) is None
+
+
+async def test_a_guild_id_past_64_bits_names_no_guild() -> None:
+    item = UiPages(0, 1)
+    match = item.template.fullmatch(f"qa:uit:{MAX_ID + 1}:2")
+    assert match is not None
+    rebuilt = await UiPages.from_custom_id(None, item.item, match)  # type: ignore[arg-type]
+    assert (rebuilt.guild_id, rebuilt.page) == (NO_ID, 2)
 
 
 def test_template_and_kind_rules() -> None:
