@@ -47,8 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _secrets(settings: Settings) -> list[str]:
+    """What no log line may show: the token and the database URL's password."""
     token = settings.discord_token
-    return [token.get_secret_value()] if token is not None else []
+    secrets = [token.get_secret_value()] if token is not None else []
+    database_password = health.password(settings.effective_database_url)
+    return [*secrets, database_password] if database_password else secrets
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.automod import AutoModRules
+from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.premod import HeldPublishers
@@ -165,6 +167,16 @@ class QABot(commands.AutoShardedBot):
         """No text commands: discord.py's default would parse a message that starts with the
         prefix and log ``Command "word" is not found`` for it. Cogs listen to messages on
         their own."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """A listener that met the database gone logs one warning line, no traceback (an
+        outage is not a bug); any other error keeps discord.py's report."""
+        error = sys.exc_info()[1]
+        what = None if error is None else health.outage(error)
+        if what is not None:
+            log.warning("%s (%s) in %s", what, type(error).__name__, event_method)
+            return
+        await super().on_error(event_method, *args, **kwargs)
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:

@@ -105,7 +105,7 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
             exc_info=(type(original), original, original.__traceback__),
         )
         sentence = APOLOGY
-    elif health.sentence_for(original) is not None:
+    elif (what := health.outage(original)) is not None:
         # An outage is not a bug: one line, no traceback.
-        log.warning("database unavailable (%s) " + context, type(original).__name__, *where)
+        log.warning("%s (%s) " + context, what, type(original).__name__, *where)
     await send_ephemeral(interaction, sentence)

@@ -131,12 +131,30 @@ def sentence_for(exc: BaseException) -> str | None:
     return None
 
 
+def outage(exc: BaseException) -> str | None:
+    """How a log line names the failure: "database full", "database unavailable", or None when
+    ``exc`` is not the database gone (then it is a bug, logged with its traceback)."""
+    if is_disk_full(exc):
+        return "database full"
+    if is_unavailable(exc):
+        return "database unavailable"
+    return None
+
+
 def redacted(url: str) -> str:
     """``url`` with its password hidden (what may be printed or logged)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "(a value that is not a database URL)"
+
+
+def password(url: str) -> str | None:
+    """The password in ``url``, if any (a secret the logs redact: ``bot.logs``)."""
+    try:
+        return make_url(url).password or None
+    except ArgumentError:
+        return None
 
 
 class DatabaseUnreachable(Exception):
@@ -180,7 +198,8 @@ async def probe(url: str, *, seconds: float = PROBE_TIMEOUT) -> None:
 def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
     """Log failed background work: with the database gone, one warning line naming the outage
     (not a bug: the work is tried again later); otherwise the error with its traceback."""
-    if sentence_for(exc) is not None:
-        logger.warning(message + ": database unavailable (%s)", *args, type(exc).__name__)
+    what = outage(exc)
+    if what is not None:
+        logger.warning(message + ": %s (%s)", *args, what, type(exc).__name__)
     else:
         logger.error(message, *args, exc_info=(type(exc), exc, exc.__traceback__))

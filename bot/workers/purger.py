@@ -94,10 +94,9 @@ class Purger(TaskWorker):
             if compact or blanked:
                 await reclaim_deleted_text(self.engine)
         except Exception as exc:  # a closing bot or a busy database: the next pass retries
-            why = "database unavailable" if health.sentence_for(exc) else "failed"
-            log.warning(
-                "purging deleted text %s (%s); the next pass retries", why, type(exc).__name__
-            )
+            what = health.outage(exc)
+            cause = f"{what}, {type(exc).__name__}" if what else type(exc).__name__
+            log.warning("purging deleted text failed (%s); the next pass retries", cause)
             return 0
         if blanked:
             log.info("purged the text of %d removed posts past their restore window", blanked)

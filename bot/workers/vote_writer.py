@@ -204,12 +204,14 @@ class VoteWriter(TaskWorker):
             try:
                 applied = await self.runner.run(_applying(gestures))
             except Exception as exc:
-                if health.sentence_for(exc) is None:
+                what = health.outage(exc)
+                if what is None:
                     raise
                 self.retried += 1
                 pause = self.backoff.next()
                 log.warning(
-                    "database unavailable (%s): %d gestures retried in %.2f s, %d waiting",
+                    "%s (%s): %d gestures retried in %.2f s, %d waiting",
+                    what,
                     type(exc).__name__,
                     len(gestures),
                     pause,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.__main__ import _secrets
+from bot.settings import load_settings
 from tests.bot.test_cli import _run
 from tests.db_support import _admin_execute, drop_postgres_database, new_postgres_database
 
@@ -39,6 +44,17 @@ def test_postgres_on_a_closed_port(command: str, tmp_path: Path) -> None:
         "does not answer: check that the server is running and that the host, "
         "port, database name and credentials are right."
     )
+
+
+def test_the_installed_qa_bot_command_says_the_same(tmp_path: Path) -> None:
+    """The console script itself (``qa-bot run``), not ``python -m bot``."""
+    script = Path(sys.executable).parent / "qa-bot"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
+    env.update({"DISCORD_TOKEN": TOKEN, "DATABASE_URL": CLOSED_PORT_URL})
+    result = subprocess.run(
+        [str(script), "run"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    _one_sentence(result, contains="DATABASE_URL=postgresql+asyncpg://qa:***@127.0.0.1:1/qa")
 
 
 @pytest.mark.parametrize("command", ["run", "migrate"])
@@ -78,3 +94,14 @@ async def test_postgres_database_refusing_connections(tmp_path: Path) -> None:
     finally:
         await _admin_execute(url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await drop_postgres_database(url)
+
+
+def test_the_database_password_is_a_secret_the_logs_redact(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env read
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", CLOSED_PORT_URL)
+    assert _secrets(load_settings()) == [TOKEN, PASSWORD]
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////tmp/qa.sqlite3")  # the twin
+    assert _secrets(load_settings()) == [TOKEN]

@@ -279,6 +279,57 @@ async def test_disk_full_on_sqlite_saves_nothing_and_says_so(
     assert thread.name == "How do I sleep again?"
 
 
+# --------------------------------------------------------------------------- logs
+
+
+async def test_an_outage_is_logged_as_warning_lines_without_the_password(
+    outage: Outage,
+    db_url: str,
+    qa_bot_factory: BotFactory,
+    logged: Logged,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A vote retried and a thread message whose listener met the outage: each one warning
+    line (no traceback, no ERROR), and the URL's password in none (PostgreSQL's test cluster
+    trusts local connections, so the bot's URL carries a password the server ignores)."""
+    url = db_url if is_sqlite(db_url) else _with_password(db_url)
+    harness = await qa_bot_factory(extensions=[*EXTENSIONS, "cogs.answering"], database_url=url)
+    harness.bot.vote_writer.backoff = Backoff(0.05, 0.2)
+    v = Votes(harness)
+    asker, answerer, voter = people(v.fake, "asker", "answerer", "voter")
+    q = await v.question(asker)
+    a = await v.answer(q, answerer)
+    writer = v.bot.vote_writer
+    caplog.clear()
+
+    await outage.begin()
+    await voter.react(a.message, UP)
+    await answerer.send(q.thread, "Count backwards from a hundred in threes.")
+    await logged.until(lambda: writer.retried >= 1 and _listener_warned(caplog))
+    await outage.end()
+    await v.settle()
+    assert await v.stored(a) == {voter.id: (True, False)}
+
+    outages = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert outages and all(r.levelno == logging.WARNING and not r.exc_info for r in outages)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert PASSWORD not in caplog.text
+
+
+PASSWORD = "s3cret-outage-Pw"
+
+
+def _with_password(url: str) -> str:
+    return make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
+
+
+def _listener_warned(caplog: pytest.LogCaptureFixture) -> bool:
+    return any(
+        r.getMessage().endswith(" in on_message") and "database unavailable" in r.getMessage()
+        for r in caplog.records
+    )
+
+
 # --------------------------------------------------------------------------- stopping
 
 

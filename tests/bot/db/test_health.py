@@ -42,6 +42,7 @@ def _wrapped(orig: Exception, cls: type[DBAPIError] = OperationalError) -> DBAPI
 def test_an_outage_is_told_to_try_again(error: Exception) -> None:
     assert health.is_unavailable(error)
     assert health.sentence_for(error) == health.UNAVAILABLE_SENTENCE
+    assert health.outage(error) == "database unavailable"
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,7 @@ def test_an_outage_is_told_to_try_again(error: Exception) -> None:
 def test_a_full_disk_is_its_own_sentence(error: Exception) -> None:
     assert health.is_disk_full(error) and not health.is_unavailable(error)
     assert health.sentence_for(error) == health.FULL_SENTENCE
+    assert health.outage(error) == "database full"
 
 
 @pytest.mark.parametrize(
@@ -71,6 +73,7 @@ def test_a_full_disk_is_its_own_sentence(error: Exception) -> None:
 )
 def test_other_failures_are_not_an_outage(error: Exception) -> None:
     assert health.sentence_for(error) is None
+    assert health.outage(error) is None
 
 
 async def test_a_refused_connect_is_an_outage_even_unwrapped() -> None:
@@ -91,6 +94,8 @@ def test_the_url_is_shown_without_its_password() -> None:
     url = "postgresql+asyncpg://qa:hunter2@db.example:5432/qa"
     assert health.redacted(url) == "postgresql+asyncpg://qa:***@db.example:5432/qa"
     assert health.redacted("not a url") == "(a value that is not a database URL)"
+    assert health.password(url) == "hunter2"
+    assert health.password("sqlite+aiosqlite:///qa.sqlite3") is None
     sentence = health.startup_sentence(url, ConnectionRefusedError())
     assert "hunter2" not in sentence and "DATABASE_URL=postgresql+asyncpg://qa:***@" in sentence
 
