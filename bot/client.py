@@ -30,6 +30,7 @@ from bot.premod import HeldPublishers
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
 from bot.workers.base import Worker
+from bot.workers.message_retry import MessageRetry
 from bot.workers.notifier import Notifier, from_settings
 from bot.workers.purger import Purger
 from bot.workers.reconciler import Reconciler
@@ -135,6 +136,8 @@ class QABot(commands.AutoShardedBot):
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
         self.thread_renames = ThreadRenames(self, runner)
+        #: Records thread messages, keeping those that met the database gone for a retry.
+        self.message_retry = MessageRetry(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
         #: Reconciliation when a shard's session is new: what was missed while away counts.
@@ -159,6 +162,7 @@ class QABot(commands.AutoShardedBot):
             self.retention,
             self.purger,
             self.thread_renames,
+            self.message_retry,
             self.vote_writer,
             self.reconciler,
         )

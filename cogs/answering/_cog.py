@@ -37,6 +37,8 @@ class Answering(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         self.names = StoredNames()
+        #: The live path of a thread message.
+        self._record = partial(intake.record_message, bot, self.names)
         self.accept_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
         )
@@ -46,7 +48,7 @@ class Answering(commands.Cog):
         for kind in HELD_KINDS:
             self.bot.held_publishers.register(kind, self._publish_held)
         # Messages posted while the bot was away take the live path.
-        self.bot.reconciler.ingest = partial(intake.record_message, self.bot, self.names)
+        self.bot.reconciler.ingest = self._record
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.accept_menu.name, type=self.accept_menu.type)
@@ -62,7 +64,8 @@ class Answering(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        await intake.record_message(self.bot, self.names, message)
+        # Kept and recorded later when the database is gone (``bot.workers.message_retry``).
+        await self.bot.message_retry.record(message, self._record)
 
     # ------------------------------------------------------------------ /answer
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from bot.db import health
 from bot.db.engine import is_sqlite, sqlite_path
 from bot.db.models import Post
+from bot.forum import lookups
 from bot.workers.backoff import Backoff
 from tests.cogs.test_asking import configure, member, open_ask
 from tests.cogs.test_voting import EXTENSIONS, UP, Votes, people
@@ -279,6 +280,70 @@ async def test_disk_full_on_sqlite_saves_nothing_and_says_so(
     assert thread.name == "How do I sleep again?"
 
 
+# --------------------------------------------------------------------------- thread messages
+
+
+async def _answering(factory: BotFactory, url: str) -> Votes:
+    """A bot that records thread messages and votes, retrying quickly after an outage."""
+    harness = await factory(
+        extensions=[*EXTENSIONS, "cogs.answering", "cogs.lifecycle"], database_url=url
+    )
+    harness.bot.vote_writer.backoff = Backoff(0.05, 0.2)
+    harness.bot.message_retry.backoff = Backoff(0.05, 0.2)
+    return Votes(harness)
+
+
+async def _kind(v: Votes, message_id: int) -> str | None:
+    post = await v.run(lambda s: lookups.find_post_by_message(s, message_id=message_id))
+    return None if post is None else post.kind
+
+
+async def test_thread_messages_during_an_outage_are_recorded_when_it_ends(
+    outage: Outage, db_url: str, qa_bot_factory: BotFactory, logged: Logged
+) -> None:
+    v = await _answering(qa_bot_factory, db_url)
+    retry = v.bot.message_retry
+    asker, first, second = people(v.fake, "asker", "first", "second")
+    q = await v.question(asker)
+
+    await outage.begin()
+    one = await first.send(q.thread, "Count backwards from a hundred in threes.")
+    await logged.until(lambda: retry.kept == 1)
+    two = await second.send(q.thread, "Keep the room cool and dark, and get up at one time.")
+    await logged.until(lambda: retry.kept == 2)
+    assert retry.dropped == 0
+
+    await outage.end()
+    async with asyncio.timeout(10):
+        await retry.wait_idle()
+    assert [await _kind(v, m.id) for m in (one, two)] == ["answer", "answer"]
+    assert (await v.get(q)).answer_count == 2
+    await v.assert_consistent()
+
+
+async def test_thread_messages_beyond_the_bound_are_dropped_and_counted(
+    outage: Outage, db_url: str, qa_bot_factory: BotFactory, logged: Logged
+) -> None:
+    v = await _answering(qa_bot_factory, db_url)
+    retry = v.bot.message_retry
+    retry.max_kept = 1
+    asker, first, second = people(v.fake, "asker", "first", "second")
+    q = await v.question(asker)
+
+    await outage.begin()
+    kept = await first.send(q.thread, "Count backwards from a hundred in threes.")
+    await logged.until(lambda: retry.kept == 1)
+    dropped = await second.send(q.thread, "Keep the room cool and dark, and get up at one time.")
+    await logged.until(lambda: retry.dropped == 1)
+    assert retry.kept == 1
+
+    await outage.end()
+    async with asyncio.timeout(10):
+        await retry.wait_idle()
+    assert await _kind(v, kept.id) == "answer"
+    assert await _kind(v, dropped.id) is None
+
+
 # --------------------------------------------------------------------------- logs
 
 
@@ -289,25 +354,29 @@ async def test_an_outage_is_logged_as_warning_lines_without_the_password(
     logged: Logged,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A vote retried and a thread message whose listener met the outage: each one warning
-    line (no traceback, no ERROR), and the URL's password in none (PostgreSQL's test cluster
-    trusts local connections, so the bot's URL carries a password the server ignores)."""
-    url = db_url if is_sqlite(db_url) else _with_password(db_url)
-    harness = await qa_bot_factory(extensions=[*EXTENSIONS, "cogs.answering"], database_url=url)
-    harness.bot.vote_writer.backoff = Backoff(0.05, 0.2)
-    v = Votes(harness)
+    """A vote retried, a thread message kept and an edit whose listener met the outage: each
+    one warning line (no traceback, no ERROR), and the URL's password in none (PostgreSQL's test
+    cluster trusts local connections, so the bot's URL carries a password the server ignores)."""
+    v = await _answering(qa_bot_factory, db_url if is_sqlite(db_url) else _with_password(db_url))
     asker, answerer, voter = people(v.fake, "asker", "answerer", "voter")
     q = await v.question(asker)
     a = await v.answer(q, answerer)
-    writer = v.bot.vote_writer
+    writer, retry = v.bot.vote_writer, v.bot.message_retry
     caplog.clear()
 
     await outage.begin()
     await voter.react(a.message, UP)
     await answerer.send(q.thread, "Count backwards from a hundred in threes.")
-    await logged.until(lambda: writer.retried >= 1 and _listener_warned(caplog))
+    await answerer.edit(a.message, "Breathe in for four counts and out for eight.")
+    await logged.until(
+        lambda: (
+            writer.retried >= 1 and retry.kept == 1 and _warned(caplog, "in on_raw_message_edit")
+        )
+    )
     await outage.end()
     await v.settle()
+    async with asyncio.timeout(10):
+        await retry.wait_idle()
     assert await v.stored(a) == {voter.id: (True, False)}
 
     outages = [r for r in caplog.records if "database unavailable" in r.getMessage()]
@@ -323,9 +392,9 @@ def _with_password(url: str) -> str:
     return make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
 
 
-def _listener_warned(caplog: pytest.LogCaptureFixture) -> bool:
+def _warned(caplog: pytest.LogCaptureFixture, ending: str) -> bool:
     return any(
-        r.getMessage().endswith(" in on_message") and "database unavailable" in r.getMessage()
+        r.getMessage().endswith(ending) and "database unavailable" in r.getMessage()
         for r in caplog.records
     )
 
