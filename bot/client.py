@@ -26,7 +26,9 @@ from bot.automod import AutoModRules
 from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
+from bot.permission_notices import PermissionNotices
 from bot.premod import HeldPublishers
+from bot.rest import bound_requests
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
 from bot.workers.base import Worker
@@ -108,11 +110,15 @@ class QABot(commands.AutoShardedBot):
             tree_cls=QATree,
             **sharding,  # type: ignore[arg-type]
             guild_ready_timeout=settings.guild_ready_timeout,
+            heartbeat_timeout=settings.gateway_heartbeat_timeout,
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
         self.engine = engine
+        #: Each missing permission announced once to the moderators (``bot.rest`` reports 50013).
+        self.permission_notices = PermissionNotices(self, self)
+        bound_requests(self, settings.rest_request_timeout, self.permission_notices.refused)
         self.sessionmaker: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
         #: Runs every transaction of the bot's cogs and workers (``run_transaction``).
         self.transaction_runner = TransactionRunner(self.sessionmaker, self.dispatch)

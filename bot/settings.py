@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # Knobs for tests against the loopback fake Discord; production keeps discord.py's values.
     guild_ready_timeout: float = Field(default=2.0, ge=0)
     reidentify_delay: float = Field(default=5.0, ge=0)
+    # A gateway connection silent this long (no frame, no heartbeat ACK) is closed and resumed.
+    gateway_heartbeat_timeout: float = Field(default=60.0, gt=0)
+    # The bound on every REST request, discord.py's own retries and rate-limit waits included
+    # (bot.rest): past it the request counts as a 504.
+    rest_request_timeout: float = Field(default=60.0, gt=0)
     # The DM notification worker (bot.workers.notifier): its idle poll, the lease on claimed
     # notifications (a crashed worker's claims are taken over after it) and the bound on every
     # Discord request it makes.

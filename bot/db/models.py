@@ -49,6 +49,13 @@ NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "undeliverable"
 SurrogateKey = Annotated[int, mapped_column(PK, primary_key=True, autoincrement=True)]
 NowOnInsert = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now)]
 NowOnWrite = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)]
+#: A Discord id (a snowflake needs 64 bits), and one that is (part of) the primary key.
+Snowflake = Annotated[int, mapped_column(BigInteger)]
+SnowflakeKey = Annotated[int, mapped_column(BigInteger, primary_key=True)]
+#: A post's id that is (part of) the primary key: the row goes when the post does.
+PostKey = Annotated[
+    int, mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+]
 
 
 class Base(DeclarativeBase):
@@ -60,7 +67,7 @@ class GuildSetting(Base):
 
     __tablename__ = "guild_settings"
 
-    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guild_id: Mapped[SnowflakeKey]
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[NowOnWrite]
@@ -73,7 +80,7 @@ class Category(Base):
     __table_args__ = (UniqueConstraint("guild_id", "name", name="uq_categories_guild_name"),)
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
     name: Mapped[str] = mapped_column(String(100))
     tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[NowOnInsert]
@@ -107,7 +114,7 @@ class Post(Base):
     )
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(16))
     # The question an answer or comment belongs to (NULL for questions).
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -120,7 +127,7 @@ class Post(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # The message showing the status line: the starter (/ask) or the bot's first reply (native).
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[Snowflake]
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Posted by the bot on the author's behalf (/ask, /answer, /reply): the message is the bot's.
     via_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -162,11 +169,9 @@ class Vote(Base):
     __tablename__ = "votes"
     __table_args__ = (Index("ix_votes_guild_user", "guild_id", "user_id"),)
 
-    post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    guild_id: Mapped[int] = mapped_column(BigInteger)
+    post_id: Mapped[PostKey]
+    user_id: Mapped[SnowflakeKey]
+    guild_id: Mapped[Snowflake]
     up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     down: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[NowOnWrite]
@@ -178,8 +183,8 @@ class Member(Base):
     __tablename__ = "members"
     __table_args__ = (Index("ix_members_guild_points", "guild_id", "points"),)
 
-    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guild_id: Mapped[SnowflakeKey]
+    user_id: Mapped[SnowflakeKey]
     # Public points earned (the guild's starting points are added when shown).
     points: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Points earned through anonymous posts: the author's alone, in no public total.
@@ -207,8 +212,8 @@ class Notification(Base):
     )
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
-    recipient_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
+    recipient_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(32))
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -230,11 +235,9 @@ class Follow(Base):
 
     __tablename__ = "follows"
 
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    guild_id: Mapped[int] = mapped_column(BigInteger)
+    question_id: Mapped[PostKey]
+    user_id: Mapped[SnowflakeKey]
+    guild_id: Mapped[Snowflake]
     created_at: Mapped[NowOnInsert]
 
 
@@ -247,10 +250,8 @@ class ThreadPseudonym(Base):
         UniqueConstraint("question_id", "number", name="uq_thread_pseudonyms_question_number"),
     )
 
-    question_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    author_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    question_id: Mapped[PostKey]
+    author_id: Mapped[SnowflakeKey]
     number: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[NowOnInsert]
 
@@ -260,7 +261,7 @@ class UserPref(Base):
 
     __tablename__ = "user_prefs"
 
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[SnowflakeKey]
     notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     dms_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -292,9 +293,9 @@ class Flag(Base):
     )
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
-    reporter_id: Mapped[int] = mapped_column(BigInteger)
+    reporter_id: Mapped[Snowflake]
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[NowOnInsert]
@@ -307,11 +308,9 @@ class ReportCard(Base):
 
     __tablename__ = "report_cards"
 
-    post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    guild_id: Mapped[int] = mapped_column(BigInteger)
-    channel_id: Mapped[int] = mapped_column(BigInteger)
+    post_id: Mapped[PostKey]
+    guild_id: Mapped[Snowflake]
+    channel_id: Mapped[Snowflake]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[NowOnInsert]
     updated_at: Mapped[NowOnWrite]
@@ -326,8 +325,8 @@ class ModAction(Base):
     __table_args__ = (Index("ix_mod_actions_guild_id", "guild_id", "id"),)
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
-    moderator_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
+    moderator_id: Mapped[Snowflake]
     action: Mapped[str] = mapped_column(String(32))
     post_id: Mapped[int | None] = mapped_column(BigInteger)
     # The reason given, a setting's key, a block's scope and length: never the author.
@@ -347,13 +346,13 @@ class MemberBlock(Base):
     )
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
+    user_id: Mapped[Snowflake]
     scope: Mapped[str] = mapped_column(String(16))
     # The post the block was made through (the moderator's handle on the member).
     post_id: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[Snowflake]
     created_at: Mapped[NowOnInsert]
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -372,8 +371,8 @@ class HeldPost(Base):
     )
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
-    author_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
+    author_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(16))
     # The question an answer or comment waits to join (NULL for a question).
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -402,8 +401,8 @@ class AskDraft(Base):
     )
 
     id: Mapped[SurrogateKey]
-    guild_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    guild_id: Mapped[Snowflake]
+    user_id: Mapped[Snowflake]
     title: Mapped[str] = mapped_column(String(400))
     details: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(100))
@@ -422,7 +421,7 @@ class DepartedGuild(Base):
 
     __tablename__ = "departed_guilds"
 
-    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guild_id: Mapped[SnowflakeKey]
     departed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -431,7 +430,7 @@ class ReconcileRun(Base):
 
     __tablename__ = "reconcile_runs"
 
-    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guild_id: Mapped[SnowflakeKey]
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     questions_scanned: Mapped[int] = mapped_column(Integer)
     messages_backfilled: Mapped[int] = mapped_column(Integer)
@@ -447,4 +446,4 @@ class ReconcileRepage(Base):
     __tablename__ = "reconcile_repages"
 
     question_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    through_message_id: Mapped[int] = mapped_column(BigInteger)
+    through_message_id: Mapped[Snowflake]

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ModAction
+from bot.forum.paging import EntryPage, page_window
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +38,8 @@ class AuditEntry:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AuditPage:
-    """One page of a guild's entries, newest first: ``number`` from 1 of ``pages``."""
-
-    entries: tuple[AuditEntry, ...]
-    number: int
-    pages: int
-    total: int
+#: One page of a guild's entries, newest first.
+AuditPage = EntryPage[AuditEntry]
 
 
 async def record(
@@ -83,14 +78,13 @@ async def page(
             select(func.count()).select_from(ModAction).where(ModAction.guild_id == guild_id)
         )
     ) or 0
-    pages = max(1, -(-total // per_page))
-    number = min(max(number, 1), pages)
+    window = page_window(total, number, per_page)
     rows = await session.scalars(
         select(ModAction)
         .where(ModAction.guild_id == guild_id)
         .order_by(ModAction.id.desc())
-        .offset((number - 1) * per_page)
-        .limit(per_page)
+        .offset(window.offset)
+        .limit(window.limit)
     )
     entries = tuple(
         AuditEntry(
@@ -103,4 +97,4 @@ async def page(
         )
         for row in rows
     )
-    return AuditPage(entries, number, pages, total)
+    return EntryPage(entries, window.number, window.pages, total)

@@ -13,7 +13,6 @@ members without the privileged members intent; ``remember_display_names`` keeps 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from bot.db.dialect import insert
 from bot.db.models import Member
 from bot.forum import prefs
 from bot.forum.listing import QuestionSummary, recent_questions
+from bot.forum.paging import page_window
 from bot.forum.points import get_member_points
 from bot.forum.results import MemberPoints
 from bot.forum.settings import load_config
@@ -182,11 +182,6 @@ async def rank_of(session: AsyncSession, *, guild_id: int, user_id: int) -> int 
     return int((await session.execute(above)).scalar_one()) + 1
 
 
-def page_count(total: int, per_page: int = PER_PAGE) -> int:
-    """Pages needed for ``total`` entries (at least 1: an empty board is one empty page)."""
-    return max(1, math.ceil(total / per_page))
-
-
 async def top_members(
     session: AsyncSession,
     *,
@@ -206,8 +201,7 @@ async def top_members(
         await remember_display_names(session, guild_id=guild_id, names=seen_names)
     config = await load_config(session, guild_id)
     total = await board_size(session, guild_id=guild_id)
-    pages = page_count(total, per_page)
-    page = min(max(page, 1), pages)
+    window = page_window(total, page, per_page)
     ranked = (
         select(
             Member.user_id.label("user_id"),
@@ -221,8 +215,8 @@ async def top_members(
     rows: Any = await session.execute(
         select(ranked.c.user_id, ranked.c.points, ranked.c.display_name, ranked.c.rank)
         .order_by(ranked.c.points.desc(), ranked.c.user_id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(window.limit)
+        .offset(window.offset)
     )
     entries = tuple(
         LeaderboardEntry(
@@ -233,7 +227,7 @@ async def top_members(
         )
         for row in rows
     )
-    return LeaderboardPage(entries=entries, page=page, pages=pages, total=total)
+    return LeaderboardPage(entries=entries, page=window.number, pages=window.pages, total=total)
 
 
 async def profile(

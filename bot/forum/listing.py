@@ -24,6 +24,7 @@ from bot.db.types import UTCDateTime
 from bot.forum import categories
 from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import NotFound
+from bot.forum.paging import page_window
 from bot.forum.results import QuestionLine, snapshot_of
 from bot.forum.visibility import VisibleForums, forum_filter
 
@@ -133,21 +134,20 @@ async def unanswered_questions(
     size = max(page_size, 1)
     count_sql, count_params = _count_statement(guild_id=guild_id, visible=visible, category=name)
     total = int((await session.execute(text(count_sql), count_params)).scalar_one())
-    pages = max(1, -(-total // size))
-    number = min(max(page, 1), pages)
+    window = page_window(total, page, size)
     sql, params = unanswered_statement(
         guild_id=guild_id,
         visible=visible,
         category=name,
-        limit=size,
-        offset=(number - 1) * size,
+        limit=window.limit,
+        offset=window.offset,
     )
     typed = text(sql).columns(created_at=UTCDateTime())
     rows = await session.execute(typed, params)
     questions = [
         snapshot_of(QuestionSummary, row, solved=row.accepted_answer_id is not None) for row in rows
     ]
-    return QuestionPage(questions, number, pages, total, found)
+    return QuestionPage(questions, window.number, window.pages, total, found)
 
 
 async def recent_questions(

@@ -79,9 +79,8 @@ async def notify_accepted(
     """
     if _gone(question) or _gone(answer) or answer.author_id == actor_id:
         return 0
-    planned = [_Planned(answer.author_id, f"accepted:{answer.id}:{answer.author_id}")]
-    return await _queue(
-        session, "accepted", question=question, post=answer, planned=planned, now=now
+    return await _queue_one(
+        session, "accepted", question=question, post=answer, recipient=answer.author_id, now=now
     )
 
 
@@ -100,9 +99,8 @@ async def notify_comment(
     question = await session.get(Post, question_id) if question_id is not None else None
     if question is None or _gone(question):
         return 0
-    planned = [_Planned(parent.author_id, f"comment:{comment.id}:{parent.author_id}")]
-    return await _queue(
-        session, "comment", question=question, post=comment, planned=planned, now=now
+    return await _queue_one(
+        session, "comment", question=question, post=comment, recipient=parent.author_id, now=now
     )
 
 
@@ -113,9 +111,15 @@ async def notify_removed(
     and a post restored before the DM goes out cancels it). Each removal is its own DM."""
     if post.removed_at is None:
         return 0
-    key = f"removed:{post.id}:{int(post.removed_at.timestamp())}:{post.author_id}"
-    planned = [_Planned(post.author_id, key)]
-    return await _queue(session, "removed", question=question, post=post, planned=planned, now=now)
+    return await _queue_one(
+        session,
+        "removed",
+        question=question,
+        post=post,
+        recipient=post.author_id,
+        now=now,
+        key=f"removed:{post.id}:{int(post.removed_at.timestamp())}:{post.author_id}",
+    )
 
 
 def _gone(post: Post) -> bool:
@@ -135,6 +139,22 @@ def _payload(kind: NotificationKind, *, question: Post, post: Post) -> str:
         },
         sort_keys=True,
     )
+
+
+async def _queue_one(
+    session: AsyncSession,
+    kind: NotificationKind,
+    *,
+    question: Post,
+    post: Post,
+    recipient: int,
+    now: datetime | None,
+    key: str | None = None,
+) -> int:
+    """Queue one DM of ``kind`` about ``post`` for ``recipient``; its key (one DM per key) is
+    ``<kind>:<post id>:<recipient>`` unless given."""
+    planned = [_Planned(recipient, key or f"{kind}:{post.id}:{recipient}")]
+    return await _queue(session, kind, question=question, post=post, planned=planned, now=now)
 
 
 async def _queue(

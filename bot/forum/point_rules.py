@@ -34,9 +34,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import Any
 
-from bot.forum.results import PostKind, QuestionStatus, VoteValue
+from bot.forum.results import COUNTER_FIELDS, Counters, PostKind, QuestionStatus, VoteValue
 from bot.forum.settings import GuildConfig
 
 # --------------------------------------------------------------------------- facts and totals
@@ -67,22 +68,19 @@ class VoteFacts(VoteValue):
 
 
 @dataclass(frozen=True, slots=True)
-class Totals:
-    """A member's points and counters (or a difference of them)."""
+class Totals(Counters):
+    """A member's points and counters (or a difference of them), to add up."""
 
-    points: int = 0
-    anon_points: int = 0
-    questions: int = 0
-    answers: int = 0
-    accepted_answers: int = 0
-    upvotes_received: int = 0
-    downvotes_received: int = 0
+    @classmethod
+    def of(cls, row: Any) -> Totals:
+        """The counters of anything that has them as attributes (a ``members`` row)."""
+        return Totals(**{n: getattr(row, n) for n in TOTAL_FIELDS})
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(*(getattr(self, n) + getattr(other, n) for n in TOTAL_FIELDS))
+        return Totals(**{n: getattr(self, n) + getattr(other, n) for n in TOTAL_FIELDS})
 
     def __sub__(self, other: Totals) -> Totals:
-        return Totals(*(getattr(self, n) - getattr(other, n) for n in TOTAL_FIELDS))
+        return Totals(**{n: getattr(self, n) - getattr(other, n) for n in TOTAL_FIELDS})
 
     def __bool__(self) -> bool:
         return any(getattr(self, n) for n in TOTAL_FIELDS)
@@ -91,7 +89,7 @@ class Totals:
         return {n: getattr(self, n) for n in TOTAL_FIELDS}
 
 
-TOTAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Totals))
+TOTAL_FIELDS = COUNTER_FIELDS
 ZERO = Totals()
 
 

@@ -90,7 +90,7 @@ async def recompute_points(
 
     members_fixed = 0
     have_members = {
-        row.user_id: Totals(*(getattr(row, n) for n in TOTAL_FIELDS))
+        row.user_id: Totals.of(row)
         for row in await session.execute(
             select(Member.user_id, *(getattr(Member, n) for n in TOTAL_FIELDS)).where(
                 Member.guild_id == guild_id

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db.models import Flag, Post
+from bot.forum.paging import EntryPage, page_window
 from bot.forum.results import PostKind
 
 
@@ -28,14 +29,8 @@ class QueueEntry:
     hidden: bool
 
 
-@dataclass(frozen=True, slots=True)
-class QueuePage:
-    """One page of reported posts: ``number`` from 1 of ``pages``; ``total`` posts."""
-
-    entries: tuple[QueueEntry, ...]
-    number: int
-    pages: int
-    total: int
+#: One page of reported posts, newest report first.
+QueuePage = EntryPage[QueueEntry]
 
 
 async def queue_page(
@@ -46,8 +41,7 @@ async def queue_page(
     total = (
         await session.scalar(select(func.count(func.distinct(Flag.post_id))).where(*is_open))
     ) or 0
-    pages = max(1, -(-total // per_page))
-    number = min(max(number, 1), pages)
+    window = page_window(total, number, per_page)
     grouped = (
         select(
             Flag.post_id.label("post_id"),
@@ -74,8 +68,8 @@ async def queue_page(
         .join(grouped, grouped.c.post_id == Post.id)
         .outerjoin(question, question.id == Post.question_id)
         .order_by(grouped.c.latest_id.desc())
-        .offset((number - 1) * per_page)
-        .limit(per_page)
+        .offset(window.offset)
+        .limit(window.limit)
     )
     entries = tuple(
         QueueEntry(
@@ -90,4 +84,4 @@ async def queue_page(
         )
         for row in rows
     )
-    return QueuePage(entries, number, pages, total)
+    return EntryPage(entries, window.number, window.pages, total)

@@ -180,16 +180,14 @@ class AcceptResult:
     changed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class MemberPoints:
-    """A member's cached points and counters.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counters:
+    """A member's points and counters, as ``members`` caches them.
 
     ``points`` is public and earned (add ``GuildConfig.points_base`` to show it); ``anon_points``
     is what anonymous posts earned, shown only to the member themself.
     """
 
-    guild_id: int
-    user_id: int
     points: int = 0
     anon_points: int = 0
     questions: int = 0
@@ -197,6 +195,18 @@ class MemberPoints:
     accepted_answers: int = 0
     upvotes_received: int = 0
     downvotes_received: int = 0
+
+
+#: The names of ``Counters``' fields: the cached columns of ``members`` too.
+COUNTER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Counters))
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPoints(Counters):
+    """A member's cached points and counters in a guild."""
+
+    guild_id: int
+    user_id: int
 
 
 @dataclass(frozen=True, slots=True)

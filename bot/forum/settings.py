@@ -48,6 +48,16 @@ def _setting(
     return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "public": public})
 
 
+def _points(default: int, help: str) -> Any:
+    """A point rule: the points one act earns or costs (0 to 100,000)."""
+    return _setting(default, help, lo=0, hi=100_000)
+
+
+def _cap(default: int, help: str) -> Any:
+    """A cap on the points a post's votes earn or cost (0 to 1,000,000)."""
+    return _setting(default, help, lo=0, hi=1_000_000)
+
+
 @dataclass(frozen=True, slots=True)
 class GuildConfig:
     """A guild's effective settings: defaults overlaid with its overrides."""
@@ -65,37 +75,19 @@ class GuildConfig:
         12, "Shorter thread messages become comments, not answers.", lo=1, hi=2000
     )
     points_base: int = _setting(100, "Points every member starts with.", lo=0, hi=1_000_000)
-    points_ask: int = _setting(20, "Points for asking a question.", lo=0, hi=100_000)
-    points_answer: int = _setting(40, "Points for posting an answer.", lo=0, hi=100_000)
-    points_question_upvote: int = _setting(
-        10, "Points per up vote on your question.", lo=0, hi=100_000
-    )
-    points_question_downvote: int = _setting(
-        10, "Points lost per down vote on your question.", lo=0, hi=100_000
-    )
-    question_vote_cap_up: int = _setting(
-        100, "Most points up votes earn per question.", lo=0, hi=1_000_000
-    )
-    question_vote_cap_down: int = _setting(
-        30, "Most points down votes cost per question.", lo=0, hi=1_000_000
-    )
-    points_answer_upvote: int = _setting(20, "Points per up vote on your answer.", lo=0, hi=100_000)
-    points_answer_downvote: int = _setting(
-        20, "Points lost per down vote on your answer.", lo=0, hi=100_000
-    )
-    answer_vote_cap_up: int = _setting(
-        200, "Most points up votes earn per answer.", lo=0, hi=1_000_000
-    )
-    answer_vote_cap_down: int = _setting(
-        50, "Most points down votes cost per answer.", lo=0, hi=1_000_000
-    )
-    points_accepted: int = _setting(
-        300, "Points for having your answer accepted.", lo=0, hi=100_000
-    )
-    points_accepting: int = _setting(
-        30, "Points for accepting someone else's answer.", lo=0, hi=100_000
-    )
-    points_vote_cast: int = _setting(0, "Points for casting a vote.", lo=0, hi=100_000)
+    points_ask: int = _points(20, "Points for asking a question.")
+    points_answer: int = _points(40, "Points for posting an answer.")
+    points_question_upvote: int = _points(10, "Points per up vote on your question.")
+    points_question_downvote: int = _points(10, "Points lost per down vote on your question.")
+    question_vote_cap_up: int = _cap(100, "Most points up votes earn per question.")
+    question_vote_cap_down: int = _cap(30, "Most points down votes cost per question.")
+    points_answer_upvote: int = _points(20, "Points per up vote on your answer.")
+    points_answer_downvote: int = _points(20, "Points lost per down vote on your answer.")
+    answer_vote_cap_up: int = _cap(200, "Most points up votes earn per answer.")
+    answer_vote_cap_down: int = _cap(50, "Most points down votes cost per answer.")
+    points_accepted: int = _points(300, "Points for having your answer accepted.")
+    points_accepting: int = _points(30, "Points for accepting someone else's answer.")
+    points_vote_cast: int = _points(0, "Points for casting a vote.")
     questions_per_hour: int = _setting(10, "Questions a member may ask per hour.", lo=1, hi=10_000)
     answers_per_hour: int = _setting(25, "Answers a member may post per hour.", lo=1, hi=10_000)
     vote_up_emoji: str = _setting("👍", "The reaction that votes up.")

@@ -136,3 +136,12 @@ def reconciliation_line(run: RunSummary | None) -> str:
     if not run.complete:
         line += " (request budget spent: the rest is done by the next run)"
     return line
+
+
+def missing_permission_notice(where: str, missing: Sequence[str]) -> str:
+    """What the moderators are told once when Discord refused the bot for a permission."""
+    return (
+        f"{emoji.WARNING} Discord refused the bot in {where}: it lacks "
+        f"{human_join(missing)} there. Grant {'it' if len(missing) == 1 else 'them'} to the "
+        "bot's role (Server Settings → Roles, or the channel's permissions)."
+    )

@@ -2,6 +2,8 @@
 
 - ``ConfirmView`` / ``confirm``: Confirm / Cancel buttons only the member who asked can press.
 - ``LinkButtonView``: one link button ("Open the answer"); sends no interaction.
+- ``IdButton``: a restart-proof button whose ``custom_id`` ends with the id of what it acts
+  on (a post, a draft, a block); a cog subclasses it with a template and registers it.
 - ``Paginator``: previous / next buttons whose state lives in their ``custom_id``
   (``qa:<kind>:<guild>:<page>[:<extra>]``), so they keep working after a restart. A cog
   subclasses it with a ``kind`` and a ``fetch_page`` and registers the subclass once with
@@ -16,7 +18,7 @@ import abc
 import contextlib
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Self
 
 import discord
 
@@ -159,6 +161,35 @@ class LinkButtonView(discord.ui.View):
     def __init__(self, url: str, label: str = "Open the answer") -> None:
         super().__init__(timeout=None)
         self.add_item(discord.ui.Button(label=truncate(label, BUTTON_LABEL), url=url))
+
+
+# --------------------------------------------------------------------------- id buttons
+
+
+class IdButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    abc.ABC,
+    template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})",
+):
+    """A button that keeps working after a restart: the id of what it acts on ends its
+    ``custom_id``, read back by the ``id`` group of the subclass's template (a forged id is
+    ``NO_ID``, refused by the domain as not found)."""
+
+    def __init__(self, target_id: int, *, disabled: bool = False, row: int | None = None) -> None:
+        self.target_id = target_id
+        button = self.button(target_id)
+        button.disabled = disabled
+        super().__init__(button, row=row)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
+    ) -> Self:
+        return cls(custom_id_number(match["id"]))
+
+    @abc.abstractmethod
+    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
+        """The button as Discord shows it, its ``custom_id`` ending with ``target_id``."""
 
 
 # --------------------------------------------------------------------------- pages

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Seconds a stopping worker's task has to end before it is cancelled again.
+RECANCEL_AFTER = 0.5
+
 
 class Worker(ABC):
     """A long-lived background task owned by the bot, which it reaches Discord through
@@ -78,8 +81,13 @@ class TaskWorker(Worker):
         if task is None:
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # A cancellation can be swallowed on its way through a library (a database driver
+        # that turns it into its own error, which the work then handles): cancel again until
+        # the task has ended, so a stop never waits for the work's next timeout.
+        while not (await asyncio.wait({task}, timeout=RECANCEL_AFTER))[0]:
+            task.cancel()
+        if not task.cancelled():
+            task.exception()  # retrieved: ``_main`` logged any error already
         await self.after_stop()
         log.info("%s stopped", self.name)
 
@@ -107,3 +115,10 @@ class TaskWorker(Worker):
 
     async def after_stop(self) -> None:
         """Runs once the task has ended: hand back what was claimed, close what was opened."""
+
+
+def cancelling() -> bool:
+    """Whether the running task is being cancelled (a stop), also when the cancellation came
+    out of an awaited library as another error."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -22,7 +22,7 @@ import discord
 
 from bot.db import health
 from bot.workers.backoff import Backoff
-from bot.workers.base import TaskWorker
+from bot.workers.base import TaskWorker, cancelling
 
 if TYPE_CHECKING:
     from bot.transactions import TransactionRunner
@@ -111,6 +111,8 @@ class MessageRetry(TaskWorker):
             try:
                 await live(message)
             except Exception as exc:
+                if cancelling():
+                    raise asyncio.CancelledError from exc  # a stop, seen through the driver
                 what = health.outage(exc)
                 if what is not None:
                     self._failing = True

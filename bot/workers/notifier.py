@@ -69,7 +69,7 @@ from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm, with_dm_key
 from bot.workers.backoff import Backoff
-from bot.workers.base import TaskWorker
+from bot.workers.base import TaskWorker, cancelling
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
 from bot.workers.memberships import Memberships
 from bot.workers.outcomes import Outcomes, WorkerStats, ids_text
@@ -165,6 +165,8 @@ class Notifier(TaskWorker):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if cancelling():
+                    raise asyncio.CancelledError from exc  # a stop, seen through the driver
                 pause = self.backoff.next()
                 message = "notification worker %s: a pass failed, next in %.2f s"
                 health.log_failure(log, exc, message, self.worker_id, pause)

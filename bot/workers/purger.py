@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 from bot.db import health
 from bot.db.compaction import reclaim_deleted_text
 from bot.forum import purge
-from bot.workers.base import TaskWorker
+from bot.workers.base import TaskWorker, cancelling
 
 if TYPE_CHECKING:
     import discord
@@ -94,6 +94,8 @@ class Purger(TaskWorker):
             if compact or blanked:
                 await reclaim_deleted_text(self.engine)
         except Exception as exc:  # a closing bot or a busy database: the next pass retries
+            if cancelling():
+                raise asyncio.CancelledError from exc  # a stop, seen through the driver
             what = health.outage(exc)
             cause = f"{what}, {type(exc).__name__}" if what else type(exc).__name__
             log.warning("purging deleted text failed (%s); the next pass retries", cause)

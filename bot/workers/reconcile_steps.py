@@ -14,6 +14,7 @@ import discord
 from bot.forum import deletion, edits, pending_posts, reaction_sync, reconcile
 from bot.forum.reconcile import WindowThread
 from bot.reaction_sync import ReactionTarget, RereadingBot, reread_reactions
+from bot.rest import UNKNOWN_CHANNEL
 from bot.ui.embeds import parse_footer_key
 from bot.workers.reconcile_run import GuildRun, Step
 
@@ -147,7 +148,18 @@ async def _catch_up_thread(run: GuildRun, question: WindowThread) -> None:
             page = await run.budget.call(
                 partial(_page, channel.history(limit=PAGE, after=after, oldest_first=True))
             )
-        except discord.NotFound:  # the thread is gone: its delete event settles it
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_CHANNEL:  # deleted while the bot was away: no event comes
+                run.client.dispatch("qa_found_gone", run.guild.id, question.thread_id, None)
+            return
+        except discord.Forbidden as exc:  # 50001: access lost, the thread is still there
+            log.warning(
+                "thread %s of question %s not caught up (status %s, code %s)",
+                question.thread_id,
+                question.question_id,
+                exc.status,
+                exc.code,
+            )
             return
         for message in page:
             await run.ingest(message)

@@ -18,30 +18,40 @@ Discord refuses edits in an archived thread (50083): a closed question's thread,
 for inactivity. Such an edit is made by unarchiving the thread, editing, and archiving it again
 while the question is still closed (a locked thread stays locked: the bot's Manage Threads lets
 it edit there).
+
+When Discord fails an edit (a 5xx after discord.py's own retries, or no answer in time) the
+question is asked for again, at most ``RETRIES`` times in a row, so a status line is not left
+stale by one bad moment of Discord's.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import discord
 
+from bot.bounded import BoundedMap
 from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostSnapshot
+from bot.rest import THREAD_ARCHIVED, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE
 from bot.ui.authors import author_label, shown_author
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import question_message_embed, status_reply_text
 from bot.workers.coalesce import CoalescedService
 
+if TYPE_CHECKING:
+    from bot.transactions import TransactionRunner
+
 log = logging.getLogger(__name__)
 
 #: Seconds between two edits of one status message.
 EDIT_INTERVAL: Final = 5.0
-#: Discord's error code for a change in an archived thread.
-THREAD_ARCHIVED: Final = 50083
+#: Edits Discord failed (5xx, timeout) retried in a row per question, and questions remembered.
+RETRIES: Final = 5
+RETRY_MEMORY: Final = 10_000
 
 # --------------------------------------------------------------------------- rendering
 
@@ -59,6 +69,10 @@ class StatusLines(CoalescedService[int]):
     name = "status lines"
     work_name = "status line"
     default_interval = EDIT_INTERVAL
+
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+        super().__init__(bot, runner)
+        self._failures: BoundedMap[int, int] = BoundedMap(RETRY_MEMORY)
 
     def request(self, question_id: int) -> None:
         """Re-render this question's status line soon (at once when it was not edited lately)."""
@@ -90,14 +104,39 @@ class StatusLines(CoalescedService[int]):
                 if exc.code != THREAD_ARCHIVED:
                     raise
                 await self._render_archived(question, message)
-        except discord.NotFound:
-            log.info("status message of question %s is gone", question.id)
+        except discord.NotFound as exc:
+            log.info("status message of question %s is gone (code %s)", question.id, exc.code)
+            self._found_gone(question, exc.code)
         except discord.HTTPException as exc:
             log.warning(
                 "could not edit the status line of question %s (status %s, code %s)",
                 question.id,
                 exc.status,
                 exc.code,
+            )
+            self._retry_later(question.id, exc)
+        else:
+            self._failures.pop(question.id)
+
+    def _retry_later(self, question_id: int, exc: discord.HTTPException) -> None:
+        """Discord failed (not refused): ask again, within ``RETRIES`` in a row."""
+        failed = (self._failures.get(question_id) or 0) + 1
+        if exc.status < 500 or failed > RETRIES:
+            self._failures.pop(question_id)
+            return
+        self._failures.put(question_id, failed)
+        self.request(question_id)
+
+    def _found_gone(self, question: PostSnapshot, code: int) -> None:
+        """The thread (10003) or the starter that is the question (10008) was deleted behind
+        the bot's back: the lifecycle cog deletes the question (``qa_found_gone``). A native
+        post's status reply gone is only the bot's own reply."""
+        assert question.thread_id is not None
+        if code == UNKNOWN_CHANNEL:
+            self.bot.dispatch("qa_found_gone", question.guild_id, question.thread_id, None)
+        elif code == UNKNOWN_MESSAGE and question.status_message_id == question.message_id:
+            self.bot.dispatch(
+                "qa_found_gone", question.guild_id, question.thread_id, question.message_id
             )
 
     async def _render(self, question: PostSnapshot, message: discord.PartialMessage) -> None:

@@ -38,7 +38,7 @@ from bot.forum import votes
 from bot.forum.votes import Gesture, GesturesApplied, Reaction
 from bot.transactions import Operation, TransactionRunner
 from bot.workers.backoff import Backoff
-from bot.workers.base import TaskWorker
+from bot.workers.base import TaskWorker, cancelling
 from bot.workers.status_lines import StatusLines
 
 log = logging.getLogger(__name__)
@@ -207,6 +207,8 @@ class VoteWriter(TaskWorker):
                 what = health.outage(exc)
                 if what is None:
                     raise
+                if cancelling():
+                    raise asyncio.CancelledError from exc  # a stop, seen through the driver
                 self.retried += 1
                 pause = self.backoff.next()
                 log.warning(

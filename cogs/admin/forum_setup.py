@@ -105,6 +105,7 @@ async def set_up_forum(
     if fresh.flags.require_tag and not result.categories:
         notes.append(REQUIRE_TAG_NOTE)
     notes += await point_role_notes(bot, guild)
+    notes += bot.permission_notices.take_pending(guild.id)
     if not can_read_rules(guild):
         notes.append(AUTOMOD_UNREADABLE)
     report = setup_report(

@@ -5,6 +5,8 @@ absent."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -49,19 +51,12 @@ def _store(held: HeldPostSnapshot) -> Operation[PostChange]:
     raw = payload.get("joined_at")
     joined_at = datetime.fromisoformat(raw) if isinstance(raw, str) else None
     body = str(payload.get("body") or "")
-
-    if held.kind == "answer":
-        return lambda s: posts.post_answer(
-            s,
-            guild_id=held.guild_id,
-            question_id=question_id,
-            author_id=held.author_id,
-            body=body,
-            anonymous=held.anonymous,
-            joined_at=joined_at,
-            check_limit=False,
-        )
-    return lambda s: posts.post_reply(
+    store: Callable[..., Awaitable[PostChange]] = (
+        functools.partial(posts.post_answer, check_limit=False)
+        if held.kind == "answer"
+        else posts.post_reply
+    )
+    return lambda s: store(
         s,
         guild_id=held.guild_id,
         question_id=question_id,

@@ -19,8 +19,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-import re
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import discord
 
@@ -29,10 +28,10 @@ from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
 from bot.guilds import OTHER_SERVER, guild_id_of, guild_of
 from bot.posting_rights import check_can_ask
-from bot.references import custom_id_number
 from bot.transactions import run_read, run_transaction
 from bot.ui import emoji, question_lists
 from bot.ui.mentions import NO_PINGS
+from bot.ui.views import IdButton
 from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.held import hold_question
@@ -118,33 +117,18 @@ async def _drop_buttons(interaction: discord.Interaction[Any], content: str | No
             await interaction.edit_original_response(content=content, view=None)
 
 
-class _DraftButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    abc.ABC,
-    template=r"qa:ask:(?P<action>[a-z]+):(?P<draft>[0-9]{1,20})",
-):
-    """What both gate buttons share: the button, the draft id from its ``custom_id``
+class _DraftButton(IdButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
+    """What both gate buttons share: the button, the draft id in its ``custom_id``
     (``qa:ask:<_ACTION>:<draft id>``) and error handling. Only its subclasses are registered."""
 
     _ACTION: ClassVar[str]
     _LABEL: ClassVar[str]
     _STYLE: ClassVar[discord.ButtonStyle]
 
-    def __init__(self, draft_id: int) -> None:
-        self.draft_id = draft_id
-        super().__init__(
-            discord.ui.Button(
-                label=self._LABEL,
-                style=self._STYLE,
-                custom_id=f"qa:ask:{self._ACTION}:{draft_id}",
-            )
+    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
+        return discord.ui.Button(
+            label=self._LABEL, style=self._STYLE, custom_id=f"qa:ask:{self._ACTION}:{target_id}"
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> Self:
-        return cls(custom_id_number(match["draft"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
@@ -156,7 +140,7 @@ class _DraftButton(
             await handle_interaction_error(interaction, exc)
 
     async def _still_usable(self, interaction: discord.Interaction[Any]) -> bool:
-        user_id, draft_id = interaction.user.id, self.draft_id
+        user_id, draft_id = interaction.user.id, self.target_id
         try:
             await run_read(
                 _bot(interaction),
@@ -173,7 +157,7 @@ class _DraftButton(
         """What a press does (its interaction is deferred; a failure is reported by callback)."""
 
 
-class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20})"):
+class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"):
     """ "Post my question anyway": the held question is posted as /ask would."""
 
     _ACTION = "post"
@@ -181,7 +165,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
     _STYLE = discord.ButtonStyle.primary
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
-        bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.draft_id
+        bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.target_id
         guild = guild_of(interaction)
         draft = await run_read(
             bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
@@ -220,7 +204,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<draft>[0-9]{1,20
         await _drop_buttons(interaction, POSTED_ANYWAY)
 
 
-class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<draft>[0-9]{1,20})"):
+class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<id>[0-9]{1,20})"):
     """ "Cancel": the held question is dropped."""
 
     _ACTION = "cancel"
@@ -228,7 +212,7 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<draft>[0-9]{1,2
     _STYLE = discord.ButtonStyle.secondary
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
-        user_id, draft_id = interaction.user.id, self.draft_id
+        user_id, draft_id = interaction.user.id, self.target_id
         await run_transaction(
             _bot(interaction),
             lambda s: drafts.cancel_draft(s, draft_id=draft_id, user_id=user_id),

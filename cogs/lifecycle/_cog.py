@@ -97,6 +97,10 @@ class Lifecycle(commands.Cog):
         await discord_sync.thread_deleted(self.bot, payload)
 
     @commands.Cog.listener()
+    async def on_qa_found_gone(self, guild_id: int, thread_id: int, message_id: int | None) -> None:
+        await discord_sync.found_gone(self.bot, guild_id, thread_id, message_id)
+
+    @commands.Cog.listener()
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         # A cached thread: discord.py hands a copy of it as it was.
         if before.name != after.name:

@@ -105,6 +105,28 @@ async def thread_deleted(bot: QABot, payload: discord.RawThreadDeleteEvent) -> N
     _synced(bot, "thread_delete", payload, [change])
 
 
+async def found_gone(bot: QABot, guild_id: int, thread_id: int, message_id: int | None) -> None:
+    """A request of the bot's was answered 404 10003 / 10008: the question's thread (or its
+    starter message) was deleted behind the bot's back and its delete event never arrived. The
+    question is deleted as that event would have done (``qa_synced`` kind ``gone``)."""
+    if message_id is None:
+        change = await run_transaction(
+            bot, lambda s: deletion.delete_thread(s, thread_id=thread_id)
+        )
+        after_delete(bot, change)
+    else:
+        change = await _delete_message(bot, message_id)
+        await _after_deletes(bot, [change])
+    log.info(
+        "thread %s in guild %s found gone (message %s): post %s deleted",
+        thread_id,
+        guild_id,
+        message_id,
+        change.post.id if change is not None else None,
+    )
+    _synced(bot, "gone", (guild_id, thread_id, message_id), [change])
+
+
 async def thread_renamed(bot: QABot, event: Renamed) -> None:
     change: PostChange | None = None
     try:

@@ -7,9 +7,10 @@ doing and a server can change it: every command checks the moderator rule again
 (``bot.guilds.acting``: Manage Threads in the Q&A forum, or the guild's moderator role).
 
 - ``_cog``: the group and its commands;
-- ``log``: ``/mod log``, the audit trail's pages (``AuditPages``, restart-proof buttons);
+- ``pages``: ``/mod log`` and ``/mod queue``, a page at a time (``AuditPages``, ``QueuePages``,
+  restart-proof buttons);
 - ``moderators``: the moderator rule every command and button checks (``moderator``);
-- ``reports``: the Report menu, report cards and their Dismiss button, ``/mod queue``;
+- ``reports``: the Report menu, report cards and their Dismiss button;
 - ``actions``: Remove, Restore and Block author (buttons on a report card and on the
   "Moderate post" panel);
 - ``blocks``: ``/mod blocks`` and its Unblock buttons;

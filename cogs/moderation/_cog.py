@@ -11,8 +11,8 @@ from discord.ext import commands
 
 from cogs.moderation import actions, reports
 from cogs.moderation.blocks import UnblockButton, show_blocks
-from cogs.moderation.log import AuditPages
 from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
+from cogs.moderation.pages import AuditPages, QueuePages
 from cogs.moderation.premod import PREMOD_BUTTONS
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ __all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
 #: actions on a post, /mod blocks and the cards of posts held for review.
 DYNAMIC_ITEMS = (
     AuditPages,
-    reports.QueuePages,
+    QueuePages,
     *reports.CARD_BUTTONS,
     *actions.ACTION_BUTTONS,
     UnblockButton,
@@ -86,7 +86,7 @@ class Moderation(commands.Cog):
     @mod.command(name="queue", description="Posts with open reports, most recently reported first")
     async def queue(self, interaction: Interaction) -> None:
         actor = await moderator(self.bot, interaction)
-        await reports.QueuePages.start(interaction, guild_id=actor.guild.id)
+        await QueuePages.start(interaction, guild_id=actor.guild.id)
 
     @mod.command(
         name="blocks", description="Blocks in force, each with the post it was made through"

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import abc
 import logging
-import re
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import discord
 
 from bot.errors import handle_interaction_error
 from bot.forum import blocks, lookups, moderation
 from bot.forum.errors import NotFound, ValidationError
-from bot.references import custom_id_number
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocked_text, moderation_panel, removed_text, restored_text
-from cogs.moderation.moderators import NOT_A_MODERATOR_HERE, moderator
+from cogs.moderation.moderators import NOT_A_MODERATOR_HERE, ModeratorButton, moderator
 from cogs.moderation.removal import show_removed, show_restored
 
 if TYPE_CHECKING:
@@ -59,61 +57,37 @@ async def _reply(
 # --------------------------------------------------------------------------- the buttons
 
 
-class _PostAction(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    abc.ABC,
-    template=r"qa:act:(?P<action>[a-z]+):(?P<post>[0-9]{1,20})",
-):
+class _PostAction(ModeratorButton, template=r"qa:act:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
     """What the three buttons share: the post id in the ``custom_id``
-    (``qa:act:<_ACTION>:<post id>``), the moderator check, errors answered ephemerally."""
+    (``qa:act:<_ACTION>:<post id>``)."""
 
     _ACTION: ClassVar[str]
     _LABEL: ClassVar[str]
     _STYLE: ClassVar[discord.ButtonStyle]
 
-    def __init__(self, post_id: int) -> None:
-        self.post_id = post_id
-        super().__init__(
-            discord.ui.Button(
-                label=self._LABEL, style=self._STYLE, custom_id=f"qa:act:{self._ACTION}:{post_id}"
-            )
+    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
+        return discord.ui.Button(
+            label=self._LABEL, style=self._STYLE, custom_id=f"qa:act:{self._ACTION}:{target_id}"
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> Self:
-        return cls(custom_id_number(match["post"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            actor = await _moderator(interaction)
-            await self._act(interaction, actor)
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            await handle_interaction_error(interaction, exc)
-
-    @abc.abstractmethod
-    async def _act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        """What a press by a moderator does."""
-
-
-class RemoveButton(_PostAction, template=r"qa:act:remove:(?P<post>[0-9]{1,20})"):
+class RemoveButton(_PostAction, template=r"qa:act:remove:(?P<id>[0-9]{1,20})"):
     _ACTION = "remove"
     _LABEL = "Remove"
     _STYLE = discord.ButtonStyle.danger
 
-    async def _act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        await interaction.response.send_modal(RemoveForm(self.post_id))
+    async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
+        await interaction.response.send_modal(RemoveForm(self.target_id))
 
 
-class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<post>[0-9]{1,20})"):
+class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})"):
     _ACTION = "restore"
     _LABEL = "Restore"
     _STYLE = discord.ButtonStyle.success
 
-    async def _act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
+    async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        bot, post_id = _bot(interaction), self.post_id
+        bot, post_id = _bot(interaction), self.target_id
         restored = await run_transaction(
             bot,
             lambda s: moderation.restore_post(
@@ -127,13 +101,13 @@ class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<post>[0-9]{1,20})
         await _reply(interaction, restored_text(post, discord_done=done), view)
 
 
-class BlockButton(_PostAction, template=r"qa:act:block:(?P<post>[0-9]{1,20})"):
+class BlockButton(_PostAction, template=r"qa:act:block:(?P<id>[0-9]{1,20})"):
     _ACTION = "block"
     _LABEL = "Block author"
     _STYLE = discord.ButtonStyle.secondary
 
-    async def _act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        await interaction.response.send_modal(BlockForm(self.post_id))
+    async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
+        await interaction.response.send_modal(BlockForm(self.target_id))
 
 
 #: The buttons, registered by the cog so that they work after a restart.

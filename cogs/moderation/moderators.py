@@ -1,14 +1,18 @@
 """The moderator rule as every moderation command and button checks it in code: Discord's
-default permission (Manage Threads) only hints at it, and a server can change it."""
+default permission (Manage Threads) only hints at it, and a server can change it; and the shape
+of a moderator's restart-proof button (``ModeratorButton``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+import abc
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import discord
 
+from bot.errors import handle_interaction_error
 from bot.forum.errors import PermissionDenied
 from bot.guilds import Acting, acting
+from bot.ui.views import IdButton
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -26,3 +30,22 @@ async def moderator(
     if not actor.moderator:
         raise PermissionDenied(refusal)
     return actor
+
+
+class ModeratorButton(IdButton, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):
+    """A restart-proof button (an ``IdButton``: a post's or a block's id in its ``custom_id``)
+    only moderators may press: every press checks the moderator rule again (refused with
+    ``REFUSAL``); a refusal or an error is answered ephemerally."""
+
+    REFUSAL: ClassVar[str] = NOT_A_MODERATOR_HERE
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            bot = cast("QABot", interaction.client)
+            await self.act(interaction, await moderator(bot, interaction, refusal=self.REFUSAL))
+        except Exception as exc:  # a refusal's sentence, or a logged apology
+            await handle_interaction_error(interaction, exc)
+
+    @abc.abstractmethod
+    async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
+        """What a press by a moderator does."""

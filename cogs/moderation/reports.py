@@ -1,5 +1,5 @@
 """Reports on Discord: the "Report" message menu and its reason form, the report card in the
-moderator channel with its restart-proof buttons, and ``/mod queue``.
+moderator channel with its restart-proof buttons (``/mod queue`` pages are in ``pages``).
 
 The report is committed before anything is sent: the reporter is thanked, then the card is
 posted (or the post's card edited) as a best effort; a card Discord refuses is logged with ids
@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import weakref
-from typing import TYPE_CHECKING, Any, Final, Self, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
 
 from bot.bounded import BoundedMap
 from bot.errors import handle_interaction_error
-from bot.forum import purge, report_queue, reports
+from bot.forum import purge, reports
 from bot.guilds import guild_config
-from bot.references import custom_id_number
 from bot.threads import partial_message
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
@@ -30,21 +28,18 @@ from bot.ui.reports import (
     REASON_LABEL,
     REASON_PLACEHOLDER,
     THANKS,
-    queue_page,
     report_card,
 )
-from bot.ui.views import Page, Paginator
 from cogs.moderation.actions import post_action_items
-from cogs.moderation.moderators import moderator
+from cogs.moderation.moderators import ModeratorButton
 
 if TYPE_CHECKING:
     from bot.client import QABot
+    from bot.guilds import Acting
 
 log = logging.getLogger(__name__)
 
 NOT_A_MODERATOR: Final = "Only this server's moderators can handle reports."
-#: Reported posts a page of ``/mod queue`` shows.
-PER_PAGE: Final = 10
 #: How long the reason form waits for its answer.
 MODAL_TIMEOUT: Final = 15 * 60.0
 
@@ -198,65 +193,32 @@ def report_card_view(state: reports.CardState) -> discord.ui.View:
     return view
 
 
-class DismissReports(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"qa:rdismiss:(?P<post>[0-9]{1,20})",
-):
+class DismissReports(ModeratorButton, template=r"qa:rdismiss:(?P<id>[0-9]{1,20})"):
     """Dismiss: every open report on the post is dismissed and the card shows it."""
 
-    def __init__(self, post_id: int, *, disabled: bool = False) -> None:
-        self.post_id = post_id
-        super().__init__(
-            discord.ui.Button(
-                label="Dismiss",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"qa:rdismiss:{post_id}",
-                disabled=disabled,
-            )
+    REFUSAL = NOT_A_MODERATOR
+
+    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
+        return discord.ui.Button(
+            label="Dismiss",
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"qa:rdismiss:{target_id}",
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> Self:
-        return cls(custom_id_number(match["post"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = cast("QABot", interaction.client)
-        post_id = self.post_id
-        try:
-            actor = await moderator(bot, interaction, refusal=NOT_A_MODERATOR)
-            state = await run_transaction(
-                bot,
-                lambda s: reports.dismiss_reports(
-                    s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
-                ),
-            )
-            if state.shown_again:
-                bot.status_lines.request(state.post.question_id)
-            await interaction.response.edit_message(
-                embed=report_card(state), view=report_card_view(state), allowed_mentions=NO_PINGS
-            )
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            await handle_interaction_error(interaction, exc)
+    async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
+        bot, post_id = cast("QABot", interaction.client), self.target_id
+        state = await run_transaction(
+            bot,
+            lambda s: reports.dismiss_reports(
+                s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
+            ),
+        )
+        if state.shown_again:
+            bot.status_lines.request(state.post.question_id)
+        await interaction.response.edit_message(
+            embed=report_card(state), view=report_card_view(state), allowed_mentions=NO_PINGS
+        )
 
 
 #: The card's buttons, registered by the cog so that they work after a restart.
 CARD_BUTTONS: Final = (DismissReports,)
-
-
-# --------------------------------------------------------------------------- /mod queue
-
-
-class QueuePages(Paginator, kind="modqueue"):
-    """``/mod queue`` pages. Only a moderator ever holds them: the pages are ephemeral."""
-
-    @classmethod
-    async def fetch_page(
-        cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
-    ) -> Page:
-        bot = cast("QABot", interaction.client)
-        shown = await run_read(
-            bot, lambda s: report_queue.queue_page(s, guild_id, number=page, per_page=PER_PAGE)
-        )
-        return Page(embed=queue_page(shown, guild_id), number=shown.number, pages=shown.pages)

@@ -13,6 +13,7 @@ from cogs.admin.forum_setup import point_role_notes
 from cogs.profiles import NO_PROFILE_FOR_BOTS
 from tests.cogs.test_voting import DOWN, UP, Votes, people
 from tests.fakediscord import FakeDiscord, GestureRefused, Member, Message, Role
+from tests.fakediscord.clock import SleepLog
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.fakediscord.permissions import MANAGE_ROLES
 
@@ -222,6 +223,25 @@ async def test_point_roles_are_given_and_taken_as_points_move(v: Votes) -> None:
     # Role edits carry an audit-log reason.
     put = v.fake.find_calls("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
     assert put and all(c.headers.get("X-Audit-Log-Reason") for c in put)
+
+
+async def test_point_roles_are_given_through_rate_limits_and_5xx(
+    v: Votes, discord_sleep: SleepLog
+) -> None:
+    v.bot.role_sync.interval = 0
+    (helper,) = await manageable(v, "Helper")
+    alice, asker = people(v.fake, "alice", "asker")
+    await v.answer(await v.question(asker), alice)  # 140 points
+    await v.settle()
+    route = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+    per_route = v.fake.faults.rate_limit("PUT", route, retry_after=2.0)
+    shared = v.fake.faults.rate_limit("PUT", route, retry_after=2.0, is_global=True)
+    failing = v.fake.faults.fail("PUT", route, status=502, times=1)  # discord.py retries it
+    await roles_add(v, 140, helper)
+    await v.bot.role_sync.wait_idle()
+    assert holds(v.fake, alice, helper)
+    assert per_route.hits and shared.hits and failing.hits
+    assert discord_sleep.requested.count(2.0) >= 2
 
 
 async def test_a_new_point_role_goes_to_members_who_already_reach_it(v: Votes) -> None:

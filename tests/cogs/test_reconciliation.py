@@ -62,7 +62,8 @@ class Scene:
         return await self.next_run()
 
     async def next_run(self) -> RunSummary:
-        _, summary = await self.events.wait_for("qa_reconciled")
+        # A generous bound: a new session and a run take a few requests, slow on a busy machine.
+        _, summary = await self.events.wait_for("qa_reconciled", timeout=30)
         self.events.seen.clear()
         await self.harness.bot.notifier.wait_idle()
         assert isinstance(summary, RunSummary)
@@ -410,3 +411,37 @@ async def test_a_re_page_cut_by_the_budget_is_done_by_the_next_run(
     assert second.complete and second.requests_used == 3  # the listing, then the re-page
     stored = await scene.post(gone.id)
     assert stored is not None and stored.deleted_at is not None
+
+
+async def test_a_thread_deleted_while_stopped_deletes_its_question(scene: Scene) -> None:
+    asked, kept = await _ask(scene), await _ask(scene, "bob")
+    await scene.stop()
+    scene.fake.world.delete_thread(asked.thread)  # no session: THREAD_DELETE reaches nobody
+    scene.harness = await scene.factory(database_url=scene.db_url, wait_ready=False)
+    synced = BotEvents(scene.harness, "qa_synced")
+    scene.events = BotEvents(scene.harness, *EVENTS)
+    # The catch-up pages the thread, Discord answers 404 10003: the question is deleted.
+    await synced.wait_for("qa_synced", lambda kind, *_: kind == "gone", timeout=10)
+    gone, still = await scene.post(asked.starter.id), await scene.post(kept.starter.id)
+    assert gone is not None and gone.deleted_at is not None
+    assert still is not None and still.deleted_at is None
+    synced.close()
+
+
+async def test_missing_access_to_one_thread_deletes_nothing_and_the_others_catch_up(
+    scene: Scene,
+) -> None:
+    first, second = await _ask(scene), await _ask(scene, "bob")
+    await scene.stop()
+    carol = _member(scene, "carol")
+    for asked in (first, second):
+        await carol.send(asked.thread, ANSWER)
+    # The most recently active thread is caught up first: access to it is refused.
+    refused = scene.fake.faults.fail(
+        *HISTORY, code=50001, times=None, where=lambda c: c.id("channel_id") == second.thread.id
+    )
+    summary = await scene.start()
+    assert refused.hits and summary.messages_backfilled == 1
+    for asked in (first, second):
+        stored = await scene.post(asked.starter.id)
+        assert stored is not None and stored.deleted_at is None

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -50,6 +50,7 @@ from bot.db.models import (
     UserPref,
     Vote,
 )
+from bot.forum.mydata.scope import in_scope, members_rows
 from bot.forum.points import recompute_points
 from bot.forum.prefs import ERASED_AUTHOR_ID, mark_erased
 
@@ -58,6 +59,16 @@ log = logging.getLogger(__name__)
 #: The title a tombstone question keeps (and its thread's new name).
 REMOVED_TITLE: Final = "[removed]"
 _UNSENT: Final = ("pending", "sending", "failed")
+#: The member's rows deleted outright, by the column that names them (their pseudonyms too).
+_DELETED_ROWS: Final = (
+    Vote.user_id,
+    Notification.recipient_id,
+    Follow.user_id,
+    Flag.reporter_id,
+    AskDraft.user_id,
+    HeldPost.author_id,
+    Member.user_id,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +101,6 @@ class ErasePlan:
     guilds: tuple[int, ...] = ()
     #: Rows removed or anonymised, for the log (counts only).
     rows: int = 0
-
-
-def _scoped(column: Any, guild_id: int | None) -> list[ColumnElement[bool]]:
-    return [] if guild_id is None else [column == guild_id]
 
 
 def _discord_work(posts: Iterable[Post]) -> tuple[list[MessageRef], list[MessageRef], list[Any]]:
@@ -171,7 +178,7 @@ async def _as_erased_moderator(session: AsyncSession, user_id: int, guild_id: in
         n += await _count(
             session,
             update(model)
-            .where(column == user_id, *_scoped(model.guild_id, guild_id))
+            .where(*members_rows(column, user_id, guild_id))
             .values({column.key: ERASED_AUTHOR_ID}),
         )
     return n
@@ -186,7 +193,7 @@ async def erase_member(
         (
             await session.execute(
                 select(Post)
-                .where(Post.author_id == user_id, *_scoped(Post.guild_id, guild_id))
+                .where(*members_rows(Post.author_id, user_id, guild_id))
                 .order_by(Post.id)
                 .with_for_update()
             )
@@ -196,10 +203,9 @@ async def erase_member(
     held_cards = (
         await session.execute(
             select(HeldPost.guild_id, HeldPost.card_channel_id, HeldPost.card_message_id).where(
-                HeldPost.author_id == user_id,
+                *members_rows(HeldPost.author_id, user_id, guild_id),
                 HeldPost.status == "waiting",
                 HeldPost.card_message_id.is_not(None),
-                *_scoped(HeldPost.guild_id, guild_id),
             )
         )
     ).all()
@@ -209,16 +215,13 @@ async def erase_member(
     sent = (
         await session.execute(
             select(Notification.sent_message_id).where(
-                Notification.recipient_id == user_id,
+                *members_rows(Notification.recipient_id, user_id, guild_id),
                 Notification.sent_message_id.is_not(None),
-                *_scoped(Notification.guild_id, guild_id),
             )
         )
     ).scalars()
     dms = [MessageRef(None, dm_channel, m) for m in sorted({m for m in sent if m is not None})]
-    reported = select(Flag.post_id).where(
-        Flag.reporter_id == user_id, *_scoped(Flag.guild_id, guild_id)
-    )
+    reported = select(Flag.post_id).where(*members_rows(Flag.reporter_id, user_id, guild_id))
     cards = (
         await session.execute(
             select(ReportCard.guild_id, ReportCard.post_id)
@@ -227,31 +230,22 @@ async def erase_member(
         )
     ).all()
     guilds = {p.guild_id for p in posts}
-    for column, where in (
-        (Vote.guild_id, Vote.user_id == user_id),
-        (Member.guild_id, Member.user_id == user_id),
-    ):
-        found = select(column).where(where, *_scoped(column, guild_id)).distinct()
+    for column in (Vote.user_id, Member.user_id):
+        found = select(column.class_.guild_id).where(*members_rows(column, user_id, guild_id))
+        found = found.distinct()
         guilds |= set((await session.execute(found)).scalars())
 
     rows = await _tombstones(session, [p.id for p in posts])
-    posts_in_scope = select(Post.id).where(*_scoped(Post.guild_id, guild_id))
-    removals: tuple[Any, ...] = (
-        delete(Vote).where(Vote.user_id == user_id, *_scoped(Vote.guild_id, guild_id)),
-        delete(Notification).where(
-            Notification.recipient_id == user_id, *_scoped(Notification.guild_id, guild_id)
-        ),
-        delete(Follow).where(Follow.user_id == user_id, *_scoped(Follow.guild_id, guild_id)),
-        delete(Flag).where(Flag.reporter_id == user_id, *_scoped(Flag.guild_id, guild_id)),
+    posts_in_scope = select(Post.id).where(*in_scope(Post.guild_id, guild_id))
+    removals: list[Any] = [
+        delete(column.class_).where(*members_rows(column, user_id, guild_id))
+        for column in _DELETED_ROWS
+    ]
+    removals.append(
         delete(ThreadPseudonym).where(
             ThreadPseudonym.author_id == user_id,
             ThreadPseudonym.question_id.in_(posts_in_scope),
-        ),
-        delete(AskDraft).where(AskDraft.user_id == user_id, *_scoped(AskDraft.guild_id, guild_id)),
-        delete(HeldPost).where(
-            HeldPost.author_id == user_id, *_scoped(HeldPost.guild_id, guild_id)
-        ),
-        delete(Member).where(Member.user_id == user_id, *_scoped(Member.guild_id, guild_id)),
+        )
     )
     for stmt in removals:
         rows += await _count(session, stmt)

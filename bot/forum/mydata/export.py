@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -34,6 +34,7 @@ from bot.db.models import (
 )
 from bot.forum.ledger import load_guild_facts
 from bot.forum.mydata.schema import SCHEMA
+from bot.forum.mydata.scope import in_scope, members_rows
 from bot.forum.point_rules import TOTAL_FIELDS, member_breakdown
 from bot.forum.pseudonyms import pseudonym
 from bot.forum.settings import GuildConfig, load_config
@@ -45,10 +46,6 @@ def _value(value: Any) -> Any:
 
 def _row(obj: Any, names: Iterable[str]) -> dict[str, Any]:
     return {name: _value(getattr(obj, name)) for name in names}
-
-
-def _scoped(column: Any, guild_id: int | None) -> list[ColumnElement[bool]]:
-    return [] if guild_id is None else [column == guild_id]
 
 
 _POST_FIELDS: Final = [
@@ -77,14 +74,89 @@ _POST_FIELDS: Final = [
 ]
 
 
-async def _rows(session: AsyncSession, model: Any, *where: Any) -> list[Any]:
-    stmt = select(model).where(*where)
+async def _rows(
+    session: AsyncSession, column: Any, user_id: int, guild_id: int | None
+) -> list[Any]:
+    """The rows of ``column``'s table that are the member's (``column`` names them)."""
+    stmt = select(column.class_).where(*members_rows(column, user_id, guild_id))
     return list((await session.execute(stmt)).scalars())
 
 
+#: The sections that list a member's rows of one table, in the export's order: the column that
+#: names the member, and the fields shown (a held post shows its content besides).
+_SECTIONS: Final = (
+    ("follows", Follow.user_id, ("question_id", "guild_id", "created_at")),
+    (
+        "reports",
+        Flag.reporter_id,
+        ("id", "guild_id", "post_id", "reason", "status", "created_at", "resolved_at"),
+    ),
+    (
+        "notifications",
+        Notification.recipient_id,
+        ("id", "guild_id", "kind", "status", "question_id", "post_id", "created_at", "sent_at"),
+    ),
+    (
+        "held_posts",
+        HeldPost.author_id,
+        (
+            "id",
+            "guild_id",
+            "kind",
+            "question_id",
+            "anonymous",
+            "status",
+            "reason",
+            "post_id",
+            "created_at",
+            "decided_at",
+        ),
+    ),
+    (
+        "drafts",
+        AskDraft.user_id,
+        (
+            "id",
+            "guild_id",
+            "title",
+            "details",
+            "category",
+            "anonymous",
+            "display_name",
+            "created_at",
+            "expires_at",
+            "outcome",
+        ),
+    ),
+    (
+        "blocks",
+        MemberBlock.user_id,
+        ("guild_id", "scope", "reason", "post_id", "created_at", "ends_at", "lifted_at"),
+    ),
+    (
+        "moderator_actions",
+        ModAction.moderator_id,
+        ("id", "guild_id", "action", "post_id", "detail", "created_at"),
+    ),
+)
+
+
+async def _sections(
+    session: AsyncSession, user_id: int, guild_id: int | None
+) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key, column, fields in _SECTIONS:
+        out[key] = []
+        for obj in await _rows(session, column, user_id, guild_id):
+            entry = _row(obj, fields)
+            if isinstance(obj, HeldPost):
+                entry["content"] = _content(obj.payload)
+            out[key].append(entry)
+    return out
+
+
 async def _posts(session: AsyncSession, user_id: int, guild_id: int | None) -> list[dict[str, Any]]:
-    where = [Post.author_id == user_id, *_scoped(Post.guild_id, guild_id)]
-    rows = await _rows(session, Post, *where)
+    rows = await _rows(session, Post.author_id, user_id, guild_id)
     return [_row(p, _POST_FIELDS) for p in sorted(rows, key=lambda p: p.id)]
 
 
@@ -92,7 +164,7 @@ async def _votes(session: AsyncSession, user_id: int, guild_id: int | None) -> l
     stmt = (
         select(Vote, Post)
         .join(Post, Post.id == Vote.post_id)
-        .where(Vote.user_id == user_id, *_scoped(Vote.guild_id, guild_id))
+        .where(*members_rows(Vote.user_id, user_id, guild_id))
         .order_by(Vote.post_id)
     )
     out = []
@@ -108,17 +180,10 @@ async def _votes(session: AsyncSession, user_id: int, guild_id: int | None) -> l
 async def _points(
     session: AsyncSession, user_id: int, guild_id: int | None
 ) -> list[dict[str, Any]]:
-    members = {
-        m.guild_id: m
-        for m in await _rows(
-            session, Member, Member.user_id == user_id, *_scoped(Member.guild_id, guild_id)
-        )
-    }
+    members = {m.guild_id: m for m in await _rows(session, Member.user_id, user_id, guild_id)}
     guilds = set(members)
-    voted = select(Vote.guild_id).where(Vote.user_id == user_id, *_scoped(Vote.guild_id, guild_id))
-    authored = select(Post.guild_id).where(
-        Post.author_id == user_id, *_scoped(Post.guild_id, guild_id)
-    )
+    voted = select(Vote.guild_id).where(*members_rows(Vote.user_id, user_id, guild_id))
+    authored = select(Post.guild_id).where(*members_rows(Post.author_id, user_id, guild_id))
     guilds |= set((await session.execute(voted.union(authored))).scalars())
     out = []
     for gid in sorted(guilds):
@@ -166,40 +231,10 @@ async def export_member(
         await session.execute(
             select(ThreadPseudonym.question_id, ThreadPseudonym.number)
             .join(Post, Post.id == ThreadPseudonym.question_id)
-            .where(ThreadPseudonym.author_id == user_id, *_scoped(Post.guild_id, guild_id))
+            .where(ThreadPseudonym.author_id == user_id, *in_scope(Post.guild_id, guild_id))
             .order_by(ThreadPseudonym.question_id)
         )
     ).all()
-    follows = await _rows(
-        session, Follow, Follow.user_id == user_id, *_scoped(Follow.guild_id, guild_id)
-    )
-    reports = await _rows(
-        session, Flag, Flag.reporter_id == user_id, *_scoped(Flag.guild_id, guild_id)
-    )
-    notes = await _rows(
-        session,
-        Notification,
-        Notification.recipient_id == user_id,
-        *_scoped(Notification.guild_id, guild_id),
-    )
-    held = await _rows(
-        session, HeldPost, HeldPost.author_id == user_id, *_scoped(HeldPost.guild_id, guild_id)
-    )
-    drafts = await _rows(
-        session, AskDraft, AskDraft.user_id == user_id, *_scoped(AskDraft.guild_id, guild_id)
-    )
-    blocks = await _rows(
-        session,
-        MemberBlock,
-        MemberBlock.user_id == user_id,
-        *_scoped(MemberBlock.guild_id, guild_id),
-    )
-    actions = await _rows(
-        session,
-        ModAction,
-        ModAction.moderator_id == user_id,
-        *_scoped(ModAction.guild_id, guild_id),
-    )
     return {
         "schema": SCHEMA,
         "user_id": user_id,
@@ -213,74 +248,5 @@ async def export_member(
         )
         if pref
         else None,
-        "follows": [_row(f, ("question_id", "guild_id", "created_at")) for f in follows],
-        "reports": [
-            _row(r, ("id", "guild_id", "post_id", "reason", "status", "created_at", "resolved_at"))
-            for r in reports
-        ],
-        "notifications": [
-            _row(
-                n,
-                (
-                    "id",
-                    "guild_id",
-                    "kind",
-                    "status",
-                    "question_id",
-                    "post_id",
-                    "created_at",
-                    "sent_at",
-                ),
-            )
-            for n in notes
-        ],
-        "held_posts": [
-            {
-                **_row(
-                    h,
-                    (
-                        "id",
-                        "guild_id",
-                        "kind",
-                        "question_id",
-                        "anonymous",
-                        "status",
-                        "reason",
-                        "post_id",
-                        "created_at",
-                        "decided_at",
-                    ),
-                ),
-                "content": _content(h.payload),
-            }
-            for h in held
-        ],
-        "drafts": [
-            _row(
-                d,
-                (
-                    "id",
-                    "guild_id",
-                    "title",
-                    "details",
-                    "category",
-                    "anonymous",
-                    "display_name",
-                    "created_at",
-                    "expires_at",
-                    "outcome",
-                ),
-            )
-            for d in drafts
-        ],
-        "blocks": [
-            _row(
-                b, ("guild_id", "scope", "reason", "post_id", "created_at", "ends_at", "lifted_at")
-            )
-            for b in blocks
-        ],
-        "moderator_actions": [
-            _row(a, ("id", "guild_id", "action", "post_id", "detail", "created_at"))
-            for a in actions
-        ],
+        **await _sections(session, user_id, guild_id),
     }

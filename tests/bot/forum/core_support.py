@@ -15,7 +15,6 @@ from bot.db.models import Base, Member, Notification, Post
 from bot.forum import acceptance, deletion, lookups, posts, questions, votes
 from bot.forum.ledger import load_guild_facts
 from bot.forum.point_rules import (
-    TOTAL_FIELDS,
     PostCache,
     Totals,
     compute_points,
@@ -207,10 +206,7 @@ async def cached_state(
     rows = await session.execute(
         select(Member).where(Member.guild_id == guild_id).execution_options(populate_existing=True)
     )
-    members = {
-        member.user_id: Totals(*(getattr(member, n) for n in TOTAL_FIELDS))
-        for member in rows.scalars()
-    }
+    members = {member.user_id: Totals.of(member) for member in rows.scalars()}
     caches = {}
     for (post,) in await session.execute(
         select(Post).where(Post.guild_id == guild_id).execution_options(populate_existing=True)

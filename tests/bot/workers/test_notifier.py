@@ -155,8 +155,9 @@ async def ask(
     asker_id: int,
     title: str = "How do I sleep?",
 ) -> int:
-    assert fake.guild is not None
-    thread_id = fake.ids.next()
+    assert fake.guild is not None and fake.forum is not None
+    # A thread that exists: reconciliation deletes a question whose thread Discord says is gone.
+    thread_id = fake.world.create_thread(fake.forum, name=title, owner_id=asker_id).id
     change = await run_in_transaction(
         sessionmaker,
         lambda s: questions.create_question(

@@ -1,0 +1,111 @@
+"""Every REST request the bot makes, bounded and watched in one place.
+
+discord.py sets no request timeout and retries a 5xx itself for up to 25 s, so ``bound_requests``
+wraps its two senders (the HTTP client for the bot's own calls, the webhook adapter for
+interaction responses and followups): a request with no answer within ``REST_REQUEST_TIMEOUT``
+seconds (retries and rate-limit waits included) raises ``RequestTimedOut``, a 504 as far as the
+callers know, so every ``except discord.HTTPException`` handles it as Discord failing (the request
+may have taken effect). A 403 50013 Missing Permissions is reported to ``on_missing_permission``
+with the route's guild and channel, so the moderators can be told which permission is missing
+(``bot.permission_notices``).
+
+Discord's error codes the bot acts on live here too, with ``gone``: a 404 that means a channel,
+thread or message was deleted behind the bot's back. 403 50001 Missing Access is never that: the
+bot lost a permission, and the thing is still there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final
+
+import discord
+from discord.http import HTTPClient, Route
+from discord.webhook.async_ import AsyncWebhookAdapter, async_context
+
+UNKNOWN_CHANNEL: Final = 10003
+UNKNOWN_MESSAGE: Final = 10008
+UNKNOWN_INTERACTION: Final = 10062
+ALREADY_ACKNOWLEDGED: Final = 40060
+MISSING_ACCESS: Final = 50001
+MISSING_PERMISSIONS: Final = 50013
+THREAD_ARCHIVED: Final = 50083
+THREAD_LOCKED: Final = 160005
+
+#: Called with (guild id, channel id) of a request Discord refused with 50013.
+MissingPermissionHook = Callable[[int | None, int | None], None]
+
+
+class RequestTimedOut(discord.DiscordServerError):
+    """Discord did not answer a request in time: handled as a 504 (it may have taken effect)."""
+
+    def __init__(self, route: Route, seconds: float) -> None:
+        self.response: Any = None
+        self.status = 504
+        self.code = 0
+        self.text = f"no answer within {seconds:g} s"
+        Exception.__init__(self, f"504 Gateway Timeout: {route.method} {route.path} {self.text}")
+
+
+def gone(exc: BaseException) -> bool:
+    """Discord says the channel, thread or message no longer exists (never 50001)."""
+    return isinstance(exc, discord.NotFound) and exc.code in (UNKNOWN_CHANNEL, UNKNOWN_MESSAGE)
+
+
+def _snowflake(value: object) -> int | None:
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class BoundedHTTPClient(HTTPClient):
+    """discord.py's HTTP client with a bound on each request and a hook on 50013."""
+
+    request_timeout: float = 60.0
+    on_missing_permission: MissingPermissionHook | None = None
+
+    async def request(self, route: Route, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await super().request(route, **kwargs)
+        except TimeoutError:
+            raise RequestTimedOut(route, self.request_timeout) from None
+        except discord.Forbidden as exc:
+            hook = self.on_missing_permission
+            if exc.code == MISSING_PERMISSIONS and hook is not None:
+                hook(_snowflake(route.guild_id), _snowflake(route.channel_id))
+            raise
+
+
+class BoundedWebhookAdapter(AsyncWebhookAdapter):
+    """The webhook adapter (interaction responses, followups) with a bound on each request."""
+
+    request_timeout: float = 60.0
+
+    async def request(self, route: Route, *args: Any, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await super().request(route, *args, **kwargs)
+        except TimeoutError:
+            raise RequestTimedOut(route, self.request_timeout) from None
+
+
+def bound_requests(
+    client: discord.Client, seconds: float, on_missing_permission: MissingPermissionHook
+) -> None:
+    """Bound every request of ``client`` to ``seconds`` and watch for 50013.
+
+    discord.py builds its HTTP client and keeps one webhook adapter per process (a context
+    variable's default), so both are given their bounded class in place.
+    """
+    http = client.http
+    http.__class__ = BoundedHTTPClient
+    assert isinstance(http, BoundedHTTPClient)
+    http.request_timeout = seconds
+    http.on_missing_permission = on_missing_permission
+    adapter = async_context.get()
+    adapter.__class__ = BoundedWebhookAdapter
+    assert isinstance(adapter, BoundedWebhookAdapter)
+    adapter.request_timeout = seconds
