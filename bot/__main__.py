@@ -1,4 +1,10 @@
-"""Command line: ``qa-bot run | migrate | sync-commands`` (also ``python -m bot``)."""
+"""Command line: ``qa-bot run | migrate | sync-commands`` (also ``python -m bot``).
+
+A start that cannot go on ends with one sentence on stderr and exit code 2, never a traceback:
+bad settings, a refused token or an unreachable Discord (``bot.runtime.StartupError``), a
+database that does not answer or cannot be opened (``bot.db.health``: ``run`` and ``migrate``
+open one connection first; the URL is shown with its password hidden).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.db import migrate
+from bot.db import health, migrate
 from bot.logs import configure_logging
 from bot.runtime import StartupError, run_bot, sync_commands
 from bot.settings import Settings, SettingsError, load_settings
@@ -41,27 +47,42 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _secrets(settings: Settings) -> list[str]:
+    """What no log line may show: the token and the database URL's password."""
     token = settings.discord_token
-    return [token.get_secret_value()] if token is not None else []
+    secrets = [token.get_secret_value()] if token is not None else []
+    database_password = health.password(settings.effective_database_url)
+    return [*secrets, database_password] if database_password else secrets
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    url: str | None = None
     try:
         settings = load_settings()
         configure_logging(settings.log_level, secrets=_secrets(settings))
+        url = settings.effective_database_url
+        if args.command == "run":
+            settings.token()  # a missing token is told first
+        if args.command in ("run", "migrate"):
+            asyncio.run(health.probe(url))
         if args.command == "run":
             asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
         elif args.command == "migrate":
-            asyncio.run(migrate.upgrade(settings.effective_database_url, args.revision))
+            asyncio.run(migrate.upgrade(url, args.revision))
             print(f"Database at revision {args.revision}.")
         else:
             guild_id = None if args.globally else (args.guild or settings.dev_guild_id)
             count = asyncio.run(sync_commands(settings, guild_id=guild_id))
             target = f"guild {guild_id}" if guild_id else "all guilds (global)"
             print(f"Synced {count} commands to {target}.")
-    except (SettingsError, StartupError) as exc:
+    except (SettingsError, StartupError, health.DatabaseUnreachable) as exc:
         print(f"qa-bot: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # The database went away between the probe and its first use (or during a migration).
+        if url is None or health.sentence_for(exc) is None:
+            raise
+        print(f"qa-bot: {health.startup_sentence(url, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

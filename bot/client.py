@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.automod import AutoModRules
+from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
 from bot.permission_notices import PermissionNotices
@@ -30,6 +32,7 @@ from bot.rest import bound_requests
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
 from bot.workers.base import Worker
+from bot.workers.message_retry import MessageRetry
 from bot.workers.notifier import Notifier, from_settings
 from bot.workers.purger import Purger
 from bot.workers.reconciler import Reconciler
@@ -139,6 +142,8 @@ class QABot(commands.AutoShardedBot):
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
         self.thread_renames = ThreadRenames(self, runner)
+        #: Records thread messages, keeping those that met the database gone for a retry.
+        self.message_retry = MessageRetry(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines)
         #: Reconciliation when a shard's session is new: what was missed while away counts.
@@ -163,6 +168,7 @@ class QABot(commands.AutoShardedBot):
             self.retention,
             self.purger,
             self.thread_renames,
+            self.message_retry,
             self.vote_writer,
             self.reconciler,
         )
@@ -171,6 +177,16 @@ class QABot(commands.AutoShardedBot):
         """No text commands: discord.py's default would parse a message that starts with the
         prefix and log ``Command "word" is not found`` for it. Cogs listen to messages on
         their own."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """A listener that met the database gone logs one warning line, no traceback (an
+        outage is not a bug); any other error keeps discord.py's report."""
+        error = sys.exc_info()[1]
+        what = None if error is None else health.outage(error)
+        if what is not None:
+            log.warning("%s (%s) in %s", what, type(error).__name__, event_method)
+            return
+        await super().on_error(event_method, *args, **kwargs)
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:

@@ -1,8 +1,9 @@
 """The one place an error raised by a command, modal or button becomes a reply.
 
-Order: domain refusals (their own sentence) -> Discord check failures (a sentence) -> anything
-else (logged with ids, answered with a short apology). Replies are always ephemeral and ping
-nobody; the log line carries ids only, never user text or who wrote an anonymous post.
+Order: domain refusals (their own sentence) -> Discord check failures (a sentence) -> the
+database gone or full (``bot.db.health``: "try again in a moment", logged as a warning with ids)
+-> anything else (logged with ids, answered with a short apology). Replies are always ephemeral
+and ping nobody; the log line carries ids only, never user text or who wrote an anonymous post.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.db import health
 from bot.forum.errors import ForumError
 from bot.rest import ALREADY_ACKNOWLEDGED, THREAD_ARCHIVED, THREAD_LOCKED, UNKNOWN_INTERACTION
 from bot.ui.mentions import NO_PINGS
@@ -84,7 +86,7 @@ def sentence_for(error: BaseException) -> str | None:
             "Discord refused: the bot is missing a permission here. A server manager can run "
             "/qa setup to see which."
         )
-    return None
+    return health.sentence_for(error)
 
 
 def _discord_code(error: BaseException) -> int | None:
@@ -121,18 +123,25 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
         log.warning("interaction %s expired before it was answered (10062)", interaction.id)
         return
     sentence = ANSWERED_ALREADY if code == ALREADY_ACKNOWLEDGED else sentence_for(original)
+    command = interaction.command.qualified_name if interaction.command else None
+    where = (
+        command or interaction.type.name,
+        interaction.guild_id,
+        interaction.channel_id,
+        interaction.id,
+    )
+    context = "in %s (guild %s, channel %s, interaction %s)"
     if sentence is None:
-        command = interaction.command.qualified_name if interaction.command else None
         log.error(
-            "unexpected %s in %s (guild %s, channel %s, interaction %s)",
+            "unexpected %s " + context,
             type(original).__name__,
-            command or interaction.type.name,
-            interaction.guild_id,
-            interaction.channel_id,
-            interaction.id,
+            *where,
             exc_info=(type(original), original, original.__traceback__),
         )
         sentence = APOLOGY
+    elif (what := health.outage(original)) is not None:
+        # An outage is not a bug: one line, no traceback.
+        log.warning("%s (%s) " + context, what, type(original).__name__, *where)
     elif isinstance(original, discord.HTTPException):
         log.warning(
             "Discord answered %s (code %s) to interaction %s",

@@ -114,9 +114,17 @@ class TransactionRunner:
             self._transaction(operation, read_only), name="transaction"
         )
         self._in_flight.add(transaction)
-        transaction.add_done_callback(self._in_flight.discard)
-        # A cancelled shield leaves the transaction running and retrieves its outcome.
+        transaction.add_done_callback(self._finished)
+        # A cancelled shield leaves the transaction running (``_finished`` retrieves its outcome).
         return await asyncio.shield(transaction)
+
+    def _finished(self, transaction: asyncio.Task[Any]) -> None:
+        """Forget a transaction that ended and mark its outcome retrieved: once its caller was
+        cancelled nobody awaits it (a shield stops listening), and a failure (the database
+        gone at a shutdown) would be reported as "Task exception was never retrieved"."""
+        self._in_flight.discard(transaction)
+        if not transaction.cancelled():
+            transaction.exception()
 
     async def _transaction(self, operation: Operation[T], read_only: bool) -> T:
         moved: set[tuple[int, int]] = set()

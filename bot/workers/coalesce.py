@@ -14,6 +14,7 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
+from bot.db import health
 from bot.workers.base import Worker
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ class Coalescer(Generic[K]):
                 self._dirty.discard(key)
                 try:
                     await self._work(key)
-                except Exception:
-                    self._log.exception("%s failed for %s", self.name, key)
+                except Exception as exc:
+                    health.log_failure(self._log, exc, "%s failed for %s", self.name, key)
                 await self.sleep(self.interval)
         finally:
             self._tasks.pop(key, None)

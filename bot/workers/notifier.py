@@ -40,6 +40,9 @@ A DM costs one request: DM channel ids are cached in memory and in ``user_prefs`
 (``DirectMessages``), and the member look-up is made once per recipient and server in ten
 minutes (``Memberships``).
 
+A pass that fails (the database gone: ``bot.db.health``) is followed by a pause that doubles
+from ``poll_interval`` up to ``OUTAGE_MOST`` seconds, wake-ups ignored, until a pass succeeds.
+
 Log lines carry notification, guild and question ids, never message text and never a
 recipient (who may be an anonymous asker) next to their question.
 """
@@ -60,11 +63,13 @@ import aiohttp
 import discord
 
 from bot.clock import utc_now
+from bot.db import health
 from bot.forum import dm_content, outbox
 from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm, with_dm_key
-from bot.workers.base import TaskWorker
+from bot.workers.backoff import Backoff
+from bot.workers.base import TaskWorker, cancelling
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
 from bot.workers.memberships import Memberships
 from bot.workers.outcomes import Outcomes, WorkerStats, ids_text
@@ -81,6 +86,8 @@ CONCURRENCY: Final = 4
 BATCH_SIZE: Final = 2 * CONCURRENCY
 #: The shortest pause between two passes that found nothing to claim (seconds).
 MIN_WAIT: Final = 0.02
+#: The longest pause between two passes that failed (seconds).
+OUTAGE_MOST: Final = 60.0
 
 Clock = Callable[[], datetime]
 
@@ -121,6 +128,7 @@ class Notifier(TaskWorker):
         #: Whether recipients are still members (bans tell it at once: ``gone``).
         self.members = Memberships(bot, timeout=send_timeout)
         self.stats = WorkerStats()
+        self.backoff = Backoff(poll_interval, OUTAGE_MOST)
         self.outcomes = Outcomes(runner, self.worker_id, self.stats)
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
@@ -156,9 +164,15 @@ class Notifier(TaskWorker):
                 claimed = await self.drain_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("notification worker %s: a pass failed", self.worker_id)
-                claimed = 0
+            except Exception as exc:
+                if cancelling():
+                    raise asyncio.CancelledError from exc  # a stop, seen through the driver
+                pause = self.backoff.next()
+                message = "notification worker %s: a pass failed, next in %.2f s"
+                health.log_failure(log, exc, message, self.worker_id, pause)
+                await asyncio.sleep(pause)
+                continue
+            self.backoff.reset()
             if claimed >= self.batch_size:
                 continue  # more may be due
             await self.sleep_until_woken(self._idle_wait())
@@ -277,6 +291,8 @@ class Notifier(TaskWorker):
                 first, ids, describe(exc, self.send_timeout), self.clock(), self.rng
             )
         except Exception as exc:
+            if health.sentence_for(exc) is not None:
+                raise  # the database is gone: the pass fails and backs off, the lease covers it
             log.exception(
                 "DM of notifications %s (guild %s, question %s) failed unexpectedly",
                 ids_text(ids),

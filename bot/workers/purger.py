@@ -20,6 +20,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Final
 
+from bot.db import health
 from bot.db.compaction import reclaim_deleted_text
 from bot.forum import purge
 from bot.workers.base import TaskWorker, cancelling
@@ -95,9 +96,9 @@ class Purger(TaskWorker):
         except Exception as exc:  # a closing bot or a busy database: the next pass retries
             if cancelling():
                 raise asyncio.CancelledError from exc  # a stop, seen through the driver
-            log.warning(
-                "purging deleted text failed (%s); the next pass retries", type(exc).__name__
-            )
+            what = health.outage(exc)
+            cause = f"{what}, {type(exc).__name__}" if what else type(exc).__name__
+            log.warning("purging deleted text failed (%s); the next pass retries", cause)
             return 0
         if blanked:
             log.info("purged the text of %d removed posts past their restore window", blanked)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.clock import utc_now
+from bot.db import health
 from bot.forum import reconcile
 from bot.forum.errors import ForumError
 from bot.forum.reconcile import RunSummary
@@ -122,8 +123,8 @@ class Reconciler(TaskWorker):
             self._shards.discard(shard_id)
             try:
                 await self.reconcile_shard(shard_id)
-            except Exception:
-                log.exception("reconciling shard %s failed", shard_id)
+            except Exception as exc:
+                health.log_failure(log, exc, "reconciling shard %s failed", shard_id)
             finally:
                 self._ran.set()
 

@@ -23,6 +23,7 @@ from discord.ext import tasks
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
+from bot.db import health
 from bot.forum import retention
 from bot.transactions import TransactionRunner
 from bot.workers.base import Worker
@@ -103,8 +104,8 @@ class Retention(Worker):
     ) -> T:
         try:
             return await self.runner.run(operation)
-        except Exception:
-            log.exception("the retention sweep of %s failed", what)
+        except Exception as exc:
+            health.log_failure(log, exc, "the retention sweep of %s failed", what)
             return failed
 
     async def _pass(self) -> None:

@@ -18,6 +18,7 @@ from typing import Final
 
 import discord
 
+from bot.db import health
 from bot.forum import roles
 from bot.forum.roles import PointRole
 from bot.permissions import role_problem
@@ -67,8 +68,9 @@ class RoleSync(CoalescedService[tuple[int, int]]):
         try:
             async with self._concurrency:
                 await self.sync_member(guild_id, user_id)
-        except Exception:
-            log.exception("point roles of member %s in guild %s failed", user_id, guild_id)
+        except Exception as exc:
+            msg = "point roles of member %s in guild %s failed"
+            health.log_failure(log, exc, msg, user_id, guild_id)
 
     async def mapping(self, guild_id: int) -> list[PointRole]:
         cached = self._mappings.get(guild_id)

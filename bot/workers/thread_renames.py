@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from bot.bounded import BoundedMap
+from bot.db import health
 from bot.forum import purge
 from bot.threads import discord_step, fetch_thread_or_none
 from bot.workers.base import Worker
@@ -120,8 +121,8 @@ class ThreadRenames(Worker):
             now = self.clock()
             self._history.put(thread_id, (*self._recent(thread_id, now), now))
             await self._apply(question_id, thread_id)
-        except Exception:
-            log.exception("the scheduled rename of thread %s failed", thread_id)
+        except Exception as exc:
+            health.log_failure(log, exc, "the scheduled rename of thread %s failed", thread_id)
         finally:
             self._scheduled.pop(thread_id, None)
 

@@ -14,6 +14,12 @@ changed are refreshed (``bot.status_lines``), and a member's vote reaction on th
 post is taken off when the bot has Manage Messages there (it counts nothing). Members whose
 public points moved are announced by the transaction itself (``bot.transactions``).
 Gestures still queued at a stop are not applied.
+
+The database gone (``bot.db.health``: unreachable, locked too long, disk full): the batch is not
+split or dropped but tried again, whole, after a pause that doubles from ``RETRY_FIRST`` to
+``RETRY_MOST`` seconds (``bot.workers.backoff``), until the database is back; gestures arriving
+meanwhile wait in memory, at most ``max_queued`` of them: beyond that a gesture is dropped and
+counted (``dropped``, logged at the first drop and every thousandth).
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from typing import Final
 
 import discord
 
+from bot.db import health
 from bot.forum import votes
 from bot.forum.votes import Gesture, GesturesApplied, Reaction
 from bot.transactions import Operation, TransactionRunner
-from bot.workers.base import TaskWorker
+from bot.workers.backoff import Backoff
+from bot.workers.base import TaskWorker, cancelling
 from bot.workers.status_lines import StatusLines
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,11 @@ BATCH_SIZE: Final = 500
 #: How long a batch waits for more gestures after its first (seconds): a burst fills batches,
 #: a lone reaction is applied at once plus this.
 BATCH_WAIT: Final = 0.005
+#: Gestures kept in memory while the database is gone; more are dropped and counted.
+MAX_QUEUED: Final = 50_000
+#: Seconds before retrying a batch the database could not take, doubling up to the most.
+RETRY_FIRST: Final = 0.5
+RETRY_MOST: Final = 30.0
 
 
 @dataclass(slots=True)
@@ -64,19 +77,40 @@ class VoteWriter(TaskWorker):
         *,
         batch_size: int = BATCH_SIZE,
         batch_wait: float = BATCH_WAIT,
+        max_queued: int = MAX_QUEUED,
     ) -> None:
         super().__init__(bot, runner)
         self.status_lines = status_lines
         self.batch_size = batch_size
         self.batch_wait = batch_wait
+        self.max_queued = max_queued
+        self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
+        #: Gestures dropped because ``max_queued`` were waiting; batches retried in an outage.
+        self.dropped = 0
+        self.retried = 0
         self._queue: asyncio.Queue[Gesture] = asyncio.Queue()
         self._effects: set[asyncio.Task[None]] = set()
         #: Gestures submitted since the start (a draining shutdown logs it).
         self.received = 0
         self._watches: dict[int, list[LiveGestures]] = {}
 
+    @property
+    def queued(self) -> int:
+        """Gestures waiting (not counting the batch being applied)."""
+        return self._queue.qsize()
+
     def submit(self, gesture: Gesture) -> None:
-        """Queue a gesture (synchronous, so gestures keep the order they arrived in)."""
+        """Queue a gesture (synchronous, so gestures keep the order they arrived in); drop and
+        count it when ``max_queued`` already wait (the database has been gone a while)."""
+        if self._queue.qsize() >= self.max_queued:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning(
+                    "vote writer full (%d gestures waiting): %d dropped so far",
+                    self._queue.qsize(),
+                    self.dropped,
+                )
+            return
         self._queue.put_nowait(gesture)
         self.received += 1
         for seen in self._watches.get(gesture.message_id, ()):
@@ -146,7 +180,7 @@ class VoteWriter(TaskWorker):
 
     async def _apply(self, batch: Sequence[Gesture]) -> list[GesturesApplied]:
         try:
-            return [await self.runner.run(_applying(batch))]
+            return [await self._until_applied(batch)]
         except Exception:
             log.warning(
                 "a vote batch of %d failed; applying it one by one", len(batch), exc_info=True
@@ -154,7 +188,7 @@ class VoteWriter(TaskWorker):
         applied = []
         for gesture in batch:
             try:
-                applied.append(await self.runner.run(_applying([gesture])))
+                applied.append(await self._until_applied([gesture]))
             except Exception:
                 log.exception(
                     "vote gesture on message %s in guild %s failed",
@@ -162,6 +196,33 @@ class VoteWriter(TaskWorker):
                     gesture.guild_id,
                 )
         return applied
+
+    async def _until_applied(self, gestures: Sequence[Gesture]) -> GesturesApplied:
+        """Apply ``gestures`` in one transaction, waiting out a database outage (backoff);
+        any other failure is raised."""
+        while True:
+            try:
+                applied = await self.runner.run(_applying(gestures))
+            except Exception as exc:
+                what = health.outage(exc)
+                if what is None:
+                    raise
+                if cancelling():
+                    raise asyncio.CancelledError from exc  # a stop, seen through the driver
+                self.retried += 1
+                pause = self.backoff.next()
+                log.warning(
+                    "%s (%s): %d gestures retried in %.2f s, %d waiting",
+                    what,
+                    type(exc).__name__,
+                    len(gestures),
+                    pause,
+                    self._queue.qsize(),
+                )
+                await asyncio.sleep(pause)
+                continue
+            self.backoff.reset()
+            return applied
 
     # ------------------------------------------------------------------ effects
 

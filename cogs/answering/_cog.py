@@ -39,6 +39,8 @@ class Answering(commands.Cog):
         self.bot = bot
         self.names = StoredNames()
         self.intake_slots = asyncio.Semaphore(intake.INTAKE_CONNECTIONS)
+        #: The live path of a thread message.
+        self._record = partial(intake.record_message, bot, self.names, self.intake_slots)
         self.accept_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
         )
@@ -48,9 +50,7 @@ class Answering(commands.Cog):
         for kind in HELD_KINDS:
             self.bot.held_publishers.register(kind, self._publish_held)
         # Messages posted while the bot was away take the live path.
-        self.bot.reconciler.ingest = partial(
-            intake.record_message, self.bot, self.names, self.intake_slots
-        )
+        self.bot.reconciler.ingest = self._record
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.accept_menu.name, type=self.accept_menu.type)
@@ -66,7 +66,8 @@ class Answering(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        await intake.record_message(self.bot, self.names, self.intake_slots, message)
+        # Kept and recorded later when the database is gone (``bot.workers.message_retry``).
+        await self.bot.message_retry.record(message, self._record)
 
     # ------------------------------------------------------------------ /answer
 

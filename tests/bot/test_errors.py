@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
 import discord
 import pytest
 from discord import app_commands
+from sqlalchemy.exc import OperationalError
 
 from bot.errors import sentence_for
 from bot.forum.errors import NotConfigured, ValidationError
@@ -66,3 +68,12 @@ def test_a_transformer_error_caused_by_a_domain_error_is_that_sentence() -> None
 def test_a_bug_has_no_sentence(error: Exception) -> None:
     assert _sentence(error) is None
     assert _sentence(_invoke_error(error)) is None
+
+
+def test_the_database_gone_is_try_again_in_a_moment() -> None:
+    gone = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+    assert _sentence(_invoke_error(gone)) == (
+        "The database is not answering; try again in a moment."
+    )
+    # A domain refusal keeps its own sentence.
+    assert _sentence(ValidationError("Too long.")) == "Too long."
