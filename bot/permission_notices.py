@@ -17,7 +17,7 @@ import discord
 
 from bot.bounded import BoundedMap
 from bot.guilds import guild_config
-from bot.permissions import missing_permissions
+from bot.permissions import REQUIRED_PERMISSIONS, missing_permissions, wanted_in
 from bot.transactions import HasTransactionRunner
 from bot.ui.admin import missing_permission_notice
 from bot.ui.mentions import NO_PINGS
@@ -53,9 +53,12 @@ class PermissionNotices:
             return
         if isinstance(channel, discord.abc.GuildChannel):
             have, where = channel.permissions_for(guild.me), channel.mention
+            wanted = wanted_in(channel)  # a thread's refusal is its forum's
         else:
-            have, where = guild.me.guild_permissions, "this server"
-        missing = [p for p in missing_permissions(have) if self._announced.add((guild.id, p), True)]
+            have, where, wanted = guild.me.guild_permissions, "this server", REQUIRED_PERMISSIONS
+        missing = [
+            p for p in missing_permissions(have, wanted) if self._announced.add((guild.id, p), True)
+        ]
         log.info(
             "guild %s channel %s refused the bot (50013); %d permission(s) newly missing",
             guild.id,

@@ -43,17 +43,44 @@ PERMISSION_LABELS: dict[str, str] = {
 }
 
 
-def missing_permissions(have: discord.Permissions) -> list[str]:
-    """Human names of the required permissions ``have`` lacks, in a stable order.
+#: What the bot needs in a text channel it posts to (the moderator channel).
+POSTING_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    read_message_history=True,
+    embed_links=True,
+    attach_files=True,
+)
 
-    Walks the labels, not ``REQUIRED_PERMISSIONS``: iterating a ``Permissions`` yields alias
-    names (``read_messages`` for View Channel) that have no label.
+#: What the bot needs in the forum and its threads: all but the server-wide Manage Roles, which
+#: no refusal in one channel is about.
+FORUM_PERMISSIONS = discord.Permissions(
+    REQUIRED_PERMISSIONS.value & ~discord.Permissions(manage_roles=True).value
+)
+
+
+def missing_permissions(
+    have: discord.Permissions, wanted: discord.Permissions = REQUIRED_PERMISSIONS
+) -> list[str]:
+    """Human names of the ``wanted`` permissions (the required ones by default) ``have``
+    lacks, in a stable order.
+
+    Walks the labels, not ``wanted``: iterating a ``Permissions`` yields alias names
+    (``read_messages`` for View Channel) that have no label.
     """
     return [
         label
         for name, label in PERMISSION_LABELS.items()
-        if getattr(REQUIRED_PERMISSIONS, name) and not getattr(have, name)
+        if getattr(wanted, name) and not getattr(have, name)
     ]
+
+
+def wanted_in(channel: discord.abc.GuildChannel) -> discord.Permissions:
+    """What the bot needs in ``channel``: the forum's permissions in a forum, a text channel's
+    posting permissions elsewhere."""
+    if isinstance(channel, discord.ForumChannel):
+        return FORUM_PERMISSIONS
+    return POSTING_PERMISSIONS
 
 
 def is_moderator(

@@ -24,7 +24,7 @@ from bot.forum import premod_decisions as decisions
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.premod import HeldCard
 from bot.references import custom_id_number
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.premod import CARD_TEMPLATE, REASON_LABEL, card_button, held_card, moderator_reply
 from cogs.moderation.moderators import moderator
@@ -158,7 +158,7 @@ class CardButton(
                 await approve(bot, interaction, held_id)
                 return
             actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
-            await run_transaction(
+            await run_read(  # a form must open within Discord's 3 seconds: never queue
                 bot, lambda s: decisions.check_waiting(s, held_id=held_id, guild_id=actor.guild.id)
             )
             await interaction.response.send_modal(RejectModal(held_id))

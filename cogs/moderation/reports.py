@@ -79,7 +79,8 @@ async def open_report_form(
     """The Report menu: refuse at once what cannot be reported, else ask for a reason."""
     assert interaction.guild_id is not None
     guild_id, reporter_id = interaction.guild_id, interaction.user.id
-    await run_transaction(
+    # A read (never queued behind a writer): a form must open within Discord's 3 seconds.
+    await run_read(
         bot,
         lambda s: reports.check_report(
             s, guild_id=guild_id, message_id=message.id, reporter_id=reporter_id
