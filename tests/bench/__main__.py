@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         searched = run_search(args.runs, args.quick, backends, _report_head(args, FULL))
         print(search_console(searched))
         _record(searched, "search-")
-        ok = ok and all(s["quality met"] for s in searched["backends"].values())
+        ok = ok and all(s.get("quality met", True) for s in searched["backends"].values())
     DOCS.parent.mkdir(exist_ok=True)
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
     DOCS.write_text(

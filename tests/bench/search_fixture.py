@@ -241,3 +241,39 @@ def sqlite_fixture(size: Size = FULL_SIZE) -> Path:
     for lock in CACHE.glob(f"{partial.name}*.lock"):
         lock.unlink()
     return path
+
+
+_COLUMNS: Final = (
+    "id, guild_id, kind, question_id, thread_id, author_id, title, body, status, state, score,"
+    " answer_count, created_at, updated_at, last_activity_at, deleted_at, forum_id, message_id"
+)
+_STAMPED: Final = (12, 13, 14, 15)
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    return None if stamp is None else datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f")
+
+
+async def load_postgres(url: str, size: Size = FULL_SIZE, batch: int = 20_000) -> None:
+    """Fill the empty PostgreSQL database ``url`` with the fixture: migrations, then the cached
+    SQLite fixture's posts copied in (``COPY``; the generated search column and its GIN index
+    are built by PostgreSQL as for the bot), then ``ANALYZE``."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    await migrate.upgrade(url)
+    source = sqlite3.connect(f"file:{sqlite_fixture(size)}?mode=ro", uri=True)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        cursor = source.execute(f"SELECT {_COLUMNS} FROM posts ORDER BY id")
+        columns = [c.strip() for c in _COLUMNS.split(",")]
+        while rows := cursor.fetchmany(batch):
+            records = [
+                tuple(_parse(v) if i in _STAMPED else v for i, v in enumerate(row)) for row in rows
+            ]
+            await connection.copy_records_to_table("posts", records=records, columns=columns)
+        await connection.execute("ANALYZE posts")
+    finally:
+        await connection.close()
+        source.close()
