@@ -10,8 +10,9 @@ The text is drawn from a vocabulary built to give each query class its frequency
 
 - ``COMMON`` words (real English, not stop words) occur in about a third of all posts
   (and in about one title in ten): "very common" terms;
-- filler pseudo-words follow a Zipf law over ``VOCABULARY`` ranks: a word of rank ~1,000 occurs
-  in a few thousand posts ("mid-frequency"), one of rank ~25,000 in a few dozen ("rare");
+- filler pseudo-words follow a Zipf law over ``VOCABULARY`` ranks: a word of rank 800-1,600
+  occurs in about a thousand posts ("mid-frequency"), one of rank 20,000-36,000 in a few dozen
+  ("rare");
 - two-word queries pair words of rank ~200-400 (each in thousands of posts).
 
 Questions live in three forums (``FORUMS``); the benchmark's reader sees ``VISIBLE`` (not the
