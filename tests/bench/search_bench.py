@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import random
 import sqlite3
@@ -81,6 +82,10 @@ async def domain_top(session: AsyncSession, query: str) -> list[int]:
         limit=SEARCH_LIMIT,
     )
     return [hit.question_id for hit in hits]
+
+
+async def _domain_top_of(query: str, session: AsyncSession) -> list[int]:
+    return await domain_top(session, query)
 
 
 async def _baseline(session: AsyncSession, dialect: str, query: str) -> None:
@@ -167,7 +172,7 @@ async def tops(url: str) -> dict[str, dict[str, list[int]]]:
             out[name] = {}
             for query in texts:
                 out[name][query] = await run_in_transaction(
-                    sm, lambda s, q=query: domain_top(s, q), read_only=True
+                    sm, functools.partial(_domain_top_of, query), read_only=True
                 )
         return out
     finally:

@@ -29,7 +29,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from bot.db import migrate
 
@@ -96,7 +96,7 @@ def _stamp(minutes: int) -> str:
     return (_START + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _rows(size: Size, rng: random.Random) -> itertools.chain[tuple[object, ...]]:
+def _rows(size: Size, rng: random.Random) -> itertools.chain[tuple[Any, ...]]:
     """Every post as an insert tuple (``_INSERT``'s columns): each question, then its answers."""
     vocabulary = Vocabulary(rng)
     shares = [rng.random() for _ in range(size.questions)]
@@ -105,10 +105,10 @@ def _rows(size: Size, rng: random.Random) -> itertools.chain[tuple[object, ...]]
     for i in range(size.answers - sum(counts)):
         counts[i % size.questions] += 1
 
-    def posts() -> itertools.chain[tuple[object, ...]]:
+    def posts() -> itertools.chain[tuple[Any, ...]]:
         return itertools.chain.from_iterable(_question(i, counts[i]) for i in range(size.questions))
 
-    def _question(i: int, answers: int) -> list[tuple[object, ...]]:
+    def _question(i: int, answers: int) -> list[tuple[Any, ...]]:
         qid = 1 + i + sum_before[i]
         stamp = _stamp(i * 5)
         roll = rng.random()
@@ -118,7 +118,7 @@ def _rows(size: Size, rng: random.Random) -> itertools.chain[tuple[object, ...]]
         forum = FORUMS[0] if rng.random() < 0.6 else FORUMS[1 if rng.random() < 0.75 else 2]
         score = int(rng.paretovariate(1.3)) - 1
         title = vocabulary.text(rng, rng.randint(4, 9), 0.1)
-        rows: list[tuple[object, ...]] = [
+        rows: list[tuple[Any, ...]] = [
             (
                 qid,
                 "question",
