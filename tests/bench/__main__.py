@@ -58,6 +58,7 @@ from tests.bench.scenario import (
     percentile,
     workload_for,
 )
+from tests.bench.search_run import run_search, search_console, search_markdown
 from tests.db_support import drop_postgres_database, new_postgres_database
 
 RESULTS = Path(__file__).with_name("results")
@@ -253,9 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "all"],
+        choices=["burst", "load", "search", "all"],
         default="all",
-        help="burst: issue 18's one-server burst; load: issue 20's ten servers (default: both)",
+        help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
+        " 21's search over 100,000 questions (default: all three)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -272,10 +274,17 @@ def main(argv: list[str] | None = None) -> int:
         _record(loaded, "load-")
         complete = len(loaded["backends"]) == len(backends)
         ok = ok and complete and all(s["exact"] for s in loaded["backends"].values())
+    if args.scenario in ("search", "all"):
+        searched = run_search(args.runs, args.quick, backends, _report_head(args, FULL))
+        print(search_console(searched))
+        _record(searched, "search-")
+        ok = ok and all(s.get("quality met", True) for s in searched["backends"].values())
     DOCS.parent.mkdir(exist_ok=True)
-    burst, load = _latest(""), _latest("load-")
+    burst, load, found = _latest(""), _latest("load-"), _latest("search-")
     DOCS.write_text(
-        (markdown(burst) if burst else "# Benchmarks\n") + (load_markdown(load) if load else "")
+        (markdown(burst) if burst else "# Benchmarks\n")
+        + (load_markdown(load) if load else "")
+        + (search_markdown(found) if found else "")
     )
     print(f"{DOCS} rewritten from the latest recorded runs")
     return 0 if ok else 1

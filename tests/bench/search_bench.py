@@ -1,0 +1,231 @@
+"""Search at scale (issue 21, item 1): ``/search``'s domain query on the generated fixture.
+
+For each term class (``QUERIES``: rare, mid-frequency, two-word, very common) every query runs
+``ROUNDS`` times through ``search.search_questions`` (as ``/search`` calls it: the reader's
+visible forums, ``SEARCH_LIMIT`` hits, one read-only transaction) and, in the same run and
+through the same engine, the plain engine query over all matches (``BASELINE_SQL``: FTS5
+``MATCH`` ordered by ``bm25``, top ``SEARCH_LIMIT``). p50 and p95 per class, and their ratio.
+
+Ranking quality against ``search_reference.json`` (full-bm25 top 10 of each query, recorded
+before any ranking change by ``python -m tests.bench.search_bench --record-reference``):
+overlap@10 per query and whether the reference's top result is in the top 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import random
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.forum import search
+from bot.forum.uow import run_in_transaction
+from bot.forum.visibility import VisibleForums
+from tests.bench.scenario import percentile
+from tests.bench.search_fixture import (
+    COMMON,
+    GUILD,
+    SEED,
+    VERSION,
+    VISIBLE,
+    Vocabulary,
+    sqlite_fixture,
+)
+
+REFERENCE: Final = Path(__file__).with_name("search_reference.json")
+SEARCH_LIMIT: Final = 10
+ROUNDS: Final = 20
+CLASSES: Final = ("rare", "mid", "two-word", "common")
+
+BASELINE_SQL: Final = {
+    "sqlite": (
+        "SELECT rowid FROM posts_search WHERE posts_search MATCH :q"
+        " ORDER BY bm25(posts_search, 10.0, 4.0) LIMIT :limit"
+    ),
+    "postgresql": (
+        "SELECT id FROM posts WHERE search_vector @@ plainto_tsquery('english', :q)"
+        " ORDER BY ts_rank(search_vector, plainto_tsquery('english', :q)) DESC LIMIT :limit"
+    ),
+}
+
+
+def queries() -> dict[str, list[str]]:
+    """The fixed queries of each class (words of the fixture's vocabulary by rank)."""
+    vocabulary = Vocabulary(random.Random(SEED))
+    word = vocabulary.rank
+    return {
+        "rare": [word(r) for r in (20_000, 24_000, 28_000, 32_000, 36_000)],
+        "mid": [word(r) for r in (800, 1_000, 1_200, 1_400, 1_600)],
+        "two-word": [
+            f"{word(a)} {word(b)}" for a, b in ((200, 300), (250, 350), (220, 400), (260, 330))
+        ],
+        "common": list(COMMON),
+    }
+
+
+async def domain_top(session: AsyncSession, query: str) -> list[int]:
+    hits = await search.search_questions(
+        session,
+        guild_id=GUILD,
+        visible=VisibleForums.of(VISIBLE),
+        query=query,
+        limit=SEARCH_LIMIT,
+    )
+    return [hit.question_id for hit in hits]
+
+
+async def _domain_top_of(query: str, session: AsyncSession) -> list[int]:
+    return await domain_top(session, query)
+
+
+async def _baseline(session: AsyncSession, dialect: str, query: str) -> None:
+    await session.execute(text(BASELINE_SQL[dialect]), {"q": query, "limit": SEARCH_LIMIT})
+
+
+async def _time(
+    sm: async_sessionmaker[AsyncSession], work: Any, query: str, rounds: int
+) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await run_in_transaction(sm, lambda s: work(s, query), read_only=True)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFigures:
+    """One run's latencies (seconds) of one term class."""
+
+    domain_p50: float
+    domain_p95: float
+    baseline_p50: float
+    baseline_p95: float
+    #: The baseline through plain ``sqlite3`` (no driver, session or transaction around it).
+    plain_p50: float | None = None
+    plain_p95: float | None = None
+
+
+def _plain_sqlite(path: str, query: str, rounds: int) -> list[float]:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        out = []
+        for _ in range(rounds + 2):
+            start = time.perf_counter()
+            connection.execute(
+                BASELINE_SQL["sqlite"], {"q": query, "limit": SEARCH_LIMIT}
+            ).fetchall()
+            out.append(time.perf_counter() - start)
+        return out[2:]
+    finally:
+        connection.close()
+
+
+async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
+    """One run: per class, p50/p95 of the domain query and of the baseline."""
+    engine = create_engine(url)
+    sm = create_sessionmaker(engine)
+    dialect = engine.dialect.name
+    try:
+        out = {}
+        for name, texts in queries().items():
+            domain: list[float] = []
+            base: list[float] = []
+            plain: list[float] = []
+            for query in texts:
+                await _time(sm, domain_top, query, 2)  # warm the cache
+                await _time(sm, lambda s, q: _baseline(s, dialect, q), query, 2)
+                domain += await _time(sm, domain_top, query, rounds)
+                base += await _time(sm, lambda s, q: _baseline(s, dialect, q), query, rounds)
+                if dialect == "sqlite":
+                    plain += _plain_sqlite(str(engine.url.database), query, rounds)
+            out[name] = ClassFigures(
+                domain_p50=percentile(domain, 50) or 0.0,
+                domain_p95=percentile(domain, 95) or 0.0,
+                baseline_p50=percentile(base, 50) or 0.0,
+                baseline_p95=percentile(base, 95) or 0.0,
+                plain_p50=percentile(plain, 50),
+                plain_p95=percentile(plain, 95),
+            )
+        return out
+    finally:
+        await engine.dispose()
+
+
+async def tops(url: str) -> dict[str, dict[str, list[int]]]:
+    """Each query's top ``SEARCH_LIMIT`` question ids through the domain, by class."""
+    engine = create_engine(url)
+    sm = create_sessionmaker(engine)
+    try:
+        out: dict[str, dict[str, list[int]]] = {}
+        for name, texts in queries().items():
+            out[name] = {}
+            for query in texts:
+                out[name][query] = await run_in_transaction(
+                    sm, functools.partial(_domain_top_of, query), read_only=True
+                )
+        return out
+    finally:
+        await engine.dispose()
+
+
+def reference() -> dict[str, dict[str, list[int]]]:
+    recorded = json.loads(REFERENCE.read_text())
+    if recorded["fixture version"] != VERSION:
+        raise RuntimeError("search_reference.json was recorded on another fixture version")
+    result: dict[str, dict[str, list[int]]] = recorded["top 10"]
+    return result
+
+
+def quality(found: dict[str, dict[str, list[int]]]) -> dict[str, dict[str, Any]]:
+    """Per query: overlap@10 with the reference and whether its top result is in the top 3."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, by_query in reference().items():
+        for query, ref in by_query.items():
+            got = found[name][query]
+            out[query] = {
+                "class": name,
+                "overlap@10": len(set(ref) & set(got)) / len(ref) if ref else 1.0,
+                "top in top 3": not ref or ref[0] in got[:3],
+            }
+    return out
+
+
+def sqlite_url() -> str:
+    return f"sqlite+aiosqlite:///{sqlite_fixture()}"
+
+
+def _record_reference() -> None:
+    found = asyncio.run(tops(sqlite_url()))
+    REFERENCE.write_text(
+        json.dumps(
+            {
+                "fixture version": VERSION,
+                "what": "full-bm25 top 10 of search_questions before the capped ranking",
+                "top 10": found,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"recorded {REFERENCE}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.search_bench")
+    parser.add_argument("--record-reference", action="store_true")
+    if parser.parse_args().record_reference:
+        _record_reference()
+    else:
+        for name, figures in asyncio.run(measure(sqlite_url())).items():
+            print(name, figures)
