@@ -26,6 +26,7 @@ from bot.automod import AutoModRules
 from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
+from bot.message_cache import IndexedConnectionState
 from bot.permission_notices import PermissionNotices
 from bot.premod import HeldPublishers
 from bot.rest import bound_requests
@@ -156,6 +157,17 @@ class QABot(commands.AutoShardedBot):
         self._closing: asyncio.Task[None] | None = None
         # Tasks waiting in ``close``: the close does not wait for them in turn.
         self._awaiting_close: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    def _get_state(self, **options: Any) -> IndexedConnectionState:
+        """discord.py's connection state, with its message cache indexed by id
+        (``bot.message_cache``: a reaction event no longer scans the cache)."""
+        return IndexedConnectionState(
+            dispatch=self.dispatch,
+            handlers=self._handlers,
+            hooks=self._hooks,
+            http=self.http,
+            **options,
+        )
 
     @property
     def workers(self) -> tuple[Worker, ...]:
