@@ -40,6 +40,14 @@ async def started(harness: BotHarness) -> Votes:
     return Votes(harness)
 
 
+async def voted_answer(v: Votes, members: dict[str, Member]) -> tuple[Posted, Posted]:
+    """The asker's question and the helper's answer to it, b voting it up (applied)."""
+    question = await v.question(members["asker"])
+    answer = await v.answer(question, members["helper"])
+    await members["b"].react(answer.message, UP)
+    return question, answer
+
+
 async def recomputed(v: Votes) -> None:
     await v.assert_consistent()
 
@@ -54,9 +62,7 @@ async def test_votes_made_while_the_bot_was_stopped_are_back_filled(
     db_url: str, qa_bot_factory: BotFactory, members: dict[str, Member]
 ) -> None:
     first = await started(await qa_bot_factory(extensions=EXTENSIONS, database_url=db_url))
-    question = await first.question(members["asker"])
-    answer = await first.answer(question, members["helper"])
-    await members["b"].react(answer.message, UP)
+    question, answer = await voted_answer(first, members)
     await members["c"].react(answer.message, UP)
     await first.settle()
     assert set(await first.stored(answer)) == {members["b"].id, members["c"].id}
@@ -191,9 +197,7 @@ async def test_a_live_gesture_during_the_re_read_keeps_its_effect(
     db_url: str, qa_bot_factory: BotFactory, members: dict[str, Member]
 ) -> None:
     v = await started(await qa_bot_factory(extensions=EXTENSIONS, database_url=db_url))
-    question = await v.question(members["asker"])
-    answer = await v.answer(question, members["helper"])
-    await members["b"].react(answer.message, UP)
+    _, answer = await voted_answer(v, members)
     await members["d"].react(answer.message, DOWN)
     # A remove that overtook its add: c's vote is stored, Discord shows no reaction of c's.
     await v.run(
