@@ -22,7 +22,12 @@ from tests.db_support import (
     truncate_all,
 )
 
-pytest_plugins = ["tests.fakediscord.clock", "tests.fakediscord.fixtures", "tests.leaks"]
+pytest_plugins = [
+    "tests.fakediscord.clock",
+    "tests.fakediscord.fixtures",
+    "tests.gc_pauses",
+    "tests.leaks",
+]
 
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40)
 hypothesis_settings.register_profile("dev", deadline=None, max_examples=40)
