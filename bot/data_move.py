@@ -75,9 +75,10 @@ async def _probe_target(url: str) -> None:
 async def migrate_data(source_url: str, target_url: str, out: TextIO) -> None:
     """Move the community (see the module); ``TransferRefused`` or ``TransferFailed`` (one
     sentence each) when it cannot, with nothing written to the target but its schema."""
+    transfer.source_path(source_url)
     transfer.check_target_url(target_url)
     shown = health.redacted(target_url)
-    console = Console(file=out, markup=False, highlight=False)
+    console = Console(file=out, markup=False, highlight=False, soft_wrap=True)
     with transfer.snapshot(source_url) as snapshot_url:
         try:
             await migrate.upgrade(snapshot_url)
@@ -120,7 +121,7 @@ async def _copy(
 
 def _report(console: Console, counts: list[TableCount], audit: PointsAudit, shown: str) -> None:
     for count in counts:
-        console.print(f"  {count.table:<20} {count.source:>9} rows read, {count.target:>9} copied")
+        console.print(f"  {count.table:<20} {count.source:>9} read, {count.target:>9} copied")
     rows = sum(c.target for c in counts)
     console.print(
         f"Row counts equal in all {len(counts)} tables ({rows} rows). Points recomputed from "
@@ -128,8 +129,7 @@ def _report(console: Console, counts: list[TableCount], audit: PointsAudit, show
         f"in {audit.guilds} servers."
     )
     console.print(
-        f"Done: set DATABASE_URL={shown} (with its password) and start qa-bot; keep the SQLite "
-        "file as a backup."
+        f"Done: point DATABASE_URL at {shown} and start qa-bot; keep the SQLite file as a backup."
     )
 
 

@@ -68,12 +68,17 @@ class TableCount:
     target: int
 
 
-def _source_path(url: str) -> Path:
+def source_path(url: str) -> Path:
+    """The SQLite file ``--from`` names (refused: another kind of URL, in-memory)."""
     path = sqlite_path(url) if is_sqlite(url) else None
     if path is None:
         raise TransferRefused(
             f"--from must name an SQLite file (sqlite+aiosqlite:///path), not {redacted(url)}."
         )
+    return path
+
+
+def _existing(path: Path) -> Path:
     if not path.is_file():
         raise TransferRefused(f"There is no SQLite file at {path}: check the --from path.")
     return path
@@ -106,7 +111,7 @@ def _backup(source: Path, snapshot: Path) -> None:
 def snapshot(url: str) -> Iterator[str]:
     """A consistent copy of the SQLite database of ``url`` in a private temporary folder, as a
     URL; removed when the block ends."""
-    source = _source_path(url)
+    source = _existing(source_path(url))
     with tempfile.TemporaryDirectory(prefix="qa-bot-snapshot-") as folder:  # mode 0700
         copy = Path(folder) / "snapshot.sqlite3"
         _backup(source, copy)
@@ -114,6 +119,7 @@ def snapshot(url: str) -> Iterator[str]:
 
 
 def check_target_url(url: str) -> None:
+    """Refuse a ``--to`` that is no PostgreSQL URL."""
     if is_sqlite(url):
         raise TransferRefused(
             f"--to must name a PostgreSQL database (postgresql+asyncpg://…), not {redacted(url)}."
@@ -131,9 +137,8 @@ def _not_empty(url: str, counts: dict[str, int]) -> TransferRefused | None:
     if not filled:
         return None
     return TransferRefused(
-        f"The target database {redacted(url)} is not empty ({len(filled)} tables hold rows, "
-        f"e.g. {filled[0]}): migrate-data copies into an empty database only, so nothing was "
-        "written."
+        f"The target database {redacted(url)} is not empty (rows in {', '.join(filled)}): "
+        "migrate-data copies into an empty database only, so nothing was written."
     )
 
 
