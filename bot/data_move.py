@@ -1,16 +1,19 @@
 """``qa-bot migrate-data --from sqlite+aiosqlite:///… --to postgresql+asyncpg://…``.
 
 Moves a community from its SQLite file to PostgreSQL, in this order: a consistent snapshot of
-the file (SQLite's backup API) brought to the newest schema; the target refused unless empty;
-the target's schema migrated to the newest (under the migrations' lock); every table copied in
-one transaction with a progress bar per table (``bot.db.transfer``); before the commit, the row
-counts of every table compared and every member's points recomputed from the copied posts,
-votes and accepts and compared with the copied totals (``bot.forum.points.audit_points``). A
-difference rolls the whole copy back. Every URL printed has its password shown as ``***``.
+the file (SQLite's backup API) brought to the newest schema; cached points that differ from a
+recomputation there recomputed in the snapshot (and said so; the file is only read); the target
+refused unless empty, then migrated to the newest schema (under the migrations' lock); every
+table copied in one transaction with a progress bar per table (``bot.db.transfer``); before the
+commit, the row counts of every table compared and every member's points recomputed from the
+copied posts, votes and accepts and compared with the copied totals
+(``bot.forum.points.audit_points``). A difference rolls the whole copy back. Every URL printed
+has its password shown as ``***``.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TextIO
 
 from alembic.util.exc import CommandError
@@ -26,9 +29,11 @@ from rich.progress import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db import health, migrate, transfer
+from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.transfer import TableCount, TransferFailed, TransferRefused
-from bot.forum.points import audit_points
+from bot.forum.points import audit_points, point_guilds, recompute_points
 from bot.forum.results import PointsAudit
+from bot.forum.uow import run_in_transaction
 
 
 class _Bar:
@@ -62,6 +67,27 @@ class _PointsCheck:
         self.audit = audit
 
 
+async def _repair(snapshot_url: str, console: Console) -> None:
+    """Points cached wrong in the SQLite file (a bug, a crash of an old version) are recomputed
+    in the snapshot, so the copy's check compares like with like; the file stays as it was."""
+    engine = create_engine(snapshot_url)
+    try:
+        sessions = create_sessionmaker(engine)
+        audit = await run_in_transaction(sessions, audit_points, read_only=True)
+        if not (audit.members_off or audit.posts_off):
+            return
+        for guild_id in await run_in_transaction(sessions, point_guilds, read_only=True):
+            recompute = functools.partial(recompute_points, guild_id=guild_id)
+            await run_in_transaction(sessions, recompute)
+    finally:
+        await engine.dispose()
+    console.print(
+        f"The SQLite file's cached points differ from a recomputation for {audit.members_off} "
+        f"members and {audit.posts_off} posts: the copy carries the recomputed values (the file "
+        "is left as it was)."
+    )
+
+
 async def _probe_target(url: str) -> None:
     try:
         await health.probe(url)
@@ -87,6 +113,7 @@ async def migrate_data(source_url: str, target_url: str, out: TextIO) -> None:
                 "The SQLite file is at a database revision this qa-bot does not know: "
                 "upgrade qa-bot first."
             ) from None
+        await _repair(snapshot_url, console)
         await _probe_target(target_url)
         console.print(f"Copying {health.redacted(source_url)} into {shown}")
         try:

@@ -144,14 +144,20 @@ async def _cached_members(session: AsyncSession, guild_id: int) -> dict[int, Tot
     return {row.user_id: Totals.of(row) for row in rows}
 
 
+async def point_guilds(session: AsyncSession) -> list[int]:
+    """Every guild with a member's totals or a post, sorted (what ``audit_points`` checks)."""
+    guild_ids = set(await session.scalars(select(Member.guild_id).distinct()))
+    guild_ids |= set(await session.scalars(select(Post.guild_id).distinct()))
+    return sorted(guild_ids)
+
+
 async def audit_points(session: AsyncSession) -> PointsAudit:
     """Every guild's cached points and counters, and its posts' cached scores, compared with a
     recomputation from ``posts`` and ``votes`` (read only: nothing is fixed). ``qa-bot
     migrate-data`` checks a moved community with it."""
-    guild_ids = set(await session.scalars(select(Member.guild_id).distinct()))
-    guild_ids |= set(await session.scalars(select(Post.guild_id).distinct()))
+    guild_ids = await point_guilds(session)
     members = members_off = posts_off = 0
-    for guild_id in sorted(guild_ids):
+    for guild_id in guild_ids:
         want_members, want_posts = await _recomputed(session, guild_id)
         have_members = await _cached_members(session, guild_id)
         users = have_members.keys() | want_members.keys()

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.data_move import TransferRefused, migrate_data
-from bot.db import migrate
-from bot.db.models import Notification, Post
+from bot.data_move import TransferFailed, TransferRefused, migrate_data
+from bot.db import migrate, transfer
+from bot.db.models import Member, Notification, Post
 from bot.forum import search
 from tests.bot.db.transfer_support import (
     ANSWER_WORD,
@@ -28,7 +29,7 @@ from tests.bot.db.transfer_support import (
     table_counts,
     table_rows,
 )
-from tests.bot.forum.core_support import GUILD, SEEN, Forum
+from tests.bot.forum.core_support import ANSWERER, GUILD, SEEN, Forum
 from tests.bot.test_cli import _run
 from tests.db_support import drop_postgres_database, new_postgres_database
 
@@ -179,3 +180,59 @@ async def test_a_missing_or_foreign_source_file_is_refused(tmp_path: Path) -> No
         await migrate_data(
             f"sqlite+aiosqlite:///{foreign}", "postgresql+asyncpg:///x", io.StringIO()
         )
+
+
+async def test_points_cached_wrong_in_the_file_arrive_recomputed(
+    source_url: str, target_url: str
+) -> None:
+    community = await populate(source_url)
+    async with sessions(source_url) as sm, sm() as session, session.begin():
+        mine = (Member.guild_id == GUILD) & (Member.user_id == ANSWERER)
+        await session.execute(update(Member).where(mine).values(points=1))
+    wrong = await table_rows(source_url)
+    out = io.StringIO()
+    await migrate_data(source_url, target_url, out)
+    assert "cached points differ from a recomputation for 1 members and 0 posts" in out.getvalue()
+    assert await table_rows(source_url) == wrong  # the file is only read
+    async with sessions(target_url) as sm:
+        forum = Forum(sm)
+        await forum.check()
+        assert await forum.points(ANSWERER) > 1
+        assert community.answer.author_id == ANSWERER
+
+
+async def test_a_failed_check_rolls_the_whole_copy_back(source_url: str, target_url: str) -> None:
+    await populate(source_url)
+    await migrate.upgrade(target_url)
+
+    class Quiet:
+        def begin(self, table: str, rows: int) -> None:
+            pass
+
+        def advance(self, table: str, rows: int) -> None:
+            pass
+
+    async def refuse(conn: AsyncConnection) -> None:
+        assert await conn.scalar(select(func.count()).select_from(Post))  # copied so far
+        raise TransferFailed("the check says no")
+
+    with (
+        transfer.snapshot(source_url) as snapshot_url,
+        pytest.raises(TransferFailed, match="the check says no"),
+    ):
+        await transfer.copy_tables(snapshot_url, target_url, Quiet(), refuse)
+    assert set((await table_counts(target_url)).values()) == {0}
+    await migrate_data(source_url, target_url, io.StringIO())  # and a new try goes in
+
+
+async def test_the_snapshot_leaves_out_what_a_writer_has_not_committed(source_url: str) -> None:
+    await populate(source_url)
+    async with sessions(source_url) as sm:
+        await Forum(sm, first_id=70_000).ask(title="Committed before the snapshot")
+        committed = await table_rows(source_url)
+        async with sm() as session, session.begin():
+            await session.execute(update(Member).values(points=12345))  # holds the write lock
+            with transfer.snapshot(source_url) as snapshot_url:
+                taken = await table_rows(snapshot_url)
+            await session.rollback()
+    assert taken == committed
