@@ -49,8 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     move = sub.add_parser(
         "migrate-data", help="copy a community from its SQLite file into an empty PostgreSQL"
     )
-    move.add_argument("--from", dest="source", required=True, metavar="SQLITE_URL")
-    move.add_argument("--to", dest="target", required=True, metavar="POSTGRES_URL")
+    move.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SQLITE_URL",
+        help="the bot's SQLite database, e.g. sqlite+aiosqlite:///data/qa-bot.sqlite3 (only read)",
+    )
+    move.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="POSTGRES_URL",
+        help="an empty PostgreSQL database, e.g. postgresql+asyncpg://user:pw@host/qabot",
+    )
     return parser
 
 

@@ -164,6 +164,12 @@ async def test_passwords_are_hidden_in_every_refusal(source_url: str, tmp_path: 
     assert PASSWORD not in wrong_way.stderr + wrong_way.stdout
 
 
+async def test_the_command_is_documented(tmp_path: Path) -> None:
+    result = await _cli(tmp_path, "--help")
+    assert result.returncode == 0
+    assert "usage: qa-bot migrate-data" in result.stdout and "--from SQLITE_URL" in result.stdout
+
+
 async def test_a_missing_or_foreign_source_file_is_refused(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.sqlite3"
     result = await _cli(
