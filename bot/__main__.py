@@ -1,9 +1,11 @@
-"""Command line: ``qa-bot run | migrate | sync-commands`` (also ``python -m bot``).
+"""Command line: ``qa-bot run | migrate | sync-commands | migrate-data`` (also ``python -m bot``).
 
 A start that cannot go on ends with one sentence on stderr and exit code 2, never a traceback:
 bad settings, a refused token or an unreachable Discord (``bot.runtime.StartupError``), a
 database that does not answer or cannot be opened (``bot.db.health``: ``run`` and ``migrate``
-open one connection first; the URL is shown with its password hidden).
+open one connection first; the URL is shown with its password hidden), a second ``run`` on the
+same SQLite file (``bot.db.sqlite_guard``), a ``migrate-data`` that cannot go on
+(``bot.data_move``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.db import health, migrate
+from bot import data_move
+from bot.db import health, migrate, sqlite_guard
 from bot.logs import configure_logging
 from bot.runtime import StartupError, run_bot, sync_commands
 from bot.settings import Settings, SettingsError, load_settings
@@ -43,15 +46,32 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sync globally (the default unless DEV_GUILD_ID is set)",
     )
+    move = sub.add_parser(
+        "migrate-data", help="copy a community from its SQLite file into an empty PostgreSQL"
+    )
+    move.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SQLITE_URL",
+        help="the bot's SQLite database, e.g. sqlite+aiosqlite:///data/qa-bot.sqlite3 (only read)",
+    )
+    move.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="POSTGRES_URL",
+        help="an empty PostgreSQL database, e.g. postgresql+asyncpg://user:pw@host/qabot",
+    )
     return parser
 
 
-def _secrets(settings: Settings) -> list[str]:
-    """What no log line may show: the token and the database URL's password."""
+def _secrets(settings: Settings, *urls: str) -> list[str]:
+    """What no log line may show: the token and the database URLs' passwords."""
     token = settings.discord_token
     secrets = [token.get_secret_value()] if token is not None else []
-    database_password = health.password(settings.effective_database_url)
-    return [*secrets, database_password] if database_password else secrets
+    passwords = (health.password(u) for u in (settings.effective_database_url, *urls))
+    return [*secrets, *(p for p in passwords if p)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,14 +79,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     url: str | None = None
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, secrets=_secrets(settings))
+        moved = (args.source, args.target) if args.command == "migrate-data" else ()
+        configure_logging(settings.log_level, secrets=_secrets(settings, *moved))
         url = settings.effective_database_url
         if args.command == "run":
             settings.token()  # a missing token is told first
         if args.command in ("run", "migrate"):
             asyncio.run(health.probe(url))
         if args.command == "run":
-            asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
+            with sqlite_guard.hold(url):
+                asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
+        elif args.command == "migrate-data":
+            asyncio.run(data_move.migrate_data(args.source, args.target, sys.stdout))
         elif args.command == "migrate":
             asyncio.run(migrate.upgrade(url, args.revision))
             print(f"Database at revision {args.revision}.")
@@ -75,7 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             count = asyncio.run(sync_commands(settings, guild_id=guild_id))
             target = f"guild {guild_id}" if guild_id else "all guilds (global)"
             print(f"Synced {count} commands to {target}.")
-    except (SettingsError, StartupError, health.DatabaseUnreachable) as exc:
+    except (
+        SettingsError,
+        StartupError,
+        health.DatabaseUnreachable,
+        sqlite_guard.AlreadyRunning,
+        data_move.TransferRefused,
+        data_move.TransferFailed,
+    ) as exc:
         print(f"qa-bot: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

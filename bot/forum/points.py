@@ -25,7 +25,7 @@ from bot.forum.point_rules import (
     compute_points,
     compute_post_caches,
 )
-from bot.forum.results import MemberPoints, RecomputeResult
+from bot.forum.results import MemberPoints, PointsAudit, RecomputeResult
 from bot.forum.settings import load_config
 
 log = logging.getLogger(__name__)
@@ -44,32 +44,11 @@ async def recompute_points(
     now = now or utc_now()
     if dialect_name(session) == "postgresql":
         await session.execute(text("LOCK TABLE posts, votes, members IN EXCLUSIVE MODE"))
-    config = await load_config(session, guild_id)
-    posts, votes = await load_guild_facts(session, guild_id)
-    expected_members = compute_points(config, posts, votes)
-    expected_posts = compute_post_caches(config, posts, votes)
+    expected_members, expected_posts = await _recomputed(session, guild_id)
 
     posts_fixed = 0
-    rows = await session.execute(
-        select(
-            Post.id,
-            Post.score,
-            Post.upvotes,
-            Post.downvotes,
-            Post.answer_count,
-            Post.status,
-            Post.kind,
-        ).where(Post.guild_id == guild_id)
-    )
-    for row in rows.all():
-        want = expected_posts[row.id]
-        have = PostCache(
-            score=row.score,
-            upvotes=row.upvotes,
-            downvotes=row.downvotes,
-            answer_count=row.answer_count,
-            status=row.status if row.kind == "question" else "open",
-        )
+    for post_id, (kind, have) in (await _cached_posts(session, guild_id)).items():
+        want = expected_posts[post_id]
         if have != want:
             posts_fixed += 1
             values: dict[str, object] = {
@@ -79,24 +58,17 @@ async def recompute_points(
                 "answer_count": want.answer_count,
                 "updated_at": now,
             }
-            if row.kind == "question":
+            if kind == "question":
                 values["status"] = want.status
             await session.execute(
                 update(Post)
-                .where(Post.id == row.id)
+                .where(Post.id == post_id)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
 
     members_fixed = 0
-    have_members = {
-        row.user_id: Totals.of(row)
-        for row in await session.execute(
-            select(Member.user_id, *(getattr(Member, n) for n in TOTAL_FIELDS)).where(
-                Member.guild_id == guild_id
-            )
-        )
-    }
+    have_members = await _cached_members(session, guild_id)
     for user_id in sorted(have_members.keys() | expected_members.keys()):
         want_totals = expected_members.get(user_id, ZERO)
         if have_members.get(user_id, ZERO) == want_totals:
@@ -121,6 +93,81 @@ async def recompute_points(
             posts_fixed,
         )
     return RecomputeResult(guild_id=guild_id, members_fixed=members_fixed, posts_fixed=posts_fixed)
+
+
+async def _recomputed(
+    session: AsyncSession, guild_id: int
+) -> tuple[dict[int, Totals], dict[int, PostCache]]:
+    """What every member's totals and every post's caches of a guild should be, from ``posts``
+    and ``votes`` alone under the guild's rules."""
+    config = await load_config(session, guild_id)
+    posts, votes = await load_guild_facts(session, guild_id)
+    return compute_points(config, posts, votes), compute_post_caches(config, posts, votes)
+
+
+async def _cached_posts(session: AsyncSession, guild_id: int) -> dict[int, tuple[str, PostCache]]:
+    """Every post's kind and cached columns, by id (an answer's or comment's status is "open":
+    only a question's is kept)."""
+    rows = await session.execute(
+        select(
+            Post.id,
+            Post.score,
+            Post.upvotes,
+            Post.downvotes,
+            Post.answer_count,
+            Post.status,
+            Post.kind,
+        ).where(Post.guild_id == guild_id)
+    )
+    return {
+        row.id: (
+            row.kind,
+            PostCache(
+                score=row.score,
+                upvotes=row.upvotes,
+                downvotes=row.downvotes,
+                answer_count=row.answer_count,
+                status=row.status if row.kind == "question" else "open",
+            ),
+        )
+        for row in rows.all()
+    }
+
+
+async def _cached_members(session: AsyncSession, guild_id: int) -> dict[int, Totals]:
+    """Every member's cached totals in a guild, by user id."""
+    rows = await session.execute(
+        select(Member.user_id, *(getattr(Member, n) for n in TOTAL_FIELDS)).where(
+            Member.guild_id == guild_id
+        )
+    )
+    return {row.user_id: Totals.of(row) for row in rows}
+
+
+async def point_guilds(session: AsyncSession) -> list[int]:
+    """Every guild with a member's totals or a post, sorted (what ``audit_points`` checks)."""
+    guild_ids = set(await session.scalars(select(Member.guild_id).distinct()))
+    guild_ids |= set(await session.scalars(select(Post.guild_id).distinct()))
+    return sorted(guild_ids)
+
+
+async def audit_points(session: AsyncSession) -> PointsAudit:
+    """Every guild's cached points and counters, and its posts' cached scores, compared with a
+    recomputation from ``posts`` and ``votes`` (read only: nothing is fixed). ``qa-bot
+    migrate-data`` checks a moved community with it."""
+    guild_ids = await point_guilds(session)
+    members = members_off = posts_off = 0
+    for guild_id in guild_ids:
+        want_members, want_posts = await _recomputed(session, guild_id)
+        have_members = await _cached_members(session, guild_id)
+        users = have_members.keys() | want_members.keys()
+        members += len(users)
+        members_off += sum(have_members.get(u, ZERO) != want_members.get(u, ZERO) for u in users)
+        posts = await _cached_posts(session, guild_id)
+        posts_off += sum(have != want_posts[pid] for pid, (_, have) in posts.items())
+    return PointsAudit(
+        guilds=len(guild_ids), members=members, members_off=members_off, posts_off=posts_off
+    )
 
 
 async def get_member_points(session: AsyncSession, *, guild_id: int, user_id: int) -> MemberPoints:

@@ -216,3 +216,14 @@ class RecomputeResult:
     guild_id: int
     members_fixed: int
     posts_fixed: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointsAudit:
+    """Cached points compared with a recomputation (``points.audit_points``): how many guilds and
+    members were checked, how many members' totals and posts' caches differ."""
+
+    guilds: int
+    members: int
+    members_off: int
+    posts_off: int

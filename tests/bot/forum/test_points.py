@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Member, Post
 from bot.forum import settings
-from bot.forum.points import recompute_points
+from bot.forum.points import audit_points, recompute_points
+from bot.forum.results import PointsAudit
+from bot.forum.uow import run_in_transaction
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, OTHER, VOTER, Forum
 
 # --------------------------------------------------------------------------- recompute
@@ -75,3 +77,26 @@ async def test_guilds_are_kept_apart(sessionmaker: async_sessionmaker[AsyncSessi
     assert await one.points(ANSWERER) == 40 and await two.points(ANSWERER) == 0
     await one.check()
     await two.check()
+
+
+# --------------------------------------------------------------------------- audit (read only)
+
+
+async def test_audit_finds_what_recompute_would_fix_and_fixes_nothing(
+    forum: Forum, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    q = await forum.ask()
+    a = await forum.answer(q)
+    await forum.vote(a, VOTER)
+    await forum.accept(a)
+    await Forum(sessionmaker, 2, first_id=50_000).ask(OTHER)
+    clean = await run_in_transaction(sessionmaker, audit_points, read_only=True)
+    assert clean == PointsAudit(guilds=2, members=3, members_off=0, posts_off=0)
+    async with sessionmaker() as s, s.begin():
+        await s.execute(update(Member).where(Member.user_id == ANSWERER).values(points=7))
+        await s.execute(update(Post).where(Post.id == q.id).values(score=9))
+    off = await run_in_transaction(sessionmaker, audit_points, read_only=True)
+    assert off == PointsAudit(guilds=2, members=3, members_off=1, posts_off=1)
+    assert await forum.points(ANSWERER) == 7  # the audit fixed nothing
+    await forum.run(lambda s: recompute_points(s, GUILD))
+    assert await run_in_transaction(sessionmaker, audit_points, read_only=True) == clean
