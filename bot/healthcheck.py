@@ -163,6 +163,13 @@ class HealthChecks:
             "oldest_age_seconds": None if age is None else round(age.total_seconds(), 1),
         }
 
+    async def close(self) -> None:
+        """Stop waiting for a probe still running (its transaction ends in the runner)."""
+        probe, self._probe = self._probe, None
+        if probe is not None and not probe.done():
+            probe.cancel()
+            await asyncio.wait({probe})
+
     async def report(self) -> Report:
         database, backlog = await self.database()
         checks = {"gateway": self.gateway(), "database": database, "outbox": self.outbox(backlog)}

@@ -102,6 +102,7 @@ class HealthServer(TaskWorker):
         self._serving.clear()
         if runner is not None:
             await runner.cleanup()
+        await self.checks.close()
 
     async def wait_idle(self) -> None:
         """Until the endpoints answer (tests)."""

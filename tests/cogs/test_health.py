@@ -326,3 +326,26 @@ async def test_qa_bot_run_health_port_serves_both_endpoints(
     assert set(FAMILIES) <= set(ends.types)
     assert value(samples, "qabot_gateway_shard_up", shard="0") == 1
     assert await bot_process.terminate() == 0
+
+
+async def test_a_health_port_in_use_is_one_error_line_and_the_bot_runs_on(
+    db_url: str, qa_bot_factory: BotFactory
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        harness = await qa_bot_factory(extensions=[], database_url=db_url, health_port=port)
+        harness.allow_errors()
+        [record] = await harness.wait_for_errors()
+        assert record.getMessage().startswith(f"health port 127.0.0.1:{port} cannot be bound")
+        assert not harness.bot.is_closed()
+
+
+@pytest.mark.slow
+async def test_a_bad_health_port_stops_the_start_with_one_sentence(
+    bot_process: BotProcess,
+) -> None:
+    code, output = await bot_process.run_command("run", "--health-port", "70000")
+    assert code == 2
+    assert output.strip().splitlines()[-1].startswith("qa-bot: Bad setting HEALTH_PORT:")
