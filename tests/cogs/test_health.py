@@ -271,7 +271,11 @@ async def test_healthz_is_503_while_the_database_is_unreachable(
     await outage.begin()
     body = await ends.until_health(503)
     checks = body["checks"]
-    assert checks["database"]["ok"] is False
+    # PostgreSQL refuses the connection; SQLite's lock is retried until the bound.
+    assert checks["database"] in (
+        {"ok": False, "error": "database unavailable"},
+        {"ok": False, "error": "no answer within 1 s"},
+    )
     assert checks["outbox"] == {"ok": False, "error": "database did not answer"}
     assert checks["gateway"]["ok"] is True
     await outage.end()
