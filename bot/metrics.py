@@ -20,7 +20,9 @@ bots in one process (the tests) never count into each other. The call sites add 
   server and the age of the oldest, read from the database at each scrape (NaN when it did not
   answer);
 - ``qabot_reconciliation_runs_total{outcome}`` (``done``, ``failed``): ``bot.workers.reconciler``;
-- ``qabot_gateway_shard_up{shard}``: 1 while the shard's session is live (``bot.healthcheck``).
+- ``qabot_gateway_shard_up{shard}``: 1 while the shard's session is live (``bot.healthcheck``);
+- ``process_*``: prometheus-client's process collector (CPU seconds, resident memory, open
+  files) of this process.
 
 Labels are bounded: event types, command names, fixed words. No metric carries an id.
 """
@@ -33,7 +35,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import discord
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.bounded import BoundedMap
@@ -73,6 +75,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)
         self.gateway_events = Counter(
             "qabot_gateway_events", "Gateway events received, by type.", ["type"], registry=r
         )

@@ -329,6 +329,7 @@ async def test_qa_bot_run_health_port_serves_both_endpoints(
     samples = await ends.metrics()
     assert set(FAMILIES) <= set(ends.types)
     assert value(samples, "qabot_gateway_shard_up", shard="0") == 1
+    assert value(samples, "process_resident_memory_bytes") > 0
     assert await bot_process.terminate() == 0
 
 
