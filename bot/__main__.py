@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-migrate", action="store_true", help="start without applying pending migrations"
     )
+    run.add_argument(
+        "--health-port",
+        type=int,
+        metavar="P",
+        help="serve /healthz and /metrics on this port (HEALTH_HOST, default 127.0.0.1); "
+        "overrides HEALTH_PORT, 0: off",
+    )
     mig = sub.add_parser("migrate", help="apply pending database migrations and exit")
     mig.add_argument("--revision", default="head", help="target revision (default: head)")
     sync = sub.add_parser(
@@ -78,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url: str | None = None
     try:
-        settings = load_settings()
+        overrides = {}
+        if getattr(args, "health_port", None) is not None:
+            overrides["health_port"] = args.health_port
+        settings = load_settings(**overrides)
         moved = (args.source, args.target) if args.command == "migrate-data" else ()
         configure_logging(settings.log_level, secrets=_secrets(settings, *moved))
         url = settings.effective_database_url

@@ -26,12 +26,15 @@ from bot.automod import AutoModRules
 from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.errors import handle_interaction_error
+from bot.healthcheck import ShardStates
 from bot.message_cache import IndexedConnectionState
+from bot.metrics import Metrics
 from bot.permission_notices import PermissionNotices
 from bot.premod import HeldPublishers
 from bot.rest import bound_requests
 from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
+from bot.workers import health_server
 from bot.workers.base import Worker
 from bot.workers.message_retry import MessageRetry
 from bot.workers.notifier import Notifier, from_settings
@@ -129,12 +132,15 @@ class QABot(commands.AutoShardedBot):
         # False for one-shot processes (sync-commands) that must not start background work.
         self.start_workers = start_workers
         runner = self.transaction_runner
+        #: The bot's Prometheus metrics and its shards' liveness, fed by ``dispatch``.
+        self.metrics = Metrics()
+        self.shard_states = ShardStates()
         #: Questions' status lines, re-rendered on request with edits coalesced per message.
         self.status_lines = StatusLines(self, runner)
         #: Members' point roles, synced as their public points move.
         self.role_sync = RoleSync(self, runner)
         #: The DM notification worker: drains the outbox into DMs.
-        self.notifier: Notifier = from_settings(self, runner, settings)
+        self.notifier: Notifier = from_settings(self, runner, settings, self.metrics)
         #: The retention sweeps: finished notifications, old /ask drafts, departed servers.
         self.retention = Retention(self, runner)
         #: Blanks removed posts past the restore window; after deletes, rewrites SQLite's search
@@ -146,9 +152,15 @@ class QABot(commands.AutoShardedBot):
         #: Records thread messages, keeping those that met the database gone for a retry.
         self.message_retry = MessageRetry(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
-        self.vote_writer = VoteWriter(self, runner, self.status_lines)
+        self.vote_writer = VoteWriter(self, runner, self.status_lines, metrics=self.metrics)
         #: Reconciliation when a shard's session is new: what was missed while away counts.
-        self.reconciler = Reconciler(self, runner, settings, self.status_lines)
+        self.reconciler = Reconciler(
+            self, runner, settings, self.status_lines, metrics=self.metrics
+        )
+        #: ``/healthz`` and ``/metrics`` when ``HEALTH_PORT`` is set (``qa-bot run --health-port``).
+        self.health_server = health_server.from_settings(
+            self, runner, settings, self.metrics, self.shard_states
+        )
         #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
         self.automod = AutoModRules(self)
         #: How each kind of post held for review is published once approved (the cogs register).
@@ -183,7 +195,14 @@ class QABot(commands.AutoShardedBot):
             self.message_retry,
             self.vote_writer,
             self.reconciler,
+            *([self.health_server] if self.health_server is not None else []),
         )
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Every event is first seen by the metrics and the shards' liveness."""
+        self.metrics.saw(event_name, args)
+        self.shard_states.saw(event_name, args)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No text commands: discord.py's default would parse a message that starts with the

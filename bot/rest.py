@@ -7,7 +7,8 @@ seconds (retries and rate-limit waits included) raises ``RequestTimedOut``, a 50
 callers know, so every ``except discord.HTTPException`` handles it as Discord failing (the request
 may have taken effect). A 403 50013 Missing Permissions is reported to ``on_missing_permission``
 with the route's guild and channel, so the moderators can be told which permission is missing
-(``bot.permission_notices``).
+(``bot.permission_notices``). An interaction response Discord accepted is told to the
+``watch_answers`` watchers (``bot.metrics``: interactions answered and their latency).
 
 Discord's error codes the bot acts on live here too, with ``gone``: a 404 that means a channel,
 thread or message was deleted behind the bot's back. 403 50001 Missing Access is never that: the
@@ -17,8 +18,9 @@ bot lost a permission, and the thing is still there.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import discord
 from discord.http import HTTPClient, Route
@@ -35,6 +37,24 @@ THREAD_LOCKED: Final = 160005
 
 #: Called with (guild id, channel id) of a request Discord refused with 50013.
 MissingPermissionHook = Callable[[int | None, int | None], None]
+#: The route of an interaction's first response (a reply, a deferral, a modal, choices).
+INTERACTION_CALLBACK: Final = "/interactions/{webhook_id}/{webhook_token}/callback"
+
+
+class AnswerWatcher(Protocol):
+    """Told the id of each interaction whose first response Discord accepted."""
+
+    def answered(self, interaction_id: int) -> None: ...
+
+
+# The webhook adapter is one per process: every bot's watcher hears every answer, and keeps
+# only those of the interactions it received. Held weakly: a closed bot's watcher goes.
+_answer_watchers: weakref.WeakSet[AnswerWatcher] = weakref.WeakSet()
+
+
+def watch_answers(watcher: AnswerWatcher) -> None:
+    """Tell ``watcher`` of every interaction response Discord accepts from now on."""
+    _answer_watchers.add(watcher)
 
 
 class RequestTimedOut(discord.DiscordServerError):
@@ -87,9 +107,14 @@ class BoundedWebhookAdapter(AsyncWebhookAdapter):
     async def request(self, route: Route, *args: Any, **kwargs: Any) -> Any:
         try:
             async with asyncio.timeout(self.request_timeout):
-                return await super().request(route, *args, **kwargs)
+                response = await super().request(route, *args, **kwargs)
         except TimeoutError:
             raise RequestTimedOut(route, self.request_timeout) from None
+        interaction_id = _snowflake(route.webhook_id)
+        if route.path == INTERACTION_CALLBACK and interaction_id is not None:
+            for watcher in list(_answer_watchers):
+                watcher.answered(interaction_id)
+        return response
 
 
 def bound_requests(

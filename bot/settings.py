@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     reconcile_window_days: int = Field(default=14, ge=1)
     reconcile_request_budget: int = Field(default=200, ge=1)
     reconcile_request_timeout: float = Field(default=15.0, gt=0)
+    # ``qa-bot run --health-port``: /healthz and /metrics (bot.workers.health_server), off
+    # when 0 or unset; the checks' grace for a shard reconnecting, the bound on the database's
+    # answer and the outbox backlog that counts as unhealthy (bot.healthcheck).
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_host: str = "127.0.0.1"
+    health_gateway_grace: float = Field(default=60.0, ge=0)
+    health_database_timeout: float = Field(default=5.0, gt=0)
+    health_outbox_backlog: int = Field(default=1000, ge=1)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -273,13 +273,7 @@ async def outbox_stats(
     )
     for status, count in rows:
         counts[status] = count
-    oldest = (
-        await session.execute(
-            select(func.min(Notification.created_at)).where(
-                *scope, Notification.status.in_(PENDING_STATUSES)
-            )
-        )
-    ).scalar_one_or_none()
+    oldest = await _oldest_undelivered(session, scope)
     last_failure = (
         await session.execute(
             select(Notification.last_error)
@@ -296,4 +290,37 @@ async def outbox_stats(
         counts=counts,
         oldest_pending_age=None if oldest is None else max(timedelta(0), now - oldest),
         last_failure=last_failure,
+    )
+
+
+async def _oldest_undelivered(session: AsyncSession, scope: Sequence[Any]) -> datetime | None:
+    return (
+        await session.execute(
+            select(func.min(Notification.created_at)).where(
+                *scope, Notification.status.in_(PENDING_STATUSES)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """What the health check and the metrics read of the outbox: DMs not yet delivered (waiting
+    or being sent, every server), and how long the oldest of them has waited."""
+
+    undelivered: int
+    oldest_age: timedelta | None
+
+
+async def outbox_backlog(session: AsyncSession, *, now: datetime | None = None) -> OutboxBacklog:
+    """The undelivered notifications of every server and the age of the oldest (two indexed
+    queries: ``ix_notifications_due`` leads with the status)."""
+    now = now or utc_now()
+    undelivered = (
+        await session.execute(select(func.count()).where(Notification.status.in_(PENDING_STATUSES)))
+    ).scalar_one()
+    oldest = await _oldest_undelivered(session, [])
+    return OutboxBacklog(
+        undelivered=undelivered,
+        oldest_age=None if oldest is None else max(timedelta(0), now - oldest),
     )

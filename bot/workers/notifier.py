@@ -66,6 +66,7 @@ from bot.clock import utc_now
 from bot.db import health
 from bot.forum import dm_content, outbox
 from bot.forum.outbox import OutboxItem
+from bot.metrics import Metrics
 from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm, with_dm_key
 from bot.workers.backoff import Backoff
@@ -106,6 +107,7 @@ class Notifier(TaskWorker):
         bot: discord.Client,
         runner: TransactionRunner,
         *,
+        metrics: Metrics,
         poll_interval: float = 1.0,
         lease: float = 60.0,
         send_timeout: float = 15.0,
@@ -129,7 +131,7 @@ class Notifier(TaskWorker):
         self.members = Memberships(bot, timeout=send_timeout)
         self.stats = WorkerStats()
         self.backoff = Backoff(poll_interval, OUTAGE_MOST)
-        self.outcomes = Outcomes(runner, self.worker_id, self.stats)
+        self.outcomes = Outcomes(runner, self.worker_id, self.stats, metrics)
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
         self._next_due: datetime | None = None
@@ -327,12 +329,15 @@ class Notifier(TaskWorker):
         return found
 
 
-def from_settings(bot: discord.Client, runner: TransactionRunner, settings: Settings) -> Notifier:
-    """The bot's worker, configured by its settings (``NOTIFY_*``)."""
+def from_settings(
+    bot: discord.Client, runner: TransactionRunner, settings: Settings, metrics: Metrics
+) -> Notifier:
+    """The bot's worker, configured by its settings (``NOTIFY_*``), counting into ``metrics``."""
     return Notifier(
         bot,
         runner,
         poll_interval=settings.notify_poll_seconds,
         lease=settings.notify_lease_seconds,
         send_timeout=settings.notify_send_timeout,
+        metrics=metrics,
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.forum import delivery, departures
 from bot.forum.outbox import OutboxItem
+from bot.metrics import DM_RETRY, DM_UNDELIVERABLE, Metrics
 from bot.transactions import TransactionRunner
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,13 @@ class WorkerStats:
 class Outcomes:
     """Records what became of a group of notifications claimed by ``worker_id``."""
 
-    def __init__(self, runner: TransactionRunner, worker_id: str, stats: WorkerStats) -> None:
+    def __init__(
+        self, runner: TransactionRunner, worker_id: str, stats: WorkerStats, metrics: Metrics
+    ) -> None:
         self.runner = runner
         self.worker_id = worker_id
         self.stats = stats
+        self.metrics = metrics
 
     async def sent(
         self, first: OutboxItem, delivered: Sequence[int], message_id: int, now: datetime
@@ -61,6 +65,7 @@ class Outcomes:
 
         await self.runner.run(mark)
         self.stats.sent += 1
+        self.metrics.dms_sent.inc()
         log.info(
             "DM %s sent for notifications %s (guild %s, question %s)",
             message_id,
@@ -88,6 +93,7 @@ class Outcomes:
             lambda s: delivery.mark_group_retry(s, ids, error=error, now=now, rng=rng)
         )
         self.stats.retried += 1
+        self.metrics.dms_failed.labels(DM_RETRY).inc()
         log.warning(
             "DM of notifications %s (guild %s, question %s, attempt %s) failed: %s; %s",
             ids_text(ids),
@@ -107,6 +113,7 @@ class Outcomes:
 
         await self.runner.run(mark)
         self.stats.undeliverable += 1
+        self.metrics.dms_failed.labels(DM_UNDELIVERABLE).inc()
         log.info(
             "DM of notifications %s (guild %s, question %s) undeliverable: %s",
             ids_text(ids),

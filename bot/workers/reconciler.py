@@ -47,6 +47,7 @@ from bot.forum import reconcile
 from bot.forum.errors import ForumError
 from bot.forum.reconcile import RunSummary
 from bot.forum.settings import load_config
+from bot.metrics import RUN_DONE, RUN_FAILED, Metrics
 from bot.settings import Settings
 from bot.workers.base import TaskWorker
 from bot.workers.reconcile_run import (
@@ -77,10 +78,13 @@ class Reconciler(TaskWorker):
         runner: TransactionRunner,
         settings: Settings,
         status_lines: StatusLines,
+        *,
+        metrics: Metrics,
     ) -> None:
         super().__init__(bot, runner)
         self.settings = settings
         self.status_lines = status_lines
+        self.metrics = metrics
         #: Pending rows stored before this moment belong to an earlier process.
         self.started_at = utc_now()
         #: Registered by the answering cog: the live path of a thread message.
@@ -123,7 +127,9 @@ class Reconciler(TaskWorker):
             self._shards.discard(shard_id)
             try:
                 await self.reconcile_shard(shard_id)
+                self.metrics.reconciliation_runs.labels(RUN_DONE).inc()
             except Exception as exc:
+                self.metrics.reconciliation_runs.labels(RUN_FAILED).inc()
                 health.log_failure(log, exc, "reconciling shard %s failed", shard_id)
             finally:
                 self._ran.set()

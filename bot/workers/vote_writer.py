@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ import discord
 from bot.db import health
 from bot.forum import votes
 from bot.forum.votes import Gesture, GesturesApplied, Reaction
+from bot.metrics import Metrics
 from bot.transactions import Operation, TransactionRunner
 from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker, cancelling
@@ -75,12 +77,14 @@ class VoteWriter(TaskWorker):
         runner: TransactionRunner,
         status_lines: StatusLines,
         *,
+        metrics: Metrics,
         batch_size: int = BATCH_SIZE,
         batch_wait: float = BATCH_WAIT,
         max_queued: int = MAX_QUEUED,
     ) -> None:
         super().__init__(bot, runner)
         self.status_lines = status_lines
+        self.metrics = metrics
         self.batch_size = batch_size
         self.batch_wait = batch_wait
         self.max_queued = max_queued
@@ -162,8 +166,10 @@ class VoteWriter(TaskWorker):
     async def run(self) -> None:
         while True:
             batch = await self._next_batch()
+            started = time.perf_counter()
             try:
                 self._after(await self._apply(batch))
+                self.metrics.vote_batch(len(batch), time.perf_counter() - started)
             except Exception:
                 log.exception("vote batch of %d gestures failed", len(batch))
             finally:
@@ -222,6 +228,7 @@ class VoteWriter(TaskWorker):
                 await asyncio.sleep(pause)
                 continue
             self.backoff.reset()
+            self.metrics.votes_applied.inc(len(gestures))
             return applied
 
     # ------------------------------------------------------------------ effects
