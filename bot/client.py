@@ -59,6 +59,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.resources",
     "cogs.retention",
     "cogs.mydata",
+    "cogs.archive",
 )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import ArchivePref, Category, Post
+from bot.forum import audit
 from bot.forum.categories import CategorySnapshot, find_category
 from bot.forum.errors import NotFound, PermissionDenied
 from bot.forum.post_rows import POST_GONE, gone
@@ -33,6 +34,12 @@ from bot.forum.publishing import archive_open, consented, publishable_question_i
 
 log = logging.getLogger(__name__)
 
+#: The pseudo-setting ``/qa settings`` uses for the archive's categories, and its help line.
+ARCHIVE_KEY: Final = "archive_categories"
+ARCHIVE_HELP: Final = (
+    'Categories whose questions the public archive may publish: set "add <name>" or '
+    '"remove <name>".'
+)
 NOT_A_POST: Final = "This message is not a question, answer or comment of the Q&A forum."
 NOT_YOURS: Final = "Only its author can choose whether a post is published."
 #: The most links ``my_published`` returns (the counts are complete).
@@ -222,13 +229,19 @@ async def _threads(session: AsyncSession, question_ids: set[int]) -> dict[int, i
 
 
 async def set_archived(
-    session: AsyncSession, guild_id: int, raw_name: str, archived: bool
+    session: AsyncSession, guild_id: int, raw_name: str, archived: bool, *, actor_id: int = 0
 ) -> CategorySnapshot:
-    """Choose a category for the archive, or take it out (its questions stop showing at once)."""
+    """Choose a category for the archive, or take it out (its questions stop showing at once);
+    a change by ``actor_id`` is recorded in the audit trail as a setting."""
     category = await find_category(session, guild_id, raw_name)
-    await session.execute(
-        update(Category).where(Category.id == category.id).values(archived=archived)
+    result = await session.execute(
+        update(Category)
+        .where(Category.id == category.id, Category.archived.is_not(archived))
+        .values(archived=archived)
+        .execution_options(synchronize_session=False)
     )
+    if actor_id and getattr(result, "rowcount", 0):
+        await audit.record(session, guild_id, actor_id, "setting", detail=ARCHIVE_KEY)
     log.info("guild %s archive category %s %s", guild_id, category.id, "in" if archived else "out")
     return category
 
