@@ -147,8 +147,9 @@ async def test_anonymous_authors_show_as_their_thread_shows_them_and_nothing_lin
     hidden = await archive.ask(zoe, "Why do I wake at 4?", category="Sleep", anonymous=True)
     for q in (fern, signed, hidden):
         await archive.answer(q, zoe, anonymous=True)
-    shown = [await thread(archive, q) for q in (fern, signed, hidden)]
-    assert shown[0] is not None and shown[1] is not None and shown[2] is not None
+    found = [await thread(archive, q) for q in (fern, signed, hidden)]
+    shown = [t for t in found if t is not None]
+    assert len(shown) == 3
     assert [t.question.author for t in shown] == ["Fern", name, ANONYMOUS]
     # Her anonymous answers: the thread's pseudonym, or her question's label in her own thread.
     assert [t.posts[0].author for t in shown] == ["Member 2", "Member 2", ANONYMOUS]
