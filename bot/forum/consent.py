@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -30,7 +30,13 @@ from bot.forum import audit
 from bot.forum.categories import CategorySnapshot, find_category
 from bot.forum.errors import NotFound, PermissionDenied
 from bot.forum.post_rows import POST_GONE, gone
-from bot.forum.publishing import archive_open, consented, publishable_question_ids, shown
+from bot.forum.publishing import (
+    archive_open,
+    choices_of,
+    consented,
+    publishable_question_ids,
+    shown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +119,7 @@ async def toggle_post(session: AsyncSession, *, message_id: int, user_id: int) -
     (by its own choice or the author's default), else an explicit no."""
     found = await session.execute(
         select(Post, ArchivePref.by_default)
-        .outerjoin(
-            ArchivePref,
-            and_(ArchivePref.guild_id == Post.guild_id, ArchivePref.user_id == Post.author_id),
-        )
+        .outerjoin(ArchivePref, choices_of(Post, ArchivePref))
         .where(Post.message_id == message_id)
     )
     row = found.first()
@@ -184,10 +187,7 @@ async def my_published(session: AsyncSession, guild_id: int, user_id: int) -> My
     rows = (
         await session.execute(
             select(Post.id, Post.kind, Post.question_id, Post.thread_id, Post.message_id)
-            .outerjoin(
-                ArchivePref,
-                and_(ArchivePref.guild_id == Post.guild_id, ArchivePref.user_id == Post.author_id),
-            )
+            .outerjoin(ArchivePref, choices_of(Post, ArchivePref))
             .where(
                 Post.guild_id == guild_id,
                 Post.author_id == user_id,
@@ -244,12 +244,3 @@ async def set_archived(
         await audit.record(session, guild_id, actor_id, "setting", detail=ARCHIVE_KEY)
     log.info("guild %s archive category %s %s", guild_id, category.id, "in" if archived else "out")
     return category
-
-
-async def archived_categories(session: AsyncSession, guild_id: int) -> list[str]:
-    rows = await session.execute(
-        select(Category.name)
-        .where(Category.guild_id == guild_id, Category.archived.is_(True))
-        .order_by(Category.name)
-    )
-    return list(rows.scalars())

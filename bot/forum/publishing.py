@@ -124,8 +124,14 @@ def consented(post: Any, pref: Any) -> ColumnElement[bool]:
     return func.coalesce(post.publish_consent, pref.by_default, false()).is_(True)
 
 
-def _pref_join(post: Any, pref: Any) -> ColumnElement[bool]:
+def choices_of(post: Any, pref: Any) -> ColumnElement[bool]:
+    """Joins a post to its author's archive choices in its server (``archive_prefs``)."""
     return and_(pref.guild_id == post.guild_id, pref.user_id == post.author_id)
+
+
+def _name_of(post: Any) -> ColumnElement[bool]:
+    """Joins a post to its author's row in ``members`` (the name they were last seen with)."""
+    return and_(Member.guild_id == post.guild_id, Member.user_id == post.author_id)
 
 
 def _questions(guild_id: int) -> Any:
@@ -141,8 +147,8 @@ def _questions(guild_id: int) -> Any:
                 Category.archived.is_(True),
             ),
         )
-        .outerjoin(pref, _pref_join(Post, pref))
-        .outerjoin(Member, and_(Member.guild_id == Post.guild_id, Member.user_id == Post.author_id))
+        .outerjoin(pref, choices_of(Post, pref))
+        .outerjoin(Member, _name_of(Post))
         .where(
             Post.guild_id == guild_id, Post.kind == "question", shown(Post), consented(Post, pref)
         )
@@ -231,8 +237,8 @@ async def publishable_thread(session: AsyncSession, question_id: int) -> Publish
     pref = aliased(ArchivePref)
     stmt = (
         select(Post, pref.named, Member.display_name, consented(Post, pref))
-        .outerjoin(pref, _pref_join(Post, pref))
-        .outerjoin(Member, and_(Member.guild_id == Post.guild_id, Member.user_id == Post.author_id))
+        .outerjoin(pref, choices_of(Post, pref))
+        .outerjoin(Member, _name_of(Post))
         .where(Post.question_id == question_id, Post.kind != "question", shown(Post))
         .order_by(Post.created_at, Post.id)
     )

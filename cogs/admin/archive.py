@@ -16,7 +16,7 @@ import discord
 
 from bot.forum import consent, setting_changes, settings
 from bot.forum.categories import parse_category_change
-from bot.forum.errors import ValidationError
+from bot.forum.errors import NotConfigured, ValidationError
 from bot.guilds import guild_config, qa_forum
 from bot.transactions import run_transaction
 from bot.ui import embeds
@@ -31,16 +31,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PUBLISHING_KEY: Final = "publishing"
+PUBLISHING_ON: Final = (
+    "`publishing` is now **on**: the forum's post guidelines say so. Questions of the "
+    "`archive_categories` are published only with their askers' consent, and answers and "
+    "comments with their authors'."
+)
+PUBLISHING_OFF_ONLY: Final = "`publishing` is now **off**: nothing is published."
+PUBLISHING_OFF: Final = f"{PUBLISHING_OFF_ONLY[:-1]}, and the forum's notice is gone."
+NOTICE_STAYS: Final = (
+    "The bot could not take the archive's notice out of the forum's post guidelines: "
+    "a server manager can edit them by hand."
+)
 
 
 async def _show_notice(
     bot: QABot, interaction: discord.Interaction[Any], guild: discord.Guild, on: bool
 ) -> None:
     """The forum's topic with the notice (``on``) or without it."""
-    config = await guild_config(bot, guild.id)
-    if not on and config.forum_channel_id is None:
-        return  # no forum: no notice to take out
-    forum = await fetch_forum(guild, qa_forum(guild, config).id)
+    forum = await fetch_forum(guild, qa_forum(guild, await guild_config(bot, guild.id)).id)
     try:
         topic = topic_with_notice(forum.topic) if on else topic_without_notice(forum.topic)
     except ValueError as exc:
@@ -50,17 +58,34 @@ async def _show_notice(
         log.info("guild %s forum %s archive notice %s", guild.id, forum.id, "on" if on else "off")
 
 
+async def _hide_notice(
+    bot: QABot, interaction: discord.Interaction[Any], guild: discord.Guild
+) -> bool:
+    """Take the notice out; whether that worked. Switching publishing off never waits on it:
+    a forum that is gone, or a refusal of Discord's, leaves only a line in the reply."""
+    try:
+        await _show_notice(bot, interaction, guild, False)
+    except (NotConfigured, discord.HTTPException) as exc:
+        log.warning(
+            "guild %s: the archive notice was not removed (%s)", guild.id, type(exc).__name__
+        )
+        return False
+    return True
+
+
 async def switch_publishing(
     bot: QABot, interaction: discord.Interaction[Any], guild: discord.Guild, raw: str | None
 ) -> None:
-    """``publishing`` set (``raw``) or reset (None): the notice first, then the setting."""
+    """``publishing`` set (``raw``) or reset (None). On: the notice first (a refusal stores
+    nothing), then the setting. Off: the setting whatever becomes of the notice."""
     on = (
         settings.DEFAULTS.publishing
         if raw is None
         else bool(settings.parse_value(PUBLISHING_KEY, raw))
     )
     await interaction.response.defer(ephemeral=True, thinking=True)
-    await _show_notice(bot, interaction, guild, on)
+    if on:
+        await _show_notice(bot, interaction, guild, True)
     actor_id = interaction.user.id
     await run_transaction(
         bot,
@@ -68,13 +93,12 @@ async def switch_publishing(
             s, guild.id, PUBLISHING_KEY, "on" if on else "off", actor_id=actor_id
         ),
     )
-    text = (
-        "`publishing` is now **on**: the forum's post guidelines say so. Questions of the "
-        "`archive_categories` are published only with their askers' consent, and answers and "
-        "comments with their authors'."
-        if on
-        else "`publishing` is now **off**: nothing is published, and the forum's notice is gone."
-    )
+    if on:
+        text = PUBLISHING_ON
+    elif await _hide_notice(bot, interaction, guild):
+        text = PUBLISHING_OFF
+    else:
+        text = f"{PUBLISHING_OFF_ONLY}\n{NOTICE_STAYS}"
     await interaction.followup.send(
         embed=embeds.success(text), ephemeral=True, allowed_mentions=NO_PINGS
     )

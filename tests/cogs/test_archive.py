@@ -195,6 +195,26 @@ async def test_a_notice_that_would_not_fit_is_refused_and_nothing_changes(scene:
     assert not config.publishing
 
 
+async def test_discord_refusing_the_notice_blocks_switching_on_but_never_switching_off(
+    scene: Scene,
+) -> None:
+    fake, route = scene.fake, f"/channels/{scene.forum.id}"
+    fault = fake.faults.fail("PATCH", route, code=50013, times=None)
+    refused = await scene.setting("publishing", "on")
+    assert "now **on**" not in refused and scene.forum.topic == GUIDELINES
+    gid = scene.guild_id
+    config = await run_domain(scene.harness, lambda s: settings.load_config(s, gid))
+    assert not config.publishing
+    fault.cancel()
+    await scene.setting("publishing", "on")
+    fault = fake.faults.fail("PATCH", route, code=50013, times=None)
+    said = await scene.setting("publishing", "off")
+    assert "now **off**" in said and "could not take the archive's notice out" in said
+    config = await run_domain(scene.harness, lambda s: settings.load_config(s, gid))
+    assert not config.publishing and FORUM_NOTICE in (scene.forum.topic or "")
+    fault.cancel()
+
+
 async def test_the_invite_link_must_be_a_discord_invite(scene: Scene) -> None:
     refused = await scene.setting("archive_invite", "https://example.com/join")
     assert "must be a Discord invite link" in refused
