@@ -267,6 +267,12 @@ async def test_an_anonymous_asker_allows_without_being_revealed(scene: Scene) ->
     allow = button(confirmation, ALLOW_LABEL)
     assert allow is not None
     await ephemeral(await scene.anon.click(confirmation, allow))
+    starter = scene.fake.message(thread.id)  # the bot's message: only the domain knows whose
+    refused = await ephemeral(await scene.bob.context_menu(PUBLISH_MENU, starter))
+    assert "Only its author" in refused
+    said = await ephemeral(await scene.anon.context_menu(PUBLISH_MENU, starter))
+    assert "is not published" in said and await scene.questions() == []
+    await ephemeral(await scene.anon.context_menu(PUBLISH_MENU, starter))
     await answer_in_thread(scene, scene.bob, thread, ANSWER)
     shown = await scene.thread(question)
     assert shown is not None and shown.question.author == ANONYMOUS
