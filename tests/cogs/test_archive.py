@@ -35,6 +35,7 @@ EXTENSIONS = [
     "cogs.answering",
     "cogs.lifecycle",
     "cogs.moderation",
+    "cogs.mydata",
     "cogs.archive",
 ]
 TITLE, DETAILS = "How do I sleep better?", "I wake up at 3 am most nights and my mind races."
@@ -373,6 +374,26 @@ async def test_deleted_and_removed_posts_leave_the_archive_at_once(scene: Scene)
     )
     shown = await scene.thread(question)
     assert shown is not None and [p.body for p in shown.posts] == [kept.content]
+
+
+async def test_an_erased_members_posts_leave_the_archive_at_once(scene: Scene) -> None:
+    await open_archive(scene)
+    for who in (scene.alice, scene.bob):
+        await ephemeral(await who.slash("privacy", {"allow_by_default": True, "be_named": True}))
+    await ask(scene, scene.alice)
+    question, thread = await question_of(scene)
+    await answer_in_thread(scene, scene.bob, thread, ANSWER)
+    shown = await scene.thread(question)
+    assert shown is not None and [p.author for p in shown.posts] == [scene.bob.name]
+    ix = await scene.bob.slash("mydata", {"action": "erase"})
+    prompt = await ix.message()
+    erase = button(prompt, "Erase my data")
+    assert erase is not None
+    await scene.bob.click(prompt, erase)
+    await ix.followups(count=1, timeout=15)
+    shown = await scene.thread(question)
+    assert shown is not None and shown.posts == ()
+    assert await scene.questions() == [question]
 
 
 async def test_a_post_waiting_in_premoderation_is_not_published(scene: Scene) -> None:
