@@ -17,6 +17,7 @@ from bot.forum.publishing import A_MEMBER, ANONYMOUS, WITHHELD, PublishedThread
 from bot.ui.archive import ALLOW_LABEL, FORUM_NOTICE, FORUM_TOPIC_MAX, WITHDRAW_LABEL
 from bot.ui.premod import WAITS_FOR_REVIEW
 from cogs.archive._cog import PUBLISH_MENU
+from tests.bot.workers.test_notifier import wait_for_dms
 from tests.cogs.conftest import (
     BotEvents,
     add_forum_tag,
@@ -417,3 +418,27 @@ async def test_a_post_waiting_in_premoderation_is_not_published(scene: Scene) ->
         scene.harness, lambda s: consent.my_published(s, scene.guild_id, scene.bob.id)
     )
     assert mine.answers == 1
+
+
+async def test_a_held_question_is_allowed_from_its_approval_dm(scene: Scene) -> None:
+    await open_archive(scene)
+    await scene.setting("premod_anonymous", "on")
+    ix = await scene.anon.slash("ask", {"category": "Sleep", "anonymous": True},
+                                channel=scene.fake.general)  # fmt: skip
+    values = {"title": TITLE, "details": DETAILS, "display_name": ""}
+    assert await ephemeral(await ix.submit_modal(values)) == WAITS_FOR_REVIEW
+    assert await scene.questions() == []
+    (card,) = [m for m in scene.fake.messages_in(scene.mods) if m.components]
+    approve = button(card, "Approve")
+    assert approve is not None
+    await ephemeral(await scene.mia.click(card, approve))
+    (dm,) = await wait_for_dms(scene.fake, scene.anon, 1)
+    allow = button(dm, ALLOW_LABEL)
+    assert allow is not None
+    question, _ = await question_of(scene)
+    assert await scene.questions() == []  # approved, not yet allowed
+    said = await ephemeral(await scene.anon.click(dm, allow))
+    assert "may appear in the public archive" in said
+    assert await scene.questions() == [question]
+    scanner = LeakScanner(scene.fake, scene.logs, Identity.of(scene.fake, scene.anon))
+    assert scanner.hits() == [], scanner.report()
