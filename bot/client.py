@@ -62,6 +62,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.resources",
     "cogs.retention",
     "cogs.mydata",
+    "cogs.archive",
 )
 
 

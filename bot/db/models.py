@@ -8,7 +8,6 @@ One ``posts`` table holds questions, answers and comments, like Q2A. Votes are s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from sqlalchemy import (
     BigInteger,
@@ -18,7 +17,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -26,40 +24,24 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.clock import utc_now
-from bot.db.types import PK, UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from bot.db.archive import ArchivePref as ArchivePref  # re-exported, like Base
+from bot.db.base import Base as Base  # re-exported: the models' users import it from here
+from bot.db.base import (
+    NowOnInsert,
+    NowOnWrite,
+    PostKey,
+    Snowflake,
+    SnowflakeKey,
+    SurrogateKey,
+)
+from bot.db.types import UTCDateTime
 
 POST_KINDS = ("question", "answer", "comment")
 QUESTION_STATUSES = ("open", "answered", "solved", "closed")
 POST_STATES = ("pending", "live")
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "undeliverable", "cancelled")
-
-
-# Column shapes several tables share (PEP 593: the annotation carries the column).
-SurrogateKey = Annotated[int, mapped_column(PK, primary_key=True, autoincrement=True)]
-NowOnInsert = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now)]
-NowOnWrite = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)]
-#: A Discord id (a snowflake needs 64 bits), and one that is (part of) the primary key.
-Snowflake = Annotated[int, mapped_column(BigInteger)]
-SnowflakeKey = Annotated[int, mapped_column(BigInteger, primary_key=True)]
-#: A post's id that is (part of) the primary key: the row goes when the post does.
-PostKey = Annotated[
-    int, mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
-]
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class GuildSetting(Base):
@@ -83,6 +65,8 @@ class Category(Base):
     guild_id: Mapped[Snowflake]
     name: Mapped[str] = mapped_column(String(100))
     tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Chosen for the public archive (``bot.forum.publishing``): its questions may be published.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[NowOnInsert]
 
 
@@ -161,6 +145,8 @@ class Post(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_by: Mapped[int | None] = mapped_column(BigInteger)
     removal_reason: Mapped[str | None] = mapped_column(Text)
+    # The author's own archive choice for this post: True, False, or None (their default holds).
+    publish_consent: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Vote(Base):

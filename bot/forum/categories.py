@@ -48,6 +48,8 @@ class CategorySnapshot:
     id: int
     name: str
     tag_id: int | None
+    #: Chosen for the public archive (``archive_categories``).
+    archived: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,7 @@ class CategoryChange:
 
 
 def _view(row: Category) -> CategorySnapshot:
-    return CategorySnapshot(id=row.id, name=row.name, tag_id=row.tag_id)
+    return CategorySnapshot(id=row.id, name=row.name, tag_id=row.tag_id, archived=row.archived)
 
 
 def _quoted(name: str) -> str:

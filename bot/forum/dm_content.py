@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import HeldPost, Member, Post
 from bot.forum import prefs
 from bot.forum.outbox import OutboxItem
+from bot.forum.settings import load_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,8 @@ class HeldNotice:
     kind: str
     outcome: str
     reason: str
+    #: The server publishes its archive: an approved post's DM offers the author's yes.
+    archive_on: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,5 +247,10 @@ async def _held_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
         # are neither sent nor cancelled, so they are claimed again once their lease ends.
         cancelled={},
         dm_channel_id=recipient.dm_channel_id,
-        held=HeldNotice(held.kind, first.kind.removeprefix(HELD_PREFIX), held.reason),
+        held=HeldNotice(
+            held.kind,
+            first.kind.removeprefix(HELD_PREFIX),
+            held.reason,
+            archive_on=(await load_config(session, first.guild_id)).publishing,
+        ),
     )

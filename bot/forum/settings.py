@@ -28,6 +28,7 @@ from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import GuildSetting
 from bot.forum.errors import ValidationError
+from bot.forum.invites import check_invite
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,14 @@ class GuildConfig:
     )
     resources_keyword_reply: bool = _setting(
         False, "Whether an asker whose question matches resources_keywords gets the resources."
+    )
+    publishing: bool = _setting(
+        False, "Publish, with their authors' consent, questions of archive_categories on the web."
+    )
+    archive_invite: str | None = _setting(
+        None,
+        "The invite link the public archive offers (a discord.gg or discord.com link).",
+        hi=200,
     )
 
     def points_shown(self, earned: int) -> int:
@@ -308,6 +317,8 @@ def validate_value(key: str, value: Any) -> Any:
     value = value.strip()
     if key in _EMOJI_KEYS and not _is_one_emoji(value):
         raise ValidationError(f"`{key}` must be one emoji, such as 👍 or a custom emoji.")
+    if key == "archive_invite":
+        return check_invite(value)
     if key in _LIST_KEYS:
         listed = _normalised_list(key, value)
         if listed is None and not optional:

@@ -18,6 +18,7 @@ from bot.forum.premod import UNPUBLISHED, HeldCard, HeldPostSnapshot
 from bot.forum.results import PostSnapshot
 from bot.forum.settings import GuildConfig
 from bot.ui import emoji
+from bot.ui.archive import allow_button
 from bot.ui.authors import ANONYMOUS
 from bot.ui.embeds import (
     COLOUR_ERROR,
@@ -204,4 +205,8 @@ def dm_held(content: NotificationContent) -> tuple[discord.Embed, discord.ui.Vie
         return embed, None
     message_id = post.message_id if notice.kind != "question" else None
     url = jump_url(content.guild_id, thread_id, message_id)
-    return embed, LinkButtonView(url, f"Open your {what}")
+    view = LinkButtonView(url, f"Open your {what}")
+    if notice.archive_on and post.post_id:  # the asker's /ask confirmation offers the same
+        view.add_item(allow_button(post.post_id))
+        view.stop()  # only carried to Discord: cogs.archive answers the press
+    return embed, view

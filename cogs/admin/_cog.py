@@ -9,10 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.forum import categories, outbox, reconcile, roles, settings
+from bot.forum import categories, consent, outbox, reconcile, roles, settings
 from bot.transactions import run_transaction
 from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
+from cogs.admin.archive import PUBLISHING_KEY, change_archive_category, switch_publishing
 from cogs.admin.categories import change_category
 from cogs.admin.forum_setup import ForumOnly, set_up_forum
 from cogs.admin.forum_tags import TagLocks
@@ -88,6 +89,10 @@ class Admin(commands.Cog):
         key = key.strip().lower()
         if key == categories.SETTING_KEY:
             await change_category(self.bot, interaction, guild, value, self._tag_locks[guild.id])
+        elif key == consent.ARCHIVE_KEY:
+            await change_archive_category(self.bot, interaction, guild, value)
+        elif key == PUBLISHING_KEY:
+            await switch_publishing(self.bot, interaction, guild, value)
         else:
             await set_setting(self.bot, interaction, guild, key, value)
 
@@ -99,7 +104,10 @@ class Admin(commands.Cog):
         self, interaction: Interaction, key: app_commands.Range[str, 1, 64]
     ) -> None:
         key = key.strip().lower()
-        await reset_setting(self.bot, interaction, _guild(interaction), key)
+        if key == PUBLISHING_KEY:
+            await switch_publishing(self.bot, interaction, _guild(interaction), None)
+        else:
+            await reset_setting(self.bot, interaction, _guild(interaction), key)
 
     # ------------------------------------------------------------------ /qa status
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 from discord import app_commands
 
-from bot.forum import categories, setting_changes, settings
+from bot.forum import categories, consent, setting_changes, settings
 from bot.forum.errors import ValidationError
 from bot.forum.settings import GuildConfig
 from bot.transactions import run_read, run_transaction
@@ -31,15 +31,14 @@ MODERATOR_ROLE_KEY: Final = "moderator_role_id"
 MOD_CHANNEL_KEY: Final = "mod_channel_id"
 FORUM_HELP: Final = "The Q&A forum and its Solved tag, chosen with /qa setup."
 NO_CATEGORY_DEFAULT: Final = (
-    "Categories have no default: remove one with "
-    "`/qa settings set key:categories value:remove <name>`."
+    "Categories have no default: remove one with `/qa settings set key:{key} value:remove <name>`."
 )
 
 
 def key_choices(current: str) -> list[app_commands.Choice[str]]:
     typed = current.strip().lower()
     # Discord shows 25 choices at most: with more keys than that, typing narrows them.
-    keys = [categories.SETTING_KEY, *settings.public_keys()]
+    keys = [categories.SETTING_KEY, consent.ARCHIVE_KEY, *settings.public_keys()]
     matches = [k for k in keys if typed in k] if typed else keys
     return [app_commands.Choice(name=k, value=k) for k in matches[:25]]
 
@@ -67,6 +66,8 @@ async def show_settings(
     rows.append(
         (categories.SETTING_KEY, ", ".join(names) or "none", "none", categories.SETTING_HELP)
     )
+    archived = ", ".join(c.name for c in cats if c.archived) or "none"
+    rows.append((consent.ARCHIVE_KEY, archived, "none", consent.ARCHIVE_HELP))
     rows.insert(0, ("forum", _forum_text(guild, config), "not set up", FORUM_HELP))
     tables = settings_table(rows)
     await interaction.response.send_message(
@@ -91,8 +92,8 @@ async def set_setting(
 async def reset_setting(
     bot: QABot, interaction: discord.Interaction[Any], guild: discord.Guild, key: str
 ) -> None:
-    if key == categories.SETTING_KEY:
-        raise ValidationError(NO_CATEGORY_DEFAULT)
+    if key in (categories.SETTING_KEY, consent.ARCHIVE_KEY):
+        raise ValidationError(NO_CATEGORY_DEFAULT.format(key=key))
     actor_id = interaction.user.id
     config = await run_transaction(
         bot, lambda s: setting_changes.reset_from_text(s, guild.id, key, actor_id=actor_id)

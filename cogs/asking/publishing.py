@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
+from discord.utils import MISSING
 
 from bot import guilds
 from bot.forum import categories, pending_posts
@@ -32,6 +33,7 @@ from bot.permissions import PERMISSION_LABELS
 from bot.transactions import run_transaction
 from bot.ui import emoji
 from bot.ui.anonymity import anonymous_question_posted
+from bot.ui.archive import allow_button, components
 from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS, ONLY_USER
 from bot.ui.question_lists import related_questions_line
@@ -199,7 +201,9 @@ async def publish(
         if pending.anonymous
         else f"{emoji.SUCCESS} Your question is posted: {link}"
     )
-    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    # While the server publishes, the asker may allow this question in the public archive.
+    offer = components(allow_button(pending.id)) if target.config.publishing else MISSING
+    await interaction.followup.send(text, view=offer, ephemeral=True, allowed_mentions=NO_PINGS)
     # The safety resources' keyword reply (cogs.resources) listens for it.
     bot.dispatch("qa_question_posted", interaction, pending)
 

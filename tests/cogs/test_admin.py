@@ -387,7 +387,7 @@ async def test_key_autocomplete_offers_public_keys_and_categories(scene: Scene) 
         "qa settings set", {"key": ""}, focused="key", channel=scene.general
     )
     values = [c["value"] for c in choices]
-    keys = {*public_keys(), "categories"}
+    keys = {*public_keys(), "categories", "archive_categories"}
     assert set(values) <= keys and len(values) == min(25, len(keys)) and "categories" in values
     premod = await scene.owner.autocomplete(
         "qa settings set", {"key": "premod"}, focused="key", channel=scene.general
@@ -408,7 +408,7 @@ async def test_key_autocomplete_offers_public_keys_and_categories(scene: Scene) 
     cat = await scene.owner.autocomplete(
         "qa settings set", {"key": "categ"}, focused="key", channel=scene.general
     )
-    assert [c["value"] for c in cat] == ["categories"]
+    assert [c["value"] for c in cat] == ["categories", "archive_categories"]
 
 
 # --------------------------------------------------------------------------- categories

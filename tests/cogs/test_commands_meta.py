@@ -126,6 +126,9 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("Report", type=MESSAGE_MENU),
     # a member's own data (in servers, the DM with the bot, and as a user-installed app)
     Cmd("mydata", (Opt("action", STRING, required=True, choices=("export", "erase")),)),
+    # the public archive's consent (cogs.archive)
+    Cmd("privacy", (Opt("allow_by_default", BOOLEAN), Opt("be_named", BOOLEAN))),
+    Cmd("Publish / unpublish", type=MESSAGE_MENU),
 )
 
 TOP_LEVEL: tuple[Top, ...] = (
@@ -150,6 +153,8 @@ TOP_LEVEL: tuple[Top, ...] = (
     Top("resources", guild_only=False),  # the general default in the DM with the bot
     Top("Report", type=MESSAGE_MENU),
     Top("mydata", guild_only=False),  # every server's data in the DM with the bot
+    Top("privacy"),  # per server: what the server's archive publishes
+    Top("Publish / unpublish", type=MESSAGE_MENU),
 )
 
 

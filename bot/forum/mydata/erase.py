@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import (
+    ArchivePref,
     AskDraft,
     Flag,
     Follow,
@@ -68,6 +69,7 @@ _DELETED_ROWS: Final = (
     AskDraft.user_id,
     HeldPost.author_id,
     Member.user_id,
+    ArchivePref.user_id,
 )
 
 
@@ -159,6 +161,7 @@ async def _tombstones(session: AsyncSession, post_ids: list[int]) -> int:
             body="",
             removal_reason=None,
             closed_reason=None,
+            publish_consent=None,
             updated_at=utc_now(),
         ),
     )

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
+    ArchivePref,
     AskDraft,
     Flag,
     Follow,
@@ -71,6 +72,7 @@ _POST_FIELDS: Final = [
     "deleted_at",
     "removed_at",
     "removal_reason",
+    "publish_consent",
 ]
 
 
@@ -128,6 +130,7 @@ _SECTIONS: Final = (
             "outcome",
         ),
     ),
+    ("archive_choices", ArchivePref.user_id, ("guild_id", "by_default", "named", "updated_at")),
     (
         "blocks",
         MemberBlock.user_id,

@@ -46,6 +46,7 @@ SCHEMA: Final[dict[str, Any]] = {
                 "accepted_answer_id": "a question's accepted answer",
                 "created_at / updated_at / closed_at / deleted_at / removed_at": "when",
                 "removal_reason": "the reason a moderator gave when removing it",
+                "publish_consent": "your public-archive choice for it (empty: your default)",
             },
         },
         "pseudonyms": {
@@ -122,6 +123,13 @@ SCHEMA: Final[dict[str, Any]] = {
         "drafts": {
             "about": "Questions held by the similar-questions check of /ask.",
             "fields": {"title / details / category / anonymous / display_name": "the draft"},
+        },
+        "archive_choices": {
+            "about": "Your public-archive choices per server (/privacy).",
+            "fields": {
+                "by_default": "your posts without their own choice are published",
+                "named": "your name is shown on what is published",
+            },
         },
         "blocks": {
             "about": "Moderators' blocks on you (who blocked is not given).",

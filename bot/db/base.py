@@ -1,0 +1,37 @@
+"""The declarative base of every model and the column shapes several tables share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from sqlalchemy import BigInteger, ForeignKey, MetaData
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+from bot.clock import utc_now
+from bot.db.types import PK, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# Column shapes several tables share (PEP 593: the annotation carries the column).
+SurrogateKey = Annotated[int, mapped_column(PK, primary_key=True, autoincrement=True)]
+NowOnInsert = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now)]
+NowOnWrite = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)]
+#: A Discord id (a snowflake needs 64 bits), and one that is (part of) the primary key.
+Snowflake = Annotated[int, mapped_column(BigInteger)]
+SnowflakeKey = Annotated[int, mapped_column(BigInteger, primary_key=True)]
+#: A post's id that is (part of) the primary key: the row goes when the post does.
+PostKey = Annotated[
+    int, mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -1,0 +1,45 @@
+"""publishing: the public archive's consent model. archive_prefs (a member's archive choices
+per server: published by default, named), categories.archived (the categories a server chose
+for the archive) and posts.publish_consent (an author's own choice for one post)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06 08:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.types
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "archive_prefs",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("by_default", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("named", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id", "user_id", name=op.f("pk_archive_prefs")),
+    )
+    # Plain ALTER TABLE ... ADD COLUMN, not batch mode: recreating ``posts`` on SQLite would drop
+    # the full-text triggers of 0002 with the old table.
+    op.add_column(
+        "categories",
+        sa.Column("archived", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("posts", sa.Column("publish_consent", sa.Boolean(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("posts", "publish_consent")
+    op.drop_column("categories", "archived")
+    op.drop_table("archive_prefs")

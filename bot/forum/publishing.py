@@ -1,0 +1,284 @@
+"""What the public archive may publish: the one query that decides (issue 23).
+
+The web archive asks ``publishable_questions`` and ``publishable_thread`` on every request, and
+nothing here is cached, so a change in Discord or of anyone's mind shows at the next query.
+
+The rules, all of them needed:
+
+1. **The server.** Its ``publishing`` setting is on (off by default), and the question's
+   category is one it chose for the archive (``categories.archived``; a question without a
+   category is never published).
+2. **The asker.** A question is published only with its asker's yes.
+3. **Each author.** An answer or comment is shown only with its author's yes; without it the
+   thread keeps a placeholder row ("an answer not published by its author"), so the page is
+   honest about what is missing.
+
+A yes is the post's own choice (``posts.publish_consent``: the "Allow in the public archive"
+button, the **Publish / unpublish** command) or, when the post has no choice of its own, the
+author's current default in that server (``archive_prefs.by_default``, set with ``/privacy``).
+The default is read at query time, not copied onto posts: turning it off unpublishes at once
+every post that has no yes of its own. Nothing else is a yes: a native forum post, a message
+typed in a thread, an author with no ``/privacy`` choice are all unpublished.
+
+Never published, not even as a placeholder: deleted posts, posts removed by a moderator (or
+hidden by reports), erased ones (their author is ``ERASED_AUTHOR_ID``), and rows the bot is still
+posting (``state = 'pending'``). A post waiting in pre-moderation is not a post yet at all.
+
+Names: an anonymous post shows what its thread shows, its chosen display name or per-thread
+pseudonym ("Member 2"), else "Anonymous"; a named post shows its author's name only when they
+chose to be named (``archive_prefs.named``), else "A member". No result carries an author's id,
+so nothing the archive receives links an anonymous post to a member or two threads to each
+other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, and_, false, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.db.models import ArchivePref, Category, Member, Post
+from bot.forum.prefs import ERASED_AUTHOR_ID
+from bot.forum.settings import load_config
+
+#: The placeholder rows of a thread, by kind.
+WITHHELD: Final = {
+    "answer": "an answer not published by its author",
+    "comment": "a comment not published by its author",
+}
+#: How a named author who did not choose to be named is shown (and one whose name is unknown).
+A_MEMBER: Final = "A member"
+#: An anonymous post without a display name.
+ANONYMOUS: Final = "Anonymous"
+#: A page of questions at most.
+PAGE_MAX: Final = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedQuestion:
+    """A question the archive may show, with its author as the archive names them."""
+
+    id: int
+    guild_id: int
+    thread_id: int | None
+    title: str
+    body: str
+    category: str
+    author: str
+    status: str
+    score: int
+    upvotes: int
+    downvotes: int
+    answer_count: int
+    accepted_answer_id: int | None
+    created_at: datetime
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPost:
+    """An answer or comment of a published question. ``withheld``: its author has not said yes;
+    then ``body`` is the placeholder sentence, ``author`` is None and no votes are shown."""
+
+    id: int
+    kind: str
+    parent_id: int | None
+    message_id: int | None
+    author: str | None
+    body: str
+    withheld: bool
+    accepted: bool
+    score: int
+    upvotes: int
+    downvotes: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedThread:
+    question: PublishedQuestion
+    #: Answers and comments, oldest first.
+    posts: tuple[PublishedPost, ...]
+
+
+# --------------------------------------------------------------------------- the rules in SQL
+
+
+def shown(post: Any) -> ColumnElement[bool]:
+    """Rows that exist for anyone: live, not deleted, not removed, not erased."""
+    return and_(
+        post.state == "live",
+        post.deleted_at.is_(None),
+        post.removed_at.is_(None),
+        post.author_id != ERASED_AUTHOR_ID,
+    )
+
+
+def consented(post: Any, pref: Any) -> ColumnElement[bool]:
+    """The author's yes: the post's own choice, else their default (no row: no)."""
+    return func.coalesce(post.publish_consent, pref.by_default, false()).is_(True)
+
+
+def choices_of(post: Any, pref: Any) -> ColumnElement[bool]:
+    """Joins a post to its author's archive choices in its server (``archive_prefs``)."""
+    return and_(pref.guild_id == post.guild_id, pref.user_id == post.author_id)
+
+
+def _name_of(post: Any) -> ColumnElement[bool]:
+    """Joins a post to its author's row in ``members`` (the name they were last seen with)."""
+    return and_(Member.guild_id == post.guild_id, Member.user_id == post.author_id)
+
+
+def _questions(guild_id: int) -> Any:
+    """The select of a guild's publishable questions, their asker's name columns joined."""
+    pref = aliased(ArchivePref)
+    return (
+        select(Post, pref.named, Member.display_name)
+        .join(
+            Category,
+            and_(
+                Category.guild_id == Post.guild_id,
+                Category.name == Post.category,
+                Category.archived.is_(True),
+            ),
+        )
+        .outerjoin(pref, choices_of(Post, pref))
+        .outerjoin(Member, _name_of(Post))
+        .where(
+            Post.guild_id == guild_id, Post.kind == "question", shown(Post), consented(Post, pref)
+        )
+    )
+
+
+def _author(post: Post, named: bool | None, name: str | None) -> str:
+    if post.anonymous:
+        return (post.display_name or "").strip() or ANONYMOUS
+    return (name or A_MEMBER) if named else A_MEMBER
+
+
+def _question(post: Post, named: bool | None, name: str | None) -> PublishedQuestion:
+    return PublishedQuestion(
+        id=post.id,
+        guild_id=post.guild_id,
+        thread_id=post.thread_id,
+        title=post.title or "",
+        body=post.body,
+        category=post.category or "",
+        author=_author(post, named, name),
+        status=post.status,
+        score=post.score,
+        upvotes=post.upvotes,
+        downvotes=post.downvotes,
+        answer_count=post.answer_count,
+        accepted_answer_id=post.accepted_answer_id,
+        created_at=post.created_at,
+        last_activity_at=post.last_activity_at,
+    )
+
+
+async def archive_open(session: AsyncSession, guild_id: int) -> bool:
+    """Whether the server publishes at all (its ``publishing`` setting)."""
+    return (await load_config(session, guild_id)).publishing
+
+
+# --------------------------------------------------------------------------- the queries
+
+
+async def publishable_questions(
+    session: AsyncSession,
+    guild_id: int,
+    *,
+    category: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[PublishedQuestion]:
+    """The server's publishable questions, newest first (``category``: only that one)."""
+    if not await archive_open(session, guild_id):
+        return []
+    stmt = _questions(guild_id)
+    if category is not None:
+        stmt = stmt.where(Post.category == category)
+    stmt = (
+        stmt.order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(max(1, min(limit, PAGE_MAX)))
+        .offset(max(0, offset))
+    )
+    rows = (await session.execute(stmt)).all()
+    return [_question(post, named, name) for post, named, name in rows]
+
+
+async def publishable_question_ids(
+    session: AsyncSession, guild_id: int, question_ids: Sequence[int]
+) -> set[int]:
+    """Which of ``question_ids`` the archive publishes now."""
+    if not question_ids or not await archive_open(session, guild_id):
+        return set()
+    stmt = _questions(guild_id).where(Post.id.in_(list(question_ids)))
+    return {post.id for post, _named, _name in (await session.execute(stmt)).all()}
+
+
+async def publishable_thread(session: AsyncSession, question_id: int) -> PublishedThread | None:
+    """A question with its answers and comments as the archive may show them, or None when the
+    question is not publishable (unknown, gone, not consented, category or server not in)."""
+    guild_id = (
+        await session.execute(select(Post.guild_id).where(Post.id == question_id))
+    ).scalar_one_or_none()
+    if guild_id is None or not await archive_open(session, guild_id):
+        return None
+    row = (await session.execute(_questions(guild_id).where(Post.id == question_id))).first()
+    if row is None:
+        return None
+    question = _question(*row)
+    pref = aliased(ArchivePref)
+    stmt = (
+        select(Post, pref.named, Member.display_name, consented(Post, pref))
+        .outerjoin(pref, choices_of(Post, pref))
+        .outerjoin(Member, _name_of(Post))
+        .where(Post.question_id == question_id, Post.kind != "question", shown(Post))
+        .order_by(Post.created_at, Post.id)
+    )
+    posts = tuple(
+        _post(post, question, named, name, bool(yes))
+        for post, named, name, yes in (await session.execute(stmt)).all()
+    )
+    return PublishedThread(question=question, posts=posts)
+
+
+def _post(
+    post: Post, question: PublishedQuestion, named: bool | None, name: str | None, yes: bool
+) -> PublishedPost:
+    accepted = post.id == question.accepted_answer_id
+    if not yes:
+        return PublishedPost(
+            id=post.id,
+            kind=post.kind,
+            parent_id=post.parent_id,
+            message_id=None,
+            author=None,
+            body=WITHHELD.get(post.kind, WITHHELD["comment"]),
+            withheld=True,
+            accepted=accepted,
+            score=0,
+            upvotes=0,
+            downvotes=0,
+            created_at=post.created_at,
+        )
+    return PublishedPost(
+        id=post.id,
+        kind=post.kind,
+        parent_id=post.parent_id,
+        message_id=post.message_id,
+        author=_author(post, named, name),
+        body=post.body,
+        withheld=False,
+        accepted=accepted,
+        score=post.score,
+        upvotes=post.upvotes,
+        downvotes=post.downvotes,
+        created_at=post.created_at,
+    )
