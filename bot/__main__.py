@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-migrate", action="store_true", help="start without applying pending migrations"
     )
+    run.add_argument(
+        "--shard-count", type=int, metavar="N", help="shards in all (overrides SHARD_COUNT)"
+    )
+    run.add_argument(
+        "--shard-ids", metavar="IDS", help="this process's shards, e.g. 0,1 (overrides SHARD_IDS)"
+    )
     mig = sub.add_parser("migrate", help="apply pending database migrations and exit")
     mig.add_argument("--revision", default="head", help="target revision (default: head)")
     sync = sub.add_parser(
@@ -54,11 +60,18 @@ def _secrets(settings: Settings) -> list[str]:
     return [*secrets, database_password] if database_password else secrets
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given on the command line (``run --shard-count/--shard-ids``)."""
+    given = {"shard_count": getattr(args, "shard_count", None)}
+    given["shard_ids"] = getattr(args, "shard_ids", None)
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url: str | None = None
     try:
-        settings = load_settings()
+        settings = load_settings(**_overrides(args))
         configure_logging(settings.log_level, secrets=_secrets(settings))
         url = settings.effective_database_url
         if args.command == "run":

@@ -448,7 +448,7 @@ class Rest:
                 "total": 1000,
                 "remaining": max(0, 1000 - len(gw.identifies)),
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": gw.max_concurrency,
             },
         }
 
