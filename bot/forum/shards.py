@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, literal_column, true
 
 #: The bits of a snowflake below its timestamp: ``guild_id >> SHARD_SHIFT`` is what Discord
 #: shards by.
@@ -53,7 +53,8 @@ class ServerScope:
         """A filter keeping the rows whose ``guild_id`` column is one of the scope's servers."""
         if self.shard_count is None or self.shard_ids is None:
             return true()
-        shard = guild_id.op(">>")(SHARD_SHIFT) % self.shard_count
+        # The shift written into the SQL: PostgreSQL has no ``bigint >> bigint``.
+        shard = guild_id.op(">>")(literal_column(str(SHARD_SHIFT))) % self.shard_count
         return shard.in_(sorted(self.shard_ids))  # type: ignore[no-any-return]
 
 
