@@ -245,3 +245,43 @@ async def test_two_shard_processes_share_the_servers_and_the_outbox(
         assert "Traceback" not in processes[1].output
     finally:
         await engine.dispose()
+
+
+# ---------------------------------------------------------------------- one process, its flags
+
+
+async def test_one_process_runs_every_shard_discord_recommends(
+    fake_discord: FakeDiscord, bot_process: BotProcess
+) -> None:
+    fake = fake_discord
+    assert fake.guild is not None
+    fake.recommended_shards = 2
+    fake.add_guild("Second Guild", shard=(1 - shard_of(fake.guild.id, 2), 2))
+    await bot_process.start()
+    await bot_process.wait_ready(shards=SHARDS)
+    assert sorted(i.shard for i in fake.gateway.identifies) == [(0, 2), (1, 2)]
+    for shard in SHARDS:
+        await bot_process.wait_for_output(rf"shard {shard} ready \(2 guilds\)")
+    assert await bot_process.terminate(signal.SIGTERM) == 0
+
+
+async def test_the_flags_override_the_shard_settings(
+    fake_discord: FakeDiscord, bot_process: BotProcess
+) -> None:
+    fake = fake_discord
+    bot_process.env_overrides.update(SHARD_COUNT="3", SHARD_IDS="0,2")
+    await bot_process.start("--shard-count", "2", "--shard-ids", "1")
+    await bot_process.wait_ready(shards=(1,))
+    await bot_process.wait_for_output(r"shard 1 ready")
+    assert [i.shard for i in fake.gateway.identifies] == [(1, 2)]
+    assert set(fake.gateway.current) == {1}
+    assert await bot_process.terminate(signal.SIGTERM) == 0
+
+
+async def test_shard_ids_outside_the_count_are_refused(bot_process: BotProcess) -> None:
+    await bot_process.start("--shard-count", "2", "--shard-ids", "0,2")
+    await bot_process.wait_for_output(r"qa-bot: Bad setting")
+    assert bot_process.proc is not None
+    assert await bot_process.proc.wait() == 2
+    assert "SHARD_IDS [2] are outside 0..SHARD_COUNT-1" in bot_process.output
+    assert "Traceback" not in bot_process.output
