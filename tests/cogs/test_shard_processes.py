@@ -261,7 +261,7 @@ async def test_one_process_runs_every_shard_discord_recommends(
     await bot_process.wait_ready(shards=SHARDS)
     assert sorted(i.shard for i in fake.gateway.identifies) == [(0, 2), (1, 2)]
     for shard in SHARDS:
-        await bot_process.wait_for_output(rf"shard {shard} ready \(2 guilds\)")
+        await bot_process.wait_for_output(rf"shard {shard} ready")
     assert await bot_process.terminate(signal.SIGTERM) == 0
 
 
