@@ -4,10 +4,11 @@ of 2, against one fake Discord and one PostgreSQL database.
 Each server's events reach only the process running its shard (the fake routes by
 ``(guild_id >> 22) % 2``), and that process handles them: a native post adopted as a question,
 an answer recorded, a vote applied, ``/profile`` answered. Both processes drain the outbox, and
-every deserved DM is sent exactly once. The two processes start at the same moment and share
-one session-start bucket (``max_concurrency`` 1): the fake enforces one session start per
-window in it, and the IDENTIFY gate (``bot.db.identify_gate``) spaces them so that none is
-refused. Stopping one process (SIGTERM) leaves the other serving its server.
+every deserved DM is sent exactly once, naming its server whichever process sends it. The two
+processes start at the same moment and share one session-start bucket (``max_concurrency`` 1):
+the fake enforces one session start per window in it, and the IDENTIFY gate
+(``bot.db.identify_gate``) spaces them so that none is refused. Stopping one process (SIGTERM)
+leaves the other serving its server.
 
 The bot's database writes are no event the fake sees, so the test polls its own connection.
 """
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Notification, Post, Vote
-from bot.forum import settings
+from bot.forum import prefs, settings
 from bot.forum.shards import shard_of
 from bot.forum.uow import run_in_transaction
 from tests.fakediscord import FakeDiscord, Member, Message
@@ -170,11 +171,25 @@ async def serve(fake: FakeDiscord, check: Check, server: Server, session: Sessio
     assert reply.ephemeral and "Points" in reply.embed_text()
 
 
-async def dms_settled(fake: FakeDiscord, check: Check, server: Server, expected: int) -> None:
+async def dms_settled(
+    fake: FakeDiscord,
+    check: Check,
+    server: Server,
+    processes: dict[int, BotProcess],
+    expected: int,
+) -> None:
+    """Until ``expected`` DMs reached the server's asker, were logged by the processes and the
+    server's notifications are all marked sent."""
     await fake.wait_until(
-        lambda: len(fake.dms_to(server.asker)) >= expected or None,
+        lambda: (
+            (
+                len(fake.dms_to(server.asker)) >= expected
+                and dm_lines(processes, server.guild) >= expected
+            )
+            or None
+        ),
         timeout=15,
-        what=f"{expected} DMs to the asker on shard {server.shard}",
+        what=f"{expected} DMs to the asker on shard {server.shard}, logged",
     )
 
     async def all_sent() -> bool:
@@ -203,6 +218,11 @@ async def test_two_shard_processes_share_the_servers_and_the_outbox(
                         s, g, key, value
                     ),
                 )
+            # A private preview names the server: whichever process sends the DM knows it.
+            await run_in_transaction(
+                sessionmaker,
+                lambda s, u=server.asker.id: prefs.set_dm_options(s, u, preview="no-text"),
+            )
         code, output = await processes[0].run_command("sync-commands", "--global")
         assert code == 0, output
 
@@ -228,15 +248,16 @@ async def test_two_shard_processes_share_the_servers_and_the_outbox(
         for shard, server in servers.items():
             await serve(fake, check, server, sessions[shard], n=0)
         for server in servers.values():
-            await dms_settled(fake, check, server, expected=1)
-            assert len(fake.dms_to(server.asker)) == 1
+            await dms_settled(fake, check, server, processes, expected=1)
+            (dm,) = fake.dms_to(server.asker)
+            assert f"in {server.guild.name}" in dm.embed_text()
             assert dm_lines(processes, server.guild) == 1
 
         # Shard 0's process stops; shard 1's keeps serving its server.
         assert await processes[0].terminate(signal.SIGTERM) == 0
         assert "Traceback" not in processes[0].output
         await serve(fake, check, servers[1], sessions[1], n=1)
-        await dms_settled(fake, check, servers[1], expected=2)
+        await dms_settled(fake, check, servers[1], processes, expected=2)
         assert len(fake.dms_to(servers[1].asker)) == 2
         assert dm_lines(processes, servers[1].guild) == 2
         assert len(fake.gateway.identifies) == len(SHARDS)  # no session started again
