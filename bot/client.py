@@ -119,7 +119,7 @@ class QABot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.engine = engine
-        #: The servers this process serves: those of its shards (``owns_guild``).
+        #: The servers this process serves: those of its shards (its sweeps keep to them).
         self.server_scope = ServerScope.of(settings.shard_count, settings.shard_ids)
         #: IDENTIFYs spaced per bucket across the processes sharing the database (PostgreSQL).
         self.identify_gate = IdentifyGate(engine, settings.identify_window, self._max_concurrency)
@@ -249,10 +249,6 @@ class QABot(commands.AutoShardedBot):
 
     async def _max_concurrency(self) -> int:
         return (await self.fetch_session_start_limits()).max_concurrency
-
-    def owns_guild(self, guild_id: int) -> bool:
-        """Whether ``guild_id`` is a server of this process's shards."""
-        return self.server_scope.owns(guild_id)
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """A new session (a RESUME fires ``on_shard_resumed`` instead): reconcile the shard's

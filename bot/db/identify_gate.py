@@ -21,6 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.db import health
+
 log = logging.getLogger(__name__)
 
 #: The first key of ``pg_advisory_lock(int, int)`` for every bucket lock ("QAID"); the second is
@@ -62,14 +64,21 @@ class IdentifyGate:
         if self._engine is None:
             return
         bucket = await self.bucket(shard_id)
-        conn = await self._engine.connect()
+        try:
+            conn = await self._engine.connect()
+        except Exception as exc:
+            self._unguarded(shard_id, exc)
+            return
         try:
             await conn.execute(
                 text("SELECT pg_advisory_lock(:key, :bucket)"),
                 {"key": LOCK_CLASS, "bucket": bucket},
             )
-        except BaseException:
+        except BaseException as exc:
             await asyncio.shield(conn.close())
+            if isinstance(exc, Exception):
+                self._unguarded(shard_id, exc)
+                return
             raise
         log.info("identify turn of shard %s (bucket %s)", shard_id, bucket)
         hold = asyncio.get_running_loop().create_task(
@@ -77,6 +86,15 @@ class IdentifyGate:
         )
         self._holds.add(hold)
         hold.add_done_callback(self._holds.discard)
+
+    @staticmethod
+    def _unguarded(shard_id: int, exc: Exception) -> None:
+        """The database is gone: identify without the gate (Discord refuses an IDENTIFY too
+        soon with op 9, and discord.py identifies again); a bug keeps its traceback."""
+        what = health.outage(exc)
+        if what is None:
+            raise exc
+        log.warning("%s (%s): shard %s identifies unguarded", what, type(exc).__name__, shard_id)
 
     async def _hold(self, conn: AsyncConnection) -> None:
         try:

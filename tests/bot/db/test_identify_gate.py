@@ -5,7 +5,9 @@ other; on SQLite (one process) the gate lets every IDENTIFY through at once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_engine
@@ -52,3 +54,22 @@ async def test_one_turn_per_bucket_and_window_across_processes(engine: AsyncEngi
         await first.close()
         await second.close()
         await other_engine.dispose()
+
+
+async def test_a_database_gone_lets_the_identify_through_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gone = create_engine("postgresql+asyncpg://qa:secret@127.0.0.1:9/qa")
+    gate = IdentifyGate(gone, WINDOW, Concurrency(1))
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.db.identify_gate"):
+            async with asyncio.timeout(10):
+                await gate.wait_turn(0)
+    finally:
+        await gate.close()
+        await gone.dispose()
+    (record,) = caplog.records
+    assert record.getMessage() == (
+        "database unavailable (ConnectionRefusedError): shard 0 identifies unguarded"
+    )
+    assert "secret" not in caplog.text and record.exc_info is None
