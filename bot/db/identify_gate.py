@@ -5,9 +5,11 @@ max_concurrency``) every 5 seconds for a token; an IDENTIFY past that is refused
 spaces the shards of one process by itself; processes sharing a PostgreSQL database meet here.
 Before an IDENTIFY a process takes the bucket's session advisory lock on a connection of its
 own and keeps it ``window`` seconds after the IDENTIFY, so the next IDENTIFY in that bucket, from
-any process, comes at least ``window`` seconds later. The connection is closed at the end of the
-window (closing it releases the lock), and a process that dies releases its locks with its
-connections. On SQLite (one process, ``enabled`` False) ``wait_turn`` returns at once.
+any process, comes at least ``window`` seconds later. The window's clock starts once the task
+holding the lock first runs: discord.py sends the IDENTIFY right after the hook returns, without
+giving the event loop a turn in between, so that is after the IDENTIFY went to the socket. The
+connection is closed at the end of the window (closing it releases the lock), and a process that
+dies releases its locks with its connections. On SQLite (one process, ``enabled`` False) ``wait_turn`` returns at once.
 """
 
 from __future__ import annotations
