@@ -9,7 +9,8 @@ any process, comes at least ``window`` seconds later. The window's clock starts 
 holding the lock first runs: discord.py sends the IDENTIFY right after the hook returns, without
 giving the event loop a turn in between, so that is after the IDENTIFY went to the socket. The
 connection is closed at the end of the window (closing it releases the lock), and a process that
-dies releases its locks with its connections. On SQLite (one process, ``enabled`` False) ``wait_turn`` returns at once.
+dies releases its locks with its connections. On SQLite (one process, ``enabled`` False)
+``wait_turn`` returns at once. A database gone lets the IDENTIFY through, with one warning.
 """
 
 from __future__ import annotations
