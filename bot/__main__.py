@@ -62,8 +62,8 @@ def _secrets(settings: Settings) -> list[str]:
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     """The settings given on the command line (``run --shard-count/--shard-ids``)."""
-    given = {"shard_count": getattr(args, "shard_count", None)}
-    given["shard_ids"] = getattr(args, "shard_ids", None)
+    names = ("shard_count", "shard_ids")  # only ``run`` has them
+    given = {name: getattr(args, name, None) for name in names}
     return {name: value for name, value in given.items() if value is not None}
 
 
