@@ -148,7 +148,7 @@ class QABot(commands.AutoShardedBot):
         self.purger = Purger(self, runner, engine, scope=self.server_scope)
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
-        self.thread_renames = ThreadRenames(self, runner)
+        self.thread_renames = ThreadRenames(self, runner, scope=self.server_scope)
         #: Records thread messages, keeping those that met the database gone for a retry.
         self.message_retry = MessageRetry(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.

@@ -158,6 +158,7 @@ INVENTORY: Final[dict[str, str]] = {
     "bot.workers.status_lines:StatusLines._render_archived:bot.fetch_channel": "fetch",
     "bot.workers.status_lines:StatusLines._render_archived:thread.edit": "thread_edit",
     "bot.workers.thread_renames:ThreadRenames._apply:thread.edit": "thread_edit",
+    "bot.workers.thread_renames:ThreadRenames._thread:bot.fetch_channel": "fetch",
     "bot.workers.vote_writer:VoteWriter._remove_uncounted_vote:message.remove_reaction": "reaction",
     "bot.workers.vote_writer:VoteWriter.wait_idle:_queue.join": NOT_REST,
     "cogs.admin._cog:Admin.status:response.send_message": "interaction",
