@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         help="serve /healthz and /metrics on this port (HEALTH_HOST, default 127.0.0.1); "
         "overrides HEALTH_PORT, 0: off",
     )
+    run.add_argument(
+        "--shard-count", type=int, metavar="N", help="shards in all (overrides SHARD_COUNT)"
+    )
+    run.add_argument(
+        "--shard-ids", metavar="IDS", help="this process's shards, e.g. 0,1 (overrides SHARD_IDS)"
+    )
     mig = sub.add_parser("migrate", help="apply pending database migrations and exit")
     mig.add_argument("--revision", default="head", help="target revision (default: head)")
     sync = sub.add_parser(
@@ -81,14 +87,18 @@ def _secrets(settings: Settings, *urls: str) -> list[str]:
     return [*secrets, *(p for p in passwords if p)]
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given on the command line (``run --shard-count/--shard-ids/--health-port``)."""
+    names = ("shard_count", "shard_ids", "health_port")  # only ``run`` has them
+    given = {name: getattr(args, name, None) for name in names}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url: str | None = None
     try:
-        overrides = {}
-        if getattr(args, "health_port", None) is not None:
-            overrides["health_port"] = args.health_port
-        settings = load_settings(**overrides)
+        settings = load_settings(**_overrides(args))
         moved = (args.source, args.target) if args.command == "migrate-data" else ()
         configure_logging(settings.log_level, secrets=_secrets(settings, *moved))
         url = settings.effective_database_url

@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.automod import AutoModRules
 from bot.db import health
 from bot.db.engine import create_sessionmaker
+from bot.db.identify_gate import IdentifyGate
 from bot.errors import handle_interaction_error
+from bot.forum.shards import ServerScope
 from bot.healthcheck import ShardStates
 from bot.message_cache import IndexedConnectionState
 from bot.metrics import Metrics
@@ -121,6 +123,10 @@ class QABot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.engine = engine
+        #: The servers this process serves: those of its shards (its sweeps keep to them).
+        self.server_scope = ServerScope.of(settings.shard_count, settings.shard_ids)
+        #: IDENTIFYs spaced per bucket across the processes sharing the database (PostgreSQL).
+        self.identify_gate = IdentifyGate(engine, settings.identify_window, self._max_concurrency)
         #: Each missing permission announced once to the moderators (``bot.rest`` reports 50013).
         self.permission_notices = PermissionNotices(self, self)
         bound_requests(self, settings.rest_request_timeout, self.permission_notices.refused)
@@ -143,13 +149,13 @@ class QABot(commands.AutoShardedBot):
         #: The DM notification worker: drains the outbox into DMs.
         self.notifier: Notifier = from_settings(self, runner, settings, self.metrics)
         #: The retention sweeps: finished notifications, old /ask drafts, departed servers.
-        self.retention = Retention(self, runner)
+        self.retention = Retention(self, runner, scope=self.server_scope)
         #: Blanks removed posts past the restore window; after deletes, rewrites SQLite's search
         #: index and empties its write-ahead log, so deleted words leave the files.
-        self.purger = Purger(self, runner, engine)
+        self.purger = Purger(self, runner, engine, scope=self.server_scope)
         #: Renames question threads to their titles, two per thread in ten minutes (Discord's
         #: limit); a rename past it waits.
-        self.thread_renames = ThreadRenames(self, runner)
+        self.thread_renames = ThreadRenames(self, runner, scope=self.server_scope)
         #: Records thread messages, keeping those that met the database gone for a retry.
         self.message_retry = MessageRetry(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
@@ -253,11 +259,16 @@ class QABot(commands.AutoShardedBot):
         await self.transaction_runner.wait_callers(CLOSE_GRACE, besides=self._awaiting_close)
         await super().close()
         await self.transaction_runner.close(CLOSE_GRACE)
+        await self.identify_gate.close()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # discord.py sleeps 5 s before a re-IDENTIFY; tests shorten it through settings.
         if not initial:
             await asyncio.sleep(self.settings.reidentify_delay)
+        await self.identify_gate.wait_turn(shard_id or 0)
+
+    async def _max_concurrency(self) -> int:
+        return (await self.fetch_session_start_limits()).max_concurrency
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """A new session (a RESUME fires ``on_shard_resumed`` instead): reconcile the shard's

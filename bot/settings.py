@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Knobs for tests against the loopback fake Discord; production keeps discord.py's values.
     guild_ready_timeout: float = Field(default=2.0, ge=0)
     reidentify_delay: float = Field(default=5.0, ge=0)
+    # Discord's session-start spacing: one IDENTIFY per max_concurrency bucket in this many
+    # seconds, kept across processes through PostgreSQL (bot.db.identify_gate).
+    identify_window: float = Field(default=5.0, gt=0)
     # A gateway connection silent this long (no frame, no heartbeat ACK) is closed and resumed.
     gateway_heartbeat_timeout: float = Field(default=60.0, gt=0)
     # The bound on every REST request, discord.py's own retries and rate-limit waits included

@@ -29,6 +29,7 @@ from bot.clock import utc_now
 from bot.db.models import AskDraft, Flag, HeldPost, Notification, Post, ReportCard, UserPref
 from bot.forum.post_rows import load_post
 from bot.forum.settings import load_config
+from bot.forum.shards import ALL_SERVERS, ServerScope
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,18 @@ async def blank_posts(session: AsyncSession, post_ids: Sequence[int]) -> int:
     return blanked
 
 
-async def purge_removed(session: AsyncSession, *, now: datetime | None = None) -> int:
+async def purge_removed(
+    session: AsyncSession, *, now: datetime | None = None, scope: ServerScope = ALL_SERVERS
+) -> int:
     """Blank the posts a moderator removed more than their guild's ``restore_window_days``
-    ago (they can no longer be restored), a removed question with everything in its thread;
-    the number blanked."""
+    ago (they can no longer be restored), a removed question with everything in its thread,
+    in the servers of ``scope``; the number blanked."""
     now = now or utc_now()
     rows = await session.execute(
         select(Post.id, Post.guild_id, Post.removed_at).where(
             Post.removed_at.is_not(None),
             _has_text(),
+            scope.where(Post.guild_id),
         )
     )
     windows: dict[int, timedelta] = {}

@@ -31,6 +31,7 @@ from bot.clock import utc_now
 from bot.db.dialect import insert
 from bot.db.models import AskDraft, Base, DepartedGuild, GuildSetting, Notification
 from bot.forum import settings
+from bot.forum.shards import ALL_SERVERS, ServerScope, shard_of
 
 #: Notification statuses that are done with: kept ``notification_retention_days``, then purged.
 FINISHED: Final = ("sent", "failed", "undeliverable", "cancelled")
@@ -73,13 +74,20 @@ async def _delete_older(
     key: str,
     now: datetime,
     unit: timedelta,
+    scope: ServerScope,
 ) -> int:
     """Delete ``table``'s rows that ``older(cutoff)`` selects, with each server's cutoff of
-    ``key``: one statement for the servers on the default, one per server overriding it."""
+    ``key``: one statement for the servers on the default, one per server overriding it; only
+    the servers of ``scope``."""
     default, overridden = await _cutoffs(session, key, now, unit)
+    overridden = {g: cutoff for g, cutoff in overridden.items() if scope.owns(g)}
     on_default = table.guild_id.not_in(list(overridden)) if overridden else None
     statements = [
-        delete(table).where(older(default), *([] if on_default is None else [on_default]))
+        delete(table).where(
+            older(default),
+            scope.where(table.guild_id),
+            *([] if on_default is None else [on_default]),
+        )
     ]
     statements += [
         delete(table).where(table.guild_id == guild_id, older(cutoff))
@@ -92,9 +100,12 @@ async def _delete_older(
     return removed
 
 
-async def purge_notifications(session: AsyncSession, *, now: datetime | None = None) -> int:
+async def purge_notifications(
+    session: AsyncSession, *, now: datetime | None = None, scope: ServerScope = ALL_SERVERS
+) -> int:
     """Delete notifications finished (sent, or failed, undeliverable or cancelled: their last
-    attempt) more than each server's ``notification_retention_days`` ago; the number deleted."""
+    attempt) more than each server's ``notification_retention_days`` ago (the servers of
+    ``scope``); the number deleted."""
     finished_at = func.coalesce(Notification.sent_at, Notification.next_attempt_at)
 
     def older(cutoff: datetime) -> ColumnElement[bool]:
@@ -103,20 +114,22 @@ async def purge_notifications(session: AsyncSession, *, now: datetime | None = N
     when = now or utc_now()
     day = timedelta(days=1)
     return await _delete_older(
-        session, Notification, older, "notification_retention_days", when, day
+        session, Notification, older, "notification_retention_days", when, day, scope
     )
 
 
-async def purge_drafts(session: AsyncSession, *, now: datetime | None = None) -> int:
+async def purge_drafts(
+    session: AsyncSession, *, now: datetime | None = None, scope: ServerScope = ALL_SERVERS
+) -> int:
     """Delete ``/ask`` drafts expired or used more than each server's
-    ``draft_retention_hours`` ago; the number deleted."""
+    ``draft_retention_hours`` ago (the servers of ``scope``); the number deleted."""
 
     def older(cutoff: datetime) -> ColumnElement[bool]:
         return or_(AskDraft.expires_at < cutoff, AskDraft.consumed_at < cutoff)
 
     when = now or utc_now()
     hour = timedelta(hours=1)
-    return await _delete_older(session, AskDraft, older, "draft_retention_hours", when, hour)
+    return await _delete_older(session, AskDraft, older, "draft_retention_hours", when, hour, scope)
 
 
 # --------------------------------------------------------------------------- departed servers
@@ -177,11 +190,6 @@ async def record_return(session: AsyncSession, *, guild_id: int) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-def shard_of(guild_id: int, shard_count: int) -> int:
-    """The shard Discord routes a server to."""
-    return (guild_id >> 22) % shard_count
-
-
 async def reconcile_shard(
     session: AsyncSession,
     *,
@@ -205,12 +213,16 @@ async def reconcile_shard(
     return ShardReconciled(departed=departed, returned=returned)
 
 
-async def purge_departed(session: AsyncSession, *, now: datetime | None = None) -> DepartedPurged:
-    """Delete every row of each server that removed the bot more than its
+async def purge_departed(
+    session: AsyncSession, *, now: datetime | None = None, scope: ServerScope = ALL_SERVERS
+) -> DepartedPurged:
+    """Delete every row of each server (of ``scope``) that removed the bot more than its
     ``departed_retention_days`` ago, and its departure."""
     when = now or utc_now()
     guilds = rows = 0
     for guild_id, departed_at in sorted((await departures(session)).items()):
+        if not scope.owns(guild_id):
+            continue
         config = await settings.load_config(session, guild_id)
         if departed_at >= when - timedelta(days=config.departed_retention_days):
             continue

@@ -10,6 +10,11 @@ DMs to one member costs one look-up and one who left costs one per ``MEMBERSHIP_
 404 Unknown Member (10007), or Unknown User (10013): not a member (left, kicked or banned).
 Anything else (a 5xx discord.py gave up on, a 429, a timeout, a lost connection) propagates and
 is remembered not at all: the notifier retries the DM as it does any transient failure.
+
+``server_name`` names the server a private DM is about. Every shard process drains the whole
+outbox, so the server may be one of another process's shards, absent from this client's cache:
+then it is asked once (``GET /guilds/{guild}``) and remembered for ``ttl``; a failure leaves
+the DM to say "a server".
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class Memberships:
         #: Requests made to Discord (health counts and tests).
         self.lookups = 0
         self._known: ExpiringMap[tuple[int, int], bool] = ExpiringMap(limit, ttl, clock=clock)
+        self._names: ExpiringMap[int, str] = ExpiringMap(limit, ttl, clock=clock)
 
     @property
     def ttl(self) -> float:
@@ -79,6 +85,23 @@ class Memberships:
             return False  # a ban arrived while Discord was asked: it wins
         self._known.put(key, member)
         return member
+
+    async def server_name(self, guild_id: int) -> str | None:
+        """The server's name: from the cache of this process's shards, else asked once (see
+        the module docstring); None when Discord does not say."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            return guild.name
+        name = self._names.get(guild_id)
+        if name is None:
+            self.lookups += 1
+            try:
+                async with asyncio.timeout(self.timeout):
+                    name = (await self.bot.http.get_guild(guild_id))["name"]
+            except (discord.HTTPException, TimeoutError):
+                return None
+            self._names.put(guild_id, name)
+        return name
 
     def gone(self, guild_id: int, user_id: int) -> None:
         """The member was banned (or is known gone): no DM about the server, no look-up."""

@@ -267,8 +267,7 @@ class Notifier(TaskWorker):
             await self.outcomes.cancelled(content.cancelled, self.clock())
             if not content.posts:
                 return
-            guild = self.bot.get_guild(first.guild_id)
-            server = guild.name if guild is not None else None
+            server = await self.members.server_name(first.guild_id)
             embed, view = render_dm(content, self.dms.cached_name, server)
             sent = await self._find_unrecorded(group, content.dm_channel_id)
             if sent is None:

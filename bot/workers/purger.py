@@ -4,7 +4,8 @@ Deletes blank a post's text in their own transaction (``bot.forum.purge``); this
 the job the files need, and purges what a moderator removed once it can no longer be restored:
 
 - every ``PURGE_INTERVAL`` seconds, and when woken: removed posts older than their guild's
-  ``restore_window_days`` are blanked (``purge.purge_removed``);
+  ``restore_window_days`` are blanked (``purge.purge_removed``), in the servers of the
+  process's shards (``scope``);
 - after a pass that blanked something, or a wake-up after a delete (``wake``): what the files
   still hold is reclaimed (``bot.db.compaction``: on SQLite the full-text index merged and the
   write-ahead log checkpointed and emptied; on PostgreSQL the dead row versions are left to
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 from bot.db import health
 from bot.db.compaction import reclaim_deleted_text
 from bot.forum import purge
+from bot.forum.shards import ALL_SERVERS, ServerScope
 from bot.workers.base import TaskWorker, cancelling
 
 if TYPE_CHECKING:
@@ -52,9 +54,12 @@ class Purger(TaskWorker):
         engine: AsyncEngine,
         *,
         interval: float = PURGE_INTERVAL,
+        scope: ServerScope = ALL_SERVERS,
     ) -> None:
         super().__init__(bot, runner)
         self.engine = engine
+        #: The servers this process purges: those of its shards (``bot.forum.shards``).
+        self.scope = scope
         self.interval = interval
         self.spacing = RECLAIM_SPACING
         self._asked = 0
@@ -90,7 +95,7 @@ class Purger(TaskWorker):
     async def purge_once(self, *, compact: bool) -> int:
         """One pass (``compact``: after deletes); the number of removed posts blanked."""
         try:
-            blanked = await self.runner.run(lambda s: purge.purge_removed(s))
+            blanked = await self.runner.run(lambda s: purge.purge_removed(s, scope=self.scope))
             if compact or blanked:
                 await reclaim_deleted_text(self.engine)
         except Exception as exc:  # a closing bot or a busy database: the next pass retries

@@ -3,8 +3,9 @@
 A ``discord.ext.tasks`` loop runs the sweeps of ``bot.forum.retention`` every
 ``SWEEP_INTERVAL`` seconds, the first pass as soon as the worker starts: finished DM
 notifications, old ``/ask`` drafts, and the servers that removed the bot longer ago than their
-retention. Each sweep is its own transaction, so one failing leaves the others done. ``wake``
-asks for a pass now (one more after a pass in progress). Each pass logs counts only and
+retention, each only in the servers of the process's shards (``scope``). Each sweep is its own
+transaction, so one failing leaves the others done. ``wake`` asks for a pass now (one more after
+a pass in progress). Each pass logs counts only and
 dispatches ``qa_retention_swept(Swept)``. ``clock`` is the time a pass judges ages by.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now
 from bot.db import health
 from bot.forum import retention
+from bot.forum.shards import ALL_SERVERS, ServerScope
 from bot.transactions import TransactionRunner
 from bot.workers.base import Worker
 
@@ -54,9 +56,16 @@ class Retention(Worker):
     name = "retention sweeper"
 
     def __init__(
-        self, bot: discord.Client, runner: TransactionRunner, *, interval: float = SWEEP_INTERVAL
+        self,
+        bot: discord.Client,
+        runner: TransactionRunner,
+        *,
+        interval: float = SWEEP_INTERVAL,
+        scope: ServerScope = ALL_SERVERS,
     ) -> None:
         super().__init__(bot, runner)
+        #: The servers this process sweeps: those of its shards (``bot.forum.shards``).
+        self.scope = scope
         self._periodic = tasks.loop(seconds=interval, name="qa-bot retention")(self._pass)
         self._woken: asyncio.Task[None] | None = None
         self._one_at_a_time = asyncio.Lock()
@@ -110,14 +119,18 @@ class Retention(Worker):
 
     async def _pass(self) -> None:
         async with self._one_at_a_time:
-            now = self.clock()
+            now, scope = self.clock(), self.scope
             notifications = await self._sweep(
-                "notifications", lambda s: retention.purge_notifications(s, now=now), 0
+                "notifications",
+                lambda s: retention.purge_notifications(s, now=now, scope=scope),
+                0,
             )
-            drafts = await self._sweep("drafts", lambda s: retention.purge_drafts(s, now=now), 0)
+            drafts = await self._sweep(
+                "drafts", lambda s: retention.purge_drafts(s, now=now, scope=scope), 0
+            )
             departed = await self._sweep(
                 "departed servers",
-                lambda s: retention.purge_departed(s, now=now),
+                lambda s: retention.purge_departed(s, now=now, scope=scope),
                 retention.DepartedPurged(guilds=0, rows=0),
             )
         swept = Swept(now, notifications, drafts, departed.guilds, departed.rows)

@@ -21,15 +21,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+import discord
+
 from bot.bounded import BoundedMap
 from bot.db import health
 from bot.forum import purge
+from bot.forum.shards import ALL_SERVERS, ServerScope
 from bot.threads import discord_step, fetch_thread_or_none
 from bot.workers.base import Worker
 
 if TYPE_CHECKING:
-    import discord
-
     from bot.transactions import TransactionRunner
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,12 @@ class ThreadRenames(Worker):
 
     name = "thread renames"
 
-    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+    def __init__(
+        self, bot: discord.Client, runner: TransactionRunner, *, scope: ServerScope = ALL_SERVERS
+    ) -> None:
         super().__init__(bot, runner)
+        #: The servers of this process's shards; another shard process's are renamed by id.
+        self.scope = scope
         self.clock: Callable[[], float] = time.monotonic
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._history: BoundedMap[int, tuple[float, ...]] = BoundedMap(HISTORY)
@@ -128,13 +133,28 @@ class ThreadRenames(Worker):
 
     async def _apply(self, question_id: int, thread_id: int) -> bool:
         named = await self.runner.run(lambda s: purge.thread_name(s, question_id=question_id))
-        guild = self.bot.get_guild(named[0]) if named is not None else None
-        if named is None or guild is None:
-            return True  # no such question (or no title), or not our guild any more
-        name = named[1]
-        thread = await fetch_thread_or_none(guild, thread_id)
+        if named is None:
+            return True  # no such question (or no title)
+        guild_id, name = named
+        thread = await self._thread(guild_id, thread_id)
         if thread is None or thread.name == name:
             return True
         return await discord_step(
             "rename the thread", thread.edit(name=name), post_id=question_id, post_kind="question"
         )
+
+    async def _thread(self, guild_id: int, thread_id: int) -> discord.Thread | None:
+        """The thread, through this process's guild; a server of another shard process (a
+        ``/mydata erase`` in DMs, on shard 0, reaches every server) has it fetched by id. None
+        when it is gone, Discord refuses, or the bot left the server."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            return await fetch_thread_or_none(guild, thread_id)
+        if self.scope.owns(guild_id):
+            return None  # the bot left the server
+        try:
+            channel = await self.bot.fetch_channel(thread_id)
+        except discord.HTTPException as exc:
+            log.warning("could not fetch thread %s (status %s)", thread_id, exc.status)
+            return None
+        return channel if isinstance(channel, discord.Thread) else None

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 #: Settings that make discord.py fast against the fake (both are production knobs).
-FAST = {"guild_ready_timeout": 0.05, "reidentify_delay": 0.0}
+FAST = {"guild_ready_timeout": 0.05, "reidentify_delay": 0.0, "identify_window": 0.05}
 PROBE = "tests.fakediscord.probe"
 
 
@@ -292,6 +292,7 @@ class BotProcess:
             DISCORD_GATEWAY_URL=self.fake.gateway_url,
             GUILD_READY_TIMEOUT=str(FAST["guild_ready_timeout"]),
             REIDENTIFY_DELAY=str(FAST["reidentify_delay"]),
+            IDENTIFY_WINDOW=str(FAST["identify_window"]),
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
         )

@@ -66,13 +66,16 @@ class GatewayClose:
 
 @dataclass
 class Identify:
-    """An IDENTIFY the fake accepted or refused."""
+    """An IDENTIFY the fake accepted or refused, at ``time`` (the fake's loop clock)."""
 
     shard: tuple[int, int]
     intents: int
     payload: JSON
     session_id: str | None  # None when refused
     close_code: int | None = None
+    time: float = 0.0
+    #: Refused with op 9 INVALID_SESSION: it broke the session-start rate of its bucket.
+    too_soon: bool = False
 
 
 @dataclass
@@ -162,6 +165,12 @@ class Gateway:
         self.resume_url = "ws://127.0.0.1/gateway-resume"
         self.heartbeat_interval_ms = 41250
         self.recommended_shards = 1
+        #: ``session_start_limit.max_concurrency`` of ``GET /gateway/bot``: the buckets
+        #: (``shard_id % max_concurrency``) sessions start in.
+        self.max_concurrency = 1
+        #: When set, one session start per bucket in this many seconds; an IDENTIFY sooner is
+        #: answered op 9 INVALID_SESSION (d false), as Discord does. None: not enforced.
+        self.session_start_window: float | None = None
         self.sessions: dict[str, Session] = {}
         self.current: dict[int, Session] = {}  # shard id -> the session receiving its events
         self.connections: list[Connection] = []
@@ -392,7 +401,7 @@ class Gateway:
         shard_id, shard_count = int(shard[0]), int(shard[1])
         raw_intents = data.get("intents")
         intents = int(raw_intents) if raw_intents is not None else 0
-        record = Identify((shard_id, shard_count), intents, data, None)
+        record = Identify((shard_id, shard_count), intents, data, None, time=self.time())
         self.identifies.append(record)
         code = None
         if data.get("token") != self.token:
@@ -409,6 +418,11 @@ class Gateway:
             record.close_code = code
             self._closed(conn, code, by_client=False)
             await conn.close(code)
+            return
+        if self._too_soon(record):
+            record.too_soon = True
+            conn.send({"op": OP_INVALID_SESSION, "d": False})
+            self.recorder.signal.pulse()
             return
         old = self.current.get(shard_id)
         if old is not None:
@@ -449,6 +463,24 @@ class Gateway:
             self.send_dispatch(
                 session, "GUILD_CREATE", world.guild_create_payload(g, intents=session.intents)
             )
+
+    def bucket(self, shard_id: int) -> int:
+        """The session-start bucket of a shard (``shard_id % max_concurrency``)."""
+        return shard_id % self.max_concurrency
+
+    def _too_soon(self, record: Identify) -> bool:
+        """Whether a session started in ``record``'s bucket less than the window before it."""
+        window = self.session_start_window
+        if window is None:
+            return False
+        bucket = self.bucket(record.shard[0])
+        return any(
+            earlier.session_id is not None
+            and self.bucket(earlier.shard[0]) == bucket
+            and record.time - earlier.time < window
+            for earlier in self.identifies
+            if earlier is not record
+        )
 
     async def _resume(self, conn: Connection, data: JSON) -> None:
         self.resume_attempts.append(dict(data))

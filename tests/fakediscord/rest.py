@@ -448,7 +448,7 @@ class Rest:
                 "total": 1000,
                 "remaining": max(0, 1000 - len(gw.identifies)),
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": gw.max_concurrency,
             },
         }
 
@@ -813,6 +813,17 @@ class Rest:
     async def get_guild(self, req: Req) -> Result:
         g = self.world.guild(req.id("guild_id"))
         data = self.world.guild_payload(g)
+        # What the REST answer carries beyond the gateway's guild object (Discord's spec).
+        data.update(
+            home_header=None,
+            region="deprecated",
+            widget_channel_id=None,
+            max_presences=None,
+            max_stage_video_channel_users=50,
+            max_video_channel_users=25,
+            nsfw=False,
+            incidents_data=None,
+        )
         if req.query.get("with_counts", "").lower() in ("1", "true"):
             data["approximate_member_count"] = len(g.members)
             data["approximate_presence_count"] = 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import aiohttp
 import discord
 import pytest
 
 from bot.client import bot_intents
 from tests.fakediscord.fixtures import PROBE, BotFactory, BotHarness
+from tests.fakediscord.model import JSON
 from tests.fakediscord.server import FakeDiscord
 
 
@@ -197,3 +199,42 @@ async def test_in_process_restart_on_the_same_database(
     assert fake.owner is not None and fake.general is not None
     msg = await fake.owner.send(fake.general, "hello again")
     await second.cog("Probe").wait_for("message", lambda m: m.id == msg.id)
+
+
+async def _identify(fake: FakeDiscord, http: aiohttp.ClientSession, shard: list[int]) -> JSON:
+    """A raw IDENTIFY on a new connection; the first frame the fake answers after HELLO."""
+    ws = await http.ws_connect(f"{fake.gateway_url}?v=10&encoding=json")
+    hello = await ws.receive_json()
+    assert hello["op"] == 10
+    await ws.send_json(
+        {"op": 2, "d": {"token": fake.token, "intents": 1, "shard": shard, "properties": {}}}
+    )
+    answer: JSON = await ws.receive_json()
+    return answer
+
+
+async def test_session_starts_are_spaced_per_bucket(fake_discord: FakeDiscord) -> None:
+    fake = fake_discord
+    gateway = fake.gateway
+    gateway.session_start_window = 60.0
+    async with aiohttp.ClientSession() as http:
+        first = await _identify(fake, http, [0, 2])
+        assert first["t"] == "READY"
+        # One bucket (max_concurrency 1): shard 1 starting within the window is refused.
+        refused = await _identify(fake, http, [1, 2])
+        assert refused == {"op": 9, "d": False}
+        # Two buckets: shard 1 starts at once, while shard 2 (bucket 0 again) waits.
+        gateway.max_concurrency = 2
+        assert (await _identify(fake, http, [1, 3]))["t"] == "READY"
+        assert (await _identify(fake, http, [2, 3]))["op"] == 9
+        headers = {"Authorization": f"Bot {fake.token}"}
+        async with http.get(f"{fake.api_base}/gateway/bot", headers=headers) as reply:
+            limit = await reply.json()
+    assert limit["session_start_limit"]["max_concurrency"] == 2
+    assert [(i.shard[0], i.too_soon, i.session_id is not None) for i in gateway.identifies] == [
+        (0, False, True),
+        (1, True, False),
+        (1, False, True),
+        (2, True, False),
+    ]
+    assert gateway.identifies[0].time <= gateway.identifies[1].time

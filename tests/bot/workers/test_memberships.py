@@ -9,7 +9,7 @@ import discord
 import pytest
 
 from bot.workers.memberships import Memberships
-from tests.fakediscord.fixtures import BotHarness
+from tests.fakediscord.fixtures import PROBE, BotFactory, BotHarness
 from tests.fakediscord.server import FakeDiscord
 
 MEMBER = "/guilds/{guild_id}/members/{user_id}"
@@ -71,3 +71,23 @@ async def test_a_slow_look_up_times_out_and_is_asked_again(
     gate.release()
     assert await members.is_member(guild_id, hana.id)
     assert members.lookups == 2
+
+
+async def test_a_server_of_another_process_is_named_by_one_look_up(
+    fake_discord: FakeDiscord, qa_bot_factory: BotFactory
+) -> None:
+    fake = fake_discord
+    assert fake.guild is not None
+    here = fake.add_guild("Shard 0 Guild", shard=(0, 2))
+    elsewhere = fake.add_guild("Shard 1 Guild", shard=(1, 2))
+    gone = fake.add_guild("Gone Guild", shard=(1, 2))
+    harness = await qa_bot_factory(extensions=[PROBE], shard_count=2, shard_ids=[0])
+    members = Memberships(harness.bot, timeout=5)
+    assert await members.server_name(here.id) == "Shard 0 Guild"  # this process's: cached
+    assert members.lookups == 0
+    assert harness.bot.get_guild(elsewhere.id) is None
+    assert await members.server_name(elsewhere.id) == "Shard 1 Guild"
+    assert await members.server_name(elsewhere.id) == "Shard 1 Guild"
+    assert members.lookups == 1
+    fake.faults.fail("GET", "/guilds/{guild_id}", code=10004)
+    assert await members.server_name(gone.id) is None  # the DM says "a server"
