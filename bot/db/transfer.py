@@ -196,14 +196,15 @@ class _TableCopy:
 
     async def complete(self, conn: AsyncConnection) -> None:
         """Set the forward references held back, grouped by the columns they fill."""
-        assert self.key is not None or not self.pending
+        if self.key is None:
+            return  # nothing is held back without a key (``rows``)
+        key = self.key
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for params in self.pending:
             groups.setdefault(tuple(sorted(params)), []).append(params)
         for names, params_list in groups.items():
-            assert self.key is not None
             values: dict[str, Any] = {n[2:]: bindparam(n) for n in names if n.startswith("v_")}
-            stmt = update(self.table).where(self.key == bindparam("k_")).values(values)
+            stmt = update(self.table).where(key == bindparam("k_")).values(values)
             for start in range(0, len(params_list), BATCH_ROWS):
                 await conn.execute(stmt, params_list[start : start + BATCH_ROWS])
 
