@@ -250,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the workload")
     parser.add_argument("--profile", action="store_true", help="one more run under cProfile")
+    parser.add_argument(
+        "--profile-out",
+        type=Path,
+        default=None,
+        help="with --profile: keep the cProfile statistics in this file (for pstats)",
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
@@ -304,7 +310,7 @@ def _run_burst(args: argparse.Namespace, backends: list[str]) -> bool:
             report["backends"][backend] = _summarise(backend, runs)
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-            out = Path(tmp) / "bot.prof"
+            out = args.profile_out or Path(tmp) / "bot.prof"
             print("sqlite: profiled run", file=sys.stderr)
             asyncio.run(_one_run("sqlite", scale, Path(tmp), args.timeout, out))
             report["profile"] = profile_text(out)
