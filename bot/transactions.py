@@ -38,7 +38,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from typing import Any, Final, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import MAX_OVERFLOW, POOL_SIZE
 from bot.forum.ledger import POINTS_MOVED
@@ -91,6 +91,8 @@ class TransactionRunner:
         self._callers: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         self._closed = False
         self._background_slots = asyncio.Semaphore(BACKGROUND_CONNECTIONS)
+        #: SQLite's writers take turns here (see the module's docstring); None on PostgreSQL.
+        self._write_turn = asyncio.Lock() if _on_sqlite(sessionmaker) else None
         #: Transactions run so far: reads, writes.
         self.reads = 0
         self.writes = 0
@@ -138,9 +140,11 @@ class TransactionRunner:
         async with self._share():
             if read_only:
                 self.reads += 1
+                result = await run_in_transaction(self.sessionmaker, attempt, read_only=True)
             else:
                 self.writes += 1
-            result = await run_in_transaction(self.sessionmaker, attempt, read_only=read_only)
+                async with self._writer_turn():
+                    result = await run_in_transaction(self.sessionmaker, attempt)
         announce_points_moved(self._dispatch, moved)
         return result
 
@@ -151,6 +155,15 @@ class TransactionRunner:
             yield
             return
         async with self._background_slots:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """A writing transaction's turn on SQLite (see the module's docstring)."""
+        if self._write_turn is None:
+            yield
+            return
+        async with self._write_turn:
             yield
 
     async def wait_running(self) -> None:
@@ -184,6 +197,11 @@ class TransactionRunner:
             for transaction in late:
                 transaction.cancel()
             await asyncio.wait(late)
+
+
+def _on_sqlite(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    bind = sessionmaker.kw.get("bind")
+    return isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite"
 
 
 class HasTransactionRunner(Protocol):
