@@ -5,8 +5,10 @@ into a plain gesture (``bot.forum.votes.Reaction`` / ``Clear``) and ``submit``s 
 first ``await``, so the queue keeps the gateway's order: an add and a remove of one reaction
 must land in the order they happened. The writer applies the queued gestures in short batches,
 one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1). A batch is
-whatever is queued, up to ``BATCH_SIZE``, gathered for at most ``BATCH_WAIT`` after its first
-gesture; it is reduced and written set-based (``bot.forum.vote_batch``). A batch that fails is
+whatever is queued, up to the budget's size (``bot.workers.batch_budget``: each batch's work
+takes about 50 ms at most, so it holds SQLite's write lock no longer; never more than
+``BATCH_SIZE``), gathered for at most ``BATCH_WAIT`` after its first gesture; it is reduced and
+written set-based (``bot.forum.vote_batch``). A batch that fails is
 applied again one gesture at a time, so one bad gesture costs only itself.
 
 After each batch, what Discord shows follows: the status lines of the questions whose score
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import discord
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import health
 from bot.forum import votes
@@ -41,6 +44,7 @@ from bot.metrics import Metrics
 from bot.transactions import Operation, TransactionRunner
 from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker, cancelling
+from bot.workers.batch_budget import BatchBudget
 from bot.workers.status_lines import StatusLines
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,8 @@ class VoteWriter(TaskWorker):
         self.status_lines = status_lines
         self.metrics = metrics
         self.batch_size = batch_size
+        #: The size of the next batch, kept so a batch's work stays within its time budget.
+        self.budget = BatchBudget(batch_size)
         self.batch_wait = batch_wait
         self.max_queued = max_queued
         self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
@@ -147,15 +153,16 @@ class VoteWriter(TaskWorker):
             await asyncio.gather(*list(self._effects), return_exceptions=True)
 
     async def _next_batch(self) -> list[Gesture]:
-        """The queued gestures in order, at most ``batch_size``, waiting at most ``batch_wait``
-        after the first for more to arrive."""
+        """The queued gestures in order, at most the budget's size, waiting at most
+        ``batch_wait`` after the first for more to arrive."""
         batch = [await self._queue.get()]
+        most = self.budget.size
         deadline = asyncio.get_running_loop().time() + self.batch_wait
-        while len(batch) < self.batch_size:
-            while len(batch) < self.batch_size and not self._queue.empty():
+        while len(batch) < most:
+            while len(batch) < most and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             left = deadline - asyncio.get_running_loop().time()
-            if len(batch) >= self.batch_size or left <= 0:
+            if len(batch) >= most or left <= 0:
                 break
             try:
                 batch.append(await asyncio.wait_for(self._queue.get(), left))
@@ -208,7 +215,7 @@ class VoteWriter(TaskWorker):
         any other failure is raised."""
         while True:
             try:
-                applied = await self.runner.run(_applying(gestures))
+                applied = await self.runner.run(self._applying(gestures))
             except Exception as exc:
                 what = health.outage(exc)
                 if what is None:
@@ -230,6 +237,18 @@ class VoteWriter(TaskWorker):
             self.backoff.reset()
             self.metrics.votes_applied.inc(len(gestures))
             return applied
+
+    def _applying(self, gestures: Sequence[Gesture]) -> Operation[GesturesApplied]:
+        """The batch's operation; how long its work took sizes the next batch (the wait for
+        a connection or for the write lock before it does not count)."""
+
+        async def apply(session: AsyncSession) -> GesturesApplied:
+            started = time.perf_counter()
+            applied = await votes.apply_gestures(session, gestures)
+            self.budget.took(len(gestures), time.perf_counter() - started)
+            return applied
+
+        return apply
 
     # ------------------------------------------------------------------ effects
 
@@ -278,7 +297,3 @@ class VoteWriter(TaskWorker):
             )
             return
         log.info("removed an uncounted vote on message %s in guild %s", g.message_id, g.guild_id)
-
-
-def _applying(gestures: Sequence[Gesture]) -> Operation[GesturesApplied]:
-    return lambda session: votes.apply_gestures(session, gestures)

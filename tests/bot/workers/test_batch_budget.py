@@ -1,0 +1,28 @@
+"""Batch sizes follow the time budget: a slow batch shrinks the next in proportion, a full
+batch within the budget lets the next grow, a small batch changes nothing."""
+
+from __future__ import annotations
+
+from bot.workers.batch_budget import BatchBudget
+
+
+def test_a_batch_over_the_budget_shrinks_the_next_and_full_ones_within_it_grow_it_back() -> None:
+    budget = BatchBudget(500, budget=0.05, least=16)
+    assert budget.size == 500
+    budget.took(500, 0.5)  # ten times the budget
+    assert budget.size == 50
+    budget.took(50, 5.0)  # far over: never below the least
+    assert budget.size == 16
+    budget.took(3, 0.001)  # the queue ran dry: says nothing about the size
+    assert budget.size == 16
+    budget.took(16, 0.01)  # full and within: a quarter more (at least one)
+    assert budget.size == 20
+    for _ in range(40):
+        budget.took(budget.size, 0.01)
+    assert budget.size == 500  # never above the writer's largest
+
+
+def test_a_batch_within_the_budget_never_shrinks_it() -> None:
+    budget = BatchBudget(100, budget=0.05)
+    budget.took(100, 0.05)
+    assert budget.size == 100
