@@ -13,7 +13,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from bot import heap, shutdown
+from bot import shutdown
 from bot.client import QABot
 from bot.db import migrate
 from bot.db.engine import create_engine
@@ -83,8 +83,6 @@ async def run_bot(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
             loop.add_signal_handler(sig, request_stop, sig.name)
-    # The garbage collector tuned once the start-up's objects are in place (``bot.heap``).
-    settling = loop.create_task(heap.settle_after_start(bot), name="settle heap")
     try:
         async with bot:
             await _login(bot, settings, token)
@@ -96,7 +94,6 @@ async def run_bot(
                     "Intent' under Bot > Privileged Gateway Intents in the developer portal."
                 ) from None
     finally:
-        settling.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
                 loop.remove_signal_handler(sig)
