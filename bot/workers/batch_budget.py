@@ -2,10 +2,11 @@
 lock (and, anywhere, a connection) for about ``HOLD_BUDGET`` seconds at most, whatever a gesture
 costs on this machine, in this burst.
 
-After each batch the writer reports its size and how long its work took (``took``): a batch over
-the budget shrinks the next one in proportion; a full batch within it lets the next grow by a
-quarter, up to the writer's largest. A small batch (the queue ran dry) says nothing about the
-size, so it changes nothing.
+The first batch is the smallest (``LEAST``): its statements are compiled for the first time
+and the machine's pace is unknown. After each batch the writer reports its size and how long
+its work took (``took``): a batch over the budget shrinks the next one in proportion; a full
+batch within it lets the next grow by a quarter, up to the writer's largest. A small batch (the
+queue ran dry) says nothing about the size, so it changes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class BatchBudget:
         self.most = most
         self.least = min(least, most)
         self.budget = budget
-        self.size = most
+        self.size = self.least
 
     def took(self, size: int, seconds: float) -> None:
         """A batch of ``size`` took ``seconds`` of work: size the next one."""
