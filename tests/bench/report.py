@@ -120,6 +120,37 @@ Targets (issue 18): votes ratio >= 0.3 on SQLite and >= 2 on PostgreSQL; answers
 Target (issue 20): every command during the load acknowledged within 3 s and answered.
 The older in-process figures (a gesture vs a one-row write, search, start-up) are still
 available as `python -m tests.bench.micro`.
+
+### Where the time goes (issue 18, second round; `--quick`, SQLite, 2026-12-06)
+
+Measured on the shared 2-core machine with a load average of 5-7 (other benchmarks running):
+`--quick` figures moved by 2x between identical runs, so only large effects are read from them.
+
+- `--profile --profile-out FILE` (one run under cProfile, statistics kept for `pstats`): of
+  73 s in the bot's main thread, 51 s were spent idle in `epoll`. The bot mostly waited for its
+  SQLite connections' threads, not for the CPU. Timing each transaction (an instrumented run)
+  showed writing transactions taking up to 6 s from their start to their commit (status lines,
+  the notifier, the answer intake) while the longest hold was 0.28 s: a connection that finds
+  SQLite's write lock taken sleeps in its busy handler (up to 100 ms a try) and does not wake
+  when the lock is freed. The process's writers now take turns on an asyncio lock before
+  `BEGIN IMMEDIATE` (`bot.transactions`); readers do not.
+- Answer ingestion: the 220 thread messages of a `--quick` run reached the bot within 0.55 s
+  and the last was committed 15.8 s later. Each answer is about 25 statements (repeat check, locked
+  question, block, config, rate limit, insert, counters, ledger, outbox, name), 25-75 ms of
+  work each on this machine. Recording up to 32 waiting messages in one transaction (group
+  commit) did not raise answers/s (12.1 and 19.8 with it, 25.7 and 26.1 without), so it was
+  not kept: the cost
+  is the statements, not the commits. The 0.1 target needs an answer written in a handful of
+  statements, as the votes are.
+- Longest write-lock holds: the longest were answer-intake transactions (0.2-0.5 s for one
+  message: each of its 25 statements waits for a turn of a busy event loop) and one vote
+  batch (0.94 s, when batches started at 500 gestures). The vote writer now sizes its batches
+  by a 50 ms budget of work (`bot.workers.batch_budget`), starting from 16 gestures.
+- Garbage collector: `gc.freeze()` after start-up with a generation-0 threshold of 10,000,
+  two `--quick` runs each way at the same time: `/profile` p99 0.67 s with it, 0.84 s without;
+  longest hold 578 and 629 ms with it, 491 and 605 ms without. No measurable gain, so not
+  kept. A full `gc.collect()` before the freeze paused the loop long enough that a SIGTERM sent
+  as a burst began was handled only after the burst (`tests/cogs/test_burst.py` failed 2 in 3).
 """
 
 
