@@ -98,6 +98,11 @@ class TransactionRunner:
         self.writes = 0
 
     @property
+    def one_writer(self) -> bool:
+        """Whether the database takes one writer at a time (SQLite): the writers take turns."""
+        return self._write_turn is not None
+
+    @property
     def in_flight(self) -> int:
         """How many transactions are running now."""
         return len(self._in_flight)

@@ -5,9 +5,9 @@ into a plain gesture (``bot.forum.votes.Reaction`` / ``Clear``) and ``submit``s 
 first ``await``, so the queue keeps the gateway's order: an add and a remove of one reaction
 must land in the order they happened. The writer applies the queued gestures in short batches,
 one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1). A batch is
-whatever is queued, up to the budget's size (``bot.workers.batch_budget``: each batch's work
-takes about 50 ms at most, so it holds SQLite's write lock no longer; never more than
-``BATCH_SIZE``), gathered for at most ``BATCH_WAIT`` after its first gesture; it is reduced and
+whatever is queued, up to ``BATCH_SIZE`` (on SQLite up to the budget's size,
+``bot.workers.batch_budget``: each batch's work takes about 50 ms at most, so it holds the write
+lock no longer), gathered for at most ``BATCH_WAIT`` after its first gesture; it is reduced and
 written set-based (``bot.forum.vote_batch``). A batch that fails is
 applied again one gesture at a time, so one bad gesture costs only itself.
 
@@ -44,7 +44,7 @@ from bot.metrics import Metrics
 from bot.transactions import Operation, TransactionRunner
 from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker, cancelling
-from bot.workers.batch_budget import BatchBudget
+from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
 from bot.workers.status_lines import StatusLines
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ class VoteWriter(TaskWorker):
         self.status_lines = status_lines
         self.metrics = metrics
         self.batch_size = batch_size
-        #: The size of the next batch, kept so a batch's work stays within its time budget.
-        self.budget = BatchBudget(batch_size)
+        #: The size of the next batch: on SQLite (one writer at a time) kept so a batch's work
+        #: stays within its time budget; elsewhere always ``batch_size``.
+        self.budget = BatchBudget(batch_size, budget=HOLD_BUDGET if runner.one_writer else None)
         self.batch_wait = batch_wait
         self.max_queued = max_queued
         self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)

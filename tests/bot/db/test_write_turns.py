@@ -27,6 +27,7 @@ async def test_sqlite_writers_take_turns_readers_and_postgresql_writers_do_not(
     engine: AsyncEngine,
 ) -> None:
     runner = TransactionRunner(create_sessionmaker(engine), lambda *_: None)
+    assert runner.one_writer == is_sqlite(str(engine.url))
     release = asyncio.Event()
     first_in = asyncio.Event()
     second_in = asyncio.Event()

@@ -1,5 +1,6 @@
 """Batch sizes follow the time budget: a slow batch shrinks the next in proportion, a full
-batch within the budget lets the next grow, a small batch changes nothing."""
+batch within the budget lets the next grow, a small batch changes nothing; without a budget
+(PostgreSQL) every batch may be the largest."""
 
 from __future__ import annotations
 
@@ -29,3 +30,10 @@ def test_a_batch_within_the_budget_never_shrinks_it() -> None:
     budget = BatchBudget(100, budget=0.05, least=100)
     budget.took(100, 0.05)
     assert budget.size == 100
+
+
+def test_without_a_budget_every_batch_may_be_the_largest() -> None:
+    budget = BatchBudget(500, budget=None)
+    assert budget.size == 500
+    budget.took(500, 10.0)
+    assert budget.size == 500
