@@ -145,7 +145,10 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
 - Longest write-lock holds: the longest were answer-intake transactions (0.2-0.5 s for one
   message: each of its 25 statements waits for a turn of a busy event loop) and one vote
   batch (0.94 s, when batches started at 500 gestures). The vote writer now sizes its batches
-  by a 50 ms budget of work (`bot.workers.batch_budget`), starting from 16 gestures.
+  by a 50 ms budget of work (`bot.workers.batch_budget`), starting from 16 gestures, on
+  SQLite only: on PostgreSQL the same budget halved the votes' throughput (two `--quick` runs
+  each way at the same time: 661 against 1,362 events/s, ratio 0.70 against 1.57), so batches
+  there stay up to 500 gestures.
 - Garbage collector: `gc.freeze()` after start-up with a generation-0 threshold of 10,000,
   two `--quick` runs each way at the same time: `/profile` p99 0.67 s with it, 0.84 s without;
   longest hold 578 and 629 ms with it, 491 and 605 ms without. No measurable gain, so not
