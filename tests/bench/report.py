@@ -154,6 +154,14 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   longest hold 578 and 629 ms with it, 491 and 605 ms without. No measurable gain, so not
   kept. A full `gc.collect()` before the freeze paused the loop long enough that a SIGTERM sent
   as a burst began was handled only after the burst (`tests/cogs/test_burst.py` failed 2 in 3).
+- With what was kept (writers' turns; SQLite's batch budget), three `--quick` runs per
+  backend (2026-12-06T09:32Z, "Last recorded run" below when no later run replaced it): the
+  longest write-lock holds were 144, 144 and 215 ms (earlier `--quick` runs today: 284-1,595
+  ms), `/profile` p99 0.44 s; the votes ratio 0.20 on SQLite and 1.7 on PostgreSQL, the answers
+  ratio 0.004. The full burst (3 runs) was not run again on the shared machine: the last full
+  run, before these changes (2026-12-06T07:31Z, `results/latest-full.json`), measured SQLite
+  3,154 events/s (ratio 0.29), answers ratio 0.004, `/profile` p99 1.48 s, holds 1.2-1.3 s,
+  PostgreSQL ratio 1.40.
 """
 
 
