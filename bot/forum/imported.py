@@ -1,11 +1,8 @@
 """Authors and votes of imported history (``qa-bot import-q2a``), and linking a handle.
 
-**Synthetic ids.** A Q2A user with no Discord account is stored under ``-userid``, an anonymous
-Q2A post's author under ``-(2**40 + postid)`` (one per post: no number ties two anonymous posts
-together). Discord snowflakes are positive, so a negative id can never be one. Synthetic authors
-keep their Q2A handle as the display name and are left out of the leaderboard, point roles, DMs
-and points-moved events (``is_synthetic``); ``/mydata`` export and erase are asked for by a
-Discord user, whose id is never synthetic.
+**Synthetic authors** (``bot.forum.synthetic_ids``) keep their Q2A handle as the display name
+(``imported_authors``); ``/mydata`` export and erase are asked for by a Discord user, whose id
+is never synthetic, so a synthetic author's data is in no export and no erase.
 
 **Imported votes** are facts: ``imported_votes`` marks them and reaction reconciliation keeps
 them (``imported_voters``). A linked member's reaction changes their one vote on the post.
@@ -21,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,22 +28,7 @@ from bot.db.imported import ImportedAuthor, ImportedVote
 from bot.db.models import Flag, Member, Post, Vote
 from bot.forum.errors import InvalidState, NotFound, ValidationError
 from bot.forum.points import recompute_points
-
-#: Anonymous Q2A posts' synthetic authors start below this (Q2A user ids are 32-bit).
-ANONYMOUS_BASE: Final = 2**40
-
-
-def is_synthetic(user_id: int) -> bool:
-    """An imported author with no Discord account (no snowflake is zero or negative)."""
-    return user_id <= 0
-
-
-def synthetic_user_id(source_user_id: int) -> int:
-    return -source_user_id
-
-
-def synthetic_anonymous_id(source_post_id: int) -> int:
-    return -(ANONYMOUS_BASE + source_post_id)
+from bot.forum.synthetic_ids import is_synthetic
 
 
 async def imported_voters(session: AsyncSession, post_id: int) -> set[int]:
