@@ -111,7 +111,7 @@ async def post_ids_of(
             ImportedPost.guild_id == guild_id, ImportedPost.source_id.in_(list(source_ids))
         )
     )
-    return dict(rows.tuples())
+    return {source: post for source, post in rows}
 
 
 def _author(post: SourcePost, authors: Mapping[int, Author]) -> tuple[int, bool, str | None]:
@@ -274,13 +274,10 @@ async def import_votes(
     """Import the votes and flags of ``batch`` on imported posts (see the module)."""
     result = VotesResult()
     posts = await post_ids_of(session, guild_id, {v.post_id for v in batch})
-    authors_of = dict(
-        (
-            await session.execute(
-                select(Post.id, Post.author_id).where(Post.id.in_(list(posts.values())))
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(Post.id, Post.author_id).where(Post.id.in_(list(posts.values())))
     )
+    authors_of = {post_id: author_id for post_id, author_id in rows}
     pairs = [
         (posts[v.post_id], authors[v.user_id].user_id, v)
         for v in batch
@@ -288,32 +285,19 @@ async def import_votes(
     ]
     result.skipped = len(batch) - len(pairs)
     keys = [(post_id, user_id) for post_id, user_id, _ in pairs]
-    voted = (
-        set(
-            (
-                await session.execute(
-                    select(Vote.post_id, Vote.user_id).where(
-                        tuple_(Vote.post_id, Vote.user_id).in_(keys)
-                    )
-                )
-            ).tuples()
+    voted: set[tuple[int, int]] = set()
+    flagged: set[tuple[int, int]] = set()
+    if keys:
+        stored = await session.execute(
+            select(Vote.post_id, Vote.user_id).where(tuple_(Vote.post_id, Vote.user_id).in_(keys))
         )
-        if keys
-        else set()
-    )
-    flagged = (
-        set(
-            (
-                await session.execute(
-                    select(Flag.post_id, Flag.reporter_id).where(
-                        tuple_(Flag.post_id, Flag.reporter_id).in_(keys)
-                    )
-                )
-            ).tuples()
+        voted = {(post_id, user_id) for post_id, user_id in stored}
+        reported = await session.execute(
+            select(Flag.post_id, Flag.reporter_id).where(
+                tuple_(Flag.post_id, Flag.reporter_id).in_(keys)
+            )
         )
-        if keys
-        else set()
-    )
+        flagged = {(post_id, user_id) for post_id, user_id in reported}
     for post_id, user_id, vote in pairs:
         if vote.vote and (post_id, user_id) not in voted and authors_of.get(post_id) != user_id:
             await session.execute(
