@@ -26,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TextIO, TypeVar
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
 from bot.data_move import TransferRefused
@@ -158,6 +161,11 @@ async def import_q2a(
     engine = create_engine(database_url)
     report = ImportReport(dry_run=dry_run)
     try:
+        if dry_run and not await _schema_is_current(engine, database_url):
+            raise ImportRefused(
+                "The database is not at qa-bot's newest schema: run `qa-bot migrate` first "
+                "(a dry run writes nothing)."
+            )
         console.print(f"Importing {health.redacted(source_url)} into server {guild_id}")
         async with _Writer(create_sessionmaker(engine), dry_run) as writer:
             await _stages(source, writer, guild_id, user_map, report, console)
@@ -166,6 +174,17 @@ async def import_q2a(
         await engine.dispose()
     _print(console, report)
     return report
+
+
+async def _schema_is_current(engine: AsyncEngine, url: str) -> bool:
+    """Whether the database is at the newest migration (a dry run applies none)."""
+    heads = set(ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads())
+
+    def current(conn: Connection) -> set[str]:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(current) == heads
 
 
 async def _read_source(source: Q2ASource) -> tuple[Any, ...]:

@@ -111,7 +111,7 @@ async def post_ids_of(
             ImportedPost.guild_id == guild_id, ImportedPost.source_id.in_(list(source_ids))
         )
     )
-    return {source: post for source, post in rows}
+    return dict(rows.all())
 
 
 def _author(post: SourcePost, authors: Mapping[int, Author]) -> tuple[int, bool, str | None]:
@@ -277,7 +277,7 @@ async def import_votes(
     rows = await session.execute(
         select(Post.id, Post.author_id).where(Post.id.in_(list(posts.values())))
     )
-    authors_of = {post_id: author_id for post_id, author_id in rows}
+    authors_of = dict(rows.all())
     pairs = [
         (posts[v.post_id], authors[v.user_id].user_id, v)
         for v in batch

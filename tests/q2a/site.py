@@ -210,6 +210,7 @@ async def write(url: str, site: Site) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            await conn.execute(text("SET sql_notes = 0"))  # no warning per table not there
             for statement in drop_statements():
                 await conn.execute(text(statement))
             for statement in create_statements():

@@ -60,7 +60,7 @@ async def _snapshot(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str,
 
 async def _source_ids(session: AsyncSession) -> dict[int, int]:
     rows = await session.execute(select(ImportedPost.source_id, ImportedPost.post_id))
-    return {source: post for source, post in rows}
+    return dict(rows.all())
 
 
 def _identity(site: Site) -> dict[int, object]:
