@@ -30,12 +30,10 @@ from bot.db.dialect import insert
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Flag, Post, Vote
 from bot.db.q2a_source import SourcePost, SourceUser, SourceVote
-from bot.forum.q2a_rules import TITLE_MAX, to_markdown
+from bot.forum.q2a_rules import HIDDEN_REASON, QUEUED_REASON, TITLE_MAX, to_markdown
 from bot.forum.synthetic_ids import synthetic_anonymous_id, synthetic_user_id
 
 KINDS: Final = {"Q": "question", "A": "answer", "C": "comment"}
-HIDDEN_REASON: Final = "Hidden on the Q2A site"
-QUEUED_REASON: Final = "Waiting for moderation on the Q2A site (never approved)"
 FLAG_REASON: Final = "Flagged on the Q2A site"
 
 

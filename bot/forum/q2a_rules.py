@@ -30,6 +30,11 @@ from bot.forum.text_rules import fold, trim
 
 #: The longest title a post keeps (longer Q2A titles are cut, and reported).
 TITLE_MAX: Final = 400
+#: Why an imported hidden or queued post is stored removed (not live). Such a post is history
+#: kept as it was on Q2A: no restore window blanks it (``bot.forum.purge.purge_removed``).
+HIDDEN_REASON: Final = "Hidden on the Q2A site"
+QUEUED_REASON: Final = "Waiting for moderation on the Q2A site (never approved)"
+IMPORTED_REMOVALS: Final = (HIDDEN_REASON, QUEUED_REASON)
 
 
 def to_markdown(content: str, fmt: str) -> str:
