@@ -1,7 +1,8 @@
 """Imported history beside live Discord on both backends: imported votes are facts no
 reaction reconciliation removes (a live vote beside them goes), a linked member's reaction
-changes their one imported vote, and posts imported hidden or queued are never blanked by the
-restore window (a moderator's removal of an imported post is)."""
+changes their one imported vote, posts imported hidden or queued are never blanked by the
+restore window (a moderator's removal of an imported post is), and erasing a linked member
+forgets the link and their imported votes."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
-from bot.db.imported import ImportedPost, ImportedVote
+from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Post, Vote
+from bot.forum.imported import link_imported
+from bot.forum.mydata.erase import erase_member
 from bot.forum.purge import purge_removed
 from bot.forum.uow import run_in_transaction
 from bot.forum.votes import reconcile_votes
@@ -113,3 +116,28 @@ async def test_posts_imported_hidden_are_never_blanked_by_the_restore_window(
         )
         assert all(bodies[p] for p in hidden)
         assert await session.scalar(select(Post.body).where(Post.id == visible)) == ""
+
+
+async def test_erasing_a_linked_member_forgets_the_link_and_their_imported_votes(
+    db_url: str, q2a_url: str, tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _imported(db_url, q2a_url, tmp_path)
+    carol = 2002
+    linked = await run_in_transaction(
+        sessionmaker, lambda s: link_imported(s, guild_id=GUILD, handle="carol", user_id=carol)
+    )
+    assert linked.posts and linked.votes
+
+    async def traces(session: AsyncSession) -> tuple[int, int, int]:
+        links = await session.scalar(
+            select(func.count()).where(ImportedAuthor.linked_user_id == carol)
+        )
+        marks = await session.scalar(select(func.count()).where(ImportedVote.user_id == carol))
+        named = await session.scalar(select(func.count()).where(Post.author_id == carol))
+        return links or 0, marks or 0, named or 0
+
+    async with sessionmaker() as session:
+        assert await traces(session) == (1, linked.votes, linked.posts)
+    await run_in_transaction(sessionmaker, lambda s: erase_member(s, user_id=carol, guild_id=GUILD))
+    async with sessionmaker() as session:
+        assert await traces(session) == (0, 0, 0)
