@@ -12,11 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.clock import utc_now
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
-from bot.db.models import Post, Vote
+from bot.db.models import Notification, Post, Vote
 from bot.forum.imported import link_imported
+from bot.forum.moderation import remove_post
 from bot.forum.mydata.erase import erase_member
 from bot.forum.purge import purge_removed
 from bot.forum.uow import run_in_transaction
@@ -141,3 +143,29 @@ async def test_erasing_a_linked_member_forgets_the_link_and_their_imported_votes
     await run_in_transaction(sessionmaker, lambda s: erase_member(s, user_id=carol, guild_id=GUILD))
     async with sessionmaker() as session:
         assert await traces(session) == (0, 0, 0)
+
+
+async def test_removing_imported_posts_dms_members_only(
+    db_url: str, q2a_url: str, tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _imported(db_url, q2a_url, tmp_path)
+    async with sessionmaker() as session:
+        question = aliased(Post)
+        live = (
+            select(Post.id)
+            .join(question, question.id == Post.question_id)
+            .where(Post.removed_at.is_(None), Post.kind == "answer")
+            .where(question.removed_at.is_(None))
+            .limit(1)
+        )
+        synthetic = await session.scalar(live.where(Post.author_id < 0, Post.anonymous.is_(False)))
+        member = await session.scalar(live.where(Post.author_id == ALICE))
+    assert synthetic is not None and member is not None
+    for post_id in (synthetic, member):
+        await run_in_transaction(
+            sessionmaker,
+            lambda s, p=post_id: remove_post(s, post_id=p, moderator_id=9, guild_id=GUILD),
+        )
+    async with sessionmaker() as session:
+        recipients = list(await session.scalars(select(Notification.recipient_id)))
+    assert recipients == [ALICE]  # the imported author has no account: no DM is queued
