@@ -6,11 +6,14 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from bot import q2a_import as q2a_runner
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Base, Flag, Member, Post, Vote
+from bot.forum import q2a_import
 from bot.forum.leaderboard import top_members
 from bot.q2a_import import ImportReport, import_q2a
 from tests.q2a.site import (
@@ -208,3 +211,41 @@ async def test_a_dry_run_writes_nothing_and_reports_what_an_import_gives(
         real.links,
     )
     assert [(p.handle, p.here) for p in dry.points] == [(p.handle, p.here) for p in real.points]
+
+
+async def test_a_failure_midway_keeps_the_batches_before_it_and_a_rerun_completes(
+    db_url: str,
+    q2a_url: str,
+    tmp_path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site = generate()
+    await write(q2a_url, site)
+    monkeypatch.setattr(q2a_runner, "POST_BATCH", 5)
+    real = q2a_import.import_posts
+    calls = 0
+
+    async def failing_third_batch(session: AsyncSession, **kw: Any) -> q2a_import.PostsResult:
+        nonlocal calls
+        calls += 1
+        result = await real(session, **kw)
+        if calls == 3:
+            raise RuntimeError("the database went away")
+        return result
+
+    monkeypatch.setattr(q2a_import, "import_posts", failing_third_batch)
+    with pytest.raises(RuntimeError):
+        await _import(db_url, q2a_url, tmp_path)
+    async with sessionmaker() as session:
+        imported = sorted(await _source_ids(session))
+    non_notes = sorted(p.id for p in site.posts.values() if p.type != "NOTE")
+    assert imported == non_notes[:10]  # two whole batches, nothing of the third
+
+    monkeypatch.setattr(q2a_import, "import_posts", real)
+    await _import(db_url, q2a_url, tmp_path)
+    async with sessionmaker() as session:
+        assert sorted(await _source_ids(session)) == non_notes
+        members = dict((await session.execute(select(Member.user_id, Member.points))).all())
+    for user, want in expected_points(site, _identity(site)).items():
+        assert members.get(user, 0) == want, user
