@@ -225,6 +225,7 @@ async def _stages(
             q2a_import.import_authors, guild_id=guild_id, users=users, user_map=user_map
         )
         report.authors = authors = await writer.run(authors_op)
+        report.problems += authors.problems
         progress.advance(task, len(users) + 1)
 
         task = progress.add_task("posts", total=post_total)
@@ -325,7 +326,8 @@ def _print(console: Console, report: ImportReport) -> None:
     if report.authors is not None:
         a = report.authors
         console.print(
-            f"  authors: {a.mapped} mapped by --users, {a.linked} linked before, "
+            f"  authors: {a.mapped} mapped by --users ({a.linked_now} of them linked now), "
+            f"{a.linked} linked before, "
             f"{a.synthetic} imported under their Q2A handle ({a.new_synthetic} new)"
         )
     if report.categories is not None:

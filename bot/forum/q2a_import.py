@@ -4,8 +4,9 @@ Keyed by Q2A's ids, so a second run adds only what is new and changes nothing it
 before: posts by ``imported_posts.source_id``, authors by handle (``imported_authors``), votes
 and flags by (post, voter), where any vote or flag already stored wins.
 
-- ``import_authors``: each Q2A user becomes the member the ``--users`` CSV names, the member a
-  moderator linked the handle to, or a synthetic author (``bot.forum.imported``).
+- ``import_authors``: each Q2A user becomes the member a moderator linked the handle to, the
+  member the ``--users`` CSV names (a handle imported before and mapped now is linked as
+  ``/mod link-imported`` does), or a synthetic author (``bot.forum.synthetic_ids``).
 - ``import_posts``: a batch of Q2A posts by id. Questions, answers and comments keep their
   dates; hidden (``*_HIDDEN``) and queued (``*_QUEUED``) posts are stored removed, so they are
   not live; anonymous posts (no user) keep Q2A's ``name`` as their display name. A question's
@@ -30,6 +31,7 @@ from bot.db.dialect import insert
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Flag, Post, Vote
 from bot.db.q2a_source import SourcePost, SourceUser, SourceVote
+from bot.forum.imported import link_imported
 from bot.forum.q2a_rules import HIDDEN_REASON, QUEUED_REASON, TITLE_MAX, to_markdown
 from bot.forum.synthetic_ids import synthetic_anonymous_id, synthetic_user_id
 
@@ -50,6 +52,9 @@ class AuthorsResult:
     linked: int = 0
     synthetic: int = 0
     new_synthetic: int = 0
+    # Imported before under their handle, mapped by the users file now: linked in this run.
+    linked_now: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 async def import_authors(
@@ -65,12 +70,22 @@ async def import_authors(
     result = AuthorsResult(authors={})
     for user in users:
         row = stored.get(user.id)
-        if user.handle in user_map:
-            result.authors[user.id] = Author(user_map[user.handle], None)
-            result.mapped += 1
-        elif row is not None and row.linked_user_id is not None:
+        mapped = user_map.get(user.handle)
+        if row is not None and row.linked_user_id is not None:
             result.authors[user.id] = Author(row.linked_user_id, None)
             result.linked += 1
+            if mapped is not None and mapped != row.linked_user_id:
+                result.problems.append(
+                    f"Q2A user {user.id} is linked to another member already: the users "
+                    "file's id for them is not used"
+                )
+        elif mapped is not None:
+            if row is not None:
+                # Imported before under the handle, mapped now: linked as a moderator would.
+                await link_imported(session, guild_id=guild_id, handle=row.handle, user_id=mapped)
+                result.linked_now += 1
+            result.authors[user.id] = Author(mapped, None)
+            result.mapped += 1
         else:
             synthetic = synthetic_user_id(user.id)
             result.authors[user.id] = Author(synthetic, user.handle)
@@ -85,6 +100,10 @@ async def import_authors(
                     )
                 )
                 result.new_synthetic += 1
+    known = {user.handle for user in users}
+    result.problems += [
+        f"users file: {handle[:40]!r} is no Q2A user" for handle in user_map if handle not in known
+    ]
     await session.flush()
     return result
 

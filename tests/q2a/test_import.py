@@ -18,6 +18,7 @@ from bot.forum.leaderboard import top_members
 from bot.q2a_import import ImportReport, import_q2a
 from tests.q2a.site import (
     HANDLES,
+    QPost,
     Site,
     email_of,
     expected_points,
@@ -31,20 +32,22 @@ GUILD = 4242
 ALICE, BOB = 1001, 1002
 
 
-def _users_file(tmp_path: Path) -> str:
+def _users_file(tmp_path: Path, extra: str = "") -> str:
     path = tmp_path / "users.csv"
-    path.write_text(f"handle,discord_id\nalice,{ALICE}\nbob,{BOB}\n", encoding="utf-8")
+    path.write_text(f"handle,discord_id\nalice,{ALICE}\nbob,{BOB}\n{extra}", encoding="utf-8")
     return str(path)
 
 
-async def _import(db_url: str, q2a_url: str, tmp_path: Path, **kw: Any) -> ImportReport:
+async def _import(
+    db_url: str, q2a_url: str, tmp_path: Path, *, extra_users: str = "", **kw: Any
+) -> ImportReport:
     out = io.StringIO()
     report = await import_q2a(
         q2a_url,
         guild_id=GUILD,
         database_url=db_url,
         out=out,
-        users_file=_users_file(tmp_path),
+        users_file=_users_file(tmp_path, extra_users),
         **kw,
     )
     assert "Importing" in out.getvalue()
@@ -183,11 +186,31 @@ async def test_a_second_run_changes_nothing_and_a_third_imports_only_what_is_new
             text("INSERT INTO qa_uservotes (postid, userid, vote, flag) VALUES (900, 4, 1, 0)")
         )
     await engine.dispose()
-    third = await _import(db_url, q2a_url, tmp_path)
+    # Frank is mapped only now: his handle is linked, his new answer is his member's.
+    third = await _import(db_url, q2a_url, tmp_path, extra_users="frank,1006\nzed,1007\n")
     assert third.posts == {"answer": 1} and third.votes == 1
+    assert third.authors is not None and third.authors.linked_now == 1
+    assert third.problems == ["users file: 'zed' is no Q2A user"]
     after = await _snapshot(sessionmaker)
     assert len(after["posts"]) == len(before["posts"]) + 1
-    assert set(before["imported_authors"]) == set(after["imported_authors"])
+    async with sessionmaker() as session:
+        late = await session.scalar(
+            select(Post.author_id)
+            .join(ImportedPost, ImportedPost.post_id == Post.id)
+            .where(ImportedPost.source_id == 900)
+        )
+    assert late == 1006
+    assert len(before["imported_authors"]) == len(after["imported_authors"])
+    async with sessionmaker() as session:
+        frank = (await session.execute(select(Vote.post_id).where(Vote.user_id == -6))).all()
+        assert frank == []  # his votes are his member's now, each once
+    identity = {**_identity(site), 6: 1006}
+    site.posts[900] = QPost(id=900, type="A", parent=first.id, user=6, created=first.created)
+    site.votes[(900, 4)] = 1
+    async with sessionmaker() as session:
+        points = dict((await session.execute(select(Member.user_id, Member.points))).all())
+    for user, want in expected_points(site, identity).items():
+        assert points.get(user, 0) == want, user
 
 
 async def test_a_dry_run_writes_nothing_and_reports_what_an_import_gives(
