@@ -15,7 +15,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot import data_move
+from bot import data_move, q2a_import
 from bot.db import health, migrate, sqlite_guard
 from bot.logs import configure_logging
 from bot.runtime import StartupError, run_bot, sync_commands
@@ -76,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="POSTGRES_URL",
         help="an empty PostgreSQL database, e.g. postgresql+asyncpg://user:pw@host/qabot",
     )
+    q2a = sub.add_parser(
+        "import-q2a", help="import a Question2Answer site's history into a server's community"
+    )
+    q2a.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="MYSQL_URL",
+        help="the Q2A database, e.g. mysql+asyncmy://user:pw@host/q2a (only read)",
+    )
+    q2a.add_argument("--guild", type=int, required=True, metavar="ID", help="the server's id")
+    q2a.add_argument("--dry-run", action="store_true", help="print counts and problems only")
+    q2a.add_argument("--users", metavar="CSV", help="handle,discord_id lines: Q2A users' members")
+    q2a.add_argument("--table-prefix", default="qa_", help="Q2A's table prefix (default qa_)")
     return parser
 
 
@@ -100,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(**_overrides(args))
         moved = (args.source, args.target) if args.command == "migrate-data" else ()
+        moved += (args.source,) if args.command == "import-q2a" else ()
         configure_logging(settings.log_level, secrets=_secrets(settings, *moved))
         url = settings.effective_database_url
         if args.command == "run":
@@ -111,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
         elif args.command == "migrate-data":
             asyncio.run(data_move.migrate_data(args.source, args.target, sys.stdout))
+        elif args.command == "import-q2a":
+            asyncio.run(q2a_import.run_cli(args, url, sys.stdout))
         elif args.command == "migrate":
             asyncio.run(migrate.upgrade(url, args.revision))
             print(f"Database at revision {args.revision}.")
