@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.models import Base, NowOnInsert, PostKey, Snowflake, SnowflakeKey
+from bot.db.base import Base, NowOnInsert, PostKey, Snowflake, SnowflakeKey
 from bot.db.types import UTCDateTime
 
 
