@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument(
         "--base-url", metavar="URL", help="the public address of the archive (canonical links)"
     )
+    web.add_argument("--name", default="Q&A archive", help="the archive's name (%(default)s)")
     return parser
 
 
@@ -119,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
         elif args.command == "web":  # reads only: no SQLite guard, any number beside the bot
             asyncio.run(
-                web_serve.serve(url, host=args.host, port=args.port, base_url=args.base_url)
+                web_serve.serve(
+                    url, host=args.host, port=args.port, base_url=args.base_url, name=args.name
+                )
             )
         elif args.command == "migrate-data":
             asyncio.run(data_move.migrate_data(args.source, args.target, sys.stdout))

@@ -54,11 +54,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def build_app(sessionmaker: async_sessionmaker[AsyncSession], base_url: str) -> web.Application:
+def build_app(
+    sessionmaker: async_sessionmaker[AsyncSession], base_url: str, *, name: str = "Q&A archive"
+) -> web.Application:
     """The archive on the database behind ``sessionmaker`` (a read-only engine), with absolute
-    links under ``base_url`` (e.g. ``https://archive.example.org``)."""
+    links under ``base_url`` (e.g. ``https://archive.example.org``), called ``name``."""
     app = web.Application(middlewares=[guard])
-    app[SITE] = Site(sessionmaker, base_url.rstrip("/"), environment())
+    app[SITE] = Site(sessionmaker, base_url.rstrip("/"), environment(), name)
     app.router.add_get("/", pages.index)
     app.router.add_get("/robots.txt", pages.robots)
     app.router.add_get("/sitemap.xml", pages.sitemap)

@@ -20,6 +20,8 @@ class Site:
     sessionmaker: async_sessionmaker[AsyncSession]
     base_url: str
     templates: Environment
+    #: The archive's name in every page's header and title.
+    name: str = "Q&A archive"
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """One read-only transaction of domain calls."""

@@ -63,7 +63,7 @@ def not_found(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     site = site_of(request)
     guilds = await site.read(archive_pages.publishing_guilds)
-    return site.page("index.html", title="Q&A archive", guilds=guilds, canonical=site.url("/"))
+    return site.page("index.html", title="Communities", guilds=guilds, canonical=site.url("/"))
 
 
 async def home(request: web.Request) -> web.Response:
