@@ -56,6 +56,11 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 vote", "2 votes"."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
@@ -76,5 +81,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(markdown=markdown, slug=slug, iso=iso, day=day, json_script=json_script)
+    env.filters.update(
+        markdown=markdown, slug=slug, iso=iso, day=day, json_script=json_script, plural=plural
+    )
     return env
