@@ -45,13 +45,18 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     else:
         try:
             response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
-            if exc.status == 404:
-                response = pages.not_found(request)
+        except web.HTTPNotFound:
+            response = pages.not_found(request)
+        except web.HTTPException as exc:  # a redirect: raised on, with the same headers
+            _protect(exc)
+            raise
+    _protect(response)
+    return response
+
+
+def _protect(response: web.StreamResponse | web.HTTPException) -> None:
     response.headers.update(SECURITY_HEADERS)
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    return response
 
 
 def build_app(

@@ -53,6 +53,8 @@ async def test_a_question_url_without_its_slug_redirects_to_the_canonical_one(
     for wrong in (f"/q/{archive.question.id}", f"/q/{archive.question.id}/old-title"):
         status, _, response = await archive.get(wrong)
         assert status == 301 and response.headers["Location"] == question_path(archive)
+        assert response.headers["Cache-Control"] == "public, max-age=60"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
     status, _, _ = await archive.get(question_path(archive))
     assert status == 200
 
