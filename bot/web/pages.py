@@ -4,7 +4,7 @@ shows only what ``bot.forum.publishing`` returns: an unpublishable question is a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 from aiohttp import web
@@ -156,27 +156,32 @@ async def question(request: web.Request) -> web.StreamResponse:
     thread = await site.read(lambda s: publishing.publishable_thread(s, question_id))
     if thread is None:
         raise web.HTTPNotFound()
-    path = question_path(thread.question)
-    if request.path != path:
-        raise web.HTTPMovedPermanently(path)
+    if request.path != question_path(thread.question):
+        raise web.HTTPMovedPermanently(question_path(thread.question))
     home = await _home_of(site, thread.question.guild_id)
+    return site.page("question.html", **question_values(site, thread, home))
+
+
+def question_values(site: Site, thread: PublishedThread, home: ArchiveHome) -> dict[str, Any]:
+    """What ``question.html`` shows of a published thread."""
     answers, replies = _layout(thread)
-    url = site.url(path)
+    url = site.url(question_path(thread.question))
     cat_url = site.url(category_path(home.guild_id, thread.question.category))
-    return site.page(
-        "question.html",
-        title=thread.question.title,
-        description=thread.question.body[:200],
-        home=home,
-        q=thread.question,
-        answers=answers,
-        replies=replies,
-        thread_link=thread_link(thread.question),
-        category_path=category_path,
-        canonical=url,
-        og_type="article",
-        structured=jsonld.posting(thread, answers, url=url, category_url=cat_url, replies=replies),
-    )
+    return {
+        "title": thread.question.title,
+        "description": thread.question.body[:200],
+        "home": home,
+        "q": thread.question,
+        "answers": answers,
+        "replies": replies,
+        "thread_link": thread_link(thread.question),
+        "category_path": category_path,
+        "canonical": url,
+        "og_type": "article",
+        "structured": jsonld.posting(
+            thread, answers, url=url, category_url=cat_url, replies=replies
+        ),
+    }
 
 
 async def robots(request: web.Request) -> web.Response:
