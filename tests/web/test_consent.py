@@ -3,12 +3,12 @@ answers 404 and is in no list, feed, sitemap or search, from the next request on
 
 from __future__ import annotations
 
-from bot.forum import consent, moderation
+from bot.forum import consent, leaderboard, moderation
 from bot.forum.publishing import WITHHELD
 from bot.forum.settings import set_setting
 from bot.web.render import slug
 from tests.bot.forum.core_support import ASKER, GUILD, MODERATOR
-from tests.bot.forum.test_publishing import allow
+from tests.bot.forum.test_publishing import allow, prefs
 from tests.web.conftest import LATER, TITLE, Archive
 
 HIDDEN = "A question nobody allowed"
@@ -82,3 +82,34 @@ async def test_publishing_switched_off_closes_every_page(archive: Archive) -> No
     assert "<url>" not in body
     _, html, _ = await archive.get("/")
     assert f"/s/{GUILD}/" not in html
+
+
+async def test_an_anonymous_asker_is_never_named_beside_a_named_answerer(archive: Archive) -> None:
+    await prefs(archive.forum, 88, by_default=True, named=True)
+    await archive.forum.run(
+        lambda s: leaderboard.remember_display_names(s, guild_id=GUILD, names={88: "Zoe Real"})
+    )
+    fern = await archive.forum.ask(88, "Why do I wake at four?", category="Sleep", anonymous=True)
+    plain = await archive.forum.ask(88, "Does tea keep me awake?", category="Sleep")
+    _, html, _ = await archive.get(f"/q/{fern.id}/{slug('Why do I wake at four?')}")
+    assert "asked by Anonymous" in html and "Zoe Real" not in html
+    _, html, _ = await archive.get(f"/q/{plain.id}/{slug('Does tea keep me awake?')}")
+    assert "asked by Zoe Real" in html  # the twin: named by their own choice
+
+
+async def test_a_comment_shows_under_its_answer_and_in_the_structured_data(
+    archive: Archive,
+) -> None:
+    accepted = archive.accepted
+    await archive.forum.post_of(
+        archive.question, 89, "Thanks, that worked.", reply_to=accepted.message_id
+    )
+    path = f"/q/{archive.question.id}/{slug(TITLE)}"
+    _, html, _ = await archive.get(path)
+    main = html[html.index("<main") :]
+    assert main.index("wind-down") < main.index(WITHHELD["comment"]) < main.index("phone out")
+    await prefs(archive.forum, 89, by_default=True)
+    _, html, _ = await archive.get(path)
+    main = html[html.index("<main") :]
+    assert main.index("wind-down") < main.index("Thanks, that worked.") < main.index("phone out")
+    assert '"comment":[{"@type":"Comment","text":"Thanks, that worked."' in html
