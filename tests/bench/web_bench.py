@@ -40,7 +40,7 @@ from bot.web.app import build_app
 from bot.web.context import SITE
 from bot.web.pages import question_path, question_values
 from tests.bench.scenario import percentile
-from tests.bench.search_fixture import GUILD, sqlite_fixture
+from tests.bench.search_fixture import FULL_SIZE, GUILD, Size, sqlite_fixture
 
 TARGET: Final = 5.0
 CATEGORY: Final = "General"
@@ -184,15 +184,19 @@ async def _measure(path: Path, sample: list[int]) -> dict[str, Any]:
     }
 
 
-def run_web(runs: int, quick: bool, head: dict[str, Any]) -> dict[str, Any]:
-    """The scenario on SQLite (``runs`` runs on one copy of the fixture); the report."""
-    fixture = sqlite_fixture()
+def run_web(
+    runs: int, quick: bool, head: dict[str, Any], size: Size = FULL_SIZE, samples: int = 0
+) -> dict[str, Any]:
+    """The scenario on SQLite (``runs`` runs on one copy of the fixture of ``size``, ``samples``
+    pages or the mode's number); the report."""
+    fixture = sqlite_fixture(size)
     figures = []
     with tempfile.TemporaryDirectory(prefix="qa-bench-web-") as tmp:
         path = Path(tmp) / "web.sqlite3"
         shutil.copyfile(fixture, path)
         ids = open_archive(path)
-        sample = random.Random(24).sample(ids, SAMPLES["quick" if quick else "full"])
+        count = samples or SAMPLES["quick" if quick else "full"]
+        sample = random.Random(24).sample(ids, min(count, len(ids)))
         for _ in range(max(1, runs)):
             figures.append(asyncio.run(_measure(path, sample)))
     summary = {name: statistics.median(f[name] for f in figures) for name in figures[0]}
