@@ -11,7 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Category, GuildSetting, Post
-from bot.forum.publishing import archive_open, publishable_question_ids
+from bot.forum.publishing import (
+    PublishedThread,
+    archive_open,
+    publishable_question_ids,
+    publishable_thread,
+)
 from bot.forum.search import SearchHit, search_questions
 from bot.forum.settings import load_config
 from bot.forum.visibility import VisibleForums
@@ -50,6 +55,18 @@ async def archive_home(session: AsyncSession, guild_id: int) -> ArchiveHome | No
         .order_by(Category.name)
     )
     return ArchiveHome(guild_id, tuple(names.scalars()), config.archive_invite)
+
+
+async def archive_thread(
+    session: AsyncSession, question_id: int
+) -> tuple[PublishedThread, ArchiveHome] | None:
+    """A question page's rows in one read: the publishable thread and its server's front
+    matter, or None when the question is not publishable."""
+    thread = await publishable_thread(session, question_id)
+    if thread is None:
+        return None
+    home = await archive_home(session, thread.question.guild_id)
+    return None if home is None else (thread, home)
 
 
 async def published_search(

@@ -153,12 +153,12 @@ def _layout(
 async def question(request: web.Request) -> web.StreamResponse:
     site = site_of(request)
     question_id = int(request.match_info["question"])
-    thread = await site.read(lambda s: publishing.publishable_thread(s, question_id))
-    if thread is None:
+    found = await site.read(lambda s: archive_pages.archive_thread(s, question_id))
+    if found is None:
         raise web.HTTPNotFound()
+    thread, home = found
     if request.path != question_path(thread.question):
         raise web.HTTPMovedPermanently(question_path(thread.question))
-    home = await _home_of(site, thread.question.guild_id)
     return site.page("question.html", **question_values(site, thread, home))
 
 
