@@ -56,6 +56,14 @@ async def _home_of(site: Site, guild_id: int) -> ArchiveHome:
     return home
 
 
+async def _chosen(site: Site, guild_id: int, category: str) -> ArchiveHome:
+    """The server's front matter, when ``category`` is one it publishes (else 404)."""
+    home = await _home_of(site, guild_id)
+    if category not in home.categories:
+        raise web.HTTPNotFound()
+    return home
+
+
 def not_found(request: web.Request) -> web.Response:
     return site_of(request).page("not_found.html", status=404, title="Not found", noindex=True)
 
@@ -89,9 +97,7 @@ async def category(request: web.Request) -> web.Response:
     guild_id = int(request.match_info["guild"])
     name = request.match_info["category"]
     number = _page_number(request)
-    home = await _home_of(site, guild_id)
-    if name not in home.categories:
-        raise web.HTTPNotFound()
+    home = await _chosen(site, guild_id, name)
     found = await site.read(
         lambda s: publishing.publishable_questions(
             s, guild_id, category=name, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE
@@ -207,9 +213,7 @@ async def feed(request: web.Request) -> web.Response:
     site = site_of(request)
     guild_id = int(request.match_info["guild"])
     name = request.match_info["category"]
-    home = await _home_of(site, guild_id)
-    if name not in home.categories:
-        raise web.HTTPNotFound()
+    await _chosen(site, guild_id, name)
     found = await site.read(
         lambda s: publishing.publishable_questions(s, guild_id, category=name, limit=FEED_ENTRIES)
     )
