@@ -255,10 +255,13 @@ def web_markdown(report: dict[str, Any]) -> str:
         f"| requests per second ({IN_FLIGHT} in flight, loopback) | {s['requests/s']:.0f} |\n"
         f"| machine load average at the start | {_load(report)} |\n"
         "\nThe server time is the request inside the app (routing, the read-only transaction,"
-        " the JSON-LD, the template); the SQL line is the time the statements themselves took"
-        " in SQLite's thread. The rest is the async stack around them: each statement crosses"
-        " to aiosqlite's thread and back several times, and SQLAlchemy builds and maps every"
-        " row, which the plain `sqlite3` baseline does not do.\n"
+        " the JSON-LD, the template); the SQL line is the time from handing each statement to"
+        " the driver until its rows came back (the trip to aiosqlite's thread included). The"
+        " rest is the async stack around them: the session and its connection, BEGIN and the"
+        " end of the transaction, fetching the rows (more trips to aiosqlite's thread),"
+        " SQLAlchemy mapping every row, Markdown, the JSON-LD and the template; the plain"
+        " `sqlite3` baseline pays none of these trips. On a loaded machine (2 cores shared, the"
+        " load average below) each trip to another thread waits for a core.\n"
     )
 
 
