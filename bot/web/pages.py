@@ -192,7 +192,8 @@ def question_values(site: Site, thread: PublishedThread, home: ArchiveHome) -> d
 
 async def robots(request: web.Request) -> web.Response:
     site = site_of(request)
-    text = f"User-agent: *\nDisallow: /s/*/search\nSitemap: {site.url('/sitemap.xml')}\n"
+    # Search pages are not blocked here: a crawler must fetch them to see their ``noindex``.
+    text = f"User-agent: *\nAllow: /\nSitemap: {site.url('/sitemap.xml')}\n"
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
