@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy bot cogs
 
 pytest: $(STAMP)
-	scripts/with-test-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/with-test-postgres scripts/with-test-mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from cogs.moderation import actions, reports
 from cogs.moderation.blocks import UnblockButton, show_blocks
+from cogs.moderation.imported import link_handle
 from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
 from cogs.moderation.pages import AuditPages, QueuePages
 from cogs.moderation.premod import PREMOD_BUTTONS
@@ -93,3 +94,19 @@ class Moderation(commands.Cog):
     )
     async def blocks(self, interaction: Interaction) -> None:
         await show_blocks(self.bot, interaction, await moderator(self.bot, interaction))
+
+    @mod.command(
+        name="link-imported",
+        description="Make an imported Q2A author's posts, votes and points a member's",
+    )
+    @app_commands.describe(
+        handle="The author's Q2A handle, as the import kept it", member="The member they are"
+    )
+    async def link_imported(
+        self,
+        interaction: Interaction,
+        handle: app_commands.Range[str, 1, 100],
+        member: discord.Member,
+    ) -> None:
+        actor = await moderator(self.bot, interaction)
+        await link_handle(self.bot, interaction, actor, handle, member)
