@@ -11,7 +11,9 @@ server (``make bench`` starts one); ``docs/benchmarks.md`` is rewritten from the
 ``--scenario load`` (or ``all``, the default) adds the load of issue 20 (``tests.bench.load_run``):
 reactions and new answers across ten servers, ``/profile`` run throughout, exactness against a
 recomputation from the fake's world; its results go to ``results/*-load-<mode>.json``, and the
-docs show the latest recorded run of each scenario.
+docs show the latest recorded run of each scenario. ``--scenario web``: the web archive's
+question page at 100,000 questions against plain ``sqlite3`` plus the template alone
+(``tests.bench.web_bench``).
 The older in-process figures: ``python -m tests.bench.micro``.
 """
 
@@ -59,6 +61,7 @@ from tests.bench.scenario import (
     workload_for,
 )
 from tests.bench.search_run import run_search, search_console, search_markdown
+from tests.bench.web_bench import run_web, web_console, web_markdown
 from tests.db_support import drop_postgres_database, new_postgres_database
 
 RESULTS = Path(__file__).with_name("results")
@@ -254,10 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "search", "all"],
+        choices=["burst", "load", "search", "web", "all"],
         default="all",
         help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
-        " 21's search over 100,000 questions (default: all three)",
+        " 21's search over 100,000 questions; web: issue 24's question page at 100,000"
+        " questions (default: all four)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -279,12 +283,18 @@ def main(argv: list[str] | None = None) -> int:
         print(search_console(searched))
         _record(searched, "search-")
         ok = ok and all(s.get("quality met", True) for s in searched["backends"].values())
+    if args.scenario in ("web", "all"):
+        served = run_web(args.runs, args.quick, _report_head(args, FULL))
+        print(web_console(served))
+        _record(served, "web-")
     DOCS.parent.mkdir(exist_ok=True)
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
+    archive = _latest("web-")
     DOCS.write_text(
         (markdown(burst) if burst else "# Benchmarks\n")
         + (load_markdown(load) if load else "")
         + (search_markdown(found) if found else "")
+        + (web_markdown(archive) if archive else "")
     )
     print(f"{DOCS} rewritten from the latest recorded runs")
     return 0 if ok else 1
