@@ -40,6 +40,7 @@ from tests.bench.baselines import (
 )
 from tests.bench.load import ANSWER, LOAD_FULL, LOAD_SCALED
 from tests.bench.load_run import LoadFigures, LoadRun
+from tests.bench.page_bench import page_markdown, run_page
 from tests.bench.report import (
     DOCS,
     console,
@@ -254,10 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "search", "all"],
+        choices=["burst", "load", "search", "page", "all"],
         default="all",
         help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
-        " 21's search over 100,000 questions (default: all three)",
+        " 21's search over 100,000 questions; page: issue 21's question page (default: all)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -279,12 +280,19 @@ def main(argv: list[str] | None = None) -> int:
         print(search_console(searched))
         _record(searched, "search-")
         ok = ok and all(s.get("quality met", True) for s in searched["backends"].values())
+    if args.scenario in ("page", "all"):
+        paged = run_page(args.runs, args.quick, _report_head(args, FULL))
+        print(page_markdown(paged))
+        _record(paged, "page-")
+        ok = ok and paged["backends"]["sqlite"]["met"]
     DOCS.parent.mkdir(exist_ok=True)
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
+    page = _latest("page-")
     DOCS.write_text(
         (markdown(burst) if burst else "# Benchmarks\n")
         + (load_markdown(load) if load else "")
         + (search_markdown(found) if found else "")
+        + (page_markdown(page) if page else "")
     )
     print(f"{DOCS} rewritten from the latest recorded runs")
     return 0 if ok else 1
