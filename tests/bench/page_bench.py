@@ -1,7 +1,9 @@
 """The question page at scale (issue 21, item 2): ``question_page`` on the 100,000-question fixture.
 
-``QUESTIONS`` live questions of the fixture (seeded sample, each with at least ``PAGE_ANSWERS``
-answers) are read ``rounds`` times each, in three ways, in the same run:
+The search fixture's questions have about five answers each (at most a dozen), so the page's
+fixture is a copy of it (cached beside it) with ``QUESTIONS`` more questions of ``ANSWERS``
+answers each, in a server of their own. Each is read ``rounds`` times, in three ways, in the
+same run:
 
 - the domain: ``question_page.question_page`` in one read-only transaction through the bot's
   engine (SQLAlchemy async + aiosqlite), as a reader of the question gets it;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -32,10 +35,12 @@ from bot.forum.question_page import PAGE_ANSWERS, question_page
 from bot.forum.results import post_snapshot
 from bot.forum.uow import run_in_transaction
 from tests.bench.scenario import percentile
-from tests.bench.search_bench import sqlite_url
 from tests.bench.search_fixture import sqlite_fixture
 
 QUESTIONS: Final = 50
+ANSWERS: Final = 30
+GUILD: Final = 2
+FIRST_ID: Final = 10_000_000
 ROUNDS: Final = 40
 TARGET: Final = 5.0
 
@@ -46,20 +51,43 @@ PLAIN_ANSWERS: Final = (
 )
 
 
-def _sample(path: str) -> list[int]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        ids = [
-            row[0]
-            for row in connection.execute(
-                "SELECT id FROM posts WHERE kind = 'question' AND state = 'live'"
-                " AND deleted_at IS NULL AND answer_count >= ? ORDER BY id",
-                (PAGE_ANSWERS,),
+_INSERT: Final = """
+    INSERT INTO posts (id, guild_id, kind, question_id, thread_id, author_id, body, title,
+                       status, state, score, answer_count, created_at, updated_at,
+                       last_activity_at, forum_id, message_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', 'live', ?, ?, ?, ?, ?, 7, ?)
+"""
+
+
+def page_fixture() -> tuple[str, list[int]]:
+    """The page fixture's path (made on first use) and its page questions' ids."""
+    source = sqlite_fixture()
+    path = source.with_name(f"page-v1-{QUESTIONS}x{ANSWERS}-{source.name}")
+    ids = [FIRST_ID + q * (ANSWERS + 1) for q in range(QUESTIONS)]
+    if path.exists():
+        return str(path), ids
+    partial = path.with_suffix(".partial")
+    shutil.copyfile(source, partial)
+    rng = random.Random(21)
+    stamp = "2026-01-01 00:00:00.000000"
+    rows = []
+    for qid in ids:
+        rows.append((qid, GUILD, "question", None, qid, 1, "Why?", "Why?", 0, ANSWERS))
+        for k in range(1, ANSWERS + 1):
+            score = int(rng.paretovariate(1.5)) - 1
+            rows.append(
+                (qid + k, GUILD, "answer", qid, qid, 2 + k, f"Because {k}.", None, score, 0)
             )
-        ]
+    connection = sqlite3.connect(partial)
+    try:
+        with connection:
+            connection.executemany(
+                _INSERT, [(*row, stamp, stamp, stamp, 1_000_000_000 + row[0]) for row in rows]
+            )
     finally:
         connection.close()
-    return sorted(random.Random(21).sample(ids, min(QUESTIONS, len(ids))))
+    partial.replace(path)
+    return str(path), ids
 
 
 def _plain(path: str, ids: list[int], rounds: int) -> list[float]:
@@ -126,11 +154,11 @@ def _figures(samples: list[float]) -> dict[str, float]:
 
 
 def one_run(rounds: int) -> dict[str, Any]:
-    path = str(sqlite_fixture())
-    ids = _sample(path)
+    path, ids = page_fixture()
+    url = f"sqlite+aiosqlite:///{path}"
     plain = _plain(path, ids, rounds)
-    domain = asyncio.run(_timed(sqlite_url(), _domain_page, ids, rounds))
-    orm = asyncio.run(_timed(sqlite_url(), orm_page, ids, rounds))
+    domain = asyncio.run(_timed(url, _domain_page, ids, rounds))
+    orm = asyncio.run(_timed(url, orm_page, ids, rounds))
     return {
         "questions": len(ids),
         "reads": len(domain),
@@ -168,9 +196,10 @@ def _fmt(value: dict[str, float]) -> str:
 
 
 _ABOUT: Final = """
-`python -m tests.bench --scenario page` (`tests/bench/page_bench.py`), on the search fixture
-(100,000 questions, 500,000 answers, cached in `.bench-cache/`). 50 live questions with at least
-20 answers (seeded sample) are each read 40 times (10 with `--quick`) after one warming round:
+`python -m tests.bench --scenario page` (`tests/bench/page_bench.py`), on a copy of the search
+fixture (100,000 questions, 500,000 answers; cached in `.bench-cache/`) with 50 more questions of
+30 answers each (the fixture's own have about five). Each is read 40 times (10 with `--quick`)
+after one warming round:
 the domain (`bot.forum.question_page.question_page`: the question and its top 20 live answers by
 stored score, Core selects of the snapshot's columns, one read-only transaction through the bot's
 engine: SQLAlchemy async + aiosqlite), the ORM read it replaced (`lookups.get_question` and the
