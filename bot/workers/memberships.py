@@ -110,6 +110,10 @@ class Memberships:
             self._names.put(guild_id, name)
         return name
 
+    def known(self, guild_id: int, user_id: int) -> bool | None:
+        """What is remembered of the member (None: nothing, the next DM asks Discord)."""
+        return self._known.get((guild_id, user_id))
+
     def seen(self, guild_id: int, user_id: int) -> None:
         """The member just wrote in the server (a message the gateway delivered): a member now,
         so their next DM within ``ttl`` needs no look-up."""
