@@ -38,6 +38,7 @@ from tests.bench.baselines import (
     sqlite_votes,
     vote_events,
 )
+from tests.bench.dms_bench import dms_markdown, run_dms
 from tests.bench.load import ANSWER, LOAD_FULL, LOAD_SCALED
 from tests.bench.load_run import LoadFigures, LoadRun
 from tests.bench.page_bench import page_markdown, run_page
@@ -255,10 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "search", "page", "all"],
+        choices=["burst", "load", "search", "page", "dms", "all"],
         default="all",
         help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
-        " 21's search over 100,000 questions; page: issue 21's question page (default: all)",
+        " 21's search over 100,000 questions; page: issue 21's question page; dms: issue 21's DM"
+        " throughput (default: all)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -285,14 +287,21 @@ def main(argv: list[str] | None = None) -> int:
         print(page_markdown(paged))
         _record(paged, "page-")
         ok = ok and paged["backends"]["sqlite"]["met"]
+    if args.scenario in ("dms", "all"):
+        dms = run_dms(args.runs, args.quick, _report_head(args, FULL), args.timeout)
+        print(dms_markdown(dms))
+        _record(dms, "dms-")
+        dm_summary = dms["backends"].get("sqlite", {})
+        ok = ok and dm_summary.get("complete", False) and dm_summary["known"]["met"]
     DOCS.parent.mkdir(exist_ok=True)
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
-    page = _latest("page-")
+    page, dm_report = _latest("page-"), _latest("dms-")
     DOCS.write_text(
         (markdown(burst) if burst else "# Benchmarks\n")
         + (load_markdown(load) if load else "")
         + (search_markdown(found) if found else "")
         + (page_markdown(page) if page else "")
+        + (dms_markdown(dm_report) if dm_report else "")
     )
     print(f"{DOCS} rewritten from the latest recorded runs")
     return 0 if ok else 1

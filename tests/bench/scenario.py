@@ -314,19 +314,10 @@ class BenchRun:
         self._expected = (workload, authors, expected)
 
     async def _profile_loop(self, marker: Member, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            start = time.perf_counter()
-            ix = await marker.slash("profile", channel=self.fake.general)
-            try:
-                await ix.response(timeout=15)
-                self.figures.profile_acks.append(time.perf_counter() - start)
-                await ix.message(timeout=15)
-                self.figures.profile_latencies.append(time.perf_counter() - start)
-            except AssertionError:
-                self.figures.profile_unanswered += 1
-            with_pause = asyncio.ensure_future(stop.wait())
-            await asyncio.wait([with_pause], timeout=0.25)
-            with_pause.cancel()
+        f = self.figures
+        f.profile_unanswered += await profile_loop(
+            self.fake, marker, stop, f.profile_acks, f.profile_latencies
+        )
 
     async def _profile_points(self, marker: Member) -> int | None:
         ix = await marker.slash("profile", channel=self.fake.general)
@@ -382,6 +373,33 @@ class BenchRun:
                 f"recompute fixed {fixed.members_fixed} members, {fixed.posts_fixed} posts"
             )
         self.figures.exact = not notes and self.figures.events_per_s > 0
+
+
+async def profile_loop(
+    fake: FakeDiscord,
+    marker: Member,
+    stop: asyncio.Event,
+    acks: list[float],
+    answers: list[float],
+) -> int:
+    """``marker`` runs ``/profile`` in #general every quarter second until ``stop``: the seconds
+    to each acknowledgement and full answer go to ``acks`` and ``answers``; returns how many
+    were not answered within 15 s."""
+    unanswered = 0
+    while not stop.is_set():
+        start = time.perf_counter()
+        ix = await marker.slash("profile", channel=fake.general)
+        try:
+            await ix.response(timeout=15)
+            acks.append(time.perf_counter() - start)
+            await ix.message(timeout=15)
+            answers.append(time.perf_counter() - start)
+        except AssertionError:
+            unanswered += 1
+        with_pause = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([with_pause], timeout=0.25)
+        with_pause.cancel()
+    return unanswered
 
 
 def percentile(samples: list[float], q: float) -> float | None:
