@@ -146,6 +146,9 @@ def _bool_sum(column: str) -> str:
 
 
 class BenchRun:
+    #: The bot process's class (a subclass may look at the process before it stops).
+    bot_class: type[ProfiledBot] = ProfiledBot
+
     def __init__(self, url: str, scale: Scale, workdir: Path, profile_out: Path | None) -> None:
         self.url = url
         self.scale = scale
@@ -165,7 +168,7 @@ class BenchRun:
             answerers = [fake.add_member(fake.guild, f"helper{i}") for i in range(s.answerers)]
             voters = [fake.add_member(fake.guild, f"voter{i}").id for i in range(s.voters)]
             await self._prepare_database()
-            bot = ProfiledBot(fake=fake, database_url=self.url, cwd=self.workdir)
+            bot = self.bot_class(fake=fake, database_url=self.url, cwd=self.workdir)
             bot.profile_out = self.profile_out
             code, output = await bot.run_command("sync-commands", "--global")
             assert code == 0, output
@@ -204,7 +207,9 @@ class BenchRun:
             for i, a in enumerate(askers)
         ]
         ok = await self.reader.until(
-            "SELECT COUNT(*) FROM posts WHERE kind = 'question'", [(len(threads),)], patience
+            f"SELECT COUNT(*) FROM posts WHERE kind = 'question' AND guild_id = {self.guild_id}",
+            [(len(threads),)],
+            patience,
         )
         assert ok, "the questions were not adopted in time"
         return threads
@@ -234,7 +239,9 @@ class BenchRun:
             for m in self._answer_messages(threads, answerers)
         ]
         ok = await self.reader.until(
-            "SELECT COUNT(*) FROM posts WHERE kind = 'answer'", [(len(sent),)], patience
+            f"SELECT COUNT(*) FROM posts WHERE kind = 'answer' AND guild_id = {self.guild_id}",
+            [(len(sent),)],
+            patience,
         )
         assert ok, "the answers were not committed in time"
         self.figures.answers_per_s = len(sent) / (time.perf_counter() - start)
@@ -337,7 +344,11 @@ class BenchRun:
     ) -> None:
         workload, _, expected = self._expected
         notes = self.figures.exactness_notes
-        post_of = dict(await self.reader.rows("SELECT message_id, id FROM posts"))
+        post_of = dict(
+            await self.reader.rows(
+                f"SELECT message_id, id FROM posts WHERE guild_id = {self.guild_id}"
+            )
+        )
         want_votes = {
             (post_of[answers[t].id], voters[v]): (up, down)
             for (t, v), (up, down) in workload.final.items()
