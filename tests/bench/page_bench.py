@@ -204,8 +204,18 @@ the domain (`bot.forum.question_page.question_page`: the question and its top 20
 stored score, Core selects of the snapshot's columns, one read-only transaction through the bot's
 engine: SQLAlchemy async + aiosqlite), the ORM read it replaced (`lookups.get_question` and the
 answers as ORM rows with `populate_existing`), and the baseline: the same two `SELECT`s with plain
-`sqlite3` on one connection. The ratio is p95 domain / p95 plain `sqlite3`; most of what is left
-is the transaction (BEGIN, COMMIT) and aiosqlite's hop to its thread for each statement.
+`sqlite3` on one connection. The ratio is p95 domain / p95 plain `sqlite3`.
+
+What limits it (measured by counting aiosqlite's calls): one page read through the bot's unit of
+work is 9 round trips to aiosqlite's connection thread (cursor, execute, close for `BEGIN`;
+cursor, execute, fetchall, close for the one `SELECT ... UNION ALL ...`; `COMMIT`; the pool's
+rollback when the connection is returned), where plain `sqlite3` makes two calls in the same
+thread. SQLite's own work is a small share; each round trip is a handoff between threads (and of
+the GIL), which on this shared 2-core machine costs milliseconds when other processes hold the
+cores. Core selects in one statement instead of two ORM statements (the ORM column) save about 4
+round trips and the ORM's row handling; reaching 5x needs fewer round trips per unit of work
+(e.g. no explicit `BEGIN`/`COMMIT` for a one-statement read, no reset on return), a change to
+`bot/db/engine.py` and `bot/forum/uow.py` for every read, not made here.
 """
 
 
