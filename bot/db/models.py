@@ -111,6 +111,7 @@ class Post(Base):
         ),
         Index("ix_posts_guild_author", "guild_id", "author_id"),
         Index("ix_posts_guild_kind_activity", "guild_id", "kind", "last_activity_at"),
+        Index("ix_posts_guild_kind_created", "guild_id", "kind", "created_at"),
     )
 
     id: Mapped[SurrogateKey]

@@ -9,11 +9,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts.renderer import ChartRenderer
+from bot.forum.errors import ValidationError
+from bot.forum.health_stats import PERIODS
 from cogs.moderation import actions, reports
 from cogs.moderation.blocks import UnblockButton, show_blocks
 from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
 from cogs.moderation.pages import AuditPages, QueuePages
 from cogs.moderation.premod import PREMOD_BUTTONS
+from cogs.moderation.stats import show_stats
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -44,6 +48,8 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        #: /mod stats' chart helper process, started with the first chart.
+        self.charts = ChartRenderer()
         self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Report", callback=self.report)
         )
@@ -62,6 +68,7 @@ class Moderation(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         for menu in (self.report_menu, self.moderate_menu):
             self.bot.tree.remove_command(menu.name, type=menu.type)
+        await self.charts.close()
 
     @commands.Cog.listener()
     async def on_qa_post_deleted(self, guild_id: int, post_id: int) -> None:
@@ -93,3 +100,12 @@ class Moderation(commands.Cog):
     )
     async def blocks(self, interaction: Interaction) -> None:
         await show_blocks(self.bot, interaction, await moderator(self.bot, interaction))
+
+    @mod.command(name="stats", description="Community health: answered, how fast, by how many")
+    @app_commands.describe(period="How many weeks to look back over (default 12)")
+    @app_commands.choices(period=[app_commands.Choice(name=f"{n} weeks", value=n) for n in PERIODS])
+    async def stats(self, interaction: Interaction, period: int = 12) -> None:
+        actor = await moderator(self.bot, interaction)
+        if period not in PERIODS:
+            raise ValidationError("The period is 4, 12 or 52 weeks.")
+        await show_stats(self.bot, interaction, actor, weeks=period, charts=self.charts)

@@ -1,0 +1,26 @@
+"""community health: an index on posts for a guild's questions and answers by creation time
+(/mod stats' weeks)
+
+Revision ID: 0011
+Revises: 0008
+Create Date: 2026-12-06 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_posts_guild_kind_created", "posts", ["guild_id", "kind", "created_at"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_posts_guild_kind_created", table_name="posts")
