@@ -71,14 +71,14 @@ def _plotted(figure: Any) -> dict[str, Any]:
             ys = [None if y != y else float(y) for y in line.get_ydata()]  # NaN: a gap
             lines[str(line.get_label())] = ys
         axes_labels.append(axes.get_ylabel())
-    top = figure.get_axes()[0]
+    legend = next(a.get_legend() for a in figure.get_axes() if a.get_legend() is not None)
     return {
         "title": figure._suptitle.get_text() if figure._suptitle else "",
         "bars": bars,
         "lines": lines,
         "weeks": [t.get_text() for t in figure.get_axes()[-1].get_xticklabels()],
         "ylabels": axes_labels,
-        "legend": [t.get_text() for t in top.get_legend().get_texts()],
+        "legend": [t.get_text() for t in legend.get_texts()],
     }
 
 
@@ -121,16 +121,11 @@ def draw(data: ChartData) -> RenderedChart:
     top.set_ylim(0, max([*data.questions, data.questions_bar]) * 1.15 or 1)
     handles = top.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
-    legend = top.legend(
-        handles[0] + more[0],
-        handles[1] + more[1],
-        loc="upper left",
-        fontsize=8,
-        facecolor=PANEL,
-        edgecolor=INK,
-        labelcolor=INK,
-    )
-    legend.set_zorder(5)
+    # Above the plot, on the twin axes (drawn last), so no line crosses it.
+    right.legend(
+        handles[0] + more[0], handles[1] + more[1], loc="lower left", bbox_to_anchor=(0, 1.0),
+        ncol=4, fontsize=8, facecolor=PANEL, edgecolor=INK, labelcolor=INK,
+    )  # fmt: skip
     bottom.plot(
         x, _nan(data.median_hours), color=MEDIAN, marker="o", linewidth=2, label=MEDIAN_LABEL
     )
