@@ -97,7 +97,7 @@ async def insert(
     thread_ids: itertools.count[int] | None = None,
 ) -> list[int]:
     """Insert the community's posts; returns the questions' ids in ``specs`` order."""
-    threads = thread_ids or itertools.count(900_000_000 + guild_id * 1_000_000)
+    threads = thread_ids or itertools.count(10**12 * (1 + guild_id % 10**6))
     ids: list[int] = []
     async with sessionmaker() as session, session.begin():
         for spec in specs:

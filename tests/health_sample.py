@@ -22,7 +22,7 @@ from tests import health_community as community
 WEEKS = 12
 
 
-async def draw(out: Path) -> str:
+async def draw() -> tuple[bytes, str]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/sample.sqlite3"
         await migrate.upgrade(url)
@@ -41,9 +41,10 @@ async def draw(out: Path) -> str:
         drawn = await renderer.render(chart_data(report))
     finally:
         await renderer.close()
-    out.write_bytes(drawn.png)
-    return alt_text(report)
+    return drawn.png, alt_text(report)
 
 
 if __name__ == "__main__":
-    print(asyncio.run(draw(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/stats-chart.png"))))
+    png, described = asyncio.run(draw())
+    Path(sys.argv[1] if len(sys.argv) > 1 else "docs/stats-chart.png").write_bytes(png)
+    print(described)

@@ -3,6 +3,8 @@ the modules beside it in ``cogs.moderation``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.charts.renderer import ChartRenderer
+from bot.clock import utc_now
 from bot.forum.errors import ValidationError
 from bot.forum.health_stats import PERIODS
 from cogs.moderation import actions, reports
@@ -50,6 +53,8 @@ class Moderation(commands.Cog):
         self.bot = bot
         #: /mod stats' chart helper process, started with the first chart.
         self.charts = ChartRenderer()
+        #: The time /mod stats' period ends at (tests set it).
+        self.clock: Callable[[], datetime] = utc_now
         self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Report", callback=self.report)
         )
@@ -108,4 +113,6 @@ class Moderation(commands.Cog):
         actor = await moderator(self.bot, interaction)
         if period not in PERIODS:
             raise ValidationError("The period is 4, 12 or 52 weeks.")
-        await show_stats(self.bot, interaction, actor, weeks=period, charts=self.charts)
+        await show_stats(
+            self.bot, interaction, actor, weeks=period, charts=self.charts, now=self.clock()
+        )

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.charts.renderer import ChartRenderer
-from bot.clock import utc_now
 from bot.forum.health_attention import health_report
 from bot.transactions import run_read
 from bot.ui.health import alt_text, chart_data, stats_embed, weekly_csv
@@ -34,9 +34,10 @@ async def show_stats(
     *,
     weeks: int,
     charts: ChartRenderer,
+    now: datetime,
 ) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
-    guild_id, now = actor.guild.id, utc_now()
+    guild_id = actor.guild.id
     report = await run_read(
         bot, lambda s: health_report(s, guild_id=guild_id, weeks=weeks, now=now)
     )
