@@ -59,6 +59,7 @@ from tests.bench.scenario import (
     workload_for,
 )
 from tests.bench.search_run import run_search, search_console, search_markdown
+from tests.bench.stats_bench import run_stats, stats_console, stats_markdown, stats_ok
 from tests.db_support import drop_postgres_database, new_postgres_database
 
 RESULTS = Path(__file__).with_name("results")
@@ -254,10 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "search", "all"],
+        choices=["burst", "load", "search", "stats", "all"],
         default="all",
         help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
-        " 21's search over 100,000 questions (default: all three)",
+        " 21's search over 100,000 questions; stats: issue 25's /mod stats figures over them"
+        " and the chart (default: all four)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -279,12 +281,19 @@ def main(argv: list[str] | None = None) -> int:
         print(search_console(searched))
         _record(searched, "search-")
         ok = ok and all(s.get("quality met", True) for s in searched["backends"].values())
+    if args.scenario in ("stats", "all"):
+        health = run_stats(args.quick, _report_head(args, FULL))
+        print(stats_console(health))
+        _record(health, "stats-")
+        ok = ok and stats_ok(health)
     DOCS.parent.mkdir(exist_ok=True)
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
+    health_run = _latest("stats-")
     DOCS.write_text(
         (markdown(burst) if burst else "# Benchmarks\n")
         + (load_markdown(load) if load else "")
         + (search_markdown(found) if found else "")
+        + (stats_markdown(health_run) if health_run else "")
     )
     print(f"{DOCS} rewritten from the latest recorded runs")
     return 0 if ok else 1
