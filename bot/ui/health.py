@@ -23,7 +23,15 @@ from bot.forum.health_stats import (
     BAR_QUESTIONS_PER_DAY,
     Figures,
 )
-from bot.ui.embeds import COLOUR_INFO, add_field, fit, joined_lines, new_embed, quoted_title
+from bot.ui.embeds import (
+    COLOUR_INFO,
+    add_field,
+    fit,
+    joined_lines,
+    link_text,
+    new_embed,
+    quoted_title,
+)
 from bot.ui.text import EMBED_FIELD_VALUE, format_duration, format_relative, jump_url
 
 ANSWERED_MEANS: Final = "answered: an answer with a positive score, or an accepted answer"
@@ -84,8 +92,8 @@ def summary_lines(f: Figures, count: Count = _plain) -> list[str]:
 def _attention_lines(report: HealthReport, guild_id: int, count: Count) -> tuple[str, str]:
     attention = report.attention
     oldest = [
-        f"• [{quoted_title('', q.title, 120)}]({jump_url(guild_id, q.thread_id)}) · asked "
-        f"{format_relative(q.created_at)}"
+        f"• [{link_text(quoted_title('', q.title, 120))}]({jump_url(guild_id, q.thread_id)})"
+        f" · asked {format_relative(q.created_at)}"
         if q.thread_id is not None
         else f"• {quoted_title('', q.title, 120)} · asked {format_relative(q.created_at)}"
         for q in attention.oldest
@@ -121,17 +129,23 @@ def stats_embed(report: HealthReport, guild_id: int) -> discord.Embed:
     return fit(embed)
 
 
+def _shared(f: Figures) -> str:
+    """Figures for a channel: counts under 5 as "fewer than 5", and nothing derived from fewer
+    than 5 questions (a share or a rate of so few would tell the count)."""
+    if f.questions < SMALL_COUNT:
+        return f"**Questions asked:** {FEWER}: too few to show the other figures."
+    return "\n".join(summary_lines(f, small))
+
+
 def digest_embed(report: HealthReport, guild_id: int) -> discord.Embed:
     """The weekly digest for the moderator channel: the last week's figures and the period's,
     counts under 5 shown as "fewer than 5"."""
     overall, last = report.stats.overall, report.stats.weeks[-1]
     assert overall is not None
     embed = new_embed(
-        colour=COLOUR_INFO,
-        title="Weekly community health",
-        description="\n".join(summary_lines(last, small)),
+        colour=COLOUR_INFO, title="Weekly community health", description=_shared(last)
     )
-    add_field(embed, f"Over {_period(report)}", "\n".join(summary_lines(overall, small)))
+    add_field(embed, f"Over {_period(report)}", _shared(overall))
     oldest, falling = _attention_lines(report, guild_id, small)
     add_field(embed, "Needs attention: the oldest unanswered questions", oldest)
     add_field(embed, "Needs attention: categories answered less and less", falling)

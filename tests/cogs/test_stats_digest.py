@@ -44,15 +44,12 @@ async def test_the_digest_posts_once_a_week_across_a_restart(
     harness = await qa_bot_factory(database_url=db_url)
     await configure_qa_guild(harness, mod_channel_id=mods.id)
     day = NOW - timedelta(days=2)
-    await community.insert(
-        harness.sessionmaker,
-        fake.guild.id,
-        [
-            QuestionSpec(day, 11, "Sleep", [AnswerSpec(10 * M, 2, 21)], anonymous=True),
-            QuestionSpec(day + M, 12, "Sleep", [AnswerSpec(30 * M, 0, 22)]),
-            QuestionSpec(day + 2 * M, 13, None, title="Still waiting"),
-        ],
-    )
+    asked = [
+        QuestionSpec(day + n * M, 11 + n % 3, "Sleep", [AnswerSpec(10 * M, 2, 21 + n % 2)])
+        for n in range(5)
+    ]
+    waiting = QuestionSpec(day + 9 * M, 11, None, title="Still waiting", anonymous=True)
+    await community.insert(harness.sessionmaker, fake.guild.id, [*asked, waiting])
     # Off by default: a pass posts nothing.
     await daily_pass(harness, timedelta(0))
     assert digests_in(fake, mods) == []
@@ -60,8 +57,9 @@ async def test_the_digest_posts_once_a_week_across_a_restart(
     await configure_qa_guild(harness, mod_channel_id=mods.id, stats_digest=True)
     await daily_pass(harness, timedelta(0))
     (posted,) = digests_in(fake, mods)
-    assert "**Questions asked:** fewer than 5" in posted
+    assert "**Questions asked:** 6 (0.9/day)" in posted
     assert "fewer than 5 asking, fewer than 5 answering" in posted
+    assert "fewer than 5 questions without an answer yet" in posted
     assert "Area 51" in posted and "Still waiting" in posted and "<@" not in posted
 
     await daily_pass(harness, timedelta(days=1))
