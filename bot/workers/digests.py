@@ -42,6 +42,9 @@ class StatsDigests(Periodic):
         super().__init__(bot, runner, interval=interval)
 
     async def run_pass(self, now: datetime) -> None:
+        # The servers arrive with the shards' READY: the pass at start waits for them, or a bot
+        # restarted every day would never find one due.
+        await self.bot.wait_until_ready()
         served = [guild.id for guild in self.bot.guilds]
         try:
             wanted = await self.runner.run(
