@@ -3,7 +3,8 @@ backlog and its oldest questions, and the categories whose answer rate is fallin
 
 - **Unanswered** here is what ``/unanswered`` lists (``bot.forum.listing``): open, posted, not
   deleted or removed, and no live answer yet; the backlog counts every such question of the
-  guild, whatever its age, read from the partial index ``ix_posts_unanswered``.
+  guild, whatever its age, through an index (``ix_posts_unanswered``, or the guild's questions
+  by ``ix_posts_guild_kind_created``: the planner picks).
 - A category's answer rate is **falling** when its share of answered questions (Area 51's
   meaning, as in ``bot.forum.health_stats``) in the second half of the period is lower than in
   the first half, each half holding at least ``TREND_MIN_QUESTIONS`` of its questions.
@@ -18,13 +19,9 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dialect import dialect_name
 from bot.db.types import UTCDateTime
 from bot.forum.health_stats import (
     PeriodStats,
-    bound_weeks,
-    per_question_sql,
-    period_bounds,
     period_stats,
 )
 from bot.forum.listing import SHOWN, UNANSWERED
@@ -82,32 +79,13 @@ async def unanswered_backlog(
     return int(total.scalar_one()), [Unanswered(*row) for row in oldest.all()]
 
 
-async def falling_categories(
-    session: AsyncSession, *, guild_id: int, weeks: int, now: datetime
-) -> list[Falling]:
-    """The categories whose answered share fell from the period's first half to its second."""
-    half = weeks // 2
-    sql = (
-        per_question_sql(dialect_name(session), weeks)
-        + f"""
-        SELECT category, CASE WHEN week >= {half} THEN 1 ELSE 0 END AS late,
-               COUNT(*), SUM(answered)
-        FROM pq WHERE category IS NOT NULL
-        GROUP BY category, CASE WHEN week >= {half} THEN 1 ELSE 0 END
-    """
-    )
-    statement, params = bound_weeks(sql, period_bounds(now, weeks))
-    halves: dict[str, dict[int, tuple[int, int]]] = {}
-    for category, late, asked, answered in await session.execute(
-        statement, {**params, "guild_id": guild_id}
-    ):
-        halves.setdefault(str(category), {})[int(late)] = (int(asked), int(answered or 0))
+def falling_categories(halves: dict[str, dict[int, tuple[int, int]]]) -> list[Falling]:
+    """The categories whose answered share fell from the period's first half to its second
+    (``PeriodStats.halves``), the steepest fall first."""
     falling: list[Falling] = []
     for category, split in halves.items():
-        (asked_before, answered_before), (asked_after, answered_after) = (
-            split.get(0, (0, 0)),
-            split.get(1, (0, 0)),
-        )
+        asked_before, answered_before = split.get(0, (0, 0))
+        asked_after, answered_after = split.get(1, (0, 0))
         if min(asked_before, asked_after) < TREND_MIN_QUESTIONS:
             continue
         before, after = answered_before / asked_before, answered_after / asked_after
@@ -117,12 +95,9 @@ async def falling_categories(
     return falling[:FALLING_SHOWN]
 
 
-async def needs_attention(
-    session: AsyncSession, *, guild_id: int, weeks: int, now: datetime
-) -> Attention:
+async def needs_attention(session: AsyncSession, *, guild_id: int, stats: PeriodStats) -> Attention:
     backlog, oldest = await unanswered_backlog(session, guild_id=guild_id)
-    falling = await falling_categories(session, guild_id=guild_id, weeks=weeks, now=now)
-    return Attention(backlog, oldest, falling)
+    return Attention(backlog, oldest, falling_categories(stats.halves))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +114,4 @@ async def health_report(
     """The guild's figures for the ``weeks`` weeks ending at ``now`` and what needs attention:
     one read-only unit of work."""
     stats = await period_stats(session, guild_id=guild_id, weeks=weeks, now=now)
-    return HealthReport(
-        stats, await needs_attention(session, guild_id=guild_id, weeks=weeks, now=now)
-    )
+    return HealthReport(stats, await needs_attention(session, guild_id=guild_id, stats=stats))

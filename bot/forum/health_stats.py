@@ -95,12 +95,15 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class PeriodStats:
-    """``weeks`` rows, oldest first, and the period's figures (``overall``)."""
+    """``weeks`` rows, oldest first, the period's figures (``overall``) and each category's
+    answered share by half of the period (``halves``)."""
 
     starts: datetime
     ends: datetime
     weeks: list[Figures] = field(default_factory=list)
     overall: Figures | None = None
+    #: category -> {0: the first half's (questions, answered), 1: the second half's}
+    halves: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
 
 
 def period_bounds(now: datetime, weeks: int) -> list[tuple[datetime, datetime]]:
@@ -162,21 +165,14 @@ def per_question_sql(dialect: str, weeks: int) -> str:
     """
 
 
-def _figures_sql(dialect: str, weeks: int) -> str:
-    return (
-        per_question_sql(dialect, weeks)
-        + f"""
-        SELECT week, COUNT(*), SUM(answered),
-               SUM(CASE WHEN delay <= {DAY_SECONDS} THEN 1 ELSE 0 END),
-               SUM(CASE WHEN delay IS NULL THEN 0 ELSE 1 END), SUM(n), SUM(accepted)
-        FROM pq GROUP BY week
-    """
-    )
-
-
-def _ranks_sql(dialect: str, weeks: int) -> str:
-    """The delays at the median's and the 90th percentile's ranks, per week (``week`` >= 0)
-    and over the period (``week`` -1): a few rows per week."""
+def _period_sql(dialect: str, weeks: int) -> str:
+    """One statement over ``pq`` (computed once, referenced three times), three kinds of rows:
+    ``f``: each week's counts; ``r``: the delays at the median's and the 90th percentile's
+    ranks, per week (``week`` >= 0) and over the period (``week`` -1), a few rows per week;
+    ``c``: each category's questions and answered ones in the period's first (0) and second (1)
+    half. The columns after ``week`` are the kind's own values."""
+    half = weeks // 2
+    late = f"CASE WHEN week >= {half} THEN 1 ELSE 0 END"
     ranked = """
         SELECT {key} AS week, delay,
                ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY delay) AS rn,
@@ -187,8 +183,17 @@ def _ranks_sql(dialect: str, weeks: int) -> str:
         per_question_sql(dialect, weeks)
         + f"""
         , ranked AS ({ranked.format(key="week")} UNION ALL {ranked.format(key="-1")})
-        SELECT week, rn, cnt, delay FROM ranked
+        SELECT 'f' AS part, week, COUNT(*) AS v1, SUM(answered) AS v2,
+               SUM(CASE WHEN delay <= {DAY_SECONDS} THEN 1 ELSE 0 END) AS v3,
+               SUM(CASE WHEN delay IS NULL THEN 0 ELSE 1 END) AS v4, SUM(n) AS v5,
+               SUM(accepted) AS v6, NULL AS category
+        FROM pq GROUP BY week
+        UNION ALL
+        SELECT 'r', week, rn, cnt, delay, 0, 0, 0, NULL FROM ranked
         WHERE rn = (cnt + 1) / 2 OR rn = (cnt + 2) / 2 OR rn = (9 * cnt + 9) / 10
+        UNION ALL
+        SELECT 'c', {late}, COUNT(*), SUM(answered), 0, 0, 0, 0, category
+        FROM pq WHERE category IS NOT NULL GROUP BY category, {late}
     """
     )
 
@@ -213,7 +218,7 @@ def _members_sql(weeks: int, *, overall: bool) -> str:
 
 
 def _percentiles(rows: list[Any]) -> dict[int, tuple[float, float]]:
-    """week -> (median, p90) from the rows at the ranks ``_ranks_sql`` picks."""
+    """week -> (median, p90) from the rows at the ranks ``_period_sql`` picks."""
     picked: dict[int, dict[int, float]] = {}
     counts: dict[int, int] = {}
     for week, rn, cnt, delay in rows:
@@ -238,10 +243,17 @@ async def period_stats(
         statement, params = bound_weeks(sql, bounds)
         return list((await session.execute(statement, {**params, "guild_id": guild_id})).all())
 
-    counts = {
-        int(r[0]): [int(v or 0) for v in r[1:]] for r in await rows(_figures_sql(dialect, weeks))
-    }
-    percentiles = _percentiles(await rows(_ranks_sql(dialect, weeks)))
+    counts: dict[int, list[int]] = {}
+    ranks: list[tuple[Any, ...]] = []
+    halves: dict[str, dict[int, tuple[int, int]]] = {}
+    for part, week, *values, category in await rows(_period_sql(dialect, weeks)):
+        if part == "f":
+            counts[int(week)] = [int(v or 0) for v in values]
+        elif part == "r":
+            ranks.append((week, *values[:3]))
+        else:
+            halves.setdefault(str(category), {})[int(week)] = (int(values[0]), int(values[1] or 0))
+    percentiles = _percentiles(ranks)
     members: dict[tuple[str, int], int] = {}
     for overall in (False, True):
         for what, week, n in await rows(_members_sql(weeks, overall=overall)):
@@ -269,4 +281,4 @@ async def period_stats(
     per_week = [figures(i, lo, hi, counts.get(i, [])) for i, (lo, hi) in enumerate(bounds)]
     totals = [sum(values[k] for values in counts.values()) for k in range(6)]
     start, end = bounds[0][0], bounds[-1][1]
-    return PeriodStats(start, end, per_week, figures(-1, start, end, totals))
+    return PeriodStats(start, end, per_week, figures(-1, start, end, totals), halves)
