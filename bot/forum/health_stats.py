@@ -198,22 +198,22 @@ def _period_sql(dialect: str, weeks: int) -> str:
     )
 
 
-def _members_sql(weeks: int, *, overall: bool) -> str:
-    """Distinct askers and answerers per week, or over the period."""
-    key, group = ("-1", "") if overall else ("w.i", "GROUP BY w.i")
-    counted = """
-        SELECT {key} AS week, COUNT(DISTINCT p.author_id) AS members
-        FROM weeks AS w
-        JOIN posts AS p ON p.guild_id = :guild_id AND p.kind = '{kind}'
-             AND p.created_at >= w.lo AND p.created_at < w.hi
-        WHERE {live} {group}
-    """
-    askers = counted.format(key=key, kind="question", live=_LIVE, group=group)
-    answerers = counted.format(key=key, kind="answer", live=_LIVE, group=group)
+def _members_sql(weeks: int) -> str:
+    """Distinct askers and answerers per week and over the period (``week`` -1): the period's
+    posts are read once (``m``), then counted both ways."""
     return f"""
-        WITH weeks AS ({_weeks_sql(weeks)})
-        SELECT 'q' AS what, week, members FROM ({askers}) AS asked
-        UNION ALL SELECT 'a' AS what, week, members FROM ({answerers}) AS answering
+        WITH weeks AS ({_weeks_sql(weeks)}),
+        m AS (
+            SELECT CASE WHEN p.kind = 'question' THEN 'q' ELSE 'a' END AS what, w.i AS week,
+                   p.author_id
+            FROM weeks AS w
+            JOIN posts AS p ON p.guild_id = :guild_id AND p.kind IN ('question', 'answer')
+                 AND p.created_at >= w.lo AND p.created_at < w.hi
+            WHERE {_LIVE}
+        )
+        SELECT what, week, COUNT(DISTINCT author_id) FROM m GROUP BY what, week
+        UNION ALL
+        SELECT what, -1, COUNT(DISTINCT author_id) FROM m GROUP BY what
     """
 
 
@@ -255,9 +255,8 @@ async def period_stats(
             halves.setdefault(str(category), {})[int(week)] = (int(values[0]), int(values[1] or 0))
     percentiles = _percentiles(ranks)
     members: dict[tuple[str, int], int] = {}
-    for overall in (False, True):
-        for what, week, n in await rows(_members_sql(weeks, overall=overall)):
-            members[(str(what), int(week))] = int(n)
+    for what, week, n in await rows(_members_sql(weeks)):
+        members[(str(what), int(week))] = int(n)
 
     def figures(week: int, starts: datetime, ends: datetime, values: list[int]) -> Figures:
         median, p90 = percentiles.get(week, (None, None))
