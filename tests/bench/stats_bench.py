@@ -319,7 +319,8 @@ def stats_markdown(report: dict[str, Any]) -> str:
         "transaction through the bot's engine, aiosqlite) against plain `sqlite3` queries "
         "computing the same figures (`tests/bench/stats_bench.py`), median of "
         f"{2 if report['mode'] == 'quick' else ROUNDS} rounds each, taken in turn; the two "
-        "results are compared figure by figure.\n",
+        "results are compared figure by figure. The machine is shared (2 cores, other jobs "
+        "running): absolute times vary from run to run, the ratio less, its rounds alternating.\n",
         "| period | questions in it | domain (ms) | plain sqlite3 (ms) | ratio (target ≤ 2) "
         "| equal figures |",
         "|---|---|---|---|---|---|",
