@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import utc_now
-from bot.db.types import PK, UTCDateTime
+from bot.db.types import DATED_ONLY, PK, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -111,7 +111,7 @@ class Post(Base):
         ),
         Index("ix_posts_guild_author", "guild_id", "author_id"),
         Index("ix_posts_guild_kind_activity", "guild_id", "kind", "last_activity_at"),
-        Index("ix_posts_guild_kind_created", "guild_id", "kind", "created_at"),
+        Index("ix_posts_guild_kind_created", "guild_id", "kind", "created_at", **DATED_ONLY),
     )
 
     id: Mapped[SurrogateKey]

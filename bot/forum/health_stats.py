@@ -15,9 +15,10 @@ figures are read from its live answers (posted, not deleted, not removed by a mo
 - **Active askers / answerers** count distinct members (anonymous ones included, as a number
   only): askers of the period's questions, authors of answers posted in the period.
 
-Nothing here loads every post: a handful of grouped statements, each returning a row per week
-(or a few rows per week for the percentiles), read with the index ``ix_posts_guild_kind_created``
-(guild, kind, created_at) and the answers by ``ix_posts_question_score`` (question, kind, ...).
+Nothing here loads every post: two grouped statements, each returning a few rows per week,
+read with the index ``ix_posts_guild_kind_created`` (guild, kind, created_at; partial to
+``created_at IS NOT NULL``, which the queries state, so that ``/unanswered``, which only orders
+by ``created_at``, keeps its own index) and the answers by ``ix_posts_question_score``.
 What needs attention (the unanswered backlog, falling categories) is ``bot.forum.health_attention``.
 """
 
@@ -150,7 +151,7 @@ def per_question_sql(dialect: str, weeks: int) -> str:
                    CASE WHEN p.accepted_answer_id IS NULL THEN 0 ELSE 1 END AS accepted
             FROM weeks AS w
             JOIN posts AS p ON p.guild_id = :guild_id AND p.kind = 'question'
-                 AND p.created_at >= w.lo AND p.created_at < w.hi
+                 AND p.created_at IS NOT NULL AND p.created_at >= w.lo AND p.created_at < w.hi
             WHERE {_LIVE}
         ),
         pq AS (
@@ -208,7 +209,7 @@ def _members_sql(weeks: int) -> str:
                    p.author_id
             FROM weeks AS w
             JOIN posts AS p ON p.guild_id = :guild_id AND p.kind IN ('question', 'answer')
-                 AND p.created_at >= w.lo AND p.created_at < w.hi
+                 AND p.created_at IS NOT NULL AND p.created_at >= w.lo AND p.created_at < w.hi
             WHERE {_LIVE}
         )
         SELECT what, week, COUNT(DISTINCT author_id) FROM m GROUP BY what, week

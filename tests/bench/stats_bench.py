@@ -39,10 +39,14 @@ ROUNDS: Final = 5
 #: The highest ratio (domain / plain sqlite3) per period (issue 25).
 TARGET: Final = 2.0
 QUICK_SIZE: Final = Size(questions=10_000, answers=50_000)
-_STATS_VERSION: Final = 1
+_STATS_VERSION: Final = 2
 _FIRST: Final = datetime(2021, 1, 1, tzinfo=UTC)
 
 _PREPARE: Final = (
+    # The index as migration 0011 now makes it (a search fixture cached before may differ).
+    "DROP INDEX IF EXISTS ix_posts_guild_kind_created",
+    """CREATE INDEX ix_posts_guild_kind_created ON posts (guild_id, kind, created_at)
+       WHERE created_at IS NOT NULL""",
     # Answers 0-72 h after their question (a spread that depends only on the id).
     """UPDATE posts SET created_at = strftime('%Y-%m-%d %H:%M:%f000',
            (SELECT q.created_at FROM posts AS q WHERE q.id = posts.question_id),
@@ -79,6 +83,7 @@ def stats_fixture(size: Size) -> tuple[Path, datetime]:
     return path, stamp + timedelta(days=1, seconds=150)
 
 
+#: The index is partial to ``created_at IS NOT NULL``: the plain queries say it too, to use it.
 _LIVE: Final = "{t}.state = 'live' AND {t}.removed_at IS NULL AND {t}.deleted_at IS NULL"
 
 _PER_QUESTION: Final = f"""
@@ -86,7 +91,8 @@ _PER_QUESTION: Final = f"""
         SELECT id, category, created_at, accepted_answer_id IS NOT NULL AS accepted,
                CAST((julianday(created_at) - julianday(:start)) / 7 AS INTEGER) AS week
         FROM posts AS p
-        WHERE guild_id = :guild AND kind = 'question' AND created_at >= :start
+        WHERE guild_id = :guild AND kind = 'question'
+          AND created_at IS NOT NULL AND created_at >= :start
           AND created_at < :end AND {_LIVE.format(t="p")}
     ), pq AS (
         SELECT q.week, q.category, q.accepted, COUNT(a.id) AS n,
@@ -118,12 +124,14 @@ PLAIN: Final = {
         SELECT kind, CAST((julianday(created_at) - julianday(:start)) / 7 AS INTEGER),
                COUNT(DISTINCT author_id)
         FROM posts AS p WHERE guild_id = :guild AND kind IN ('question', 'answer')
-             AND created_at >= :start AND created_at < :end AND {_LIVE.format(t="p")}
+             AND created_at IS NOT NULL AND created_at >= :start AND created_at < :end
+             AND {_LIVE.format(t="p")}
         GROUP BY 1, 2
         UNION ALL
         SELECT kind, -1, COUNT(DISTINCT author_id)
         FROM posts AS p WHERE guild_id = :guild AND kind IN ('question', 'answer')
-             AND created_at >= :start AND created_at < :end AND {_LIVE.format(t="p")}
+             AND created_at IS NOT NULL AND created_at >= :start AND created_at < :end
+             AND {_LIVE.format(t="p")}
         GROUP BY 1""",
     "backlog": """
         SELECT COUNT(*), MIN(created_at) FROM posts WHERE guild_id = :guild

@@ -8,6 +8,7 @@ Create Date: 2026-12-06 09:00:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
@@ -17,8 +18,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Partial to a condition every row meets: only a query comparing created_at uses it.
+    dated = sa.text("created_at IS NOT NULL")
     op.create_index(
-        "ix_posts_guild_kind_created", "posts", ["guild_id", "kind", "created_at"], unique=False
+        "ix_posts_guild_kind_created",
+        "posts",
+        ["guild_id", "kind", "created_at"],
+        unique=False,
+        sqlite_where=dated,
+        postgresql_where=dated,
     )
 
 
