@@ -64,6 +64,7 @@ from tests.bench.scenario import (
     workload_for,
 )
 from tests.bench.search_run import run_search, search_console, search_markdown
+from tests.bench.stats_bench import run_stats, stats_console, stats_markdown, stats_ok
 from tests.bench.web_bench import run_web, web_console, web_markdown
 from tests.db_support import drop_postgres_database, new_postgres_database
 
@@ -260,12 +261,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "search", "page", "startup", "footprint", "dms", "web", "all"],
+        choices=[
+            "burst",
+            "load",
+            "search",
+            "page",
+            "startup",
+            "footprint",
+            "dms",
+            "stats",
+            "web",
+            "all",
+        ],
         default="all",
         help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
         " 21's search over 100,000 questions; page, startup, footprint, dms: issue 21's question"
-        " page, start-up and footprint on that database, DM throughput; web: issue 24's archive"
-        " question page at 100,000 questions (default: all)",
+        " page, start-up and footprint on that database, DM throughput; stats: issue 25's /mod"
+        " stats figures over them and the chart; web: issue 24's archive question page at"
+        " 100,000 questions (default: all)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -312,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         _record(dms, "dms-")
         dm_summary = dms["backends"].get("sqlite", {})
         ok = ok and dm_summary.get("complete", False) and dm_summary["known"]["met"]
+    if args.scenario in ("stats", "all"):
+        health = run_stats(args.quick, _report_head(args, FULL))
+        print(stats_console(health))
+        _record(health, "stats-")
+        ok = ok and stats_ok(health)
     write_docs()
     print(f"{DOCS} rewritten from the latest recorded runs")
     return 0 if ok else 1
@@ -323,7 +341,7 @@ def write_docs() -> None:
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
     page, dm_report = _latest("page-"), _latest("dms-")
     started_report, held_report = _latest("startup-"), _latest("footprint-")
-    archive = _latest("web-")
+    archive, health_run = _latest("web-"), _latest("stats-")
     DOCS.write_text(
         (markdown(burst) if burst else "# Benchmarks\n")
         + (load_markdown(load) if load else "")
@@ -332,6 +350,7 @@ def write_docs() -> None:
         + (process_markdown("startup", started_report) if started_report else "")
         + (process_markdown("footprint", held_report) if held_report else "")
         + (dms_markdown(dm_report) if dm_report else "")
+        + (stats_markdown(health_run) if health_run else "")
         + (web_markdown(archive) if archive else "")
     )
 
