@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench demo migrate clean install
+.PHONY: run test lint typecheck pytest bench demo web migrate clean install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy bot cogs
 
 pytest: $(STAMP)
-	scripts/with-test-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/with-test-postgres scripts/with-test-mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
@@ -39,6 +39,11 @@ bench: $(STAMP)
 # conversation printed as what each member sees (no token needed; a few seconds).
 demo: $(STAMP)
 	$(BIN)/python -m tests.demo $(DEMO_ARGS)
+
+# The public web archive (issue 24) of the demo's conversation, with consent given, served at
+# http://127.0.0.1:8080/ (the database is kept in .demo/web.sqlite3; Ctrl-C stops it).
+web: $(STAMP)
+	$(BIN)/python -m tests.demo.web $(WEB_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Command line: ``qa-bot run | migrate | sync-commands | migrate-data`` (also ``python -m bot``).
+"""Command line: ``qa-bot run | migrate | sync-commands | migrate-data | web`` (also
+``python -m bot``).
 
 A start that cannot go on ends with one sentence on stderr and exit code 2, never a traceback:
 bad settings, a refused token or an unreachable Discord (``bot.runtime.StartupError``), a
@@ -15,11 +16,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot import data_move
+from bot import data_move, q2a_import
 from bot.db import health, migrate, sqlite_guard
 from bot.logs import configure_logging
 from bot.runtime import StartupError, run_bot, sync_commands
 from bot.settings import Settings, SettingsError, load_settings
+from bot.web import serve as web_serve
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="POSTGRES_URL",
         help="an empty PostgreSQL database, e.g. postgresql+asyncpg://user:pw@host/qabot",
     )
+    web = sub.add_parser("web", help="serve the public web archive (read-only; issue 24)")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (%(default)s)")
+    web.add_argument(
+        "--base-url", metavar="URL", help="the public address of the archive (canonical links)"
+    )
+    web.add_argument("--name", default="Q&A archive", help="the archive's name (%(default)s)")
+    q2a = sub.add_parser(
+        "import-q2a", help="import a Question2Answer site's history into a server's community"
+    )
+    q2a.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="MYSQL_URL",
+        help="the Q2A database, e.g. mysql+asyncmy://user:pw@host/q2a (only read)",
+    )
+    q2a.add_argument("--guild", type=int, required=True, metavar="ID", help="the server's id")
+    q2a.add_argument("--dry-run", action="store_true", help="print counts and problems only")
+    q2a.add_argument("--users", metavar="CSV", help="handle,discord_id lines: Q2A users' members")
+    q2a.add_argument("--table-prefix", default="qa_", help="Q2A's table prefix (default qa_)")
     return parser
 
 
@@ -100,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(**_overrides(args))
         moved = (args.source, args.target) if args.command == "migrate-data" else ()
+        moved += (args.source,) if args.command == "import-q2a" else ()
         configure_logging(settings.log_level, secrets=_secrets(settings, *moved))
         url = settings.effective_database_url
         if args.command == "run":
@@ -109,8 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             with sqlite_guard.hold(url):
                 asyncio.run(run_bot(settings, apply_migrations=not args.no_migrate))
+        elif args.command == "web":  # reads only: no SQLite guard, any number beside the bot
+            asyncio.run(
+                web_serve.serve(
+                    url, host=args.host, port=args.port, base_url=args.base_url, name=args.name
+                )
+            )
         elif args.command == "migrate-data":
             asyncio.run(data_move.migrate_data(args.source, args.target, sys.stdout))
+        elif args.command == "import-q2a":
+            asyncio.run(q2a_import.run_cli(args, url, sys.stdout))
         elif args.command == "migrate":
             asyncio.run(migrate.upgrade(url, args.revision))
             print(f"Database at revision {args.revision}.")

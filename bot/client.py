@@ -38,6 +38,7 @@ from bot.settings import Settings
 from bot.transactions import CLOSE_GRACE, TransactionRunner, background_context
 from bot.workers import health_server
 from bot.workers.base import Worker
+from bot.workers.digests import StatsDigests
 from bot.workers.message_retry import MessageRetry
 from bot.workers.notifier import Notifier, from_settings
 from bot.workers.purger import Purger
@@ -150,6 +151,8 @@ class QABot(commands.AutoShardedBot):
         self.notifier: Notifier = from_settings(self, runner, settings, self.metrics)
         #: The retention sweeps: finished notifications, old /ask drafts, departed servers.
         self.retention = Retention(self, runner, scope=self.server_scope)
+        #: The weekly community-health digest to the moderator channel (a daily check).
+        self.stats_digests = StatsDigests(self, runner)
         #: Blanks removed posts past the restore window; after deletes, rewrites SQLite's search
         #: index and empties its write-ahead log, so deleted words leave the files.
         self.purger = Purger(self, runner, engine, scope=self.server_scope)
@@ -197,6 +200,7 @@ class QABot(commands.AutoShardedBot):
             self.role_sync,
             self.notifier,
             self.retention,
+            self.stats_digests,
             self.purger,
             self.thread_renames,
             self.message_retry,

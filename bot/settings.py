@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     notify_lease_seconds: float = Field(default=60.0, gt=0)
     notify_send_timeout: float = Field(default=15.0, gt=0)
+    # Its pace (bot.workers.pacing): Discord requests per second at most (below the global 50)
+    # and new DM channels opened per second (Discord refuses them opened too fast: 40003).
+    notify_dms_per_second: float = Field(default=47.0, gt=0, le=50)
+    notify_dm_opens_per_second: float = Field(default=0.5, gt=0)
     # Reconciliation on a new session (bot.workers.reconciler): the questions it looks at (active
     # within the window), the Discord requests one run may make, and the bound on each.
     reconcile_window_days: int = Field(default=14, ge=1)

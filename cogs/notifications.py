@@ -198,6 +198,13 @@ class Notifications(commands.Cog):
         self.bot.dispatch("qa_member_banned", guild_id, user_id, ended)
 
     @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A member who writes in a server is one now: their next DM needs no member look-up."""
+        author = message.author
+        if message.guild is not None and isinstance(author, discord.Member) and not author.bot:
+            self.bot.notifier.members.seen(message.guild.id, author.id)
+
+    @commands.Cog.listener()
     async def on_member_unban(self, guild: discord.Guild, user: discord.User) -> None:
         """The worker asks Discord again before the next DM (the member may rejoin)."""
         self.bot.notifier.members.forget(guild.id, user.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
@@ -69,3 +70,18 @@ async def truncate_all(url: str) -> None:
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]],
+    what: str,
+    timeout: float = 30.0,  # noqa: ASYNC109
+) -> None:
+    """Poll ``check`` (a database read: the bot under test is another process, whose writes
+    send no event) every 50 ms until it holds; fail naming ``what`` after ``timeout`` s."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not await check():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"never: {what}") from None

@@ -44,7 +44,7 @@ CLASSES: Final[dict[str, Coverage]] = {
     ),
     "thread_post": Coverage(
         "messages and threads the bot posts in a server: questions, answers for members, notices, "
-        "report cards, the moderators' permission notice",
+        "report cards, the moderators' permission notice and weekly digest",
         (
             f"{REST_FAULTS}::test_posts_in_threads_survive_rate_limits_and_5xx",
             f"{REST_FAULTS}::test_a_thread_post_with_no_answer_is_bounded_and_left_for_reconciliation",
@@ -122,6 +122,7 @@ INVENTORY: Final[dict[str, str]] = {
     "bot.permission_notices:PermissionNotices._deliver:channel.send": "thread_post",
     "bot.premod:hold_for_review:channel.send": "thread_post",
     "bot.premod:hold_for_review:followup.send": "interaction",
+    "bot.q2a_import:_read_source:source.users": NOT_REST,
     "bot.reaction_sync:_members:http.get_reaction_users": "reaction",
     "bot.reaction_sync:_message:channel.fetch_message": "fetch",
     "bot.runtime:_login:bot.login": "startup",
@@ -139,6 +140,7 @@ INVENTORY: Final[dict[str, str]] = {
     "bot.ui.views:confirm:followup.send": "interaction",
     "bot.ui.views:confirm:response.send_message": "interaction",
     "bot.workers.direct_messages:DirectMessages._open:http.start_private_message": "dm",
+    "bot.workers.digests:StatsDigests._digest:channel.send": "thread_post",
     "bot.workers.direct_messages:DirectMessages._post:channel.send": "dm",
     "bot.workers.direct_messages:DirectMessages.find_sent:channel.history": "dm",
     "bot.workers.memberships:Memberships.is_member:http.get_member": "fetch",
@@ -247,6 +249,8 @@ INVENTORY: Final[dict[str, str]] = {
     "cogs.moderation.blocks:UnblockButton.act:followup.send": "interaction",
     "cogs.moderation.blocks:UnblockButton.act:response.defer": "interaction",
     "cogs.moderation.blocks:show_blocks:response.send_message": "interaction",
+    "cogs.moderation.imported:link_handle:followup.send": "interaction",
+    "cogs.moderation.imported:link_handle:response.defer": "interaction",
     "cogs.moderation.premod:CardButton.callback:response.send_modal": "interaction",
     "cogs.moderation.premod:_show_decision:(...).edit": "message_edit",
     "cogs.moderation.premod:_show_decision:followup.send": "interaction",
@@ -266,6 +270,8 @@ INVENTORY: Final[dict[str, str]] = {
     "cogs.moderation.reports:open_report_form:response.send_modal": "interaction",
     "cogs.moderation.reports:show_card:card.edit": "message_edit",
     "cogs.moderation.reports:show_card:channel.send": "thread_post",
+    "cogs.moderation.stats:show_stats:followup.send": "interaction",
+    "cogs.moderation.stats:show_stats:response.defer": "interaction",
     "cogs.mydata._cog:MyData._erase:followup.send": "interaction",
     "cogs.mydata._cog:MyData._export:followup.send": "interaction",
     "cogs.mydata._cog:MyData._export:response.defer": "interaction",

@@ -4,6 +4,8 @@
 - ``cogs/`` builds no SQL: no sqlalchemy or database driver, no ORM models, no ``execute``,
   no SQL text.
 - ``bot/ui`` (presentation) imports no sqlalchemy or database driver.
+- ``bot/web`` (the public archive) imports no discord, no cog, no presentation for Discord and
+  builds no SQL: it reads through ``bot.forum``.
 - Imports point down only: the domain and the database layer import no cog, no presentation and
   not the client; the database layer does not import the domain.
 """
@@ -52,6 +54,12 @@ RULES = (
     ),
     Rule("bot/ui", DB_DRIVERS, "presentation does not touch the database"),
     Rule("bot/ui", ("cogs", "bot.client"), "imports point down: presentation knows no cog"),
+    Rule(
+        "bot/web",
+        ("discord", "cogs", "bot.ui", "bot.client", "bot.runtime", "bot.db.models"),
+        "the web archive imports no discord and builds no SQL: it calls bot.forum",
+        forbid_sql=True,
+    ),
 )
 
 # SQL as it is written by hand; upper-case keywords only, so ordinary sentences do not match.
@@ -142,12 +150,14 @@ def test_the_layers_exist_and_are_walked() -> None:
     assert "models.py" in {p.name for p in source_files("bot/db")}
     assert (ROOT / "cogs" / "__init__.py").exists()
     assert (ROOT / "bot" / "ui" / "__init__.py").exists()
+    assert {"app.py", "pages.py"} <= {p.name for p in source_files("bot/web")}
 
 
 # --------------------------------------------------------------------------- the checker itself
 
 _DOMAIN = next(r for r in RULES if r.layer == "bot/forum" and r.banned_modules == ("discord",))
 _COGS = next(r for r in RULES if r.layer == "cogs")
+_WEB = next(r for r in RULES if r.layer == "bot/web")
 _UI = next(r for r in RULES if r.layer == "bot/ui" and "sqlalchemy" in r.banned_modules)
 _DB_DOWN = next(r for r in RULES if r.layer == "bot/db" and "bot.forum" in r.banned_modules)
 
@@ -227,6 +237,15 @@ def test_checker_catches_sqlalchemy_in_ui_and_upward_imports() -> None:
     assert violations("from bot.forum import settings", ROOT / "bot" / "db" / "x.py", _DB_DOWN)
     assert violations("from ..forum import prefs", ROOT / "bot" / "db" / "x.py", _DB_DOWN)
     assert violations("from .types import PK", ROOT / "bot" / "db" / "x.py", _DB_DOWN) == []
+
+
+def test_checker_catches_discord_and_sql_in_the_web_layer() -> None:
+    here = ROOT / "bot" / "web" / "x.py"
+    assert violations("import discord", here, _WEB)
+    assert violations("from bot.db.models import Post", here, _WEB)
+    assert violations("async def f(s):\n    await s.execute(q)", here, _WEB)
+    assert violations("Q = 'SELECT id FROM posts'", here, _WEB)
+    assert violations("from bot.forum import publishing", here, _WEB) == []
 
 
 def test_relative_imports_resolve_against_the_package() -> None:

@@ -60,7 +60,7 @@ def command_rows() -> list[tuple[list[str], bool]]:
     out = []
     for row in rows[1:]:
         cells = [c.strip() for c in row.split("|")[1:-1]]
-        names = re.findall(r"`/([a-z][a-z ]*)`", cells[0]) + re.findall(r"\*\*(.+?)\*\*", cells[0])
+        names = re.findall(r"`/([a-z][a-z -]*)`", cells[0]) + re.findall(r"\*\*(.+?)\*\*", cells[0])
         out.append((names, cells[-1].startswith("yes")))
     return out
 

@@ -94,11 +94,16 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url``. Statement parameters are kept out of SQLAlchemy's error
     messages (``hide_parameters``): a failing statement's values (a member id beside an
-    anonymous post, a display name) must never reach a log line or a traceback."""
+    anonymous post, a display name) must never reach a log line or a traceback.
+
+    ``read_only`` (the web archive's process): every transaction is read-only, and on SQLite
+    every connection is opened with ``PRAGMA query_only=ON`` before anything else runs."""
     kwargs.setdefault("hide_parameters", True)
+    if read_only:
+        kwargs["execution_options"] = {**kwargs.get("execution_options", {}), **READ_ONLY}
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
@@ -108,7 +113,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", POOL_SIZE)
             kwargs.setdefault("max_overflow", MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, path)
+        _configure_sqlite(engine, path, query_only=read_only)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", POOL_SIZE)
@@ -134,7 +139,7 @@ def make_private(path: Path) -> None:
             os.chmod(f"{path}{suffix}", FILE_MODE)
 
 
-def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:
+def _configure_sqlite(engine: AsyncEngine, path: Path | None, *, query_only: bool) -> None:
     @event.listens_for(engine.sync_engine, "do_connect")
     def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         with private_umask():
@@ -144,7 +149,7 @@ def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:
         return connection
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -154,6 +159,9 @@ def _configure_sqlite(engine: AsyncEngine, path: Path | None) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")
+        if query_only:  # the connection's settings are made: from here on it only reads
+            cursor.execute("PRAGMA query_only=ON")
+            record.info[_QUERY_ONLY] = True
         cursor.close()
         if path is not None:  # the -wal and -shm exist once WAL is on
             make_private(path)

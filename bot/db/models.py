@@ -36,7 +36,7 @@ from bot.db.base import (
     SnowflakeKey,
     SurrogateKey,
 )
-from bot.db.types import UTCDateTime
+from bot.db.types import DATED_ONLY, UTCDateTime
 
 POST_KINDS = ("question", "answer", "comment")
 QUESTION_STATUSES = ("open", "answered", "solved", "closed")
@@ -95,6 +95,7 @@ class Post(Base):
         ),
         Index("ix_posts_guild_author", "guild_id", "author_id"),
         Index("ix_posts_guild_kind_activity", "guild_id", "kind", "last_activity_at"),
+        Index("ix_posts_guild_kind_created", "guild_id", "kind", "created_at", **DATED_ONLY),
     )
 
     id: Mapped[SurrogateKey]

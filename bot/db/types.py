@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, DateTime, Integer, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -37,3 +37,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+#: Keyword arguments making an index on posts partial to ``created_at IS NOT NULL`` (true of
+#: every row): a query can use it only when it compares ``created_at`` (a range of days), so a
+#: query that only orders by it (``/unanswered``) keeps its own partial index.
+DATED_ONLY: dict[str, Any] = {
+    f"{dialect}_where": text("created_at IS NOT NULL") for dialect in ("sqlite", "postgresql")
+}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -38,14 +38,18 @@ DISPLAY_NAME_MAX: Final = 100
 
 
 def on_the_board() -> ColumnElement[bool]:
-    """Members with public activity (public points or a public counter not zero)."""
-    return or_(
-        Member.points != 0,
-        Member.questions != 0,
-        Member.answers != 0,
-        Member.accepted_answers != 0,
-        Member.upvotes_received != 0,
-        Member.downvotes_received != 0,
+    """Members with public activity (public points or a public counter not zero); imported
+    authors without a Discord account (synthetic ids, ``bot.forum.synthetic_ids``) are none."""
+    return and_(
+        Member.user_id > 0,
+        or_(
+            Member.points != 0,
+            Member.questions != 0,
+            Member.answers != 0,
+            Member.accepted_answers != 0,
+            Member.upvotes_received != 0,
+            Member.downvotes_received != 0,
+        ),
     )
 
 

@@ -33,6 +33,7 @@ from bot.forum.point_rules import (
 )
 from bot.forum.post_rows import lock_answers, update_post
 from bot.forum.settings import GuildConfig, load_config
+from bot.forum.synthetic_ids import is_synthetic
 
 # session.info key: {(guild_id, user_id)} whose public points moved in this transaction.
 POINTS_MOVED: Final = "points_moved"
@@ -315,7 +316,8 @@ async def upsert_member_deltas(
 
 
 def note_points_moved(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
-    """Note members whose public points moved in this transaction (``POINTS_MOVED``)."""
-    moved = {(guild_id, user_id) for user_id in user_ids}
+    """Note members whose public points moved in this transaction (``POINTS_MOVED``); imported
+    authors without an account are no members (no point roles)."""
+    moved = {(guild_id, user_id) for user_id in user_ids if not is_synthetic(user_id)}
     if moved:
         session.info.setdefault(POINTS_MOVED, set()).update(moved)

@@ -35,6 +35,7 @@ from bot.db.models import Notification, Post
 from bot.forum import prefs
 from bot.forum.post_rows import gone
 from bot.forum.settings import load_config
+from bot.forum.synthetic_ids import is_synthetic
 
 NotificationKind = Literal["new_answer", "accepted", "comment", "removed"]
 
@@ -169,6 +170,7 @@ async def _queue(
     if not planned:
         return 0
     now = now or utc_now()
+    planned = [p for p in planned if not is_synthetic(p.recipient_id)]  # imported, no account
     unreachable = await prefs.unreachable_among(session, (p.recipient_id for p in planned))
     planned = [p for p in planned if p.recipient_id not in unreachable]
     if not planned:

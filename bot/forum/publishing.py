@@ -194,15 +194,19 @@ async def publishable_questions(
     guild_id: int,
     *,
     category: str | None = None,
+    solved: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> list[PublishedQuestion]:
-    """The server's publishable questions, newest first (``category``: only that one)."""
+    """The server's publishable questions, newest first (``category``: only that one;
+    ``solved``: only those with an accepted answer)."""
     if not await archive_open(session, guild_id):
         return []
     stmt = _questions(guild_id)
     if category is not None:
         stmt = stmt.where(Post.category == category)
+    if solved:
+        stmt = stmt.where(Post.accepted_answer_id.is_not(None))
     stmt = (
         stmt.order_by(Post.created_at.desc(), Post.id.desc())
         .limit(max(1, min(limit, PAGE_MAX)))
@@ -210,6 +214,22 @@ async def publishable_questions(
     )
     rows = (await session.execute(stmt)).all()
     return [_question(post, named, name) for post, named, name in rows]
+
+
+async def publishable_index(
+    session: AsyncSession, guild_id: int, *, limit: int
+) -> list[tuple[int, str, datetime]]:
+    """Every publishable question of the server as (id, title, last activity), most recently
+    active first, at most ``limit`` (a sitemap's list)."""
+    if not await archive_open(session, guild_id):
+        return []
+    stmt = (
+        _questions(guild_id)
+        .with_only_columns(Post.id, Post.title, Post.last_activity_at)
+        .order_by(Post.last_activity_at.desc(), Post.id.desc())
+        .limit(max(1, limit))
+    )
+    return [(qid, title or "", at) for qid, title, at in (await session.execute(stmt)).all()]
 
 
 async def publishable_question_ids(

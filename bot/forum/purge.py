@@ -26,8 +26,10 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
+from bot.db.imported import ImportedPost
 from bot.db.models import AskDraft, Flag, HeldPost, Notification, Post, ReportCard, UserPref
 from bot.forum.post_rows import load_post
+from bot.forum.q2a_rules import IMPORTED_REMOVALS
 from bot.forum.settings import load_config
 from bot.forum.shards import ALL_SERVERS, ServerScope
 
@@ -85,13 +87,18 @@ async def purge_removed(
 ) -> int:
     """Blank the posts a moderator removed more than their guild's ``restore_window_days``
     ago (they can no longer be restored), a removed question with everything in its thread,
-    in the servers of ``scope``; the number blanked."""
+    in the servers of ``scope``; the number blanked. Posts imported hidden or queued
+    (``bot.forum.q2a_rules``) stay."""
     now = now or utc_now()
     rows = await session.execute(
         select(Post.id, Post.guild_id, Post.removed_at).where(
             Post.removed_at.is_not(None),
             _has_text(),
             scope.where(Post.guild_id),
+            ~(
+                Post.id.in_(select(ImportedPost.post_id))
+                & Post.removal_reason.in_(IMPORTED_REMOVALS)
+            ),
         )
     )
     windows: dict[int, timedelta] = {}

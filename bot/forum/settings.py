@@ -145,6 +145,12 @@ class GuildConfig:
         "(with resources_keyword_reply on).",
         hi=KEYWORDS_MAX,
     )
+    stats_digest: bool = _setting(
+        False, "Post a weekly community-health digest to the moderator channel."
+    )
+    stats_digest_posted_at: int | None = _setting(
+        None, "When the last weekly digest was posted (kept by the bot).", lo=0, public=False
+    )
     resources_keyword_reply: bool = _setting(
         False, "Whether an asker whose question matches resources_keywords gets the resources."
     )

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now as utcnow
 from bot.db.models import Vote
 from bot.forum import prefs
+from bot.forum.imported import imported_voters
 from bot.forum.leaderboard import remember_display_names
 from bot.forum.lookups import change
 from bot.forum.point_rules import votes_count
@@ -134,6 +135,7 @@ async def reconcile_votes(
     left out here. The votes of ``keep_user_ids`` stay as stored (members whose live gestures
     arrived while the reactions were being read: the live path has the last word on them); it
     is read once the post is locked, so a collection that grows until then counts whole.
+    Imported votes (``bot.forum.imported``) stay too, unless their member reacts now.
     None when the message is no post.
     """
     now = now or utcnow()
@@ -152,7 +154,10 @@ async def reconcile_votes(
     if down_user_ids is not None:
         changes.append(FlagChange(pid, None, down=False))
         changes += [FlagChange(pid, u, down=True) for u in sorted(set(down_user_ids) - erased)]
-    for user_id in sorted(set(keep_user_ids)):
+    # Imported votes are facts: kept unless their member reacts now (then the reaction is
+    # their one vote on the post).
+    imported = {u for u in await imported_voters(session, pid) if u not in mentioned}
+    for user_id in sorted(set(keep_user_ids) | imported):
         # Replayed last: the member's stored flags, as they were before the changes above.
         up, down = await vote_of(session, post_id=pid, user_id=user_id)
         changes.append(

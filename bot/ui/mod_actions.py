@@ -13,6 +13,7 @@ from typing import Final
 import discord
 
 from bot.forum.blocks import BlockInForce, BlockScope
+from bot.forum.imported import LinkResult
 from bot.forum.results import PostSnapshot
 from bot.ui import emoji
 from bot.ui.embeds import (
@@ -26,7 +27,7 @@ from bot.ui.embeds import (
     set_author,
     set_footer,
 )
-from bot.ui.text import EMBED_DESCRIPTION, excerpt, jump_url, plural
+from bot.ui.text import EMBED_DESCRIPTION, escape, excerpt, jump_url, plural
 
 #: Longest excerpt of a post a moderator's panel shows.
 PANEL_EXCERPT: Final = 1500
@@ -131,3 +132,19 @@ def removed_question_notice(author: str | None) -> discord.Embed:
     if author:
         set_author(embed, author)
     return fit(embed)
+
+
+def linked_text(result: LinkResult, member_mention: str) -> str:
+    """``/mod link-imported`` done: what moved (the handle is imported text: no pings)."""
+    merged = ""
+    if result.votes_collapsed or result.self_votes_dropped:
+        merged = (
+            f" Where both had voted on a post, theirs stayed "
+            f"({plural(result.votes_collapsed, 'vote')} merged); "
+            f"{plural(result.self_votes_dropped, 'vote')} on their own posts dropped."
+        )
+    return (
+        f"Linked the imported handle **{escape(result.handle)}** to {member_mention}: "
+        f"{plural(result.posts, 'post')} and {plural(result.votes, 'vote')} are theirs now, "
+        f"and points were recomputed.{merged}"
+    )

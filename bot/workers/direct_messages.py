@@ -1,10 +1,16 @@
 """The Discord side of a notification DM: where it goes, how it is sent, what a refusal means.
 
-``DirectMessages`` (one per ``Notifier``) sends one DM within ``timeout`` seconds (every Discord
-request of it is bounded, since discord.py sets no request timeout), with the notification's
-stable nonce so Discord drops a resent duplicate. A DM costs one request: DM channel ids are
-kept in memory (the ``DM_CHANNEL_CACHE`` most recent) and in ``user_prefs``; a cached channel
-Discord no longer knows is opened again, once.
+``DirectMessages`` (one per ``Notifier``) sends one DM, each Discord request of it within
+``timeout`` seconds (discord.py sets no request timeout), with the notification's stable nonce so
+Discord drops a resent duplicate. A DM costs one request: DM channel ids are kept in memory (the
+``DM_CHANNEL_CACHE`` most recent) and in ``user_prefs``; a cached channel Discord no longer knows
+is opened again, once.
+
+Paced (``bot.workers.pacing``): every request first takes a token of ``requests`` (the
+notifier's share of Discord's global 50 requests per second, so a backlog drains without a storm
+of global 429s), and opening a DM channel also one of ``opens`` (a slow bucket: Discord refuses
+new DM channels opened too fast with 403 / 40003, at a rate it does not publish). Such a refusal
+is retried later like any transient failure, and holds ``opens`` for ``OPENS_HOLD`` seconds.
 
 A refusal that will never change is ``Undeliverable``: 403 / 50007 (the user's DMs are closed,
 or they blocked the bot) and an unknown user. Anything else (discord.py gave up on a 5xx, a 429,
@@ -25,11 +31,15 @@ from bot.forum.dm_content import NotifiedPost
 from bot.transactions import TransactionRunner
 from bot.ui.dms import carries_dm_key
 from bot.ui.mentions import NO_PINGS
+from bot.workers.pacing import TokenBucket
 
 #: Discord's JSON error codes that mean "this user cannot get a DM from the bot".
 DMS_CLOSED: Final = 50007
 UNKNOWN_USER: Final = 10013
 UNKNOWN_CHANNEL: Final = 10003
+OPENING_DMS_TOO_FAST: Final = 40003
+#: Seconds without opening a DM channel after Discord said 40003.
+OPENS_HOLD: Final = 10.0
 #: DM channel ids kept in memory (the rest are one database read away).
 DM_CHANNEL_CACHE: Final = 50_000
 #: Recent messages of a DM channel searched for a DM's key (one page of history).
@@ -54,10 +64,20 @@ def describe(error: BaseException, timeout: float) -> str:
 class DirectMessages:
     """Sends DMs for the notifier: DM channels cached, a nonce on each, within ``timeout``."""
 
-    def __init__(self, bot: discord.Client, runner: TransactionRunner, *, timeout: float) -> None:
+    def __init__(
+        self,
+        bot: discord.Client,
+        runner: TransactionRunner,
+        *,
+        timeout: float,
+        requests: TokenBucket,
+        opens: TokenBucket,
+    ) -> None:
         self.bot = bot
         self.runner = runner
         self.timeout = timeout
+        self.requests = requests
+        self.opens = opens
         self._channels: BoundedMap[int, int] = BoundedMap(DM_CHANNEL_CACHE)
 
     async def send(
@@ -68,23 +88,22 @@ class DirectMessages:
         view: discord.ui.View | None,
         nonce: str,
     ) -> discord.Message:
-        """Send the DM within ``timeout``: one request when the DM channel is known (in memory,
-        else ``stored_channel_id``)."""
-        async with asyncio.timeout(self.timeout):
-            channel_id = self._channels.get(user_id) or stored_channel_id
-            fresh = channel_id is None
-            if channel_id is None:
-                channel_id = await self._open(user_id)
-            else:
-                self._channels.put(user_id, channel_id)
-            try:
-                return await self._post(channel_id, embed, view, nonce)
-            except discord.NotFound as exc:
-                if fresh or exc.code != UNKNOWN_CHANNEL:
-                    raise
-            # The cached DM channel is gone: open the DM again, once.
+        """Send the DM: one request when the DM channel is known (in memory, else
+        ``stored_channel_id``), each request paced and within ``timeout``."""
+        channel_id = self._channels.get(user_id) or stored_channel_id
+        fresh = channel_id is None
+        if channel_id is None:
             channel_id = await self._open(user_id)
+        else:
+            self._channels.put(user_id, channel_id)
+        try:
             return await self._post(channel_id, embed, view, nonce)
+        except discord.NotFound as exc:
+            if fresh or exc.code != UNKNOWN_CHANNEL:
+                raise
+        # The cached DM channel is gone: open the DM again, once.
+        channel_id = await self._open(user_id)
+        return await self._post(channel_id, embed, view, nonce)
 
     async def find_sent(
         self, user_id: int, stored_channel_id: int | None, key: str
@@ -97,6 +116,7 @@ class DirectMessages:
         if channel_id is None or me is None:
             return None
         channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        await self.requests.take()
         try:
             async with asyncio.timeout(self.timeout):
                 async for message in channel.history(limit=DM_LOOKBACK):
@@ -138,13 +158,15 @@ class DirectMessages:
         self, channel_id: int, embed: discord.Embed, view: discord.ui.View | None, nonce: str
     ) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        await self.requests.take()
         try:
-            return await channel.send(
-                embed=embed,
-                view=view if view is not None else discord.utils.MISSING,
-                nonce=nonce,
-                allowed_mentions=NO_PINGS,
-            )
+            async with asyncio.timeout(self.timeout):
+                return await channel.send(
+                    embed=embed,
+                    view=view if view is not None else discord.utils.MISSING,
+                    nonce=nonce,
+                    allowed_mentions=NO_PINGS,
+                )
         except discord.Forbidden as exc:
             if exc.code == DMS_CLOSED:
                 raise Undeliverable(f"403 ({DMS_CLOSED}): the recipient's DMs are closed") from None
@@ -152,8 +174,11 @@ class DirectMessages:
 
     async def _open(self, user_id: int) -> int:
         """Open (or find) the DM channel with the user and remember its id."""
+        await self.opens.take()
+        await self.requests.take()
         try:
-            data = await self.bot.http.start_private_message(user_id)
+            async with asyncio.timeout(self.timeout):
+                data = await self.bot.http.start_private_message(user_id)
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_USER:
                 raise Undeliverable(f"404 ({UNKNOWN_USER}): unknown user") from None
@@ -161,6 +186,8 @@ class DirectMessages:
         except discord.Forbidden as exc:
             if exc.code == DMS_CLOSED:
                 raise Undeliverable(f"403 ({DMS_CLOSED}): the recipient's DMs are closed") from None
+            if exc.code == OPENING_DMS_TOO_FAST:
+                self.opens.hold(OPENS_HOLD)
             raise
         channel_id = int(data["id"])
         await self.runner.run(lambda s: prefs.remember_dm_channel(s, user_id, channel_id))

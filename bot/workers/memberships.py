@@ -5,7 +5,8 @@ moderation intent; ``cogs.notifications`` calls ``gone``). Before a DM the notif
 ``Memberships.is_member``: one request by id (``GET /guilds/{guild}/members/{user}``, so
 members the client never cached work too), bounded by ``timeout``, and the answer, yes or no,
 is remembered for ``MEMBERSHIP_TTL`` seconds (at most ``MEMBERSHIP_CACHE`` answers), so a burst of
-DMs to one member costs one look-up and one who left costs one per ``MEMBERSHIP_TTL``.
+DMs to one member costs one look-up and one who left costs one per ``MEMBERSHIP_TTL``. A member
+the bot saw write in the server (``seen``) is known for as long without a look-up.
 
 404 Unknown Member (10007), or Unknown User (10013): not a member (left, kicked or banned).
 Anything else (a 5xx discord.py gave up on, a 429, a timeout, a lost connection) propagates and
@@ -27,6 +28,7 @@ from typing import Final
 import discord
 
 from bot.bounded import ExpiringMap
+from bot.workers.pacing import TokenBucket
 
 #: How long a look-up's answer holds (seconds): a member who left may get DMs this long at most.
 MEMBERSHIP_TTL: Final = 600.0
@@ -48,9 +50,12 @@ class Memberships:
         ttl: float = MEMBERSHIP_TTL,
         limit: int = MEMBERSHIP_CACHE,
         clock: Callable[[], float] = time.monotonic,
+        pace: TokenBucket | None = None,
     ) -> None:
         self.bot = bot
         self.timeout = timeout
+        #: Each look-up takes a token first (the notifier's pace of requests), when given.
+        self.pace = pace
         #: Requests made to Discord (health counts and tests).
         self.lookups = 0
         self._known: ExpiringMap[tuple[int, int], bool] = ExpiringMap(limit, ttl, clock=clock)
@@ -72,6 +77,8 @@ class Memberships:
         if known is not None:
             return known
         self.lookups += 1
+        if self.pace is not None:
+            await self.pace.take()
         try:
             async with asyncio.timeout(self.timeout):
                 await self.bot.http.get_member(guild_id, user_id)
@@ -102,6 +109,15 @@ class Memberships:
                 return None
             self._names.put(guild_id, name)
         return name
+
+    def known(self, guild_id: int, user_id: int) -> bool | None:
+        """What is remembered of the member (None: nothing, the next DM asks Discord)."""
+        return self._known.get((guild_id, user_id))
+
+    def seen(self, guild_id: int, user_id: int) -> None:
+        """The member just wrote in the server (a message the gateway delivered): a member now,
+        so their next DM within ``ttl`` needs no look-up."""
+        self._known.put((guild_id, user_id), True)
 
     def gone(self, guild_id: int, user_id: int) -> None:
         """The member was banned (or is known gone): no DM about the server, no look-up."""

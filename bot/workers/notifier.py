@@ -38,7 +38,11 @@ when nothing is due it sleeps no longer than until the next notification falls d
 follow-up, a retry, an expiring lease).
 A DM costs one request: DM channel ids are cached in memory and in ``user_prefs``
 (``DirectMessages``), and the member look-up is made once per recipient and server in ten
-minutes (``Memberships``).
+minutes (``Memberships``). The worker's requests are paced (``bot.workers.pacing``): at most
+``notify_dms_per_second`` (below Discord's global 50 per second, so a backlog drains without
+global 429s and leaves room for the rest of the bot) and new DM channels opened at most
+``notify_dm_opens_per_second`` (after a burst of ``DM_OPENS_BURST``), below the rate at which
+Discord refuses them (403 / 40003).
 
 A pass that fails (the database gone: ``bot.db.health``) is followed by a pause that doubles
 from ``poll_interval`` up to ``OUTAGE_MOST`` seconds, wake-ups ignored, until a pass succeeds.
@@ -74,6 +78,7 @@ from bot.workers.base import TaskWorker, cancelling
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
 from bot.workers.memberships import Memberships
 from bot.workers.outcomes import Outcomes, WorkerStats, ids_text
+from bot.workers.pacing import TokenBucket
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,6 +94,13 @@ BATCH_SIZE: Final = 2 * CONCURRENCY
 MIN_WAIT: Final = 0.02
 #: The longest pause between two passes that failed (seconds).
 OUTAGE_MOST: Final = 60.0
+#: Requests per second the worker makes at most (DMs, DM-channel opens, member look-ups), the
+#: tokens saved up at most, and new DM channels opened per second after a burst of at most
+#: ``DM_OPENS_BURST`` (defaults of ``notify_dms_per_second`` / ``notify_dm_opens_per_second``).
+DMS_PER_SECOND: Final = 47.0
+REQUESTS_BURST: Final = 2.0
+DM_OPENS_PER_SECOND: Final = 0.5
+DM_OPENS_BURST: Final = 5.0
 
 Clock = Callable[[], datetime]
 
@@ -116,6 +128,8 @@ class Notifier(TaskWorker):
         clock: Clock = utc_now,
         rng: random.Random | None = None,
         worker_id: str | None = None,
+        dms_per_second: float = DMS_PER_SECOND,
+        dm_opens_per_second: float = DM_OPENS_PER_SECOND,
     ) -> None:
         super().__init__(bot, runner)
         self.poll_interval = poll_interval
@@ -126,9 +140,13 @@ class Notifier(TaskWorker):
         self.rng = rng or random.Random()
         self.worker_id = worker_id or default_worker_id()
         self.name = f"notifier {self.worker_id}"
-        self.dms = DirectMessages(bot, runner, timeout=send_timeout)
+        self.pace = TokenBucket(dms_per_second, REQUESTS_BURST)
+        opens = TokenBucket(dm_opens_per_second, DM_OPENS_BURST)
+        self.dms = DirectMessages(
+            bot, runner, timeout=send_timeout, requests=self.pace, opens=opens
+        )
         #: Whether recipients are still members (bans tell it at once: ``gone``).
-        self.members = Memberships(bot, timeout=send_timeout)
+        self.members = Memberships(bot, timeout=send_timeout, pace=self.pace)
         self.stats = WorkerStats()
         self.backoff = Backoff(poll_interval, OUTAGE_MOST)
         self.outcomes = Outcomes(runner, self.worker_id, self.stats, metrics)
@@ -339,4 +357,6 @@ def from_settings(
         lease=settings.notify_lease_seconds,
         send_timeout=settings.notify_send_timeout,
         metrics=metrics,
+        dms_per_second=settings.notify_dms_per_second,
+        dm_opens_per_second=settings.notify_dm_opens_per_second,
     )

@@ -14,6 +14,7 @@ doing and a server can change it: every command checks the moderator rule again
 - ``actions``: Remove, Restore and Block author (buttons on a report card and on the
   "Moderate post" panel);
 - ``blocks``: ``/mod blocks`` and its Unblock buttons;
+- ``stats``: ``/mod stats``, community health (figures, CSV, chart);
 - ``premod``: the Approve / Reject buttons of a post held for review (``bot.premod``).
 """
 

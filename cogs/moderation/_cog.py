@@ -3,17 +3,25 @@ the modules beside it in ``cogs.moderation``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts.renderer import ChartRenderer
+from bot.clock import utc_now
+from bot.forum.errors import ValidationError
+from bot.forum.health_stats import PERIODS
 from cogs.moderation import actions, reports
 from cogs.moderation.blocks import UnblockButton, show_blocks
+from cogs.moderation.imported import link_handle
 from cogs.moderation.moderators import NOT_A_MODERATOR, moderator
 from cogs.moderation.pages import AuditPages, QueuePages
 from cogs.moderation.premod import PREMOD_BUTTONS
+from cogs.moderation.stats import show_stats
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -44,6 +52,10 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        #: /mod stats' chart helper process, started with the first chart.
+        self.charts = ChartRenderer()
+        #: The time /mod stats' period ends at (tests set it).
+        self.clock: Callable[[], datetime] = utc_now
         self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Report", callback=self.report)
         )
@@ -62,6 +74,7 @@ class Moderation(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         for menu in (self.report_menu, self.moderate_menu):
             self.bot.tree.remove_command(menu.name, type=menu.type)
+        await self.charts.close()
 
     @commands.Cog.listener()
     async def on_qa_post_deleted(self, guild_id: int, post_id: int) -> None:
@@ -93,3 +106,30 @@ class Moderation(commands.Cog):
     )
     async def blocks(self, interaction: Interaction) -> None:
         await show_blocks(self.bot, interaction, await moderator(self.bot, interaction))
+
+    @mod.command(
+        name="link-imported",
+        description="Make an imported Q2A author's posts, votes and points a member's",
+    )
+    @app_commands.describe(
+        handle="The author's Q2A handle, as the import kept it", member="The member they are"
+    )
+    async def link_imported(
+        self,
+        interaction: Interaction,
+        handle: app_commands.Range[str, 1, 100],
+        member: discord.Member,
+    ) -> None:
+        actor = await moderator(self.bot, interaction)
+        await link_handle(self.bot, interaction, actor, handle, member)
+
+    @mod.command(name="stats", description="Community health: answered, how fast, by how many")
+    @app_commands.describe(period="How many weeks to look back over (default 12)")
+    @app_commands.choices(period=[app_commands.Choice(name=f"{n} weeks", value=n) for n in PERIODS])
+    async def stats(self, interaction: Interaction, period: int = 12) -> None:
+        actor = await moderator(self.bot, interaction)
+        if period not in PERIODS:
+            raise ValidationError("The period is 4, 12 or 52 weeks.")
+        await show_stats(
+            self.bot, interaction, actor, weeks=period, charts=self.charts, now=self.clock()
+        )

@@ -11,7 +11,9 @@ server (``make bench`` starts one); ``docs/benchmarks.md`` is rewritten from the
 ``--scenario load`` (or ``all``, the default) adds the load of issue 20 (``tests.bench.load_run``):
 reactions and new answers across ten servers, ``/profile`` run throughout, exactness against a
 recomputation from the fake's world; its results go to ``results/*-load-<mode>.json``, and the
-docs show the latest recorded run of each scenario.
+docs show the latest recorded run of each scenario. ``--scenario web``: the web archive's
+question page at 100,000 questions against plain ``sqlite3`` plus the template alone
+(``tests.bench.web_bench``).
 The older in-process figures: ``python -m tests.bench.micro``.
 """
 
@@ -38,8 +40,11 @@ from tests.bench.baselines import (
     sqlite_votes,
     vote_events,
 )
+from tests.bench.dms_bench import dms_markdown, run_dms
 from tests.bench.load import ANSWER, LOAD_FULL, LOAD_SCALED
 from tests.bench.load_run import LoadFigures, LoadRun
+from tests.bench.page_bench import page_markdown, run_page
+from tests.bench.process_bench import process_markdown, run_footprint, run_startup
 from tests.bench.report import (
     DOCS,
     console,
@@ -59,6 +64,8 @@ from tests.bench.scenario import (
     workload_for,
 )
 from tests.bench.search_run import run_search, search_console, search_markdown
+from tests.bench.stats_bench import run_stats, stats_console, stats_markdown, stats_ok
+from tests.bench.web_bench import run_web, web_console, web_markdown
 from tests.db_support import drop_postgres_database, new_postgres_database
 
 RESULTS = Path(__file__).with_name("results")
@@ -260,10 +267,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument(
         "--scenario",
-        choices=["burst", "load", "search", "all"],
+        choices=[
+            "burst",
+            "load",
+            "search",
+            "page",
+            "startup",
+            "footprint",
+            "dms",
+            "stats",
+            "web",
+            "all",
+        ],
         default="all",
         help="burst: issue 18's one-server burst; load: issue 20's ten servers; search: issue"
-        " 21's search over 100,000 questions (default: all three)",
+        " 21's search over 100,000 questions; page, startup, footprint, dms: issue 21's question"
+        " page, start-up and footprint on that database, DM throughput; stats: issue 25's /mod"
+        " stats figures over them and the chart; web: issue 24's archive question page at"
+        " 100,000 questions (default: all)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -285,15 +306,59 @@ def main(argv: list[str] | None = None) -> int:
         print(search_console(searched))
         _record(searched, "search-")
         ok = ok and all(s.get("quality met", True) for s in searched["backends"].values())
+    if args.scenario in ("web", "all"):
+        served = run_web(args.runs, args.quick, _report_head(args, FULL))
+        print(web_console(served))
+        _record(served, "web-")
+    if args.scenario in ("page", "all"):
+        paged = run_page(args.runs, args.quick, _report_head(args, FULL))
+        print(page_markdown(paged))
+        _record(paged, "page-")
+        ok = ok and paged["backends"]["sqlite"]["met"]
+    if args.scenario in ("startup", "all"):
+        started = run_startup(args.runs, _report_head(args, FULL))
+        print(process_markdown("startup", started))
+        _record(started, "startup-")
+        ok = ok and started["backends"]["sqlite"]["met"]
+    if args.scenario in ("footprint", "all"):
+        held = run_footprint(args.runs, args.quick, _report_head(args, FULL), args.timeout)
+        print(process_markdown("footprint", held))
+        _record(held, "footprint-")
+        ok = ok and held["backends"]["sqlite"]["met"]
+    if args.scenario in ("dms", "all"):
+        dms = run_dms(args.runs, args.quick, _report_head(args, FULL), args.timeout)
+        print(dms_markdown(dms))
+        _record(dms, "dms-")
+        dm_summary = dms["backends"].get("sqlite", {})
+        ok = ok and dm_summary.get("complete", False) and dm_summary["known"]["met"]
+    if args.scenario in ("stats", "all"):
+        health = run_stats(args.quick, _report_head(args, FULL))
+        print(stats_console(health))
+        _record(health, "stats-")
+        ok = ok and stats_ok(health)
+    write_docs()
+    print(f"{DOCS} rewritten from the latest recorded runs")
+    return 0 if ok else 1
+
+
+def write_docs() -> None:
+    """``docs/benchmarks.md`` from the latest recorded run of every scenario."""
     DOCS.parent.mkdir(exist_ok=True)
     burst, load, found = _latest(""), _latest("load-"), _latest("search-")
+    page, dm_report = _latest("page-"), _latest("dms-")
+    started_report, held_report = _latest("startup-"), _latest("footprint-")
+    archive, health_run = _latest("web-"), _latest("stats-")
     DOCS.write_text(
         (markdown(burst) if burst else "# Benchmarks\n")
         + (load_markdown(load) if load else "")
         + (search_markdown(found) if found else "")
+        + (page_markdown(page) if page else "")
+        + (process_markdown("startup", started_report) if started_report else "")
+        + (process_markdown("footprint", held_report) if held_report else "")
+        + (dms_markdown(dm_report) if dm_report else "")
+        + (stats_markdown(health_run) if health_run else "")
+        + (web_markdown(archive) if archive else "")
     )
-    print(f"{DOCS} rewritten from the latest recorded runs")
-    return 0 if ok else 1
 
 
 def _run_burst(args: argparse.Namespace, backends: list[str]) -> bool:

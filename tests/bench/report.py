@@ -135,13 +135,12 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   when the lock is freed. The process's writers now take turns on an asyncio lock before
   `BEGIN IMMEDIATE` (`bot.transactions`); readers do not.
 - Answer ingestion: the 220 thread messages of a `--quick` run reached the bot within 0.55 s
-  and the last was committed 15.8 s later. Each answer is about 25 statements (repeat check, locked
-  question, block, config, rate limit, insert, counters, ledger, outbox, name), 25-75 ms of
-  work each on this machine. Recording up to 32 waiting messages in one transaction (group
-  commit) did not raise answers/s (12.1 and 19.8 with it, 25.7 and 26.1 without), so it was
-  not kept: the cost
-  is the statements, not the commits. The 0.1 target needs an answer written in a handful of
-  statements, as the votes are.
+  and the last was committed 15.8 s later. Each answer is about 25 statements (repeat check,
+  locked question, block, config, rate limit, insert, counters, ledger, outbox, name), 25-75
+  ms of work each on this machine. Recording up to 32 waiting messages in one transaction
+  (group commit) did not raise answers/s (12.1 and 19.8 with it, 25.7 and 26.1 without), so it
+  was not kept: the cost is the statements, not the commits. The 0.1 target needs an answer
+  written in a handful of statements, as the votes are.
 - Longest write-lock holds: the longest were answer-intake transactions (0.2-0.5 s for one
   message: each of its 25 statements waits for a turn of a busy event loop) and one vote
   batch (0.94 s, when batches started at 500 gestures). The vote writer now sizes its batches

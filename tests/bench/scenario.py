@@ -146,6 +146,9 @@ def _bool_sum(column: str) -> str:
 
 
 class BenchRun:
+    #: The bot process's class (a subclass may look at the process before it stops).
+    bot_class: type[ProfiledBot] = ProfiledBot
+
     def __init__(self, url: str, scale: Scale, workdir: Path, profile_out: Path | None) -> None:
         self.url = url
         self.scale = scale
@@ -165,7 +168,7 @@ class BenchRun:
             answerers = [fake.add_member(fake.guild, f"helper{i}") for i in range(s.answerers)]
             voters = [fake.add_member(fake.guild, f"voter{i}").id for i in range(s.voters)]
             await self._prepare_database()
-            bot = ProfiledBot(fake=fake, database_url=self.url, cwd=self.workdir)
+            bot = self.bot_class(fake=fake, database_url=self.url, cwd=self.workdir)
             bot.profile_out = self.profile_out
             code, output = await bot.run_command("sync-commands", "--global")
             assert code == 0, output
@@ -204,7 +207,9 @@ class BenchRun:
             for i, a in enumerate(askers)
         ]
         ok = await self.reader.until(
-            "SELECT COUNT(*) FROM posts WHERE kind = 'question'", [(len(threads),)], patience
+            f"SELECT COUNT(*) FROM posts WHERE kind = 'question' AND guild_id = {self.guild_id}",
+            [(len(threads),)],
+            patience,
         )
         assert ok, "the questions were not adopted in time"
         return threads
@@ -234,7 +239,9 @@ class BenchRun:
             for m in self._answer_messages(threads, answerers)
         ]
         ok = await self.reader.until(
-            "SELECT COUNT(*) FROM posts WHERE kind = 'answer'", [(len(sent),)], patience
+            f"SELECT COUNT(*) FROM posts WHERE kind = 'answer' AND guild_id = {self.guild_id}",
+            [(len(sent),)],
+            patience,
         )
         assert ok, "the answers were not committed in time"
         self.figures.answers_per_s = len(sent) / (time.perf_counter() - start)
@@ -314,19 +321,10 @@ class BenchRun:
         self._expected = (workload, authors, expected)
 
     async def _profile_loop(self, marker: Member, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            start = time.perf_counter()
-            ix = await marker.slash("profile", channel=self.fake.general)
-            try:
-                await ix.response(timeout=15)
-                self.figures.profile_acks.append(time.perf_counter() - start)
-                await ix.message(timeout=15)
-                self.figures.profile_latencies.append(time.perf_counter() - start)
-            except AssertionError:
-                self.figures.profile_unanswered += 1
-            with_pause = asyncio.ensure_future(stop.wait())
-            await asyncio.wait([with_pause], timeout=0.25)
-            with_pause.cancel()
+        f = self.figures
+        f.profile_unanswered += await profile_loop(
+            self.fake, marker, stop, f.profile_acks, f.profile_latencies
+        )
 
     async def _profile_points(self, marker: Member) -> int | None:
         ix = await marker.slash("profile", channel=self.fake.general)
@@ -346,7 +344,11 @@ class BenchRun:
     ) -> None:
         workload, _, expected = self._expected
         notes = self.figures.exactness_notes
-        post_of = dict(await self.reader.rows("SELECT message_id, id FROM posts"))
+        post_of = dict(
+            await self.reader.rows(
+                f"SELECT message_id, id FROM posts WHERE guild_id = {self.guild_id}"
+            )
+        )
         want_votes = {
             (post_of[answers[t].id], voters[v]): (up, down)
             for (t, v), (up, down) in workload.final.items()
@@ -382,6 +384,33 @@ class BenchRun:
                 f"recompute fixed {fixed.members_fixed} members, {fixed.posts_fixed} posts"
             )
         self.figures.exact = not notes and self.figures.events_per_s > 0
+
+
+async def profile_loop(
+    fake: FakeDiscord,
+    marker: Member,
+    stop: asyncio.Event,
+    acks: list[float],
+    answers: list[float],
+) -> int:
+    """``marker`` runs ``/profile`` in #general every quarter second until ``stop``: the seconds
+    to each acknowledgement and full answer go to ``acks`` and ``answers``; returns how many
+    were not answered within 15 s."""
+    unanswered = 0
+    while not stop.is_set():
+        start = time.perf_counter()
+        ix = await marker.slash("profile", channel=fake.general)
+        try:
+            await ix.response(timeout=15)
+            acks.append(time.perf_counter() - start)
+            await ix.message(timeout=15)
+            answers.append(time.perf_counter() - start)
+        except AssertionError:
+            unanswered += 1
+        with_pause = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([with_pause], timeout=0.25)
+        with_pause.cancel()
+    return unanswered
 
 
 def percentile(samples: list[float], q: float) -> float | None:

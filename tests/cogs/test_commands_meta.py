@@ -119,6 +119,11 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("mod log"),
     Cmd("mod queue"),
     Cmd("mod blocks"),
+    Cmd(
+        "mod link-imported",
+        (Opt("handle", STRING, required=True), Opt("member", USER, required=True)),
+    ),
+    Cmd("mod stats", (Opt("period", INTEGER, choices=("4", "12", "52")),)),
     Cmd("Moderate post", type=MESSAGE_MENU),
     # safety resources (`dm`: the member's own opt-in to the keyword reply by DM)
     Cmd("resources", (Opt("public", BOOLEAN), Opt("dm", STRING, choices=("on", "off")))),

@@ -17,7 +17,6 @@ The bot's database writes are no event the fake sees, so the test polls its own 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 from collections import Counter
@@ -33,6 +32,7 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Notification, Post, Vote
 from bot.forum import points, settings
 from bot.forum.uow import run_in_transaction
+from tests.db_support import until
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotProcess
 from tests.fakediscord.model import Channel
@@ -42,16 +42,6 @@ pytestmark = pytest.mark.slow  # several process start-ups
 EMOJIS = ("👍", "👎")
 ANSWER = "Breathe in for four counts, hold for four, then breathe out slowly for six. ({n})"
 STEPS = 24
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-    """Poll the database until ``check`` holds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not await check():  # noqa: ASYNC110 - the bot's writes send no event
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"never: {what}") from None
 
 
 @dataclass

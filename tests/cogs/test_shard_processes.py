@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,7 @@ from bot.db.models import Notification, Post, Vote
 from bot.forum import prefs, settings
 from bot.forum.shards import shard_of
 from bot.forum.uow import run_in_transaction
+from tests.db_support import until
 from tests.fakediscord import FakeDiscord, Member, Message
 from tests.fakediscord.fixtures import BotProcess
 from tests.fakediscord.gateway import Session
@@ -41,16 +42,6 @@ SHARDS = (0, 1)
 #: The session-start window: the bots' IDENTIFY_WINDOW and the fake's enforced spacing.
 WINDOW = 1.0
 ANSWER = "Keep the same wake-up time every day, even at weekends. ({n})"
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-    """Poll the database until ``check`` holds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not await check():  # noqa: ASYNC110 - the bot's writes send no event
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"never: {what}") from None
 
 
 class Server:

@@ -295,10 +295,11 @@ class Demo:
 
     # ------------------------------------------------------------------ the run
 
-    async def run(self) -> int:
-        """Play the whole demo; 0 when every step that ran got its responses, else 1."""
+    async def run(self, database: Path | None = None) -> int:
+        """Play the whole demo; 0 when every step that ran got its responses, else 1.
+        ``database``: a new SQLite file to keep (default: a throwaway one)."""
         with tempfile.TemporaryDirectory(prefix="qa-bot-demo-") as tmp:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.sqlite3'}"
+            url = f"sqlite+aiosqlite:///{database or Path(tmp) / 'demo.sqlite3'}"
             await migrate.upgrade(url)
             error_log = ErrorLog()
             for name in ERROR_LOGGERS:

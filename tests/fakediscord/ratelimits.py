@@ -14,7 +14,14 @@ route and top-level resource) and no global limit. Tests switch limits on::
 
 Buckets count per top-level resource (``channel_id``, ``guild_id``, ``webhook_id`` + token,
 interaction), as on Discord; routes given the same ``bucket=`` name share one limit. Interaction
-callbacks and webhooks are not bound by the global limit. Windows are measured on ``clock``
+callbacks and webhooks are not bound by the global limit.
+
+Opening DM channels has a limit of its own, apart from the buckets: Discord refuses a bot that
+opens new DM channels too fast with 403 and JSON code 40003 ("You are opening direct messages
+too fast."), not a 429, and publishes neither the rate nor a ``Retry-After``. Off by default;
+``fake.ratelimits.limit_dm_opens(limit=10, window=10.0)`` refuses the ``limit + 1``-th new DM
+channel within a window (re-opening a DM channel that exists is not counted).
+Windows are measured on ``clock``
 (monotonic; ``clock.advance(s)`` ends a window at once; ``scaled_discord_sleep`` speeds it up;
 ``clock.freeze()`` stops it, so that only ``advance`` and discord.py's own waits end a window).
 """
@@ -38,6 +45,9 @@ VIA = "1.1 google"
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
 #: Routes Discord keeps out of the global limit (interaction responses and their webhooks).
 EXEMPT_FROM_GLOBAL = ("/interactions/", "/webhooks/")
+OPEN_DM_ROUTE = "/users/@me/channels"
+#: Discord's JSON error code for a bot opening new DM channels too fast (a 403).
+OPENING_DMS_TOO_FAST = 40003
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,11 @@ class RateLimits:
         self.global_spec: BucketSpec | None = None
         #: Calls answered 429 by a rate limit (not by an injected fault).
         self.limited: list[Call] = []
+        #: New DM channels allowed per window (None: no limit); see ``limit_dm_opens``.
+        self.dm_open_spec: BucketSpec | None = None
+        #: DM-channel opens refused with 40003.
+        self.dm_opens_refused: list[Call] = []
+        self._dm_opens: Window | None = None
         self._routes: dict[tuple[str, str], BucketSpec] = {}
         self._windows: dict[tuple[str, tuple[str, ...]], Window] = {}
         self._global: Window | None = None
@@ -105,6 +120,12 @@ class RateLimits:
         self._global = None
         return self.global_spec
 
+    def limit_dm_opens(self, limit: int = 10, window: float = 10.0) -> BucketSpec:
+        """Refuse (403, 40003) new DM channels beyond ``limit`` per ``window`` seconds."""
+        self.dm_open_spec = BucketSpec(limit, window, "dm opens")
+        self._dm_opens = None
+        return self.dm_open_spec
+
     def clear_global(self) -> None:
         self.global_spec = None
         self._global = None
@@ -113,6 +134,7 @@ class RateLimits:
         """Forget every window: all buckets full again."""
         self._windows.clear()
         self._global = None
+        self._dm_opens = None
 
     def bucket_hash(self, method: str, route: str) -> str:
         """The ``X-RateLimit-Bucket`` value a route's replies carry."""
@@ -153,11 +175,34 @@ class RateLimits:
             headers = self._bucket_headers(route_spec, window, name, now)
             headers["X-RateLimit-Scope"] = "user"
             return self._too_many(call, window.start + route_spec.window - now, headers=headers)
+        if self._opens_too_fast(call, now):
+            self.dm_opens_refused.append(call)
+            return Reply(
+                403,
+                {"message": "You are opening direct messages too fast.", "code": 40003},
+                {},
+            )
         window.count += 1
         if glob is not None:
             glob.count += 1
         self._headers[call.index] = self._bucket_headers(route_spec, window, name, now)
         return None
+
+    def _opens_too_fast(self, call: Call, now: float) -> bool:
+        """Whether this request opens a new DM channel over ``dm_open_spec`` (counted if not)."""
+        spec = self.dm_open_spec
+        if spec is None or call.method != "POST" or call.route != OPEN_DM_ROUTE:
+            return False
+        recipient = (call.json or {}).get("recipient_id")
+        if recipient is None or int(recipient) in self.fake.world.dm_channels:
+            return False
+        opens = self._dm_opens
+        if opens is None or now >= opens.start + spec.window:
+            opens = self._dm_opens = Window(now)
+        if opens.count >= spec.limit:
+            return True
+        opens.count += 1
+        return False
 
     def _bucket_headers(
         self, spec: BucketSpec, window: Window, name: str, now: float
@@ -216,4 +261,4 @@ def too_many_requests(
     return Reply(429, body, out)
 
 
-__all__ = ["VIA", "BucketSpec", "RateLimits", "too_many_requests"]
+__all__ = ["OPENING_DMS_TOO_FAST", "VIA", "BucketSpec", "RateLimits", "too_many_requests"]

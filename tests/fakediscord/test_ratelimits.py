@@ -123,6 +123,30 @@ async def test_global_limit(fake_discord: FakeDiscord, http: Any) -> None:
     assert (await http("GET", "/users/@me")).status == 200
 
 
+async def test_opening_new_dm_channels_too_fast_is_refused_with_40003(
+    fake_discord: FakeDiscord, http: Any
+) -> None:
+    fake = fake_discord
+    users = [fake.add_user(f"user {i}").id for i in range(4)]
+    fake.ratelimits.limit_dm_opens(limit=2, window=10.0)
+
+    async def open_dm(user_id: int) -> tuple[int, Any]:
+        reply = await http("POST", "/users/@me/channels", json={"recipient_id": str(user_id)})
+        return reply.status, await reply.json()
+
+    assert [(await open_dm(u))[0] for u in users[:2]] == [200, 200]
+    status, body = await open_dm(users[2])
+    assert (status, body["code"]) == (403, 40003)
+    assert body["message"] == "You are opening direct messages too fast."
+    assert users[2] not in fake.world.dm_channels
+    # Re-opening a DM channel that exists is not a new one: not counted, not refused.
+    assert (await open_dm(users[0]))[0] == 200
+    assert len(fake.ratelimits.dm_opens_refused) == 1
+    fake.ratelimits.clock.advance(10.0)
+    assert (await open_dm(users[2]))[0] == 200
+    assert (await open_dm(users[3]))[0] == 200
+
+
 async def test_discord_py_waits_on_its_bucket(
     fake_discord: FakeDiscord, probe_bot: BotHarness, discord_sleep: SleepLog
 ) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
+from bot.db.imported import ImportedAuthor, ImportedVote
 from bot.db.models import (
     ArchivePref,
     AskDraft,
@@ -70,6 +71,8 @@ _DELETED_ROWS: Final = (
     HeldPost.author_id,
     Member.user_id,
     ArchivePref.user_id,
+    # the imported Q2A handle a moderator linked to the member (``/mod link-imported``)
+    ImportedAuthor.linked_user_id,
 )
 
 
@@ -244,6 +247,11 @@ async def erase_member(
         delete(column.class_).where(*members_rows(column, user_id, guild_id))
         for column in _DELETED_ROWS
     ]
+    removals.append(
+        delete(ImportedVote).where(
+            ImportedVote.user_id == user_id, ImportedVote.post_id.in_(posts_in_scope)
+        )
+    )
     removals.append(
         delete(ThreadPseudonym).where(
             ThreadPseudonym.author_id == user_id,

@@ -110,15 +110,17 @@ async def test_background_work_holds_at_most_its_share_and_interactions_run_mean
     full = asyncio.Event()
     running = 0
     most = 0
+    counted = 0
 
     async def slow_read(session: AsyncSession) -> int:
-        nonlocal running, most
+        nonlocal running, most, counted
         running += 1
         most = max(most, running)
-        if running == BACKGROUND_CONNECTIONS:
-            full.set()
         try:
             count = await _count(session)
+            counted += 1
+            if counted == BACKGROUND_CONNECTIONS:
+                full.set()  # every slot has read (entering is not enough: a read may lag)
             await release.wait()
             return count
         finally:

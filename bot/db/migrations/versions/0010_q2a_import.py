@@ -1,0 +1,71 @@
+"""q2a import: imported_posts (Q2A post id per guild, views, last edit), imported_votes (votes
+that are imported facts), imported_authors (Q2A users under synthetic negative ids)
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-06 08:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.types
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# posts.id: 64 bits, INTEGER on SQLite (its rowid).
+_POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "imported_posts",
+        sa.Column("post_id", _POST_ID, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("source_id", sa.BigInteger(), nullable=False),
+        sa.Column("views", sa.Integer(), nullable=False),
+        sa.Column("edited_at", bot.db.types.UTCDateTime(), nullable=True),
+        sa.Column("imported_at", bot.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_imported_posts_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("post_id", name=op.f("pk_imported_posts")),
+        sa.UniqueConstraint("guild_id", "source_id", name="uq_imported_posts_guild_source"),
+    )
+    op.create_table(
+        "imported_votes",
+        sa.Column("post_id", _POST_ID, nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_imported_votes_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_imported_votes")),
+    )
+    op.create_table(
+        "imported_authors",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("handle", sa.String(length=100), nullable=False),
+        sa.Column("source_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("linked_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("linked_at", bot.db.types.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("guild_id", "user_id", name=op.f("pk_imported_authors")),
+        sa.UniqueConstraint("guild_id", "handle", name="uq_imported_authors_handle"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("imported_authors")
+    op.drop_table("imported_votes")
+    op.drop_table("imported_posts")

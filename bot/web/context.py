@@ -1,0 +1,46 @@
+"""What every page handler shares: the read-only sessions, the site's base URL, the templates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from aiohttp import web
+from jinja2 import Environment
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.forum.uow import run_in_transaction
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Site:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    base_url: str
+    templates: Environment
+    #: The archive's name in every page's header and title.
+    name: str = "Q&A archive"
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """One read-only transaction of domain calls."""
+        return await run_in_transaction(self.sessionmaker, work, read_only=True)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def page(self, template: str, *, status: int = 200, **values: Any) -> web.Response:
+        html = self.templates.get_template(template).render(site=self, **values)
+        return web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
+
+    def xml(self, template: str, content_type: str, **values: Any) -> web.Response:
+        body = self.templates.get_template(template).render(site=self, **values)
+        return web.Response(text=body, content_type=content_type, charset="utf-8")
+
+
+SITE: Final = web.AppKey("site", Site)
+
+
+def site_of(request: web.Request) -> Site:
+    return request.app[SITE]
