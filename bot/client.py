@@ -65,6 +65,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.retention",
     "cogs.mydata",
     "cogs.archive",
+    "cogs.continuing",
 )
 
 
