@@ -167,6 +167,14 @@ async def test_an_imported_question_is_found_and_continued_in_one_thread(scene: 
     assert await stored_votes(scene, question_id) == imported_votes
 
 
+async def test_imported_questions_are_in_unanswered_and_autocomplete(scene: Scene) -> None:
+    unanswered = await scene.bob.slash("unanswered", {}, channel=scene.fake.general)
+    page = (await unanswered.message()).embeds[0]["description"]
+    assert "Question " in page and IMPORTED_MARK in page
+    choices = await scene.bob.autocomplete("search", {"query": "Question"}, focused="query")
+    assert any(c["name"].endswith("how do I cope?") for c in choices)
+
+
 async def test_a_native_question_has_no_continue_button(scene: Scene) -> None:
     await ask_question_directly(scene.harness, scene.alice, "Exams again", "Exams scare me.")
     reply = await search(scene, scene.bob, "exams")
