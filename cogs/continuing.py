@@ -20,14 +20,13 @@ from discord.ext import commands
 
 from bot import guilds
 from bot.clock import utc_now
+from bot.continuing import open_thread
 from bot.errors import handle_interaction_error
-from bot.forum import categories, continuation
+from bot.forum import continuation
 from bot.forum.continuation import Claimed
-from bot.threads import add_vote_reactions
 from bot.transactions import run_transaction
-from bot.ui.imported import continue_button, continued_embeds, continued_text
+from bot.ui.imported import continue_button, continued_text
 from bot.ui.mentions import NO_PINGS
-from bot.ui.text import THREAD_NAME, truncate
 from bot.ui.views import IdButton
 from bot.visibility import visible_forums
 
@@ -41,56 +40,6 @@ log = logging.getLogger(__name__)
 #: A second press waits this many polls of this many seconds for the first press's thread.
 WAIT_POLLS: Final = 20
 WAIT_POLL_SECONDS: Final = 0.25
-
-
-def _tags(forum: discord.ForumChannel, category: str | None) -> list[discord.ForumTag]:
-    """The forum tag of the question's category, when the forum has one of that name."""
-    if category is None:
-        return []
-    tag_id = categories.find_tag([(t.id, t.name) for t in forum.available_tags], category)
-    tag = forum.get_tag(tag_id) if tag_id is not None else None
-    return [tag] if tag is not None else []
-
-
-async def _open_thread(
-    bot: QABot, forum: discord.ForumChannel, config: GuildConfig, claim: Claimed
-) -> int:
-    """Create the forum post of a claimed imported question and write it to the row; the
-    thread's id. A refusal of Discord's releases the claim (a 5xx keeps it until it expires:
-    Discord may have made the post)."""
-    question = claim.question
-    try:
-        created = await forum.create_thread(
-            name=truncate(question.title or "", THREAD_NAME),
-            embeds=continued_embeds(question, claim.answers),
-            applied_tags=_tags(forum, question.category),
-            allowed_mentions=NO_PINGS,
-        )
-    except discord.HTTPException as exc:
-        if exc.status < 500:
-            await run_transaction(
-                bot, lambda s: continuation.release_continuation(s, question_id=question.id)
-            )
-        raise
-    thread, starter = created.thread, created.message
-    await run_transaction(
-        bot,
-        lambda s: continuation.finish_continuation(
-            s,
-            question_id=question.id,
-            thread_id=thread.id,
-            message_id=starter.id,
-            forum_id=forum.id,
-        ),
-    )
-    log.info(
-        "imported question %s continued as thread %s in guild %s",
-        question.id,
-        thread.id,
-        forum.guild.id,
-    )
-    await add_vote_reactions(starter, config)
-    return thread.id
 
 
 async def _continue(
@@ -112,7 +61,7 @@ async def _continue(
             ),
         )
         if isinstance(claim, Claimed):
-            thread_id = await _open_thread(bot, forum, config, claim)
+            thread_id = await open_thread(bot, forum, config, claim)
             return continued_text(guild_id, thread_id, mine=True)
         if claim.thread_id is not None:
             return continued_text(guild_id, claim.thread_id, mine=False)

@@ -140,3 +140,23 @@ async def finish_continuation(
 async def release_continuation(session: AsyncSession, *, question_id: int) -> None:
     """End the claim (the thread is written, or Discord refused it: the next press tries again)."""
     await session.execute(delete(ImportedClaim).where(ImportedClaim.post_id == question_id))
+
+
+async def most_viewed_waiting(session: AsyncSession, *, guild_id: int, limit: int) -> list[int]:
+    """The guild's live imported questions without a thread, the most viewed first (at most
+    ``limit``): what ``qa-bot import-q2a --publish`` opens."""
+    rows = await session.scalars(
+        select(Post.id)
+        .join(ImportedPost, ImportedPost.post_id == Post.id)
+        .where(
+            Post.guild_id == guild_id,
+            Post.kind == "question",
+            Post.thread_id.is_(None),
+            Post.state == "live",
+            Post.deleted_at.is_(None),
+            Post.removed_at.is_(None),
+        )
+        .order_by(ImportedPost.views.desc(), Post.id)
+        .limit(max(limit, 0))
+    )
+    return list(rows)

@@ -17,6 +17,7 @@ from bot.db.imported import ImportedPost, ImportedVote
 from bot.db.models import Post, Vote
 from bot.forum import votes
 from bot.q2a_import import import_q2a
+from bot.q2a_publish import PublishStopped, publish_imported
 from bot.reaction_sync import ReactionTarget, reread_reactions
 from bot.ui.imported import CONTINUE_PREFIX, IMPORTED_MARK
 from tests.cogs.conftest import (
@@ -27,6 +28,7 @@ from tests.cogs.conftest import (
     thread_message_handled,
 )
 from tests.fakediscord import FakeDiscord, Member, Message
+from tests.fakediscord.clock import SleepLog
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.q2a.site import generate, write
 
@@ -181,3 +183,73 @@ async def test_a_native_question_has_no_continue_button(scene: Scene) -> None:
     assert "Exams again" in reply.embeds[0]["description"]
     assert continue_ids(reply) == {}
     assert IMPORTED_MARK not in reply.embeds[0]["description"]
+
+
+# --------------------------------------------------------------------------- --publish N
+
+THREADS_ROUTE = "/channels/{channel_id}/threads"
+
+
+async def most_viewed(scene: Scene, count: int) -> list[int]:
+    async def read(session: object) -> list[int]:
+        assert hasattr(session, "scalars")
+        rows = await session.scalars(
+            select(Post.id)
+            .join(ImportedPost, ImportedPost.post_id == Post.id)
+            .where(Post.kind == "question", Post.removed_at.is_(None))
+            .order_by(ImportedPost.views.desc(), Post.id)
+            .limit(count)
+        )
+        return list(rows)
+
+    return await run_domain(scene.harness, read)
+
+
+async def with_threads(scene: Scene) -> dict[int, int]:
+    async def read(session: object) -> dict[int, int]:
+        assert hasattr(session, "execute")
+        rows = await session.execute(
+            select(Post.id, Post.thread_id)
+            .join(ImportedPost, ImportedPost.post_id == Post.id)
+            .where(Post.kind == "question", Post.thread_id.is_not(None))
+        )
+        return {row.id: row.thread_id for row in rows}
+
+    return await run_domain(scene.harness, read)
+
+
+async def publish(scene: Scene, count: int) -> tuple[int, str]:
+    out = io.StringIO()
+    created = await publish_imported(
+        scene.harness.settings, guild_id=scene.guild_id, count=count, out=out
+    )
+    return created, out.getvalue()
+
+
+async def test_publish_opens_the_most_viewed_within_the_rate_limit_and_resumes(
+    scene: Scene, discord_sleep: SleepLog
+) -> None:
+    fake, forum = scene.fake, scene.fake.forum
+    assert forum is not None
+    # Two posts per ten minutes (discord_sleep makes a wait 1000 times shorter).
+    fake.ratelimits.limit("POST", THREADS_ROUTE, limit=2, window=600.0)
+    created, printed = await publish(scene, 3)
+    assert created == 3 and "3 imported questions published" in printed
+    assert "threads" in printed  # the progress bar
+    top = await most_viewed(scene, 5)
+    assert set(await with_threads(scene)) == set(top[:3])
+    # discord.py waited out the bucket rather than being refused.
+    assert discord_sleep.waits and not fake.ratelimits.limited
+
+    # Stopped by a refusal: nothing half-made, one sentence, the claim let go.
+    fake.faults.fail("POST", THREADS_ROUTE, code=50013, times=1)
+    with pytest.raises(PublishStopped, match="run the same command again"):
+        await publish(scene, 2)
+    assert set(await with_threads(scene)) == set(top[:3])
+
+    # The re-run skips what has a thread and goes on with the next most viewed.
+    created, _ = await publish(scene, 2)
+    assert created == 2
+    threads = await with_threads(scene)
+    assert set(threads) == set(top)
+    assert len(set(threads.values())) == 5 == len(fake.threads_in(forum))
