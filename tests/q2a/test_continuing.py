@@ -32,7 +32,7 @@ from tests.fakediscord.clock import SleepLog
 from tests.fakediscord.fixtures import BotFactory, BotHarness
 from tests.q2a.site import generate, write
 
-EXTENSIONS = ["cogs.discovery", "cogs.continuing", "cogs.answering"]
+EXTENSIONS = ["cogs.discovery", "cogs.continuing", "cogs.answering", "cogs.asking"]
 STRANGER = 5555
 
 
@@ -167,6 +167,30 @@ async def test_an_imported_question_is_found_and_continued_in_one_thread(scene: 
     done = await reread_reactions(scene.harness.bot, [target], budget=10)
     assert done.skipped == 0
     assert await stored_votes(scene, question_id) == imported_votes
+
+
+async def test_the_similar_questions_of_ask_offer_to_continue_an_imported_one(
+    scene: Scene,
+) -> None:
+    forum = scene.fake.forum
+    assert forum is not None
+    ix = await scene.alice.slash("ask", {}, channel=scene.fake.general)
+    submitted = await ix.submit_modal({"title": "How do I cope?", "details": "Question cope"})
+    prompt = await submitted.message()
+    assert prompt.embeds[0]["title"] == "Similar questions"
+    assert IMPORTED_MARK in prompt.embeds[0]["description"]
+    buttons = continue_ids(prompt)
+    assert buttons
+    question_id, custom_id = min(buttons.items())
+    before = len(scene.fake.threads_in(forum))
+    pressed = await scene.alice.click(prompt, custom_id)
+    told = await pressed.message()
+    (thread,) = scene.fake.threads_in(forum)[before:]
+    assert told.ephemeral and str(thread.id) in told.content
+    question = await run_domain(
+        scene.harness, lambda s: s.get(Post, question_id, populate_existing=True)
+    )
+    assert question.thread_id == thread.id
 
 
 async def test_imported_questions_are_in_unanswered_and_autocomplete(scene: Scene) -> None:
