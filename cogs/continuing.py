@@ -19,11 +19,13 @@ import discord
 from discord.ext import commands
 
 from bot import guilds
+from bot.blocking import refuse_if_blocked
 from bot.clock import utc_now
 from bot.continuing import open_thread
 from bot.errors import handle_interaction_error
 from bot.forum import continuation
 from bot.forum.continuation import Claimed
+from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.imported import continue_button, continued_text
 from bot.ui.mentions import NO_PINGS
@@ -81,6 +83,10 @@ class ContinueInDiscord(IdButton, template=r"qa:imported:continue:(?P<id>[0-9]{1
             guild = guilds.guild_of(interaction)
             config = await guilds.guild_config(bot, guild.id)
             forum = guilds.qa_forum(guild, config)
+            # The bot posts only where the member could: the forum's permissions, a timeout,
+            # slowmode and a moderator's block hold as for /ask.
+            await check_can_ask(bot, interaction, forum)
+            await refuse_if_blocked(bot, interaction, anonymous=False)
             visible = visible_forums(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
             text = await _continue(bot, forum, config, visible, self.target_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from bot import posting_rights
 from bot.db.imported import ImportedPost, ImportedVote
 from bot.db.models import Post, Vote
 from bot.forum import votes
@@ -191,6 +192,29 @@ async def test_the_similar_questions_of_ask_offer_to_continue_an_imported_one(
         scene.harness, lambda s: s.get(Post, question_id, populate_existing=True)
     )
     assert question.thread_id == thread.id
+
+
+async def test_a_member_who_cannot_post_in_the_forum_cannot_continue_one(scene: Scene) -> None:
+    fake, forum = scene.fake, scene.fake.forum
+    assert forum is not None and fake.guild is not None
+    muted_role = fake.add_role(fake.guild, "Muted")
+    muted = fake.add_member(fake.guild, "muted", roles=[muted_role])
+    events = BotEvents(scene.harness, "guild_channel_update")
+    deny = fake.overwrite(muted_role, deny=["send_messages", "send_messages_in_threads"])
+    fake.edit_channel(forum, permission_overwrites=[deny])
+    await events.wait_for("guild_channel_update")
+    found = await search(scene, muted, "cope")
+    custom_id = min(continue_ids(found).items())[1]
+    before = len(fake.threads_in(forum))
+    refused = await (await muted.click(found, custom_id)).message()
+    assert refused.ephemeral and refused.content == posting_rights.CANNOT_ASK
+    assert len(fake.threads_in(forum)) == before
+    # Its positive twin: a member who may post continues it.
+    told = await (
+        await scene.bob.click(await search(scene, scene.bob, "cope"), custom_id)
+    ).message()
+    assert "continues in Discord" in told.content
+    assert len(fake.threads_in(forum)) == before + 1
 
 
 async def test_imported_questions_are_in_unanswered_and_autocomplete(scene: Scene) -> None:
