@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert
@@ -104,6 +104,7 @@ async def imported_answers(
     """The question's live answers, the accepted one first, then by score (at most
     ``SUMMARY_ANSWERS``)."""
     accepted = question.accepted_answer_id
+    first = [case((Post.id == accepted, 0), else_=1)] if accepted is not None else []
     rows = await session.execute(
         select(Post.id, Post.body, Post.score)
         .where(
@@ -113,8 +114,7 @@ async def imported_answers(
             Post.deleted_at.is_(None),
             Post.removed_at.is_(None),
         )
-        .order_by((Post.id == accepted).desc() if accepted else Post.score.desc())
-        .order_by(Post.score.desc(), Post.id)
+        .order_by(*first, Post.score.desc(), Post.id)
         .limit(SUMMARY_ANSWERS)
     )
     return tuple(ImportedAnswer(body, score, post_id == accepted) for post_id, body, score in rows)

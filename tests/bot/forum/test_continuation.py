@@ -15,10 +15,11 @@ from bot.db.models import Post
 from bot.forum import continuation, moderation
 from bot.forum.continuation import CLAIM_EXPIRY, Claimed, Continued
 from bot.forum.errors import InvalidState, NotFound
+from bot.forum.lookups import get_question
 from bot.forum.results import PostSnapshot
 from bot.forum.settings import set_setting
 from bot.forum.visibility import VisibleForums
-from tests.bot.forum.core_support import ANSWERER, FORUM, GUILD, MODERATOR, Forum
+from tests.bot.forum.core_support import ANSWERER, FORUM, GUILD, MODERATOR, OTHER, VOTER, Forum
 
 VISIBLE = VisibleForums.of([FORUM])
 
@@ -65,6 +66,21 @@ async def test_one_claim_at_a_time_then_the_thread(forum: Forum) -> None:
         )
     )
     assert await claim(forum, question.id) == Continued(77)
+
+
+async def test_the_summary_puts_the_accepted_answer_first_then_by_score(forum: Forum) -> None:
+    question = await forum.ask()
+    low = await forum.answer(question, ANSWERER, "The accepted one, with no votes.")
+    high = await forum.answer(question, VOTER, "The popular one.")
+    await forum.vote(high, OTHER)
+    await forum.accept(low)
+    async with forum.sessionmaker() as session:
+        fresh = await get_question(session, question_id=question.id)
+        answers = await continuation.imported_answers(session, fresh)
+    assert [(a.body, a.score, a.accepted) for a in answers] == [
+        ("The accepted one, with no votes.", 0, True),
+        ("The popular one.", 1, False),
+    ]
 
 
 async def test_a_claim_left_by_a_crash_expires(forum: Forum) -> None:
