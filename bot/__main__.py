@@ -16,7 +16,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot import data_move, q2a_import
+from bot import data_move, q2a_import, q2a_publish
 from bot.db import health, migrate, sqlite_guard
 from bot.logs import configure_logging
 from bot.runtime import StartupError, run_bot, sync_commands
@@ -91,7 +91,6 @@ def _parser() -> argparse.ArgumentParser:
     q2a.add_argument(
         "--from",
         dest="source",
-        required=True,
         metavar="MYSQL_URL",
         help="the Q2A database, e.g. mysql+asyncmy://user:pw@host/q2a (only read)",
     )
@@ -99,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     q2a.add_argument("--dry-run", action="store_true", help="print counts and problems only")
     q2a.add_argument("--users", metavar="CSV", help="handle,discord_id lines: Q2A users' members")
     q2a.add_argument("--table-prefix", default="qa_", help="Q2A's table prefix (default qa_)")
+    q2a.add_argument(
+        "--publish",
+        type=int,
+        metavar="N",
+        help="instead of importing: forum posts for the N most-viewed imported questions",
+    )
     return parser
 
 
@@ -123,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(**_overrides(args))
         moved = (args.source, args.target) if args.command == "migrate-data" else ()
-        moved += (args.source,) if args.command == "import-q2a" else ()
+        moved += (args.source,) if args.command == "import-q2a" and args.source else ()
         configure_logging(settings.log_level, secrets=_secrets(settings, *moved))
         url = settings.effective_database_url
         if args.command == "run":
@@ -141,7 +146,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "migrate-data":
             asyncio.run(data_move.migrate_data(args.source, args.target, sys.stdout))
+        elif args.command == "import-q2a" and args.publish is not None:
+            asyncio.run(
+                q2a_publish.publish_imported(
+                    settings, guild_id=args.guild, count=args.publish, out=sys.stdout
+                )
+            )
         elif args.command == "import-q2a":
+            if not args.source:
+                raise SettingsError("import-q2a needs --from (the Q2A database) or --publish N.")
             asyncio.run(q2a_import.run_cli(args, url, sys.stdout))
         elif args.command == "migrate":
             asyncio.run(migrate.upgrade(url, args.revision))
@@ -158,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sqlite_guard.AlreadyRunning,
         data_move.TransferRefused,
         data_move.TransferFailed,
+        q2a_publish.PublishStopped,
     ) as exc:
         print(f"qa-bot: {exc}", file=sys.stderr)
         return 2

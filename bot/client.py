@@ -66,6 +66,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.retention",
     "cogs.mydata",
     "cogs.archive",
+    "cogs.continuing",
 )
 
 

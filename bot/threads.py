@@ -13,6 +13,8 @@ from typing import Final
 
 import discord
 
+from bot.forum.settings import GuildConfig
+
 log = logging.getLogger(__name__)
 
 #: Messages members write; system messages (pins, joins, thread starters) are no posts.
@@ -80,3 +82,19 @@ def partial_message(
     """A message by its ids, without a request."""
     channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
     return channel.get_partial_message(message_id)
+
+
+async def add_vote_reactions(message: discord.Message, config: GuildConfig) -> None:
+    """The guild's vote emoji under a question, so members see how to vote (best effort)."""
+    if not config.question_voting:
+        return
+    for raw in (config.vote_up_emoji, config.vote_down_emoji):
+        try:
+            await message.add_reaction(discord.PartialEmoji.from_str(raw))
+        except discord.HTTPException as exc:
+            log.warning(
+                "could not add a vote reaction to message %s (status %s, code %s)",
+                message.id,
+                exc.status,
+                exc.code,
+            )

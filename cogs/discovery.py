@@ -32,6 +32,7 @@ from bot.forum import listing, search, title_search
 from bot.guilds import guild_id_of
 from bot.transactions import run_read
 from bot.ui import question_lists
+from bot.ui.imported import continue_buttons
 from bot.ui.mentions import NO_PINGS
 from bot.ui.text import AUTOCOMPLETE_CHOICES
 from bot.ui.views import Page, Paginator
@@ -144,6 +145,7 @@ class Discovery(commands.Cog):
         )
         await interaction.followup.send(
             embed=question_lists.search_results(hits, guild_id, query=query, empty=NOTHING_FOUND),
+            view=continue_buttons(hits) or discord.utils.MISSING,
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )

@@ -8,6 +8,8 @@
 - ``imported_authors``: a Q2A user with no Discord account, under a synthetic id (negative: no
   Discord snowflake is; ``bot.forum.imported.is_synthetic``), until a moderator links the handle
   to a member (``linked_user_id``).
+- ``imported_claims``: an imported question whose thread is being created ("Continue in
+  Discord", ``bot.forum.continuation``): one press holds the claim, a second is told to wait.
 
 They live beside ``bot.db.models`` on the same ``Base``: migrations and ``migrate-data`` see them.
 """
@@ -60,3 +62,12 @@ class ImportedAuthor(Base):
     source_user_id: Mapped[int] = mapped_column(BigInteger)
     linked_user_id: Mapped[int | None] = mapped_column(BigInteger)
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportedClaim(Base):
+    """An imported question whose Discord thread is being created, since ``claimed_at``."""
+
+    __tablename__ = "imported_claims"
+
+    post_id: Mapped[PostKey]
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)

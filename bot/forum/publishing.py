@@ -13,6 +13,13 @@ The rules, all of them needed:
    thread keeps a placeholder row ("an answer not published by its author"), so the page is
    honest about what is missing.
 
+4. **Imported history** (``qa-bot import-q2a``). Its authors without a Discord account (a
+   synthetic id, ``bot.forum.synthetic_ids``) never gave a yes: their posts are published only
+   when the server opts the imported history in (its ``archive_imported`` setting, off by
+   default), and then they are never named: "A member", or "Anonymous" for a post Q2A showed
+   anonymously (never the Q2A handle or the name typed there). A member linked to an imported
+   handle (``/mod link-imported``) owns those posts: their own yes decides, as for any post.
+
 A yes is the post's own choice (``posts.publish_consent``: the "Allow in the public archive"
 button, the **Publish / unpublish** command) or, when the post has no choice of its own, the
 author's current default in that server (``archive_prefs.by_default``, set with ``/privacy``).
@@ -38,13 +45,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, false, func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db.models import ArchivePref, Category, Member, Post
 from bot.forum.prefs import ERASED_AUTHOR_ID
-from bot.forum.settings import load_config
+from bot.forum.settings import GuildConfig, load_config
 
 #: The placeholder rows of a thread, by kind.
 WITHHELD: Final = {
@@ -124,6 +131,18 @@ def consented(post: Any, pref: Any) -> ColumnElement[bool]:
     return func.coalesce(post.publish_consent, pref.by_default, false()).is_(True)
 
 
+def synthetic(post: Any) -> ColumnElement[bool]:
+    """Posts of an imported author with no Discord account (``bot.forum.synthetic_ids``)."""
+    imported: ColumnElement[bool] = post.author_id < ERASED_AUTHOR_ID
+    return imported
+
+
+def author_yes(post: Any, pref: Any, *, imported: bool) -> ColumnElement[bool]:
+    """The author's yes, and for an imported author's post the server's (``imported``)."""
+    yes = consented(post, pref)
+    return or_(yes, synthetic(post)) if imported else yes
+
+
 def choices_of(post: Any, pref: Any) -> ColumnElement[bool]:
     """Joins a post to its author's archive choices in its server (``archive_prefs``)."""
     return and_(pref.guild_id == post.guild_id, pref.user_id == post.author_id)
@@ -134,8 +153,9 @@ def _name_of(post: Any) -> ColumnElement[bool]:
     return and_(Member.guild_id == post.guild_id, Member.user_id == post.author_id)
 
 
-def _questions(guild_id: int) -> Any:
-    """The select of a guild's publishable questions, their asker's name columns joined."""
+def _questions(guild_id: int, *, imported: bool) -> Any:
+    """The select of a guild's publishable questions, their asker's name columns joined
+    (``imported``: the server publishes its imported history)."""
     pref = aliased(ArchivePref)
     return (
         select(Post, pref.named, Member.display_name)
@@ -150,12 +170,17 @@ def _questions(guild_id: int) -> Any:
         .outerjoin(pref, choices_of(Post, pref))
         .outerjoin(Member, _name_of(Post))
         .where(
-            Post.guild_id == guild_id, Post.kind == "question", shown(Post), consented(Post, pref)
+            Post.guild_id == guild_id,
+            Post.kind == "question",
+            shown(Post),
+            author_yes(Post, pref, imported=imported),
         )
     )
 
 
 def _author(post: Post, named: bool | None, name: str | None) -> str:
+    if post.author_id < ERASED_AUTHOR_ID:  # an imported author: never named
+        return ANONYMOUS if post.anonymous else A_MEMBER
     if post.anonymous:
         return (post.display_name or "").strip() or ANONYMOUS
     return (name or A_MEMBER) if named else A_MEMBER
@@ -186,6 +211,12 @@ async def archive_open(session: AsyncSession, guild_id: int) -> bool:
     return (await load_config(session, guild_id)).publishing
 
 
+async def _open_config(session: AsyncSession, guild_id: int) -> GuildConfig | None:
+    """The server's settings when it publishes at all, else None."""
+    config = await load_config(session, guild_id)
+    return config if config.publishing else None
+
+
 # --------------------------------------------------------------------------- the queries
 
 
@@ -200,9 +231,10 @@ async def publishable_questions(
 ) -> list[PublishedQuestion]:
     """The server's publishable questions, newest first (``category``: only that one;
     ``solved``: only those with an accepted answer)."""
-    if not await archive_open(session, guild_id):
+    config = await _open_config(session, guild_id)
+    if config is None:
         return []
-    stmt = _questions(guild_id)
+    stmt = _questions(guild_id, imported=config.archive_imported)
     if category is not None:
         stmt = stmt.where(Post.category == category)
     if solved:
@@ -221,10 +253,11 @@ async def publishable_index(
 ) -> list[tuple[int, str, datetime]]:
     """Every publishable question of the server as (id, title, last activity), most recently
     active first, at most ``limit`` (a sitemap's list)."""
-    if not await archive_open(session, guild_id):
+    config = await _open_config(session, guild_id)
+    if config is None:
         return []
     stmt = (
-        _questions(guild_id)
+        _questions(guild_id, imported=config.archive_imported)
         .with_only_columns(Post.id, Post.title, Post.last_activity_at)
         .order_by(Post.last_activity_at.desc(), Post.id.desc())
         .limit(max(1, limit))
@@ -236,9 +269,12 @@ async def publishable_question_ids(
     session: AsyncSession, guild_id: int, question_ids: Sequence[int]
 ) -> set[int]:
     """Which of ``question_ids`` the archive publishes now."""
-    if not question_ids or not await archive_open(session, guild_id):
+    config = await _open_config(session, guild_id) if question_ids else None
+    if config is None:
         return set()
-    stmt = _questions(guild_id).where(Post.id.in_(list(question_ids)))
+    stmt = _questions(guild_id, imported=config.archive_imported).where(
+        Post.id.in_(list(question_ids))
+    )
     return {post.id for post, _named, _name in (await session.execute(stmt)).all()}
 
 
@@ -248,15 +284,19 @@ async def publishable_thread(session: AsyncSession, question_id: int) -> Publish
     guild_id = (
         await session.execute(select(Post.guild_id).where(Post.id == question_id))
     ).scalar_one_or_none()
-    if guild_id is None or not await archive_open(session, guild_id):
+    config = await _open_config(session, guild_id) if guild_id is not None else None
+    if guild_id is None or config is None:
         return None
-    row = (await session.execute(_questions(guild_id).where(Post.id == question_id))).first()
+    imported = config.archive_imported
+    row = (
+        await session.execute(_questions(guild_id, imported=imported).where(Post.id == question_id))
+    ).first()
     if row is None:
         return None
     question = _question(*row)
     pref = aliased(ArchivePref)
     stmt = (
-        select(Post, pref.named, Member.display_name, consented(Post, pref))
+        select(Post, pref.named, Member.display_name, author_yes(Post, pref, imported=imported))
         .outerjoin(pref, choices_of(Post, pref))
         .outerjoin(Member, _name_of(Post))
         .where(Post.question_id == question_id, Post.kind != "question", shown(Post))

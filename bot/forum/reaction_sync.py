@@ -6,7 +6,9 @@ gestures are lost, and live ones may arrive out of order (a remove before its ad
 
 - ``vote_tallies``: for the messages to look at, the post each one is, its guild's vote emoji
   and how many stored votes set each flag. A message whose normal reaction counts (the bot's own
-  reaction left out) equal these is skipped: nothing to re-read.
+  reaction left out) equal these is skipped: nothing to re-read. Imported votes
+  (``imported_votes``: facts from the old site, no reaction) are not counted, so a thread opened
+  for an imported question is not re-read on every reconciliation.
 - ``sync_reactions``: the members Discord shows under the up and down emoji (normal reactions
   only: super reactions count nothing, as on the live path; bots left out by the caller) become
   the post's stored votes, through ``votes.reconcile_votes``, the rules and ledger of the live
@@ -23,10 +25,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.db.imported import ImportedVote
 from bot.db.models import Post, Vote
 from bot.forum.post_rows import gone
 from bot.forum.settings import load_config
@@ -114,7 +117,11 @@ async def vote_tallies(
             func.count().filter(Vote.up),
             func.count().filter(Vote.down),
         )
-        .where(Vote.post_id.in_([p.id for p in posts]))
+        .outerjoin(
+            ImportedVote,
+            and_(ImportedVote.post_id == Vote.post_id, ImportedVote.user_id == Vote.user_id),
+        )
+        .where(Vote.post_id.in_([p.id for p in posts]), ImportedVote.post_id.is_(None))
         .group_by(Vote.post_id)
     )
     stored = {post_id: (ups, downs) for post_id, ups, downs in counts}

@@ -157,6 +157,10 @@ class GuildConfig:
     publishing: bool = _setting(
         False, "Publish, with their authors' consent, questions of archive_categories on the web."
     )
+    archive_imported: bool = _setting(
+        False,
+        "Publish the imported history too (its authors never named): they gave no consent here.",
+    )
     archive_invite: str | None = _setting(
         None,
         "The invite link the public archive offers (a discord.gg or discord.com link).",

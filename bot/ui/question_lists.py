@@ -26,6 +26,7 @@ from bot.ui.embeds import (
     set_footer,
     title_text,
 )
+from bot.ui.imported import IMPORTED_MARK
 from bot.ui.questions import ListedQuestion, status_line_of
 from bot.ui.text import EMBED_DESCRIPTION, EMBED_TITLE, format_relative, jump_url, truncate_markdown
 
@@ -39,8 +40,12 @@ def _question_link(question: ListedQuestion, guild_id: int) -> str:
 
 
 def _entry(question: ListedQuestion, guild_id: int) -> str:
-    """A question in a list: its linked title over its status line."""
-    return f"{_question_link(question, guild_id)}\n{status_line_of(question)}"
+    """A question in a list: its linked title over its status line (marked imported while it
+    has no thread: it came from the old site and waits to be continued in Discord)."""
+    line = status_line_of(question)
+    if question.thread_id is None:
+        line += f"{emoji.SEPARATOR}{IMPORTED_MARK}"
+    return f"{_question_link(question, guild_id)}\n{line}"
 
 
 def search_results(

@@ -20,10 +20,10 @@ import discord
 from bot import guilds
 from bot.forum import questions
 from bot.forum.results import PostSnapshot
+from bot.threads import add_vote_reactions
 from bot.transactions import run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import status_reply_text
-from cogs.asking.publishing import add_vote_reactions
 
 if TYPE_CHECKING:
     from bot.client import QABot

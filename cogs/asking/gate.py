@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import discord
@@ -30,7 +31,9 @@ from bot.guilds import OTHER_SERVER, guild_id_of, guild_of
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_read, run_transaction
 from bot.ui import emoji, question_lists
+from bot.ui.imported import add_continue_buttons
 from bot.ui.mentions import NO_PINGS
+from bot.ui.questions import ListedQuestion
 from bot.ui.views import IdButton
 from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
@@ -101,7 +104,7 @@ async def hold_if_similar(
     await interaction.followup.send(
         GATE_TEXT,
         embed=question_lists.similar_questions(held.similar, guild_id),
-        view=gate_view(held.draft.id),
+        view=gate_view(held.draft.id, held.similar),
         ephemeral=True,
         allowed_mentions=NO_PINGS,
     )
@@ -225,8 +228,10 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<id>[0-9]{1,20})
 GATE_BUTTONS: Final = (PostAnywayButton, CancelAskButton)
 
 
-def gate_view(draft_id: int) -> discord.ui.View:
+def gate_view(draft_id: int, similar: Sequence[ListedQuestion] = ()) -> discord.ui.View:
+    """Post anyway, Cancel, and "Continue in Discord" under each imported similar question."""
     view = discord.ui.View(timeout=None)
     view.add_item(PostAnywayButton(draft_id))
     view.add_item(CancelAskButton(draft_id))
+    add_continue_buttons(view, similar)
     return view

@@ -30,6 +30,7 @@ from bot.forum.errors import ForumError, NotConfigured, ValidationError
 from bot.forum.results import PostSnapshot
 from bot.forum.settings import GuildConfig
 from bot.permissions import PERMISSION_LABELS
+from bot.threads import add_vote_reactions
 from bot.transactions import run_transaction
 from bot.ui import emoji
 from bot.ui.anonymity import anonymous_question_posted
@@ -114,22 +115,6 @@ async def find_target(bot: QABot, guild: discord.Guild, category: str | None) ->
     if tag is None and forum.flags.require_tag:
         raise ValidationError(TAG_MISSING if found is not None else TAG_REQUIRED)
     return Target(config, forum, found, tag)
-
-
-async def add_vote_reactions(message: discord.Message, config: GuildConfig) -> None:
-    """The guild's vote emoji under a question, so members see how to vote (best effort)."""
-    if not config.question_voting:
-        return
-    for raw in (config.vote_up_emoji, config.vote_down_emoji):
-        try:
-            await message.add_reaction(discord.PartialEmoji.from_str(raw))
-        except discord.HTTPException as exc:
-            log.warning(
-                "could not add a vote reaction to message %s (status %s, code %s)",
-                message.id,
-                exc.status,
-                exc.code,
-            )
 
 
 async def post_question(
