@@ -32,6 +32,7 @@ from bot.ui.embeds import (
     new_embed,
     quoted_title,
 )
+from bot.ui.imported import IMPORTED_MARK
 from bot.ui.text import EMBED_FIELD_VALUE, format_duration, format_relative, jump_url
 
 ANSWERED_MEANS: Final = "answered: an answer with a positive score, or an accepted answer"
@@ -95,7 +96,8 @@ def _attention_lines(report: HealthReport, guild_id: int, count: Count) -> tuple
         f"• [{link_text(quoted_title('', q.title, 120))}]({jump_url(guild_id, q.thread_id)})"
         f" · asked {format_relative(q.created_at)}"
         if q.thread_id is not None
-        else f"• {quoted_title('', q.title, 120)} · asked {format_relative(q.created_at)}"
+        else f"• {quoted_title('', q.title, 120)} · {IMPORTED_MARK} · asked"
+        f" {format_relative(q.created_at)}"  # no thread yet: only imported history is so
         for q in attention.oldest
     ]
     backlog = f"{count(attention.backlog)} questions without an answer yet.\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.forum.health_attention import Attention, HealthReport
+from bot.forum.health_attention import Attention, HealthReport, Unanswered
 from bot.forum.health_stats import Figures, PeriodStats
 from bot.ui.health import digest_embed, stats_embed
 
@@ -38,3 +38,17 @@ def test_the_moderators_own_view_shows_the_counts() -> None:
     text = str(stats_embed(report(3), 1).to_dict())
     assert "**Questions asked:** 3 (0.4/day)" in text and "2 asking, 1 answering" in text
     assert "**Answered:** 66.7 %" in text and "median 10 min," in text
+
+
+def test_an_imported_question_without_a_thread_is_marked_and_not_linked() -> None:
+    base = report(6)
+    oldest = [
+        Unanswered(1, "Asked on the old site", None, START - timedelta(days=900)),
+        Unanswered(2, "Asked here", 77, START),
+    ]
+    attention = Attention(2, oldest, [])
+    text = str(stats_embed(HealthReport(base.stats, attention), 1).to_dict())
+    imported_line = next(line for line in text.split("\\n") if "old site" in line)
+    assert "📥 Imported" in imported_line and "](" not in imported_line
+    here = next(line for line in text.split("\\n") if "Asked here" in line)
+    assert "Imported" not in here and "/channels/1/77" in here
