@@ -1,13 +1,15 @@
-"""Thread messages that met the database gone: kept in memory and recorded once it is back.
+"""Thread changes that met the database gone: kept in memory and recorded once it is back.
 
 A member's message in a question thread is recorded when it arrives, by the live path the
-answering cog hands in (``record``: an answer or a comment, its DMs queued). When that meets the
-database gone (``bot.db.health``), the message is kept and handed to the live path again, in
-arrival order, after a pause that doubles from ``RETRY_FIRST`` to ``RETRY_MOST`` seconds until
-the database answers; messages arriving while some are kept queue behind them, so a thread's
-messages keep their order. At most ``max_kept`` wait: beyond that a message is dropped and counted
-(``dropped``, logged at the first drop and every hundredth). Messages still kept at a stop are
-not recorded (the log says how many). Log lines carry message, thread and guild ids and counts.
+answering cog hands in (``record``: an answer or a comment, its DMs queued); Discord's own edits
+and deletes of messages and threads are applied by the lifecycle cog's live paths (``apply``).
+When one meets the database gone (``bot.db.health``), it is kept and run again, in arrival
+order, after a pause that doubles from ``RETRY_FIRST`` to ``RETRY_MOST`` seconds until the
+database answers; changes arriving while some are kept queue behind them, so a message is
+recorded before its edit and its delete. At most ``max_kept`` wait: beyond that a change is
+dropped and counted (``dropped``, logged at the first drop and every hundredth; a later
+reconciliation may still catch it). Changes still kept at a stop are not recorded (the log says
+how many). Log lines carry what kind of change, message or thread and guild ids and counts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import discord
@@ -36,10 +39,22 @@ RETRY_FIRST: Final = 0.5
 RETRY_MOST: Final = 30.0
 
 Record = Callable[[discord.Message], Awaitable[None]]
+#: One change to record: runs its live path once.
+Change = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A change waiting for the database: what it is (for logs) and the ids it concerns."""
+
+    what: str
+    object_id: int
+    guild_id: int | None
+    run: Change
 
 
 class MessageRetry(TaskWorker):
-    """Records thread messages through the live path, keeping those the database missed."""
+    """Records thread changes through their live paths, keeping those the database missed."""
 
     name = "message retry"
 
@@ -49,9 +64,9 @@ class MessageRetry(TaskWorker):
         super().__init__(bot, runner)
         self.max_kept = max_kept
         self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
-        #: Messages dropped because ``max_kept`` were waiting.
+        #: Changes dropped because ``max_kept`` were waiting.
         self.dropped = 0
-        self._kept: deque[tuple[discord.Message, Record]] = deque()
+        self._kept: deque[Kept] = deque()
         #: Whether the last try met the database gone (the next waits for the backoff first).
         self._failing = False
         self._idle = asyncio.Event()
@@ -62,37 +77,45 @@ class MessageRetry(TaskWorker):
         return len(self._kept)
 
     async def record(self, message: discord.Message, live: Record) -> None:
-        """Record ``message`` through ``live`` now, or keep it when the database is gone (or
-        earlier messages are kept); any other failure is raised."""
+        """Record a thread ``message`` through ``live`` now, or keep it when the database is
+        gone (or earlier changes are kept); any other failure is raised."""
+        guild_id = message.guild.id if message.guild else None
+        await self.apply("thread message", message.id, guild_id, lambda: live(message))
+
+    async def apply(self, what: str, object_id: int, guild_id: int | None, change: Change) -> None:
+        """Run ``change`` now, or keep it when the database is gone (or earlier changes are
+        kept); any other failure is raised."""
+        kept = Kept(what, object_id, guild_id, change)
         if not self._kept:
             try:
-                await live(message)
+                await change()
                 return
             except Exception as exc:
-                what = health.outage(exc)
-                if what is None:
+                outage = health.outage(exc)
+                if outage is None:
                     raise
                 log.warning(
-                    "%s (%s): thread message %s in guild %s kept for a retry",
-                    what,
+                    "%s (%s): %s %s in guild %s kept for a retry",
+                    outage,
                     type(exc).__name__,
-                    message.id,
-                    message.guild.id if message.guild else None,
+                    what,
+                    object_id,
+                    guild_id,
                 )
                 self._failing = True
-        self._keep(message, live)
+        self._keep(kept)
 
-    def _keep(self, message: discord.Message, live: Record) -> None:
+    def _keep(self, kept: Kept) -> None:
         if len(self._kept) >= self.max_kept:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 100 == 0:
                 log.warning(
-                    "message retry full (%d kept): %d thread messages dropped so far",
+                    "message retry full (%d kept): %d thread changes dropped so far",
                     len(self._kept),
                     self.dropped,
                 )
             return
-        self._kept.append((message, live))
+        self._kept.append(kept)
         self._idle.clear()
         self.wake()
 
@@ -107,9 +130,9 @@ class MessageRetry(TaskWorker):
                 continue
             if self._failing:
                 await asyncio.sleep(self.backoff.next())
-            message, live = self._kept[0]
+            kept = self._kept[0]
             try:
-                await live(message)
+                await kept.run()
             except Exception as exc:
                 if cancelling():
                     raise asyncio.CancelledError from exc  # a stop, seen through the driver
@@ -117,13 +140,13 @@ class MessageRetry(TaskWorker):
                 if what is not None:
                     self._failing = True
                     log.warning(
-                        "%s (%s): %d kept thread messages wait",
+                        "%s (%s): %d kept thread changes wait",
                         what,
                         type(exc).__name__,
                         len(self._kept),
                     )
                     continue
-                log.exception("recording kept thread message %s failed", message.id)
+                log.exception("recording kept %s %s failed", kept.what, kept.object_id)
             else:
                 self._failing = False
                 self.backoff.reset()
@@ -131,6 +154,6 @@ class MessageRetry(TaskWorker):
 
     async def after_stop(self) -> None:
         if self._kept:
-            log.info("message retry stopped with %d thread messages unrecorded", len(self._kept))
+            log.info("message retry stopped with %d thread changes unrecorded", len(self._kept))
         self._kept.clear()
         self._idle.set()

@@ -79,22 +79,44 @@ class Lifecycle(commands.Cog):
         await self.closed_threads.written_in(message, change)
 
     # ------------------------------------------------------------------ Discord's own changes
+    # Kept in order with the thread messages and applied later when the database is gone
+    # (``bot.workers.message_retry``): a message is recorded before its edit and its delete.
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        await discord_sync.message_edited(self.bot, payload)
+        await self.bot.message_retry.apply(
+            "message edit",
+            payload.message_id,
+            payload.guild_id,
+            lambda: discord_sync.message_edited(self.bot, payload),
+        )
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await discord_sync.message_deleted(self.bot, payload)
+        await self.bot.message_retry.apply(
+            "message delete",
+            payload.message_id,
+            payload.guild_id,
+            lambda: discord_sync.message_deleted(self.bot, payload),
+        )
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
-        await discord_sync.messages_deleted(self.bot, payload)
+        await self.bot.message_retry.apply(
+            "bulk delete",
+            payload.channel_id,
+            payload.guild_id,
+            lambda: discord_sync.messages_deleted(self.bot, payload),
+        )
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        await discord_sync.thread_deleted(self.bot, payload)
+        await self.bot.message_retry.apply(
+            "thread delete",
+            payload.thread_id,
+            payload.guild_id,
+            lambda: discord_sync.thread_deleted(self.bot, payload),
+        )
 
     @commands.Cog.listener()
     async def on_qa_found_gone(self, guild_id: int, thread_id: int, message_id: int | None) -> None:
