@@ -1,22 +1,14 @@
 """q2a import: imported_posts (Q2A post id per guild, views, last edit), imported_votes (votes
 that are imported facts), imported_authors (Q2A users under synthetic negative ids)
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-06 08:30:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0010"
-down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0010"
+down_revision = "0009"
 
 # posts.id: 64 bits, INTEGER on SQLite (its rowid).
 _POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
