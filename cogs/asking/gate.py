@@ -20,7 +20,7 @@ import abc
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
 
@@ -34,7 +34,7 @@ from bot.ui import emoji, question_lists
 from bot.ui.imported import add_continue_buttons
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import ListedQuestion
-from bot.ui.views import IdButton
+from bot.ui.views import ActionButton
 from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.held import hold_question
@@ -120,18 +120,11 @@ async def _drop_buttons(interaction: discord.Interaction[Any], content: str | No
             await interaction.edit_original_response(content=content, view=None)
 
 
-class _DraftButton(IdButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
-    """What both gate buttons share: the button, the draft id in its ``custom_id``
+class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
+    """What both gate buttons share: the draft id in their ``custom_id``
     (``qa:ask:<_ACTION>:<draft id>``) and error handling. Only its subclasses are registered."""
 
-    _ACTION: ClassVar[str]
-    _LABEL: ClassVar[str]
-    _STYLE: ClassVar[discord.ButtonStyle]
-
-    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
-        return discord.ui.Button(
-            label=self._LABEL, style=self._STYLE, custom_id=f"qa:ask:{self._ACTION}:{target_id}"
-        )
+    _FAMILY = "qa:ask"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()

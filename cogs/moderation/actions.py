@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
 
@@ -23,6 +23,7 @@ from bot.forum.errors import NotFound, ValidationError
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocked_text, moderation_panel, removed_text, restored_text
+from bot.ui.views import ActionButton
 from cogs.moderation.moderators import NOT_A_MODERATOR_HERE, ModeratorButton, moderator
 from cogs.moderation.removal import show_removed, show_restored
 
@@ -57,18 +58,13 @@ async def _reply(
 # --------------------------------------------------------------------------- the buttons
 
 
-class _PostAction(ModeratorButton, template=r"qa:act:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
+class _PostAction(
+    ModeratorButton, ActionButton, template=r"qa:act:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"
+):
     """What the three buttons share: the post id in the ``custom_id``
     (``qa:act:<_ACTION>:<post id>``)."""
 
-    _ACTION: ClassVar[str]
-    _LABEL: ClassVar[str]
-    _STYLE: ClassVar[discord.ButtonStyle]
-
-    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
-        return discord.ui.Button(
-            label=self._LABEL, style=self._STYLE, custom_id=f"qa:act:{self._ACTION}:{target_id}"
-        )
+    _FAMILY = "qa:act"
 
 
 class RemoveButton(_PostAction, template=r"qa:act:remove:(?P<id>[0-9]{1,20})"):
