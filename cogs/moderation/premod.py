@@ -60,10 +60,16 @@ async def _show_decision(bot: QABot, interaction: Interaction, shown: HeldCard) 
     )
 
 
-async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
+async def _reviewer(bot: QABot, interaction: Interaction) -> tuple[int, int]:
+    """A decision's start: the reviewer checked (``NOT_A_REVIEWER``), the press deferred; the
+    guild's id and the moderator's."""
     actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
     await interaction.response.defer(ephemeral=True, thinking=True)
-    guild_id, moderator_id = actor.guild.id, actor.actor_id
+    return actor.guild.id, actor.actor_id
+
+
+async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
+    guild_id, moderator_id = await _reviewer(bot, interaction)
     held = await run_transaction(
         bot,
         lambda s: decisions.claim_approval(
@@ -95,9 +101,7 @@ async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
 
 
 async def reject(bot: QABot, interaction: Interaction, held_id: int, reason: str) -> None:
-    actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    guild_id, moderator_id = actor.guild.id, actor.actor_id
+    guild_id, moderator_id = await _reviewer(bot, interaction)
     shown = await run_transaction(
         bot,
         lambda s: decisions.reject(
