@@ -14,6 +14,13 @@ down_revision = "0009"
 _POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def _post_fk(table: str) -> sa.ForeignKeyConstraint:
+    """``table.post_id`` references a post and goes with it."""
+    return sa.ForeignKeyConstraint(
+        ["post_id"], ["posts.id"], name=op.f(f"fk_{table}_post_id_posts"), ondelete="CASCADE"
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "imported_posts",
@@ -23,12 +30,7 @@ def upgrade() -> None:
         sa.Column("views", sa.Integer(), nullable=False),
         sa.Column("edited_at", bot.db.types.UTCDateTime(), nullable=True),
         sa.Column("imported_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["post_id"],
-            ["posts.id"],
-            name=op.f("fk_imported_posts_post_id_posts"),
-            ondelete="CASCADE",
-        ),
+        _post_fk("imported_posts"),
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_imported_posts")),
         sa.UniqueConstraint("guild_id", "source_id", name="uq_imported_posts_guild_source"),
     )
@@ -36,12 +38,7 @@ def upgrade() -> None:
         "imported_votes",
         sa.Column("post_id", _POST_ID, nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["post_id"],
-            ["posts.id"],
-            name=op.f("fk_imported_votes_post_id_posts"),
-            ondelete="CASCADE",
-        ),
+        _post_fk("imported_votes"),
         sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_imported_votes")),
     )
     op.create_table(
