@@ -20,6 +20,7 @@ import abc
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
@@ -60,15 +61,18 @@ def _bot(interaction: discord.Interaction[Any]) -> QABot:
     return cast("QABot", interaction.client)
 
 
-async def hold_if_similar(
-    interaction: discord.Interaction[Any],
-    *,
-    title: str,
-    details: str,
-    category: str | None,
-    anonymous: bool = False,
-    display_name: str | None = None,
-) -> bool:
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A question as the member submitted it through /ask's form."""
+
+    title: str
+    details: str
+    category: str | None
+    anonymous: bool = False
+    display_name: str | None = None
+
+
+async def hold_if_similar(interaction: discord.Interaction[Any], asked: Asked) -> bool:
     """The gate before a question submitted through /ask (already deferred) is posted.
 
     When similar questions exist: holds the question as a draft, shows them with the two
@@ -84,12 +88,12 @@ async def hold_if_similar(
             guild_id=guild_id,
             user_id=user_id,
             visible=visible,
-            title=title,
-            details=details,
-            category=category,
+            title=asked.title,
+            details=asked.details,
+            category=asked.category,
             limit=SIMILAR_LIMIT,
-            anonymous=anonymous,
-            display_name=display_name,
+            anonymous=asked.anonymous,
+            display_name=asked.display_name,
         ),
     )
     if held.draft is None:
