@@ -21,10 +21,11 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
@@ -42,7 +43,7 @@ from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
-    from bot.client import QABot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,6 @@ GATE_TEXT: Final = (
 POSTED_ANYWAY: Final = f"{emoji.SUCCESS} You posted your question anyway."
 SENT_FOR_REVIEW: Final = "You sent your question for a moderator's review."
 CANCELLED: Final = "Cancelled: your question was not posted."
-
-
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +79,7 @@ async def hold_if_similar(interaction: discord.Interaction[Any], asked: Asked) -
     user_id = interaction.user.id
     visible = visible_forums(interaction)
     held = await run_transaction(
-        _bot(interaction),
+        bot_of(interaction),
         lambda s: drafts.hold_if_similar(
             s,
             guild_id=guild_id,
@@ -143,7 +140,7 @@ class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-
         user_id, draft_id = interaction.user.id, self.target_id
         try:
             await run_read(
-                _bot(interaction),
+                bot_of(interaction),
                 lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id),
             )
         except PermissionDenied:
@@ -165,7 +162,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"
     _STYLE = discord.ButtonStyle.primary
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
-        bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.target_id
+        bot, user_id, draft_id = bot_of(interaction), interaction.user.id, self.target_id
         guild = guild_of(interaction)
         draft = await run_read(
             bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
@@ -214,7 +211,7 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<id>[0-9]{1,20})
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         user_id, draft_id = interaction.user.id, self.target_id
         await run_transaction(
-            _bot(interaction),
+            bot_of(interaction),
             lambda s: drafts.cancel_draft(s, draft_id=draft_id, user_id=user_id),
         )
         log.info("ask draft %s cancelled (interaction %s)", draft_id, interaction.id)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Final, Self, cast
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import premod
 from bot.forum import premod_decisions as decisions
@@ -37,10 +38,6 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["QABot"]
 
 NOT_A_REVIEWER: Final = "Only this server's moderators can approve or reject held posts."
-
-
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
 
 
 async def _show_decision(bot: QABot, interaction: Interaction, shown: HeldCard) -> None:
@@ -127,7 +124,7 @@ class RejectModal(discord.ui.Modal, title="Reject this post"):
         self.held_id = held_id
 
     async def on_submit(self, interaction: Interaction, /) -> None:  # type: ignore[override]
-        await reject(_bot(interaction), interaction, self.held_id, self.reason.value or "")
+        await reject(bot_of(interaction), interaction, self.held_id, self.reason.value or "")
 
     async def on_error(  # type: ignore[override]
         self, interaction: Interaction, error: Exception, /
@@ -156,7 +153,7 @@ class CardButton(
         return cls(match["action"], custom_id_number(match["held"]))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        bot, held_id = _bot(interaction), self.held_id
+        bot, held_id = bot_of(interaction), self.held_id
         try:
             if self.action == "approve":
                 await approve(bot, interaction, held_id)
