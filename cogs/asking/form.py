@@ -12,10 +12,11 @@ limit again) and published (``publishing``).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
 from bot.guilds import guild_of
@@ -28,7 +29,7 @@ from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
-    from bot.client import QABot
+    pass
 
 #: How long an opened "Ask a question" modal waits for its submission.
 MODAL_TIMEOUT: Final = 30 * 60
@@ -89,7 +90,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
 async def submit_question(interaction: discord.Interaction[Any], asked: Asked) -> None:
     """The form was submitted: gate -> pending row -> forum post -> confirmed row -> link."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    bot = cast("QABot", interaction.client)
+    bot = bot_of(interaction)
     guild = guild_of(interaction)
     target = await find_target(bot, guild, asked.category)
     await check_can_ask(bot, interaction, target.forum)  # time passed since the modal opened
