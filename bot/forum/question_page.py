@@ -8,6 +8,10 @@ loading), both in one statement (``UNION ALL``: every statement costs the async 
 hops to its thread, more than SQLite's own work here), so it costs little more than the same rows
 read with plain ``sqlite3`` (``make bench --scenario page``). The answers come from the
 ``ix_posts_question_score`` index; they are put in order here, not by the union.
+
+It is a function of a ``Connection``: run it with ``bot.transactions.run_sync_read`` (on SQLite
+the whole read is one hand-off to a reading thread, ``bot.db.reads``), or from an async session
+with ``session.run_sync(lambda s: question_page(s.connection(), question_id=...))``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from sqlalchemy import Row, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
 from bot.db.models import Post
 from bot.forum.errors import NotFound
@@ -41,8 +45,8 @@ def _snapshot(row: Row[Any]) -> PostSnapshot:
     return snapshot_of(PostSnapshot, row)
 
 
-async def question_page(
-    session: AsyncSession, *, question_id: int, answers: int = PAGE_ANSWERS
+def question_page(
+    connection: Connection, *, question_id: int, answers: int = PAGE_ANSWERS
 ) -> QuestionPage:
     """The question (NotFound when it does not exist, is not a question, or is deleted or
     removed) and its best ``answers`` live answers."""
@@ -60,7 +64,7 @@ async def question_page(
         .subquery()
     )
     both = union_all(select(*_COLUMNS).where(Post.id == question_id), select(top))
-    rows = (await session.execute(both)).all()
+    rows = connection.execute(both).all()
     found = next((row for row in rows if row.id == question_id), None)
     if (
         found is None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -353,9 +354,9 @@ def config_from_overrides(overrides: Mapping[str, Any]) -> GuildConfig:
     return dataclasses.replace(DEFAULTS, **known)
 
 
-async def overrides(session: AsyncSession, guild_id: int) -> dict[str, Any]:
+def overrides(connection: Connection, guild_id: int) -> dict[str, Any]:
     """The guild's stored overrides, key -> value (only what differs from the defaults)."""
-    rows = await session.execute(
+    rows = connection.execute(
         select(GuildSetting.key, GuildSetting.value).where(GuildSetting.guild_id == guild_id)
     )
     decoded: dict[str, Any] = {}
@@ -368,7 +369,8 @@ async def overrides(session: AsyncSession, guild_id: int) -> dict[str, Any]:
 
 
 async def load_config(session: AsyncSession, guild_id: int) -> GuildConfig:
-    return config_from_overrides(await overrides(session, guild_id))
+    stored = await session.run_sync(lambda s: overrides(s.connection(), guild_id))
+    return config_from_overrides(stored)
 
 
 async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any) -> GuildConfig:

@@ -22,7 +22,6 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
+from bot.db.reads import ReadRunner
 from bot.forum import lookups
 from bot.forum.question_page import PAGE_ANSWERS, question_page
 from bot.forum.results import post_snapshot
@@ -124,25 +124,29 @@ async def orm_page(session: AsyncSession, question_id: int) -> Any:
     return question, [post_snapshot(row) for row in (await session.execute(stmt)).scalars()]
 
 
-async def _domain_page(session: AsyncSession, question_id: int) -> Any:
-    return await question_page(session, question_id=question_id)
-
-
-async def _timed(
-    url: str, read: Callable[[AsyncSession, int], Awaitable[Any]], ids: list[int], rounds: int
-) -> list[float]:
+async def _timed(url: str, way: str, ids: list[int], rounds: int) -> list[float]:
+    """Each page read ``rounds`` times ``way``: "domain" (``question_page`` through the bot's
+    read runner, ``bot.db.reads``) or "orm" (``orm_page`` in a read-only async session)."""
     engine = create_engine(url)
     sm = create_sessionmaker(engine)
+    reads = ReadRunner(engine)
+
+    async def one(qid: int) -> Any:
+        if way == "domain":
+            return await reads.read(lambda c: question_page(c, question_id=qid))
+        return await run_in_transaction(sm, lambda s: orm_page(s, qid), read_only=True)
+
     try:
         out = []
         for r in range(rounds + 1):
             for qid in ids:
                 start = time.perf_counter()
-                await run_in_transaction(sm, lambda s, q=qid: read(s, q), read_only=True)
+                await one(qid)
                 if r:  # the first round warms the caches
                     out.append(time.perf_counter() - start)
         return out
     finally:
+        await reads.close()
         await engine.dispose()
 
 
@@ -157,8 +161,8 @@ def one_run(rounds: int) -> dict[str, Any]:
     path, ids = page_fixture()
     url = f"sqlite+aiosqlite:///{path}"
     plain = _plain(path, ids, rounds)
-    domain = asyncio.run(_timed(url, _domain_page, ids, rounds))
-    orm = asyncio.run(_timed(url, orm_page, ids, rounds))
+    domain = asyncio.run(_timed(url, "domain", ids, rounds))
+    orm = asyncio.run(_timed(url, "orm", ids, rounds))
     return {
         "questions": len(ids),
         "reads": len(domain),

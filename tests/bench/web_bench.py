@@ -35,8 +35,7 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import event
 
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.forum import archive_pages, publishing
-from bot.forum.uow import run_in_transaction
+from bot.forum import archive_pages
 from bot.web.app import build_app
 from bot.web.context import SITE
 from bot.web.pages import question_path, question_values
@@ -152,13 +151,9 @@ async def _measure(path: Path, sample: list[int]) -> dict[str, Any]:
     try:
         paths = []
         for qid in sample:
-            thread = await run_in_transaction(
-                sessionmaker, lambda s, q=qid: publishing.publishable_thread(s, q), read_only=True
-            )
-            home = await run_in_transaction(
-                sessionmaker, lambda s: archive_pages.archive_home(s, GUILD), read_only=True
-            )
-            assert thread is not None and home is not None
+            found = await site.read(lambda c, q=qid: archive_pages.archive_thread(c, q))
+            assert found is not None
+            thread, home = found
             paths.append(question_path(thread.question))
             values = question_values(site, thread, home)
             template = site.templates.get_template("question.html")
