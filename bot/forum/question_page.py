@@ -17,20 +17,36 @@ with ``session.run_sync(lambda s: question_page(s.connection(), question_id=...)
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Row, select, union_all
+from sqlalchemy import Integer, bindparam, select, union_all
 from sqlalchemy.engine import Connection
 
 from bot.db.models import Post
 from bot.forum.errors import NotFound
 from bot.forum.post_rows import QUESTION_GONE
-from bot.forum.results import PostSnapshot, snapshot_of
+from bot.forum.results import PostSnapshot
 
 #: Answers a question page shows at most.
 PAGE_ANSWERS: Final = 20
 
 _COLUMNS: Final = tuple(Post.__table__.c[f.name] for f in fields(PostSnapshot))
+#: The read, built once (building and hashing a statement costs more than SQLite's work here):
+#: the question by id, then its best answers, as the snapshot's columns in its fields' order.
+_TOP: Final = (
+    select(*_COLUMNS)
+    .where(
+        Post.question_id == bindparam("question_id"),
+        Post.kind == "answer",
+        Post.state == "live",
+        Post.deleted_at.is_(None),
+        Post.removed_at.is_(None),
+    )
+    .order_by(Post.score.desc(), Post.id)
+    .limit(bindparam("answers", type_=Integer))
+    .subquery()
+)
+_PAGE: Final = union_all(select(*_COLUMNS).where(Post.id == bindparam("question_id")), select(_TOP))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,31 +57,15 @@ class QuestionPage:
     answers: tuple[PostSnapshot, ...]
 
 
-def _snapshot(row: Row[Any]) -> PostSnapshot:
-    return snapshot_of(PostSnapshot, row)
-
-
 def question_page(
     connection: Connection, *, question_id: int, answers: int = PAGE_ANSWERS
 ) -> QuestionPage:
     """The question (NotFound when it does not exist, is not a question, or is deleted or
     removed) and its best ``answers`` live answers."""
-    top = (
-        select(*_COLUMNS)
-        .where(
-            Post.question_id == question_id,
-            Post.kind == "answer",
-            Post.state == "live",
-            Post.deleted_at.is_(None),
-            Post.removed_at.is_(None),
-        )
-        .order_by(Post.score.desc(), Post.id)
-        .limit(answers)
-        .subquery()
-    )
-    both = union_all(select(*_COLUMNS).where(Post.id == question_id), select(top))
-    rows = connection.execute(both).all()
-    found = next((row for row in rows if row.id == question_id), None)
+    rows = connection.execute(_PAGE, {"question_id": question_id, "answers": answers})
+    # The columns are the snapshot's fields in order.
+    snapshots = [PostSnapshot(*row) for row in rows]
+    found = next((post for post in snapshots if post.id == question_id), None)
     if (
         found is None
         or found.kind != "question"
@@ -73,5 +73,5 @@ def question_page(
         or found.removed_at is not None
     ):
         raise NotFound(QUESTION_GONE)
-    best = sorted((row for row in rows if row is not found), key=lambda r: (-r.score, r.id))
-    return QuestionPage(_snapshot(found), tuple(_snapshot(row) for row in best))
+    best = sorted((p for p in snapshots if p is not found), key=lambda p: (-p.score, p.id))
+    return QuestionPage(found, tuple(best))
