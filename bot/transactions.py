@@ -120,9 +120,10 @@ class TransactionRunner:
         ``read_only``: the operation only reads (a write in it fails)."""
         return await self._to_the_end(self._transaction(operation, read_only))
 
-    async def read(self, work: SyncRead[T]) -> T:
+    async def read(self, work: SyncRead[T], *, inline: bool = False) -> T:
         """Run a read-only unit of work written as a function of a ``Connection`` (``bot.db.
-        reads``: on SQLite one hand-off to a reading thread), to its end as ``run`` does."""
+        reads``: on SQLite one hand-off to a reading thread, none for a small ``inline`` one),
+        to its end as ``run`` does."""
         if self._reads is None:
             raise RuntimeError("this runner's sessionmaker is bound to no async engine")
         reads = self._reads
@@ -130,7 +131,7 @@ class TransactionRunner:
         async def counted() -> T:
             async with self._share():
                 self.reads += 1
-                return await reads.read(work)
+                return await reads.read(work, inline=inline)
 
         return await self._to_the_end(counted())
 
@@ -260,10 +261,11 @@ async def run_read(bot: HasTransactionRunner, operation: Operation[T]) -> T:
     return await bot.transaction_runner.run(operation, read_only=True)
 
 
-async def run_sync_read(bot: HasTransactionRunner, work: SyncRead[T]) -> T:
+async def run_sync_read(bot: HasTransactionRunner, work: SyncRead[T], *, inline: bool = False) -> T:
     """Run a read-only unit of work written as ``work(connection)`` (``bot.db.reads``) with the
-    bot's runner: on SQLite the whole read is one hand-off to a reading thread."""
-    return await bot.transaction_runner.read(work)
+    bot's runner: on SQLite the whole read is one hand-off to a reading thread, or none for a
+    small bounded read (``inline``)."""
+    return await bot.transaction_runner.read(work, inline=inline)
 
 
 def announce_points_moved(dispatch: Dispatch, moved: Iterable[tuple[int, int]]) -> None:

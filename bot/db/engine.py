@@ -139,9 +139,12 @@ def make_private(path: Path) -> None:
             os.chmod(f"{path}{suffix}", FILE_MODE)
 
 
-def configure_sqlite(engine: Engine, path: Path | None, *, query_only: bool) -> None:
+def configure_sqlite(
+    engine: Engine, path: Path | None, *, query_only: bool, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> None:
     """The PRAGMAs, file modes and ``BEGIN`` of every connection ``engine`` opens to SQLite
-    (the sync engine behind an async one, or ``bot.db.reads``'s own)."""
+    (the sync engine behind an async one, or ``bot.db.reads``'s own); ``busy_ms``: how long a
+    statement waits for a lock."""
 
     @event.listens_for(engine, "do_connect")
     def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -157,7 +160,7 @@ def configure_sqlite(engine: Engine, path: Path | None, *, query_only: bool) -> 
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # The busy timeout first: setting the journal mode waits for a lock too.
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -40,12 +40,13 @@ other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Row, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, false, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -156,9 +157,15 @@ def _name_of(post: Any) -> ColumnElement[bool]:
     return and_(Member.guild_id == post.guild_id, Member.user_id == post.author_id)
 
 
-def _questions(guild_id: int, *, imported: bool) -> Any:
-    """The select of a guild's publishable questions (rows of columns, no ORM objects), their
-    asker's name columns joined (``imported``: the server publishes its imported history)."""
+# Every select below is built once per variant (``functools.cache``) with bound parameters:
+# building one (the aliases, the joins) costs more than SQLite's work for a page.
+
+
+@functools.cache
+def _questions(*, imported: bool) -> Any:
+    """The select of the publishable questions of the server in the bound ``guild_id`` (rows of
+    columns, no ORM objects), their asker's name columns joined (``imported``: the server
+    publishes its imported history)."""
     pref = aliased(ArchivePref)
     return (
         select(*_POST_COLUMNS, *_names(pref))
@@ -173,7 +180,7 @@ def _questions(guild_id: int, *, imported: bool) -> Any:
         .outerjoin(pref, choices_of(Post, pref))
         .outerjoin(Member, _name_of(Post))
         .where(
-            Post.guild_id == guild_id,
+            Post.guild_id == bindparam("guild_id"),
             Post.kind == "question",
             shown(Post),
             author_yes(Post, pref, imported=imported),
@@ -247,17 +254,28 @@ def publishable_questions(
     config = _open_config(connection, guild_id)
     if config is None:
         return []
-    stmt = _questions(guild_id, imported=config.archive_imported)
-    if category is not None:
-        stmt = stmt.where(Post.category == category)
+    stmt = _listing(config.archive_imported, category is not None, solved)
+    bound = {
+        "guild_id": guild_id,
+        "category": category,
+        "limit": max(1, min(limit, PAGE_MAX)),
+        "offset": max(0, offset),
+    }
+    return [_question(row) for row in connection.execute(stmt, bound)]
+
+
+@functools.cache
+def _listing(imported: bool, by_category: bool, solved: bool) -> Any:
+    stmt = _questions(imported=imported)
+    if by_category:
+        stmt = stmt.where(Post.category == bindparam("category"))
     if solved:
         stmt = stmt.where(Post.accepted_answer_id.is_not(None))
-    stmt = (
+    return (
         stmt.order_by(Post.created_at.desc(), Post.id.desc())
-        .limit(max(1, min(limit, PAGE_MAX)))
-        .offset(max(0, offset))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
-    return [_question(row) for row in connection.execute(stmt)]
 
 
 def publishable_index(
@@ -268,13 +286,19 @@ def publishable_index(
     config = _open_config(connection, guild_id)
     if config is None:
         return []
-    stmt = (
-        _questions(guild_id, imported=config.archive_imported)
+    stmt = _index(config.archive_imported)
+    rows = connection.execute(stmt, {"guild_id": guild_id, "limit": max(1, limit)})
+    return [(qid, title or "", at) for qid, title, at in rows]
+
+
+@functools.cache
+def _index(imported: bool) -> Any:
+    return (
+        _questions(imported=imported)
         .with_only_columns(Post.id, Post.title, Post.last_activity_at)
         .order_by(Post.last_activity_at.desc(), Post.id.desc())
-        .limit(max(1, limit))
+        .limit(bindparam("limit", type_=Integer))
     )
-    return [(qid, title or "", at) for qid, title, at in connection.execute(stmt).all()]
 
 
 async def publishable_question_ids(
@@ -284,40 +308,51 @@ async def publishable_question_ids(
     config = await load_config(session, guild_id) if question_ids else None
     if config is None or not config.publishing:
         return set()
-    stmt = _questions(guild_id, imported=config.archive_imported).where(
-        Post.id.in_(list(question_ids))
+    stmt = _questions(imported=config.archive_imported).where(
+        Post.id.in_(bindparam("ids", expanding=True))
     )
-    return {row.id for row in await session.execute(stmt)}
+    rows = await session.execute(stmt, {"guild_id": guild_id, "ids": list(question_ids)})
+    return {row.id for row in rows}
 
 
 def publishable_thread(connection: Connection, question_id: int) -> PublishedThread | None:
     """A question with its answers and comments as the archive may show them, or None when the
     question is not publishable (unknown, gone, not consented, category or server not in)."""
-    guild_id = connection.execute(
-        select(Post.guild_id).where(Post.id == question_id)
-    ).scalar_one_or_none()
+    bound = {"question_id": question_id}
+    guild_id = connection.execute(_GUILD_OF, bound).scalar_one_or_none()
     config = _open_config(connection, guild_id) if guild_id is not None else None
     if guild_id is None or config is None:
         return None
     imported = config.archive_imported
-    row = connection.execute(
-        _questions(guild_id, imported=imported).where(Post.id == question_id)
-    ).first()
+    row = connection.execute(_the_question(imported), {**bound, "guild_id": guild_id}).first()
     if row is None:
         return None
     question = _question(row)
+    posts = tuple(_post(post, question) for post in connection.execute(_replies(imported), bound))
+    return PublishedThread(question=question, posts=posts)
+
+
+_GUILD_OF: Final = select(Post.guild_id).where(Post.id == bindparam("question_id"))
+
+
+@functools.cache
+def _the_question(imported: bool) -> Any:
+    return _questions(imported=imported).where(Post.id == bindparam("question_id"))
+
+
+@functools.cache
+def _replies(imported: bool) -> Any:
+    """The answers and comments of the question in the bound ``question_id``, oldest first."""
     pref = aliased(ArchivePref)
-    stmt = (
+    return (
         select(
             *_POST_COLUMNS, *_names(pref), author_yes(Post, pref, imported=imported).label("yes")
         )
         .outerjoin(pref, choices_of(Post, pref))
         .outerjoin(Member, _name_of(Post))
-        .where(Post.question_id == question_id, Post.kind != "question", shown(Post))
+        .where(Post.question_id == bindparam("question_id"), Post.kind != "question", shown(Post))
         .order_by(Post.created_at, Post.id)
     )
-    posts = tuple(_post(post, question) for post in connection.execute(stmt))
-    return PublishedThread(question=question, posts=posts)
 
 
 def _post(post: Any, question: PublishedQuestion) -> PublishedPost:

@@ -26,10 +26,10 @@ class Site:
     #: The archive's name in every page's header and title.
     name: str = "Q&A archive"
 
-    async def read(self, work: SyncRead[T]) -> T:
-        """A page's reads, ``work(connection)``, in one read-only unit (on SQLite one hand-off
-        to a reading thread, ``bot.db.reads``)."""
-        return await self.reads.read(work)
+    async def read(self, work: SyncRead[T], *, inline: bool = True) -> T:
+        """A page's reads, ``work(connection)``, in one read-only unit (``bot.db.reads``: on
+        SQLite in this thread, or in a reading thread for a long read, ``inline=False``)."""
+        return await self.reads.read(work, inline=inline)
 
     async def read_async(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """One read-only transaction of async domain calls (the search)."""

@@ -226,7 +226,9 @@ async def sitemap(request: web.Request) -> web.Response:
             found += [(f"/q/{qid}/{slug(title)}", at) for qid, title, at in rows]
         return found
 
-    return site.xml("sitemap.xml", "application/xml", urls=await site.read(entries))
+    # Up to SITEMAP_MAX rows a server: read in a thread, not in the event loop.
+    urls = await site.read(entries, inline=False)
+    return site.xml("sitemap.xml", "application/xml", urls=urls)
 
 
 async def feed(request: web.Request) -> web.Response:

@@ -133,7 +133,7 @@ async def _timed(url: str, way: str, ids: list[int], rounds: int) -> list[float]
 
     async def one(qid: int) -> Any:
         if way == "domain":
-            return await reads.read(lambda c: question_page(c, question_id=qid))
+            return await reads.read(lambda c: question_page(c, question_id=qid), inline=True)
         return await run_in_transaction(sm, lambda s: orm_page(s, qid), read_only=True)
 
     try:

@@ -115,19 +115,22 @@ async def _measure(path: Path, sample: list[int]) -> dict[str, Any]:
     engine = create_engine(url, read_only=True)
     sessionmaker = create_sessionmaker(engine)
     app = build_app(sessionmaker, "http://bench.invalid")
+    site = app[SITE]
     server_times: list[float] = []
     sql_times: list[float] = []
     statements: list[int] = []
     in_sql = {"seconds": 0.0, "count": 0}
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _before(conn: Any, *_args: Any) -> None:
         conn.info["bench_started"] = time.perf_counter()
 
-    @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _after(conn: Any, *_args: Any) -> None:
         in_sql["seconds"] += time.perf_counter() - conn.info.pop("bench_started")
         in_sql["count"] += 1
+
+    for reading in site.reads.sync_engines:
+        event.listen(reading, "before_cursor_execute", _before)
+        event.listen(reading, "after_cursor_execute", _after)
 
     @web.middleware
     async def timed(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -141,7 +144,6 @@ async def _measure(path: Path, sample: list[int]) -> dict[str, Any]:
             statements.append(int(in_sql["count"]))
 
     app.middlewares.insert(0, timed)
-    site = app[SITE]
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
     db = sqlite3.connect(path, isolation_level=None)

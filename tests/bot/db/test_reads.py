@@ -9,6 +9,7 @@ message carries no statement parameter.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 
@@ -104,6 +105,54 @@ async def test_the_same_rows_as_an_async_session_reads(
         create_sessionmaker(engine), through_session, read_only=True
     )
     assert await reads.read(_settings) == expected == [("alpha", '"x"'), ("beta", '"x"')]
+
+
+async def test_an_inline_read_reads_the_same_in_the_calling_thread(
+    engine: AsyncEngine, reads: ReadRunner
+) -> None:
+    await _store(engine, "alpha")
+    where: list[str] = []
+
+    def settings_here(connection: Connection) -> list[tuple[str, str]]:
+        where.append(threading.current_thread().name)
+        return _settings(connection)
+
+    assert await reads.read(settings_here, inline=True) == await reads.read(_settings)
+    assert where == [threading.current_thread().name]  # PostgreSQL's run_sync: here too
+    with pytest.raises(DBAPIError, match=r"(?i)read-?only"):
+        await reads.read(lambda c: _write(c, "refused"), inline=True)
+
+
+async def test_an_inline_read_of_a_locked_file_waits_in_a_thread_not_in_the_loop(
+    db_url: str, engine: AsyncEngine, reads: ReadRunner
+) -> None:
+    if not is_sqlite(db_url):
+        pytest.skip("an SQLite file's lock")
+    await _store(engine, "alpha")
+    await engine.dispose()  # no connection open: the holder's lock is exclusive
+    path = db_url.removeprefix("sqlite+aiosqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("DELETE FROM guild_settings")  # the lock is held from here on
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(ticking())
+    release = threading.Timer(0.5, lambda: (holder.execute("ROLLBACK"), holder.close()))
+    release.start()
+    try:
+        found = await reads.read(_settings, inline=True)
+    finally:
+        release.join()
+        ticker.cancel()
+    assert found == [("alpha", '"x"')]
+    assert ticks >= 10  # the event loop ran while the read waited for the lock
 
 
 async def test_a_write_is_refused_and_writing_units_still_write(
