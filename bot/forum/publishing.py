@@ -43,7 +43,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, false, func, or_, select
@@ -66,6 +66,11 @@ A_MEMBER: Final = "A member"
 ANONYMOUS: Final = "Anonymous"
 #: A page of questions at most.
 PAGE_MAX: Final = 100
+#: A list of solved questions looks among the server's newest this many questions (no index
+#: finds solved ones: without a window, a server with none would be read to its first question).
+SOLVED_WINDOW: Final = 2_000
+#: Older than any post (the window of a server with fewer questions than SOLVED_WINDOW).
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 #: Every column of a post, then its author's archive choice and last seen name (``_author``).
 _POST_COLUMNS: Final = tuple(Post.__table__.c)
 
@@ -250,7 +255,7 @@ def publishable_questions(
     offset: int = 0,
 ) -> list[PublishedQuestion]:
     """The server's publishable questions, newest first (``category``: only that one;
-    ``solved``: only those with an accepted answer)."""
+    ``solved``: only those with an accepted answer, among the newest ``SOLVED_WINDOW``)."""
     config = _open_config(connection, guild_id)
     if config is None:
         return []
@@ -260,6 +265,7 @@ def publishable_questions(
         "category": category,
         "limit": max(1, min(limit, PAGE_MAX)),
         "offset": max(0, offset),
+        "epoch": _EPOCH,
     }
     return [_question(row) for row in connection.execute(stmt, bound)]
 
@@ -269,10 +275,29 @@ def _listing(imported: bool, by_category: bool, solved: bool) -> Any:
     stmt = _questions(imported=imported)
     if by_category:
         stmt = stmt.where(Post.category == bindparam("category"))
-    if solved:
-        stmt = stmt.where(Post.accepted_answer_id.is_not(None))
+    if solved:  # among the newest SOLVED_WINDOW questions: a walk with an end
+        newest = (
+            select(Post.created_at)
+            .where(
+                Post.guild_id == bindparam("guild_id"),
+                Post.kind == "question",
+                Post.created_at.is_not(None),
+            )
+            .order_by(Post.created_at.desc())
+            .limit(1)
+            .offset(SOLVED_WINDOW - 1)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(
+            Post.accepted_answer_id.is_not(None),
+            Post.created_at
+            >= func.coalesce(newest, bindparam("epoch", type_=Post.created_at.type)),
+        )
     return (
-        stmt.order_by(Post.created_at.desc(), Post.id.desc())
+        # Always true: it lets the planner walk ``ix_posts_guild_kind_created`` (partial to it)
+        # newest first instead of sorting every question of the server.
+        stmt.where(Post.created_at.is_not(None))
+        .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
     )

@@ -205,21 +205,23 @@ fixture (100,000 questions, 500,000 answers; cached in `.bench-cache/`) with 50 
 30 answers each (the fixture's own have about five). Each is read 40 times (10 with `--quick`)
 after one warming round:
 the domain (`bot.forum.question_page.question_page`: the question and its top 20 live answers by
-stored score, Core selects of the snapshot's columns, one read-only transaction through the bot's
-engine: SQLAlchemy async + aiosqlite), the ORM read it replaced (`lookups.get_question` and the
-answers as ORM rows with `populate_existing`), and the baseline: the same two `SELECT`s with plain
-`sqlite3` on one connection. The ratio is p95 domain / p95 plain `sqlite3`.
+stored score in one Core statement built once with bound parameters, rows straight into
+snapshots, run as the status line runs it: `bot.db.reads.ReadRunner.read(..., inline=True)`, one
+read-only unit on a synchronous `query_only` SQLite connection in the event loop's thread), the
+ORM read it replaced (`lookups.get_question` and the answers as ORM rows with
+`populate_existing`, through the async session and aiosqlite), and the baseline: the same two
+`SELECT`s with plain `sqlite3` on one connection. The ratio is p95 domain / p95 plain `sqlite3`.
 
-What limits it (measured by counting aiosqlite's calls): one page read through the bot's unit of
-work is 9 round trips to aiosqlite's connection thread (cursor, execute, close for `BEGIN`;
-cursor, execute, fetchall, close for the one `SELECT ... UNION ALL ...`; `COMMIT`; the pool's
-rollback when the connection is returned), where plain `sqlite3` makes two calls in the same
-thread. SQLite's own work is a small share; each round trip is a handoff between threads (and of
-the GIL), which on this shared 2-core machine costs milliseconds when other processes hold the
-cores. Core selects in one statement instead of two ORM statements (the ORM column) save about 4
-round trips and the ORM's row handling; reaching 5x needs fewer round trips per unit of work
-(e.g. no explicit `BEGIN`/`COMMIT` for a one-statement read, no reset on return), a change to
-`bot/db/engine.py` and `bot/forum/uow.py` for every read, not made here.
+What was limiting it, and what changed (issue 21 item 2): through the async stack a page read
+was 9 round trips to aiosqlite's connection thread (cursor, execute, close for `BEGIN`; cursor,
+execute, fetchall, close for the `SELECT`; `COMMIT`; the pool's reset), each a wake-up of another
+thread, milliseconds each on this shared 2-core machine. Single exploratory runs (10 rounds) of
+the steps: one hand-off to a reading thread for the whole unit, p50 2.3 ms, p95 8.8 ms (ratio 33,
+load average 6); with the statement built once, still in a thread, p50 0.90 ms, p95 5.5 ms (ratio
+21, load 8): the wake-ups, not SQLite, were the cost. Run inline (no hand-off: a reading thread
+holds the GIL for the Python part of the read anyway), the read is SQLAlchemy's Core execution
+and row handling plus SQLite's own work. The inline
+connection never waits for a lock (`busy_timeout=0`); a busy file sends the read to a thread.
 """
 
 
