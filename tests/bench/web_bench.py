@@ -38,7 +38,7 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.forum import archive_pages
 from bot.web.app import build_app
 from bot.web.context import SITE
-from bot.web.pages import question_path, question_values
+from bot.web.pages import PER_PAGE, question_path, question_values
 from tests.bench.scenario import percentile
 from tests.bench.search_fixture import FULL_SIZE, GUILD, Size, sqlite_fixture
 
@@ -50,7 +50,7 @@ IN_FLIGHT: Final = 4
 LIST_PAGES: Final = {
     "home (categories, recently solved)": f"/s/{GUILD}/",
     "category, page 1": f"/s/{GUILD}/c/{CATEGORY}/",
-    "category, page 40": f"/s/{GUILD}/c/{CATEGORY}/?page=40",
+    "category, a deep page (40, or the last)": f"/s/{GUILD}/c/{CATEGORY}/?page={{deep}}",
     "category feed (Atom)": f"/s/{GUILD}/c/{CATEGORY}/feed.atom",
     "search": f"/s/{GUILD}/search?q=why",
     "sitemap.xml (10,000 URLs)": "/sitemap.xml",
@@ -120,7 +120,7 @@ def _baseline_read(db: sqlite3.Connection, question_id: int) -> float:
     return time.perf_counter() - started
 
 
-async def _measure(path: Path, sample: list[int]) -> dict[str, Any]:
+async def _measure(path: Path, sample: list[int], questions: int) -> dict[str, Any]:
     url = f"sqlite+aiosqlite:///{path}"
     engine = create_engine(url, read_only=True)
     sessionmaker = create_sessionmaker(engine)
@@ -193,7 +193,11 @@ async def _measure(path: Path, sample: list[int]) -> dict[str, Any]:
         started = time.perf_counter()
         await asyncio.gather(*(fetch(p) for p in paths))
         rps = len(paths) / (time.perf_counter() - started)
-        lists = {name: await _list_page(client, p, server_times) for name, p in LIST_PAGES.items()}
+        deep = max(1, min(40, questions // PER_PAGE))
+        lists = {
+            name: await _list_page(client, p.format(deep=deep), server_times)
+            for name, p in LIST_PAGES.items()
+        }
     finally:
         db.close()
         await client.close()
@@ -236,7 +240,7 @@ def run_web(
         count = samples or SAMPLES["quick" if quick else "full"]
         sample = random.Random(24).sample(ids, min(count, len(ids)))
         for _ in range(max(1, runs)):
-            figures.append(asyncio.run(_measure(path, sample)))
+            figures.append(asyncio.run(_measure(path, sample, len(ids))))
     summary = {name: statistics.median(f[name] for f in figures) for name in figures[0]}
     summary["p95 ratio"] = summary["web p95 (ms)"] / summary["baseline p95 (ms)"]
     summary["target"] = TARGET
