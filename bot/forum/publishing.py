@@ -71,7 +71,7 @@ PAGE_MAX: Final = 100
 SOLVED_WINDOW: Final = 2_000
 #: Older than any post (the window of a server with fewer questions than SOLVED_WINDOW).
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-#: Every column of a post, then its author's archive choice and last seen name (``_author``).
+#: Every column of a post: a row's first columns (``_names`` adds its author's, ``_author``).
 _POST_COLUMNS: Final = tuple(Post.__table__.c)
 
 
