@@ -205,7 +205,7 @@ fixture (100,000 questions, 500,000 answers; cached in `.bench-cache/`) with 50 
 30 answers each (the fixture's own have about five). Each is read 40 times (10 with `--quick`)
 after one warming round:
 the domain (`bot.forum.question_page.question_page`: the question and its top 20 live answers by
-stored score in one Core statement built once with bound parameters, rows straight into
+stored score in two Core statements built once with bound parameters, rows straight into
 snapshots, run as the status line runs it: `bot.db.reads.ReadRunner.read(..., inline=True)`, one
 read-only unit on a synchronous `query_only` SQLite connection in the event loop's thread), the
 ORM read it replaced (`lookups.get_question` and the answers as ORM rows with
@@ -220,8 +220,17 @@ the steps: one hand-off to a reading thread for the whole unit, p50 2.3 ms, p95 
 load average 6); with the statement built once, still in a thread, p50 0.90 ms, p95 5.5 ms (ratio
 21, load 8): the wake-ups, not SQLite, were the cost. Run inline (no hand-off: a reading thread
 holds the GIL for the Python part of the read anyway), the read is SQLAlchemy's Core execution
-and row handling plus SQLite's own work. The inline
-connection never waits for a lock (`busy_timeout=0`); a busy file sends the read to a thread.
+and row handling plus SQLite's own work. The one `UNION ALL` statement that saved aiosqlite
+hops became two statements: the union made SQLite sort in a temporary b-tree (plain `sqlite3`:
+p95 8.4 ms for the union, 0.35 ms for the two). The inline connection never waits for a lock
+(`busy_timeout=0`); a busy file sends the read to a thread.
+
+What limits the p95 now: the machine. With the load average at 4 to 8 on 2 cores, the slow reads
+(over 3 ms, about 5 % of them) come every ~8 ms of wall time, whatever is read: a timeslice
+given to another process (none had a garbage collection inside; reading without asyncio shows
+the same tail). A read of 0.65 ms is cut by one far more often than plain `sqlite3`'s 0.15 ms,
+so the p95 ratio follows the load: 2.7 in an exploratory run at load 4.1 (10 rounds), 7.5 and
+11.9 in the two recorded full runs of this code (`tests/bench/results/`). The p50 ratio is 4.9.
 """
 
 
@@ -232,7 +241,8 @@ def page_markdown(report: dict[str, Any]) -> str:
         "## The question page (issue 21)",
         _ABOUT,
         f"- date: {report['date']} ({report['mode']}; {report['runs']} runs per figure,"
-        " median (min, max))",
+        " median (min, max)); machine load average at the start:"
+        f" {', '.join(f'{a:.1f}' for a in report.get('machine', {}).get('load average', []))}",
         "",
         "| figure | value |",
         "|---|---|",
