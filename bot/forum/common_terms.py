@@ -107,14 +107,15 @@ class CommonTerms:
         held = [key for key in self._lists.oldest_first() if key not in self._wanted]
         return [*self._wanted.oldest_first(), *held]
 
-    def store(self, key: Key, top: TopList) -> None:
+    def record(self, key: Key, top: TopList) -> bool:
+        """Keep ``top`` as the term's list, or drop the term when it no longer matches enough
+        questions (False)."""
         self._wanted.pop(key)
+        if top.matched < self.threshold:
+            self._lists.pop(key)
+            return False
         self._lists.put(key, top)
-
-    def forget(self, key: Key) -> None:
-        """Drop a term's list (it no longer matches enough questions)."""
-        self._wanted.pop(key)
-        self._lists.pop(key)
+        return True
 
 
 async def rank_term(

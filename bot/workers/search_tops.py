@@ -64,11 +64,9 @@ class SearchTops(Periodic):
             except Exception as exc:
                 health.log_failure(log, exc, "a search top list failed (guild %s)", guild_id)
                 continue
-            if top.matched < common.threshold:
-                common.forget(key)
-                dropped += 1
-            else:
-                common.store(key, top)
+            if common.record(key, top):
                 refreshed += 1
+            else:
+                dropped += 1
         if refreshed or dropped:
             log.info("search top lists: %d refreshed, %d dropped", refreshed, dropped)
