@@ -50,6 +50,19 @@ def _summarise(runs: list[dict[str, ClassFigures]]) -> dict[str, Any]:
                     [f.domain_p95 / (f.plain_p95 or 1.0) for f in figures]
                 ),
             }
+        if all(f.any_word_p95 for f in figures):
+            out[name] |= {
+                "any-word baseline p95 (ms)": _spread(
+                    [(f.any_word_p95 or 0.0) * 1000 for f in figures]
+                ),
+                "p95 ratio to any-word baseline": _spread(
+                    [f.domain_p95 / (f.any_word_p95 or 1.0) for f in figures]
+                ),
+            }
+        if all(f.refresh for f in figures):
+            out[name] |= {
+                "list refresh per term (s)": _spread([max(f.refresh) for f in figures]),
+            }
         out[name] |= {
             "target": TARGETS[name],
         }
@@ -119,6 +132,14 @@ _COLUMNS: Final = (
 )
 
 
+#: Figures shown below a backend's table (two-word and common classes).
+_EXTRAS: Final = (
+    "any-word baseline p95 (ms)",
+    "p95 ratio to any-word baseline",
+    "list refresh per term (s)",
+)
+
+
 _ABOUT: Final = """
 `python -m tests.bench --scenario search` (part of `make bench`). The fixture
 (`tests/bench/search_fixture.py`, deterministic, cached in `.bench-cache/`, about 2.5 minutes to
@@ -175,6 +196,12 @@ def search_markdown(report: dict[str, Any]) -> str:
         for name, row in summary["classes"].items():
             cells = " | ".join(_fmt(row[c]) if c in row else "-" for c in _COLUMNS)
             lines.append(f"| {name} | {cells} | <= {row['target']} |")
+        lines += [
+            f"\n{name}: {extra} {_fmt(row[extra])}"
+            for name, row in summary["classes"].items()
+            for extra in _EXTRAS
+            if extra in row
+        ]
         if "quality" not in summary:
             continue
         lines += ["", "Ranking quality against `tests/bench/search_reference.json`:", ""]
