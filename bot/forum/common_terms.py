@@ -124,14 +124,14 @@ async def rank_term(
     """The full ranking of one term over all the guild's live questions: each forum's
     ``per_forum`` best (the ranking ``search_questions`` runs, every forum at once)."""
     params: dict[str, Any] = {"guild_id": guild_id, "per_forum": per_forum}
-    prelude, grouped = ranked_questions(dialect_name(session), [term], 1, params)
-    sql = f"""{prelude}
+    with_m = ranked_questions(dialect_name(session), [term], 1, params)
+    sql = f"""{with_m}
         SELECT question_id, forum_id, rank, matched FROM (
             SELECT q.id AS question_id, q.forum_id, m.rank, COUNT(*) OVER () AS matched,
                    ROW_NUMBER() OVER (
                        PARTITION BY q.forum_id ORDER BY m.rank DESC, q.score DESC, q.id DESC
                    ) AS place
-            FROM ({grouped}) AS m
+            FROM m
             JOIN posts AS q ON q.id = m.question_id
             WHERE {LIVE_QUESTION}
         ) AS placed

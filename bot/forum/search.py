@@ -26,10 +26,11 @@ but only as fresh as the list's last refresh).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
@@ -50,6 +51,9 @@ __all__ = [
 ]
 
 MAX_LIMIT: Final = 100
+#: A search first looks up only this many times ``limit`` of the best-ranked questions (most
+#: of them are in the reader's scope), sparing the row look-up of every other match.
+WINDOW: Final = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,21 +158,29 @@ async def _find(
 ) -> list[SearchHit]:
     """Questions matching at least ``need`` of ``terms``, most relevant first (at most
     ``limit``, capped at ``MAX_LIMIT``); none without terms or with a limit below 1. With
-    ``common`` (one term), tells it how many questions the reader may see match."""
+    ``common`` (one term), tells it how many questions match.
+
+    First only the ``WINDOW`` times ``limit`` best-ranked questions are looked up; when more
+    questions match and fewer than ``limit`` of those are in the reader's scope, all are."""
     if not terms or limit < 1:
         return []
-    sql, params = find_statement(
-        dialect_name(session),
-        guild_id=guild_id,
-        visible=visible,
-        terms=terms,
-        need=need,
-        limit=min(limit, MAX_LIMIT),
-        include_closed=include_closed,
-        exclude_id=exclude_id,
-        count_matches=common is not None,
-    )
-    rows = (await session.execute(text(sql), params)).all()
+    limit = min(limit, MAX_LIMIT)
+    rows: Sequence[Row[Any]] = []
+    for window in (WINDOW * limit, None):
+        sql, params = find_statement(
+            dialect_name(session),
+            guild_id=guild_id,
+            visible=visible,
+            terms=terms,
+            need=need,
+            limit=limit,
+            include_closed=include_closed,
+            exclude_id=exclude_id,
+            window=window,
+        )
+        rows = (await session.execute(text(sql), params)).all()
+        if len(rows) == limit or (rows and rows[0].matched <= WINDOW * limit):
+            break
     if common is not None:
         common.want(guild_id, terms[0], rows[0].matched if rows else 0)
     return [_hit(row, float(row.rank)) for row in rows]

@@ -59,12 +59,10 @@ _POST_FILTERS: Final = (
 _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} ELSE 1.0 END"
 
 
-def ranked_questions(
-    dialect: str, terms: list[str], need: int, params: dict[str, Any]
-) -> tuple[str, str]:
-    """A ``WITH`` prelude (possibly empty) and a subquery of ``(question_id, rank)``: every
-    question in which at least ``need`` of ``terms`` occur (in the question or its live
-    answers), unranked by visibility or status. Their parameters are added to ``params``."""
+def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str, Any]) -> str:
+    """A ``WITH`` clause defining ``m (question_id, rank)``: every question in which at least
+    ``need`` of ``terms`` occur (in the question or its live answers), whatever its forum or
+    status. Its parameters are added to ``params``."""
     names = [f"t{i}" for i in range(len(terms))]
     # One term: every matching post holds it, so no per-term flags are needed.
     flagged = len(terms) > 1 and need > 0
@@ -83,7 +81,7 @@ def ranked_questions(
         any_term = "(" + " || ".join(queries) + ")"
         matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
         having = f"HAVING {matched} >= :need" if flagged else ""
-        return (
+        return _with_m(
             "",
             f"""
             SELECT COALESCE(p.question_id, p.id) AS question_id,
@@ -106,15 +104,15 @@ def ranked_questions(
         having = "HAVING " + " + ".join(f"MAX(h.m{i})" for i in range(len(terms))) + " >= :need"
     # Materialized: bm25() works only in the query that scans posts_search by MATCH,
     # which flattening the subquery into the join would undo.
-    prelude = f"""
-        WITH h AS MATERIALIZED (
+    matches = f"""
+        h AS MATERIALIZED (
             SELECT rowid AS post_id, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel{flags}
             FROM posts_search
             WHERE posts_search MATCH :any_term
-        )
+        ),
     """
-    return (
-        prelude,
+    return _with_m(
+        matches,
         f"""
         SELECT COALESCE(p.question_id, p.id) AS question_id,
                SUM(h.rel * {_ANSWER_FACTOR_SQL}) AS rank
@@ -125,6 +123,11 @@ def ranked_questions(
         {having}
     """,
     )
+
+
+def _with_m(before: str, grouped: str) -> str:
+    # Materialized: read twice by ``find_statement`` (its rank cut-off, then the join).
+    return f"WITH {before} m AS MATERIALIZED ({grouped})"
 
 
 #: The columns of a result line (``SearchHit``), read from ``q``.
@@ -144,12 +147,16 @@ def find_statement(
     limit: int,
     include_closed: bool,
     exclude_id: int | None,
-    count_matches: bool = False,
+    window: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters finding the questions in which at least ``need`` of ``terms`` occur
     (in the question or its live answers), most relevant first. The SQL text depends on the
     number of terms alone (on PostgreSQL, on how many distinct normal forms each has).
-    ``count_matches`` adds ``matched``: how many questions the reader may see match in all."""
+
+    ``matched``: how many questions hold the terms, in any forum, of any status.
+    ``window`` looks only at the questions ranked at least as high as the ``window``-th (ties
+    kept), sparing the look-up of every other question's row: the result is exact when it holds
+    ``limit`` rows; with fewer, run it again without."""
     scope, params = question_scope(
         guild_id,
         visible,
@@ -158,13 +165,19 @@ def find_statement(
         need=need,
         limit=limit,
     )
-    prelude, grouped = ranked_questions(dialect, terms, need, params)
-    matched = ", COUNT(*) OVER () AS matched" if count_matches else ""
-    sql = f"""{prelude}
-        SELECT {HIT_COLUMNS}, m.rank{matched}
-        FROM ({grouped}) AS m
+    with_m = ranked_questions(dialect, terms, need, params)
+    cut = ""
+    if window is not None:
+        params["window_offset"] = window - 1
+        cut = (
+            " AND m.rank >= COALESCE((SELECT m.rank FROM m ORDER BY m.rank DESC"
+            " LIMIT 1 OFFSET :window_offset), m.rank)"
+        )
+    sql = f"""{with_m}
+        SELECT {HIT_COLUMNS}, m.rank, (SELECT COUNT(*) FROM m) AS matched
+        FROM m
         JOIN posts AS q ON q.id = m.question_id
-        WHERE {scope}
+        WHERE {scope}{cut}
         ORDER BY m.rank DESC, q.score DESC, q.id DESC
         LIMIT :limit
     """
