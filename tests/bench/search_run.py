@@ -187,6 +187,11 @@ the first search for such a word after a start-up still runs the full ranking. Q
 or more words always run the full ranking. The ranking itself is unchanged, hence the quality
 table below.
 
+Every search first looks up the rows of only the 40 best-ranked questions (`search.WINDOW`
+times the 10 hits, ties kept) for the reader's scope and the score tie-break, instead of every
+matching question's; when fewer than 10 of them are in scope, it looks at all (exact either
+way). A one-word query needs no per-word match flags.
+
 Two-word queries: the baseline's `MATCH 'a b'` (`plainto_tsquery` of both words) finds the
 posts holding both words; `/search` finds questions whose thread holds each word anywhere
 (title, details or any live answer: `tests/bot/forum/test_search.py` checks it), so it ranks
@@ -218,12 +223,13 @@ def search_markdown(report: dict[str, Any]) -> str:
         for name, row in summary["classes"].items():
             cells = " | ".join(_fmt(row[c]) if c in row else "-" for c in _COLUMNS)
             lines.append(f"| {name} | {cells} | <= {row['target']} |")
-        lines += [
-            f"\n{name}: {extra} {_fmt(row[extra])}"
+        extras = [
+            f"- {name}, {extra}: {_fmt(row[extra])}"
             for name, row in summary["classes"].items()
             for extra in _EXTRAS
             if extra in row
         ]
+        lines += ["", *extras] if extras else []
         if "quality" not in summary:
             continue
         lines += ["", "Ranking quality against `tests/bench/search_reference.json`:", ""]
