@@ -16,11 +16,13 @@ What it gives up: freshness. A list is as of its last refresh, so a new post or 
 adds the word, or an answer deleted since, changes the ranking only at the next refresh. A
 question deleted, hidden, moved out of the reader's forums or closed (when closed ones are left
 out) leaves the results at once: each read checks every listed question against the reader's
-scope. Queries of two or more terms always run the full ranking.
+scope; when so many have left that fewer than asked for remain while a forum's list was full,
+the search ranks in full instead. Queries of two or more terms always run the full ranking.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,11 +65,18 @@ class TopList:
     questions: tuple[Ranked, ...]
     matched: int
     refreshed_at: datetime
+    #: The most questions kept per forum.
+    per_forum: int = PER_FORUM
 
     def candidates(self, visible: VisibleForums) -> list[Ranked]:
         """The listed questions whose forum (at the refresh) the reader sees, in rank order. A
         question without a forum is kept: the scope's check decides it."""
         return [r for r in self.questions if r.forum_id is None or r.forum_id in visible.ids]
+
+    def cut_short(self, visible: VisibleForums) -> bool:
+        """Whether a forum the reader sees had more matching questions than the list keeps."""
+        kept = Counter(r.forum_id for r in self.candidates(visible))
+        return any(count >= self.per_forum for count in kept.values())
 
 
 class CommonTerms:
@@ -143,6 +152,7 @@ async def rank_term(
         questions=tuple(Ranked(r.question_id, r.forum_id, float(r.rank)) for r in rows),
         matched=rows[0].matched if rows else 0,
         refreshed_at=utc_now(),
+        per_forum=per_forum,
     )
 
 

@@ -100,7 +100,9 @@ async def search_questions(
                 limit=min(limit, MAX_LIMIT),
                 include_closed=include_closed,
             )
-            return [_hit(row, rank) for row, rank in listed]
+            # Fewer left than asked for while the list was cut short: rank in full.
+            if len(listed) == min(limit, MAX_LIMIT) or not top.cut_short(visible):
+                return [_hit(row, rank) for row, rank in listed]
     return await _find(
         session,
         guild_id,

@@ -211,6 +211,8 @@ def search_markdown(report: dict[str, Any]) -> str:
         f" median (min, max))",
         f"- fixture: {report['scale']['questions']} questions, {report['scale']['answers']}"
         " answers (`tests/bench/search_fixture.py`)",
+        "- load average at the start (1, 5, 15 min): "
+        + ", ".join(f"{x:.2f}" for x in report.get("machine", {}).get("load average", ())),
     ]
     for backend, summary in report["backends"].items():
         lines += [

@@ -30,7 +30,9 @@ async def refresh(board: Board, common: CommonTerms) -> int:
     kept = 0
     for key in common.due():
         top = await board.run(
-            functools.partial(common_terms.rank_term, guild_id=key[0], term=key[1], per_forum=3)
+            functools.partial(
+                common_terms.rank_term, guild_id=key[0], term=key[1], per_forum=common.per_forum
+            )
         )
         kept += common.record(key, top)
     return kept
@@ -50,10 +52,11 @@ async def test_a_common_term_gets_a_list_equal_to_the_full_ranking(board: Board)
     assert await board.hits("journaling", common=common) == full
     assert common.due() == [(GUILD, "journaling")]
     assert await refresh(board, common) == 1
-    listed = await board.hits("journaling", common=common)
     # The list keeps the three best (per forum): the search reads them, in the same order.
-    assert listed == full[:3]
+    assert await board.hits("journaling", common=common, limit=3) == full[:3]
     assert await board.hits("journaling", common=common, limit=2) == full[:2]
+    # More asked for than the list holds: the full ranking.
+    assert await board.hits("journaling", common=common) == full
 
 
 async def test_a_list_shows_only_the_readers_forums(board: Board) -> None:
@@ -135,3 +138,23 @@ async def test_a_list_is_computed_in_a_read_only_transaction(
     assert [r.forum_id for r in top.questions] == [FORUM, FORUM]
     assert top.candidates(SEEN) == list(top.questions)
     assert top.candidates(VisibleForums.of([OTHER_FORUM])) == []
+
+
+async def test_a_list_cut_short_gives_way_to_the_full_ranking_when_too_few_are_left(
+    board: Board,
+) -> None:
+    asked = [await board.ask(f"Hiking {'hiking ' * n}", "Hiking trails") for n in range(4)]
+    common = CommonTerms(threshold=4, per_forum=3)
+    await board.hits("hiking", common=common)
+    await refresh(board, common)
+    listed = common.top(GUILD, "hiking")
+    assert listed is not None and len(listed.questions) == 3 and listed.cut_short(SEEN)
+    unlisted = asked[0]  # the lowest-ranked, not in the list
+    for gone in asked[2:]:
+        await board.run(
+            lambda s, gone=gone: deletion.delete_question(
+                s, question_id=gone.id, actor_id=MODERATOR, is_moderator=True
+            )
+        )
+    hits = await board.hits("hiking", common=common)
+    assert [hit.question_id for hit in hits] == [asked[1].id, unlisted.id]
