@@ -27,6 +27,7 @@ from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.db.identify_gate import IdentifyGate
 from bot.errors import handle_interaction_error
+from bot.forum.common_terms import CommonTerms
 from bot.forum.shards import ServerScope
 from bot.healthcheck import ShardStates
 from bot.message_cache import IndexedConnectionState
@@ -45,6 +46,7 @@ from bot.workers.purger import Purger
 from bot.workers.reconciler import Reconciler
 from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
+from bot.workers.search_tops import SearchTops
 from bot.workers.status_lines import StatusLines
 from bot.workers.thread_renames import ThreadRenames
 from bot.workers.vote_writer import VoteWriter
@@ -172,6 +174,9 @@ class QABot(commands.AutoShardedBot):
         self.health_server = health_server.from_settings(
             self, runner, settings, self.metrics, self.shard_states
         )
+        #: Precomputed top lists of very common search terms, and the worker refreshing them.
+        self.common_terms = CommonTerms()
+        self.search_tops = SearchTops(self, runner, self.common_terms)
         #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
         self.automod = AutoModRules(self)
         #: How each kind of post held for review is published once approved (the cogs register).
@@ -207,6 +212,7 @@ class QABot(commands.AutoShardedBot):
             self.message_retry,
             self.vote_writer,
             self.reconciler,
+            self.search_tops,
             *([self.health_server] if self.health_server is not None else []),
         )
 
