@@ -6,10 +6,11 @@ when it closes (``bot.workers.base``). A pass claims due notifications with a le
 against one database), gathers them into one DM per recipient, question and kind
 (``group_claimed``), confirms the recipient is still a member of the question's server
 (``bot.workers.memberships``: a look-up by id, its answer remembered for ten minutes), reads what
-each DM shows at send time (``notification_content``), sends it
-(``bot.workers.direct_messages``) and records the outcome:
+each DM shows just before it is sent (``bot.workers.contents``: a dozen DMs' contents in one
+read-only transaction), sends it (``bot.workers.direct_messages``) and records the outcome:
 
-- Discord accepted the message: ``mark_sent`` (only then).
+- Discord accepted the message: ``mark_sent`` (only then; ``bot.workers.sent_log`` records the
+  DMs of a moment, up to a tenth of a second, in one transaction).
 - The recipient left the server or was banned from it (the look-up answered 404 Unknown
   Member): nothing is sent, their waiting notifications about it are cancelled and their
   follows there end (``departures.end_membership``).
@@ -27,10 +28,11 @@ is dropped by Discord - within a few minutes only. The nonce is also the DM's ke
 a DM taken over from a worker that died while sending it, longer ago than the nonce protects
 (``outbox.may_be_sent_unprotected``), is first looked for in the recent messages of the DM
 channel (one request) and, when found, recorded as sent instead of sent again.
-A crash loses nothing: claims of a dead worker are taken over when their
-lease ends; a clean stop hands its claims back at once (``release_claims``), after recording the
-DMs whose acceptance the worker has already read (so those are never sent again; only a request
-still in flight at the stop is, and Discord drops it by its nonce).
+A crash loses nothing: claims of a dead worker are taken over when their lease ends (a DM sent
+and not yet recorded is resent with its nonce, or found, as above); a clean stop hands its
+claims back at once (``release_claims``), after recording the DMs whose acceptance the worker
+has already read (so those are never sent again; only a request still in flight at the stop is,
+and Discord drops it by its nonce).
 
 Cogs call ``bot.notifier.wake()`` after queueing, so the first DM about an answer goes out
 within a second; without a wake-up the worker still looks every ``notify_poll_seconds``, and
@@ -68,17 +70,19 @@ import discord
 
 from bot.clock import utc_now
 from bot.db import health
-from bot.forum import dm_content, outbox
+from bot.forum import outbox
 from bot.forum.outbox import OutboxItem
 from bot.metrics import Metrics
 from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm, with_dm_key
 from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker, cancelling
+from bot.workers.contents import Contents
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
 from bot.workers.memberships import Memberships
-from bot.workers.outcomes import Outcomes, WorkerStats, ids_text
+from bot.workers.outcomes import Accepted, Outcomes, WorkerStats, ids_text
 from bot.workers.pacing import TokenBucket
+from bot.workers.sent_log import SentLog
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,9 +91,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: DMs sent at once; a pass claims at most twice as many, so a pass ends well within a lease.
+#: DMs sent at once; a pass claims at most ``BATCH_SIZE`` notifications, about a second of
+#: sending at the pace, so a pass ends well within a lease and its claim, content reads and
+#: records cost little per DM.
 CONCURRENCY: Final = 4
-BATCH_SIZE: Final = 2 * CONCURRENCY
+BATCH_SIZE: Final = 48
 #: The shortest pause between two passes that found nothing to claim (seconds).
 MIN_WAIT: Final = 0.02
 #: The longest pause between two passes that failed (seconds).
@@ -150,11 +156,11 @@ class Notifier(TaskWorker):
         self.stats = WorkerStats()
         self.backoff = Backoff(poll_interval, OUTAGE_MOST)
         self.outcomes = Outcomes(runner, self.worker_id, self.stats, metrics)
+        #: DMs Discord accepted, recorded together (``stop`` waits for them).
+        self.sent_log = SentLog(self.outcomes, clock)
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
         self._next_due: datetime | None = None
-        #: Records of DMs Discord accepted, still being written (``stop`` waits for them).
-        self._recording: set[asyncio.Future[None]] = set()
 
     @property
     def send_timeout(self) -> float:
@@ -200,13 +206,14 @@ class Notifier(TaskWorker):
     async def after_stop(self) -> None:
         """Hand this worker's unsent claims back, once what it has sent is recorded."""
         # A DM Discord already accepted is recorded as sent, not handed back to be sent again.
-        for outcome in await asyncio.gather(*self._recording, return_exceptions=True):
-            if isinstance(outcome, Exception):
-                log.warning(
-                    "notification worker %s could not record a sent DM (%s)",
-                    self.worker_id,
-                    type(outcome).__name__,
-                )
+        try:
+            await self.sent_log.settle()
+        except Exception as exc:
+            log.warning(
+                "notification worker %s could not record sent DMs (%s)",
+                self.worker_id,
+                type(exc).__name__,
+            )
         # A claim whose transaction was still running when the stop came is handed back too.
         await self.runner.wait_running()
         try:
@@ -251,25 +258,29 @@ class Notifier(TaskWorker):
         groups = outbox.group_claimed(items)
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
-            # ``concurrency`` recipients at a time.
-            by_recipient: dict[int, list[list[OutboxItem]]] = {}
-            for group in groups:
-                by_recipient.setdefault(group[0].recipient_id, []).append(group)
+            # ``concurrency`` recipients at a time. Their contents are read a chunk at a time,
+            # what Discord accepted is recorded a moment's worth at a time (``sent_log``).
+            contents = Contents(self.runner, groups)
+            by_recipient: dict[int, list[int]] = {}
+            for index, group in enumerate(groups):
+                by_recipient.setdefault(group[0].recipient_id, []).append(index)
             gate = asyncio.Semaphore(self.concurrency)
 
-            async def deliver_all(queue: list[list[OutboxItem]]) -> None:
+            async def deliver_all(queue: list[int]) -> None:
                 async with gate:
-                    for group in queue:
-                        await self._deliver(group)
+                    for index in queue:
+                        await self._deliver(contents, index)
 
             await asyncio.gather(*(deliver_all(q) for q in by_recipient.values()))
+            await self.sent_log.settle()
         async with self._passes_done:
             if not items:
                 self._last_idle_pass = number
             self._passes_done.notify_all()
         return len(items)
 
-    async def _deliver(self, group: Sequence[OutboxItem]) -> None:
+    async def _deliver(self, contents: Contents, index: int) -> None:
+        group = contents.groups[index]
         first = group[0]
         ids = [item.id for item in group]
         try:
@@ -281,7 +292,7 @@ class Notifier(TaskWorker):
             if not await self.members.is_member(first.guild_id, first.recipient_id):
                 await self.outcomes.departed(first, ids, self.clock())
                 return
-            content = await self.runner.run(lambda s: dm_content.notification_content(s, group))
+            content = await contents.of(index)
             await self.outcomes.cancelled(content.cancelled, self.clock())
             if not content.posts:
                 return
@@ -321,15 +332,12 @@ class Notifier(TaskWorker):
             error = f"internal error ({type(exc).__name__})"
             await self.outcomes.retry(first, ids, error, self.clock(), self.rng)
         else:
-            # Discord accepted the DM: record it even when ``stop`` cancels this pass now (it
-            # waits for the record), or the next start would send it again - dropped by its
+            # Discord accepted the DM: recorded soon, also when ``stop`` cancels this pass now
+            # (it records what waits), or the next start would send it again - dropped by its
             # nonce, but a second request.
-            record = asyncio.ensure_future(
-                self.outcomes.sent(first, content.notification_ids, sent.id, self.clock())
-            )
-            self._recording.add(record)
-            record.add_done_callback(self._recording.discard)
-            await asyncio.shield(record)
+            ids = content.notification_ids
+            accepted = Accepted(first.guild_id, first.question_id, tuple(ids), sent.id)
+            self.sent_log.add(accepted)
 
     async def _find_unrecorded(
         self, group: Sequence[OutboxItem], dm_channel_id: int | None

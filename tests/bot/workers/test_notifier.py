@@ -583,14 +583,14 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
 ) -> None:
     fake = scene.fake
     recording, proceed = asyncio.Event(), asyncio.Event()
-    mark_sent = delivery.mark_sent
+    mark_many_sent = delivery.mark_many_sent
 
-    async def held_mark_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> bool:
+    async def held_mark_many_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
         recording.set()
         await proceed.wait()
-        return await mark_sent(session, *args, **kwargs)
+        return await mark_many_sent(session, *args, **kwargs)
 
-    monkeypatch.setattr(delivery, "mark_sent", held_mark_sent)
+    monkeypatch.setattr(delivery, "mark_many_sent", held_mark_many_sent)
     await scene.answer(await scene.question())
     await recording.wait()  # Discord accepted the DM; the worker is writing that down
     name = f"notifier {scene.notifier.worker_id}"
