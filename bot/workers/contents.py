@@ -4,8 +4,9 @@ Reading each DM's content in a transaction of its own cost the notifier more tha
 (issue 21). ``Contents`` reads the content of a pass's DMs (``outbox.group_claimed``, in the
 order the pass sends them) in chunks of ``CHUNK``: each chunk in one read-only transaction of a
 few set-based statements (``dm_content.notification_contents``), when the first DM of the chunk
-is about to go out. A DM so shows its posts as they were at most a chunk's sending time before
-it left (a fraction of a second at the worker's pace), edits honoured, deleted posts left out.
+is about to go out or, read ahead, when the senders are halfway through the chunk before. A DM
+so shows its posts as they were at most a chunk and a half's sending time before it left (a
+fraction of a second at the worker's pace), edits honoured, deleted posts left out.
 """
 
 from __future__ import annotations
@@ -37,19 +38,32 @@ class Contents:
         self.runner = runner
         self.groups = groups
         self.chunk = chunk
-        self._reads: dict[int, asyncio.Task[list[NotificationContent]]] = {}
+        self._reads: dict[int, asyncio.Future[list[NotificationContent]]] = {}
 
     async def of(self, index: int) -> NotificationContent:
-        """The content of the ``index``-th DM, its chunk read on the first call."""
+        """The content of the ``index``-th DM. Its chunk is read on the first call; from the
+        middle of a chunk on, the next chunk is read ahead, so the senders never wait for it."""
         number, place = divmod(index, self.chunk)
+        if 2 * place >= self.chunk:
+            self._read(number + 1)
+        return (await self._read(number))[place]
+
+    def _read(self, number: int) -> asyncio.Future[list[NotificationContent]]:
         read = self._reads.get(number)
-        if read is None:
-            part = self.groups[number * self.chunk : (number + 1) * self.chunk]
+        if read is not None:
+            return read
+        part = self.groups[number * self.chunk : (number + 1) * self.chunk]
+        if part:
             read = asyncio.get_running_loop().create_task(
                 self.runner.run(
                     lambda s: dm_content.notification_contents(s, part), read_only=True
                 ),
                 name="read DM contents",
             )
-            self._reads[number] = read
-        return (await read)[place]
+            # A chunk read ahead may be awaited by nobody (its DMs skipped): retrieve a failure.
+            read.add_done_callback(lambda done: done.cancelled() or done.exception())
+        else:
+            read = asyncio.get_running_loop().create_future()
+            read.set_result([])
+        self._reads[number] = read
+        return read

@@ -34,6 +34,10 @@ claims back at once (``release_claims``), after recording the DMs whose acceptan
 has already read (so those are never sent again; only a request still in flight at the stop is,
 and Discord drops it by its nonce).
 
+A pass that claimed all it may (``batch_size``: more is due) begins the next pass's claim once
+half its DMs are under way, so a backlog drains without a pause between passes; what that
+claim took waits for the pass to end, each recipient's DMs still going out in order.
+
 Cogs call ``bot.notifier.wake()`` after queueing, so the first DM about an answer goes out
 within a second; without a wake-up the worker still looks every ``notify_poll_seconds``, and
 when nothing is due it sleeps no longer than until the next notification falls due (a coalesced
@@ -61,7 +65,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -91,11 +95,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: DMs sent at once; a pass claims at most ``BATCH_SIZE`` notifications, about a second of
-#: sending at the pace, so a pass ends well within a lease and its claim, content reads and
-#: records cost little per DM.
-CONCURRENCY: Final = 4
-BATCH_SIZE: Final = 48
+#: DMs sent at once; a pass claims at most ``BATCH_SIZE`` notifications, under two seconds of
+#: sending at the pace, so its claim, content reads and records cost little per DM. A pass
+#: ends well within a lease unless Discord stops answering; a DM whose lease ran out meanwhile
+#: is not sent but claimed again (``_deliver``).
+CONCURRENCY: Final = 8
+BATCH_SIZE: Final = 64
 #: The shortest pause between two passes that found nothing to claim (seconds).
 MIN_WAIT: Final = 0.02
 #: The longest pause between two passes that failed (seconds).
@@ -157,10 +162,12 @@ class Notifier(TaskWorker):
         self.backoff = Backoff(poll_interval, OUTAGE_MOST)
         self.outcomes = Outcomes(runner, self.worker_id, self.stats, metrics)
         #: DMs Discord accepted, recorded together (``stop`` waits for them).
-        self.sent_log = SentLog(self.outcomes, clock)
+        self.sent_log = SentLog(self.outcomes, lambda: self.clock())
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
         self._next_due: datetime | None = None
+        #: The next pass's claim, begun while a full pass sends its last DMs.
+        self._ahead: asyncio.Future[tuple[list[OutboxItem], datetime | None]] | None = None
 
     @property
     def send_timeout(self) -> float:
@@ -214,7 +221,12 @@ class Notifier(TaskWorker):
                 self.worker_id,
                 type(exc).__name__,
             )
-        # A claim whose transaction was still running when the stop came is handed back too.
+        # A claim whose transaction was still running when the stop came is handed back too, as
+        # is one made ahead for the next pass.
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.wait({ahead})
         await self.runner.wait_running()
         try:
             released = await self.runner.run(
@@ -243,19 +255,13 @@ class Notifier(TaskWorker):
 
     async def drain_once(self) -> int:
         """Claim due notifications and send them; returns how many notifications were claimed."""
+        self.sent_log.check()  # a record of sent DMs failed: this pass fails and backs off
         self.stats.passes += 1
         number = self.stats.passes
-        now = self.clock()
-        lease = timedelta(seconds=self.lease)
-
-        async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
-            claimed = await outbox.claim_due(
-                session, worker_id=self.worker_id, now=now, lease=lease, limit=self.batch_size
-            )
-            return claimed, None if claimed else await outbox.next_due_at(session)
-
-        items, self._next_due = await self.runner.run(claim)
+        ahead, self._ahead = self._ahead, None
+        items, self._next_due = await (ahead or self.runner.run(self._claim))
         groups = outbox.group_claimed(items)
+        full, started = len(items) >= self.batch_size, 0
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
             # ``concurrency`` recipients at a time. Their contents are read a chunk at a time,
@@ -267,17 +273,40 @@ class Notifier(TaskWorker):
             gate = asyncio.Semaphore(self.concurrency)
 
             async def deliver_all(queue: list[int]) -> None:
+                nonlocal started
                 async with gate:
                     for index in queue:
+                        started += 1
+                        if full and 2 * started >= len(groups):
+                            self._claim_ahead()
                         await self._deliver(contents, index)
 
             await asyncio.gather(*(deliver_all(q) for q in by_recipient.values()))
-            await self.sent_log.settle()
+        if full:
+            self.sent_log.flush()  # more may be due: recorded while the next pass claims
+        else:
+            await self.sent_log.settle()  # all recorded before the worker waits for more
         async with self._passes_done:
             if not items:
                 self._last_idle_pass = number
             self._passes_done.notify_all()
         return len(items)
+
+    async def _claim(self, session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
+        claimed = await outbox.claim_due(
+            session,
+            worker_id=self.worker_id,
+            now=self.clock(),
+            lease=timedelta(seconds=self.lease),
+            limit=self.batch_size,
+        )
+        return claimed, None if claimed else await outbox.next_due_at(session)
+
+    def _claim_ahead(self) -> None:
+        """Begin the next pass's claim while this pass sends its last DMs (once a pass)."""
+        if self._ahead is None:
+            self._ahead = asyncio.ensure_future(self.runner.run(self._claim))
+            self._ahead.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _deliver(self, contents: Contents, index: int) -> None:
         group = contents.groups[index]
@@ -298,7 +327,8 @@ class Notifier(TaskWorker):
                 return
             server = await self.members.server_name(first.guild_id)
             embed, view = render_dm(content, self.dms.cached_name, server)
-            sent = await self._find_unrecorded(group, content.dm_channel_id)
+            lease = timedelta(seconds=self.lease)
+            sent = await self.dms.find_unrecorded(group, content.dm_channel_id, self.clock(), lease)
             if sent is None:
                 sent = await self.dms.send(
                     first.recipient_id,
@@ -338,20 +368,6 @@ class Notifier(TaskWorker):
             ids = content.notification_ids
             accepted = Accepted(first.guild_id, first.question_id, tuple(ids), sent.id)
             self.sent_log.add(accepted)
-
-    async def _find_unrecorded(
-        self, group: Sequence[OutboxItem], dm_channel_id: int | None
-    ) -> discord.Message | None:
-        """A DM a dead worker sent but never recorded, found by its key in the DM channel; only
-        looked for when its nonce no longer protects a resend (``may_be_sent_unprotected``)."""
-        first = group[0]
-        lease = timedelta(seconds=self.lease)
-        if not outbox.may_be_sent_unprotected(group, now=self.clock(), lease=lease):
-            return None
-        found = await self.dms.find_sent(first.recipient_id, dm_channel_id, first.nonce)
-        if found is not None:
-            log.info("notifications %s: found already sent", ids_text([i.id for i in group]))
-        return found
 
 
 def from_settings(

@@ -4,7 +4,8 @@ Recording each DM in a transaction of its own cost the notifier more than sendin
 The notifier hands each DM Discord accepted to ``SentLog.add`` and goes on sending; what was
 handed in is recorded (``Outcomes.sent``: one ``UPDATE`` of all its notifications) once
 ``FLUSH_SIZE`` DMs wait or ``FLUSH_SECONDS`` after the first of them, and at the end of every
-pass (``settle``, which also raises a failed record, so the pass fails and backs off).
+pass (``flush``; before the worker waits for more, ``settle`` also waits for the records). A
+record that failed fails the next pass (``check``), which backs off.
 
 A DM accepted and not yet recorded when the process dies is what a DM was between its send and
 its record before: its rows stay ``sending`` until the lease ends, and the worker that takes
@@ -78,12 +79,15 @@ class SentLog:
         if not task.cancelled() and (error := task.exception()) is not None:
             self._failures.append(error if isinstance(error, Exception) else RuntimeError(error))
 
-    async def settle(self) -> None:
-        """Record every DM waiting and wait for every record; a record that failed since the
-        last call is raised (the first of them)."""
-        self.flush()
-        if self._writing:
-            await asyncio.wait(set(self._writing))
+    def check(self) -> None:
+        """Raise the first record that failed since the last ``check`` or ``settle``."""
         failures, self._failures = self._failures, []
         if failures:
             raise failures[0]
+
+    async def settle(self) -> None:
+        """Record every DM waiting and wait for every record, then ``check``."""
+        self.flush()
+        if self._writing:
+            await asyncio.wait(set(self._writing))
+        self.check()
