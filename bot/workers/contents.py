@@ -3,10 +3,11 @@
 Reading each DM's content in a transaction of its own cost the notifier more than sending it
 (issue 21). ``Contents`` reads the content of a pass's DMs (``outbox.group_claimed``, in the
 order the pass sends them) in chunks of ``CHUNK``: each chunk in one read-only transaction of a
-few set-based statements (``dm_content.notification_contents``), when the first DM of the chunk
-is about to go out or, read ahead, when the senders are halfway through the chunk before. A DM
-so shows its posts as they were at most a chunk and a half's sending time before it left (a
-fraction of a second at the worker's pace), edits honoured, deleted posts left out.
+few set-based statements (``dm_content.notification_contents``): the first as soon as the pass
+has claimed its DMs (``start``), each next one while the senders are at the chunk before it. A DM
+so shows its posts as they were at most about a second before it left at the worker's pace
+(two chunks' sending time; the first chunk of a pass claimed ahead waits for the pass before
+it, ``Notifier``), edits honoured, deleted posts left out.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
 
 #: DMs whose content one transaction reads.
-CHUNK: Final = 12
+CHUNK: Final = 16
 
 
 class Contents:
@@ -40,12 +41,15 @@ class Contents:
         self.chunk = chunk
         self._reads: dict[int, asyncio.Future[list[NotificationContent]]] = {}
 
+    def start(self) -> None:
+        """Begin reading the first chunk (before the first DM is sent)."""
+        self._read(0)
+
     async def of(self, index: int) -> NotificationContent:
-        """The content of the ``index``-th DM. Its chunk is read on the first call; from the
-        middle of a chunk on, the next chunk is read ahead, so the senders never wait for it."""
+        """The content of the ``index``-th DM, its chunk read if it was not yet; the next
+        chunk is read ahead meanwhile, so the senders do not wait for it."""
         number, place = divmod(index, self.chunk)
-        if 2 * place >= self.chunk:
-            self._read(number + 1)
+        self._read(number + 1)
         return (await self._read(number))[place]
 
     def _read(self, number: int) -> asyncio.Future[list[NotificationContent]]:

@@ -65,7 +65,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -114,11 +114,31 @@ DM_OPENS_PER_SECOND: Final = 0.5
 DM_OPENS_BURST: Final = 5.0
 
 Clock = Callable[[], datetime]
+#: A pass's claim: the notifications, when the next falls due (none claimed), their DMs.
+Claimed = tuple[list[OutboxItem], datetime | None, Contents]
 
 
 def default_worker_id() -> str:
     """Unique per process and start: host, pid and a random suffix (at most 64 characters)."""
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def claim_pass(
+    runner: TransactionRunner, worker_id: str, clock: Clock, *, lease: timedelta, limit: int
+) -> Claimed:
+    """Claim due notifications for a pass (``outbox.claim_due``; none: when the next falls due)
+    and begin reading what its first DMs show."""
+
+    async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
+        claimed = await outbox.claim_due(
+            session, worker_id=worker_id, now=clock(), lease=lease, limit=limit
+        )
+        return claimed, None if claimed else await outbox.next_due_at(session)
+
+    items, next_due = await runner.run(claim)
+    contents = Contents(runner, outbox.group_claimed(items))
+    contents.start()
+    return items, next_due, contents
 
 
 class Notifier(TaskWorker):
@@ -167,7 +187,7 @@ class Notifier(TaskWorker):
         self._last_idle_pass = 0
         self._next_due: datetime | None = None
         #: The next pass's claim, begun while a full pass sends its last DMs.
-        self._ahead: asyncio.Future[tuple[list[OutboxItem], datetime | None]] | None = None
+        self._ahead: asyncio.Future[Claimed] | None = None
 
     @property
     def send_timeout(self) -> float:
@@ -259,14 +279,13 @@ class Notifier(TaskWorker):
         self.stats.passes += 1
         number = self.stats.passes
         ahead, self._ahead = self._ahead, None
-        items, self._next_due = await (ahead or self.runner.run(self._claim))
-        groups = outbox.group_claimed(items)
+        items, self._next_due, contents = await (ahead or self._claim())
+        groups = contents.groups
         full, started = len(items) >= self.batch_size, 0
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
             # ``concurrency`` recipients at a time. Their contents are read a chunk at a time,
             # what Discord accepted is recorded a moment's worth at a time (``sent_log``).
-            contents = Contents(self.runner, groups)
             by_recipient: dict[int, list[int]] = {}
             for index, group in enumerate(groups):
                 by_recipient.setdefault(group[0].recipient_id, []).append(index)
@@ -292,20 +311,14 @@ class Notifier(TaskWorker):
             self._passes_done.notify_all()
         return len(items)
 
-    async def _claim(self, session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
-        claimed = await outbox.claim_due(
-            session,
-            worker_id=self.worker_id,
-            now=self.clock(),
-            lease=timedelta(seconds=self.lease),
-            limit=self.batch_size,
-        )
-        return claimed, None if claimed else await outbox.next_due_at(session)
+    def _claim(self) -> Awaitable[Claimed]:
+        lease, limit = timedelta(seconds=self.lease), self.batch_size
+        return claim_pass(self.runner, self.worker_id, self.clock, lease=lease, limit=limit)
 
     def _claim_ahead(self) -> None:
         """Begin the next pass's claim while this pass sends its last DMs (once a pass)."""
         if self._ahead is None:
-            self._ahead = asyncio.ensure_future(self.runner.run(self._claim))
+            self._ahead = asyncio.ensure_future(self._claim())
             self._ahead.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _deliver(self, contents: Contents, index: int) -> None:
