@@ -557,6 +557,54 @@ async def test_restart_resumes_due_retries_at_once(
     assert dm.nonce == f"qa-n{row.id}"
 
 
+# --------------------------------------------------------------------------- a backlog
+
+
+async def test_a_backlog_drains_in_few_transactions_each_recipient_in_order(scene: Scene) -> None:
+    fake, notifier = scene.fake, scene.notifier
+    assert fake.guild is not None
+    await notifier.stop()
+    notifier.sent_log.flush_seconds = 60.0  # records by size and at the end of a pass only
+    followers = [fake.add_member(fake.guild, f"reader{n}") for n in range(notifier.batch_size)]
+    followed = await scene.question(title="Followed")
+    in_order = [await scene.question(title=f"Question {n}") for n in range(3)]
+
+    channels = {m.id: fake.dm_channel(m).id for m in followers}  # known: no DM channel opened
+
+    async def follow(session: AsyncSession) -> None:
+        for member in followers:
+            await prefs.follow(
+                session, guild_id=fake.guild.id, question_id=followed, user_id=member.id
+            )
+            await prefs.remember_dm_channel(session, member.id, channels[member.id])
+
+    await scene.run(follow)
+    await scene.answer(followed)  # a DM to each follower and to alice, who asked
+    for question_id in in_order:
+        await scene.answer(question_id)  # three more DMs to alice, in this order
+    total = len(followers) + 1 + len(in_order)
+    runner = scene.harness.bot.transaction_runner
+    reads, writes = runner.reads, runner.writes
+    notifier.start()
+    await fake.wait_until(
+        lambda: len(dm_sends(fake, ok=True)) >= total, what="every DM", timeout=30
+    )
+    await notifier.wait_idle()
+    assert len(dm_sends(fake)) == total  # one request each, none twice
+    for member in followers:
+        assert len(fake.dms_to(member)) == 1
+    stored = {row.id: row for row in await rows(scene.sessionmaker)}
+    assert {row.status for row in stored.values()} == {"sent"}
+    # alice's DMs went out in the order they were queued, one after another.
+    nonces = [m.nonce for m in fake.dms_to(scene.asker)]
+    assert len(nonces) == 1 + len(in_order)
+    assert nonces == sorted(nonces, key=lambda nonce: int(nonce.removeprefix("qa-n")))
+    # Two passes: claims, contents read a chunk at a time, records of many DMs each (it was
+    # two transactions a DM).
+    assert runner.reads - reads <= 8, runner.reads - reads
+    assert runner.writes - writes <= total // 4, runner.writes - writes
+
+
 # --------------------------------------------------------------------------- stopping, leases
 
 
