@@ -6,7 +6,7 @@ when it closes (``bot.workers.base``). A pass claims due notifications with a le
 against one database), gathers them into one DM per recipient, question and kind
 (``group_claimed``), confirms the recipient is still a member of the question's server
 (``bot.workers.memberships``: a look-up by id, its answer remembered for ten minutes), reads what
-each DM shows just before it is sent (``bot.workers.contents``: a dozen DMs' contents in one
+each DM shows just before it is sent (``bot.workers.contents``: 16 DMs' contents in one
 read-only transaction), sends it (``bot.workers.direct_messages``) and records the outcome:
 
 - Discord accepted the message: ``mark_sent`` (only then; ``bot.workers.sent_log`` records the

@@ -289,14 +289,21 @@ First-time recipients: no DM channel yet, the fake refusing (403 / 40003) more t
 channels per 10 s; the notifier opens them at `NOTIFY_DM_OPENS_PER_SECOND` (0.5) after a burst
 of 5. The notifier's requests are paced at `NOTIFY_DMS_PER_SECOND` (47).
 
-What limits the known leg (a cProfile of the bot process draining 400 DMs on this machine, other
-sessions' work running): not Discord and not the pace (no 429, one request per DM, the rate half
-the pace; 8 DMs at a time instead of 4 gave the same rate), but the bot's own work per DM, about
-30 ms of CPU: two transactions (the content read, five ORM statements with the recipient's prefs
-read twice; `mark_sent`) plus the claim of each batch of 8, SQLAlchemy taking the largest share
-(4.9 s of the 17 s busy) and the handoffs to aiosqlite's threads most of the rest. Reading the
-content of a whole batch in one Core transaction and recording its sent DMs in one would remove
-most of it; not done here.
+What limited the known leg before (a cProfile of the bot process draining 600 DMs on this
+machine, other sessions' work running: 14 DMs/s under the profiler): not Discord and not the pace
+(no 429, one request per DM) but the bot's own work per DM, about 30 ms: two transactions a DM
+(the content read, five ORM statements with the recipient's prefs read twice; `mark_sent`) plus
+the claim of each batch of 8, some 59,000 statement hand-offs to aiosqlite's thread for the leg
+(6.4 s in `SimpleQueue.put_nowait` alone, the GIL passed back and forth). Now a pass claims 64
+notifications (and a full pass claims the next while it sends its last half), the contents of 16
+DMs are read in one read-only transaction of three statements (`bot/workers/contents.py`, the next
+chunk read ahead), and the DMs Discord accepted within a tenth of a second are recorded in one
+`UPDATE` (`bot/workers/sent_log.py`): the same profile shows some 10,600 hand-offs, and the bot
+process spends about 5 ms of CPU a DM, `/profile` commands included (its CPU time over the leg,
+read from `/proc`). What is left between the pace (47) and the figure: pauses of the processes on
+this shared 2-core machine (20 to 30 gaps of 0.1 to 0.8 s between two sends over a 2,000-DM
+drain, not at pass boundaries) and a few global 429s when sends bunch at an edge of the fake's
+fixed one-second window (47 a second leaves 3 of slack).
 """
 
 

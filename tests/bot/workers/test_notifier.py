@@ -657,6 +657,37 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
     assert [c.json["nonce"] for c in dm_sends(fake)] == [dm.nonce]
 
 
+async def test_a_record_that_fails_is_made_good_after_the_lease_without_a_second_dm(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = scene.fake
+    scene.harness.allow_errors()  # the failed pass is logged with its traceback
+    clock = manual_time(scene)
+    mark_many_sent = delivery.mark_many_sent
+    failed = asyncio.Event()
+
+    async def failing_once(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("the record failed")
+        return await mark_many_sent(session, *args, **kwargs)
+
+    monkeypatch.setattr(delivery, "mark_many_sent", failing_once)
+    await scene.answer(await scene.question())
+    [dm] = await wait_for_dms(fake, scene.asker, 1)
+    await asyncio.wait_for(failed.wait(), timeout=5)
+    await scene.notifier.wait_idle()  # the pass failed and backed off; the row stays leased
+    [row] = await rows(scene.sessionmaker)
+    assert (row.status, row.attempts) == ("sending", 1)
+    assert row.claimed_until is not None
+    clock.to(row.claimed_until.replace(tzinfo=UTC))
+    await scene.notifier.wait_idle()
+    [row] = await rows(scene.sessionmaker)
+    assert (row.status, row.attempts, row.sent_message_id) == ("sent", 2, dm.id)
+    assert [c.json["nonce"] for c in dm_sends(fake)] == [dm.nonce, dm.nonce]  # the same nonce
+    assert len(fake.dms_to(scene.asker)) == 1  # Discord dropped the resend
+
+
 async def test_closing_the_bot_stops_the_worker(scene: Scene) -> None:
     notifier = scene.notifier
     assert notifier.running
