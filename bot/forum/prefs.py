@@ -69,6 +69,21 @@ async def get_prefs(session: AsyncSession, user_id: int) -> Prefs:
     return snapshot_of(Prefs, row)
 
 
+async def prefs_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, Prefs]:
+    """``get_prefs`` of many users in one statement (the defaults for those without a row)."""
+    ids = set(user_ids)
+    found = {user_id: Prefs(user_id=user_id) for user_id in ids}
+    if ids:
+        stmt = (
+            select(UserPref)
+            .where(UserPref.user_id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+        for row in (await session.execute(stmt)).scalars():
+            found[row.user_id] = snapshot_of(Prefs, row)
+    return found
+
+
 async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None:
     values["updated_at"] = utc_now()
     stmt = insert(session, UserPref).values(user_id=user_id, **values)
