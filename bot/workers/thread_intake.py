@@ -1,0 +1,114 @@
+"""The thread intake: members' messages in question threads recorded in batches.
+
+One ``ThreadIntake`` per bot (``bot.thread_intake``). The answering cog hands each thread
+message in (``record``) and awaits what it became; the intake records whatever is queued, up to
+``BATCH_SIZE`` messages in arrival order, in one transaction (``bot.forum.thread_batch``: a
+plain answer costs a share of a handful of statements instead of about 25), one batch at a time,
+so a flood holds one pooled connection and SQLite's write lock for one batch at a time. A lone
+message is recorded at once; while a batch is written, the next one gathers.
+
+A batch that fails on the database gone fails for each of its messages (the message retry
+keeps them, in order: ``bot.workers.message_retry``); one that fails otherwise is recorded
+again one message at a time, so one bad message costs only itself. Messages still queued at a
+stop are not recorded (their callers are cancelled; the log says how many).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Final
+
+from bot.db import health
+from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
+from bot.workers.base import TaskWorker, cancelling
+
+if TYPE_CHECKING:
+    import discord
+
+    from bot.transactions import TransactionRunner
+
+log = logging.getLogger(__name__)
+
+#: Thread messages recorded in one transaction at most.
+BATCH_SIZE: Final = 100
+
+Waiting = tuple[ThreadMessage, "asyncio.Future[Recorded]"]
+
+
+class ThreadIntake(TaskWorker):
+    """Records thread messages in batches, each caller awaiting its own message's outcome."""
+
+    name = "thread intake"
+
+    def __init__(
+        self, bot: discord.Client, runner: TransactionRunner, *, batch_size: int = BATCH_SIZE
+    ) -> None:
+        super().__init__(bot, runner)
+        self.batch_size = batch_size
+        self._queue: deque[Waiting] = deque()
+        #: The batch being recorded.
+        self._batch: list[Waiting] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def record(self, message: ThreadMessage) -> Recorded:
+        """What ``message`` became once its batch committed; the batch's error otherwise."""
+        outcome: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        self._queue.append((message, outcome))
+        self._idle.clear()
+        self.wake()
+        return await outcome
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                if not self._queue:
+                    self._idle.set()
+                    await self.sleep_until_woken(None)
+                    continue
+                count = min(len(self._queue), self.batch_size)
+                self._batch = [self._queue.popleft() for _ in range(count)]
+                await self._record(self._batch)
+                self._batch = []
+        finally:
+            self._cancel_queued()
+
+    async def _record(self, batch: list[Waiting]) -> None:
+        messages = [message for message, _ in batch]
+        try:
+            results = await self.runner.run(lambda s: record_thread_messages(s, messages))
+        except Exception as exc:
+            if cancelling():
+                raise asyncio.CancelledError from exc  # a stop, seen through the driver
+            if len(batch) == 1 or health.outage(exc) is not None:
+                for _, outcome in batch:
+                    if not outcome.done():
+                        outcome.set_exception(exc)
+                return
+            log.warning(
+                "a batch of %d thread messages failed (%s): recorded one by one",
+                len(batch),
+                type(exc).__name__,
+            )
+            for waiting in batch:
+                await self._record([waiting])
+            return
+        for (_, outcome), result in zip(batch, results, strict=True):
+            if not outcome.done():
+                outcome.set_result(result)
+
+    def _cancel_queued(self) -> None:
+        """At a stop: the callers still waiting stop waiting (a batch in flight runs on to its
+        commit or rollback in the runner; the messages queued behind it are not recorded)."""
+        if self._queue:
+            log.warning("%d thread messages still queued at a stop: not recorded", len(self._queue))
+        for _, outcome in [*self._batch, *self._queue]:
+            outcome.cancel()
+        self._batch = []
+        self._queue.clear()
+        self._idle.set()
