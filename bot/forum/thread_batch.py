@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import BigInteger, Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -203,9 +203,10 @@ class _Batch:
             for _, _, post_id in answers:
                 ledger.track_new(post_id)
             await ledger.settle(now)
-        await session.execute(
-            _TOUCH, [{"question": q, "now": now, "seen": s} for q, s in sorted(seen.items())]
-        )
+        if seen:
+            await session.execute(
+                _TOUCH, [{"question": q, "now": now, "seen": s} for q, s in sorted(seen.items())]
+            )
         fresh = {
             row.id: row
             for row in await session.scalars(
@@ -278,14 +279,15 @@ async def _insert_answers(
 
 
 _POSTS = cast(Table, Post.__table__)
+_SEEN = bindparam("seen", type_=BigInteger)
 _TOUCH = (
     update(_POSTS)
     .where(_POSTS.c.id == bindparam("question"))
     .values(
         last_activity_at=bindparam("now"),
         last_seen_message_id=case(
-            (_POSTS.c.last_seen_message_id.is_(None), bindparam("seen")),
-            (_POSTS.c.last_seen_message_id < bindparam("seen"), bindparam("seen")),
+            (_POSTS.c.last_seen_message_id.is_(None), _SEEN),
+            (_POSTS.c.last_seen_message_id < _SEEN, _SEEN),
             else_=_POSTS.c.last_seen_message_id,
         ),
     )
