@@ -114,13 +114,13 @@ async def notify_new_answers(
             )
     if not rows:
         return 0
-    stmt = (
-        insert(session, Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
-        .returning(Notification.id)
+    table = Notification.__table__
+    stmt = (  # one statement for all the rows, compiled once (see ``thread_batch``)
+        insert(session, table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
     )
-    return len((await session.execute(stmt)).all())
+    return len((await session.execute(stmt, rows)).all())
 
 
 async def _last_due(

@@ -12,10 +12,12 @@ message in that order in one transaction:
   rate window) and written set-based: one insert of the posts, one ledger settlement per guild
   (points, answer counts, statuses), one update of the questions' activity, the outbox rows
   (``notifications.notify_new_answers``), the authors' names, one read of the snapshots.
-- Any other message (a repeat, a bot's, a reply, the asker's, a short one, one over the limit
-  or by a blocked member, in no live question's thread) first writes the answers gathered
-  before it, then takes ``record_thread_message`` itself, so the order between them is kept
-  (the answers counted against the limit included).
+- Any other message (a repeat, a reply, the asker's, a short one, one over the limit or by a
+  blocked member, in no live question's thread) first writes the answers gathered before it,
+  then takes ``record_thread_message`` itself, so the order between them is kept (the answers
+  counted against the limit included). A bot's message (the bot's own status lines and posts)
+  takes it at once: it only moves the thread's newest seen message id, a maximum, which the
+  answers' order does not change.
 
 A message by a blocked member comes back as its ``MemberBlocked`` (nothing written for it).
 """
@@ -73,9 +75,11 @@ async def record_thread_messages(
     await batch.read(messages)
     results: list[Recorded] = [None] * len(messages)
     for index, message in enumerate(messages):
-        if not batch.plain_answer(index, message):
+        if batch.plain_answer(index, message):
+            continue
+        if not message.author_is_bot:  # a bot's message only advances the thread's mark
             await batch.write(results)
-            results[index] = await batch.one_by_one(message)
+        results[index] = await batch.one_by_one(message)
     await batch.write(results)
     return results
 
@@ -265,15 +269,16 @@ async def _insert_answers(
         }
         for m, question in answers
     ]
+    # Run as one statement for all the rows (SQLAlchemy's "insertmanyvalues"): compiled once
+    # and cached, where a multi-row ``values(rows)`` would be compiled again for every batch.
     stmt = (
-        insert(session, Post)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=[Post.message_id])
-        .returning(Post.message_id, Post.id)
+        insert(session, _POSTS)
+        .on_conflict_do_nothing(index_elements=[_POSTS.c.message_id])
+        .returning(_POSTS.c.message_id, _POSTS.c.id)
     )
     return {
         message_id: post_id
-        for message_id, post_id in await session.execute(stmt)
+        for message_id, post_id in await session.execute(stmt, rows)
         if message_id is not None
     }
 

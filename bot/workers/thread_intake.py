@@ -1,11 +1,13 @@
 """The thread intake: members' messages in question threads recorded in batches.
 
 One ``ThreadIntake`` per bot (``bot.thread_intake``). The answering cog hands each thread
-message in (``record``) and awaits what it became; the intake records whatever is queued, up to
-``BATCH_SIZE`` messages in arrival order, in one transaction (``bot.forum.thread_batch``: a
-plain answer costs a share of a handful of statements instead of about 25), one batch at a time,
-so a flood holds one pooled connection and SQLite's write lock for one batch at a time. A lone
-message is recorded at once; while a batch is written, the next one gathers.
+message in (``record``) and awaits what it became; the intake records whatever is queued, in
+arrival order, in one transaction (``bot.forum.thread_batch``: a plain answer costs a share of
+about 20 statements for the batch instead of about 25 of its own), one batch at a time, so a
+flood holds one pooled connection. A batch is at most ``BATCH_SIZE`` messages; on SQLite at
+most the size whose work fits the writers' time budget (``bot.workers.batch_budget``, as the
+vote writer's), so it holds the write lock about 50 ms at most. A lone message is recorded at
+once; while a batch is written, the next one gathers.
 
 A batch that fails on the database gone fails for each of its messages (the message retry
 keeps them, in order: ``bot.workers.message_retry``); one that fails otherwise is recorded
@@ -17,12 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import health
 from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
+from bot.transactions import Operation
 from bot.workers.base import TaskWorker, cancelling
+from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
 
 if TYPE_CHECKING:
     import discord
@@ -46,7 +54,9 @@ class ThreadIntake(TaskWorker):
         self, bot: discord.Client, runner: TransactionRunner, *, batch_size: int = BATCH_SIZE
     ) -> None:
         super().__init__(bot, runner)
-        self.batch_size = batch_size
+        #: On SQLite each batch's work stays within the writers' time budget, so it holds the
+        #: write lock about as long as a vote batch; elsewhere always up to ``batch_size``.
+        self.budget = BatchBudget(batch_size, budget=HOLD_BUDGET if runner.one_writer else None)
         self._queue: deque[Waiting] = deque()
         #: The batch being recorded.
         self._batch: list[Waiting] = []
@@ -71,7 +81,7 @@ class ThreadIntake(TaskWorker):
                     self._idle.set()
                     await self.sleep_until_woken(None)
                     continue
-                count = min(len(self._queue), self.batch_size)
+                count = min(len(self._queue), self.budget.size)
                 self._batch = [self._queue.popleft() for _ in range(count)]
                 await self._record(self._batch)
                 self._batch = []
@@ -81,7 +91,7 @@ class ThreadIntake(TaskWorker):
     async def _record(self, batch: list[Waiting]) -> None:
         messages = [message for message, _ in batch]
         try:
-            results = await self.runner.run(lambda s: record_thread_messages(s, messages))
+            results = await self.runner.run(self._recording(messages))
         except Exception as exc:
             if cancelling():
                 raise asyncio.CancelledError from exc  # a stop, seen through the driver
@@ -101,6 +111,18 @@ class ThreadIntake(TaskWorker):
         for (_, outcome), result in zip(batch, results, strict=True):
             if not outcome.done():
                 outcome.set_result(result)
+
+    def _recording(self, messages: Sequence[ThreadMessage]) -> Operation[list[Recorded]]:
+        """The batch's operation; how long its work took sizes the next batch (the wait for a
+        connection or for the write lock before it does not count)."""
+
+        async def record(session: AsyncSession) -> list[Recorded]:
+            started = time.perf_counter()
+            recorded = await record_thread_messages(session, messages)
+            self.budget.took(len(messages), time.perf_counter() - started)
+            return recorded
+
+        return record
 
     def _cancel_queued(self) -> None:
         """At a stop: the callers still waiting stop waiting (a batch in flight runs on to its

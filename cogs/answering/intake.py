@@ -23,6 +23,7 @@ from cogs.answering.names import StoredNames
 if TYPE_CHECKING:
     from bot.client import QABot
 
+
 async def record_message(bot: QABot, names: StoredNames, message: discord.Message) -> None:
     """Store the message as the domain decides (with its author's name when new to this
     process), refresh the status line after a new answer, and dispatch ``qa_thread_message``."""
