@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import health
 from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
-from bot.transactions import Operation
+from bot.transactions import Operation, RunnerClosed
 from bot.workers.base import TaskWorker, cancelling
 from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
 
@@ -69,7 +69,10 @@ class ThreadIntake(TaskWorker):
         self._idle.set()
 
     async def record(self, message: ThreadMessage) -> Recorded:
-        """What ``message`` became once its batch committed; the batch's error otherwise."""
+        """What ``message`` became once its batch committed; the batch's error otherwise
+        (``RunnerClosed`` once the intake has stopped: nothing would record it)."""
+        if not self.running:
+            raise RunnerClosed("the thread intake is stopped: the message is not recorded")
         outcome: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
         self._queue.append((message, outcome))
         self._idle.clear()
