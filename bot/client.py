@@ -15,7 +15,7 @@ import logging
 import sys
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -284,3 +284,8 @@ class QABot(commands.AutoShardedBot):
         servers in the background (``bot.workers.reconciler``)."""
         log.info("shard %s ready (%d guilds)", shard_id, len(self.guilds))
         self.reconciler.request(shard_id)
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> QABot:
+    """The bot an interaction came to (discord.py types ``interaction.client`` as any client)."""
+    return cast(QABot, interaction.client)

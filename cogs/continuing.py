@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord.ext import commands
 
 from bot import guilds
 from bot.blocking import refuse_if_blocked
+from bot.client import bot_of
 from bot.clock import utc_now
 from bot.continuing import open_thread
 from bot.errors import handle_interaction_error
@@ -79,7 +80,7 @@ class ContinueInDiscord(IdButton, template=r"qa:imported:continue:(?P<id>[0-9]{1
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            bot = cast("QABot", interaction.client)
+            bot = bot_of(interaction)
             guild = guilds.guild_of(interaction)
             config = await guilds.guild_config(bot, guild.id)
             forum = guilds.qa_forum(guild, config)

@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import Choices, category_choices, choice
+from bot.client import bot_of
 from bot.forum import listing, search, title_search
 from bot.guilds import guild_id_of
 from bot.transactions import run_read
@@ -52,10 +53,6 @@ AUTOCOMPLETE_BUDGET: Final = 2.0
 NOTHING_FOUND: Final = "Nothing found. Try other or fewer words, or ask the community with /ask."
 
 
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
-
-
 # --------------------------------------------------------------------------- /unanswered pages
 
 
@@ -69,7 +66,7 @@ class UnansweredPages(Paginator, kind="unans"):
         category_id = int(extra) if extra is not None and extra.isdigit() else None
         visible = visible_forums(interaction)
         shown = await run_read(
-            _bot(interaction),
+            bot_of(interaction),
             lambda s: listing.unanswered_questions(
                 s, guild_id=guild_id, visible=visible, page=page, category_id=category_id
             ),

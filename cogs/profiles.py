@@ -21,12 +21,13 @@ role, managed by an integration, or the bot lacks Manage Roles) is skipped and l
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.client import bot_of
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
 from bot.seen_names import remember_seen_names
@@ -51,10 +52,6 @@ def _guild(interaction: Interaction) -> discord.Guild:
     return interaction.guild
 
 
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
-
-
 # --------------------------------------------------------------------------- leaderboard
 
 
@@ -72,7 +69,7 @@ class LeaderboardPages(Paginator, kind="lb"):
     async def fetch_page(
         cls, interaction: discord.Interaction[Any], guild_id: int, page: int, extra: str | None
     ) -> Page:
-        bot = _bot(interaction)
+        bot = bot_of(interaction)
         # The asking member's name first, so the page shows it (a write only when it changed).
         await remember_seen_names(
             bot, guild_id, {interaction.user.id: interaction.user.display_name}

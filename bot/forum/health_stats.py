@@ -73,21 +73,25 @@ class Figures:
     def days(self) -> float:
         return (self.ends - self.starts) / timedelta(days=1)
 
+    def _per_question(self, count: int) -> float | None:
+        """``count`` per question of the period (None: it had no question)."""
+        return count / self.questions if self.questions else None
+
     @property
     def answered_share(self) -> float | None:
-        return self.answered / self.questions if self.questions else None
+        return self._per_question(self.answered)
 
     @property
     def answered_24h_share(self) -> float | None:
-        return self.answered_24h / self.questions if self.questions else None
+        return self._per_question(self.answered_24h)
 
     @property
     def accepted_share(self) -> float | None:
-        return self.accepted / self.questions if self.questions else None
+        return self._per_question(self.accepted)
 
     @property
     def answers_per_question(self) -> float | None:
-        return self.answers / self.questions if self.questions else None
+        return self._per_question(self.answers)
 
     @property
     def questions_per_day(self) -> float:

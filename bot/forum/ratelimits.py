@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,27 +35,30 @@ def limit_for(config: GuildConfig, kind: RateKind) -> int:
     return config.answers_per_hour
 
 
+class PostsCounted(TypedDict):
+    """Whose posts of which kind a limit counts, in the window ending ``now``."""
+
+    guild_id: int
+    user_id: int
+    kind: RateKind
+    now: datetime
+
+
 async def _blocking_post_time(
-    session: AsyncSession,
-    config: GuildConfig,
-    *,
-    guild_id: int,
-    user_id: int,
-    kind: RateKind,
-    now: datetime,
+    session: AsyncSession, config: GuildConfig, counted: PostsCounted
 ) -> datetime | None:
     """The creation time of the N-th most recent post in the window (N = the guild's limit for
     ``kind``), or None when the member is under the limit."""
     stmt = (
         select(Post.created_at)
         .where(
-            Post.guild_id == guild_id,
-            Post.author_id == user_id,
-            Post.kind == kind,
-            Post.created_at > now - WINDOW,
+            Post.guild_id == counted["guild_id"],
+            Post.author_id == counted["user_id"],
+            Post.kind == counted["kind"],
+            Post.created_at > counted["now"] - WINDOW,
         )
         .order_by(Post.created_at.desc(), Post.id.desc())
-        .offset(limit_for(config, kind) - 1)
+        .offset(limit_for(config, counted["kind"]) - 1)
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -83,37 +86,21 @@ async def posts_in_window(
 
 
 async def over_limit(
-    session: AsyncSession,
-    config: GuildConfig,
-    *,
-    guild_id: int,
-    user_id: int,
-    kind: RateKind,
-    now: datetime,
+    session: AsyncSession, config: GuildConfig, **counted: Unpack[PostsCounted]
 ) -> bool:
     """Whether one more post of ``kind`` by the member now would exceed the guild's limit."""
-    blocking = await _blocking_post_time(
-        session, config, guild_id=guild_id, user_id=user_id, kind=kind, now=now
-    )
-    return blocking is not None
+    return await _blocking_post_time(session, config, counted) is not None
 
 
 async def check_rate(
-    session: AsyncSession,
-    config: GuildConfig,
-    *,
-    guild_id: int,
-    user_id: int,
-    kind: RateKind,
-    now: datetime,
+    session: AsyncSession, config: GuildConfig, **counted: Unpack[PostsCounted]
 ) -> None:
     """Refuse with ``RateLimited`` (the wait in its sentence and ``retry_after``) when over."""
-    blocking = await _blocking_post_time(
-        session, config, guild_id=guild_id, user_id=user_id, kind=kind, now=now
-    )
+    blocking = await _blocking_post_time(session, config, counted)
     if blocking is None:
         return
-    retry_after = max(1.0, (blocking + WINDOW - now).total_seconds())
+    kind = counted["kind"]
+    retry_after = max(1.0, (blocking + WINDOW - counted["now"]).total_seconds())
     raise RateLimited(
         _sentence(kind, limit_for(config, kind), retry_after), retry_after=retry_after
     )

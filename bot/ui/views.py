@@ -192,6 +192,23 @@ class IdButton(
         """The button as Discord shows it, its ``custom_id`` ending with ``target_id``."""
 
 
+class ActionButton(IdButton, abc.ABC, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):
+    """One of a family of ``IdButton``\\s whose ``custom_id`` is ``<family>:<action>:<id>``:
+    the family's base names ``_FAMILY``, each member its ``_ACTION``, ``_LABEL`` and ``_STYLE``."""
+
+    _FAMILY: ClassVar[str]
+    _ACTION: ClassVar[str]
+    _LABEL: ClassVar[str]
+    _STYLE: ClassVar[discord.ButtonStyle]
+
+    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
+        return discord.ui.Button(
+            label=self._LABEL,
+            style=self._STYLE,
+            custom_id=f"{self._FAMILY}:{self._ACTION}:{target_id}",
+        )
+
+
 # --------------------------------------------------------------------------- pages
 
 KIND: Final = re.compile(r"[a-z]{1,8}")

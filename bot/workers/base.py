@@ -3,8 +3,9 @@
 Every worker is built by the bot (``QABot.__init__``), started in ``setup_hook`` and stopped in
 ``close`` in the reverse order, so nothing it holds (a task, a database session) outlives the
 bot. ``TaskWorker`` is the common case: one task running ``run()`` that sleeps until it is woken
-or a timeout passes. Per-key work coalesced in time is a ``CoalescedService``
-(``bot.workers.coalesce``); a periodic job runs a ``discord.ext.tasks`` loop (``Retention``).
+or a timeout passes; a ``QueueWorker`` is one fed pieces of work, idle once none is left. Per-key
+work coalesced in time is a ``CoalescedService`` (``bot.workers.coalesce``); a periodic job runs
+a ``discord.ext.tasks`` loop (``Retention``).
 """
 
 from __future__ import annotations
@@ -115,6 +116,49 @@ class TaskWorker(Worker):
 
     async def after_stop(self) -> None:
         """Runs once the task has ended: hand back what was claimed, close what was opened."""
+
+
+class QueueWorker(TaskWorker):
+    """A ``TaskWorker`` given work by the bot's adapters (``given``), which it does one piece at
+    a time (``work_once``) until none is left; then it is idle and sleeps until given more."""
+
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
+        super().__init__(bot, runner)
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def given(self) -> None:
+        """Work was added: not idle until it is done; start on it now."""
+        self._idle.clear()
+        self.wake()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def run(self) -> None:
+        while True:
+            if not self.has_work():
+                self._idle.set()
+                await self.sleep_until_woken(None)
+                continue
+            await self.work_once()
+
+    @abstractmethod
+    def has_work(self) -> bool:
+        """Whether any work given is left."""
+
+    @abstractmethod
+    async def work_once(self) -> None:
+        """Do the next piece of work (a piece that must be tried again stays given)."""
+
+    async def after_stop(self) -> None:
+        """Forget the work left (``forget_work``): nothing waits for it any more."""
+        self.forget_work()
+        self._idle.set()
+
+    @abstractmethod
+    def forget_work(self) -> None:
+        """Drop the work left, at a stop."""
 
 
 def cancelling() -> bool:

@@ -29,7 +29,7 @@ import discord
 
 from bot.db import health
 from bot.workers.backoff import Backoff
-from bot.workers.base import TaskWorker, cancelling
+from bot.workers.base import QueueWorker, cancelling
 
 if TYPE_CHECKING:
     from bot.transactions import TransactionRunner
@@ -57,7 +57,7 @@ class Kept:
     run: Change
 
 
-class MessageRetry(TaskWorker):
+class MessageRetry(QueueWorker):
     """Records thread changes through their live paths, keeping those the database missed."""
 
     name = "message retry"
@@ -73,8 +73,6 @@ class MessageRetry(TaskWorker):
         self._kept: deque[Kept] = deque()
         #: Whether the last try met the database gone (the next waits for the backoff first).
         self._failing = False
-        self._idle = asyncio.Event()
-        self._idle.set()
         #: Thread messages being recorded: message id -> ended; channel id -> message ids.
         self._recording: dict[int, asyncio.Event] = {}
         self._recording_in: dict[int, set[int]] = {}
@@ -143,44 +141,37 @@ class MessageRetry(TaskWorker):
                 )
             return
         self._kept.append(kept)
-        self._idle.clear()
-        self.wake()
+        self.given()
 
-    async def wait_idle(self) -> None:
-        await self._idle.wait()
+    def has_work(self) -> bool:
+        return bool(self._kept)
 
-    async def run(self) -> None:
-        while True:
-            if not self._kept:
-                self._idle.set()
-                await self.sleep_until_woken(None)
-                continue
-            if self._failing:
-                await asyncio.sleep(self.backoff.next())
-            kept = self._kept[0]
-            try:
-                await kept.run()
-            except Exception as exc:
-                if cancelling():
-                    raise asyncio.CancelledError from exc  # a stop, seen through the driver
-                what = health.outage(exc)
-                if what is not None:
-                    self._failing = True
-                    log.warning(
-                        "%s (%s): %d kept thread changes wait",
-                        what,
-                        type(exc).__name__,
-                        len(self._kept),
-                    )
-                    continue
-                log.exception("recording kept %s %s failed", kept.what, kept.object_id)
-            else:
-                self._failing = False
-                self.backoff.reset()
-            self._kept.popleft()
+    async def work_once(self) -> None:
+        if self._failing:
+            await asyncio.sleep(self.backoff.next())
+        kept = self._kept[0]
+        try:
+            await kept.run()
+        except Exception as exc:
+            if cancelling():
+                raise asyncio.CancelledError from exc  # a stop, seen through the driver
+            what = health.outage(exc)
+            if what is not None:
+                self._failing = True
+                log.warning(
+                    "%s (%s): %d kept thread changes wait",
+                    what,
+                    type(exc).__name__,
+                    len(self._kept),
+                )
+                return
+            log.exception("recording kept %s %s failed", kept.what, kept.object_id)
+        else:
+            self._failing = False
+            self.backoff.reset()
+        self._kept.popleft()
 
-    async def after_stop(self) -> None:
+    def forget_work(self) -> None:
         if self._kept:
             log.info("message retry stopped with %d thread changes unrecorded", len(self._kept))
         self._kept.clear()
-        self._idle.set()

@@ -49,7 +49,7 @@ from bot.forum.reconcile import RunSummary
 from bot.forum.settings import load_config
 from bot.metrics import RUN_DONE, RUN_FAILED, Metrics
 from bot.settings import Settings
-from bot.workers.base import TaskWorker
+from bot.workers.base import QueueWorker
 from bot.workers.reconcile_run import (
     Budget,
     GuildRun,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Reconciler(TaskWorker):
+class Reconciler(QueueWorker):
     """Runs the reconciliation of each shard whose session is new (``request``)."""
 
     name = "reconciler"
@@ -94,45 +94,35 @@ class Reconciler(TaskWorker):
         #: The named steps of a server's run, in order.
         self.steps: list[tuple[str, Step]] = list(STEPS)
         self._shards: set[int] = set()
-        self._busy = False
-        self._idle = asyncio.Event()
-        self._idle.set()
         #: Set once a run has ended (done, cut short by its budget, or failed).
         self._ran = asyncio.Event()
 
     def request(self, shard_id: int) -> None:
         """A new session for the shard: reconcile its servers (in the background)."""
         self._shards.add(shard_id)
-        self._idle.clear()
-        self.wake()
-
-    async def wait_idle(self) -> None:
-        await self._idle.wait()
+        self.given()
 
     async def wait_first_run(self) -> None:
         """Until this process's first run has ended (its start-up reconciliation)."""
         await self._ran.wait()
 
-    async def after_stop(self) -> None:
+    def forget_work(self) -> None:
         self._shards.clear()
-        self._idle.set()
 
-    async def run(self) -> None:
-        while True:
-            if not self._shards:
-                self._idle.set()
-                await self.sleep_until_woken(None)
-                continue
-            shard_id = min(self._shards)
-            self._shards.discard(shard_id)
-            try:
-                await self.reconcile_shard(shard_id)
-                self.metrics.reconciliation_runs.labels(RUN_DONE).inc()
-            except Exception as exc:
-                self.metrics.reconciliation_runs.labels(RUN_FAILED).inc()
-                health.log_failure(log, exc, "reconciling shard %s failed", shard_id)
-            finally:
-                self._ran.set()
+    def has_work(self) -> bool:
+        return bool(self._shards)
+
+    async def work_once(self) -> None:
+        shard_id = min(self._shards)
+        self._shards.discard(shard_id)
+        try:
+            await self.reconcile_shard(shard_id)
+            self.metrics.reconciliation_runs.labels(RUN_DONE).inc()
+        except Exception as exc:
+            self.metrics.reconciliation_runs.labels(RUN_FAILED).inc()
+            health.log_failure(log, exc, "reconciling shard %s failed", shard_id)
+        finally:
+            self._ran.set()
 
     async def reconcile_shard(self, shard_id: int) -> RunSummary:
         """One run for the shard's servers within one budget; logs the summary line and

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import health
 from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
 from bot.transactions import Operation, RunnerClosed
-from bot.workers.base import TaskWorker, cancelling
+from bot.workers.base import QueueWorker, cancelling
 from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ LEAST: Final = 64
 Waiting = tuple[ThreadMessage, "asyncio.Future[Recorded]"]
 
 
-class ThreadIntake(TaskWorker):
+class ThreadIntake(QueueWorker):
     """Records thread messages in batches, each caller awaiting its own message's outcome."""
 
     name = "thread intake"
@@ -65,8 +65,6 @@ class ThreadIntake(TaskWorker):
         self._queue: deque[Waiting] = deque()
         #: The batch being recorded.
         self._batch: list[Waiting] = []
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     async def record(self, message: ThreadMessage) -> Recorded:
         """What ``message`` became once its batch committed; the batch's error otherwise
@@ -75,26 +73,17 @@ class ThreadIntake(TaskWorker):
             raise RunnerClosed("the thread intake is stopped: the message is not recorded")
         outcome: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
         self._queue.append((message, outcome))
-        self._idle.clear()
-        self.wake()
+        self.given()
         return await outcome
 
-    async def wait_idle(self) -> None:
-        await self._idle.wait()
+    def has_work(self) -> bool:
+        return bool(self._queue)
 
-    async def run(self) -> None:
-        try:
-            while True:
-                if not self._queue:
-                    self._idle.set()
-                    await self.sleep_until_woken(None)
-                    continue
-                count = min(len(self._queue), self.budget.size)
-                self._batch = [self._queue.popleft() for _ in range(count)]
-                await self._record(self._batch)
-                self._batch = []
-        finally:
-            self._cancel_queued()
+    async def work_once(self) -> None:
+        count = min(len(self._queue), self.budget.size)
+        self._batch = [self._queue.popleft() for _ in range(count)]
+        await self._record(self._batch)
+        self._batch = []
 
     async def _record(self, batch: list[Waiting]) -> None:
         messages = [message for message, _ in batch]
@@ -132,7 +121,7 @@ class ThreadIntake(TaskWorker):
 
         return record
 
-    def _cancel_queued(self) -> None:
+    def forget_work(self) -> None:
         """At a stop: the callers still waiting stop waiting (a batch in flight runs on to its
         commit or rollback in the runner; the messages queued behind it are not recorded)."""
         if self._queue:
@@ -141,4 +130,3 @@ class ThreadIntake(TaskWorker):
             outcome.cancel()
         self._batch = []
         self._queue.clear()
-        self._idle.set()

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import consent
 from bot.forum.errors import PermissionDenied
@@ -17,7 +18,7 @@ from bot.ui.mentions import NO_PINGS
 from bot.ui.views import IdButton
 
 if TYPE_CHECKING:
-    from bot.client import QABot
+    pass
 
 
 class AllowInArchive(IdButton, template=r"qa:archive:allow:(?P<id>[0-9]{1,20})"):
@@ -28,7 +29,7 @@ class AllowInArchive(IdButton, template=r"qa:archive:allow:(?P<id>[0-9]{1,20})")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            bot = cast("QABot", interaction.client)
+            bot = bot_of(interaction)
             post_id, user_id = self.target_id, interaction.user.id
             choice = await run_transaction(
                 bot, lambda s: consent.allow_post(s, post_id=post_id, user_id=user_id)
@@ -50,7 +51,7 @@ class WithdrawAll(IdButton, template=r"qa:archive:withdraw:(?P<id>[0-9]{1,20})")
         try:
             if interaction.guild_id != self.target_id:
                 raise PermissionDenied(OTHER_SERVER)
-            bot = cast("QABot", interaction.client)
+            bot = bot_of(interaction)
             guild_id, user_id = self.target_id, interaction.user.id
             changed = await run_transaction(
                 bot, lambda s: consent.withdraw_all(s, guild_id, user_id)

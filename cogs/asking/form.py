@@ -11,10 +11,12 @@ limit again) and published (``publishing``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, cast
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
 from bot.guilds import guild_of
@@ -22,12 +24,12 @@ from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
-from cogs.asking.gate import hold_if_similar
+from cogs.asking.gate import Asked, hold_if_similar
 from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
-    from bot.client import QABot
+    pass
 
 #: How long an opened "Ask a question" modal waits for its submission.
 MODAL_TIMEOUT: Final = 30 * 60
@@ -70,11 +72,13 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await submit_question(
             interaction,
-            title=self.question_title.value,
-            details=self.details.value or "",
-            category=self.category,
-            anonymous=self.anonymous,
-            display_name=self.display_name.value if self.display_name is not None else None,
+            Asked(
+                title=self.question_title.value,
+                details=self.details.value or "",
+                category=self.category,
+                anonymous=self.anonymous,
+                display_name=self.display_name.value if self.display_name is not None else None,
+            ),
         )
 
     async def on_error(  # type: ignore[override]
@@ -83,35 +87,23 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         await handle_interaction_error(interaction, error)
 
 
-async def submit_question(
-    interaction: discord.Interaction[Any],
-    *,
-    title: str,
-    details: str,
-    category: str | None,
-    anonymous: bool = False,
-    display_name: str | None = None,
-) -> None:
+async def submit_question(interaction: discord.Interaction[Any], asked: Asked) -> None:
     """The form was submitted: gate -> pending row -> forum post -> confirmed row -> link."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    bot = cast("QABot", interaction.client)
+    bot = bot_of(interaction)
     guild = guild_of(interaction)
-    target = await find_target(bot, guild, category)
+    target = await find_target(bot, guild, asked.category)
     await check_can_ask(bot, interaction, target.forum)  # time passed since the modal opened
+    title, details, anonymous = asked.title, asked.details, asked.anonymous
     text_rules.validate_title(title)
     text_rules.validate_details(details)
     name: str | None = None
     if anonymous:
         await anonymity.check_anonymous(bot, interaction)  # the server may have changed it
-        name = await anonymity.display_name(bot, interaction, display_name)
+        name = await anonymity.display_name(bot, interaction, asked.display_name)
     await bot.automod.check(interaction, target.forum.id, title, details, name)
     if await hold_if_similar(
-        interaction,
-        title=title,
-        details=details,
-        category=target.category_name,
-        anonymous=anonymous,
-        display_name=name,
+        interaction, replace(asked, category=target.category_name, display_name=name)
     ):
         return  # similar questions shown; "Post anyway" publishes it (gate.PostAnywayButton)
     if await hold_question(

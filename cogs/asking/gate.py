@@ -20,10 +20,12 @@ import abc
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
@@ -34,14 +36,14 @@ from bot.ui import emoji, question_lists
 from bot.ui.imported import add_continue_buttons
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import ListedQuestion
-from bot.ui.views import IdButton
+from bot.ui.views import ActionButton
 from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
 if TYPE_CHECKING:
-    from bot.client import QABot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +58,18 @@ SENT_FOR_REVIEW: Final = "You sent your question for a moderator's review."
 CANCELLED: Final = "Cancelled: your question was not posted."
 
 
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A question as the member submitted it through /ask's form."""
+
+    title: str
+    details: str
+    category: str | None
+    anonymous: bool = False
+    display_name: str | None = None
 
 
-async def hold_if_similar(
-    interaction: discord.Interaction[Any],
-    *,
-    title: str,
-    details: str,
-    category: str | None,
-    anonymous: bool = False,
-    display_name: str | None = None,
-) -> bool:
+async def hold_if_similar(interaction: discord.Interaction[Any], asked: Asked) -> bool:
     """The gate before a question submitted through /ask (already deferred) is posted.
 
     When similar questions exist: holds the question as a draft, shows them with the two
@@ -78,18 +79,18 @@ async def hold_if_similar(
     user_id = interaction.user.id
     visible = visible_forums(interaction)
     held = await run_transaction(
-        _bot(interaction),
+        bot_of(interaction),
         lambda s: drafts.hold_if_similar(
             s,
             guild_id=guild_id,
             user_id=user_id,
             visible=visible,
-            title=title,
-            details=details,
-            category=category,
+            title=asked.title,
+            details=asked.details,
+            category=asked.category,
             limit=SIMILAR_LIMIT,
-            anonymous=anonymous,
-            display_name=display_name,
+            anonymous=asked.anonymous,
+            display_name=asked.display_name,
         ),
     )
     if held.draft is None:
@@ -120,18 +121,11 @@ async def _drop_buttons(interaction: discord.Interaction[Any], content: str | No
             await interaction.edit_original_response(content=content, view=None)
 
 
-class _DraftButton(IdButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
-    """What both gate buttons share: the button, the draft id in its ``custom_id``
+class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
+    """What both gate buttons share: the draft id in their ``custom_id``
     (``qa:ask:<_ACTION>:<draft id>``) and error handling. Only its subclasses are registered."""
 
-    _ACTION: ClassVar[str]
-    _LABEL: ClassVar[str]
-    _STYLE: ClassVar[discord.ButtonStyle]
-
-    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
-        return discord.ui.Button(
-            label=self._LABEL, style=self._STYLE, custom_id=f"qa:ask:{self._ACTION}:{target_id}"
-        )
+    _FAMILY = "qa:ask"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
@@ -146,7 +140,7 @@ class _DraftButton(IdButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1
         user_id, draft_id = interaction.user.id, self.target_id
         try:
             await run_read(
-                _bot(interaction),
+                bot_of(interaction),
                 lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id),
             )
         except PermissionDenied:
@@ -168,7 +162,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"
     _STYLE = discord.ButtonStyle.primary
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
-        bot, user_id, draft_id = _bot(interaction), interaction.user.id, self.target_id
+        bot, user_id, draft_id = bot_of(interaction), interaction.user.id, self.target_id
         guild = guild_of(interaction)
         draft = await run_read(
             bot, lambda s: drafts.get_draft(s, draft_id=draft_id, user_id=user_id)
@@ -217,7 +211,7 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<id>[0-9]{1,20})
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         user_id, draft_id = interaction.user.id, self.target_id
         await run_transaction(
-            _bot(interaction),
+            bot_of(interaction),
             lambda s: drafts.cancel_draft(s, draft_id=draft_id, user_id=user_id),
         )
         log.info("ask draft %s cancelled (interaction %s)", draft_id, interaction.id)

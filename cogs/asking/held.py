@@ -4,10 +4,11 @@ exactly as /ask would have (``publishing.post_question``), its author absent."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.client import bot_of
 from bot.forum import premod, questions
 from bot.forum.errors import NotConfigured
 from bot.forum.premod import HeldPostSnapshot, Related
@@ -39,7 +40,7 @@ async def hold_question(
         "display_name": display_name,
     }
     return await hold_for_review(
-        cast("QABot", interaction.client),
+        bot_of(interaction),
         interaction,
         "question",
         payload,

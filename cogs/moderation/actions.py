@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import abc
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import blocks, lookups, moderation
 from bot.forum.errors import NotFound, ValidationError
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
 from bot.ui.mod_actions import blocked_text, moderation_panel, removed_text, restored_text
+from bot.ui.views import ActionButton
 from cogs.moderation.moderators import NOT_A_MODERATOR_HERE, ModeratorButton, moderator
 from cogs.moderation.removal import show_removed, show_restored
 
@@ -37,12 +39,8 @@ REASON_MAX: Final = 500
 FORM_TIMEOUT: Final = 15 * 60.0
 
 
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
-
-
 async def _moderator(interaction: discord.Interaction[Any]) -> Acting:
-    return await moderator(_bot(interaction), interaction, refusal=NOT_A_MODERATOR_HERE)
+    return await moderator(bot_of(interaction), interaction, refusal=NOT_A_MODERATOR_HERE)
 
 
 async def _reply(
@@ -57,18 +55,13 @@ async def _reply(
 # --------------------------------------------------------------------------- the buttons
 
 
-class _PostAction(ModeratorButton, template=r"qa:act:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
+class _PostAction(
+    ModeratorButton, ActionButton, template=r"qa:act:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"
+):
     """What the three buttons share: the post id in the ``custom_id``
     (``qa:act:<_ACTION>:<post id>``)."""
 
-    _ACTION: ClassVar[str]
-    _LABEL: ClassVar[str]
-    _STYLE: ClassVar[discord.ButtonStyle]
-
-    def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
-        return discord.ui.Button(
-            label=self._LABEL, style=self._STYLE, custom_id=f"qa:act:{self._ACTION}:{target_id}"
-        )
+    _FAMILY = "qa:act"
 
 
 class RemoveButton(_PostAction, template=r"qa:act:remove:(?P<id>[0-9]{1,20})"):
@@ -87,7 +80,7 @@ class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})")
 
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        bot, post_id = _bot(interaction), self.target_id
+        bot, post_id = bot_of(interaction), self.target_id
         restored = await run_transaction(
             bot,
             lambda s: moderation.restore_post(
@@ -170,7 +163,7 @@ class RemoveForm(_Form):
         )
 
     async def _submit(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        bot, post_id, reason = _bot(interaction), self.post_id, self.reason.value
+        bot, post_id, reason = bot_of(interaction), self.post_id, self.reason.value
         change = await run_transaction(
             bot,
             lambda s: moderation.remove_post(
@@ -221,7 +214,7 @@ class BlockForm(_Form):
             raise ValidationError("Days must be a whole number (or empty: until lifted).")
         days = int(raw_days) if raw_days else None
         scope: blocks.BlockScope = "all" if self.scope.values == ["all"] else "anonymous"
-        bot, post_id, reason = _bot(interaction), self.post_id, self.reason.value
+        bot, post_id, reason = bot_of(interaction), self.post_id, self.reason.value
         block = await run_transaction(
             bot,
             lambda s: blocks.block_member_through_post(

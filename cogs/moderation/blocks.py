@@ -5,10 +5,11 @@ id in its ``custom_id``). Nothing names the member."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.client import bot_of
 from bot.forum import blocks
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
@@ -38,7 +39,7 @@ class UnblockButton(ModeratorButton, template=r"qa:unblock:(?P<id>[0-9]{1,20})")
 
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        bot, block_id = cast("QABot", interaction.client), self.target_id
+        bot, block_id = bot_of(interaction), self.target_id
         lifted = await run_transaction(
             bot,
             lambda s: blocks.lift_block(

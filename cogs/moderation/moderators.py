@@ -5,10 +5,11 @@ of a moderator's restart-proof button (``ModeratorButton``)."""
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum.errors import PermissionDenied
 from bot.guilds import Acting, acting
@@ -41,7 +42,7 @@ class ModeratorButton(IdButton, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            bot = cast("QABot", interaction.client)
+            bot = bot_of(interaction)
             await self.act(interaction, await moderator(bot, interaction, refusal=self.REFUSAL))
         except Exception as exc:  # a refusal's sentence, or a logged apology
             await handle_interaction_error(interaction, exc)

@@ -6,10 +6,11 @@ ever holds them: the pages are ephemeral."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import discord
 
+from bot.client import bot_of
 from bot.forum import audit, report_queue
 from bot.forum.paging import EntryPage
 from bot.transactions import Operation, run_read
@@ -18,7 +19,7 @@ from bot.ui.reports import queue_page
 from bot.ui.views import Page, Paginator
 
 if TYPE_CHECKING:
-    from bot.client import QABot
+    pass
 
 #: Entries (or reported posts) a page shows.
 PER_PAGE: Final = 10
@@ -31,7 +32,7 @@ async def _shown(
     read: Operation[EntryPage[E]],
     render: Callable[[EntryPage[E]], discord.Embed],
 ) -> Page:
-    shown = await run_read(cast("QABot", interaction.client), read)
+    shown = await run_read(bot_of(interaction), read)
     return Page(embed=render(shown), number=shown.number, pages=shown.pages)
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Final, Self, cast
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import discord
 
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import premod
 from bot.forum import premod_decisions as decisions
@@ -39,10 +40,6 @@ Interaction = discord.Interaction["QABot"]
 NOT_A_REVIEWER: Final = "Only this server's moderators can approve or reject held posts."
 
 
-def _bot(interaction: discord.Interaction[Any]) -> QABot:
-    return cast("QABot", interaction.client)
-
-
 async def _show_decision(bot: QABot, interaction: Interaction, shown: HeldCard) -> None:
     """The card shows the decision (its buttons go), the moderator hears it, the DM goes out."""
     bot.notifier.wake()
@@ -60,10 +57,16 @@ async def _show_decision(bot: QABot, interaction: Interaction, shown: HeldCard) 
     )
 
 
-async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
+async def _reviewer(bot: QABot, interaction: Interaction) -> tuple[int, int]:
+    """A decision's start: the reviewer checked (``NOT_A_REVIEWER``), the press deferred; the
+    guild's id and the moderator's."""
     actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
     await interaction.response.defer(ephemeral=True, thinking=True)
-    guild_id, moderator_id = actor.guild.id, actor.actor_id
+    return actor.guild.id, actor.actor_id
+
+
+async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
+    guild_id, moderator_id = await _reviewer(bot, interaction)
     held = await run_transaction(
         bot,
         lambda s: decisions.claim_approval(
@@ -95,9 +98,7 @@ async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:
 
 
 async def reject(bot: QABot, interaction: Interaction, held_id: int, reason: str) -> None:
-    actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    guild_id, moderator_id = actor.guild.id, actor.actor_id
+    guild_id, moderator_id = await _reviewer(bot, interaction)
     shown = await run_transaction(
         bot,
         lambda s: decisions.reject(
@@ -123,7 +124,7 @@ class RejectModal(discord.ui.Modal, title="Reject this post"):
         self.held_id = held_id
 
     async def on_submit(self, interaction: Interaction, /) -> None:  # type: ignore[override]
-        await reject(_bot(interaction), interaction, self.held_id, self.reason.value or "")
+        await reject(bot_of(interaction), interaction, self.held_id, self.reason.value or "")
 
     async def on_error(  # type: ignore[override]
         self, interaction: Interaction, error: Exception, /
@@ -152,7 +153,7 @@ class CardButton(
         return cls(match["action"], custom_id_number(match["held"]))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        bot, held_id = _bot(interaction), self.held_id
+        bot, held_id = bot_of(interaction), self.held_id
         try:
             if self.action == "approve":
                 await approve(bot, interaction, held_id)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
 from bot.bounded import BoundedMap
+from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import purge, reports
 from bot.guilds import guild_config
@@ -207,7 +208,7 @@ class DismissReports(ModeratorButton, template=r"qa:rdismiss:(?P<id>[0-9]{1,20})
         )
 
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        bot, post_id = cast("QABot", interaction.client), self.target_id
+        bot, post_id = bot_of(interaction), self.target_id
         state = await run_transaction(
             bot,
             lambda s: reports.dismiss_reports(

@@ -1,4 +1,5 @@
-"""``TaskWorker``'s lifecycle: a stop ends the task even when the work swallowed a cancellation."""
+"""``TaskWorker``'s lifecycle: a stop ends the task even when the work swallowed a cancellation;
+``QueueWorker`` is idle once the work given is done, and forgets what is left at a stop."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.workers.base import TaskWorker, cancelling
+from bot.workers.base import QueueWorker, TaskWorker, cancelling
 
 
 class Swallowing(TaskWorker):
@@ -58,3 +59,60 @@ async def test_stop_is_idempotent(times: int) -> None:
     for _ in range(times):
         await worker.stop()
     assert not worker.running
+
+
+class Doubling(QueueWorker):
+    """Doubles the numbers it is given; ``gate`` holds each piece until it is set."""
+
+    name = "doubling"
+
+    def __init__(self) -> None:
+        super().__init__(None, None)  # type: ignore[arg-type]
+        self.given_numbers: list[int] = []
+        self.done: list[int] = []
+        self.gate = asyncio.Event()
+
+    def add(self, number: int) -> None:
+        self.given_numbers.append(number)
+        self.given()
+
+    def has_work(self) -> bool:
+        return bool(self.given_numbers)
+
+    async def work_once(self) -> None:
+        await self.gate.wait()
+        self.done.append(2 * self.given_numbers.pop(0))
+
+    def forget_work(self) -> None:
+        self.given_numbers.clear()
+
+
+async def test_a_queue_worker_is_idle_once_the_work_given_is_done() -> None:
+    worker = Doubling()
+    worker.start()
+    await worker.wait_idle()  # nothing given yet
+    worker.add(1)
+    worker.add(2)
+    idle = asyncio.ensure_future(worker.wait_idle())
+    await asyncio.sleep(0)
+    assert not idle.done()  # given work is waiting behind the gate
+    worker.gate.set()
+    async with asyncio.timeout(10):
+        await idle
+    assert worker.done == [2, 4]
+    worker.add(3)
+    async with asyncio.timeout(10):
+        await worker.wait_idle()
+    assert worker.done == [2, 4, 6]
+    await worker.stop()
+
+
+async def test_a_stopped_queue_worker_forgets_its_work_and_is_idle() -> None:
+    worker = Doubling()
+    worker.start()
+    worker.add(1)
+    await worker.stop()
+    assert worker.given_numbers == []
+    assert worker.done == []
+    async with asyncio.timeout(10):
+        await worker.wait_idle()

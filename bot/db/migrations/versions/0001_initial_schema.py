@@ -1,11 +1,5 @@
-"""initial schema
+"""initial schema"""
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-27 15:12:18.805254
-"""
-
-from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,10 +7,8 @@ from alembic import op
 
 import bot.db.types
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 # The condition of the partial index ``ix_posts_unanswered``.
 _UNANSWERED = "kind = 'question' AND answer_count = 0 AND status = 'open' AND deleted_at IS NULL"

@@ -1,9 +1,5 @@
 """full-text search over questions and answers
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-28 10:00:00.000000
-
 One index entry per question and per answer (comments are not searched); ``bot.forum.search``
 groups the matching posts by question at query time, so no entry ever aggregates other rows
 and an edit or delete of one post touches only that post's entry.
@@ -26,10 +22,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 # Diacritics are kept (as PostgreSQL's ``english`` configuration keeps them) so that both
 # engines agree on what matches.

@@ -1,21 +1,12 @@
-"""ask drafts: questions held by the similar-questions gate of /ask
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-28 11:00:00.000000
-"""
-
-from collections.abc import Sequence
+"""ask drafts: questions held by the similar-questions gate of /ask"""
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""thread pseudonyms: an anonymous author's stable "Member N" in one question thread
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-06 00:15:00.000000
-"""
-
-from collections.abc import Sequence
+"""thread pseudonyms: an anonymous author's stable "Member N" in one question thread"""
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

@@ -1,20 +1,12 @@
 """posts.forum_id (reads show only questions in forums the member can view) and
 user_prefs.resources_dm (a member's opt-in to receive the safety resources by DM)
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-06 01:50:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

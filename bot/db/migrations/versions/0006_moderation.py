@@ -1,22 +1,14 @@
 """moderation: reports that allow a new one after a dismissal, report cards, the audit trail,
 member blocks, held posts (pre-moderation), and a moderator's removal of a post
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-06 02:10:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

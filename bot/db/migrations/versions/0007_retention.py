@@ -1,22 +1,14 @@
 """retention: departed_guilds (a server that removed the bot, purged once its retention has
 passed, forgotten if the bot returns earlier) and user_prefs.dm_preview (what a DM shows)
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-06 02:20:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0007"
-down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0007"
+down_revision = "0006"
 
 
 def upgrade() -> None:

@@ -1,23 +1,15 @@
 """reconciliation: reconcile_runs (each server's last reconciliation run, shown by /qa status),
 reconcile_repages (questions whose earlier messages still wait for a re-page: the carry-over
 of a run that ran out of budget) and an index on posts for the window's questions
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-06 03:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0008"
-down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0008"
+down_revision = "0007"
 
 
 def upgrade() -> None:

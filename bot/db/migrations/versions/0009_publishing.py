@@ -1,23 +1,15 @@
 """publishing: the public archive's consent model. archive_prefs (a member's archive choices
 per server: published by default, named), categories.archived (the categories a server chose
 for the archive) and posts.publish_consent (an author's own choice for one post)
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-06 08:30:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0009"
+down_revision = "0008"
 
 
 def upgrade() -> None:

@@ -1,25 +1,24 @@
 """q2a import: imported_posts (Q2A post id per guild, views, last edit), imported_votes (votes
 that are imported facts), imported_authors (Q2A users under synthetic negative ids)
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-06 08:30:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0010"
-down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0010"
+down_revision = "0009"
 
 # posts.id: 64 bits, INTEGER on SQLite (its rowid).
 _POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _post_fk(table: str) -> sa.ForeignKeyConstraint:
+    """``table.post_id`` references a post and goes with it."""
+    return sa.ForeignKeyConstraint(
+        ["post_id"], ["posts.id"], name=op.f(f"fk_{table}_post_id_posts"), ondelete="CASCADE"
+    )
 
 
 def upgrade() -> None:
@@ -31,12 +30,7 @@ def upgrade() -> None:
         sa.Column("views", sa.Integer(), nullable=False),
         sa.Column("edited_at", bot.db.types.UTCDateTime(), nullable=True),
         sa.Column("imported_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["post_id"],
-            ["posts.id"],
-            name=op.f("fk_imported_posts_post_id_posts"),
-            ondelete="CASCADE",
-        ),
+        _post_fk("imported_posts"),
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_imported_posts")),
         sa.UniqueConstraint("guild_id", "source_id", name="uq_imported_posts_guild_source"),
     )
@@ -44,12 +38,7 @@ def upgrade() -> None:
         "imported_votes",
         sa.Column("post_id", _POST_ID, nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["post_id"],
-            ["posts.id"],
-            name=op.f("fk_imported_votes_post_id_posts"),
-            ondelete="CASCADE",
-        ),
+        _post_fk("imported_votes"),
         sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_imported_votes")),
     )
     op.create_table(

@@ -1,20 +1,12 @@
 """community health: an index on posts for a guild's questions and answers by creation time
 (/mod stats' weeks)
-
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-06 09:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0011"
+down_revision = "0010"
 
 
 def upgrade() -> None:

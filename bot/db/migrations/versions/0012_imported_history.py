@@ -1,22 +1,14 @@
 """imported history: imported_claims (an imported question being continued in Discord: the one
 press that creates its thread holds the claim)
-
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-06 09:40:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
 
-revision: str = "0012"
-down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0012"
+down_revision = "0011"
 
 # posts.id: 64 bits, INTEGER on SQLite (its rowid).
 _POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
