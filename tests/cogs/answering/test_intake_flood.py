@@ -6,7 +6,8 @@ transaction for a pooled connection; those that waited past the pool's 30 s time
 with an error, and the vote writer starved behind them. Then at most four messages were stored
 at once, one transaction each, about 25 statements per answer (issue 18: 20 answers/s). Now the
 thread intake (``bot.workers.thread_intake``) records what arrived meanwhile in one transaction,
-one batch at a time, none lost, each message's outcome its own.
+one batch at a time, none lost, each message's outcome its own; a shutdown records the
+messages received before it (``bot.shutdown.drain``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bot import shutdown
 from tests.cogs.conftest import BotEvents, ask_question_directly, configure_qa_guild
 from tests.fakediscord.fixtures import BotFactory
 
@@ -69,3 +71,39 @@ async def test_a_flood_of_thread_messages_is_stored_in_a_few_batches_and_none_is
     # The first message's transaction, then one for all the others.
     assert len(started) == 2
     assert changes[-1].question.answer_count == FLOOD
+
+
+async def test_a_shutdown_records_the_thread_messages_received_before_it(
+    db_url: str, qa_bot_factory: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = await qa_bot_factory(extensions=["cogs.answering"], database_url=db_url)
+    fake = harness.fake
+    assert fake.guild is not None
+    await configure_qa_guild(harness)
+    asked = await ask_question_directly(harness, fake.add_member(fake.guild, "asker"))
+    helpers = [fake.add_member(fake.guild, f"helper{i}") for i in range(3)]
+    intake = harness.bot.thread_intake
+    real = intake.runner
+    gate = asyncio.Event()
+
+    class Gated:
+        async def run(self, operation: Any) -> Any:
+            await gate.wait()
+            return await real.run(operation)
+
+    monkeypatch.setattr(intake, "runner", Gated())
+    events = BotEvents(harness, "message", "qa_thread_message")
+    sent = [await helper.send(asked.thread, LONG) for helper in helpers]
+    for message in sent:
+        await events.wait_for("message", lambda m, message=message: m.id == message.id)
+
+    draining = asyncio.create_task(shutdown.drain(harness.bot, seconds=30))
+    done, _ = await asyncio.wait({draining}, timeout=0.5)
+    assert not done  # the drain waits for the messages held at the gate
+    gate.set()
+    assert await draining  # everything received was recorded
+    for message in sent:
+        _, change = await events.wait_for(
+            "qa_thread_message", lambda m, _c, message=message: m.id == message.id
+        )
+        assert change is not None and change.post.kind == "answer"
