@@ -48,6 +48,7 @@ from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
 from bot.workers.search_tops import SearchTops
 from bot.workers.status_lines import StatusLines
+from bot.workers.thread_intake import ThreadIntake
 from bot.workers.thread_renames import ThreadRenames
 from bot.workers.vote_writer import VoteWriter
 
@@ -164,6 +165,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner, scope=self.server_scope)
         #: Records thread messages, keeping those that met the database gone for a retry.
         self.message_retry = MessageRetry(self, runner)
+        #: Records thread messages in batches (answers set-based), for the answering cog.
+        self.thread_intake = ThreadIntake(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines, metrics=self.metrics)
         #: Reconciliation when a shard's session is new: what was missed while away counts.
@@ -210,6 +213,7 @@ class QABot(commands.AutoShardedBot):
             self.purger,
             self.thread_renames,
             self.message_retry,
+            self.thread_intake,
             self.vote_writer,
             self.reconciler,
             self.search_tops,

@@ -118,16 +118,20 @@ async def remember_display_names(
     ]
     if not rows:
         return
-    stmt = insert(session, Member).values(rows)
+    # The rows as parameters of one statement compiled once, not a ``values(rows)`` compiled
+    # anew for every count of names (a batch of thread messages names many at once).
+    table = Member.__table__
+    stmt = insert(session, table)
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=[Member.guild_id, Member.user_id],
+            index_elements=[table.c.guild_id, table.c.user_id],
             set_={"display_name": stmt.excluded.display_name},
             where=or_(
-                Member.display_name.is_(None),
-                Member.display_name != stmt.excluded.display_name,
+                table.c.display_name.is_(None),
+                table.c.display_name != stmt.excluded.display_name,
             ),
-        )
+        ),
+        rows,
     )
 
 
