@@ -140,11 +140,12 @@ def make_private(path: Path) -> None:
 
 
 def configure_sqlite(
-    engine: Engine, path: Path | None, *, query_only: bool, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    engine: Engine, path: Path | None, *, query_only: bool, busy_ms: int | None = None
 ) -> None:
     """The PRAGMAs, file modes and ``BEGIN`` of every connection ``engine`` opens to SQLite
     (the sync engine behind an async one, or ``bot.db.reads``'s own); ``busy_ms``: how long a
-    statement waits for a lock."""
+    statement waits for a lock (``None``: ``SQLITE_BUSY_TIMEOUT_MS`` as it is when the
+    connection opens)."""
 
     @event.listens_for(engine, "do_connect")
     def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -160,7 +161,8 @@ def configure_sqlite(
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # The busy timeout first: setting the journal mode waits for a lock too.
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        busy = SQLITE_BUSY_TIMEOUT_MS if busy_ms is None else busy_ms
+        cursor.execute(f"PRAGMA busy_timeout={int(busy)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

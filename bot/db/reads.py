@@ -40,7 +40,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import READ_ONLY, SQLITE_BUSY_TIMEOUT_MS, configure_sqlite, sqlite_path
+from bot.db.engine import READ_ONLY, configure_sqlite, sqlite_path
 
 T = TypeVar("T")
 #: A read-only unit of work: a function of one connection, run inside its transaction.
@@ -66,7 +66,7 @@ class ReadRunner:
         self._inline: Engine | None = None
         path = sqlite_path(url.render_as_string(hide_password=False))
         if url.get_backend_name() == "sqlite" and path is not None:
-            self._sync = _reading_engine(url, path, READ_THREADS, SQLITE_BUSY_TIMEOUT_MS)
+            self._sync = _reading_engine(url, path, READ_THREADS, None)
             self._threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="qa-read")
             # Never waits for a lock, opening included (see the module's docstring).
             self._inline = _reading_engine(url, path, 1, 0)
@@ -113,7 +113,7 @@ class ReadRunner:
                 engine.dispose()
 
 
-def _reading_engine(url: URL, path: Path, connections: int, busy_ms: int) -> Engine:
+def _reading_engine(url: URL, path: Path, connections: int, busy_ms: int | None) -> Engine:
     """A synchronous engine reading the SQLite file at ``path`` as the async one does, every
     connection ``query_only``; ``connections`` at most, waiting ``busy_ms`` for a lock."""
     engine = create_sync_engine(
