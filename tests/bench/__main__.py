@@ -383,7 +383,7 @@ def _run_burst(args: argparse.Namespace, backends: list[str]) -> bool:
             profiled = "postgresql" if backends == ["postgresql"] else "sqlite"
             print(f"{profiled}: profiled run", file=sys.stderr)
             asyncio.run(_one_run(profiled, scale, Path(tmp), args.timeout, out))
-            report["profile"] = profile_text(out)
+            report["profile"], report["profiled"] = profile_text(out), profiled
     print(console(report))
     _record(report, "")
     complete = len(report["backends"]) == len(backends)

@@ -68,14 +68,18 @@ def console(report: dict[str, Any]) -> str:
         longest = [line for r in runs for line in r["longest_lines"]]
         lines.append(f"  longest transaction logged by the bot: {longest or 'not logged'}")
     if report.get("profile"):
-        lines.append("== cProfile of qa-bot run during one SQLite run (top by own time)")
+        lines.append(
+            f"== cProfile of qa-bot run during one {report.get('profiled', 'sqlite')} run"
+            " (top by own time)"
+        )
         lines.append(report["profile"])
     return "\n".join(lines)
 
 
 METHOD = """\
 `make bench` (`python -m tests.bench`; `--runs N`, default 3; `--quick`: a tenth of the
-workload; `--profile`: one more SQLite run of the bot under cProfile). Each run starts a fresh
+workload; `--profile`: one more run of the bot under cProfile, on PostgreSQL with `--backend
+postgresql`, else on SQLite). Each run starts a fresh
 loopback fake Discord (in the benchmark's process) and `qa-bot run` as its own process on a fresh
 database (a real SQLite file, or a new PostgreSQL database), pointed at the fake by environment
 variables, with its commands synced by `qa-bot sync-commands`.
@@ -203,8 +207,8 @@ def markdown(report: dict[str, Any]) -> str:
         out += [
             "## Profile of the hot path",
             "",
-            "cProfile of `qa-bot run` during one SQLite run (ingestion and burst), "
-            "top by own time:",
+            f"cProfile of `qa-bot run` during one {report.get('profiled', 'sqlite')} run "
+            "(ingestion and burst), top by own time:",
             "",
             "```",
             report["profile"].strip(),
