@@ -27,6 +27,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot cogs
 
+# The suite on every core (at most 4 workers); PYTEST_ARGS=-n0 runs it in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 pytest: $(STAMP)
 	scripts/with-test-postgres scripts/with-test-mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
 

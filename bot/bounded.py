@@ -50,6 +50,10 @@ class BoundedMap(Generic[K, V]):
         """Forget ``key`` (nothing happens when it is not there)."""
         self._items.pop(key, None)
 
+    def oldest_first(self) -> list[K]:
+        """The keys held, oldest first."""
+        return list(self._items)
+
 
 class ExpiringMap(Generic[K, V]):
     """A ``BoundedMap`` whose entries also expire ``ttl`` seconds after their ``put``

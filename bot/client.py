@@ -27,6 +27,7 @@ from bot.db import health
 from bot.db.engine import create_sessionmaker
 from bot.db.identify_gate import IdentifyGate
 from bot.errors import handle_interaction_error
+from bot.forum.common_terms import CommonTerms
 from bot.forum.shards import ServerScope
 from bot.healthcheck import ShardStates
 from bot.message_cache import IndexedConnectionState
@@ -45,7 +46,9 @@ from bot.workers.purger import Purger
 from bot.workers.reconciler import Reconciler
 from bot.workers.retention import Retention
 from bot.workers.role_sync import RoleSync
+from bot.workers.search_tops import SearchTops
 from bot.workers.status_lines import StatusLines
+from bot.workers.thread_intake import ThreadIntake
 from bot.workers.thread_renames import ThreadRenames
 from bot.workers.vote_writer import VoteWriter
 
@@ -162,6 +165,8 @@ class QABot(commands.AutoShardedBot):
         self.thread_renames = ThreadRenames(self, runner, scope=self.server_scope)
         #: Records thread messages, keeping those that met the database gone for a retry.
         self.message_retry = MessageRetry(self, runner)
+        #: Records thread messages in batches (answers set-based), for the answering cog.
+        self.thread_intake = ThreadIntake(self, runner)
         #: Applies reaction votes in gateway order, then refreshes status lines.
         self.vote_writer = VoteWriter(self, runner, self.status_lines, metrics=self.metrics)
         #: Reconciliation when a shard's session is new: what was missed while away counts.
@@ -172,6 +177,9 @@ class QABot(commands.AutoShardedBot):
         self.health_server = health_server.from_settings(
             self, runner, settings, self.metrics, self.shard_states
         )
+        #: Precomputed top lists of very common search terms, and the worker refreshing them.
+        self.common_terms = CommonTerms()
+        self.search_tops = SearchTops(self, runner, self.common_terms)
         #: The guilds' AutoMod keyword rules, checked on what the bot posts for members.
         self.automod = AutoModRules(self)
         #: How each kind of post held for review is published once approved (the cogs register).
@@ -205,8 +213,10 @@ class QABot(commands.AutoShardedBot):
             self.purger,
             self.thread_renames,
             self.message_retry,
+            self.thread_intake,
             self.vote_writer,
             self.reconciler,
+            self.search_tops,
             *([self.health_server] if self.health_server is not None else []),
         )
 

@@ -9,9 +9,10 @@ A SIGTERM in the middle of a reaction burst must not lose the gestures the bot a
    before its first ``await``, so by the time the sockets are closed every gesture received is
    queued. Events Discord sent that were not read are not lost for good: the reactions stay on
    Discord and the next start's reconciliation reads them back.
-2. The vote writer applies its queue (and removes uncounted self-votes) for at most
-   ``DRAIN_SECONDS``, well inside the 10 s a process manager such as systemd or Docker waits
-   after SIGTERM; what is left then is logged by the writer as unapplied.
+2. The vote writer applies its queue (and removes uncounted self-votes), and the thread intake
+   records the thread messages received (the answering listener hands each in before its first
+   real wait), for at most ``DRAIN_SECONDS``, well inside the 10 s a process manager such as
+   systemd or Docker waits after SIGTERM; what is left then is logged as unapplied.
 3. One line says what was taken in and how long the drain took; another gives the transaction
    counts and the longest SQLite write-lock hold (``bot.db.engine.write_holds``).
 
@@ -44,9 +45,13 @@ async def drain(bot: QABot, *, seconds: float = DRAIN_SECONDS) -> bool:
         await shard.disconnect()
     writer = bot.vote_writer
     drained = True
-    if writer.running:
+    # The thread messages received are recorded too (``bot.workers.thread_intake``).
+    taking_in = [w for w in (writer, bot.thread_intake) if w.running]
+    if taking_in:
         try:
-            await asyncio.wait_for(writer.wait_idle(), timeout=seconds)
+            await asyncio.wait_for(
+                asyncio.gather(*(w.wait_idle() for w in taking_in)), timeout=seconds
+            )
         except TimeoutError:
             drained = False
     log.info(

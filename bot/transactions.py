@@ -18,6 +18,8 @@ engine can be disposed.
 Reads never wait behind writers. A unit of work that only reads is run with ``run_read`` (or
 ``read_only=True``): a read-only transaction (``bot.forum.uow``), which on SQLite is a deferred
 ``BEGIN`` that WAL lets run beside the writer's ``BEGIN IMMEDIATE``, and in which a write fails.
+A read written as a function of a ``Connection`` (``run_sync_read``, ``bot.db.reads``) is the
+cheapest: on SQLite the whole unit is one hand-off to a reading thread of the runner's own.
 
 Background work takes a bounded share of the connection pool. The bot starts its workers in a
 context marked as background (``background_context``); every transaction run from a task
@@ -35,12 +37,13 @@ import contextlib
 import contextvars
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Iterable
 from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import MAX_OVERFLOW, POOL_SIZE
+from bot.db.reads import ReadRunner, SyncRead
 from bot.forum.ledger import POINTS_MOVED
 from bot.forum.uow import run_in_transaction
 
@@ -93,6 +96,9 @@ class TransactionRunner:
         self._background_slots = asyncio.Semaphore(BACKGROUND_CONNECTIONS)
         #: SQLite's writers take turns here (see the module's docstring); None on PostgreSQL.
         self._write_turn = asyncio.Lock() if _on_sqlite(sessionmaker) else None
+        bind = sessionmaker.kw.get("bind")
+        #: Reads written as functions of a connection (``read``); None without an async engine.
+        self._reads = ReadRunner(bind) if isinstance(bind, AsyncEngine) else None
         #: Transactions run so far: reads, writes.
         self.reads = 0
         self.writes = 0
@@ -112,14 +118,32 @@ class TransactionRunner:
         failures), in a task of its own: a cancelled caller stops waiting, the transaction
         goes on to its end; after the commit, announce whose public points moved.
         ``read_only``: the operation only reads (a write in it fails)."""
+        return await self._to_the_end(self._transaction(operation, read_only))
+
+    async def read(self, work: SyncRead[T], *, inline: bool = False) -> T:
+        """Run a read-only unit of work written as a function of a ``Connection`` (``bot.db.
+        reads``: on SQLite one hand-off to a reading thread, none for a small ``inline`` one),
+        to its end as ``run`` does."""
+        if self._reads is None:
+            raise RuntimeError("this runner's sessionmaker is bound to no async engine")
+        reads = self._reads
+
+        async def counted() -> T:
+            async with self._share():
+                self.reads += 1
+                return await reads.read(work, inline=inline)
+
+        return await self._to_the_end(counted())
+
+    async def _to_the_end(self, work: Coroutine[Any, Any, T]) -> T:
+        """``work`` in a task of its own that a cancelled caller leaves running (see ``run``)."""
         if self._closed:
+            work.close()
             raise RunnerClosed("the bot is closed: no new transaction begins")
         caller = asyncio.current_task()
         if caller is not None:
             self._callers.add(caller)
-        transaction = asyncio.get_running_loop().create_task(
-            self._transaction(operation, read_only), name="transaction"
-        )
+        transaction = asyncio.get_running_loop().create_task(work, name="transaction")
         self._in_flight.add(transaction)
         transaction.add_done_callback(self._finished)
         # A cancelled shield leaves the transaction running (``_finished`` retrieves its outcome).
@@ -194,6 +218,13 @@ class TransactionRunner:
         """Refuse new transactions; wait up to ``grace`` seconds for those in flight, then
         cancel the rest and wait for them to end (idempotent)."""
         self._closed = True
+        try:
+            await self._wait_in_flight(grace)
+        finally:
+            if self._reads is not None:
+                await self._reads.close()
+
+    async def _wait_in_flight(self, grace: float) -> None:
         if not self._in_flight:
             return
         _, late = await asyncio.wait(set(self._in_flight), timeout=grace)
@@ -228,6 +259,13 @@ async def run_read(bot: HasTransactionRunner, operation: Operation[T]) -> T:
     """Run a domain operation that only reads, in a read-only transaction: on SQLite it never
     waits for the writer; a write in it fails."""
     return await bot.transaction_runner.run(operation, read_only=True)
+
+
+async def run_sync_read(bot: HasTransactionRunner, work: SyncRead[T], *, inline: bool = False) -> T:
+    """Run a read-only unit of work written as ``work(connection)`` (``bot.db.reads``) with the
+    bot's runner: on SQLite the whole read is one hand-off to a reading thread, or none for a
+    small bounded read (``inline``)."""
+    return await bot.transaction_runner.read(work, inline=inline)
 
 
 def announce_points_moved(dispatch: Dispatch, moved: Iterable[tuple[int, int]]) -> None:

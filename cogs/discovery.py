@@ -134,7 +134,12 @@ class Discovery(commands.Cog):
         hits = await run_read(
             self.bot,
             lambda s: search.search_questions(
-                s, guild_id=guild_id, visible=visible, query=query, limit=SEARCH_LIMIT
+                s,
+                guild_id=guild_id,
+                visible=visible,
+                query=query,
+                limit=SEARCH_LIMIT,
+                common=self.bot.common_terms,
             ),
         )
         log.info(

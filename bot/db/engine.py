@@ -113,7 +113,7 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
             kwargs.setdefault("pool_size", POOL_SIZE)
             kwargs.setdefault("max_overflow", MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, path, query_only=read_only)
+        configure_sqlite(engine.sync_engine, path, query_only=read_only)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", POOL_SIZE)
@@ -139,22 +139,28 @@ def make_private(path: Path) -> None:
             os.chmod(f"{path}{suffix}", FILE_MODE)
 
 
-def _configure_sqlite(engine: AsyncEngine, path: Path | None, *, query_only: bool) -> None:
-    @event.listens_for(engine.sync_engine, "do_connect")
+def configure_sqlite(
+    engine: Engine, path: Path | None, *, query_only: bool, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> None:
+    """The PRAGMAs, file modes and ``BEGIN`` of every connection ``engine`` opens to SQLite
+    (the sync engine behind an async one, or ``bot.db.reads``'s own); ``busy_ms``: how long a
+    statement waits for a lock."""
+
+    @event.listens_for(engine, "do_connect")
     def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         with private_umask():
-            connection = engine.sync_engine.dialect.connect(*cargs, **cparams)
+            connection = engine.dialect.connect(*cargs, **cparams)
         if path is not None:
             make_private(path)
         return connection
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # The busy timeout first: setting the journal mode waits for a lock too.
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -166,9 +172,9 @@ def _configure_sqlite(engine: AsyncEngine, path: Path | None, *, query_only: boo
         if path is not None:  # the -wal and -shm exist once WAL is on
             make_private(path)
 
-    holds = _holds.setdefault(engine.sync_engine, WriteHolds())
+    holds = _holds.setdefault(engine, WriteHolds())
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION, False))
         if conn.info.get(_QUERY_ONLY, False) != read_only:
@@ -180,8 +186,8 @@ def _configure_sqlite(engine: AsyncEngine, path: Path | None, *, query_only: boo
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         conn.info[_HOLD_STARTED] = time.perf_counter()
 
-    @event.listens_for(engine.sync_engine, "commit")
-    @event.listens_for(engine.sync_engine, "rollback")
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
     def _on_end(conn: Connection) -> None:
         started = conn.info.pop(_HOLD_STARTED, None)
         if started is not None:

@@ -1,19 +1,25 @@
 """What the public web archive lists besides one question (issue 24), always through the
 publishable query of ``bot.forum.publishing``: the servers that publish, a server's chosen
-categories, and a search whose hits are only publishable questions."""
+categories, and a search whose hits are only publishable questions.
+
+All but the search are functions of a ``Connection`` (``bot.db.reads``): a page's reads are one
+unit, on SQLite one hand-off to a reading thread."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Category, GuildSetting, Post
 from bot.forum.publishing import (
     PublishedThread,
     archive_open,
+    config_in,
     publishable_question_ids,
     publishable_thread,
 )
@@ -34,9 +40,17 @@ class ArchiveHome:
     invite: str | None
 
 
-async def publishing_guilds(session: AsyncSession) -> list[int]:
+#: A server's archived categories (built once: building costs more than the read).
+_CHOSEN: Final = (
+    select(Category.name)
+    .where(Category.guild_id == bindparam("guild_id"), Category.archived.is_(True))
+    .order_by(Category.name)
+)
+
+
+def publishing_guilds(connection: Connection) -> list[int]:
     """The servers whose archive is open, by id."""
-    rows = await session.execute(
+    rows = connection.execute(
         select(GuildSetting.guild_id)
         .where(GuildSetting.key == _PUBLISHING_KEY, GuildSetting.value == json.dumps(True))
         .order_by(GuildSetting.guild_id)
@@ -44,28 +58,24 @@ async def publishing_guilds(session: AsyncSession) -> list[int]:
     return [int(guild_id) for guild_id in rows.scalars()]
 
 
-async def archive_home(session: AsyncSession, guild_id: int) -> ArchiveHome | None:
+def archive_home(connection: Connection, guild_id: int) -> ArchiveHome | None:
     """The server's archive front matter, or None when it does not publish."""
-    config = await load_config(session, guild_id)
+    config = config_in(connection, guild_id)
     if not config.publishing:
         return None
-    names = await session.execute(
-        select(Category.name)
-        .where(Category.guild_id == guild_id, Category.archived.is_(True))
-        .order_by(Category.name)
-    )
+    names = connection.execute(_CHOSEN, {"guild_id": guild_id})
     return ArchiveHome(guild_id, tuple(names.scalars()), config.archive_invite)
 
 
-async def archive_thread(
-    session: AsyncSession, question_id: int
+def archive_thread(
+    connection: Connection, question_id: int
 ) -> tuple[PublishedThread, ArchiveHome] | None:
     """A question page's rows in one read: the publishable thread and its server's front
     matter, or None when the question is not publishable."""
-    thread = await publishable_thread(session, question_id)
+    thread = publishable_thread(connection, question_id)
     if thread is None:
         return None
-    home = await archive_home(session, thread.question.guild_id)
+    home = archive_home(connection, thread.question.guild_id)
     return None if home is None else (thread, home)
 
 

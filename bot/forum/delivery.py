@@ -1,20 +1,21 @@
 """What happened to a DM: sent, to be retried after a backoff, undeliverable, or cancelled.
 
-The DM worker records each send's outcome: ``mark_sent``; ``mark_retry`` / ``mark_group_retry``
-(exponential backoff with jitter, bounded attempts, then ``failed``; the rows of one DM keep one
-due time); ``mark_undeliverable`` (DMs closed: the recipient is marked too); ``mark_cancelled``
-(the post is gone). ``last_error`` keeps ids and codes, never message text.
+The DM worker records each send's outcome: ``mark_sent`` (``mark_many_sent``: many DMs in one
+statement); ``mark_retry`` / ``mark_group_retry`` (exponential backoff with jitter, bounded
+attempts, then ``failed``; the rows of one DM keep one due time); ``mark_undeliverable`` (DMs
+closed: the recipient is marked too); ``mark_cancelled`` (the post is gone). ``last_error`` keeps
+ids and codes, never message text.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Notification
@@ -50,22 +51,40 @@ async def mark_sent(
     records it, which keeps the new holder (whose resend Discord drops by nonce) from sending
     a third time after its own attempt fails.
     """
+    recorded = await mark_many_sent(
+        session, {notification_id: message_id}, worker_id=worker_id, now=now
+    )
+    return notification_id in recorded
+
+
+async def mark_many_sent(
+    session: AsyncSession,
+    messages: Mapping[int, int | None],
+    *,
+    worker_id: str,
+    now: datetime,
+) -> set[int]:
+    """``mark_sent`` of many notifications in one statement: ``messages`` maps each to the id
+    of the DM that delivered it. Returns those recorded now (not already sent or closed)."""
+    if not messages:
+        return set()
     stmt = (
         update(Notification)
         .where(
-            Notification.id == notification_id,
+            Notification.id.in_(list(messages)),
             Notification.status.in_(("pending", "sending", "failed")),
         )
         .values(
             status="sent",
             sent_at=now,
-            sent_message_id=message_id,
+            sent_message_id=case(messages, value=Notification.id),
             claimed_by=worker_id,
             claimed_until=None,
         )
         .returning(Notification.id)
+        .execution_options(synchronize_session=False)
     )
-    return (await session.execute(stmt)).first() is not None
+    return set((await session.execute(stmt)).scalars())
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:

@@ -2,7 +2,8 @@
 
 ``notification_content`` reads the question and posts a group of claimed notifications is about
 as they are now, so edits are honoured and deleted posts left out, and says which
-notifications should no longer be sent (and why). An anonymous author's identity is never
+notifications should no longer be sent (and why); ``notification_contents`` does it for the next
+few DMs the worker sends in a few set-based statements. An anonymous author's identity is never
 loaded into the result.
 """
 
@@ -13,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import HeldPost, Member, Post
@@ -117,34 +118,74 @@ async def notification_content(
     Edits are honoured and deleted posts left out; an anonymous author's identity is never
     loaded into the result.
     """
-    content = await _read_content(session, items)
-    recipient = await prefs.get_prefs(session, items[0].recipient_id)
-    return dataclasses.replace(content, preview=recipient.dm_preview)
+    [content] = await notification_contents(session, [items])
+    return content
 
 
-async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> NotificationContent:
-    if not items:
-        raise ValueError("a DM needs at least one notification")
-    first = items[0]
-    if any(item.group != first.group for item in items):
-        raise ValueError("the notifications of one DM share recipient, question and kind")
-    if first.kind.startswith(HELD_PREFIX):
-        return await _held_content(session, items)
-    question = (
-        await session.get(Post, first.question_id, populate_existing=True)
-        if first.question_id is not None
-        else None
-    )
-    post_ids = sorted({item.post_id for item in items if item.post_id is not None})
+async def notification_contents(
+    session: AsyncSession, groups: Sequence[Sequence[OutboxItem]]
+) -> list[NotificationContent]:
+    """``notification_content`` of many DMs (one per group, in order) in a few set-based
+    statements: the recipients' preferences, the questions and posts, the named authors'
+    names (a DM about a held post reads its own rows)."""
+    for items in groups:
+        _check_group(items)
+    recipients = await prefs.prefs_of(session, (items[0].recipient_id for items in groups))
+    held = [items[0].kind.startswith(HELD_PREFIX) for items in groups]
+    plain = [items for items, is_held in zip(groups, held, strict=True) if not is_held]
+    wanted = {i.question_id for items in plain for i in items if i.question_id is not None}
+    wanted |= {i.post_id for items in plain for i in items if i.post_id is not None}
     loaded = (
         await session.execute(
-            select(Post).where(Post.id.in_(post_ids)).execution_options(populate_existing=True)
+            select(Post).where(Post.id.in_(wanted)).execution_options(populate_existing=True)
         )
-        if post_ids
+        if wanted
         else None
     )
     by_id = {post.id: post for post in loaded.scalars()} if loaded is not None else {}
-    recipient = await prefs.get_prefs(session, first.recipient_id)
+    lives = [
+        ([], {}) if is_held else _live_posts(items, by_id, recipients[items[0].recipient_id])
+        for items, is_held in zip(groups, held, strict=True)
+    ]
+    named = {
+        (items[0].guild_id, post.author_id)
+        for items, (live, _) in zip(groups, lives, strict=True)
+        for _, post in live
+        if not post.anonymous
+    }
+    names: dict[tuple[int, int], str] = {}
+    if named:
+        rows = await session.execute(
+            select(Member.guild_id, Member.user_id, Member.display_name).where(
+                tuple_(Member.guild_id, Member.user_id).in_(sorted(named)),
+                Member.display_name.is_not(None),
+            )
+        )
+        names = {(row.guild_id, row.user_id): row.display_name for row in rows}
+    contents = []
+    for items, is_held, (live, cancelled) in zip(groups, held, lives, strict=True):
+        recipient = recipients[items[0].recipient_id]
+        if is_held:
+            content = await _held_content(session, items, recipient)
+        else:
+            content = _content(items, by_id, live, cancelled, names, recipient)
+        contents.append(dataclasses.replace(content, preview=recipient.dm_preview))
+    return contents
+
+
+def _check_group(items: Sequence[OutboxItem]) -> None:
+    if not items:
+        raise ValueError("a DM needs at least one notification")
+    if any(item.group != items[0].group for item in items):
+        raise ValueError("the notifications of one DM share recipient, question and kind")
+
+
+def _live_posts(
+    items: Sequence[OutboxItem], by_id: Mapping[int, Post], recipient: prefs.Prefs
+) -> tuple[list[tuple[OutboxItem, Post]], dict[int, str]]:
+    """The items still to send with their post, and the others with why they are not sent."""
+    question_id = items[0].question_id
+    question = by_id.get(question_id) if question_id is not None else None
     cancelled: dict[int, str] = {}
     live: list[tuple[OutboxItem, Post]] = []
     for item in sorted(items, key=lambda i: i.id):
@@ -155,17 +196,19 @@ async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
         else:
             assert post is not None
             live.append((item, post))
-    named = sorted({post.author_id for _, post in live if not post.anonymous})
-    names: dict[int, str] = {}
-    if named:
-        rows = await session.execute(
-            select(Member.user_id, Member.display_name).where(
-                Member.guild_id == first.guild_id,
-                Member.user_id.in_(named),
-                Member.display_name.is_not(None),
-            )
-        )
-        names = {row.user_id: row.display_name for row in rows}
+    return live, cancelled
+
+
+def _content(
+    items: Sequence[OutboxItem],
+    by_id: Mapping[int, Post],
+    live: Sequence[tuple[OutboxItem, Post]],
+    cancelled: Mapping[int, str],
+    names: Mapping[tuple[int, int], str],
+    recipient: prefs.Prefs,
+) -> NotificationContent:
+    first = items[0]
+    question = by_id.get(first.question_id) if first.question_id is not None else None
     posts = tuple(
         NotifiedPost(
             notification_id=item.id,
@@ -178,7 +221,7 @@ async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
             display_name=(
                 post.display_name
                 if post.anonymous
-                else post.display_name or names.get(post.author_id)
+                else post.display_name or names.get((first.guild_id, post.author_id))
             ),
             author_id=None if post.anonymous else post.author_id,
             removal_reason=post.removal_reason if item.kind == "removed" else None,
@@ -201,7 +244,9 @@ async def _read_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
 HELD_PREFIX = "held_"
 
 
-async def _held_content(session: AsyncSession, items: Sequence[OutboxItem]) -> NotificationContent:
+async def _held_content(
+    session: AsyncSession, items: Sequence[OutboxItem], recipient: prefs.Prefs
+) -> NotificationContent:
     """The DM telling a member what became of their held post (the first of ``items``): its
     text as they wrote it, and the published post (approved) or the reason (rejected,
     unpublished)."""
@@ -210,7 +255,6 @@ async def _held_content(session: AsyncSession, items: Sequence[OutboxItem]) -> N
     post = await session.get(Post, held.post_id) if held and held.post_id else None
     question_id = first.question_id
     question = await session.get(Post, question_id) if question_id is not None else None
-    recipient = await prefs.get_prefs(session, first.recipient_id)
     reason = None
     if recipient.erased:
         reason = "the recipient erased their data"

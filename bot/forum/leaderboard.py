@@ -120,6 +120,8 @@ async def remember_display_names(
         if uid not in erased
     ]
     if rows:
+        # The rows as parameters of one statement built and compiled once, not a
+        # ``values(rows)`` compiled anew for every count of names (a batch names many at once).
         await session.execute(built_once(session, _upsert_names), rows)
 
 

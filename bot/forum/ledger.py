@@ -31,7 +31,7 @@ from bot.forum.point_rules import (
     contribution,
     votes_by_post,
 )
-from bot.forum.post_rows import lock_answers, update_post
+from bot.forum.post_rows import lock_answers
 from bot.forum.settings import GuildConfig, load_config
 from bot.forum.synthetic_ids import is_synthetic
 
@@ -200,19 +200,23 @@ class Ledger:
             if question_id is not None and now_contrib.answer != before.answer:
                 answer_delta[question_id] += now_contrib.answer - before.answer
         changed = await add_to_post_counters(self.session, counters, now)
-        for question_id in sorted(answer_delta):
-            if answer_delta[question_id]:
-                changed = True
-                self._questions.add(question_id)
-                await update_post(
-                    self.session,
-                    question_id,
-                    answer_count=Post.answer_count + answer_delta[question_id],
-                )
-        for question_id in sorted(self._questions):
+        moved = [
+            {"question": question_id, "d_answers": delta}
+            for question_id, delta in sorted(answer_delta.items())
+            if delta
+        ]
+        if moved:  # one statement run for every question, in id order
+            changed = True
+            self._questions.update(m["question"] for m in moved)
+            await self.session.execute(_ADD_TO_ANSWER_COUNTS, moved)
+        if self._questions:
             result = await self.session.execute(
                 update(Post)
-                .where(Post.id == question_id, Post.kind == "question", Post.status != _STATUS_SQL)
+                .where(
+                    Post.id.in_(sorted(self._questions)),
+                    Post.kind == "question",
+                    Post.status != _STATUS_SQL,
+                )
                 .values(status=_STATUS_SQL, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -259,6 +263,12 @@ _ADD_TO_COUNTERS = (
         downvotes=_POSTS.c.downvotes + bindparam("d_down"),
         updated_at=bindparam("now"),
     )
+)
+
+_ADD_TO_ANSWER_COUNTS = (
+    update(_POSTS)
+    .where(_POSTS.c.id == bindparam("question"))
+    .values(answer_count=_POSTS.c.answer_count + bindparam("d_answers"))
 )
 
 

@@ -66,6 +66,89 @@ async def notify_new_answer(
     )
 
 
+async def notify_new_answers(
+    session: AsyncSession, answers: Sequence[tuple[Post, Post]], now: datetime
+) -> int:
+    """``notify_new_answer`` for many (question, answer) pairs of one guild, in their order,
+    with a handful of statements: the rows and due times are those the calls one by one
+    would queue. Returns rows queued."""
+    answers = [(q, a) for q, a in answers if not _gone(q) and not _gone(a)]
+    if not answers:
+        return 0
+    followed = await prefs.followers_of(session, {q.id: q.author_id for q, _ in answers})
+    planned = [
+        (q, a, [u for u in followed[q.id] if u != a.author_id and not is_synthetic(u)])
+        for q, a in answers
+    ]
+    recipients = {u for _, _, users in planned for u in users}
+    unreachable = await prefs.unreachable_among(session, recipients)
+    recipients -= unreachable
+    if not recipients:
+        return 0
+    config = await load_config(session, answers[0][0].guild_id)
+    window = timedelta(seconds=config.notify_coalesce_seconds)
+    last = await _last_due(session, "new_answer", {q.id for q, _ in answers}, recipients)
+    rows = []
+    for question, answer, users in planned:
+        payload = _payload("new_answer", question=question, post=answer)
+        for user_id in users:
+            if user_id in unreachable:
+                continue
+            due = last[question.id, user_id] = next_due(
+                last.get((question.id, user_id)), now, window
+            )
+            rows.append(
+                {
+                    "guild_id": question.guild_id,
+                    "recipient_id": user_id,
+                    "kind": "new_answer",
+                    "question_id": question.id,
+                    "post_id": answer.id,
+                    "payload": payload,
+                    "dedupe_key": f"answer:{answer.id}:{user_id}",
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": due,
+                    "created_at": now,
+                }
+            )
+    if not rows:
+        return 0
+    table = Notification.__table__
+    stmt = (  # one statement for all the rows, compiled once (see ``thread_batch``)
+        insert(session, table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
+    )
+    return len((await session.execute(stmt, rows)).all())
+
+
+async def _last_due(
+    session: AsyncSession, kind: NotificationKind, question_ids: set[int], recipients: set[int]
+) -> dict[tuple[int, int], datetime]:
+    """The latest due time of each (question, recipient)'s rows of ``kind`` that reached (or
+    may yet reach) the recipient, as ``_due_times`` reads it for one question."""
+    stmt = (
+        select(
+            Notification.question_id,
+            Notification.recipient_id,
+            func.max(Notification.next_attempt_at),
+        )
+        .where(
+            Notification.question_id.in_(question_ids),
+            Notification.kind == kind,
+            Notification.recipient_id.in_(recipients),
+            Notification.status.in_(("pending", "sending", "sent")),
+        )
+        .group_by(Notification.question_id, Notification.recipient_id)
+    )
+    return {
+        (question_id, recipient_id): last
+        for question_id, recipient_id, last in await session.execute(stmt)
+        if question_id is not None and last is not None
+    }
+
+
 async def notify_accepted(
     session: AsyncSession,
     *,
@@ -241,10 +324,14 @@ async def _due_times(
         .group_by(Notification.recipient_id)
     )
     for recipient_id, last in await session.execute(stmt):
-        if last is None:
-            continue
-        if last > now:
-            due[recipient_id] = last
-        elif last + window > now:
-            due[recipient_id] = last + window
+        due[recipient_id] = next_due(last, now, window)
     return due
+
+
+def next_due(last: datetime | None, now: datetime, window: timedelta) -> datetime:
+    """When a row queued ``now`` is due, after an earlier row of its slot due at ``last``."""
+    if last is None or window <= timedelta(0):
+        return now
+    if last > now:
+        return last
+    return last + window if last + window > now else now

@@ -8,7 +8,7 @@ Every write is an atomic upsert, so concurrent commands never lose one another's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -67,6 +67,21 @@ async def get_prefs(session: AsyncSession, user_id: int) -> Prefs:
     if row is None:
         return Prefs(user_id=user_id)
     return snapshot_of(Prefs, row)
+
+
+async def prefs_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, Prefs]:
+    """``get_prefs`` of many users in one statement (the defaults for those without a row)."""
+    ids = set(user_ids)
+    found = {user_id: Prefs(user_id=user_id) for user_id in ids}
+    if ids:
+        stmt = (
+            select(UserPref)
+            .where(UserPref.user_id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+        for row in (await session.execute(stmt)).scalars():
+            found[row.user_id] = snapshot_of(Prefs, row)
+    return found
 
 
 async def _upsert(session: AsyncSession, user_id: int, **values: object) -> None:
@@ -245,6 +260,17 @@ async def followers(session: AsyncSession, question_id: int) -> list[int]:
         return []
     rows = await session.execute(select(Follow.user_id).where(Follow.question_id == question_id))
     return sorted({asker, *rows.scalars()})
+
+
+async def followers_of(session: AsyncSession, askers: Mapping[int, int]) -> dict[int, list[int]]:
+    """``followers`` of many undeleted questions at once (``askers``: question id -> asker)."""
+    follows: dict[int, set[int]] = {qid: {asker} for qid, asker in askers.items()}
+    rows = await session.execute(
+        select(Follow.question_id, Follow.user_id).where(Follow.question_id.in_(askers))
+    )
+    for question_id, user_id in rows:
+        follows[question_id].add(user_id)
+    return {qid: sorted(users) for qid, users in follows.items()}
 
 
 @dataclass(frozen=True, slots=True)

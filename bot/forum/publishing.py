@@ -40,18 +40,20 @@ other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, false, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db.models import ArchivePref, Category, Member, Post
 from bot.forum.prefs import ERASED_AUTHOR_ID
-from bot.forum.settings import GuildConfig, load_config
+from bot.forum.settings import GuildConfig, config_from_overrides, load_config, overrides
 
 #: The placeholder rows of a thread, by kind.
 WITHHELD: Final = {
@@ -64,6 +66,13 @@ A_MEMBER: Final = "A member"
 ANONYMOUS: Final = "Anonymous"
 #: A page of questions at most.
 PAGE_MAX: Final = 100
+#: A list of solved questions looks among the server's newest this many questions (no index
+#: finds solved ones: without a window, a server with none would be read to its first question).
+SOLVED_WINDOW: Final = 2_000
+#: Older than any post (the window of a server with fewer questions than SOLVED_WINDOW).
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+#: Every column of a post: a row's first columns (``_names`` adds its author's, ``_author``).
+_POST_COLUMNS: Final = tuple(Post.__table__.c)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +162,18 @@ def _name_of(post: Any) -> ColumnElement[bool]:
     return and_(Member.guild_id == post.guild_id, Member.user_id == post.author_id)
 
 
-def _questions(guild_id: int, *, imported: bool) -> Any:
-    """The select of a guild's publishable questions, their asker's name columns joined
-    (``imported``: the server publishes its imported history)."""
+# Every select below is built once per variant (``functools.cache``) with bound parameters:
+# building one (the aliases, the joins) costs more than SQLite's work for a page.
+
+
+@functools.cache
+def _questions(*, imported: bool) -> Any:
+    """The select of the publishable questions of the server in the bound ``guild_id`` (rows of
+    columns, no ORM objects), their asker's name columns joined (``imported``: the server
+    publishes its imported history)."""
     pref = aliased(ArchivePref)
     return (
-        select(Post, pref.named, Member.display_name)
+        select(*_POST_COLUMNS, *_names(pref))
         .join(
             Category,
             and_(
@@ -170,7 +185,7 @@ def _questions(guild_id: int, *, imported: bool) -> Any:
         .outerjoin(pref, choices_of(Post, pref))
         .outerjoin(Member, _name_of(Post))
         .where(
-            Post.guild_id == guild_id,
+            Post.guild_id == bindparam("guild_id"),
             Post.kind == "question",
             shown(Post),
             author_yes(Post, pref, imported=imported),
@@ -178,15 +193,19 @@ def _questions(guild_id: int, *, imported: bool) -> Any:
     )
 
 
-def _author(post: Post, named: bool | None, name: str | None) -> str:
+def _names(pref: Any) -> tuple[ColumnElement[Any], ...]:
+    return (pref.named.label("author_named"), Member.display_name.label("author_seen_as"))
+
+
+def _author(post: Row[Any]) -> str:
     if post.author_id < ERASED_AUTHOR_ID:  # an imported author: never named
         return ANONYMOUS if post.anonymous else A_MEMBER
     if post.anonymous:
         return (post.display_name or "").strip() or ANONYMOUS
-    return (name or A_MEMBER) if named else A_MEMBER
+    return (post.author_seen_as or A_MEMBER) if post.author_named else A_MEMBER
 
 
-def _question(post: Post, named: bool | None, name: str | None) -> PublishedQuestion:
+def _question(post: Row[Any]) -> PublishedQuestion:
     return PublishedQuestion(
         id=post.id,
         guild_id=post.guild_id,
@@ -194,7 +213,7 @@ def _question(post: Post, named: bool | None, name: str | None) -> PublishedQues
         title=post.title or "",
         body=post.body,
         category=post.category or "",
-        author=_author(post, named, name),
+        author=_author(post),
         status=post.status,
         score=post.score,
         upvotes=post.upvotes,
@@ -211,17 +230,23 @@ async def archive_open(session: AsyncSession, guild_id: int) -> bool:
     return (await load_config(session, guild_id)).publishing
 
 
-async def _open_config(session: AsyncSession, guild_id: int) -> GuildConfig | None:
+def config_in(connection: Connection, guild_id: int) -> GuildConfig:
+    """The server's settings, read on ``connection`` (``load_config`` of a sync read)."""
+    return config_from_overrides(overrides(connection, guild_id))
+
+
+def _open_config(connection: Connection, guild_id: int) -> GuildConfig | None:
     """The server's settings when it publishes at all, else None."""
-    config = await load_config(session, guild_id)
+    config = config_in(connection, guild_id)
     return config if config.publishing else None
 
 
 # --------------------------------------------------------------------------- the queries
+# Functions of a connection (``bot.db.reads``): the archive reads a whole page in one unit.
 
 
-async def publishable_questions(
-    session: AsyncSession,
+def publishable_questions(
+    connection: Connection,
     guild_id: int,
     *,
     category: str | None = None,
@@ -230,90 +255,134 @@ async def publishable_questions(
     offset: int = 0,
 ) -> list[PublishedQuestion]:
     """The server's publishable questions, newest first (``category``: only that one;
-    ``solved``: only those with an accepted answer)."""
-    config = await _open_config(session, guild_id)
+    ``solved``: only those with an accepted answer, among the newest ``SOLVED_WINDOW``)."""
+    config = _open_config(connection, guild_id)
     if config is None:
         return []
-    stmt = _questions(guild_id, imported=config.archive_imported)
-    if category is not None:
-        stmt = stmt.where(Post.category == category)
-    if solved:
-        stmt = stmt.where(Post.accepted_answer_id.is_not(None))
-    stmt = (
-        stmt.order_by(Post.created_at.desc(), Post.id.desc())
-        .limit(max(1, min(limit, PAGE_MAX)))
-        .offset(max(0, offset))
+    stmt = _listing(config.archive_imported, category is not None, solved)
+    bound = {
+        "guild_id": guild_id,
+        "category": category,
+        "limit": max(1, min(limit, PAGE_MAX)),
+        "offset": max(0, offset),
+        "epoch": _EPOCH,
+    }
+    return [_question(row) for row in connection.execute(stmt, bound)]
+
+
+@functools.cache
+def _listing(imported: bool, by_category: bool, solved: bool) -> Any:
+    stmt = _questions(imported=imported)
+    if by_category:
+        stmt = stmt.where(Post.category == bindparam("category"))
+    if solved:  # among the newest SOLVED_WINDOW questions: a walk with an end
+        newest = (
+            select(Post.created_at)
+            .where(
+                Post.guild_id == bindparam("guild_id"),
+                Post.kind == "question",
+                Post.created_at.is_not(None),
+            )
+            .order_by(Post.created_at.desc())
+            .limit(1)
+            .offset(SOLVED_WINDOW - 1)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(
+            Post.accepted_answer_id.is_not(None),
+            Post.created_at
+            >= func.coalesce(newest, bindparam("epoch", type_=Post.created_at.type)),
+        )
+    return (
+        # Always true: it lets the planner walk ``ix_posts_guild_kind_created`` (partial to it)
+        # newest first instead of sorting every question of the server.
+        stmt.where(Post.created_at.is_not(None))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
-    rows = (await session.execute(stmt)).all()
-    return [_question(post, named, name) for post, named, name in rows]
 
 
-async def publishable_index(
-    session: AsyncSession, guild_id: int, *, limit: int
+def publishable_index(
+    connection: Connection, guild_id: int, *, limit: int
 ) -> list[tuple[int, str, datetime]]:
     """Every publishable question of the server as (id, title, last activity), most recently
     active first, at most ``limit`` (a sitemap's list)."""
-    config = await _open_config(session, guild_id)
+    config = _open_config(connection, guild_id)
     if config is None:
         return []
-    stmt = (
-        _questions(guild_id, imported=config.archive_imported)
+    stmt = _index(config.archive_imported)
+    rows = connection.execute(stmt, {"guild_id": guild_id, "limit": max(1, limit)})
+    return [(qid, title or "", at) for qid, title, at in rows]
+
+
+@functools.cache
+def _index(imported: bool) -> Any:
+    return (
+        _questions(imported=imported)
         .with_only_columns(Post.id, Post.title, Post.last_activity_at)
         .order_by(Post.last_activity_at.desc(), Post.id.desc())
-        .limit(max(1, limit))
+        .limit(bindparam("limit", type_=Integer))
     )
-    return [(qid, title or "", at) for qid, title, at in (await session.execute(stmt)).all()]
 
 
 async def publishable_question_ids(
     session: AsyncSession, guild_id: int, question_ids: Sequence[int]
 ) -> set[int]:
     """Which of ``question_ids`` the archive publishes now."""
-    config = await _open_config(session, guild_id) if question_ids else None
-    if config is None:
+    config = await load_config(session, guild_id) if question_ids else None
+    if config is None or not config.publishing:
         return set()
-    stmt = _questions(guild_id, imported=config.archive_imported).where(
-        Post.id.in_(list(question_ids))
+    stmt = _questions(imported=config.archive_imported).where(
+        Post.id.in_(bindparam("ids", expanding=True))
     )
-    return {post.id for post, _named, _name in (await session.execute(stmt)).all()}
+    rows = await session.execute(stmt, {"guild_id": guild_id, "ids": list(question_ids)})
+    return {row.id for row in rows}
 
 
-async def publishable_thread(session: AsyncSession, question_id: int) -> PublishedThread | None:
+def publishable_thread(connection: Connection, question_id: int) -> PublishedThread | None:
     """A question with its answers and comments as the archive may show them, or None when the
     question is not publishable (unknown, gone, not consented, category or server not in)."""
-    guild_id = (
-        await session.execute(select(Post.guild_id).where(Post.id == question_id))
-    ).scalar_one_or_none()
-    config = await _open_config(session, guild_id) if guild_id is not None else None
+    bound = {"question_id": question_id}
+    guild_id = connection.execute(_GUILD_OF, bound).scalar_one_or_none()
+    config = _open_config(connection, guild_id) if guild_id is not None else None
     if guild_id is None or config is None:
         return None
     imported = config.archive_imported
-    row = (
-        await session.execute(_questions(guild_id, imported=imported).where(Post.id == question_id))
-    ).first()
+    row = connection.execute(_the_question(imported), {**bound, "guild_id": guild_id}).first()
     if row is None:
         return None
-    question = _question(*row)
-    pref = aliased(ArchivePref)
-    stmt = (
-        select(Post, pref.named, Member.display_name, author_yes(Post, pref, imported=imported))
-        .outerjoin(pref, choices_of(Post, pref))
-        .outerjoin(Member, _name_of(Post))
-        .where(Post.question_id == question_id, Post.kind != "question", shown(Post))
-        .order_by(Post.created_at, Post.id)
-    )
-    posts = tuple(
-        _post(post, question, named, name, bool(yes))
-        for post, named, name, yes in (await session.execute(stmt)).all()
-    )
+    question = _question(row)
+    posts = tuple(_post(post, question) for post in connection.execute(_replies(imported), bound))
     return PublishedThread(question=question, posts=posts)
 
 
-def _post(
-    post: Post, question: PublishedQuestion, named: bool | None, name: str | None, yes: bool
-) -> PublishedPost:
+_GUILD_OF: Final = select(Post.guild_id).where(Post.id == bindparam("question_id"))
+
+
+@functools.cache
+def _the_question(imported: bool) -> Any:
+    return _questions(imported=imported).where(Post.id == bindparam("question_id"))
+
+
+@functools.cache
+def _replies(imported: bool) -> Any:
+    """The answers and comments of the question in the bound ``question_id``, oldest first."""
+    pref = aliased(ArchivePref)
+    return (
+        select(
+            *_POST_COLUMNS, *_names(pref), author_yes(Post, pref, imported=imported).label("yes")
+        )
+        .outerjoin(pref, choices_of(Post, pref))
+        .outerjoin(Member, _name_of(Post))
+        .where(Post.question_id == bindparam("question_id"), Post.kind != "question", shown(Post))
+        .order_by(Post.created_at, Post.id)
+    )
+
+
+def _post(post: Any, question: PublishedQuestion) -> PublishedPost:
     accepted = post.id == question.accepted_answer_id
-    if not yes:
+    if not post.yes:
         return PublishedPost(
             id=post.id,
             kind=post.kind,
@@ -333,7 +402,7 @@ def _post(
         kind=post.kind,
         parent_id=post.parent_id,
         message_id=post.message_id,
-        author=_author(post, named, name),
+        author=_author(post),
         body=post.body,
         withheld=False,
         accepted=accepted,

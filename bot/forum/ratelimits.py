@@ -10,6 +10,7 @@ refund it. When the member is at the limit, the time to wait is when the N-th mo
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict, Unpack
 
@@ -61,6 +62,27 @@ async def _blocking_post_time(
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def posts_in_window(
+    session: AsyncSession, *, guild_id: int, user_ids: Iterable[int], kind: RateKind, now: datetime
+) -> dict[int, int]:
+    """How many posts of ``kind`` each of ``user_ids`` made in the window (absent: none): one
+    more is over the limit when that count has reached ``limit_for`` (as ``over_limit``)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    stmt = (
+        select(Post.author_id, func.count())
+        .where(
+            Post.guild_id == guild_id,
+            Post.author_id.in_(ids),
+            Post.kind == kind,
+            Post.created_at > now - WINDOW,
+        )
+        .group_by(Post.author_id)
+    )
+    return {row[0]: row[1] for row in await session.execute(stmt)}
 
 
 async def over_limit(

@@ -18,36 +18,42 @@ Deleted and pending posts, comments, other guilds' posts and questions in a foru
 cannot see (``bot.forum.visibility``) never match. A question's rank is
 the sum of its matching posts' relevance, an answer counting half; ties go to the higher score.
 
-How typed text becomes terms is ``bot.forum.query_terms``; title autocomplete is
-``bot.forum.title_search``.
+How typed text becomes terms is ``bot.forum.query_terms``, the SQL ``bot.forum.search_sql``;
+title autocomplete is ``bot.forum.title_search``. A one-term search for a very common word reads
+its precomputed top list when the caller passes ``common`` (``bot.forum.common_terms``: fast,
+but only as fresh as the list's last refresh).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import dialect_name
-from bot.forum.query_terms import (
-    MAX_TERM_CHARS,
-    fts_match,
-    search_terms,
-    significant_terms,
-    term_forms,
-)
+from bot.forum.common_terms import CommonTerms, listed_rows
+from bot.forum.query_terms import MAX_TERM_CHARS, search_terms, significant_terms
 from bot.forum.results import QuestionLine, snapshot_of
-from bot.forum.visibility import VisibleForums, forum_filter
+from bot.forum.search_sql import ANSWER_FACTOR, find_statement, question_scope
+from bot.forum.visibility import VisibleForums
+
+__all__ = [
+    "ANSWER_FACTOR",
+    "MAX_LIMIT",
+    "SearchHit",
+    "find_statement",
+    "question_scope",
+    "search_questions",
+    "similar_questions",
+]
 
 MAX_LIMIT: Final = 100
-
-# Relevance weights. FTS5 bm25 column weights (title, text); PostgreSQL's ts_rank uses its
-# default weights, A (title) = 1.0 and B (text) = 0.4, the same ratio.
-_BM25_WEIGHTS: Final = "10.0, 4.0"
-# An answer's relevance counts this much toward its question's rank.
-ANSWER_FACTOR: Final = 0.5
+#: A search first looks up only this many times ``limit`` of the best-ranked questions (most
+#: of them are in the reader's scope), sparing the row look-up of every other match.
+WINDOW: Final = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,12 +81,28 @@ async def search_questions(
     query: str,
     limit: int = 10,
     include_closed: bool = True,
+    common: CommonTerms | None = None,
 ) -> list[SearchHit]:
     """The guild's questions in ``visible`` forums matching every term of ``query``, most
-    relevant first."""
+    relevant first. With ``common``, a one-term query reads the term's precomputed list if it
+    has one, and asks for one when the term proves very common."""
     terms = search_terms(query)
     if any(len(t) > MAX_TERM_CHARS for t in terms):
         return []
+    if common is not None and len(terms) == 1 and limit >= 1:
+        top = common.top(guild_id, terms[0])
+        if top is not None:
+            listed = await listed_rows(
+                session,
+                top,
+                guild_id=guild_id,
+                visible=visible,
+                limit=min(limit, MAX_LIMIT),
+                include_closed=include_closed,
+            )
+            # Fewer left than asked for while the list was cut short: rank in full.
+            if len(listed) == min(limit, MAX_LIMIT) or not top.cut_short(visible):
+                return [_hit(row, rank) for row, rank in listed]
     return await _find(
         session,
         guild_id,
@@ -89,6 +111,7 @@ async def search_questions(
         need=len(terms),
         limit=limit,
         include_closed=include_closed,
+        common=common if len(terms) == 1 else None,
     )
 
 
@@ -123,45 +146,6 @@ async def similar_questions(
     )
 
 
-# --------------------------------------------------------------------------- SQL
-
-
-def question_scope(
-    guild_id: int,
-    visible: VisibleForums,
-    *,
-    include_closed: bool,
-    exclude_id: int | None,
-    closed_only: bool = False,
-    **params: Any,
-) -> tuple[str, dict[str, Any]]:
-    """The condition on ``q`` for a live, undeleted question of the guild in a ``visible``
-    forum (open or closed as asked, ``exclude_id`` left out), and its parameters with
-    ``params`` added."""
-    params["guild_id"] = guild_id
-    sql = (
-        "q.kind = 'question' AND q.guild_id = :guild_id AND q.deleted_at IS NULL"
-        " AND q.removed_at IS NULL"
-        f" AND q.state = 'live' AND {forum_filter(visible, params)}"
-    )
-    if not include_closed:
-        sql += " AND q.status <> 'closed'"
-    elif closed_only:
-        sql += " AND q.status = 'closed'"
-    if exclude_id is not None:
-        sql += " AND q.id <> :exclude_id"
-        params["exclude_id"] = exclude_id
-    return sql, params
-
-
-# A post that may count toward its question: a live, undeleted question or answer of the guild.
-_POST_FILTERS: Final = (
-    "p.guild_id = :guild_id AND p.kind IN ('question', 'answer')"
-    " AND p.deleted_at IS NULL AND p.removed_at IS NULL AND p.state = 'live'"
-)
-_ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} ELSE 1.0 END"
-
-
 async def _find(
     session: AsyncSession,
     guild_id: int,
@@ -172,109 +156,37 @@ async def _find(
     limit: int,
     include_closed: bool,
     exclude_id: int | None = None,
+    common: CommonTerms | None = None,
 ) -> list[SearchHit]:
     """Questions matching at least ``need`` of ``terms``, most relevant first (at most
-    ``limit``, capped at ``MAX_LIMIT``); none without terms or with a limit below 1."""
+    ``limit``, capped at ``MAX_LIMIT``); none without terms or with a limit below 1. With
+    ``common`` (one term), tells it how many questions match.
+
+    First only the ``WINDOW`` times ``limit`` best-ranked questions are looked up; when more
+    questions match and fewer than ``limit`` of those are in the reader's scope, all are."""
     if not terms or limit < 1:
         return []
-    sql, params = find_statement(
-        dialect_name(session),
-        guild_id=guild_id,
-        visible=visible,
-        terms=terms,
-        need=need,
-        limit=min(limit, MAX_LIMIT),
-        include_closed=include_closed,
-        exclude_id=exclude_id,
-    )
-    rows = await session.execute(text(sql), params)
-    return [
-        snapshot_of(SearchHit, row, rank=float(row.rank), solved=row.accepted_answer_id is not None)
-        for row in rows
-    ]
-
-
-def find_statement(
-    dialect: str,
-    *,
-    guild_id: int,
-    visible: VisibleForums,
-    terms: list[str],
-    need: int,
-    limit: int,
-    include_closed: bool,
-    exclude_id: int | None,
-) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters finding the questions in which at least ``need`` of ``terms`` occur
-    (in the question or its live answers), most relevant first. Terms are only ever bound
-    parameters; the SQL text depends on their number alone (on PostgreSQL, on how many distinct
-    normal forms each has)."""
-    scope, params = question_scope(
-        guild_id,
-        visible,
-        include_closed=include_closed,
-        exclude_id=exclude_id,
-        need=need,
-        limit=limit,
-    )
-    names = [f"t{i}" for i in range(len(terms))]
-    prelude = ""
-    if dialect == "postgresql":
-        queries = []
-        for name, term in zip(names, terms, strict=True):
-            # Each distinct normal form once: an OR of equal forms would only blur the planner's
-            # estimate (it then prefers a guild index to the GIN index).
-            forms = list(dict.fromkeys(term_forms(term)))
-            params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
-            queries.append(
-                "("
-                + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
-                + ")"
-            )
-        any_term = "(" + " || ".join(queries) + ")"
-        matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
-        grouped = f"""
-            SELECT COALESCE(p.question_id, p.id) AS question_id,
-                   SUM(ts_rank(p.search_vector, {any_term})::float8 * {_ANSWER_FACTOR_SQL})
-                       AS rank
-            FROM posts AS p
-            WHERE p.search_vector @@ {any_term} AND {_POST_FILTERS}
-            GROUP BY COALESCE(p.question_id, p.id)
-            HAVING {matched} >= :need
-        """
-    else:
-        params.update(zip(names, (fts_match(t) for t in terms), strict=True))
-        params["any_term"] = " OR ".join(fts_match(t) for t in terms)
-        flags = ", ".join(
-            f"rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
-            for i, n in enumerate(names)
+    limit = min(limit, MAX_LIMIT)
+    rows: Sequence[Row[Any]] = []
+    for window in (WINDOW * limit, None):
+        sql, params = find_statement(
+            dialect_name(session),
+            guild_id=guild_id,
+            visible=visible,
+            terms=terms,
+            need=need,
+            limit=limit,
+            include_closed=include_closed,
+            exclude_id=exclude_id,
+            window=window,
         )
-        matched = " + ".join(f"MAX(h.m{i})" for i in range(len(terms)))
-        # Materialized: bm25() works only in the query that scans posts_search by MATCH,
-        # which flattening the subquery into the join would undo.
-        prelude = f"""
-            WITH h AS MATERIALIZED (
-                SELECT rowid AS post_id, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel, {flags}
-                FROM posts_search
-                WHERE posts_search MATCH :any_term
-            )
-        """
-        grouped = f"""
-            SELECT COALESCE(p.question_id, p.id) AS question_id,
-                   SUM(h.rel * {_ANSWER_FACTOR_SQL}) AS rank
-            FROM h
-            JOIN posts AS p ON p.id = h.post_id
-            WHERE {_POST_FILTERS}
-            GROUP BY COALESCE(p.question_id, p.id)
-            HAVING {matched} >= :need
-        """
-    sql = f"""{prelude}
-        SELECT q.id AS question_id, q.thread_id, q.message_id, COALESCE(q.title, '') AS title,
-               q.score, q.answer_count, q.status, m.rank, q.accepted_answer_id
-        FROM ({grouped}) AS m
-        JOIN posts AS q ON q.id = m.question_id
-        WHERE {scope}
-        ORDER BY m.rank DESC, q.score DESC, q.id DESC
-        LIMIT :limit
-    """
-    return sql, params
+        rows = (await session.execute(text(sql), params)).all()
+        if len(rows) == limit or (rows and rows[0].matched <= WINDOW * limit):
+            break
+    if common is not None:
+        common.want(guild_id, terms[0], rows[0].matched if rows else 0)
+    return [_hit(row, float(row.rank)) for row in rows]
+
+
+def _hit(row: Any, rank: float) -> SearchHit:
+    return snapshot_of(SearchHit, row, rank=rank, solved=row.accepted_answer_id is not None)

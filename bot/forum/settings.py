@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -31,6 +32,7 @@ from bot.forum.errors import ValidationError
 from bot.forum.invites import check_invite
 
 log = logging.getLogger(__name__)
+_STORED = select(GuildSetting.key, GuildSetting.value).filter_by(guild_id=bindparam("guild_id"))
 
 #: The longest resources text: it must fit one embed description, a DM and a slash option.
 RESOURCES_TEXT_MAX = 1500
@@ -353,13 +355,10 @@ def config_from_overrides(overrides: Mapping[str, Any]) -> GuildConfig:
     return dataclasses.replace(DEFAULTS, **known)
 
 
-async def overrides(session: AsyncSession, guild_id: int) -> dict[str, Any]:
+def overrides(connection: Connection, guild_id: int) -> dict[str, Any]:
     """The guild's stored overrides, key -> value (only what differs from the defaults)."""
-    rows = await session.execute(
-        select(GuildSetting.key, GuildSetting.value).where(GuildSetting.guild_id == guild_id)
-    )
     decoded: dict[str, Any] = {}
-    for key, value in rows:
+    for key, value in connection.execute(_STORED, {"guild_id": guild_id}):
         try:
             decoded[key] = json.loads(value)
         except ValueError:
@@ -368,7 +367,8 @@ async def overrides(session: AsyncSession, guild_id: int) -> dict[str, Any]:
 
 
 async def load_config(session: AsyncSession, guild_id: int) -> GuildConfig:
-    return config_from_overrides(await overrides(session, guild_id))
+    stored = await session.run_sync(lambda s: overrides(s.connection(), guild_id))
+    return config_from_overrides(stored)
 
 
 async def set_setting(session: AsyncSession, guild_id: int, key: str, value: Any) -> GuildConfig:

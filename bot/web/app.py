@@ -14,8 +14,9 @@ from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.db.reads import ReadRunner
 from bot.web import pages
 from bot.web.context import SITE, Site
 from bot.web.render import environment
@@ -65,7 +66,16 @@ def build_app(
     """The archive on the database behind ``sessionmaker`` (a read-only engine), with absolute
     links under ``base_url`` (e.g. ``https://archive.example.org``), called ``name``."""
     app = web.Application(middlewares=[guard])
-    app[SITE] = Site(sessionmaker, base_url.rstrip("/"), environment(), name)
+    bind = sessionmaker.kw["bind"]
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("the archive's sessionmaker must be bound to an async engine")
+    reads = ReadRunner(bind)
+    app[SITE] = Site(sessionmaker, reads, base_url.rstrip("/"), environment(), name)
+
+    async def close_reads(_app: web.Application) -> None:
+        await reads.close()
+
+    app.on_cleanup.append(close_reads)
     app.router.add_get("/", pages.index)
     app.router.add_get("/robots.txt", pages.robots)
     app.router.add_get("/sitemap.xml", pages.sitemap)

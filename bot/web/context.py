@@ -1,4 +1,4 @@
-"""What every page handler shares: the read-only sessions, the site's base URL, the templates."""
+"""What every page handler shares: the reads, the site's base URL, the templates."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiohttp import web
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.reads import ReadRunner, SyncRead
 from bot.forum.uow import run_in_transaction
 
 T = TypeVar("T")
@@ -18,13 +19,20 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Site:
     sessionmaker: async_sessionmaker[AsyncSession]
+    #: The reads of a page, each one unit written as a function of a connection.
+    reads: ReadRunner
     base_url: str
     templates: Environment
     #: The archive's name in every page's header and title.
     name: str = "Q&A archive"
 
-    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """One read-only transaction of domain calls."""
+    async def read(self, work: SyncRead[T], *, inline: bool = True) -> T:
+        """A page's reads, ``work(connection)``, in one read-only unit (``bot.db.reads``: on
+        SQLite in this thread, or in a reading thread for a long read, ``inline=False``)."""
+        return await self.reads.read(work, inline=inline)
+
+    async def read_async(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """One read-only transaction of async domain calls (the search)."""
         return await run_in_transaction(self.sessionmaker, work, read_only=True)
 
     def url(self, path: str) -> str:

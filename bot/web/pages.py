@@ -1,18 +1,22 @@
-"""The archive's pages. Each asks the domain in one read-only transaction per request and
-shows only what ``bot.forum.publishing`` returns: an unpublishable question is a 404."""
+"""The archive's pages. Each asks the domain in one read-only unit per request (a function of
+a connection, ``Site.read``: on SQLite one hand-off to a reading thread) and shows only what
+``bot.forum.publishing`` returns: an unpublishable question is a 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.forum import archive_pages, publishing
 from bot.forum.archive_pages import ArchiveHome
 from bot.forum.publishing import PublishedPost, PublishedQuestion, PublishedThread
+from bot.forum.search import SearchHit
 from bot.web import jsonld
 from bot.web.context import Site, site_of
 from bot.web.render import slug
@@ -49,19 +53,25 @@ def _page_number(request: web.Request) -> int:
     return int(raw)
 
 
-async def _home_of(site: Site, guild_id: int) -> ArchiveHome:
-    home = await site.read(lambda s: archive_pages.archive_home(s, guild_id))
+def _home_of(home: ArchiveHome | None) -> ArchiveHome:
+    """The server's front matter (404 when it does not publish)."""
     if home is None:
         raise web.HTTPNotFound()
     return home
 
 
-async def _chosen(site: Site, guild_id: int, category: str) -> ArchiveHome:
+def _chosen(home: ArchiveHome | None, category: str) -> ArchiveHome:
     """The server's front matter, when ``category`` is one it publishes (else 404)."""
-    home = await _home_of(site, guild_id)
-    if category not in home.categories:
+    if home is None or category not in home.categories:
         raise web.HTTPNotFound()
     return home
+
+
+async def _listing(
+    site: Site, guild_id: int, listed: Callable[[Connection], list[PublishedQuestion]]
+) -> tuple[ArchiveHome | None, list[PublishedQuestion]]:
+    """The server's front matter and a list of its questions, in one read."""
+    return await site.read(lambda c: (archive_pages.archive_home(c, guild_id), listed(c)))
 
 
 def not_found(request: web.Request) -> web.Response:
@@ -77,14 +87,15 @@ async def index(request: web.Request) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     site = site_of(request)
     guild_id = int(request.match_info["guild"])
-    home = await _home_of(site, guild_id)
-    recent = await site.read(
-        lambda s: publishing.publishable_questions(s, guild_id, solved=True, limit=RECENT)
+    found, recent = await _listing(
+        site,
+        guild_id,
+        lambda c: publishing.publishable_questions(c, guild_id, solved=True, limit=RECENT),
     )
     return site.page(
         "home.html",
         title="Solved questions",
-        home=home,
+        home=_home_of(found),
         recent=recent,
         category_path=category_path,
         question_path=question_path,
@@ -97,12 +108,14 @@ async def category(request: web.Request) -> web.Response:
     guild_id = int(request.match_info["guild"])
     name = request.match_info["category"]
     number = _page_number(request)
-    home = await _chosen(site, guild_id, name)
-    found = await site.read(
-        lambda s: publishing.publishable_questions(
-            s, guild_id, category=name, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE
-        )
+    front, found = await _listing(
+        site,
+        guild_id,
+        lambda c: publishing.publishable_questions(
+            c, guild_id, category=name, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE
+        ),
     )
+    home = _chosen(front, name)
     if number > 1 and not found:
         raise web.HTTPNotFound()
     path = category_path(guild_id, name)
@@ -124,11 +137,17 @@ async def category(request: web.Request) -> web.Response:
 async def search(request: web.Request) -> web.Response:
     site = site_of(request)
     guild_id = int(request.match_info["guild"])
-    home = await _home_of(site, guild_id)
     query = request.query.get("q", "").strip()[:QUERY_MAX_CHARS]
-    hits = await site.read(
-        lambda s: archive_pages.published_search(s, guild_id, query, limit=SEARCH_MAX)
-    )
+
+    async def both(session: AsyncSession) -> tuple[ArchiveHome | None, list[SearchHit]]:
+        front = await session.run_sync(
+            lambda s: archive_pages.archive_home(s.connection(), guild_id)
+        )
+        found = await archive_pages.published_search(session, guild_id, query, limit=SEARCH_MAX)
+        return front, found
+
+    front, hits = await site.read_async(both)
+    home = _home_of(front)
     return site.page(
         "search.html",
         title=f"Search: {query}" if query else "Search",
@@ -159,7 +178,7 @@ def _layout(
 async def question(request: web.Request) -> web.StreamResponse:
     site = site_of(request)
     question_id = int(request.match_info["question"])
-    found = await site.read(lambda s: archive_pages.archive_thread(s, question_id))
+    found = await site.read(lambda c: archive_pages.archive_thread(c, question_id))
     if found is None:
         raise web.HTTPNotFound()
     thread, home = found
@@ -200,24 +219,28 @@ async def robots(request: web.Request) -> web.Response:
 async def sitemap(request: web.Request) -> web.Response:
     site = site_of(request)
 
-    async def entries(session: AsyncSession) -> list[tuple[str, datetime]]:
+    def entries(connection: Connection) -> list[tuple[str, datetime]]:
         found: list[tuple[str, datetime]] = []
-        for guild_id in await archive_pages.publishing_guilds(session):
-            rows = await publishing.publishable_index(session, guild_id, limit=SITEMAP_MAX)
+        for guild_id in archive_pages.publishing_guilds(connection):
+            rows = publishing.publishable_index(connection, guild_id, limit=SITEMAP_MAX)
             found += [(f"/q/{qid}/{slug(title)}", at) for qid, title, at in rows]
         return found
 
-    return site.xml("sitemap.xml", "application/xml", urls=await site.read(entries))
+    # Up to SITEMAP_MAX rows a server: read in a thread, not in the event loop.
+    urls = await site.read(entries, inline=False)
+    return site.xml("sitemap.xml", "application/xml", urls=urls)
 
 
 async def feed(request: web.Request) -> web.Response:
     site = site_of(request)
     guild_id = int(request.match_info["guild"])
     name = request.match_info["category"]
-    await _chosen(site, guild_id, name)
-    found = await site.read(
-        lambda s: publishing.publishable_questions(s, guild_id, category=name, limit=FEED_ENTRIES)
+    front, found = await _listing(
+        site,
+        guild_id,
+        lambda c: publishing.publishable_questions(c, guild_id, category=name, limit=FEED_ENTRIES),
     )
+    _chosen(front, name)
     path = category_path(guild_id, name)
     return site.xml(
         "feed.xml",

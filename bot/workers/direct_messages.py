@@ -21,17 +21,23 @@ a timeout, a lost connection) propagates for the notifier to retry; ``describe``
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Final
 
 import discord
 
 from bot.bounded import BoundedMap
-from bot.forum import prefs
+from bot.forum import outbox, prefs
 from bot.forum.dm_content import NotifiedPost
+from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
 from bot.ui.dms import carries_dm_key
 from bot.ui.mentions import NO_PINGS
 from bot.workers.pacing import TokenBucket
+
+log = logging.getLogger(__name__)
 
 #: Discord's JSON error codes that mean "this user cannot get a DM from the bot".
 DMS_CLOSED: Final = 50007
@@ -125,6 +131,24 @@ class DirectMessages:
         except discord.NotFound:
             return None
         return None
+
+    async def find_unrecorded(
+        self,
+        group: Sequence[OutboxItem],
+        stored_channel_id: int | None,
+        now: datetime,
+        lease: timedelta,
+    ) -> discord.Message | None:
+        """A DM of ``group`` that a dead worker sent but never recorded, found by its key in the
+        DM channel (``find_sent``); only looked for when its nonce no longer protects a resend
+        (``outbox.may_be_sent_unprotected``)."""
+        if not outbox.may_be_sent_unprotected(group, now=now, lease=lease):
+            return None
+        first = group[0]
+        found = await self.find_sent(first.recipient_id, stored_channel_id, first.nonce)
+        if found is not None:
+            log.info("notifications %s: found already sent", ",".join(str(i.id) for i in group))
+        return found
 
     def forget(self, user_id: int) -> None:
         """The user cannot get DMs: drop their DM channel from memory."""

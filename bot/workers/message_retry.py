@@ -6,10 +6,14 @@ and deletes of messages and threads are applied by the lifecycle cog's live path
 When one meets the database gone (``bot.db.health``), it is kept and run again, in arrival
 order, after a pause that doubles from ``RETRY_FIRST`` to ``RETRY_MOST`` seconds until the
 database answers; changes arriving while some are kept queue behind them, so a message is
-recorded before its edit and its delete. At most ``max_kept`` wait: beyond that a change is
-dropped and counted (``dropped``, logged at the first drop and every hundredth; a later
-reconciliation may still catch it). Changes still kept at a stop are not recorded (the log says
-how many). Log lines carry what kind of change, message or thread and guild ids and counts.
+recorded before its edit and its delete. A message is recorded in a batch (the thread intake,
+``bot.workers.thread_intake``), so its recording may still be under way when its edit or
+delete arrives: the edit or delete of a message, or the bulk delete or delete of its thread,
+first waits until the recordings of those messages under way have ended (or been kept).
+At most ``max_kept`` wait: beyond that a change is dropped and counted (``dropped``, logged at
+the first drop and every hundredth; a later reconciliation may still catch it). Changes still
+kept at a stop are not recorded (the log says how many). Log lines carry what kind of change,
+message or thread and guild ids and counts.
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ class MessageRetry(QueueWorker):
         self._kept: deque[Kept] = deque()
         #: Whether the last try met the database gone (the next waits for the backoff first).
         self._failing = False
+        #: Thread messages being recorded: message id -> ended; channel id -> message ids.
+        self._recording: dict[int, asyncio.Event] = {}
+        self._recording_in: dict[int, set[int]] = {}
 
     @property
     def kept(self) -> int:
@@ -78,12 +85,32 @@ class MessageRetry(QueueWorker):
         """Record a thread ``message`` through ``live`` now, or keep it when the database is
         gone (or earlier changes are kept); any other failure is raised."""
         guild_id = message.guild.id if message.guild else None
-        await self.apply("thread message", message.id, guild_id, lambda: live(message))
+        ended = self._recording[message.id] = asyncio.Event()
+        self._recording_in.setdefault(message.channel.id, set()).add(message.id)
+        try:
+            await self._run_or_keep(
+                Kept("thread message", message.id, guild_id, lambda: live(message))
+            )
+        finally:
+            ended.set()
+            if self._recording.get(message.id) is ended:
+                del self._recording[message.id]
+                in_channel = self._recording_in[message.channel.id]
+                in_channel.discard(message.id)
+                if not in_channel:
+                    del self._recording_in[message.channel.id]
 
     async def apply(self, what: str, object_id: int, guild_id: int | None, change: Change) -> None:
         """Run ``change`` now, or keep it when the database is gone (or earlier changes are
         kept); any other failure is raised."""
-        kept = Kept(what, object_id, guild_id, change)
+        # The message (or the thread's messages) recorded first, when that is under way.
+        ids = [object_id, *self._recording_in.get(object_id, ())]
+        for ended in [self._recording[i] for i in ids if i in self._recording]:
+            await ended.wait()
+        await self._run_or_keep(Kept(what, object_id, guild_id, change))
+
+    async def _run_or_keep(self, kept: Kept) -> None:
+        what, object_id, guild_id, change = kept.what, kept.object_id, kept.guild_id, kept.run
         if not self._kept:
             try:
                 await change()

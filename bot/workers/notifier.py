@@ -6,10 +6,11 @@ when it closes (``bot.workers.base``). A pass claims due notifications with a le
 against one database), gathers them into one DM per recipient, question and kind
 (``group_claimed``), confirms the recipient is still a member of the question's server
 (``bot.workers.memberships``: a look-up by id, its answer remembered for ten minutes), reads what
-each DM shows at send time (``notification_content``), sends it
-(``bot.workers.direct_messages``) and records the outcome:
+each DM shows just before it is sent (``bot.workers.contents``: 16 DMs' contents in one
+read-only transaction), sends it (``bot.workers.direct_messages``) and records the outcome:
 
-- Discord accepted the message: ``mark_sent`` (only then).
+- Discord accepted the message: ``mark_sent`` (only then; ``bot.workers.sent_log`` records the
+  DMs of a moment, up to a tenth of a second, in one transaction).
 - The recipient left the server or was banned from it (the look-up answered 404 Unknown
   Member): nothing is sent, their waiting notifications about it are cancelled and their
   follows there end (``departures.end_membership``).
@@ -27,10 +28,15 @@ is dropped by Discord - within a few minutes only. The nonce is also the DM's ke
 a DM taken over from a worker that died while sending it, longer ago than the nonce protects
 (``outbox.may_be_sent_unprotected``), is first looked for in the recent messages of the DM
 channel (one request) and, when found, recorded as sent instead of sent again.
-A crash loses nothing: claims of a dead worker are taken over when their
-lease ends; a clean stop hands its claims back at once (``release_claims``), after recording the
-DMs whose acceptance the worker has already read (so those are never sent again; only a request
-still in flight at the stop is, and Discord drops it by its nonce).
+A crash loses nothing: claims of a dead worker are taken over when their lease ends (a DM sent
+and not yet recorded is resent with its nonce, or found, as above); a clean stop hands its
+claims back at once (``release_claims``), after recording the DMs whose acceptance the worker
+has already read (so those are never sent again; only a request still in flight at the stop is,
+and Discord drops it by its nonce).
+
+A pass that claimed all it may (``batch_size``: more is due) begins the next pass's claim once
+half its DMs are under way, so a backlog drains without a pause between passes; what that
+claim took waits for the pass to end, each recipient's DMs still going out in order.
 
 Cogs call ``bot.notifier.wake()`` after queueing, so the first DM about an answer goes out
 within a second; without a wake-up the worker still looks every ``notify_poll_seconds``, and
@@ -59,7 +65,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -68,17 +74,19 @@ import discord
 
 from bot.clock import utc_now
 from bot.db import health
-from bot.forum import dm_content, outbox
+from bot.forum import outbox
 from bot.forum.outbox import OutboxItem
 from bot.metrics import Metrics
 from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm, with_dm_key
 from bot.workers.backoff import Backoff
 from bot.workers.base import TaskWorker, cancelling
+from bot.workers.contents import Contents
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
 from bot.workers.memberships import Memberships
-from bot.workers.outcomes import Outcomes, WorkerStats, ids_text
+from bot.workers.outcomes import Accepted, Outcomes, WorkerStats, ids_text
 from bot.workers.pacing import TokenBucket
+from bot.workers.sent_log import SentLog
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,9 +95,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: DMs sent at once; a pass claims at most twice as many, so a pass ends well within a lease.
-CONCURRENCY: Final = 4
-BATCH_SIZE: Final = 2 * CONCURRENCY
+#: DMs sent at once; a pass claims at most ``BATCH_SIZE`` notifications, under two seconds of
+#: sending at the pace, so its claim, content reads and records cost little per DM. A pass
+#: ends well within a lease unless Discord stops answering; a DM whose lease ran out meanwhile
+#: is not sent but claimed again (``_deliver``).
+CONCURRENCY: Final = 8
+BATCH_SIZE: Final = 64
 #: The shortest pause between two passes that found nothing to claim (seconds).
 MIN_WAIT: Final = 0.02
 #: The longest pause between two passes that failed (seconds).
@@ -103,11 +114,31 @@ DM_OPENS_PER_SECOND: Final = 0.5
 DM_OPENS_BURST: Final = 5.0
 
 Clock = Callable[[], datetime]
+#: A pass's claim: the notifications, when the next falls due (none claimed), their DMs.
+Claimed = tuple[list[OutboxItem], datetime | None, Contents]
 
 
 def default_worker_id() -> str:
     """Unique per process and start: host, pid and a random suffix (at most 64 characters)."""
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def claim_pass(
+    runner: TransactionRunner, worker_id: str, clock: Clock, *, lease: timedelta, limit: int
+) -> Claimed:
+    """Claim due notifications for a pass (``outbox.claim_due``; none: when the next falls due)
+    and begin reading what its first DMs show."""
+
+    async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
+        claimed = await outbox.claim_due(
+            session, worker_id=worker_id, now=clock(), lease=lease, limit=limit
+        )
+        return claimed, None if claimed else await outbox.next_due_at(session)
+
+    items, next_due = await runner.run(claim)
+    contents = Contents(runner, outbox.group_claimed(items))
+    contents.start()
+    return items, next_due, contents
 
 
 class Notifier(TaskWorker):
@@ -150,11 +181,13 @@ class Notifier(TaskWorker):
         self.stats = WorkerStats()
         self.backoff = Backoff(poll_interval, OUTAGE_MOST)
         self.outcomes = Outcomes(runner, self.worker_id, self.stats, metrics)
+        #: DMs Discord accepted, recorded together (``stop`` waits for them).
+        self.sent_log = SentLog(self.outcomes, lambda: self.clock())
         self._passes_done = asyncio.Condition()
         self._last_idle_pass = 0
         self._next_due: datetime | None = None
-        #: Records of DMs Discord accepted, still being written (``stop`` waits for them).
-        self._recording: set[asyncio.Future[None]] = set()
+        #: The next pass's claim, begun while a full pass sends its last DMs.
+        self._ahead: asyncio.Future[Claimed] | None = None
 
     @property
     def send_timeout(self) -> float:
@@ -200,14 +233,20 @@ class Notifier(TaskWorker):
     async def after_stop(self) -> None:
         """Hand this worker's unsent claims back, once what it has sent is recorded."""
         # A DM Discord already accepted is recorded as sent, not handed back to be sent again.
-        for outcome in await asyncio.gather(*self._recording, return_exceptions=True):
-            if isinstance(outcome, Exception):
-                log.warning(
-                    "notification worker %s could not record a sent DM (%s)",
-                    self.worker_id,
-                    type(outcome).__name__,
-                )
-        # A claim whose transaction was still running when the stop came is handed back too.
+        try:
+            await self.sent_log.settle()
+        except Exception as exc:
+            log.warning(
+                "notification worker %s could not record sent DMs (%s)",
+                self.worker_id,
+                type(exc).__name__,
+            )
+        # A claim whose transaction was still running when the stop came is handed back too, as
+        # is one made ahead for the next pass.
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.wait({ahead})
         await self.runner.wait_running()
         try:
             released = await self.runner.run(
@@ -236,40 +275,54 @@ class Notifier(TaskWorker):
 
     async def drain_once(self) -> int:
         """Claim due notifications and send them; returns how many notifications were claimed."""
+        self.sent_log.check()  # a record of sent DMs failed: this pass fails and backs off
         self.stats.passes += 1
         number = self.stats.passes
-        now = self.clock()
-        lease = timedelta(seconds=self.lease)
-
-        async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
-            claimed = await outbox.claim_due(
-                session, worker_id=self.worker_id, now=now, lease=lease, limit=self.batch_size
-            )
-            return claimed, None if claimed else await outbox.next_due_at(session)
-
-        items, self._next_due = await self.runner.run(claim)
-        groups = outbox.group_claimed(items)
+        ahead, self._ahead = self._ahead, None
+        items, self._next_due, contents = await (ahead or self._claim())
+        groups = contents.groups
+        full, started = len(items) >= self.batch_size, 0
         if groups:
             # One recipient's DMs go out one after another (they share a DM channel); at most
-            # ``concurrency`` recipients at a time.
-            by_recipient: dict[int, list[list[OutboxItem]]] = {}
-            for group in groups:
-                by_recipient.setdefault(group[0].recipient_id, []).append(group)
+            # ``concurrency`` recipients at a time. Their contents are read a chunk at a time,
+            # what Discord accepted is recorded a moment's worth at a time (``sent_log``).
+            by_recipient: dict[int, list[int]] = {}
+            for index, group in enumerate(groups):
+                by_recipient.setdefault(group[0].recipient_id, []).append(index)
             gate = asyncio.Semaphore(self.concurrency)
 
-            async def deliver_all(queue: list[list[OutboxItem]]) -> None:
+            async def deliver_all(queue: list[int]) -> None:
+                nonlocal started
                 async with gate:
-                    for group in queue:
-                        await self._deliver(group)
+                    for index in queue:
+                        started += 1
+                        if full and 2 * started >= len(groups):
+                            self._claim_ahead()
+                        await self._deliver(contents, index)
 
             await asyncio.gather(*(deliver_all(q) for q in by_recipient.values()))
+        if full:
+            self.sent_log.flush()  # more may be due: recorded while the next pass claims
+        else:
+            await self.sent_log.settle()  # all recorded before the worker waits for more
         async with self._passes_done:
             if not items:
                 self._last_idle_pass = number
             self._passes_done.notify_all()
         return len(items)
 
-    async def _deliver(self, group: Sequence[OutboxItem]) -> None:
+    def _claim(self) -> Awaitable[Claimed]:
+        lease, limit = timedelta(seconds=self.lease), self.batch_size
+        return claim_pass(self.runner, self.worker_id, self.clock, lease=lease, limit=limit)
+
+    def _claim_ahead(self) -> None:
+        """Begin the next pass's claim while this pass sends its last DMs (once a pass)."""
+        if self._ahead is None:
+            self._ahead = asyncio.ensure_future(self._claim())
+            self._ahead.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _deliver(self, contents: Contents, index: int) -> None:
+        group = contents.groups[index]
         first = group[0]
         ids = [item.id for item in group]
         try:
@@ -281,13 +334,14 @@ class Notifier(TaskWorker):
             if not await self.members.is_member(first.guild_id, first.recipient_id):
                 await self.outcomes.departed(first, ids, self.clock())
                 return
-            content = await self.runner.run(lambda s: dm_content.notification_content(s, group))
+            content = await contents.of(index)
             await self.outcomes.cancelled(content.cancelled, self.clock())
             if not content.posts:
                 return
             server = await self.members.server_name(first.guild_id)
             embed, view = render_dm(content, self.dms.cached_name, server)
-            sent = await self._find_unrecorded(group, content.dm_channel_id)
+            lease = timedelta(seconds=self.lease)
+            sent = await self.dms.find_unrecorded(group, content.dm_channel_id, self.clock(), lease)
             if sent is None:
                 sent = await self.dms.send(
                     first.recipient_id,
@@ -321,29 +375,12 @@ class Notifier(TaskWorker):
             error = f"internal error ({type(exc).__name__})"
             await self.outcomes.retry(first, ids, error, self.clock(), self.rng)
         else:
-            # Discord accepted the DM: record it even when ``stop`` cancels this pass now (it
-            # waits for the record), or the next start would send it again - dropped by its
+            # Discord accepted the DM: recorded soon, also when ``stop`` cancels this pass now
+            # (it records what waits), or the next start would send it again - dropped by its
             # nonce, but a second request.
-            record = asyncio.ensure_future(
-                self.outcomes.sent(first, content.notification_ids, sent.id, self.clock())
-            )
-            self._recording.add(record)
-            record.add_done_callback(self._recording.discard)
-            await asyncio.shield(record)
-
-    async def _find_unrecorded(
-        self, group: Sequence[OutboxItem], dm_channel_id: int | None
-    ) -> discord.Message | None:
-        """A DM a dead worker sent but never recorded, found by its key in the DM channel; only
-        looked for when its nonce no longer protects a resend (``may_be_sent_unprotected``)."""
-        first = group[0]
-        lease = timedelta(seconds=self.lease)
-        if not outbox.may_be_sent_unprotected(group, now=self.clock(), lease=lease):
-            return None
-        found = await self.dms.find_sent(first.recipient_id, dm_channel_id, first.nonce)
-        if found is not None:
-            log.info("notifications %s: found already sent", ids_text([i.id for i in group]))
-        return found
+            ids = content.notification_ids
+            accepted = Accepted(first.guild_id, first.question_id, tuple(ids), sent.id)
+            self.sent_log.add(accepted)
 
 
 def from_settings(

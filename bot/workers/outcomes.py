@@ -1,11 +1,12 @@
 """What became of each DM the notifier tried, written down in the outbox.
 
 ``Outcomes`` (one per ``Notifier``) records a group of notifications as sent (only once Discord
-accepted the DM), cancelled (what it was about is gone), to retry (exponential backoff with
-jitter, bounded attempts, then ``failed``: ``mark_group_retry``), undeliverable (the member's
-DMs are closed) or dropped because the recipient left the server (``departed``); each in one
-transaction, with a counter in the worker's ``WorkerStats`` and a
-log line of ids (never message text, never a recipient next to their question).
+accepted the DM; the DMs of a moment together, ``bot.workers.sent_log``), cancelled (what it was
+about is gone), to retry (exponential backoff with jitter, bounded attempts, then ``failed``:
+``mark_group_retry``), undeliverable (the member's DMs are closed) or dropped because the
+recipient left the server (``departed``); each in one transaction, with a counter in the
+worker's ``WorkerStats`` and a log line of ids (never message text, never a recipient next to
+their question).
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ class WorkerStats:
     departed: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A DM Discord accepted (``message_id``), delivering ``notification_ids`` about a question
+    of a server (no recipient: the line logged for it never names one)."""
+
+    guild_id: int
+    question_id: int | None
+    notification_ids: tuple[int, ...]
+    message_id: int
+
+
 class Outcomes:
     """Records what became of a group of notifications claimed by ``worker_id``."""
 
@@ -50,29 +62,22 @@ class Outcomes:
         self.stats = stats
         self.metrics = metrics
 
-    async def sent(
-        self, first: OutboxItem, delivered: Sequence[int], message_id: int, now: datetime
-    ) -> None:
-        async def mark(session: AsyncSession) -> None:
-            for notification_id in delivered:
-                await delivery.mark_sent(
-                    session,
-                    notification_id,
-                    worker_id=self.worker_id,
-                    message_id=message_id,
-                    now=now,
-                )
-
-        await self.runner.run(mark)
-        self.stats.sent += 1
-        self.metrics.dms_sent.inc()
-        log.info(
-            "DM %s sent for notifications %s (guild %s, question %s)",
-            message_id,
-            ids_text(delivered),
-            first.guild_id,
-            first.question_id,
+    async def sent(self, accepted: Sequence[Accepted], now: datetime) -> None:
+        """DMs Discord accepted, recorded together in one transaction."""
+        messages = {i: dm.message_id for dm in accepted for i in dm.notification_ids}
+        await self.runner.run(
+            lambda s: delivery.mark_many_sent(s, messages, worker_id=self.worker_id, now=now)
         )
+        for dm in accepted:
+            self.stats.sent += 1
+            self.metrics.dms_sent.inc()
+            log.info(
+                "DM %s sent for notifications %s (guild %s, question %s)",
+                dm.message_id,
+                ids_text(dm.notification_ids),
+                dm.guild_id,
+                dm.question_id,
+            )
 
     async def cancelled(self, reasons: Mapping[int, str], now: datetime) -> None:
         if not reasons:

@@ -22,6 +22,9 @@ it edit there).
 When Discord fails an edit (a 5xx after discord.py's own retries, or no answer in time) the
 question is asked for again, at most ``RETRIES`` times in a row, so a status line is not left
 stale by one bad moment of Discord's.
+
+The question is read with ``question_page`` in a small read-only unit (``bot.db.reads``: on
+SQLite in the event loop's thread, no hand-off), so a status line never takes the writers' turn.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from typing import TYPE_CHECKING, Final
 import discord
 
 from bot.bounded import BoundedMap
-from bot.forum import lookups
 from bot.forum.errors import NotFound
 from bot.forum.prefs import ERASED_AUTHOR_ID
+from bot.forum.question_page import question_page
 from bot.forum.results import PostSnapshot
 from bot.rest import THREAD_ARCHIVED, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE
 from bot.ui.authors import author_label, shown_author
@@ -43,6 +46,7 @@ from bot.ui.questions import question_message_embed, status_reply_text
 from bot.workers.coalesce import CoalescedService
 
 if TYPE_CHECKING:
+    from bot.db.reads import SyncRead
     from bot.transactions import TransactionRunner
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,12 @@ RETRIES: Final = 5
 RETRY_MEMORY: Final = 10_000
 
 # --------------------------------------------------------------------------- rendering
+
+
+def _question_of(question_id: int) -> SyncRead[PostSnapshot]:
+    """The question as its status line shows it (``question_page`` without answers: one
+    read-only statement, NotFound when it is gone)."""
+    return lambda c: question_page(c, question_id=question_id, answers=0).question
 
 
 def _same_embed(a: discord.Embed, b: discord.Embed) -> bool:
@@ -88,9 +98,7 @@ class StatusLines(CoalescedService[int]):
 
     async def _refresh(self, question_id: int) -> None:
         try:
-            question = await self.runner.run(
-                lambda s: lookups.get_question(s, question_id=question_id)
-            )
+            question = await self.runner.read(_question_of(question_id), inline=True)
         except NotFound:
             return
         if not question.live or question.thread_id is None or question.status_message_id is None:
@@ -165,7 +173,7 @@ class StatusLines(CoalescedService[int]):
 
     async def _still_closed(self, question_id: int) -> bool:
         try:
-            now = await self.runner.run(lambda s: lookups.get_question(s, question_id=question_id))
+            now = await self.runner.read(_question_of(question_id), inline=True)
         except NotFound:
             return False
         return now.closed

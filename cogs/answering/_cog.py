@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
@@ -38,9 +37,8 @@ class Answering(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         self.names = StoredNames()
-        self.intake_slots = asyncio.Semaphore(intake.INTAKE_CONNECTIONS)
         #: The live path of a thread message.
-        self._record = partial(intake.record_message, bot, self.names, self.intake_slots)
+        self._record = partial(intake.record_message, bot, self.names)
         self.accept_menu: app_commands.ContextMenu = app_commands.guild_only(
             app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
         )

@@ -19,6 +19,7 @@ one process, one SQLite file:
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,8 @@ class LegFigures:
     refused_40003: int = 0
     member_lookups: int = 0
     requests_per_dm: float = 0.0
+    #: CPU time of the bot process over the leg, per DM (None: no ``/proc`` to read it from).
+    bot_cpu_ms_per_dm: float | None = None
 
 
 @dataclass
@@ -84,6 +87,7 @@ class DmsRun:
         self.fake = FakeDiscord()
         self.reader = Reader(url)
         self.figures = DmFigures()
+        self.bot: ProfiledBot | None = None
 
     async def run(self, patience: float) -> DmFigures:
         async with self.fake:
@@ -95,6 +99,7 @@ class DmsRun:
             new = [fake.add_member(fake.guild, f"newcomer{i}") for i in range(self.first_time)]
             first_q, second_q = await self._prepare(asker, known, new)
             bot = ProfiledBot(fake=fake, database_url=self.url, cwd=self.workdir)
+            self.bot = bot
             bot.profile_out = self.profile_out
             code, output = await bot.run_command("sync-commands", "--global")
             assert code == 0, output
@@ -184,6 +189,7 @@ class DmsRun:
         assert fake.guild is not None
         guild_id, (question_id, thread_id) = fake.guild.id, question
         mark, refused = fake.mark(), len(fake.ratelimits.dm_opens_refused)
+        cpu = self._bot_cpu()
         limited = len(fake.ratelimits.limited)
         await self._domain(
             lambda s: posts.record_thread_message(
@@ -215,7 +221,20 @@ class DmsRun:
             leg.dms_per_s = (len(sends) - 1) / leg.seconds
         if sends:
             leg.requests_per_dm = (len(sends) + leg.dm_opens + leg.member_lookups) / len(sends)
+            spent = self._bot_cpu()
+            if cpu is not None and spent is not None:
+                leg.bot_cpu_ms_per_dm = (spent - cpu) * 1000 / len(sends)
         return leg
+
+    def _bot_cpu(self) -> float | None:
+        """Seconds of CPU the bot process has used (user and system), from ``/proc``."""
+        proc = self.bot.proc if self.bot is not None else None
+        try:
+            assert proc is not None
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (AssertionError, OSError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _spread(samples: list[float]) -> dict[str, float]:
@@ -236,6 +255,9 @@ def summarise(runs: list[DmFigures]) -> dict[str, Any]:
             "40003 refusals (all runs)": sum(leg.refused_40003 for leg in legs),
             "requests per DM": _spread([leg.requests_per_dm for leg in legs]),
         }
+        cpu = [leg.bot_cpu_ms_per_dm for leg in legs if leg.bot_cpu_ms_per_dm is not None]
+        if cpu:
+            out[name]["bot CPU ms per DM (commands included)"] = _spread(cpu)
     out["known"]["target"] = TARGET
     out["known"]["met"] = out["known"]["ratio to 50/s"]["median"] >= TARGET
     out["command during the drain (s)"] = {
@@ -289,14 +311,22 @@ First-time recipients: no DM channel yet, the fake refusing (403 / 40003) more t
 channels per 10 s; the notifier opens them at `NOTIFY_DM_OPENS_PER_SECOND` (0.5) after a burst
 of 5. The notifier's requests are paced at `NOTIFY_DMS_PER_SECOND` (47).
 
-What limits the known leg (a cProfile of the bot process draining 400 DMs on this machine, other
-sessions' work running): not Discord and not the pace (no 429, one request per DM, the rate half
-the pace; 8 DMs at a time instead of 4 gave the same rate), but the bot's own work per DM, about
-30 ms of CPU: two transactions (the content read, five ORM statements with the recipient's prefs
-read twice; `mark_sent`) plus the claim of each batch of 8, SQLAlchemy taking the largest share
-(4.9 s of the 17 s busy) and the handoffs to aiosqlite's threads most of the rest. Reading the
-content of a whole batch in one Core transaction and recording its sent DMs in one would remove
-most of it; not done here.
+What limited the known leg before (a cProfile of the bot process draining 600 DMs on this
+machine, other sessions' work running: 14 DMs/s under the profiler): not Discord and not the pace
+(no 429, one request per DM) but the bot's own work per DM, about 30 ms: two transactions a DM
+(the content read, five ORM statements with the recipient's prefs read twice; `mark_sent`) plus
+the claim of each batch of 8, some 59,000 statement hand-offs to aiosqlite's thread for the leg
+(6.4 s in `SimpleQueue.put_nowait` alone, the GIL passed back and forth). Now a pass claims 64
+notifications (and a full pass claims the next while it sends its last half), the contents of 16
+DMs are read in one read-only transaction of three statements (`bot/workers/contents.py`, the next
+chunk read ahead), and the DMs Discord accepted within a tenth of a second are recorded in one
+`UPDATE` (`bot/workers/sent_log.py`): the same profile shows some 10,600 hand-offs, and the bot
+process spends about 5 ms of CPU a DM, `/profile` commands included (below: its CPU time over
+the leg, read from `/proc`). What is left between the pace (47) and the figure: pauses of the
+processes on this shared 2-core machine (20 to 30 gaps of 0.1 to 0.8 s between two sends over a
+2,000-DM drain, not at pass boundaries) and a few global 429s when sends bunch at an edge of the
+fake's fixed one-second window (47 a second leaves 3 of slack; discord.py then holds the bot's
+REST requests until the window ends).
 """
 
 
@@ -310,6 +340,10 @@ def dms_markdown(report: dict[str, Any]) -> str:
         f"- recipients: {report['scale']['known']} known, {report['scale']['first_time']}"
         " first-time (each leg also DMs the asker)",
     ]
+    load = report.get("machine", {}).get("load average")
+    if load:
+        shown = ", ".join(f"{x:.2f}" for x in load)
+        lines.append(f"- load average (1, 5, 15 min) when the runs began: {shown}")
     summary = report["backends"].get("sqlite")
     if summary is None:
         return "\n".join([*lines, "", "No run completed."]) + "\n"

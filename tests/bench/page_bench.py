@@ -22,7 +22,6 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Post
+from bot.db.reads import ReadRunner
 from bot.forum import lookups
 from bot.forum.question_page import PAGE_ANSWERS, question_page
 from bot.forum.results import post_snapshot
@@ -124,25 +124,29 @@ async def orm_page(session: AsyncSession, question_id: int) -> Any:
     return question, [post_snapshot(row) for row in (await session.execute(stmt)).scalars()]
 
 
-async def _domain_page(session: AsyncSession, question_id: int) -> Any:
-    return await question_page(session, question_id=question_id)
-
-
-async def _timed(
-    url: str, read: Callable[[AsyncSession, int], Awaitable[Any]], ids: list[int], rounds: int
-) -> list[float]:
+async def _timed(url: str, way: str, ids: list[int], rounds: int) -> list[float]:
+    """Each page read ``rounds`` times ``way``: "domain" (``question_page`` through the bot's
+    read runner, ``bot.db.reads``) or "orm" (``orm_page`` in a read-only async session)."""
     engine = create_engine(url)
     sm = create_sessionmaker(engine)
+    reads = ReadRunner(engine)
+
+    async def one(qid: int) -> Any:
+        if way == "domain":
+            return await reads.read(lambda c: question_page(c, question_id=qid), inline=True)
+        return await run_in_transaction(sm, lambda s: orm_page(s, qid), read_only=True)
+
     try:
         out = []
         for r in range(rounds + 1):
             for qid in ids:
                 start = time.perf_counter()
-                await run_in_transaction(sm, lambda s, q=qid: read(s, q), read_only=True)
+                await one(qid)
                 if r:  # the first round warms the caches
                     out.append(time.perf_counter() - start)
         return out
     finally:
+        await reads.close()
         await engine.dispose()
 
 
@@ -157,8 +161,8 @@ def one_run(rounds: int) -> dict[str, Any]:
     path, ids = page_fixture()
     url = f"sqlite+aiosqlite:///{path}"
     plain = _plain(path, ids, rounds)
-    domain = asyncio.run(_timed(url, _domain_page, ids, rounds))
-    orm = asyncio.run(_timed(url, orm_page, ids, rounds))
+    domain = asyncio.run(_timed(url, "domain", ids, rounds))
+    orm = asyncio.run(_timed(url, "orm", ids, rounds))
     return {
         "questions": len(ids),
         "reads": len(domain),
@@ -201,21 +205,32 @@ fixture (100,000 questions, 500,000 answers; cached in `.bench-cache/`) with 50 
 30 answers each (the fixture's own have about five). Each is read 40 times (10 with `--quick`)
 after one warming round:
 the domain (`bot.forum.question_page.question_page`: the question and its top 20 live answers by
-stored score, Core selects of the snapshot's columns, one read-only transaction through the bot's
-engine: SQLAlchemy async + aiosqlite), the ORM read it replaced (`lookups.get_question` and the
-answers as ORM rows with `populate_existing`), and the baseline: the same two `SELECT`s with plain
-`sqlite3` on one connection. The ratio is p95 domain / p95 plain `sqlite3`.
+stored score in two Core statements built once with bound parameters, rows straight into
+snapshots, run as the status line runs it: `bot.db.reads.ReadRunner.read(..., inline=True)`, one
+read-only unit on a synchronous `query_only` SQLite connection in the event loop's thread), the
+ORM read it replaced (`lookups.get_question` and the answers as ORM rows with
+`populate_existing`, through the async session and aiosqlite), and the baseline: the same two
+`SELECT`s with plain `sqlite3` on one connection. The ratio is p95 domain / p95 plain `sqlite3`.
 
-What limits it (measured by counting aiosqlite's calls): one page read through the bot's unit of
-work is 9 round trips to aiosqlite's connection thread (cursor, execute, close for `BEGIN`;
-cursor, execute, fetchall, close for the one `SELECT ... UNION ALL ...`; `COMMIT`; the pool's
-rollback when the connection is returned), where plain `sqlite3` makes two calls in the same
-thread. SQLite's own work is a small share; each round trip is a handoff between threads (and of
-the GIL), which on this shared 2-core machine costs milliseconds when other processes hold the
-cores. Core selects in one statement instead of two ORM statements (the ORM column) save about 4
-round trips and the ORM's row handling; reaching 5x needs fewer round trips per unit of work
-(e.g. no explicit `BEGIN`/`COMMIT` for a one-statement read, no reset on return), a change to
-`bot/db/engine.py` and `bot/forum/uow.py` for every read, not made here.
+What was limiting it, and what changed (issue 21 item 2): through the async stack a page read
+was 9 round trips to aiosqlite's connection thread (cursor, execute, close for `BEGIN`; cursor,
+execute, fetchall, close for the `SELECT`; `COMMIT`; the pool's reset), each a wake-up of another
+thread, milliseconds each on this shared 2-core machine. Single exploratory runs (10 rounds) of
+the steps: one hand-off to a reading thread for the whole unit, p50 2.3 ms, p95 8.8 ms (ratio 33,
+load average 6); with the statement built once, still in a thread, p50 0.90 ms, p95 5.5 ms (ratio
+21, load 8): the wake-ups, not SQLite, were the cost. Run inline (no hand-off: a reading thread
+holds the GIL for the Python part of the read anyway), the read is SQLAlchemy's Core execution
+and row handling plus SQLite's own work. The one `UNION ALL` statement that saved aiosqlite
+hops became two statements: the union made SQLite sort in a temporary b-tree (plain `sqlite3`:
+p95 8.4 ms for the union, 0.35 ms for the two). The inline connection never waits for a lock
+(`busy_timeout=0`); a busy file sends the read to a thread.
+
+What limits the p95 now: the machine. With the load average at 4 to 8 on 2 cores, the slow reads
+(over 3 ms, about 5 % of them) come every ~8 ms of wall time, whatever is read: a timeslice
+given to another process (none had a garbage collection inside; reading without asyncio shows
+the same tail). A read of 0.65 ms is cut by one far more often than plain `sqlite3`'s 0.15 ms,
+so the p95 ratio follows the load: 2.7 in an exploratory run at load 4.1 (10 rounds), 7.5 and
+11.9 in the two recorded full runs of this code (`tests/bench/results/`). The p50 ratio is 4.9.
 """
 
 
@@ -226,7 +241,8 @@ def page_markdown(report: dict[str, Any]) -> str:
         "## The question page (issue 21)",
         _ABOUT,
         f"- date: {report['date']} ({report['mode']}; {report['runs']} runs per figure,"
-        " median (min, max))",
+        " median (min, max)); machine load average at the start:"
+        f" {', '.join(f'{a:.1f}' for a in report.get('machine', {}).get('load average', []))}",
         "",
         "| figure | value |",
         "|---|---|",

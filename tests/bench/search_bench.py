@@ -28,7 +28,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.forum import search
+from bot.forum import common_terms, search
+from bot.forum.common_terms import CommonTerms
 from bot.forum.uow import run_in_transaction
 from bot.forum.visibility import VisibleForums
 from tests.bench.scenario import percentile
@@ -59,6 +60,24 @@ BASELINE_SQL: Final = {
 }
 
 
+#: The same over every post holding any of the words (``MATCH 'a OR b'``; a tsquery ``a | b``):
+#: the posts a two-word search can count, since its words may be in different posts of a thread
+#: (``BASELINE_SQL`` with two words finds only posts holding both).
+ANY_WORD_SQL: Final = {
+    "sqlite": BASELINE_SQL["sqlite"],
+    "postgresql": (
+        "SELECT id FROM posts WHERE search_vector @@ replace(plainto_tsquery('english', :q)::text,"
+        " '&', '|')::tsquery ORDER BY ts_rank(search_vector, replace(plainto_tsquery('english',"
+        " :q)::text, '&', '|')::tsquery) DESC LIMIT :limit"
+    ),
+}
+
+
+def any_word(dialect: str, query: str) -> str:
+    """``query`` as ``ANY_WORD_SQL`` takes it."""
+    return " OR ".join(query.split()) if dialect == "sqlite" else query
+
+
 def queries() -> dict[str, list[str]]:
     """The fixed queries of each class (words of the fixture's vocabulary by rank)."""
     vocabulary = Vocabulary(random.Random(SEED))
@@ -73,23 +92,57 @@ def queries() -> dict[str, list[str]]:
     }
 
 
-async def domain_top(session: AsyncSession, query: str) -> list[int]:
+async def domain_top(
+    session: AsyncSession, query: str, common: CommonTerms | None = None
+) -> list[int]:
     hits = await search.search_questions(
         session,
         guild_id=GUILD,
         visible=VisibleForums.of(VISIBLE),
         query=query,
         limit=SEARCH_LIMIT,
+        common=common,
     )
     return [hit.question_id for hit in hits]
 
 
-async def _domain_top_of(query: str, session: AsyncSession) -> list[int]:
-    return await domain_top(session, query)
+async def _domain_top_of(
+    query: str, common: CommonTerms | None, session: AsyncSession
+) -> list[int]:
+    return await domain_top(session, query, common)
+
+
+async def prepared_lists(sm: async_sessionmaker[AsyncSession]) -> tuple[CommonTerms, list[float]]:
+    """The top lists ``/search`` reads, as the bot has them: every query searched once (a very
+    common term asks for its list), then the refresh pass of ``bot.workers.search_tops`` (each
+    term ranked in full in a read-only transaction). Also the seconds each refresh took."""
+    common = CommonTerms()
+    for texts in queries().values():
+        for query in texts:
+            await run_in_transaction(
+                sm, functools.partial(_domain_top_of, query, common), read_only=True
+            )
+    took = []
+    for key in common.due():
+        start = time.perf_counter()
+        top = await run_in_transaction(
+            sm,
+            functools.partial(common_terms.rank_term, guild_id=key[0], term=key[1]),
+            read_only=True,
+        )
+        took.append(time.perf_counter() - start)
+        common.record(key, top)
+    return common, took
 
 
 async def _baseline(session: AsyncSession, dialect: str, query: str) -> None:
     await session.execute(text(BASELINE_SQL[dialect]), {"q": query, "limit": SEARCH_LIMIT})
+
+
+async def _any_word_baseline(session: AsyncSession, dialect: str, query: str) -> None:
+    await session.execute(
+        text(ANY_WORD_SQL[dialect]), {"q": any_word(dialect, query), "limit": SEARCH_LIMIT}
+    )
 
 
 async def _time(
@@ -114,6 +167,11 @@ class ClassFigures:
     #: The baseline through plain ``sqlite3`` (no driver, session or transaction around it).
     plain_p50: float | None = None
     plain_p95: float | None = None
+    #: Two-word queries: the baseline over the posts holding either word (``ANY_WORD_SQL``).
+    any_word_p50: float | None = None
+    any_word_p95: float | None = None
+    #: Seconds each refresh of a precomputed top list took (very common terms: background work).
+    refresh: tuple[float, ...] = ()
 
 
 def _plain_sqlite(path: str, query: str, rounds: int) -> list[float]:
@@ -138,17 +196,27 @@ async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
     dialect = engine.dialect.name
     try:
         out = {}
+        common, refresh = await prepared_lists(sm)
+
+        async def searched(session: AsyncSession, query: str) -> list[int]:
+            return await domain_top(session, query, common)
+
         for name, texts in queries().items():
             domain: list[float] = []
             base: list[float] = []
             plain: list[float] = []
+            either: list[float] = []
             for query in texts:
-                await _time(sm, domain_top, query, 2)  # warm the cache
+                await _time(sm, searched, query, 2)  # warm the cache
                 await _time(sm, lambda s, q: _baseline(s, dialect, q), query, 2)
-                domain += await _time(sm, domain_top, query, rounds)
+                domain += await _time(sm, searched, query, rounds)
                 base += await _time(sm, lambda s, q: _baseline(s, dialect, q), query, rounds)
                 if dialect == "sqlite":
                     plain += _plain_sqlite(str(engine.url.database), query, rounds)
+                if len(query.split()) > 1:
+                    either += await _time(
+                        sm, lambda s, q: _any_word_baseline(s, dialect, q), query, rounds
+                    )
             out[name] = ClassFigures(
                 domain_p50=percentile(domain, 50) or 0.0,
                 domain_p95=percentile(domain, 95) or 0.0,
@@ -156,23 +224,28 @@ async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
                 baseline_p95=percentile(base, 95) or 0.0,
                 plain_p50=percentile(plain, 50),
                 plain_p95=percentile(plain, 95),
+                any_word_p50=percentile(either, 50),
+                any_word_p95=percentile(either, 95),
+                refresh=tuple(refresh) if name == "common" else (),
             )
         return out
     finally:
         await engine.dispose()
 
 
-async def tops(url: str) -> dict[str, dict[str, list[int]]]:
-    """Each query's top ``SEARCH_LIMIT`` question ids through the domain, by class."""
+async def tops(url: str, *, lists: bool = True) -> dict[str, dict[str, list[int]]]:
+    """Each query's top ``SEARCH_LIMIT`` question ids through the domain, by class (with the
+    precomputed top lists as ``/search`` has them, unless not ``lists``: the full ranking)."""
     engine = create_engine(url)
     sm = create_sessionmaker(engine)
     try:
+        common = (await prepared_lists(sm))[0] if lists else None
         out: dict[str, dict[str, list[int]]] = {}
         for name, texts in queries().items():
             out[name] = {}
             for query in texts:
                 out[name][query] = await run_in_transaction(
-                    sm, functools.partial(_domain_top_of, query), read_only=True
+                    sm, functools.partial(_domain_top_of, query, common), read_only=True
                 )
         return out
     finally:
@@ -206,7 +279,7 @@ def sqlite_url() -> str:
 
 
 def _record_reference() -> None:
-    found = asyncio.run(tops(sqlite_url()))
+    found = asyncio.run(tops(sqlite_url(), lists=False))
     REFERENCE.write_text(
         json.dumps(
             {

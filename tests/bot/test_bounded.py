@@ -18,6 +18,14 @@ def test_the_oldest_entries_are_forgotten_past_the_limit() -> None:
     assert 1 not in seen and 3 in seen
 
 
+def test_oldest_first_lists_the_keys_held_in_age_order() -> None:
+    held: BoundedMap[str, int] = BoundedMap(3)
+    for key in "abcd":
+        held.put(key, 1)
+    held.put("b", 2)
+    assert held.oldest_first() == ["c", "d", "b"]
+
+
 def test_add_stores_only_what_is_not_there() -> None:
     told: BoundedMap[tuple[int, int], None] = BoundedMap(2)
     assert told.add((1, 1), None) and not told.add((1, 1), None)

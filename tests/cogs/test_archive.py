@@ -14,6 +14,7 @@ import pytest
 
 from bot.forum import categories, consent, lookups, moderation, publishing, settings
 from bot.forum.publishing import A_MEMBER, ANONYMOUS, WITHHELD, PublishedThread
+from bot.transactions import run_sync_read
 from bot.ui.archive import ALLOW_LABEL, FORUM_NOTICE, FORUM_TOPIC_MAX, WITHDRAW_LABEL
 from bot.ui.premod import WAITS_FOR_REVIEW
 from cogs.archive._cog import PUBLISH_MENU
@@ -76,12 +77,14 @@ class Scene:
 
     async def questions(self) -> list[int]:
         gid = self.guild_id
-        found = await run_domain(self.harness, lambda s: publishing.publishable_questions(s, gid))
+        found = await run_sync_read(
+            self.harness.bot, lambda c: publishing.publishable_questions(c, gid)
+        )
         return [q.id for q in found]
 
     async def thread(self, question_id: int) -> PublishedThread | None:
-        return await run_domain(
-            self.harness, lambda s: publishing.publishable_thread(s, question_id)
+        return await run_sync_read(
+            self.harness.bot, lambda c: publishing.publishable_thread(c, question_id)
         )
 
     async def setting(self, key: str, value: str) -> str:

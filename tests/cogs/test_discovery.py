@@ -201,6 +201,36 @@ async def test_deleted_questions_and_answers_never_appear(scene: Scene) -> None:
     ]
 
 
+async def test_a_very_common_term_is_read_from_its_top_list(scene: Scene) -> None:
+    bot = scene.harness.bot
+    bot.common_terms.threshold = 3
+    asked = [await scene.ask(f"Breathing exercise {n}", "Breathing slowly.") for n in range(3)]
+    await scene.ask("Unrelated: learning to swim", "Cold water scares me.")
+    # The full ranking; three matches make the term very common: the worker ranks it.
+    full = result_lines(await search_reply(scene, "breathing"))
+    assert len(full) == 3
+    await bot.search_tops.wait_idle()
+    assert bot.common_terms.top(scene.guild_id, "breathing") is not None
+    newest = await scene.ask("Breathing, breathing, breathing", "Breathing first.")
+    # Read from the list: a new question counts from the next refresh...
+    assert result_lines(await search_reply(scene, "breathing")) == full
+    gone = asked[0]
+    await run_domain(
+        scene.harness,
+        lambda s: deletion.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
+    )
+    # ... a deleted one leaves at once.
+    gone_line = link(scene, gone, "Breathing exercise 0")
+    assert result_lines(await search_reply(scene, "breathing")) == [
+        line for line in full if line != gone_line
+    ]
+    bot.search_tops.wake()
+    await bot.search_tops.wait_idle()
+    refreshed = result_lines(await search_reply(scene, "breathing"))
+    assert refreshed[0] == link(scene, newest, "Breathing, breathing, breathing")
+    assert gone_line not in refreshed and len(refreshed) == 3
+
+
 async def test_nothing_found_says_so_and_suggests_ask(scene: Scene) -> None:
     await scene.ask("Grief after a loss", "My grandmother passed away.")
     reply = await search_reply(scene, "astronomy telescopes")

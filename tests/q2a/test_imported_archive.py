@@ -66,7 +66,9 @@ async def _imported_questions(sessions: Sessions, *, by_alice: bool) -> set[int]
 
 async def _published(sessions: Sessions) -> set[int]:
     async with sessions() as session:
-        found = await publishing.publishable_questions(session, GUILD, limit=100)
+        found = await session.run_sync(
+            lambda s: publishing.publishable_questions(s.connection(), GUILD, limit=100)
+        )
     return {q.id for q in found}
 
 
@@ -117,8 +119,12 @@ async def test_no_imported_author_is_ever_named(
         sessionmaker, lambda s: consent.set_prefs(s, GUILD, ALICE, by_default=True, named=True)
     )
     async with sessionmaker() as session:
-        questions = await publishing.publishable_questions(session, GUILD, limit=100)
-        threads = [await publishing.publishable_thread(session, q.id) for q in questions]
+        questions = await session.run_sync(
+            lambda s: publishing.publishable_questions(s.connection(), GUILD, limit=100)
+        )
+        threads = await session.run_sync(
+            lambda s: [publishing.publishable_thread(s.connection(), q.id) for q in questions]
+        )
     authors = {q.author for q in questions}
     authors |= {p.author for t in threads if t is not None for p in t.posts if p.author}
     anonymous_posts = [p for t in threads if t is not None for p in t.posts if not p.withheld]

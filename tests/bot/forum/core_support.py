@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import Base, Member, Notification, Post
+from bot.db.reads import ReadRunner, SyncRead
 from bot.forum import acceptance, deletion, lookups, posts, questions, votes
 from bot.forum.ledger import load_guild_facts
 from bot.forum.point_rules import (
@@ -61,6 +62,16 @@ class Forum:
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return await run_in_transaction(self.sessionmaker, work)
+
+    async def read(self, work: SyncRead[T]) -> T:
+        """A read written as a function of a connection, as the bot runs it (``bot.db.reads``)."""
+        bind = self.sessionmaker.kw["bind"]
+        assert isinstance(bind, AsyncEngine)
+        reads = ReadRunner(bind)
+        try:
+            return await reads.read(work)
+        finally:
+            await reads.close()
 
     async def ask(
         self,

@@ -39,6 +39,31 @@ async def test_mark_sent(sessionmaker: async_sessionmaker[AsyncSession]) -> None
         assert await claim(session, NOW + timedelta(days=1)) == []
 
 
+async def test_mark_many_sent_records_each_dm_in_one_statement(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await queue_answers(sessionmaker, 4)
+    async with sessionmaker.begin() as session:
+        items = await claim(session, NOW)
+        first, second, third, closed = (item.id for item in items)
+        assert await delivery.mark_cancelled(session, closed, reason="answer deleted", now=NOW)
+        messages = {first: 501, second: 502, third: 503, closed: 504}
+        recorded = await delivery.mark_many_sent(session, messages, worker_id="w1", now=NOW)
+        assert recorded == {first, second, third}
+        # Recording again changes nothing (a DM is recorded once).
+        again = await delivery.mark_many_sent(session, messages, worker_id="w1", now=NOW)
+        assert again == set()
+        assert await delivery.mark_many_sent(session, {}, worker_id="w1", now=NOW) == set()
+        rows = {row.id: row for row in await outbox_rows(session)}
+    assert [(rows[i].status, rows[i].sent_message_id) for i in (first, second, third)] == [
+        ("sent", 501),
+        ("sent", 502),
+        ("sent", 503),
+    ]
+    assert {rows[i].sent_at for i in (first, second, third)} == {NOW}
+    assert (rows[closed].status, rows[closed].sent_message_id) == ("cancelled", None)
+
+
 async def test_a_taken_over_worker_still_records_its_delivery(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:

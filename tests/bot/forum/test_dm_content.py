@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Member
@@ -102,3 +105,45 @@ async def test_content_cancels_what_should_no_longer_be_sent(
             await dm_content.notification_content(
                 session, [*by_kind["new_answer"], *by_kind["accepted"]]
             )
+
+
+async def test_many_dms_are_read_in_a_few_statements_as_each_alone(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await settings.set_setting(session, GUILD, "notify_coalesce_seconds", 0)
+        session.add(Member(guild_id=GUILD, user_id=ANSWERER, display_name="Bea"))
+        for n in range(6):
+            question = await add_question(session, author_id=ASKER + n)
+            named = await add_reply(session, question, author_id=ANSWERER)
+            hidden = await add_reply(session, question, author_id=987_654_321, anonymous=True)
+            for answer in (named, hidden):
+                await notifications.notify_new_answer(
+                    session, question=question, answer=answer, now=NOW
+                )
+            if n == 2:
+                hidden.deleted_at = NOW
+        await prefs.set_dm_options(session, ASKER + 1, preview="minimal")
+        await prefs.remember_dm_channel(session, ASKER + 3, 4242)
+        await session.flush()
+        groups = outbox.group_claimed(await claim(session, NOW))
+        assert len(groups) == 6
+        alone = [await dm_content.notification_content(session, group) for group in groups]
+        statements: list[str] = []
+
+        def count(*args: Any) -> None:
+            statements.append(args[2])
+
+        bind = session.get_bind()
+        event.listen(bind, "before_cursor_execute", count)
+        try:
+            together = await dm_content.notification_contents(session, groups)
+        finally:
+            event.remove(bind, "before_cursor_execute", count)
+    assert together == alone
+    # The recipients' preferences, the questions and posts, the named authors' names.
+    assert len(statements) == 3, statements
+    assert {c.preview for c in together} == {"full", "minimal"}
+    assert [c.dm_channel_id for c in together].count(4242) == 1
+    assert sum(len(c.cancelled) for c in together) == 1
+    assert [p.display_name for c in together for p in c.posts if not p.anonymous] == ["Bea"] * 6

@@ -52,12 +52,12 @@ async def toggle(forum: Forum, post: PostSnapshot) -> consent.ArchiveChoice:
 
 
 async def listed(forum: Forum, **kw: Any) -> list[int]:
-    found = await forum.run(lambda s: publishing.publishable_questions(s, GUILD, **kw))
+    found = await forum.read(lambda c: publishing.publishable_questions(c, GUILD, **kw))
     return [q.id for q in found]
 
 
 async def thread(forum: Forum, question: PostSnapshot) -> PublishedThread | None:
-    return await forum.run(lambda s: publishing.publishable_thread(s, question.id))
+    return await forum.read(lambda c: publishing.publishable_thread(c, question.id))
 
 
 async def consented_question(forum: Forum, **kw: Any) -> PostSnapshot:
@@ -153,7 +153,7 @@ async def test_anonymous_authors_show_as_their_thread_shows_them_and_nothing_lin
     assert [t.question.author for t in shown] == ["Fern", name, ANONYMOUS]
     # Her anonymous answers: the thread's pseudonym, or her question's label in her own thread.
     assert [t.posts[0].author for t in shown] == ["Member 2", "Member 2", ANONYMOUS]
-    listing = repr(await archive.run(lambda s: publishing.publishable_questions(s, GUILD)))
+    listing = repr(await archive.read(lambda c: publishing.publishable_questions(c, GUILD)))
     assert str(zoe) not in repr(shown) + listing  # never her id
     for secret in (name, name.split()[1]):
         assert [t for t in shown if secret in repr(t)] == [shown[1]]  # the one she signed
@@ -262,7 +262,7 @@ async def test_a_server_with_publishing_off_or_a_category_not_chosen(archive: Fo
 async def test_another_server_never_shows(archive: Forum) -> None:
     other = Forum(archive.sessionmaker, guild_id=GUILD + 1, first_id=90_000)
     question = await consented_question(archive)
-    assert await other.run(lambda s: publishing.publishable_questions(s, GUILD + 1)) == []
+    assert await other.read(lambda c: publishing.publishable_questions(c, GUILD + 1)) == []
     assert await listed(archive) == [question.id]
 
 

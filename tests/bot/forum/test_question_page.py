@@ -18,11 +18,11 @@ async def test_the_page_holds_the_question_as_read_and_its_best_answers(forum: F
     await forum.vote(high, VOTER)
     await forum.vote(middle, ANSWERER)
     await forum.vote(high, ASKER)
-    page = await forum.run(lambda s: question_page(s, question_id=q.id))
+    page = await forum.read(lambda c: question_page(c, question_id=q.id))
     assert page.question == await forum.run(lambda s: lookups.get_question(s, question_id=q.id))
     assert [a.id for a in page.answers] == [high.id, middle.id, low.id]
     assert page.answers[0] == await forum.get(high.id)
-    top = await forum.run(lambda s: question_page(s, question_id=q.id, answers=2))
+    top = await forum.read(lambda c: question_page(c, question_id=q.id, answers=2))
     assert [a.id for a in top.answers] == [high.id, middle.id]
 
 
@@ -33,11 +33,11 @@ async def test_deleted_answers_are_left_out_and_a_deleted_question_is_not_found(
     kept = await forum.answer(q, ANSWERER)
     dropped = await forum.answer(q, OTHER)
     await forum.delete(dropped)
-    page = await forum.run(lambda s: question_page(s, question_id=q.id))
+    page = await forum.read(lambda c: question_page(c, question_id=q.id))
     assert [a.id for a in page.answers] == [kept.id]
     with pytest.raises(NotFound) as not_a_question:
-        await forum.run(lambda s: question_page(s, question_id=kept.id))
+        await forum.read(lambda c: question_page(c, question_id=kept.id))
     assert str(not_a_question.value) == "That question no longer exists."
     await forum.delete(q)
     with pytest.raises(NotFound):
-        await forum.run(lambda s: question_page(s, question_id=q.id))
+        await forum.read(lambda c: question_page(c, question_id=q.id))

@@ -24,6 +24,7 @@ from bot.forum import (
     title_search,
 )
 from bot.forum.settings import set_setting
+from bot.forum.visibility import VisibleForums
 from tests.bot.forum.core_support import FORUM, GUILD, MODERATOR, SEEN, VOTER
 from tests.bot.forum.search_support import OTHER_GUILD, Board, unrelated
 from tests.db_support import BACKENDS
@@ -151,6 +152,22 @@ async def test_limit_caps_the_results(board: Board) -> None:
     assert len(await board.hits("breathing")) == 10
     assert len(await board.hits("breathing", limit=3)) == 3
     assert await board.hits("breathing", limit=0) == []
+
+
+async def test_the_best_ranked_matches_in_hidden_forums_do_not_crowd_out_visible_ones(
+    board: Board,
+) -> None:
+    # More than search.WINDOW * limit questions rank above the visible ones, all hidden.
+    for i in range(search.WINDOW * 2 + 2):
+        await board.ask(f"Stretching stretching {i}", "Stretching daily.", forum_id=FORUM + 1)
+    low = [await board.ask(f"Evening routine {i}", "Some stretching.") for i in range(3)]
+    hits = await board.hits("stretching", limit=2)
+    assert len(hits) == 2 and {hit.question_id for hit in hits} <= {q.id for q in low}
+    everywhere = VisibleForums.of([FORUM, FORUM + 1])
+    assert all(
+        hit.title.startswith("Stretching")
+        for hit in await board.hits("stretching", limit=2, visible=everywhere)
+    )
 
 
 # --------------------------------------------------------------------------- ranking

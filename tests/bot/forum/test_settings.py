@@ -220,7 +220,7 @@ async def test_load_without_rows_gives_defaults(
 ) -> None:
     async with sessionmaker() as session:
         assert await settings.load_config(session, GUILD) == DEFAULTS
-        assert await settings.overrides(session, GUILD) == {}
+        assert await session.run_sync(lambda s: settings.overrides(s.connection(), GUILD)) == {}
 
 
 async def test_set_each_type_stores_only_overrides(

@@ -18,9 +18,16 @@ from sqlalchemy.exc import OperationalError
 from bot.workers.backoff import Backoff
 from bot.workers.message_retry import MessageRetry
 
+THREAD = 500
+
 
 def _message(message_id: int) -> discord.Message:
-    return cast(discord.Message, SimpleNamespace(id=message_id, guild=SimpleNamespace(id=1)))
+    return cast(
+        discord.Message,
+        SimpleNamespace(
+            id=message_id, guild=SimpleNamespace(id=1), channel=SimpleNamespace(id=THREAD)
+        ),
+    )
 
 
 def _locked() -> OperationalError:
@@ -79,3 +86,30 @@ async def test_beyond_the_bound_a_message_is_dropped_and_counted() -> None:
     await retry.record(_message(1), live)
     await retry.record(_message(2), live)
     assert (retry.kept, retry.dropped) == (1, 1)
+
+
+async def test_an_edit_or_delete_waits_for_its_messages_recording_under_way() -> None:
+    retry = _retry()
+    gate = asyncio.Event()
+    done: list[str] = []
+
+    async def slow_live(message: discord.Message) -> None:  # a batch still being written
+        await gate.wait()
+        done.append(f"recorded {message.id}")
+
+    async def change(name: str) -> None:
+        done.append(name)
+
+    recording = asyncio.create_task(retry.record(_message(1), slow_live))
+    await asyncio.sleep(0)
+    edit = asyncio.create_task(retry.apply("message edit", 1, 1, lambda: change("edit 1")))
+    thread = asyncio.create_task(
+        retry.apply("thread delete", THREAD, 1, lambda: change("thread delete"))
+    )
+    other = asyncio.create_task(retry.apply("message edit", 2, 1, lambda: change("edit 2")))
+    async with asyncio.timeout(5):
+        await other  # another message's edit does not wait
+        assert done == ["edit 2"]
+        gate.set()
+        await asyncio.gather(recording, edit, thread)
+    assert done == ["edit 2", "recorded 1", "edit 1", "thread delete"]

@@ -557,6 +557,53 @@ async def test_restart_resumes_due_retries_at_once(
     assert dm.nonce == f"qa-n{row.id}"
 
 
+# --------------------------------------------------------------------------- a backlog
+
+
+async def test_a_backlog_drains_in_few_transactions_each_recipient_in_order(scene: Scene) -> None:
+    fake, notifier = scene.fake, scene.notifier
+    assert fake.guild is not None
+    await notifier.stop()
+    notifier.sent_log.flush_seconds = 60.0  # records by size and at the end of a pass only
+    followers = [fake.add_member(fake.guild, f"reader{n}") for n in range(notifier.batch_size)]
+    followed = await scene.question(title="Followed")
+    in_order = [await scene.question(title=f"Question {n}") for n in range(3)]
+
+    channels = {m.id: fake.dm_channel(m).id for m in followers}  # known: no DM channel opened
+    guild_id = fake.guild.id
+
+    async def follow(session: AsyncSession) -> None:
+        for member in followers:
+            await prefs.follow(session, guild_id=guild_id, question_id=followed, user_id=member.id)
+            await prefs.remember_dm_channel(session, member.id, channels[member.id])
+
+    await scene.run(follow)
+    await scene.answer(followed)  # a DM to each follower and to alice, who asked
+    for question_id in in_order:
+        await scene.answer(question_id)  # three more DMs to alice, in this order
+    total = len(followers) + 1 + len(in_order)
+    runner = scene.harness.bot.transaction_runner
+    reads, writes = runner.reads, runner.writes
+    notifier.start()
+    await fake.wait_until(
+        lambda: len(dm_sends(fake, ok=True)) >= total, what="every DM", timeout=30
+    )
+    await notifier.wait_idle()
+    assert len(dm_sends(fake)) == total  # one request each, none twice
+    for member in followers:
+        assert len(fake.dms_to(member)) == 1
+    stored = {row.id: row for row in await rows(scene.sessionmaker)}
+    assert {row.status for row in stored.values()} == {"sent"}
+    # alice's DMs went out in the order they were queued, one after another.
+    nonces = [str(m.nonce) for m in fake.dms_to(scene.asker)]
+    assert len(nonces) == 1 + len(in_order)
+    assert nonces == sorted(nonces, key=lambda nonce: int(nonce.removeprefix("qa-n")))
+    # Two passes: claims, contents read a chunk at a time, records of many DMs each (it was
+    # two transactions a DM).
+    assert runner.reads - reads <= 8, runner.reads - reads
+    assert runner.writes - writes <= total // 4, runner.writes - writes
+
+
 # --------------------------------------------------------------------------- stopping, leases
 
 
@@ -583,14 +630,14 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
 ) -> None:
     fake = scene.fake
     recording, proceed = asyncio.Event(), asyncio.Event()
-    mark_sent = delivery.mark_sent
+    mark_many_sent = delivery.mark_many_sent
 
-    async def held_mark_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> bool:
+    async def held_mark_many_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
         recording.set()
         await proceed.wait()
-        return await mark_sent(session, *args, **kwargs)
+        return await mark_many_sent(session, *args, **kwargs)
 
-    monkeypatch.setattr(delivery, "mark_sent", held_mark_sent)
+    monkeypatch.setattr(delivery, "mark_many_sent", held_mark_many_sent)
     await scene.answer(await scene.question())
     await recording.wait()  # Discord accepted the DM; the worker is writing that down
     name = f"notifier {scene.notifier.worker_id}"
@@ -607,6 +654,37 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
     await scene.notifier.wait_idle()
     [dm] = fake.dms_to(scene.asker)
     assert [c.json["nonce"] for c in dm_sends(fake)] == [dm.nonce]
+
+
+async def test_a_record_that_fails_is_made_good_after_the_lease_without_a_second_dm(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = scene.fake
+    scene.harness.allow_errors()  # the failed pass is logged with its traceback
+    clock = manual_time(scene)
+    mark_many_sent = delivery.mark_many_sent
+    failed = asyncio.Event()
+
+    async def failing_once(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("the record failed")
+        return await mark_many_sent(session, *args, **kwargs)
+
+    monkeypatch.setattr(delivery, "mark_many_sent", failing_once)
+    await scene.answer(await scene.question())
+    [dm] = await wait_for_dms(fake, scene.asker, 1)
+    await asyncio.wait_for(failed.wait(), timeout=5)
+    await scene.notifier.wait_idle()  # the pass failed and backed off; the row stays leased
+    [row] = await rows(scene.sessionmaker)
+    assert (row.status, row.attempts) == ("sending", 1)
+    assert row.claimed_until is not None
+    clock.to(row.claimed_until.replace(tzinfo=UTC))
+    await scene.notifier.wait_idle()
+    [row] = await rows(scene.sessionmaker)
+    assert (row.status, row.attempts, row.sent_message_id) == ("sent", 2, dm.id)
+    assert [c.json["nonce"] for c in dm_sends(fake)] == [dm.nonce, dm.nonce]  # the same nonce
+    assert len(fake.dms_to(scene.asker)) == 1  # Discord dropped the resend
 
 
 async def test_closing_the_bot_stops_the_worker(scene: Scene) -> None:
