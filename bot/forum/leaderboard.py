@@ -13,7 +13,7 @@ members without the privileged members intent; ``remember_display_names`` keeps 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import insert
+from bot.db.dialect import built_once, insert
 from bot.db.models import Member
 from bot.forum import prefs
 from bot.forum.listing import QuestionSummary, recent_questions
@@ -101,37 +101,39 @@ async def remember_display_names(
     guild_id: int,
     names: Mapping[int, str],
     now: datetime | None = None,
+    erased: Collection[int] | None = None,
 ) -> None:
     """Store the display name each member was just seen with (a no-op when unchanged).
 
-    Members who erased their data are skipped: nothing new is stored about them.
+    Members who erased their data are skipped: nothing new is stored about them (``erased``:
+    those among ``names``, when the caller has just read them).
     """
     now = now or utc_now()
     cleaned = {uid: name for uid, raw in names.items() if (name := _clean_name(raw)) is not None}
     if not cleaned:
         return
-    erased = await prefs.erased_among(session, cleaned)
+    if erased is None:
+        erased = await prefs.erased_among(session, cleaned)
     rows = [
         {"guild_id": guild_id, "user_id": uid, "display_name": cleaned[uid], "updated_at": now}
         for uid in sorted(cleaned)
         if uid not in erased
     ]
-    if not rows:
-        return
-    # The rows as parameters of one statement compiled once, not a ``values(rows)`` compiled
-    # anew for every count of names (a batch of thread messages names many at once).
-    table = Member.__table__
-    stmt = insert(session, table)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.guild_id, table.c.user_id],
-            set_={"display_name": stmt.excluded.display_name},
-            where=or_(
-                table.c.display_name.is_(None),
-                table.c.display_name != stmt.excluded.display_name,
-            ),
+    if rows:
+        # The rows as parameters of one statement built and compiled once, not a
+        # ``values(rows)`` compiled anew for every count of names (a batch names many at once).
+        await session.execute(built_once(session, _upsert_names), rows)
+
+
+def _upsert_names(session: AsyncSession) -> Any:
+    stmt = insert(session, Member)
+    return stmt.on_conflict_do_update(
+        index_elements=[Member.guild_id, Member.user_id],
+        set_={"display_name": stmt.excluded.display_name},
+        where=or_(
+            Member.display_name.is_(None),
+            Member.display_name != stmt.excluded.display_name,
         ),
-        rows,
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import insert
+from bot.db.dialect import built_once, insert
 from bot.db.models import Member, Post, Vote
 from bot.forum.point_rules import (
     NOTHING,
@@ -317,12 +317,14 @@ async def upsert_member_deltas(
         {"guild_id": guild_id, "user_id": user_id, "updated_at": now, **d.as_dict()}
         for (guild_id, user_id), d in sorted(deltas.items())
     ]
+    await session.execute(built_once(session, _add_to_members), rows)
+
+
+def _add_to_members(session: AsyncSession) -> Any:
     stmt = insert(session, _MEMBERS)
     set_ = {name: _MEMBERS.c[name] + stmt.excluded[name] for name in TOTAL_FIELDS}
     set_["updated_at"] = stmt.excluded.updated_at
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=set_), rows
-    )
+    return stmt.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=set_)
 
 
 def note_points_moved(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:

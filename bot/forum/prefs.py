@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import insert
+from bot.db.dialect import among, insert
 from bot.db.models import Follow, Post, UserPref
 from bot.forum.errors import InvalidState, NotFound, ValidationError
 from bot.forum.results import snapshot_of
@@ -166,7 +166,7 @@ async def erased_among(session: AsyncSession, user_ids: Iterable[int]) -> set[in
     if not ids:
         return set()
     stmt = select(UserPref.user_id).where(
-        UserPref.user_id.in_(ids), UserPref.erased_at.is_not(None)
+        among(session, UserPref.user_id, ids), UserPref.erased_at.is_not(None)
     )
     return set((await session.execute(stmt)).scalars())
 

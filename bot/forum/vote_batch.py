@@ -20,12 +20,12 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dialect import insert
+from bot.db.dialect import among, built_once, insert
 from bot.db.models import Post, Vote
 from bot.forum.ledger import (
     FACT_COLUMNS,
@@ -94,9 +94,9 @@ async def lock_voted_posts(
         return {}
     named = []
     if post_ids:
-        named.append(Post.id.in_(sorted(set(post_ids))))
+        named.append(among(session, Post.id, post_ids))
     if message_ids:
-        named.append(Post.message_id.in_(sorted(set(message_ids))))
+        named.append(among(session, Post.message_id, message_ids))
     rows = (
         await session.execute(
             select(*FACT_COLUMNS, Post.guild_id, Post.message_id)
@@ -110,7 +110,7 @@ async def lock_voted_posts(
     missing -= facts.keys()
     questions = {f.id: f for f, _ in facts.values()}
     if missing:
-        extra = await session.execute(select(*FACT_COLUMNS).where(Post.id.in_(sorted(missing))))
+        extra = await session.execute(select(*FACT_COLUMNS).where(among(session, Post.id, missing)))
         questions.update((f.id, f) for f in map(row_facts, extra))
     voted = {}
     for post_id, (post, row) in facts.items():
@@ -128,7 +128,7 @@ async def _stored_votes(
     votes = _VOTES.c
     rows = await session.execute(
         select(votes.post_id, votes.user_id, votes.up, votes.down).where(
-            votes.post_id.in_(sorted(post_ids))
+            among(session, votes.post_id, post_ids)
         )
     )
     for post_id, user_id, up, down in rows.all():
@@ -214,18 +214,19 @@ async def _write_votes(
     if gone:
         await session.execute(_DELETE_VOTE, gone)
     if kept:
-        stmt = insert(session, _VOTES)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["post_id", "user_id"],
-                set_={
-                    "up": stmt.excluded.up,
-                    "down": stmt.excluded.down,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            ),
-            kept,
-        )
+        await session.execute(built_once(session, _upsert_votes), kept)
+
+
+def _upsert_votes(session: AsyncSession) -> Any:
+    stmt = insert(session, _VOTES)
+    return stmt.on_conflict_do_update(
+        index_elements=["post_id", "user_id"],
+        set_={
+            "up": stmt.excluded.up,
+            "down": stmt.excluded.down,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
 
 
 async def apply_flag_changes(

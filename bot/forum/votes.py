@@ -19,6 +19,7 @@ and removing it would single the author out).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import defaultdict
@@ -220,15 +221,25 @@ def _plain(name: str) -> str:
     return name.replace(_VARIATION_SELECTOR, "")
 
 
+@functools.lru_cache(maxsize=256)
+def _configured(configured: str) -> tuple[int | None, str]:
+    """A configured vote emoji as (a custom emoji's id, else None; a unicode one's characters),
+    parsed once: every gesture of a burst is matched against the same two settings."""
+    custom = _CUSTOM_EMOJI.fullmatch(configured.strip())
+    if custom is not None:
+        return int(custom.group(1)), ""
+    return None, _plain(configured.strip())
+
+
 def emoji_matches(emoji: Emoji, configured: str) -> bool:
     """Whether a reaction's emoji is the configured one (a unicode emoji or ``<:name:id>``).
 
     A custom emoji is matched by id (it may be renamed), a unicode one by its characters.
     """
-    custom = _CUSTOM_EMOJI.fullmatch(configured.strip())
-    if custom is not None:
-        return emoji.id == int(custom.group(1))
-    return emoji.id is None and _plain(emoji.name or "") == _plain(configured.strip())
+    custom_id, characters = _configured(configured)
+    if custom_id is not None:
+        return emoji.id == custom_id
+    return emoji.id is None and _plain(emoji.name or "") == characters
 
 
 def vote_flag(emoji: Emoji, config: GuildConfig) -> VoteFlag | None:
@@ -371,5 +382,5 @@ async def apply_gestures(
             len(applied.changed),
         )
     for guild_id, seen in sorted(names.items()):
-        await remember_display_names(session, guild_id=guild_id, names=seen, now=now)
+        await remember_display_names(session, guild_id=guild_id, names=seen, now=now, erased=erased)
     return GesturesApplied(tuple(sorted(questions)), tuple(self_votes), tuple(erased_votes))

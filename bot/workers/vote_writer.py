@@ -52,8 +52,11 @@ log = logging.getLogger(__name__)
 #: Gestures applied in one transaction at most.
 BATCH_SIZE: Final = 500
 #: How long a batch waits for more gestures after its first (seconds): a burst fills batches,
-#: a lone reaction is applied at once plus this.
+#: a lone reaction is applied at once plus this. Where writers do not take turns (PostgreSQL)
+#: batches are not sized by a time budget, and each costs a dozen round trips whatever its
+#: size: there a burst's batch waits longer (``BATCH_WAIT_UNBUDGETED``) to gather more.
 BATCH_WAIT: Final = 0.005
+BATCH_WAIT_UNBUDGETED: Final = 0.02
 #: Gestures kept in memory while the database is gone; more are dropped and counted.
 MAX_QUEUED: Final = 50_000
 #: Seconds before retrying a batch the database could not take, doubling up to the most.
@@ -83,7 +86,7 @@ class VoteWriter(TaskWorker):
         *,
         metrics: Metrics,
         batch_size: int = BATCH_SIZE,
-        batch_wait: float = BATCH_WAIT,
+        batch_wait: float | None = None,
         max_queued: int = MAX_QUEUED,
     ) -> None:
         super().__init__(bot, runner)
@@ -93,6 +96,8 @@ class VoteWriter(TaskWorker):
         #: The size of the next batch: on SQLite (one writer at a time) kept so a batch's work
         #: stays within its time budget; elsewhere always ``batch_size``.
         self.budget = BatchBudget(batch_size, budget=HOLD_BUDGET if runner.one_writer else None)
+        if batch_wait is None:
+            batch_wait = BATCH_WAIT if runner.one_writer else BATCH_WAIT_UNBUDGETED
         self.batch_wait = batch_wait
         self.max_queued = max_queued
         self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)

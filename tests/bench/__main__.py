@@ -256,7 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the workload")
-    parser.add_argument("--profile", action="store_true", help="one more run under cProfile")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="one more run under cProfile (on SQLite; with --backend postgresql on PostgreSQL)",
+    )
     parser.add_argument(
         "--profile-out",
         type=Path,
@@ -376,9 +380,10 @@ def _run_burst(args: argparse.Namespace, backends: list[str]) -> bool:
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
             out = args.profile_out or Path(tmp) / "bot.prof"
-            print("sqlite: profiled run", file=sys.stderr)
-            asyncio.run(_one_run("sqlite", scale, Path(tmp), args.timeout, out))
-            report["profile"] = profile_text(out)
+            profiled = "postgresql" if backends == ["postgresql"] else "sqlite"
+            print(f"{profiled}: profiled run", file=sys.stderr)
+            asyncio.run(_one_run(profiled, scale, Path(tmp), args.timeout, out))
+            report["profile"], report["profiled"] = profile_text(out), profiled
     print(console(report))
     _record(report, "")
     complete = len(report["backends"]) == len(backends)
