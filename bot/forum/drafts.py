@@ -28,7 +28,7 @@ from bot.clock import utc_now
 from bot.db.models import AskDraft
 from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.questions import create_question
+from bot.forum.questions import AskedQuestion, ask_question
 from bot.forum.results import PostChange, snapshot_of
 from bot.forum.search import SearchHit, similar_questions
 from bot.forum.text_rules import clean_display_name, validate_details, validate_title
@@ -68,6 +68,13 @@ class AskDraftSnapshot:
     expires_at: datetime
     consumed_at: datetime | None
     outcome: DraftOutcome | None
+
+    @property
+    def asked(self) -> AskedQuestion:
+        """The question as the member asked it, to post or hold for review."""
+        return AskedQuestion(
+            self.title, self.details, self.category, self.anonymous, self.display_name
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +136,17 @@ async def create_draft(
     *,
     guild_id: int,
     user_id: int,
-    title: str,
-    details: str = "",
-    category: str | None = None,
-    anonymous: bool = False,
-    display_name: str | None = None,
+    asked: AskedQuestion,
     now: datetime | None = None,
     ttl: timedelta = DRAFT_TTL,
 ) -> AskDraftSnapshot:
     """Hold a question typed into /ask; refused at once (like /ask) when a field is invalid."""
     now = now or utc_now()
-    title = validate_title(title)
-    details = validate_details(details)
-    display_name = clean_display_name(display_name) if anonymous else None
-    category = await resolve_category(session, guild_id, category)
+    title = validate_title(asked.title)
+    details = validate_details(asked.details)
+    anonymous = asked.anonymous
+    display_name = clean_display_name(asked.display_name) if anonymous else None
+    category = await resolve_category(session, guild_id, asked.category)
     draft = AskDraft(
         guild_id=guild_id,
         user_id=user_id,
@@ -235,17 +239,8 @@ async def ask_draft(
     when the question is refused the draft is not used up."""
     now = now or utc_now()
     draft = await consume_draft(session, draft_id=draft_id, user_id=user_id, now=now)
-    return await create_question(
-        session,
-        guild_id=draft.guild_id,
-        author_id=draft.user_id,
-        title=draft.title,
-        details=draft.details,
-        category=draft.category,
-        anonymous=draft.anonymous,
-        display_name=draft.display_name,
-        state="pending",
-        now=now,
+    return await ask_question(
+        session, guild_id=draft.guild_id, author_id=draft.user_id, asked=draft.asked, now=now
     )
 
 
@@ -255,33 +250,24 @@ async def hold_if_similar(
     guild_id: int,
     user_id: int,
     visible: VisibleForums,
-    title: str,
-    details: str,
-    category: str | None,
+    asked: AskedQuestion,
     limit: int,
-    anonymous: bool = False,
-    display_name: str | None = None,
     now: datetime | None = None,
 ) -> HeldQuestion:
     """The similar-questions gate of /ask: up to ``limit`` questions like the one submitted,
     among those the asker can see (``visible`` forums); when there are any, the question is
     held as a draft (``create_draft``), anonymous and under its display name as it was asked."""
     similar = await similar_questions(
-        session, guild_id=guild_id, visible=visible, title=title, details=details, limit=limit
+        session,
+        guild_id=guild_id,
+        visible=visible,
+        title=asked.title,
+        details=asked.details,
+        limit=limit,
     )
     if not similar:
         return HeldQuestion(similar, None)
-    held = await create_draft(
-        session,
-        guild_id=guild_id,
-        user_id=user_id,
-        title=title,
-        details=details,
-        now=now,
-        category=category,
-        anonymous=anonymous,
-        display_name=display_name,
-    )
+    held = await create_draft(session, guild_id=guild_id, user_id=user_id, asked=asked, now=now)
     return HeldQuestion(similar, held)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -49,6 +50,18 @@ from bot.forum.text_rules import (
 from bot.forum.visibility import VisibleForums
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question as a member asks it through /ask: what they typed, the category it goes to and
+    how it is signed (``display_name`` only counts for an anonymous question)."""
+
+    title: str
+    details: str = ""
+    category: str | None = None
+    anonymous: bool = False
+    display_name: str | None = None
 
 
 async def create_question(
@@ -130,6 +143,33 @@ async def create_question(
         await ledger.settle(now)
     log.info("question %s stored (%s) in guild %s", post_id, state, guild_id)
     return await change(session, post_id, created=True)
+
+
+async def ask_question(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    author_id: int,
+    asked: AskedQuestion,
+    check_limit: bool = True,
+    now: datetime | None = None,
+) -> PostChange:
+    """Store a question asked through /ask ``pending``, validated (``create_question`` with
+    ``via_bot=True``); the caller posts its forum thread, then ``pending_posts.confirm_post``."""
+    return await create_question(
+        session,
+        guild_id=guild_id,
+        author_id=author_id,
+        title=asked.title,
+        details=asked.details,
+        category=asked.category,
+        anonymous=asked.anonymous,
+        display_name=asked.display_name,
+        via_bot=True,
+        state="pending",
+        now=now,
+        check_limit=check_limit,
+    )
 
 
 async def check_can_ask(

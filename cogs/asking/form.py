@@ -19,12 +19,13 @@ import discord
 from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import questions, text_rules
+from bot.forum.questions import AskedQuestion
 from bot.guilds import guild_of
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_transaction
 from bot.ui.resources import ASK_FORM_LINE
 from cogs.asking import anonymity
-from cogs.asking.gate import Asked, hold_if_similar
+from cogs.asking.gate import hold_if_similar
 from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
 
@@ -72,7 +73,7 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await submit_question(
             interaction,
-            Asked(
+            AskedQuestion(
                 title=self.question_title.value,
                 details=self.details.value or "",
                 category=self.category,
@@ -87,48 +88,27 @@ class AskModal(discord.ui.Modal, title="Ask a question"):
         await handle_interaction_error(interaction, error)
 
 
-async def submit_question(interaction: discord.Interaction[Any], asked: Asked) -> None:
+async def submit_question(interaction: discord.Interaction[Any], asked: AskedQuestion) -> None:
     """The form was submitted: gate -> pending row -> forum post -> confirmed row -> link."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     bot = bot_of(interaction)
     guild = guild_of(interaction)
     target = await find_target(bot, guild, asked.category)
     await check_can_ask(bot, interaction, target.forum)  # time passed since the modal opened
-    title, details, anonymous = asked.title, asked.details, asked.anonymous
-    text_rules.validate_title(title)
-    text_rules.validate_details(details)
+    text_rules.validate_title(asked.title)
+    text_rules.validate_details(asked.details)
     name: str | None = None
-    if anonymous:
+    if asked.anonymous:
         await anonymity.check_anonymous(bot, interaction)  # the server may have changed it
         name = await anonymity.display_name(bot, interaction, asked.display_name)
-    await bot.automod.check(interaction, target.forum.id, title, details, name)
-    if await hold_if_similar(
-        interaction, replace(asked, category=target.category_name, display_name=name)
-    ):
+    await bot.automod.check(interaction, target.forum.id, asked.title, asked.details, name)
+    asked = replace(asked, category=target.category_name, display_name=name)
+    if await hold_if_similar(interaction, asked):
         return  # similar questions shown; "Post anyway" publishes it (gate.PostAnywayButton)
-    if await hold_question(
-        interaction,
-        target,
-        title=title,
-        details=details,
-        anonymous=anonymous,
-        display_name=name,
-    ):
+    if await hold_question(interaction, target, asked):
         return  # waits for a moderator's review (bot.premod)
     asker_id = interaction.user.id
     change = await run_transaction(
-        bot,
-        lambda s: questions.create_question(
-            s,
-            guild_id=guild.id,
-            author_id=asker_id,
-            title=title,
-            details=details,
-            category=target.category_name,
-            anonymous=anonymous,
-            display_name=name,
-            via_bot=True,
-            state="pending",
-        ),
+        bot, lambda s: questions.ask_question(s, guild_id=guild.id, author_id=asker_id, asked=asked)
     )
     await publish(bot, interaction, target, change.post)

@@ -20,7 +20,6 @@ import abc
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
@@ -29,6 +28,7 @@ from bot.client import bot_of
 from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
+from bot.forum.questions import AskedQuestion
 from bot.guilds import OTHER_SERVER, guild_id_of, guild_of
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_read, run_transaction
@@ -58,18 +58,7 @@ SENT_FOR_REVIEW: Final = "You sent your question for a moderator's review."
 CANCELLED: Final = "Cancelled: your question was not posted."
 
 
-@dataclass(frozen=True, slots=True)
-class Asked:
-    """A question as the member submitted it through /ask's form."""
-
-    title: str
-    details: str
-    category: str | None
-    anonymous: bool = False
-    display_name: str | None = None
-
-
-async def hold_if_similar(interaction: discord.Interaction[Any], asked: Asked) -> bool:
+async def hold_if_similar(interaction: discord.Interaction[Any], asked: AskedQuestion) -> bool:
     """The gate before a question submitted through /ask (already deferred) is posted.
 
     When similar questions exist: holds the question as a draft, shows them with the two
@@ -85,12 +74,8 @@ async def hold_if_similar(interaction: discord.Interaction[Any], asked: Asked) -
             guild_id=guild_id,
             user_id=user_id,
             visible=visible,
-            title=asked.title,
-            details=asked.details,
-            category=asked.category,
+            asked=asked,
             limit=SIMILAR_LIMIT,
-            anonymous=asked.anonymous,
-            display_name=asked.display_name,
         ),
     )
     if held.draft is None:
@@ -178,10 +163,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"
         if await hold_question(
             interaction,
             target,
-            title=draft.title,
-            details=draft.details,
-            anonymous=draft.anonymous,
-            display_name=draft.display_name,
+            draft.asked,
             draft_id=draft_id,
             related=(visible, RELATED_LIMIT),
         ):

@@ -12,6 +12,7 @@ from bot.client import bot_of
 from bot.forum import premod, questions
 from bot.forum.errors import NotConfigured
 from bot.forum.premod import HeldPostSnapshot, Related
+from bot.forum.questions import AskedQuestion
 from bot.guilds import FORUM_GONE
 from bot.premod import hold_for_review
 from bot.transactions import run_transaction
@@ -24,27 +25,24 @@ if TYPE_CHECKING:
 async def hold_question(
     interaction: discord.Interaction[Any],
     target: Target,
+    asked: AskedQuestion,
     *,
-    title: str,
-    details: str,
-    anonymous: bool,
-    display_name: str | None,
     draft_id: int | None = None,
     related: Related | None = None,
 ) -> bool:
     """Hold the question for a moderator's review when the guild says so (True: it waits)."""
     payload = {
-        "title": title,
-        "details": details,
+        "title": asked.title,
+        "details": asked.details,
         "category": target.category_name,
-        "display_name": display_name,
+        "display_name": asked.display_name,
     }
     return await hold_for_review(
         bot_of(interaction),
         interaction,
         "question",
         payload,
-        anonymous=anonymous,
+        anonymous=asked.anonymous,
         draft_id=draft_id,
         related=related,
     )
@@ -57,20 +55,17 @@ async def publish_held_question(bot: QABot, held: HeldPostSnapshot) -> int:
         raise NotConfigured(FORUM_GONE)
     payload = held.payload
     target = await find_target(bot, guild, payload.get("category"))
+    asked = AskedQuestion(
+        title=str(payload.get("title") or ""),
+        details=str(payload.get("details") or ""),
+        category=target.category_name,
+        anonymous=held.anonymous,
+        display_name=payload.get("display_name"),
+    )
     change = await run_transaction(
         bot,
-        lambda s: questions.create_question(
-            s,
-            guild_id=guild.id,
-            author_id=held.author_id,
-            title=str(payload.get("title") or ""),
-            details=str(payload.get("details") or ""),
-            category=target.category_name,
-            anonymous=held.anonymous,
-            display_name=payload.get("display_name"),
-            via_bot=True,
-            state="pending",
-            check_limit=False,
+        lambda s: questions.ask_question(
+            s, guild_id=guild.id, author_id=held.author_id, asked=asked, check_limit=False
         ),
     )
     related = await run_transaction(bot, lambda s: premod.related_questions(s, held))

@@ -496,7 +496,9 @@ async def test_old_drafts_are_purged_while_the_bot_runs(scene: Scene) -> None:
     async def hold(at: Any) -> drafts.AskDraftSnapshot:
         return await run_domain(  # type: ignore[no-any-return]
             scene.harness,
-            lambda s: drafts.create_draft(s, guild_id=gid, user_id=uid, title="Held", now=at),
+            lambda s: drafts.create_draft(
+                s, guild_id=gid, user_id=uid, asked=questions.AskedQuestion("Held"), now=at
+            ),
         )
 
     old = await hold(now - timedelta(days=1, hours=1))

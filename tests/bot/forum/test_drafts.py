@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -15,6 +16,7 @@ from bot.db.models import AskDraft, Category, Post
 from bot.forum import drafts, retention
 from bot.forum.drafts import AskDraftSnapshot, DraftExpired, DraftUsed
 from bot.forum.errors import ForumError, NotFound, PermissionDenied, ValidationError
+from bot.forum.questions import AskedQuestion
 from bot.forum.uow import run_in_transaction
 from tests.bot.forum.core_support import GUILD, NOW, SEEN, Forum
 
@@ -23,19 +25,22 @@ STRANGER = 12
 
 
 async def hold(
-    sessionmaker: async_sessionmaker[AsyncSession], **kwargs: object
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime = NOW,
+    ttl: timedelta = drafts.DRAFT_TTL,
+    **asked: Any,
 ) -> AskDraftSnapshot:
-    fields: dict[str, object] = {
-        "guild_id": GUILD,
-        "user_id": ASKER,
+    fields: dict[str, Any] = {
         "title": "  How do I stop ruminating at night?  ",
         "details": "It goes on for hours.",
-        "now": NOW,
     }
-    fields.update(kwargs)
+    fields.update(asked)
     return await run_in_transaction(
         sessionmaker,
-        lambda s: drafts.create_draft(s, **fields),  # type: ignore[arg-type]
+        lambda s: drafts.create_draft(
+            s, guild_id=GUILD, user_id=ASKER, asked=AskedQuestion(**fields), now=now, ttl=ttl
+        ),
     )
 
 
@@ -259,9 +264,7 @@ async def test_the_gate_holds_a_question_only_when_similar_ones_exist(
                 guild_id=GUILD,
                 user_id=ASKER,
                 visible=SEEN,
-                title=title,
-                details="",
-                category=None,
+                asked=AskedQuestion(title),
                 limit=5,
                 now=NOW,
             ),

@@ -17,6 +17,7 @@ from bot.forum.blocks import MemberBlocked
 from bot.forum.drafts import DraftUsed
 from bot.forum.errors import InvalidState, RateLimited
 from bot.forum.premod import AlreadyDecided, HeldPostSnapshot, holds
+from bot.forum.questions import AskedQuestion
 from bot.forum.settings import DEFAULTS, set_setting
 from bot.ui.premod import dm_held, held_card
 from tests.bot.forum.core_support import ASKER, GUILD, NOW, Forum, queued_notifications
@@ -183,7 +184,11 @@ async def test_a_question_from_the_gate_uses_its_draft_up_and_a_discarded_one_gi
     await configure(forum, premod_anonymous=True)
     draft = await forum.run(
         lambda s: drafts.create_draft(
-            s, guild_id=GUILD, user_id=MEMBER, title="Why do I wake at four?", now=NOW
+            s,
+            guild_id=GUILD,
+            user_id=MEMBER,
+            asked=AskedQuestion("Why do I wake at four?"),
+            now=NOW,
         )
     )
     payload = {"title": draft.title, "details": "", "category": None, "display_name": None}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import AskDraft, HeldPost, Post, Vote
 from bot.forum import deletion, drafts, moderation, purge, settings
+from bot.forum.questions import AskedQuestion
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -38,12 +39,12 @@ async def test_a_deleted_question_keeps_a_tombstone_and_no_words(forum: Forum) -
     await forum.vote(a, VOTER)
     mine = await forum.run(
         lambda s: drafts.create_draft(
-            s, guild_id=GUILD, user_id=ASKER, title=TITLE, details="", now=NOW
+            s, guild_id=GUILD, user_id=ASKER, asked=AskedQuestion(TITLE), now=NOW
         )
     )
     theirs = await forum.run(
         lambda s: drafts.create_draft(
-            s, guild_id=GUILD, user_id=OTHER, title=TITLE, details="", now=NOW
+            s, guild_id=GUILD, user_id=OTHER, asked=AskedQuestion(TITLE), now=NOW
         )
     )
     async with forum.sessionmaker.begin() as session:

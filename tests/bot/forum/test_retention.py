@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import AskDraft, DepartedGuild, Notification, Post, Vote
 from bot.forum import drafts, prefs, retention, settings
+from bot.forum.questions import AskedQuestion
 from bot.forum.uow import run_in_transaction
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, NOW, VOTER, Forum
 
@@ -97,7 +98,7 @@ async def test_drafts_go_a_day_after_they_expired_or_were_used(
         draft = await run_in_transaction(
             sessionmaker,
             lambda s: drafts.create_draft(
-                s, guild_id=guild_id, user_id=ASKER, title="Held", now=at, ttl=ttl
+                s, guild_id=guild_id, user_id=ASKER, asked=AskedQuestion("Held"), now=at, ttl=ttl
             ),
         )
         return draft.id
