@@ -18,14 +18,7 @@ from typing import TextIO
 
 from alembic.util.exc import CommandError
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, TaskID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db import health, migrate, transfer
@@ -34,6 +27,7 @@ from bot.db.transfer import TableCount, TransferFailed, TransferRefused
 from bot.forum.points import audit_points, point_guilds, recompute_points
 from bot.forum.results import PointsAudit
 from bot.forum.uow import run_in_transaction
+from bot.progress import progress_bar
 
 
 class _Bar:
@@ -134,13 +128,7 @@ async def _copy(
     await transfer.check_empty(target_url)
     await migrate.upgrade(target_url)
     check = _PointsCheck()
-    columns = (
-        TextColumn("{task.description:<20}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
+    with progress_bar(console, label_width=20) as progress:
         counts = await transfer.copy_tables(snapshot_url, target_url, _Bar(progress), check)
     assert check.audit is not None
     return counts, check.audit

@@ -29,7 +29,6 @@ from typing import Any, Final, TextIO, TypeVar
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -51,6 +50,7 @@ from bot.forum.q2a_rules import (
 )
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
+from bot.progress import progress_bar
 
 POST_BATCH: Final = 500
 VOTE_BATCH: Final = 2000
@@ -109,16 +109,6 @@ class _Writer:
         if self.session is not None:
             return await op(self.session)
         return await run_in_transaction(self.sessions, op)
-
-
-def _progress(console: Console) -> Progress:
-    columns = (
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    return Progress(*columns, console=console)
 
 
 def _user_map(path: str | None) -> dict[str, int]:
@@ -214,7 +204,7 @@ async def _stages(
 ) -> None:
     categories, users, points, options, post_total, vote_total = await _read_source(source)
     now = utc_now()
-    with _progress(console) as progress:
+    with progress_bar(console, label_width=10) as progress:
         task = progress.add_task("authors", total=len(users) + 1)
 
         async def existing(session: AsyncSession) -> list[str]:

@@ -14,7 +14,6 @@ from typing import TextIO
 
 import discord
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.client import QABot
 from bot.clock import utc_now
@@ -24,6 +23,7 @@ from bot.forum import continuation
 from bot.forum.continuation import Claimed
 from bot.forum.settings import GuildConfig, load_config
 from bot.forum.visibility import VisibleForums
+from bot.progress import progress_bar
 from bot.runtime import _login, point_discord_at
 from bot.settings import Settings
 from bot.transactions import run_read, run_transaction
@@ -66,13 +66,7 @@ async def publish_imported(settings: Settings, *, guild_id: int, count: int, out
                 bot,
                 lambda s: continuation.most_viewed_waiting(s, guild_id=guild_id, limit=count),
             )
-            columns = (
-                TextColumn("threads"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=console) as progress:
+            with progress_bar(console) as progress:
                 task = progress.add_task("threads", total=len(waiting))
                 for question_id in waiting:
                     claim = await run_transaction(
