@@ -29,6 +29,7 @@ from bot.forum.errors import InvalidState, NotFound
 
 QUESTION_GONE: Final = "That question no longer exists."
 POST_GONE: Final = "That post no longer exists."
+QUESTION_CLOSED: Final = "This question is closed, so it takes no new answers."
 NOT_POSTED: Final = "That question is still being posted; try again in a moment."
 
 

@@ -47,6 +47,7 @@ from bot.forum.ledger import Ledger
 from bot.forum.lookups import change, repeat_of
 from bot.forum.post_rows import (
     POST_GONE,
+    QUESTION_CLOSED,
     QUESTION_GONE,
     gone,
     insert_post,
@@ -227,7 +228,7 @@ async def post_answer(
         session, guild_id=guild_id, question_id=question_id, thread_id=thread_id
     )
     if question.closed_at is not None:
-        raise InvalidState("This question is closed, so it takes no new answers.")
+        raise InvalidState(QUESTION_CLOSED)
     text = validate_body(body, what="answer")
     config = await load_config(session, guild_id)
     if anonymous:

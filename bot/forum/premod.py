@@ -28,7 +28,7 @@ from bot.forum.blocks import check_not_blocked
 from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, RateLimited
 from bot.forum.lookups import get_post, get_question
-from bot.forum.post_rows import QUESTION_GONE
+from bot.forum.post_rows import QUESTION_CLOSED, QUESTION_GONE
 from bot.forum.ratelimits import check_rate, limit_for
 from bot.forum.results import PostSnapshot, snapshot_of
 from bot.forum.search import similar_questions
@@ -56,7 +56,6 @@ ALREADY_DECIDED: Final = "Already decided."
 #: How the reason of an approval that could not be published starts.
 UNPUBLISHED: Final = "Not published: "
 HELD_GONE: Final = "That held post no longer exists."
-CLOSED: Final = "This question is closed, so it takes no new answers."
 TOO_MANY_WAITING: Final = (
     "You have {count} posts like this waiting for a moderator's review already; "
     "please wait until they are decided."
@@ -165,7 +164,7 @@ async def _checked_question(
     if question.guild_id != guild_id or not question.live:
         raise NotFound(QUESTION_GONE)
     if kind == "answer" and question.closed:
-        raise InvalidState(CLOSED)
+        raise InvalidState(QUESTION_CLOSED)
     return question
 
 
