@@ -93,7 +93,8 @@ class _SqliteRows:
     ) -> list[PostSnapshot]:
         cursor = connection.connection.cursor()  # the driver's (aiosqlite's: adapted)
         try:
-            rows = cursor.execute(statement.sql, statement.parameters(bound)).fetchall()
+            cursor.execute(statement.sql, statement.parameters(bound))
+            rows = cursor.fetchall()
         finally:
             cursor.close()
         return [self.snapshot(row) for row in rows]
