@@ -68,9 +68,10 @@ class Settings(BaseSettings):
     notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     notify_lease_seconds: float = Field(default=60.0, gt=0)
     notify_send_timeout: float = Field(default=15.0, gt=0)
-    # Its pace (bot.workers.pacing): Discord requests per second at most (below the global 50)
-    # and new DM channels opened per second (Discord refuses them opened too fast: 40003).
-    notify_dms_per_second: float = Field(default=47.0, gt=0, le=50)
+    # Its pace (bot.workers.pacing): Discord requests at most in any window of a little over a
+    # second (below the global 50; whole requests) and new DM channels opened per second
+    # (Discord refuses them opened too fast: 40003).
+    notify_dms_per_second: float = Field(default=48.0, ge=1, le=50)
     notify_dm_opens_per_second: float = Field(default=0.5, gt=0)
     # Reconciliation on a new session (bot.workers.reconciler): the questions it looks at (active
     # within the window), the Discord requests one run may make, and the bound on each.

@@ -15,9 +15,11 @@ question_page(c, question_id=q)``) in one read-only transaction, and picks how:
   calling thread on a connection of its own, no hand-off at all. Each hand-off between threads
   costs a wake-up, milliseconds on a machine whose cores are busy (``make bench --scenario
   page``), and the reading thread holds the GIL for the Python part of the read anyway, so the
-  event loop waits about as long either way. That connection never waits for a lock (``PRAGMA
-  busy_timeout=0``: in WAL a reader only meets one during a checkpoint or a recovery); when it
-  meets one the read runs again in a thread, which waits for it;
+  event loop waits about as long either way. That connection stays checked out of its pool
+  between reads (a checkout and its reset cost as much as SQLite's work for a page; only the
+  loop's thread uses it, one read at a time: a read is a plain function). It never waits for a
+  lock (``PRAGMA busy_timeout=0``: in WAL a reader only meets one during a checkpoint or a
+  recovery); when it meets one the read runs again in a thread, which waits for it;
 - **PostgreSQL** (and an in-memory SQLite, which a second engine cannot see): on the async
   engine, through SQLAlchemy's ``AsyncConnection.run_sync``, in a ``READ ONLY`` transaction at
   ``REPEATABLE READ``, so all its statements see one snapshot there too.
@@ -64,6 +66,7 @@ class ReadRunner:
         on_postgres = url.get_backend_name() == "postgresql"
         self._options = {**READ_ONLY, **(_SNAPSHOT if on_postgres else {})}
         self._inline: Engine | None = None
+        self._inline_connection: Connection | None = None
         path = sqlite_path(url.render_as_string(hide_password=False))
         if url.get_backend_name() == "sqlite" and path is not None:
             self._sync = _reading_engine(url, path, READ_THREADS, None)
@@ -95,7 +98,7 @@ class ReadRunner:
             raise RuntimeError("the read runner is closed")
         if inline and self._inline is not None:
             try:
-                return _in_transaction(self._inline, work)
+                return self._read_inline(self._inline, work)
             except OperationalError as exc:
                 if "locked" not in str(exc.orig).lower():
                     raise
@@ -103,11 +106,21 @@ class ReadRunner:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._threads, _in_transaction, self._sync, work)
 
+    def _read_inline(self, engine: Engine, work: SyncRead[T]) -> T:
+        connection = self._inline_connection
+        if connection is None or connection.closed:
+            connection = self._inline_connection = engine.connect()
+        with connection.begin():
+            return work(connection)
+
     async def close(self) -> None:
         """Wait for the reads in flight, then close the runner's connections (idempotent)."""
         threads, self._threads = self._threads, None
         if threads is not None:
             await asyncio.to_thread(threads.shutdown, wait=True)
+        inline, self._inline_connection = self._inline_connection, None
+        if inline is not None:
+            inline.close()
         for engine in (self._sync, self._inline):
             if engine is not None:
                 engine.dispose()

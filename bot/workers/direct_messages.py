@@ -6,7 +6,7 @@ Discord drops a resent duplicate. A DM costs one request: DM channel ids are kep
 ``DM_CHANNEL_CACHE`` most recent) and in ``user_prefs``; a cached channel Discord no longer knows
 is opened again, once.
 
-Paced (``bot.workers.pacing``): every request first takes a token of ``requests`` (the
+Paced (``bot.workers.pacing``): every request first takes a turn of ``requests`` (the
 notifier's share of Discord's global 50 requests per second, so a backlog drains without a storm
 of global 429s), and opening a DM channel also one of ``opens`` (a slow bucket: Discord refuses
 new DM channels opened too fast with 403 / 40003, at a rate it does not publish). Such a refusal
@@ -35,7 +35,7 @@ from bot.forum.outbox import OutboxItem
 from bot.transactions import TransactionRunner
 from bot.ui.dms import carries_dm_key
 from bot.ui.mentions import NO_PINGS
-from bot.workers.pacing import TokenBucket
+from bot.workers.pacing import Pace, TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class DirectMessages:
         runner: TransactionRunner,
         *,
         timeout: float,
-        requests: TokenBucket,
+        requests: Pace,
         opens: TokenBucket,
     ) -> None:
         self.bot = bot

@@ -28,7 +28,7 @@ from typing import Final
 import discord
 
 from bot.bounded import ExpiringMap
-from bot.workers.pacing import TokenBucket
+from bot.workers.pacing import Pace
 
 #: How long a look-up's answer holds (seconds): a member who left may get DMs this long at most.
 MEMBERSHIP_TTL: Final = 600.0
@@ -50,7 +50,7 @@ class Memberships:
         ttl: float = MEMBERSHIP_TTL,
         limit: int = MEMBERSHIP_CACHE,
         clock: Callable[[], float] = time.monotonic,
-        pace: TokenBucket | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.bot = bot
         self.timeout = timeout

@@ -45,8 +45,9 @@ follow-up, a retry, an expiring lease).
 A DM costs one request: DM channel ids are cached in memory and in ``user_prefs``
 (``DirectMessages``), and the member look-up is made once per recipient and server in ten
 minutes (``Memberships``). The worker's requests are paced (``bot.workers.pacing``): at most
-``notify_dms_per_second`` (below Discord's global 50 per second, so a backlog drains without
-global 429s and leaves room for the rest of the bot) and new DM channels opened at most
+``notify_dms_per_second`` in any ``PACE_WINDOW`` seconds (below Discord's global 50 per second,
+so a backlog drains without global 429s and leaves room for the rest of the bot; after a pause
+of the process the worker catches up), and new DM channels opened at most
 ``notify_dm_opens_per_second`` (after a burst of ``DM_OPENS_BURST``), below the rate at which
 Discord refuses them (403 / 40003).
 
@@ -85,7 +86,7 @@ from bot.workers.contents import Contents
 from bot.workers.direct_messages import DirectMessages, Undeliverable, describe
 from bot.workers.memberships import Memberships
 from bot.workers.outcomes import Accepted, Outcomes, WorkerStats, ids_text
-from bot.workers.pacing import TokenBucket
+from bot.workers.pacing import SlidingWindow, TokenBucket
 from bot.workers.sent_log import SentLog
 
 if TYPE_CHECKING:
@@ -105,11 +106,13 @@ BATCH_SIZE: Final = 64
 MIN_WAIT: Final = 0.02
 #: The longest pause between two passes that failed (seconds).
 OUTAGE_MOST: Final = 60.0
-#: Requests per second the worker makes at most (DMs, DM-channel opens, member look-ups), the
-#: tokens saved up at most, and new DM channels opened per second after a burst of at most
-#: ``DM_OPENS_BURST`` (defaults of ``notify_dms_per_second`` / ``notify_dm_opens_per_second``).
-DMS_PER_SECOND: Final = 47.0
-REQUESTS_BURST: Final = 2.0
+#: Requests the worker makes at most (DMs, DM-channel opens, member look-ups) in any
+#: ``PACE_WINDOW`` seconds (one second and a margin for the jitter between a turn and the
+#: request's arrival: ``bot.workers.pacing``), and new DM channels opened per second after a
+#: burst of at most ``DM_OPENS_BURST`` (defaults of ``notify_dms_per_second`` /
+#: ``notify_dm_opens_per_second``).
+DMS_PER_SECOND: Final = 48.0
+PACE_WINDOW: Final = 1.02
 DM_OPENS_PER_SECOND: Final = 0.5
 DM_OPENS_BURST: Final = 5.0
 
@@ -171,7 +174,7 @@ class Notifier(TaskWorker):
         self.rng = rng or random.Random()
         self.worker_id = worker_id or default_worker_id()
         self.name = f"notifier {self.worker_id}"
-        self.pace = TokenBucket(dms_per_second, REQUESTS_BURST)
+        self.pace = SlidingWindow(max(1, int(dms_per_second)), PACE_WINDOW)
         opens = TokenBucket(dm_opens_per_second, DM_OPENS_BURST)
         self.dms = DirectMessages(
             bot, runner, timeout=send_timeout, requests=self.pace, opens=opens

@@ -192,3 +192,22 @@ async def test_a_closed_runner_reads_no_more(db_url: str, engine: AsyncEngine) -
     if is_sqlite(db_url):
         with pytest.raises(RuntimeError, match="closed"):
             await runner.read(_count)
+
+
+async def test_inline_reads_keep_one_connection_and_each_sees_the_latest_commit(
+    db_url: str, reads: ReadRunner
+) -> None:
+    """The inline connection stays open between reads (``bot.db.reads``): each read is still a
+    transaction of its own, a failed one leaves it usable, and a commit made between two reads
+    is seen by the second."""
+
+    def count_and_connection(connection: Connection) -> tuple[int, object]:
+        return _count(connection), connection
+
+    before, first = await reads.read(count_and_connection, inline=True)
+    with pytest.raises(DBAPIError, match=r"(?i)read-?only"):
+        await reads.read(lambda c: _write(c, "refused"), inline=True)
+    _commit_elsewhere(db_url, "meanwhile")
+    after, second = await reads.read(count_and_connection, inline=True)
+    assert (before, after) == (0, 1)
+    assert (second is first) == is_sqlite(db_url)

@@ -41,3 +41,22 @@ async def test_deleted_answers_are_left_out_and_a_deleted_question_is_not_found(
     await forum.delete(q)
     with pytest.raises(NotFound):
         await forum.read(lambda c: question_page(c, question_id=q.id))
+
+
+async def test_stored_flags_and_times_read_back_as_booleans_and_aware_times(forum: Forum) -> None:
+    """On SQLite the rows come from the driver as stored (0/1, ISO text): the page converts
+    them as the columns' types do, read by the bot's runner or from an async session alike."""
+    q = await forum.ask(anonymous=True)
+    await forum.answer(q, ANSWERER)
+    await forum.close(q)
+    page = await forum.read(lambda c: question_page(c, question_id=q.id))
+    in_session = await forum.run(
+        lambda s: s.run_sync(lambda sync: question_page(sync.connection(), question_id=q.id))
+    )
+    assert page == in_session
+    assert page.question == await forum.get(q.id)
+    question, answer = page.question, page.answers[0]
+    assert (question.anonymous, question.via_bot, answer.anonymous) == (True, True, False)
+    assert all(type(flag) is bool for flag in (question.anonymous, answer.closed_by_moderator))
+    assert question.closed_at is not None and question.closed_at.utcoffset() is not None
+    assert answer.created_at.utcoffset() is not None and answer.deleted_at is None
