@@ -200,9 +200,11 @@ covering index on `posts` (`ix_posts_search_lookup`: id, question id, guild, kin
 deletion stamps), so SQLite reads a short index entry instead of the wide row (title, body).
 A/B with plain `sqlite3` on this fixture (a loaded machine, p50 of the five mid queries x 15):
 the look-ups of ~1,300 matches 3.9 -> 3.1 ms, the grouped ranking 8.1 -> 7.0 ms, the baseline
-4.0 ms. What is left is by construction: the same bm25 as the baseline, plus a look-up per
-match (2-3 us, mostly misses of SQLite's default 2 MB page cache; with a 32 MB cache they take
-0.6-1.1 ms) and the grouping, so the ratio stays near 2 and its p95 follows the machine's load.
+4.0 ms; in this bench (one run each, close in time) the p95 ratio went 2.98 -> 1.72 (load
+averages 3.9 and 1.8) and the two-word domain p50 64 -> 53 ms. What is left is by
+construction: the same bm25 as the baseline, plus a look-up per match (2-3 us, mostly misses
+of SQLite's default 2 MB page cache; with a 32 MB cache they take 0.6-1.1 ms) and the
+grouping, so the ratio stays near 2 and its p95 follows the machine's load.
 A larger page cache or `mmap_size` was left out: it raises every connection's memory, which the
 footprint figure counts. What the index costs: one more index entry per post written, on both
 backends (about 12 MB for these 600,000 posts on SQLite), and PostgreSQL does not use it (kept
@@ -218,7 +220,7 @@ whose thread holds each word anywhere (title, details or any live answer:
 9,000-10,500) - about a hundred times the baseline's matches. The figure below the table sets
 it against the plain engine query over those posts (`MATCH 'a OR b'`; `a | b` on PostgreSQL).
 Two methods were measured and dropped. Threads with a post holding both words first (exactly
-the baseline's matches, ranked by those posts; 1.4x the baseline with plain `sqlite3`) lost the
+the baseline's matches, ranked by those posts; p95 1.47x the baseline in this bench) lost the
 reference's top result from the top 3 for all four queries: the reference ranks a thread by
 all its posts, and for "fubud murotak" its top question holds the words in different posts, so
 no order putting one-post matches first can keep it. Intersecting threads from rowid-only
