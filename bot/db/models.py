@@ -36,7 +36,7 @@ from bot.db.base import (
     SnowflakeKey,
     SurrogateKey,
 )
-from bot.db.types import DATED_ONLY, UTCDateTime
+from bot.db.types import DATED_ONLY, SEARCH_LOOKUP_STATE, UTCDateTime
 
 POST_KINDS = ("question", "answer", "comment")
 QUESTION_STATUSES = ("open", "answered", "solved", "closed")
@@ -96,6 +96,8 @@ class Post(Base):
         Index("ix_posts_guild_author", "guild_id", "author_id"),
         Index("ix_posts_guild_kind_activity", "guild_id", "kind", "last_activity_at"),
         Index("ix_posts_guild_kind_created", "guild_id", "kind", "created_at", **DATED_ONLY),
+        # Search: a matching post's question and state without its wide row (migration 0013).
+        Index("ix_posts_search_lookup", "id", "question_id", *SEARCH_LOOKUP_STATE),
     )
 
     id: Mapped[SurrogateKey]

@@ -102,6 +102,8 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
             for i, n in enumerate(names)
         )
         having = "HAVING " + " + ".join(f"MAX(h.m{i})" for i in range(len(terms))) + " >= :need"
+    # Each match's question and state from the narrow covering index (migration 0013), not the
+    # wide row; named, since without ANALYZE statistics SQLite would look up the row by rowid.
     # Materialized: bm25() works only in the query that scans posts_search by MATCH,
     # which flattening the subquery into the join would undo.
     matches = f"""
@@ -117,7 +119,7 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
         SELECT COALESCE(p.question_id, p.id) AS question_id,
                SUM(h.rel * {_ANSWER_FACTOR_SQL}) AS rank
         FROM h
-        JOIN posts AS p ON p.id = h.post_id
+        JOIN posts AS p INDEXED BY ix_posts_search_lookup ON p.id = h.post_id
         WHERE {_POST_FILTERS}
         GROUP BY COALESCE(p.question_id, p.id)
         {having}

@@ -193,24 +193,44 @@ times the 10 hits, ties kept) for the reader's scope and the score tie-break, in
 matching question's; when fewer than 10 of them are in scope, it looks at all (exact either
 way). A one-word query needs no per-word match flags.
 
-What limits mid-frequency terms (target not met): the baseline computes the relevance of every
-match and keeps the best 10; `/search` computes the same relevance and also reads every match's
-`posts` row (its question id and state: a B-tree lookup in the wide `posts` table) and groups
-by question. Profiled with plain `sqlite3` on this fixture (a loaded machine): bm25 over a mid
-term's ~1,300 matches 5-9 ms, the row lookups of those matches 3.5-4 ms, so the domain query
-costs about twice the baseline by construction. On PostgreSQL (`EXPLAIN ANALYZE`) both read the
-same heap rows by the GIN bitmap; the domain adds `ts_rank` inside a hash aggregate. What would
-lower it: a narrow covering index on `posts` for the lookup or a question id stored with each
-index entry (a migration), or a larger SQLite page cache / `mmap_size` for the lookups (engine
-settings, which raise the process's memory).
+Mid-frequency terms: the baseline computes the relevance of every match and keeps the best 10;
+`/search` computes the same relevance, maps every match to its question (and checks it is a
+live post of the guild) and groups by question. Migration 0013 gives that mapping a narrow
+covering index on `posts` (`ix_posts_search_lookup`: id, question id, guild, kind, state,
+deletion stamps), so SQLite reads a short index entry instead of the wide row (title, body).
+A/B with plain `sqlite3` on this fixture (a loaded machine, p50 of the five mid queries x 15):
+the look-ups of ~1,300 matches 3.9 -> 3.1 ms, the grouped ranking 8.1 -> 7.0 ms, the baseline
+4.0 ms; in this bench (one run each, close in time) the p95 ratio went 2.98 -> 1.72 (load
+averages 3.9 and 1.8) and the two-word domain p50 64 -> 53 ms. What is left is by
+construction: the same bm25 as the baseline, plus a look-up per match (2-3 us, mostly misses
+of SQLite's default 2 MB page cache; with a 32 MB cache they take 0.6-1.1 ms) and the
+grouping, so the ratio stays near 2 and its p95 follows the machine's load.
+A larger page cache or `mmap_size` was left out: it raises every connection's memory, which the
+footprint figure counts. What the index costs: one more index entry per post written, on both
+backends (about 12 MB for these 600,000 posts on SQLite), and PostgreSQL does not use it (kept
+so both schemas match the models). On PostgreSQL (`EXPLAIN ANALYZE`) both queries read the same
+heap rows by the GIN bitmap; the domain adds a hash aggregate, the window's top-40 sort and
+about 40 primary-key look-ups (p50 1.5-1.65x the baseline when measured alone); computing
+`ts_rank` in the scan before grouping measured no better.
 
-Two-word queries: the baseline's `MATCH 'a b'` (`plainto_tsquery` of both words) finds the
-posts holding both words; `/search` finds questions whose thread holds each word anywhere
-(title, details or any live answer: `tests/bot/forum/test_search.py` checks it), so it ranks
-every post holding either word - about a hundred times the baseline's matches here. The figure
-below the table sets it against the plain engine query over those posts (`MATCH 'a OR b'`;
-`a | b` on PostgreSQL). Matching both words within one post would meet the target but change
-what `/search` finds; the target against the one-post baseline is not met.
+Two-word queries (target not met): the baseline's `MATCH 'a b'` (`plainto_tsquery` of both
+words) finds the posts holding both words (34-59 questions here); `/search` finds questions
+whose thread holds each word anywhere (title, details or any live answer:
+`tests/bot/forum/test_search.py` checks it), so it ranks every post holding either word (about
+9,000-10,500) - about a hundred times the baseline's matches. The figure below the table sets
+it against the plain engine query over those posts (`MATCH 'a OR b'`; `a | b` on PostgreSQL).
+Two methods were measured and dropped. Threads with a post holding both words first (exactly
+the baseline's matches, ranked by those posts; p95 1.47x the baseline in this bench) lost the
+reference's top result from the top 3 for all four queries: the reference ranks a thread by
+all its posts, and for "fubud murotak" its top question holds the words in different posts, so
+no order putting one-post matches first can keep it. Intersecting threads from rowid-only
+scans and ranking only their posts still maps every post holding either word to its question:
+that mapping alone took 18-70 ms (plain `sqlite3`, covering index) against the baseline's
+~1 ms. Meeting the target while keeping thread-level matching would take an index entry per
+thread (the words of a question and its live answers, keyed by question id, rewritten on every
+answer write) to intersect in the engine, then ranking only the matching threads' posts: a
+schema and write-path change that migration 0002 chose against (an entry never aggregates
+other rows).
 """
 
 

@@ -677,6 +677,27 @@ async def test_postgres_search_uses_the_gin_index(
     assert "posts_search_gin" in plan
 
 
+async def test_sqlite_search_maps_matches_by_the_narrow_covering_index(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's planner")
+        sql, params = search.find_statement(
+            "sqlite",
+            guild_id=GUILD,
+            visible=SEEN,
+            terms=["sleep", "therapist"],
+            need=2,
+            limit=10,
+            include_closed=True,
+            exclude_id=None,
+        )
+        plan = [row[3] for row in await session.execute(text("EXPLAIN QUERY PLAN " + sql), params)]
+    # Each match's question and state come from the index, not from the wide posts row.
+    assert "SEARCH p USING COVERING INDEX ix_posts_search_lookup (id=?)" in plan
+
+
 @pytest.mark.parametrize("empty_db_url", BACKENDS, indirect=True)
 async def test_upgrading_indexes_existing_posts_and_downgrading_removes_the_index(
     empty_db_url: str,
