@@ -88,7 +88,7 @@ class ThreadIntake(QueueWorker):
     async def _record(self, batch: list[Waiting]) -> None:
         messages = [message for message, _ in batch]
         try:
-            results = await self.runner.run(self._recording(messages))
+            results = await self.runner.write(self._recording(messages))
         except Exception as exc:
             if cancelling():
                 raise asyncio.CancelledError from exc  # a stop, seen through the driver
