@@ -20,6 +20,9 @@ Reads never wait behind writers. A unit of work that only reads is run with ``ru
 ``BEGIN`` that WAL lets run beside the writer's ``BEGIN IMMEDIATE``, and in which a write fails.
 A read written as a function of a ``Connection`` (``run_sync_read``, ``bot.db.reads``) is the
 cheapest: on SQLite the whole unit is one hand-off to a reading thread of the runner's own.
+A writing batch of many statements (the thread intake's) is run with ``write``: on SQLite the
+whole transaction is one hand-off to a writing thread of the runner's own (``bot.db.writes``),
+taken in the writers' turn as any write.
 
 Background work takes a bounded share of the connection pool. The bot starts its workers in a
 context marked as background (``background_context``); every transaction run from a task
@@ -44,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import MAX_OVERFLOW, POOL_SIZE
 from bot.db.reads import ReadRunner, SyncRead
+from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
 from bot.forum.uow import run_in_transaction
 
@@ -99,6 +103,8 @@ class TransactionRunner:
         bind = sessionmaker.kw.get("bind")
         #: Reads written as functions of a connection (``read``); None without an async engine.
         self._reads = ReadRunner(bind) if isinstance(bind, AsyncEngine) else None
+        #: Writing batches (``write``); None without an async engine.
+        self._writes = WriteRunner(bind, sessionmaker) if isinstance(bind, AsyncEngine) else None
         #: Transactions run so far: reads, writes.
         self.reads = 0
         self.writes = 0
@@ -119,6 +125,12 @@ class TransactionRunner:
         goes on to its end; after the commit, announce whose public points moved.
         ``read_only``: the operation only reads (a write in it fails)."""
         return await self._to_the_end(self._transaction(operation, read_only))
+
+    async def write(self, operation: Operation[T]) -> T:
+        """Run a writing domain operation as ``run`` does; on SQLite the whole transaction in
+        the write runner's thread (``bot.db.writes``): one hand-off, not one per statement
+        (for a batch of many statements)."""
+        return await self._to_the_end(self._transaction(operation, False, in_thread=True))
 
     async def read(self, work: SyncRead[T], *, inline: bool = False) -> T:
         """Run a read-only unit of work written as a function of a ``Connection`` (``bot.db.
@@ -157,7 +169,9 @@ class TransactionRunner:
         if not transaction.cancelled():
             transaction.exception()
 
-    async def _transaction(self, operation: Operation[T], read_only: bool) -> T:
+    async def _transaction(
+        self, operation: Operation[T], read_only: bool, *, in_thread: bool = False
+    ) -> T:
         moved: set[tuple[int, int]] = set()
 
         async def attempt(session: AsyncSession) -> T:
@@ -173,7 +187,12 @@ class TransactionRunner:
             else:
                 self.writes += 1
                 async with self._writer_turn():
-                    result = await run_in_transaction(self.sessionmaker, attempt)
+                    if in_thread and self._writes is not None:
+                        result = await self._writes.write(
+                            lambda made: run_in_transaction(made, attempt)
+                        )
+                    else:
+                        result = await run_in_transaction(self.sessionmaker, attempt)
         announce_points_moved(self._dispatch, moved)
         return result
 
@@ -223,6 +242,8 @@ class TransactionRunner:
         finally:
             if self._reads is not None:
                 await self._reads.close()
+            if self._writes is not None:
+                await self._writes.close()
 
     async def _wait_in_flight(self, grace: float) -> None:
         if not self._in_flight:

@@ -140,12 +140,18 @@ def make_private(path: Path) -> None:
 
 
 def configure_sqlite(
-    engine: Engine, path: Path | None, *, query_only: bool, busy_ms: int | None = None
+    engine: Engine,
+    path: Path | None,
+    *,
+    query_only: bool,
+    busy_ms: int | None = None,
+    holds: WriteHolds | None = None,
 ) -> None:
     """The PRAGMAs, file modes and ``BEGIN`` of every connection ``engine`` opens to SQLite
-    (the sync engine behind an async one, or ``bot.db.reads``'s own); ``busy_ms``: how long a
-    statement waits for a lock (``None``: ``SQLITE_BUSY_TIMEOUT_MS`` as it is when the
-    connection opens)."""
+    (the sync engine behind an async one, or ``bot.db.reads``'s or ``bot.db.writes``'s own);
+    ``busy_ms``: how long a statement waits for a lock (``None``: ``SQLITE_BUSY_TIMEOUT_MS`` as
+    it is when the connection opens); ``holds``: where its write-lock holds are counted (another
+    engine's, on the same file; ``None``: its own)."""
 
     @event.listens_for(engine, "do_connect")
     def _private_files(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -174,7 +180,7 @@ def configure_sqlite(
         if path is not None:  # the -wal and -shm exist once WAL is on
             make_private(path)
 
-    holds = _holds.setdefault(engine, WriteHolds())
+    holds = _holds.setdefault(engine, holds or WriteHolds())
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

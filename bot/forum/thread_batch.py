@@ -228,6 +228,8 @@ class _Batch:
                 await remember_display_names(session, guild_id=guild_id, names=names, now=now)
             for _, q, post_id in answers:
                 log.info("answer %s stored on question %s in guild %s", post_id, q.id, guild_id)
+        # Each question's snapshot taken once for all its answers (a snapshot reads ~40 fields).
+        questions = {q.id: post_snapshot(fresh[q.id]) for _, _, q in pending if q.id in fresh}
         for index, m, q in pending:
             made = inserted.get(m.message_id)
             results[index] = (
@@ -235,7 +237,7 @@ class _Batch:
                 if made is None
                 else PostChange(
                     post=post_snapshot(fresh[made]),
-                    question=post_snapshot(fresh[q.id]),
+                    question=questions[q.id],
                     created=True,
                     author_named=m.display_name is not None,
                 )

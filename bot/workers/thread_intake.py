@@ -4,9 +4,11 @@ One ``ThreadIntake`` per bot (``bot.thread_intake``). The answering cog hands ea
 message in (``record``) and awaits what it became; the intake records whatever is queued, in
 arrival order, in one transaction (``bot.forum.thread_batch``: a plain answer costs a share of
 about 20 statements for the batch instead of about 25 of its own), one batch at a time, so a
-flood holds one pooled connection. A batch is at most ``BATCH_SIZE`` messages; on SQLite at
-most the size whose work fits the writers' time budget (``bot.workers.batch_budget``, as the
-vote writer's), so it holds the write lock about 50 ms at most. A lone message is recorded at
+flood holds one pooled connection. On SQLite a batch runs whole in the runner's writing thread
+(``TransactionRunner.write``, ``bot.db.writes``): one hand-off, not one per statement through a
+busy event loop. A batch is at most ``BATCH_SIZE`` messages; on SQLite at most the size whose
+work fits the writers' time budget (``bot.workers.batch_budget``, as the vote writer's), so it
+holds the write lock about 50 ms at most. A lone message is recorded at
 once; while a batch is written, the next one gathers.
 
 A batch that fails on the database gone fails for each of its messages (the message retry
@@ -88,7 +90,7 @@ class ThreadIntake(QueueWorker):
     async def _record(self, batch: list[Waiting]) -> None:
         messages = [message for message, _ in batch]
         try:
-            results = await self.runner.run(self._recording(messages))
+            results = await self.runner.write(self._recording(messages))
         except Exception as exc:
             if cancelling():
                 raise asyncio.CancelledError from exc  # a stop, seen through the driver

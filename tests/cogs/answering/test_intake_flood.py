@@ -43,10 +43,10 @@ async def test_a_flood_of_thread_messages_is_stored_in_a_few_batches_and_none_is
     started: list[int] = []
 
     class Gated:
-        async def run(self, operation: Any) -> Any:
+        async def write(self, operation: Any) -> Any:
             started.append(1)
             await gate.wait()
-            return await real.run(operation)
+            return await real.write(operation)
 
     monkeypatch.setattr(intake, "runner", Gated())
     events = BotEvents(harness, "message", "qa_thread_message")
@@ -87,9 +87,9 @@ async def test_a_shutdown_records_the_thread_messages_received_before_it(
     gate = asyncio.Event()
 
     class Gated:
-        async def run(self, operation: Any) -> Any:
+        async def write(self, operation: Any) -> Any:
             await gate.wait()
-            return await real.run(operation)
+            return await real.write(operation)
 
     monkeypatch.setattr(intake, "runner", Gated())
     events = BotEvents(harness, "message", "qa_thread_message")
