@@ -4,7 +4,10 @@ One ``VoteWriter`` per bot (``bot.vote_writer``). The voting cog turns each raw 
 into a plain gesture (``bot.forum.votes.Reaction`` / ``Clear``) and ``submit``s it before its
 first ``await``, so the queue keeps the gateway's order: an add and a remove of one reaction
 must land in the order they happened. The writer applies the queued gestures in short batches,
-one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1). A batch is
+one transaction each (``votes.apply_gestures``: group commit, DESIGN.md section 1), run by
+``TransactionRunner.write``: on SQLite the whole transaction in the write runner's thread
+(``bot.db.writes``), so the write lock is held for the batch's own work, not for the turns of a
+busy event loop between its statements. A batch is
 whatever is queued, up to ``BATCH_SIZE`` (on SQLite up to the budget's size,
 ``bot.workers.batch_budget``: each batch's work takes about 50 ms at most, so it holds the write
 lock no longer), gathered for at most ``BATCH_WAIT`` after its first gesture; it is reduced and
@@ -221,7 +224,7 @@ class VoteWriter(TaskWorker):
         any other failure is raised."""
         while True:
             try:
-                applied = await self.runner.run(self._applying(gestures))
+                applied = await self.runner.write(self._applying(gestures))
             except Exception as exc:
                 what = health.outage(exc)
                 if what is None:
