@@ -6,8 +6,8 @@ again), and aiohttp's ``receive`` returns a frame already buffered without suspe
 burst begins, one read of the socket buffers hundreds of events, which discord.py then parses
 back to back (a reaction event builds a ``Member``) without giving the event loop a turn: a
 transaction in flight (each statement a hop to the driver's thread and back to the loop) and a
-slash command then get one step per few hundred events, so SQLite's write lock is held for
-seconds and ``/profile`` waits for it.
+slash command then get one step per few hundred events: SQLite's write lock was held for
+seconds, and a command's own steps waited as long.
 
 ``TurnTakingWebSocket`` is the gateway socket whose ``receive`` lets the event loop run once
 (``asyncio.sleep(0)``) every ``FRAMES_PER_TURN`` frames. The frames are still read one after

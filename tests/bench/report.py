@@ -207,6 +207,46 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   paying for a thread switch under the GIL); SQLAlchemy's statement coercion and cache keys
   about 25 s (the answer intake's ORM statements first).
 
+### Where the time goes (issue 18, fourth round; commands during a burst, 2026-12-06)
+
+- Verified: the gateway read its buffered frames without yielding. A probe task in the bot
+  (a 2 ms timer noting how late it woke and how many frames were read meanwhile; not kept)
+  saw, in `--quick` runs without turns, the event loop stalled 400-590 ms while 945-1,445
+  frames were parsed back to back on SQLite, 190-280 ms and 750-1,254 frames on PostgreSQL:
+  aiohttp's `receive` returns a buffered frame without suspending, and discord.py's gateway
+  loop reads again at once. Every other task (a transaction's next statement, a command) got
+  one step per such stretch.
+- Changed: the bot's HTTP client opens its gateway sockets as `bot.gateway_turns`'s
+  `TurnTakingWebSocket` (its own `ws_connect`), whose `receive` lets the event loop run once
+  every 4 frames; the frames keep their order. With it the probe saw at most 40 frames per
+  stall, and stalls of 33-206 ms (other work than the gateway's, at a load average of 4-6).
+- `--quick`, three runs each, one after the other (without / with turns). SQLite (load 3.7 /
+  4.9): `/profile` p50 0.062 / 0.093 s, p99 0.98 / 0.99 s, max 0.99 / 1.05 s; longest
+  write-lock holds 163-495 / 207-669 ms; votes ratio 0.26 / 0.21, answers ratio 0.054 /
+  0.075 (one more run with turns at load 6.5: p99 0.41 s, holds 89-398 ms, votes 0.48).
+  PostgreSQL (load 4.6 / 3.9): p50 0.23 / 0.15 s, p99 0.62 / 0.36 s, max 0.62 / 0.36 s;
+  votes ratio 2.45 / 2.62. A `--quick` burst is too short to show the first `/profile`'s wait.
+- Full burst on SQLite with turns (14:06Z, load average 2.0 at the start, 3.3 at the end):
+  votes ratio 0.36 (min 0.28, max 0.40), answers ratio 0.15 (min 0.071), every run exact and
+  exit code 0; `/profile` p50 0.075 s, p99 2.2 s, max 2.3 s (the last full run without turns,
+  13:16Z, idle machine: p99 2.97 s, max 3.09 s); longest write-lock holds 512, 635 and 775 ms
+  (before: 1,415-2,608 ms). The p99 target is still NOT met, and the ~50 ms hold is not
+  either. The slow ones are still among the first four `/profile`s as the burst begins
+  (0.5-2.3 s; every later one 0.03-0.2 s), and their time is the acknowledgement (up to 2.1 s): the
+  interaction arrives over the same gateway socket behind the reaction frames the fake wrote
+  before it (a loopback socket buffers thousands), which the bot must parse first, in order.
+  What would shorten it: a cheaper parse of a reaction event (discord.py builds a `Member`
+  for each; `orjson` is not installed) or a bot that keeps up from the first event.
+- Where the long holds come from (an instrumented run, not kept: each writing transaction
+  over 100 ms logged with its operation): in the burst, vote batches of 100-400 ms (about 14
+  statements, each a hop to the driver's thread that waits for a loop turn between gateway
+  slices and the per-event listener tasks) and the DM sender's outcome records (`Outcomes.sent`,
+  up to 540 ms); at start-up the notifier's first claim, adoption and retention (first
+  compilation of their statements, 100-990 ms); in the answer leg the thread intake's batches
+  (150-430 ms). The vote writer's budget (`bot.workers.batch_budget`) measures the batch's
+  wall time (`time.perf_counter` around the transaction), so it already shrinks batches to its
+  least (16 gestures); a batch's cost is then its statements' round trips, not its size.
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
