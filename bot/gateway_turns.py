@@ -10,37 +10,38 @@ slash command then get one step per few hundred events: SQLite's write lock was 
 seconds, and a command's own steps waited as long.
 
 ``TurnTakingWebSocket`` is the gateway socket whose ``receive`` lets the event loop run once
-(``asyncio.sleep(0)``) every ``FRAMES_PER_TURN`` frames. The frames are still read one after
-the other by the one gateway loop, so the events keep the gateway's order (the vote writer
-relies on it); only the other tasks get their turns in between. The bot's HTTP client
-(``bot.rest.BoundedHTTPClient.ws_connect``) gives every socket it opens this class.
+(``asyncio.sleep(0)``) when ``SLICE`` seconds have passed since its last turn. The frames are
+still read one after the other by the one gateway loop, so the events keep the gateway's order
+(the vote writer relies on it); only the other tasks get their turns in between. The bot's
+HTTP client (``bot.rest.BoundedHTTPClient.ws_connect``) gives every socket it opens this class.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Final
 
 import aiohttp
 from discord.gateway import DiscordClientWebSocketResponse
 
-#: Frames the gateway reads before the event loop runs its other ready tasks once. A reaction
-#: event costs 0.05-0.7 ms to parse, so a turn comes every few milliseconds at most.
-FRAMES_PER_TURN: Final = 4
+#: How long the gateway may read frames back to back (seconds) before the event loop runs its
+#: other ready tasks once. Each turn costs the gateway their steps, so a longer slice lets it
+#: keep up with a burst; a transaction's statement waits up to two slices for its turns.
+SLICE: Final = 0.005
 
 
 class TurnTakingWebSocket(DiscordClientWebSocketResponse):
-    """discord.py's gateway socket, giving the event loop a turn every few frames."""
+    """discord.py's gateway socket, giving the event loop a turn every ``slice`` seconds."""
 
-    frames_per_turn: int = FRAMES_PER_TURN
-    _frames_since_turn: int = 0
+    slice: float = SLICE
+    _last_turn: float = 0.0
 
     # aiohttp's signature (its overloads are typed by the socket's decode flag: Any here).
     async def receive(self, timeout: float | None = None) -> Any:  # noqa: ASYNC109
-        if self._frames_since_turn >= self.frames_per_turn:
-            self._frames_since_turn = 0
+        if time.perf_counter() - self._last_turn >= self.slice:
             await asyncio.sleep(0)
-        self._frames_since_turn += 1
+            self._last_turn = time.perf_counter()
         return await super().receive(timeout)
 
 

@@ -85,7 +85,7 @@ def _snowflake(value: object) -> int | None:
 
 class BoundedHTTPClient(HTTPClient):
     """discord.py's HTTP client with a bound on each request and a hook on 50013; its gateway
-    socket gives the event loop a turn every few frames (``bot.gateway_turns``)."""
+    socket gives the event loop a turn every few milliseconds (``bot.gateway_turns``)."""
 
     request_timeout: float = 60.0
     on_missing_permission: MissingPermissionHook | None = None

@@ -12,10 +12,10 @@ from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestServer
 from discord.gateway import DiscordClientWebSocketResponse
 
-from bot.gateway_turns import FRAMES_PER_TURN, TurnTakingWebSocket, take_turns
+from bot.gateway_turns import TurnTakingWebSocket, take_turns
 from tests.fakediscord.fixtures import BotFactory
 
-FRAMES = 3 * FRAMES_PER_TURN + 2
+FRAMES = 12
 #: The server, and an event set once it has sent every frame.
 Sender = tuple[BaseTestServer, asyncio.Event]
 
@@ -50,6 +50,8 @@ async def read_beside_a_bystander(sender: Sender, *, turns: bool) -> list[str]:
         socket = await session.ws_connect(server.make_url("/"))
         if turns:
             socket = take_turns(socket)
+            assert isinstance(socket, TurnTakingWebSocket)
+            socket.slice = 0.0  # a turn before every frame (the default: every few ms of reading)
         await sent.wait()
         reading = True
 
@@ -80,7 +82,7 @@ async def test_other_tasks_run_between_buffered_frames_and_the_order_is_kept(
 ) -> None:
     happened = await read_beside_a_bystander(sender, turns=True)
     assert [what for what in happened if what != "other"] == [str(i) for i in range(FRAMES)]
-    assert longest_run_of_frames(happened) <= FRAMES_PER_TURN
+    assert longest_run_of_frames(happened) == 1
 
 
 async def test_without_turns_the_buffered_frames_are_read_back_to_back(
@@ -90,7 +92,7 @@ async def test_without_turns_the_buffered_frames_are_read_back_to_back(
     # letting the bystander run (what the turns are for).
     happened = await read_beside_a_bystander(sender, turns=False)
     assert [what for what in happened if what != "other"] == [str(i) for i in range(FRAMES)]
-    assert longest_run_of_frames(happened) > FRAMES_PER_TURN
+    assert longest_run_of_frames(happened) > 1
 
 
 async def test_only_discords_gateway_socket_class_is_given_turns(
