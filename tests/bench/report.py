@@ -241,6 +241,14 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   met yet (p99 <= 1 s: just over; holds ~50 ms: far). The slow ones are the first two
   `/profile`s of the burst (0.57-1.07 s; every later one 0.02-0.08 s): the first waits for
   its steps' turns, the second's acknowledgement (about 0.6 s) for the frames ahead of it.
+- Both backends again, full (14:29Z, load average 1.0-1.7): SQLite votes ratio 0.40 (min
+  0.38), answers ratio 0.11 (min 0.088), `/profile` p99 1.08 s, max 1.14 s, holds 580-829 ms;
+  PostgreSQL votes ratio 2.50 (min 2.26), `/profile` p99 1.34 s, max 1.39 s (before: 2.27 and
+  2.37 s); every run exact, exit codes 0. The same two slow ones in every run: the first
+  (0.6-1.0 s, acknowledged within 0.23 s), the second waiting for its acknowledgement (0.3-1.3
+  s); every later one 0.03-0.19 s. What is left for the p99 target: the gateway's backlog as
+  the burst begins (a cheaper parse of a reaction event: discord.py builds a `Member` for
+  each, and `orjson` is not installed) and the first command's own steps.
 - Where the long holds come from (an instrumented `--quick` run, not kept: each writing
   transaction over 100 ms logged with its operation): at start-up the notifier's first claim,
   adoption and retention (first compilation of their statements, 100-990 ms); in the answer
