@@ -22,9 +22,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
+import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
+
+from bot.gateway_turns import take_turns
 
 UNKNOWN_CHANNEL: Final = 10003
 UNKNOWN_MESSAGE: Final = 10008
@@ -81,7 +84,8 @@ def _snowflake(value: object) -> int | None:
 
 
 class BoundedHTTPClient(HTTPClient):
-    """discord.py's HTTP client with a bound on each request and a hook on 50013."""
+    """discord.py's HTTP client with a bound on each request and a hook on 50013; its gateway
+    socket gives the event loop a turn every few milliseconds (``bot.gateway_turns``)."""
 
     request_timeout: float = 60.0
     on_missing_permission: MissingPermissionHook | None = None
@@ -97,6 +101,9 @@ class BoundedHTTPClient(HTTPClient):
             if exc.code == MISSING_PERMISSIONS and hook is not None:
                 hook(_snowflake(route.guild_id), _snowflake(route.channel_id))
             raise
+
+    async def ws_connect(self, url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+        return take_turns(await super().ws_connect(url, compress=compress))
 
 
 class BoundedWebhookAdapter(AsyncWebhookAdapter):

@@ -207,6 +207,60 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   paying for a thread switch under the GIL); SQLAlchemy's statement coercion and cache keys
   about 25 s (the answer intake's ORM statements first).
 
+### Where the time goes (issue 18, fourth round; commands during a burst, 2026-12-06)
+
+- Verified: the gateway read its buffered frames without yielding. A probe task in the bot
+  (a 2 ms timer noting how late it woke and how many frames were read meanwhile; not kept)
+  saw, in `--quick` runs, the event loop stalled 400-590 ms while 945-1,445 frames were parsed
+  back to back on SQLite, 190-280 ms and 750-1,254 frames on PostgreSQL: aiohttp's `receive`
+  returns a buffered frame without suspending, and discord.py's gateway loop reads again at
+  once. Every other task (a transaction's next statement, a command) got one step per stretch.
+- Changed: the bot's HTTP client opens its gateway sockets as `bot.gateway_turns`'s
+  `TurnTakingWebSocket` (its own `ws_connect`), whose `receive` lets the event loop run once
+  (`asyncio.sleep(0)`) when 5 ms have passed since its last turn; the frames keep their order.
+- Tried first, a turn every 4 frames: the probe then saw at most 40 frames per stall, but a
+  full SQLite run (14:06Z, load 2.0-3.3) gave `/profile` p99 2.2 s, votes ratio 0.36, holds
+  512-775 ms. Before, only the burst's first `/profile` was slow (2-3 s, acknowledged in 0.1
+  s); now the first three or four were slow (0.5-2.3 s), the later of them waiting for their
+  acknowledgement (up to 2.1 s): the interaction comes over the same socket behind the
+  reaction frames written before it, and a turn every few frames gave the other tasks so large
+  a share of the loop that the bot fell behind the fake. A time slice keeps the gateway's share
+  large while bounding each stall.
+- `--quick`, three runs each. SQLite, without turns (13:44Z, load 3.7) / every 4 frames (13:48Z,
+  load 4.9) / 5 ms slices (14:20Z, load 0.6): `/profile` p99 0.98 / 0.99 / 0.43 s, max 0.99 /
+  1.05 / 0.43 s; longest holds 163-495 / 207-669 / 151-276 ms; votes ratio 0.26 / 0.21 /
+  0.40; answers ratio 0.054 / 0.075 / 0.058. PostgreSQL without turns (13:58Z, load 4.6) /
+  every 4 frames (14:02Z, load 3.9) / 5 ms slices (14:24Z, load 1.0): p99 0.62 / 0.36 / 0.36 s;
+  votes ratio 2.45 / 2.62 / 2.15 (min 2.12, max 2.67). The loads differ: read the ratios,
+  and only large effects.
+- Full burst on SQLite with 5 ms slices (14:16Z, load average 2.6 at the start, 0.8 at the
+  end): votes ratio 0.53 (min 0.48, max 0.66), answers ratio 0.10 (min 0.050, max 0.18),
+  every run exact, exit codes 0; `/profile` p50 0.047 s, p99 1.02 s, max 1.07 s, acknowledged
+  within 0.64 s (the last full run without turns, 13:16Z, idle machine: p99 2.97 s, max 3.09
+  s); longest write-lock holds 635, 761 and 810 ms (before: 1,415-2,608 ms). Neither target is
+  met yet (p99 <= 1 s: just over; holds ~50 ms: far). The slow ones are the first two
+  `/profile`s of the burst (0.57-1.07 s; every later one 0.02-0.08 s): the first waits for
+  its steps' turns, the second's acknowledgement (about 0.6 s) for the frames ahead of it.
+- Both backends again, full (14:29Z, load average 1.0-1.7): SQLite votes ratio 0.40 (min
+  0.38), answers ratio 0.11 (min 0.088), `/profile` p99 1.08 s, max 1.14 s, holds 580-829 ms;
+  PostgreSQL votes ratio 2.50 (min 2.26), `/profile` p99 1.34 s, max 1.39 s (before: 2.27 and
+  2.37 s); every run exact, exit codes 0. The same two slow ones in every run: the first
+  (0.6-1.0 s, acknowledged within 0.23 s), the second waiting for its acknowledgement (0.3-1.3
+  s); every later one 0.03-0.19 s. What is left for the p99 target: the gateway's backlog as
+  the burst begins (a cheaper parse of a reaction event: discord.py builds a `Member` for
+  each, and `orjson` is not installed) and the first command's own steps.
+- Where the long holds come from (an instrumented `--quick` run, not kept: each writing
+  transaction over 100 ms logged with its operation): at start-up the notifier's first claim,
+  adoption and retention (first compilation of their statements, 100-990 ms); in the answer
+  leg the thread intake's batches (150-430 ms); in the burst the DM sender's outcome records
+  (`Outcomes.sent`, up to 540 ms) and vote batches of 100-400 ms: about 14 statements, each a
+  hop to the driver's thread whose result waits for a turn of the loop. The vote writer's
+  budget (`bot.workers.batch_budget`) measures a batch's wall time (`time.perf_counter`
+  around the transaction), so it already shrinks the batches to its least (16 gestures); a
+  batch's hold is then its statements' round trips, not its size. What would shorten the
+  holds: fewer statements per transaction, or statements that do not wait for the loop
+  between them (one hop per transaction to the driver's thread).
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
