@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import discord
@@ -147,6 +147,7 @@ class QABot(commands.AutoShardedBot):
         #: The bot's Prometheus metrics and its shards' liveness, fed by ``dispatch``.
         self.metrics = Metrics()
         self.shard_states = ShardStates()
+        self._inline_handlers: dict[str, list[Callable[..., None]]] = {}
         #: Questions' status lines, re-rendered on request with edits coalesced per message.
         self.status_lines = StatusLines(self, runner)
         #: Members' point roles, synced as their public points move.
@@ -221,10 +222,31 @@ class QABot(commands.AutoShardedBot):
         )
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        """Every event is first seen by the metrics and the shards' liveness."""
+        """Every event is first seen by the metrics and the shards' liveness, then by its
+        inline handlers (``add_inline_handler``), then by discord.py's listeners."""
         self.metrics.saw(event_name, args)
         self.shard_states.saw(event_name, args)
+        for handler in self._inline_handlers.get(event_name, ()):
+            try:
+                handler(*args)
+            except Exception:
+                log.exception("an inline handler of %s failed", event_name)
         super().dispatch(event_name, *args, **kwargs)
+
+    def add_inline_handler(self, event_name: str, handler: Callable[..., None]) -> None:
+        """Call ``handler(*args)`` for every ``event_name`` as discord.py parses it, in the
+        gateway's order, with no task of its own (a listener costs a task per event: tens of
+        microseconds, and a turn of the event loop, each of a burst's thousands of reaction
+        events). Only for handlers that hand a plain value on without waiting (the voting
+        cog's gestures to the vote writer); a failure is logged, the event goes on to the
+        listeners."""
+        self._inline_handlers.setdefault(event_name, []).append(handler)
+
+    def remove_inline_handler(self, event_name: str, handler: Callable[..., None]) -> None:
+        """Stop calling a handler added with ``add_inline_handler`` (absent: nothing)."""
+        handlers = self._inline_handlers.get(event_name, [])
+        if handler in handlers:
+            handlers.remove(handler)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No text commands: discord.py's default would parse a message that starts with the

@@ -1,18 +1,20 @@
 """Reaction votes: the guild's up and down emoji on a question or answer set the member's vote.
 
-A thin adapter. Raw gateway events (``on_raw_reaction_add`` / ``_remove`` / ``_clear`` /
+A thin adapter. Raw gateway events (``raw_reaction_add`` / ``_remove`` / ``_clear`` /
 ``_clear_emoji``), so reactions on messages the client never cached count too, become plain
 gestures (``bot.forum.votes.Reaction`` / ``Clear``: the emoji as its id and name) handed to the
-bot's vote writer (``bot.workers.vote_writer``) before the listener's first ``await``, so the
-writer sees them in the order the gateway delivered them. What a gesture means is the domain's
-to say (``votes.apply_gestures``): votes are state per (post, member), so a duplicated or
-RESUME-replayed event changes nothing; self-votes, votes on closed or deleted posts and, while
-``question_voting`` is off, votes on questions are stored but count nothing; bots and members
-who erased their data are never stored.
+bot's vote writer (``bot.workers.vote_writer``) by inline handlers (``QABot.add_inline_handler``:
+called as discord.py parses the event, with no task per event), so the writer sees them in the
+order the gateway delivered them and a burst of reactions costs no task each. What a gesture
+means is the domain's to say (``votes.apply_gestures``): votes are state per (post, member), so
+a duplicated or RESUME-replayed event changes nothing; self-votes, votes on closed or deleted
+posts and, while ``question_voting`` is off, votes on questions are stored but count nothing;
+bots and members who erased their data are never stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -60,31 +62,41 @@ class Voting(commands.Cog):
             )
         )
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+    def _added(self, payload: discord.RawReactionActionEvent) -> None:
         self._reaction(payload, on=True)
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+    def _removed(self, payload: discord.RawReactionActionEvent) -> None:
         self._reaction(payload, on=False)
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+    def _cleared(self, payload: discord.RawReactionClearEvent) -> None:
         if payload.guild_id is None:
             return
         self.bot.vote_writer.submit(
             Clear(payload.guild_id, payload.channel_id, payload.message_id, None)
         )
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_clear_emoji(
-        self, payload: discord.RawReactionClearEmojiEvent
-    ) -> None:
+    def _cleared_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
         if payload.guild_id is None:
             return
         self.bot.vote_writer.submit(
             Clear(payload.guild_id, payload.channel_id, payload.message_id, _emoji(payload.emoji))
         )
+
+    def _handlers(self) -> dict[str, Callable[..., None]]:
+        return {
+            "raw_reaction_add": self._added,
+            "raw_reaction_remove": self._removed,
+            "raw_reaction_clear": self._cleared,
+            "raw_reaction_clear_emoji": self._cleared_emoji,
+        }
+
+    async def cog_load(self) -> None:
+        for event, handler in self._handlers().items():
+            self.bot.add_inline_handler(event, handler)
+
+    async def cog_unload(self) -> None:
+        for event, handler in self._handlers().items():
+            self.bot.remove_inline_handler(event, handler)
 
 
 async def setup(bot: QABot) -> None:

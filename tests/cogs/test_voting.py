@@ -650,3 +650,43 @@ async def test_hundreds_of_random_reaction_events_end_exact(v: Votes) -> None:
         assert config.question_voting
     assert total_votes > 10
     await v.assert_consistent()
+
+
+async def test_inline_handlers_see_reactions_in_order_and_a_failing_one_stops_nothing(
+    v: Votes, caplog: pytest.LogCaptureFixture
+) -> None:
+    asker, answerer, voter = people(v.fake, "asker", "answerer", "voter")
+    q = await v.question(asker)
+    a = await v.answer(q, answerer)
+    seen: list[tuple[str, int]] = []
+
+    def failing(payload: discord.RawReactionActionEvent) -> None:
+        raise RuntimeError("an inline handler's bug")
+
+    def recording(payload: discord.RawReactionActionEvent) -> None:
+        if payload.message_id in (a.message.id, q.message.id):  # not ``settle``'s marker
+            seen.append((payload.event_type, payload.message_id))
+
+    v.h.allow_errors()
+    v.bot.add_inline_handler("raw_reaction_add", failing)
+    v.bot.add_inline_handler("raw_reaction_add", recording)
+    v.bot.add_inline_handler("raw_reaction_remove", recording)
+    await voter.react(a.message, UP)
+    await voter.unreact(a.message, UP)
+    await voter.react(q.message, UP)
+    await v.settle()
+    # In the gateway's order; a failing handler changes nothing for the others (the votes).
+    assert seen == [
+        ("REACTION_ADD", a.message.id),
+        ("REACTION_REMOVE", a.message.id),
+        ("REACTION_ADD", q.message.id),
+    ]
+    assert await v.stored(q) == {voter.id: (True, False)}
+    assert "an inline handler of raw_reaction_add failed" in caplog.text
+    v.bot.remove_inline_handler("raw_reaction_add", recording)
+    v.bot.remove_inline_handler("raw_reaction_remove", recording)
+    v.bot.remove_inline_handler("raw_reaction_remove", recording)  # absent: nothing
+    await voter.unreact(q.message, UP)
+    await v.settle()
+    assert len(seen) == 3
+    assert await v.stored(q) == {}
