@@ -261,6 +261,27 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   holds: fewer statements per transaction, or statements that do not wait for the loop
   between them (one hop per transaction to the driver's thread).
 
+### Where the time goes (issue 18, fifth round; the vote path, 2026-12-06)
+
+- The vote writer's batches run through `TransactionRunner.write`: on SQLite the whole batch
+  is one hand-off to the write runner's thread (`bot.db.writes`, as the answer intake's
+  batches), not one round trip through the busy event loop per statement.
+- The voting cog's raw-reaction handlers are called inline as discord.py parses the event
+  (`QABot.add_inline_handler`), not as a task per listener per event: at 20,000 events that is
+  20,000 tasks fewer, and the loop's turns come round faster for a command's own steps.
+- Full burst, both backends (15:45Z, machine otherwise idle, "Last recorded run" below): votes
+  ratio 0.53 on SQLite, 2.78 on PostgreSQL; answers ratio 0.104; `/profile` p99 0.84 s on
+  SQLite and 0.71 s on PostgreSQL (met); longest holds 310, 584 and 339 ms (not met). A full
+  SQLite run of the same code at 15:04Z: votes 0.60, answers 0.188, p99 0.99 s, holds 344-1,005
+  ms (`results/2026-12-06T150429Z-full.json`).
+- Where the long holds come from now (two instrumented one-run probes, not kept): of about 760
+  holds a run, a dozen are over 50 ms; the longest (457 and 482 ms) are the writing thread's
+  first vote batch as the burst starts, when its engine compiles the batch's statements for
+  the first time (its own compiled cache) while the main thread parses frames and holds the
+  GIL; the notifier's claims and recorded sends (94-174 ms) still run through the async path.
+  Sending those through the writing thread made notifier tests fail or hang (not kept); so did
+  every SQLite write through it.
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
