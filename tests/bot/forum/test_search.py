@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -663,16 +664,7 @@ async def test_postgres_search_uses_the_gin_index(
         )
         await session.execute(text("ANALYZE posts"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-        sql, params = search.find_statement(
-            "postgresql",
-            guild_id=GUILD,
-            visible=SEEN,
-            terms=["sleep", "therapist"],
-            need=2,
-            limit=10,
-            include_closed=True,
-            exclude_id=None,
-        )
+        sql, params = _two_word_statement("postgresql")
         plan = "\n".join(row[0] for row in await session.execute(text("EXPLAIN " + sql), params))
     assert "posts_search_gin" in plan
 
@@ -683,16 +675,7 @@ async def test_sqlite_search_maps_matches_by_the_narrow_covering_index(
     async with sessionmaker() as session, session.begin():
         if session.get_bind().dialect.name != "sqlite":
             pytest.skip("SQLite's planner")
-        sql, params = search.find_statement(
-            "sqlite",
-            guild_id=GUILD,
-            visible=SEEN,
-            terms=["sleep", "therapist"],
-            need=2,
-            limit=10,
-            include_closed=True,
-            exclude_id=None,
-        )
+        sql, params = _two_word_statement("sqlite")
         plan = [row[3] for row in await session.execute(text("EXPLAIN QUERY PLAN " + sql), params)]
     # Each match's question and state come from the index, not from the wide posts row.
     assert "SEARCH p USING COVERING INDEX ix_posts_search_lookup (id=?)" in plan
@@ -764,3 +747,17 @@ async def _insert_0001_post(
                 "now": utc_now().replace(tzinfo=None),  # as a column without a zone takes it
             },
         )
+
+
+def _two_word_statement(dialect: str) -> tuple[str, dict[str, Any]]:
+    """The SQL ``/search`` runs for a two-word query on ``dialect``, with its parameters."""
+    return search.find_statement(
+        dialect,
+        guild_id=GUILD,
+        visible=SEEN,
+        terms=["sleep", "therapist"],
+        need=2,
+        limit=10,
+        include_closed=True,
+        exclude_id=None,
+    )
