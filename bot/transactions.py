@@ -20,9 +20,9 @@ Reads never wait behind writers. A unit of work that only reads is run with ``ru
 ``BEGIN`` that WAL lets run beside the writer's ``BEGIN IMMEDIATE``, and in which a write fails.
 A read written as a function of a ``Connection`` (``run_sync_read``, ``bot.db.reads``) is the
 cheapest: on SQLite the whole unit is one hand-off to a reading thread of the runner's own.
-A writing batch of many statements (the thread intake's) is run with ``write``: on SQLite the
-whole transaction is one hand-off to a writing thread of the runner's own (``bot.db.writes``),
-taken in the writers' turn as any write.
+A writing batch of many statements (the thread intake's, the vote writer's) is run with
+``write``: on SQLite the whole transaction is one hand-off to a writing thread of the runner's
+own (``bot.db.writes``), taken in the writers' turn as any write.
 
 Background work takes a bounded share of the connection pool. The bot starts its workers in a
 context marked as background (``background_context``); every transaction run from a task
