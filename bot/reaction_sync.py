@@ -213,7 +213,7 @@ async def _reread_watched(
     )
     if synced is not None and synced.changed:
         done.votes_backfilled += synced.changed
-        bot.status_lines.request(synced.question_id)
+        bot.status_lines.request(synced.question.id)
     return True
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 from bot.db.imported import ImportedVote
 from bot.db.models import Post, Vote
 from bot.forum.post_rows import gone
+from bot.forum.results import ReconcileResult
 from bot.forum.settings import load_config
 from bot.forum.votes import reconcile_votes
 
@@ -47,15 +48,6 @@ class VoteTally:
     down_emoji: str
     ups: int
     downs: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReactionSync:
-    """What re-reading one post's reactions changed: ``changed`` votes rewritten."""
-
-    post_id: int
-    question_id: int
-    changed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,17 +142,14 @@ async def sync_reactions(
     up_user_ids: Collection[int],
     down_user_ids: Collection[int],
     keep_user_ids: Collection[int] = (),
-) -> ReactionSync | None:
+) -> ReconcileResult | None:
     """Make a post's stored votes exactly the members reacting with each vote emoji now (bots
     left out by the caller), but for ``keep_user_ids`` (members who reacted live meanwhile),
     whose votes stay as stored. None when the post is gone."""
-    result = await reconcile_votes(
+    return await reconcile_votes(
         session,
         post_id=post_id,
         up_user_ids=up_user_ids,
         down_user_ids=down_user_ids,
         keep_user_ids=keep_user_ids,
     )
-    if result is None:
-        return None
-    return ReactionSync(post_id=post_id, question_id=result.question.id, changed=result.changed)

@@ -37,7 +37,7 @@ async def test_sync_sets_the_votes_and_moves_the_points_as_live_votes_do(forum: 
             s, post_id=a.id, up_user_ids=[OTHER], down_user_ids=[VOTER, ANSWERER]
         )
     )
-    assert synced is not None and (synced.question_id, synced.changed) == (q.id, 3)
+    assert synced is not None and (synced.question.id, synced.changed) == (q.id, 3)
     member = await forum.member(ANSWERER)
     # OTHER's up counts; VOTER's down counts; the author's own down vote counts nothing.
     assert (member.upvotes_received, member.downvotes_received) == (1, 1)
