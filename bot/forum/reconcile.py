@@ -18,7 +18,7 @@ Discord side and hands each missed message to the live path).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -68,6 +68,10 @@ class RunSummary:
     seconds: float = 0.0
     complete: bool = True
     finished_at: datetime | None = None
+
+
+#: A run is stored as it is: each of its fields is a column of ``reconcile_runs``.
+_STORED = tuple(f.name for f in fields(RunSummary))
 
 
 async def window_questions(
@@ -194,17 +198,8 @@ async def known_threads(session: AsyncSession, thread_ids: Collection[int]) -> s
 
 async def save_run(session: AsyncSession, guild_id: int, run: RunSummary) -> None:
     """Store the server's last run (replacing the one before)."""
-    row = await session.get(ReconcileRun, guild_id)
-    if row is None:
-        row = ReconcileRun(guild_id=guild_id)
-        session.add(row)
-    row.finished_at = run.finished_at or utc_now()
-    row.questions_scanned = run.questions_scanned
-    row.messages_backfilled = run.messages_backfilled
-    row.votes_backfilled = run.votes_backfilled
-    row.requests_used = run.requests_used
-    row.seconds = run.seconds
-    row.complete = run.complete
+    stored = replace(run, finished_at=run.finished_at or utc_now())
+    await session.merge(ReconcileRun(guild_id=guild_id, **asdict(stored)))
 
 
 async def last_run(session: AsyncSession, guild_id: int) -> RunSummary | None:
@@ -212,12 +207,4 @@ async def last_run(session: AsyncSession, guild_id: int) -> RunSummary | None:
     row = await session.get(ReconcileRun, guild_id)
     if row is None:
         return None
-    return RunSummary(
-        questions_scanned=row.questions_scanned,
-        messages_backfilled=row.messages_backfilled,
-        votes_backfilled=row.votes_backfilled,
-        requests_used=row.requests_used,
-        seconds=row.seconds,
-        complete=row.complete,
-        finished_at=row.finished_at,
-    )
+    return RunSummary(**{name: getattr(row, name) for name in _STORED})
