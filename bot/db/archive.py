@@ -6,10 +6,9 @@ flag on ``categories``, and a post's own choice a column of ``posts`` (``publish
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from bot.db.base import Base, NowOnWrite, SnowflakeKey
+from bot.db.base import Base, NowOnWrite, OffByDefault, SnowflakeKey
 
 
 class ArchivePref(Base):
@@ -21,6 +20,6 @@ class ArchivePref(Base):
 
     guild_id: Mapped[SnowflakeKey]
     user_id: Mapped[SnowflakeKey]
-    by_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    named: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    by_default: Mapped[OffByDefault]
+    named: Mapped[OffByDefault]
     updated_at: Mapped[NowOnWrite]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import BigInteger, ForeignKey, MetaData
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, MetaData, false, text
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 from bot.clock import utc_now
@@ -31,7 +31,13 @@ SnowflakeKey = Annotated[int, mapped_column(BigInteger, primary_key=True)]
 PostKey = Annotated[
     int, mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
 ]
+#: A count kept in the row (points, votes, answers...): 0 until something is counted.
+Counter = Annotated[int, mapped_column(Integer, default=0, server_default=text("0"))]
+#: A yes/no that is no until set (anonymous, posted by the bot, an opt-in...).
+OffByDefault = Annotated[bool, mapped_column(Boolean, default=False, server_default=false())]
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every time is stored as UTC: ``Mapped[datetime]`` needs no column type of its own.
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}

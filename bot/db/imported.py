@@ -22,7 +22,6 @@ from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, NowOnInsert, PostKey, Snowflake, SnowflakeKey
-from bot.db.types import UTCDateTime
 
 
 class ImportedPost(Base):
@@ -37,7 +36,7 @@ class ImportedPost(Base):
     guild_id: Mapped[Snowflake]
     source_id: Mapped[int] = mapped_column(BigInteger)
     views: Mapped[int] = mapped_column(Integer, default=0)
-    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None]
     imported_at: Mapped[NowOnInsert]
 
 
@@ -60,8 +59,8 @@ class ImportedAuthor(Base):
     user_id: Mapped[SnowflakeKey]
     handle: Mapped[str] = mapped_column(String(100))
     source_user_id: Mapped[int] = mapped_column(BigInteger)
-    linked_user_id: Mapped[int | None] = mapped_column(BigInteger)
-    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    linked_user_id: Mapped[Snowflake | None]
+    linked_at: Mapped[datetime | None]
 
 
 class ImportedClaim(Base):
@@ -70,4 +69,4 @@ class ImportedClaim(Base):
     __tablename__ = "imported_claims"
 
     post_id: Mapped[PostKey]
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime]

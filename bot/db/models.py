@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
     text,
     true,
 )
@@ -29,14 +28,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db.archive import ArchivePref as ArchivePref  # re-exported, like Base
 from bot.db.base import Base as Base  # re-exported: the models' users import it from here
 from bot.db.base import (
+    Counter,
     NowOnInsert,
     NowOnWrite,
+    OffByDefault,
     PostKey,
     Snowflake,
     SnowflakeKey,
     SurrogateKey,
 )
-from bot.db.types import DATED_ONLY, SEARCH_LOOKUP_STATE, UTCDateTime
+from bot.db.types import DATED_ONLY, SEARCH_LOOKUP_STATE
 
 POST_KINDS = ("question", "answer", "comment")
 QUESTION_STATUSES = ("open", "answered", "solved", "closed")
@@ -66,7 +67,7 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(100))
     tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # Chosen for the public archive (``bot.forum.publishing``): its questions may be published.
-    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    archived: Mapped[OffByDefault]
     created_at: Mapped[NowOnInsert]
 
 
@@ -107,17 +108,17 @@ class Post(Base):
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     # The post a comment comments on (the question or an answer); for answers the question.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
-    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[Snowflake | None]
     # The forum channel the question's thread lives in: reads show a member only the questions
     # of forums they can view.
-    forum_id: Mapped[int | None] = mapped_column(BigInteger)
+    forum_id: Mapped[Snowflake | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # The message showing the status line: the starter (/ask) or the bot's first reply (native).
-    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[Snowflake | None]
     author_id: Mapped[Snowflake]
-    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    anonymous: Mapped[OffByDefault]
     # Posted by the bot on the author's behalf (/ask, /answer, /reply): the message is the bot's.
-    via_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    via_bot: Mapped[OffByDefault]
     display_name: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text, default="")
@@ -125,28 +126,26 @@ class Post(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     state: Mapped[str] = mapped_column(String(16), default="live")
     closed_reason: Mapped[str | None] = mapped_column(Text)
-    closed_by_moderator: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    closed_by_moderator: Mapped[OffByDefault]
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     # One accepted answer per question, by construction: a single column.
     accepted_answer_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL")
     )
-    score: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    upvotes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    downvotes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    answer_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    score: Mapped[Counter]
+    upvotes: Mapped[Counter]
+    downvotes: Mapped[Counter]
+    answer_count: Mapped[Counter]
     # Reconciliation: the newest thread message id the bot has processed.
-    last_seen_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_seen_message_id: Mapped[Snowflake | None]
     created_at: Mapped[NowOnInsert]
     updated_at: Mapped[NowOnWrite]
     last_activity_at: Mapped[NowOnInsert]
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
     # A moderator's removal: hidden everywhere, restorable within the restore window.
-    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    removed_by: Mapped[int | None] = mapped_column(BigInteger)
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[Snowflake | None]
     removal_reason: Mapped[str | None] = mapped_column(Text)
     # The author's own archive choice for this post: True, False, or None (their default holds).
     publish_consent: Mapped[bool | None] = mapped_column(Boolean)
@@ -161,8 +160,8 @@ class Vote(Base):
     post_id: Mapped[PostKey]
     user_id: Mapped[SnowflakeKey]
     guild_id: Mapped[Snowflake]
-    up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    down: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    up: Mapped[OffByDefault]
+    down: Mapped[OffByDefault]
     updated_at: Mapped[NowOnWrite]
 
 
@@ -175,14 +174,14 @@ class Member(Base):
     guild_id: Mapped[SnowflakeKey]
     user_id: Mapped[SnowflakeKey]
     # Public points earned (the guild's starting points are added when shown).
-    points: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    points: Mapped[Counter]
     # Points earned through anonymous posts: the author's alone, in no public total.
-    anon_points: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    questions: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    accepted_answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    upvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    downvotes_received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    anon_points: Mapped[Counter]
+    questions: Mapped[Counter]
+    answers: Mapped[Counter]
+    accepted_answers: Mapped[Counter]
+    upvotes_received: Mapped[Counter]
+    downvotes_received: Mapped[Counter]
     display_name: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[NowOnWrite]
 
@@ -209,14 +208,14 @@ class Notification(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    attempts: Mapped[Counter]
     next_attempt_at: Mapped[NowOnInsert]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_message_id: Mapped[Snowflake | None]
     created_at: Mapped[NowOnInsert]
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None]
 
 
 class Follow(Base):
@@ -252,12 +251,12 @@ class UserPref(Base):
 
     user_id: Mapped[SnowflakeKey]
     notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    dms_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    dms_closed_at: Mapped[datetime | None]
+    dm_channel_id: Mapped[Snowflake | None]
     # Erased members leave a marker: their reactions count nothing afterwards.
-    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None]
     # Opted in to receive the server's safety resources by DM (never sent unasked otherwise).
-    resources_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    resources_dm: Mapped[OffByDefault]
     # What a DM shows: 'full', 'no-text' or 'minimal' (``bot.forum.prefs.DM_PREVIEWS``).
     dm_preview: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
     updated_at: Mapped[NowOnWrite]
@@ -288,8 +287,8 @@ class Flag(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[NowOnInsert]
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_by: Mapped[int | None] = mapped_column(BigInteger)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[Snowflake | None]
 
 
 class ReportCard(Base):
@@ -300,7 +299,7 @@ class ReportCard(Base):
     post_id: Mapped[PostKey]
     guild_id: Mapped[Snowflake]
     channel_id: Mapped[Snowflake]
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[Snowflake | None]
     created_at: Mapped[NowOnInsert]
     updated_at: Mapped[NowOnWrite]
 
@@ -343,9 +342,9 @@ class MemberBlock(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[Snowflake]
     created_at: Mapped[NowOnInsert]
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lifted_by: Mapped[int | None] = mapped_column(BigInteger)
+    ends_at: Mapped[datetime | None]
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[Snowflake | None]
 
 
 class HeldPost(Base):
@@ -367,15 +366,15 @@ class HeldPost(Base):
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     # What the post would publish (title, body, category, anonymous, display name...) as JSON.
     payload: Mapped[str] = mapped_column(Text)
-    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    anonymous: Mapped[OffByDefault]
     status: Mapped[str] = mapped_column(String(16), default="waiting")
-    card_channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_channel_id: Mapped[Snowflake | None]
+    card_message_id: Mapped[Snowflake | None]
     # The post it became once approved.
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     created_at: Mapped[NowOnInsert]
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[Snowflake | None]
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -395,12 +394,12 @@ class AskDraft(Base):
     title: Mapped[str] = mapped_column(String(400))
     details: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(100))
-    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    anonymous: Mapped[OffByDefault]
     display_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[NowOnInsert]
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime]
     # Set once, when the asker posts it anyway ('posted') or cancels ('cancelled').
-    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consumed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
 
 
@@ -411,7 +410,7 @@ class DepartedGuild(Base):
     __tablename__ = "departed_guilds"
 
     guild_id: Mapped[SnowflakeKey]
-    departed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    departed_at: Mapped[datetime]
 
 
 class ReconcileRun(Base):
@@ -420,7 +419,7 @@ class ReconcileRun(Base):
     __tablename__ = "reconcile_runs"
 
     guild_id: Mapped[SnowflakeKey]
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime]
     questions_scanned: Mapped[int] = mapped_column(Integer)
     messages_backfilled: Mapped[int] = mapped_column(Integer)
     votes_backfilled: Mapped[int] = mapped_column(Integer)
