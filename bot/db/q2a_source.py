@@ -80,29 +80,23 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
+#: Q2A's post columns, under the names of ``SourcePost``'s fields.
 _POST_COLUMNS: Final = (
-    "postid, type, parentid, categoryid, selchildid, closedbyid, userid, views, format, "
+    "postid AS id, type, parentid AS parent_id, categoryid AS category_id, "
+    "selchildid AS selected_id, closedbyid AS closed_by_id, userid AS user_id, views, format, "
     "created, updated, title, content, name"
 )
 
 
 def _post(row: Any) -> SourcePost:
-    return SourcePost(
-        id=row.postid,
-        type=row.type,
-        parent_id=row.parentid,
-        category_id=row.categoryid,
-        selected_id=row.selchildid,
-        closed_by_id=row.closedbyid,
-        user_id=row.userid,
-        views=row.views,
-        format=row.format or "",
-        created=_utc(row.created) or datetime.now(UTC),
-        updated=_utc(row.updated),
-        title=row.title,
-        content=row.content or "",
-        name=row.name,
-    )
+    """A row of ``_POST_COLUMNS`` as it is, but for Q2A's NULL texts (empty) and times (UTC)."""
+    fixed = {
+        "format": row.format or "",
+        "content": row.content or "",
+        "created": _utc(row.created) or datetime.now(UTC),
+        "updated": _utc(row.updated),
+    }
+    return SourcePost(**(row._asdict() | fixed))
 
 
 class Q2ASource:
@@ -172,7 +166,7 @@ class Q2ASource:
             if not rows:
                 return
             yield [_post(r) for r in rows]
-            after = rows[-1].postid
+            after = rows[-1].id
 
     async def posts_by_id(self, ids: Collection[int]) -> dict[int, SourcePost]:
         """These posts (closing notes included), by id."""
@@ -182,7 +176,7 @@ class Q2ASource:
             f"SELECT {_POST_COLUMNS} FROM {self._t('posts')} WHERE postid IN :ids",
             ids=sorted(ids),
         )
-        return {r.postid: _post(r) for r in rows}
+        return {r.id: _post(r) for r in rows}
 
     async def referrers(self, ids: Collection[int]) -> list[SourcePost]:
         """The questions whose selected answer or closing post is one of these."""
