@@ -16,7 +16,6 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
-from discord.ext import commands
 
 from bot import guilds
 from bot.blocking import refuse_if_blocked
@@ -24,6 +23,7 @@ from bot.client import bot_of
 from bot.clock import utc_now
 from bot.continuing import open_thread
 from bot.errors import handle_interaction_error
+from bot.feature_cog import FeatureCog
 from bot.forum import continuation
 from bot.forum.continuation import Claimed
 from bot.posting_rights import check_can_ask
@@ -96,15 +96,8 @@ class ContinueInDiscord(IdButton, template=r"qa:imported:continue:(?P<id>[0-9]{1
             await handle_interaction_error(interaction, exc)
 
 
-class Continuing(commands.Cog):
-    def __init__(self, bot: QABot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ContinueInDiscord)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ContinueInDiscord)
+class Continuing(FeatureCog):
+    dynamic_items = (ContinueInDiscord,)
 
 
 async def setup(bot: QABot) -> None:

@@ -28,6 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import bot_of
+from bot.feature_cog import FeatureCog
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
 from bot.guilds import guild_of
@@ -91,15 +92,8 @@ class LeaderboardPages(Paginator, kind="lb"):
 # --------------------------------------------------------------------------- the cog
 
 
-class Profiles(commands.Cog):
-    def __init__(self, bot: QABot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(LeaderboardPages)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(LeaderboardPages)
+class Profiles(FeatureCog):
+    dynamic_items = (LeaderboardPages,)
 
     # ------------------------------------------------------------------ /profile
 
