@@ -30,10 +30,18 @@ from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 from bot.gateway_turns import take_turns
 
 UNKNOWN_CHANNEL: Final = 10003
+UNKNOWN_MEMBER: Final = 10007
 UNKNOWN_MESSAGE: Final = 10008
+UNKNOWN_USER: Final = 10013
 UNKNOWN_INTERACTION: Final = 10062
+#: Opening DM channels too fast (a hold of some seconds follows).
+OPENING_DMS_TOO_FAST: Final = 40003
 ALREADY_ACKNOWLEDGED: Final = 40060
+#: A post without a tag in a forum that requires one.
+TAG_REQUIRED: Final = 40067
 MISSING_ACCESS: Final = 50001
+#: The user's DMs are closed to the bot.
+DMS_CLOSED: Final = 50007
 MISSING_PERMISSIONS: Final = 50013
 THREAD_ARCHIVED: Final = 50083
 THREAD_LOCKED: Final = 160005

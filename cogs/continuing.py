@@ -16,14 +16,13 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
-from discord.ext import commands
 
 from bot import guilds
 from bot.blocking import refuse_if_blocked
 from bot.client import bot_of
 from bot.clock import utc_now
 from bot.continuing import open_thread
-from bot.errors import handle_interaction_error
+from bot.feature_cog import FeatureCog
 from bot.forum import continuation
 from bot.forum.continuation import Claimed
 from bot.posting_rights import check_can_ask
@@ -78,33 +77,23 @@ class ContinueInDiscord(IdButton, template=r"qa:imported:continue:(?P<id>[0-9]{1
     def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
         return continue_button(target_id)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            bot = bot_of(interaction)
-            guild = guilds.guild_of(interaction)
-            config = await guilds.guild_config(bot, guild.id)
-            forum = guilds.qa_forum(guild, config)
-            # The bot posts only where the member could: the forum's permissions, a timeout,
-            # slowmode and a moderator's block hold as for /ask.
-            await check_can_ask(bot, interaction, forum)
-            await refuse_if_blocked(bot, interaction, anonymous=False)
-            visible = visible_forums(interaction)
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            text = await _continue(bot, forum, config, visible, self.target_id)
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            await handle_interaction_error(interaction, exc)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        guild = guilds.guild_of(interaction)
+        config = await guilds.guild_config(bot, guild.id)
+        forum = guilds.qa_forum(guild, config)
+        # The bot posts only where the member could: the forum's permissions, a timeout,
+        # slowmode and a moderator's block hold as for /ask.
+        await check_can_ask(bot, interaction, forum)
+        await refuse_if_blocked(bot, interaction, anonymous=False)
+        visible = visible_forums(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await _continue(bot, forum, config, visible, self.target_id)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class Continuing(commands.Cog):
-    def __init__(self, bot: QABot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ContinueInDiscord)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ContinueInDiscord)
+class Continuing(FeatureCog):
+    dynamic_items = (ContinueInDiscord,)
 
 
 async def setup(bot: QABot) -> None:

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.autocomplete import Choices, category_choices, choice
 from bot.client import bot_of
+from bot.feature_cog import FeatureCog
 from bot.forum import listing, search, title_search
 from bot.guilds import guild_id_of
 from bot.transactions import run_read
@@ -89,17 +89,13 @@ def _page(shown: listing.QuestionPage, guild_id: int) -> Page:
 # --------------------------------------------------------------------------- the cog
 
 
-class Discovery(commands.Cog):
+class Discovery(FeatureCog):
+    dynamic_items = (UnansweredPages,)
+
     def __init__(self, bot: QABot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         #: Seconds an autocomplete may take (tests shorten it).
         self.autocomplete_budget = AUTOCOMPLETE_BUDGET
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(UnansweredPages)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(UnansweredPages)
 
     async def _within_budget(
         self, what: str, interaction: Interaction, lookup: Callable[[int], Awaitable[Choices]]

@@ -28,8 +28,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import bot_of
+from bot.feature_cog import FeatureCog
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
+from bot.guilds import guild_of
 from bot.seen_names import remember_seen_names
 from bot.transactions import run_read, run_transaction
 from bot.ui.mentions import NO_PINGS
@@ -44,12 +46,6 @@ Interaction = discord.Interaction["QABot"]
 
 
 NO_PROFILE_FOR_BOTS: Final = "Bots take no part in the Q&A, so they have no profile."
-
-
-def _guild(interaction: Interaction) -> discord.Guild:
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild
 
 
 # --------------------------------------------------------------------------- leaderboard
@@ -96,15 +92,8 @@ class LeaderboardPages(Paginator, kind="lb"):
 # --------------------------------------------------------------------------- the cog
 
 
-class Profiles(commands.Cog):
-    def __init__(self, bot: QABot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(LeaderboardPages)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(LeaderboardPages)
+class Profiles(FeatureCog):
+    dynamic_items = (LeaderboardPages,)
 
     # ------------------------------------------------------------------ /profile
 
@@ -120,7 +109,7 @@ class Profiles(commands.Cog):
         member: discord.Member | discord.User | None = None,
         public: bool = False,
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = member or interaction.user
         if target.bot:
             raise ValidationError(NO_PROFILE_FOR_BOTS)
@@ -156,7 +145,7 @@ class Profiles(commands.Cog):
     @app_commands.command(name="leaderboard", description="Members with the most points")
     @app_commands.guild_only()
     async def leaderboard_command(self, interaction: Interaction) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         await LeaderboardPages.start(interaction, guild_id=guild.id)
 
     # ------------------------------------------------------------------ point roles

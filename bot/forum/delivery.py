@@ -18,20 +18,18 @@ from typing import Final
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.backoff import BackoffPolicy
 from bot.db.models import Notification
 from bot.forum import prefs
 from bot.forum.outbox import MAX_ATTEMPTS, PENDING_STATUSES
 
 log = logging.getLogger(__name__)
 
-# Backoff of failed sends: the n-th retry waits min(CAP, BASE * FACTOR ** (n - 1)) seconds, less
-# up to JITTER of it at random (so retries of many rows spread out). After MAX_ATTEMPTS sends
-# the row is ``failed``. With these values the first retry comes after 1-2 s, the delay is capped
-# at 5 minutes and a row is given up after 10 sends, some 7 to 14 minutes of failures.
-BACKOFF_BASE_SECONDS: Final = 2.0
-BACKOFF_FACTOR: Final = 2.0
-BACKOFF_CAP_SECONDS: Final = 300.0
-BACKOFF_JITTER: Final = 0.5
+#: Backoff of failed sends: the n-th retry waits min(300, 2 * 2 ** (n - 1)) seconds, less up to
+#: half of it at random (so retries of many rows spread out). After MAX_ATTEMPTS sends the row is
+#: ``failed``. So the first retry comes after 1-2 s, the delay is capped at 5 minutes and a row is
+#: given up after 10 sends, some 7 to 14 minutes of failures.
+RETRY_BACKOFF: Final = BackoffPolicy(first=2.0, most=300.0, factor=2.0, jitter=0.5)
 
 # Longest error text kept in ``last_error`` (it is shown in /qa status).
 MAX_ERROR_LENGTH: Final = 500
@@ -90,15 +88,12 @@ async def mark_many_sent(
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """The wait before the next send after ``attempts`` failed sends (1, 2, ...).
 
-    Without ``rng`` the upper bound of the schedule; with it, uniformly jittered between
-    ``(1 - BACKOFF_JITTER)`` and 1 times that bound.
+    Without ``rng`` the upper bound of the schedule (``RETRY_BACKOFF``); with it, uniformly
+    jittered between ``(1 - RETRY_BACKOFF.jitter)`` and 1 times that bound.
     """
-    exponent = max(0, attempts - 1)
-    # The exponent is bounded so the power cannot overflow; the cap is reached long before.
-    seconds = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * BACKOFF_FACTOR ** min(exponent, 64))
-    if rng is not None:
-        seconds *= 1.0 - BACKOFF_JITTER * rng.random()
-    return timedelta(seconds=seconds)
+    if rng is None:
+        return timedelta(seconds=RETRY_BACKOFF.ceiling(attempts))
+    return timedelta(seconds=RETRY_BACKOFF.pause(attempts, rng))
 
 
 def _clip(error: str) -> str:

@@ -13,7 +13,7 @@ Messages the bot posts on someone's behalf carry their pending row's key in the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 import discord
@@ -235,6 +235,32 @@ def joined_lines(lines: Iterable[str], limit: int, *, more: str = "…and {n} mo
         kept.append(line)
         used += cost
     return "\n".join(kept)
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def list_embed(
+    title: str,
+    lines: Sequence[str],
+    *,
+    empty: str,
+    footer: str | None = None,
+    colour: int = COLOUR_INFO,
+) -> discord.Embed:
+    """A list under ``title``: its lines as many as fit (``empty``, our sentence, when there
+    are none), with an optional footer."""
+    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else empty
+    embed = new_embed(colour=colour, title=title, description=description)
+    if footer is not None:
+        set_footer(embed, footer)
+    return fit(embed)
+
+
+def page_footer(number: int, pages: int, order: str | None = None) -> str:
+    """``Page 2 of 5 · newest first``: where a paged list is, and its order."""
+    where = f"Page {number} of {pages}"
+    return f"{where} · {order}" if order else where
 
 
 # --------------------------------------------------------------------------- replies

@@ -21,13 +21,12 @@ from bot.ui.embeds import (
     COLOUR_INFO,
     COLOUR_WARNING,
     fit,
-    joined_lines,
+    list_embed,
     new_embed,
     quoted_title,
     set_author,
-    set_footer,
 )
-from bot.ui.text import EMBED_DESCRIPTION, escape, excerpt, jump_url, plural
+from bot.ui.text import escape, excerpt, jump_url, plural
 
 #: Longest excerpt of a post a moderator's panel shows.
 PANEL_EXCERPT: Final = 1500
@@ -116,13 +115,14 @@ def block_line(block: BlockInForce) -> str:
 def blocks_embed(blocks: list[BlockInForce], total: int) -> discord.Embed:
     """``/mod blocks``: the blocks in force, soonest end first, at most as many as shown."""
     lines = [block_line(block) for block in blocks]
-    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else "No block is in force."
-    embed = new_embed(
-        colour=COLOUR_WARNING, title=f"Blocks in force ({total})", description=description
+    shown = f"Showing the {plural(len(blocks), 'block')} ending soonest"
+    return list_embed(
+        f"Blocks in force ({total})",
+        lines,
+        empty="No block is in force.",
+        footer=shown if total > len(blocks) else None,
+        colour=COLOUR_WARNING,
     )
-    if total > len(blocks):
-        set_footer(embed, f"Showing the {plural(len(blocks), 'block')} ending soonest")
-    return fit(embed)
 
 
 def removed_question_notice(author: str | None) -> discord.Embed:

@@ -13,8 +13,12 @@ import discord
 from bot.forum.audit import Action, AuditEntry, AuditPage
 from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.ui import emoji
-from bot.ui.embeds import COLOUR_INFO, fit, inline_text, joined_lines, new_embed, set_footer
-from bot.ui.text import EMBED_DESCRIPTION, format_relative, mention_user, truncate_markdown
+from bot.ui.embeds import (
+    inline_text,
+    list_embed,
+    page_footer,
+)
+from bot.ui.text import format_relative, mention_user, truncate_markdown
 
 #: What each action reads as in the log.
 ACTION_WORDS: Final[dict[Action, str]] = {
@@ -48,9 +52,9 @@ def audit_line(entry: AuditEntry) -> str:
 def audit_page(shown: AuditPage) -> discord.Embed:
     """One page of ``/mod log``, newest first."""
     lines = [audit_line(entry) for entry in shown.entries]
-    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else "No moderator action yet."
-    embed = new_embed(
-        colour=COLOUR_INFO, title=f"Moderation log ({shown.total})", description=description
+    return list_embed(
+        f"Moderation log ({shown.total})",
+        lines,
+        empty="No moderator action yet.",
+        footer=page_footer(shown.number, shown.pages, "newest first"),
     )
-    set_footer(embed, f"Page {shown.number} of {shown.pages} · newest first")
-    return fit(embed)

@@ -17,14 +17,14 @@ from bot.ui.embeds import (
     add_inline_fields,
     fit,
     inline_text,
-    joined_lines,
+    list_embed,
     member_name,
     new_embed,
+    page_footer,
     set_author,
-    set_footer,
 )
 from bot.ui.question_lists import question_links
-from bot.ui.text import EMBED_DESCRIPTION, EMBED_FIELD_VALUE, mention_user, plural
+from bot.ui.text import EMBED_FIELD_VALUE, mention_user, plural
 
 
 def profile_embed(
@@ -82,7 +82,5 @@ def leaderboard_page(
     for entry in entries:
         name = member_name(entry.display_name or "", mention_user(entry.user_id))
         lines.append(f"{_medal(entry.rank)} {name} — {plural(entry.points, 'point')}")
-    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else "No points yet."
-    embed = new_embed(colour=COLOUR_INFO, title=inline_text(title), description=description)
-    set_footer(embed, f"Page {max(page, 1)} of {max(pages, 1)}")
-    return fit(embed)
+    footer = page_footer(max(page, 1), max(pages, 1))
+    return list_embed(inline_text(title), lines, empty="No points yet.", footer=footer)

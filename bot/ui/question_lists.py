@@ -21,9 +21,10 @@ from bot.ui.embeds import (
     inline_text,
     joined_lines,
     link_text,
+    list_embed,
     new_embed,
+    page_footer,
     quoted_title,
-    set_footer,
     title_text,
 )
 from bot.ui.imported import IMPORTED_MARK
@@ -59,8 +60,7 @@ def search_results(
     ``empty`` is our sentence (markdown) for no hits."""
     title = quoted_title("Results for ", query, EMBED_TITLE) if query else "Search results"
     lines = [_entry(hit, guild_id) for hit in hits]
-    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else empty
-    return fit(new_embed(colour=COLOUR_INFO, title=title, description=description))
+    return list_embed(title, lines, empty=empty)
 
 
 def unanswered_page(
@@ -81,12 +81,12 @@ def unanswered_page(
         f"{_entry(q, guild_id)}{emoji.SEPARATOR}asked {format_relative(q.created_at)}"
         for q in questions
     ]
-    description = (
-        joined_lines(lines, EMBED_DESCRIPTION) if lines else "Every open question has an answer."
+    return list_embed(
+        head,
+        lines,
+        empty="Every open question has an answer.",
+        footer=page_footer(max(page, 1), max(pages, 1), "oldest first"),
     )
-    embed = new_embed(colour=COLOUR_INFO, title=head, description=description)
-    set_footer(embed, f"Page {max(page, 1)} of {max(pages, 1)} · oldest first")
-    return fit(embed)
 
 
 def similar_questions(hits: Sequence[ListedQuestion], guild_id: int) -> discord.Embed:

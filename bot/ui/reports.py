@@ -17,7 +17,6 @@ from bot.forum.report_queue import QueueEntry, QueuePage
 from bot.forum.reports import CardState, ReportedPost
 from bot.ui import emoji
 from bot.ui.embeds import (
-    COLOUR_INFO,
     COLOUR_SUCCESS,
     COLOUR_WARNING,
     add_field,
@@ -25,7 +24,9 @@ from bot.ui.embeds import (
     inline_text,
     joined_lines,
     link_text,
+    list_embed,
     new_embed,
+    page_footer,
     quoted_title,
     set_footer,
 )
@@ -129,9 +130,9 @@ def queue_line(entry: QueueEntry, guild_id: int) -> str:
 def queue_page(shown: QueuePage, guild_id: int) -> discord.Embed:
     """One page of ``/mod queue``."""
     lines = [queue_line(entry, guild_id) for entry in shown.entries]
-    description = joined_lines(lines, EMBED_DESCRIPTION) if lines else "No open report."
-    embed = new_embed(
-        colour=COLOUR_INFO, title=f"Report queue ({shown.total})", description=description
+    return list_embed(
+        f"Report queue ({shown.total})",
+        lines,
+        empty="No open report.",
+        footer=page_footer(shown.number, shown.pages, "most recently reported first"),
     )
-    set_footer(embed, f"Page {shown.number} of {shown.pages} · most recently reported first")
-    return fit(embed)

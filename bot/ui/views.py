@@ -173,7 +173,8 @@ class IdButton(
 ):
     """A button that keeps working after a restart: the id of what it acts on ends its
     ``custom_id``, read back by the ``id`` group of the subclass's template (a forged id is
-    ``NO_ID``, refused by the domain as not found)."""
+    ``NO_ID``, refused by the domain as not found). A subclass gives the ``button`` and what
+    ``pressed`` does; a press that fails is answered by ``failed``."""
 
     def __init__(self, target_id: int, *, disabled: bool = False, row: int | None = None) -> None:
         self.target_id = target_id
@@ -190,6 +191,22 @@ class IdButton(
     @abc.abstractmethod
     def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
         """The button as Discord shows it, its ``custom_id`` ending with ``target_id``."""
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """A press: ``pressed``, and if it fails ``failed`` (discord.py itself only logs what a
+        persistent button raises)."""
+        try:
+            await self.pressed(interaction)
+        except Exception as exc:  # a refusal's sentence, or a logged apology
+            await self.failed(interaction, exc)
+
+    @abc.abstractmethod
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        """What a press does."""
+
+    async def failed(self, interaction: discord.Interaction[Any], exc: Exception) -> None:
+        """Answers a press that failed: a refusal's sentence, or a logged apology."""
+        await handle_interaction_error(interaction, exc)
 
 
 class ActionButton(IdButton, abc.ABC, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):

@@ -1,29 +1,35 @@
 """Exponential backoff for workers waiting out a database outage (``bot.db.health``).
 
-``Backoff.next()`` gives the pause before the next try: ``first`` seconds, doubled after each
-failure up to ``most``, with up to a quarter of jitter so several workers do not knock on a
-returning database together; ``reset()`` after a success starts over.
+``Backoff.next()`` gives the pause before the next try after its ``policy``
+(``bot.backoff.BackoffPolicy``): ``first`` seconds, doubled after each failure up to ``most``,
+with up to a quarter of jitter so several workers do not knock on a returning database together;
+``reset()`` after a success starts over.
 """
 
 from __future__ import annotations
 
 import random
+from typing import Final
+
+from bot.backoff import BackoffPolicy
+
+#: The pauses of a worker holding work the database could not take (votes, thread messages):
+#: half a second, doubling up to 30 seconds, until the database is back.
+OUTAGE_RETRY: Final = BackoffPolicy(first=0.5, most=30.0)
 
 
 class Backoff:
-    """Pauses that double from ``first`` to ``most`` seconds (see the module)."""
+    """Counts a worker's failures in a row and gives the pause after each (see the module)."""
 
-    def __init__(self, first: float, most: float, *, rng: random.Random | None = None) -> None:
-        self.first = first
-        self.most = most
+    def __init__(self, policy: BackoffPolicy, *, rng: random.Random | None = None) -> None:
+        self.policy = policy
         self.failures = 0
         self._rng = rng or random.Random()
 
     def next(self) -> float:
         """The pause before the next try; counts a failure."""
-        pause = min(self.most, self.first * 2.0 ** min(self.failures, 30))
         self.failures += 1
-        return pause * (1 - 0.25 * self._rng.random())
+        return self.policy.pause(self.failures, self._rng)
 
     def reset(self) -> None:
         self.failures = 0

@@ -32,6 +32,7 @@ from bot.bounded import BoundedMap
 from bot.forum import outbox, prefs
 from bot.forum.dm_content import NotifiedPost
 from bot.forum.outbox import OutboxItem
+from bot.rest import DMS_CLOSED, OPENING_DMS_TOO_FAST, UNKNOWN_CHANNEL, UNKNOWN_USER
 from bot.transactions import TransactionRunner
 from bot.ui.dms import carries_dm_key
 from bot.ui.mentions import NO_PINGS
@@ -39,11 +40,6 @@ from bot.workers.pacing import Pace, TokenBucket
 
 log = logging.getLogger(__name__)
 
-#: Discord's JSON error codes that mean "this user cannot get a DM from the bot".
-DMS_CLOSED: Final = 50007
-UNKNOWN_USER: Final = 10013
-UNKNOWN_CHANNEL: Final = 10003
-OPENING_DMS_TOO_FAST: Final = 40003
 #: Seconds without opening a DM channel after Discord said 40003.
 OPENS_HOLD: Final = 10.0
 #: DM channel ids kept in memory (the rest are one database read away).

@@ -28,15 +28,13 @@ from typing import Final
 import discord
 
 from bot.bounded import ExpiringMap
+from bot.rest import UNKNOWN_MEMBER, UNKNOWN_USER
 from bot.workers.pacing import Pace
 
 #: How long a look-up's answer holds (seconds): a member who left may get DMs this long at most.
 MEMBERSHIP_TTL: Final = 600.0
 #: Answers remembered at most (the oldest are forgotten first).
 MEMBERSHIP_CACHE: Final = 20_000
-#: Discord's JSON error codes that mean "not a member of this server".
-UNKNOWN_MEMBER: Final = 10007
-UNKNOWN_USER: Final = 10013
 
 
 class Memberships:
@@ -83,7 +81,7 @@ class Memberships:
             async with asyncio.timeout(self.timeout):
                 await self.bot.http.get_member(guild_id, user_id)
         except discord.NotFound as exc:
-            if exc.code not in (UNKNOWN_MEMBER, UNKNOWN_USER):
+            if exc.code not in (UNKNOWN_MEMBER, UNKNOWN_USER):  # anything but "not a member"
                 raise
             member = False
         else:

@@ -4,7 +4,7 @@ A member's message in a question thread is recorded when it arrives, by the live
 answering cog hands in (``record``: an answer or a comment, its DMs queued); Discord's own edits
 and deletes of messages and threads are applied by the lifecycle cog's live paths (``apply``).
 When one meets the database gone (``bot.db.health``), it is kept and run again, in arrival
-order, after a pause that doubles from ``RETRY_FIRST`` to ``RETRY_MOST`` seconds until the
+order, after a pause that doubles from half a second to 30 seconds (``OUTAGE_RETRY``) until the
 database answers; changes arriving while some are kept queue behind them, so a message is
 recorded before its edit and its delete. A message is recorded in a batch (the thread intake,
 ``bot.workers.thread_intake``), so its recording may still be under way when its edit or
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 import discord
 
 from bot.db import health
-from bot.workers.backoff import Backoff
+from bot.workers.backoff import OUTAGE_RETRY, Backoff
 from bot.workers.base import QueueWorker, cancelling
 
 if TYPE_CHECKING:
@@ -38,9 +38,6 @@ log = logging.getLogger(__name__)
 
 #: Messages kept while the database is gone; more are dropped and counted.
 MAX_KEPT: Final = 5_000
-#: Seconds before recording a kept message again, doubling up to the most.
-RETRY_FIRST: Final = 0.5
-RETRY_MOST: Final = 30.0
 
 Record = Callable[[discord.Message], Awaitable[None]]
 #: One change to record: runs its live path once.
@@ -67,7 +64,7 @@ class MessageRetry(QueueWorker):
     ) -> None:
         super().__init__(bot, runner)
         self.max_kept = max_kept
-        self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
+        self.backoff = Backoff(OUTAGE_RETRY)
         #: Changes dropped because ``max_kept`` were waiting.
         self.dropped = 0
         self._kept: deque[Kept] = deque()

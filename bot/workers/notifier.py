@@ -73,6 +73,7 @@ from typing import TYPE_CHECKING, Final
 import aiohttp
 import discord
 
+from bot.backoff import BackoffPolicy
 from bot.clock import utc_now
 from bot.db import health
 from bot.forum import outbox
@@ -182,7 +183,7 @@ class Notifier(TaskWorker):
         #: Whether recipients are still members (bans tell it at once: ``gone``).
         self.members = Memberships(bot, timeout=send_timeout, pace=self.pace)
         self.stats = WorkerStats()
-        self.backoff = Backoff(poll_interval, OUTAGE_MOST)
+        self.backoff = Backoff(BackoffPolicy(poll_interval, OUTAGE_MOST))
         self.outcomes = Outcomes(runner, self.worker_id, self.stats, metrics)
         #: DMs Discord accepted, recorded together (``stop`` waits for them).
         self.sent_log = SentLog(self.outcomes, lambda: self.clock())

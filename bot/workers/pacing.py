@@ -43,7 +43,23 @@ class Pace(Protocol):
     async def take(self) -> None: ...
 
 
-class SlidingWindow:
+class Limiter:
+    """What both limiters share: their clock and sleep (tests pass fakes) and the count of
+    requests that waited."""
+
+    def __init__(self, clock: Clock, sleep: Sleep) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        #: Requests that had to wait for their turn (health counts and tests).
+        self.waited = 0
+
+    async def _wait(self, seconds: float) -> None:
+        """Waits ``seconds`` for a turn, counting the request among those that waited."""
+        self.waited += 1
+        await self.sleep(seconds)
+
+
+class SlidingWindow(Limiter):
     """At most ``limit`` turns in any ``window`` seconds (see the module's docstring)."""
 
     def __init__(
@@ -56,12 +72,9 @@ class SlidingWindow:
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("a sliding window needs limit >= 1 and window > 0")
+        super().__init__(clock, sleep)
         self.limit = limit
         self.window = window
-        self.clock = clock
-        self.sleep = sleep
-        #: Requests that had to wait for their turn (health counts and tests).
-        self.waited = 0
         #: The times of the last ``limit`` turns given (a reserved one may be in the future).
         self._turns: deque[float] = deque(maxlen=limit)
 
@@ -73,13 +86,11 @@ class SlidingWindow:
         if len(self._turns) == self.limit:
             turn = max(turn, self._turns[0] + self.window)
         self._turns.append(turn)  # reserved: the deque drops the oldest turn
-        if turn <= now:
-            return
-        self.waited += 1
-        await self.sleep(turn - now)
+        if turn > now:
+            await self._wait(turn - now)
 
 
-class TokenBucket:
+class TokenBucket(Limiter):
     """``rate`` tokens per second, at most ``burst`` saved up."""
 
     def __init__(
@@ -92,12 +103,9 @@ class TokenBucket:
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a token bucket needs rate > 0 and burst >= 1")
+        super().__init__(clock, sleep)
         self.rate = rate
         self.burst = burst
-        self.clock = clock
-        self.sleep = sleep
-        #: Requests that had to wait for their token (health counts and tests).
-        self.waited = 0
         self._tokens = burst
         self._at = clock()
 
@@ -110,10 +118,8 @@ class TokenBucket:
         """One token: at once when one is saved up, else after the callers before this one."""
         self._refill()
         self._tokens -= 1  # reserved: a negative balance is the queue of callers waiting
-        if self._tokens >= 0:
-            return
-        self.waited += 1
-        await self.sleep(-self._tokens / self.rate)
+        if self._tokens < 0:
+            await self._wait(-self._tokens / self.rate)
 
     def hold(self, seconds: float) -> None:
         """No token for ``seconds`` from now (callers already waiting wait that much longer)."""

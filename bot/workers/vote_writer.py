@@ -21,8 +21,8 @@ public points moved are announced by the transaction itself (``bot.transactions`
 Gestures still queued at a stop are not applied.
 
 The database gone (``bot.db.health``: unreachable, locked too long, disk full): the batch is not
-split or dropped but tried again, whole, after a pause that doubles from ``RETRY_FIRST`` to
-``RETRY_MOST`` seconds (``bot.workers.backoff``), until the database is back; gestures arriving
+split or dropped but tried again, whole, after a pause that doubles from half a second to
+30 seconds (``bot.workers.backoff.OUTAGE_RETRY``), until the database is back; gestures arriving
 meanwhile wait in memory, at most ``max_queued`` of them: beyond that a gesture is dropped and
 counted (``dropped``, logged at the first drop and every thousandth).
 """
@@ -45,7 +45,7 @@ from bot.forum import votes
 from bot.forum.votes import Gesture, GesturesApplied, Reaction
 from bot.metrics import Metrics
 from bot.transactions import Operation, TransactionRunner
-from bot.workers.backoff import Backoff
+from bot.workers.backoff import OUTAGE_RETRY, Backoff
 from bot.workers.base import TaskWorker, cancelling
 from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
 from bot.workers.status_lines import StatusLines
@@ -62,9 +62,6 @@ BATCH_WAIT: Final = 0.005
 BATCH_WAIT_UNBUDGETED: Final = 0.02
 #: Gestures kept in memory while the database is gone; more are dropped and counted.
 MAX_QUEUED: Final = 50_000
-#: Seconds before retrying a batch the database could not take, doubling up to the most.
-RETRY_FIRST: Final = 0.5
-RETRY_MOST: Final = 30.0
 
 
 @dataclass(slots=True)
@@ -103,7 +100,7 @@ class VoteWriter(TaskWorker):
             batch_wait = BATCH_WAIT if runner.one_writer else BATCH_WAIT_UNBUDGETED
         self.batch_wait = batch_wait
         self.max_queued = max_queued
-        self.backoff = Backoff(RETRY_FIRST, RETRY_MOST)
+        self.backoff = Backoff(OUTAGE_RETRY)
         #: Gestures dropped because ``max_queued`` were waiting; batches retried in an outage.
         self.dropped = 0
         self.retried = 0

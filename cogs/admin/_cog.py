@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.forum import categories, consent, outbox, reconcile, roles, settings
+from bot.guilds import guild_of
 from bot.transactions import run_transaction
 from bot.ui.admin import outbox_status
 from bot.ui.mentions import NO_PINGS
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
     from bot.client import QABot
 
 Interaction = discord.Interaction["QABot"]
-
-
-def _guild(interaction: Interaction) -> discord.Guild:
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild
 
 
 class Admin(commands.Cog):
@@ -62,7 +57,7 @@ class Admin(commands.Cog):
         interaction: Interaction,
         forum: app_commands.Transform[discord.ForumChannel, ForumOnly],
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         await set_up_forum(self.bot, interaction, guild, forum, self._tag_locks[guild.id])
 
     # ------------------------------------------------------------------ /qa settings
@@ -70,7 +65,7 @@ class Admin(commands.Cog):
     @qa_settings.command(name="show", description="Every setting with its value, default and help")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_show(self, interaction: Interaction) -> None:
-        await show_settings(self.bot, interaction, _guild(interaction))
+        await show_settings(self.bot, interaction, guild_of(interaction))
 
     @qa_settings.command(name="set", description="Change one setting")
     @app_commands.describe(
@@ -85,7 +80,7 @@ class Admin(commands.Cog):
         key: app_commands.Range[str, 1, 64],
         value: app_commands.Range[str, 1, settings.VALUE_MAX],
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         key = key.strip().lower()
         if key == categories.SETTING_KEY:
             await change_category(self.bot, interaction, guild, value, self._tag_locks[guild.id])
@@ -105,9 +100,9 @@ class Admin(commands.Cog):
     ) -> None:
         key = key.strip().lower()
         if key == PUBLISHING_KEY:
-            await switch_publishing(self.bot, interaction, _guild(interaction), None)
+            await switch_publishing(self.bot, interaction, guild_of(interaction), None)
         else:
-            await reset_setting(self.bot, interaction, _guild(interaction), key)
+            await reset_setting(self.bot, interaction, guild_of(interaction), key)
 
     # ------------------------------------------------------------------ /qa status
 
@@ -117,7 +112,7 @@ class Admin(commands.Cog):
     )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: Interaction) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         stats = await run_transaction(self.bot, lambda s: outbox.outbox_stats(s, guild.id))
         run = await run_transaction(self.bot, lambda s: reconcile.last_run(s, guild.id))
         await interaction.response.send_message(
@@ -138,16 +133,16 @@ class Admin(commands.Cog):
         threshold: app_commands.Range[int, 0, roles.THRESHOLD_MAX],
         role: discord.Role,
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         await add_role(self.bot, interaction, guild, int(threshold), role)
 
     @qa_roles.command(name="remove", description="Stop giving a role by points")
     @app_commands.describe(role="The point role to stop managing (members keep it)")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def roles_remove(self, interaction: Interaction, role: discord.Role) -> None:
-        await remove_role(self.bot, interaction, _guild(interaction), role)
+        await remove_role(self.bot, interaction, guild_of(interaction), role)
 
     @qa_roles.command(name="show", description="List the point roles")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def roles_show(self, interaction: Interaction) -> None:
-        await show_roles(self.bot, interaction, _guild(interaction))
+        await show_roles(self.bot, interaction, guild_of(interaction))

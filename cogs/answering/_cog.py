@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.blocking import refuse_if_blocked
+from bot.feature_cog import FeatureCog
 from bot.forum.premod import HeldKind, HeldPostSnapshot
 from bot.forum.results import PostChange
 from bot.posting_rights import check_can_post_in
@@ -33,25 +34,27 @@ if TYPE_CHECKING:
 HELD_KINDS: Final[tuple[HeldKind, ...]] = ("answer", "comment")
 
 
-class Answering(commands.Cog):
+class Answering(FeatureCog):
     def __init__(self, bot: QABot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.names = StoredNames()
         #: The live path of a thread message.
         self._record = partial(intake.record_message, bot, self.names)
-        self.accept_menu: app_commands.ContextMenu = app_commands.guild_only(
-            app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
+        self.add_menu(
+            app_commands.guild_only(
+                app_commands.ContextMenu(name="Accept answer", callback=self.accept_answer)
+            )
         )
 
     async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.accept_menu)
+        await super().cog_load()
         for kind in HELD_KINDS:
             self.bot.held_publishers.register(kind, self._publish_held)
         # Messages posted while the bot was away take the live path.
         self.bot.reconciler.ingest = self._record
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.accept_menu.name, type=self.accept_menu.type)
+        await super().cog_unload()
         for kind in HELD_KINDS:
             self.bot.held_publishers.unregister(kind)
         self.bot.reconciler.ingest = None

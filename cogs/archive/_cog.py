@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
+from bot.feature_cog import FeatureCog
 from bot.forum import consent
 from bot.guilds import guild_of
 from bot.transactions import run_read, run_transaction
@@ -23,20 +23,16 @@ Interaction = discord.Interaction["QABot"]
 PUBLISH_MENU = "Publish / unpublish"
 
 
-class Archive(commands.Cog):
+class Archive(FeatureCog):
+    dynamic_items = DYNAMIC_ITEMS
+
     def __init__(self, bot: QABot) -> None:
-        self.bot = bot
-        self.publish_menu: app_commands.ContextMenu = app_commands.guild_only(
-            app_commands.ContextMenu(name=PUBLISH_MENU, callback=self.publish_or_not)
+        super().__init__(bot)
+        self.add_menu(
+            app_commands.guild_only(
+                app_commands.ContextMenu(name=PUBLISH_MENU, callback=self.publish_or_not)
+            )
         )
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.bot.tree.add_command(self.publish_menu)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        self.bot.tree.remove_command(self.publish_menu.name, type=self.publish_menu.type)
 
     @app_commands.command(
         name="privacy",

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.client import bot_of
-from bot.errors import handle_interaction_error
 from bot.forum import consent
 from bot.forum.errors import PermissionDenied
 from bot.guilds import OTHER_SERVER
@@ -27,18 +26,15 @@ class AllowInArchive(IdButton, template=r"qa:archive:allow:(?P<id>[0-9]{1,20})")
     def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
         return allow_button(target_id)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            bot = bot_of(interaction)
-            post_id, user_id = self.target_id, interaction.user.id
-            choice = await run_transaction(
-                bot, lambda s: consent.allow_post(s, post_id=post_id, user_id=user_id)
-            )
-            await interaction.response.send_message(
-                choice_text(choice), ephemeral=True, allowed_mentions=NO_PINGS
-            )
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            await handle_interaction_error(interaction, exc)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        post_id, user_id = self.target_id, interaction.user.id
+        choice = await run_transaction(
+            bot, lambda s: consent.allow_post(s, post_id=post_id, user_id=user_id)
+        )
+        await interaction.response.send_message(
+            choice_text(choice), ephemeral=True, allowed_mentions=NO_PINGS
+        )
 
 
 class WithdrawAll(IdButton, template=r"qa:archive:withdraw:(?P<id>[0-9]{1,20})"):
@@ -47,20 +43,15 @@ class WithdrawAll(IdButton, template=r"qa:archive:withdraw:(?P<id>[0-9]{1,20})")
     def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
         return withdraw_button(target_id)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if interaction.guild_id != self.target_id:
-                raise PermissionDenied(OTHER_SERVER)
-            bot = bot_of(interaction)
-            guild_id, user_id = self.target_id, interaction.user.id
-            changed = await run_transaction(
-                bot, lambda s: consent.withdraw_all(s, guild_id, user_id)
-            )
-            await interaction.response.send_message(
-                withdrawn_text(changed), ephemeral=True, allowed_mentions=NO_PINGS
-            )
-        except Exception as exc:
-            await handle_interaction_error(interaction, exc)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.guild_id != self.target_id:
+            raise PermissionDenied(OTHER_SERVER)
+        bot = bot_of(interaction)
+        guild_id, user_id = self.target_id, interaction.user.id
+        changed = await run_transaction(bot, lambda s: consent.withdraw_all(s, guild_id, user_id))
+        await interaction.response.send_message(
+            withdrawn_text(changed), ephemeral=True, allowed_mentions=NO_PINGS
+        )
 
 
 DYNAMIC_ITEMS = (AllowInArchive, WithdrawAll)

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.autocomplete import category_choices
 from bot.blocking import refuse_if_blocked
+from bot.feature_cog import FeatureCog
 from bot.forum import questions
 from bot.forum.premod import HeldPostSnapshot
 from bot.guilds import guild_of
@@ -28,18 +29,20 @@ if TYPE_CHECKING:
     from bot.client import QABot
 
 
-class Asking(commands.Cog):
+class Asking(FeatureCog):
+    dynamic_items = GATE_BUTTONS
+
     def __init__(self, bot: QABot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self._native_posts = NativePosts(bot)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*GATE_BUTTONS)
+        await super().cog_load()
         self.bot.held_publishers.register("question", self._publish_held)
         self.bot.reconciler.adopt = self._native_posts.adopt  # posts made while the bot was away
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*GATE_BUTTONS)
+        await super().cog_unload()
         self.bot.held_publishers.unregister("question")
         self.bot.reconciler.adopt = None
 

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 
 from bot.client import bot_of
-from bot.errors import handle_interaction_error
 from bot.forum import drafts
 from bot.forum.errors import ForumError, PermissionDenied
 from bot.forum.questions import AskedQuestion
@@ -114,12 +113,12 @@ class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
-        try:
-            await self._act(interaction)
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            if not await self._still_usable(interaction):
-                await _drop_buttons(interaction)  # expired or used: it never works again
-            await handle_interaction_error(interaction, exc)
+        await super().callback(interaction)
+
+    async def failed(self, interaction: discord.Interaction[Any], exc: Exception) -> None:
+        if not await self._still_usable(interaction):
+            await _drop_buttons(interaction)  # expired or used: it never works again
+        await super().failed(interaction, exc)
 
     async def _still_usable(self, interaction: discord.Interaction[Any]) -> bool:
         user_id, draft_id = interaction.user.id, self.target_id
@@ -135,8 +134,8 @@ class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-
         return True
 
     @abc.abstractmethod
-    async def _act(self, interaction: discord.Interaction[Any]) -> None:
-        """What a press does (its interaction is deferred; a failure is reported by callback)."""
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        """What a press does (its interaction is deferred; a failure is reported by failed)."""
 
 
 class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"):
@@ -146,7 +145,7 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"
     _LABEL = "Post my question anyway"
     _STYLE = discord.ButtonStyle.primary
 
-    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         bot, user_id, draft_id = bot_of(interaction), interaction.user.id, self.target_id
         guild = guild_of(interaction)
         draft = await run_read(
@@ -190,7 +189,7 @@ class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<id>[0-9]{1,20})
     _LABEL = "Cancel"
     _STYLE = discord.ButtonStyle.secondary
 
-    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         user_id, draft_id = interaction.user.id, self.target_id
         await run_transaction(
             bot_of(interaction),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 from discord.utils import MISSING
 
-from bot import guilds
+from bot import guilds, rest
 from bot.forum import categories, pending_posts
 from bot.forum.categories import CategorySnapshot
 from bot.forum.errors import ForumError, NotConfigured, ValidationError
@@ -56,9 +56,6 @@ TAG_MISSING: Final = (
 )
 #: What the bot needs in the forum to post a question there.
 POST_PERMISSIONS: Final = ("view_channel", "send_messages", "embed_links")
-#: Discord's error code for a post without a tag in a forum that requires one.
-TAG_REQUIRED_CODE: Final = 40067
-UNKNOWN_CHANNEL_CODE: Final = 10003
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +192,8 @@ async def publish(
 
 def _refusal(exc: discord.HTTPException) -> ForumError | None:
     """The sentence for a refusal of Discord's that bot.errors cannot word by itself."""
-    if exc.code == TAG_REQUIRED_CODE:
+    if exc.code == rest.TAG_REQUIRED:
         return ValidationError(TAG_REQUIRED)
-    if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL_CODE:
+    if isinstance(exc, discord.NotFound) and exc.code == rest.UNKNOWN_CHANNEL:
         return NotConfigured(guilds.FORUM_GONE)
     return None

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.charts.renderer import ChartRenderer
 from bot.clock import utc_now
+from bot.feature_cog import FeatureCog
 from bot.forum.errors import ValidationError
 from bot.forum.health_stats import PERIODS
 from cogs.moderation import actions, reports
@@ -42,7 +43,7 @@ DYNAMIC_ITEMS = (
 )
 
 
-class Moderation(commands.Cog):
+class Moderation(FeatureCog):
     mod = app_commands.Group(
         name="mod",
         description="Moderate the Q&A forum without unmasking anyone (moderators)",
@@ -50,30 +51,27 @@ class Moderation(commands.Cog):
         default_permissions=discord.Permissions(manage_threads=True),
     )
 
+    dynamic_items = DYNAMIC_ITEMS
+
     def __init__(self, bot: QABot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         #: /mod stats' chart helper process, started with the first chart.
         self.charts = ChartRenderer()
         #: The time /mod stats' period ends at (tests set it).
         self.clock: Callable[[], datetime] = utc_now
-        self.report_menu: app_commands.ContextMenu = app_commands.guild_only(
-            app_commands.ContextMenu(name="Report", callback=self.report)
+        self.report_menu = self.add_menu(
+            app_commands.guild_only(app_commands.ContextMenu(name="Report", callback=self.report))
         )
-        self.moderate_menu: app_commands.ContextMenu = app_commands.guild_only(
-            app_commands.default_permissions(manage_threads=True)(
-                app_commands.ContextMenu(name="Moderate post", callback=self.moderate_post)
+        self.moderate_menu = self.add_menu(
+            app_commands.guild_only(
+                app_commands.default_permissions(manage_threads=True)(
+                    app_commands.ContextMenu(name="Moderate post", callback=self.moderate_post)
+                )
             )
         )
 
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.bot.tree.add_command(self.report_menu)
-        self.bot.tree.add_command(self.moderate_menu)
-
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        for menu in (self.report_menu, self.moderate_menu):
-            self.bot.tree.remove_command(menu.name, type=menu.type)
+        await super().cog_unload()
         await self.charts.close()
 
     @commands.Cog.listener()

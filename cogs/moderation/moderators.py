@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import discord
 
 from bot.client import bot_of
-from bot.errors import handle_interaction_error
 from bot.forum.errors import PermissionDenied
 from bot.guilds import Acting, acting
 from bot.ui.views import IdButton
@@ -40,12 +39,9 @@ class ModeratorButton(IdButton, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):
 
     REFUSAL: ClassVar[str] = NOT_A_MODERATOR_HERE
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            bot = bot_of(interaction)
-            await self.act(interaction, await moderator(bot, interaction, refusal=self.REFUSAL))
-        except Exception as exc:  # a refusal's sentence, or a logged apology
-            await handle_interaction_error(interaction, exc)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        await self.act(interaction, await moderator(bot, interaction, refusal=self.REFUSAL))
 
     @abc.abstractmethod
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:

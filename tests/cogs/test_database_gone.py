@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
+from bot.backoff import BackoffPolicy
 from bot.db import health
 from bot.db.engine import is_sqlite, sqlite_path
 from bot.db.models import Post
@@ -116,7 +117,7 @@ async def v(outage: Outage, db_url: str, qa_bot_factory: BotFactory) -> Votes:
     harness = await qa_bot_factory(
         extensions=EXTENSIONS, database_url=db_url, notify_poll_seconds=0.05
     )
-    harness.bot.vote_writer.backoff = Backoff(0.05, 0.2)
+    harness.bot.vote_writer.backoff = Backoff(BackoffPolicy(0.05, 0.2))
     return Votes(harness)
 
 
@@ -288,8 +289,8 @@ async def _answering(factory: BotFactory, url: str) -> Votes:
     harness = await factory(
         extensions=[*EXTENSIONS, "cogs.answering", "cogs.lifecycle"], database_url=url
     )
-    harness.bot.vote_writer.backoff = Backoff(0.05, 0.2)
-    harness.bot.message_retry.backoff = Backoff(0.05, 0.2)
+    harness.bot.vote_writer.backoff = Backoff(BackoffPolicy(0.05, 0.2))
+    harness.bot.message_retry.backoff = Backoff(BackoffPolicy(0.05, 0.2))
     return Votes(harness)
 
 

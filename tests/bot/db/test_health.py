@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot.backoff import BackoffPolicy
 from bot.db import health
 from bot.db.engine import create_engine
 from bot.workers.backoff import Backoff
@@ -101,7 +102,7 @@ def test_the_url_is_shown_without_its_password() -> None:
 
 
 def test_backoff_doubles_up_to_the_most_and_starts_over() -> None:
-    backoff = Backoff(0.5, 3.0, rng=random.Random(7))
+    backoff = Backoff(BackoffPolicy(0.5, 3.0), rng=random.Random(7))
     pauses = [backoff.next() for _ in range(6)]
     ceilings = [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
     assert all(0.75 * c <= p <= c for p, c in zip(pauses, ceilings, strict=True))

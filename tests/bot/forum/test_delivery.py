@@ -93,7 +93,7 @@ def test_backoff_schedule_properties() -> None:
     delays = [delivery.backoff_delay(n) for n in range(1, outbox.MAX_ATTEMPTS + 20)]
     assert delays[0] <= timedelta(seconds=5)  # the first retry comes within a few seconds
     assert all(a <= b for a, b in itertools.pairwise(delays))  # monotone
-    assert max(delays) == timedelta(seconds=delivery.BACKOFF_CAP_SECONDS)  # capped
+    assert max(delays) == timedelta(seconds=delivery.RETRY_BACKOFF.most)  # capped
     assert timedelta(minutes=1) <= max(delays) <= timedelta(minutes=10)
     assert delivery.backoff_delay(10_000) == max(delays)  # no overflow far out
     rng = random.Random(7)
@@ -101,7 +101,7 @@ def test_backoff_schedule_properties() -> None:
         ceiling = delivery.backoff_delay(n)
         for _ in range(20):
             jittered = delivery.backoff_delay(n, rng)
-            assert ceiling * (1 - delivery.BACKOFF_JITTER) <= jittered <= ceiling
+            assert ceiling * (1 - delivery.RETRY_BACKOFF.jitter) <= jittered <= ceiling
     # Jitter really spreads retries.
     assert len({delivery.backoff_delay(5, rng) for _ in range(10)}) > 1
 
@@ -131,10 +131,10 @@ async def test_retries_back_off_then_fail(sessionmaker: async_sessionmaker[Async
     assert row.attempts == outbox.MAX_ATTEMPTS
     assert row.last_error == f"HTTP 503 (attempt {outbox.MAX_ATTEMPTS})"
     assert waits[0] <= timedelta(seconds=5)
-    assert max(waits) <= timedelta(seconds=delivery.BACKOFF_CAP_SECONDS)
+    assert max(waits) <= timedelta(seconds=delivery.RETRY_BACKOFF.most)
     for n, wait in enumerate(waits, start=1):
         ceiling = delivery.backoff_delay(n)
-        assert ceiling * (1 - delivery.BACKOFF_JITTER) <= wait <= ceiling
+        assert ceiling * (1 - delivery.RETRY_BACKOFF.jitter) <= wait <= ceiling
     async with sessionmaker.begin() as session:
         assert await claim(session, now + timedelta(days=1)) == []  # failed stays failed
 
@@ -257,5 +257,5 @@ async def test_group_retry_follows_the_most_attempted_row(
         )
         assert next_due is not None
         ceiling = delivery.backoff_delay(2)  # the most attempted row's backoff
-        assert ceiling * (1 - delivery.BACKOFF_JITTER) <= next_due - due <= ceiling
+        assert ceiling * (1 - delivery.RETRY_BACKOFF.jitter) <= next_due - due <= ceiling
         assert {r.next_attempt_at for r in await outbox_rows(session)} == {next_due}

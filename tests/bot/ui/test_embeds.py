@@ -123,3 +123,18 @@ def test_embed_problems_reports_every_limit() -> None:
     for part in ("title", "description", "author name", "footer", "26 > 25 fields", "total"):
         assert any(part in p for p in problems), part
     assert embed_problems(question_embed("t", "d", "a", None, "s", 1)) == []
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def test_a_list_shows_its_lines_or_the_empty_sentence_and_its_page() -> None:
+    listed = embeds.list_embed(
+        "Things (2)", ["one", "two"], empty="Nothing.", footer=embeds.page_footer(2, 5, "newest")
+    )
+    assert listed.description == "one\ntwo" and listed.colour == discord.Colour(embeds.COLOUR_INFO)
+    assert listed.footer.text == "Page 2 of 5 · newest"
+    bare = embeds.list_embed("Things (0)", [], empty="Nothing.", colour=embeds.COLOUR_WARNING)
+    assert bare.description == "Nothing." and bare.footer.text is None
+    assert bare.colour == discord.Colour(embeds.COLOUR_WARNING)
+    assert embeds.page_footer(1, 1) == "Page 1 of 1"

@@ -15,6 +15,7 @@ import discord
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from bot.backoff import BackoffPolicy
 from bot.workers.backoff import Backoff
 from bot.workers.message_retry import MessageRetry
 
@@ -49,7 +50,7 @@ class Live:
 
 def _retry(max_kept: int = 10) -> MessageRetry:
     retry = MessageRetry(cast(Any, None), cast(Any, None), max_kept=max_kept)
-    retry.backoff = Backoff(0.001, 0.002)
+    retry.backoff = Backoff(BackoffPolicy(0.001, 0.002))
     return retry
 
 

@@ -402,10 +402,10 @@ async def test_backoff_schedule_first_retry_within_seconds_capped_bounded_then_f
         clock.to(row.next_attempt_at)
     assert (row.status, row.last_error) == ("failed", "HTTP 503 (code 0)")
     assert waits[0] <= timedelta(seconds=5)
-    assert max(waits) <= timedelta(seconds=delivery.BACKOFF_CAP_SECONDS)
+    assert max(waits) <= timedelta(seconds=delivery.RETRY_BACKOFF.most)
     for n, wait in enumerate(waits, start=1):
         ceiling = delivery.backoff_delay(n)
-        assert ceiling * (1 - delivery.BACKOFF_JITTER) <= wait <= ceiling
+        assert ceiling * (1 - delivery.RETRY_BACKOFF.jitter) <= wait <= ceiling
     # Failed stays failed, however long one waits.
     clock.advance(86_400)
     await scene.notifier.wait_idle()
