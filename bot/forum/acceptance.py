@@ -32,7 +32,7 @@ from bot.forum.post_rows import (
     update_post,
 )
 from bot.forum.results import AcceptResult
-from bot.forum.rights import locked_question_for
+from bot.forum.rights import Actor, locked_question_for
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,7 @@ SELF_ACCEPT = "You can't accept an answer you wrote yourself."
 async def accept_answer(
     session: AsyncSession,
     *,
-    actor_id: int,
-    is_moderator: bool = False,
+    actor: Actor,
     answer_id: int | None = None,
     message_id: int | None = None,
     now: datetime | None = None,
@@ -65,14 +64,8 @@ async def accept_answer(
         raise NotFound(ANSWER_GONE)
     if answer.kind != "answer" or answer.question_id is None:
         raise InvalidState("Only answers can be accepted.")
-    question = await locked_question_for(
-        session,
-        answer.question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal=NOT_ALLOWED,
-    )
-    if answer.author_id == actor_id:
+    question = await locked_question_for(session, answer.question_id, actor, refusal=NOT_ALLOWED)
+    if answer.author_id == actor.member_id:
         raise PermissionDenied(SELF_ACCEPT)
     previous = question.accepted_answer_id
     if previous == answer.id:
@@ -98,7 +91,7 @@ async def accept_answer(
     assert fresh_question is not None
     assert fresh_answer is not None
     await notifications.notify_accepted(
-        session, question=fresh_question, answer=fresh_answer, actor_id=actor_id, now=now
+        session, question=fresh_question, answer=fresh_answer, actor_id=actor.member_id, now=now
     )
     log.info(
         "answer %s accepted on question %s in guild %s",
@@ -117,8 +110,7 @@ async def accept_answer(
 async def unaccept_answer(
     session: AsyncSession,
     *,
-    actor_id: int,
-    is_moderator: bool = False,
+    actor: Actor,
     question_id: int | None = None,
     message_id: int | None = None,
     now: datetime | None = None,
@@ -135,11 +127,7 @@ async def unaccept_answer(
             raise NotFound(QUESTION_GONE)
         question_id = post.id if post.question_id is None else post.question_id
     question = await locked_question_for(
-        session,
-        question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal="Only the asker or a moderator can unaccept an answer.",
+        session, question_id, actor, refusal="Only the asker or a moderator can unaccept an answer."
     )
     previous = question.accepted_answer_id
     if previous is None:

@@ -29,7 +29,7 @@ from bot.forum.post_rows import (
 )
 from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostChange
-from bot.forum.rights import require_author_or_moderator
+from bot.forum.rights import Actor, require_author_or_moderator
 from bot.forum.text_rules import validate_body, validate_details, validate_title
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,10 @@ async def edit_question(
     session: AsyncSession,
     *,
     question_id: int,
-    actor_id: int,
+    actor: Actor,
     title: str | None = None,
     details: str | None = None,
     category: str | None = None,
-    is_moderator: bool = False,
     now: datetime | None = None,
 ) -> PostChange:
     """Change a question's title, details or category (the asker, or a moderator)."""
@@ -52,10 +51,7 @@ async def edit_question(
     if question is None or question.kind != "question" or gone(question):
         raise NotFound(QUESTION_GONE)
     require_author_or_moderator(
-        question,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal="Only the asker or a moderator can edit this question.",
+        question, actor, refusal="Only the asker or a moderator can edit this question."
     )
     values: dict[str, object] = {}
     if title is not None:
@@ -124,12 +120,7 @@ async def edit_message(
 
 
 async def edit_post(
-    session: AsyncSession,
-    *,
-    post_id: int,
-    actor_id: int,
-    body: str,
-    now: datetime | None = None,
+    session: AsyncSession, *, post_id: int, actor: Actor, body: str, now: datetime | None = None
 ) -> PostChange:
     """/edit of an answer or reply the bot posted on the author's behalf (the author only).
 
@@ -139,7 +130,7 @@ async def edit_post(
     post = await load_post(session, post_id, lock=True)
     if post is None or gone(post) or post.kind == "question":
         raise NotFound(POST_GONE)
-    if post.author_id != actor_id:
+    if post.author_id != actor.member_id:
         raise PermissionDenied("Only its author can edit this.")
     if not post.via_bot:
         raise InvalidState("Edit your own message on Discord directly.")

@@ -36,7 +36,7 @@ from bot.forum.post_rows import (
 )
 from bot.forum.ratelimits import check_rate
 from bot.forum.results import PostChange
-from bot.forum.rights import locked_question_for
+from bot.forum.rights import Actor, locked_question_for
 from bot.forum.settings import load_config
 from bot.forum.text_rules import (
     DISPLAY_NAME_MAX,
@@ -222,12 +222,10 @@ async def close_question(
     session: AsyncSession,
     *,
     question_id: int,
-    actor_id: int,
-    is_moderator: bool = False,
+    actor: Actor,
     reason: str | None = None,
     duplicate_of_id: int | None = None,
     visible: VisibleForums | None = None,
-    guild_id: int | None = None,
     now: datetime | None = None,
 ) -> PostChange:
     """Close a question (the asker, or a moderator), optionally as a duplicate of another,
@@ -235,16 +233,14 @@ async def close_question(
     ``duplicate_of_id``): one they cannot see is refused as one that does not exist.
 
     While it is closed no vote on it or its answers counts, and it takes no new answers or
-    acceptance. Closing a closed question changes nothing. With ``guild_id`` (a command's
-    guild), a question of another guild is refused as not found.
+    acceptance. Closing a closed question changes nothing. When the actor's guild is known (a
+    command's), a question of another guild is refused as not found.
     """
     now = now or utc_now()
     question = await locked_question_for(
         session,
         question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        guild_id=guild_id,
+        actor,
         refusal="Only the asker or a moderator can close this question.",
     )
     if question.closed_at is not None:
@@ -260,9 +256,10 @@ async def close_question(
         )
         if original is None or original.state != "live":
             raise NotFound("The question it duplicates does not exist.")
-    if is_moderator and actor_id != question.author_id:  # a moderator's act, not the asker's
+    if actor.is_moderator and actor.member_id != question.author_id:  # a moderator's act
+        detail = reason or ""
         await audit.record(
-            session, question.guild_id, actor_id, "close", post_id=question.id, detail=reason or ""
+            session, question.guild_id, actor.member_id, "close", post_id=question.id, detail=detail
         )
     return await _set_closed(
         session,
@@ -272,35 +269,27 @@ async def close_question(
             "closed_at": now,
             "closed_reason": reason,
             "duplicate_of_id": duplicate_of_id,
-            "closed_by_moderator": is_moderator,
+            "closed_by_moderator": actor.is_moderator,
         },
         done="closed",
     )
 
 
 async def reopen_question(
-    session: AsyncSession,
-    *,
-    question_id: int,
-    actor_id: int,
-    is_moderator: bool = False,
-    guild_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, question_id: int, actor: Actor, now: datetime | None = None
 ) -> PostChange:
     """Reopen a closed question; its current votes count again. Only a moderator reopens what
-    a moderator closed. ``guild_id`` as for ``close_question``."""
+    a moderator closed. The actor's guild as for ``close_question``."""
     now = now or utc_now()
     question = await locked_question_for(
         session,
         question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        guild_id=guild_id,
+        actor,
         refusal="Only the asker or a moderator can reopen this question.",
     )
     if question.closed_at is None:
         return await change(session, question.id, changed=False)
-    if question.closed_by_moderator and not is_moderator:
+    if question.closed_by_moderator and not actor.is_moderator:
         raise PermissionDenied(
             "A moderator closed this question, so only a moderator can reopen it."
         )

@@ -45,9 +45,7 @@ async def accept_answer(
     guild = actor.guild
     result = await run_transaction(
         bot,
-        lambda s: acceptance.accept_answer(
-            s, actor_id=actor.actor_id, is_moderator=actor.moderator, message_id=message.id
-        ),
+        lambda s: acceptance.accept_answer(s, actor=actor.actor, message_id=message.id),
     )
     answer = result.answer
     assert answer is not None

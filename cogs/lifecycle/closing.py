@@ -78,12 +78,10 @@ async def close(
         lambda s: questions.close_question(
             s,
             question_id=question_id,
-            actor_id=request.actor_id,
-            is_moderator=request.moderator,
+            actor=request.actor,
             reason=reason,
             duplicate_of_id=duplicate_of_id,
             visible=visible,
-            guild_id=guild.id,
         ),
     )
     closed = change.question
@@ -131,13 +129,7 @@ async def reopen(bot: QABot, interaction: discord.Interaction[QABot], question: 
     guild = request.guild
     change = await run_transaction(
         bot,
-        lambda s: questions.reopen_question(
-            s,
-            question_id=question_id,
-            actor_id=request.actor_id,
-            is_moderator=request.moderator,
-            guild_id=guild.id,
-        ),
+        lambda s: questions.reopen_question(s, question_id=question_id, actor=request.actor),
     )
     reopened = change.question
     assert reopened.thread_id is not None
@@ -158,7 +150,7 @@ async def reopen(bot: QABot, interaction: discord.Interaction[QABot], question: 
         )
     done &= await _step(
         "post the reopening message",
-        _send(bot, guild.id, reopened.thread_id, reopening_text(request.moderator)),
+        _send(bot, guild.id, reopened.thread_id, reopening_text(request.actor.is_moderator)),
         question_id=reopened.id,
     )
     bot.status_lines.request(reopened.id)

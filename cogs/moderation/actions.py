@@ -84,7 +84,7 @@ class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})")
         restored = await run_transaction(
             bot,
             lambda s: moderation.restore_post(
-                s, post_id=post_id, moderator_id=actor.actor_id, guild_id=actor.guild.id
+                s, post_id=post_id, moderator_id=actor.actor.member_id, guild_id=actor.guild.id
             ),
         )
         post, done = await show_restored(bot, actor.guild, restored)
@@ -169,7 +169,7 @@ class RemoveForm(_Form):
             lambda s: moderation.remove_post(
                 s,
                 post_id=post_id,
-                moderator_id=actor.actor_id,
+                moderator_id=actor.actor.member_id,
                 reason=reason,
                 guild_id=actor.guild.id,
             ),
@@ -220,7 +220,7 @@ class BlockForm(_Form):
             lambda s: blocks.block_member_through_post(
                 s,
                 post_id=post_id,
-                moderator_id=actor.actor_id,
+                moderator_id=actor.actor.member_id,
                 scope=scope,
                 days=days,
                 reason=reason,

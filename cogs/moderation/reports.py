@@ -212,7 +212,7 @@ class DismissReports(ModeratorButton, template=r"qa:rdismiss:(?P<id>[0-9]{1,20})
         state = await run_transaction(
             bot,
             lambda s: reports.dismiss_reports(
-                s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
+                s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor.member_id
             ),
         )
         if state.shown_again:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.forum import acceptance, deletion, posts, questions, votes
 from bot.forum.errors import InvalidState
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.uow import is_retryable, run_in_transaction, sqlstate
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, LONG, MODERATOR, NOW, OTHER, Forum
 
@@ -85,13 +86,13 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
                 if round_ % 4 == 3:
                     await run(
                         lambda s: acceptance.unaccept_answer(
-                            s, question_id=q.id, actor_id=ASKER, now=NOW
+                            s, actor=Actor(ASKER), question_id=q.id, now=NOW
                         )
                     )
                 else:
                     await run(
                         lambda s, a=answer: acceptance.accept_answer(
-                            s, answer_id=a.id, actor_id=ASKER, now=NOW
+                            s, actor=Actor(ASKER), answer_id=a.id, now=NOW
                         )
                     )
             except InvalidState:
@@ -103,7 +104,7 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
             for op in (questions.close_question, questions.reopen_question):
                 await run(
                     lambda s, op=op: op(
-                        s, question_id=q.id, actor_id=MODERATOR, is_moderator=True, now=NOW
+                        s, question_id=q.id, actor=Actor(MODERATOR, is_moderator=True), now=NOW
                     )
                 )
 

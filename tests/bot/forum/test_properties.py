@@ -38,6 +38,7 @@ from bot.forum import acceptance, deletion, posts, questions, votes
 from bot.forum.errors import ForumError
 from bot.forum.points import recompute_points
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import GUILD, NOW, assert_consistent, snapshot
 from tests.db_support import BACKENDS, postgres_url
 
@@ -208,7 +209,7 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
             pid = p.id
             return (
                 lambda s: acceptance.accept_answer(
-                    s, answer_id=pid, actor_id=actor, is_moderator=as_moderator, now=NOW
+                    s, actor=Actor(actor, is_moderator=as_moderator), answer_id=pid, now=NOW
                 ),
                 False,
             )
@@ -218,7 +219,7 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         qid = q.id
         return (
             lambda s: acceptance.unaccept_answer(
-                s, question_id=qid, actor_id=actor, is_moderator=as_moderator, now=NOW
+                s, actor=Actor(actor, is_moderator=as_moderator), question_id=qid, now=NOW
             ),
             False,
         )
@@ -228,12 +229,10 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         if q is None:
             return None, False
         qid, asker = q.id, q.author_id
-        actor = MODERATOR if as_moderator else asker
+        closer = Actor(MODERATOR if as_moderator else asker, is_moderator=as_moderator)
         operation = questions.close_question if name == "close" else questions.reopen_question
         return (
-            lambda s: operation(
-                s, question_id=qid, actor_id=actor, is_moderator=as_moderator, now=NOW
-            ),
+            lambda s: operation(s, question_id=qid, actor=closer, now=NOW),
             False,
         )
     if name == "replay_old":

@@ -16,6 +16,7 @@ from bot.db.models import Member as MemberRow
 from bot.db.models import Post
 from bot.forum import lookups, pending_posts, posts, questions
 from bot.forum.points import recompute_points
+from bot.forum.rights import Actor
 from bot.ui import emoji
 from cogs.answering import answers, own_posts
 from tests.cogs.conftest import (
@@ -318,7 +319,7 @@ async def test_answer_refusals_leave_nothing(scene: Scene) -> None:
     # A closed question takes no answers.
     await run_domain(
         harness,
-        lambda s: questions.close_question(s, question_id=asked.id, actor_id=scene.alice.id),
+        lambda s: questions.close_question(s, actor=Actor(scene.alice.id), question_id=asked.id),
     )
     closed = await scene.carol.slash("answer", channel=asked.thread)
     assert await sentence(await closed.submit_modal({"answer": OTHER_LONG})) == (
