@@ -83,9 +83,7 @@ class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})")
         bot, post_id = bot_of(interaction), self.target_id
         restored = await run_transaction(
             bot,
-            lambda s: moderation.restore_post(
-                s, post_id=post_id, moderator_id=actor.actor.member_id, guild_id=actor.guild.id
-            ),
+            lambda s: moderation.restore_post(s, post_id=post_id, moderator=actor.actor),
         )
         post, done = await show_restored(bot, actor.guild, restored)
         log.info("post %s restored (interaction %s)", post.id, interaction.id)
@@ -169,9 +167,8 @@ class RemoveForm(_Form):
             lambda s: moderation.remove_post(
                 s,
                 post_id=post_id,
-                moderator_id=actor.actor.member_id,
+                moderator=actor.actor,
                 reason=reason,
-                guild_id=actor.guild.id,
             ),
         )
         bot.notifier.wake()  # the author's DM

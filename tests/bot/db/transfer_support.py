@@ -16,6 +16,7 @@ from bot.db.transfer import TABLES
 from bot.forum import blocks, categories, moderation, prefs, premod, reports
 from bot.forum.point_rules import PostCache, Totals
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.settings import set_setting
 from tests.bot.forum.core_support import (
     ANSWERER,
@@ -108,7 +109,11 @@ async def _moderate(forum: Forum, reported: PostSnapshot, blocked: PostSnapshot)
     )
     await forum.run(
         lambda s: moderation.remove_post(
-            s, post_id=reported.id, moderator_id=MODERATOR, reason="spam", now=forum.now
+            s,
+            moderator=Actor(MODERATOR, is_moderator=True),
+            post_id=reported.id,
+            reason="spam",
+            now=forum.now,
         )
     )
     await forum.run(

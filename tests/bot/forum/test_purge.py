@@ -22,6 +22,7 @@ from tests.bot.forum.core_support import (
     Forum,
 )
 
+MOD = Actor(MODERATOR, is_moderator=True)
 TITLE = "Why does my chest feel tight at night?"
 
 
@@ -90,7 +91,7 @@ async def _remove(forum: Forum, post_id: int, days_ago: float) -> None:
     """A moderator's removal (``bot.forum.moderation``) ``days_ago`` days before NOW."""
     when = NOW - timedelta(days=days_ago)
     await forum.run(
-        lambda s: moderation.remove_post(s, post_id=post_id, moderator_id=MODERATOR, reason="spam", now=when)
+        lambda s: moderation.remove_post(s, post_id=post_id, moderator=MOD, reason="spam", now=when)
     )
 
 
