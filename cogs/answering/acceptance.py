@@ -45,7 +45,9 @@ async def accept_answer(
     guild = actor.guild
     result = await run_transaction(
         bot,
-        lambda s: acceptance.accept_answer(s, actor=actor.actor, message_id=message.id),
+        lambda s: acceptance.accept_answer(
+            s, answer_ref=acceptance.PostRef(message_id=message.id), actor=actor.actor
+        ),
     )
     answer = result.answer
     assert answer is not None

@@ -126,11 +126,9 @@ async def edit_question(
     await check_can_post_in(bot, interaction, question.id, paced=False)
     author = interaction.user
     await bot.automod.check(interaction, question.thread_id, title, details)
+    edit = edits.QuestionEdit(question.id, title=title, details=details or "")
     change = await run_transaction(
-        bot,
-        lambda s: edits.edit_question(
-            s, actor=Actor(author.id), question_id=question.id, title=title, details=details or ""
-        ),
+        bot, lambda s: edits.edit_question(s, edit=edit, actor=Actor(author.id))
     )
     if not await _edited(interaction, change):
         return

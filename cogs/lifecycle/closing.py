@@ -72,17 +72,9 @@ async def close(
     request, question_id = await _request(bot, interaction, question)
     guild = request.guild
     duplicate_of_id = original_id(duplicate_of)
-    visible = visible_forums(interaction)
+    closing = questions.Closing(question_id, reason, duplicate_of_id, visible_forums(interaction))
     change = await run_transaction(
-        bot,
-        lambda s: questions.close_question(
-            s,
-            question_id=question_id,
-            actor=request.actor,
-            reason=reason,
-            duplicate_of_id=duplicate_of_id,
-            visible=visible,
-        ),
+        bot, lambda s: questions.close_question(s, closing=closing, actor=request.actor)
     )
     closed = change.question
     assert closed.thread_id is not None  # a live question has its thread

@@ -138,12 +138,16 @@ async def test_search_ranks_by_relevance_then_score_with_marks_and_links(scene: 
     accepted = await scene.answer(solved, "It is not rude; any good counsellor understands.")
     await run_domain(
         scene.harness,
-        lambda s: acceptance.accept_answer(s, actor=Actor(scene.alice.id), answer_id=accepted.id),
+        lambda s: acceptance.accept_answer(
+            s, answer_ref=acceptance.PostRef(accepted.id), actor=Actor(scene.alice.id)
+        ),
     )
     closed = await scene.ask("Therapist on holiday", "Mine is away for a month.")
     await run_domain(
         scene.harness,
-        lambda s: questions.close_question(s, actor=Actor(scene.alice.id), question_id=closed.id),
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(closed.id), actor=Actor(scene.alice.id)
+        ),
     )
     await scene.ask("Unrelated: learning to swim", "Cold water scares me.")
 

@@ -415,7 +415,11 @@ async def test_points_from_an_accepted_answer_give_a_role_without_any_vote(v: Vo
     await roles_add(v, 400, helper)
     await v.bot.role_sync.wait_idle()
     assert not holds(v.fake, alice, helper)
-    await v.run(lambda s: acceptance.accept_answer(s, actor=Actor(asker.id), answer_id=a.post.id))
+    await v.run(
+        lambda s: acceptance.accept_answer(
+            s, answer_ref=acceptance.PostRef(a.post.id), actor=Actor(asker.id)
+        )
+    )
     await v.settle()  # the dispatched listener runs
     await v.bot.role_sync.wait_idle()
     assert holds(v.fake, alice, helper)  # 100 + 40 + 300

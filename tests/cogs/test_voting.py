@@ -381,7 +381,11 @@ async def test_votes_on_a_closed_question_count_nothing_until_it_reopens(v: Vote
     await voter.react(a.message, UP)
     await v.settle()
     assert (await v.member(answerer)).points == 60
-    await v.run(lambda s: questions.close_question(s, actor=Actor(asker.id), question_id=q.id))
+    await v.run(
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(q.id), actor=Actor(asker.id)
+        )
+    )
     await other.react(a.message, UP)
     await other.react(q.message, UP)
     await v.settle()
@@ -585,7 +589,9 @@ async def test_hundreds_of_random_reaction_events_end_exact(v: Votes) -> None:
         await v.answer(closed, members[0]),
     ]
     await v.run(
-        lambda s: questions.close_question(s, actor=Actor(members[3].id), question_id=closed.id)
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(closed.id), actor=Actor(members[3].id)
+        )
     )
     reactors = [*members, a_bot]
     emoji = [UP, UP, DOWN, DOWN, "😀"]

@@ -165,7 +165,10 @@ class Forum:
     ) -> AcceptResult:
         return await self.run(
             lambda s: acceptance.accept_answer(
-                s, actor=Actor(actor, is_moderator=is_moderator), answer_id=answer.id, now=self.now
+                s,
+                answer_ref=acceptance.PostRef(answer.id),
+                actor=Actor(actor, is_moderator=is_moderator),
+                now=self.now,
             )
         )
 
@@ -178,10 +181,9 @@ class Forum:
         **kw: Any,
     ) -> PostChange:
         closer = Actor(actor, is_moderator=is_moderator, guild_id=guild_id)
+        closing = questions.Closing(question.id, visible=SEEN, **kw)
         return await self.run(
-            lambda s: questions.close_question(
-                s, question_id=question.id, actor=closer, visible=SEEN, now=self.now, **kw
-            )
+            lambda s: questions.close_question(s, closing=closing, actor=closer, now=self.now)
         )
 
     async def reopen(

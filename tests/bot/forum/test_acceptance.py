@@ -104,18 +104,24 @@ async def test_unaccept_returns_to_answered(forum: Forum) -> None:
     assert a.message_id is not None
     mid = a.message_id
     result = await forum.run(
-        lambda s: acceptance.unaccept_answer(s, actor=Actor(ASKER), message_id=mid, now=NOW)
+        lambda s: acceptance.unaccept_answer(
+            s, question_ref=acceptance.PostRef(message_id=mid), actor=Actor(ASKER), now=NOW
+        )
     )
     assert result.changed and result.answer is None and result.previous_answer_id == a.id
     assert result.question.status == "answered"
     assert (await forum.points(ANSWERER), await forum.points(ASKER)) == (40, 20)
     again = await forum.run(
-        lambda s: acceptance.unaccept_answer(s, actor=Actor(ASKER), question_id=q.id)
+        lambda s: acceptance.unaccept_answer(
+            s, question_ref=acceptance.PostRef(q.id), actor=Actor(ASKER)
+        )
     )
     assert not again.changed
     with pytest.raises(PermissionDenied) as err:
         await forum.run(
-            lambda s: acceptance.unaccept_answer(s, actor=Actor(OTHER), question_id=q.id)
+            lambda s: acceptance.unaccept_answer(
+                s, question_ref=acceptance.PostRef(q.id), actor=Actor(OTHER)
+            )
         )
     assert str(err.value) == "Only the asker or a moderator can unaccept an answer."
     await forum.check()
@@ -157,7 +163,9 @@ async def test_what_cannot_be_accepted(forum: Forum) -> None:
         await forum.accept(q)
     with pytest.raises(InvalidState):
         await forum.run(
-            lambda s: acceptance.accept_answer(s, actor=Actor(ASKER), message_id=123_456)
+            lambda s: acceptance.accept_answer(
+                s, answer_ref=acceptance.PostRef(message_id=123_456), actor=Actor(ASKER)
+            )
         )
 
     gone = await forum.answer(q)

@@ -88,7 +88,7 @@ async def test_deleted_and_closed_questions_leave_a_list_at_once(board: Board) -
     )
     await board.run(
         lambda s: questions.close_question(
-            s, actor=Actor(MODERATOR, is_moderator=True), question_id=closed.id
+            s, closing=questions.Closing(closed.id), actor=Actor(MODERATOR, is_moderator=True)
         )
     )
     listed = await board.hits("meditation", common=common)

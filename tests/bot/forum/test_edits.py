@@ -31,28 +31,39 @@ async def test_edit_by_asker_or_moderator_and_refusals(forum: Forum) -> None:
     q = await forum.ask()
     edited = await forum.run(
         lambda s: edits.edit_question(
-            s, actor=Actor(ASKER), question_id=q.id, title=" New title ", details="More", now=NOW
+            s,
+            edit=edits.QuestionEdit(q.id, title=" New title ", details="More"),
+            actor=Actor(ASKER),
+            now=NOW,
         )
     )
     assert (edited.post.title, edited.post.body, edited.changed) == ("New title", "More", True)
     same = await forum.run(
-        lambda s: edits.edit_question(s, actor=Actor(ASKER), question_id=q.id, title="New title")
+        lambda s: edits.edit_question(
+            s, edit=edits.QuestionEdit(q.id, title="New title"), actor=Actor(ASKER)
+        )
     )
     assert not same.changed
     by_mod = await forum.run(
         lambda s: edits.edit_question(
-            s, actor=Actor(MODERATOR, is_moderator=True), question_id=q.id, title="Fixed"
+            s,
+            edit=edits.QuestionEdit(q.id, title="Fixed"),
+            actor=Actor(MODERATOR, is_moderator=True),
         )
     )
     assert by_mod.post.title == "Fixed"
     with pytest.raises(PermissionDenied) as err:
         await forum.run(
-            lambda s: edits.edit_question(s, actor=Actor(OTHER), question_id=q.id, title="Mine")
+            lambda s: edits.edit_question(
+                s, edit=edits.QuestionEdit(q.id, title="Mine"), actor=Actor(OTHER)
+            )
         )
     assert str(err.value) == "Only the asker or a moderator can edit this question."
     with pytest.raises(ValidationError):
         await forum.run(
-            lambda s: edits.edit_question(s, actor=Actor(ASKER), question_id=q.id, title=" ")
+            lambda s: edits.edit_question(
+                s, edit=edits.QuestionEdit(q.id, title=" "), actor=Actor(ASKER)
+            )
         )
     assert (await forum.get(q.id)).title == "Fixed"
 

@@ -209,7 +209,10 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
             pid = p.id
             return (
                 lambda s: acceptance.accept_answer(
-                    s, actor=Actor(actor, is_moderator=as_moderator), answer_id=pid, now=NOW
+                    s,
+                    answer_ref=acceptance.PostRef(pid),
+                    actor=Actor(actor, is_moderator=as_moderator),
+                    now=NOW,
                 ),
                 False,
             )
@@ -219,7 +222,10 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         qid = q.id
         return (
             lambda s: acceptance.unaccept_answer(
-                s, actor=Actor(actor, is_moderator=as_moderator), question_id=qid, now=NOW
+                s,
+                question_ref=acceptance.PostRef(qid),
+                actor=Actor(actor, is_moderator=as_moderator),
+                now=NOW,
             ),
             False,
         )
@@ -230,9 +236,14 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
             return None, False
         qid, asker = q.id, q.author_id
         closer = Actor(MODERATOR if as_moderator else asker, is_moderator=as_moderator)
-        operation = questions.close_question if name == "close" else questions.reopen_question
+        if name == "close":
+            closing = questions.Closing(qid)
+            return (
+                lambda s: questions.close_question(s, closing=closing, actor=closer, now=NOW),
+                False,
+            )
         return (
-            lambda s: operation(s, question_id=qid, actor=closer, now=NOW),
+            lambda s: questions.reopen_question(s, question_id=qid, actor=closer, now=NOW),
             False,
         )
     if name == "replay_old":

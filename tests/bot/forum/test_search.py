@@ -212,7 +212,9 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     await unrelated(board)
     await board.run(
         lambda s: edits.edit_question(
-            s, actor=Actor(question.author_id), question_id=question.id, title="Bad dreams nightly"
+            s,
+            edit=edits.QuestionEdit(question.id, title="Bad dreams nightly"),
+            actor=Actor(question.author_id),
         )
     )
     assert await board.titles("nightmares") == []
@@ -223,9 +225,8 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     await board.run(
         lambda s: edits.edit_question(
             s,
+            edit=edits.QuestionEdit(question.id, details="Since autumn."),
             actor=Actor(MODERATOR, is_moderator=True),
-            question_id=question.id,
-            details="Since autumn.",
         )
     )
     assert await board.titles("spring") == []
@@ -417,7 +418,9 @@ async def test_index_mirrors_posts_after_a_busy_thread(
     await board.forum.delete(answers[2])
     await board.run(
         lambda s: edits.edit_question(
-            s, actor=Actor(question.author_id), question_id=question.id, title="Busy grains thread"
+            s,
+            edit=edits.QuestionEdit(question.id, title="Busy grains thread"),
+            actor=Actor(question.author_id),
         )
     )
     await assert_index_mirrors_posts(sessionmaker)

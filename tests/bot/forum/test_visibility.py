@@ -124,10 +124,8 @@ async def test_closing_as_a_duplicate_of_an_unseen_question_is_refused_as_a_miss
     closed = await board.run(
         lambda s: questions.close_question(
             s,
+            closing=questions.Closing(public.id, duplicate_of_id=private.id, visible=BOTH),
             actor=Actor(MODERATOR, is_moderator=True),
-            question_id=public.id,
-            duplicate_of_id=private.id,
-            visible=BOTH,
         )
     )
     assert closed.question.duplicate_of_id == private.id

@@ -319,7 +319,9 @@ async def test_answer_refusals_leave_nothing(scene: Scene) -> None:
     # A closed question takes no answers.
     await run_domain(
         harness,
-        lambda s: questions.close_question(s, actor=Actor(scene.alice.id), question_id=asked.id),
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(asked.id), actor=Actor(scene.alice.id)
+        ),
     )
     closed = await scene.carol.slash("answer", channel=asked.thread)
     assert await sentence(await closed.submit_modal({"answer": OTHER_LONG})) == (

@@ -402,7 +402,7 @@ async def answered(scene: Scene) -> tuple[AskedQuestion, Message, Message, Messa
     await run_domain(
         scene.harness,
         lambda s: acceptance.accept_answer(
-            s, actor=Actor(scene.alice.id), answer_id=bob_answer.post.id
+            s, answer_ref=acceptance.PostRef(bob_answer.post.id), actor=Actor(scene.alice.id)
         ),
     )
     return asked, bob_msg, carol_msg, dave_msg
@@ -651,7 +651,9 @@ async def test_autocomplete_offers_question_ids(scene: Scene) -> None:
     closed = made[3]
     await run_domain(
         scene.harness,
-        lambda s: questions.close_question(s, actor=Actor(scene.alice.id), question_id=closed.id),
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(closed.id), actor=Actor(scene.alice.id)
+        ),
     )
 
     choices = await scene.alice.autocomplete(
