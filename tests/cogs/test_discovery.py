@@ -60,10 +60,7 @@ class Scene:
             self.harness,
             lambda s: posts.post_answer(
                 s,
-                guild_id=gid,
-                question_id=asked.id,
-                author_id=self.bob.id,
-                body=body,
+                post=posts.MemberPost(gid, author_id=self.bob.id, body=body, question_id=asked.id),
                 message_id=mid,
                 state="live",
             ),

@@ -135,11 +135,13 @@ class Votes:
         change = await self.run(
             lambda s: posts.post_answer(
                 s,
-                guild_id=self.guild_id,
-                question_id=question.id,
-                author_id=author.id,
-                body=body,
-                anonymous=anonymous,
+                post=posts.MemberPost(
+                    self.guild_id,
+                    author_id=author.id,
+                    body=body,
+                    question_id=question.id,
+                    anonymous=anonymous,
+                ),
                 message_id=message.id,
                 state="live",
             )

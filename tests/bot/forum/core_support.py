@@ -133,20 +133,20 @@ class Forum:
         return change.post
 
     async def answer(
-        self, question: PostSnapshot, author: int = ANSWERER, body: str = LONG, **kwargs: Any
+        self,
+        question: PostSnapshot,
+        author: int = ANSWERER,
+        body: str = LONG,
+        anonymous: bool = False,
+        **kwargs: Any,
     ) -> PostSnapshot:
         message_id = self.next_id()
+        post = posts.MemberPost(
+            self.guild_id, author, body, question_id=question.id, anonymous=anonymous
+        )
         change = await self.run(
             lambda s: posts.post_answer(
-                s,
-                guild_id=self.guild_id,
-                question_id=question.id,
-                author_id=author,
-                body=body,
-                message_id=message_id,
-                state="live",
-                now=self.now,
-                **kwargs,
+                s, post=post, message_id=message_id, state="live", now=self.now, **kwargs
             )
         )
         return change.post

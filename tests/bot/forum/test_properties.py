@@ -160,11 +160,13 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         return (
             lambda s: posts.post_answer(
                 s,
-                guild_id=GUILD,
-                question_id=qid,
-                author_id=author,
-                body="An explicit answer.",
-                anonymous=anonymous,
+                post=posts.MemberPost(
+                    GUILD,
+                    author_id=author,
+                    body="An explicit answer.",
+                    question_id=qid,
+                    anonymous=anonymous,
+                ),
                 message_id=mid,
                 state="live",
                 now=NOW,

@@ -90,10 +90,12 @@ async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None
     pending = await board.run(
         lambda s: posts.post_answer(
             s,
-            guild_id=GUILD,
-            question_id=question.id,
-            author_id=board.member(),
-            body="Watercolour painting works for me",
+            post=posts.MemberPost(
+                GUILD,
+                author_id=board.member(),
+                body="Watercolour painting works for me",
+                question_id=question.id,
+            ),
         )
     )
     assert pending.post.state == "pending"

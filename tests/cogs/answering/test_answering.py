@@ -680,11 +680,13 @@ async def test_an_anonymous_post_stores_no_name(scene: Scene) -> None:
         scene.harness,
         lambda s: posts.post_answer(
             s,
-            guild_id=asked.question.guild_id,
-            question_id=asked.id,
-            author_id=scene.dave.id,
-            body=LONG,
-            anonymous=True,
+            post=posts.MemberPost(
+                asked.question.guild_id,
+                author_id=scene.dave.id,
+                body=LONG,
+                question_id=asked.id,
+                anonymous=True,
+            ),
             display_name="Someone",
             state="pending",
         ),
