@@ -78,18 +78,21 @@ async def _ledger(session: AsyncSession, post: Post, question: Post) -> Ledger:
     return await Ledger.start(session, post.guild_id, [post.id])
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A moderator's removal of post ``post_id``, with the reason the author is told."""
+
+    post_id: int
+    reason: str = ""
+
+
 async def remove_post(
-    session: AsyncSession,
-    *,
-    post_id: int,
-    moderator: Actor,
-    reason: str = "",
-    now: datetime | None = None,
+    session: AsyncSession, *, removal: Removal, moderator: Actor, now: datetime | None = None
 ) -> PostChange:
     """Remove a question, answer or comment: hidden everywhere, points undone, the author DMed,
     audited "remove" (with the reason). Removing it again is refused."""
     now = now or utc_now()
-    post, question = await _locked(session, post_id, moderator.guild_id)
+    post, question = await _locked(session, removal.post_id, moderator.guild_id)
     moderator_id = moderator.member_id
     # A post hidden by its reports alone (no moderator) is already out of the points: a
     # moderator's removal makes it theirs (reason, DM, audit) without touching the ledger.
@@ -98,7 +101,7 @@ async def remove_post(
         post.id != question.id and question.removed_at is not None
     ):
         raise InvalidState(ALREADY_REMOVED)
-    reason = reason.strip()
+    reason = removal.reason.strip()
     fields = {"removed_by": moderator_id, "removal_reason": reason or None, "updated_at": now}
     if hidden_by_reports:
         await update_post(session, post.id, **fields)

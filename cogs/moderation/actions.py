@@ -161,15 +161,10 @@ class RemoveForm(_Form):
         )
 
     async def _submit(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        bot, post_id, reason = bot_of(interaction), self.post_id, self.reason.value
+        bot, post_id = bot_of(interaction), self.post_id
+        removal = moderation.Removal(post_id, self.reason.value)
         change = await run_transaction(
-            bot,
-            lambda s: moderation.remove_post(
-                s,
-                post_id=post_id,
-                moderator=actor.actor,
-                reason=reason,
-            ),
+            bot, lambda s: moderation.remove_post(s, removal=removal, moderator=actor.actor)
         )
         bot.notifier.wake()  # the author's DM
         done = await show_removed(bot, actor.guild, change.post)

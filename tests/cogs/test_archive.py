@@ -376,7 +376,9 @@ async def test_deleted_and_removed_posts_leave_the_archive_at_once(scene: Scene)
     await run_domain(
         scene.harness,
         lambda s: moderation.remove_post(
-            s, moderator=Actor(mod, is_moderator=True, guild_id=gid), post_id=post_id
+            s,
+            removal=moderation.Removal(post_id),
+            moderator=Actor(mod, is_moderator=True, guild_id=gid),
         ),
     )
     shown = await scene.thread(question)

@@ -290,7 +290,10 @@ async def test_the_purger_blanks_removed_posts_once_their_restore_window_has_pas
         await run_domain(
             scene.harness,
             lambda s, asked=asked, when=when: moderation.remove_post(
-                s, moderator=Actor(scene.mod.id, is_moderator=True), post_id=asked.id, now=when
+                s,
+                removal=moderation.Removal(asked.id),
+                moderator=Actor(scene.mod.id, is_moderator=True),
+                now=when,
             ),
         )
     purged = BotEvents(scene.harness, "qa_purged")

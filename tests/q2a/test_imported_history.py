@@ -18,7 +18,7 @@ from bot.clock import utc_now
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Notification, Post, Vote
 from bot.forum.imported import link_imported
-from bot.forum.moderation import remove_post
+from bot.forum.moderation import Removal, remove_post
 from bot.forum.mydata.erase import erase_member
 from bot.forum.purge import purge_removed
 from bot.forum.rights import Actor
@@ -166,7 +166,9 @@ async def test_removing_imported_posts_dms_members_only(
         await run_in_transaction(
             sessionmaker,
             lambda s, p=post_id: remove_post(
-                s, moderator=Actor(9, is_moderator=True, guild_id=GUILD), post_id=p
+                s,
+                removal=Removal(p),
+                moderator=Actor(9, is_moderator=True, guild_id=GUILD),
             ),
         )
     async with sessionmaker() as session:

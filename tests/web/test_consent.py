@@ -69,7 +69,9 @@ async def test_a_removed_question_and_a_closed_archive_are_404(archive: Archive)
     question = archive.question
     await archive.forum.run(
         lambda s: moderation.remove_post(
-            s, moderator=Actor(MODERATOR, is_moderator=True), post_id=question.id
+            s,
+            removal=moderation.Removal(question.id),
+            moderator=Actor(MODERATOR, is_moderator=True),
         )
     )
     assert (await archive.get(path))[0] == 404

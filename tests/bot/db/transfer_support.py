@@ -99,7 +99,9 @@ async def _moderate(forum: Forum, reported: PostSnapshot, blocked: PostSnapshot)
     mid = reported.message_id
     await forum.run(
         lambda s: reports.file_report(
-            s, guild_id=GUILD, message_id=mid, reporter_id=VOTER, reason="off topic", now=forum.now
+            s,
+            report=reports.Report(GUILD, message_id=mid, reporter_id=VOTER, reason="off topic"),
+            now=forum.now,
         )
     )
     await forum.run(
@@ -110,9 +112,8 @@ async def _moderate(forum: Forum, reported: PostSnapshot, blocked: PostSnapshot)
     await forum.run(
         lambda s: moderation.remove_post(
             s,
+            removal=moderation.Removal(reported.id, reason="spam"),
             moderator=Actor(MODERATOR, is_moderator=True),
-            post_id=reported.id,
-            reason="spam",
             now=forum.now,
         )
     )

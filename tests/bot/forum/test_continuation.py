@@ -115,7 +115,9 @@ async def test_a_question_not_imported_or_gone_is_refused(forum: Forum) -> None:
         await claim(forum, native_unthreaded.id)
     await forum.run(
         lambda s: moderation.remove_post(
-            s, moderator=Actor(MODERATOR, is_moderator=True, guild_id=GUILD), post_id=question.id
+            s,
+            removal=moderation.Removal(question.id),
+            moderator=Actor(MODERATOR, is_moderator=True, guild_id=GUILD),
         )
     )
     with pytest.raises(NotFound):

@@ -27,7 +27,9 @@ MOD = Actor(MODERATOR, is_moderator=True)
 
 async def _remove(forum: Forum, post_id: int, reason: str = "") -> None:
     await forum.run(
-        lambda s: moderation.remove_post(s, post_id=post_id, moderator=MOD, reason=reason, now=NOW)
+        lambda s: moderation.remove_post(
+            s, removal=moderation.Removal(post_id, reason=reason), moderator=MOD, now=NOW
+        )
     )
 
 

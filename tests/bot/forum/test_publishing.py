@@ -193,7 +193,7 @@ async def test_deleted_removed_and_erased_posts_are_gone_at_once(archive: Forum)
     await archive.delete(deleted)
     await archive.run(
         lambda s: moderation.remove_post(
-            s, moderator=Actor(MODERATOR, is_moderator=True), post_id=removed.id
+            s, removal=moderation.Removal(removed.id), moderator=Actor(MODERATOR, is_moderator=True)
         )
     )
     await archive.run(lambda s: erase_member(s, user_id=OTHER, guild_id=GUILD))

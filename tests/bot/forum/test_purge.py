@@ -91,7 +91,9 @@ async def _remove(forum: Forum, post_id: int, days_ago: float) -> None:
     """A moderator's removal (``bot.forum.moderation``) ``days_ago`` days before NOW."""
     when = NOW - timedelta(days=days_ago)
     await forum.run(
-        lambda s: moderation.remove_post(s, post_id=post_id, moderator=MOD, reason="spam", now=when)
+        lambda s: moderation.remove_post(
+            s, removal=moderation.Removal(post_id, reason="spam"), moderator=MOD, now=when
+        )
     )
 
 
