@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.forum.errors import NotConfigured
+from bot.forum.rights import Actor
 from bot.forum.settings import GuildConfig, load_config
 from bot.permissions import is_moderator
 from bot.transactions import HasTransactionRunner, run_read
@@ -63,13 +64,12 @@ def actor_is_moderator(
 
 @dataclass(frozen=True, slots=True)
 class Acting:
-    """Who acts in a guild interaction, as the domain is told: the member's id and whether they
-    moderate, judged by the guild's settings (``config``)."""
+    """Who acts in a guild interaction, as the domain is told (``actor``: the member's id and
+    whether they moderate, judged by the guild's settings ``config``)."""
 
     guild: discord.Guild
-    actor_id: int
     config: GuildConfig
-    moderator: bool
+    actor: Actor
 
 
 async def acting(bot: HasTransactionRunner, interaction: discord.Interaction[Any]) -> Acting:
@@ -77,4 +77,4 @@ async def acting(bot: HasTransactionRunner, interaction: discord.Interaction[Any
     guild = guild_of(interaction)
     config = await guild_config(bot, guild.id)
     moderator = actor_is_moderator(interaction.user, guild, config)
-    return Acting(guild, interaction.user.id, config, moderator)
+    return Acting(guild, config, Actor(interaction.user.id, moderator, guild.id))

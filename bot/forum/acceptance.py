@@ -14,6 +14,7 @@ A closed question's acceptance cannot change until it is reopened.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,7 @@ from bot.forum.post_rows import (
     update_post,
 )
 from bot.forum.results import AcceptResult
-from bot.forum.rights import locked_question_for
+from bot.forum.rights import Actor, locked_question_for
 
 log = logging.getLogger(__name__)
 
@@ -42,37 +43,37 @@ CLOSED = "This question is closed; reopen it to change its accepted answer."
 SELF_ACCEPT = "You can't accept an answer you wrote yourself."
 
 
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """A post named by its id, or by its Discord message (a context-menu command's)."""
+
+    post_id: int | None = None
+    message_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.post_id is None) == (self.message_id is None):
+            raise ValueError("give post_id or message_id")
+
+
 async def accept_answer(
-    session: AsyncSession,
-    *,
-    actor_id: int,
-    is_moderator: bool = False,
-    answer_id: int | None = None,
-    message_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, answer_ref: PostRef, actor: Actor, now: datetime | None = None
 ) -> AcceptResult:
     """Accept an answer (given by id or by its Discord message). Accepting the accepted answer
     again changes nothing; accepting another moves the acceptance to it."""
     now = now or utc_now()
-    if answer_id is None:
-        if message_id is None:
-            raise ValueError("give answer_id or message_id")
-        answer_id = await post_id_by_message(session, message_id)
+    answer_id = answer_ref.post_id
+    if answer_ref.message_id is not None:
+        answer_id = await post_id_by_message(session, answer_ref.message_id)
         if answer_id is None:
             raise InvalidState("Only answers can be accepted.")
+    assert answer_id is not None
     answer = await load_post(session, answer_id)
     if answer is None or gone(answer) or answer.state != "live":
         raise NotFound(ANSWER_GONE)
     if answer.kind != "answer" or answer.question_id is None:
         raise InvalidState("Only answers can be accepted.")
-    question = await locked_question_for(
-        session,
-        answer.question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal=NOT_ALLOWED,
-    )
-    if answer.author_id == actor_id:
+    question = await locked_question_for(session, answer.question_id, actor, refusal=NOT_ALLOWED)
+    if answer.author_id == actor.member_id:
         raise PermissionDenied(SELF_ACCEPT)
     previous = question.accepted_answer_id
     if previous == answer.id:
@@ -98,7 +99,7 @@ async def accept_answer(
     assert fresh_question is not None
     assert fresh_answer is not None
     await notifications.notify_accepted(
-        session, question=fresh_question, answer=fresh_answer, actor_id=actor_id, now=now
+        session, question=fresh_question, answer=fresh_answer, actor_id=actor.member_id, now=now
     )
     log.info(
         "answer %s accepted on question %s in guild %s",
@@ -115,31 +116,21 @@ async def accept_answer(
 
 
 async def unaccept_answer(
-    session: AsyncSession,
-    *,
-    actor_id: int,
-    is_moderator: bool = False,
-    question_id: int | None = None,
-    message_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, question_ref: PostRef, actor: Actor, now: datetime | None = None
 ) -> AcceptResult:
     """Remove a question's acceptance (the question given by id, or by the Discord message of
     the question or of one of its answers). Without an acceptance nothing changes."""
     now = now or utc_now()
-    if question_id is None:
-        if message_id is None:
-            raise ValueError("give question_id or message_id")
-        post_id = await post_id_by_message(session, message_id)
+    question_id = question_ref.post_id
+    if question_ref.message_id is not None:
+        post_id = await post_id_by_message(session, question_ref.message_id)
         post = None if post_id is None else await load_post(session, post_id)
         if post is None:
             raise NotFound(QUESTION_GONE)
         question_id = post.id if post.question_id is None else post.question_id
+    assert question_id is not None
     question = await locked_question_for(
-        session,
-        question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal="Only the asker or a moderator can unaccept an answer.",
+        session, question_id, actor, refusal="Only the asker or a moderator can unaccept an answer."
     )
     previous = question.accepted_answer_id
     if previous is None:

@@ -31,18 +31,13 @@ from bot.forum.post_rows import (
 )
 from bot.forum.purge import blank_posts
 from bot.forum.results import PostChange
-from bot.forum.rights import require_author_or_moderator
+from bot.forum.rights import Actor, require_author_or_moderator
 
 log = logging.getLogger(__name__)
 
 
 async def delete_question(
-    session: AsyncSession,
-    *,
-    question_id: int,
-    actor_id: int,
-    is_moderator: bool = False,
-    now: datetime | None = None,
+    session: AsyncSession, *, question_id: int, actor: Actor, now: datetime | None = None
 ) -> PostChange:
     """Soft-delete a question and its answers and comments (the asker, or a moderator).
 
@@ -52,32 +47,21 @@ async def delete_question(
     if question is None or question.kind != "question":
         raise NotFound(QUESTION_GONE)
     require_author_or_moderator(
-        question,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal="Only the asker or a moderator can delete this question.",
+        question, actor, refusal="Only the asker or a moderator can delete this question."
     )
     changed = await _delete_thread_of(session, question, now=now or utc_now())
     return await change(session, question.id, changed=changed)
 
 
 async def delete_post(
-    session: AsyncSession,
-    *,
-    post_id: int,
-    actor_id: int,
-    is_moderator: bool = False,
-    now: datetime | None = None,
+    session: AsyncSession, *, post_id: int, actor: Actor, now: datetime | None = None
 ) -> PostChange:
     """/delete (or a moderator's removal) of a question, answer or comment."""
     post = await load_post(session, post_id)
     if post is None:
         raise NotFound(POST_GONE)
     require_author_or_moderator(
-        post,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal="Only its author or a moderator can delete this.",
+        post, actor, refusal="Only its author or a moderator can delete this."
     )
     return await _delete(session, post.id, now=now or utc_now())
 

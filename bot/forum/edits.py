@@ -1,14 +1,16 @@
 """Edits: a question's title, details or category, and the text of answers and comments.
 
-From commands (``edit_question`` for the asker or a moderator, ``edit_post`` for the author of
-an answer or reply the bot posted on their behalf) and from Discord (``edit_message`` when a
-mapped message is edited, ``rename_question_by_thread`` when a question's thread is renamed).
+From commands (``edit_question``, a ``QuestionEdit`` by the asker or a moderator; ``edit_post``
+for the author of an answer or reply the bot posted on their behalf) and from Discord
+(``edit_message`` when a mapped message is edited, ``rename_question_by_thread`` when a
+question's thread is renamed).
 An edit never changes a post's kind, and an edit that changes nothing writes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,45 +31,45 @@ from bot.forum.post_rows import (
 )
 from bot.forum.prefs import ERASED_AUTHOR_ID
 from bot.forum.results import PostChange
-from bot.forum.rights import require_author_or_moderator
+from bot.forum.rights import Actor, require_author_or_moderator
 from bot.forum.text_rules import validate_body, validate_details, validate_title
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionEdit:
+    """What an edit of question ``question_id`` changes: each of its title, details and category
+    that is given (None keeps it)."""
+
+    question_id: int
+    title: str | None = None
+    details: str | None = None
+    category: str | None = None
+
+
 async def edit_question(
-    session: AsyncSession,
-    *,
-    question_id: int,
-    actor_id: int,
-    title: str | None = None,
-    details: str | None = None,
-    category: str | None = None,
-    is_moderator: bool = False,
-    now: datetime | None = None,
+    session: AsyncSession, *, edit: QuestionEdit, actor: Actor, now: datetime | None = None
 ) -> PostChange:
     """Change a question's title, details or category (the asker, or a moderator)."""
     now = now or utc_now()
-    question = await load_post(session, question_id, lock=True)
+    question = await load_post(session, edit.question_id, lock=True)
     if question is None or question.kind != "question" or gone(question):
         raise NotFound(QUESTION_GONE)
     require_author_or_moderator(
-        question,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        refusal="Only the asker or a moderator can edit this question.",
+        question, actor, refusal="Only the asker or a moderator can edit this question."
     )
     values: dict[str, object] = {}
-    if title is not None:
-        new_title = validate_title(title)
+    if edit.title is not None:
+        new_title = validate_title(edit.title)
         if new_title != question.title:
             values["title"] = new_title
-    if details is not None:
-        new_details = validate_details(details)
+    if edit.details is not None:
+        new_details = validate_details(edit.details)
         if new_details != question.body:
             values["body"] = new_details
-    if category is not None:
-        new_category = await resolve_category(session, question.guild_id, category)
+    if edit.category is not None:
+        new_category = await resolve_category(session, question.guild_id, edit.category)
         if new_category != question.category:
             values["category"] = new_category
     if not values:
@@ -124,12 +126,7 @@ async def edit_message(
 
 
 async def edit_post(
-    session: AsyncSession,
-    *,
-    post_id: int,
-    actor_id: int,
-    body: str,
-    now: datetime | None = None,
+    session: AsyncSession, *, post_id: int, actor: Actor, body: str, now: datetime | None = None
 ) -> PostChange:
     """/edit of an answer or reply the bot posted on the author's behalf (the author only).
 
@@ -139,7 +136,7 @@ async def edit_post(
     post = await load_post(session, post_id, lock=True)
     if post is None or gone(post) or post.kind == "question":
         raise NotFound(POST_GONE)
-    if post.author_id != actor_id:
+    if post.author_id != actor.member_id:
         raise PermissionDenied("Only its author can edit this.")
     if not post.via_bot:
         raise InvalidState("Edit your own message on Discord directly.")

@@ -27,6 +27,7 @@ from bot.forum.ledger import Ledger
 from bot.forum.lookups import change
 from bot.forum.post_rows import POST_GONE, load_post, lock_posts, update_post
 from bot.forum.results import PostChange
+from bot.forum.rights import Actor
 from bot.forum.settings import load_config
 
 log = logging.getLogger(__name__)
@@ -77,19 +78,22 @@ async def _ledger(session: AsyncSession, post: Post, question: Post) -> Ledger:
     return await Ledger.start(session, post.guild_id, [post.id])
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A moderator's removal of post ``post_id``, with the reason the author is told."""
+
+    post_id: int
+    reason: str = ""
+
+
 async def remove_post(
-    session: AsyncSession,
-    *,
-    post_id: int,
-    moderator_id: int,
-    reason: str = "",
-    guild_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, removal: Removal, moderator: Actor, now: datetime | None = None
 ) -> PostChange:
     """Remove a question, answer or comment: hidden everywhere, points undone, the author DMed,
     audited "remove" (with the reason). Removing it again is refused."""
     now = now or utc_now()
-    post, question = await _locked(session, post_id, guild_id)
+    post, question = await _locked(session, removal.post_id, moderator.guild_id)
+    moderator_id = moderator.member_id
     # A post hidden by its reports alone (no moderator) is already out of the points: a
     # moderator's removal makes it theirs (reason, DM, audit) without touching the ledger.
     hidden_by_reports = post.removed_at is not None and post.removed_by is None
@@ -97,7 +101,7 @@ async def remove_post(
         post.id != question.id and question.removed_at is not None
     ):
         raise InvalidState(ALREADY_REMOVED)
-    reason = reason.strip()
+    reason = removal.reason.strip()
     fields = {"removed_by": moderator_id, "removal_reason": reason or None, "updated_at": now}
     if hidden_by_reports:
         await update_post(session, post.id, **fields)
@@ -128,17 +132,12 @@ async def remove_post(
 
 
 async def restore_post(
-    session: AsyncSession,
-    *,
-    post_id: int,
-    moderator_id: int,
-    guild_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, post_id: int, moderator: Actor, now: datetime | None = None
 ) -> Restored:
     """Restore a removed post within the guild's ``restore_window_days``; its points come back;
     audited "restore". After the window, or for a post that is not removed, refused."""
     now = now or utc_now()
-    post, question = await _locked(session, post_id, guild_id)
+    post, question = await _locked(session, post_id, moderator.guild_id)
     if post.removed_at is None:
         raise InvalidState(NOT_REMOVED)
     if post.kind != "question" and question.removed_at is not None:
@@ -152,7 +151,7 @@ async def restore_post(
     )
     ledger.refresh_status(question.id)
     await ledger.settle(now)
-    await audit.record(session, post.guild_id, moderator_id, "restore", post_id=post.id)
+    await audit.record(session, post.guild_id, moderator.member_id, "restore", post_id=post.id)
     log.info("%s %d restored in guild %d", post.kind, post.id, post.guild_id)
     name = None
     if not post.anonymous:

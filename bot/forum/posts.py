@@ -195,16 +195,25 @@ async def _answers_natively(
 # --------------------------------------------------------------------------- /answer and /reply
 
 
+@dataclass(frozen=True, slots=True)
+class MemberPost:
+    """An answer or reply a member has the bot post (/answer, /reply) in the thread of a question
+    of ``guild_id`` given by id or by thread: its text, whether it is anonymous, and when the
+    member joined the server (``joined_at``, for the anonymity rule)."""
+
+    guild_id: int
+    author_id: int = field(repr=False)
+    body: str = field(repr=False)
+    question_id: int | None = None
+    thread_id: int | None = None
+    anonymous: bool = False
+    joined_at: datetime | None = None
+
+
 async def post_answer(
     session: AsyncSession,
     *,
-    guild_id: int,
-    author_id: int,
-    body: str,
-    question_id: int | None = None,
-    thread_id: int | None = None,
-    anonymous: bool = False,
-    joined_at: datetime | None = None,
+    post: MemberPost,
     display_name: str | None = None,
     message_id: int | None = None,
     state: PostState = "pending",
@@ -215,39 +224,39 @@ async def post_answer(
 
     Always an answer, the asker's included. Refused while the question is closed and over the
     member's hourly answer limit; an anonymous one also where the member may not post
-    anonymously (``joined_at``: when they joined the server). An anonymous answer is signed as
-    ``_anonymous_name`` says (``display_name`` is then ignored). Stored ``pending`` before the
-    bot posts it (then ``pending_posts.confirm_post``), or ``live`` with its ``message_id``.
+    anonymously. An anonymous answer is signed as ``_anonymous_name`` says (``display_name`` is
+    then ignored). Stored ``pending`` before the bot posts it (then
+    ``pending_posts.confirm_post``), or ``live`` with its ``message_id``.
     ``check_limit=False``: the hourly limit was checked when it was held for review.
     """
     now = now or utc_now()
     repeat = await repeat_of(session, message_id)
     if repeat is not None:
         return repeat
-    question = await _question_for(
-        session, guild_id=guild_id, question_id=question_id, thread_id=thread_id
-    )
+    question = await _question_for(session, post)
     if question.closed_at is not None:
         raise InvalidState(QUESTION_CLOSED)
-    text = validate_body(body, what="answer")
-    config = await load_config(session, guild_id)
-    if anonymous:
-        check_anonymity_allowed(config, joined_at=joined_at, now=now)
-    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=anonymous)
+    text = validate_body(post.body, what="answer")
+    config = await load_config(session, post.guild_id)
+    if post.anonymous:
+        check_anonymity_allowed(config, joined_at=post.joined_at, now=now)
+    await check_not_blocked(
+        session, guild_id=post.guild_id, user_id=post.author_id, anonymous=post.anonymous
+    )
     if check_limit:
         await check_rate(
-            session, config, guild_id=guild_id, user_id=author_id, kind="answer", now=now
+            session, config, guild_id=post.guild_id, user_id=post.author_id, kind="answer", now=now
         )
     new = NewPost(
         kind="answer",
         parent_id=question.id,
-        author_id=author_id,
+        author_id=post.author_id,
         body=text,
         via_bot=True,
-        anonymous=anonymous,
+        anonymous=post.anonymous,
         display_name=(
-            await _anonymous_name(session, question, author_id)
-            if anonymous
+            await _anonymous_name(session, question, post.author_id)
+            if post.anonymous
             else clean_display_name(display_name)
         ),
     )
@@ -257,14 +266,8 @@ async def post_answer(
 async def post_reply(
     session: AsyncSession,
     *,
-    guild_id: int,
-    author_id: int,
-    body: str,
-    question_id: int | None = None,
-    thread_id: int | None = None,
+    post: MemberPost,
     parent_id: int | None = None,
-    anonymous: bool = False,
-    joined_at: datetime | None = None,
     message_id: int | None = None,
     state: PostState = "pending",
     now: datetime | None = None,
@@ -273,18 +276,16 @@ async def post_reply(
     (an answer of it).
 
     Named, or ``anonymous`` under the author's pseudonym in this thread (refused where the
-    member may not post anonymously; ``joined_at``: when they joined the server). The asker of
-    an anonymous question always replies as the question shows them (its display name, else
-    "Anonymous"), whatever ``anonymous`` says: a named reply would unmask them.
+    member may not post anonymously). The asker of an anonymous question always replies as the
+    question shows them (its display name, else "Anonymous"), whatever ``anonymous`` says: a
+    named reply would unmask them.
     """
     now = now or utc_now()
     repeat = await repeat_of(session, message_id)
     if repeat is not None:
         return repeat
-    question = await _question_for(
-        session, guild_id=guild_id, question_id=question_id, thread_id=thread_id
-    )
-    body = validate_body(body, what="reply")
+    question = await _question_for(session, post)
+    body = validate_body(post.body, what="reply")
     parent = question.id
     if parent_id is not None and parent_id != question.id:
         target = await load_post(session, parent_id)
@@ -296,20 +297,22 @@ async def post_reply(
         ):
             raise NotFound(POST_GONE)
         parent = target.id if target.kind == "answer" else (target.parent_id or question.id)
-    config = await load_config(session, guild_id)
-    as_asker = author_id == question.author_id and question.anonymous
-    if anonymous and not as_asker:
-        check_anonymity_allowed(config, joined_at=joined_at, now=now)
-    hidden = anonymous or as_asker
-    await check_not_blocked(session, guild_id=guild_id, user_id=author_id, anonymous=hidden)
+    config = await load_config(session, post.guild_id)
+    as_asker = post.author_id == question.author_id and question.anonymous
+    if post.anonymous and not as_asker:
+        check_anonymity_allowed(config, joined_at=post.joined_at, now=now)
+    hidden = post.anonymous or as_asker
+    await check_not_blocked(
+        session, guild_id=post.guild_id, user_id=post.author_id, anonymous=hidden
+    )
     new = NewPost(
         kind="comment",
         parent_id=parent,
-        author_id=author_id,
+        author_id=post.author_id,
         body=body,
         via_bot=True,
         anonymous=hidden,
-        display_name=await _anonymous_name(session, question, author_id) if hidden else None,
+        display_name=await _anonymous_name(session, question, post.author_id) if hidden else None,
     )
     return await _store(session, config, question, new, message_id=message_id, state=state, now=now)
 
@@ -323,19 +326,18 @@ async def _anonymous_name(session: AsyncSession, question: Post, author_id: int)
     return await assign_pseudonym(session, question_id=question.id, author_id=author_id)
 
 
-async def _question_for(
-    session: AsyncSession, *, guild_id: int, question_id: int | None, thread_id: int | None
-) -> Post:
-    """Lock the live question given by id or thread."""
+async def _question_for(session: AsyncSession, post: MemberPost) -> Post:
+    """Lock the live question the post goes to, given by id or thread."""
+    question_id = post.question_id
     if question_id is None:
-        if thread_id is None:
+        if post.thread_id is None:
             raise ValueError("give question_id or thread_id")
-        found = await question_for_thread(session, thread_id=thread_id, guild_id=guild_id)
+        found = await question_for_thread(session, thread_id=post.thread_id, guild_id=post.guild_id)
         if found is None:
             raise NotFound("This is not a question's thread.")
         question_id = found.id
     question = await locked_question(session, question_id)
-    if question.guild_id != guild_id:
+    if question.guild_id != post.guild_id:
         raise NotFound(QUESTION_GONE)
     return question
 

@@ -29,6 +29,7 @@ from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, RateLimited
 from bot.forum.lookups import get_post, get_question
 from bot.forum.post_rows import QUESTION_CLOSED, QUESTION_GONE
+from bot.forum.posts import MemberPost
 from bot.forum.ratelimits import check_rate, limit_for
 from bot.forum.results import PostSnapshot, snapshot_of
 from bot.forum.search import similar_questions
@@ -104,6 +105,18 @@ class HeldPostSnapshot:
     @property
     def waiting(self) -> bool:
         return self.status == "waiting"
+
+    def member_post(self) -> MemberPost:
+        """A held answer or reply as ``posts.post_answer`` and ``post_reply`` store it."""
+        joined = self.payload.get("joined_at")
+        return MemberPost(
+            guild_id=self.guild_id,
+            author_id=self.author_id,
+            body=self.text,
+            question_id=self.question_id,
+            anonymous=self.anonymous,
+            joined_at=datetime.fromisoformat(joined) if isinstance(joined, str) else None,
+        )
 
     @property
     def unpublished(self) -> bool:

@@ -36,7 +36,7 @@ from bot.forum.post_rows import (
 )
 from bot.forum.ratelimits import check_rate
 from bot.forum.results import PostChange
-from bot.forum.rights import locked_question_for
+from bot.forum.rights import Actor, locked_question_for
 from bot.forum.settings import load_config
 from bot.forum.text_rules import (
     DISPLAY_NAME_MAX,
@@ -218,38 +218,39 @@ async def adopt_native_post(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """How question ``question_id`` is to be closed: with an optional ``reason``, optionally as
+    a duplicate of ``duplicate_of_id``, which must be in a forum the closer can see
+    (``visible``, required with ``duplicate_of_id``)."""
+
+    question_id: int
+    reason: str | None = None
+    duplicate_of_id: int | None = None
+    visible: VisibleForums | None = None
+
+
 async def close_question(
-    session: AsyncSession,
-    *,
-    question_id: int,
-    actor_id: int,
-    is_moderator: bool = False,
-    reason: str | None = None,
-    duplicate_of_id: int | None = None,
-    visible: VisibleForums | None = None,
-    guild_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, closing: Closing, actor: Actor, now: datetime | None = None
 ) -> PostChange:
-    """Close a question (the asker, or a moderator), optionally as a duplicate of another,
-    which must be in a forum the closer can see (``visible``, required with
-    ``duplicate_of_id``): one they cannot see is refused as one that does not exist.
+    """Close a question (the asker, or a moderator), as ``closing`` says; a duplicate's original
+    the closer cannot see is refused as one that does not exist.
 
     While it is closed no vote on it or its answers counts, and it takes no new answers or
-    acceptance. Closing a closed question changes nothing. With ``guild_id`` (a command's
-    guild), a question of another guild is refused as not found.
+    acceptance. Closing a closed question changes nothing. When the actor's guild is known (a
+    command's), a question of another guild is refused as not found.
     """
     now = now or utc_now()
     question = await locked_question_for(
         session,
-        question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        guild_id=guild_id,
+        closing.question_id,
+        actor,
         refusal="Only the asker or a moderator can close this question.",
     )
     if question.closed_at is not None:
         return await change(session, question.id, changed=False)
-    reason = validate_close_reason(reason)
+    reason = validate_close_reason(closing.reason)
+    duplicate_of_id, visible = closing.duplicate_of_id, closing.visible
     if duplicate_of_id is not None:
         if duplicate_of_id == question.id:
             raise ValidationError("A question cannot be a duplicate of itself.")
@@ -260,62 +261,53 @@ async def close_question(
         )
         if original is None or original.state != "live":
             raise NotFound("The question it duplicates does not exist.")
-    if is_moderator and actor_id != question.author_id:  # a moderator's act, not the asker's
+    if actor.is_moderator and actor.member_id != question.author_id:  # a moderator's act
+        detail = reason or ""
         await audit.record(
-            session, question.guild_id, actor_id, "close", post_id=question.id, detail=reason or ""
+            session, question.guild_id, actor.member_id, "close", post_id=question.id, detail=detail
         )
-    return await _set_closed(
-        session,
-        question,
-        now=now,
-        values={
-            "closed_at": now,
-            "closed_reason": reason,
-            "duplicate_of_id": duplicate_of_id,
-            "closed_by_moderator": is_moderator,
-        },
-        done="closed",
+    closed = _closed_columns(
+        at=now, reason=reason, duplicate_of_id=duplicate_of_id, by_moderator=actor.is_moderator
     )
+    return await _set_closed(session, question, now=now, values=closed, done="closed")
 
 
 async def reopen_question(
-    session: AsyncSession,
-    *,
-    question_id: int,
-    actor_id: int,
-    is_moderator: bool = False,
-    guild_id: int | None = None,
-    now: datetime | None = None,
+    session: AsyncSession, *, question_id: int, actor: Actor, now: datetime | None = None
 ) -> PostChange:
     """Reopen a closed question; its current votes count again. Only a moderator reopens what
-    a moderator closed. ``guild_id`` as for ``close_question``."""
+    a moderator closed. The actor's guild as for ``close_question``."""
     now = now or utc_now()
     question = await locked_question_for(
         session,
         question_id,
-        actor_id=actor_id,
-        is_moderator=is_moderator,
-        guild_id=guild_id,
+        actor,
         refusal="Only the asker or a moderator can reopen this question.",
     )
     if question.closed_at is None:
         return await change(session, question.id, changed=False)
-    if question.closed_by_moderator and not is_moderator:
+    if question.closed_by_moderator and not actor.is_moderator:
         raise PermissionDenied(
             "A moderator closed this question, so only a moderator can reopen it."
         )
-    return await _set_closed(
-        session,
-        question,
-        now=now,
-        values={
-            "closed_at": None,
-            "closed_reason": None,
-            "duplicate_of_id": None,
-            "closed_by_moderator": False,
-        },
-        done="reopened",
-    )
+    opened = _closed_columns(at=None)
+    return await _set_closed(session, question, now=now, values=opened, done="reopened")
+
+
+def _closed_columns(
+    *,
+    at: datetime | None,
+    reason: str | None = None,
+    duplicate_of_id: int | None = None,
+    by_moderator: bool = False,
+) -> dict[str, object]:
+    """The question's closed columns: closed ``at`` (None: open, and the rest cleared)."""
+    return {
+        "closed_at": at,
+        "closed_reason": reason,
+        "duplicate_of_id": duplicate_of_id,
+        "closed_by_moderator": by_moderator,
+    }
 
 
 async def _set_closed(

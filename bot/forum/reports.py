@@ -20,7 +20,7 @@ and the latest reasons.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final, Literal, cast
 
@@ -110,26 +110,29 @@ def validate_reason(raw: str) -> str:
     return reason
 
 
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A member's report of the post behind a Discord message, with their reason (optional)."""
+
+    guild_id: int
+    message_id: int
+    reporter_id: int = field(repr=False)
+    reason: str = field(default="", repr=False)
+
+
 async def file_report(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    message_id: int,
-    reporter_id: int,
-    reason: str = "",
-    now: datetime | None = None,
+    session: AsyncSession, *, report: Report, now: datetime | None = None
 ) -> ReportFiled:
-    """``reporter_id`` reports the post whose Discord message is ``message_id``.
+    """The member reports the post whose Discord message is named.
 
     Refused when the message is no live post of this guild, when it is the reporter's own, and
     while the reporter's previous report on it is still open. Hides the post when the open
     reports reach ``reports_hide_after``.
     """
     now = now or utc_now()
-    reason = validate_reason(reason)
-    post_id = await check_report(
-        session, guild_id=guild_id, message_id=message_id, reporter_id=reporter_id
-    )
+    reason = validate_reason(report.reason)
+    guild_id, reporter_id = report.guild_id, report.reporter_id
+    post_id = await check_report(session, report=report)
     post = await load_post(session, post_id)
     assert post is not None
     # Lock order: the question, then the post (one report at a time per post); check again.
@@ -158,17 +161,15 @@ async def file_report(
     return ReportFiled(card=await card_state(session, post.id), hidden_now=hidden_now)
 
 
-async def check_report(
-    session: AsyncSession, *, guild_id: int, message_id: int, reporter_id: int
-) -> int:
-    """The id of the post ``reporter_id`` may report now (the message's post), or the sentence
+async def check_report(session: AsyncSession, *, report: Report) -> int:
+    """The id of the post the member may report now (the message's post), or the sentence
     saying why not: for the Report menu to refuse before it asks for a reason."""
-    post_id = await post_id_by_message(session, message_id)
+    post_id = await post_id_by_message(session, report.message_id)
     post = await load_post(session, post_id) if post_id is not None else None
     if post is None:
         raise NotFound(NOT_A_POST)
-    _check_reportable(post, guild_id, reporter_id)
-    if await _open_report_of(session, post.id, reporter_id):
+    _check_reportable(post, report.guild_id, report.reporter_id)
+    if await _open_report_of(session, post.id, report.reporter_id):
         raise InvalidState(ALREADY_REPORTED)
     return post.id
 

@@ -46,7 +46,7 @@ async def accept_answer(
     result = await run_transaction(
         bot,
         lambda s: acceptance.accept_answer(
-            s, actor_id=actor.actor_id, is_moderator=actor.moderator, message_id=message.id
+            s, answer_ref=acceptance.PostRef(message_id=message.id), actor=actor.actor
         ),
     )
     answer = result.answer

@@ -115,4 +115,4 @@ async def post_answer(
     await check_automod(bot, interaction, post)
     if await held_for_review(bot, interaction, "answer", post):
         return  # waits for a moderator's review (bot.premod)
-    await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, **post))
+    await post_for_member(bot, names, interaction, lambda s: posts.post_answer(s, post=post))

@@ -11,6 +11,7 @@ import discord
 from bot.deletes import after_delete
 from bot.forum import deletion, lookups
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.guilds import guild_of
 from bot.threads import (
     DISCORD_TROUBLE,
@@ -66,7 +67,9 @@ async def _delete_question(
 ) -> None:
     deleted = await run_transaction(
         bot,
-        lambda s: deletion.delete_question(s, question_id=question.id, actor_id=decided.user.id),
+        lambda s: deletion.delete_question(
+            s, actor=Actor(decided.user.id), question_id=question.id
+        ),
     )
     after_delete(bot, deleted)
     # Answer first: the prompt lives in the thread about to go.
@@ -90,7 +93,7 @@ async def _delete_post(
     question_id = post.question_ref
     before = await run_transaction(bot, lambda s: lookups.get_post(s, question_id))
     change = await run_transaction(
-        bot, lambda s: deletion.delete_post(s, post_id=post.id, actor_id=decided.user.id)
+        bot, lambda s: deletion.delete_post(s, actor=Actor(decided.user.id), post_id=post.id)
     )
     after_delete(bot, change)
     assert post.thread_id is not None

@@ -11,6 +11,7 @@ import discord
 
 from bot.forum import edits, text_rules
 from bot.forum.results import PostChange, PostSnapshot
+from bot.forum.rights import Actor
 from bot.posting_rights import check_can_post_in
 from bot.threads import discord_step, partial_message, with_trouble
 from bot.transactions import run_transaction
@@ -91,7 +92,7 @@ async def edit_post(
     author = interaction.user
     await bot.automod.check(interaction, post.thread_id, text)
     change = await run_transaction(
-        bot, lambda s: edits.edit_post(s, post_id=post.id, actor_id=author.id, body=text)
+        bot, lambda s: edits.edit_post(s, actor=Actor(author.id), post_id=post.id, body=text)
     )
     if not await _edited(interaction, change):
         return
@@ -125,11 +126,9 @@ async def edit_question(
     await check_can_post_in(bot, interaction, question.id, paced=False)
     author = interaction.user
     await bot.automod.check(interaction, question.thread_id, title, details)
+    edit = edits.QuestionEdit(question.id, title=title, details=details or "")
     change = await run_transaction(
-        bot,
-        lambda s: edits.edit_question(
-            s, question_id=question.id, actor_id=author.id, title=title, details=details or ""
-        ),
+        bot, lambda s: edits.edit_question(s, edit=edit, actor=Actor(author.id))
     )
     if not await _edited(interaction, change):
         return

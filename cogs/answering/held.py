@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -17,7 +16,7 @@ from bot.forum.premod import HeldPostSnapshot
 from bot.premod import hold_for_review
 from bot.transactions import Operation
 from cogs.answering.names import StoredNames
-from cogs.answering.on_behalf import MemberPost, publish_member_post
+from cogs.answering.on_behalf import publish_member_post
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -28,43 +27,31 @@ async def held_for_review(
     bot: QABot,
     interaction: discord.Interaction[QABot],
     kind: Literal["answer", "comment"],
-    post: MemberPost,
+    post: posts.MemberPost,
 ) -> bool:
     """Hold the answer or reply for a moderator's review when the guild says so (True)."""
-    joined = post["joined_at"]
-    payload = {"body": post["body"], "joined_at": joined.isoformat() if joined else None}
+    joined = post.joined_at
+    payload = {"body": post.body, "joined_at": joined.isoformat() if joined else None}
     return await hold_for_review(
         bot,
         interaction,
         kind,
         payload,
-        anonymous=post["anonymous"],
-        question_id=post["question_id"],
+        anonymous=post.anonymous,
+        question_id=post.question_id,
     )
 
 
 def _store(held: HeldPostSnapshot) -> Operation[PostChange]:
     """The domain operation that stores the approved post ``pending``, as /answer or /reply
     would have (its hourly limit was checked when it was held)."""
-    assert held.question_id is not None
-    question_id, payload = held.question_id, held.payload
-    raw = payload.get("joined_at")
-    joined_at = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    body = str(payload.get("body") or "")
+    post = held.member_post()
     store: Callable[..., Awaitable[PostChange]] = (
         functools.partial(posts.post_answer, check_limit=False)
         if held.kind == "answer"
         else posts.post_reply
     )
-    return lambda s: store(
-        s,
-        guild_id=held.guild_id,
-        question_id=question_id,
-        author_id=held.author_id,
-        body=body,
-        anonymous=held.anonymous,
-        joined_at=joined_at,
-    )
+    return lambda s: store(s, post=post)
 
 
 async def publish_held(bot: QABot, names: StoredNames, held: HeldPostSnapshot) -> int:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.forum import lookups, pending_posts
+from bot.forum.posts import MemberPost
 from bot.forum.results import PostChange
 from bot.guilds import guild_id_of
 from bot.transactions import Operation, run_transaction
@@ -44,31 +45,18 @@ def joined_at(interaction: discord.Interaction[QABot]) -> datetime | None:
     return user.joined_at if isinstance(user, discord.Member) else None
 
 
-class MemberPost(TypedDict):
-    """What ``posts.post_answer`` and ``posts.post_reply`` are told of a post a member asked
-    the bot to make (stored ``pending`` until the bot's message exists)."""
-
-    guild_id: int
-    question_id: int
-    author_id: int
-    body: str
-    anonymous: bool
-    joined_at: datetime | None
-    state: Literal["pending"]
-
-
 def member_post(
     interaction: discord.Interaction[QABot], question_id: int, text: str, *, anonymous: bool
 ) -> MemberPost:
-    guild_id = guild_id_of(interaction)
+    """What ``posts.post_answer`` and ``posts.post_reply`` are told of a post the member asked
+    the bot to make (stored ``pending`` until the bot's message exists)."""
     return MemberPost(
-        guild_id=guild_id,
-        question_id=question_id,
+        guild_id=guild_id_of(interaction),
         author_id=interaction.user.id,
         body=text,
+        question_id=question_id,
         anonymous=anonymous,
         joined_at=joined_at(interaction),
-        state="pending",
     )
 
 
@@ -76,11 +64,12 @@ async def check_automod(
     bot: QABot, interaction: discord.Interaction[QABot], post: MemberPost
 ) -> None:
     """Refuse text the server's AutoMod would block in the question's thread."""
-    question_id = post["question_id"]
+    question_id = post.question_id
+    assert question_id is not None  # the cogs name the question by id
     question = await run_transaction(
         bot, lambda s: lookups.get_question(s, question_id=question_id)
     )
-    await bot.automod.check(interaction, question.thread_id, post["body"])
+    await bot.automod.check(interaction, question.thread_id, post.body)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,4 +38,4 @@ async def reply(
     await check_automod(bot, interaction, post)
     if await held_for_review(bot, interaction, "comment", post):
         return  # waits for a moderator's review (bot.premod)
-    await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, **post))
+    await post_for_member(bot, names, interaction, lambda s: posts.post_reply(s, post=post))

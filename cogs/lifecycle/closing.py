@@ -72,19 +72,9 @@ async def close(
     request, question_id = await _request(bot, interaction, question)
     guild = request.guild
     duplicate_of_id = original_id(duplicate_of)
-    visible = visible_forums(interaction)
+    closing = questions.Closing(question_id, reason, duplicate_of_id, visible_forums(interaction))
     change = await run_transaction(
-        bot,
-        lambda s: questions.close_question(
-            s,
-            question_id=question_id,
-            actor_id=request.actor_id,
-            is_moderator=request.moderator,
-            reason=reason,
-            duplicate_of_id=duplicate_of_id,
-            visible=visible,
-            guild_id=guild.id,
-        ),
+        bot, lambda s: questions.close_question(s, closing=closing, actor=request.actor)
     )
     closed = change.question
     assert closed.thread_id is not None  # a live question has its thread
@@ -131,13 +121,7 @@ async def reopen(bot: QABot, interaction: discord.Interaction[QABot], question: 
     guild = request.guild
     change = await run_transaction(
         bot,
-        lambda s: questions.reopen_question(
-            s,
-            question_id=question_id,
-            actor_id=request.actor_id,
-            is_moderator=request.moderator,
-            guild_id=guild.id,
-        ),
+        lambda s: questions.reopen_question(s, question_id=question_id, actor=request.actor),
     )
     reopened = change.question
     assert reopened.thread_id is not None
@@ -158,7 +142,7 @@ async def reopen(bot: QABot, interaction: discord.Interaction[QABot], question: 
         )
     done &= await _step(
         "post the reopening message",
-        _send(bot, guild.id, reopened.thread_id, reopening_text(request.moderator)),
+        _send(bot, guild.id, reopened.thread_id, reopening_text(request.actor.is_moderator)),
         question_id=reopened.id,
     )
     bot.status_lines.request(reopened.id)

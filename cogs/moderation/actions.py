@@ -83,9 +83,7 @@ class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})")
         bot, post_id = bot_of(interaction), self.target_id
         restored = await run_transaction(
             bot,
-            lambda s: moderation.restore_post(
-                s, post_id=post_id, moderator_id=actor.actor_id, guild_id=actor.guild.id
-            ),
+            lambda s: moderation.restore_post(s, post_id=post_id, moderator=actor.actor),
         )
         post, done = await show_restored(bot, actor.guild, restored)
         log.info("post %s restored (interaction %s)", post.id, interaction.id)
@@ -163,16 +161,10 @@ class RemoveForm(_Form):
         )
 
     async def _submit(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
-        bot, post_id, reason = bot_of(interaction), self.post_id, self.reason.value
+        bot, post_id = bot_of(interaction), self.post_id
+        removal = moderation.Removal(post_id, self.reason.value)
         change = await run_transaction(
-            bot,
-            lambda s: moderation.remove_post(
-                s,
-                post_id=post_id,
-                moderator_id=actor.actor_id,
-                reason=reason,
-                guild_id=actor.guild.id,
-            ),
+            bot, lambda s: moderation.remove_post(s, removal=removal, moderator=actor.actor)
         )
         bot.notifier.wake()  # the author's DM
         done = await show_removed(bot, actor.guild, change.post)
@@ -220,7 +212,7 @@ class BlockForm(_Form):
             lambda s: blocks.block_member_through_post(
                 s,
                 post_id=post_id,
-                moderator_id=actor.actor_id,
+                moderator_id=actor.actor.member_id,
                 scope=scope,
                 days=days,
                 reason=reason,

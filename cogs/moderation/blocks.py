@@ -43,7 +43,7 @@ class UnblockButton(ModeratorButton, template=r"qa:unblock:(?P<id>[0-9]{1,20})")
         lifted = await run_transaction(
             bot,
             lambda s: blocks.lift_block(
-                s, block_id=block_id, moderator_id=actor.actor_id, guild_id=actor.guild.id
+                s, block_id=block_id, moderator_id=actor.actor.member_id, guild_id=actor.guild.id
             ),
         )
         log.info("block %s lifted (interaction %s)", block_id, interaction.id)

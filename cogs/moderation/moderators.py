@@ -27,7 +27,7 @@ async def moderator(
     """The acting member, refused with ``refusal`` unless they moderate the guild (Manage
     Threads in the Q&A forum, or the guild's moderator role)."""
     actor = await acting(bot, interaction)
-    if not actor.moderator:
+    if not actor.actor.is_moderator:
         raise PermissionDenied(refusal)
     return actor
 

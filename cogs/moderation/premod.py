@@ -62,7 +62,7 @@ async def _reviewer(bot: QABot, interaction: Interaction) -> tuple[int, int]:
     guild's id and the moderator's."""
     actor = await moderator(bot, interaction, refusal=NOT_A_REVIEWER)
     await interaction.response.defer(ephemeral=True, thinking=True)
-    return actor.guild.id, actor.actor_id
+    return actor.guild.id, actor.actor.member_id
 
 
 async def approve(bot: QABot, interaction: Interaction, held_id: int) -> None:

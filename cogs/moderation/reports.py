@@ -79,14 +79,9 @@ async def open_report_form(
 ) -> None:
     """The Report menu: refuse at once what cannot be reported, else ask for a reason."""
     assert interaction.guild_id is not None
-    guild_id, reporter_id = interaction.guild_id, interaction.user.id
+    report = reports.Report(interaction.guild_id, message.id, interaction.user.id)
     # A read (never queued behind a writer): a form must open within Discord's 3 seconds.
-    await run_read(
-        bot,
-        lambda s: reports.check_report(
-            s, guild_id=guild_id, message_id=message.id, reporter_id=reporter_id
-        ),
-    )
+    await run_read(bot, lambda s: reports.check_report(s, report=report))
     await interaction.response.send_modal(ReportForm(bot, message.id))
 
 
@@ -109,21 +104,14 @@ class ReportForm(discord.ui.Modal, title=MODAL_TITLE):
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        guild_id, reporter_id, reason = interaction.guild_id, interaction.user.id, self.reason.value
-        filed = await run_transaction(
-            self.bot,
-            lambda s: reports.file_report(
-                s,
-                guild_id=guild_id,
-                message_id=self.message_id,
-                reporter_id=reporter_id,
-                reason=reason,
-            ),
+        report = reports.Report(
+            interaction.guild_id, self.message_id, interaction.user.id, self.reason.value
         )
+        filed = await run_transaction(self.bot, lambda s: reports.file_report(s, report=report))
         await interaction.followup.send(THANKS, ephemeral=True, allowed_mentions=NO_PINGS)
         if filed.hidden_now:
             self.bot.status_lines.request(filed.card.post.question_id)
-        await show_card(self.bot, guild_id, filed.card.post.id)
+        await show_card(self.bot, report.guild_id, filed.card.post.id)
 
     async def on_error(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -212,7 +200,7 @@ class DismissReports(ModeratorButton, template=r"qa:rdismiss:(?P<id>[0-9]{1,20})
         state = await run_transaction(
             bot,
             lambda s: reports.dismiss_reports(
-                s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor_id
+                s, guild_id=actor.guild.id, post_id=post_id, moderator_id=actor.actor.member_id
             ),
         )
         if state.shown_again:

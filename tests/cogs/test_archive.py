@@ -14,6 +14,7 @@ import pytest
 
 from bot.forum import categories, consent, lookups, moderation, publishing, settings
 from bot.forum.publishing import A_MEMBER, ANONYMOUS, WITHHELD, PublishedThread
+from bot.forum.rights import Actor
 from bot.transactions import run_sync_read
 from bot.ui.archive import ALLOW_LABEL, FORUM_NOTICE, FORUM_TOPIC_MAX, WITHDRAW_LABEL
 from bot.ui.premod import WAITS_FOR_REVIEW
@@ -374,7 +375,11 @@ async def test_deleted_and_removed_posts_leave_the_archive_at_once(scene: Scene)
     post_id = await post_id_of(scene, removed.id)
     await run_domain(
         scene.harness,
-        lambda s: moderation.remove_post(s, post_id=post_id, moderator_id=mod, guild_id=gid),
+        lambda s: moderation.remove_post(
+            s,
+            removal=moderation.Removal(post_id),
+            moderator=Actor(mod, is_moderator=True, guild_id=gid),
+        ),
     )
     shown = await scene.thread(question)
     assert shown is not None and [p.body for p in shown.posts] == [kept.content]

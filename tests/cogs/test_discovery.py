@@ -18,6 +18,7 @@ from bot.clock import utc_now
 from bot.db.models import Post
 from bot.forum import acceptance, categories, deletion, drafts, posts, questions, search, votes
 from bot.forum.errors import NotFound
+from bot.forum.rights import Actor
 from bot.forum.visibility import VisibleForums
 from cogs.discovery import NOTHING_FOUND, UnansweredPages
 from tests.cogs.conftest import (
@@ -59,10 +60,7 @@ class Scene:
             self.harness,
             lambda s: posts.post_answer(
                 s,
-                guild_id=gid,
-                question_id=asked.id,
-                author_id=self.bob.id,
-                body=body,
+                post=posts.MemberPost(gid, author_id=self.bob.id, body=body, question_id=asked.id),
                 message_id=mid,
                 state="live",
             ),
@@ -137,12 +135,16 @@ async def test_search_ranks_by_relevance_then_score_with_marks_and_links(scene: 
     accepted = await scene.answer(solved, "It is not rude; any good counsellor understands.")
     await run_domain(
         scene.harness,
-        lambda s: acceptance.accept_answer(s, answer_id=accepted.id, actor_id=scene.alice.id),
+        lambda s: acceptance.accept_answer(
+            s, answer_ref=acceptance.PostRef(accepted.id), actor=Actor(scene.alice.id)
+        ),
     )
     closed = await scene.ask("Therapist on holiday", "Mine is away for a month.")
     await run_domain(
         scene.harness,
-        lambda s: questions.close_question(s, question_id=closed.id, actor_id=scene.alice.id),
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(closed.id), actor=Actor(scene.alice.id)
+        ),
     )
     await scene.ask("Unrelated: learning to swim", "Cold water scares me.")
 
@@ -185,7 +187,7 @@ async def test_deleted_questions_and_answers_never_appear(scene: Scene) -> None:
     gone = await scene.ask("Nightmares after moving", "Since the move I dream badly.")
     await run_domain(
         scene.harness,
-        lambda s: deletion.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
+        lambda s: deletion.delete_question(s, actor=Actor(scene.alice.id), question_id=gone.id),
     )
     other = await scene.ask("Waking up tired", "Even after nine hours.")
     answer = await scene.answer(other, "Nightmares can do that; keep a dream diary.")
@@ -217,7 +219,7 @@ async def test_a_very_common_term_is_read_from_its_top_list(scene: Scene) -> Non
     gone = asked[0]
     await run_domain(
         scene.harness,
-        lambda s: deletion.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
+        lambda s: deletion.delete_question(s, actor=Actor(scene.alice.id), question_id=gone.id),
     )
     # ... a deleted one leaves at once.
     gone_line = link(scene, gone, "Breathing exercise 0")
@@ -377,7 +379,7 @@ async def test_unanswered_pages_oldest_first_and_buttons_work_after_a_restart(
     gone = asked[1]
     await run_domain(
         scene.harness,
-        lambda s: deletion.delete_question(s, question_id=gone.id, actor_id=scene.alice.id),
+        lambda s: deletion.delete_question(s, actor=Actor(scene.alice.id), question_id=gone.id),
     )
     first = await unanswered(scene)
     (embed,) = first.embeds

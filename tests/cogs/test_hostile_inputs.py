@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from bot.db.models import Base, Post
 from bot.forum import deletion
 from bot.forum.post_rows import QUESTION_GONE as GONE
+from bot.forum.rights import Actor
 from bot.forum.text_rules import NO_BIDI
 from bot.guilds import NOT_SET_UP
 from bot.question_option import NO_QUESTION_HERE, PICK_A_QUESTION
@@ -109,7 +110,7 @@ async def scene(
     deleted = await ask_question_directly(harness, alice, "Deleted already", "Gone soon.")
     await run_domain(
         harness,
-        lambda s: deletion.delete_question(s, question_id=deleted.id, actor_id=alice.id),
+        lambda s: deletion.delete_question(s, actor=Actor(alice.id), question_id=deleted.id),
     )
     await idle(harness)  # the DM about bob's answer delivered before any row counts
     try:

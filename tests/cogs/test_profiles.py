@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.forum import acceptance, points, roles
+from bot.forum.rights import Actor
 from cogs.admin.forum_setup import point_role_notes
 from cogs.profiles import NO_PROFILE_FOR_BOTS
 from tests.cogs.test_voting import DOWN, UP, Votes, people
@@ -414,7 +415,11 @@ async def test_points_from_an_accepted_answer_give_a_role_without_any_vote(v: Vo
     await roles_add(v, 400, helper)
     await v.bot.role_sync.wait_idle()
     assert not holds(v.fake, alice, helper)
-    await v.run(lambda s: acceptance.accept_answer(s, answer_id=a.post.id, actor_id=asker.id))
+    await v.run(
+        lambda s: acceptance.accept_answer(
+            s, answer_ref=acceptance.PostRef(a.post.id), actor=Actor(asker.id)
+        )
+    )
     await v.settle()  # the dispatched listener runs
     await v.bot.role_sync.wait_idle()
     assert holds(v.fake, alice, helper)  # 100 + 40 + 300

@@ -24,6 +24,7 @@ from bot.db.engine import sqlite_path
 from bot.db.models import Notification, Post
 from bot.forum import moderation
 from bot.forum.purge import REMOVED_THREAD_NAME
+from bot.forum.rights import Actor
 from bot.ui.dms import DM_ABOUT_DELETED
 from tests.bot.workers.test_notifier import wait_for_dms
 from tests.cogs.conftest import (
@@ -289,7 +290,10 @@ async def test_the_purger_blanks_removed_posts_once_their_restore_window_has_pas
         await run_domain(
             scene.harness,
             lambda s, asked=asked, when=when: moderation.remove_post(
-                s, post_id=asked.id, moderator_id=scene.mod.id, now=when
+                s,
+                removal=moderation.Removal(asked.id),
+                moderator=Actor(scene.mod.id, is_moderator=True),
+                now=when,
             ),
         )
     purged = BotEvents(scene.harness, "qa_purged")

@@ -223,7 +223,10 @@ async def test_pending_rows_are_completed_from_discord_or_discarded(scene: Scene
         change = await run_domain(
             scene.harness,
             lambda s: posts.post_answer(
-                s, guild_id=guild_id, author_id=bob.id, body=ANSWER, question_id=asked.id
+                s,
+                post=posts.MemberPost(
+                    guild_id, author_id=bob.id, body=ANSWER, question_id=asked.id
+                ),
             ),
         )
         return change.post.id

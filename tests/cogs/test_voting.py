@@ -19,6 +19,7 @@ import pytest
 
 from bot.forum import deletion, lookups, points, posts, questions, settings, votes
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.votes import Emoji, emoji_matches, vote_flag
 from bot.transactions import run_transaction
 from tests.fakediscord import FakeDiscord, Member, Message
@@ -134,11 +135,13 @@ class Votes:
         change = await self.run(
             lambda s: posts.post_answer(
                 s,
-                guild_id=self.guild_id,
-                question_id=question.id,
-                author_id=author.id,
-                body=body,
-                anonymous=anonymous,
+                post=posts.MemberPost(
+                    self.guild_id,
+                    author_id=author.id,
+                    body=body,
+                    question_id=question.id,
+                    anonymous=anonymous,
+                ),
                 message_id=message.id,
                 state="live",
             )
@@ -380,7 +383,11 @@ async def test_votes_on_a_closed_question_count_nothing_until_it_reopens(v: Vote
     await voter.react(a.message, UP)
     await v.settle()
     assert (await v.member(answerer)).points == 60
-    await v.run(lambda s: questions.close_question(s, question_id=q.id, actor_id=asker.id))
+    await v.run(
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(q.id), actor=Actor(asker.id)
+        )
+    )
     await other.react(a.message, UP)
     await other.react(q.message, UP)
     await v.settle()
@@ -389,7 +396,7 @@ async def test_votes_on_a_closed_question_count_nothing_until_it_reopens(v: Vote
     assert (await v.member(answerer)).points == 40
     assert (await v.member(asker)).points == 20
     await v.assert_consistent()
-    await v.run(lambda s: questions.reopen_question(s, question_id=q.id, actor_id=asker.id))
+    await v.run(lambda s: questions.reopen_question(s, actor=Actor(asker.id), question_id=q.id))
     assert (await v.get(a)).score == 2 and (await v.member(answerer)).points == 80
     await v.assert_consistent()
 
@@ -584,7 +591,9 @@ async def test_hundreds_of_random_reaction_events_end_exact(v: Votes) -> None:
         await v.answer(closed, members[0]),
     ]
     await v.run(
-        lambda s: questions.close_question(s, question_id=closed.id, actor_id=members[3].id)
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(closed.id), actor=Actor(members[3].id)
+        )
     )
     reactors = [*members, a_bot]
     emoji = [UP, UP, DOWN, DOWN, "😀"]

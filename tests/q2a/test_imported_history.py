@@ -18,9 +18,10 @@ from bot.clock import utc_now
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Notification, Post, Vote
 from bot.forum.imported import link_imported
-from bot.forum.moderation import remove_post
+from bot.forum.moderation import Removal, remove_post
 from bot.forum.mydata.erase import erase_member
 from bot.forum.purge import purge_removed
+from bot.forum.rights import Actor
 from bot.forum.uow import run_in_transaction
 from bot.forum.votes import reconcile_votes
 from bot.q2a_import import import_q2a
@@ -164,7 +165,11 @@ async def test_removing_imported_posts_dms_members_only(
     for post_id in (synthetic, member):
         await run_in_transaction(
             sessionmaker,
-            lambda s, p=post_id: remove_post(s, post_id=p, moderator_id=9, guild_id=GUILD),
+            lambda s, p=post_id: remove_post(
+                s,
+                removal=Removal(p),
+                moderator=Actor(9, is_moderator=True, guild_id=GUILD),
+            ),
         )
     async with sessionmaker() as session:
         recipients = list(await session.scalars(select(Notification.recipient_id)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.forum import consent, leaderboard, moderation
 from bot.forum.publishing import WITHHELD
+from bot.forum.rights import Actor
 from bot.forum.settings import set_setting
 from bot.web.render import slug
 from tests.bot.forum.core_support import ASKER, GUILD, MODERATOR
@@ -67,7 +68,11 @@ async def test_a_removed_question_and_a_closed_archive_are_404(archive: Archive)
     path = f"/q/{archive.question.id}/{slug(TITLE)}"
     question = archive.question
     await archive.forum.run(
-        lambda s: moderation.remove_post(s, post_id=question.id, moderator_id=MODERATOR)
+        lambda s: moderation.remove_post(
+            s,
+            removal=moderation.Removal(question.id),
+            moderator=Actor(MODERATOR, is_moderator=True),
+        )
     )
     assert (await archive.get(path))[0] == 404
     assert await everywhere(archive, TITLE) == []

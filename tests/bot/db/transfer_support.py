@@ -16,6 +16,7 @@ from bot.db.transfer import TABLES
 from bot.forum import blocks, categories, moderation, prefs, premod, reports
 from bot.forum.point_rules import PostCache, Totals
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.settings import set_setting
 from tests.bot.forum.core_support import (
     ANSWERER,
@@ -98,7 +99,9 @@ async def _moderate(forum: Forum, reported: PostSnapshot, blocked: PostSnapshot)
     mid = reported.message_id
     await forum.run(
         lambda s: reports.file_report(
-            s, guild_id=GUILD, message_id=mid, reporter_id=VOTER, reason="off topic", now=forum.now
+            s,
+            report=reports.Report(GUILD, message_id=mid, reporter_id=VOTER, reason="off topic"),
+            now=forum.now,
         )
     )
     await forum.run(
@@ -108,7 +111,10 @@ async def _moderate(forum: Forum, reported: PostSnapshot, blocked: PostSnapshot)
     )
     await forum.run(
         lambda s: moderation.remove_post(
-            s, post_id=reported.id, moderator_id=MODERATOR, reason="spam", now=forum.now
+            s,
+            removal=moderation.Removal(reported.id, reason="spam"),
+            moderator=Actor(MODERATOR, is_moderator=True),
+            now=forum.now,
         )
     )
     await forum.run(

@@ -23,6 +23,7 @@ from bot.forum.point_rules import (
 )
 from bot.forum.points import get_member_points
 from bot.forum.results import AcceptResult, MemberPoints, PostChange, PostSnapshot, VoteResult
+from bot.forum.rights import Actor
 from bot.forum.settings import load_config
 from bot.forum.uow import run_in_transaction
 from bot.forum.visibility import VisibleForums
@@ -132,20 +133,20 @@ class Forum:
         return change.post
 
     async def answer(
-        self, question: PostSnapshot, author: int = ANSWERER, body: str = LONG, **kwargs: Any
+        self,
+        question: PostSnapshot,
+        author: int = ANSWERER,
+        body: str = LONG,
+        anonymous: bool = False,
+        **kwargs: Any,
     ) -> PostSnapshot:
         message_id = self.next_id()
+        post = posts.MemberPost(
+            self.guild_id, author, body, question_id=question.id, anonymous=anonymous
+        )
         change = await self.run(
             lambda s: posts.post_answer(
-                s,
-                guild_id=self.guild_id,
-                question_id=question.id,
-                author_id=author,
-                body=body,
-                message_id=message_id,
-                state="live",
-                now=self.now,
-                **kwargs,
+                s, post=post, message_id=message_id, state="live", now=self.now, **kwargs
             )
         )
         return change.post
@@ -164,21 +165,38 @@ class Forum:
     ) -> AcceptResult:
         return await self.run(
             lambda s: acceptance.accept_answer(
-                s, answer_id=answer.id, actor_id=actor, is_moderator=is_moderator, now=self.now
+                s,
+                answer_ref=acceptance.PostRef(answer.id),
+                actor=Actor(actor, is_moderator=is_moderator),
+                now=self.now,
             )
         )
 
-    async def close(self, question: PostSnapshot, actor: int = ASKER, **kw: Any) -> PostChange:
+    async def close(
+        self,
+        question: PostSnapshot,
+        actor: int = ASKER,
+        is_moderator: bool = False,
+        guild_id: int | None = None,
+        **kw: Any,
+    ) -> PostChange:
+        closer = Actor(actor, is_moderator=is_moderator, guild_id=guild_id)
+        closing = questions.Closing(question.id, visible=SEEN, **kw)
         return await self.run(
-            lambda s: questions.close_question(
-                s, question_id=question.id, actor_id=actor, visible=SEEN, now=self.now, **kw
-            )
+            lambda s: questions.close_question(s, closing=closing, actor=closer, now=self.now)
         )
 
-    async def reopen(self, question: PostSnapshot, actor: int = ASKER, **kw: Any) -> PostChange:
+    async def reopen(
+        self,
+        question: PostSnapshot,
+        actor: int = ASKER,
+        is_moderator: bool = False,
+        guild_id: int | None = None,
+    ) -> PostChange:
+        opener = Actor(actor, is_moderator=is_moderator, guild_id=guild_id)
         return await self.run(
             lambda s: questions.reopen_question(
-                s, question_id=question.id, actor_id=actor, now=self.now, **kw
+                s, question_id=question.id, actor=opener, now=self.now
             )
         )
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Notification
 from bot.forum import acceptance
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -103,17 +104,25 @@ async def test_unaccept_returns_to_answered(forum: Forum) -> None:
     assert a.message_id is not None
     mid = a.message_id
     result = await forum.run(
-        lambda s: acceptance.unaccept_answer(s, message_id=mid, actor_id=ASKER, now=NOW)
+        lambda s: acceptance.unaccept_answer(
+            s, question_ref=acceptance.PostRef(message_id=mid), actor=Actor(ASKER), now=NOW
+        )
     )
     assert result.changed and result.answer is None and result.previous_answer_id == a.id
     assert result.question.status == "answered"
     assert (await forum.points(ANSWERER), await forum.points(ASKER)) == (40, 20)
     again = await forum.run(
-        lambda s: acceptance.unaccept_answer(s, question_id=q.id, actor_id=ASKER)
+        lambda s: acceptance.unaccept_answer(
+            s, question_ref=acceptance.PostRef(q.id), actor=Actor(ASKER)
+        )
     )
     assert not again.changed
     with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: acceptance.unaccept_answer(s, question_id=q.id, actor_id=OTHER))
+        await forum.run(
+            lambda s: acceptance.unaccept_answer(
+                s, question_ref=acceptance.PostRef(q.id), actor=Actor(OTHER)
+            )
+        )
     assert str(err.value) == "Only the asker or a moderator can unaccept an answer."
     await forum.check()
 
@@ -153,7 +162,11 @@ async def test_what_cannot_be_accepted(forum: Forum) -> None:
     with pytest.raises(InvalidState):
         await forum.accept(q)
     with pytest.raises(InvalidState):
-        await forum.run(lambda s: acceptance.accept_answer(s, message_id=123_456, actor_id=ASKER))
+        await forum.run(
+            lambda s: acceptance.accept_answer(
+                s, answer_ref=acceptance.PostRef(message_id=123_456), actor=Actor(ASKER)
+            )
+        )
 
     gone = await forum.answer(q)
     await forum.delete(gone)

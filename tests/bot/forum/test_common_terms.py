@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.forum import common_terms, deletion, questions
 from bot.forum.common_terms import CommonTerms
+from bot.forum.rights import Actor
 from bot.forum.uow import run_in_transaction
 from bot.forum.visibility import VisibleForums
 from tests.bot.forum.core_support import FORUM, GUILD, MODERATOR, SEEN
@@ -82,12 +83,12 @@ async def test_deleted_and_closed_questions_leave_a_list_at_once(board: Board) -
     await refresh(board, common)
     await board.run(
         lambda s: deletion.delete_question(
-            s, question_id=gone.id, actor_id=MODERATOR, is_moderator=True
+            s, actor=Actor(MODERATOR, is_moderator=True), question_id=gone.id
         )
     )
     await board.run(
         lambda s: questions.close_question(
-            s, question_id=closed.id, actor_id=MODERATOR, is_moderator=True
+            s, closing=questions.Closing(closed.id), actor=Actor(MODERATOR, is_moderator=True)
         )
     )
     listed = await board.hits("meditation", common=common)
@@ -116,7 +117,7 @@ async def test_a_term_no_longer_common_loses_its_list(board: Board) -> None:
     assert await refresh(board, common) == 1
     await board.run(
         lambda s: deletion.delete_question(
-            s, question_id=first.id, actor_id=MODERATOR, is_moderator=True
+            s, actor=Actor(MODERATOR, is_moderator=True), question_id=first.id
         )
     )
     assert await refresh(board, common) == 0
@@ -153,7 +154,7 @@ async def test_a_list_cut_short_gives_way_to_the_full_ranking_when_too_few_are_l
     for gone in asked[2:]:
         await board.run(
             lambda s, gone=gone: deletion.delete_question(
-                s, question_id=gone.id, actor_id=MODERATOR, is_moderator=True
+                s, actor=Actor(MODERATOR, is_moderator=True), question_id=gone.id
             )
         )
     hits = await board.hits("hiking", common=common)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.forum import acceptance, deletion, posts, questions, votes
 from bot.forum.errors import InvalidState
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.uow import is_retryable, run_in_transaction, sqlstate
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, LONG, MODERATOR, NOW, OTHER, Forum
 
@@ -85,27 +86,30 @@ async def test_eight_concurrent_tasks_end_with_exact_scores_and_points(
                 if round_ % 4 == 3:
                     await run(
                         lambda s: acceptance.unaccept_answer(
-                            s, question_id=q.id, actor_id=ASKER, now=NOW
+                            s, question_ref=acceptance.PostRef(q.id), actor=Actor(ASKER), now=NOW
                         )
                     )
                 else:
                     await run(
                         lambda s, a=answer: acceptance.accept_answer(
-                            s, answer_id=a.id, actor_id=ASKER, now=NOW
+                            s, answer_ref=acceptance.PostRef(a.id), actor=Actor(ASKER), now=NOW
                         )
                     )
             except InvalidState:
                 pass  # the question was closed at that moment: a refusal, not a failure
 
     async def closer() -> None:
+        moderator = Actor(MODERATOR, is_moderator=True)
         await start.wait()
         for _ in range(ROUNDS):
-            for op in (questions.close_question, questions.reopen_question):
-                await run(
-                    lambda s, op=op: op(
-                        s, question_id=q.id, actor_id=MODERATOR, is_moderator=True, now=NOW
-                    )
+            await run(
+                lambda s: questions.close_question(
+                    s, closing=questions.Closing(q.id), actor=moderator, now=NOW
                 )
+            )
+            await run(
+                lambda s: questions.reopen_question(s, question_id=q.id, actor=moderator, now=NOW)
+            )
 
     tasks = [asyncio.create_task(voter(user)) for user in VOTERS]
     tasks += [asyncio.create_task(poster()), asyncio.create_task(accepter())]

@@ -17,6 +17,7 @@ from bot.forum.continuation import CLAIM_EXPIRY, Claimed, Continued
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.lookups import get_question
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.settings import set_setting
 from bot.forum.visibility import VisibleForums
 from tests.bot.forum.core_support import ANSWERER, FORUM, GUILD, MODERATOR, OTHER, VOTER, Forum
@@ -114,7 +115,9 @@ async def test_a_question_not_imported_or_gone_is_refused(forum: Forum) -> None:
         await claim(forum, native_unthreaded.id)
     await forum.run(
         lambda s: moderation.remove_post(
-            s, post_id=question.id, moderator_id=MODERATOR, guild_id=GUILD
+            s,
+            removal=moderation.Removal(question.id),
+            moderator=Actor(MODERATOR, is_moderator=True, guild_id=GUILD),
         )
     )
     with pytest.raises(NotFound):

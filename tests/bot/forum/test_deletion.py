@@ -13,6 +13,7 @@ from bot.forum.errors import (
     PermissionDenied,
 )
 from bot.forum.results import MemberPoints
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -34,7 +35,7 @@ async def test_deleting_a_question_undoes_everything_in_its_thread(forum: Forum)
     await forum.accept(a)
     assert (await forum.points(ANSWERER)) == 40 + 20 + 300
     result = await forum.run(
-        lambda s: deletion.delete_question(s, question_id=q.id, actor_id=ASKER, now=NOW)
+        lambda s: deletion.delete_question(s, actor=Actor(ASKER), question_id=q.id, now=NOW)
     )
     assert result.changed and result.post.deleted
     assert result.post.answer_count == 0
@@ -42,7 +43,7 @@ async def test_deleting_a_question_undoes_everything_in_its_thread(forum: Forum)
     for user in (ASKER, ANSWERER, VOTER):
         assert await forum.member(user) == type(await forum.member(user))(GUILD, user)
     again = await forum.run(
-        lambda s: deletion.delete_question(s, question_id=q.id, actor_id=ASKER, now=NOW)
+        lambda s: deletion.delete_question(s, actor=Actor(ASKER), question_id=q.id, now=NOW)
     )
     assert not again.changed
     await forum.check()
@@ -51,11 +52,11 @@ async def test_deleting_a_question_undoes_everything_in_its_thread(forum: Forum)
 async def test_only_the_asker_or_a_moderator_deletes_a_question(forum: Forum) -> None:
     q = await forum.ask()
     with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: deletion.delete_question(s, question_id=q.id, actor_id=OTHER))
+        await forum.run(lambda s: deletion.delete_question(s, actor=Actor(OTHER), question_id=q.id))
     assert str(err.value) == "Only the asker or a moderator can delete this question."
     removed = await forum.run(
         lambda s: deletion.delete_question(
-            s, question_id=q.id, actor_id=MODERATOR, is_moderator=True
+            s, actor=Actor(MODERATOR, is_moderator=True), question_id=q.id
         )
     )
     assert removed.post.deleted
@@ -97,13 +98,13 @@ async def test_delete_post_permissions(forum: Forum) -> None:
     q = await forum.ask()
     a = await forum.answer(q, ANSWERER)
     with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: deletion.delete_post(s, post_id=a.id, actor_id=OTHER))
+        await forum.run(lambda s: deletion.delete_post(s, actor=Actor(OTHER), post_id=a.id))
     assert str(err.value) == "Only its author or a moderator can delete this."
     by_mod = await forum.run(
-        lambda s: deletion.delete_post(s, post_id=a.id, actor_id=MODERATOR, is_moderator=True)
+        lambda s: deletion.delete_post(s, actor=Actor(MODERATOR, is_moderator=True), post_id=a.id)
     )
     assert by_mod.post.deleted
-    by_author = await forum.run(lambda s: deletion.delete_post(s, post_id=q.id, actor_id=ASKER))
+    by_author = await forum.run(lambda s: deletion.delete_post(s, actor=Actor(ASKER), post_id=q.id))
     assert by_author.post.deleted
 
 

@@ -14,6 +14,7 @@ from bot.forum.errors import (
     PermissionDenied,
     ValidationError,
 )
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -30,28 +31,39 @@ async def test_edit_by_asker_or_moderator_and_refusals(forum: Forum) -> None:
     q = await forum.ask()
     edited = await forum.run(
         lambda s: edits.edit_question(
-            s, question_id=q.id, actor_id=ASKER, title=" New title ", details="More", now=NOW
+            s,
+            edit=edits.QuestionEdit(q.id, title=" New title ", details="More"),
+            actor=Actor(ASKER),
+            now=NOW,
         )
     )
     assert (edited.post.title, edited.post.body, edited.changed) == ("New title", "More", True)
     same = await forum.run(
-        lambda s: edits.edit_question(s, question_id=q.id, actor_id=ASKER, title="New title")
+        lambda s: edits.edit_question(
+            s, edit=edits.QuestionEdit(q.id, title="New title"), actor=Actor(ASKER)
+        )
     )
     assert not same.changed
     by_mod = await forum.run(
         lambda s: edits.edit_question(
-            s, question_id=q.id, actor_id=MODERATOR, is_moderator=True, title="Fixed"
+            s,
+            edit=edits.QuestionEdit(q.id, title="Fixed"),
+            actor=Actor(MODERATOR, is_moderator=True),
         )
     )
     assert by_mod.post.title == "Fixed"
     with pytest.raises(PermissionDenied) as err:
         await forum.run(
-            lambda s: edits.edit_question(s, question_id=q.id, actor_id=OTHER, title="Mine")
+            lambda s: edits.edit_question(
+                s, edit=edits.QuestionEdit(q.id, title="Mine"), actor=Actor(OTHER)
+            )
         )
     assert str(err.value) == "Only the asker or a moderator can edit this question."
     with pytest.raises(ValidationError):
         await forum.run(
-            lambda s: edits.edit_question(s, question_id=q.id, actor_id=ASKER, title=" ")
+            lambda s: edits.edit_question(
+                s, edit=edits.QuestionEdit(q.id, title=" "), actor=Actor(ASKER)
+            )
         )
     assert (await forum.get(q.id)).title == "Fixed"
 
@@ -112,13 +124,15 @@ async def test_edit_post_is_for_the_author_of_a_bot_posted_answer(forum: Forum) 
     q = await forum.ask()
     a = await forum.answer(q, ANSWERER)
     edited = await forum.run(
-        lambda s: edits.edit_post(s, post_id=a.id, actor_id=ANSWERER, body="Better answer")
+        lambda s: edits.edit_post(s, actor=Actor(ANSWERER), post_id=a.id, body="Better answer")
     )
     assert edited.post.body == "Better answer"
     with pytest.raises(PermissionDenied) as err:
-        await forum.run(lambda s: edits.edit_post(s, post_id=a.id, actor_id=OTHER, body="x"))
+        await forum.run(lambda s: edits.edit_post(s, actor=Actor(OTHER), post_id=a.id, body="x"))
     assert str(err.value) == "Only its author can edit this."
     native = await forum.post_of(q, OTHER)
     with pytest.raises(InvalidState) as direct:
-        await forum.run(lambda s: edits.edit_post(s, post_id=native.id, actor_id=OTHER, body="x"))
+        await forum.run(
+            lambda s: edits.edit_post(s, actor=Actor(OTHER), post_id=native.id, body="x")
+        )
     assert str(direct.value) == "Edit your own message on Discord directly."

@@ -30,7 +30,9 @@ async def test_bot_posts_of_author_lists_only_their_live_bot_posts(forum: Forum)
     await forum.delete(gone)
     await forum.run(
         lambda s: posts.post_answer(
-            s, guild_id=GUILD, question_id=q.id, author_id=ANSWERER, body=LONG, now=NOW
+            s,
+            post=posts.MemberPost(GUILD, author_id=ANSWERER, body=LONG, question_id=q.id),
+            now=NOW,
         )
     )  # still pending: not on Discord yet
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.forum import audit, blocks, lookups, moderation, search
 from bot.forum.errors import InvalidState, NotFound
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -21,11 +22,13 @@ from tests.bot.forum.core_support import (
     queued_notifications,
 )
 
+MOD = Actor(MODERATOR, is_moderator=True)
 
-async def _remove(forum: Forum, post_id: int, reason: str = "", **kw: object) -> None:
+
+async def _remove(forum: Forum, post_id: int, reason: str = "") -> None:
     await forum.run(
         lambda s: moderation.remove_post(
-            s, post_id=post_id, moderator_id=MODERATOR, reason=reason, now=NOW, **kw
+            s, removal=moderation.Removal(post_id, reason=reason), moderator=MOD, now=NOW
         )
     )
 
@@ -33,7 +36,7 @@ async def _remove(forum: Forum, post_id: int, reason: str = "", **kw: object) ->
 async def _restore(forum: Forum, post_id: int, *, days: int = 1) -> moderation.Restored:
     later = NOW + timedelta(days=days)
     return await forum.run(
-        lambda s: moderation.restore_post(s, post_id=post_id, moderator_id=MODERATOR, now=later)
+        lambda s: moderation.restore_post(s, post_id=post_id, moderator=MOD, now=later)
     )
 
 

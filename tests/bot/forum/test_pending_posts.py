@@ -75,7 +75,9 @@ async def test_pending_answer_counts_and_notifies_once_posted(
     q = await forum.ask()
     pending = await forum.run(
         lambda s: posts.post_answer(
-            s, guild_id=GUILD, question_id=q.id, author_id=ANSWERER, body=LONG, now=NOW
+            s,
+            post=posts.MemberPost(GUILD, author_id=ANSWERER, body=LONG, question_id=q.id),
+            now=NOW,
         )
     )
     assert pending.post.state == "pending" and pending.question.answer_count == 0
@@ -104,11 +106,9 @@ async def test_a_confirmed_answer_stores_its_authors_name_unless_anonymous(forum
         pending = await forum.run(
             lambda s: posts.post_answer(
                 s,
-                guild_id=GUILD,
-                question_id=q.id,
-                author_id=author,
-                body=LONG,
-                anonymous=anonymous,
+                post=posts.MemberPost(
+                    GUILD, author_id=author, body=LONG, question_id=q.id, anonymous=anonymous
+                ),
                 state="pending",
                 now=NOW,
             )

@@ -143,7 +143,7 @@ async def test_explicit_answer_refusals(forum: Forum) -> None:
     with pytest.raises(NotFound) as thread:
         await forum.run(
             lambda s: posts.post_answer(
-                s, guild_id=GUILD, thread_id=31337, author_id=ANSWERER, body=LONG
+                s, post=posts.MemberPost(GUILD, author_id=ANSWERER, body=LONG, thread_id=31337)
             )
         )
     assert str(thread.value) == "This is not a question's thread."
@@ -173,11 +173,8 @@ async def test_reply_is_the_askers_comment_anonymous_like_the_question(forum: Fo
     reply = await forum.run(
         lambda s: posts.post_reply(
             s,
-            guild_id=GUILD,
-            question_id=q.id,
+            post=posts.MemberPost(GUILD, author_id=ASKER, body="Thank you!", question_id=q.id),
             parent_id=a.id,
-            author_id=ASKER,
-            body="Thank you!",
             message_id=7000,
             state="live",
             now=NOW,
@@ -195,11 +192,13 @@ async def test_anyone_replies_named_or_under_a_pseudonym(forum: Forum) -> None:
             await forum.run(
                 lambda s: posts.post_reply(
                     s,
-                    guild_id=GUILD,
-                    question_id=q.id,
-                    author_id=author,
-                    body="Me too.",
-                    anonymous=anonymous,
+                    post=posts.MemberPost(
+                        GUILD,
+                        author_id=author,
+                        body="Me too.",
+                        question_id=q.id,
+                        anonymous=anonymous,
+                    ),
                     state="pending",
                 )
             )

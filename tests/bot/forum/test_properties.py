@@ -38,6 +38,7 @@ from bot.forum import acceptance, deletion, posts, questions, votes
 from bot.forum.errors import ForumError
 from bot.forum.points import recompute_points
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import GUILD, NOW, assert_consistent, snapshot
 from tests.db_support import BACKENDS, postgres_url
 
@@ -159,11 +160,13 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         return (
             lambda s: posts.post_answer(
                 s,
-                guild_id=GUILD,
-                question_id=qid,
-                author_id=author,
-                body="An explicit answer.",
-                anonymous=anonymous,
+                post=posts.MemberPost(
+                    GUILD,
+                    author_id=author,
+                    body="An explicit answer.",
+                    question_id=qid,
+                    anonymous=anonymous,
+                ),
                 message_id=mid,
                 state="live",
                 now=NOW,
@@ -208,7 +211,10 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
             pid = p.id
             return (
                 lambda s: acceptance.accept_answer(
-                    s, answer_id=pid, actor_id=actor, is_moderator=as_moderator, now=NOW
+                    s,
+                    answer_ref=acceptance.PostRef(pid),
+                    actor=Actor(actor, is_moderator=as_moderator),
+                    now=NOW,
                 ),
                 False,
             )
@@ -218,7 +224,10 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         qid = q.id
         return (
             lambda s: acceptance.unaccept_answer(
-                s, question_id=qid, actor_id=actor, is_moderator=as_moderator, now=NOW
+                s,
+                question_ref=acceptance.PostRef(qid),
+                actor=Actor(actor, is_moderator=as_moderator),
+                now=NOW,
             ),
             False,
         )
@@ -228,12 +237,15 @@ def _event(world: World, op: tuple[Any, ...]) -> tuple[Work | None, bool]:
         if q is None:
             return None, False
         qid, asker = q.id, q.author_id
-        actor = MODERATOR if as_moderator else asker
-        operation = questions.close_question if name == "close" else questions.reopen_question
+        closer = Actor(MODERATOR if as_moderator else asker, is_moderator=as_moderator)
+        if name == "close":
+            closing = questions.Closing(qid)
+            return (
+                lambda s: questions.close_question(s, closing=closing, actor=closer, now=NOW),
+                False,
+            )
         return (
-            lambda s: operation(
-                s, question_id=qid, actor_id=actor, is_moderator=as_moderator, now=NOW
-            ),
+            lambda s: questions.reopen_question(s, question_id=qid, actor=closer, now=NOW),
             False,
         )
     if name == "replay_old":

@@ -15,6 +15,7 @@ from bot.forum.invites import check_invite
 from bot.forum.mydata.erase import erase_member
 from bot.forum.publishing import A_MEMBER, ANONYMOUS, WITHHELD, PublishedThread
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.settings import set_setting
 from tests.bot.forum.core_support import ANSWERER, ASKER, GUILD, MODERATOR, OTHER, Forum
 
@@ -191,7 +192,9 @@ async def test_deleted_removed_and_erased_posts_are_gone_at_once(archive: Forum)
     assert shown is not None and len(shown.posts) == 4
     await archive.delete(deleted)
     await archive.run(
-        lambda s: moderation.remove_post(s, post_id=removed.id, moderator_id=MODERATOR)
+        lambda s: moderation.remove_post(
+            s, removal=moderation.Removal(removed.id), moderator=Actor(MODERATOR, is_moderator=True)
+        )
     )
     await archive.run(lambda s: erase_member(s, user_id=OTHER, guild_id=GUILD))
     shown = await thread(archive, question)

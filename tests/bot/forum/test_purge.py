@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.db.models import AskDraft, HeldPost, Post, Vote
 from bot.forum import deletion, drafts, moderation, purge, settings
 from bot.forum.questions import AskedQuestion
+from bot.forum.rights import Actor
 from tests.bot.forum.core_support import (
     ANSWERER,
     ASKER,
@@ -21,6 +22,7 @@ from tests.bot.forum.core_support import (
     Forum,
 )
 
+MOD = Actor(MODERATOR, is_moderator=True)
 TITLE = "Why does my chest feel tight at night?"
 
 
@@ -59,7 +61,7 @@ async def test_a_deleted_question_keeps_a_tombstone_and_no_words(forum: Forum) -
                 post_id=a.id,
             )
         )
-    await forum.run(lambda s: deletion.delete_question(s, question_id=q.id, actor_id=ASKER))
+    await forum.run(lambda s: deletion.delete_question(s, actor=Actor(ASKER), question_id=q.id))
 
     for post_id, kind in ((q.id, "question"), (a.id, "answer")):
         row = await _row(forum, post_id)
@@ -79,7 +81,7 @@ async def test_a_deleted_answer_loses_its_words_and_the_question_keeps_its_own(
 ) -> None:
     q = await forum.ask(title=TITLE)
     a = await forum.answer(q, ANSWERER, "Breathe in for four counts and out for four.")
-    await forum.run(lambda s: deletion.delete_post(s, post_id=a.id, actor_id=ANSWERER))
+    await forum.run(lambda s: deletion.delete_post(s, actor=Actor(ANSWERER), post_id=a.id))
     assert (await _row(forum, a.id)).body == ""
     assert (await _row(forum, q.id)).title == TITLE
     assert await forum.run(lambda s: purge.blank_posts(s, [a.id])) == 0  # nothing left to blank
@@ -90,7 +92,7 @@ async def _remove(forum: Forum, post_id: int, days_ago: float) -> None:
     when = NOW - timedelta(days=days_ago)
     await forum.run(
         lambda s: moderation.remove_post(
-            s, post_id=post_id, moderator_id=MODERATOR, reason="spam", now=when
+            s, removal=moderation.Removal(post_id, reason="spam"), moderator=MOD, now=when
         )
     )
 
@@ -136,7 +138,7 @@ async def test_a_deleted_questions_thread_is_named_removed(forum: Forum) -> None
     assert await forum.run(lambda s: purge.thread_name(s, question_id=q.id)) == (GUILD, TITLE)
     a = await forum.answer(q)
     assert await forum.run(lambda s: purge.thread_name(s, question_id=a.id)) is None
-    await forum.run(lambda s: deletion.delete_question(s, question_id=q.id, actor_id=ASKER))
+    await forum.run(lambda s: deletion.delete_question(s, actor=Actor(ASKER), question_id=q.id))
     assert await forum.run(lambda s: purge.thread_name(s, question_id=q.id)) == (
         GUILD,
         purge.REMOVED_THREAD_NAME,

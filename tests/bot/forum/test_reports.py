@@ -29,7 +29,9 @@ async def file(
     mid = post.message_id
     return await forum.run(
         lambda s: reports.file_report(
-            s, guild_id=GUILD, message_id=mid, reporter_id=reporter, reason=reason, now=forum.now
+            s,
+            report=reports.Report(GUILD, message_id=mid, reporter_id=reporter, reason=reason),
+            now=forum.now,
         )
     )
 
@@ -79,7 +81,9 @@ async def test_what_is_no_live_post_of_the_guild_cannot_be_reported(forum: Forum
         await file(forum, elsewhere, REPORTERS[0])
     with pytest.raises(NotFound):
         await forum.run(
-            lambda s: reports.check_report(s, guild_id=GUILD, message_id=1, reporter_id=OTHER)
+            lambda s: reports.check_report(
+                s, report=reports.Report(GUILD, message_id=1, reporter_id=OTHER)
+            )
         )
 
 

@@ -24,6 +24,7 @@ from bot.forum import (
     search,
     title_search,
 )
+from bot.forum.rights import Actor
 from bot.forum.settings import set_setting
 from bot.forum.visibility import VisibleForums
 from tests.bot.forum.core_support import FORUM, GUILD, MODERATOR, SEEN, VOTER
@@ -89,10 +90,12 @@ async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None
     pending = await board.run(
         lambda s: posts.post_answer(
             s,
-            guild_id=GUILD,
-            question_id=question.id,
-            author_id=board.member(),
-            body="Watercolour painting works for me",
+            post=posts.MemberPost(
+                GUILD,
+                author_id=board.member(),
+                body="Watercolour painting works for me",
+                question_id=question.id,
+            ),
         )
     )
     assert pending.post.state == "pending"
@@ -211,7 +214,9 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     await unrelated(board)
     await board.run(
         lambda s: edits.edit_question(
-            s, question_id=question.id, actor_id=question.author_id, title="Bad dreams nightly"
+            s,
+            edit=edits.QuestionEdit(question.id, title="Bad dreams nightly"),
+            actor=Actor(question.author_id),
         )
     )
     assert await board.titles("nightmares") == []
@@ -222,10 +227,8 @@ async def test_question_edits_replace_the_old_words(board: Board) -> None:
     await board.run(
         lambda s: edits.edit_question(
             s,
-            question_id=question.id,
-            actor_id=MODERATOR,
-            details="Since autumn.",
-            is_moderator=True,
+            edit=edits.QuestionEdit(question.id, details="Since autumn."),
+            actor=Actor(MODERATOR, is_moderator=True),
         )
     )
     assert await board.titles("spring") == []
@@ -250,7 +253,7 @@ async def test_answer_edits_replace_the_old_words(board: Board) -> None:
 
     await board.run(
         lambda s: edits.edit_post(
-            s, post_id=explicit.id, actor_id=explicit.author_id, body="Keep a sleep diary."
+            s, actor=Actor(explicit.author_id), post_id=explicit.id, body="Keep a sleep diary."
         )
     )
     assert native.message_id is not None
@@ -282,7 +285,7 @@ async def test_deleted_answers_and_questions_leave_the_results(board: Board) -> 
 
     await board.run(
         lambda s: deletion.delete_question(
-            s, question_id=question.id, actor_id=MODERATOR, is_moderator=True
+            s, actor=Actor(MODERATOR, is_moderator=True), question_id=question.id
         )
     )
     assert await board.titles("freeze") == []
@@ -411,13 +414,15 @@ async def test_index_mirrors_posts_after_a_busy_thread(
     await board.forum.message(question, question.author_id, "Thanks all")  # a comment
     await board.run(
         lambda s: edits.edit_post(
-            s, post_id=answers[1].id, actor_id=answers[1].author_id, body="Changed to barley"
+            s, actor=Actor(answers[1].author_id), post_id=answers[1].id, body="Changed to barley"
         )
     )
     await board.forum.delete(answers[2])
     await board.run(
         lambda s: edits.edit_question(
-            s, question_id=question.id, actor_id=question.author_id, title="Busy grains thread"
+            s,
+            edit=edits.QuestionEdit(question.id, title="Busy grains thread"),
+            actor=Actor(question.author_id),
         )
     )
     await assert_index_mirrors_posts(sessionmaker)

@@ -12,6 +12,7 @@ from bot.db.models import Post
 from bot.forum import leaderboard, listing, lookups, questions, settings
 from bot.forum.errors import NotFound
 from bot.forum.results import PostSnapshot
+from bot.forum.rights import Actor
 from bot.forum.visibility import VisibleForums
 from tests.bot.forum.core_support import FORUM, GUILD, MODERATOR, SEEN
 from tests.bot.forum.search_support import Board
@@ -123,11 +124,8 @@ async def test_closing_as_a_duplicate_of_an_unseen_question_is_refused_as_a_miss
     closed = await board.run(
         lambda s: questions.close_question(
             s,
-            question_id=public.id,
-            actor_id=MODERATOR,
-            is_moderator=True,
-            duplicate_of_id=private.id,
-            visible=BOTH,
+            closing=questions.Closing(public.id, duplicate_of_id=private.id, visible=BOTH),
+            actor=Actor(MODERATOR, is_moderator=True),
         )
     )
     assert closed.question.duplicate_of_id == private.id

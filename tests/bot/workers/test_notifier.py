@@ -193,11 +193,13 @@ async def answer(
             sessionmaker,
             lambda s: posts.post_answer(
                 s,
-                guild_id=guild_id,
-                author_id=author_id,
-                body=body,
-                question_id=question_id,
-                anonymous=True,
+                post=posts.MemberPost(
+                    guild_id,
+                    author_id=author_id,
+                    body=body,
+                    question_id=question_id,
+                    anonymous=True,
+                ),
                 display_name=display_name,
                 message_id=message_id,
                 state="live",

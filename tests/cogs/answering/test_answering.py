@@ -16,6 +16,7 @@ from bot.db.models import Member as MemberRow
 from bot.db.models import Post
 from bot.forum import lookups, pending_posts, posts, questions
 from bot.forum.points import recompute_points
+from bot.forum.rights import Actor
 from bot.ui import emoji
 from cogs.answering import answers, own_posts
 from tests.cogs.conftest import (
@@ -318,7 +319,9 @@ async def test_answer_refusals_leave_nothing(scene: Scene) -> None:
     # A closed question takes no answers.
     await run_domain(
         harness,
-        lambda s: questions.close_question(s, question_id=asked.id, actor_id=scene.alice.id),
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(asked.id), actor=Actor(scene.alice.id)
+        ),
     )
     closed = await scene.carol.slash("answer", channel=asked.thread)
     assert await sentence(await closed.submit_modal({"answer": OTHER_LONG})) == (
@@ -677,11 +680,13 @@ async def test_an_anonymous_post_stores_no_name(scene: Scene) -> None:
         scene.harness,
         lambda s: posts.post_answer(
             s,
-            guild_id=asked.question.guild_id,
-            question_id=asked.id,
-            author_id=scene.dave.id,
-            body=LONG,
-            anonymous=True,
+            post=posts.MemberPost(
+                asked.question.guild_id,
+                author_id=scene.dave.id,
+                body=LONG,
+                question_id=asked.id,
+                anonymous=True,
+            ),
             display_name="Someone",
             state="pending",
         ),

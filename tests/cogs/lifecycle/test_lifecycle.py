@@ -19,6 +19,7 @@ from bot.db.models import Post
 from bot.forum import acceptance, audit, lookups, questions, votes
 from bot.forum.points import recompute_points
 from bot.forum.results import PostChange, PostSnapshot
+from bot.forum.rights import Actor
 from cogs.lifecycle import targets
 from tests.cogs.conftest import (
     AskedQuestion,
@@ -401,7 +402,7 @@ async def answered(scene: Scene) -> tuple[AskedQuestion, Message, Message, Messa
     await run_domain(
         scene.harness,
         lambda s: acceptance.accept_answer(
-            s, actor_id=scene.alice.id, answer_id=bob_answer.post.id
+            s, answer_ref=acceptance.PostRef(bob_answer.post.id), actor=Actor(scene.alice.id)
         ),
     )
     return asked, bob_msg, carol_msg, dave_msg
@@ -650,7 +651,9 @@ async def test_autocomplete_offers_question_ids(scene: Scene) -> None:
     closed = made[3]
     await run_domain(
         scene.harness,
-        lambda s: questions.close_question(s, question_id=closed.id, actor_id=scene.alice.id),
+        lambda s: questions.close_question(
+            s, closing=questions.Closing(closed.id), actor=Actor(scene.alice.id)
+        ),
     )
 
     choices = await scene.alice.autocomplete(
