@@ -14,7 +14,8 @@ stay below ``2**32``: the insert trigger refuses a post past it. The triggers ke
 post moves to another thread (``question_id`` changes).
 
 PostgreSQL: ``thread_search (question_id, lexemes)``, one row per thread, holding the distinct
-lexemes (no positions: ``strip``) of its question and answers, with a GIN index. A new post adds
+lexemes (no positions: ``strip``) of its question and answers, with a GIN index, and an index
+``thread_search_posts`` on ``posts`` by thread (``COALESCE(question_id, id)``). A new post adds
 its lexemes (``strip(lexemes || search_vector)``: bounded by the thread's distinct words); an
 edit, a blanked text or a deleted post rebuilds its thread's row from the posts left, so no word
 of an erased text stays behind (the row goes with its question). Words of deleted or hidden
@@ -112,6 +113,8 @@ POSTGRES_UPGRADE = (
     """,
     POSTGRES_FILL,
     "CREATE INDEX thread_search_gin ON thread_search USING gin (lexemes)",
+    # A thread's posts (its question and answers) in one index scan.
+    "CREATE INDEX thread_search_posts ON posts ((COALESCE(question_id, id)))",
     # A thread's row rebuilt from its posts (none left: no row).
     """
     CREATE FUNCTION thread_search_rebuild(thread BIGINT) RETURNS void LANGUAGE sql AS $$
@@ -119,7 +122,7 @@ POSTGRES_UPGRADE = (
         INSERT INTO thread_search (question_id, lexemes)
         SELECT thread, array_to_tsvector(array_agg(DISTINCT u.lexeme))
         FROM posts AS p, unnest(p.search_vector) AS u
-        WHERE (p.id = thread OR p.question_id = thread) AND p.search_vector IS NOT NULL
+        WHERE COALESCE(p.question_id, p.id) = thread AND p.search_vector IS NOT NULL
         HAVING bool_or(p.id = thread);
     $$
     """,
@@ -179,6 +182,7 @@ POSTGRES_DOWNGRADE = (
     "DROP FUNCTION IF EXISTS thread_search_change()",
     "DROP FUNCTION IF EXISTS thread_search_add()",
     "DROP FUNCTION IF EXISTS thread_search_rebuild(BIGINT)",
+    "DROP INDEX IF EXISTS thread_search_posts",
     "DROP TABLE IF EXISTS thread_search",
 )
 
