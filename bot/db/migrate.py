@@ -27,8 +27,9 @@ ADVISORY_LOCK_KEY = 7_402_113_905_221
 # Objects the models cannot declare (created by migrations only), excluded from schema diffs.
 # Full-text search (0002): SQLite's FTS5 table ``posts_search`` (and its shadow tables
 # ``posts_search_*``), PostgreSQL's generated column ``posts.search_vector`` and its GIN index
-# ``posts_search_gin``.
-UNMANAGED_OBJECTS: frozenset[str] = frozenset({"posts_search", "search_vector"})
+# ``posts_search_gin``. Threads' words (0014): PostgreSQL's ``thread_search``, its GIN index
+# ``thread_search_gin`` and ``thread_search_posts`` (posts by thread).
+UNMANAGED_OBJECTS: frozenset[str] = frozenset({"posts_search", "search_vector", "thread_search"})
 
 
 def include_object(

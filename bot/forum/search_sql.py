@@ -62,41 +62,23 @@ _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} E
 def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str, Any]) -> str:
     """A ``WITH`` clause defining ``m (question_id, rank)``: every question in which at least
     ``need`` of ``terms`` occur (in the question or its live answers), whatever its forum or
-    status. Its parameters are added to ``params``."""
+    status. Its parameters are added to ``params``.
+
+    When every one of several terms must occur, the engine's per-thread index (migration 0014)
+    first finds the threads holding them all, and only those threads' posts are ranked."""
     names = [f"t{i}" for i in range(len(terms))]
     # One term: every matching post holds it, so no per-term flags are needed.
     flagged = len(terms) > 1 and need > 0
+    every = len(terms) > 1 and need == len(terms)
     if dialect == "postgresql":
-        queries = []
-        for name, term in zip(names, terms, strict=True):
-            # Each distinct normal form once: an OR of equal forms would only blur the planner's
-            # estimate (it then prefers a guild index to the GIN index).
-            forms = list(dict.fromkeys(term_forms(term)))
-            params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
-            queries.append(
-                "("
-                + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
-                + ")"
-            )
-        any_term = "(" + " || ".join(queries) + ")"
-        matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
-        having = f"HAVING {matched} >= :need" if flagged else ""
-        return _with_m(
-            "",
-            f"""
-            SELECT COALESCE(p.question_id, p.id) AS question_id,
-                   SUM(ts_rank(p.search_vector, {any_term})::float8 * {_ANSWER_FACTOR_SQL})
-                       AS rank
-            FROM posts AS p
-            WHERE p.search_vector @@ {any_term} AND {_POST_FILTERS}
-            GROUP BY COALESCE(p.question_id, p.id)
-            {having}
-        """,
-        )
+        return _ranked_postgres(names, terms, need, params, every=every)
     params["any_term"] = " OR ".join(fts_match(t) for t in terms)
-    flags = having = ""
     if flagged:
         params.update(zip(names, (fts_match(t) for t in terms), strict=True))
+    if every:
+        return _ranked_threads_sqlite(names)
+    flags = having = ""
+    if flagged:
         flags = "".join(
             f", rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
             for i, n in enumerate(names)
@@ -108,7 +90,7 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
     # which flattening the subquery into the join would undo.
     matches = f"""
         h AS MATERIALIZED (
-            SELECT rowid AS post_id, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel{flags}
+            SELECT {POST_OF_KEY} AS post_id, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel{flags}
             FROM posts_search
             WHERE posts_search MATCH :any_term
         ),
@@ -121,6 +103,114 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
         FROM h
         JOIN posts AS p INDEXED BY ix_posts_search_lookup ON p.id = h.post_id
         WHERE {_POST_FILTERS}
+        GROUP BY COALESCE(p.question_id, p.id)
+        {having}
+    """,
+    )
+
+
+#: A ``posts_search`` rowid's post id and thread (question id): migration 0014.
+POST_OF_KEY: Final = "(rowid & 4294967295)"
+THREAD_OF_KEY: Final = "(rowid >> 32)"
+
+
+def _ranked_threads_sqlite(names: list[str]) -> str:
+    """``m`` on SQLite for terms that must all occur: threads holding every term, from the
+    index's keys alone (each term's matching threads, intersected), then the relevance of
+    those threads' posts holding any term (bm25 computed only for the rows the filter keeps,
+    with the index-wide statistics: the same values as ranking every match).
+
+    ``m.clean``: every matching post of the thread is a live post of the guild, so each term
+    occurs in one (the candidates hold every term); ``thread_check`` checks the others."""
+    within = "".join(
+        f" AND {THREAD_OF_KEY} IN (SELECT {THREAD_OF_KEY} FROM posts_search"
+        f" WHERE posts_search MATCH :{name})"
+        for name in names[1:]
+    )
+    matches = f"""
+        c AS MATERIALIZED (
+            SELECT {THREAD_OF_KEY} AS thread FROM posts_search
+            WHERE posts_search MATCH :{names[0]}{within}
+        ),
+        h AS MATERIALIZED (
+            SELECT rowid AS key, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel
+            FROM posts_search
+            WHERE posts_search MATCH :any_term AND {THREAD_OF_KEY} IN c
+        ),
+    """
+    return _with_m(
+        matches,
+        f"""
+        SELECT h.key >> 32 AS question_id,
+               SUM(CASE WHEN p.id IS NULL THEN 0.0 ELSE h.rel * {_ANSWER_FACTOR_SQL} END)
+                   AS rank,
+               COUNT(p.id) = COUNT(*) AS clean
+        FROM h
+        LEFT JOIN posts AS p INDEXED BY ix_posts_search_lookup
+            ON p.id = h.key & 4294967295 AND {_POST_FILTERS}
+        GROUP BY h.key >> 32
+        HAVING COUNT(p.id) > 0
+    """,
+    )
+
+
+def thread_check(dialect: str, terms: list[str], need: int) -> str:
+    """A condition on ``m`` (from ``ranked_questions``) to add to the query reading it: on
+    SQLite with every one of several terms required, a thread with a deleted or hidden matching
+    post still needs each term in a live post (looked up in the thread's range of keys). Only
+    the questions the reader could be shown get there, so it runs for a few at most."""
+    if dialect == "postgresql" or len(terms) < 2 or need != len(terms):
+        return ""
+    live_terms = " AND ".join(
+        f"""EXISTS (
+            SELECT 1 FROM posts_search AS s
+            JOIN posts AS p INDEXED BY ix_posts_search_lookup ON p.id = s.rowid & 4294967295
+            WHERE s.posts_search MATCH :t{i}
+              AND s.rowid BETWEEN m.question_id << 32 AND (m.question_id << 32) + 4294967295
+              AND {_POST_FILTERS})"""
+        for i in range(len(terms))
+    )
+    return f" AND (m.clean OR ({live_terms}))"
+
+
+def _ranked_postgres(
+    names: list[str], terms: list[str], need: int, params: dict[str, Any], *, every: bool
+) -> str:
+    """``m`` on PostgreSQL; terms that must all occur first find their threads in
+    ``thread_search`` (a superset: the posts counted are checked here)."""
+    queries = []
+    for name, term in zip(names, terms, strict=True):
+        # Each distinct normal form once: an OR of equal forms would only blur the planner's
+        # estimate (it then prefers a guild index to the GIN index).
+        forms = list(dict.fromkeys(term_forms(term)))
+        params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
+        queries.append(
+            "("
+            + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
+            + ")"
+        )
+    any_term = "(" + " || ".join(queries) + ")"
+    matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
+    having = f"HAVING {matched} >= :need" if len(terms) > 1 and need > 0 else ""
+    threads = in_threads = ""
+    if every:
+        threads = f"""
+            c AS MATERIALIZED (
+                SELECT array_agg(question_id) AS ids FROM thread_search
+                WHERE lexemes @@ ({" && ".join(queries)})
+            ),
+        """
+        # By the posts' thread index (migration 0014): a few thousand posts, rather than
+        # every post holding either term from the GIN index.
+        in_threads = " AND COALESCE(p.question_id, p.id) = ANY((SELECT ids FROM c)::bigint[])"
+    return _with_m(
+        threads,
+        f"""
+        SELECT COALESCE(p.question_id, p.id) AS question_id,
+               SUM(ts_rank(p.search_vector, {any_term})::float8 * {_ANSWER_FACTOR_SQL})
+                   AS rank
+        FROM posts AS p
+        WHERE p.search_vector @@ {any_term} AND {_POST_FILTERS}{in_threads}
         GROUP BY COALESCE(p.question_id, p.id)
         {having}
     """,
@@ -168,10 +258,10 @@ def find_statement(
         limit=limit,
     )
     with_m = ranked_questions(dialect, terms, need, params)
-    cut = ""
+    cut = thread_check(dialect, terms, need)
     if window is not None:
         params["window_offset"] = window - 1
-        cut = (
+        cut += (
             " AND m.rank >= COALESCE((SELECT m.rank FROM m ORDER BY m.rank DESC"
             " LIMIT 1 OFFSET :window_offset), m.rank)"
         )

@@ -131,7 +131,7 @@ async def _title_search(
         params["match"] = "{title} : (" + " AND ".join(phrases) + ")"
         sql = f"""
             SELECT q.id, COALESCE(q.title, '') FROM posts_search
-            JOIN posts AS q ON q.id = posts_search.rowid
+            JOIN posts AS q ON q.id = posts_search.rowid & 4294967295
             WHERE posts_search MATCH :match AND {filters}
             ORDER BY bm25(posts_search, {_BM25_TITLE_ONLY}), q.score DESC, q.id DESC
             LIMIT :limit

@@ -21,9 +21,11 @@ third). A few questions are closed, deleted or pending, a few answers deleted.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import random
+import shutil
 import sqlite3
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -217,6 +219,25 @@ def _insert(path: Path, size: Size) -> None:
                 ),
             )
             connection.execute("INSERT INTO posts_search (posts_search) VALUES ('optimize')")
+    finally:
+        connection.close()
+    _analyze(path)
+
+
+def _older_fixture(name: str) -> Path | None:
+    """The newest cached fixture of the same version and size under an older migration."""
+    prefix, _, rest = name.partition(f"-m{_head()}-")
+    older = sorted(
+        p
+        for p in CACHE.glob(f"{prefix}-m[0-9][0-9][0-9][0-9]-{rest}")
+        if p.name.split("-m")[1][:4] < _head()
+    )
+    return older[-1] if older else None
+
+
+def _analyze(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    try:
         connection.execute("ANALYZE")
     finally:
         connection.close()
@@ -236,8 +257,16 @@ def sqlite_fixture(size: Size = FULL_SIZE) -> Path:
         return path
     partial = path.with_suffix(f".{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
-    migrate.upgrade_sync(f"sqlite+aiosqlite:///{partial}")
-    _insert(partial, size)
+    older = _older_fixture(name)
+    if older is not None:
+        # The same rows under an older schema: copied and migrated (a rebuild of the search
+        # index takes well under a minute, generating the rows a few).
+        shutil.copyfile(older, partial)
+        migrate.upgrade_sync(f"sqlite+aiosqlite:///{partial}")
+        _analyze(partial)
+    else:
+        migrate.upgrade_sync(f"sqlite+aiosqlite:///{partial}")
+        _insert(partial, size)
     partial.replace(path)
     for lock in CACHE.glob(f"{partial.name}*.lock"):
         lock.unlink()
@@ -255,10 +284,18 @@ def _parse(stamp: str | None) -> datetime | None:
     return None if stamp is None else datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f")
 
 
+def _thread_search_fill() -> str:
+    """Migration 0014's statement filling ``thread_search`` from ``posts``."""
+    module = importlib.import_module("bot.db.migrations.versions.0014_thread_keyed_search")
+    fill: str = module.POSTGRES_FILL
+    return fill
+
+
 async def load_postgres(url: str, size: Size = FULL_SIZE, batch: int = 20_000) -> None:
     """Fill the empty PostgreSQL database ``url`` with the fixture: migrations, then the cached
     SQLite fixture's posts copied in (``COPY``; the generated search column and its GIN index
-    are built by PostgreSQL as for the bot), then ``ANALYZE``."""
+    are built by PostgreSQL as for the bot; the threads' words filled at once), then
+    ``ANALYZE``."""
     import asyncpg
     from sqlalchemy.engine import make_url
 
@@ -267,6 +304,9 @@ async def load_postgres(url: str, size: Size = FULL_SIZE, batch: int = 20_000) -
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
     try:
+        # Each thread's words are filled once after the copy, as migration 0014 fills them,
+        # rather than row by row by the insert trigger.
+        await connection.execute("ALTER TABLE posts DISABLE TRIGGER thread_search_insert")
         cursor = source.execute(f"SELECT {_COLUMNS} FROM posts ORDER BY id")
         columns = [c.strip() for c in _COLUMNS.split(",")]
         while rows := cursor.fetchmany(batch):
@@ -274,7 +314,10 @@ async def load_postgres(url: str, size: Size = FULL_SIZE, batch: int = 20_000) -
                 tuple(_parse(v) if i in _STAMPED else v for i, v in enumerate(row)) for row in rows
             ]
             await connection.copy_records_to_table("posts", records=records, columns=columns)
+        await connection.execute("ALTER TABLE posts ENABLE TRIGGER thread_search_insert")
+        await connection.execute(_thread_search_fill())
         await connection.execute("ANALYZE posts")
+        await connection.execute("ANALYZE thread_search")
     finally:
         await connection.close()
         source.close()

@@ -143,16 +143,18 @@ _EXTRAS: Final = (
 _ABOUT: Final = """
 `python -m tests.bench --scenario search` (part of `make bench`). The fixture
 (`tests/bench/search_fixture.py`, deterministic, cached in `.bench-cache/`, about 2.5 minutes to
-build) holds 100,000 questions and 500,000 answers in three forums; the reader sees two. Term
-classes and how many posts match them: rare (29-64 posts), mid-frequency (814-1,685), two-word
-(8,680-10,735 posts hold either word), very common (about 216,000: a third of all posts). Each
-query runs through `search.search_questions` as `/search` calls it (10 hits, read-only
-transaction, SQLAlchemy async + aiosqlite) and, in the same run, the baseline: the plain engine
-query over all matches (`MATCH` ordered by `bm25`, top 10) through the same engine and
-transaction, and the same SQL through plain `sqlite3`. Ratios are p95 domain / p95 baseline.
-On PostgreSQL the fixture is copied from the cached SQLite file into a fresh database (`COPY`;
-PostgreSQL builds the generated `search_vector` and its GIN index) and the baseline is
-`search_vector @@ plainto_tsquery(...)` ordered by `ts_rank`, top 10.
+build; a copy cached under an older migration is copied and migrated instead) holds 100,000
+questions and 500,000 answers in three forums; the reader sees two. Term classes and how many
+posts match them: rare (29-64 posts), mid-frequency (814-1,685), two-word (8,680-10,735 posts
+hold either word), very common (about 216,000: a third of all posts). Each query runs through
+`search.search_questions` as `/search` calls it (10 hits, read-only transaction, SQLAlchemy
+async + aiosqlite) and, in the same run, the baseline: the plain engine query over all matches
+(`MATCH` ordered by `bm25`, top 10) through the same engine and transaction, and the same SQL
+through plain `sqlite3`. Ratios are p95 domain / p95 baseline. On PostgreSQL the fixture is
+copied from the cached SQLite file into a fresh database (`COPY`; PostgreSQL builds the
+generated `search_vector` and its GIN index; `thread_search` is filled once after the copy, as
+migration 0014 fills it) and the baseline is `search_vector @@ plainto_tsquery(...)` ordered by
+`ts_rank`, top 10.
 
 The reference (`tests/bench/search_reference.json`) is the full-bm25 top 10 of every query,
 recorded before any ranking change (SQLite's bm25, so quality is checked on SQLite only);
@@ -213,25 +215,40 @@ heap rows by the GIN bitmap; the domain adds a hash aggregate, the window's top-
 about 40 primary-key look-ups (p50 1.5-1.65x the baseline when measured alone); computing
 `ts_rank` in the scan before grouping measured no better.
 
-Two-word queries (target not met): the baseline's `MATCH 'a b'` (`plainto_tsquery` of both
-words) finds the posts holding both words (34-59 questions here); `/search` finds questions
-whose thread holds each word anywhere (title, details or any live answer:
-`tests/bot/forum/test_search.py` checks it), so it ranks every post holding either word (about
-9,000-10,500) - about a hundred times the baseline's matches. The figure below the table sets
-it against the plain engine query over those posts (`MATCH 'a OR b'`; `a | b` on PostgreSQL).
-Two methods were measured and dropped. Threads with a post holding both words first (exactly
-the baseline's matches, ranked by those posts; p95 1.47x the baseline in this bench) lost the
-reference's top result from the top 3 for all four queries: the reference ranks a thread by
-all its posts, and for "fubud murotak" its top question holds the words in different posts, so
-no order putting one-post matches first can keep it. Intersecting threads from rowid-only
-scans and ranking only their posts still maps every post holding either word to its question:
-that mapping alone took 18-70 ms (plain `sqlite3`, covering index) against the baseline's
-~1 ms. Meeting the target while keeping thread-level matching would take an index entry per
-thread (the words of a question and its live answers, keyed by question id, rewritten on every
-answer write) to intersect in the engine, then ranking only the matching threads' posts: a
-schema and write-path change that migration 0002 chose against (an entry never aggregates
-other rows).
-"""
+Two-word queries (target not met; p95 ratio 25-41 before migration 0014): the baseline's `MATCH
+'a b'` (`plainto_tsquery` of both words) finds the posts holding both words (34-59 questions
+here); `/search` finds questions whose thread holds each word anywhere (title, details or any
+live answer: `tests/bot/forum/test_search.py` checks it) and ranks a thread by all its posts
+holding either word. That used to map every post holding either word (about 9,000-10,500) to its
+question. Since 0014 each engine first finds the threads holding every word in an index and
+ranks only their posts (180-340 threads, 340-640 posts here). SQLite: the FTS5 rowid carries the
+thread, `(question id << 32) | post id`, so a word's threads come from its doclist alone (no
+content, no `posts` row); one statement intersects the words' threads (`rowid >> 32 IN (...)`),
+then computes `bm25` for `MATCH 'a OR b'` only on the rows of those threads, with the index-wide
+statistics: the same relevance as ranking every match (quality table below). A thread with a
+deleted or hidden matching post is checked word by word among its live posts (a key range each),
+and only when it reaches the reader's window. PostgreSQL: `thread_search`, one row per thread
+with its distinct lexemes (`strip`), GIN-indexed and kept by triggers (a new post adds its
+lexemes; an edit, a blanked text or a delete rebuilds the thread's row, so no word of an erased
+text stays); `lexemes @@ (a & b)` gives the threads, an expression index `thread_search_posts`
+(posts by `COALESCE(question_id, id)`) their posts, ranked by `ts_rank` as before. What is left,
+p50 with plain `sqlite3` on a loaded machine: the intersection 1.6-2 ms (the scans alone 0.4 ms;
+SQLite builds a temporary b-tree of one word's ~4,000 threads and probes it with the other's
+~6,000 posts), the ranking scan about 2 ms (probing ~10,000 `a OR b` rows, bm25 for ~600) and
+the liveness look-ups about 1 ms, against the baseline's 0.6 ms; on PostgreSQL (`EXPLAIN
+ANALYZE`) the threads' GIN intersection about 1 ms and reading the candidate threads' ~2,800
+posts 3-5 ms (by id and question id without the expression index: 2 ms more), against the
+baseline's 1 ms. Intersecting two frequent words' thread sets costs several times the baseline's
+intersection of their post lists, so 2x stays out of reach without precomputing word pairs. What
+it costs: the migration rebuilds the SQLite index (about 35 s for these 600,000 posts); the
+insert trigger refuses a post id of 2**32 or more (ids are SQLite rowids counted from 1); answer
+ingestion (`--scenario burst --quick`, A/B close in time on a loaded machine) SQLite ratio 0.106
+before, 0.089 after (bot answers/s 258 and 297: within the noise); PostgreSQL bot answers/s 181
+before, 235 after (the load fell between the runs: no cost above the noise); an edit or delete
+on PostgreSQL rebuilds its thread's row (one read of the thread's vectors). Dropped earlier:
+ranking threads with a post holding both words first (p95 1.47x, but it lost the reference's top
+result from the top 3 for all four queries: for "fubud murotak" the top question holds the words
+in different posts). """
 
 
 def search_markdown(report: dict[str, Any]) -> str:

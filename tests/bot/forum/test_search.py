@@ -388,8 +388,8 @@ async def assert_index_mirrors_posts(sessionmaker: async_sessionmaker[AsyncSessi
             expected = (
                 await session.execute(
                     text(
-                        "SELECT id, COALESCE(title, ''), body FROM posts"
-                        " WHERE kind IN ('question', 'answer') ORDER BY id"
+                        "SELECT (COALESCE(question_id, id) << 32) | id, COALESCE(title, ''), body"
+                        " FROM posts WHERE kind IN ('question', 'answer') ORDER BY 1"
                     )
                 )
             ).all()
@@ -404,6 +404,20 @@ async def assert_index_mirrors_posts(sessionmaker: async_sessionmaker[AsyncSessi
                 )
             ).scalar_one()
             assert wrong == 0
+            # Each thread's words: exactly those of its posts (the text of an edited, blanked
+            # or deleted post leaves them).
+            threads = await session.execute(
+                text("SELECT question_id, lexemes::text FROM thread_search ORDER BY 1")
+            )
+            rebuilt = await session.execute(
+                text(
+                    "SELECT COALESCE(p.question_id, p.id),"
+                    " array_to_tsvector(array_agg(DISTINCT u.lexeme))::text"
+                    " FROM posts AS p, unnest(p.search_vector) AS u"
+                    " GROUP BY 1 ORDER BY 1"
+                )
+            )
+            assert threads.all() == rebuilt.all()
 
 
 async def test_index_mirrors_posts_after_a_busy_thread(
@@ -669,9 +683,14 @@ async def test_postgres_search_uses_the_gin_index(
         )
         await session.execute(text("ANALYZE posts"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-        sql, params = _two_word_statement("postgresql")
-        plan = "\n".join(row[0] for row in await session.execute(text("EXPLAIN " + sql), params))
-    assert "posts_search_gin" in plan
+        plans = []
+        for terms in (["sleep"], ["sleep", "therapist"]):
+            sql, params = _statement("postgresql", terms)
+            explained = await session.execute(text("EXPLAIN " + sql), params)
+            plans.append("\n".join(row[0] for row in explained))
+    # One word: its posts by the posts' index; two: their threads by the threads' index first.
+    assert "posts_search_gin" in plans[0]
+    assert "thread_search_gin" in plans[1]
 
 
 async def test_sqlite_search_maps_matches_by_the_narrow_covering_index(
@@ -680,7 +699,7 @@ async def test_sqlite_search_maps_matches_by_the_narrow_covering_index(
     async with sessionmaker() as session, session.begin():
         if session.get_bind().dialect.name != "sqlite":
             pytest.skip("SQLite's planner")
-        sql, params = _two_word_statement("sqlite")
+        sql, params = _statement("sqlite", ["sleep", "therapist"])
         plan = [row[3] for row in await session.execute(text("EXPLAIN QUERY PLAN " + sql), params)]
     # Each match's question and state come from the index, not from the wide posts row.
     assert "SEARCH p USING COVERING INDEX ix_posts_search_lookup (id=?)" in plan
@@ -754,14 +773,14 @@ async def _insert_0001_post(
         )
 
 
-def _two_word_statement(dialect: str) -> tuple[str, dict[str, Any]]:
-    """The SQL ``/search`` runs for a two-word query on ``dialect``, with its parameters."""
+def _statement(dialect: str, terms: list[str]) -> tuple[str, dict[str, Any]]:
+    """The SQL ``/search`` runs for ``terms`` on ``dialect``, with its parameters."""
     return search.find_statement(
         dialect,
         guild_id=GUILD,
         visible=SEEN,
-        terms=["sleep", "therapist"],
-        need=2,
+        terms=terms,
+        need=len(terms),
         limit=10,
         include_closed=True,
         exclude_id=None,
