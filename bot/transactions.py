@@ -45,7 +45,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import MAX_OVERFLOW, POOL_SIZE
+from bot.db.engine import MAX_OVERFLOW, POOL_SIZE, hold_unit
 from bot.db.reads import ReadRunner, SyncRead
 from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
@@ -180,6 +180,7 @@ class TransactionRunner:
             moved.update(session.info.get(POINTS_MOVED, ()))
             return result
 
+        hold_unit.set(getattr(operation, "__qualname__", type(operation).__name__))
         async with self._share():
             if read_only:
                 self.reads += 1

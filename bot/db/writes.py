@@ -28,6 +28,7 @@ thread's loop and the connection.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
@@ -79,7 +80,9 @@ class WriteRunner:
         if self._thread is None:
             raise RuntimeError("the write runner is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._in_thread, transaction)
+        # The caller's context goes along (``bot.db.engine.hold_unit`` names the hold).
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._thread, context.run, self._in_thread, transaction)
 
     def _in_thread(self, transaction: Transaction[T]) -> T:
         """In the writing thread: the whole transaction, in the thread's own event loop."""
