@@ -132,6 +132,31 @@ class TransactionRunner:
         (for a batch of many statements)."""
         return await self._to_the_end(self._transaction(operation, False, in_thread=True))
 
+    @property
+    def compiled_for_writes(self) -> int:
+        """Statements the write runner's engine has compiled (``bot.db.writes``; 0: none)."""
+        return 0 if self._writes is None else self._writes.compiled
+
+    async def rehearse(self, operation: Operation[Any]) -> bool:
+        """On an SQLite file: run a writing operation in the write runner's thread on a scratch
+        copy of the schema, and roll it back, so its statements are compiled on the thread's
+        engine before a real batch holds the write lock with them (``bot.db.writes``,
+        ``bot.forum.rehearsal``). Elsewhere (the async engine's statements are compiled once
+        for every session): nothing. Whether it ran."""
+        writes = self._writes
+        if writes is None or not writes.in_thread:
+            return False
+
+        async def rolled_back(made: async_sessionmaker[AsyncSession]) -> None:
+            async with made() as session:
+                try:
+                    await operation(session)
+                finally:
+                    await session.rollback()
+
+        await self._to_the_end(writes.rehearse(rolled_back))
+        return True
+
     async def read(self, work: SyncRead[T], *, inline: bool = False) -> T:
         """Run a read-only unit of work written as a function of a ``Connection`` (``bot.db.
         reads``: on SQLite one hand-off to a reading thread, none for a small ``inline`` one),
