@@ -154,7 +154,10 @@ class TransactionRunner:
                 finally:
                     await session.rollback()
 
-        await self._to_the_end(writes.rehearse(rolled_back))
+        # Not as a transaction of the caller (``_to_the_end``): the caller is the bot's start,
+        # whose task lives until the bot closes, and a closing bot waits for the tasks that
+        # ran transactions (``wait_callers``). The write runner's close waits for it anyway.
+        await writes.rehearse(rolled_back)
         return True
 
     async def read(self, work: SyncRead[T], *, inline: bool = False) -> T:

@@ -4,6 +4,8 @@ engine, writes nothing and takes no write lock; elsewhere it does not run."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -71,3 +73,22 @@ async def test_after_the_rehearsal_a_real_batch_compiles_nothing_and_nothing_was
     assert voters == {OTHER: (False, True)}  # the real batches wrote as ever
     posts, vote_rows, _ = await _rows(runner)
     assert (posts, vote_rows) == (before[0] + 1, before[1] + 1)
+
+
+async def test_the_rehearsal_leaves_no_caller_for_a_closing_bot_to_wait_for(
+    runner: TransactionRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    rehearsed, closing = asyncio.Event(), asyncio.Event()
+
+    async def start() -> None:  # as the bot's start: its task lives until the bot closes
+        await runner.rehearse(rehearse_batches)
+        rehearsed.set()
+        await closing.wait()
+
+    starting = asyncio.create_task(start())
+    await rehearsed.wait()
+    with caplog.at_level(logging.WARNING, logger="bot.transactions"):
+        await runner.wait_callers(grace=0.5)
+    assert "still at work" not in caplog.text
+    closing.set()
+    await starting
