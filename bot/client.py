@@ -28,6 +28,7 @@ from bot.db.engine import create_sessionmaker
 from bot.db.identify_gate import IdentifyGate
 from bot.errors import handle_interaction_error
 from bot.forum.common_terms import CommonTerms
+from bot.forum.rehearsal import rehearse_batches
 from bot.forum.shards import ServerScope
 from bot.healthcheck import ShardStates
 from bot.message_cache import IndexedConnectionState
@@ -268,10 +269,20 @@ class QABot(commands.AutoShardedBot):
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extension_names))
         if self.start_workers:
+            await self._rehearse()
             background = background_context()  # the workers' bounded share of connections
             for worker in self.workers:
                 background.run(worker.start)
                 self._started.append(worker)
+
+    async def _rehearse(self) -> None:
+        """The batch writers' statements compiled before a batch holds SQLite's write lock
+        (``bot.forum.rehearsal``); a rehearsal that fails only leaves them to the first
+        batches."""
+        try:
+            await self.transaction_runner.rehearse(rehearse_batches)
+        except Exception as exc:
+            log.warning("the batch writers' rehearsal failed (%s)", type(exc).__name__)
 
     async def close(self) -> None:
         """Stop the workers (reverse order), let the work in hand finish, close discord.py

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Sequence
+from typing import Final
 
 import aiohttp
 import discord
@@ -20,6 +22,12 @@ from bot.db.engine import create_engine
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
+
+#: How long a thread may keep the GIL while another waits for it (seconds; Python's default is
+#: 5 ms). SQLite's writing thread (``bot.db.writes``) lets the GIL go at each statement and
+#: waits for it back while the main thread parses gateway frames: with the default a batch of
+#: a dozen statements held the write lock up to 60 ms longer, waiting for the GIL.
+GIL_SWITCH_INTERVAL: Final = 0.001
 
 
 class StartupError(Exception):
@@ -64,6 +72,7 @@ async def run_bot(
         await migrate.upgrade(url)
         log.info("database schema is up to date")
     engine = create_engine(url)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     bot = QABot(settings, engine, extensions=extensions)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()

@@ -26,7 +26,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Final
 
-from bot.db.engine import write_holds
+from bot.db.engine import HOLD_BUDGET, write_holds
 
 if TYPE_CHECKING:
     from bot.client import QABot
@@ -76,4 +76,10 @@ def log_transaction_stats(bot: QABot) -> None:
         runner.reads,
         holds.longest * 1000,
         holds.count,
+    )
+    log.info(
+        "longest SQLite write-lock holds by unit: %s; %d over %.0f ms",
+        ", ".join(f"{-held * 1000:.0f} ms {unit}" for held, unit in holds.longest_units),
+        holds.over_budget,
+        HOLD_BUDGET * 1000,
     )

@@ -45,7 +45,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import MAX_OVERFLOW, POOL_SIZE
+from bot.db.engine import MAX_OVERFLOW, POOL_SIZE, hold_unit
 from bot.db.reads import ReadRunner, SyncRead
 from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
@@ -132,6 +132,34 @@ class TransactionRunner:
         (for a batch of many statements)."""
         return await self._to_the_end(self._transaction(operation, False, in_thread=True))
 
+    @property
+    def compiled_for_writes(self) -> int:
+        """Statements the write runner's engine has compiled (``bot.db.writes``; 0: none)."""
+        return 0 if self._writes is None else self._writes.compiled
+
+    async def rehearse(self, operation: Operation[Any]) -> bool:
+        """On an SQLite file: run a writing operation in the write runner's thread on a scratch
+        copy of the schema, and roll it back, so its statements are compiled on the thread's
+        engine before a real batch holds the write lock with them (``bot.db.writes``,
+        ``bot.forum.rehearsal``). Elsewhere (the async engine's statements are compiled once
+        for every session): nothing. Whether it ran."""
+        writes = self._writes
+        if writes is None or not writes.in_thread:
+            return False
+
+        async def rolled_back(made: async_sessionmaker[AsyncSession]) -> None:
+            async with made() as session:
+                try:
+                    await operation(session)
+                finally:
+                    await session.rollback()
+
+        # Not as a transaction of the caller (``_to_the_end``): the caller is the bot's start,
+        # whose task lives until the bot closes, and a closing bot waits for the tasks that
+        # ran transactions (``wait_callers``). The write runner's close waits for it anyway.
+        await writes.rehearse(rolled_back)
+        return True
+
     async def read(self, work: SyncRead[T], *, inline: bool = False) -> T:
         """Run a read-only unit of work written as a function of a ``Connection`` (``bot.db.
         reads``: on SQLite one hand-off to a reading thread, none for a small ``inline`` one),
@@ -180,6 +208,7 @@ class TransactionRunner:
             moved.update(session.info.get(POINTS_MOVED, ()))
             return result
 
+        hold_unit.set(getattr(operation, "__qualname__", type(operation).__name__))
         async with self._share():
             if read_only:
                 self.reads += 1

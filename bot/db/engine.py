@@ -15,7 +15,9 @@ connection's next writing transaction turns it off again). On PostgreSQL the sam
 the transaction ``READ ONLY`` (a write fails with SQLSTATE 25006).
 
 ``write_holds(engine)`` keeps how long SQLite's write lock was held (from ``BEGIN IMMEDIATE``
-to the commit or rollback): the longest hold is logged when the bot closes.
+to the commit or rollback): the longest hold is logged when the bot closes, with the units of
+work of the longest few and how many held it over ``HOLD_BUDGET`` (each named by what
+``hold_unit`` says while it begins: the transaction runner sets the operation's name).
 
 Connection pool: SQLAlchemy's queue pool, ``POOL_SIZE`` connections kept plus ``MAX_OVERFLOW``
 more on demand. Background workers get a bounded share of them (``bot.transactions``:
@@ -25,12 +27,14 @@ queue behind the vote writer, the notifier, status lines or retention for one.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import contextvars
 import os
 import time
 import weakref
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -60,18 +64,34 @@ READ_ONLY: Final[Mapping[str, Any]] = {READ_ONLY_OPTION: True, "postgresql_reado
 # The pooled connection's info key remembering whether ``PRAGMA query_only`` is on.
 _QUERY_ONLY: Final = "qa_query_only"
 _HOLD_STARTED: Final = "qa_hold_started"
+_HOLD_UNIT: Final = "qa_hold_unit"
+#: How long one writing transaction should hold SQLite's write lock at most (seconds).
+HOLD_BUDGET: Final = 0.05
+#: The longest holds remembered with their unit of work's name.
+LONGEST_KEPT: Final = 5
+
+#: The name of the unit of work whose transaction begins now (its write-lock hold is counted
+#: under it).
+hold_unit: contextvars.ContextVar[str] = contextvars.ContextVar("qa_hold_unit", default="-")
 
 
 @dataclass
 class WriteHolds:
-    """How long SQLite write transactions held the database's write lock."""
+    """How long SQLite write transactions held the database's write lock: how many, the
+    longest, how many over ``HOLD_BUDGET``, and the longest few with their unit's name."""
 
     count: int = 0
     longest: float = 0.0
+    over_budget: int = 0
+    longest_units: list[tuple[float, str]] = field(default_factory=list)
 
-    def add(self, seconds: float) -> None:
+    def add(self, seconds: float, unit: str = "-") -> None:
         self.count += 1
         self.longest = max(self.longest, seconds)
+        if seconds > HOLD_BUDGET:
+            self.over_budget += 1
+        bisect.insort(self.longest_units, (-seconds, unit))
+        del self.longest_units[LONGEST_KEPT:]
 
 
 _holds: weakref.WeakKeyDictionary[Engine, WriteHolds] = weakref.WeakKeyDictionary()
@@ -193,13 +213,15 @@ def configure_sqlite(
             return
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         conn.info[_HOLD_STARTED] = time.perf_counter()
+        conn.info[_HOLD_UNIT] = hold_unit.get()
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(conn: Connection) -> None:
         started = conn.info.pop(_HOLD_STARTED, None)
+        unit = conn.info.pop(_HOLD_UNIT, "-")
         if started is not None:
-            holds.add(time.perf_counter() - started)
+            holds.add(time.perf_counter() - started, unit)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

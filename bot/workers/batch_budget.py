@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from typing import Final
 
-#: How long one batch's work may take (seconds): an interaction's own write waits at most this.
-HOLD_BUDGET: Final = 0.05
+# How long one batch's work may take (seconds): an interaction's own write waits at most this.
+from bot.db.engine import HOLD_BUDGET
+
+__all__ = ["GROWTH", "HOLD_BUDGET", "LEAST", "BatchBudget"]
+
 #: The smallest batch the budget shrinks to (a batch's statements cost the same for one gesture).
 LEAST: Final = 16
 #: How much a full batch within the budget lets the next grow.

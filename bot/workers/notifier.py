@@ -131,7 +131,9 @@ async def claim_pass(
     runner: TransactionRunner, worker_id: str, clock: Clock, *, lease: timedelta, limit: int
 ) -> Claimed:
     """Claim due notifications for a pass (``outbox.claim_due``; none: when the next falls due)
-    and begin reading what its first DMs show."""
+    and begin reading what its first DMs show. The claim is a write (``TransactionRunner.
+    write``): on an SQLite file one hand-off to the writing thread, as the records are
+    (``bot.workers.outcomes``)."""
 
     async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
         claimed = await outbox.claim_due(
@@ -139,7 +141,7 @@ async def claim_pass(
         )
         return claimed, None if claimed else await outbox.next_due_at(session)
 
-    items, next_due = await runner.run(claim)
+    items, next_due = await runner.write(claim)
     contents = Contents(runner, outbox.group_claimed(items))
     contents.start()
     return items, next_due, contents

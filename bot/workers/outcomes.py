@@ -4,7 +4,9 @@
 accepted the DM; the DMs of a moment together, ``bot.workers.sent_log``), cancelled (what it was
 about is gone), to retry (exponential backoff with jitter, bounded attempts, then ``failed``:
 ``mark_group_retry``), undeliverable (the member's DMs are closed) or dropped because the
-recipient left the server (``departed``); each in one transaction, with a counter in the
+recipient left the server (``departed``); each in one transaction (``TransactionRunner.write``:
+on an SQLite file one hand-off to the writing thread, so the write lock is held for the
+statements alone, not for turns of a busy event loop between them), with a counter in the
 worker's ``WorkerStats`` and a log line of ids (never message text, never a recipient next to
 their question).
 """
@@ -65,7 +67,7 @@ class Outcomes:
     async def sent(self, accepted: Sequence[Accepted], now: datetime) -> None:
         """DMs Discord accepted, recorded together in one transaction."""
         messages = {i: dm.message_id for dm in accepted for i in dm.notification_ids}
-        await self.runner.run(
+        await self.runner.write(
             lambda s: delivery.mark_many_sent(s, messages, worker_id=self.worker_id, now=now)
         )
         for dm in accepted:
@@ -87,14 +89,14 @@ class Outcomes:
             for notification_id, reason in reasons.items():
                 await delivery.mark_cancelled(session, notification_id, reason=reason, now=now)
 
-        await self.runner.run(cancel)
+        await self.runner.write(cancel)
         self.stats.cancelled += len(reasons)
         log.info("notifications %s cancelled", ids_text(sorted(reasons)))
 
     async def retry(
         self, first: OutboxItem, ids: list[int], error: str, now: datetime, rng: random.Random
     ) -> None:
-        due = await self.runner.run(
+        due = await self.runner.write(
             lambda s: delivery.mark_group_retry(s, ids, error=error, now=now, rng=rng)
         )
         self.stats.retried += 1
@@ -116,7 +118,7 @@ class Outcomes:
             for notification_id in ids:
                 await delivery.mark_undeliverable(session, notification_id, error=error, now=now)
 
-        await self.runner.run(mark)
+        await self.runner.write(mark)
         self.stats.undeliverable += 1
         self.metrics.dms_failed.labels(DM_UNDELIVERABLE).inc()
         log.info(
@@ -130,7 +132,7 @@ class Outcomes:
     async def departed(self, first: OutboxItem, ids: list[int], now: datetime) -> None:
         """The recipient is no longer a member of the server: this DM and their other waiting
         ones about it are cancelled, their follows there end (the recipient is not logged)."""
-        ended = await self.runner.run(
+        ended = await self.runner.write(
             lambda s: departures.end_membership(
                 s,
                 guild_id=first.guild_id,

@@ -146,3 +146,24 @@ async def test_a_closed_runner_writes_no_more(db_url: str, engine: AsyncEngine) 
     if is_sqlite(db_url):
         with pytest.raises(RuntimeError, match="closed"):
             await writes.write(lambda made: asyncio.sleep(0))
+
+
+async def test_each_hold_is_counted_under_its_units_name_in_the_thread_or_not(
+    db_url: str, engine: AsyncEngine, runner: TransactionRunner
+) -> None:
+    async def named_in_thread(session: AsyncSession) -> None:
+        await _store(session, "alpha")
+
+    async def named_on_the_loop(session: AsyncSession) -> None:
+        await _store(session, "beta")
+
+    await runner.write(named_in_thread)
+    await runner.run(named_on_the_loop)
+    holds = write_holds(engine)
+    if not is_sqlite(db_url):  # PostgreSQL has no write lock to count
+        assert holds is None
+        return
+    assert holds is not None
+    units = {unit.rsplit(".", 1)[-1] for _, unit in holds.longest_units}
+    assert {"named_in_thread", "named_on_the_loop"} <= units
+    assert holds.count >= 2 and holds.longest >= max(-held for held, _ in holds.longest_units)

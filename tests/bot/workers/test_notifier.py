@@ -12,6 +12,7 @@ import itertools
 import logging
 import random
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.engine import create_engine, create_sessionmaker, is_sqlite
 from bot.db.models import Notification
 from bot.forum import delivery, lookups, outbox, posts, prefs, questions, settings
 from bot.forum.results import PostSnapshot
@@ -36,6 +37,7 @@ from tests.fakediscord.clock import SleepLog
 from tests.fakediscord.fixtures import BotFactory, BotHarness, BotProcess
 from tests.fakediscord.model import Message
 from tests.fakediscord.recorder import Call
+from tests.held_writes import HeldWrite
 
 #: The extensions of the worker tests: the worker's cog, and admin for the /qa group.
 EXTENSIONS = ("cogs.admin", "cogs.notifications")
@@ -296,6 +298,38 @@ async def test_a_dm_is_one_request_with_a_nonce_pings_nobody_and_links_the_answe
     async with scene.sessionmaker() as session:
         cached = (await prefs.get_prefs(session, scene.asker.id)).dm_channel_id
     assert cached == fake.dm_channel(scene.asker).id
+
+
+async def test_claims_and_records_run_in_the_writing_thread_on_an_sqlite_file_only(
+    db_url: str,
+    fake_discord: FakeDiscord,
+    qa_bot_factory: BotFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene = await make_scene(fake_discord, qa_bot_factory, database_url=db_url)
+    where: dict[str, set[str]] = {"claim": set(), "record": set()}
+    claim_due, mark_many_sent = outbox.claim_due, delivery.mark_many_sent
+
+    async def claiming(session: AsyncSession, **kwargs: Any) -> list[outbox.OutboxItem]:
+        where["claim"].add(threading.current_thread().name)
+        return await claim_due(session, **kwargs)
+
+    async def recording(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
+        where["record"].add(threading.current_thread().name)
+        return await mark_many_sent(session, *args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim_due", claiming)
+    monkeypatch.setattr(delivery, "mark_many_sent", recording)
+    await scene.answer(await scene.question())
+    [dm] = await wait_for_dms(scene.fake, scene.asker, 1)
+    await scene.notifier.wait_idle()
+    [row] = await rows(scene.sessionmaker)
+    assert (row.status, row.sent_message_id) == ("sent", dm.id)
+    # On an SQLite file one hand-off each to the writing thread (``bot.db.writes``): the write
+    # lock is held for the statements alone, not for turns of the event loop between them.
+    expected = {"qa-write"} if is_sqlite(db_url) else {threading.main_thread().name}
+    assert {name.split("_")[0] for names in where.values() for name in names} == expected
+    assert where["claim"] and where["record"]
 
 
 async def test_the_dm_channel_is_remembered_across_a_restart(
@@ -631,24 +665,23 @@ async def test_a_stop_while_a_sent_dm_is_recorded_records_it_and_never_resends(
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = scene.fake
-    recording, proceed = asyncio.Event(), asyncio.Event()
+    recording = HeldWrite()  # the record runs in the writing thread on an SQLite file
     mark_many_sent = delivery.mark_many_sent
 
     async def held_mark_many_sent(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
-        recording.set()
-        await proceed.wait()
+        await recording.hold()
         return await mark_many_sent(session, *args, **kwargs)
 
     monkeypatch.setattr(delivery, "mark_many_sent", held_mark_many_sent)
     await scene.answer(await scene.question())
-    await recording.wait()  # Discord accepted the DM; the worker is writing that down
+    await recording.reached.wait()  # Discord accepted the DM; the worker is writing that down
     name = f"notifier {scene.notifier.worker_id}"
     [worker] = [t for t in asyncio.all_tasks() if t.get_name() == name]
     stopping = asyncio.create_task(scene.notifier.stop())
     await asyncio.wait([worker])  # the stop cancelled the pass in the middle of the record
     assert worker.cancelled()
     assert not stopping.done()  # ... and waits for the record
-    proceed.set()
+    recording.release()
     await stopping
     [row] = await rows(scene.sessionmaker)
     assert (row.status, row.attempts, row.claimed_by) == ("sent", 1, scene.notifier.worker_id)

@@ -1,0 +1,87 @@
+"""A rehearsal of the batch writers' work, run once at start-up and rolled back.
+
+SQLAlchemy compiles a statement the first time an engine runs it, and keeps the compiled form
+in that engine's cache. On SQLite the vote writer's and the thread intake's batches run on the
+write runner's own engine (``bot.db.writes``), so their first batches compiled every statement
+while they held the write lock: as a reaction burst began, with the main thread parsing gateway
+frames and holding the GIL, the first vote batch held the lock for 450 ms and more.
+
+``rehearse_batches`` runs the same domain code on made-up rows: a question adopted, two answers
+recorded by the intake's batch, votes set on them, then taken back and cleared (so the batch's
+delete and every ledger statement run). The caller rolls the transaction back
+(``TransactionRunner.rehearse``): nothing is written, nothing is dispatched, and afterwards
+every statement of a batch is compiled before the first real one takes the lock.
+
+On SQLite the rehearsal runs on an empty, in-memory copy of the schema (``bot.db.writes``), so
+the made-up ids meet no stored row.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utc_now
+from bot.forum import questions, votes
+from bot.forum.settings import load_config
+from bot.forum.thread_batch import ThreadMessage, record_thread_messages
+
+#: The made-up guild, forum, thread and members.
+REHEARSAL_GUILD: Final = 1
+_FORUM: Final = 2
+_THREAD: Final = 3
+_ASKER, _ANSWERER, _OTHER, _VOTER, _SECOND_VOTER = 11, 12, 13, 14, 15
+_BODY: Final = "A rehearsed answer, long enough to count as one, never written."
+
+
+async def rehearse_batches(session: AsyncSession) -> None:
+    """Run answer batches and vote batches on made-up rows (the caller rolls them back).
+
+    Each kind of batch runs with one row and with several: SQLAlchemy compiles a statement run
+    with one set of parameters apart from the same statement run with many."""
+    now = utc_now()
+    await questions.create_question(
+        session,
+        guild_id=REHEARSAL_GUILD,
+        author_id=_ASKER,
+        title="A rehearsed question",
+        via_bot=False,
+        thread_id=_THREAD,
+        message_id=_THREAD,
+        forum_id=_FORUM,
+        now=now,
+        check_limit=False,
+    )
+    one, two, three = (
+        ThreadMessage(REHEARSAL_GUILD, _THREAD, _THREAD + n, author, _BODY, display_name="a")
+        for n, author in ((1, _ANSWERER), (2, _OTHER), (3, _ANSWERER))
+    )
+    await record_thread_messages(session, [one], now)
+    await record_thread_messages(session, [two, three], now)
+    config = await load_config(session, REHEARSAL_GUILD)
+    up, down = votes.Emoji(config.vote_up_emoji), votes.Emoji(config.vote_down_emoji)
+
+    def vote(answer: ThreadMessage, user_id: int, emoji: votes.Emoji, on: bool) -> votes.Gesture:
+        return votes.Reaction(
+            REHEARSAL_GUILD, _THREAD, answer.message_id, user_id, emoji, on, False, "v"
+        )
+
+    for batch in (
+        # several votes on several posts, a self-vote among them
+        [
+            vote(one, _VOTER, up, True),
+            vote(one, _SECOND_VOTER, down, True),
+            vote(two, _VOTER, up, True),
+            vote(one, _ANSWERER, up, True),
+        ],
+        [vote(three, _VOTER, up, True)],  # one vote on one post
+        [vote(three, _VOTER, up, False)],  # one vote taken back
+        # several taken back, and an emoji cleared
+        [
+            vote(one, _VOTER, up, False),
+            vote(one, _SECOND_VOTER, down, False),
+            votes.Clear(REHEARSAL_GUILD, _THREAD, two.message_id, None),
+        ],
+    ):
+        await votes.apply_gestures(session, batch, now=now)
