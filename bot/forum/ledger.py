@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import built_once, insert
+from bot.db.dialect import built_once, dialect_name, insert
 from bot.db.models import Member, Post, Vote
+from bot.db.packed import fields, pack
 from bot.forum.point_rules import (
     NOTHING,
     TOTAL_FIELDS,
@@ -265,6 +266,15 @@ _ADD_TO_COUNTERS = (
     )
 )
 
+_ADD_TO_COUNTERS_PACKED = text(
+    "UPDATE posts SET score = score + j.d_score, upvotes = upvotes + j.d_up,"
+    " downvotes = downvotes + j.d_down, updated_at = :now"
+    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS d_score,"
+    " json_extract(value, '$[2]') AS d_up, json_extract(value, '$[3]') AS d_down"
+    " FROM json_each(:rows)) AS j"
+    " WHERE posts.id = j.id"
+).bindparams(bindparam("now", type_=_POSTS.c.updated_at.type))
+
 _ADD_TO_ANSWER_COUNTS = (
     update(_POSTS)
     .where(_POSTS.c.id == bindparam("question"))
@@ -282,7 +292,10 @@ async def add_to_post_counters(
         for post_id, d in sorted(moves.items())
         if any(d)
     ]
-    if rows:
+    if rows and dialect_name(session) == "sqlite":
+        packed = pack((r["post"], r["d_score"], r["d_up"], r["d_down"]) for r in rows)
+        await session.execute(_ADD_TO_COUNTERS_PACKED, {"rows": packed, "now": now})
+    elif rows:
         await session.execute(_ADD_TO_COUNTERS, rows)
     return bool(rows)
 
@@ -313,11 +326,28 @@ async def upsert_member_deltas(
     moved = {key for key, d in deltas.items() if d.points}
     if moved:
         session.info.setdefault(POINTS_MOVED, set()).update(moved)
+    if dialect_name(session) == "sqlite":
+        packed = pack(
+            (guild_id, user_id, *(getattr(d, name) for name in TOTAL_FIELDS))
+            for (guild_id, user_id), d in sorted(deltas.items())
+        )
+        await session.execute(_ADD_TO_MEMBERS_PACKED, {"rows": packed, "now": now})
+        return
     rows = [
         {"guild_id": guild_id, "user_id": user_id, "updated_at": now, **d.as_dict()}
         for (guild_id, user_id), d in sorted(deltas.items())
     ]
     await session.execute(built_once(session, _add_to_members), rows)
+
+
+# SQLite: one step for all rows (``bot.db.packed``), as the writing thread needs.
+_ADD_TO_MEMBERS_PACKED = text(
+    f"INSERT INTO members (guild_id, user_id, {', '.join(TOTAL_FIELDS)}, updated_at)"
+    f" SELECT {fields(2 + len(TOTAL_FIELDS))}, :now FROM json_each(:rows) WHERE true"
+    " ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+    + ", ".join(f"{name} = {name} + excluded.{name}" for name in TOTAL_FIELDS)
+    + ", updated_at = excluded.updated_at"
+).bindparams(bindparam("now", type_=_MEMBERS.c.updated_at.type))
 
 
 def _add_to_members(session: AsyncSession) -> Any:

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, select
+from sqlalchemy import Table, and_, bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dialect import among, built_once, insert
+from bot.db.dialect import among, built_once, dialect_name, insert
 from bot.db.models import Post, Vote
+from bot.db.packed import fetch_packed, fields, pack, pack_values, packed_select
 from bot.forum.ledger import (
     FACT_COLUMNS,
     CounterMove,
@@ -92,6 +93,8 @@ async def lock_voted_posts(
     id. A post whose question row is gone is left out (its votes are inert)."""
     if not post_ids and not message_ids:
         return {}
+    if dialect_name(session) == "sqlite":
+        return await _voted_posts_packed(session, post_ids, message_ids)
     named = []
     if post_ids:
         named.append(among(session, Post.id, post_ids))
@@ -120,11 +123,114 @@ async def lock_voted_posts(
     return voted
 
 
+# SQLite: the batch's reads and writes each one step (``bot.db.packed``: the writing thread
+# must not wait for the GIL once per row while it holds the write lock).
+_FACT_NAMES = (
+    "id",
+    "kind",
+    "author_id",
+    "anonymous",
+    "state",
+    "deleted_at",
+    "removed_at",
+    "question_id",
+    "closed_at",
+    "accepted_answer_id",
+    "guild_id",
+    "message_id",
+)
+_POSTS_PACKED = packed_select(
+    _FACT_NAMES,
+    "FROM posts WHERE id IN (SELECT value FROM json_each(:ids))"
+    " OR message_id IN (SELECT value FROM json_each(:messages))",
+)
+_STORED_PACKED = packed_select(
+    ("post_id", "user_id", "up", "down"),
+    "FROM votes WHERE post_id IN (SELECT value FROM json_each(:posts))",
+)
+_DELETE_PACKED = text(
+    f"DELETE FROM votes WHERE (post_id, user_id) IN (SELECT {fields(2)} FROM json_each(:gone))"
+)
+_UPSERT_PACKED = text(
+    "INSERT INTO votes (post_id, user_id, guild_id, up, down, updated_at)"
+    f" SELECT {fields(5)}, :now FROM json_each(:kept) WHERE true"
+    " ON CONFLICT (post_id, user_id) DO UPDATE SET"
+    " up = excluded.up, down = excluded.down, updated_at = excluded.updated_at"
+).bindparams(bindparam("now", type_=Vote.__table__.c.updated_at.type))
+
+
+@dataclass(frozen=True, slots=True)
+class _FactRow:
+    """A post's row as ``row_facts`` reads it (times only as set or not)."""
+
+    id: int
+    kind: str
+    author_id: int | None
+    anonymous: bool
+    state: str
+    deleted_at: object
+    removed_at: object
+    question_id: int | None
+    closed_at: object
+    accepted_answer_id: int | None
+    guild_id: int
+    message_id: int | None
+
+
+async def _fact_rows(
+    session: AsyncSession, post_ids: Collection[int], message_ids: Collection[int] = ()
+) -> list[_FactRow]:
+    params = {"ids": pack_values(post_ids), "messages": pack_values(message_ids)}
+    rows = await fetch_packed(session, _POSTS_PACKED, params)
+    named = [dict(zip(_FACT_NAMES, row, strict=True)) for row in rows]
+    return [_FactRow(**{**values, "anonymous": bool(values["anonymous"])}) for values in named]
+
+
+async def _voted_posts_packed(
+    session: AsyncSession, post_ids: Collection[int], message_ids: Collection[int]
+) -> dict[int, VotedPost]:
+    """``lock_voted_posts`` on SQLite (the write lock is the transaction's: no row locks)."""
+    rows = await _fact_rows(session, post_ids, message_ids)
+    facts = {row.id: (row_facts(row), row) for row in rows}
+    missing = {f.question_id for f, _ in facts.values() if f.question_id is not None}
+    missing -= facts.keys()
+    questions = {f.id: f for f, _ in facts.values()}
+    if missing:
+        questions.update((row.id, row_facts(row)) for row in await _fact_rows(session, missing))
+    voted = {}
+    for post_id, (post, row) in sorted(facts.items()):
+        question = post if post.question_id is None else questions.get(post.question_id)
+        if question is not None:
+            voted[post_id] = VotedPost(post, question, row.guild_id, row.message_id)
+    return voted
+
+
+async def _write_votes_packed(
+    session: AsyncSession,
+    gone: Sequence[Mapping[str, int]],
+    kept: Sequence[Mapping[str, object]],
+    now: datetime,
+) -> None:
+    if gone:
+        await session.execute(
+            _DELETE_PACKED, {"gone": pack((row["post"], row["user"]) for row in gone)}
+        )
+    if kept:
+        columns = ("post_id", "user_id", "guild_id", "up", "down")
+        rows = pack([row[c] for c in columns] for row in kept)
+        await session.execute(_UPSERT_PACKED, {"kept": rows, "now": now})
+
+
 async def _stored_votes(
     session: AsyncSession, post_ids: Collection[int]
 ) -> dict[int, dict[int, Flags]]:
     """Every stored vote of the posts: post id -> member id -> flags (plain rows, no ORM)."""
     stored: dict[int, dict[int, Flags]] = {post_id: {} for post_id in post_ids}
+    if dialect_name(session) == "sqlite":
+        packed = await fetch_packed(session, _STORED_PACKED, {"posts": pack_values(post_ids)})
+        for post_id, user_id, up, down in packed:
+            stored[post_id][user_id] = (bool(up), bool(down))
+        return stored
     votes = _VOTES.c
     rows = await session.execute(
         select(votes.post_id, votes.user_id, votes.up, votes.down).where(
@@ -211,6 +317,9 @@ async def _write_votes(
                     "updated_at": now,
                 }
             )
+    if dialect_name(session) == "sqlite":
+        await _write_votes_packed(session, gone, kept, now)
+        return
     if gone:
         await session.execute(_DELETE_VOTE, gone)
     if kept:

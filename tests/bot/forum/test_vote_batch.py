@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
 
 from bot.forum import points, prefs, settings, votes
 from bot.forum.results import PostSnapshot, RecomputeResult
@@ -154,3 +159,43 @@ def expected_votes(gestures: list[votes.Gesture]) -> dict[int | None, dict[int, 
         message: {user: flags for user, flags in voters.items() if any(flags)}
         for message, voters in model.items()
     }
+
+
+@contextmanager
+def statements_run(forum: Forum) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement sent to the driver meanwhile: (dialect, executemany)."""
+    engine = forum.sessionmaker.kw["bind"].sync_engine
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, ctx: Any, many: bool) -> None:
+        seen.append((statement, many))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_batch_runs_as_many_statements_whatever_its_size(forum: Forum) -> None:
+    """SQLite's writing thread must not wait for the GIL once per row with the write lock held
+    (``bot.db.packed``): there a batch's reads and writes are one statement each, no
+    ``executemany``, as many for 400 gestures as for 4. Elsewhere it is exact all the same."""
+    posts = await _random_world(forum)
+    users = range(200, 300)
+
+    async def apply(count: int, up: bool) -> list[tuple[str, bool]]:
+        gestures: list[votes.Gesture] = [
+            reaction(posts[i % len(posts)], users[i % len(users)], UP if up else DOWN)
+            for i in range(count)
+        ]
+        with statements_run(forum) as seen:
+            await forum.run(lambda s: votes.apply_gestures(s, gestures))
+        return seen
+
+    small = await apply(4, up=True)
+    large = await apply(400, up=False)
+    await forum.check()
+    if forum.sessionmaker.kw["bind"].dialect.name == "sqlite":
+        assert not any(many for _, many in large)
+        assert len(large) == len(small)
