@@ -9,16 +9,18 @@ ids and codes, never message text.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backoff import BackoffPolicy
+from bot.db.dialect import dialect_name
 from bot.db.models import Notification
 from bot.forum import prefs
 from bot.forum.outbox import MAX_ATTEMPTS, PENDING_STATUSES
@@ -62,16 +64,17 @@ async def mark_many_sent(
     worker_id: str,
     now: datetime,
 ) -> set[int]:
-    """``mark_sent`` of many notifications in one statement: ``messages`` maps each to the id
+    """``mark_sent`` of many notifications in one update: ``messages`` maps each to the id
     of the DM that delivered it. Returns those recorded now (not already sent or closed)."""
     if not messages:
         return set()
+    open_rows = (
+        Notification.id.in_(list(messages)),
+        Notification.status.in_(("pending", "sending", "failed")),
+    )
     stmt = (
         update(Notification)
-        .where(
-            Notification.id.in_(list(messages)),
-            Notification.status.in_(("pending", "sending", "failed")),
-        )
+        .where(*open_rows)
         .values(
             status="sent",
             sent_at=now,
@@ -79,10 +82,18 @@ async def mark_many_sent(
             claimed_by=worker_id,
             claimed_until=None,
         )
-        .returning(Notification.id)
         .execution_options(synchronize_session=False)
     )
-    return set((await session.execute(stmt)).scalars())
+    if dialect_name(session) == "sqlite":
+        # One step each (``bot.db.packed``): RETURNING would be a step per row, each a wait
+        # for the GIL in the writing thread with the write lock held. The transaction holds
+        # that lock, so the rows read are the rows the update changes.
+        listed = select(func.json_group_array(Notification.id)).where(*open_rows)
+        recorded = set(json.loads((await session.execute(listed)).scalar_one()))
+        if recorded:
+            await session.execute(stmt)
+        return recorded
+    return set((await session.execute(stmt.returning(Notification.id))).scalars())
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:

@@ -39,7 +39,7 @@ async def test_mark_sent(sessionmaker: async_sessionmaker[AsyncSession]) -> None
         assert await claim(session, NOW + timedelta(days=1)) == []
 
 
-async def test_mark_many_sent_records_each_dm_in_one_statement(
+async def test_mark_many_sent_records_each_dm_in_one_update(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await queue_answers(sessionmaker, 4)
