@@ -324,6 +324,34 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   thread hung a broad SQLite test run (one test past 60 s, not identified: an operation that
   awaits something of the main loop inside its transaction would), so it was not kept.
 
+### Where the time goes (issue 18, seventh round; a step per row, 2026-12-06)
+
+- The mechanism behind the long holds in the writing thread: Python's `sqlite3` lets the GIL
+  go around every step of a statement, so every row an `executemany` writes and every row a
+  `SELECT` or `RETURNING` yields is a wait for the GIL while the main thread parses frames, with
+  the write lock held. Plain `sqlite3` with a busy main thread (switch interval 1 ms): 600
+  upserts by `executemany` 4-540 ms, the same rows as one `INSERT ... SELECT ... FROM
+  json_each(?)` 6 ms; 600 rows read one by one 65-167 ms, as one `json_group_array` 3 ms.
+- On SQLite the vote batch's reads (the voted posts, their stored votes) and writes (votes
+  deleted and upserted, post counters, member totals) are one step each (`bot.db.packed`), and
+  the DM outbox's recorded sends two (the rows listed as one JSON value, then the `UPDATE`
+  without `RETURNING`). `tests/bot/forum/test_vote_batch.py` checks a batch sends no
+  `executemany` and as many statements for 400 gestures as for 4, and stays exact on both
+  backends. PostgreSQL keeps its statements.
+- A/B full-scale SQLite runs (`--runs 2`, close in time, load 0.2-1.0): longest vote-batch holds
+  506 and 496 ms before, 192 and 124 ms after. A switch interval of 0.2 ms instead of 1 ms was
+  measured too (longest holds 250 and 178 ms, but votes ratio 0.59 -> 0.48 and `/profile` p99
+  0.84 -> 1.00 s): not kept.
+- Full burst on the merged tree ("Last recorded run" below): longest holds 240, 160 and 282 ms,
+  16-33 of about 520 holds a run over 50 ms: **not met**. They are now spread over the units:
+  vote batches 96-234 ms, recorded sends 96-240, claims 92-193 (its reads and `RETURNING` still
+  a step per row), the native-post status reply 129-156 and an answer batch 282 (both on the
+  async path). On these two cores the fake Discord's process, the bot's main thread parsing
+  about 6,000 frames a second and the writing thread compete, and the Python work inside a
+  transaction waits its turn for the GIL and the CPU. `/profile` p99 on SQLite was 0.84-1.34 s
+  across today's full runs (1.14 s in this one; the largest of about 20 samples, set by the
+  frames queued ahead of the interaction): on the line.
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
