@@ -93,34 +93,40 @@ async def lock_voted_posts(
     id. A post whose question row is gone is left out (its votes are inert)."""
     if not post_ids and not message_ids:
         return {}
-    if dialect_name(session) == "sqlite":
-        return await _voted_posts_packed(session, post_ids, message_ids)
-    named = []
-    if post_ids:
-        named.append(among(session, Post.id, post_ids))
-    if message_ids:
-        named.append(among(session, Post.message_id, message_ids))
-    rows = (
-        await session.execute(
-            select(*FACT_COLUMNS, Post.guild_id, Post.message_id)
-            .where(named[0] if len(named) == 1 else named[0] | named[1])
-            .order_by(Post.id)
-            .with_for_update(key_share=True)
-        )
-    ).all()
+    rows = await _post_rows(session, post_ids, message_ids, lock=True)
     facts = {row.id: (row_facts(row), row) for row in rows}
     missing = {f.question_id for f, _ in facts.values() if f.question_id is not None}
     missing -= facts.keys()
     questions = {f.id: f for f, _ in facts.values()}
     if missing:
-        extra = await session.execute(select(*FACT_COLUMNS).where(among(session, Post.id, missing)))
-        questions.update((f.id, f) for f in map(row_facts, extra))
+        extra = await _post_rows(session, missing, (), lock=False)
+        questions.update((row.id, row_facts(row)) for row in extra)
     voted = {}
-    for post_id, (post, row) in facts.items():
+    for post_id, (post, row) in sorted(facts.items()):
         question = post if post.question_id is None else questions.get(post.question_id)
         if question is not None:
             voted[post_id] = VotedPost(post, question, row.guild_id, row.message_id)
     return voted
+
+
+async def _post_rows(
+    session: AsyncSession, post_ids: Collection[int], message_ids: Collection[int], *, lock: bool
+) -> Sequence[Any]:
+    """The facts, guild and message id of the posts named by id or message id (``lock``: for
+    key share, in id order, on PostgreSQL; SQLite's transaction holds the write lock)."""
+    if dialect_name(session) == "sqlite":
+        return await _fact_rows(session, post_ids, message_ids)
+    named = []
+    if post_ids:
+        named.append(among(session, Post.id, post_ids))
+    if message_ids:
+        named.append(among(session, Post.message_id, message_ids))
+    stmt = select(*FACT_COLUMNS, Post.guild_id, Post.message_id).where(
+        named[0] if len(named) == 1 else named[0] | named[1]
+    )
+    if lock:
+        stmt = stmt.order_by(Post.id).with_for_update(key_share=True)
+    return (await session.execute(stmt)).all()
 
 
 # SQLite: the batch's reads and writes each one step (``bot.db.packed``: the writing thread
@@ -184,25 +190,6 @@ async def _fact_rows(
     rows = await fetch_packed(session, _POSTS_PACKED, params)
     named = [dict(zip(_FACT_NAMES, row, strict=True)) for row in rows]
     return [_FactRow(**{**values, "anonymous": bool(values["anonymous"])}) for values in named]
-
-
-async def _voted_posts_packed(
-    session: AsyncSession, post_ids: Collection[int], message_ids: Collection[int]
-) -> dict[int, VotedPost]:
-    """``lock_voted_posts`` on SQLite (the write lock is the transaction's: no row locks)."""
-    rows = await _fact_rows(session, post_ids, message_ids)
-    facts = {row.id: (row_facts(row), row) for row in rows}
-    missing = {f.question_id for f, _ in facts.values() if f.question_id is not None}
-    missing -= facts.keys()
-    questions = {f.id: f for f, _ in facts.values()}
-    if missing:
-        questions.update((row.id, row_facts(row)) for row in await _fact_rows(session, missing))
-    voted = {}
-    for post_id, (post, row) in sorted(facts.items()):
-        question = post if post.question_id is None else questions.get(post.question_id)
-        if question is not None:
-            voted[post_id] = VotedPost(post, question, row.guild_id, row.message_id)
-    return voted
 
 
 async def _write_votes_packed(
