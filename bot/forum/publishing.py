@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -381,23 +381,7 @@ def _replies(imported: bool) -> Any:
 
 
 def _post(post: Any, question: PublishedQuestion) -> PublishedPost:
-    accepted = post.id == question.accepted_answer_id
-    if not post.yes:
-        return PublishedPost(
-            id=post.id,
-            kind=post.kind,
-            parent_id=post.parent_id,
-            message_id=None,
-            author=None,
-            body=WITHHELD.get(post.kind, WITHHELD["comment"]),
-            withheld=True,
-            accepted=accepted,
-            score=0,
-            upvotes=0,
-            downvotes=0,
-            created_at=post.created_at,
-        )
-    return PublishedPost(
+    published = PublishedPost(
         id=post.id,
         kind=post.kind,
         parent_id=post.parent_id,
@@ -405,9 +389,25 @@ def _post(post: Any, question: PublishedQuestion) -> PublishedPost:
         author=_author(post),
         body=post.body,
         withheld=False,
-        accepted=accepted,
+        accepted=post.id == question.accepted_answer_id,
         score=post.score,
         upvotes=post.upvotes,
         downvotes=post.downvotes,
         created_at=post.created_at,
+    )
+    return published if post.yes else _withheld(published)
+
+
+def _withheld(post: PublishedPost) -> PublishedPost:
+    """``post`` as the archive shows it while its author has not said yes: the placeholder
+    sentence, no author, no message and no votes."""
+    return replace(
+        post,
+        message_id=None,
+        author=None,
+        body=WITHHELD.get(post.kind, WITHHELD["comment"]),
+        withheld=True,
+        score=0,
+        upvotes=0,
+        downvotes=0,
     )

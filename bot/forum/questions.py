@@ -54,8 +54,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class AskedQuestion:
-    """A question as a member asks it through /ask: what they typed, the category it goes to and
-    how it is signed (``display_name`` only counts for an anonymous question)."""
+    """A question as its member asks it (through /ask, or by posting in the forum): what they
+    typed, the category it goes to and how it is signed (``display_name`` only counts for an
+    anonymous question)."""
 
     title: str
     details: str = ""
@@ -69,11 +70,7 @@ async def create_question(
     *,
     guild_id: int,
     author_id: int,
-    title: str,
-    details: str = "",
-    category: str | None = None,
-    anonymous: bool = False,
-    display_name: str | None = None,
+    asked: AskedQuestion,
     via_bot: bool = True,
     thread_id: int | None = None,
     message_id: int | None = None,
@@ -83,9 +80,9 @@ async def create_question(
     now: datetime | None = None,
     check_limit: bool = True,
 ) -> PostChange:
-    """Store a question, in the forum ``forum_id`` (default: the guild's Q&A forum).
+    """Store the question ``asked``, in the forum ``forum_id`` (default: the guild's Q&A forum).
 
-    ``via_bot=True`` (/ask): the title, details, display name and category are validated and
+    ``via_bot=True`` (/ask): its title, details, display name and category are validated and
     the member's hourly question limit applies; the bot usually stores it ``pending`` before
     posting the forum thread and calls ``pending_posts.confirm_post`` once it exists.
     ``via_bot=False`` adopts a native forum post (``thread_id`` and ``message_id`` given,
@@ -98,19 +95,19 @@ async def create_question(
         return await change(session, existing, changed=False)
     config = await load_config(session, guild_id)
     if via_bot:
-        title = validate_title(title)
-        details = validate_details(details)
-        display_name = clean_display_name(display_name)
-        category = await resolve_category(session, guild_id, category)
+        title = validate_title(asked.title)
+        details = validate_details(asked.details)
+        display_name = clean_display_name(asked.display_name)
+        category = await resolve_category(session, guild_id, asked.category)
         if check_limit:
             await check_rate(
                 session, config, guild_id=guild_id, user_id=author_id, kind="question", now=now
             )
     else:
-        title = native_title(title)
-        details = trim(details or "")
-        category = trim(category)[:100] if category else None
-        display_name = trim(display_name)[:DISPLAY_NAME_MAX] if display_name else None
+        title = native_title(asked.title)
+        details = trim(asked.details or "")
+        category = trim(asked.category)[:100] if asked.category else None
+        display_name = trim(asked.display_name)[:DISPLAY_NAME_MAX] if asked.display_name else None
     if state == "live" and thread_id is None:
         raise ValueError("a live question needs its thread id")
     if via_bot and status_message_id is None:
@@ -126,7 +123,7 @@ async def create_question(
         status_message_id=status_message_id,
         forum_id=forum_id if forum_id is not None else config.forum_channel_id,
         author_id=author_id,
-        anonymous=anonymous,
+        anonymous=asked.anonymous,
         via_bot=via_bot,
         display_name=display_name,
         title=title,
@@ -160,11 +157,7 @@ async def ask_question(
         session,
         guild_id=guild_id,
         author_id=author_id,
-        title=asked.title,
-        details=asked.details,
-        category=asked.category,
-        anonymous=asked.anonymous,
-        display_name=asked.display_name,
+        asked=asked,
         via_bot=True,
         state="pending",
         now=now,
@@ -206,9 +199,9 @@ async def adopt_native_post(
         session,
         guild_id=guild_id,
         author_id=author_id,
-        title=title,
-        details=details,
-        category=next((by_tag[t] for t in tag_ids if t in by_tag), None),
+        asked=AskedQuestion(
+            title, details, next((by_tag[t] for t in tag_ids if t in by_tag), None)
+        ),
         via_bot=False,
         thread_id=thread_id,
         message_id=message_id,

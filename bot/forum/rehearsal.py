@@ -45,7 +45,7 @@ async def rehearse_batches(session: AsyncSession) -> None:
         session,
         guild_id=REHEARSAL_GUILD,
         author_id=_ASKER,
-        title="A rehearsed question",
+        asked=questions.AskedQuestion("A rehearsed question"),
         via_bot=False,
         thread_id=_THREAD,
         message_id=_THREAD,

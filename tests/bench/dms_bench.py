@@ -156,8 +156,9 @@ class DmsRun:
                     session,
                     guild_id=guild_id,
                     author_id=asker.id,
-                    title="How do I sleep?",
-                    details="I lie awake for hours.",
+                    asked=questions.AskedQuestion(
+                        title="How do I sleep?", details="I lie awake for hours."
+                    ),
                     via_bot=False,
                     thread_id=thread_id,
                     message_id=thread_id,

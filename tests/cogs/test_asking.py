@@ -633,7 +633,11 @@ async def test_status_lines_of_gone_or_pending_questions_are_left_alone(
     pending = await run(
         harness,
         lambda s: questions.create_question(
-            s, guild_id=gid, author_id=1, title="Pending", state="pending"
+            s,
+            guild_id=gid,
+            author_id=1,
+            asked=questions.AskedQuestion(title="Pending"),
+            state="pending",
         ),
     )
     mark = fake.mark()

@@ -79,17 +79,21 @@ class Forum:
         author: int = ASKER,
         title: str = "How do I sleep before an exam?",
         details: str = "I lie awake for hours.",
+        *,
+        category: str | None = None,
+        anonymous: bool = False,
+        display_name: str | None = None,
         **kwargs: Any,
     ) -> PostSnapshot:
         message_id = self.next_id()
         kwargs.setdefault("forum_id", FORUM)
+        asked = questions.AskedQuestion(title, details, category, anonymous, display_name)
         change = await self.run(
             lambda s: questions.create_question(
                 s,
                 guild_id=self.guild_id,
                 author_id=author,
-                title=title,
-                details=details,
+                asked=asked,
                 thread_id=message_id,
                 message_id=message_id,
                 now=self.now,

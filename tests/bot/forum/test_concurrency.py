@@ -166,7 +166,7 @@ async def test_run_in_transaction_retries_a_deadlock_and_rolls_back_each_attempt
             session,
             guild_id=GUILD,
             author_id=ASKER,
-            title="Why?",
+            asked=questions.AskedQuestion(title="Why?"),
             thread_id=7,
             message_id=7,
             now=NOW,

@@ -31,7 +31,12 @@ from tests.bot.forum.core_support import (
 async def test_pending_question_counts_only_once_posted(forum: Forum) -> None:
     pending = await forum.run(
         lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=ASKER, title="Why?", state="pending", now=NOW
+            s,
+            guild_id=GUILD,
+            author_id=ASKER,
+            asked=questions.AskedQuestion(title="Why?"),
+            state="pending",
+            now=NOW,
         )
     )
     assert pending.post.state == "pending" and pending.post.thread_id is None
@@ -58,7 +63,12 @@ async def test_pending_question_counts_only_once_posted(forum: Forum) -> None:
 async def test_pending_question_can_be_discarded(forum: Forum) -> None:
     pending = await forum.run(
         lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=ASKER, title="Why?", state="pending", now=NOW
+            s,
+            guild_id=GUILD,
+            author_id=ASKER,
+            asked=questions.AskedQuestion(title="Why?"),
+            state="pending",
+            now=NOW,
         )
     )
     assert await forum.run(lambda s: pending_posts.discard_pending_post(s, post_id=pending.post.id))

@@ -121,9 +121,9 @@ async def test_native_forum_post_is_adopted_without_refusal_and_idempotently(
             s,
             guild_id=GUILD,
             author_id=ASKER,
-            title="\u200b\u200b",
-            details="my question",
-            category="Anything",
+            asked=questions.AskedQuestion(
+                title="\u200b\u200b", details="my question", category="Anything"
+            ),
             via_bot=False,
             thread_id=555,
             message_id=555,
@@ -214,7 +214,12 @@ async def test_only_a_moderator_reopens_what_a_moderator_closed(forum: Forum) ->
 async def test_closing_a_pending_or_deleted_question_is_refused(forum: Forum) -> None:
     pending = await forum.run(
         lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=ASKER, title="Why?", state="pending", now=NOW
+            s,
+            guild_id=GUILD,
+            author_id=ASKER,
+            asked=questions.AskedQuestion(title="Why?"),
+            state="pending",
+            now=NOW,
         )
     )
     with pytest.raises(InvalidState) as err:

@@ -104,7 +104,7 @@ async def test_comments_and_pending_posts_are_not_searched(board: Board) -> None
             s,
             guild_id=GUILD,
             author_id=board.member(),
-            title="Pending origami",
+            asked=questions.AskedQuestion(title="Pending origami"),
             forum_id=FORUM,
             state="pending",
         )
@@ -365,7 +365,11 @@ async def test_orm_writes_and_hard_deletes_keep_the_index(
     # A pending question the bot could not post is deleted outright.
     pending = await board.run(
         lambda s: questions.create_question(
-            s, guild_id=GUILD, author_id=7, title="Kayaking alone", state="pending"
+            s,
+            guild_id=GUILD,
+            author_id=7,
+            asked=questions.AskedQuestion(title="Kayaking alone"),
+            state="pending",
         )
     )
     await board.run(lambda s: pending_posts.discard_pending_post(s, post_id=pending.post.id))

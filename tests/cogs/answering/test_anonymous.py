@@ -184,10 +184,12 @@ async def ask_anonymously(scene: Scene, asker: Member, display_name: str | None)
             s,
             guild_id=guild_id,
             author_id=asker.id,
-            title="Is it normal to feel numb?",
-            details="Since the loss I feel nothing.",
-            anonymous=True,
-            display_name=display_name,
+            asked=questions.AskedQuestion(
+                title="Is it normal to feel numb?",
+                details="Since the loss I feel nothing.",
+                anonymous=True,
+                display_name=display_name,
+            ),
             state="pending",
         ),
     )

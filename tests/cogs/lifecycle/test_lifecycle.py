@@ -641,7 +641,7 @@ async def test_autocomplete_offers_question_ids(scene: Scene) -> None:
                 s,
                 guild_id=guild_id,
                 author_id=scene.alice.id,
-                title=f"Panic question {n}",
+                asked=questions.AskedQuestion(title=f"Panic question {n}"),
                 via_bot=False,
                 thread_id=900_000 + n,
                 message_id=900_000 + n,
