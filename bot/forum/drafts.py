@@ -17,7 +17,7 @@ deleted by ``bot.forum.retention.purge_drafts`` after the server's ``draft_reten
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
@@ -26,12 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.models import AskDraft
-from bot.forum.categories import resolve_category
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
-from bot.forum.questions import AskedQuestion, ask_question
+from bot.forum.questions import AskedQuestion, ask_question, checked_question
 from bot.forum.results import PostChange, snapshot_of
 from bot.forum.search import SearchHit, similar_questions
-from bot.forum.text_rules import clean_display_name, validate_details, validate_title
 from bot.forum.visibility import VisibleForums
 
 log = logging.getLogger(__name__)
@@ -142,19 +140,17 @@ async def create_draft(
 ) -> AskDraftSnapshot:
     """Hold a question typed into /ask; refused at once (like /ask) when a field is invalid."""
     now = now or utc_now()
-    title = validate_title(asked.title)
-    details = validate_details(asked.details)
-    anonymous = asked.anonymous
-    display_name = clean_display_name(asked.display_name) if anonymous else None
-    category = await resolve_category(session, guild_id, asked.category)
+    if not asked.anonymous:  # a named question keeps no display name
+        asked = replace(asked, display_name=None)
+    asked = await checked_question(session, guild_id, asked)
     draft = AskDraft(
         guild_id=guild_id,
         user_id=user_id,
-        title=title,
-        details=details,
-        category=category,
-        anonymous=anonymous,
-        display_name=display_name,
+        title=asked.title,
+        details=asked.details,
+        category=asked.category,
+        anonymous=asked.anonymous,
+        display_name=asked.display_name,
         created_at=now,
         expires_at=now + ttl,
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -65,6 +65,32 @@ class AskedQuestion:
     display_name: str | None = None
 
 
+async def checked_question(
+    session: AsyncSession, guild_id: int, asked: AskedQuestion
+) -> AskedQuestion:
+    """``asked`` as /ask keeps it: title, details and display name validated (``ValidationError``
+    otherwise) and the category resolved to one of the guild's (``NotFound`` otherwise)."""
+    return replace(
+        asked,
+        title=validate_title(asked.title),
+        details=validate_details(asked.details),
+        display_name=clean_display_name(asked.display_name),
+        category=await resolve_category(session, guild_id, asked.category),
+    )
+
+
+def _as_posted(asked: AskedQuestion) -> AskedQuestion:
+    """A native forum post's text cut to what the columns hold: Discord already accepted it, so
+    nothing is refused."""
+    return replace(
+        asked,
+        title=native_title(asked.title),
+        details=trim(asked.details or ""),
+        category=trim(asked.category)[:100] if asked.category else None,
+        display_name=trim(asked.display_name)[:DISPLAY_NAME_MAX] if asked.display_name else None,
+    )
+
+
 async def create_question(
     session: AsyncSession,
     *,
@@ -95,19 +121,13 @@ async def create_question(
         return await change(session, existing, changed=False)
     config = await load_config(session, guild_id)
     if via_bot:
-        title = validate_title(asked.title)
-        details = validate_details(asked.details)
-        display_name = clean_display_name(asked.display_name)
-        category = await resolve_category(session, guild_id, asked.category)
+        asked = await checked_question(session, guild_id, asked)
         if check_limit:
             await check_rate(
                 session, config, guild_id=guild_id, user_id=author_id, kind="question", now=now
             )
     else:
-        title = native_title(asked.title)
-        details = trim(asked.details or "")
-        category = trim(asked.category)[:100] if asked.category else None
-        display_name = trim(asked.display_name)[:DISPLAY_NAME_MAX] if asked.display_name else None
+        asked = _as_posted(asked)
     if state == "live" and thread_id is None:
         raise ValueError("a live question needs its thread id")
     if via_bot and status_message_id is None:
@@ -125,10 +145,10 @@ async def create_question(
         author_id=author_id,
         anonymous=asked.anonymous,
         via_bot=via_bot,
-        display_name=display_name,
-        title=title,
-        body=details,
-        category=category,
+        display_name=asked.display_name,
+        title=asked.title,
+        body=asked.details,
+        category=asked.category,
     )
     if post_id is None:  # the same message was stored concurrently
         existing = await existing_question_id(session, message_id=message_id, thread_id=thread_id)
