@@ -34,15 +34,15 @@ async def confirm_post(
     post_id: int,
     message_id: int,
     thread_id: int | None = None,
-    status_message_id: int | None = None,
     display_name: str | None = None,
     now: datetime | None = None,
 ) -> PostChange:
     """A pending post now exists on Discord: store its ids and make it count.
 
-    For a question give the forum thread's id (and the status message's, when it is not the
-    starter). Confirming again with the same message changes nothing. An answer or comment
-    made live stores its author's ``display_name`` when given (``posts.name_author``).
+    For a question give the forum thread's id (its starter shows the status line until
+    ``questions.set_status_message`` says otherwise). Confirming again with the same message
+    changes nothing. An answer or comment made live stores its author's ``display_name`` when
+    given (``posts.name_author``).
     """
     now = now or utc_now()
     post = await load_post(session, post_id)
@@ -63,7 +63,7 @@ async def confirm_post(
             state="live",
             message_id=message_id,
             thread_id=thread_id,
-            status_message_id=status_message_id or message_id,
+            status_message_id=message_id,
             last_seen_message_id=message_id,
             updated_at=now,
             last_activity_at=now,

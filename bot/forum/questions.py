@@ -100,7 +100,6 @@ async def create_question(
     via_bot: bool = True,
     thread_id: int | None = None,
     message_id: int | None = None,
-    status_message_id: int | None = None,
     forum_id: int | None = None,
     state: Literal["pending", "live"] = "live",
     now: datetime | None = None,
@@ -130,8 +129,6 @@ async def create_question(
         asked = _as_posted(asked)
     if state == "live" and thread_id is None:
         raise ValueError("a live question needs its thread id")
-    if via_bot and status_message_id is None:
-        status_message_id = message_id
     post_id = await insert_post(
         session,
         state=state,
@@ -140,7 +137,7 @@ async def create_question(
         kind="question",
         thread_id=thread_id,
         message_id=message_id,
-        status_message_id=status_message_id,
+        status_message_id=message_id if via_bot else None,
         forum_id=forum_id if forum_id is not None else config.forum_channel_id,
         author_id=author_id,
         anonymous=asked.anonymous,
