@@ -17,7 +17,7 @@ deleted by ``bot.forum.retention.purge_drafts`` after the server's ``draft_reten
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
@@ -146,11 +146,7 @@ async def create_draft(
     draft = AskDraft(
         guild_id=guild_id,
         user_id=user_id,
-        title=asked.title,
-        details=asked.details,
-        category=asked.category,
-        anonymous=asked.anonymous,
-        display_name=asked.display_name,
+        **asdict(asked),
         created_at=now,
         expires_at=now + ttl,
     )

@@ -29,7 +29,7 @@ made live by ``bot.forum.pending_posts``; edits are in ``bot.forum.edits``, dele
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -70,7 +70,8 @@ PostState = Literal["pending", "live"]
 
 @dataclass(frozen=True, slots=True)
 class NewPost:
-    """An answer or comment about to be stored in a question's thread."""
+    """An answer or comment about to be stored in a question's thread (each field is the
+    post's column of the same name)."""
 
     kind: Literal["answer", "comment"]
     parent_id: int
@@ -364,17 +365,11 @@ async def _store(
         state=state,
         now=now,
         guild_id=question.guild_id,
-        kind=new.kind,
         question_id=question.id,
-        parent_id=new.parent_id,
         thread_id=question.thread_id,
         forum_id=question.forum_id,
         message_id=message_id,
-        author_id=new.author_id,
-        anonymous=new.anonymous,
-        via_bot=new.via_bot,
-        display_name=new.display_name,
-        body=new.body,
+        **asdict(new),
     )
     if post_id is None:  # the same message was stored concurrently
         repeat = await repeat_of(session, message_id)
