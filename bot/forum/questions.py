@@ -175,7 +175,6 @@ async def ask_question(
         guild_id=guild_id,
         author_id=author_id,
         asked=asked,
-        via_bot=True,
         state="pending",
         now=now,
         check_limit=check_limit,
@@ -212,18 +211,16 @@ async def adopt_native_post(
     (``create_question`` with ``via_bot=False``)."""
     known = await list_categories(session, guild_id)
     by_tag = {c.tag_id: c.name for c in known if c.tag_id is not None}
+    category = next((by_tag[t] for t in tag_ids if t in by_tag), None)
     return await create_question(
         session,
         guild_id=guild_id,
         author_id=author_id,
-        asked=AskedQuestion(
-            title, details, next((by_tag[t] for t in tag_ids if t in by_tag), None)
-        ),
+        asked=AskedQuestion(title, details, category),
         via_bot=False,
         thread_id=thread_id,
         message_id=message_id,
         forum_id=forum_id,
-        state="live",
         now=now,
     )
 
