@@ -61,6 +61,16 @@ log = logging.getLogger(__name__)
 #: The title a tombstone question keeps (and its thread's new name).
 REMOVED_TITLE: Final = "[removed]"
 _UNSENT: Final = ("pending", "sending", "failed")
+#: What a tombstone keeps of a post: no text, no name, no author, no choice to publish.
+_TOMBSTONE: Final[dict[str, object]] = {
+    "author_id": ERASED_AUTHOR_ID,
+    "anonymous": True,
+    "display_name": None,
+    "body": "",
+    "removal_reason": None,
+    "closed_reason": None,
+    "publish_consent": None,
+}
 #: The member's rows deleted outright, by the column that names them (their pseudonyms too).
 _DELETED_ROWS: Final = (
     Vote.user_id,
@@ -155,18 +165,7 @@ async def _tombstones(session: AsyncSession, post_ids: list[int]) -> int:
     )
     return await _count(
         session,
-        update(Post)
-        .where(mine)
-        .values(
-            author_id=ERASED_AUTHOR_ID,
-            anonymous=True,
-            display_name=None,
-            body="",
-            removal_reason=None,
-            closed_reason=None,
-            publish_consent=None,
-            updated_at=utc_now(),
-        ),
+        update(Post).where(mine).values(**_TOMBSTONE, updated_at=utc_now()),
     )
 
 
