@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db.migrations.parts import fk_to_posts, post_ref, snowflake, utc_time
+import bot.db.types
+from bot.db.migrations.parts import fk_to_posts, surrogate_key_type
 
 revision = "0004"
 down_revision = "0003"
@@ -12,10 +13,10 @@ down_revision = "0003"
 def upgrade() -> None:
     op.create_table(
         "thread_pseudonyms",
-        post_ref("question_id", nullable=False),
-        snowflake("author_id"),
+        sa.Column("question_id", surrogate_key_type(), nullable=False),
+        sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
-        utc_time("created_at"),
+        sa.Column("created_at", bot.db.types.UTCDateTime(), nullable=False),
         fk_to_posts("thread_pseudonyms", "question_id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("question_id", "author_id", name=op.f("pk_thread_pseudonyms")),
         sa.UniqueConstraint(

@@ -5,13 +5,7 @@ member blocks, held posts (pre-moderation), and a moderator's removal of a post
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db.migrations.parts import (
-    fk_to_posts,
-    post_ref,
-    snowflake,
-    surrogate_id,
-    utc_time,
-)
+from bot.db.migrations.parts import fk_to_posts, surrogate_id, surrogate_key_type, utc_time
 
 revision = "0006"
 down_revision = "0005"
@@ -22,9 +16,9 @@ def _create_flags(*extra: sa.schema.SchemaItem) -> None:
     op.create_table(
         "flags",
         surrogate_id(),
-        snowflake("guild_id"),
-        post_ref("post_id", nullable=False),
-        snowflake("reporter_id"),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        sa.Column("reporter_id", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         utc_time("created_at"),
@@ -39,7 +33,7 @@ def upgrade() -> None:
     op.drop_table("flags")
     _create_flags(
         utc_time("resolved_at", nullable=True),
-        snowflake("resolved_by", nullable=True),
+        sa.Column("resolved_by", sa.BigInteger(), nullable=True),
         sa.CheckConstraint(
             "status IN ('open', 'dismissed', 'actioned')", name=op.f("ck_flags_status")
         ),
@@ -55,10 +49,10 @@ def upgrade() -> None:
     op.create_index("ix_flags_guild_status", "flags", ["guild_id", "status"])
     op.create_table(
         "report_cards",
-        post_ref("post_id", nullable=False),
-        snowflake("guild_id"),
-        snowflake("channel_id"),
-        snowflake("message_id", nullable=True),
+        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("channel_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
         utc_time("created_at"),
         utc_time("updated_at"),
         fk_to_posts("report_cards", "post_id", ondelete="CASCADE"),
@@ -67,8 +61,8 @@ def upgrade() -> None:
     op.create_table(
         "mod_actions",
         surrogate_id(),
-        snowflake("guild_id"),
-        snowflake("moderator_id"),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("moderator_id", sa.BigInteger(), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=False),
@@ -79,16 +73,16 @@ def upgrade() -> None:
     op.create_table(
         "member_blocks",
         surrogate_id(),
-        snowflake("guild_id"),
-        snowflake("user_id"),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("scope", sa.String(length=16), nullable=False),
         sa.Column("post_id", sa.BigInteger(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        snowflake("created_by"),
+        sa.Column("created_by", sa.BigInteger(), nullable=False),
         utc_time("created_at"),
         utc_time("ends_at", nullable=True),
         utc_time("lifted_at", nullable=True),
-        snowflake("lifted_by", nullable=True),
+        sa.Column("lifted_by", sa.BigInteger(), nullable=True),
         sa.CheckConstraint("scope IN ('anonymous', 'all')", name=op.f("ck_member_blocks_scope")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_blocks")),
     )
@@ -96,19 +90,19 @@ def upgrade() -> None:
     op.create_table(
         "held_posts",
         surrogate_id(),
-        snowflake("guild_id"),
-        snowflake("author_id"),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        post_ref("question_id", nullable=True),
+        sa.Column("question_id", surrogate_key_type(), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("anonymous", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        snowflake("card_channel_id", nullable=True),
-        snowflake("card_message_id", nullable=True),
-        post_ref("post_id", nullable=True),
+        sa.Column("card_channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("card_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("post_id", surrogate_key_type(), nullable=True),
         utc_time("created_at"),
         utc_time("decided_at", nullable=True),
-        snowflake("decided_by", nullable=True),
+        sa.Column("decided_by", sa.BigInteger(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.CheckConstraint(
             "kind IN ('question', 'answer', 'comment')", name=op.f("ck_held_posts_kind")
@@ -122,7 +116,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_held_posts_guild_status", "held_posts", ["guild_id", "status"])
     op.add_column("posts", utc_time("removed_at", nullable=True))
-    op.add_column("posts", snowflake("removed_by", nullable=True))
+    op.add_column("posts", sa.Column("removed_by", sa.BigInteger(), nullable=True))
     op.add_column("posts", sa.Column("removal_reason", sa.Text(), nullable=True))
 
 

@@ -5,7 +5,8 @@ press that creates its thread holds the claim)
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db.migrations.parts import fk_to_posts, post_ref, utc_time
+import bot.db.types
+from bot.db.migrations.parts import fk_to_posts, surrogate_key_type
 
 revision = "0012"
 down_revision = "0011"
@@ -14,8 +15,8 @@ down_revision = "0011"
 def upgrade() -> None:
     op.create_table(
         "imported_claims",
-        post_ref("post_id", nullable=False),
-        utc_time("claimed_at"),
+        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        sa.Column("claimed_at", bot.db.types.UTCDateTime(), nullable=False),
         fk_to_posts("imported_claims", "post_id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_imported_claims")),
     )
