@@ -14,7 +14,7 @@ from alembic import op
 import bot.db.types
 
 
-def surrogate_key_type() -> sa.types.TypeEngine[int]:
+def _surrogate_key_type() -> sa.types.TypeEngine[int]:
     """A surrogate key's type (``posts.id`` and the like): BIGINT on PostgreSQL, INTEGER (the
     rowid alias) on SQLite."""
     return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -22,12 +22,12 @@ def surrogate_key_type() -> sa.types.TypeEngine[int]:
 
 def surrogate_id() -> sa.Column[int]:
     """The ``id`` column of a table keyed by a generated number."""
-    return sa.Column("id", surrogate_key_type(), autoincrement=True, nullable=False)
+    return sa.Column("id", _surrogate_key_type(), autoincrement=True, nullable=False)
 
 
 def post_ref(name: str, *, nullable: bool) -> sa.Column[int]:
     """A column holding the id of a post."""
-    return sa.Column(name, surrogate_key_type(), nullable=nullable)
+    return sa.Column(name, _surrogate_key_type(), nullable=nullable)
 
 
 def snowflake(name: str, *, nullable: bool = False) -> sa.Column[int]:

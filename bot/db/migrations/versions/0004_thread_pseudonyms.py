@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
-from bot.db.migrations.parts import fk_to_posts, surrogate_key_type
+from bot.db.migrations.parts import fk_to_posts, post_ref
 
 revision = "0004"
 down_revision = "0003"
@@ -13,7 +13,7 @@ down_revision = "0003"
 def upgrade() -> None:
     op.create_table(
         "thread_pseudonyms",
-        sa.Column("question_id", surrogate_key_type(), nullable=False),
+        post_ref("question_id", nullable=False),
         sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("created_at", bot.db.types.UTCDateTime(), nullable=False),

@@ -5,7 +5,7 @@ member blocks, held posts (pre-moderation), and a moderator's removal of a post
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db.migrations.parts import fk_to_posts, surrogate_id, surrogate_key_type, utc_time
+from bot.db.migrations.parts import fk_to_posts, post_ref, surrogate_id, utc_time
 
 revision = "0006"
 down_revision = "0005"
@@ -17,7 +17,7 @@ def _create_flags(*extra: sa.schema.SchemaItem) -> None:
         "flags",
         surrogate_id(),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
-        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("reporter_id", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -49,7 +49,7 @@ def upgrade() -> None:
     op.create_index("ix_flags_guild_status", "flags", ["guild_id", "status"])
     op.create_table(
         "report_cards",
-        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("channel_id", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
@@ -93,13 +93,13 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("question_id", surrogate_key_type(), nullable=True),
+        post_ref("question_id", nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("anonymous", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("card_channel_id", sa.BigInteger(), nullable=True),
         sa.Column("card_message_id", sa.BigInteger(), nullable=True),
-        sa.Column("post_id", surrogate_key_type(), nullable=True),
+        post_ref("post_id", nullable=True),
         utc_time("created_at"),
         utc_time("decided_at", nullable=True),
         sa.Column("decided_by", sa.BigInteger(), nullable=True),

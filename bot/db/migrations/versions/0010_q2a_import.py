@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
-from bot.db.migrations.parts import fk_to_posts, surrogate_key_type
+from bot.db.migrations.parts import fk_to_posts, post_ref
 
 revision = "0010"
 down_revision = "0009"
@@ -20,7 +20,7 @@ def _post_fk(table: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "imported_posts",
-        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("source_id", sa.BigInteger(), nullable=False),
         sa.Column("views", sa.Integer(), nullable=False),
@@ -32,7 +32,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "imported_votes",
-        sa.Column("post_id", surrogate_key_type(), nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         _post_fk("imported_votes"),
         sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_imported_votes")),
