@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, MetaData, false, text
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import utc_now
 from bot.db.types import PK, UTCDateTime
@@ -21,7 +21,6 @@ NAMING_CONVENTION = {
 
 
 # Column shapes several tables share (PEP 593: the annotation carries the column).
-SurrogateKey = Annotated[int, mapped_column(PK, primary_key=True, autoincrement=True)]
 NowOnInsert = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now)]
 NowOnWrite = Annotated[datetime, mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)]
 #: A Discord id (a snowflake needs 64 bits), and one that is (part of) the primary key.
@@ -41,3 +40,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Every time is stored as UTC: ``Mapped[datetime]`` needs no column type of its own.
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
+
+
+class GuildRecord:
+    """The columns a guild's record with an id of its own opens with: that id, then its guild.
+    (A category, a post, a queued DM, a report, a moderator's action or block, a held post, a
+    draft: each belongs to one guild and is named by its own number.)"""
+
+    # First in the table, as the tables were created (migration 0001 and on).
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True, sort_order=-2)
+    guild_id: Mapped[int] = mapped_column(BigInteger, sort_order=-1)

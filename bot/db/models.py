@@ -29,13 +29,13 @@ from bot.db.archive import ArchivePref as ArchivePref  # re-exported, like Base
 from bot.db.base import Base as Base  # re-exported: the models' users import it from here
 from bot.db.base import (
     Counter,
+    GuildRecord,
     NowOnInsert,
     NowOnWrite,
     OffByDefault,
     PostKey,
     Snowflake,
     SnowflakeKey,
-    SurrogateKey,
 )
 from bot.db.types import DATED_ONLY, SEARCH_LOOKUP_STATE
 
@@ -56,14 +56,12 @@ class GuildSetting(Base):
     updated_at: Mapped[NowOnWrite]
 
 
-class Category(Base):
+class Category(GuildRecord, Base):
     """A guild's question category; each is a tag of the guild's Q&A forum."""
 
     __tablename__ = "categories"
     __table_args__ = (UniqueConstraint("guild_id", "name", name="uq_categories_guild_name"),)
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     name: Mapped[str] = mapped_column(String(100))
     tag_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     # Chosen for the public archive (``bot.forum.publishing``): its questions may be published.
@@ -71,7 +69,7 @@ class Category(Base):
     created_at: Mapped[NowOnInsert]
 
 
-class Post(Base):
+class Post(GuildRecord, Base):
     """A question, answer or comment; at most one row per Discord message."""
 
     __tablename__ = "posts"
@@ -101,8 +99,6 @@ class Post(Base):
         Index("ix_posts_search_lookup", "id", "question_id", *SEARCH_LOOKUP_STATE),
     )
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(16))
     # The question an answer or comment belongs to (NULL for questions).
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -186,7 +182,7 @@ class Member(Base):
     updated_at: Mapped[NowOnWrite]
 
 
-class Notification(Base):
+class Notification(GuildRecord, Base):
     """The DM outbox: written in the same transaction as the event that causes it."""
 
     __tablename__ = "notifications"
@@ -199,8 +195,6 @@ class Notification(Base):
         Index("ix_notifications_recipient_question", "recipient_id", "question_id"),
     )
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     recipient_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(32))
     question_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -262,7 +256,7 @@ class UserPref(Base):
     updated_at: Mapped[NowOnWrite]
 
 
-class Flag(Base):
+class Flag(GuildRecord, Base):
     """A member's report of a post to the moderators. One open report per member and post; a
     dismissed or actioned one leaves room for a new report."""
 
@@ -280,8 +274,6 @@ class Flag(Base):
         Index("ix_flags_guild_status", "guild_id", "status"),
     )
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     reporter_id: Mapped[Snowflake]
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -304,7 +296,7 @@ class ReportCard(Base):
     updated_at: Mapped[NowOnWrite]
 
 
-class ModAction(Base):
+class ModAction(GuildRecord, Base):
     """The audit trail: one row per moderator action (remove, restore, block, unblock, approve,
     reject, dismiss, close, setting). It names the moderator and the post, never the author of
     an anonymous post; ``post_id`` is no foreign key, so the trail outlives a purged post."""
@@ -312,8 +304,6 @@ class ModAction(Base):
     __tablename__ = "mod_actions"
     __table_args__ = (Index("ix_mod_actions_guild_id", "guild_id", "id"),)
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     moderator_id: Mapped[Snowflake]
     action: Mapped[str] = mapped_column(String(32))
     post_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -322,7 +312,7 @@ class ModAction(Base):
     created_at: Mapped[NowOnInsert]
 
 
-class MemberBlock(Base):
+class MemberBlock(GuildRecord, Base):
     """A moderator's block of a member: from posting anonymously, or through the bot at all,
     until ``ends_at`` (NULL: until lifted). The block names the member to the bot only; a
     moderator acting through a post never learns who it was."""
@@ -333,8 +323,6 @@ class MemberBlock(Base):
         Index("ix_member_blocks_guild_user", "guild_id", "user_id"),
     )
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     user_id: Mapped[Snowflake]
     scope: Mapped[str] = mapped_column(String(16))
     # The post the block was made through (the moderator's handle on the member).
@@ -347,7 +335,7 @@ class MemberBlock(Base):
     lifted_by: Mapped[Snowflake | None]
 
 
-class HeldPost(Base):
+class HeldPost(GuildRecord, Base):
     """A post the bot holds for pre-moderation: what /ask, /answer or /reply would publish,
     waiting in the moderator channel for Approve or Reject."""
 
@@ -358,8 +346,6 @@ class HeldPost(Base):
         Index("ix_held_posts_guild_status", "guild_id", "status"),
     )
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     author_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(16))
     # The question an answer or comment waits to join (NULL for a question).
@@ -378,7 +364,7 @@ class HeldPost(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
-class AskDraft(Base):
+class AskDraft(GuildRecord, Base):
     """A question held by the similar-questions gate of /ask until the asker posts it anyway
     or cancels; it expires (15 minutes) and survives a restart."""
 
@@ -388,8 +374,6 @@ class AskDraft(Base):
         Index("ix_ask_drafts_expires_at", "expires_at"),
     )
 
-    id: Mapped[SurrogateKey]
-    guild_id: Mapped[Snowflake]
     user_id: Mapped[Snowflake]
     title: Mapped[str] = mapped_column(String(400))
     details: Mapped[str] = mapped_column(Text, default="")

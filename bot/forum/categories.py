@@ -127,12 +127,11 @@ def find_tag(tags: Sequence[Tag], name: str) -> int | None:
 
 def check_room_for_tag(tag_count: int, *, adding: str) -> None:
     """Refuse to add a tag to a forum that already has Discord's maximum."""
-    if tag_count >= MAX_FORUM_TAGS:
-        raise InvalidState(
-            f"The forum already has {MAX_FORUM_TAGS} tags, Discord's limit, so the bot cannot add "
-            f"{adding}. Remove a category first (`remove <name>`), or delete a tag in the "
-            "forum's settings."
-        )
+    _check_forum_not_full(
+        tag_count,
+        then=f"so the bot cannot add {adding}. Remove a category first (`remove <name>`), or "
+        "delete a tag in the forum's settings.",
+    )
 
 
 def check_can_edit_tags(*, can_manage_channels: bool) -> None:
@@ -146,18 +145,24 @@ def check_can_edit_tags(*, can_manage_channels: bool) -> None:
 
 def check_can_create_solved_tag(tag_count: int, *, can_manage_channels: bool) -> None:
     """Before /qa setup creates the Solved tag: room for it and the permission to add it."""
-    if tag_count >= MAX_FORUM_TAGS:
-        raise InvalidState(
-            f"The forum already has {MAX_FORUM_TAGS} tags, Discord's limit, and none is called "
-            f"`{SOLVED_TAG_NAME}`. Delete or rename one of them to `{SOLVED_TAG_NAME}` in the "
-            "forum's settings, then run /qa setup again."
-        )
+    _check_forum_not_full(
+        tag_count,
+        then=f"and none is called `{SOLVED_TAG_NAME}`. Delete or rename one of them to "
+        f"`{SOLVED_TAG_NAME}` in the forum's settings, then run /qa setup again.",
+    )
     if not can_manage_channels:
         raise InvalidState(
             f"The bot needs the Manage Channels permission in the forum to create the "
             f"`{SOLVED_TAG_NAME}` tag. Grant it (or add a tag called `{SOLVED_TAG_NAME}` "
             "yourself), then run /qa setup again."
         )
+
+
+def _check_forum_not_full(tag_count: int, *, then: str) -> None:
+    """Refuse when the forum has Discord's maximum of tags; ``then`` ends the sentence: why
+    that stops the bot and what to do."""
+    if tag_count >= MAX_FORUM_TAGS:
+        raise InvalidState(f"The forum already has {MAX_FORUM_TAGS} tags, Discord's limit, {then}")
 
 
 def _category_tags(tags: Sequence[Tag], solved_tag_id: int | None) -> list[Tag]:

@@ -57,9 +57,7 @@ async def notify_new_answer(
         return 0
     recipients = await prefs.followers(session, question.id)
     planned = [
-        _Planned(user_id, f"answer:{answer.id}:{user_id}")
-        for user_id in recipients
-        if user_id != answer.author_id
+        _answer_plan(answer, user_id) for user_id in recipients if user_id != answer.author_id
     ]
     return await _queue(
         session, "new_answer", question=question, post=answer, planned=planned, now=now
@@ -98,29 +96,17 @@ async def notify_new_answers(
                 last.get((question.id, user_id)), now, window
             )
             rows.append(
-                {
-                    "guild_id": question.guild_id,
-                    "recipient_id": user_id,
-                    "kind": "new_answer",
-                    "question_id": question.id,
-                    "post_id": answer.id,
-                    "payload": payload,
-                    "dedupe_key": f"answer:{answer.id}:{user_id}",
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": due,
-                    "created_at": now,
-                }
+                _row(
+                    "new_answer",
+                    question=question,
+                    post=answer,
+                    payload=payload,
+                    planned=_answer_plan(answer, user_id),
+                    due=due,
+                    now=now,
+                )
             )
-    if not rows:
-        return 0
-    table = Notification.__table__
-    stmt = (  # one statement for all the rows, compiled once (see ``thread_batch``)
-        insert(session, table)
-        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
-        .returning(table.c.id)
-    )
-    return len((await session.execute(stmt, rows)).all())
+    return await _insert_new(session, rows)
 
 
 async def _last_due(
@@ -270,28 +256,63 @@ async def _queue(
     )
     payload = _payload(kind, question=question, post=post)
     rows = [
-        {
-            "guild_id": question.guild_id,
-            "recipient_id": p.recipient_id,
-            "kind": kind,
-            "question_id": question.id,
-            "post_id": post.id,
-            "payload": payload,
-            "dedupe_key": p.dedupe_key,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": due[p.recipient_id],
-            "created_at": now,
-        }
+        _row(
+            kind,
+            question=question,
+            post=post,
+            payload=payload,
+            planned=p,
+            due=due[p.recipient_id],
+            now=now,
+        )
         for p in planned
     ]
-    stmt = (
-        insert(session, Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
-        .returning(Notification.id)
+    return await _insert_new(session, rows)
+
+
+def _answer_plan(answer: Post, user_id: int) -> _Planned:
+    """A new answer's DM to one member: one per answer and member."""
+    return _Planned(user_id, f"answer:{answer.id}:{user_id}")
+
+
+def _row(
+    kind: NotificationKind,
+    *,
+    question: Post,
+    post: Post,
+    payload: str,
+    planned: _Planned,
+    due: datetime,
+    now: datetime,
+) -> dict[str, object]:
+    """One pending ``notifications`` row about ``post``, due at ``due``."""
+    return {
+        "guild_id": question.guild_id,
+        "recipient_id": planned.recipient_id,
+        "kind": kind,
+        "question_id": question.id,
+        "post_id": post.id,
+        "payload": payload,
+        "dedupe_key": planned.dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": now,
+    }
+
+
+async def _insert_new(session: AsyncSession, rows: Sequence[dict[str, object]]) -> int:
+    """Insert the rows whose dedupe key is new (a repeated event queues nothing); how many
+    were."""
+    if not rows:
+        return 0
+    table = Notification.__table__
+    stmt = (  # one statement for all the rows, compiled once (see ``thread_batch``)
+        insert(session, table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
     )
-    return len((await session.execute(stmt)).all())
+    return len((await session.execute(stmt, list(rows))).all())
 
 
 async def _due_times(

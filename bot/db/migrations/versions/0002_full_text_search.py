@@ -18,9 +18,7 @@ drops these triggers with the old table: it must create them again and refill th
 way ``upgrade`` fills it below (tests/bot/forum/test_search.py checks the triggers at head).
 """
 
-from collections.abc import Sequence
-
-from alembic import op
+from bot.db.migrations.parts import run_for_dialect
 
 revision = "0002"
 down_revision = "0001"
@@ -89,20 +87,9 @@ POSTGRES_DOWNGRADE = (
 )
 
 
-def _run(statements: Sequence[str]) -> None:
-    for statement in statements:
-        op.execute(statement)
-
-
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _run(SQLITE_UPGRADE)
-    else:
-        _run(POSTGRES_UPGRADE)
+    run_for_dialect(sqlite=SQLITE_UPGRADE, postgresql=POSTGRES_UPGRADE)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _run(SQLITE_DOWNGRADE)
-    else:
-        _run(POSTGRES_DOWNGRADE)
+    run_for_dialect(sqlite=SQLITE_DOWNGRADE, postgresql=POSTGRES_DOWNGRADE)

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
+from bot.db.migrations.parts import fk_to_posts, post_ref
 
 revision = "0004"
 down_revision = "0003"
@@ -12,18 +13,11 @@ down_revision = "0003"
 def upgrade() -> None:
     op.create_table(
         "thread_pseudonyms",
-        sa.Column(
-            "question_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        post_ref("question_id", nullable=False),
         sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("created_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["question_id"],
-            ["posts.id"],
-            name=op.f("fk_thread_pseudonyms_question_id_posts"),
-            ondelete="CASCADE",
-        ),
+        fk_to_posts("thread_pseudonyms", "question_id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("question_id", "author_id", name=op.f("pk_thread_pseudonyms")),
         sa.UniqueConstraint(
             "question_id", "number", name=op.f("uq_thread_pseudonyms_question_number")

@@ -6,25 +6,21 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
+from bot.db.migrations.parts import fk_to_posts, post_ref
 
 revision = "0010"
 down_revision = "0009"
 
-# posts.id: 64 bits, INTEGER on SQLite (its rowid).
-_POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def _post_fk(table: str) -> sa.ForeignKeyConstraint:
     """``table.post_id`` references a post and goes with it."""
-    return sa.ForeignKeyConstraint(
-        ["post_id"], ["posts.id"], name=op.f(f"fk_{table}_post_id_posts"), ondelete="CASCADE"
-    )
+    return fk_to_posts(table, "post_id", ondelete="CASCADE")
 
 
 def upgrade() -> None:
     op.create_table(
         "imported_posts",
-        sa.Column("post_id", _POST_ID, nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("source_id", sa.BigInteger(), nullable=False),
         sa.Column("views", sa.Integer(), nullable=False),
@@ -36,7 +32,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "imported_votes",
-        sa.Column("post_id", _POST_ID, nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         _post_fk("imported_votes"),
         sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_imported_votes")),

@@ -6,25 +6,18 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.types
+from bot.db.migrations.parts import fk_to_posts, post_ref
 
 revision = "0012"
 down_revision = "0011"
-
-# posts.id: 64 bits, INTEGER on SQLite (its rowid).
-_POST_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
     op.create_table(
         "imported_claims",
-        sa.Column("post_id", _POST_ID, nullable=False),
+        post_ref("post_id", nullable=False),
         sa.Column("claimed_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["post_id"],
-            ["posts.id"],
-            name=op.f("fk_imported_claims_post_id_posts"),
-            ondelete="CASCADE",
-        ),
+        fk_to_posts("imported_claims", "post_id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_imported_claims")),
     )
 

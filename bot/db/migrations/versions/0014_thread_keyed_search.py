@@ -24,9 +24,7 @@ posts still count here (a superset): the ranking step checks every post it count
 Both are left out of the ORM models (``bot.db.migrate.UNMANAGED_OBJECTS``).
 """
 
-from collections.abc import Sequence
-
-from alembic import op
+from bot.db.migrations.parts import run_for_dialect
 
 revision = "0014"
 down_revision = "0013"
@@ -187,20 +185,9 @@ POSTGRES_DOWNGRADE = (
 )
 
 
-def _run(statements: Sequence[str]) -> None:
-    for statement in statements:
-        op.execute(statement)
-
-
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _run(SQLITE_UPGRADE)
-    else:
-        _run(POSTGRES_UPGRADE)
+    run_for_dialect(sqlite=SQLITE_UPGRADE, postgresql=POSTGRES_UPGRADE)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _run(SQLITE_DOWNGRADE)
-    else:
-        _run(POSTGRES_DOWNGRADE)
+    run_for_dialect(sqlite=SQLITE_DOWNGRADE, postgresql=POSTGRES_DOWNGRADE)
