@@ -20,7 +20,7 @@ import abc
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import discord
 
@@ -40,9 +40,6 @@ from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
