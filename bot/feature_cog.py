@@ -17,6 +17,9 @@ from discord.ext import commands
 if TYPE_CHECKING:
     from bot.client import QABot
 
+#: The interactions the bot's cogs receive.
+Interaction = discord.Interaction["QABot"]
+
 
 class FeatureCog(commands.Cog):
     """A cog whose ``dynamic_items`` and context menus are registered while it is loaded."""

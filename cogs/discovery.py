@@ -28,7 +28,7 @@ from discord import app_commands
 
 from bot.autocomplete import Choices, category_choices, choice
 from bot.client import bot_of
-from bot.feature_cog import FeatureCog
+from bot.feature_cog import FeatureCog, Interaction
 from bot.forum import listing, search, title_search
 from bot.guilds import guild_id_of
 from bot.transactions import run_read
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction["QABot"]
 
 #: Results ``/search`` shows.
 SEARCH_LIMIT: Final = 10

@@ -30,6 +30,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.feature_cog import Interaction
 from bot.forum import departures, prefs, purge
 from bot.transactions import run_transaction
 from bot.ui import embeds
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction["QABot"]
 
 ON: Final = (
     "DM notifications are **on**: you get a DM when your questions (and the questions "

@@ -28,7 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import bot_of
-from bot.feature_cog import FeatureCog
+from bot.feature_cog import FeatureCog, Interaction
 from bot.forum import leaderboard, roles
 from bot.forum.errors import ValidationError
 from bot.guilds import guild_of
@@ -41,8 +41,6 @@ from bot.visibility import visible_forums
 
 if TYPE_CHECKING:
     from bot.client import QABot
-
-Interaction = discord.Interaction["QABot"]
 
 
 NO_PROFILE_FOR_BOTS: Final = "Bots take no part in the Q&A, so they have no profile."

@@ -23,6 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import guilds
+from bot.feature_cog import Interaction
 from bot.forum import prefs, resources
 from bot.forum.results import PostSnapshot
 from bot.transactions import run_transaction
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from bot.client import QABot
 
 log = logging.getLogger(__name__)
-
-Interaction = discord.Interaction["QABot"]
 
 
 class Resources(commands.Cog):

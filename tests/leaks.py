@@ -92,8 +92,8 @@ async def settle(harness: BotHarness, *, timeout: float = 10.0) -> None:  # noqa
     """Until the bot's background edits are done (votes, status lines, point roles) and the
     fake has written every frame: call it before ``hits()``, so no late edit escapes the scan.
     DMs are the notifier's: wait for the ones the scenario expects (``fake.dms_to``). Set
-    ``bot.status_lines.interval`` and ``bot.role_sync.interval`` to 0 first, or this waits out
-    their cool-downs (seconds)."""
+    ``bot.status_lines.coalescer.interval`` and ``bot.role_sync.coalescer.interval`` to 0
+    first, or this waits out their cool-downs (seconds)."""
     bot = harness.bot
     async with asyncio.timeout(timeout):
         await bot.vote_writer.wait_idle()

@@ -165,6 +165,9 @@ class LinkButtonView(discord.ui.View):
 
 # --------------------------------------------------------------------------- id buttons
 
+#: The end of an ``IdButton``'s ``custom_id`` template: the id it acts on.
+_TARGET_ID: Final = r"(?P<id>[0-9]{1,20})"
+
 
 class IdButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
@@ -211,12 +214,34 @@ class IdButton(
 
 class ActionButton(IdButton, abc.ABC, template=r"qa:[a-z:]+:(?P<id>[0-9]{1,20})"):
     """One of a family of ``IdButton``\\s whose ``custom_id`` is ``<family>:<action>:<id>``:
-    the family's base names ``_FAMILY``, each member its ``_ACTION``, ``_LABEL`` and ``_STYLE``."""
+    the family's base is declared with its ``family``, each member with its ``action``,
+    ``label`` and ``style``; the ``custom_id`` template of each follows from them::
+
+        class _DraftButton(ActionButton, family="qa:ask"): ...
+        class CancelButton(_DraftButton, action="cancel", label="Cancel"): ...
+    """
 
     _FAMILY: ClassVar[str]
     _ACTION: ClassVar[str]
     _LABEL: ClassVar[str]
     _STYLE: ClassVar[discord.ButtonStyle]
+
+    def __init_subclass__(
+        cls,
+        *,
+        family: str | None = None,
+        action: str | None = None,
+        label: str = "",
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        **kwargs: Any,
+    ) -> None:
+        if family is not None:
+            cls._FAMILY = family
+            kwargs.setdefault("template", rf"{family}:(?P<action>[a-z]+):{_TARGET_ID}")
+        if action is not None:
+            cls._ACTION, cls._LABEL, cls._STYLE = action, label, style
+            kwargs.setdefault("template", rf"{cls._FAMILY}:{action}:{_TARGET_ID}")
+        super().__init_subclass__(**kwargs)
 
     def button(self, target_id: int) -> discord.ui.Button[discord.ui.View]:
         return discord.ui.Button(

@@ -2,8 +2,8 @@
 
 ``Coalescer`` runs ``work(key)`` at most once per ``interval`` per key (status-line edits,
 point-role edits). ``CoalescedService`` is the base of a worker whose ``_work`` runs through one:
-it builds the coalescer, exposes its ``interval`` and ``sleep`` (tests set them) and the worker's
-lifecycle.
+it builds the coalescer (``coalescer``, whose ``interval`` and ``sleep`` tests set) and gives the
+worker's lifecycle.
 """
 
 from __future__ import annotations
@@ -113,8 +113,9 @@ class CoalescedService(Worker, Generic[K]):
 
     Subclasses name their ``work_name`` (task names and failure logs, on the subclass's module
     logger) and ``default_interval``, define ``_work`` and add their own ``request``, which goes
-    through ``_request``: requests count only while the worker runs. This base exposes the
-    cool-down settings (``interval``, ``sleep``: tests change them) and the lifecycle.
+    through ``_request``: requests count only while the worker runs. This base gives the
+    lifecycle; its ``coalescer`` holds the cool-down settings (``interval``, ``sleep``: tests
+    change them).
     """
 
     work_name: ClassVar[str]
@@ -123,7 +124,7 @@ class CoalescedService(Worker, Generic[K]):
 
     def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
         super().__init__(bot, runner)
-        self._coalescer: Coalescer[K] = Coalescer(
+        self.coalescer: Coalescer[K] = Coalescer(
             self._work,
             interval=self.default_interval,
             name=self.work_name,
@@ -142,7 +143,7 @@ class CoalescedService(Worker, Generic[K]):
         if self._started:
             return
         self._started = True
-        self._coalescer.open()
+        self.coalescer.open()
         log.info("%s started", self.name)
 
     async def stop(self) -> None:
@@ -150,29 +151,13 @@ class CoalescedService(Worker, Generic[K]):
         if not self._started:
             return
         self._started = False
-        await self._coalescer.close()
+        await self.coalescer.close()
         log.info("%s stopped", self.name)
 
     async def wait_idle(self) -> None:
         """Until no key is running or cooling down."""
-        await self._coalescer.wait_idle()
+        await self.coalescer.wait_idle()
 
     def _request(self, key: K) -> None:
         if self._started:
-            self._coalescer.request(key)
-
-    @property
-    def interval(self) -> float:
-        return self._coalescer.interval
-
-    @interval.setter
-    def interval(self, seconds: float) -> None:
-        self._coalescer.interval = seconds
-
-    @property
-    def sleep(self) -> Sleep:
-        return self._coalescer.sleep
-
-    @sleep.setter
-    def sleep(self, sleep: Sleep) -> None:
-        self._coalescer.sleep = sleep
+            self.coalescer.request(key)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -63,24 +64,19 @@ def describe(error: BaseException, timeout: float) -> str:
     return f"connection error ({type(error).__name__})"
 
 
+@dataclass(eq=False)
 class DirectMessages:
     """Sends DMs for the notifier: DM channels cached, a nonce on each, within ``timeout``."""
 
-    def __init__(
-        self,
-        bot: discord.Client,
-        runner: TransactionRunner,
-        *,
-        timeout: float,
-        requests: Pace,
-        opens: TokenBucket,
-    ) -> None:
-        self.bot = bot
-        self.runner = runner
-        self.timeout = timeout
-        self.requests = requests
-        self.opens = opens
-        self._channels: BoundedMap[int, int] = BoundedMap(DM_CHANNEL_CACHE)
+    bot: discord.Client
+    runner: TransactionRunner
+    _: KW_ONLY
+    timeout: float
+    requests: Pace
+    opens: TokenBucket
+    _channels: BoundedMap[int, int] = field(
+        init=False, default_factory=lambda: BoundedMap(DM_CHANNEL_CACHE)
+    )
 
     async def send(
         self,

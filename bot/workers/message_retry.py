@@ -58,12 +58,11 @@ class MessageRetry(QueueWorker):
     """Records thread changes through their live paths, keeping those the database missed."""
 
     name = "message retry"
+    #: Changes kept at most (tests set it per instance).
+    max_kept: int = MAX_KEPT
 
-    def __init__(
-        self, bot: discord.Client, runner: TransactionRunner, *, max_kept: int = MAX_KEPT
-    ) -> None:
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
         super().__init__(bot, runner)
-        self.max_kept = max_kept
         self.backoff = Backoff(OUTAGE_RETRY)
         #: Changes dropped because ``max_kept`` were waiting.
         self.dropped = 0

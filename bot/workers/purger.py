@@ -46,6 +46,10 @@ class Purger(TaskWorker):
     index and empties its write-ahead log. ``wake`` after a delete."""
 
     name = "purger"
+    #: Its timing (tests set it per instance): seconds between two looks for removed posts,
+    #: and at least between two rewrites after deletes.
+    interval: float = PURGE_INTERVAL
+    spacing: float = RECLAIM_SPACING
 
     def __init__(
         self,
@@ -53,15 +57,12 @@ class Purger(TaskWorker):
         runner: TransactionRunner,
         engine: AsyncEngine,
         *,
-        interval: float = PURGE_INTERVAL,
         scope: ServerScope = ALL_SERVERS,
     ) -> None:
         super().__init__(bot, runner)
         self.engine = engine
         #: The servers this process purges: those of its shards (``bot.forum.shards``).
         self.scope = scope
-        self.interval = interval
-        self.spacing = RECLAIM_SPACING
         self._asked = 0
         self._done = 0
         self._progress = asyncio.Condition()

@@ -56,10 +56,9 @@ class Retention(Periodic):
         bot: discord.Client,
         runner: TransactionRunner,
         *,
-        interval: float = SWEEP_INTERVAL,
         scope: ServerScope = ALL_SERVERS,
     ) -> None:
-        super().__init__(bot, runner, interval=interval)
+        super().__init__(bot, runner, interval=SWEEP_INTERVAL)
         #: The servers this process sweeps: those of its shards (``bot.forum.shards``).
         self.scope = scope
 

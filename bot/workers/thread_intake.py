@@ -55,14 +55,12 @@ class ThreadIntake(QueueWorker):
 
     name = "thread intake"
 
-    def __init__(
-        self, bot: discord.Client, runner: TransactionRunner, *, batch_size: int = BATCH_SIZE
-    ) -> None:
+    def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
         super().__init__(bot, runner)
         #: On SQLite each batch's work stays within the writers' time budget, so it holds the
-        #: write lock about as long as a vote batch; elsewhere always up to ``batch_size``.
+        #: write lock about as long as a vote batch; elsewhere always up to ``BATCH_SIZE``.
         self.budget = BatchBudget(
-            batch_size, budget=HOLD_BUDGET if runner.one_writer else None, least=LEAST
+            BATCH_SIZE, budget=HOLD_BUDGET if runner.one_writer else None, least=LEAST
         )
         self._queue: deque[Waiting] = deque()
         #: The batch being recorded.

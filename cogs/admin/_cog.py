@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.feature_cog import Interaction
 from bot.forum import categories, consent, outbox, reconcile, roles, settings
 from bot.guilds import guild_of
 from bot.transactions import run_transaction
@@ -23,8 +24,6 @@ from cogs.admin.point_roles import add_role, remove_role, show_roles
 
 if TYPE_CHECKING:
     from bot.client import QABot
-
-Interaction = discord.Interaction["QABot"]
 
 
 class Admin(commands.Cog):

@@ -17,7 +17,7 @@ from bot.posting_rights import check_can_post_in
 from bot.question_option import target_question
 from bot.transactions import run_transaction
 from cogs.answering.held import held_for_review
-from cogs.answering.modals import MODAL_TIMEOUT, FormModal
+from cogs.answering.modals import FormModal
 from cogs.answering.names import StoredNames
 from cogs.answering.on_behalf import check_automod, joined_at, member_post, post_for_member
 
@@ -74,10 +74,7 @@ class AnswerModal(FormModal):
     def __init__(
         self, bot: QABot, names: StoredNames, *, question_id: int, anonymous: bool = False
     ) -> None:
-        super().__init__(
-            title="Your anonymous answer" if anonymous else "Your answer", timeout=MODAL_TIMEOUT
-        )
-        self.bot = bot
+        super().__init__(bot, title="Your anonymous answer" if anonymous else "Your answer")
         self.names = names
         self.question_id = question_id
         self.anonymous = anonymous

@@ -19,7 +19,7 @@ from bot.ui import emoji
 from bot.ui.authors import author_label
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import posted_embed, question_message_embed, rename_waits
-from cogs.answering.modals import MODAL_TIMEOUT, FormModal
+from cogs.answering.modals import FormModal
 from cogs.answering.own_posts import kind_label
 
 if TYPE_CHECKING:
@@ -34,8 +34,7 @@ def edit_modal(bot: QABot, post: PostSnapshot) -> discord.ui.Modal:
 class EditPostModal(FormModal):
     def __init__(self, bot: QABot, post: PostSnapshot) -> None:
         what = kind_label(post)
-        super().__init__(title=f"Edit your {what.lower()}", timeout=MODAL_TIMEOUT)
-        self.bot = bot
+        super().__init__(bot, title=f"Edit your {what.lower()}")
         self.post = post
         self.text = self.add_field(
             what, custom_id="answer", max_length=text_rules.BODY_MAX, default=post.body
@@ -47,8 +46,7 @@ class EditPostModal(FormModal):
 
 class EditQuestionModal(FormModal):
     def __init__(self, bot: QABot, question: PostSnapshot) -> None:
-        super().__init__(title="Edit your question", timeout=MODAL_TIMEOUT)
-        self.bot = bot
+        super().__init__(bot, title="Edit your question")
         self.question = question
         self.question_title = self.add_field(
             "Title",

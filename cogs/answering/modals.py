@@ -15,6 +15,12 @@ MODAL_TIMEOUT: Final = 15 * 60.0
 
 
 class FormModal(discord.ui.Modal):
+    """A modal of the bot's answering forms, open for ``MODAL_TIMEOUT`` seconds."""
+
+    def __init__(self, bot: QABot, *, title: str) -> None:
+        super().__init__(title=title, timeout=MODAL_TIMEOUT)
+        self.bot = bot
+
     async def on_error(  # type: ignore[override]
         self, interaction: discord.Interaction[QABot], error: Exception, /
     ) -> None:

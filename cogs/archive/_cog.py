@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.feature_cog import FeatureCog
+from bot.feature_cog import FeatureCog, Interaction
 from bot.forum import consent
 from bot.guilds import guild_of
 from bot.transactions import run_read, run_transaction
@@ -18,7 +18,6 @@ from cogs.archive.buttons import DYNAMIC_ITEMS
 if TYPE_CHECKING:
     from bot.client import QABot
 
-Interaction = discord.Interaction["QABot"]
 
 PUBLISH_MENU = "Publish / unpublish"
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -15,9 +15,6 @@ from bot.transactions import run_transaction
 from bot.ui.archive import allow_button, choice_text, withdraw_button, withdrawn_text
 from bot.ui.mentions import NO_PINGS
 from bot.ui.views import IdButton
-
-if TYPE_CHECKING:
-    pass
 
 
 class AllowInArchive(IdButton, template=r"qa:archive:allow:(?P<id>[0-9]{1,20})"):

@@ -12,7 +12,7 @@ limit again) and published (``publishing``).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import discord
 
@@ -28,9 +28,6 @@ from cogs.asking import anonymity
 from cogs.asking.gate import hold_if_similar
 from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
-
-if TYPE_CHECKING:
-    pass
 
 #: How long an opened "Ask a question" modal waits for its submission.
 MODAL_TIMEOUT: Final = 30 * 60

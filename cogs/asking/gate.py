@@ -20,7 +20,7 @@ import abc
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import discord
 
@@ -40,9 +40,6 @@ from bot.visibility import visible_forums
 from cogs.asking.anonymity import check_anonymous
 from cogs.asking.held import hold_question
 from cogs.asking.publishing import find_target, publish
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +102,9 @@ async def _drop_buttons(interaction: discord.Interaction[Any], content: str | No
             await interaction.edit_original_response(content=content, view=None)
 
 
-class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"):
+class _DraftButton(ActionButton, family="qa:ask"):
     """What both gate buttons share: the draft id in their ``custom_id``
-    (``qa:ask:<_ACTION>:<draft id>``) and error handling. Only its subclasses are registered."""
-
-    _FAMILY = "qa:ask"
+    (``qa:ask:<action>:<draft id>``) and error handling. Only its subclasses are registered."""
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
@@ -138,12 +133,13 @@ class _DraftButton(ActionButton, template=r"qa:ask:(?P<action>[a-z]+):(?P<id>[0-
         """What a press does (its interaction is deferred; a failure is reported by failed)."""
 
 
-class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"):
+class PostAnywayButton(
+    _DraftButton,
+    action="post",
+    label="Post my question anyway",
+    style=discord.ButtonStyle.primary,
+):
     """ "Post my question anyway": the held question is posted as /ask would."""
-
-    _ACTION = "post"
-    _LABEL = "Post my question anyway"
-    _STYLE = discord.ButtonStyle.primary
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         bot, user_id, draft_id = bot_of(interaction), interaction.user.id, self.target_id
@@ -182,12 +178,8 @@ class PostAnywayButton(_DraftButton, template=r"qa:ask:post:(?P<id>[0-9]{1,20})"
         await _drop_buttons(interaction, POSTED_ANYWAY)
 
 
-class CancelAskButton(_DraftButton, template=r"qa:ask:cancel:(?P<id>[0-9]{1,20})"):
+class CancelAskButton(_DraftButton, action="cancel", label="Cancel"):
     """ "Cancel": the held question is dropped."""
-
-    _ACTION = "cancel"
-    _LABEL = "Cancel"
-    _STYLE = discord.ButtonStyle.secondary
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         user_id, draft_id = interaction.user.id, self.target_id

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.charts.renderer import ChartRenderer
 from bot.clock import utc_now
-from bot.feature_cog import FeatureCog
+from bot.feature_cog import FeatureCog, Interaction
 from bot.forum.errors import ValidationError
 from bot.forum.health_stats import PERIODS
 from cogs.moderation import actions, reports
@@ -27,7 +27,6 @@ from cogs.moderation.stats import show_stats
 if TYPE_CHECKING:
     from bot.client import QABot
 
-Interaction = discord.Interaction["QABot"]
 
 __all__ = ["NOT_A_MODERATOR", "Moderation", "moderator"]
 

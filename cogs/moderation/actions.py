@@ -55,29 +55,19 @@ async def _reply(
 # --------------------------------------------------------------------------- the buttons
 
 
-class _PostAction(
-    ModeratorButton, ActionButton, template=r"qa:act:(?P<action>[a-z]+):(?P<id>[0-9]{1,20})"
-):
+class _PostAction(ModeratorButton, ActionButton, family="qa:act"):
     """What the three buttons share: the post id in the ``custom_id``
-    (``qa:act:<_ACTION>:<post id>``)."""
-
-    _FAMILY = "qa:act"
+    (``qa:act:<action>:<post id>``)."""
 
 
-class RemoveButton(_PostAction, template=r"qa:act:remove:(?P<id>[0-9]{1,20})"):
-    _ACTION = "remove"
-    _LABEL = "Remove"
-    _STYLE = discord.ButtonStyle.danger
-
+class RemoveButton(_PostAction, action="remove", label="Remove", style=discord.ButtonStyle.danger):
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
         await interaction.response.send_modal(RemoveForm(self.target_id))
 
 
-class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})"):
-    _ACTION = "restore"
-    _LABEL = "Restore"
-    _STYLE = discord.ButtonStyle.success
-
+class RestoreButton(
+    _PostAction, action="restore", label="Restore", style=discord.ButtonStyle.success
+):
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot, post_id = bot_of(interaction), self.target_id
@@ -92,11 +82,7 @@ class RestoreButton(_PostAction, template=r"qa:act:restore:(?P<id>[0-9]{1,20})")
         await _reply(interaction, restored_text(post, discord_done=done), view)
 
 
-class BlockButton(_PostAction, template=r"qa:act:block:(?P<id>[0-9]{1,20})"):
-    _ACTION = "block"
-    _LABEL = "Block author"
-    _STYLE = discord.ButtonStyle.secondary
-
+class BlockButton(_PostAction, action="block", label="Block author"):
     async def act(self, interaction: discord.Interaction[Any], actor: Acting) -> None:
         await interaction.response.send_modal(BlockForm(self.target_id))
 

@@ -6,7 +6,7 @@ ever holds them: the pages are ephemeral."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import discord
 
@@ -17,9 +17,6 @@ from bot.transactions import Operation, run_read
 from bot.ui.moderation import audit_page
 from bot.ui.reports import queue_page
 from bot.ui.views import Page, Paginator
-
-if TYPE_CHECKING:
-    pass
 
 #: Entries (or reported posts) a page shows.
 PER_PAGE: Final = 10

@@ -20,6 +20,7 @@ import discord
 
 from bot.client import bot_of
 from bot.errors import handle_interaction_error
+from bot.feature_cog import Interaction
 from bot.forum import premod
 from bot.forum import premod_decisions as decisions
 from bot.forum.errors import InvalidState, NotFound
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction["QABot"]
 
 NOT_A_REVIEWER: Final = "Only this server's moderators can approve or reject held posts."
 

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.feature_cog import Interaction
 from bot.forum import mydata
 from bot.transactions import run_transaction
 from bot.ui import embeds
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction["QABot"]
 
 #: Files one message may carry (Discord's limit).
 FILES_PER_MESSAGE: Final = 10

@@ -69,8 +69,8 @@ async def scene(
     mod = fake.add_member(fake.guild, "mod", roles=[fake.moderator_role])
     solved = add_forum_tag(fake, "Solved")
     harness = await qa_bot_factory(database_url=db_url)
-    harness.bot.status_lines.interval = 0.0  # no cool-downs: ``settle`` returns at once
-    harness.bot.role_sync.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0  # no cool-downs: ``settle`` returns at once
+    harness.bot.role_sync.coalescer.interval = 0.0
     await configure_qa_guild(harness, solved_tag_id=solved, notify_coalesce_seconds=0)
     events = BotEvents(harness, "qa_thread_message", "raw_reaction_add")
     try:

@@ -555,7 +555,7 @@ async def test_a_burst_of_changes_is_two_edits_showing_the_final_state(
     (question,) = await rows(harness)
     sleep = ManualSleep()
     lines = harness.bot.status_lines
-    lines.sleep = sleep
+    lines.coalescer.sleep = sleep
     mark = fake.mark()
 
     async def answer(n: int) -> None:
@@ -656,7 +656,7 @@ async def test_closing_the_bot_stops_pending_status_edits(
     (question,) = await rows(harness)
     sleep = ManualSleep()
     lines = harness.bot.status_lines
-    lines.sleep = sleep
+    lines.coalescer.sleep = sleep
     lines.request(question.id)
     await sleep.until_cooling()
     lines.request(question.id)  # a trailing edit is due when the bot closes

@@ -99,7 +99,7 @@ async def scene(
     harness = await qa_bot_factory(extensions=EXTENSIONS, database_url=db_url)
     # No cool-down between status-line edits: waiting for the workers to be idle is not
     # waiting out an edit interval.
-    harness.bot.status_lines.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0
     await configure_qa_guild(harness)
     await configure_qa_guild(harness, forum=other_forum)
     events = BotEvents(harness, "qa_thread_message")

@@ -85,7 +85,7 @@ async def test_remove_and_restore_an_answer_and_a_question(
     mia = fake.add_member(fake.guild, "mia", roles=[fake.moderator_role])
     alice, bob, carol = (fake.add_member(fake.guild, n) for n in ("alice", "bob", "carol"))
     harness = await qa_bot_factory(database_url=db_url)
-    harness.bot.status_lines.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0
     await configure_qa_guild(harness, notify_coalesce_seconds=0)
     events = BotEvents(harness, "qa_thread_message", "raw_reaction_add")
     asked = await ask_question_directly(harness, alice, TITLE)
@@ -116,7 +116,7 @@ async def test_remove_and_restore_an_answer_and_a_question(
     # Restore works after a restart: the answer is posted again by the bot, points come back.
     await harness.close()
     harness = await qa_bot_factory(database_url=db_url)
-    harness.bot.status_lines.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0
     restored = await press(mia, removed, "qa:act:restore:")
     assert "restored" in restored.content
     again = await fake.wait_for_message(

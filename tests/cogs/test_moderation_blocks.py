@@ -52,7 +52,7 @@ async def test_blocks_through_an_anonymous_post(
     mia = fake.add_member(fake.guild, "mia", roles=[fake.moderator_role])
     alice = fake.add_member(fake.guild, "alice")
     harness = await qa_bot_factory(database_url=db_url)
-    harness.bot.status_lines.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0
     await configure_qa_guild(harness, notify_coalesce_seconds=0)
     events = BotEvents(harness, "qa_thread_message")
     secret = await ask_question_directly(

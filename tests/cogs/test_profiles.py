@@ -192,7 +192,7 @@ def holds(fake: FakeDiscord, member: Member, role: Role) -> bool:
 
 
 async def test_point_roles_are_given_and_taken_as_points_move(v: Votes) -> None:
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     helper, expert = await manageable(v, "Helper", "Expert")
     alice, asker, voter1, voter2 = people(v.fake, "alice", "asker", "voter1", "voter2")
     q = await v.question(asker)
@@ -229,7 +229,7 @@ async def test_point_roles_are_given_and_taken_as_points_move(v: Votes) -> None:
 async def test_point_roles_are_given_through_rate_limits_and_5xx(
     v: Votes, discord_sleep: SleepLog
 ) -> None:
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, asker = people(v.fake, "alice", "asker")
     await v.answer(await v.question(asker), alice)  # 140 points
@@ -246,7 +246,7 @@ async def test_point_roles_are_given_through_rate_limits_and_5xx(
 
 
 async def test_a_new_point_role_goes_to_members_who_already_reach_it(v: Votes) -> None:
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, bob = people(v.fake, "alice", "bob")
     await answered_with_votes(v, alice, ups=1)  # alice 160, her asker 120
@@ -263,13 +263,13 @@ async def test_role_edits_are_coalesced_per_member_under_a_burst(v: Votes) -> No
     async def cool_down(_seconds: float) -> None:
         await gate.wait()
 
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, asker, *voters = people(v.fake, "alice", "asker", *(f"v{i}" for i in range(5)))
     q = await v.question(asker)
     a = await v.answer(q, alice)
     await v.bot.role_sync.wait_idle()  # the syncs of asking and answering are over
-    v.bot.role_sync.sleep = cool_down
+    v.bot.role_sync.coalescer.sleep = cool_down
     await roles_add(v, 150, helper)
     since = v.fake.mark()
     for voter in voters:
@@ -293,7 +293,7 @@ async def test_role_edits_are_coalesced_per_member_under_a_burst(v: Votes) -> No
 async def test_a_role_the_bot_cannot_give_is_skipped_logged_and_reported(
     v: Votes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     mine = bot_role(v.fake)
     v.fake.world.update_role(mine, permissions=mine.permissions | MANAGE_ROLES)
     high = v.fake.add_role(v.fake.guild, "Legend")  # above the bot's role
@@ -314,7 +314,7 @@ async def test_a_role_the_bot_cannot_give_is_skipped_logged_and_reported(
 
 
 async def test_anonymous_points_never_give_a_role(v: Votes) -> None:
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     (helper,) = await manageable(v, "Helper")
     await roles_add(v, 120, helper)
     alice, bob, voter = people(v.fake, "alice", "bob", "voter")
@@ -407,7 +407,7 @@ async def test_qa_setup_says_when_the_bots_role_is_too_low_for_a_point_role(v: V
 async def test_points_from_an_accepted_answer_give_a_role_without_any_vote(v: Votes) -> None:
     """Every domain change that moves public points reaches the point roles (through
     ``bot.transactions.run_transaction``), not only reaction votes."""
-    v.bot.role_sync.interval = 0
+    v.bot.role_sync.coalescer.interval = 0
     (helper,) = await manageable(v, "Helper")
     alice, asker = people(v.fake, "alice", "asker")
     q = await v.question(asker)

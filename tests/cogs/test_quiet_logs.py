@@ -129,7 +129,7 @@ async def scene(
     await refuse_one_insert(db_url)
     with capture_logs("DEBUG") as logs:
         harness = await qa_bot_factory(database_url=db_url)
-        harness.bot.status_lines.interval = 0.0
+        harness.bot.status_lines.coalescer.interval = 0.0
         await configure_qa_guild(harness, solved_tag_id=solved, notify_coalesce_seconds=0)
         try:
             yield Scene(fake, harness, logs, *members)

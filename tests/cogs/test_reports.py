@@ -62,8 +62,8 @@ async def scene(
     people = {n: fake.add_member(fake.guild, n) for n in ("alice", "bob", "carol", "dave")}
     mod = fake.add_member(fake.guild, "mia", roles=[fake.moderator_role])
     harness = await qa_bot_factory(database_url=db_url)
-    harness.bot.status_lines.interval = 0.0
-    harness.bot.role_sync.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0
+    harness.bot.role_sync.coalescer.interval = 0.0
     await configure_qa_guild(harness, mod_channel_id=mods.id)
     # The start-up reconciliation (its reaction re-read) is over before anyone votes.
     await harness.bot.reconciler.wait_idle()
@@ -283,8 +283,8 @@ async def test_moderators_never_see_the_anonymous_author(
     mods = fake.add_text_channel(fake.guild, "mods")
     solved = add_forum_tag(fake, "Solved")
     harness = await qa_bot_factory(database_url=db_url)
-    harness.bot.status_lines.interval = 0.0
-    harness.bot.role_sync.interval = 0.0
+    harness.bot.status_lines.coalescer.interval = 0.0
+    harness.bot.role_sync.coalescer.interval = 0.0
     await configure_qa_guild(harness, solved_tag_id=solved, mod_channel_id=mods.id)
     asked = await ask_question_directly(harness, ghost, anonymous=True)
 

@@ -290,7 +290,7 @@ async def test_status_line_edits_survive_rate_limits_and_5xx(
     fake.faults.rate_limit("PATCH", MESSAGE, retry_after=1.0, is_global=True, where=starter)
     fake.faults.fail("PATCH", MESSAGE, status=500, times=2, where=starter)  # discord.py retries
     fake.faults.fail("PATCH", MESSAGE, status=503, times=1, where=starter)  # the worker retries
-    scene.harness.bot.status_lines.interval = 0.05
+    scene.harness.bot.status_lines.coalescer.interval = 0.05
     await vote_and_edit(scene, asked)
     await fake.wait_for_call("PATCH", MESSAGE, where=lambda c: starter(c) and c.status == 200)
     assert discord_sleep.requested.count(1.0) >= 2

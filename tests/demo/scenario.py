@@ -359,7 +359,7 @@ class Demo:
             overrides={"_env_file": None, "shard_count": None, "shard_ids": None},
             error_log=error_log,
         )
-        self.harness.bot.status_lines.interval = STATUS_LINE_INTERVAL
+        self.harness.bot.status_lines.coalescer.interval = STATUS_LINE_INTERVAL
         self.events = EventLog(self.harness, "qa_thread_message", "raw_reaction_add")
 
     async def stop_bot(self) -> None:

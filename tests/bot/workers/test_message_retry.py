@@ -49,7 +49,8 @@ class Live:
 
 
 def _retry(max_kept: int = 10) -> MessageRetry:
-    retry = MessageRetry(cast(Any, None), cast(Any, None), max_kept=max_kept)
+    retry = MessageRetry(cast(Any, None), cast(Any, None))
+    retry.max_kept = max_kept
     retry.backoff = Backoff(BackoffPolicy(0.001, 0.002))
     return retry
 

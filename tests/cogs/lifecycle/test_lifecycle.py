@@ -71,7 +71,7 @@ async def scene(
     harness = await qa_bot_factory(
         extensions=["cogs.answering", "cogs.lifecycle"], database_url=db_url
     )
-    harness.bot.status_lines.interval = 0.0  # no cool-down between status edits in tests
+    harness.bot.status_lines.coalescer.interval = 0.0  # no cool-down between status edits in tests
     await configure_qa_guild(harness)
     events = BotEvents(harness, "qa_thread_message", "qa_synced")
     try:
