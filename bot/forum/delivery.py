@@ -92,15 +92,18 @@ async def mark_many_sent(
 #: The statuses a recorded send closes.
 SENDABLE: Final = ("pending", "sending", "failed")
 # The open rows among the (notification, message) pairs of ``:sent`` (``bot.db.packed``).
-_OPEN_SENT: Final = (
-    f"WHERE id IN (SELECT {field(0)} FROM json_each(:sent)) "
-    f"AND status IN ({', '.join(repr(s) for s in SENDABLE)})"
+_SENDABLE_SQL: Final = ", ".join(repr(s) for s in SENDABLE)
+_LIST_SENT: Final = packed_select(
+    ["id"],
+    f"FROM notifications WHERE id IN (SELECT {field(0)} FROM json_each(:sent)) "
+    f"AND status IN ({_SENDABLE_SQL})",
 )
-_LIST_SENT: Final = packed_select(["id"], f"FROM notifications {_OPEN_SENT}")
+# Joined, not a subquery per row (that read the whole JSON value again for every row).
 _MARK_SENT: Final = text(
     "UPDATE notifications SET status = 'sent', sent_at = :now, claimed_by = :worker, "
-    f"claimed_until = NULL, sent_message_id = (SELECT {field(1)} FROM json_each(:sent) "
-    f"WHERE {field(0)} = notifications.id) {_OPEN_SENT}"
+    "claimed_until = NULL, sent_message_id = j.message_id "
+    f"FROM (SELECT {field(0)} AS id, {field(1)} AS message_id FROM json_each(:sent)) AS j "
+    f"WHERE notifications.id = j.id AND notifications.status IN ({_SENDABLE_SQL})"
 ).bindparams(bindparam("now", type_=Notification.__table__.c.sent_at.type))
 
 
