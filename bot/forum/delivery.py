@@ -98,12 +98,14 @@ _LIST_SENT: Final = packed_select(
     f"FROM notifications WHERE id IN (SELECT {field(0)} FROM json_each(:sent)) "
     f"AND status IN ({_SENDABLE_SQL})",
 )
-# Joined, not a subquery per row (that read the whole JSON value again for every row).
+# Joined, not a subquery per row, and each packed row looked up by its id: a subquery per row,
+# or a plan scanning the open rows by their status index (the ``+`` keeps it from that index),
+# read the whole JSON value again for every row (500 DMs: 490 ms).
 _MARK_SENT: Final = text(
     "UPDATE notifications SET status = 'sent', sent_at = :now, claimed_by = :worker, "
     "claimed_until = NULL, sent_message_id = j.message_id "
     f"FROM (SELECT {field(0)} AS id, {field(1)} AS message_id FROM json_each(:sent)) AS j "
-    f"WHERE notifications.id = j.id AND notifications.status IN ({_SENDABLE_SQL})"
+    f"WHERE notifications.id = j.id AND +notifications.status IN ({_SENDABLE_SQL})"
 ).bindparams(bindparam("now", type_=Notification.__table__.c.sent_at.type))
 
 
