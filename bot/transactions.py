@@ -22,9 +22,10 @@ A read written as a function of a ``Connection`` (``run_sync_read``, ``bot.db.re
 cheapest: on SQLite the whole unit is one hand-off to a reading thread of the runner's own.
 A writing batch of many statements (the thread intake's, the vote writer's) is run with
 ``write`` (``run_write``): on SQLite the whole transaction is one hand-off to a writing thread of
-the runner's own (``bot.db.writes``), taken in the writers' turn as any write, while the main
-thread stands aside; so is a listener's write that comes in a burst (a native post's adoption,
-a reaction re-read). Only an operation that awaits nothing but its session can run there.
+the runner's own (``bot.db.writes``), taken in the writers' turn as any write; so is a short
+write that comes in a burst (a native post's adoption, a reaction re-read, a DM channel
+remembered), whose statements would otherwise each wait for a turn of the busy event loop with
+the write lock held. Only an operation that awaits nothing but its session can run there.
 
 Background work takes a bounded share of the connection pool. The bot starts its workers in a
 context marked as background (``background_context``); every transaction run from a task

@@ -20,17 +20,6 @@ where:
 - **PostgreSQL** (and an in-memory SQLite, which a second engine cannot see): on the async
   engine's sessionmaker, as any transaction.
 
-While the thread writes, the main thread stands aside: ``write`` blocks the event loop (the GIL
-released) until the transaction ends, for at most ``STAND_ASIDE``, and only then awaits the rest.
-Python's ``sqlite3`` lets the GIL go around every step of a statement, and SQLAlchemy's Python
-work between the steps is preempted at each switch interval: while the main thread parses a
-burst of gateway frames, each step of the writing thread waited for the GIL with the write lock
-held (vote batches and recorded sends held it 100-240 ms for about 5 ms of work). With the main
-thread blocked nothing competes for the GIL, so the lock is held for the work alone; the loop
-stalls for as long as the write, which it would otherwise spend sharing the GIL with it. The
-bound keeps a write that waits for the loop (a test holding it in the middle,
-``tests/held_writes.py``) from stalling it for good.
-
 The caller takes SQLite's writers' turn first (``bot.transactions``), so the thread never waits
 for another writer of this process. ``close`` waits for the write in flight, then closes the
 thread's loop and the connection.
@@ -50,7 +39,6 @@ import contextvars
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -63,7 +51,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import LRUCache
 
-from bot.db.engine import HOLD_BUDGET, READ_ONLY, configure_sqlite, sqlite_path, write_holds
+from bot.db.engine import READ_ONLY, configure_sqlite, sqlite_path, write_holds
 
 T = TypeVar("T")
 #: A writing transaction, given the sessionmaker to make its sessions with.
@@ -73,9 +61,6 @@ Transaction = Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
 THREAD_NAME: Final = "qa-write"
 #: Compiled statements the writing engine keeps (SQLAlchemy's default cache size).
 COMPILED_KEPT: Final = 500
-#: How long the main thread blocks for a write in the thread before it awaits the rest
-#: (seconds; see the module's docstring).
-STAND_ASIDE: Final = HOLD_BUDGET
 
 
 class WriteRunner:
@@ -113,13 +98,10 @@ class WriteRunner:
             return await transaction(self._sessionmaker)
         if self._thread is None:
             raise RuntimeError("the write runner is closed")
+        loop = asyncio.get_running_loop()
         # The caller's context goes along (``bot.db.engine.hold_unit`` names the hold).
         context = contextvars.copy_context()
-        running = self._thread.submit(context.run, self._in_thread, transaction)
-        # The main thread stands aside (see the module's docstring): it blocks, GIL released,
-        # until the transaction ends or ``STAND_ASIDE`` has passed, then awaits the rest.
-        futures.wait([running], timeout=STAND_ASIDE)
-        return await asyncio.wrap_future(running)
+        return await loop.run_in_executor(self._thread, context.run, self._in_thread, transaction)
 
     def _in_thread(self, transaction: Transaction[T]) -> T:
         """In the writing thread: the whole transaction, in the thread's own event loop."""

@@ -7,9 +7,7 @@ no statement parameter."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.clock import utc_now
 from bot.db.engine import create_sessionmaker, is_sqlite, write_holds
 from bot.db.models import GuildSetting
-from bot.db.writes import STAND_ASIDE, WriteRunner
+from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
 from bot.transactions import POINTS_CHANGED, RunnerClosed, TransactionRunner
 
@@ -169,64 +167,3 @@ async def test_each_hold_is_counted_under_its_units_name_in_the_thread_or_not(
     units = {unit.rsplit(".", 1)[-1] for _, unit in holds.longest_units}
     assert {"named_in_thread", "named_on_the_loop"} <= units
     assert holds.count >= 2 and holds.longest >= max(-held for held, _ in holds.longest_units)
-
-
-def _work(seconds: float) -> None:
-    """A transaction's own work: the thread running it is busy (blocked) for ``seconds``."""
-    time.sleep(seconds)
-
-
-@contextlib.asynccontextmanager
-async def _loop_turns() -> AsyncIterator[list[int]]:
-    """A count of the event loop's turns while the block runs (a task counting its own)."""
-    turns = [0]
-
-    async def count() -> None:
-        while True:
-            turns[0] += 1
-            await asyncio.sleep(0)
-
-    counting = asyncio.create_task(count())
-    await asyncio.sleep(0)
-    try:
-        yield turns
-    finally:
-        counting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await counting
-
-
-async def test_the_loop_stands_aside_while_a_write_runs_in_the_thread(
-    db_url: str, runner: TransactionRunner
-) -> None:
-    async def write(session: AsyncSession) -> int:
-        seen = turns[0]
-        await _store(session, "alpha")
-        _work(0.01)  # the transaction's work, with the write lock held
-        await _store(session, "beta")
-        return turns[0] - seen
-
-    async with _loop_turns() as turns:
-        moved = await runner.write(write)
-    # In the thread the loop took no turn while the lock was held; on the loop it did (the
-    # statements' awaits are its turns).
-    assert (moved == 0) is is_sqlite(db_url)
-    assert await _keys(runner) == ["alpha", "beta"]
-
-
-async def test_a_write_longer_than_the_stand_aside_lets_the_loop_run_again(
-    db_url: str, runner: TransactionRunner
-) -> None:
-    async def long_write(session: AsyncSession) -> int:
-        await _store(session, "alpha")
-        seen = turns[0]
-        deadline = time.perf_counter() + STAND_ASIDE * 4
-        while turns[0] == seen and time.perf_counter() < deadline:
-            _work(0.002)  # on the loop itself (PostgreSQL) no turn comes meanwhile
-        return turns[0] - seen
-
-    async with _loop_turns() as turns:
-        moved = await runner.write(long_write)
-    # In the thread the loop runs again once the stand-aside has passed.
-    assert (moved > 0) is is_sqlite(db_url)
-    assert await _keys(runner) == ["alpha"]
