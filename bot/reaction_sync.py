@@ -39,7 +39,7 @@ from discord.message import convert_emoji_reaction
 from bot.forum import reaction_sync
 from bot.forum.reaction_sync import VoteTally
 from bot.forum.votes import Emoji, emoji_matches
-from bot.transactions import TransactionRunner, run_transaction
+from bot.transactions import TransactionRunner, run_read, run_write
 from bot.workers.status_lines import StatusLines
 from bot.workers.vote_writer import LiveGestures, VoteWriter
 
@@ -176,7 +176,7 @@ async def _reread_watched(
     done.requests_used += fetch
     # The stored votes read after Discord's counts: a live vote applied in between makes them
     # differ (and the post re-read), never hides a difference.
-    fresh = await run_transaction(
+    fresh = await run_read(
         bot, lambda s: reaction_sync.vote_tallies(s, message_ids=[target.message_id])
     )
     tally = fresh.get(target.message_id, tally)
@@ -201,7 +201,7 @@ async def _reread_watched(
         return True
     # ``live.users`` itself: the domain reads it once the post is locked, so a gesture the
     # vote writer applied before the sync is always among the members kept.
-    synced = await run_transaction(
+    synced = await run_write(
         bot,
         lambda s: reaction_sync.sync_reactions(
             s,
@@ -224,7 +224,7 @@ async def reread_reactions(
     ``budget`` requests (see the module docstring). Targets that are no live post are dropped;
     those the budget cannot reach are returned in ``remaining``."""
     done = ReactionReread()
-    tallies = await run_transaction(
+    tallies = await run_read(
         bot,
         lambda s: reaction_sync.vote_tallies(s, message_ids=[t.message_id for t in targets]),
     )

@@ -21,8 +21,11 @@ Reads never wait behind writers. A unit of work that only reads is run with ``ru
 A read written as a function of a ``Connection`` (``run_sync_read``, ``bot.db.reads``) is the
 cheapest: on SQLite the whole unit is one hand-off to a reading thread of the runner's own.
 A writing batch of many statements (the thread intake's, the vote writer's) is run with
-``write``: on SQLite the whole transaction is one hand-off to a writing thread of the runner's
-own (``bot.db.writes``), taken in the writers' turn as any write.
+``write`` (``run_write``): on SQLite the whole transaction is one hand-off to a writing thread of
+the runner's own (``bot.db.writes``), taken in the writers' turn as any write; so is a short
+write that comes in a burst (a native post's adoption, a reaction re-read, a DM channel
+remembered), whose statements would otherwise each wait for a turn of the busy event loop with
+the write lock held. Only an operation that awaits nothing but its session can run there.
 
 Background work takes a bounded share of the connection pool. The bot starts its workers in a
 context marked as background (``background_context``); every transaction run from a task
@@ -309,6 +312,13 @@ async def run_read(bot: HasTransactionRunner, operation: Operation[T]) -> T:
     """Run a domain operation that only reads, in a read-only transaction: on SQLite it never
     waits for the writer; a write in it fails."""
     return await bot.transaction_runner.run(operation, read_only=True)
+
+
+async def run_write(bot: HasTransactionRunner, operation: Operation[T]) -> T:
+    """Run a writing domain operation with the bot's runner, on SQLite in the writing thread
+    (``TransactionRunner.write``): its statements hold the write lock without waiting for turns
+    of the event loop. Only for an operation that awaits nothing but its session."""
+    return await bot.transaction_runner.write(operation)
 
 
 async def run_sync_read(bot: HasTransactionRunner, work: SyncRead[T], *, inline: bool = False) -> T:

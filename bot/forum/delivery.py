@@ -9,19 +9,19 @@ ids and codes, never message text.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backoff import BackoffPolicy
 from bot.db.dialect import dialect_name
 from bot.db.models import Notification
+from bot.db.packed import fetch_packed, field, pack, packed_select
 from bot.forum import prefs
 from bot.forum.outbox import MAX_ATTEMPTS, PENDING_STATUSES
 
@@ -68,9 +68,11 @@ async def mark_many_sent(
     of the DM that delivered it. Returns those recorded now (not already sent or closed)."""
     if not messages:
         return set()
+    if dialect_name(session) == "sqlite":
+        return await _mark_many_sent_packed(session, messages, worker_id=worker_id, now=now)
     open_rows = (
         Notification.id.in_(list(messages)),
-        Notification.status.in_(("pending", "sending", "failed")),
+        Notification.status.in_(SENDABLE),
     )
     stmt = (
         update(Notification)
@@ -84,16 +86,41 @@ async def mark_many_sent(
         )
         .execution_options(synchronize_session=False)
     )
-    if dialect_name(session) == "sqlite":
-        # One step each (``bot.db.packed``): RETURNING would be a step per row, each a wait
-        # for the GIL in the writing thread with the write lock held. The transaction holds
-        # that lock, so the rows read are the rows the update changes.
-        listed = select(func.json_group_array(Notification.id)).where(*open_rows)
-        recorded = set(json.loads((await session.execute(listed)).scalar_one()))
-        if recorded:
-            await session.execute(stmt)
-        return recorded
     return set((await session.execute(stmt.returning(Notification.id))).scalars())
+
+
+#: The statuses a recorded send closes.
+SENDABLE: Final = ("pending", "sending", "failed")
+# The open rows among the (notification, message) pairs of ``:sent`` (``bot.db.packed``).
+_SENDABLE_SQL: Final = ", ".join(repr(s) for s in SENDABLE)
+_LIST_SENT: Final = packed_select(
+    ["id"],
+    f"FROM notifications WHERE id IN (SELECT {field(0)} FROM json_each(:sent)) "
+    f"AND status IN ({_SENDABLE_SQL})",
+)
+# Joined, not a subquery per row, and each packed row looked up by its id: a subquery per row,
+# or a plan scanning the open rows by their status index (the ``+`` keeps it from that index),
+# read the whole JSON value again for every row (500 DMs: 490 ms).
+_MARK_SENT: Final = text(
+    "UPDATE notifications SET status = 'sent', sent_at = :now, claimed_by = :worker, "
+    "claimed_until = NULL, sent_message_id = j.message_id "
+    f"FROM (SELECT {field(0)} AS id, {field(1)} AS message_id FROM json_each(:sent)) AS j "
+    f"WHERE notifications.id = j.id AND +notifications.status IN ({_SENDABLE_SQL})"
+).bindparams(bindparam("now", type_=Notification.__table__.c.sent_at.type))
+
+
+async def _mark_many_sent_packed(
+    session: AsyncSession, messages: Mapping[int, int | None], *, worker_id: str, now: datetime
+) -> set[int]:
+    """``mark_many_sent`` on SQLite: two statements of one step each whatever the number of
+    DMs (``bot.db.packed``), both compiled once (a ``CASE`` of one branch per DM was a new
+    statement for every count, compiled with the write lock held). No ``RETURNING`` (a step per
+    row): the transaction holds the write lock, so the rows listed are the rows updated."""
+    sent = pack(messages.items())
+    recorded = {row[0] for row in await fetch_packed(session, _LIST_SENT, {"sent": sent})}
+    if recorded:
+        await session.execute(_MARK_SENT, {"sent": sent, "now": now, "worker": worker_id})
+    return recorded
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:

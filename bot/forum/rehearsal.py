@@ -8,7 +8,8 @@ frames and holding the GIL, the first vote batch held the lock for 450 ms and mo
 
 ``rehearse_batches`` runs the same domain code on made-up rows: a question adopted, two answers
 recorded by the intake's batch, votes set on them, then taken back and cleared (so the batch's
-delete and every ledger statement run). The caller rolls the transaction back
+delete and every ledger statement run), then the DM outbox's claim and recorded sends of the
+notifications the answers made. The caller rolls the transaction back
 (``TransactionRunner.rehearse``): nothing is written, nothing is dispatched, and afterwards
 every statement of a batch is compiled before the first real one takes the lock.
 
@@ -18,12 +19,13 @@ the made-up ids meet no stored row.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.forum import questions, votes
+from bot.forum import delivery, outbox, questions, votes
 from bot.forum.settings import load_config
 from bot.forum.thread_batch import ThreadMessage, record_thread_messages
 
@@ -33,6 +35,9 @@ _FORUM: Final = 2
 _THREAD: Final = 3
 _ASKER, _ANSWERER, _OTHER, _VOTER, _SECOND_VOTER = 11, 12, 13, 14, 15
 _BODY: Final = "A rehearsed answer, long enough to count as one, never written."
+#: The made-up DM worker, and how far ahead it claims (every rehearsed notification is due).
+_WORKER: Final = "rehearsal"
+_AHEAD: Final = timedelta(days=1)
 
 
 async def rehearse_batches(session: AsyncSession) -> None:
@@ -85,3 +90,11 @@ async def rehearse_batches(session: AsyncSession) -> None:
         ],
     ):
         await votes.apply_gestures(session, batch, now=now)
+    # the DM worker's claim (its group mates too) and recorded sends
+    claimed = await outbox.claim_due(
+        session, worker_id=_WORKER, now=now + _AHEAD, lease=_AHEAD, limit=10
+    )
+    await delivery.mark_many_sent(
+        session, {item.id: None for item in claimed}, worker_id=_WORKER, now=now + _AHEAD
+    )
+    await outbox.next_due_at(session)

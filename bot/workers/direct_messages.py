@@ -206,6 +206,6 @@ class DirectMessages:
                 self.opens.hold(OPENS_HOLD)
             raise
         channel_id = int(data["id"])
-        await self.runner.run(lambda s: prefs.remember_dm_channel(s, user_id, channel_id))
+        await self.runner.write(lambda s: prefs.remember_dm_channel(s, user_id, channel_id))
         self._channels.put(user_id, channel_id)
         return channel_id

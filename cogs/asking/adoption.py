@@ -21,7 +21,7 @@ from bot import guilds
 from bot.forum import questions
 from bot.forum.results import PostSnapshot
 from bot.threads import add_vote_reactions
-from bot.transactions import run_transaction
+from bot.transactions import run_write
 from bot.ui.mentions import NO_PINGS
 from bot.ui.questions import status_reply_text
 
@@ -72,7 +72,7 @@ class NativePosts:
             config = await guilds.guild_config(self.bot, thread.guild.id)
             if config.forum_channel_id != thread.parent_id:
                 return
-            change = await run_transaction(
+            change = await run_write(
                 self.bot,
                 lambda s: questions.adopt_native_post(
                     s,
@@ -110,7 +110,7 @@ class NativePosts:
                 exc.code,
             )
             return
-        await run_transaction(
+        await run_write(
             self.bot,
             lambda s: questions.set_status_message(s, question_id=question.id, message_id=reply.id),
         )

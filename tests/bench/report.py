@@ -352,6 +352,41 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   across today's full runs (1.14 s in this one; the largest of about 20 samples, set by the
   frames queued ahead of the interaction): on the line.
 
+### Where the time goes (issue 18, eighth round; recorded sends, short writes, 2026-12-06)
+
+- Recorded sends (`delivery.mark_many_sent`, the DM worker's `Outcomes.sent`, 96-240 ms holds
+  in the seventh round's run): on SQLite the update set each row's message id with a `CASE` of
+  one branch per DM, a new statement for every number of DMs, compiled in the writing thread
+  with the lock held. Now two statements compiled once, each fed one JSON value
+  (`bot.db.packed`): the open rows listed, then an `UPDATE ... FROM json_each(...)` joined by
+  id. A first version read the JSON again for every row (a subquery per row, then a plan
+  driven by the status index: 500 DMs 490 ms in plain `sqlite3`, holds of 1.0-3.0 s in full
+  runs); the `+` on the status term makes SQLite look each packed row up by its id (500 DMs
+  2 ms; `tests/bot/forum/test_delivery.py` checks the plan). PostgreSQL keeps its statement.
+- The start-up rehearsal (`bot.forum.rehearsal`) also runs the DM worker's claim and recorded
+  sends: their first real run compiles nothing with the lock held.
+- Short writes of the burst that ran on the async path, one loop turn per statement with the
+  lock held (a native post's adoption and status reply, 48-156 ms; the reaction re-read's sync;
+  the DM channel remembered, 167-246 ms), run in the writing thread (`run_write`); the re-read's
+  two reads are read-only transactions.
+- Tried, not kept: the main thread standing aside (blocking, GIL released, for at most 50 ms)
+  while the writing thread held the lock, so no statement step waited for the GIL. `--quick`
+  A/B (19:25Z and 19:29Z, load 2.2-5.2): longest vote-batch hold 215 -> 68 ms. Full-scale
+  SQLite A/B (`--runs 2` each, 20:08Z and 20:11Z, load 1.3-3.1): longest holds 211 and 164
+  ms without, 258 and 333 ms with (over 50 ms: 58 and 40 against 32 and 22); votes ratio 0.42
+  -> 0.56; `/profile` p99 1.72 -> 3.09 s. The blocked loop delays the interactions' frames and
+  the longest holds are no shorter.
+- Full burst, both backends (20:15Z, load average 1.3-2.0, "Last recorded run" below):
+  longest holds 164, 177 and 193 ms (seventh round: 240, 160, 282), 27-37 of about 270 over
+  50 ms: **not met**. The longest are now vote batches (88-182 ms), answer batches (104-193)
+  and claims (106-162: `outbox.claim_due` still reads and returns a step per row); recorded
+  sends, adoptions and status replies are no longer among the five longest of any run.
+  `/profile` p99 1.21 s on SQLite and 1.22 s on PostgreSQL: **not met** (acknowledged within
+  0.82 and 1.18 s). Votes ratio 0.68 (SQLite) and 2.99 (PostgreSQL), every run exact, exit
+  codes 0; the answers ratio 0.086 (min 0.078, max 0.166) is under its 0.1 target in this run
+  (0.146 in the seventh round's, 0.08-0.11 in this round's A/B runs of either variant: the
+  answer path is unchanged but for the native posts' adoption).
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average

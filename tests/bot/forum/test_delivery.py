@@ -6,7 +6,7 @@ import itertools
 import random
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.forum import delivery, notifications, outbox, prefs, settings
 from tests.bot.forum.outbox_support import (
@@ -259,3 +259,21 @@ async def test_group_retry_follows_the_most_attempted_row(
         ceiling = delivery.backoff_delay(2)  # the most attempted row's backoff
         assert ceiling * (1 - delivery.RETRY_BACKOFF.jitter) <= next_due - due <= ceiling
         assert {r.next_attempt_at for r in await outbox_rows(session)} == {next_due}
+
+
+async def test_recorded_sends_look_each_packed_row_up_by_its_id_on_sqlite(
+    engine: AsyncEngine,
+) -> None:
+    # A plan driven by the open rows' status index read the packed JSON again for each row:
+    # quadratic in the DMs recorded at once. Each packed row must find its row by id instead.
+    if engine.dialect.name != "sqlite":
+        assert engine.dialect.name == "postgresql"  # there the update takes a list of ids
+        return
+    plan_of = "EXPLAIN QUERY PLAN " + delivery._MARK_SENT.text
+    async with engine.connect() as connection:
+        plan = (
+            await connection.exec_driver_sql(plan_of, {"sent": "[]", "now": None, "worker": "w"})
+        ).all()
+    steps = [str(row[-1]) for row in plan]
+    assert steps[0].startswith("SCAN json_each")
+    assert any("notifications USING INTEGER PRIMARY KEY" in step for step in steps)

@@ -1,12 +1,14 @@
 """The batch writers' rehearsal (``bot.forum.rehearsal``, ``TransactionRunner.rehearse``): on an
-SQLite file it compiles every statement of a vote batch and of an answer batch on the writing
-engine, writes nothing and takes no write lock; elsewhere it does not run."""
+SQLite file it compiles every statement of a vote batch, of an answer batch and of the DM
+outbox's claim and recorded sends on the writing engine, writes nothing and takes no write
+lock; elsewhere it does not run."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db.engine import create_sessionmaker, is_sqlite, write_holds
 from bot.db.models import Notification, Post, Vote
-from bot.forum import votes
+from bot.forum import delivery, outbox, votes
 from bot.forum.rehearsal import rehearse_batches
 from bot.forum.thread_batch import ThreadMessage, record_thread_messages
 from bot.transactions import TransactionRunner
@@ -68,6 +70,18 @@ async def test_after_the_rehearsal_a_real_batch_compiles_nothing_and_nothing_was
         lambda s: votes.apply_gestures(s, [reaction(answer, VOTER), reaction(answer, OTHER, DOWN)])
     )
     await runner.write(lambda s: votes.apply_gestures(s, [reaction(answer, VOTER, on=False)]))
+    ahead = forum.now + timedelta(days=1)  # every notification due
+
+    async def claim_and_send(session: AsyncSession) -> int:
+        claimed = await outbox.claim_due(
+            session, worker_id="w", now=ahead, lease=timedelta(minutes=1), limit=10
+        )
+        sent = {item.id: 5_000 + item.id for item in claimed}  # the DMs delivering them
+        await delivery.mark_many_sent(session, sent, worker_id="w", now=ahead)
+        await outbox.next_due_at(session)
+        return len(claimed)
+
+    assert await runner.write(claim_and_send) > 0
     assert runner.compiled_for_writes == compiled  # every statement was compiled already
     voters = await forum.run(lambda s: votes.voters(s, post_id=answer.id))
     assert voters == {OTHER: (False, True)}  # the real batches wrote as ever
