@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import bindparam, case, select, text, update
+from sqlalchemy import bindparam, case, cast, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backoff import BackoffPolicy
@@ -80,7 +80,11 @@ async def mark_many_sent(
         .values(
             status="sent",
             sent_at=now,
-            sent_message_id=case(messages, value=Notification.id),
+            # Typed as the column: a batch whose DMs all lack an id is an all-NULL CASE,
+            # which PostgreSQL would otherwise type as text.
+            sent_message_id=cast(
+                case(messages, value=Notification.id), Notification.sent_message_id.type
+            ),
             claimed_by=worker_id,
             claimed_until=None,
         )

@@ -64,6 +64,19 @@ async def test_mark_many_sent_records_each_dm_in_one_update(
     assert (rows[closed].status, rows[closed].sent_message_id) == ("cancelled", None)
 
 
+async def test_a_batch_of_dms_without_message_ids_is_recorded(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await queue_answers(sessionmaker, 2)
+    async with sessionmaker.begin() as session:
+        ids = [item.id for item in await claim(session, NOW)]
+        messages: dict[int, int | None] = dict.fromkeys(ids)
+        recorded = await delivery.mark_many_sent(session, messages, worker_id="w1", now=NOW)
+        assert recorded == set(ids)
+        rows = await outbox_rows(session)
+    assert {(row.status, row.sent_message_id) for row in rows} == {("sent", None)}
+
+
 async def test_a_taken_over_worker_still_records_its_delivery(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
