@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine
 from bot.db.models import Base
@@ -85,3 +88,21 @@ async def until(
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise AssertionError(f"never: {what}") from None
+
+
+@contextmanager
+def statements_run(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement sent to the driver meanwhile: (statement, executemany)."""
+    engine = sessionmaker.kw["bind"].sync_engine
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, ctx: Any, many: bool) -> None:
+        seen.append((statement, many))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

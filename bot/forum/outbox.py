@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any, Final
 
-from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy import Select, case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
+from bot.db.dialect import dialect_name
 from bot.db.models import NOTIFICATION_STATUSES, Notification
 from bot.forum.results import snapshot_of
 
@@ -122,8 +123,19 @@ async def claim_due(
             last_error=func.coalesce(Notification.last_error, "the worker's lease expired"),
         )
     )
-    # FOR UPDATE SKIP LOCKED on PostgreSQL; ignored on SQLite, whose BEGIN IMMEDIATE already
-    # serialises writers.
+    if dialect_name(session) == "sqlite":
+        items = await _claim_packed(session, worker_id=worker_id, now=now, lease=lease, limit=limit)
+    else:
+        items = await _claim_locked(session, worker_id=worker_id, now=now, lease=lease, limit=limit)
+    items.sort(key=lambda item: (item.next_attempt_at, item.id))
+    return items
+
+
+async def _claim_locked(
+    session: AsyncSession, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxItem]:
+    """``claim_due``'s leases on PostgreSQL: the due rows and their group mates locked ``FOR
+    UPDATE SKIP LOCKED`` (several workers never claim one row), then leased."""
     first_stmt = (
         select(
             Notification.id,
@@ -171,9 +183,109 @@ async def claim_due(
         .returning(Notification)
         .execution_options(populate_existing=True)
     )
-    items = [_item(row, taken_over.get(row.id)) for row in claimed.scalars()]
-    items.sort(key=lambda item: (item.next_attempt_at, item.id))
-    return items
+    return [_item(row, taken_over.get(row.id)) for row in claimed.scalars()]
+
+
+# The columns of a due row the claim reads first, and of a claimed row (``OutboxItem``'s).
+_DUE_COLUMNS: Final = (
+    Notification.id,
+    Notification.status,
+    Notification.claimed_until,
+    Notification.recipient_id,
+    Notification.question_id,
+    Notification.kind,
+)
+_ITEM_COLUMNS: Final = (
+    Notification.id,
+    Notification.guild_id,
+    Notification.recipient_id,
+    Notification.kind,
+    Notification.question_id,
+    Notification.post_id,
+    Notification.payload,
+    Notification.dedupe_key,
+    Notification.attempts,
+    Notification.created_at,
+    Notification.next_attempt_at,
+    Notification.claimed_by,
+    Notification.claimed_until,
+)
+
+
+async def _packed_rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> list[list[Any]]:
+    """The rows of ``stmt`` read as one JSON value: one step on SQLite (``bot.db.packed``)."""
+    rows = stmt.subquery()
+    value = (
+        await session.execute(select(func.json_group_array(func.json_array(*rows.c))))
+    ).scalar_one()
+    return list(json.loads(value)) if value else []
+
+
+def _stored_time(value: str | None) -> datetime | None:
+    """A time read out of a packed row (SQLite's stored text) as the column type returns it."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+async def _claim_packed(
+    session: AsyncSession, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxItem]:
+    """``claim_due``'s leases on SQLite, whose ``BEGIN IMMEDIATE`` already serialises writers:
+    the due rows, their group mates and the claimed rows are each read as one JSON value, and
+    the lease written without ``RETURNING`` (a step per row, each a wait for the GIL with the
+    write lock held while the main thread parses a burst). The transaction holds the write
+    lock, so the rows read due are the rows leased."""
+    first = await _packed_rows(
+        session,
+        select(*_DUE_COLUMNS)
+        .where(_is_due(now))
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit),
+    )
+    if not first:
+        return []
+    due = {row[0]: row for row in first}
+    groups = {(row[3], row[4], row[5]) for row in first if row[4] is not None}
+    if groups:
+        group = tuple_(Notification.recipient_id, Notification.question_id, Notification.kind)
+        mates = select(*_DUE_COLUMNS).where(_is_due(now), group.in_(list(groups)))
+        due.update((row[0], row) for row in await _packed_rows(session, mates))
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(list(due)))
+        .values(
+            status="sending",
+            claimed_by=worker_id,
+            claimed_until=now + lease,
+            attempts=Notification.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claimed = select(*_ITEM_COLUMNS).where(Notification.id.in_(list(due)))
+    return [
+        OutboxItem(
+            id=row[0],
+            guild_id=row[1],
+            recipient_id=row[2],
+            kind=row[3],
+            question_id=row[4],
+            post_id=row[5],
+            payload=json.loads(row[6]),
+            dedupe_key=row[7],
+            attempts=row[8],
+            created_at=_required_time(row[9]),
+            next_attempt_at=_required_time(row[10]),
+            claimed_by=row[11],
+            claimed_until=_required_time(row[12]),
+            taken_over_from=_stored_time(due[row[0]][2]) if due[row[0]][1] == "sending" else None,
+        )
+        for row in await _packed_rows(session, claimed)
+    ]
+
+
+def _required_time(value: str) -> datetime:
+    time = _stored_time(value)
+    assert time is not None
+    return time
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:

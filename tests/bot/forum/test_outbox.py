@@ -21,6 +21,29 @@ from tests.bot.forum.outbox_support import (
     outbox_rows,
     queue_answers,
 )
+from tests.db_support import statements_run
+
+
+async def test_a_claim_runs_as_many_statements_whatever_its_size(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """On SQLite a claim's reads are one JSON value each and its lease has no ``RETURNING``
+    (``bot.db.packed``: no wait for the GIL per row with the write lock held): as many
+    statements for 60 rows as for 2, and the same items as PostgreSQL's locked claim."""
+    await queue_answers(sessionmaker, 2)
+    await queue_answers(sessionmaker, 60)
+    async with sessionmaker.begin() as session:
+        assert await claim(session, NOW - timedelta(seconds=1)) == []  # the transaction begun
+        with statements_run(sessionmaker) as small_run:
+            small = await claim(session, NOW, limit=2)
+        with statements_run(sessionmaker) as large_run:
+            large = await claim(session, NOW, worker="w2", limit=60)
+    assert [len(items) for items in (small, large)] == [2, 60]
+    assert {item.claimed_by for item in large} == {"w2"}
+    assert all(item.attempts == 1 and item.claimed_until == NOW + LEASE for item in large)
+    if sessionmaker.kw["bind"].dialect.name == "sqlite":
+        assert len(large_run) == len(small_run)
+        assert not any("RETURNING" in statement for statement, _ in large_run)
 
 
 async def test_claim_leases_due_rows_once(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from bot.forum import points, prefs, settings, votes
 from bot.forum.results import PostSnapshot, RecomputeResult
@@ -20,6 +15,7 @@ from tests.bot.forum.core_support import (
     VOTER,
     Forum,
 )
+from tests.db_support import statements_run
 
 UP = votes.Emoji("👍")
 DOWN = votes.Emoji("👎")
@@ -161,22 +157,6 @@ def expected_votes(gestures: list[votes.Gesture]) -> dict[int | None, dict[int, 
     }
 
 
-@contextmanager
-def statements_run(forum: Forum) -> Iterator[list[tuple[str, bool]]]:
-    """Every statement sent to the driver meanwhile: (dialect, executemany)."""
-    engine = forum.sessionmaker.kw["bind"].sync_engine
-    seen: list[tuple[str, bool]] = []
-
-    def record(conn: Any, cursor: Any, statement: str, params: Any, ctx: Any, many: bool) -> None:
-        seen.append((statement, many))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def test_a_batch_runs_as_many_statements_whatever_its_size(forum: Forum) -> None:
     """SQLite's writing thread must not wait for the GIL once per row with the write lock held
     (``bot.db.packed``): there a batch's reads and writes are one statement each, no
@@ -189,7 +169,7 @@ async def test_a_batch_runs_as_many_statements_whatever_its_size(forum: Forum) -
             reaction(posts[i % len(posts)], users[i % len(users)], UP if up else DOWN)
             for i in range(count)
         ]
-        with statements_run(forum) as seen:
+        with statements_run(forum.sessionmaker) as seen:
             await forum.run(lambda s: votes.apply_gestures(s, gestures))
         return seen
 
