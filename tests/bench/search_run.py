@@ -248,7 +248,27 @@ before, 235 after (the load fell between the runs: no cost above the noise); an 
 on PostgreSQL rebuilds its thread's row (one read of the thread's vectors). Dropped earlier:
 ranking threads with a post holding both words first (p95 1.47x, but it lost the reference's top
 result from the top 3 for all four queries: for "fubud murotak" the top question holds the words
-in different posts). """
+in different posts).
+
+Measured in the eighth round and not kept (branches `t-search6`, `t-search7`): `thread_words`, an
+FTS5 table of one row per live question holding its live thread's text, kept by triggers on
+`posts`, found the threads holding both words in about 0.3 ms instead of the intersection's
+1.6-2 ms; full runs with it gave a two-word p95 ratio of 2.31 (load 2.6-3.8) and 3.39 (load 1-3),
+against 4.43 without it: still over 2x, because what is left is the exact ranking itself (with
+plain `sqlite3` at load average 1, the scan of `a OR b` restricted to the candidate threads 1.7-2.1
+ms, 2.4-3.4 ms with `bm25`, against the baseline's 0.55-0.7 ms for its whole statement). Its cost
+decided against it: a second copy of all live text (the fixture file grew by 25 %), and an answer
+rewrites its thread's row inside the write transaction (plain `sqlite3`: 2.6 ms for a thread of 50
+answers instead of 0.4, 28-56 ms for one of 1,000), which works against issue 18's write-lock
+holds. Also measured with plain `sqlite3` and dropped: ranking each thread as one document (`bm25`
+of a row with title, details and answers columns, every weighting from 10/4/1 to 1/1/4): 0.8-1
+ms, but the reference's top result falls out of the top 3 for all four queries (bm25 saturates
+repeated words and divides by the thread's length; the reference sums every matching post); as
+a capped candidate set (its top 50-100, then the exact ranking) it keeps quality but not speed
+(FTS5 computes `bm25` only within the one scan of `a OR b`, 4-5 ms with 50 threads); two tiers
+(threads with a post holding both words first, 0.64-0.83 ms) put the reference's top at places
+7-28. Meeting 2x with this ranking would take precomputed word pairs or another ranking rule than
+the reference recorded before optimizing. """
 
 
 def search_markdown(report: dict[str, Any]) -> str:
