@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import built_once, insert
+from bot.db.dialect import built_once, dialect_name, insert
 from bot.db.models import Member
+from bot.db.packed import fields, pack
 from bot.forum import prefs
 from bot.forum.listing import QuestionSummary, recent_questions
 from bot.forum.paging import page_window
@@ -119,10 +120,28 @@ async def remember_display_names(
         for uid in sorted(cleaned)
         if uid not in erased
     ]
-    if rows:
-        # The rows as parameters of one statement built and compiled once, not a
-        # ``values(rows)`` compiled anew for every count of names (a batch names many at once).
-        await session.execute(built_once(session, _upsert_names), rows)
+    if not rows:
+        return
+    if dialect_name(session) == "sqlite":
+        packed = pack((row["user_id"], row["display_name"]) for row in rows)
+        await session.execute(
+            _UPSERT_NAMES_PACKED, {"guild_id": guild_id, "rows": packed, "now": now}
+        )
+        return
+    # The rows as parameters of one statement built and compiled once, not a ``values(rows)``
+    # compiled anew for every count of names (a batch names many at once).
+    await session.execute(built_once(session, _upsert_names), rows)
+
+
+# SQLite: one step for all the names (``bot.db.packed``), not one per row of an
+# ``executemany``: the vote and answer batches name many members at once in the writing thread,
+# with the write lock held.
+_UPSERT_NAMES_PACKED: Final = text(
+    "INSERT INTO members (guild_id, user_id, display_name, updated_at)"
+    f" SELECT :guild_id, {fields(2)}, :now FROM json_each(:rows) WHERE true"
+    " ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name"
+    " WHERE members.display_name IS NULL OR members.display_name != excluded.display_name"
+).bindparams(bindparam("now", type_=Member.__table__.c.updated_at.type))
 
 
 def _upsert_names(session: AsyncSession) -> Any:

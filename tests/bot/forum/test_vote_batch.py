@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.forum import points, prefs, settings, votes
+from bot.forum import leaderboard, points, prefs, settings, votes
 from bot.forum.results import PostSnapshot, RecomputeResult
 from tests.bot.forum.core_support import (
     ANSWERER,
@@ -24,7 +24,12 @@ ERASED = 70
 
 
 def reaction(
-    post: PostSnapshot, user_id: int, emoji: votes.Emoji = UP, *, on: bool = True
+    post: PostSnapshot,
+    user_id: int,
+    emoji: votes.Emoji = UP,
+    *,
+    on: bool = True,
+    display_name: str | None = None,
 ) -> votes.Reaction:
     assert post.message_id is not None
     return votes.Reaction(
@@ -35,6 +40,7 @@ def reaction(
         emoji=emoji,
         on=on,
         is_bot=False,
+        display_name=display_name,
     )
 
 
@@ -160,13 +166,19 @@ def expected_votes(gestures: list[votes.Gesture]) -> dict[int | None, dict[int, 
 async def test_a_batch_runs_as_many_statements_whatever_its_size(forum: Forum) -> None:
     """SQLite's writing thread must not wait for the GIL once per row with the write lock held
     (``bot.db.packed``): there a batch's reads and writes are one statement each, no
-    ``executemany``, as many for 400 gestures as for 4. Elsewhere it is exact all the same."""
+    ``executemany``, as many for 400 gestures as for 4, the voters' names included. Elsewhere
+    it is exact all the same."""
     posts = await _random_world(forum)
     users = range(200, 300)
 
     async def apply(count: int, up: bool) -> list[tuple[str, bool]]:
         gestures: list[votes.Gesture] = [
-            reaction(posts[i % len(posts)], users[i % len(users)], UP if up else DOWN)
+            reaction(
+                posts[i % len(posts)],
+                users[i % len(users)],
+                UP if up else DOWN,
+                display_name=f"voter {users[i % len(users)]} {up}",
+            )
             for i in range(count)
         ]
         with statements_run(forum.sessionmaker) as seen:
@@ -176,6 +188,12 @@ async def test_a_batch_runs_as_many_statements_whatever_its_size(forum: Forum) -
     small = await apply(4, up=True)
     large = await apply(400, up=False)
     await forum.check()
+    names = await forum.run(
+        lambda s: leaderboard.unremembered_names(
+            s, guild_id=GUILD, names={user: f"voter {user} False" for user in users}
+        )
+    )
+    assert names == {}  # every voter's latest name stored
     if forum.sessionmaker.kw["bind"].dialect.name == "sqlite":
         assert not any(many for _, many in large)
         assert len(large) == len(small)
