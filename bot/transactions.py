@@ -52,7 +52,7 @@ from bot.db.engine import MAX_OVERFLOW, POOL_SIZE, hold_unit
 from bot.db.reads import ReadRunner, SyncRead
 from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
-from bot.forum.uow import run_in_transaction
+from bot.forum.uow import Planned, run_in_transaction, run_planned
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,12 @@ class TransactionRunner:
         return await self._to_the_end(self._transaction(operation, False, in_thread=True))
 
     @property
+    def _planned_apart(self) -> bool:
+        """Whether a ``Planned`` write plans before its transaction: in the write runner's
+        thread, the one user of its connection (an SQLite file)."""
+        return self._writes is not None and self._writes.in_thread
+
+    @property
     def compiled_for_writes(self) -> int:
         """Statements the write runner's engine has compiled (``bot.db.writes``; 0: none)."""
         return 0 if self._writes is None else self._writes.compiled
@@ -205,13 +211,20 @@ class TransactionRunner:
     ) -> T:
         moved: set[tuple[int, int]] = set()
 
-        async def attempt(session: AsyncSession) -> T:
+        async def noted(session: AsyncSession, work: Awaitable[T]) -> T:
             moved.clear()  # a retried attempt starts over
-            result = await operation(session)
+            result = await work
             moved.update(session.info.get(POINTS_MOVED, ()))
             return result
 
-        hold_unit.set(getattr(operation, "__qualname__", type(operation).__name__))
+        async def attempt(session: AsyncSession) -> T:
+            return await noted(session, operation(session))
+
+        hold_unit.set(
+            operation.name
+            if isinstance(operation, Planned)
+            else getattr(operation, "__qualname__", type(operation).__name__)
+        )
         async with self._share():
             if read_only:
                 self.reads += 1
@@ -219,7 +232,18 @@ class TransactionRunner:
             else:
                 self.writes += 1
                 async with self._writer_turn():
-                    if in_thread and self._writes is not None:
+                    if in_thread and isinstance(operation, Planned) and self._planned_apart:
+                        # The plan before the writing transaction begins: the write lock is
+                        # held for the writes only (``bot.forum.uow.run_planned``).
+                        planned: Planned[Any, T] = operation
+
+                        async def write(session: AsyncSession, plan: Any) -> T:
+                            return await noted(session, planned.write(session, plan))
+
+                        noting = Planned(planned.name, planned.plan, write)
+                        assert self._writes is not None
+                        result = await self._writes.write(lambda made: run_planned(made, noting))
+                    elif in_thread and self._writes is not None:
                         result = await self._writes.write(
                             lambda made: run_in_transaction(made, attempt)
                         )

@@ -325,21 +325,32 @@ def _upsert_votes(session: AsyncSession) -> Any:
     )
 
 
-async def apply_flag_changes(
+@dataclass(frozen=True, slots=True)
+class FlagPlan:
+    """What a batch of flag changes will write, decided from the stored votes: the votes whose
+    flags differ, the posts' counter moves and the members' total moves (``plan_flag_changes``),
+    and its outcome."""
+
+    differing: Mapping[int, Mapping[int, Flags]]
+    counters: Mapping[int, CounterMove]
+    members: Mapping[tuple[int, int], Totals]
+    applied: FlagsApplied
+
+
+async def plan_flag_changes(
     session: AsyncSession,
     configs: Mapping[int, GuildConfig],
     voted: Mapping[int, VotedPost],
     changes: Sequence[FlagChange],
-    now: datetime,
-) -> FlagsApplied:
-    """Apply the changes (to posts of ``voted``, locked; ``configs`` by guild) in order, and
-    keep posts' counters and members' totals right."""
+) -> FlagPlan:
+    """Read the stored votes of the changed posts (of ``voted``; ``configs`` by guild) and decide
+    every write: the changes replayed in order, what each post contributes before and after
+    (``point_rules.contribution``). Nothing is written."""
     if not changes:
-        return FlagsApplied({}, {})
+        return FlagPlan({}, {}, {}, FlagsApplied({}, {}))
     post_ids = sorted({change.post_id for change in changes})
     stored = await _stored_votes(session, post_ids)
     differing, named = _replay(stored, changes)
-    await _write_votes(session, voted, differing, now)
     counters: dict[int, CounterMove] = {}
     members: defaultdict[int, defaultdict[int, Totals]] = defaultdict(lambda: defaultdict(Totals))
     for post_id, moved in sorted(differing.items()):
@@ -350,15 +361,35 @@ async def apply_flag_changes(
         after = contribution(config, target.post, target.question, votes_after)
         counters[post_id] = counter_move(before, after)
         add_member_moves(members[target.guild_id], before, after)
-    await add_to_post_counters(session, counters, now)
-    await upsert_member_deltas(
-        session,
-        {
-            (guild_id, user_id): delta
-            for guild_id, moves in members.items()
-            for user_id, delta in moves.items()
-            if delta
-        },
-        now,
-    )
-    return FlagsApplied(named, {post_id: len(moved) for post_id, moved in differing.items()})
+    member_moves = {
+        (guild_id, user_id): delta
+        for guild_id, moves in members.items()
+        for user_id, delta in moves.items()
+        if delta
+    }
+    applied = FlagsApplied(named, {post_id: len(moved) for post_id, moved in differing.items()})
+    return FlagPlan(differing, counters, member_moves, applied)
+
+
+async def write_flag_plan(
+    session: AsyncSession, voted: Mapping[int, VotedPost], plan: FlagPlan, now: datetime
+) -> FlagsApplied:
+    """Write what ``plan_flag_changes`` decided: the votes, the posts' counters and the members'
+    totals, back to back (no reading or deciding between them)."""
+    await _write_votes(session, voted, plan.differing, now)
+    await add_to_post_counters(session, plan.counters, now)
+    await upsert_member_deltas(session, plan.members, now)
+    return plan.applied
+
+
+async def apply_flag_changes(
+    session: AsyncSession,
+    configs: Mapping[int, GuildConfig],
+    voted: Mapping[int, VotedPost],
+    changes: Sequence[FlagChange],
+    now: datetime,
+) -> FlagsApplied:
+    """Apply the changes (to posts of ``voted``, locked; ``configs`` by guild) in order, and
+    keep posts' counters and members' totals right."""
+    plan = await plan_flag_changes(session, configs, voted, changes)
+    return await write_flag_plan(session, voted, plan, now)

@@ -23,7 +23,7 @@ import functools
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
@@ -40,7 +40,15 @@ from bot.forum.lookups import change
 from bot.forum.point_rules import votes_count
 from bot.forum.results import ReconcileResult, VoteResult
 from bot.forum.settings import GuildConfig, load_config
-from bot.forum.vote_batch import FlagChange, VotedPost, apply_flag_changes, lock_voted_posts
+from bot.forum.vote_batch import (
+    FlagChange,
+    FlagPlan,
+    VotedPost,
+    apply_flag_changes,
+    lock_voted_posts,
+    plan_flag_changes,
+    write_flag_plan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +338,19 @@ def _flag_change(op: VoteOp, target: VotedPost) -> FlagChange:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GesturePlan:
+    """What a batch of gestures will write, decided by ``plan_gestures`` (nothing written yet),
+    and what it will have changed that Discord shows."""
+
+    voted: Mapping[int, VotedPost]
+    flags: FlagPlan
+    names: Mapping[int, Mapping[int, str]]
+    erased: frozenset[int]
+    outcome: GesturesApplied
+    now: datetime
+
+
 async def apply_gestures(
     session: AsyncSession, gestures: Sequence[Gesture], *, now: datetime | None = None
 ) -> GesturesApplied:
@@ -340,6 +361,14 @@ async def apply_gestures(
     (``bot.forum.vote_batch``): only one (post, member) key's gestures must keep their order,
     and a cleared emoji keeps its place among the gestures on its message.
     """
+    return await write_gestures(session, await plan_gestures(session, gestures, now=now))
+
+
+async def plan_gestures(
+    session: AsyncSession, gestures: Sequence[Gesture], *, now: datetime | None = None
+) -> GesturePlan:
+    """``apply_gestures``'s reads and decisions, nothing written: on SQLite the vote writer
+    runs them before it takes the write lock (``bot.forum.uow.Planned``)."""
     now = now or utcnow()
     configs = {
         gid: await load_config(session, gid) for gid in sorted({g.guild_id for g in gestures})
@@ -372,15 +401,22 @@ async def apply_gestures(
                 self_votes.append(g)
             if g.display_name:
                 names[g.guild_id][g.user_id] = g.display_name
-    applied = await apply_flag_changes(session, configs, voted, changes, now)
-    questions = {voted[post_id].question.id for post_id in applied.changed}
+    flags = await plan_flag_changes(session, configs, voted, changes)
+    questions = {voted[post_id].question.id for post_id in flags.applied.changed}
+    outcome = GesturesApplied(tuple(sorted(questions)), tuple(self_votes), tuple(erased_votes))
+    return GesturePlan(voted, flags, names, frozenset(erased), outcome, now)
+
+
+async def write_gestures(session: AsyncSession, planned: GesturePlan) -> GesturesApplied:
+    """Write what ``plan_gestures`` decided: the votes, counters and totals, then the voters'
+    names."""
+    applied = await write_flag_plan(session, planned.voted, planned.flags, planned.now)
     if applied.changed:
         log.debug(
-            "%d gestures changed %d votes on %d posts",
-            len(changes),
-            sum(applied.changed.values()),
-            len(applied.changed),
+            "%d votes changed on %d posts", sum(applied.changed.values()), len(applied.changed)
         )
-    for guild_id, seen in sorted(names.items()):
-        await remember_display_names(session, guild_id=guild_id, names=seen, now=now, erased=erased)
-    return GesturesApplied(tuple(sorted(questions)), tuple(self_votes), tuple(erased_votes))
+    for guild_id, seen in sorted(planned.names.items()):
+        await remember_display_names(
+            session, guild_id=guild_id, names=seen, now=planned.now, erased=planned.erased
+        )
+    return planned.outcome

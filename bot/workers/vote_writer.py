@@ -42,9 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import health
 from bot.forum import votes
-from bot.forum.votes import Gesture, GesturesApplied, Reaction
+from bot.forum.uow import Planned
+from bot.forum.votes import Gesture, GesturePlan, GesturesApplied, Reaction
 from bot.metrics import Metrics
-from bot.transactions import Operation, TransactionRunner
+from bot.transactions import TransactionRunner
 from bot.workers.backoff import OUTAGE_RETRY, Backoff
 from bot.workers.base import TaskWorker, cancelling
 from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
@@ -244,17 +245,28 @@ class VoteWriter(TaskWorker):
             self.metrics.votes_applied.inc(len(gestures))
             return applied
 
-    def _applying(self, gestures: Sequence[Gesture]) -> Operation[GesturesApplied]:
-        """The batch's operation; how long its work took sizes the next batch (the wait for
-        a connection or for the write lock before it does not count)."""
+    def _applying(self, gestures: Sequence[Gesture]) -> Planned[GesturePlan, GesturesApplied]:
+        """The batch's operation, planned apart from its writes (``bot.forum.uow.Planned``: on
+        SQLite the write lock is held for the writes only); how long its work took sizes the
+        next batch (the wait for a connection or for the write lock before it does not
+        count)."""
+        spent = 0.0
 
-        async def apply(session: AsyncSession) -> GesturesApplied:
+        async def plan(session: AsyncSession) -> GesturePlan:
+            nonlocal spent
             started = time.perf_counter()
-            applied = await votes.apply_gestures(session, gestures)
-            self.budget.took(len(gestures), time.perf_counter() - started)
+            try:
+                return await votes.plan_gestures(session, gestures)
+            finally:
+                spent += time.perf_counter() - started
+
+        async def write(session: AsyncSession, planned: GesturePlan) -> GesturesApplied:
+            started = time.perf_counter()
+            applied = await votes.write_gestures(session, planned)
+            self.budget.took(len(gestures), spent + time.perf_counter() - started)
             return applied
 
-        return apply
+        return Planned("VoteWriter.apply_gestures", plan, write)
 
     # ------------------------------------------------------------------ effects
 

@@ -7,20 +7,22 @@ no statement parameter."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.clock import utc_now
-from bot.db.engine import create_sessionmaker, is_sqlite, write_holds
+from bot.db.engine import create_sessionmaker, is_sqlite, sqlite_path, write_holds
 from bot.db.models import GuildSetting
 from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
+from bot.forum.uow import Planned
 from bot.transactions import POINTS_CHANGED, RunnerClosed, TransactionRunner
 
 GUILD = 4545
@@ -167,3 +169,72 @@ async def test_each_hold_is_counted_under_its_units_name_in_the_thread_or_not(
     units = {unit.rsplit(".", 1)[-1] for _, unit in holds.longest_units}
     assert {"named_in_thread", "named_on_the_loop"} <= units
     assert holds.count >= 2 and holds.longest >= max(-held for held, _ in holds.longest_units)
+
+
+async def _count(session: AsyncSession) -> int:
+    stmt = select(GuildSetting.value).where(GuildSetting.guild_id == GUILD)
+    return int(await session.scalar(stmt.where(GuildSetting.key == "count")) or 0)
+
+
+def _counting_up(
+    plans: list[int], meanwhile: Callable[[], None] | None = None
+) -> Planned[int, int]:
+    """A planned write that counts up: its plan reads the count (and the first time, runs
+    ``meanwhile``), its write stores the count planned plus one."""
+
+    async def plan(session: AsyncSession) -> int:
+        plans.append(await _count(session))
+        if meanwhile is not None and len(plans) == 1:
+            meanwhile()
+        return plans[-1]
+
+    async def write(session: AsyncSession, planned: int) -> int:
+        stmt = update(GuildSetting).where(
+            GuildSetting.guild_id == GUILD, GuildSetting.key == "count"
+        )
+        await session.execute(stmt.values(value=str(planned + 1)))
+        return planned + 1
+
+    return Planned("count up", plan, write)
+
+
+async def test_a_planned_write_plans_once_when_nothing_moved_meanwhile(
+    db_url: str, engine: AsyncEngine, runner: TransactionRunner
+) -> None:
+    await runner.write(lambda s: _store(s, "count", "1"))
+    holds = write_holds(engine)
+    plans: list[int] = []
+    assert await runner.write(_counting_up(plans)) == 2
+    assert plans == [1]
+    assert await runner.run(_count, read_only=True) == 2
+    if holds is not None:  # the writes' hold counted under the operation's name
+        assert "count up" in {unit for _, unit in holds.longest_units}
+
+
+async def test_a_planned_write_plans_without_the_write_lock_and_again_when_the_data_moved(
+    db_url: str, runner: TransactionRunner
+) -> None:
+    """On an SQLite file the plan runs before the writing transaction: meanwhile another
+    connection takes the write lock at once and commits; the write then plans again on what it
+    writes over, so the outcome is one transaction's. Elsewhere both steps are one transaction."""
+    await runner.write(lambda s: _store(s, "count", "1"))
+    path = sqlite_path(db_url) if is_sqlite(db_url) else None
+
+    def commit_elsewhere() -> None:
+        assert path is not None
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the plan held the lock
+            other.execute("UPDATE guild_settings SET value = '10' WHERE key = 'count'")
+            other.execute("COMMIT")
+        finally:
+            other.close()
+
+    plans: list[int] = []
+    in_thread = path is not None  # an SQLite file: the write runner's thread
+    made = await runner.write(_counting_up(plans, commit_elsewhere if in_thread else None))
+    if in_thread:
+        assert (plans, made) == ([1, 10], 11)
+    else:
+        assert (plans, made) == ([1], 2)
+    assert await runner.run(_count, read_only=True) == made
