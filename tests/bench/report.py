@@ -387,6 +387,36 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   (0.146 in the seventh round's, 0.08-0.11 in this round's A/B runs of either variant: the
   answer path is unchanged but for the native posts' adoption).
 
+### Where the time goes (issue 18, ninth round; the lock for the writes only, 2026-12-06)
+
+- A vote batch's voters' display names were stored by an `executemany`, a statement step per
+  voter with the lock held (the statement-count test named no voter, so it did not see it): now
+  one `INSERT ... SELECT ... FROM json_each(...)` on SQLite (`leaderboard.remember_display_names`;
+  the test now names its voters and fails on the old code).
+- The DM worker's claim (`outbox.claim_due`, 106-162 ms in the eighth round) reads the due rows,
+  their group mates and the claimed rows as one JSON value each and leases them without
+  `RETURNING` on SQLite (`tests/bot/forum/test_outbox.py`: as many statements for 60 rows as for
+  2, no `RETURNING`).
+- **A vote batch holds the lock for its writes only.** The batch is an operation in two steps
+  (`bot.forum.uow.Planned`): `votes.plan_gestures` reads and decides everything (the posts, the
+  stored votes, the replay, each post's contribution before and after, the members' moves, the
+  names), `votes.write_gestures` runs the packed writes back to back. In the writing thread
+  (`uow.run_planned`) the plan runs in a read transaction (deferred `BEGIN`, no lock) and the
+  writes alone in the `BEGIN IMMEDIATE` one; `PRAGMA data_version`, read first in each, starts
+  the snapshot and changes only when another connection commits, so a plan made stale by another
+  connection is made again inside the writing transaction (`tests/bot/db/test_writes.py`: while
+  the plan runs another connection takes the lock at once with a zero timeout and commits, and
+  the write re-plans on the committed value; the test fails when the check is removed). On
+  PostgreSQL both steps run in one transaction, as before (the plan takes the row locks).
+- Full burst, SQLite, before the two-step batch (20:40Z, load 2.4-3.0): longest holds 208, 158
+  and 146 ms, the longest of each run a vote batch; after it (20:57Z, load 1.4-1.9): 167, 107
+  and 133 ms, 12-30 over 50 ms, and **no vote batch among the five longest of any run**: the
+  longest are now answer batches (`ThreadIntake` record, 65-167 ms: its plain answers' insert
+  returns a step per row, its snapshots are ORM loads and its outbox insert returns a step per
+  row) and claims (73-119 ms, now a handful of steps; what is left in them was not measured).
+  The same two steps for the answer batch and the claim are the next round; **not met** until
+  then.
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
