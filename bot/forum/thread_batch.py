@@ -29,14 +29,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Final, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, case, select, update
+from sqlalchemy import BigInteger, Table, bindparam, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import insert
+from bot.db.dialect import dialect_name, insert
 from bot.db.models import Post
+from bot.db.packed import fetch_packed, pack, pack_values, packed_select
+from bot.db.packed import field as json_field
 from bot.forum import notifications, posts
 from bot.forum.blocks import MemberBlocked, blocked_among
 from bot.forum.leaderboard import remember_display_names
@@ -226,8 +228,14 @@ class _Batch:
             names = {m.author_id: m.display_name for m, _, _ in answers if m.display_name}
             if names:
                 await remember_display_names(session, guild_id=guild_id, names=names, now=now)
-            for _, q, post_id in answers:
-                log.info("answer %s stored on question %s in guild %s", post_id, q.id, guild_id)
+            # One line for the guild's answers, not one each: a log line written with the write
+            # lock held waits for the GIL once more (``bot.db.packed``).
+            log.info(
+                "%d answers stored in guild %s (answer:question %s)",
+                len(answers),
+                guild_id,
+                " ".join(f"{post_id}:{q.id}" for _, q, post_id in answers),
+            )
         # Each question's snapshot taken once for all its answers (a snapshot reads ~40 fields).
         questions = {q.id: post_snapshot(fresh[q.id]) for _, _, q in pending if q.id in fresh}
         for index, m, q in pending:
@@ -249,6 +257,8 @@ async def _insert_answers(
 ) -> dict[int, int]:
     """Insert the answers (as ``post_rows.insert_post``); message id -> new post id, without
     the messages already stored."""
+    if dialect_name(session) == "sqlite":
+        return await _insert_answers_packed(session, answers, now)
     rows = [
         {
             "guild_id": question.guild_id,
@@ -285,7 +295,60 @@ async def _insert_answers(
     }
 
 
+async def _insert_answers_packed(
+    session: AsyncSession, answers: Sequence[tuple[ThreadMessage, Post]], now: datetime
+) -> dict[int, int]:
+    """``_insert_answers`` on SQLite, in three statement steps whatever the number of answers
+    (``bot.db.packed``; ``RETURNING`` is a step per row, each a wait for the GIL with the write
+    lock held): the messages already stored, the insert fed one JSON value, the new ids read as
+    one. The transaction holds the write lock: the rows found that were not there before are the
+    insert's."""
+    messages = pack_values(m.message_id for m, _ in answers)
+    stored = {row[0] for row in await fetch_packed(session, _STORED, {"messages": messages})}
+    rows = pack(
+        (q.guild_id, q.id, q.thread_id, q.forum_id, m.message_id, m.author_id, m.body)
+        for m, q in answers
+        if m.message_id not in stored
+    )
+    await session.execute(_INSERT_ANSWERS, {"rows": rows, "now": now})
+    return {
+        message_id: post_id
+        for message_id, post_id in await fetch_packed(session, _STORED, {"messages": messages})
+        if message_id not in stored
+    }
+
+
 _POSTS = cast(Table, Post.__table__)
+_STORED: Final = packed_select(
+    ["message_id", "id"],
+    "FROM posts WHERE message_id IN (SELECT value FROM json_each(:messages))",
+)
+# The columns ``_insert_answers`` writes and their values (a plain answer: live, open, named),
+# the packed row being (guild, question, thread, forum, message, author, body).
+_ANSWER_VALUES: Final = (
+    ("guild_id", json_field(0)),
+    ("kind", "'answer'"),
+    ("question_id", json_field(1)),
+    ("parent_id", json_field(1)),
+    ("thread_id", json_field(2)),
+    ("forum_id", json_field(3)),
+    ("message_id", json_field(4)),
+    ("author_id", json_field(5)),
+    ("anonymous", "0"),
+    ("via_bot", "0"),
+    ("display_name", "NULL"),
+    ("body", json_field(6)),
+    ("status", "'open'"),
+    ("state", "'live'"),
+    ("created_at", ":now"),
+    ("updated_at", ":now"),
+    ("last_activity_at", ":now"),
+)
+_INSERT_ANSWERS: Final = text(
+    f"INSERT INTO posts ({', '.join(column for column, _ in _ANSWER_VALUES)})"
+    f" SELECT {', '.join(value for _, value in _ANSWER_VALUES)} FROM json_each(:rows) WHERE true"
+    " ON CONFLICT (message_id) DO NOTHING"
+).bindparams(bindparam("now", type_=_POSTS.c.created_at.type))
 _SEEN = bindparam("seen", type_=BigInteger)
 _TOUCH = (
     update(_POSTS)

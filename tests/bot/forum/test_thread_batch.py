@@ -16,6 +16,7 @@ from bot.forum.blocks import MemberBlocked
 from bot.forum.results import PostChange
 from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
 from tests.bot.forum.core_support import ANSWERER, ASKER, LONG, NOW, OTHER, Forum
+from tests.db_support import statements_run
 
 FOLLOWER = 60
 BLOCKED = 70
@@ -203,4 +204,27 @@ async def test_answers_of_one_batch_in_many_threads_count_once_each(
             )
         }
     assert seen == {q.id: batch[i + 9].message_id for i, q in enumerate(asked)}
+    await forum.check()
+
+
+async def test_a_batch_inserts_its_answers_in_one_statement(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """One insert for all the plain answers; on SQLite fed one JSON value and without
+    ``RETURNING`` (``bot.db.packed``: no statement step per answer with the write lock held)."""
+    forum = Forum(sessionmaker)
+    asked = [await forum.ask() for _ in range(3)]
+    batch = [
+        ThreadMessage(forum.guild_id, q.thread_id or 0, forum.next_id(), 100 + i, LONG)
+        for i in range(30)
+        for q in [asked[i % 3]]
+    ]
+    with statements_run(sessionmaker) as seen:
+        results = await forum.run(lambda s: record_thread_messages(s, batch, NOW))
+    assert [r.created for r in results if isinstance(r, PostChange)] == [True] * 30
+    inserts = [sql for sql, _ in seen if sql.lstrip().upper().startswith("INSERT INTO POSTS")]
+    assert len(inserts) == 1
+    if sessionmaker.kw["bind"].dialect.name == "sqlite":
+        assert "RETURNING" not in inserts[0].upper()
+        assert not any(many for sql, many in seen if sql in inserts)
     await forum.check()
