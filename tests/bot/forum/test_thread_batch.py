@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Member, MemberBlock, Notification, Post
 from bot.forum import posts, prefs, settings
 from bot.forum.blocks import MemberBlocked
-from bot.forum.results import PostChange
+from bot.forum.results import PostChange, PostSnapshot
 from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
 from tests.bot.forum.core_support import ANSWERER, ASKER, LONG, NOW, OTHER, Forum
 from tests.db_support import statements_run
@@ -180,16 +180,24 @@ async def test_a_batch_ends_as_the_same_messages_one_by_one(
     await many.check()
 
 
+async def _answers_in_three_threads(
+    forum: Forum, count: int
+) -> tuple[list[PostSnapshot], list[ThreadMessage]]:
+    """Three questions, and ``count`` plain answers by different members spread over them."""
+    asked = [await forum.ask() for _ in range(3)]
+    batch = [
+        ThreadMessage(forum.guild_id, q.thread_id or 0, forum.next_id(), 100 + i, LONG)
+        for i in range(count)
+        for q in [asked[i % 3]]
+    ]
+    return asked, batch
+
+
 async def test_answers_of_one_batch_in_many_threads_count_once_each(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     forum = Forum(sessionmaker)
-    asked = [await forum.ask() for _ in range(3)]
-    batch = [
-        ThreadMessage(forum.guild_id, q.thread_id or 0, forum.next_id(), 100 + i, LONG)
-        for i in range(12)
-        for q in [asked[i % 3]]
-    ]
+    asked, batch = await _answers_in_three_threads(forum, 12)
     results = await forum.run(lambda s: record_thread_messages(s, batch, NOW))
     assert all(r is not None and not isinstance(r, MemberBlocked) for r in results)
     assert {r.post.kind for r in results if isinstance(r, PostChange)} == {"answer"}
@@ -213,12 +221,7 @@ async def test_a_batch_inserts_its_answers_in_one_statement(
     """One insert for all the plain answers; on SQLite fed one JSON value and without
     ``RETURNING`` (``bot.db.packed``: no statement step per answer with the write lock held)."""
     forum = Forum(sessionmaker)
-    asked = [await forum.ask() for _ in range(3)]
-    batch = [
-        ThreadMessage(forum.guild_id, q.thread_id or 0, forum.next_id(), 100 + i, LONG)
-        for i in range(30)
-        for q in [asked[i % 3]]
-    ]
+    _, batch = await _answers_in_three_threads(forum, 30)
     with statements_run(sessionmaker) as seen:
         results = await forum.run(lambda s: record_thread_messages(s, batch, NOW))
     assert [r.created for r in results if isinstance(r, PostChange)] == [True] * 30
