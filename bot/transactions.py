@@ -136,12 +136,6 @@ class TransactionRunner:
         return await self._to_the_end(self._transaction(operation, False, in_thread=True))
 
     @property
-    def _planned_apart(self) -> bool:
-        """Whether a ``Planned`` write plans before its transaction: in the write runner's
-        thread, the one user of its connection (an SQLite file)."""
-        return self._writes is not None and self._writes.in_thread
-
-    @property
     def compiled_for_writes(self) -> int:
         """Statements the write runner's engine has compiled (``bot.db.writes``; 0: none)."""
         return 0 if self._writes is None else self._writes.compiled
@@ -232,8 +226,10 @@ class TransactionRunner:
             else:
                 self.writes += 1
                 async with self._writer_turn():
-                    if in_thread and isinstance(operation, Planned) and self._planned_apart:
-                        # The plan before the writing transaction begins: the write lock is
+                    writes = self._writes if in_thread else None
+                    if writes is not None and writes.in_thread and isinstance(operation, Planned):
+                        # In the write runner's thread, the one user of its connection: the
+                        # plan before the writing transaction begins, so the write lock is
                         # held for the writes only (``bot.forum.uow.run_planned``).
                         planned: Planned[Any, T] = operation
 
@@ -241,12 +237,9 @@ class TransactionRunner:
                             return await noted(session, planned.write(session, plan))
 
                         noting = Planned(planned.name, planned.plan, write)
-                        assert self._writes is not None
-                        result = await self._writes.write(lambda made: run_planned(made, noting))
-                    elif in_thread and self._writes is not None:
-                        result = await self._writes.write(
-                            lambda made: run_in_transaction(made, attempt)
-                        )
+                        result = await writes.write(lambda made: run_planned(made, noting))
+                    elif writes is not None:
+                        result = await writes.write(lambda made: run_in_transaction(made, attempt))
                     else:
                         result = await run_in_transaction(self.sessionmaker, attempt)
         announce_points_moved(self._dispatch, moved)

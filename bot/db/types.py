@@ -31,12 +31,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC)
+        return None if value is None else stored_utc(value)
+
+
+def stored_utc(value: str | datetime) -> datetime:
+    """A stored time (naive UTC; on SQLite its text, as a JSON-packed row carries it too,
+    ``bot.db.packed``) as an aware UTC time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC)
 
 
 #: Keyword arguments making an index on posts partial to ``created_at IS NOT NULL`` (true of

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import utc_now
 from bot.db.dialect import dialect_name
 from bot.db.models import NOTIFICATION_STATUSES, Notification
+from bot.db.types import stored_utc
 from bot.forum.results import snapshot_of
 
 # Sends a notification gets (each claim is one) before it is ``failed``; see bot.forum.delivery.
@@ -221,11 +222,6 @@ async def _packed_rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) ->
     return list(json.loads(value)) if value else []
 
 
-def _stored_time(value: str | None) -> datetime | None:
-    """A time read out of a packed row (SQLite's stored text) as the column type returns it."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
 async def _claim_packed(
     session: AsyncSession, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxItem]:
@@ -272,20 +268,14 @@ async def _claim_packed(
             payload=json.loads(row[6]),
             dedupe_key=row[7],
             attempts=row[8],
-            created_at=_required_time(row[9]),
-            next_attempt_at=_required_time(row[10]),
+            created_at=stored_utc(row[9]),
+            next_attempt_at=stored_utc(row[10]),
             claimed_by=row[11],
-            claimed_until=_required_time(row[12]),
-            taken_over_from=_stored_time(due[row[0]][2]) if due[row[0]][1] == "sending" else None,
+            claimed_until=stored_utc(row[12]),
+            taken_over_from=stored_utc(due[row[0]][2]) if due[row[0]][1] == "sending" else None,
         )
         for row in await _packed_rows(session, claimed)
     ]
-
-
-def _required_time(value: str) -> datetime:
-    time = _stored_time(value)
-    assert time is not None
-    return time
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
