@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
@@ -189,14 +189,10 @@ async def unreachable_among(session: AsyncSession, user_ids: Iterable[int]) -> s
 
 
 async def _live_question(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    question_id: int | None = None,
-    thread_id: int | None = None,
+    session: AsyncSession, guild_id: int, given: ColumnElement[bool], missing: str = QUESTION_GONE
 ) -> Post:
-    """The guild's question (not deleted) given by id or by its thread; ``NotFound`` otherwise."""
-    given = Post.id == question_id if thread_id is None else Post.thread_id == thread_id
+    """The guild's question (not deleted) that ``given`` picks by its id or by its thread;
+    ``NotFound(missing)`` otherwise."""
     stmt = select(Post).where(
         given,
         Post.guild_id == guild_id,
@@ -206,13 +202,13 @@ async def _live_question(
     )
     question = (await session.execute(stmt)).scalars().first()
     if question is None:
-        raise NotFound(QUESTION_GONE if thread_id is None else NOT_A_QUESTION_THREAD)
+        raise NotFound(missing)
     return question
 
 
 async def follow(session: AsyncSession, *, guild_id: int, question_id: int, user_id: int) -> bool:
     """Follow a question (new answers DM the follower). True if newly followed; idempotent."""
-    await _live_question(session, guild_id=guild_id, question_id=question_id)
+    await _live_question(session, guild_id, Post.id == question_id)
     stmt = (
         insert(session, Follow)
         .values(question_id=question_id, user_id=user_id, guild_id=guild_id, created_at=utc_now())
@@ -228,7 +224,7 @@ async def unfollow(session: AsyncSession, *, guild_id: int, question_id: int, us
     The asker follows their own question implicitly and cannot unfollow it (``InvalidState``
     says how to stop all DMs instead).
     """
-    question = await _live_question(session, guild_id=guild_id, question_id=question_id)
+    question = await _live_question(session, guild_id, Post.id == question_id)
     if question.author_id == user_id:
         raise InvalidState(ASKER_FOLLOWS)
     stmt = (
@@ -295,7 +291,9 @@ async def set_following(
 
     The asker already follows (nothing is stored) and cannot unfollow (``InvalidState``).
     """
-    question = await _live_question(session, guild_id=guild_id, thread_id=thread_id)
+    question = await _live_question(
+        session, guild_id, Post.thread_id == thread_id, NOT_A_QUESTION_THREAD
+    )
     question_id = question.id
     asker = question.author_id == user_id
     if asker:
