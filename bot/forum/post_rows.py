@@ -31,6 +31,8 @@ QUESTION_GONE: Final = "That question no longer exists."
 POST_GONE: Final = "That post no longer exists."
 QUESTION_CLOSED: Final = "This question is closed, so it takes no new answers."
 NOT_POSTED: Final = "That question is still being posted; try again in a moment."
+#: Where a live post of each kind is on Discord: the column it cannot be live without.
+_LIVE_AT: Final = {"question": "thread_id", "answer": "message_id", "comment": "message_id"}
 
 
 # --------------------------------------------------------------------------- finding rows
@@ -94,7 +96,10 @@ async def insert_post(
     session: AsyncSession, *, state: Literal["pending", "live"], now: datetime, **columns: object
 ) -> int | None:
     """Insert an ``open`` post created ``now`` in ``state``; None when its Discord message is
-    already stored."""
+    already stored. A live post must say where it is on Discord (``_LIVE_AT``)."""
+    kind = columns["kind"]
+    if state == "live" and columns.get(_LIVE_AT[str(kind)]) is None:
+        raise ValueError(f"a live {kind} needs its {_LIVE_AT[str(kind)]}")
     stmt = (
         insert(session, Post)
         .values(

@@ -358,8 +358,6 @@ async def _store(
 ) -> PostChange:
     """Insert ``new`` in ``question``'s thread (a repeated message returns the stored post);
     a live post counts at once, a pending one once ``pending_posts.confirm_post`` makes it live."""
-    if state == "live" and message_id is None:
-        raise ValueError("a live post needs its message id")
     post_id = await insert_post(
         session,
         state=state,

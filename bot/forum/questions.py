@@ -127,8 +127,6 @@ async def create_question(
             )
     else:
         asked = _as_posted(asked)
-    if state == "live" and thread_id is None:
-        raise ValueError("a live question needs its thread id")
     post_id = await insert_post(
         session,
         state=state,
