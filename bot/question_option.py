@@ -60,7 +60,7 @@ async def target_question(
         raise NotFound(NO_QUESTION_HERE)
     found = await run_read(
         bot,
-        lambda s: lookups.readable_question(
+        lambda s: lookups.readable_thread_question(
             s, guild_id=guild_id, visible=visible, thread_id=thread_id
         ),
     )

@@ -3,15 +3,15 @@
 By id (``get_post``, ``get_question``), by Discord message (``find_post_by_message``), by thread
 (``find_question_by_thread``), the bot's posts of one author in a thread
 (``bot_posts_of_author``), and the ``PostChange`` every write operation returns (``change``).
-A question a member names by id or thread (``readable_question``) is found only in a forum they
-can see, so one they cannot see answers as one that does not exist.
+A question a member names by id or thread (``readable_question``, ``readable_thread_question``)
+is found only in a forum they can see, so one they cannot see answers as one that does not exist.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
@@ -104,25 +104,31 @@ async def bot_posts_of_author(
 
 
 async def readable_question(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    visible: VisibleForums,
-    question_id: int | None = None,
-    thread_id: int | None = None,
+    session: AsyncSession, *, guild_id: int, visible: VisibleForums, question_id: int
 ) -> PostSnapshot | None:
-    """The undeleted question of the guild with this id (or of this thread) when it is in a
-    ``visible`` forum; None otherwise, so a question the reader cannot see is told apart from
-    no question by nothing."""
-    if (question_id is None) == (thread_id is None):
-        raise ValueError("give question_id or thread_id")
+    """The undeleted question ``question_id`` of the guild when it is in a ``visible`` forum;
+    None otherwise, so a question the reader cannot see is told apart from no question by
+    nothing."""
+    return await _readable(session, guild_id, visible, Post.id == question_id)
+
+
+async def readable_thread_question(
+    session: AsyncSession, *, guild_id: int, visible: VisibleForums, thread_id: int
+) -> PostSnapshot | None:
+    """As ``readable_question``, for the question of the thread ``thread_id``."""
+    return await _readable(session, guild_id, visible, Post.thread_id == thread_id)
+
+
+async def _readable(
+    session: AsyncSession, guild_id: int, visible: VisibleForums, given: ColumnElement[bool]
+) -> PostSnapshot | None:
     params: dict[str, Any] = {}
     visible_sql = text(forum_filter(visible, params, table="posts")).bindparams(**params)
     stmt = select(Post).where(
         Post.guild_id == guild_id,
         Post.kind == "question",
         Post.deleted_at.is_(None),
-        Post.id == question_id if question_id is not None else Post.thread_id == thread_id,
+        given,
         visible_sql,
     )
     post = (

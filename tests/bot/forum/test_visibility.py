@@ -92,9 +92,20 @@ async def test_a_post_without_a_forum_is_in_the_guild_s_configured_forum(board: 
     assert (await _unanswered(board, SEEN)).total == 0
 
 
-async def _readable(board: Board, visible: VisibleForums, **named: int) -> PostSnapshot | None:
+async def _readable(
+    board: Board, visible: VisibleForums, *, question_id: int = 0, thread_id: int = 0
+) -> PostSnapshot | None:
+    """The question named by id (``question_id``) or by its thread (``thread_id``)."""
+    if thread_id:
+        return await board.run(  # type: ignore[no-any-return]
+            lambda s: lookups.readable_thread_question(
+                s, guild_id=GUILD, visible=visible, thread_id=thread_id
+            )
+        )
     return await board.run(  # type: ignore[no-any-return]
-        lambda s: lookups.readable_question(s, guild_id=GUILD, visible=visible, **named)
+        lambda s: lookups.readable_question(
+            s, guild_id=GUILD, visible=visible, question_id=question_id
+        )
     )
 
 
