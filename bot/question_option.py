@@ -6,7 +6,7 @@ forums the member can read are offered or found (``bot.visibility``)."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import discord
 from discord import app_commands
@@ -15,6 +15,7 @@ from bot import references
 from bot.forum import lookups, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.post_rows import QUESTION_GONE
+from bot.forum.title_search import TitleMatch
 from bot.guilds import guild_id_of
 from bot.transactions import HasTransactionRunner, run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label
@@ -74,22 +75,26 @@ def _choice_name(question_id: int, title: str) -> str:
     return label(title, AUTOCOMPLETE_CHOICE_NAME - len(suffix)) + suffix
 
 
-async def question_choices(
+class TitleFilters(TypedDict, total=False):
+    """Which questions an autocomplete offers (``title_search.title_matches`` gives the
+    defaults: open and closed ones, none left out)."""
+
+    include_closed: bool
+    closed_only: bool
+    exclude_id: int | None
+
+
+async def typed_titles(
     bot: HasTransactionRunner,
     interaction: discord.Interaction[Any],
+    guild_id: int,
     current: str,
-    *,
-    include_closed: bool = True,
-    closed_only: bool = False,
-    exclude_id: int | None = None,
-) -> list[app_commands.Choice[str]]:
-    """The guild's questions whose title starts as typed, among those in forums the member can
-    read, as autocomplete choices."""
-    guild_id = interaction.guild_id
-    if guild_id is None:
-        return []
+    **which: Unpack[TitleFilters],
+) -> list[TitleMatch]:
+    """The guild's questions whose titles match what the member has typed (``current``), among
+    those in forums they can read: as many as an autocomplete offers."""
     visible = visible_forums(interaction)
-    found = await run_read(
+    return await run_read(
         bot,
         lambda s: title_search.title_matches(
             s,
@@ -97,11 +102,23 @@ async def question_choices(
             visible=visible,
             prefix=current,
             limit=AUTOCOMPLETE_CHOICES,
-            include_closed=include_closed,
-            closed_only=closed_only,
-            exclude_id=exclude_id,
+            **which,
         ),
     )
+
+
+async def question_choices(
+    bot: HasTransactionRunner,
+    interaction: discord.Interaction[Any],
+    current: str,
+    **which: Unpack[TitleFilters],
+) -> list[app_commands.Choice[str]]:
+    """The guild's questions whose title starts as typed, among those in forums the member can
+    read, as autocomplete choices."""
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        return []
+    found = await typed_titles(bot, interaction, guild_id, current, **which)
     return [
         app_commands.Choice(name=_choice_name(m.question_id, m.title), value=str(m.question_id))
         for m in found[:AUTOCOMPLETE_CHOICES]
