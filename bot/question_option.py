@@ -6,12 +6,14 @@ forums the member can read are offered or found (``bot.visibility``)."""
 
 from __future__ import annotations
 
-from typing import Any, Final, TypedDict, Unpack
+from collections.abc import Callable
+from typing import Any, Final, TypedDict, TypeVar, Unpack
 
 import discord
 from discord import app_commands
 
 from bot import references
+from bot.client import bot_of
 from bot.forum import lookups, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.post_rows import QUESTION_GONE
@@ -26,6 +28,8 @@ NO_QUESTION_HERE: Final = (
     "`question` option."
 )
 PICK_A_QUESTION: Final = "Pick the question from the list (or use the command in its thread)."
+
+F = TypeVar("F")
 
 
 def question_id_of(raw: str, refusal: str) -> int:
@@ -123,3 +127,19 @@ async def question_choices(
         app_commands.Choice(name=_choice_name(m.question_id, m.title), value=str(m.question_id))
         for m in found[:AUTOCOMPLETE_CHOICES]
     ]
+
+
+def question_option(description: str, **which: Unpack[TitleFilters]) -> Callable[[F], F]:
+    """Declares the ``question`` option of a command: its ``description`` and its autocomplete
+    (the questions ``which`` lets the command name)."""
+
+    async def choices(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await question_choices(bot_of(interaction), interaction, current, **which)
+
+    def declare(command: F) -> F:
+        described = app_commands.describe(question=description)(command)
+        return app_commands.autocomplete(question=choices)(described)
+
+    return declare
