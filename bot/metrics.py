@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import discord
@@ -74,71 +74,55 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
-        ProcessCollector(registry=r)
-        self.gateway_events = Counter(
-            "qabot_gateway_events", "Gateway events received, by type.", ["type"], registry=r
+        ProcessCollector(registry=self.registry)
+        self.gateway_events = self._counter(
+            "qabot_gateway_events", "Gateway events received, by type.", "type"
         )
-        self.votes_applied = Counter(
-            "qabot_votes_applied", "Reaction vote gestures written to the database.", registry=r
+        self.votes_applied = self._counter(
+            "qabot_votes_applied", "Reaction vote gestures written to the database."
         )
-        self.vote_batch_size = Histogram(
-            "qabot_vote_batch_size",
-            "Gestures per vote batch (one transaction).",
-            buckets=_BATCH_SIZES,
-            registry=r,
+        self.vote_batch_size = self._histogram(
+            "qabot_vote_batch_size", "Gestures per vote batch (one transaction).", _BATCH_SIZES
         )
-        self.vote_batch_seconds = Histogram(
+        self.vote_batch_seconds = self._histogram(
             "qabot_vote_batch_seconds",
             "Seconds from taking a vote batch to its commit.",
-            buckets=_BATCH_SECONDS,
-            registry=r,
+            _BATCH_SECONDS,
         )
-        self.interactions_received = Counter(
-            "qabot_interactions_received",
-            "Interactions received, by command.",
-            ["command"],
-            registry=r,
+        self.interactions_received = self._counter(
+            "qabot_interactions_received", "Interactions received, by command.", "command"
         )
-        self.interactions_answered = Counter(
+        self.interactions_answered = self._counter(
             "qabot_interactions_answered",
             "Interactions whose first response Discord accepted, by command.",
-            ["command"],
-            registry=r,
+            "command",
         )
-        self.interaction_seconds = Histogram(
+        self.interaction_seconds = self._histogram(
             "qabot_interaction_response_seconds",
             "Seconds from an interaction's arrival to Discord accepting its first response.",
-            ["command"],
-            buckets=_RESPONSE_SECONDS,
-            registry=r,
+            _RESPONSE_SECONDS,
+            "command",
         )
-        self.dms_sent = Counter("qabot_dms_sent", "DMs Discord accepted.", registry=r)
-        self.dms_failed = Counter(
+        self.dms_sent = self._counter("qabot_dms_sent", "DMs Discord accepted.")
+        self.dms_failed = self._counter(
             "qabot_dms_failed",
             "DMs that failed: retry (tried again later) or undeliverable (DMs closed).",
-            ["reason"],
-            registry=r,
+            "reason",
         )
-        self.outbox_backlog = Gauge(
-            "qabot_outbox_backlog", "Notifications not yet delivered (every server).", registry=r
+        self.outbox_backlog = self._gauge(
+            "qabot_outbox_backlog", "Notifications not yet delivered (every server)."
         )
-        self.outbox_oldest_age = Gauge(
+        self.outbox_oldest_age = self._gauge(
             "qabot_outbox_oldest_age_seconds",
             "Age of the oldest undelivered notification (0: none).",
-            registry=r,
         )
-        self.reconciliation_runs = Counter(
+        self.reconciliation_runs = self._counter(
             "qabot_reconciliation_runs",
             "Reconciliation runs after a new gateway session, by outcome.",
-            ["outcome"],
-            registry=r,
+            "outcome",
         )
-        self.shard_up = Gauge(
-            "qabot_gateway_shard_up",
-            "1 while the shard's gateway session is live.",
-            ["shard"],
-            registry=r,
+        self.shard_up = self._gauge(
+            "qabot_gateway_shard_up", "1 while the shard's gateway session is live.", "shard"
         )
         for reason in (DM_RETRY, DM_UNDELIVERABLE):
             self.dms_failed.labels(reason)
@@ -147,6 +131,17 @@ class Metrics:
         #: Interactions received and not yet answered: id -> (command label, arrival).
         self._open: BoundedMap[int, tuple[str, float]] = BoundedMap(OPEN_INTERACTIONS)
         watch_answers(self)
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        return Gauge(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: Sequence[float], *labels: str
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     # ------------------------------------------------------------------ call sites
 

@@ -6,15 +6,18 @@ forums the member can read are offered or found (``bot.visibility``)."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypedDict, TypeVar, Unpack
 
 import discord
 from discord import app_commands
 
 from bot import references
+from bot.client import bot_of
 from bot.forum import lookups, title_search
 from bot.forum.errors import NotFound, ValidationError
 from bot.forum.post_rows import QUESTION_GONE
+from bot.forum.title_search import TitleMatch
 from bot.guilds import guild_id_of
 from bot.transactions import HasTransactionRunner, run_read
 from bot.ui.text import AUTOCOMPLETE_CHOICE_NAME, AUTOCOMPLETE_CHOICES, label
@@ -25,6 +28,8 @@ NO_QUESTION_HERE: Final = (
     "`question` option."
 )
 PICK_A_QUESTION: Final = "Pick the question from the list (or use the command in its thread)."
+
+F = TypeVar("F")
 
 
 def question_id_of(raw: str, refusal: str) -> int:
@@ -74,22 +79,26 @@ def _choice_name(question_id: int, title: str) -> str:
     return label(title, AUTOCOMPLETE_CHOICE_NAME - len(suffix)) + suffix
 
 
-async def question_choices(
+class TitleFilters(TypedDict, total=False):
+    """Which questions an autocomplete offers (``title_search.title_matches`` gives the
+    defaults: open and closed ones, none left out)."""
+
+    include_closed: bool
+    closed_only: bool
+    exclude_id: int | None
+
+
+async def typed_titles(
     bot: HasTransactionRunner,
     interaction: discord.Interaction[Any],
+    guild_id: int,
     current: str,
-    *,
-    include_closed: bool = True,
-    closed_only: bool = False,
-    exclude_id: int | None = None,
-) -> list[app_commands.Choice[str]]:
-    """The guild's questions whose title starts as typed, among those in forums the member can
-    read, as autocomplete choices."""
-    guild_id = interaction.guild_id
-    if guild_id is None:
-        return []
+    **which: Unpack[TitleFilters],
+) -> list[TitleMatch]:
+    """The guild's questions whose titles match what the member has typed (``current``), among
+    those in forums they can read: as many as an autocomplete offers."""
     visible = visible_forums(interaction)
-    found = await run_read(
+    return await run_read(
         bot,
         lambda s: title_search.title_matches(
             s,
@@ -97,12 +106,40 @@ async def question_choices(
             visible=visible,
             prefix=current,
             limit=AUTOCOMPLETE_CHOICES,
-            include_closed=include_closed,
-            closed_only=closed_only,
-            exclude_id=exclude_id,
+            **which,
         ),
     )
+
+
+async def question_choices(
+    bot: HasTransactionRunner,
+    interaction: discord.Interaction[Any],
+    current: str,
+    **which: Unpack[TitleFilters],
+) -> list[app_commands.Choice[str]]:
+    """The guild's questions whose title starts as typed, among those in forums the member can
+    read, as autocomplete choices."""
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        return []
+    found = await typed_titles(bot, interaction, guild_id, current, **which)
     return [
         app_commands.Choice(name=_choice_name(m.question_id, m.title), value=str(m.question_id))
         for m in found[:AUTOCOMPLETE_CHOICES]
     ]
+
+
+def question_option(description: str, **which: Unpack[TitleFilters]) -> Callable[[F], F]:
+    """Declares the ``question`` option of a command: its ``description`` and its autocomplete
+    (the questions ``which`` lets the command name)."""
+
+    async def choices(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await question_choices(bot_of(interaction), interaction, current, **which)
+
+    def declare(command: F) -> F:
+        described = app_commands.describe(question=description)(command)
+        return app_commands.autocomplete(question=choices)(described)
+
+    return declare

@@ -29,8 +29,10 @@ from discord import app_commands
 from bot.autocomplete import Choices, category_choices, choice
 from bot.client import bot_of
 from bot.feature_cog import FeatureCog, Interaction
-from bot.forum import listing, search, title_search
+from bot.forum import listing, search
+from bot.forum.visibility import VisibleForums
 from bot.guilds import guild_id_of
+from bot.question_option import typed_titles
 from bot.transactions import run_read
 from bot.ui import question_lists
 from bot.ui.imported import continue_buttons
@@ -85,6 +87,29 @@ def _page(shown: listing.QuestionPage, guild_id: int) -> Page:
     return Page(embed=embed, number=shown.number, pages=shown.pages)
 
 
+# --------------------------------------------------------------------------- the replies
+
+
+async def _deferred(interaction: Interaction) -> tuple[int, VisibleForums]:
+    """A list's reply deferred (it comes as a follow-up, seen only by the member), and what it
+    is read for: the guild and the forums the member can read."""
+    guild_id = guild_id_of(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    return guild_id, visible_forums(interaction)
+
+
+async def _follow_up(
+    interaction: Interaction, embed: discord.Embed, view: discord.ui.View | None
+) -> None:
+    """The deferred reply: the list, with its buttons when it has any."""
+    await interaction.followup.send(
+        embed=embed,
+        view=view if view is not None else discord.utils.MISSING,
+        ephemeral=True,
+        allowed_mentions=NO_PINGS,
+    )
+
+
 # --------------------------------------------------------------------------- the cog
 
 
@@ -123,9 +148,7 @@ class Discovery(FeatureCog):
     @app_commands.describe(query="Words to look for in titles, details and answers")
     @app_commands.guild_only()
     async def search_command(self, interaction: Interaction, query: str) -> None:
-        guild_id = guild_id_of(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        visible = visible_forums(interaction)
+        guild_id, visible = await _deferred(interaction)
         hits = await run_read(
             self.bot,
             lambda s: search.search_questions(
@@ -140,28 +163,13 @@ class Discovery(FeatureCog):
         log.info(
             "search in guild %s found %d (interaction %s)", guild_id, len(hits), interaction.id
         )
-        await interaction.followup.send(
-            embed=question_lists.search_results(hits, guild_id, query=query, empty=NOTHING_FOUND),
-            view=continue_buttons(hits) or discord.utils.MISSING,
-            ephemeral=True,
-            allowed_mentions=NO_PINGS,
-        )
+        found = question_lists.search_results(hits, guild_id, query=query, empty=NOTHING_FOUND)
+        await _follow_up(interaction, found, continue_buttons(hits))
 
     @search_command.autocomplete("query")
     async def search_choices(self, interaction: Interaction, current: str) -> Choices:
-        visible = visible_forums(interaction)
-
         async def lookup(guild_id: int) -> Choices:
-            matches = await run_read(
-                self.bot,
-                lambda s: title_search.title_matches(
-                    s,
-                    guild_id=guild_id,
-                    visible=visible,
-                    prefix=current,
-                    limit=AUTOCOMPLETE_CHOICES,
-                ),
-            )
+            matches = await typed_titles(self.bot, interaction, guild_id, current)
             return [choice(m.title, m.title) for m in matches if m.title.strip()]
 
         return await self._within_budget("search", interaction, lookup)
@@ -176,9 +184,7 @@ class Discovery(FeatureCog):
     async def unanswered_command(
         self, interaction: Interaction, category: str | None = None
     ) -> None:
-        guild_id = guild_id_of(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        visible = visible_forums(interaction)
+        guild_id, visible = await _deferred(interaction)
         shown = await run_read(
             self.bot,
             lambda s: listing.unanswered_questions(
@@ -188,12 +194,7 @@ class Discovery(FeatureCog):
         extra = str(shown.category.id) if shown.category is not None else None
         page = _page(shown, guild_id)
         view = UnansweredPages.view_for(guild_id, page, extra) if page.pages > 1 else None
-        await interaction.followup.send(
-            embed=page.embed,
-            view=view if view is not None else discord.utils.MISSING,
-            ephemeral=True,
-            allowed_mentions=NO_PINGS,
-        )
+        await _follow_up(interaction, page.embed, view)
 
     @unanswered_command.autocomplete("category")
     async def category_choices(self, interaction: Interaction, current: str) -> Choices:

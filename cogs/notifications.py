@@ -57,11 +57,14 @@ PREVIEWS: Final = {
     "no-text": "Your DMs show no text: only what happened, in which server, and a link.",
     "minimal": "Your DMs show only what happened and a link: no text, no server name.",
 }
-FOLLOWING: Final = "You now follow this question: new answers come to you as DMs."
-ALREADY_FOLLOWING: Final = "You already follow this question."
+#: The reply to ``/follow`` (True) and ``/unfollow`` (False), by whether it changed anything.
+FOLLOW_REPLIES: Final = {
+    (True, True): "You now follow this question: new answers come to you as DMs.",
+    (True, False): "You already follow this question.",
+    (False, True): "You no longer follow this question.",
+    (False, False): "You were not following this question.",
+}
 ASKER_FOLLOWS: Final = "You asked this question, so you already hear about its answers."
-UNFOLLOWED: Final = "You no longer follow this question."
-NOT_FOLLOWING: Final = "You were not following this question."
 DMS_OFF_NOTE: Final = (
     "Your DM notifications are off, so nothing will reach you: turn them on with "
     "`/notifications mode:on`."
@@ -162,12 +165,7 @@ class Notifications(commands.Cog):
                 s, guild_id=guild_id, thread_id=thread_id, user_id=user_id, following=following
             ),
         )
-        if result.asker:
-            text = ASKER_FOLLOWS
-        elif following:
-            text = FOLLOWING if result.changed else ALREADY_FOLLOWING
-        else:
-            text = UNFOLLOWED if result.changed else NOT_FOLLOWING
+        text = ASKER_FOLLOWS if result.asker else FOLLOW_REPLIES[following, result.changed]
         if following and not result.notifications:
             text = f"{text}\n{DMS_OFF_NOTE}"
         await interaction.response.send_message(

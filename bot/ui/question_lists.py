@@ -14,19 +14,7 @@ import discord
 
 from bot.forum.listing import QuestionSummary
 from bot.forum.results import PostSnapshot
-from bot.ui import emoji
-from bot.ui.embeds import (
-    COLOUR_INFO,
-    fit,
-    inline_text,
-    joined_lines,
-    link_text,
-    list_embed,
-    new_embed,
-    page_footer,
-    quoted_title,
-    title_text,
-)
+from bot.ui import embeds, emoji
 from bot.ui.imported import IMPORTED_MARK
 from bot.ui.questions import ListedQuestion, status_line_of
 from bot.ui.text import EMBED_DESCRIPTION, EMBED_TITLE, format_relative, jump_url, truncate_markdown
@@ -34,7 +22,7 @@ from bot.ui.text import EMBED_DESCRIPTION, EMBED_TITLE, format_relative, jump_ur
 
 def _question_link(question: ListedQuestion, guild_id: int) -> str:
     """A question's title in bold, linked to its thread when it has one."""
-    name = link_text(truncate_markdown(title_text(question.title), 150))
+    name = embeds.link_text(truncate_markdown(embeds.title_text(question.title), 150))
     if question.thread_id is not None:
         name = f"[{name}]({jump_url(guild_id, question.thread_id)})"
     return f"**{name}**"
@@ -58,9 +46,9 @@ def search_results(
 ) -> discord.Embed:
     """Matching questions, one line each: linked title, score, answers, solved mark.
     ``empty`` is our sentence (markdown) for no hits."""
-    title = quoted_title("Results for ", query, EMBED_TITLE) if query else "Search results"
+    title = embeds.quoted_title("Results for ", query, EMBED_TITLE) if query else "Search results"
     lines = [_entry(hit, guild_id) for hit in hits]
-    return list_embed(title, lines, empty=empty)
+    return embeds.list_embed(title, lines, empty=empty)
 
 
 def unanswered_page(
@@ -76,16 +64,16 @@ def unanswered_page(
     (a timestamp each reader sees in their own time), ``total`` in the title."""
     head = f"Unanswered questions ({total})"
     if category:
-        head = f"Unanswered questions in {inline_text(category)} ({total})"
+        head = f"Unanswered questions in {embeds.inline_text(category)} ({total})"
     lines = [
         f"{_entry(q, guild_id)}{emoji.SEPARATOR}asked {format_relative(q.created_at)}"
         for q in questions
     ]
-    return list_embed(
+    return embeds.list_embed(
         head,
         lines,
         empty="Every open question has an answer.",
-        footer=page_footer(max(page, 1), max(pages, 1), "oldest first"),
+        footer=embeds.page_footer(max(page, 1), max(pages, 1), "oldest first"),
     )
 
 
@@ -93,21 +81,25 @@ def similar_questions(hits: Sequence[ListedQuestion], guild_id: int) -> discord.
     """The questions shown before a new one is posted (``/ask``'s similar-questions gate)."""
     description = (
         "These questions look like yours; one of them may already have your answer.\n\n"
-        + joined_lines([_entry(hit, guild_id) for hit in hits], EMBED_DESCRIPTION - 100)
+        + embeds.joined_lines([_entry(hit, guild_id) for hit in hits], EMBED_DESCRIPTION - 100)
     )
-    return fit(new_embed(colour=COLOUR_INFO, title="Similar questions", description=description))
+    return embeds.fit(
+        embeds.new_embed(
+            colour=embeds.COLOUR_INFO, title="Similar questions", description=description
+        )
+    )
 
 
 def question_links(questions: Sequence[ListedQuestion], guild_id: int, limit: int) -> str:
     """Linked titles, one a line, whole lines within ``limit`` characters (a profile's)."""
-    return joined_lines([_question_link(q, guild_id) for q in questions], limit)
+    return embeds.joined_lines([_question_link(q, guild_id) for q in questions], limit)
 
 
 def related_questions_line(questions: Sequence[ListedQuestion], guild_id: int) -> str:
     """A line of message content (not an embed) for a new post: its related questions as links
     that do not unfurl, in small print; empty when there are none."""
     links = [
-        f"[{link_text(truncate_markdown(title_text(q.title), 100))}]"
+        f"[{embeds.link_text(truncate_markdown(embeds.title_text(q.title), 100))}]"
         f"(<{jump_url(guild_id, q.thread_id)}>)"
         for q in questions
         if q.thread_id is not None

@@ -301,7 +301,12 @@ class Paginator(
     kind: ClassVar[str] = "page"
     _kinds: ClassVar[dict[str, type[Paginator]]] = {}
 
-    def __init_subclass__(cls, *, kind: str, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, kind: str | None = None, **kwargs: Any) -> None:
+        """``kind`` names the subclass's pages in their ``custom_id``; a base that several
+        kinds share gives none (it is not registered)."""
+        if kind is None:
+            super().__init_subclass__(template=page_template(cls.kind), **kwargs)
+            return
         template = page_template(kind)
         taken = Paginator._kinds.get(kind)
         if taken is not None and taken.__qualname__ != cls.__qualname__:

@@ -100,15 +100,13 @@ class Outcomes:
             lambda s: delivery.mark_group_retry(s, ids, error=error, now=now, rng=rng)
         )
         self.stats.retried += 1
-        self.metrics.dms_failed.labels(DM_RETRY).inc()
-        log.warning(
-            "DM of notifications %s (guild %s, question %s, attempt %s) failed: %s; %s",
-            ids_text(ids),
-            first.guild_id,
-            first.question_id,
-            first.attempts,
-            error,
-            "given up" if due is None else f"next try in {(due - now).total_seconds():.1f} s",
+        then = "given up" if due is None else f"next try in {(due - now).total_seconds():.1f} s"
+        self._failed(
+            DM_RETRY,
+            first,
+            ids,
+            f"failed: {error} (attempt {first.attempts}); {then}",
+            logging.WARNING,
         )
 
     async def undeliverable(
@@ -120,13 +118,21 @@ class Outcomes:
 
         await self.runner.write(mark)
         self.stats.undeliverable += 1
-        self.metrics.dms_failed.labels(DM_UNDELIVERABLE).inc()
-        log.info(
-            "DM of notifications %s (guild %s, question %s) undeliverable: %s",
+        self._failed(DM_UNDELIVERABLE, first, ids, f"undeliverable: {error}", logging.INFO)
+
+    def _failed(
+        self, reason: str, first: OutboxItem, ids: list[int], outcome: str, level: int
+    ) -> None:
+        """A DM that failed, counted by ``reason`` and logged: its notifications, server and
+        question (never its recipient), then ``outcome`` (the error and what comes next)."""
+        self.metrics.dms_failed.labels(reason).inc()
+        log.log(
+            level,
+            "DM of notifications %s (guild %s, question %s) %s",
             ids_text(ids),
             first.guild_id,
             first.question_id,
-            error,
+            outcome,
         )
 
     async def departed(self, first: OutboxItem, ids: list[int], now: datetime) -> None:

@@ -14,7 +14,7 @@ from bot.feature_cog import FeatureCog
 from bot.forum.premod import HeldKind, HeldPostSnapshot
 from bot.forum.results import PostChange
 from bot.posting_rights import check_can_post_in
-from bot.question_option import question_choices
+from bot.question_option import question_option
 from cogs.answering import (
     acceptance,
     answers,
@@ -74,10 +74,8 @@ class Answering(FeatureCog):
 
     @app_commands.command(name="answer", description="Answer a question")
     @app_commands.guild_only()
-    @app_commands.describe(
-        anonymous="Answer without your name showing",
-        question="The question to answer (default: this thread's)",
-    )
+    @app_commands.describe(anonymous="Answer without your name showing")
+    @question_option("The question to answer (default: this thread's)", include_closed=False)
     async def answer(
         self,
         interaction: discord.Interaction[QABot],
@@ -88,21 +86,12 @@ class Answering(FeatureCog):
             self.bot, self.names, interaction, anonymous=anonymous, question=question
         )
 
-    @answer.autocomplete("question")
-    async def answer_question_choices(
-        self, interaction: discord.Interaction[QABot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await question_choices(self.bot, interaction, current, include_closed=False)
-
     # ------------------------------------------------------------------ /reply
 
     @app_commands.command(name="reply", description="Reply in a question's thread")
     @app_commands.guild_only()
-    @app_commands.describe(
-        text="Your reply",
-        anonymous="Reply without your name showing",
-        question="The question to reply to (default: this thread's)",
-    )
+    @app_commands.describe(text="Your reply", anonymous="Reply without your name showing")
+    @question_option("The question to reply to (default: this thread's)")
     async def reply(
         self,
         interaction: discord.Interaction[QABot],
@@ -113,12 +102,6 @@ class Answering(FeatureCog):
         await replies.reply(
             self.bot, self.names, interaction, text, anonymous=anonymous, question=question
         )
-
-    @reply.autocomplete("question")
-    async def reply_question_choices(
-        self, interaction: discord.Interaction[QABot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await question_choices(self.bot, interaction, current)
 
     # ------------------------------------------------------------------ /edit and /delete
 

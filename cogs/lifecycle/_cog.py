@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.forum import text_rules
 from bot.forum.results import PostChange
+from bot.question_option import question_option
 from cogs.lifecycle import closing, discord_sync, targets
 from cogs.lifecycle.closed_threads import ClosedThreads
 from cogs.lifecycle.discord_sync import Renamed
@@ -28,10 +29,10 @@ class Lifecycle(commands.Cog):
     @app_commands.command(name="close", description="Close a question: it takes no new answers")
     @app_commands.guild_only()
     @app_commands.describe(
-        question="The question to close (default: this thread's)",
         reason="Why it is closed (shown in the thread)",
         duplicate_of="The question this one duplicates",
     )
+    @question_option("The question to close (default: this thread's)", include_closed=False)
     async def close(
         self,
         interaction: discord.Interaction[QABot],
@@ -40,12 +41,6 @@ class Lifecycle(commands.Cog):
         duplicate_of: str | None = None,
     ) -> None:
         await closing.close(self.bot, interaction, question, reason, duplicate_of)
-
-    @close.autocomplete("question")
-    async def close_question_choices(
-        self, interaction: discord.Interaction[QABot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await targets.question_choices(self.bot, interaction, current, include_closed=False)
 
     @close.autocomplete("duplicate_of")
     async def duplicate_of_choices(
@@ -58,17 +53,11 @@ class Lifecycle(commands.Cog):
 
     @app_commands.command(name="reopen", description="Reopen a closed question")
     @app_commands.guild_only()
-    @app_commands.describe(question="The closed question to reopen (default: this thread's)")
+    @question_option("The closed question to reopen (default: this thread's)", closed_only=True)
     async def reopen(
         self, interaction: discord.Interaction[QABot], question: str | None = None
     ) -> None:
         await closing.reopen(self.bot, interaction, question)
-
-    @reopen.autocomplete("question")
-    async def reopen_question_choices(
-        self, interaction: discord.Interaction[QABot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await targets.question_choices(self.bot, interaction, current, closed_only=True)
 
     # ------------------------------------------------------------------ closed threads
 

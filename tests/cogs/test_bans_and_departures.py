@@ -46,7 +46,9 @@ def lookups_of(fake: FakeDiscord, member: Member) -> list[int]:
 
 async def follow(asked: AskedQuestion, *followers: Member) -> None:
     for member in followers:
-        assert cog.FOLLOWING in await reply_of(await member.slash("follow", channel=asked.thread))
+        assert cog.FOLLOW_REPLIES[True, True] in await reply_of(
+            await member.slash("follow", channel=asked.thread)
+        )
 
 
 async def followers_of(scene: Scene, asked: AskedQuestion) -> set[int]:

@@ -119,7 +119,9 @@ async def test_a_new_answer_dms_the_asker_and_followers_but_never_the_answerer(
     fake = scene.fake
     asked = await scene.ask()
     for follower in (scene.carol, scene.bob):  # bob follows, then answers himself
-        assert cog.FOLLOWING in await reply_of(await follower.slash("follow", channel=asked.thread))
+        assert cog.FOLLOW_REPLIES[True, True] in await reply_of(
+            await follower.slash("follow", channel=asked.thread)
+        )
     answer = await scene.say(scene.bob, asked)
     [to_alice] = await wait_for_dms(fake, scene.alice, 1)
     [to_carol] = await wait_for_dms(fake, scene.carol, 1)
@@ -206,15 +208,15 @@ async def test_follow_and_unfollow(scene: Scene) -> None:
     async def run(who: Member, command: str, channel: Any = asked.thread) -> str:
         return await reply_of(await who.slash(command, channel=channel))
 
-    assert cog.FOLLOWING in await run(carol, "follow")
-    assert cog.ALREADY_FOLLOWING in await run(carol, "follow")
+    assert cog.FOLLOW_REPLIES[True, True] in await run(carol, "follow")
+    assert cog.FOLLOW_REPLIES[True, False] in await run(carol, "follow")
     assert cog.ASKER_FOLLOWS in await run(alice, "follow")
     assert "You asked this question" in await run(alice, "unfollow")
     assert "inside a question's thread" in await run(carol, "follow", fake.general)
     await scene.say(scene.bob, asked)
     await wait_for_dms(fake, carol, 1)
-    assert cog.UNFOLLOWED in await run(carol, "unfollow")
-    assert cog.NOT_FOLLOWING in await run(carol, "unfollow")
+    assert cog.FOLLOW_REPLIES[False, True] in await run(carol, "unfollow")
+    assert cog.FOLLOW_REPLIES[False, False] in await run(carol, "unfollow")
     await scene.say(scene.dave, asked, OTHER)
     await wait_for_dms(fake, alice, 2)
     await scene.notifier.wait_idle()

@@ -127,6 +127,27 @@ def test_a_kind_is_taken_once() -> None:
                 return Page(discord.Embed(), 1, 1)
 
 
+def test_a_base_shared_by_several_kinds_has_none_of_its_own() -> None:
+    class Shared(Paginator):
+        @classmethod
+        async def fetch_page(
+            cls, interaction: Any, guild_id: int, page: int, extra: str | None
+        ) -> Page:
+            return Page(discord.Embed(title=cls.kind), 1, 1)
+
+    class First(Shared, kind="uifirst"):
+        pass
+
+    class Second(Shared, kind="uisecond"):
+        pass
+
+    assert Shared not in Paginator._kinds.values()
+    assert (Paginator._kinds["uifirst"], Paginator._kinds["uisecond"]) == (First, Second)
+    assert First(5, 2).custom_id == "qa:uifirst:5:2"
+    assert Second.__discord_ui_compiled_template__.fullmatch("qa:uisecond:5:2") is not None
+    assert Second.__discord_ui_compiled_template__.fullmatch("qa:uifirst:5:2") is None
+
+
 def test_a_paginator_without_a_page_source_cannot_be_built() -> None:
     class NoSource(Paginator, kind="uinone"):
         pass

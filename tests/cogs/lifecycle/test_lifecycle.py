@@ -675,6 +675,12 @@ async def test_autocomplete_offers_question_ids(scene: Scene) -> None:
         "reopen", {"question": ""}, focused="question", channel=fake.general
     )
     assert [c["value"] for c in reopen] == [str(closed.id)]
+    # /reply may name a closed question (by its number here); /close may not.
+    for command, offered in (("reply", True), ("close", False)):
+        by_number = await scene.alice.autocomplete(
+            command, {"question": str(closed.id)}, focused="question", channel=fake.general
+        )
+        assert (str(closed.id) in [c["value"] for c in by_number]) is offered
 
     asked = await ask_question_directly(scene.harness, scene.bob, "Panic at the exam")
     dup = await scene.bob.autocomplete(
