@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,22 +39,29 @@ KINDS: Final = {"Q": "question", "A": "answer", "C": "comment"}
 FLAG_REASON: Final = "Flagged on the Q2A site"
 
 
+#: How a Q2A user became an author here: the member a moderator linked the handle to, the
+#: member the ``--users`` file names, or a synthetic author under the handle.
+AuthorMatch = Literal["linked", "mapped", "synthetic"]
+
+
 @dataclass(frozen=True, slots=True)
 class Author:
     user_id: int
     display_name: str | None
+    how: AuthorMatch
 
 
 @dataclass(slots=True)
 class AuthorsResult:
     authors: dict[int, Author]
-    mapped: int = 0
-    linked: int = 0
-    synthetic: int = 0
     new_synthetic: int = 0
     # Imported before under their handle, mapped by the users file now: linked in this run.
     linked_now: int = 0
     problems: list[str] = field(default_factory=list)
+
+    def count(self, how: AuthorMatch) -> int:
+        """How many Q2A users became authors ``how``."""
+        return sum(author.how == how for author in self.authors.values())
 
 
 async def import_authors(
@@ -72,8 +79,7 @@ async def import_authors(
         row = stored.get(user.id)
         mapped = user_map.get(user.handle)
         if row is not None and row.linked_user_id is not None:
-            result.authors[user.id] = Author(row.linked_user_id, None)
-            result.linked += 1
+            result.authors[user.id] = Author(row.linked_user_id, None, "linked")
             if mapped is not None and mapped != row.linked_user_id:
                 result.problems.append(
                     f"Q2A user {user.id} is linked to another member already: the users "
@@ -84,12 +90,10 @@ async def import_authors(
                 # Imported before under the handle, mapped now: linked as a moderator would.
                 await link_imported(session, guild_id=guild_id, handle=row.handle, user_id=mapped)
                 result.linked_now += 1
-            result.authors[user.id] = Author(mapped, None)
-            result.mapped += 1
+            result.authors[user.id] = Author(mapped, None, "mapped")
         else:
             synthetic = synthetic_user_id(user.id)
-            result.authors[user.id] = Author(synthetic, user.handle)
-            result.synthetic += 1
+            result.authors[user.id] = Author(synthetic, user.handle, "synthetic")
             if row is None:
                 session.add(
                     ImportedAuthor(
