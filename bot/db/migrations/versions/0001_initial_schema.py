@@ -57,7 +57,6 @@ def upgrade() -> None:
         keyed_with=("user_id",),
     )
     op.create_index("ix_members_guild_points", "members", ["guild_id", "points"])
-
     create_guild_record(
         "posts",
         sa.Column("kind", sa.String(length=16), nullable=False),
