@@ -42,7 +42,6 @@ from bot.db.q2a_source import (
     SourcePoints,
     SourcePost,
     SourceRefused,
-    SourceUser,
 )
 from bot.forum import q2a_import
 from bot.forum.categories import list_categories
@@ -189,7 +188,8 @@ class SourceFacts:
     """What the import reads from the Q2A site before its first write."""
 
     categories: list[SourceCategory]
-    users: list[SourceUser]
+    #: Each user's handle, by Q2A user id.
+    handles: dict[int, str]
     points: dict[int, SourcePoints]
     #: Q2A's point settings (``OPTION_NAMES``).
     options: dict[str, str]
@@ -201,7 +201,7 @@ async def _read_source(source: Q2ASource) -> SourceFacts:
     try:
         return SourceFacts(
             categories=await source.categories(),
-            users=await source.users(),
+            handles=await source.handles(),
             points=await source.points(),
             options=await source.options(OPTION_NAMES),
             post_total=await source.post_count(),
@@ -225,18 +225,18 @@ async def _stages(
     facts = await _read_source(source)
     now = utc_now()
     with progress_bar(console, label_width=10) as progress:
-        task = progress.add_task("authors", total=len(facts.users) + 1)
+        task = progress.add_task("authors", total=len(facts.handles) + 1)
 
         async def existing(session: AsyncSession) -> list[str]:
             return [c.name for c in await list_categories(session, guild_id)]
 
         report.categories = flatten_categories(facts.categories, await writer.run(existing))
         authors_op = functools.partial(
-            q2a_import.import_authors, guild_id=guild_id, users=facts.users, user_map=user_map
+            q2a_import.import_authors, guild_id=guild_id, handles=facts.handles, user_map=user_map
         )
         report.authors = authors = await writer.run(authors_op)
         report.problems += authors.problems
-        progress.advance(task, len(facts.users) + 1)
+        progress.advance(task, len(facts.handles) + 1)
 
         task = progress.add_task("posts", total=facts.post_total)
         async for batch in source.posts(batch=POST_BATCH):
@@ -300,12 +300,12 @@ async def _points_report(
     async def read(session: AsyncSession) -> None:
         config = await load_config(session, guild_id)
         report.rule_differences = rule_differences(facts.options, config)
-        for user in facts.users:
-            if user.handle not in user_map:
+        for source_id, handle in facts.handles.items():
+            if handle not in user_map:
                 continue
-            member_id = user_map[user.handle]
+            member_id = user_map[handle]
             here = await get_member_points(session, guild_id=guild_id, user_id=member_id)
-            theirs = facts.points.get(user.id)
+            theirs = facts.points.get(source_id)
             reasons = []
             if theirs is not None and theirs.bonus:
                 reasons.append(f"Q2A admin bonus {theirs.bonus:+d} (not imported)")
@@ -313,9 +313,7 @@ async def _points_report(
                 reasons.append(f"{theirs.votes_cast} votes cast (Q2A may pay for voting)")
             shown = config.points_shown(here.points)
             report.points.append(
-                PointsLine(
-                    user.handle, member_id, theirs.points if theirs else None, shown, reasons
-                )
+                PointsLine(handle, member_id, theirs.points if theirs else None, shown, reasons)
             )
 
     await writer.run(read)
