@@ -50,6 +50,13 @@ def flag(name: str) -> sa.Column[bool]:
     return sa.Column(name, sa.Boolean(), server_default=sa.false(), nullable=False)
 
 
+def fk_to_posts(table: str, column: str, *, ondelete: str) -> sa.ForeignKeyConstraint:
+    """``table.column`` references a post, under the naming convention's name."""
+    return sa.ForeignKeyConstraint(
+        [column], ["posts.id"], name=op.f(f"fk_{table}_{column}_posts"), ondelete=ondelete
+    )
+
+
 def create_guild_record(table: str, *items: sa.schema.SchemaItem) -> None:
     """Create ``table`` as a guild's record with an id of its own (``bot.db.base.GuildRecord``):
     ``id``, its primary key, then ``guild_id``, then ``items``."""
@@ -95,11 +102,25 @@ def create_post_record(
     op.create_table(table, post_ref(key, nullable=False), *columns, *constraints)
 
 
-def fk_to_posts(table: str, column: str, *, ondelete: str) -> sa.ForeignKeyConstraint:
-    """``table.column`` references a post, under the naming convention's name."""
-    return sa.ForeignKeyConstraint(
-        [column], ["posts.id"], name=op.f(f"fk_{table}_{column}_posts"), ondelete=ondelete
-    )
+def report_items() -> list[sa.schema.SchemaItem]:
+    """The columns of ``flags`` (a member's report of a post) as 0001 created them, and their
+    reference to the post: 0001 adds one report per member and post, 0006 rebuilds the table
+    with a report's resolution (and restores 0001's table on the way down)."""
+    return [
+        post_ref("post_id", nullable=False),
+        snowflake("reporter_id"),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        utc_time("created_at"),
+        fk_to_posts("flags", "post_id", ondelete="CASCADE"),
+    ]
+
+
+def create_reports(*extra: sa.schema.SchemaItem) -> None:
+    """Create ``flags`` with 0001's columns and ``extra`` (0006's resolution of a report; on the
+    way down, 0001's one report per member and post). ``extra`` is made before the reference to
+    the post, which puts it before that reference in the table's DDL, as 0006 always had it."""
+    create_guild_record("flags", *report_items(), *extra)
 
 
 def run_for_dialect(*, sqlite: Sequence[str], postgresql: Sequence[str]) -> None:
@@ -126,24 +147,3 @@ def sql_migration(
         run_for_dialect(sqlite=sqlite[1], postgresql=postgresql[1])
 
     return upgrade, downgrade
-
-
-def report_items() -> list[sa.schema.SchemaItem]:
-    """The columns of ``flags`` (a member's report of a post) as 0001 created them, and their
-    reference to the post: 0001 adds one report per member and post, 0006 rebuilds the table
-    with a report's resolution (and restores 0001's table on the way down)."""
-    return [
-        post_ref("post_id", nullable=False),
-        snowflake("reporter_id"),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        utc_time("created_at"),
-        fk_to_posts("flags", "post_id", ondelete="CASCADE"),
-    ]
-
-
-def create_reports(*extra: sa.schema.SchemaItem) -> None:
-    """Create ``flags`` with 0001's columns and ``extra`` (0006's resolution of a report; on the
-    way down, 0001's one report per member and post). ``extra`` is made before the reference to
-    the post, which puts it before that reference in the table's DDL, as 0006 always had it."""
-    create_guild_record("flags", *report_items(), *extra)
