@@ -36,7 +36,13 @@ from bot.clock import utc_now
 from bot.data_move import TransferRefused
 from bot.db import health, migrate
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.q2a_source import Q2ASource, SourcePoints, SourcePost, SourceRefused, SourceUser
+from bot.db.q2a_source import (
+    Q2ASource,
+    SourceCategory,
+    SourcePoints,
+    SourcePost,
+    SourceRefused,
+)
 from bot.forum import q2a_import
 from bot.forum.categories import list_categories
 from bot.forum.points import get_member_points, recompute_points
@@ -177,15 +183,29 @@ async def _schema_is_current(engine: AsyncEngine, url: str) -> bool:
         return await conn.run_sync(current) == heads
 
 
-async def _read_source(source: Q2ASource) -> tuple[Any, ...]:
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What the import reads from the Q2A site before its first write."""
+
+    categories: list[SourceCategory]
+    #: Each user's handle, by Q2A user id.
+    handles: dict[int, str]
+    points: dict[int, SourcePoints]
+    #: Q2A's point settings (``OPTION_NAMES``).
+    options: dict[str, str]
+    post_total: int
+    vote_total: int
+
+
+async def _read_source(source: Q2ASource) -> SourceFacts:
     try:
-        return (
-            await source.categories(),
-            await source.users(),
-            await source.points(),
-            await source.options(OPTION_NAMES),
-            await source.post_count(),
-            await source.vote_count(),
+        return SourceFacts(
+            categories=await source.categories(),
+            handles=await source.handles(),
+            points=await source.points(),
+            options=await source.options(OPTION_NAMES),
+            post_total=await source.post_count(),
+            vote_total=await source.vote_count(),
         )
     except Exception as exc:
         raise ImportRefused(
@@ -202,23 +222,23 @@ async def _stages(
     report: ImportReport,
     console: Console,
 ) -> None:
-    categories, users, points, options, post_total, vote_total = await _read_source(source)
+    facts = await _read_source(source)
     now = utc_now()
     with progress_bar(console, label_width=10) as progress:
-        task = progress.add_task("authors", total=len(users) + 1)
+        task = progress.add_task("authors", total=len(facts.handles) + 1)
 
         async def existing(session: AsyncSession) -> list[str]:
             return [c.name for c in await list_categories(session, guild_id)]
 
-        report.categories = flatten_categories(categories, await writer.run(existing))
+        report.categories = flatten_categories(facts.categories, await writer.run(existing))
         authors_op = functools.partial(
-            q2a_import.import_authors, guild_id=guild_id, users=users, user_map=user_map
+            q2a_import.import_authors, guild_id=guild_id, handles=facts.handles, user_map=user_map
         )
         report.authors = authors = await writer.run(authors_op)
         report.problems += authors.problems
-        progress.advance(task, len(users) + 1)
+        progress.advance(task, len(facts.handles) + 1)
 
-        task = progress.add_task("posts", total=post_total)
+        task = progress.add_task("posts", total=facts.post_total)
         async for batch in source.posts(batch=POST_BATCH):
             related = await _related(source, batch)
             posts_op = functools.partial(
@@ -237,9 +257,9 @@ async def _stages(
             report.links += result.links
             report.problems += result.problems
             progress.advance(task, len(batch))
-        progress.update(task, completed=post_total)
+        progress.update(task, completed=facts.post_total)
 
-        task = progress.add_task("votes", total=vote_total)
+        task = progress.add_task("votes", total=facts.vote_total)
         async for votes in source.votes(batch=VOTE_BATCH):
             votes_op = functools.partial(
                 q2a_import.import_votes,
@@ -257,7 +277,7 @@ async def _stages(
         recomputed = await writer.run(functools.partial(recompute_points, guild_id=guild_id))
         report.members_fixed = recomputed.members_fixed
         progress.advance(task, 1)
-    await _points_report(writer, guild_id, users, user_map, points, options, report)
+    await _points_report(writer, guild_id, facts, user_map, report)
 
 
 async def _related(source: Q2ASource, batch: list[SourcePost]) -> dict[int, SourcePost]:
@@ -273,21 +293,19 @@ async def _related(source: Q2ASource, batch: list[SourcePost]) -> dict[int, Sour
 async def _points_report(
     writer: _Writer,
     guild_id: int,
-    users: list[SourceUser],
+    facts: SourceFacts,
     user_map: Mapping[str, int],
-    points: Mapping[int, SourcePoints],
-    options: Mapping[str, str],
     report: ImportReport,
 ) -> None:
     async def read(session: AsyncSession) -> None:
         config = await load_config(session, guild_id)
-        report.rule_differences = rule_differences(options, config)
-        for user in users:
-            if user.handle not in user_map:
+        report.rule_differences = rule_differences(facts.options, config)
+        for source_id, handle in facts.handles.items():
+            if handle not in user_map:
                 continue
-            member_id = user_map[user.handle]
+            member_id = user_map[handle]
             here = await get_member_points(session, guild_id=guild_id, user_id=member_id)
-            theirs = points.get(user.id)
+            theirs = facts.points.get(source_id)
             reasons = []
             if theirs is not None and theirs.bonus:
                 reasons.append(f"Q2A admin bonus {theirs.bonus:+d} (not imported)")
@@ -295,9 +313,7 @@ async def _points_report(
                 reasons.append(f"{theirs.votes_cast} votes cast (Q2A may pay for voting)")
             shown = config.points_shown(here.points)
             report.points.append(
-                PointsLine(
-                    user.handle, member_id, theirs.points if theirs else None, shown, reasons
-                )
+                PointsLine(handle, member_id, theirs.points if theirs else None, shown, reasons)
             )
 
     await writer.run(read)
@@ -316,9 +332,9 @@ def _print(console: Console, report: ImportReport) -> None:
     if report.authors is not None:
         a = report.authors
         console.print(
-            f"  authors: {a.mapped} mapped by --users ({a.linked_now} of them linked now), "
-            f"{a.linked} linked before, "
-            f"{a.synthetic} imported under their Q2A handle ({a.new_synthetic} new)"
+            f"  authors: {a.count('mapped')} mapped by --users ({a.linked_now} of them linked "
+            f"now), {a.count('linked')} linked before, "
+            f"{a.count('synthetic')} imported under their Q2A handle ({a.new_synthetic} new)"
         )
     if report.categories is not None:
         if report.categories.new:

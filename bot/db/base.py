@@ -50,3 +50,12 @@ class GuildRecord:
     # First in the table, as the tables were created (migration 0001 and on).
     id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True, sort_order=-2)
     guild_id: Mapped[int] = mapped_column(BigInteger, sort_order=-1)
+
+
+class PostRecord:
+    """The column a post's own record opens with: the post, its key (with more columns, or
+    alone), and the row goes when the post does. (A vote, a report card, an imported post's
+    Q2A facts, an imported vote's marker, an imported question's claim.)"""
+
+    # First in the table, as the tables were created (``create_post_record`` of the migrations).
+    post_id: Mapped[PostKey] = mapped_column(sort_order=-1)

@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, NowOnInsert, PostKey, Snowflake, SnowflakeKey
+from bot.db.base import Base, NowOnInsert, PostRecord, Snowflake, SnowflakeKey
 
 
-class ImportedPost(Base):
+class ImportedPost(PostRecord, Base):
     """A post imported from a Q2A site (the Q2A post id, its views and last edit)."""
 
     __tablename__ = "imported_posts"
@@ -32,7 +32,6 @@ class ImportedPost(Base):
         UniqueConstraint("guild_id", "source_id", name="uq_imported_posts_guild_source"),
     )
 
-    post_id: Mapped[PostKey]
     guild_id: Mapped[Snowflake]
     source_id: Mapped[int] = mapped_column(BigInteger)
     views: Mapped[int] = mapped_column(Integer, default=0)
@@ -40,12 +39,11 @@ class ImportedPost(Base):
     imported_at: Mapped[NowOnInsert]
 
 
-class ImportedVote(Base):
+class ImportedVote(PostRecord, Base):
     """Marks the vote (post, user) as imported: a fact no reaction reconciliation removes."""
 
     __tablename__ = "imported_votes"
 
-    post_id: Mapped[PostKey]
     user_id: Mapped[SnowflakeKey]
 
 
@@ -63,10 +61,9 @@ class ImportedAuthor(Base):
     linked_at: Mapped[datetime | None]
 
 
-class ImportedClaim(Base):
+class ImportedClaim(PostRecord, Base):
     """An imported question whose Discord thread is being created, since ``claimed_at``."""
 
     __tablename__ = "imported_claims"
 
-    post_id: Mapped[PostKey]
     claimed_at: Mapped[datetime]

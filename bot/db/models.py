@@ -34,6 +34,7 @@ from bot.db.base import (
     NowOnWrite,
     OffByDefault,
     PostKey,
+    PostRecord,
     Snowflake,
     SnowflakeKey,
 )
@@ -147,13 +148,12 @@ class Post(GuildRecord, Base):
     publish_consent: Mapped[bool | None] = mapped_column(Boolean)
 
 
-class Vote(Base):
+class Vote(PostRecord, Base):
     """A member's vote on a post: state (up flag, down flag), value = up - down."""
 
     __tablename__ = "votes"
     __table_args__ = (Index("ix_votes_guild_user", "guild_id", "user_id"),)
 
-    post_id: Mapped[PostKey]
     user_id: Mapped[SnowflakeKey]
     guild_id: Mapped[Snowflake]
     up: Mapped[OffByDefault]
@@ -283,12 +283,11 @@ class Flag(GuildRecord, Base):
     resolved_by: Mapped[Snowflake | None]
 
 
-class ReportCard(Base):
+class ReportCard(PostRecord, Base):
     """The message in the moderator channel that gathers the open reports of one post."""
 
     __tablename__ = "report_cards"
 
-    post_id: Mapped[PostKey]
     guild_id: Mapped[Snowflake]
     channel_id: Mapped[Snowflake]
     message_id: Mapped[Snowflake | None]

@@ -35,12 +35,6 @@ class SourceCategory:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceUser:
-    id: int
-    handle: str
-
-
-@dataclass(frozen=True, slots=True)
 class SourcePoints:
     """A user's ``qa_userpoints`` figures the import report compares with qa-bot's."""
 
@@ -129,9 +123,10 @@ class Q2ASource:
         )
         return [SourceCategory(r.categoryid, r.parentid, r.title, r.position) for r in rows]
 
-    async def users(self) -> list[SourceUser]:
+    async def handles(self) -> dict[int, str]:
+        """Every user's handle, by user id (in id order)."""
         rows = await self._rows(f"SELECT userid, handle FROM {self._t('users')} ORDER BY userid")
-        return [SourceUser(r.userid, r.handle) for r in rows]
+        return {r.userid: r.handle for r in rows}
 
     async def points(self) -> dict[int, SourcePoints]:
         rows = await self._rows(

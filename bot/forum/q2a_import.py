@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.dialect import insert
 from bot.db.imported import ImportedAuthor, ImportedPost, ImportedVote
 from bot.db.models import Flag, Post, Vote
-from bot.db.q2a_source import SourcePost, SourceUser, SourceVote
+from bot.db.q2a_source import SourcePost, SourceVote
 from bot.forum.imported import link_imported
 from bot.forum.q2a_rules import HIDDEN_REASON, QUEUED_REASON, TITLE_MAX, to_markdown
 from bot.forum.synthetic_ids import synthetic_anonymous_id, synthetic_user_id
@@ -39,44 +39,51 @@ KINDS: Final = {"Q": "question", "A": "answer", "C": "comment"}
 FLAG_REASON: Final = "Flagged on the Q2A site"
 
 
+#: How a Q2A user became an author here: the member a moderator linked the handle to, the
+#: member the ``--users`` file names, or a synthetic author under the handle.
+AuthorMatch = Literal["linked", "mapped", "synthetic"]
+
+
 @dataclass(frozen=True, slots=True)
 class Author:
     user_id: int
     display_name: str | None
+    how: AuthorMatch
 
 
 @dataclass(slots=True)
 class AuthorsResult:
     authors: dict[int, Author]
-    mapped: int = 0
-    linked: int = 0
-    synthetic: int = 0
     new_synthetic: int = 0
     # Imported before under their handle, mapped by the users file now: linked in this run.
     linked_now: int = 0
     problems: list[str] = field(default_factory=list)
+
+    def count(self, how: AuthorMatch) -> int:
+        """How many Q2A users became authors ``how``."""
+        return sum(author.how == how for author in self.authors.values())
 
 
 async def import_authors(
     session: AsyncSession,
     *,
     guild_id: int,
-    users: Sequence[SourceUser],
+    handles: Mapping[int, str],
     user_map: Mapping[str, int],
 ) -> AuthorsResult:
-    """Who each Q2A user is here; new synthetic authors stored."""
+    """Who each Q2A user (``handles``: their handles by Q2A user id) is here; new synthetic
+    authors stored."""
     rows = await session.scalars(select(ImportedAuthor).where(ImportedAuthor.guild_id == guild_id))
     stored = {row.source_user_id: row for row in rows}
     result = AuthorsResult(authors={})
-    for user in users:
-        row = stored.get(user.id)
-        mapped = user_map.get(user.handle)
+    for source_id, handle in handles.items():
+        row = stored.get(source_id)
+        mapped = user_map.get(handle)
         if row is not None and row.linked_user_id is not None:
-            result.authors[user.id] = Author(row.linked_user_id, None)
-            result.linked += 1
+            result.authors[source_id] = Author(row.linked_user_id, None, "linked")
             if mapped is not None and mapped != row.linked_user_id:
                 result.problems.append(
-                    f"Q2A user {user.id} is linked to another member already: the users "
+                    f"Q2A user {source_id} is linked to another member already: the users "
                     "file's id for them is not used"
                 )
         elif mapped is not None:
@@ -84,23 +91,21 @@ async def import_authors(
                 # Imported before under the handle, mapped now: linked as a moderator would.
                 await link_imported(session, guild_id=guild_id, handle=row.handle, user_id=mapped)
                 result.linked_now += 1
-            result.authors[user.id] = Author(mapped, None)
-            result.mapped += 1
+            result.authors[source_id] = Author(mapped, None, "mapped")
         else:
-            synthetic = synthetic_user_id(user.id)
-            result.authors[user.id] = Author(synthetic, user.handle)
-            result.synthetic += 1
+            synthetic = synthetic_user_id(source_id)
+            result.authors[source_id] = Author(synthetic, handle, "synthetic")
             if row is None:
                 session.add(
                     ImportedAuthor(
                         guild_id=guild_id,
                         user_id=synthetic,
-                        handle=user.handle,
-                        source_user_id=user.id,
+                        handle=handle,
+                        source_user_id=source_id,
                     )
                 )
                 result.new_synthetic += 1
-    known = {user.handle for user in users}
+    known = set(handles.values())
     result.problems += [
         f"users file: {handle[:40]!r} is no Q2A user" for handle in user_map if handle not in known
     ]

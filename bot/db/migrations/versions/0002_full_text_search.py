@@ -18,7 +18,7 @@ drops these triggers with the old table: it must create them again and refill th
 way ``upgrade`` fills it below (tests/bot/forum/test_search.py checks the triggers at head).
 """
 
-from bot.db.migrations.parts import run_for_dialect
+from bot.db.migrations.parts import sql_migration
 
 revision = "0002"
 down_revision = "0001"
@@ -86,10 +86,7 @@ POSTGRES_DOWNGRADE = (
     "ALTER TABLE posts DROP COLUMN IF EXISTS search_vector",
 )
 
-
-def upgrade() -> None:
-    run_for_dialect(sqlite=SQLITE_UPGRADE, postgresql=POSTGRES_UPGRADE)
-
-
-def downgrade() -> None:
-    run_for_dialect(sqlite=SQLITE_DOWNGRADE, postgresql=POSTGRES_DOWNGRADE)
+upgrade, downgrade = sql_migration(
+    sqlite=(SQLITE_UPGRADE, SQLITE_DOWNGRADE),
+    postgresql=(POSTGRES_UPGRADE, POSTGRES_DOWNGRADE),
+)

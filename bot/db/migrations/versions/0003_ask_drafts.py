@@ -3,43 +3,32 @@
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.types
+from bot.db.migrations.parts import create_guild_record, flag, snowflake, utc_time
 
 revision = "0003"
 down_revision = "0002"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_guild_record(
         "ask_drafts",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("guild_id", sa.BigInteger(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        snowflake("user_id"),
         sa.Column("title", sa.String(length=400), nullable=False),
         sa.Column("details", sa.Text(), nullable=False),
         sa.Column("category", sa.String(length=100), nullable=True),
-        sa.Column("anonymous", sa.Boolean(), server_default=sa.false(), nullable=False),
+        flag("anonymous"),
         sa.Column("display_name", sa.String(length=100), nullable=True),
-        sa.Column("created_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.Column("consumed_at", bot.db.types.UTCDateTime(), nullable=True),
+        utc_time("created_at"),
+        utc_time("expires_at"),
+        utc_time("consumed_at", nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.CheckConstraint(
             "outcome IN ('posted', 'cancelled')", name=op.f("ck_ask_drafts_outcome")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ask_drafts")),
     )
-    with op.batch_alter_table("ask_drafts", schema=None) as batch_op:
-        batch_op.create_index("ix_ask_drafts_expires_at", ["expires_at"], unique=False)
+    op.create_index("ix_ask_drafts_expires_at", "ask_drafts", ["expires_at"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ask_drafts", schema=None) as batch_op:
-        batch_op.drop_index("ix_ask_drafts_expires_at")
-
+    op.drop_index("ix_ask_drafts_expires_at", table_name="ask_drafts")
     op.drop_table("ask_drafts")

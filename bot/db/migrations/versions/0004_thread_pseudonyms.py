@@ -1,27 +1,22 @@
 """thread pseudonyms: an anonymous author's stable "Member N" in one question thread"""
 
-import sqlalchemy as sa
 from alembic import op
 
-import bot.db.types
-from bot.db.migrations.parts import fk_to_posts, post_ref
+from bot.db.migrations.parts import create_post_record, integer, snowflake, utc_time
 
 revision = "0004"
 down_revision = "0003"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_post_record(
         "thread_pseudonyms",
-        post_ref("question_id", nullable=False),
-        sa.Column("author_id", sa.BigInteger(), nullable=False),
-        sa.Column("number", sa.Integer(), nullable=False),
-        sa.Column("created_at", bot.db.types.UTCDateTime(), nullable=False),
-        fk_to_posts("thread_pseudonyms", "question_id", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("question_id", "author_id", name=op.f("pk_thread_pseudonyms")),
-        sa.UniqueConstraint(
-            "question_id", "number", name=op.f("uq_thread_pseudonyms_question_number")
-        ),
+        snowflake("author_id"),
+        integer("number"),
+        utc_time("created_at"),
+        key="question_id",
+        keyed_with=("author_id",),
+        unique=("question_id", "number"),
     )
 
 

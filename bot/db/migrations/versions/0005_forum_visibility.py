@@ -5,12 +5,14 @@ user_prefs.resources_dm (a member's opt-in to receive the safety resources by DM
 import sqlalchemy as sa
 from alembic import op
 
+from bot.db.migrations.parts import flag, snowflake
+
 revision = "0005"
 down_revision = "0004"
 
 
 def upgrade() -> None:
-    op.add_column("posts", sa.Column("forum_id", sa.BigInteger(), nullable=True))
+    op.add_column("posts", snowflake("forum_id", nullable=True))
     # Every existing post lives in its guild's current Q&A forum (the only one it has had
     # unless /qa setup moved it; a question left in an old forum is then judged by the new
     # forum's visibility, the stricter reading would need Discord and is not worth a guess).
@@ -22,10 +24,7 @@ def upgrade() -> None:
             ") AS BIGINT)"
         )
     )
-    op.add_column(
-        "user_prefs",
-        sa.Column("resources_dm", sa.Boolean(), server_default=sa.false(), nullable=False),
-    )
+    op.add_column("user_prefs", flag("resources_dm"))
 
 
 def downgrade() -> None:

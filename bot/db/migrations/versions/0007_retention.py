@@ -5,19 +5,14 @@ passed, forgotten if the bot returns earlier) and user_prefs.dm_preview (what a 
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.types
+from bot.db.migrations.parts import create_guild_table, utc_time
 
 revision = "0007"
 down_revision = "0006"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "departed_guilds",
-        sa.Column("guild_id", sa.BigInteger(), nullable=False),
-        sa.Column("departed_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_departed_guilds")),
-    )
+    create_guild_table("departed_guilds", utc_time("departed_at"))
     op.add_column(
         "user_prefs",
         sa.Column("dm_preview", sa.String(length=16), server_default="full", nullable=False),

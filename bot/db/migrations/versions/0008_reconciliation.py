@@ -6,29 +6,27 @@ of a run that ran out of budget) and an index on posts for the window's question
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.types
+from bot.db.migrations.parts import create_guild_table, integer, snowflake, utc_time
 
 revision = "0008"
 down_revision = "0007"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_guild_table(
         "reconcile_runs",
-        sa.Column("guild_id", sa.BigInteger(), nullable=False),
-        sa.Column("finished_at", bot.db.types.UTCDateTime(), nullable=False),
-        sa.Column("questions_scanned", sa.Integer(), nullable=False),
-        sa.Column("messages_backfilled", sa.Integer(), nullable=False),
-        sa.Column("votes_backfilled", sa.Integer(), nullable=False),
-        sa.Column("requests_used", sa.Integer(), nullable=False),
+        utc_time("finished_at"),
+        integer("questions_scanned"),
+        integer("messages_backfilled"),
+        integer("votes_backfilled"),
+        integer("requests_used"),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("complete", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_reconcile_runs")),
     )
     op.create_table(
         "reconcile_repages",
-        sa.Column("question_id", sa.Integer(), nullable=False),
-        sa.Column("through_message_id", sa.BigInteger(), nullable=False),
+        integer("question_id"),
+        snowflake("through_message_id"),
         sa.PrimaryKeyConstraint("question_id", name=op.f("pk_reconcile_repages")),
     )
     op.create_index(

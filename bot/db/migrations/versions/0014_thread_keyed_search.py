@@ -24,7 +24,7 @@ posts still count here (a superset): the ranking step checks every post it count
 Both are left out of the ORM models (``bot.db.migrate.UNMANAGED_OBJECTS``).
 """
 
-from bot.db.migrations.parts import run_for_dialect
+from bot.db.migrations.parts import sql_migration
 
 revision = "0014"
 down_revision = "0013"
@@ -184,10 +184,7 @@ POSTGRES_DOWNGRADE = (
     "DROP TABLE IF EXISTS thread_search",
 )
 
-
-def upgrade() -> None:
-    run_for_dialect(sqlite=SQLITE_UPGRADE, postgresql=POSTGRES_UPGRADE)
-
-
-def downgrade() -> None:
-    run_for_dialect(sqlite=SQLITE_DOWNGRADE, postgresql=POSTGRES_DOWNGRADE)
+upgrade, downgrade = sql_migration(
+    sqlite=(SQLITE_UPGRADE, SQLITE_DOWNGRADE),
+    postgresql=(POSTGRES_UPGRADE, POSTGRES_DOWNGRADE),
+)
