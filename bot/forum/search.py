@@ -27,7 +27,7 @@ but only as fresh as the list's last refresh).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import Row, text
@@ -37,12 +37,13 @@ from bot.db.dialect import dialect_name
 from bot.forum.common_terms import CommonTerms, listed_rows
 from bot.forum.query_terms import MAX_TERM_CHARS, search_terms, significant_terms
 from bot.forum.results import QuestionLine, snapshot_of
-from bot.forum.search_sql import ANSWER_FACTOR, find_statement, question_scope
+from bot.forum.search_sql import ANSWER_FACTOR, Find, find_statement, question_scope
 from bot.forum.visibility import VisibleForums
 
 __all__ = [
     "ANSWER_FACTOR",
     "MAX_LIMIT",
+    "Find",
     "SearchHit",
     "find_statement",
     "question_scope",
@@ -103,16 +104,15 @@ async def search_questions(
             # Fewer left than asked for while the list was cut short: rank in full.
             if len(listed) == min(limit, MAX_LIMIT) or not top.cut_short(visible):
                 return [_hit(row, rank) for row, rank in listed]
-    return await _find(
-        session,
-        guild_id,
-        visible,
-        terms,
+    find = Find(
+        guild_id=guild_id,
+        visible=visible,
+        terms=terms,
         need=len(terms),
         limit=limit,
         include_closed=include_closed,
-        common=common if len(terms) == 1 else None,
     )
+    return await _find(session, find, common=common if len(terms) == 1 else None)
 
 
 async def similar_questions(
@@ -134,57 +134,39 @@ async def similar_questions(
     ``exclude_id`` leaves out the new question itself once it is stored.
     """
     terms = significant_terms(title, details)
-    return await _find(
-        session,
-        guild_id,
-        visible,
-        terms,
+    find = Find(
+        guild_id=guild_id,
+        visible=visible,
+        terms=terms,
         need=min(2, len(terms)),
         limit=limit,
         include_closed=include_closed,
         exclude_id=exclude_id,
     )
+    return await _find(session, find)
 
 
 async def _find(
-    session: AsyncSession,
-    guild_id: int,
-    visible: VisibleForums,
-    terms: list[str],
-    *,
-    need: int,
-    limit: int,
-    include_closed: bool,
-    exclude_id: int | None = None,
-    common: CommonTerms | None = None,
+    session: AsyncSession, find: Find, *, common: CommonTerms | None = None
 ) -> list[SearchHit]:
-    """Questions matching at least ``need`` of ``terms``, most relevant first (at most
-    ``limit``, capped at ``MAX_LIMIT``); none without terms or with a limit below 1. With
-    ``common`` (one term), tells it how many questions match.
+    """The questions ``find`` asks for, most relevant first (at most its ``limit``, capped at
+    ``MAX_LIMIT``); none without terms or with a limit below 1. With ``common`` (one term),
+    tells it how many questions match.
 
     First only the ``WINDOW`` times ``limit`` best-ranked questions are looked up; when more
     questions match and fewer than ``limit`` of those are in the reader's scope, all are."""
-    if not terms or limit < 1:
+    if not find.terms or find.limit < 1:
         return []
-    limit = min(limit, MAX_LIMIT)
+    find = replace(find, limit=min(find.limit, MAX_LIMIT))
+    limit = find.limit
     rows: Sequence[Row[Any]] = []
     for window in (WINDOW * limit, None):
-        sql, params = find_statement(
-            dialect_name(session),
-            guild_id=guild_id,
-            visible=visible,
-            terms=terms,
-            need=need,
-            limit=limit,
-            include_closed=include_closed,
-            exclude_id=exclude_id,
-            window=window,
-        )
+        sql, params = find_statement(dialect_name(session), find, window=window)
         rows = (await session.execute(text(sql), params)).all()
         if len(rows) == limit or (rows and rows[0].matched <= WINDOW * limit):
             break
     if common is not None:
-        common.want(guild_id, terms[0], rows[0].matched if rows else 0)
+        common.want(find.guild_id, find.terms[0], rows[0].matched if rows else 0)
     return [_hit(row, float(row.rank)) for row in rows]
 
 

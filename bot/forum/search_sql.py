@@ -9,6 +9,7 @@ it), which spares each matching post a second look-up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.forum.query_terms import fts_match, term_forms
@@ -229,36 +230,42 @@ HIT_COLUMNS: Final = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Find:
+    """What a search asks for: at most ``limit`` of the guild's questions in ``visible`` forums
+    in which at least ``need`` of ``terms`` occur (open or closed as asked, ``exclude_id`` left
+    out)."""
+
+    guild_id: int
+    visible: VisibleForums
+    terms: list[str]
+    need: int
+    limit: int
+    include_closed: bool
+    exclude_id: int | None = None
+
+
 def find_statement(
-    dialect: str,
-    *,
-    guild_id: int,
-    visible: VisibleForums,
-    terms: list[str],
-    need: int,
-    limit: int,
-    include_closed: bool,
-    exclude_id: int | None,
-    window: int | None = None,
+    dialect: str, find: Find, *, window: int | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters finding the questions in which at least ``need`` of ``terms`` occur
-    (in the question or its live answers), most relevant first. The SQL text depends on the
-    number of terms alone (on PostgreSQL, on how many distinct normal forms each has).
+    """SQL and parameters finding the questions ``find`` asks for (the terms in the question or
+    its live answers), most relevant first. The SQL text depends on the number of terms alone
+    (on PostgreSQL, on how many distinct normal forms each has).
 
     ``matched``: how many questions hold the terms, in any forum, of any status.
     ``window`` looks only at the questions ranked at least as high as the ``window``-th (ties
     kept), sparing the look-up of every other question's row: the result is exact when it holds
     ``limit`` rows; with fewer, run it again without."""
     scope, params = question_scope(
-        guild_id,
-        visible,
-        include_closed=include_closed,
-        exclude_id=exclude_id,
-        need=need,
-        limit=limit,
+        find.guild_id,
+        find.visible,
+        include_closed=find.include_closed,
+        exclude_id=find.exclude_id,
+        need=find.need,
+        limit=find.limit,
     )
-    with_m = ranked_questions(dialect, terms, need, params)
-    cut = thread_check(dialect, terms, need)
+    with_m = ranked_questions(dialect, find.terms, find.need, params)
+    cut = thread_check(dialect, find.terms, find.need)
     if window is not None:
         params["window_offset"] = window - 1
         cut += (

@@ -779,13 +779,12 @@ async def _insert_0001_post(
 
 def _statement(dialect: str, terms: list[str]) -> tuple[str, dict[str, Any]]:
     """The SQL ``/search`` runs for ``terms`` on ``dialect``, with its parameters."""
-    return search.find_statement(
-        dialect,
+    find = search.Find(
         guild_id=GUILD,
         visible=SEEN,
         terms=terms,
         need=len(terms),
         limit=10,
         include_closed=True,
-        exclude_id=None,
     )
+    return search.find_statement(dialect, find)
