@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.dialect import dialect_name
 from bot.db.types import UTCDateTime
 from bot.forum.listing import SHOWN
+from bot.forum.results import Derived
 
 #: The periods ``/mod stats`` offers, in weeks.
 PERIODS: Final = (4, 12, 52)
@@ -49,6 +50,16 @@ BAR_QUESTIONS_PER_DAY: Final = 15.0
 _LIVE: Final = " AND ".join(f"p.{part}" for part in SHOWN.split(" AND ")) + (
     " AND p.deleted_at IS NULL"
 )
+
+
+class _PerQuestion(Derived[float | None]):
+    """The count ``source`` per question of the figures' period (None: it had no question)."""
+
+    __slots__ = ()
+
+    def value(self, figures: Figures) -> float | None:
+        count: int = getattr(figures, self.source)
+        return count / figures.questions if figures.questions else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,29 +84,14 @@ class Figures:
     def days(self) -> float:
         return (self.ends - self.starts) / timedelta(days=1)
 
-    def _per_question(self, count: int) -> float | None:
-        """``count`` per question of the period (None: it had no question)."""
-        return count / self.questions if self.questions else None
-
-    @property
-    def answered_share(self) -> float | None:
-        return self._per_question(self.answered)
-
-    @property
-    def answered_24h_share(self) -> float | None:
-        return self._per_question(self.answered_24h)
-
-    @property
-    def accepted_share(self) -> float | None:
-        return self._per_question(self.accepted)
-
-    @property
-    def answers_per_question(self) -> float | None:
-        return self._per_question(self.answers)
-
     @property
     def questions_per_day(self) -> float:
         return self.questions / self.days
+
+    answered_share = _PerQuestion("answered")
+    answered_24h_share = _PerQuestion("answered_24h")
+    accepted_share = _PerQuestion("accepted")
+    answers_per_question = _PerQuestion("answers")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from bot.clock import utc_now
 from bot.db.dialect import among, insert
 from bot.db.models import Follow, Post, UserPref
 from bot.forum.errors import InvalidState, NotFound, ValidationError
-from bot.forum.results import snapshot_of
+from bot.forum.results import IsSet, snapshot_of
 
 #: What a DM shows: everything (the question's title, an excerpt), no text (the server's name
 #: and the link), or nothing but the kind of news and the link (``bot.ui.dms.render_dm``).
@@ -53,13 +53,8 @@ class Prefs:
     #: What the user's DMs show (one of ``DM_PREVIEWS``).
     dm_preview: str = "full"
 
-    @property
-    def dms_closed(self) -> bool:
-        return self.dms_closed_at is not None
-
-    @property
-    def erased(self) -> bool:
-        return self.erased_at is not None
+    dms_closed = IsSet("dms_closed_at")
+    erased = IsSet("erased_at")
 
 
 async def get_prefs(session: AsyncSession, user_id: int) -> Prefs:

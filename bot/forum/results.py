@@ -6,9 +6,10 @@ an anonymous post (DESIGN.md section 5); read the attribute when a DM or a permi
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, Self, TypeVar, cast, overload
 
 from bot.db.models import Post
 
@@ -17,6 +18,37 @@ QuestionStatus = Literal["open", "answered", "solved", "closed"]
 PostState = Literal["pending", "live"]
 
 S = TypeVar("S")
+T = TypeVar("T")
+
+
+class Derived(ABC, Generic[T]):
+    """A read-only attribute of a result computed from its attribute ``source``, declared in a
+    line (``closed = IsSet("closed_at")``) rather than a property each."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    @overload
+    def __get__(self, instance: None, owner: type[object]) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type[object] | None = None) -> T: ...
+    def __get__(self, instance: object, owner: type[object] | None = None) -> Self | T:
+        return self if instance is None else self.value(instance)
+
+    @abstractmethod
+    def value(self, instance: Any) -> T:
+        """The attribute's value on ``instance``."""
+
+
+class IsSet(Derived[bool]):
+    """Whether the attribute ``source`` is set (not None)."""
+
+    __slots__ = ()
+
+    def value(self, instance: object) -> bool:
+        return getattr(instance, self.source) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,26 +86,15 @@ class PostSnapshot:
     # A moderator's removal (restorable for a while); the remover and reason stay in the domain.
     removed_at: datetime | None = None
 
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
-    def removed(self) -> bool:
-        return self.removed_at is not None
+    deleted = IsSet("deleted_at")
+    removed = IsSet("removed_at")
+    closed = IsSet("closed_at")
+    solved = IsSet("accepted_answer_id")
 
     @property
     def live(self) -> bool:
         """Posted on Discord (not a pending row), not deleted and not removed."""
         return self.state == "live" and self.deleted_at is None and self.removed_at is None
-
-    @property
-    def closed(self) -> bool:
-        return self.closed_at is not None
-
-    @property
-    def solved(self) -> bool:
-        return self.accepted_answer_id is not None
 
     @property
     def question_ref(self) -> int:
