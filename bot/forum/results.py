@@ -145,33 +145,36 @@ def post_snapshot(row: Post) -> PostSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class PostChange:
-    """The outcome of creating, editing, deleting, closing or reopening a post.
-
-    ``question`` is the post's question after the change (the post itself for a question), so
-    the caller can refresh the status line. ``created`` is False when the event was a repeat
-    (the existing post is returned); ``changed`` is False when nothing was written at all.
-    ``author_named`` is True when the author's display name was stored in the same transaction
-    (``posts.name_author``).
-    """
+class OnPost:
+    """The outcome of an operation on a post: the post, and its question after the operation
+    (the post itself for a question), so the caller can refresh the status line."""
 
     post: PostSnapshot
     question: PostSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class PostChange(OnPost):
+    """The outcome of creating, editing, deleting, closing or reopening a post.
+
+    ``created`` is False when the event was a repeat (the existing post is returned);
+    ``changed`` is False when nothing was written at all. ``author_named`` is True when the
+    author's display name was stored in the same transaction (``posts.name_author``).
+    """
+
     created: bool = False
     changed: bool = True
     author_named: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class VoteResult(VoteValue):
+class VoteResult(OnPost, VoteValue):
     """A member's vote on a post after a gesture.
 
     ``up``/``down`` are the stored flags; ``counted`` says whether the vote counts at the moment
     (not a self-vote, post live, question not closed, voting allowed on this kind of post).
     """
 
-    post: PostSnapshot
-    question: PostSnapshot
     up: bool
     down: bool
     counted: bool
@@ -179,11 +182,9 @@ class VoteResult(VoteValue):
 
 
 @dataclass(frozen=True, slots=True)
-class ReconcileResult:
+class ReconcileResult(OnPost):
     """A post's votes set to exactly what Discord shows; ``changed`` counts rewritten votes."""
 
-    post: PostSnapshot
-    question: PostSnapshot
     changed: int
 
 
