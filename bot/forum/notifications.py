@@ -155,19 +155,20 @@ async def notify_accepted(
 
 
 async def notify_comment(
-    session: AsyncSession, *, comment: Post, parent: Post, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    question: Post,
+    comment: Post,
+    parent: Post,
+    now: datetime | None = None,
 ) -> int:
     """Queue "someone commented on your answer" for the answer's author.
 
     Only comments on answers notify (issue 3); a comment by the answer's author notifies nobody.
     """
-    if parent.kind != "answer" or _gone(comment) or _gone(parent):
+    if parent.kind != "answer" or _gone(question) or _gone(comment) or _gone(parent):
         return 0
     if comment.author_id == parent.author_id:
-        return 0
-    question_id = parent.question_id if parent.question_id is not None else parent.parent_id
-    question = await session.get(Post, question_id) if question_id is not None else None
-    if question is None or _gone(question):
         return 0
     return await _queue_one(
         session, "comment", question=question, post=comment, recipient=parent.author_id, now=now

@@ -410,7 +410,9 @@ async def went_live(
         if post.parent_id is not None and post.parent_id != question.id:
             loaded = await load_post(session, post.parent_id)
             parent = loaded if loaded is not None else fresh_question
-        await notifications.notify_comment(session, comment=post, parent=parent, now=now)
+        await notifications.notify_comment(
+            session, question=fresh_question, comment=post, parent=parent, now=now
+        )
     log.info(
         "%s %s stored on question %s in guild %s", post.kind, post.id, question.id, post.guild_id
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -78,7 +79,9 @@ async def test_payload_holds_no_text_and_no_identity(
         await notifications.notify_accepted(
             session, question=question, answer=answer, actor_id=ASKER
         )
-        await notifications.notify_comment(session, comment=comment, parent=answer)
+        await notifications.notify_comment(
+            session, question=question, comment=comment, parent=answer
+        )
         rows = await outbox_rows(session)
     assert {r.kind for r in rows} == {"new_answer", "accepted", "comment"}
     for row in rows:
@@ -254,17 +257,16 @@ async def test_comment_on_an_answer_notifies_its_author(
 ) -> None:
     async with sessionmaker.begin() as session:
         question = await add_question(session)
+        notify = partial(notifications.notify_comment, session, question=question)
         answer = await add_reply(session, question)
         comment = await add_reply(session, question, author_id=ASKER, kind="comment", parent=answer)
-        assert await notifications.notify_comment(session, comment=comment, parent=answer) == 1
-        assert await notifications.notify_comment(session, comment=comment, parent=answer) == 0
+        assert await notify(comment=comment, parent=answer) == 1
+        assert await notify(comment=comment, parent=answer) == 0
         # The answerer commenting on their own answer, and comments on the question: nobody.
         own = await add_reply(session, question, kind="comment", parent=answer)
-        assert await notifications.notify_comment(session, comment=own, parent=answer) == 0
+        assert await notify(comment=own, parent=answer) == 0
         on_question = await add_reply(session, question, author_id=FOLLOWER, kind="comment")
-        assert (
-            await notifications.notify_comment(session, comment=on_question, parent=question) == 0
-        )
+        assert await notify(comment=on_question, parent=question) == 0
         rows = await outbox_rows(session)
     assert [(r.recipient_id, r.kind, r.post_id, r.question_id) for r in rows] == [
         (ANSWERER, "comment", comment.id, question.id)
