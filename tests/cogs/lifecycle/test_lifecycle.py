@@ -174,6 +174,8 @@ async def test_the_asker_closes_their_question(scene: Scene) -> None:
     _, answer = await say(scene, scene.bob, asked.thread, LONG)
     assert answer.post.kind == "answer"
     await scene.harness.bot.status_lines.wait_idle()
+    # The asker's new-answer DM goes out before the mark, not among the close's own calls.
+    await scene.harness.bot.notifier.wait_idle()
     mark = fake.mark()
     reply = await closed_by(scene, scene.alice, asked, reason="Solved it myself, *thanks*")
     assert reply.startswith("✅ The question is closed:") and str(asked.thread.id) in reply
