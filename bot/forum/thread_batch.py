@@ -20,6 +20,12 @@ message in that order in one transaction:
   answers' order does not change.
 
 A message by a blocked member comes back as its ``MemberBlocked`` (nothing written for it).
+
+The thread intake runs a batch in two steps (``plan_thread_messages``, ``write_thread_messages``:
+``bot.forum.uow.Planned``). On SQLite a batch of plain answers only is planned whole apart from
+its writes (``bot.forum.answer_writes``), so the write lock is held for its packed writes only;
+any other batch, and every batch on PostgreSQL (whose plan would take the row locks in the same
+transaction anyway), is recorded by ``record_thread_messages`` in the writing step.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from bot.db.models import Post
 from bot.db.packed import fetch_packed, pack, pack_values, packed_select
 from bot.db.packed import field as json_field
 from bot.forum import notifications, posts
+from bot.forum.answer_writes import AnswersPlan, PlainAnswer, plan_answers, write_answers
 from bot.forum.blocks import MemberBlocked, blocked_among
 from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger
@@ -84,6 +91,43 @@ async def record_thread_messages(
         results[index] = await batch.one_by_one(message)
     await batch.write(results)
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadBatchPlan:
+    """A batch of thread messages as ``plan_thread_messages`` planned it."""
+
+    messages: Sequence[ThreadMessage]
+    now: datetime
+    #: Its plain answers' writes, planned (SQLite, a batch of plain answers only); None: the
+    #: batch is recorded by ``record_thread_messages`` in the writing step.
+    answers: AnswersPlan | None
+
+
+async def plan_thread_messages(
+    session: AsyncSession, messages: Sequence[ThreadMessage], now: datetime | None = None
+) -> ThreadBatchPlan:
+    """The reads and decisions of ``record_thread_messages`` for a batch of plain answers only
+    on SQLite (see the module's docstring); nothing is written."""
+    now = now or utc_now()
+    if not messages or dialect_name(session) != "sqlite":
+        return ThreadBatchPlan(messages, now, None)
+    batch = _Batch(session, now)
+    await batch.read(messages)
+    if not all(batch.plain_answer(index, message) for index, message in enumerate(messages)):
+        return ThreadBatchPlan(messages, now, None)
+    answers = [
+        PlainAnswer(m.message_id, m.author_id, m.body, m.display_name, question)
+        for _, m, question in batch.pending
+    ]
+    return ThreadBatchPlan(messages, now, await plan_answers(session, answers, batch.configs, now))
+
+
+async def write_thread_messages(session: AsyncSession, plan: ThreadBatchPlan) -> list[Recorded]:
+    """What each message of the batch ``plan`` planned became, written."""
+    if plan.answers is None:
+        return await record_thread_messages(session, plan.messages, plan.now)
+    return list(await write_answers(session, plan.answers))
 
 
 def _takes_answers(question: Post | None) -> bool:
