@@ -72,6 +72,8 @@ class AnswersPlan:
     outbox: Sequence[dict[str, object]]
     #: One per answer, in order.
     changes: Sequence[PostChange]
+    #: The threads' marks: (thread, newest message seen), packed.
+    marks: str
     #: Per guild, (answer id, question id) of its answers, for the log line.
     logged: Mapping[int, Sequence[tuple[int, int]]]
     now: datetime
@@ -81,10 +83,12 @@ async def plan_answers(
     session: AsyncSession,
     answers: Sequence[PlainAnswer],
     configs: Mapping[int, GuildConfig],
+    marks: Mapping[int, int],
     now: datetime,
 ) -> AnswersPlan:
     """Read and decide what ``answers`` (plain answers none of which is stored; ``configs`` by
-    guild) write; nothing is written."""
+    guild) write, and the newest message seen in threads (``marks``: thread -> a bot's message
+    that is no post, ``reconcile.advance_thread_mark``); nothing is written."""
     first = int((await session.execute(_NEXT_ID)).scalar_one())
     made = [(first + n, answer) for n, answer in enumerate(answers)]
     counters: dict[int, CounterMove] = {}
@@ -162,6 +166,7 @@ async def plan_answers(
             )
             for post_id, answer in made
         ],
+        marks=pack(sorted(marks.items())),
         logged={
             guild_id: [(answer.id, question.id) for question, answer in pairs]
             for guild_id, pairs in by_guild.items()
@@ -174,11 +179,14 @@ async def write_answers(session: AsyncSession, plan: AnswersPlan) -> list[PostCh
     """Write what ``plan_answers`` decided, back to back (no reading or deciding between the
     statements); the answers' outcomes, in order."""
     now = plan.now
-    await session.execute(_INSERT_ANSWERS, {"rows": plan.posts, "now": now})
-    await add_to_post_counters(session, plan.counters, now)
-    await session.execute(_UPDATE_QUESTIONS, {"rows": plan.questions, "now": now})
+    if plan.changes:
+        await session.execute(_INSERT_ANSWERS, {"rows": plan.posts, "now": now})
+        await add_to_post_counters(session, plan.counters, now)
+        await session.execute(_UPDATE_QUESTIONS, {"rows": plan.questions, "now": now})
     await upsert_member_deltas(session, plan.members, now)
     await notifications.queue_rows(session, plan.outbox)
+    if plan.marks != "[]":
+        await session.execute(_ADVANCE_MARKS, {"rows": plan.marks})
     for guild_id, names in sorted(plan.names.items()):
         await remember_display_names(
             session, guild_id=guild_id, names=names, now=now, erased=plan.erased
@@ -290,3 +298,12 @@ _UPDATE_QUESTIONS: Final = text(
     + " FROM json_each(:rows)) AS j"
     " WHERE posts.id = j.question"
 ).bindparams(bindparam("now", type_=_POSTS.c.updated_at.type))
+# A thread's question's newest message seen, raised to a bot's message (``reconcile._advance``).
+_ADVANCE_MARKS: Final = text(
+    "UPDATE posts SET last_seen_message_id = j.seen"
+    " FROM (SELECT "
+    + ", ".join(f"{json_field(n)} AS {name}" for n, name in enumerate(("thread", "seen")))
+    + " FROM json_each(:rows)) AS j"
+    " WHERE posts.thread_id = j.thread AND posts.kind = 'question'"
+    " AND (posts.last_seen_message_id IS NULL OR posts.last_seen_message_id < j.seen)"
+)

@@ -42,8 +42,9 @@ REHEARSAL_GUILD: Final = 1
 _FORUM: Final = 2
 _THREAD: Final = 3
 _ASKER, _ANSWERER, _OTHER, _VOTER, _SECOND_VOTER = 11, 12, 13, 14, 15
-#: The first of the members answering in the planned batches.
+#: The first of the members answering in the planned batches, and a bot.
 _PLANNED: Final = 16
+_BOT: Final = 20
 _BODY: Final = "A rehearsed answer, long enough to count as one, never written."
 #: The made-up DM worker, and how far ahead it claims (every rehearsed notification is due).
 _WORKER: Final = "rehearsal"
@@ -75,10 +76,19 @@ async def rehearse_batches(session: AsyncSession) -> None:
     await record_thread_messages(session, [one], now)
     await record_thread_messages(session, [two, three], now)
     # The intake's batches of plain answers planned apart from their writes (on SQLite its
-    # packed writes, ``bot.forum.answer_writes``), by members who have not answered yet.
-    for planned in ([(4, _PLANNED)], [(5, _PLANNED + 1), (6, _PLANNED + 2)]):
+    # packed writes, ``bot.forum.answer_writes``), by members who have not answered yet, and a
+    # bot's message (its thread's mark).
+    for planned in ([(4, _PLANNED)], [(5, _PLANNED + 1), (6, _PLANNED + 2), (7, _BOT)]):
         answers = [
-            ThreadMessage(REHEARSAL_GUILD, _THREAD, _THREAD + n, author, _BODY, display_name="a")
+            ThreadMessage(
+                REHEARSAL_GUILD,
+                _THREAD,
+                _THREAD + n,
+                author,
+                _BODY,
+                author_is_bot=author == _BOT,
+                display_name="a",
+            )
             for n, author in planned
         ]
         await write_thread_messages(session, await plan_thread_messages(session, answers, now))

@@ -22,9 +22,10 @@ message in that order in one transaction:
 A message by a blocked member comes back as its ``MemberBlocked`` (nothing written for it).
 
 The thread intake runs a batch in two steps (``plan_thread_messages``, ``write_thread_messages``:
-``bot.forum.uow.Planned``). On SQLite a batch of plain answers only is planned whole apart from
-its writes (``bot.forum.answer_writes``), so the write lock is held for its packed writes only;
-any other batch, and every batch on PostgreSQL (whose plan would take the row locks in the same
+``bot.forum.uow.Planned``). On SQLite a batch of plain answers and bots' messages (not stored:
+no repeat of a post the bot made) is planned whole apart from its writes
+(``bot.forum.answer_writes``), so the write lock is held for its packed writes only; any other
+batch, and every batch on PostgreSQL (whose plan would take the row locks in the same
 transaction anyway), is recorded by ``record_thread_messages`` in the writing step.
 """
 
@@ -99,35 +100,53 @@ class ThreadBatchPlan:
 
     messages: Sequence[ThreadMessage]
     now: datetime
-    #: Its plain answers' writes, planned (SQLite, a batch of plain answers only); None: the
-    #: batch is recorded by ``record_thread_messages`` in the writing step.
-    answers: AnswersPlan | None
+    #: Its writes, planned (SQLite, a batch of plain answers and bots' messages only); None:
+    #: the batch is recorded by ``record_thread_messages`` in the writing step.
+    answers: AnswersPlan | None = None
+    #: The place in the batch of each planned answer (a bot's message becomes nothing).
+    places: Sequence[int] = ()
 
 
 async def plan_thread_messages(
     session: AsyncSession, messages: Sequence[ThreadMessage], now: datetime | None = None
 ) -> ThreadBatchPlan:
-    """The reads and decisions of ``record_thread_messages`` for a batch of plain answers only
-    on SQLite (see the module's docstring); nothing is written."""
+    """The reads and decisions of ``record_thread_messages`` for a batch of plain answers and
+    bots' messages not stored on SQLite (see the module's docstring); nothing is written."""
     now = now or utc_now()
     if not messages or dialect_name(session) != "sqlite":
-        return ThreadBatchPlan(messages, now, None)
+        return ThreadBatchPlan(messages, now)
     batch = _Batch(session, now)
     await batch.read(messages)
-    if not all(batch.plain_answer(index, message) for index, message in enumerate(messages)):
-        return ThreadBatchPlan(messages, now, None)
+    marks: dict[int, int] = {}  # a bot's message only advances its thread's mark
+    for index, message in enumerate(messages):
+        if message.author_is_bot:
+            marks[message.thread_id] = max(marks.get(message.thread_id, 0), message.message_id)
+        elif not batch.plain_answer(index, message):
+            return ThreadBatchPlan(messages, now)
+    if marks and await _stored_among(session, [m.message_id for m in messages if m.author_is_bot]):
+        return ThreadBatchPlan(messages, now)  # a repeat of a bot's post: recorded in one step
     answers = [
         PlainAnswer(m.message_id, m.author_id, m.body, m.display_name, question)
         for _, m, question in batch.pending
     ]
-    return ThreadBatchPlan(messages, now, await plan_answers(session, answers, batch.configs, now))
+    planned = await plan_answers(session, answers, batch.configs, marks, now)
+    return ThreadBatchPlan(messages, now, planned, [index for index, _, _ in batch.pending])
 
 
 async def write_thread_messages(session: AsyncSession, plan: ThreadBatchPlan) -> list[Recorded]:
     """What each message of the batch ``plan`` planned became, written."""
     if plan.answers is None:
         return await record_thread_messages(session, plan.messages, plan.now)
-    return list(await write_answers(session, plan.answers))
+    results: list[Recorded] = [None] * len(plan.messages)
+    for index, change in zip(plan.places, await write_answers(session, plan.answers), strict=True):
+        results[index] = change
+    return results
+
+
+async def _stored_among(session: AsyncSession, message_ids: Sequence[int]) -> bool:
+    """Whether a post is stored for any of ``message_ids``."""
+    stmt = select(Post.id).where(Post.message_id.in_(message_ids)).limit(1)
+    return (await session.execute(stmt)).first() is not None
 
 
 def _takes_answers(question: Post | None) -> bool:

@@ -31,6 +31,7 @@ from tests.bot.forum.test_thread_batch import SHIFT, _message_ids, _state
 from tests.db_support import statements_run
 
 FOLLOWER = 60
+BOT = 99
 
 
 def _sqlite(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
@@ -52,7 +53,8 @@ def _planned(
 
 
 async def _scene(forum: Forum) -> list[ThreadMessage]:
-    """A followed question, a solved one and a plain one; plain answers only, in their order."""
+    """A followed question, a solved one and a plain one; plain answers and bots' messages,
+    in their order."""
     g = forum.guild_id
     followed, solved, plain = await forum.ask(), await forum.ask(), await forum.ask(author=OTHER)
     await forum.run(
@@ -60,21 +62,29 @@ async def _scene(forum: Forum) -> list[ThreadMessage]:
     )
     await forum.accept(await forum.answer(solved, author=ANSWERER + 1))
 
-    def msg(q: PostSnapshot, author: int, name: str | None = None) -> ThreadMessage:
-        return ThreadMessage(g, q.thread_id or 0, forum.next_id(), author, LONG, display_name=name)
+    def msg(
+        q: PostSnapshot, author: int, name: str | None = None, *, bot: bool = False
+    ) -> ThreadMessage:
+        return ThreadMessage(
+            g, q.thread_id or 0, forum.next_id(), author, LONG, display_name=name, author_is_bot=bot
+        )
 
     return [
         msg(followed, ANSWERER, "Helper"),
+        msg(plain, BOT, bot=True),  # nothing, but seen
         msg(solved, ANSWERER, "Helper again"),
         msg(followed, FOLLOWER, "Fan"),  # the asker told
         msg(plain, ASKER),  # the other asker told
         msg(followed, OTHER + 1, "Other"),  # DMs gathered a window on
         msg(plain, ANSWERER + 2),
+        msg(solved, BOT, bot=True),  # the newest message seen in its thread
     ]
 
 
 def _outcome(result: Recorded, message_of: dict[int, int], shift: int) -> tuple[Any, ...]:
     """A post change with every id a message id less ``shift``, the times and texts kept."""
+    if result is None:
+        return (None, None, None, None)
     assert isinstance(result, PostChange)
 
     def plain(snapshot: PostSnapshot) -> tuple[Any, ...]:
@@ -131,6 +141,7 @@ async def test_a_planned_batch_of_answers_ends_as_the_same_answers_one_by_one(
                 message_id=m.message_id,
                 author_id=m.author_id,
                 body=m.body,
+                author_is_bot=m.author_is_bot,
                 display_name=m.display_name,
                 now=NOW,
             )
@@ -147,8 +158,10 @@ async def test_a_planned_batch_of_answers_ends_as_the_same_answers_one_by_one(
     # A snapshot one by one shows its question after its own answer, the batch's after all.
     assert [o[0] for o in by_one] == [_outcome(r, message_of, SHIFT)[0] for r in together]
     assert [(o[2], o[3]) for o in by_one] == [_outcome(r, message_of, SHIFT)[2:] for r in together]
+    assert [r is None for r in together] == [m.author_is_bot for m in batch]
     for result in together:  # each snapshot as stored after the batch
-        assert isinstance(result, PostChange)
+        if result is None:
+            continue
         assert result.post == await many.get(result.post.id)
         assert result.question == await many.get(result.question.id)
     assert await _state(sessionmaker, 2, SHIFT) == await _state(sessionmaker, 1, 0)

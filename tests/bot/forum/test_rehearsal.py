@@ -72,7 +72,10 @@ async def test_after_the_rehearsal_a_real_batch_compiles_nothing_and_nothing_was
             [ThreadMessage(GUILD, question.thread_id, forum.next_id(), OTHER, "x" * 80, None)],
         )
     )
-    planned = [ThreadMessage(GUILD, question.thread_id, forum.next_id(), OTHER + 1, "y" * 80)]
+    planned = [  # an answer and a bot's message, planned apart from their writes
+        ThreadMessage(GUILD, question.thread_id, forum.next_id(), OTHER + 1, "y" * 80),
+        ThreadMessage(GUILD, question.thread_id, forum.next_id(), 99, "z", author_is_bot=True),
+    ]
     await runner.write(
         Planned(
             "answers",
