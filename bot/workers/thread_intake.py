@@ -6,10 +6,11 @@ arrival order, in one transaction (``bot.forum.thread_batch``: a plain answer co
 about 20 statements for the batch instead of about 25 of its own), one batch at a time, so a
 flood holds one pooled connection. On SQLite a batch runs whole in the runner's writing thread
 (``TransactionRunner.write``, ``bot.db.writes``): one hand-off, not one per statement through a
-busy event loop. A batch is at most ``BATCH_SIZE`` messages; on SQLite at most the size whose
-work fits the writers' time budget (``bot.workers.batch_budget``, as the vote writer's), so it
-holds the write lock about 50 ms at most. A lone message is recorded at
-once; while a batch is written, the next one gathers.
+busy event loop; planned apart from its writes (``bot.forum.uow.Planned``), it holds the write
+lock for its writes only. A batch is at most ``BATCH_SIZE`` messages; on SQLite at most the
+size whose work fits the writers' time budget (``bot.workers.batch_budget``, as the vote
+writer's), so it holds the write lock about 50 ms at most. A lone message is recorded at once;
+while a batch is written, the next one gathers.
 
 A batch that fails on the database gone fails for each of its messages (the message retry
 keeps them, in order: ``bot.workers.message_retry``); one that fails otherwise is recorded
