@@ -32,7 +32,7 @@ from discord.ext import commands
 
 from bot.feature_cog import Interaction
 from bot.forum import departures, prefs, purge
-from bot.transactions import run_transaction
+from bot.transactions import run_read, run_transaction
 from bot.ui import embeds
 from bot.ui.dms import DM_ABOUT_DELETED
 from bot.ui.mentions import NO_PINGS
@@ -232,7 +232,9 @@ class Notifications(commands.Cog):
         if response.type is discord.InteractionResponseType.modal:
             return  # a modal cannot be followed up: tell them at their next command
         user_id = interaction.user.id
-        current = await run_transaction(self.bot, lambda s: prefs.get_prefs(s, user_id))
+        # A read (after every command): it neither waits for the writers' turn nor takes the
+        # write lock; only a notice due is consumed in a writing transaction.
+        current = await run_read(self.bot, lambda s: prefs.get_prefs(s, user_id))
         if not current.dms_closed:
             return
         if not await run_transaction(

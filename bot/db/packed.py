@@ -10,17 +10,20 @@ as one ``json_group_array`` 3 ms. A statement fed a JSON array or returning one 
 one step, whatever the number of rows.
 
 Only for values JSON carries exactly (integers, text, booleans as 0/1, NULL); times are bound as
-ordinary parameters with their column type.
+ordinary parameters with their column type, or packed as the text that type binds
+(``packed_time``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 
 def pack(rows: Iterable[Sequence[object]]) -> str:
@@ -55,3 +58,15 @@ async def fetch_packed(
 def pack_values(values: Iterable[object]) -> str:
     """Values as one JSON array (``... IN (SELECT value FROM json_each(:values))``)."""
     return json.dumps(sorted(set(values)))
+
+
+def packed_time(
+    session: AsyncSession, type_: TypeEngine[datetime]
+) -> Callable[[datetime | None], object]:
+    """What a time column of ``type_`` stores for a time (on SQLite its text), for a packed row:
+    the column type's own conversion, as when the time is bound as a parameter."""
+    dialect = session.get_bind().dialect
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda value: value
+    return process

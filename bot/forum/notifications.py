@@ -24,20 +24,36 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Final, Literal, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
-from bot.db.dialect import insert
+from bot.db.dialect import dialect_name, insert
 from bot.db.models import Notification, Post
+from bot.db.packed import fields, pack, packed_time
 from bot.forum import prefs
 from bot.forum.post_rows import gone
 from bot.forum.settings import load_config
 from bot.forum.synthetic_ids import is_synthetic
 
 NotificationKind = Literal["new_answer", "accepted", "comment", "removed"]
+
+
+class PostRef(Protocol):
+    """What a DM's row names of a post (an ORM row, or a ``PostSnapshot`` of a post planned)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def guild_id(self) -> int: ...
+    @property
+    def thread_id(self) -> int | None: ...
+    @property
+    def message_id(self) -> int | None: ...
+    @property
+    def author_id(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +87,17 @@ async def notify_new_answers(
     with a handful of statements: the rows and due times are those the calls one by one
     would queue. Returns rows queued."""
     answers = [(q, a) for q, a in answers if not _gone(q) and not _gone(a)]
+    return await _insert_new(session, await plan_new_answers(session, answers, now))
+
+
+async def plan_new_answers(
+    session: AsyncSession, answers: Sequence[tuple[PostRef, PostRef]], now: datetime
+) -> list[dict[str, object]]:
+    """The rows ``notify_new_answers`` queues for (question, answer) pairs of one guild, both
+    neither deleted nor removed: its reads and decisions, nothing written (``queue_rows``
+    writes them)."""
     if not answers:
-        return 0
+        return []
     followed = await prefs.followers_of(session, {q.id: q.author_id for q, _ in answers})
     planned = [
         (q, a, [u for u in followed[q.id] if u != a.author_id and not is_synthetic(u)])
@@ -82,7 +107,7 @@ async def notify_new_answers(
     unreachable = await prefs.unreachable_among(session, recipients)
     recipients -= unreachable
     if not recipients:
-        return 0
+        return []
     config = await load_config(session, answers[0][0].guild_id)
     window = timedelta(seconds=config.notify_coalesce_seconds)
     last = await _last_due(session, "new_answer", {q.id for q, _ in answers}, recipients)
@@ -106,7 +131,47 @@ async def notify_new_answers(
                     now=now,
                 )
             )
-    return await _insert_new(session, rows)
+    return rows
+
+
+async def queue_rows(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
+    """Insert rows planned by ``plan_new_answers`` whose dedupe key is new; on SQLite as one
+    statement step fed one JSON value, without ``RETURNING`` (``bot.db.packed``)."""
+    if not rows:
+        return
+    if dialect_name(session) != "sqlite":
+        await _insert_new(session, rows)
+        return
+    time = packed_time(session, _OUTBOX.c.next_attempt_at.type)
+    packed = pack(
+        (
+            *(row[name] for name in _PACKED_COLUMNS),
+            time(cast(datetime, row["next_attempt_at"])),
+            time(cast(datetime, row["created_at"])),
+        )
+        for row in rows
+    )
+    await session.execute(_INSERT_PACKED, {"rows": packed})
+
+
+_OUTBOX = cast(Table, Notification.__table__)
+#: The columns of a planned row packed as they are (integers and text), then its two times.
+_PACKED_COLUMNS: Final = (
+    "guild_id",
+    "recipient_id",
+    "kind",
+    "question_id",
+    "post_id",
+    "payload",
+    "dedupe_key",
+    "status",
+    "attempts",
+)
+_INSERT_PACKED: Final = text(
+    f"INSERT INTO notifications ({', '.join(_PACKED_COLUMNS)}, next_attempt_at, created_at)"
+    f" SELECT {fields(len(_PACKED_COLUMNS) + 2)} FROM json_each(:rows) WHERE true"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
+)
 
 
 async def _last_due(
@@ -197,7 +262,7 @@ def _gone(post: Post) -> bool:
     return gone(post)
 
 
-def _payload(kind: NotificationKind, *, question: Post, post: Post) -> str:
+def _payload(kind: NotificationKind, *, question: PostRef, post: PostRef) -> str:
     """Ids to render the DM later; never message text, never an author's identity."""
     return json.dumps(
         {
@@ -271,7 +336,7 @@ async def _queue(
     return await _insert_new(session, rows)
 
 
-def _answer_plan(answer: Post, user_id: int) -> _Planned:
+def _answer_plan(answer: PostRef, user_id: int) -> _Planned:
     """A new answer's DM to one member: one per answer and member."""
     return _Planned(user_id, f"answer:{answer.id}:{user_id}")
 
@@ -279,8 +344,8 @@ def _answer_plan(answer: Post, user_id: int) -> _Planned:
 def _row(
     kind: NotificationKind,
     *,
-    question: Post,
-    post: Post,
+    question: PostRef,
+    post: PostRef,
     payload: str,
     planned: _Planned,
     due: datetime,

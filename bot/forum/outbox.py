@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, Final
 
-from sqlalchemy import Select, case, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, case, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.dialect import dialect_name
 from bot.db.models import NOTIFICATION_STATUSES, Notification
+from bot.db.packed import pack_values
 from bot.db.types import stored_utc
 from bot.forum.results import snapshot_of
 
@@ -109,13 +110,21 @@ async def claim_due(
     short transaction and commit at once: committed claims hide the rows from other workers
     until ``now + lease``.
     """
+    await fail_expired_leases(session, now)
+    if dialect_name(session) == "sqlite":
+        items = await due_items(session, worker_id=worker_id, now=now, lease=lease, limit=limit)
+        await lease_items(session, items)
+    else:
+        items = await _claim_locked(session, worker_id=worker_id, now=now, lease=lease, limit=limit)
+    items.sort(key=lambda item: (item.next_attempt_at, item.id))
+    return items
+
+
+async def fail_expired_leases(session: AsyncSession, now: datetime) -> None:
+    """Rows whose lease expired after their last allowed attempt: ``failed``, not claimed."""
     await session.execute(
         update(Notification)
-        .where(
-            Notification.status == "sending",
-            Notification.claimed_until <= now,
-            Notification.attempts >= MAX_ATTEMPTS,
-        )
+        .where(_failing(now))
         .values(
             status="failed",
             claimed_by=None,
@@ -124,12 +133,14 @@ async def claim_due(
             last_error=func.coalesce(Notification.last_error, "the worker's lease expired"),
         )
     )
-    if dialect_name(session) == "sqlite":
-        items = await _claim_packed(session, worker_id=worker_id, now=now, lease=lease, limit=limit)
-    else:
-        items = await _claim_locked(session, worker_id=worker_id, now=now, lease=lease, limit=limit)
-    items.sort(key=lambda item: (item.next_attempt_at, item.id))
-    return items
+
+
+def _failing(now: datetime) -> Any:
+    return (
+        (Notification.status == "sending")
+        & (Notification.claimed_until <= now)
+        & (Notification.attempts >= MAX_ATTEMPTS)
+    )
 
 
 async def _claim_locked(
@@ -222,18 +233,18 @@ async def _packed_rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) ->
     return list(json.loads(value)) if value else []
 
 
-async def _claim_packed(
+async def due_items(
     session: AsyncSession, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxItem]:
-    """``claim_due``'s leases on SQLite, whose ``BEGIN IMMEDIATE`` already serialises writers:
-    the due rows, their group mates and the claimed rows are each read as one JSON value, and
-    the lease written without ``RETURNING`` (a step per row, each a wait for the GIL with the
-    write lock held while the main thread parses a burst). The transaction holds the write
-    lock, so the rows read due are the rows leased."""
+    """What ``claim_due`` leases on SQLite, whose ``BEGIN IMMEDIATE`` serialises writers: the
+    due rows (none that its first step fails), their group mates and their contents, each read
+    as one JSON value, as they read once leased (``lease_items``). Nothing is written: on an
+    unchanged database (``bot.forum.uow.run_planned``) the rows read due are the rows leased."""
+    due_now = _is_due(now) & ~_failing(now)
     first = await _packed_rows(
         session,
         select(*_DUE_COLUMNS)
-        .where(_is_due(now))
+        .where(due_now)
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit),
     )
@@ -243,20 +254,9 @@ async def _claim_packed(
     groups = {(row[3], row[4], row[5]) for row in first if row[4] is not None}
     if groups:
         group = tuple_(Notification.recipient_id, Notification.question_id, Notification.kind)
-        mates = select(*_DUE_COLUMNS).where(_is_due(now), group.in_(list(groups)))
+        mates = select(*_DUE_COLUMNS).where(due_now, group.in_(list(groups)))
         due.update((row[0], row) for row in await _packed_rows(session, mates))
-    await session.execute(
-        update(Notification)
-        .where(Notification.id.in_(list(due)))
-        .values(
-            status="sending",
-            claimed_by=worker_id,
-            claimed_until=now + lease,
-            attempts=Notification.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    claimed = select(*_ITEM_COLUMNS).where(Notification.id.in_(list(due)))
+    rows = select(*_ITEM_COLUMNS).where(Notification.id.in_(list(due)))
     return [
         OutboxItem(
             id=row[0],
@@ -267,31 +267,50 @@ async def _claim_packed(
             post_id=row[5],
             payload=json.loads(row[6]),
             dedupe_key=row[7],
-            attempts=row[8],
+            attempts=row[8] + 1,
             created_at=stored_utc(row[9]),
             next_attempt_at=stored_utc(row[10]),
-            claimed_by=row[11],
-            claimed_until=stored_utc(row[12]),
+            claimed_by=worker_id,
+            claimed_until=now + lease,
             taken_over_from=stored_utc(due[row[0]][2]) if due[row[0]][1] == "sending" else None,
         )
-        for row in await _packed_rows(session, claimed)
+        for row in await _packed_rows(session, rows)
     ]
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
+async def lease_items(session: AsyncSession, items: Sequence[OutboxItem]) -> None:
+    """Lease the ``due_items`` read on SQLite: one statement step fed one JSON value, without
+    ``RETURNING`` (a step per row, each a wait for the GIL with the write lock held)."""
+    if items:
+        ids = pack_values(item.id for item in items)
+        until = items[0].claimed_until
+        await session.execute(_LEASE, {"ids": ids, "worker": items[0].claimed_by, "until": until})
+
+
+_LEASE: Final = text(
+    "UPDATE notifications SET status = 'sending', claimed_by = :worker, claimed_until = :until,"
+    " attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(:ids))"
+).bindparams(bindparam("until", type_=Notification.__table__.c.claimed_until.type))
+
+
+async def next_due_at(
+    session: AsyncSession, *, failing_at: datetime | None = None
+) -> datetime | None:
     """When the next notification falls due: the earliest waiting row, or the earliest lease
     to end (its worker may have died). None when nothing is waiting. A worker with nothing to
     claim sleeps until then (or until woken), so coalesced follow-ups and retries go out on time.
+    ``failing_at``: as after ``claim_due``'s first step at that time (those leases failed).
     """
     waiting = (
         await session.execute(
             select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending")
         )
     ).scalar_one_or_none()
+    sending = Notification.status == "sending"
+    if failing_at is not None:
+        sending &= ~_failing(failing_at)
     leased = (
-        await session.execute(
-            select(func.min(Notification.claimed_until)).where(Notification.status == "sending")
-        )
+        await session.execute(select(func.min(Notification.claimed_until)).where(sending))
     ).scalar_one_or_none()
     times = [t for t in (waiting, leased) if t is not None]
     return min(times) if times else None

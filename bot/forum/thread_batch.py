@@ -20,6 +20,13 @@ message in that order in one transaction:
   answers' order does not change.
 
 A message by a blocked member comes back as its ``MemberBlocked`` (nothing written for it).
+
+The thread intake runs a batch in two steps (``plan_thread_messages``, ``write_thread_messages``:
+``bot.forum.uow.Planned``). On SQLite a batch of plain answers and bots' messages (not stored:
+no repeat of a post the bot made) is planned whole apart from its writes
+(``bot.forum.answer_writes``), so the write lock is held for its packed writes only; any other
+batch, and every batch on PostgreSQL (whose plan would take the row locks in the same
+transaction anyway), is recorded by ``record_thread_messages`` in the writing step.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from bot.db.models import Post
 from bot.db.packed import fetch_packed, pack, pack_values, packed_select
 from bot.db.packed import field as json_field
 from bot.forum import notifications, posts
+from bot.forum.answer_writes import AnswersPlan, PlainAnswer, plan_answers, write_answers
 from bot.forum.blocks import MemberBlocked, blocked_among
 from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger
@@ -84,6 +92,61 @@ async def record_thread_messages(
         results[index] = await batch.one_by_one(message)
     await batch.write(results)
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadBatchPlan:
+    """A batch of thread messages as ``plan_thread_messages`` planned it."""
+
+    messages: Sequence[ThreadMessage]
+    now: datetime
+    #: Its writes, planned (SQLite, a batch of plain answers and bots' messages only); None:
+    #: the batch is recorded by ``record_thread_messages`` in the writing step.
+    answers: AnswersPlan | None = None
+    #: The place in the batch of each planned answer (a bot's message becomes nothing).
+    places: Sequence[int] = ()
+
+
+async def plan_thread_messages(
+    session: AsyncSession, messages: Sequence[ThreadMessage], now: datetime | None = None
+) -> ThreadBatchPlan:
+    """The reads and decisions of ``record_thread_messages`` for a batch of plain answers and
+    bots' messages not stored on SQLite (see the module's docstring); nothing is written."""
+    now = now or utc_now()
+    if not messages or dialect_name(session) != "sqlite":
+        return ThreadBatchPlan(messages, now)
+    batch = _Batch(session, now)
+    await batch.read(messages)
+    marks: dict[int, int] = {}  # a bot's message only advances its thread's mark
+    for index, message in enumerate(messages):
+        if message.author_is_bot:
+            marks[message.thread_id] = max(marks.get(message.thread_id, 0), message.message_id)
+        elif not batch.plain_answer(index, message):
+            return ThreadBatchPlan(messages, now)
+    if marks and await _stored_among(session, [m.message_id for m in messages if m.author_is_bot]):
+        return ThreadBatchPlan(messages, now)  # a repeat of a bot's post: recorded in one step
+    answers = [
+        PlainAnswer(m.message_id, m.author_id, m.body, m.display_name, question)
+        for _, m, question in batch.pending
+    ]
+    planned = await plan_answers(session, answers, batch.configs, marks, now)
+    return ThreadBatchPlan(messages, now, planned, [index for index, _, _ in batch.pending])
+
+
+async def write_thread_messages(session: AsyncSession, plan: ThreadBatchPlan) -> list[Recorded]:
+    """What each message of the batch ``plan`` planned became, written."""
+    if plan.answers is None:
+        return await record_thread_messages(session, plan.messages, plan.now)
+    results: list[Recorded] = [None] * len(plan.messages)
+    for index, change in zip(plan.places, await write_answers(session, plan.answers), strict=True):
+        results[index] = change
+    return results
+
+
+async def _stored_among(session: AsyncSession, message_ids: Sequence[int]) -> bool:
+    """Whether a post is stored for any of ``message_ids``."""
+    stmt = select(Post.id).where(Post.message_id.in_(message_ids)).limit(1)
+    return (await session.execute(stmt)).first() is not None
 
 
 def _takes_answers(question: Post | None) -> bool:

@@ -127,13 +127,13 @@ async def run_planned(sessionmaker: async_sessionmaker[AsyncSession], planned: P
     """
 
     async def planning(session: AsyncSession) -> tuple[int, P]:
-        version = await _data_version(session)
+        version = await data_version(session)
         return version, await planned.plan(session)
 
     version, plan = await run_in_transaction(sessionmaker, planning, read_only=True)
 
     async def writing(session: AsyncSession) -> T:
-        current = plan if await _data_version(session) == version else await planned.plan(session)
+        current = plan if await data_version(session) == version else await planned.plan(session)
         return await planned.write(session, current)
 
     return await run_in_transaction(sessionmaker, writing)
@@ -143,5 +143,6 @@ def _read_only_connection(session: Session) -> None:
     session.connection(execution_options=dict(READ_ONLY))
 
 
-async def _data_version(session: AsyncSession) -> int:
+async def data_version(session: AsyncSession) -> int:
+    """SQLite's ``PRAGMA data_version``: changes when another connection commits."""
     return int((await session.execute(text("PRAGMA data_version"))).scalar_one())

@@ -76,8 +76,9 @@ import discord
 from bot.backoff import BackoffPolicy
 from bot.clock import utc_now
 from bot.db import health
-from bot.forum import outbox
+from bot.forum import claims, outbox
 from bot.forum.outbox import OutboxItem
+from bot.forum.uow import Planned
 from bot.metrics import Metrics
 from bot.transactions import TransactionRunner
 from bot.ui.dms import render_dm, with_dm_key
@@ -133,14 +134,14 @@ async def claim_pass(
     """Claim due notifications for a pass (``outbox.claim_due``; none: when the next falls due)
     and begin reading what its first DMs show. The claim is a write (``TransactionRunner.
     write``): on an SQLite file one hand-off to the writing thread, as the records are
-    (``bot.workers.outcomes``)."""
+    (``bot.workers.outcomes``), planned apart from its writes (``bot.forum.claims``)."""
 
-    async def claim(session: AsyncSession) -> tuple[list[OutboxItem], datetime | None]:
-        claimed = await outbox.claim_due(
+    async def plan(session: AsyncSession) -> claims.ClaimPlan:
+        return await claims.plan_claim(
             session, worker_id=worker_id, now=clock(), lease=lease, limit=limit
         )
-        return claimed, None if claimed else await outbox.next_due_at(session)
 
+    claim = Planned("Notifier.claim", plan, claims.write_claim)
     items, next_due = await runner.write(claim)
     contents = Contents(runner, outbox.group_claimed(items))
     contents.start()

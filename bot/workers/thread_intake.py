@@ -6,10 +6,11 @@ arrival order, in one transaction (``bot.forum.thread_batch``: a plain answer co
 about 20 statements for the batch instead of about 25 of its own), one batch at a time, so a
 flood holds one pooled connection. On SQLite a batch runs whole in the runner's writing thread
 (``TransactionRunner.write``, ``bot.db.writes``): one hand-off, not one per statement through a
-busy event loop. A batch is at most ``BATCH_SIZE`` messages; on SQLite at most the size whose
-work fits the writers' time budget (``bot.workers.batch_budget``, as the vote writer's), so it
-holds the write lock about 50 ms at most. A lone message is recorded at
-once; while a batch is written, the next one gathers.
+busy event loop; planned apart from its writes (``bot.forum.uow.Planned``), it holds the write
+lock for its writes only. A batch is at most ``BATCH_SIZE`` messages; on SQLite at most the
+size whose work fits the writers' time budget (``bot.workers.batch_budget``, as the vote
+writer's), so it holds the write lock about 50 ms at most. A lone message is recorded at once;
+while a batch is written, the next one gathers.
 
 A batch that fails on the database gone fails for each of its messages (the message retry
 keeps them, in order: ``bot.workers.message_retry``); one that fails otherwise is recorded
@@ -29,8 +30,15 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import health
-from bot.forum.thread_batch import Recorded, ThreadMessage, record_thread_messages
-from bot.transactions import Operation, RunnerClosed
+from bot.forum.thread_batch import (
+    Recorded,
+    ThreadBatchPlan,
+    ThreadMessage,
+    plan_thread_messages,
+    write_thread_messages,
+)
+from bot.forum.uow import Planned
+from bot.transactions import RunnerClosed
 from bot.workers.base import QueueWorker, cancelling
 from bot.workers.batch_budget import HOLD_BUDGET, BatchBudget
 
@@ -109,17 +117,30 @@ class ThreadIntake(QueueWorker):
             if not outcome.done():
                 outcome.set_result(result)
 
-    def _recording(self, messages: Sequence[ThreadMessage]) -> Operation[list[Recorded]]:
-        """The batch's operation; how long its work took sizes the next batch (the wait for a
-        connection or for the write lock before it does not count)."""
+    def _recording(
+        self, messages: Sequence[ThreadMessage]
+    ) -> Planned[ThreadBatchPlan, list[Recorded]]:
+        """The batch's operation, planned apart from its writes (``bot.forum.uow.Planned``: on
+        SQLite a batch of plain answers holds the write lock for its writes only); how long its
+        work took sizes the next batch (the wait for a connection or for the write lock before
+        it does not count)."""
+        spent = 0.0
 
-        async def record(session: AsyncSession) -> list[Recorded]:
+        async def plan(session: AsyncSession) -> ThreadBatchPlan:
+            nonlocal spent
             started = time.perf_counter()
-            recorded = await record_thread_messages(session, messages)
-            self.budget.took(len(messages), time.perf_counter() - started)
+            try:
+                return await plan_thread_messages(session, messages)
+            finally:
+                spent += time.perf_counter() - started
+
+        async def write(session: AsyncSession, planned: ThreadBatchPlan) -> list[Recorded]:
+            started = time.perf_counter()
+            recorded = await write_thread_messages(session, planned)
+            self.budget.took(len(messages), spent + time.perf_counter() - started)
             return recorded
 
-        return record
+        return Planned("ThreadIntake.record", plan, write)
 
     def forget_work(self) -> None:
         """At a stop: the callers still waiting stop waiting (a batch in flight runs on to its

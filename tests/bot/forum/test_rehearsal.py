@@ -18,7 +18,13 @@ from bot.db.engine import create_sessionmaker, is_sqlite, write_holds
 from bot.db.models import Notification, Post, Vote
 from bot.forum import delivery, outbox, votes
 from bot.forum.rehearsal import rehearse_batches
-from bot.forum.thread_batch import ThreadMessage, record_thread_messages
+from bot.forum.thread_batch import (
+    ThreadMessage,
+    plan_thread_messages,
+    record_thread_messages,
+    write_thread_messages,
+)
+from bot.forum.uow import Planned
 from bot.transactions import TransactionRunner
 from tests.bot.forum.core_support import GUILD, OTHER, VOTER, Forum
 from tests.bot.forum.test_vote_batch import DOWN, reaction
@@ -66,6 +72,17 @@ async def test_after_the_rehearsal_a_real_batch_compiles_nothing_and_nothing_was
             [ThreadMessage(GUILD, question.thread_id, forum.next_id(), OTHER, "x" * 80, None)],
         )
     )
+    planned = [  # an answer and a bot's message, planned apart from their writes
+        ThreadMessage(GUILD, question.thread_id, forum.next_id(), OTHER + 1, "y" * 80),
+        ThreadMessage(GUILD, question.thread_id, forum.next_id(), 99, "z", author_is_bot=True),
+    ]
+    await runner.write(
+        Planned(
+            "answers",
+            lambda s: plan_thread_messages(s, planned),
+            write_thread_messages,
+        )
+    )
     await runner.write(
         lambda s: votes.apply_gestures(s, [reaction(answer, VOTER), reaction(answer, OTHER, DOWN)])
     )
@@ -86,7 +103,7 @@ async def test_after_the_rehearsal_a_real_batch_compiles_nothing_and_nothing_was
     voters = await forum.run(lambda s: votes.voters(s, post_id=answer.id))
     assert voters == {OTHER: (False, True)}  # the real batches wrote as ever
     posts, vote_rows, _ = await _rows(runner)
-    assert (posts, vote_rows) == (before[0] + 1, before[1] + 1)
+    assert (posts, vote_rows) == (before[0] + 2, before[1] + 1)
 
 
 async def test_the_rehearsal_leaves_no_caller_for_a_closing_bot_to_wait_for(

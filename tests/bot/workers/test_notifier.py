@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker, is_sqlite
 from bot.db.models import Notification
-from bot.forum import delivery, lookups, outbox, posts, prefs, questions, settings
+from bot.forum import claims, delivery, lookups, outbox, posts, prefs, questions, settings
 from bot.forum.results import PostSnapshot
 from bot.forum.uow import run_in_transaction
 from bot.ui.authors import UNKNOWN_MEMBER
@@ -307,17 +307,23 @@ async def test_claims_and_records_run_in_the_writing_thread_on_an_sqlite_file_on
 ) -> None:
     scene = await make_scene(fake_discord, qa_bot_factory, database_url=db_url)
     where: dict[str, set[str]] = {"claim": set(), "record": set()}
-    claim_due, mark_many_sent = outbox.claim_due, delivery.mark_many_sent
+    plan_claim, write_claim = claims.plan_claim, claims.write_claim
+    mark_many_sent = delivery.mark_many_sent
 
-    async def claiming(session: AsyncSession, **kwargs: Any) -> list[outbox.OutboxItem]:
+    async def planning(session: AsyncSession, **kwargs: Any) -> claims.ClaimPlan:
         where["claim"].add(threading.current_thread().name)
-        return await claim_due(session, **kwargs)
+        return await plan_claim(session, **kwargs)
+
+    async def claiming(session: AsyncSession, plan: claims.ClaimPlan) -> Any:
+        where["claim"].add(threading.current_thread().name)
+        return await write_claim(session, plan)
 
     async def recording(session: AsyncSession, *args: Any, **kwargs: Any) -> set[int]:
         where["record"].add(threading.current_thread().name)
         return await mark_many_sent(session, *args, **kwargs)
 
-    monkeypatch.setattr(outbox, "claim_due", claiming)
+    monkeypatch.setattr(claims, "plan_claim", planning)
+    monkeypatch.setattr(claims, "write_claim", claiming)
     monkeypatch.setattr(delivery, "mark_many_sent", recording)
     await scene.answer(await scene.question())
     [dm] = await wait_for_dms(scene.fake, scene.asker, 1)
