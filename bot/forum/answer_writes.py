@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
@@ -254,32 +254,44 @@ def _snapshot(post_id: int, answer: PlainAnswer, moved: CounterMove, now: dateti
 _POSTS = cast(Table, Post.__table__)
 #: The id SQLite gives the next row of ``posts`` (an ``INTEGER PRIMARY KEY``: the largest plus one).
 _NEXT_ID: Final = text("SELECT coalesce(max(id), 0) + 1 FROM posts")
-# The columns ``_INSERT_ANSWERS`` writes and their values (a plain answer: live, open, named),
-# the packed row being (id, guild, question, thread, forum, message, author, body).
-_ANSWER_VALUES: Final = (
-    ("id", json_field(0)),
-    ("guild_id", json_field(1)),
-    ("kind", "'answer'"),
-    ("question_id", json_field(2)),
-    ("parent_id", json_field(2)),
-    ("thread_id", json_field(3)),
-    ("forum_id", json_field(4)),
-    ("message_id", json_field(5)),
-    ("author_id", json_field(6)),
-    ("anonymous", "0"),
-    ("via_bot", "0"),
-    ("display_name", "NULL"),
-    ("body", json_field(7)),
-    ("status", "'open'"),
-    ("state", "'live'"),
-    ("created_at", ":now"),
-    ("updated_at", ":now"),
-    ("last_activity_at", ":now"),
-)
-_INSERT_ANSWERS: Final = text(
-    f"INSERT INTO posts ({', '.join(column for column, _ in _ANSWER_VALUES)})"
-    f" SELECT {', '.join(value for _, value in _ANSWER_VALUES)} FROM json_each(:rows)"
-).bindparams(bindparam("now", type_=_POSTS.c.created_at.type))
+
+
+def plain_answer_insert(*, with_id: bool, tail: str = "") -> TextClause:
+    """The insert of plain answers (live, open, named) fed one JSON value ``:rows`` of packed
+    rows (id when ``with_id``, guild, question, thread, forum, message, author, body), at
+    ``:now``; ``tail`` ends the statement (a conflict clause). The planned batch gives the ids it
+    planned; ``thread_batch``'s one-step insert lets SQLite give them."""
+    first = 1 if with_id else 0
+    guild, question, thread, forum, message, author, body = (
+        json_field(first + i) for i in range(7)
+    )
+    columns = [("id", json_field(0))] if with_id else []
+    columns += [
+        ("guild_id", guild),
+        ("kind", "'answer'"),
+        ("question_id", question),
+        ("parent_id", question),
+        ("thread_id", thread),
+        ("forum_id", forum),
+        ("message_id", message),
+        ("author_id", author),
+        ("anonymous", "0"),
+        ("via_bot", "0"),
+        ("display_name", "NULL"),
+        ("body", body),
+        ("status", "'open'"),
+        ("state", "'live'"),
+        ("created_at", ":now"),
+        ("updated_at", ":now"),
+        ("last_activity_at", ":now"),
+    ]
+    return text(
+        f"INSERT INTO posts ({', '.join(column for column, _ in columns)})"
+        f" SELECT {', '.join(value for _, value in columns)} FROM json_each(:rows){tail}"
+    ).bindparams(bindparam("now", type_=_POSTS.c.created_at.type))
+
+
+_INSERT_ANSWERS: Final = plain_answer_insert(with_id=True)
 # Each question's answers added, status re-derived (``Ledger.settle``: only where answers were
 # added, ``updated_at`` only where it changed), activity and newest message seen (``_TOUCH``).
 _UPDATE_QUESTIONS: Final = text(

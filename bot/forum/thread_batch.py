@@ -38,16 +38,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, case, select, text, update
+from sqlalchemy import BigInteger, Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc_now
 from bot.db.dialect import dialect_name, insert
 from bot.db.models import Post
 from bot.db.packed import fetch_packed, pack, pack_values, packed_select
-from bot.db.packed import field as json_field
 from bot.forum import notifications, posts
-from bot.forum.answer_writes import AnswersPlan, PlainAnswer, plan_answers, write_answers
+from bot.forum.answer_writes import (
+    AnswersPlan,
+    PlainAnswer,
+    plain_answer_insert,
+    plan_answers,
+    write_answers,
+)
 from bot.forum.blocks import MemberBlocked, blocked_among
 from bot.forum.leaderboard import remember_display_names
 from bot.forum.ledger import Ledger
@@ -386,32 +391,9 @@ _STORED: Final = packed_select(
     ["message_id", "id"],
     "FROM posts WHERE message_id IN (SELECT value FROM json_each(:messages))",
 )
-# The columns ``_insert_answers`` writes and their values (a plain answer: live, open, named),
-# the packed row being (guild, question, thread, forum, message, author, body).
-_ANSWER_VALUES: Final = (
-    ("guild_id", json_field(0)),
-    ("kind", "'answer'"),
-    ("question_id", json_field(1)),
-    ("parent_id", json_field(1)),
-    ("thread_id", json_field(2)),
-    ("forum_id", json_field(3)),
-    ("message_id", json_field(4)),
-    ("author_id", json_field(5)),
-    ("anonymous", "0"),
-    ("via_bot", "0"),
-    ("display_name", "NULL"),
-    ("body", json_field(6)),
-    ("status", "'open'"),
-    ("state", "'live'"),
-    ("created_at", ":now"),
-    ("updated_at", ":now"),
-    ("last_activity_at", ":now"),
+_INSERT_ANSWERS: Final = plain_answer_insert(
+    with_id=False, tail=" WHERE true ON CONFLICT (message_id) DO NOTHING"
 )
-_INSERT_ANSWERS: Final = text(
-    f"INSERT INTO posts ({', '.join(column for column, _ in _ANSWER_VALUES)})"
-    f" SELECT {', '.join(value for _, value in _ANSWER_VALUES)} FROM json_each(:rows) WHERE true"
-    " ON CONFLICT (message_id) DO NOTHING"
-).bindparams(bindparam("now", type_=_POSTS.c.created_at.type))
 _SEEN = bindparam("seen", type_=BigInteger)
 _TOUCH = (
     update(_POSTS)
