@@ -428,6 +428,46 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   (**not met**; acknowledged within 1.14 s) and 0.96 s on PostgreSQL; votes ratio 0.56 and
   2.22, answers ratio 0.110, every run exact, exit codes 0.
 
+### Where the time goes (issue 18, tenth round; answer batches and the claim apart, 2026-12-06)
+
+- **An answer batch holds the lock for its writes only.** A batch of plain answers is an
+  operation in two steps (`bot.forum.uow.Planned`, as the vote batch): `answer_writes.plan_answers`
+  reads and decides everything without the lock (the new posts' ids, SQLite's own `max(id) + 1`
+  on the snapshot the write runs on; what each answer contributes; the questions' counts,
+  statuses and marks; the members' totals; the DM outbox rows, `notifications.plan_new_answers`;
+  the names; the snapshots returned), and `write_answers` runs packed statements only (one step
+  each, fed one JSON value, no `RETURNING`, no ORM load, no `executemany`). A stale plan is made
+  again inside the writing transaction (`PRAGMA data_version`); a bot's message in the batch (a
+  native post's status reply) is planned too. A batch with a reply, a comment, a repeat or a
+  blocked member, and every batch on PostgreSQL, still runs the one-step path.
+  `tests/bot/forum/test_answer_writes.py`: a batch ends as the same answers one by one; the write
+  runs the same statements for 40 answers as for 4; a stale plan is re-planned; another
+  connection takes the write lock with a zero timeout while the plan runs.
+- **The DM worker's claim** (`bot.forum.claims`): the due rows, their group mates, their contents
+  and the next due time are read without the lock; the write fails expired leases and leases the
+  planned rows, two statements whatever their number (`tests/bot/forum/test_claims.py`).
+- **The DMs-closed check after every command** ran as a write and held the lock 85-98 ms in full
+  bursts; it is now a read, and only consuming a due notice writes.
+- A helper's full SQLite bursts on a loaded machine (load average 1.5-3.4), before and after:
+  longest holds 84-330 ms with 7-26 over 50 ms a run, then 34-106 ms with 0-3 over 50 ms;
+  `/profile` p99 0.97-1.81 s before, 0.91-1.61 s after (it follows the load: the interaction's
+  frame waits behind the reaction frames queued on the main thread, not behind the lock).
+- Two full bursts, both backends, on the merged tree (23:39Z and 23:56Z, load average 0.2-0.5;
+  the second is "Last recorded run" below): longest SQLite holds **19.8, 24.4, 23.4 ms and 29.6,
+  21.3, 26.2 ms, none over 50 ms** of 232-242 a run (ninth round: 260, 104, 93 ms; 19-21 over 50
+  ms); `/profile` p99 **0.71 and 0.75 s** on SQLite (0.77 and 0.74 s on PostgreSQL), acknowledged
+  within 0.35 and 0.61 s; votes ratio 0.47 and 0.38 (PostgreSQL 4.41 and 5.11); every run exact,
+  exit codes 0 after SIGTERM. **Answers ratio on the line: 0.112 and 0.091** (medians; min
+  0.080-0.086, max 0.116-0.129): the bot's 1,240 and 1,311 answers/s moved little, the plain
+  `sqlite3` baseline's 11,700 and 14,400 a lot.
+- What limits answer ingestion now (one-run probes, not kept): the harness's 2,000 sends take
+  0.26 s of the leg's 1.43 s, and the bot's main thread waits in `epoll` most of the run (cProfile
+  of `qa-bot run`, which sees the main thread only), so the time is the writing thread's: about
+  0.5 ms of work per answer in batches of 64-200 (planning each answer's contribution, snapshot
+  and outcome in Python, packing, the statements). Sizing the intake's batches by the write step
+  alone (the lock's hold) instead of plan and write gave 1,231 answers/s, no gain: the cost is per
+  answer, not per batch. Profiling the writing thread is the next round.
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
