@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.engine import create_engine
+from bot.db.engine import create_engine, sqlite_path
 from bot.db.models import Base
 
 BACKENDS = ("sqlite", "postgresql")
@@ -106,3 +107,23 @@ def statements_run(
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def commit_elsewhere(url: str, sql: str, parameters: tuple[Any, ...] = ()) -> Callable[[], None]:
+    """What another connection does while a planned write plans (``bot.forum.uow.Planned``): on
+    the SQLite file of ``url``, take the write lock at once (a zero timeout: it fails if the plan
+    held the lock), run ``sql`` and commit. Call it only on an SQLite file."""
+
+    path = sqlite_path(url)
+
+    def commit() -> None:
+        assert path is not None, "another connection's commit is for an SQLite file"
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the plan held the lock
+            other.execute(sql, parameters)
+            other.execute("COMMIT")
+        finally:
+            other.close()
+
+    return commit

@@ -7,7 +7,6 @@ no statement parameter."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -18,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.clock import utc_now
-from bot.db.engine import create_sessionmaker, is_sqlite, sqlite_path, write_holds
+from bot.db.engine import create_sessionmaker, is_sqlite, write_holds
 from bot.db.models import GuildSetting
 from bot.db.writes import WriteRunner
 from bot.forum.ledger import POINTS_MOVED
 from bot.forum.uow import Planned
 from bot.transactions import POINTS_CHANGED, RunnerClosed, TransactionRunner
+from tests.db_support import commit_elsewhere
 
 GUILD = 4545
 #: A value that must never show in an error's message (it stands for a member's id).
@@ -218,21 +218,10 @@ async def test_a_planned_write_plans_without_the_write_lock_and_again_when_the_d
     connection takes the write lock at once and commits; the write then plans again on what it
     writes over, so the outcome is one transaction's. Elsewhere both steps are one transaction."""
     await runner.write(lambda s: _store(s, "count", "1"))
-    path = sqlite_path(db_url) if is_sqlite(db_url) else None
-
-    def commit_elsewhere() -> None:
-        assert path is not None
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the plan held the lock
-            other.execute("UPDATE guild_settings SET value = '10' WHERE key = 'count'")
-            other.execute("COMMIT")
-        finally:
-            other.close()
-
+    moved = commit_elsewhere(db_url, "UPDATE guild_settings SET value = '10' WHERE key = 'count'")
     plans: list[int] = []
-    in_thread = path is not None  # an SQLite file: the write runner's thread
-    made = await runner.write(_counting_up(plans, commit_elsewhere if in_thread else None))
+    in_thread = is_sqlite(db_url)  # an SQLite file: the write runner's thread
+    made = await runner.write(_counting_up(plans, moved if in_thread else None))
     if in_thread:
         assert (plans, made) == ([1, 10], 11)
     else:

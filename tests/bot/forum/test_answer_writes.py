@@ -6,15 +6,13 @@ without the write lock and plans again when another connection committed meanwhi
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import create_sessionmaker, is_sqlite, sqlite_path
-from bot.forum import posts, prefs
+from bot.db.engine import create_sessionmaker, is_sqlite
+from bot.forum import prefs
 from bot.forum.blocks import MemberBlocked
 from bot.forum.results import PostChange, PostSnapshot
 from bot.forum.thread_batch import (
@@ -27,8 +25,8 @@ from bot.forum.thread_batch import (
 from bot.forum.uow import Planned
 from bot.transactions import TransactionRunner
 from tests.bot.forum.core_support import ANSWERER, ASKER, LONG, NOW, OTHER, Forum
-from tests.bot.forum.test_thread_batch import SHIFT, _message_ids, _state
-from tests.db_support import statements_run
+from tests.bot.forum.test_thread_batch import SHIFT, _message_ids, _state, recorded_one_by_one
+from tests.db_support import commit_elsewhere, statements_run
 
 FOLLOWER = 60
 BOT = 99
@@ -132,22 +130,7 @@ async def test_a_planned_batch_of_answers_ends_as_the_same_answers_one_by_one(
     one = Forum(sessionmaker, guild_id=1, first_id=10_000)
     many = Forum(sessionmaker, guild_id=2, first_id=10_000 + SHIFT)
     singles, batch = await _scene(one), await _scene(many)
-    one_by_one = [
-        await one.run(
-            lambda s, m=m: posts.record_thread_message(
-                s,
-                guild_id=m.guild_id,
-                thread_id=m.thread_id,
-                message_id=m.message_id,
-                author_id=m.author_id,
-                body=m.body,
-                author_is_bot=m.author_is_bot,
-                display_name=m.display_name,
-                now=NOW,
-            )
-        )
-        for m in singles
-    ]
+    one_by_one = await recorded_one_by_one(one, singles)
     plans: list[ThreadBatchPlan] = []
     together = await many.run(_planned(batch, plans, lambda: None))
 
@@ -214,15 +197,6 @@ async def test_the_write_step_runs_as_many_statements_for_40_answers_as_for_4(
     assert len(large) == len(small)
 
 
-@pytest.fixture
-async def runner(engine: AsyncEngine) -> AsyncIterator[TransactionRunner]:
-    made = TransactionRunner(create_sessionmaker(engine), lambda *_: None)
-    try:
-        yield made
-    finally:
-        await made.close()
-
-
 async def test_a_planned_batch_plans_without_the_write_lock_and_again_when_the_data_moved(
     db_url: str, engine: AsyncEngine, runner: TransactionRunner
 ) -> None:
@@ -236,24 +210,14 @@ async def test_a_planned_batch_plans_without_the_write_lock_and_again_when_the_d
         ThreadMessage(forum.guild_id, question.thread_id or 0, forum.next_id(), author, LONG)
         for author in (ANSWERER, OTHER)
     ]
-    path = sqlite_path(db_url) if is_sqlite(db_url) else None
-
-    def block_elsewhere() -> None:
-        assert path is not None
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the plan held the lock
-            other.execute(
-                "INSERT INTO member_blocks (guild_id, user_id, scope, reason, created_by,"
-                " created_at) VALUES (?, ?, 'all', '', ?, '2000-01-01 00:00:00.000000')",
-                (forum.guild_id, OTHER, ASKER),
-            )
-            other.execute("COMMIT")
-        finally:
-            other.close()
-
+    block_elsewhere = commit_elsewhere(
+        db_url,
+        "INSERT INTO member_blocks (guild_id, user_id, scope, reason, created_by, created_at)"
+        " VALUES (?, ?, 'all', '', ?, '2000-01-01 00:00:00.000000')",
+        (forum.guild_id, OTHER, ASKER),
+    )
     plans: list[ThreadBatchPlan] = []
-    in_thread = path is not None  # an SQLite file: the write runner's thread
+    in_thread = is_sqlite(db_url)  # an SQLite file: the write runner's thread
     results = await runner.write(_planned(batch, plans, block_elsewhere if in_thread else _none))
     created = [isinstance(r, PostChange) and r.created for r in results]
     if in_thread:

@@ -6,21 +6,20 @@ committed meanwhile."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import create_sessionmaker, is_sqlite, sqlite_path
+from bot.db.engine import create_sessionmaker, is_sqlite
 from bot.forum import outbox
 from bot.forum.claims import ClaimPlan, plan_claim, write_claim
 from bot.forum.outbox import OutboxItem
 from bot.forum.uow import Planned
 from bot.transactions import TransactionRunner
 from tests.bot.forum.outbox_support import LEASE, NOW, claim, outbox_rows, queue_answers
-from tests.db_support import statements_run
+from tests.db_support import commit_elsewhere, statements_run
 
 Claimed = tuple[list[OutboxItem], datetime | None]
 
@@ -87,15 +86,6 @@ async def test_the_write_step_runs_as_many_statements_for_60_rows_as_for_2(
     assert [sql.lstrip().split()[0].upper() for sql, _ in large] == ["UPDATE", "UPDATE"]
 
 
-@pytest.fixture
-async def runner(engine: AsyncEngine) -> AsyncIterator[TransactionRunner]:
-    made = TransactionRunner(create_sessionmaker(engine), lambda *_: None)
-    try:
-        yield made
-    finally:
-        await made.close()
-
-
 async def test_a_planned_claim_plans_without_the_write_lock_and_again_when_the_data_moved(
     db_url: str, engine: AsyncEngine, runner: TransactionRunner
 ) -> None:
@@ -106,20 +96,11 @@ async def test_a_planned_claim_plans_without_the_write_lock_and_again_when_the_d
     await queue_answers(sessionmaker, 3)
     async with sessionmaker() as session:
         first = (await outbox_rows(session))[0].id
-    path = sqlite_path(db_url) if is_sqlite(db_url) else None
-
-    def sent_elsewhere() -> None:
-        assert path is not None
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the plan held the lock
-            other.execute("UPDATE notifications SET status = 'sent' WHERE id = ?", (first,))
-            other.execute("COMMIT")
-        finally:
-            other.close()
-
+    sent_elsewhere = commit_elsewhere(
+        db_url, "UPDATE notifications SET status = 'sent' WHERE id = ?", (first,)
+    )
     plans: list[ClaimPlan] = []
-    in_thread = path is not None  # an SQLite file: the write runner's thread
+    in_thread = is_sqlite(db_url)  # an SQLite file: the write runner's thread
     items, _ = await runner.write(_planned(NOW, plans, sent_elsewhere if in_thread else None))
     async with sessionmaker() as session:
         statuses = {row.id: row.status for row in await outbox_rows(session)}

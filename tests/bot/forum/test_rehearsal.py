@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -28,15 +27,6 @@ from bot.forum.uow import Planned
 from bot.transactions import TransactionRunner
 from tests.bot.forum.core_support import GUILD, OTHER, VOTER, Forum
 from tests.bot.forum.test_vote_batch import DOWN, reaction
-
-
-@pytest.fixture
-async def runner(engine: AsyncEngine) -> AsyncIterator[TransactionRunner]:
-    made = TransactionRunner(create_sessionmaker(engine), lambda *_: None)
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 async def _rows(runner: TransactionRunner) -> list[int]:

@@ -113,19 +113,14 @@ async def _message_ids(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[i
         return {p.id: p.message_id or 0 for p in await s.scalars(select(Post))}
 
 
-async def test_a_batch_ends_as_the_same_messages_one_by_one(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
-    one = Forum(sessionmaker, guild_id=1, first_id=10_000)
-    many = Forum(sessionmaker, guild_id=2, first_id=10_000 + SHIFT)
-    singles = await _scene(one)
-    batch = await _scene(many)
-
-    one_by_one: list[Recorded] = []
-    for m in singles:
+async def recorded_one_by_one(forum: Forum, messages: list[ThreadMessage]) -> list[Recorded]:
+    """``messages`` recorded each in its own transaction, as without the intake (a refusal is
+    the outcome of its message)."""
+    outcomes: list[Recorded] = []
+    for m in messages:
         try:
-            one_by_one.append(
-                await one.run(
+            outcomes.append(
+                await forum.run(
                     lambda s, m=m: posts.record_thread_message(
                         s,
                         guild_id=m.guild_id,
@@ -141,7 +136,19 @@ async def test_a_batch_ends_as_the_same_messages_one_by_one(
                 )
             )
         except MemberBlocked as refused:
-            one_by_one.append(refused)
+            outcomes.append(refused)
+    return outcomes
+
+
+async def test_a_batch_ends_as_the_same_messages_one_by_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    one = Forum(sessionmaker, guild_id=1, first_id=10_000)
+    many = Forum(sessionmaker, guild_id=2, first_id=10_000 + SHIFT)
+    singles = await _scene(one)
+    batch = await _scene(many)
+
+    one_by_one = await recorded_one_by_one(one, singles)
     together = await many.run(lambda s: record_thread_messages(s, batch, NOW))
 
     message_of = await _message_ids(sessionmaker)
