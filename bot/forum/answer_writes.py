@@ -104,7 +104,8 @@ async def plan_answers(
         add_member_moves(moves[question.guild_id], NOTHING, after)
         added[question.id] += after.answer
         seen[question.id] = max(seen.get(question.id, answer.message_id), answer.message_id)
-    questions = {a.question.id: post_snapshot(a.question) for a in answers}
+    asked = {a.question.id: a.question for a in answers}
+    questions = {question_id: post_snapshot(q) for question_id, q in asked.items()}
     for question_id, count in added.items():
         before = questions[question_id]
         if count:
