@@ -130,7 +130,7 @@ async def plan_answers(
     outbox = [
         row
         for guild_id, pairs in sorted(by_guild.items())
-        for row in await notifications.plan_new_answers(session, pairs, now)
+        for row in await notifications.plan_new_answers(session, pairs, now, configs[guild_id])
     ]
     named = {user_id for seen_names in names.values() for user_id in seen_names}
     return AnswersPlan(

@@ -35,7 +35,7 @@ from bot.db.models import Notification, Post
 from bot.db.packed import fields, pack, packed_time
 from bot.forum import prefs
 from bot.forum.post_rows import gone
-from bot.forum.settings import load_config
+from bot.forum.settings import GuildConfig, load_config
 from bot.forum.synthetic_ids import is_synthetic
 
 NotificationKind = Literal["new_answer", "accepted", "comment", "removed"]
@@ -91,11 +91,14 @@ async def notify_new_answers(
 
 
 async def plan_new_answers(
-    session: AsyncSession, answers: Sequence[tuple[PostRef, PostRef]], now: datetime
+    session: AsyncSession,
+    answers: Sequence[tuple[PostRef, PostRef]],
+    now: datetime,
+    config: GuildConfig | None = None,
 ) -> list[dict[str, object]]:
     """The rows ``notify_new_answers`` queues for (question, answer) pairs of one guild, both
     neither deleted nor removed: its reads and decisions, nothing written (``queue_rows``
-    writes them)."""
+    writes them). ``config``: the guild's settings when the caller has them read already."""
     if not answers:
         return []
     followed = await prefs.followers_of(session, {q.id: q.author_id for q, _ in answers})
@@ -108,7 +111,8 @@ async def plan_new_answers(
     recipients -= unreachable
     if not recipients:
         return []
-    config = await load_config(session, answers[0][0].guild_id)
+    if config is None:
+        config = await load_config(session, answers[0][0].guild_id)
     window = timedelta(seconds=config.notify_coalesce_seconds)
     last = await _last_due(session, "new_answer", {q.id for q, _ in answers}, recipients)
     rows = []
