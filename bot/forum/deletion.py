@@ -21,12 +21,12 @@ from bot.forum.errors import NotFound
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import change
 from bot.forum.post_rows import (
-    POST_GONE,
     QUESTION_GONE,
     load_post,
     lock_posts,
     post_id_by_message,
     question_for_thread,
+    require_post,
     update_post,
 )
 from bot.forum.purge import blank_posts
@@ -57,9 +57,7 @@ async def delete_post(
     session: AsyncSession, *, post_id: int, actor: Actor, now: datetime | None = None
 ) -> PostChange:
     """/delete (or a moderator's removal) of a question, answer or comment."""
-    post = await load_post(session, post_id)
-    if post is None:
-        raise NotFound(POST_GONE)
+    post = await require_post(session, post_id)
     require_author_or_moderator(
         post, actor, refusal="Only its author or a moderator can delete this."
     )

@@ -22,11 +22,11 @@ from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.lookups import change
 from bot.forum.post_rows import (
     POST_GONE,
-    QUESTION_GONE,
     gone,
     load_post,
     post_id_by_message,
     question_for_thread,
+    require_question,
     update_post,
 )
 from bot.forum.prefs import ERASED_AUTHOR_ID
@@ -53,9 +53,7 @@ async def edit_question(
 ) -> PostChange:
     """Change a question's title, details or category (the asker, or a moderator)."""
     now = now or utc_now()
-    question = await load_post(session, edit.question_id, lock=True)
-    if question is None or question.kind != "question" or gone(question):
-        raise NotFound(QUESTION_GONE)
+    question = await require_question(session, edit.question_id, lock=True)
     require_author_or_moderator(
         question, actor, refusal="Only the asker or a moderator can edit this question."
     )

@@ -15,14 +15,12 @@ from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Post
-from bot.forum.errors import NotFound
 from bot.forum.post_rows import (
-    POST_GONE,
-    QUESTION_GONE,
     gone,
-    load_post,
     post_id_by_message,
     question_for_thread,
+    require_post,
+    require_question,
 )
 from bot.forum.results import PostChange, PostSnapshot, post_snapshot
 from bot.forum.visibility import VisibleForums, forum_filter
@@ -30,10 +28,7 @@ from bot.forum.visibility import VisibleForums, forum_filter
 
 async def get_post(session: AsyncSession, post_id: int) -> PostSnapshot:
     """A question, answer or comment (deleted ones included); NotFound when there is none."""
-    post = await load_post(session, post_id)
-    if post is None:
-        raise NotFound(POST_GONE)
-    return post_snapshot(post)
+    return post_snapshot(await require_post(session, post_id))
 
 
 async def change(
@@ -55,10 +50,7 @@ async def repeat_of(session: AsyncSession, message_id: int | None) -> PostChange
 
 async def get_question(session: AsyncSession, *, question_id: int) -> PostSnapshot:
     """A question that exists and is neither deleted nor removed."""
-    post = await load_post(session, question_id)
-    if post is None or post.kind != "question" or gone(post):
-        raise NotFound(QUESTION_GONE)
-    return post_snapshot(post)
+    return post_snapshot(await require_question(session, question_id))
 
 
 async def find_question_by_thread(

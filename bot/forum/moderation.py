@@ -25,7 +25,7 @@ from bot.forum import audit, notifications, reports
 from bot.forum.errors import InvalidState, NotFound
 from bot.forum.ledger import Ledger
 from bot.forum.lookups import change
-from bot.forum.post_rows import POST_GONE, load_post, lock_posts, update_post
+from bot.forum.post_rows import POST_GONE, load_post, lock_posts, require_post, update_post
 from bot.forum.results import PostChange
 from bot.forum.rights import Actor
 from bot.forum.settings import load_config
@@ -167,8 +167,6 @@ async def restore_post(
 async def reposted(session: AsyncSession, *, post_id: int, message_id: int) -> PostChange:
     """A restored post's text was posted again by the bot (its message had been deleted): the
     post now maps to that message, which the bot owns (so its author may ``/edit`` it)."""
-    post = await load_post(session, post_id, lock=True)
-    if post is None:
-        raise NotFound(POST_GONE)
+    post = await require_post(session, post_id, lock=True)
     await update_post(session, post.id, message_id=message_id, via_bot=True)
     return await change(session, post.id)

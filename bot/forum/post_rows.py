@@ -51,6 +51,23 @@ async def load_post(session: AsyncSession, post_id: int, *, lock: bool = False) 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def require_post(session: AsyncSession, post_id: int, *, lock: bool = False) -> Post:
+    """The post row as ``load_post`` gives it (deleted ones included); NotFound when there is
+    none."""
+    post = await load_post(session, post_id, lock=lock)
+    if post is None:
+        raise NotFound(POST_GONE)
+    return post
+
+
+async def require_question(session: AsyncSession, question_id: int, *, lock: bool = False) -> Post:
+    """The question row as ``load_post`` gives it; NotFound when it is no question or ``gone``."""
+    question = await load_post(session, question_id, lock=lock)
+    if question is None or question.kind != "question" or gone(question):
+        raise NotFound(QUESTION_GONE)
+    return question
+
+
 async def post_id_by_message(session: AsyncSession, message_id: int) -> int | None:
     stmt = select(Post.id).where(Post.message_id == message_id)
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -159,13 +176,8 @@ async def locked_question(
 ) -> Post:
     """Lock a live question; NotFound when it is gone (or of another guild than ``guild_id``),
     InvalidState while still pending."""
-    question = await load_post(session, question_id, lock=True)
-    if (
-        question is None
-        or question.kind != "question"
-        or gone(question)
-        or (guild_id is not None and question.guild_id != guild_id)
-    ):
+    question = await require_question(session, question_id, lock=True)
+    if guild_id is not None and question.guild_id != guild_id:
         raise NotFound(QUESTION_GONE)
     if question.state != "live":
         raise InvalidState(NOT_POSTED)
