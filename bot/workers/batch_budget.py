@@ -3,10 +3,12 @@ lock (and, anywhere, a connection) for about ``HOLD_BUDGET`` seconds at most, wh
 costs on this machine, in this burst.
 
 The first batch is the smallest (``LEAST``): its statements are compiled for the first time
-and the machine's pace is unknown. After each batch the writer reports its size and how long
-its work took (``took``): a batch over the budget shrinks the next one in proportion; a full
-batch within it lets the next grow by a quarter, up to the writer's largest. A small batch (the
-queue ran dry) says nothing about the size, so it changes nothing.
+and the machine's pace is unknown. A writer whose work hardly grows with the batch (the thread
+intake's planned answers: packed statements) may start larger (``start``). After each batch
+the writer reports its size and how long its work took (``took``): a batch over the budget
+shrinks the next one in proportion; a full batch within it lets the next grow by a quarter, up
+to the writer's largest. A small batch (the queue ran dry) says nothing about the size, so it
+changes nothing.
 
 Without a budget (``budget=None``) every batch may be as large as the writer's largest: on
 PostgreSQL, where writers do not take turns, budgeted batches halved the vote writer's
@@ -32,12 +34,18 @@ class BatchBudget:
     """The size of the next batch (``size``), kept within ``least``..``most``."""
 
     def __init__(
-        self, most: int, *, budget: float | None = HOLD_BUDGET, least: int = LEAST
+        self,
+        most: int,
+        *,
+        budget: float | None = HOLD_BUDGET,
+        least: int = LEAST,
+        start: int | None = None,
     ) -> None:
         self.most = most
         self.least = min(least, most)
         self.budget = budget
-        self.size = most if budget is None else self.least
+        first = self.least if start is None else max(self.least, min(start, most))
+        self.size = most if budget is None else first
 
     def took(self, size: int, seconds: float) -> None:
         """A batch of ``size`` took ``seconds`` of work: size the next one."""

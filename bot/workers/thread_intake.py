@@ -7,10 +7,18 @@ about 20 statements for the batch instead of about 25 of its own), one batch at 
 flood holds one pooled connection. On SQLite a batch runs whole in the runner's writing thread
 (``TransactionRunner.write``, ``bot.db.writes``): one hand-off, not one per statement through a
 busy event loop; planned apart from its writes (``bot.forum.uow.Planned``), it holds the write
-lock for its writes only. A batch is at most ``BATCH_SIZE`` messages; on SQLite at most the
-size whose work fits the writers' time budget (``bot.workers.batch_budget``, as the vote
-writer's), so it holds the write lock about 50 ms at most. A lone message is recorded at once;
-while a batch is written, the next one gathers.
+lock for its writes only. A batch is at most ``BATCH_SIZE`` messages. On SQLite the time
+budget (``bot.workers.batch_budget``) bounds how long a batch holds the write lock (about 50 ms):
+- a batch of plain answers is planned without the lock and written with packed statements,
+  whose cost hardly grows with the batch (about 20 ms for 300 answers here): it starts at the
+  largest size and shrinks only when its writes (a plan made again inside them included) run
+  over the budget;
+- a batch with any other message (a reply, a comment, a repeat, a blocked member) is recorded
+  one message at a time with the lock held, so only as many of its messages as the budget
+  for those holds (``one_step``, sized by their own holds) are recorded; the rest go back to
+  the front of the queue, in order, and the next batch is that size too until a batch is
+  planned again.
+A lone message is recorded at once; while a batch is written, the next one gathers.
 
 A batch that fails on the database gone fails for each of its messages (the message retry
 keeps them, in order: ``bot.workers.message_retry``); one that fails otherwise is recorded
@@ -25,6 +33,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,11 +58,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Thread messages recorded in one transaction at most.
-BATCH_SIZE: Final = 200
-#: The smallest batch the budget shrinks to: a batch's 20-odd statements cost about the same
-#: for one message or for 64 (about 25 ms and 40 ms of work on the shared 2-core machine).
+#: Thread messages recorded in one transaction at most. Planned on SQLite, 300 plain answers
+#: write in 14-28 ms on the shared 2-core machine (up to 48 ms while the gateway's parsing
+#: contends for the GIL); batches of 64 growing by a quarter, sized by plan and writes both,
+#: ingested 1,000-1,500 answers/s in ``make bench``, batches of 300 1,900-2,400.
+BATCH_SIZE: Final = 300
+#: The smallest batch of plain answers the budget shrinks to: its 20-odd statements cost about
+#: the same for one message or for 64.
 LEAST: Final = 64
+#: The smallest batch recorded one message at a time (about 25 statements each) and the first.
+ONE_STEP_LEAST: Final = 4
+ONE_STEP_START: Final = 16
 
 Waiting = tuple[ThreadMessage, "asyncio.Future[Recorded]"]
 
@@ -65,11 +80,16 @@ class ThreadIntake(QueueWorker):
 
     def __init__(self, bot: discord.Client, runner: TransactionRunner) -> None:
         super().__init__(bot, runner)
-        #: On SQLite each batch's work stays within the writers' time budget, so it holds the
-        #: write lock about as long as a vote batch; elsewhere always up to ``BATCH_SIZE``.
-        self.budget = BatchBudget(
-            BATCH_SIZE, budget=HOLD_BUDGET if runner.one_writer else None, least=LEAST
+        #: On SQLite each batch holds the write lock within the writers' time budget, as long
+        #: as a vote batch at most: a batch of plain answers (``budget``), a batch recorded one
+        #: message at a time (``one_step``); elsewhere always up to ``BATCH_SIZE``.
+        budget = HOLD_BUDGET if runner.one_writer else None
+        self.budget = BatchBudget(BATCH_SIZE, budget=budget, least=LEAST, start=BATCH_SIZE)
+        self.one_step = BatchBudget(
+            BATCH_SIZE, budget=budget, least=ONE_STEP_LEAST, start=ONE_STEP_START
         )
+        #: Whether the last batch was planned (plain answers): the next is sized as one.
+        self._planned = True
         self._queue: deque[Waiting] = deque()
         #: The batch being recorded.
         self._batch: list[Waiting] = []
@@ -88,7 +108,7 @@ class ThreadIntake(QueueWorker):
         return bool(self._queue)
 
     async def work_once(self) -> None:
-        count = min(len(self._queue), self.budget.size)
+        count = min(len(self._queue), (self.budget if self._planned else self.one_step).size)
         self._batch = [self._queue.popleft() for _ in range(count)]
         await self._record(self._batch)
         self._batch = []
@@ -113,7 +133,10 @@ class ThreadIntake(QueueWorker):
             for waiting in batch:
                 await self._record([waiting])
             return
-        for (_, outcome), result in zip(batch, results, strict=True):
+        # A batch recorded one message at a time may have recorded only its first messages:
+        # the rest go back to the front of the queue, in their order.
+        self._queue.extendleft(reversed(batch[len(results) :]))
+        for (_, outcome), result in zip(batch, results, strict=False):
             if not outcome.done():
                 outcome.set_result(result)
 
@@ -121,23 +144,28 @@ class ThreadIntake(QueueWorker):
         self, messages: Sequence[ThreadMessage]
     ) -> Planned[ThreadBatchPlan, list[Recorded]]:
         """The batch's operation, planned apart from its writes (``bot.forum.uow.Planned``: on
-        SQLite a batch of plain answers holds the write lock for its writes only); how long its
-        work took sizes the next batch (the wait for a connection or for the write lock before
-        it does not count)."""
-        spent = 0.0
+        SQLite a batch of plain answers holds the write lock for its writes only), recording
+        the messages of its outcome, in order: all of them, or on SQLite the first
+        ``one_step.size`` of a batch recorded one message at a time. How long the write lock
+        was held (the writing step, with a plan made again inside it) sizes the next batch."""
+        plans: list[float] = []
 
         async def plan(session: AsyncSession) -> ThreadBatchPlan:
-            nonlocal spent
             started = time.perf_counter()
             try:
                 return await plan_thread_messages(session, messages)
             finally:
-                spent += time.perf_counter() - started
+                plans.append(time.perf_counter() - started)
 
         async def write(session: AsyncSession, planned: ThreadBatchPlan) -> list[Recorded]:
             started = time.perf_counter()
+            self._planned = planned.answers is not None
+            budget = self.budget if self._planned else self.one_step
+            if not self._planned and budget.budget is not None:
+                planned = replace(planned, messages=planned.messages[: budget.size])
             recorded = await write_thread_messages(session, planned)
-            self.budget.took(len(messages), spent + time.perf_counter() - started)
+            held = sum(plans[1:]) + time.perf_counter() - started
+            budget.took(len(planned.messages), held)
             return recorded
 
         return Planned("ThreadIntake.record", plan, write)

@@ -37,3 +37,12 @@ def test_without_a_budget_every_batch_may_be_the_largest() -> None:
     assert budget.size == 500
     budget.took(500, 10.0)
     assert budget.size == 500
+
+
+def test_a_writer_may_start_larger_and_still_shrinks_when_over_the_budget() -> None:
+    budget = BatchBudget(300, budget=0.05, least=64, start=300)
+    assert budget.size == 300
+    budget.took(300, 0.1)  # twice the budget
+    assert budget.size == 150
+    assert BatchBudget(300, budget=0.05, least=64, start=10).size == 64  # never below the least
+    assert BatchBudget(300, budget=0.05, start=1_000).size == 300  # nor above the largest
