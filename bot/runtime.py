@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import sys
@@ -29,22 +28,6 @@ log = logging.getLogger(__name__)
 #: waits for it back while the main thread parses gateway frames: with the default a batch of
 #: a dozen statements held the write lock up to 60 ms longer, waiting for the GIL.
 GIL_SWITCH_INTERVAL: Final = 0.001
-
-
-async def freeze_after_ready(bot: QABot) -> None:
-    """Once the bot is first ready, collect and freeze what it holds (``gc.freeze``).
-
-    A full (generation 2) collection walks every object the process holds, with the GIL held;
-    what a ready bot holds (modules, discord.py's caches of guilds and members, the ORM's
-    mappings) rarely dies. Measured in ``make bench``'s burst on SQLite: collections of about
-    150,000-230,000 objects paused 90-165 ms, several times a run, and a write transaction whose
-    thread waited for the GIL meanwhile held SQLite's write lock that long (146 ms for a vote
-    batch); with the 170,000 objects of the ready bot frozen, 10-31 ms. What is frozen and
-    later freed by its last reference still goes; a cycle among frozen objects stays."""
-    await bot.wait_until_ready()
-    gc.collect()
-    gc.freeze()
-    log.info("%d objects held since start-up frozen out of the collector", gc.get_freeze_count())
 
 
 class StartupError(Exception):
@@ -90,7 +73,7 @@ async def run_bot(
         log.info("database schema is up to date")
     engine = create_engine(url)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-    bot = QABot(settings, engine, extensions=extensions)
+    bot = QABot(settings, engine, extensions=extensions, freeze_start_up=True)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     closers: list[asyncio.Task[None]] = []
@@ -109,11 +92,9 @@ async def run_bot(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
             loop.add_signal_handler(sig, request_stop, sig.name)
-    freezing: asyncio.Task[None] | None = None
     try:
         async with bot:
             await _login(bot, settings, token)
-            freezing = loop.create_task(freeze_after_ready(bot), name="qa-bot gc freeze")
             try:
                 await bot.connect(reconnect=True)
             except discord.PrivilegedIntentsRequired:
@@ -122,8 +103,6 @@ async def run_bot(
                     "Intent' under Bot > Privileged Gateway Intents in the developer portal."
                 ) from None
     finally:
-        if freezing is not None:
-            freezing.cancel()  # never ready: nothing to freeze
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(RuntimeError):  # also raised where signals are unsupported
                 loop.remove_signal_handler(sig)

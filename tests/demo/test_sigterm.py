@@ -123,6 +123,6 @@ async def test_sigterm_after_the_demo_flows_exits_0_without_errors(
     assert "Traceback" not in log
     assert ERROR_RECORD.findall(log) == [], log
     assert "SIGTERM received: shutting down" in log and log.rstrip().endswith("stopped")
-    assert re.search(r"\d+ objects held since start-up frozen out of the collector", log), log
+    assert re.search(r"\d+ objects made at set-up frozen out of the collector", log), log
     # The command the signal came in the middle of was finished before the bot closed.
     assert demo.last_reply is not None and "Points" in str(demo.last_reply.embeds)
