@@ -60,13 +60,15 @@ log = logging.getLogger(__name__)
 
 #: Thread messages recorded in one transaction at most. Planned on SQLite, 300 plain answers
 #: write in 14-28 ms on the shared 2-core machine (up to 48 ms while the gateway's parsing
-#: contends for the GIL); batches of 64 growing by a quarter, sized by plan and writes both,
-#: ingested 1,000-1,500 answers/s in ``make bench``, batches of 300 1,900-2,400.
+#: contends for the GIL). In one-run probes of ``make bench``'s answer leg, batches from 64
+#: growing by a quarter, sized by plan and writes both, took 975-1,776 answers/s; batches of
+#: 300 sized by the writes 1,904-2,430.
 BATCH_SIZE: Final = 300
 #: The smallest batch of plain answers the budget shrinks to: its 20-odd statements cost about
 #: the same for one message or for 64.
 LEAST: Final = 64
-#: The smallest batch recorded one message at a time (about 25 statements each) and the first.
+#: The smallest batch recorded one message at a time (about 25 statements each, all with the
+#: lock held) the budget shrinks to, and its first size.
 ONE_STEP_LEAST: Final = 4
 ONE_STEP_START: Final = 16
 

@@ -468,6 +468,47 @@ Measured on the shared 2-core machine with a load average of 5-7 (other benchmar
   alone (the lock's hold) instead of plan and write gave 1,231 answers/s, no gain: the cost is per
   answer, not per batch. Profiling the writing thread is the next round.
 
+### Where the time goes (issue 18, eleventh round; batch sizes and the collector, 2026-12-07)
+
+- **Who holds the GIL during answer ingestion.** py-spy (`--gil --threads`, 200 Hz, attached to
+  `qa-bot run` for the ingestion only; a throwaway harness, not kept): the main thread held the
+  GIL for 230 samples, the writing thread for 161. Half of the main thread's share is
+  discord.py parsing the 2,000 `MESSAGE_CREATE` frames (`Message` and `Member` objects) and
+  dispatching them to the listeners. A timeline of the intake's batches showed why: for the
+  first 0.8 s the main thread parsed while the writer, short of the GIL, wrote batches of 64, 80
+  and 100 (143 answers committed by then, 1,646 queued); then it drained the queue at about
+  3,000 answers/s. The budget counted plan and writes, and the batches grew by a quarter from
+  64, so most of the leg had passed before they were large (the tenth round's probe sized by
+  the writes alone but still started at 64: hence its "no gain").
+- **Batch sizes now** (`bot.workers.thread_intake`): the budget counts the lock's hold only
+  (the writing step, with a plan made again inside it), and a batch of plain answers starts at
+  the largest, now 300: its packed writes cost 14-28 ms for 300 answers (up to 48 ms while
+  the parsing contends for the GIL). A batch that turns out to need the one-step path (a
+  reply, a comment, a repeat, a blocked member: every statement under the lock) records only
+  as many messages as its own budget (`one_step`, from 16, sized by its holds) and puts the rest
+  back at the front of the queue in order (`tests/cogs/answering/test_intake_flood.py`).
+  Alternating one-run probes (2,000 answers, small burst, same machine): batches of 64 growing
+  975-1,776 answers/s; starting at 200 1,531-1,655; at 300 1,904-2,430; at 400 1,904-2,563
+  (longest write 55 ms: 300 kept).
+- **The collector's pauses.** A `gc.callbacks` probe in `qa-bot run` (not kept) during a full
+  burst: generation-2 collections of 150,000-230,000 objects took 87-202 ms, several a run, with
+  the GIL held; a write transaction whose thread waited for the GIL meanwhile held the lock as
+  long (the 146 ms vote batch of the first run below). `qa-bot run` now collects and freezes
+  what set-up made (`bot.client.freeze_start_up`, before the workers start and the gateway
+  connects, about 150,000-170,000 objects): the same probe saw 10-31 ms. Freezing at the first
+  ready instead was tried: its own collection (about 120 ms) paused a forum post's adoption with
+  the lock held (170 ms), so it moved to set-up.
+- Full bursts, both backends (3 runs each): after the batch sizes (01:58Z, load average 1.4):
+  answers ratio **0.160** (min 0.141, max 0.172; 1,760 answers/s against 11,170), votes ratio
+  0.38 and 4.44, `/profile` p99 0.69 and 0.57 s, longest holds 47, 56 (a question's adoption)
+  and 146 ms (a vote batch, a collection). With the freeze at first ready (02:16Z): answers
+  ratio 0.172 (min 0.130), votes 0.46 and 4.62, p99 0.95 and 0.67 s, holds 170 ms (the
+  adoption above), 56 and 28 ms.
+  With the freeze at set-up (02:26Z, load average about 1; "Last recorded run" below): answers
+  ratio **0.204** (min 0.158, max 0.236; 2,032 answers/s against 11,940), votes ratio 0.43 and
+  5.08, `/profile` p99 **0.77 and 0.63 s**, longest holds **32, 30 and 32 ms, none over 50 ms**
+  of 223-229 a run, every run exact, exit codes 0 after SIGTERM: every issue 18 target met.
+
 ### Answer ingestion (issue 18 item 5, third round; SQLite, 2026-12-06)
 
 Where the time went, before (`--profile --profile-out`, one `--quick` run, 10:57Z, load average
