@@ -38,7 +38,7 @@ from bot.db.base import (
     Snowflake,
     SnowflakeKey,
 )
-from bot.db.types import DATED_ONLY, SEARCH_LOOKUP_STATE
+from bot.db.types import DATED_ONLY
 
 POST_KINDS = ("question", "answer", "comment")
 QUESTION_STATUSES = ("open", "answered", "solved", "closed")
@@ -96,8 +96,6 @@ class Post(GuildRecord, Base):
         Index("ix_posts_guild_author", "guild_id", "author_id"),
         Index("ix_posts_guild_kind_activity", "guild_id", "kind", "last_activity_at"),
         Index("ix_posts_guild_kind_created", "guild_id", "kind", "created_at", **DATED_ONLY),
-        # Search: a matching post's question and state without its wide row (migration 0013).
-        Index("ix_posts_search_lookup", "id", "question_id", *SEARCH_LOOKUP_STATE),
     )
 
     kind: Mapped[str] = mapped_column(String(16))

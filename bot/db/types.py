@@ -49,7 +49,3 @@ def stored_utc(value: str | datetime) -> datetime:
 DATED_ONLY: dict[str, Any] = {
     f"{dialect}_where": text("created_at IS NOT NULL") for dialect in ("sqlite", "postgresql")
 }
-
-#: The columns after ``id, question_id`` of the posts index that search reads instead of the
-#: wide row: what makes a matching post count (a live, undeleted question or answer of a guild).
-SEARCH_LOOKUP_STATE: tuple[str, ...] = ("guild_id", "kind", "state", "deleted_at", "removed_at")

@@ -7,8 +7,9 @@ background (``bot.workers.search_tops``) with the same ranking over all the guil
 the ``PER_FORUM`` best questions of each forum, so a reader seeing any set of forums gets the
 same top ``MAX_LIMIT`` as the full ranking had at that time.
 
-How a term gets one: a one-term search that still runs the full ranking counts the questions
-matching it; past ``COMMON_QUESTIONS`` it asks for the term's list (``want``) and the worker
+How a term gets one: a one-term search that still runs the full ranking counts the threads it
+ranked (what the ranking costs; on SQLite every guild's threads holding the term, as the index
+is shared); past ``COMMON_QUESTIONS`` it asks for the term's list (``want``) and the worker
 computes it soon after. Later one-term searches for it read the list, keyed by the guild and
 the term as ``search_terms`` gives it (lower case, NFC).
 
@@ -38,7 +39,7 @@ from bot.db.dialect import dialect_name
 from bot.forum.search_sql import HIT_COLUMNS, LIVE_QUESTION, question_scope, ranked_questions
 from bot.forum.visibility import VisibleForums
 
-#: A one-term search matching at least this many questions asks for a precomputed list.
+#: A one-term search whose ranking covers at least this many threads asks for a precomputed list.
 COMMON_QUESTIONS: Final = 5_000
 #: Each forum's best questions a list keeps (the most hits a search returns).
 PER_FORUM: Final = 100
@@ -60,7 +61,7 @@ class Ranked:
 @dataclass(frozen=True, slots=True)
 class TopList:
     """A term's top list in a guild, most relevant first, as of ``refreshed_at``; ``matched``:
-    how many questions held the term then."""
+    how many threads the ranking covered then (``search_sql.find_statement``'s ``matched``)."""
 
     questions: tuple[Ranked, ...]
     matched: int
@@ -105,7 +106,7 @@ class CommonTerms:
         return found
 
     def want(self, guild_id: int, term: str, matched: int) -> None:
-        """A full ranking of ``term`` matched ``matched`` questions: past the threshold, ask
+        """A full ranking of ``term`` covered ``matched`` threads: past the threshold, ask
         for its list."""
         key = (guild_id, term)
         if matched >= self.threshold and key not in self._lists and self._wanted.add(key, None):
@@ -136,7 +137,7 @@ async def rank_term(
     with_m = ranked_questions(dialect_name(session), [term], 1, params)
     sql = f"""{with_m}
         SELECT question_id, forum_id, rank, matched FROM (
-            SELECT q.id AS question_id, q.forum_id, m.rank, COUNT(*) OVER () AS matched,
+            SELECT q.id AS question_id, q.forum_id, m.rank, (SELECT COUNT(*) FROM m) AS matched,
                    ROW_NUMBER() OVER (
                        PARTITION BY q.forum_id ORDER BY m.rank DESC, q.score DESC, q.id DESC
                    ) AS place

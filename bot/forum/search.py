@@ -151,7 +151,7 @@ async def _find(
 ) -> list[SearchHit]:
     """The questions ``find`` asks for, most relevant first (at most its ``limit``, capped at
     ``MAX_LIMIT``); none without terms or with a limit below 1. With ``common`` (one term),
-    tells it how many questions match.
+    tells it how many threads the ranking covered.
 
     First only the ``WINDOW`` times ``limit`` best-ranked questions are looked up; when more
     questions match and fewer than ``limit`` of those are in the reader's scope, all are."""

@@ -4,7 +4,9 @@ posts are grouped by question and ranked, on SQLite (FTS5, ``bm25``) and Postgre
 
 A question's rank is the sum of its matching posts' relevance, an answer counting
 ``ANSWER_FACTOR``; a query of one term needs no per-term match flags (every matching post holds
-it), which spares each matching post a second look-up.
+it), which spares each matching post a second look-up. Only live questions and answers count: on
+SQLite the index holds no other post (migration 0015), on PostgreSQL every counted post is
+checked.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def question_scope(
     return sql, params
 
 
-# A post that may count toward its question: a live, undeleted question or answer of the guild.
+# On PostgreSQL, a post that may count toward its question: a live, undeleted question or answer
+# of the guild.
 _POST_FILTERS: Final = (
     "p.guild_id = :guild_id AND p.kind IN ('question', 'answer')"
     " AND p.deleted_at IS NULL AND p.removed_at IS NULL AND p.state = 'live'"
@@ -63,7 +66,8 @@ _ANSWER_FACTOR_SQL: Final = f"CASE WHEN p.kind = 'answer' THEN {ANSWER_FACTOR} E
 def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str, Any]) -> str:
     """A ``WITH`` clause defining ``m (question_id, rank)``: every question in which at least
     ``need`` of ``terms`` occur (in the question or its live answers), whatever its forum or
-    status. Its parameters are added to ``params``.
+    status (on SQLite, whatever its guild or its own state too: the scope of the query reading
+    ``m`` decides). Its parameters are added to ``params``.
 
     When every one of several terms must occur, the engine's per-thread index (migration 0014)
     first finds the threads holding them all, and only those threads' posts are ranked."""
@@ -76,35 +80,45 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
     params["any_term"] = " OR ".join(fts_match(t) for t in terms)
     if flagged:
         params.update(zip(names, (fts_match(t) for t in terms), strict=True))
+    threads = within = flags = having = ""
     if every:
-        return _ranked_threads_sqlite(names)
-    flags = having = ""
-    if flagged:
+        # The threads holding every term, from the index's keys alone: each term's threads,
+        # intersected.
+        also = "".join(
+            f" AND {THREAD_OF_KEY} IN (SELECT {THREAD_OF_KEY} FROM posts_search"
+            f" WHERE posts_search MATCH :{name})"
+            for name in names[1:]
+        )
+        threads = f"""
+            c AS MATERIALIZED (
+                SELECT {THREAD_OF_KEY} AS thread FROM posts_search
+                WHERE posts_search MATCH :{names[0]}{also}
+            ),
+        """
+        within = f" AND {THREAD_OF_KEY} IN c"
+    elif flagged:
         flags = "".join(
             f", rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
             for i, n in enumerate(names)
         )
         having = "HAVING " + " + ".join(f"MAX(h.m{i})" for i in range(len(terms))) + " >= :need"
-    # Each match's question and state from the narrow covering index (migration 0013), not the
-    # wide row; named, since without ANALYZE statistics SQLite would look up the row by rowid.
-    # Materialized: bm25() works only in the query that scans posts_search by MATCH,
-    # which flattening the subquery into the join would undo.
-    matches = f"""
+    # The index holds only live questions and answers (migration 0015), and each key carries
+    # its thread, so no posts row is read here. Materialized: bm25() works only in the query
+    # that scans posts_search by MATCH, which flattening the subquery would undo. bm25 is
+    # computed only for the rows the filter keeps, with the index-wide statistics.
+    matches = f"""{threads}
         h AS MATERIALIZED (
-            SELECT {POST_OF_KEY} AS post_id, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel{flags}
+            SELECT rowid AS key, -bm25(posts_search, {_BM25_WEIGHTS}) * {_KEY_FACTOR} AS rel{flags}
             FROM posts_search
-            WHERE posts_search MATCH :any_term
+            WHERE posts_search MATCH :any_term{within}
         ),
     """
     return _with_m(
         matches,
         f"""
-        SELECT COALESCE(p.question_id, p.id) AS question_id,
-               SUM(h.rel * {_ANSWER_FACTOR_SQL}) AS rank
+        SELECT h.key >> 32 AS question_id, SUM(h.rel) AS rank
         FROM h
-        JOIN posts AS p INDEXED BY ix_posts_search_lookup ON p.id = h.post_id
-        WHERE {_POST_FILTERS}
-        GROUP BY COALESCE(p.question_id, p.id)
+        GROUP BY h.key >> 32
         {having}
     """,
     )
@@ -113,65 +127,9 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
 #: A ``posts_search`` rowid's post id and thread (question id): migration 0014.
 POST_OF_KEY: Final = "(rowid & 4294967295)"
 THREAD_OF_KEY: Final = "(rowid >> 32)"
-
-
-def _ranked_threads_sqlite(names: list[str]) -> str:
-    """``m`` on SQLite for terms that must all occur: threads holding every term, from the
-    index's keys alone (each term's matching threads, intersected), then the relevance of
-    those threads' posts holding any term (bm25 computed only for the rows the filter keeps,
-    with the index-wide statistics: the same values as ranking every match).
-
-    ``m.clean``: every matching post of the thread is a live post of the guild, so each term
-    occurs in one (the candidates hold every term); ``thread_check`` checks the others."""
-    within = "".join(
-        f" AND {THREAD_OF_KEY} IN (SELECT {THREAD_OF_KEY} FROM posts_search"
-        f" WHERE posts_search MATCH :{name})"
-        for name in names[1:]
-    )
-    matches = f"""
-        c AS MATERIALIZED (
-            SELECT {THREAD_OF_KEY} AS thread FROM posts_search
-            WHERE posts_search MATCH :{names[0]}{within}
-        ),
-        h AS MATERIALIZED (
-            SELECT rowid AS key, -bm25(posts_search, {_BM25_WEIGHTS}) AS rel
-            FROM posts_search
-            WHERE posts_search MATCH :any_term AND {THREAD_OF_KEY} IN c
-        ),
-    """
-    return _with_m(
-        matches,
-        f"""
-        SELECT h.key >> 32 AS question_id,
-               SUM(CASE WHEN p.id IS NULL THEN 0.0 ELSE h.rel * {_ANSWER_FACTOR_SQL} END)
-                   AS rank,
-               COUNT(p.id) = COUNT(*) AS clean
-        FROM h
-        LEFT JOIN posts AS p INDEXED BY ix_posts_search_lookup
-            ON p.id = h.key & 4294967295 AND {_POST_FILTERS}
-        GROUP BY h.key >> 32
-        HAVING COUNT(p.id) > 0
-    """,
-    )
-
-
-def thread_check(dialect: str, terms: list[str], need: int) -> str:
-    """A condition on ``m`` (from ``ranked_questions``) to add to the query reading it: on
-    SQLite with every one of several terms required, a thread with a deleted or hidden matching
-    post still needs each term in a live post (looked up in the thread's range of keys). Only
-    the questions the reader could be shown get there, so it runs for a few at most."""
-    if dialect == "postgresql" or len(terms) < 2 or need != len(terms):
-        return ""
-    live_terms = " AND ".join(
-        f"""EXISTS (
-            SELECT 1 FROM posts_search AS s
-            JOIN posts AS p INDEXED BY ix_posts_search_lookup ON p.id = s.rowid & 4294967295
-            WHERE s.posts_search MATCH :t{i}
-              AND s.rowid BETWEEN m.question_id << 32 AND (m.question_id << 32) + 4294967295
-              AND {_POST_FILTERS})"""
-        for i in range(len(terms))
-    )
-    return f" AND (m.clean OR ({live_terms}))"
+#: How much a ``posts_search`` entry counts toward its thread's rank: the question's (its key's
+#: post is the thread) in full, an answer's ``ANSWER_FACTOR``.
+_KEY_FACTOR: Final = f"CASE WHEN {POST_OF_KEY} = {THREAD_OF_KEY} THEN 1.0 ELSE {ANSWER_FACTOR} END"
 
 
 def _ranked_postgres(
@@ -252,7 +210,9 @@ def find_statement(
     its live answers), most relevant first. The SQL text depends on the number of terms alone
     (on PostgreSQL, on how many distinct normal forms each has).
 
-    ``matched``: how many questions hold the terms, in any forum, of any status.
+    ``matched``: how many threads the ranking covered (``m``'s rows), in any forum, of any
+    status; on SQLite also other guilds' threads and those of a deleted or hidden question with
+    a live answer, which the index shares (the scope leaves them out of the results).
     ``window`` looks only at the questions ranked at least as high as the ``window``-th (ties
     kept), sparing the look-up of every other question's row: the result is exact when it holds
     ``limit`` rows; with fewer, run it again without."""
@@ -265,10 +225,10 @@ def find_statement(
         limit=find.limit,
     )
     with_m = ranked_questions(dialect, find.terms, find.need, params)
-    cut = thread_check(dialect, find.terms, find.need)
+    cut = ""
     if window is not None:
         params["window_offset"] = window - 1
-        cut += (
+        cut = (
             " AND m.rank >= COALESCE((SELECT m.rank FROM m ORDER BY m.rank DESC"
             " LIMIT 1 OFFSET :window_offset), m.rank)"
         )

@@ -1,6 +1,6 @@
-"""Migration 0014 (threads found in the index) on a database holding posts: the index re-keyed
-(SQLite) or the threads' words filled (PostgreSQL), the same results before and after, and back
-again on a downgrade."""
+"""Migrations 0014 (threads found in the index) and 0015 (live posts only) on a database holding
+posts: the index re-keyed (SQLite) or the threads' words filled (PostgreSQL), then only live
+posts kept in SQLite's index; the same results at the head, and back again on a downgrade."""
 
 from __future__ import annotations
 
@@ -41,40 +41,46 @@ async def _keys(sm: async_sessionmaker[AsyncSession]) -> list[int]:
         return list((await session.execute(text(sql))).scalars())
 
 
+async def _posts_0013(sm: async_sessionmaker[AsyncSession]) -> None:
+    """Two threads, three of their answers deleted (one of them holding "cold lake")."""
+    await _insert_0001_post(sm, 1, "question", None, "Older question about swimming")
+    await _insert_0001_post(sm, 2, "answer", 1, None, "Try the lake.")
+    await _insert_0001_post(sm, 3, "answer", 1, None, "Bring a towel.")
+    await _insert_0001_post(sm, 4, "question", None, "Goggles fogging up")
+    await _insert_0001_post(sm, 5, "answer", 1, None, "The water is cold.")
+    await _insert_0001_post(sm, 6, "answer", 4, None, "Lake water works too.")
+    await _insert_0001_post(sm, 7, "answer", 1, None, "A cold lake, deleted.")
+    async with sm() as session, session.begin():
+        await session.execute(
+            text("UPDATE posts SET deleted_at = created_at WHERE id IN (3, 6, 7)")
+        )
+        await set_setting(session, GUILD, "forum_channel_id", FORUM)
+
+
+def _key(thread: int, post: int) -> int:
+    return (thread << 32) | post
+
+
 @pytest.mark.parametrize("empty_db_url", BACKENDS, indirect=True)
-async def test_upgrading_to_0014_keeps_results_and_downgrading_restores_the_old_index(
+async def test_upgrading_to_0014_rekeys_the_index_and_downgrading_restores_the_old_index(
     empty_db_url: str,
 ) -> None:
     await migrate.upgrade(empty_db_url, "0013")
     engine = create_engine(empty_db_url)
     try:
         sm = create_sessionmaker(engine)
-        board = Board(sm)
-        await _insert_0001_post(sm, 1, "question", None, "Older question about swimming")
-        await _insert_0001_post(sm, 2, "answer", 1, None, "Try the lake.")
-        await _insert_0001_post(sm, 3, "answer", 1, None, "Bring a towel.")
-        await _insert_0001_post(sm, 4, "question", None, "Goggles fogging up")
-        await _insert_0001_post(sm, 5, "answer", 1, None, "The water is cold.")
-        await _insert_0001_post(sm, 6, "answer", 4, None, "Lake water works too.")
-        await _insert_0001_post(sm, 7, "answer", 1, None, "A cold lake, deleted.")
-        async with sm() as session, session.begin():
-            await session.execute(
-                text("UPDATE posts SET deleted_at = created_at WHERE id IN (3, 6, 7)")
-            )
-            await set_setting(session, GUILD, "forum_channel_id", FORUM)
+        await _posts_0013(sm)
         dialect = engine.dialect.name
         old_keys = await _keys(sm) if dialect == "sqlite" else []
         assert old_keys == ([1, 2, 3, 4, 5, 6, 7] if dialect == "sqlite" else [])
 
-        await migrate.upgrade(empty_db_url)
+        await migrate.upgrade(empty_db_url, "0014")
         if dialect == "sqlite":
-            # (thread << 32) | post: question 1's posts, then question 4's.
-            keys = [(1 << 32) | post for post in (1, 2, 3, 5, 7)] + [(4 << 32) | 4, (4 << 32) | 6]
+            # (thread << 32) | post: question 1's posts, then question 4's; deleted ones too.
+            keys = [_key(1, post) for post in (1, 2, 3, 5, 7)] + [_key(4, 4), _key(4, 6)]
             assert await _keys(sm) == keys
         else:
             assert await _keys(sm) == [1, 4]
-        await assert_index_mirrors_posts(sm)
-        assert await _results(board) == EXPECTED
 
         await migrate.downgrade(empty_db_url, "0013")
         if dialect == "sqlite":
@@ -89,6 +95,59 @@ async def test_upgrading_to_0014_keeps_results_and_downgrading_restores_the_old_
                 )
                 assert left.scalar_one()
         await migrate.upgrade(empty_db_url)
+        await assert_index_mirrors_posts(sm)
+        assert await _results(Board(sm)) == EXPECTED
+    finally:
+        await engine.dispose()
+
+
+async def _has_lookup_index(sm: async_sessionmaker[AsyncSession]) -> bool:
+    async with sm() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            sql = "SELECT count(*) FROM sqlite_master WHERE name = 'ix_posts_search_lookup'"
+        else:
+            sql = "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_posts_search_lookup'"
+        return bool((await session.execute(text(sql))).scalar_one())
+
+
+@pytest.mark.parametrize("empty_db_url", BACKENDS, indirect=True)
+async def test_upgrading_to_0015_keeps_only_live_posts_in_the_index_and_back(
+    empty_db_url: str,
+) -> None:
+    await migrate.upgrade(empty_db_url, "0013")
+    engine = create_engine(empty_db_url)
+    try:
+        sm = create_sessionmaker(engine)
+        await _posts_0013(sm)
+        await migrate.upgrade(empty_db_url, "0014")
+        # A pending answer and an answer hidden by a moderator, in question 4's thread.
+        await _insert_0001_post(sm, 8, "answer", 4, None, "Pending swimming towel.")
+        await _insert_0001_post(sm, 9, "answer", 4, None, "Hidden swimming towel.")
+        async with sm() as session, session.begin():
+            await session.execute(text("UPDATE posts SET state = 'pending' WHERE id = 8"))
+            await session.execute(text("UPDATE posts SET removed_at = created_at WHERE id = 9"))
+        dialect = engine.dialect.name
+        every = await _keys(sm)
+        if dialect == "sqlite":
+            assert every == [_key(1, p) for p in (1, 2, 3, 5, 7)] + [
+                _key(4, p) for p in (4, 6, 8, 9)
+            ]
+        assert await _has_lookup_index(sm)
+
+        await migrate.upgrade(empty_db_url, "0015")
+        if dialect == "sqlite":
+            assert await _keys(sm) == [_key(1, 1), _key(1, 2), _key(1, 5), _key(4, 4)]
+        assert not await _has_lookup_index(sm)
+        await assert_index_mirrors_posts(sm)
+        board = Board(sm)
+        assert await _results(board) == EXPECTED
+        assert await board.titles("towel") == []
+
+        await migrate.downgrade(empty_db_url, "0014")
+        assert await _keys(sm) == every
+        assert await _has_lookup_index(sm)
+        await migrate.upgrade(empty_db_url)
+        await assert_index_mirrors_posts(sm)
         assert await _results(board) == EXPECTED
     finally:
         await engine.dispose()
