@@ -724,13 +724,13 @@ async def test_hidden_and_restored_posts_leave_and_return(
     answer = await board.answer(question, "Studded tyres make it pleasant.")
     await unrelated(board)
     moderator = Actor(MODERATOR, is_moderator=True)
-    assert await board.titles("cycling tyres") == ["Cycling to work"]
 
-    await board.run(
-        lambda s: moderation.remove_post(
-            s, removal=moderation.Removal(answer.id), moderator=moderator
-        )
-    )
+    async def remove(post_id: int) -> None:
+        removal = moderation.Removal(post_id)
+        await board.run(lambda s: moderation.remove_post(s, removal=removal, moderator=moderator))
+
+    assert await board.titles("cycling tyres") == ["Cycling to work"]
+    await remove(answer.id)
     assert await board.titles("tyres") == []
     assert await board.titles("cycling tyres") == []
     assert await board.titles("cycling") == ["Cycling to work"]
@@ -738,11 +738,7 @@ async def test_hidden_and_restored_posts_leave_and_return(
 
     await board.run(lambda s: moderation.restore_post(s, post_id=answer.id, moderator=moderator))
     assert await board.titles("cycling tyres") == ["Cycling to work"]
-    await board.run(
-        lambda s: moderation.remove_post(
-            s, removal=moderation.Removal(question.id), moderator=moderator
-        )
-    )
+    await remove(question.id)
     assert await board.titles("cycling") == []
     assert await board.titles("tyres") == []
     await assert_index_mirrors_posts(sessionmaker)

@@ -4,6 +4,10 @@ posts kept in SQLite's index; the same results at the head, and back again on a 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,30 +35,52 @@ async def _results(board: Board) -> dict[str, list[str]]:
     return {query: await board.titles(query) for query in EXPECTED}
 
 
-async def _keys(sm: async_sessionmaker[AsyncSession]) -> list[int]:
-    """The search index's keys on SQLite; the threads with words on PostgreSQL."""
+async def _scalars(
+    sm: async_sessionmaker[AsyncSession], *, sqlite: str, postgres: str
+) -> list[Any]:
+    """The first column of ``sqlite`` or ``postgres``, whichever engine ``sm`` opens."""
     async with sm() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            sql = "SELECT rowid FROM posts_search ORDER BY rowid"
-        else:
-            sql = "SELECT question_id FROM thread_search ORDER BY 1"
+        sql = sqlite if session.get_bind().dialect.name == "sqlite" else postgres
         return list((await session.execute(text(sql))).scalars())
 
 
-async def _posts_0013(sm: async_sessionmaker[AsyncSession]) -> None:
-    """Two threads, three of their answers deleted (one of them holding "cold lake")."""
-    await _insert_0001_post(sm, 1, "question", None, "Older question about swimming")
-    await _insert_0001_post(sm, 2, "answer", 1, None, "Try the lake.")
-    await _insert_0001_post(sm, 3, "answer", 1, None, "Bring a towel.")
-    await _insert_0001_post(sm, 4, "question", None, "Goggles fogging up")
-    await _insert_0001_post(sm, 5, "answer", 1, None, "The water is cold.")
-    await _insert_0001_post(sm, 6, "answer", 4, None, "Lake water works too.")
-    await _insert_0001_post(sm, 7, "answer", 1, None, "A cold lake, deleted.")
-    async with sm() as session, session.begin():
-        await session.execute(
-            text("UPDATE posts SET deleted_at = created_at WHERE id IN (3, 6, 7)")
-        )
-        await set_setting(session, GUILD, "forum_channel_id", FORUM)
+async def _keys(sm: async_sessionmaker[AsyncSession]) -> list[int]:
+    """The search index's keys on SQLite; the threads with words on PostgreSQL."""
+    return await _scalars(
+        sm,
+        sqlite="SELECT rowid FROM posts_search ORDER BY rowid",
+        postgres="SELECT question_id FROM thread_search ORDER BY 1",
+    )
+
+
+@contextlib.asynccontextmanager
+async def _posts_at_0013(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A database at 0013 holding two threads, three of their answers deleted (one of them
+    holding "cold lake"), and the forum its readers see."""
+    await migrate.upgrade(url, "0013")
+    engine = create_engine(url)
+    try:
+        sm = create_sessionmaker(engine)
+        await _insert_0001_post(sm, 1, "question", None, "Older question about swimming")
+        await _insert_0001_post(sm, 2, "answer", 1, None, "Try the lake.")
+        await _insert_0001_post(sm, 3, "answer", 1, None, "Bring a towel.")
+        await _insert_0001_post(sm, 4, "question", None, "Goggles fogging up")
+        await _insert_0001_post(sm, 5, "answer", 1, None, "The water is cold.")
+        await _insert_0001_post(sm, 6, "answer", 4, None, "Lake water works too.")
+        await _insert_0001_post(sm, 7, "answer", 1, None, "A cold lake, deleted.")
+        async with sm() as session, session.begin():
+            await session.execute(
+                text("UPDATE posts SET deleted_at = created_at WHERE id IN (3, 6, 7)")
+            )
+            await set_setting(session, GUILD, "forum_channel_id", FORUM)
+        yield sm
+    finally:
+        await engine.dispose()
+
+
+async def _dialect(sm: async_sessionmaker[AsyncSession]) -> str:
+    async with sm() as session:
+        return session.get_bind().dialect.name
 
 
 def _key(thread: int, post: int) -> int:
@@ -65,12 +91,8 @@ def _key(thread: int, post: int) -> int:
 async def test_upgrading_to_0014_rekeys_the_index_and_downgrading_restores_the_old_index(
     empty_db_url: str,
 ) -> None:
-    await migrate.upgrade(empty_db_url, "0013")
-    engine = create_engine(empty_db_url)
-    try:
-        sm = create_sessionmaker(engine)
-        await _posts_0013(sm)
-        dialect = engine.dialect.name
+    async with _posts_at_0013(empty_db_url) as sm:
+        dialect = await _dialect(sm)
         old_keys = await _keys(sm) if dialect == "sqlite" else []
         assert old_keys == ([1, 2, 3, 4, 5, 6, 7] if dialect == "sqlite" else [])
 
@@ -97,28 +119,22 @@ async def test_upgrading_to_0014_rekeys_the_index_and_downgrading_restores_the_o
         await migrate.upgrade(empty_db_url)
         await assert_index_mirrors_posts(sm)
         assert await _results(Board(sm)) == EXPECTED
-    finally:
-        await engine.dispose()
 
 
 async def _has_lookup_index(sm: async_sessionmaker[AsyncSession]) -> bool:
-    async with sm() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            sql = "SELECT count(*) FROM sqlite_master WHERE name = 'ix_posts_search_lookup'"
-        else:
-            sql = "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_posts_search_lookup'"
-        return bool((await session.execute(text(sql))).scalar_one())
+    (count,) = await _scalars(
+        sm,
+        sqlite="SELECT count(*) FROM sqlite_master WHERE name = 'ix_posts_search_lookup'",
+        postgres="SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_posts_search_lookup'",
+    )
+    return bool(count)
 
 
 @pytest.mark.parametrize("empty_db_url", BACKENDS, indirect=True)
 async def test_upgrading_to_0015_keeps_only_live_posts_in_the_index_and_back(
     empty_db_url: str,
 ) -> None:
-    await migrate.upgrade(empty_db_url, "0013")
-    engine = create_engine(empty_db_url)
-    try:
-        sm = create_sessionmaker(engine)
-        await _posts_0013(sm)
+    async with _posts_at_0013(empty_db_url) as sm:
         await migrate.upgrade(empty_db_url, "0014")
         # A pending answer and an answer hidden by a moderator, in question 4's thread.
         await _insert_0001_post(sm, 8, "answer", 4, None, "Pending swimming towel.")
@@ -126,7 +142,7 @@ async def test_upgrading_to_0015_keeps_only_live_posts_in_the_index_and_back(
         async with sm() as session, session.begin():
             await session.execute(text("UPDATE posts SET state = 'pending' WHERE id = 8"))
             await session.execute(text("UPDATE posts SET removed_at = created_at WHERE id = 9"))
-        dialect = engine.dialect.name
+        dialect = await _dialect(sm)
         every = await _keys(sm)
         if dialect == "sqlite":
             assert every == [_key(1, p) for p in (1, 2, 3, 5, 7)] + [
@@ -149,5 +165,3 @@ async def test_upgrading_to_0015_keeps_only_live_posts_in_the_index_and_back(
         await migrate.upgrade(empty_db_url)
         await assert_index_mirrors_posts(sm)
         assert await _results(board) == EXPECTED
-    finally:
-        await engine.dispose()
