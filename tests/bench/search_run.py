@@ -196,59 +196,65 @@ matching question's; when fewer than 10 of them are in scope, it looks at all (e
 way). A one-word query needs no per-word match flags.
 
 Mid-frequency terms: the baseline computes the relevance of every match and keeps the best 10;
-`/search` computes the same relevance, maps every match to its question (and checks it is a
-live post of the guild) and groups by question. Migration 0013 gives that mapping a narrow
-covering index on `posts` (`ix_posts_search_lookup`: id, question id, guild, kind, state,
-deletion stamps), so SQLite reads a short index entry instead of the wide row (title, body).
-A/B with plain `sqlite3` on this fixture (a loaded machine, p50 of the five mid queries x 15):
-the look-ups of ~1,300 matches 3.9 -> 3.1 ms, the grouped ranking 8.1 -> 7.0 ms, the baseline
-4.0 ms; in this bench (one run each, close in time) the p95 ratio went 2.98 -> 1.72 (load
-averages 3.9 and 1.8) and the two-word domain p50 64 -> 53 ms. What is left is by
-construction: the same bm25 as the baseline, plus a look-up per match (2-3 us, mostly misses
-of SQLite's default 2 MB page cache; with a 32 MB cache they take 0.6-1.1 ms) and the
-grouping, so the ratio stays near 2 and its p95 follows the machine's load.
-A larger page cache or `mmap_size` was left out: it raises every connection's memory, which the
-footprint figure counts. What the index costs: one more index entry per post written, on both
-backends (about 12 MB for these 600,000 posts on SQLite), and PostgreSQL does not use it (kept
-so both schemas match the models). On PostgreSQL (`EXPLAIN ANALYZE`) both queries read the same
-heap rows by the GIN bitmap; the domain adds a hash aggregate, the window's top-40 sort and
-about 40 primary-key look-ups (p50 1.5-1.65x the baseline when measured alone); computing
-`ts_rank` in the scan before grouping measured no better.
+`/search` computes the same relevance and sums it by thread. Since migration 0015 it reads the index
+alone. SQLite's index holds only the posts that may count: live, undeleted, not hidden questions and
+answers (the triggers add or drop an entry when a post's state changes, as they replace it on an
+edit). Each entry's key carries its thread and tells the question from an answer (0014). No `posts`
+row is read but those of the window's 40 questions. Before, every match was looked up in `posts`,
+since migration 0013 by a narrow covering index (`ix_posts_search_lookup`, now dropped): for ~1,300
+matches more work than the baseline's whole statement, and the last full run before 0015 had a p95
+ratio of 2.24 (min 2.11, max 2.27). A/B with plain `sqlite3` on this fixture, p50 of each mid query
+x 25 at load average about 0.5: 6.4-9.6 ms before, 4.7-7.7 ms after, against the baseline's 3.1-5.3
+ms; the same for two-word queries 5.3-8.2 ms before, 3.9-5.7 ms after. What it costs: a post hidden,
+restored, deleted or approved rewrites its index entry (a few hundred microseconds, as an edit
+does); on SQLite the ranking covers every guild's threads holding the terms (the shared index), and
+the reader's scope leaves the others out of the results. Dropping 0013's index spares every post
+written an entry in it, on both backends (PostgreSQL never read it). On PostgreSQL (`EXPLAIN
+ANALYZE`) both queries read the same heap rows by the GIN bitmap; the domain adds a hash aggregate,
+the window's top-40 sort and about 40 primary-key look-ups (p50 1.5-1.65x the baseline when measured
+alone); computing `ts_rank` in the scan before grouping measured no better. 0015 changes nothing
+PostgreSQL runs but the dropped index, yet its figures below are higher than in the previous record
+(2026-12-06T17:36Z: mid p95 ratio 1.85, two-word 2.72). A re-run of the PostgreSQL leg alone at
+03:32Z gave 2.24 and 3.64. The code of that record and this one, timed close together on one loaded
+copy of the fixture (p50 of 80-100 searches each): mid 8.1 and 8.7 ms, two-word 8.5 and 9.2 ms,
+against baselines of 4.3-4.5 ms and 1.7-2.4 ms; the same copy with the dropped index rebuilt:
+6.2-7.2 ms and 8.0-8.4 ms. So the machine moved, not the code: mid on PostgreSQL is on the line of
+its target at this load.
 
-Two-word queries (target not met; p95 ratio 25-41 before migration 0014): the baseline's `MATCH
-'a b'` (`plainto_tsquery` of both words) finds the posts holding both words (34-59 questions
-here); `/search` finds questions whose thread holds each word anywhere (title, details or any
-live answer: `tests/bot/forum/test_search.py` checks it) and ranks a thread by all its posts
-holding either word. That used to map every post holding either word (about 9,000-10,500) to its
-question. Since 0014 each engine first finds the threads holding every word in an index and
-ranks only their posts (180-340 threads, 340-640 posts here). SQLite: the FTS5 rowid carries the
-thread, `(question id << 32) | post id`, so a word's threads come from its doclist alone (no
-content, no `posts` row); one statement intersects the words' threads (`rowid >> 32 IN (...)`),
-then computes `bm25` for `MATCH 'a OR b'` only on the rows of those threads, with the index-wide
-statistics: the same relevance as ranking every match (quality table below). A thread with a
-deleted or hidden matching post is checked word by word among its live posts (a key range each),
-and only when it reaches the reader's window. PostgreSQL: `thread_search`, one row per thread
-with its distinct lexemes (`strip`), GIN-indexed and kept by triggers (a new post adds its
-lexemes; an edit, a blanked text or a delete rebuilds the thread's row, so no word of an erased
-text stays); `lexemes @@ (a & b)` gives the threads, an expression index `thread_search_posts`
-(posts by `COALESCE(question_id, id)`) their posts, ranked by `ts_rank` as before. What is left,
-p50 with plain `sqlite3` on a loaded machine: the intersection 1.6-2 ms (the scans alone 0.4 ms;
-SQLite builds a temporary b-tree of one word's ~4,000 threads and probes it with the other's
-~6,000 posts), the ranking scan about 2 ms (probing ~10,000 `a OR b` rows, bm25 for ~600) and
-the liveness look-ups about 1 ms, against the baseline's 0.6 ms; on PostgreSQL (`EXPLAIN
-ANALYZE`) the threads' GIN intersection about 1 ms and reading the candidate threads' ~2,800
-posts 3-5 ms (by id and question id without the expression index: 2 ms more), against the
-baseline's 1 ms. Intersecting two frequent words' thread sets costs several times the baseline's
-intersection of their post lists, so 2x stays out of reach without precomputing word pairs. What
-it costs: the migration rebuilds the SQLite index (about 35 s for these 600,000 posts); the
-insert trigger refuses a post id of 2**32 or more (ids are SQLite rowids counted from 1); answer
-ingestion (`--scenario burst --quick`, A/B close in time on a loaded machine) SQLite ratio 0.106
-before, 0.089 after (bot answers/s 258 and 297: within the noise); PostgreSQL bot answers/s 181
-before, 235 after (the load fell between the runs: no cost above the noise); an edit or delete
-on PostgreSQL rebuilds its thread's row (one read of the thread's vectors). Dropped earlier:
-ranking threads with a post holding both words first (p95 1.47x, but it lost the reference's top
-result from the top 3 for all four queries: for "fubud murotak" the top question holds the words
-in different posts).
+Two-word queries (target not met; p95 ratio 25-41 before migration 0014): the baseline's `MATCH 'a
+b'` (`plainto_tsquery` of both words) finds the posts holding both words (34-59 questions here);
+`/search` finds questions whose thread holds each word anywhere (title, details or any live answer:
+`tests/bot/forum/test_search.py` checks it) and ranks a thread by all its posts holding either word.
+That used to map every post holding either word (about 9,000-10,500) to its question. Since 0014
+each engine first finds the threads holding every word in an index and ranks only their posts
+(180-340 threads, 340-640 posts here). SQLite: the FTS5 rowid carries the thread, `(question id <<
+32) | post id`, so a word's threads come from its doclist alone (no content, no `posts` row); one
+statement intersects the words' threads (`rowid >> 32 IN (...)`), then computes `bm25` for `MATCH 'a
+OR b'` only on the rows of those threads, with the index-wide statistics: the same relevance as
+ranking every match (quality table below). Since 0015 the index holds live posts only, so a thread
+found holds every word in its live posts. PostgreSQL: `thread_search`, one row per thread with its
+distinct lexemes (`strip`), GIN-indexed and kept by triggers (a new post adds its lexemes; an edit,
+a blanked text or a delete rebuilds the thread's row, so no word of an erased text stays); `lexemes
+@@ (a & b)` gives the threads, an expression index `thread_search_posts` (posts by
+`COALESCE(question_id, id)`) their posts, ranked by `ts_rank` as before. What is left after 0015,
+p50 with plain `sqlite3` at load average about 0.5: the intersection 1.2-1.6 ms (the scans alone 0.3
+ms each; SQLite builds a temporary b-tree of one word's ~3,600-4,400 threads and probes it with the
+other's ~5,000-6,400 posts) and the ranking scan 1.6-3.2 ms (probing the ~8,500-10,500 `a OR b` rows
+against the candidate threads, about 1.2 ms, and bm25 for 320-610 of them), against the baseline's
+0.5-0.9 ms. On PostgreSQL (`EXPLAIN ANALYZE`, warm) the threads' GIN intersection 0.6-0.8 ms and
+reading the candidate threads' ~2,000-2,800 posts about 3 ms, against the baseline's 0.9 ms; reading
+only the posts holding either word instead (a `BitmapAnd` of the posts' GIN index and the thread
+index, forced for the test) measured no better: the GIN bitmap of `a | b` alone takes 1.9 ms.
+Intersecting two frequent words' thread sets costs several times the baseline's intersection of
+their post lists, so 2x stays out of reach without precomputing word pairs. What it costs: the
+migration rebuilds the SQLite index (about 35 s for these 600,000 posts); the insert trigger refuses
+a post id of 2**32 or more (ids are SQLite rowids counted from 1); answer ingestion (`--scenario
+burst --quick`, A/B close in time on a loaded machine) SQLite ratio 0.106 before, 0.089 after (bot
+answers/s 258 and 297: within the noise); PostgreSQL bot answers/s 181 before, 235 after (the load
+fell between the runs: no cost above the noise); an edit or delete on PostgreSQL rebuilds its
+thread's row (one read of the thread's vectors). Dropped earlier: ranking threads with a post
+holding both words first (p95 1.47x, but it lost the reference's top result from the top 3 for all
+four queries: for "fubud murotak" the top question holds the words in different posts).
 
 Measured in the eighth round and not kept (branches `t-search6`, `t-search7`): `thread_words`, an
 FTS5 table of one row per live question holding its live thread's text, kept by triggers on
