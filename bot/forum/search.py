@@ -37,24 +37,51 @@ from bot.db.dialect import dialect_name
 from bot.forum.common_terms import CommonTerms, listed_rows
 from bot.forum.query_terms import MAX_TERM_CHARS, search_terms, significant_terms
 from bot.forum.results import QuestionLine, snapshot_of
-from bot.forum.search_sql import ANSWER_FACTOR, Find, find_statement, question_scope
+from bot.forum.search_sql import (
+    ANSWER_FACTOR,
+    Find,
+    estimated_common,
+    find_statement,
+    question_scope,
+    term_posts,
+)
 from bot.forum.visibility import VisibleForums
 
 __all__ = [
     "ANSWER_FACTOR",
     "MAX_LIMIT",
+    "TERM_LIMITS",
     "Find",
     "SearchHit",
+    "TermLimits",
     "find_statement",
     "question_scope",
     "search_questions",
     "similar_questions",
+    "telling_terms",
 ]
 
 MAX_LIMIT: Final = 100
 #: A search first looks up only this many times ``limit`` of the best-ranked questions (most
 #: of them are in the reader's scope), sparing the row look-up of every other match.
 WINDOW: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TermLimits:
+    """Which of a new question's terms ``similar_questions`` looks for: none held by more than
+    ``common`` posts, and from the rarest, only while the posts holding them add up to at most
+    ``budget`` (what ranking them reads)."""
+
+    common: int
+    budget: int
+
+
+#: In a community of 100,000 questions (600,000 posts) a word held by 5,000 posts weighs about
+#: half what a rare one does in bm25 (its idf, ln(600,000 / 5,000) = 4.8, against 9.4 for a word
+#: in 50 posts) and the commonest words, in a third of all posts, almost nothing (0.6); ranking
+#: 20,000 posts takes a few tens of milliseconds.
+TERM_LIMITS: Final = TermLimits(common=5_000, budget=20_000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +152,7 @@ async def similar_questions(
     limit: int = 5,
     exclude_id: int | None = None,
     include_closed: bool = True,
+    limits: TermLimits = TERM_LIMITS,
 ) -> list[SearchHit]:
     """Questions of the guild in ``visible`` forums like a new one (title and details as
     typed), most relevant first.
@@ -132,8 +160,12 @@ async def similar_questions(
     Any of the new question's significant terms may match, but a question must share at least
     two of them (one, when the new question has only one) to count as similar.
     ``exclude_id`` leaves out the new question itself once it is stored.
+
+    Only the terms that tell questions apart are looked for (``telling_terms``): in a large
+    community a word in thousands of posts says little about a question, and ranking it would
+    read every one of them (seconds at 100,000 questions).
     """
-    terms = significant_terms(title, details)
+    terms = await telling_terms(session, significant_terms(title, details), limits)
     find = Find(
         guild_id=guild_id,
         visible=visible,
@@ -144,6 +176,35 @@ async def similar_questions(
         exclude_id=exclude_id,
     )
     return await _find(session, find)
+
+
+async def telling_terms(
+    session: AsyncSession, terms: list[str], limits: TermLimits = TERM_LIMITS
+) -> list[str]:
+    """Of ``terms`` (in their order), those ``limits`` keep: the posts holding each are counted
+    up to ``limits.common`` plus one at most, one statement for all (on PostgreSQL, a word its
+    statistics estimate to be held by more is not counted). A term held by no post is kept (it
+    costs nothing and still counts toward how many must be shared)."""
+    if not terms:
+        return []
+    dialect = dialect_name(session)
+    counts: dict[int, float] = {}
+    if dialect == "postgresql":
+        # Its statistics name the commonest words: counting them would read every post.
+        sql, params = estimated_common(terms, limits.common)
+        counts.update((row.i, row.posts) for row in await session.execute(text(sql), params))
+    rest = [i for i in range(len(terms)) if i not in counts]
+    if rest:
+        sql, params = term_posts(dialect, [terms[i] for i in rest], limits.common + 1)
+        counts.update(zip(rest, (await session.execute(text(sql), params)).one(), strict=True))
+    kept: set[int] = set()
+    total = 0
+    for i in sorted(range(len(terms)), key=lambda i: counts[i]):
+        if counts[i] > limits.common or total + counts[i] > limits.budget:
+            break
+        total += counts[i]
+        kept.add(i)
+    return [term for i, term in enumerate(terms) if i in kept]
 
 
 async def _find(

@@ -137,17 +137,7 @@ def _ranked_postgres(
 ) -> str:
     """``m`` on PostgreSQL; terms that must all occur first find their threads in
     ``thread_search`` (a superset: the posts counted are checked here)."""
-    queries = []
-    for name, term in zip(names, terms, strict=True):
-        # Each distinct normal form once: an OR of equal forms would only blur the planner's
-        # estimate (it then prefers a guild index to the GIN index).
-        forms = list(dict.fromkeys(term_forms(term)))
-        params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
-        queries.append(
-            "("
-            + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
-            + ")"
-        )
+    queries = [_ts_query(name, term, params) for name, term in zip(names, terms, strict=True)]
     any_term = "(" + " || ".join(queries) + ")"
     matched = " + ".join(f"bool_or(p.search_vector @@ {q})::int" for q in queries)
     having = f"HAVING {matched} >= :need" if len(terms) > 1 and need > 0 else ""
@@ -174,6 +164,67 @@ def _ranked_postgres(
         {having}
     """,
     )
+
+
+def _ts_query(name: str, term: str, params: dict[str, Any]) -> str:
+    """PostgreSQL's ``tsquery`` of one term in any of its normal forms (parameters ``name_i``
+    added to ``params``)."""
+    # Each distinct normal form once: an OR of equal forms would only blur the planner's
+    # estimate (it then prefers a guild index to the GIN index).
+    forms = list(dict.fromkeys(term_forms(term)))
+    params.update({f"{name}_{i}": form for i, form in enumerate(forms)})
+    return (
+        "("
+        + " || ".join(f"plainto_tsquery('english', :{name}_{i})" for i in range(len(forms)))
+        + ")"
+    )
+
+
+def term_posts(dialect: str, terms: list[str], cap: int) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters reading, in one row, how many posts of the index hold each of
+    ``terms`` (column ``n<i>``), counted up to ``cap`` at most: a bounded look, whatever the
+    size of the community. Any post of any guild counts (what ranking the term would read)."""
+    params: dict[str, Any] = {"cap": cap}
+    counts = []
+    for i, term in enumerate(terms):
+        if dialect == "postgresql":
+            found = f"SELECT 1 FROM posts WHERE search_vector @@ {_ts_query(f'c{i}', term, params)}"
+        else:
+            params[f"c{i}"] = fts_match(term)
+            found = f"SELECT 1 FROM posts_search WHERE posts_search MATCH :c{i}"
+        counts.append(f"(SELECT count(*) FROM ({found} LIMIT :cap) AS x{i}) AS n{i}")
+    return "SELECT " + ", ".join(counts), params
+
+
+def estimated_common(terms: list[str], over: int) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: SQL and parameters reading which of ``terms`` its statistics of
+    ``posts.search_vector`` (``ANALYZE``'s most common lexemes and their share of the rows)
+    estimate to be held by more than ``over`` posts: rows ``(i, posts)``, ``i`` a term's place.
+    Cheap whatever the size of the table; a word that became common since the last ``ANALYZE``
+    is not among them (counting it then costs what ``term_posts`` bounds)."""
+    params: dict[str, Any] = {"over": over}
+    forms = []
+    for i, term in enumerate(terms):
+        for j, form in enumerate(dict.fromkeys(term_forms(term))):
+            params[f"e{i}_{j}"] = form
+            forms.append(f"({i}, CAST(:e{i}_{j} AS text))")
+    sql = f"""
+        SELECT t.i, max(f.freq) * max(c.reltuples) AS posts
+        FROM (VALUES {", ".join(forms)}) AS t (i, form)
+        CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('english', t.form))) AS l (lexeme)
+        CROSS JOIN (
+            SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
+            FROM pg_stats AS s
+            WHERE s.schemaname = current_schema() AND s.tablename = 'posts'
+              AND s.attname = 'search_vector'
+        ) AS st
+        CROSS JOIN LATERAL unnest(st.elems, st.freqs) AS f (elem, freq)
+        JOIN pg_class AS c ON c.oid = 'posts'::regclass
+        WHERE f.elem = l.lexeme
+        GROUP BY t.i
+        HAVING max(f.freq) * max(c.reltuples) > :over
+    """
+    return sql, params
 
 
 def _with_m(before: str, grouped: str) -> str:

@@ -23,6 +23,7 @@ from bot.forum import (
     posts,
     questions,
     search,
+    search_sql,
     title_search,
 )
 from bot.forum.rights import Actor
@@ -668,6 +669,68 @@ async def test_similar_questions_rank_and_look_into_answers(board: Board) -> Non
     assert "Shaking before exams" not in await board.similar(
         "Shaking before exams", "", include_closed=False
     )
+
+
+async def test_similar_questions_leave_out_the_commonest_terms(board: Board) -> None:
+    """In a large community a word in thousands of posts says little about a question; here the
+    limits are scaled down: no term held by more than 3 posts, 5 posts at most in all."""
+    for n in range(4):
+        await board.ask(f"Breathing exercise {n}", "Slow breathing helps.")
+    target = await board.ask("Breathing and insomnia", "Melatonin and insomnia.")
+    await board.ask("Insomnia with melatonin", "Does melatonin work?")
+    await unrelated(board)
+    limits = search.TermLimits(common=3, budget=5)
+    # "breathing" is in 5 posts: left out, so sharing it is not enough to be similar.
+    assert await board.similar("Breathing", limits=limits) == []
+    assert len(await board.similar("Breathing")) == 5
+    # "insomnia" (2 posts) and "melatonin" (2) are kept: 4 posts, within the budget.
+    assert await board.similar(
+        "Insomnia and melatonin", "breathing", limits=limits, exclude_id=target.id
+    ) == ["Insomnia with melatonin"]
+
+
+async def test_telling_terms_keep_the_rarest_within_the_budget(
+    sessionmaker: async_sessionmaker[AsyncSession], board: Board
+) -> None:
+    for n in range(3):
+        await board.ask(f"Journaling prompts {n}", "Gratitude journaling")
+    await board.ask("Gratitude letters", "Writing gratitude letters")
+    await board.ask("Letters to myself", "Future letters")
+    terms = ["journaling", "gratitude", "letters", "kayak"]
+    async with sessionmaker() as session:
+        keep = search.telling_terms
+        # Posts holding each: journaling 3, gratitude 4, letters 2, kayak 0.
+        assert await keep(session, terms, search.TermLimits(common=10, budget=100)) == terms
+        assert await keep(session, terms, search.TermLimits(common=3, budget=100)) == [
+            "journaling",
+            "letters",
+            "kayak",
+        ]
+        # From the rarest: kayak 0, letters 2, journaling 3 would make 5.
+        assert await keep(session, terms, search.TermLimits(common=10, budget=4)) == [
+            "letters",
+            "kayak",
+        ]
+        assert await keep(session, [], search.TERM_LIMITS) == []
+
+
+async def test_postgres_statistics_name_the_commonest_terms_without_counting(
+    sessionmaker: async_sessionmaker[AsyncSession], board: Board
+) -> None:
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's statistics")
+    for n in range(30):
+        await board.ask(f"Meditation habit {n}", "Meditation every morning")
+    await board.ask("Kayaking alone", "Is it safe?")
+    async with sessionmaker() as session:
+        await session.execute(text("ANALYZE posts"))
+        sql, params = search_sql.estimated_common(["meditating", "kayak", "morning"], over=20)
+        estimated = {row.i: row.posts for row in await session.execute(text(sql), params)}
+        assert set(estimated) == {0, 2}  # "meditating" stems as "meditation" does
+        assert all(posts > 20 for posts in estimated.values())
+        keep = search.TermLimits(common=20, budget=100)
+        assert await search.telling_terms(session, ["meditation", "kayak"], keep) == ["kayak"]
 
 
 # --------------------------------------------------------------------------- engines
