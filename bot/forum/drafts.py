@@ -6,11 +6,13 @@ it is stored here and the asker sees the similar questions with "Post my questio
 after a restart still work. Either button uses it up, exactly once: a second press, a press on
 the other button, or a press after expiry is refused with a sentence saying why.
 
-``hold_if_similar`` is the gate itself: it looks for similar questions and, when there are some,
-holds the question, in one transaction. ``ask_draft`` uses the draft and stores the question
-(``pending``, as /ask does) in the same transaction: if the question is refused (rate limit, a
-category removed meanwhile) the draft stays usable; ``post_held_question`` does that for "Post
-my question anyway" and finds the questions the post calls related. Drafts expired or used are
+``hold_if_similar`` is the gate itself: given the similar questions (``search.
+similar_questions``, looked for in a read-only transaction before, so that ranking them never
+holds the write lock), it holds the question when there are some. ``ask_draft`` uses the draft
+and stores the question (``pending``, as /ask does) in the same transaction: if the question is
+refused (rate limit, a category removed meanwhile) the draft stays usable;
+``post_held_question`` does that for "Post my question anyway", with the questions the post
+calls related (looked for before in the same way). Drafts expired or used are
 deleted by ``bot.forum.retention.purge_drafts`` after the server's ``draft_retention_hours``.
 """
 
@@ -29,8 +31,7 @@ from bot.db.models import AskDraft
 from bot.forum.errors import InvalidState, NotFound, PermissionDenied
 from bot.forum.questions import AskedQuestion, ask_question, checked_question
 from bot.forum.results import PostChange, snapshot_of
-from bot.forum.search import SearchHit, similar_questions
-from bot.forum.visibility import VisibleForums
+from bot.forum.search import SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -241,22 +242,14 @@ async def hold_if_similar(
     *,
     guild_id: int,
     user_id: int,
-    visible: VisibleForums,
     asked: AskedQuestion,
-    limit: int,
+    similar: list[SearchHit],
     now: datetime | None = None,
 ) -> HeldQuestion:
-    """The similar-questions gate of /ask: up to ``limit`` questions like the one submitted,
-    among those the asker can see (``visible`` forums); when there are any, the question is
-    held as a draft (``create_draft``), anonymous and under its display name as it was asked."""
-    similar = await similar_questions(
-        session,
-        guild_id=guild_id,
-        visible=visible,
-        title=asked.title,
-        details=asked.details,
-        limit=limit,
-    )
+    """The similar-questions gate of /ask, given the questions like the one submitted that the
+    asker can see (``search.similar_questions``, read before, in a read-only transaction): when
+    there are any, the question is held as a draft (``create_draft``), anonymous and under its
+    display name as it was asked."""
     if not similar:
         return HeldQuestion(similar, None)
     held = await create_draft(session, guild_id=guild_id, user_id=user_id, asked=asked, now=now)
@@ -268,22 +261,10 @@ async def post_held_question(
     *,
     draft_id: int,
     user_id: int,
-    visible: VisibleForums,
-    related_limit: int,
+    related: list[SearchHit],
     now: datetime | None = None,
 ) -> PostedDraft:
-    """ "Post my question anyway": up to ``related_limit`` questions like the held one among
-    those in ``visible`` forums (for the post's "Related questions" line), then ``ask_draft``.
-    Refused like ``get_draft``."""
-    now = now or utc_now()
-    draft = await get_draft(session, draft_id=draft_id, user_id=user_id, now=now)
-    related = await similar_questions(
-        session,
-        guild_id=draft.guild_id,
-        visible=visible,
-        title=draft.title,
-        details=draft.details,
-        limit=related_limit,
-    )
+    """ "Post my question anyway": ``ask_draft``, with the questions the post will call related
+    (``search.similar_questions`` of the held one, read before). Refused like ``get_draft``."""
     change = await ask_draft(session, draft_id=draft_id, user_id=user_id, now=now)
     return PostedDraft(change, related)

@@ -198,7 +198,7 @@ async def telling_terms(
         sql, params = term_posts(dialect, [terms[i] for i in rest], limits.common + 1)
         counts.update(zip(rest, (await session.execute(text(sql), params)).one(), strict=True))
     kept: set[int] = set()
-    total = 0
+    total = 0.0
     for i in sorted(range(len(terms)), key=lambda i: counts[i]):
         if counts[i] > limits.common or total + counts[i] > limits.budget:
             break

@@ -1,16 +1,16 @@
 """The similar-questions gate of /ask, and its buttons.
 
-Before a submitted question is posted, ``hold_if_similar`` looks for up to ``SIMILAR_LIMIT``
-similar questions (``bot.forum.drafts.hold_if_similar``) among those the asker can read
-(``bot.visibility``). When there are some, the question is
-held as a draft (kept 15 minutes in the database) and the asker sees them with "Post my question
-anyway" and "Cancel". Both buttons are ``DynamicItem``s whose ``custom_id`` carries the draft's
-id, so they work after a restart; the draft decides (once) whether a press still counts, and an
-expired or used one gets its sentence and loses its buttons. "Post anyway" publishes the held
-question as /ask does (``publishing``; an anonymous one stays anonymous, under the display name
-it was asked with, if the member may still post anonymously), with up to ``RELATED_LIMIT``
-similar questions for the post's "Related questions" line. Without similar questions the
-question is posted at once. Drafts expired or used a day ago (the server's
+Before a submitted question is posted, ``hold_if_similar`` looks for up to ``SIMILAR_LIMIT`` similar
+questions (``bot.forum.search.similar_questions``, in a read-only transaction of its own) among
+those the asker can read (``bot.visibility``). When there are some, the question is held
+(``bot.forum.drafts.hold_if_similar``) as a draft (kept 15 minutes in the database) and the asker
+sees them with "Post my question anyway" and "Cancel". Both buttons are ``DynamicItem``s whose
+``custom_id`` carries the draft's id, so they work after a restart; the draft decides (once) whether
+a press still counts, and an expired or used one gets its sentence and loses its buttons. "Post
+anyway" publishes the held question as /ask does (``publishing``; an anonymous one stays anonymous,
+under the display name it was asked with, if the member may still post anonymously), with up to
+``RELATED_LIMIT`` similar questions for the post's "Related questions" line. Without similar
+questions the question is posted at once. Drafts expired or used a day ago (the server's
 ``draft_retention_hours``) are deleted by the bot's ``Retention`` (``bot.workers.retention``).
 """
 
@@ -24,10 +24,12 @@ from typing import Any, Final
 
 import discord
 
-from bot.client import bot_of
-from bot.forum import drafts
+from bot.client import QABot, bot_of
+from bot.forum import drafts, search
 from bot.forum.errors import ForumError, PermissionDenied
 from bot.forum.questions import AskedQuestion
+from bot.forum.search import SearchHit
+from bot.forum.visibility import VisibleForums
 from bot.guilds import OTHER_SERVER, guild_id_of, guild_of
 from bot.posting_rights import check_can_ask
 from bot.transactions import run_read, run_transaction
@@ -60,18 +62,14 @@ async def hold_if_similar(interaction: discord.Interaction[Any], asked: AskedQue
     When similar questions exist: holds the question as a draft, shows them with the two
     buttons, and returns True (the caller posts nothing). Otherwise False: post it now.
     """
-    guild_id = guild_id_of(interaction)
-    user_id = interaction.user.id
-    visible = visible_forums(interaction)
+    bot, guild_id, user_id = bot_of(interaction), guild_id_of(interaction), interaction.user.id
+    similar = await _similar(bot, guild_id, visible_forums(interaction), asked, SIMILAR_LIMIT)
+    if not similar:
+        return False
     held = await run_transaction(
-        bot_of(interaction),
+        bot,
         lambda s: drafts.hold_if_similar(
-            s,
-            guild_id=guild_id,
-            user_id=user_id,
-            visible=visible,
-            asked=asked,
-            limit=SIMILAR_LIMIT,
+            s, guild_id=guild_id, user_id=user_id, asked=asked, similar=similar
         ),
     )
     if held.draft is None:
@@ -91,6 +89,24 @@ async def hold_if_similar(interaction: discord.Interaction[Any], asked: AskedQue
         allowed_mentions=NO_PINGS,
     )
     return True
+
+
+async def _similar(
+    bot: QABot, guild_id: int, visible: VisibleForums, asked: AskedQuestion, limit: int
+) -> list[SearchHit]:
+    """Up to ``limit`` questions like ``asked`` in ``visible`` forums, in a read-only
+    transaction of its own: ranking them never holds the write lock."""
+    return await run_read(
+        bot,
+        lambda s: search.similar_questions(
+            s,
+            guild_id=guild_id,
+            visible=visible,
+            title=asked.title,
+            details=asked.details,
+            limit=limit,
+        ),
+    )
 
 
 async def _drop_buttons(interaction: discord.Interaction[Any], content: str | None = None) -> None:
@@ -164,14 +180,11 @@ class PostAnywayButton(
         ):
             await _drop_buttons(interaction, SENT_FOR_REVIEW)
             return  # waits for a moderator's review (bot.premod)
+        related = await _similar(bot, guild.id, visible, draft.asked, RELATED_LIMIT)
         posted = await run_transaction(
             bot,
             lambda s: drafts.post_held_question(
-                s,
-                draft_id=draft_id,
-                user_id=user_id,
-                visible=visible,
-                related_limit=RELATED_LIMIT,
+                s, draft_id=draft_id, user_id=user_id, related=related
             ),
         )
         await publish(bot, interaction, target, posted.change.post, related=posted.related)

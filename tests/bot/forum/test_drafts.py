@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AskDraft, Category, Post
-from bot.forum import drafts, retention
+from bot.forum import drafts, retention, search
 from bot.forum.drafts import AskDraftSnapshot, DraftExpired, DraftUsed
 from bot.forum.errors import ForumError, NotFound, PermissionDenied, ValidationError
 from bot.forum.questions import AskedQuestion
@@ -257,16 +257,18 @@ async def test_the_gate_holds_a_question_only_when_similar_ones_exist(
     forum = Forum(sessionmaker)
 
     async def gate(title: str) -> drafts.HeldQuestion:
+        asked = AskedQuestion(title)
+        similar = await run_in_transaction(
+            sessionmaker,
+            lambda s: search.similar_questions(
+                s, guild_id=GUILD, visible=SEEN, title=asked.title, limit=5
+            ),
+            read_only=True,
+        )
         return await run_in_transaction(
             sessionmaker,
             lambda s: drafts.hold_if_similar(
-                s,
-                guild_id=GUILD,
-                user_id=ASKER,
-                visible=SEEN,
-                asked=AskedQuestion(title),
-                limit=5,
-                now=NOW,
+                s, guild_id=GUILD, user_id=ASKER, asked=asked, similar=similar, now=NOW
             ),
         )
 
@@ -289,10 +291,17 @@ async def test_posting_a_held_question_finds_its_related_questions_first(
     draft = await hold(sessionmaker)
 
     async def post(user_id: int = ASKER) -> drafts.PostedDraft:
+        related = await run_in_transaction(
+            sessionmaker,
+            lambda s: search.similar_questions(
+                s, guild_id=GUILD, visible=SEEN, title=draft.title, limit=3
+            ),
+            read_only=True,
+        )
         return await run_in_transaction(
             sessionmaker,
             lambda s: drafts.post_held_question(
-                s, draft_id=draft.id, user_id=user_id, visible=SEEN, related_limit=3, now=NOW
+                s, draft_id=draft.id, user_id=user_id, related=related, now=NOW
             ),
         )
 
