@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, get_args
@@ -32,7 +32,6 @@ from bot.forum.post_rows import QUESTION_CLOSED, QUESTION_GONE
 from bot.forum.posts import MemberPost
 from bot.forum.ratelimits import check_rate, limit_for
 from bot.forum.results import PostSnapshot, snapshot_of
-from bot.forum.search import similar_questions
 from bot.forum.settings import GuildConfig, load_config
 from bot.forum.text_rules import (
     clean_display_name,
@@ -40,13 +39,12 @@ from bot.forum.text_rules import (
     validate_details,
     validate_title,
 )
-from bot.forum.visibility import VisibleForums
 
 log = logging.getLogger(__name__)
 
 HeldKind = Literal["question", "answer", "comment"]
-#: The questions a held question's post will call related: up to that many, in those forums.
-Related = tuple[VisibleForums, int]
+#: The questions a held question's post will call related (their ids, found before it is held).
+Related = Sequence[int]
 HeldStatus = Literal["waiting", "approved", "rejected"]
 #: The outcomes an author is DMed about, each a notification kind ``held_<outcome>``.
 Outcome = Literal["approved", "rejected", "unpublished"]
@@ -255,8 +253,8 @@ async def hold_if_due(
 
     A reply by the asker of an anonymous question is anonymous whatever it asked. A question
     from the similar-questions gate (``draft_id``) uses its draft up and keeps the questions
-    its post will call related (``related``: up to that many in those forums), in the same
-    transaction. Like posting, it refuses a member blocked from this kind of post.
+    its post will call related (``related``, looked for before in a read-only transaction), in
+    the same transaction. Like posting, it refuses a member blocked from this kind of post.
     """
     now = now or utc_now()
     config = await load_config(session, guild_id)
@@ -283,16 +281,7 @@ async def hold_if_due(
         await drafts.consume_draft(session, draft_id=draft_id, user_id=author_id, now=now)
         checked["draft_id"] = draft_id
     if related is not None:
-        visible, limit = related
-        hits = await similar_questions(
-            session,
-            guild_id=guild_id,
-            visible=visible,
-            title=checked["title"],
-            details=checked["details"],
-            limit=limit,
-        )
-        checked["related"] = [hit.question_id for hit in hits]
+        checked["related"] = list(related)
     row = HeldPost(
         guild_id=guild_id,
         author_id=author_id,

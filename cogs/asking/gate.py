@@ -171,16 +171,16 @@ class PostAnywayButton(
         await check_can_ask(bot, interaction, target.forum)
         # The post is public in the forum: it calls related only questions of that forum.
         visible = visible_forums(interaction).within([target.forum.id])
+        related = await _similar(bot, guild.id, visible, draft.asked, RELATED_LIMIT)
         if await hold_question(
             interaction,
             target,
             draft.asked,
             draft_id=draft_id,
-            related=(visible, RELATED_LIMIT),
+            related=[hit.question_id for hit in related],
         ):
             await _drop_buttons(interaction, SENT_FOR_REVIEW)
             return  # waits for a moderator's review (bot.premod)
-        related = await _similar(bot, guild.id, visible, draft.asked, RELATED_LIMIT)
         posted = await run_transaction(
             bot,
             lambda s: drafts.post_held_question(
