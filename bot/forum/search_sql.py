@@ -3,10 +3,10 @@ posts are grouped by question and ranked, on SQLite (FTS5, ``bm25``) and Postgre
 (``tsvector``, ``ts_rank``). Terms are only ever bound parameters.
 
 A question's rank is the sum of its matching posts' relevance, an answer counting
-``ANSWER_FACTOR``; a query of one term needs no per-term match flags (every matching post holds
-it), which spares each matching post a second look-up. Only live questions and answers count: on
-SQLite the index holds no other post (migration 0015), on PostgreSQL every counted post is
-checked.
+``ANSWER_FACTOR``. When every term must occur, the threads holding them all are found first;
+when only some must (similar questions), SQLite scans each term on its own, so that each row
+says which term it holds. Only live questions and answers count: on SQLite the index holds no
+other post (migration 0015), on PostgreSQL every counted post is checked.
 """
 
 from __future__ import annotations
@@ -72,47 +72,55 @@ def ranked_questions(dialect: str, terms: list[str], need: int, params: dict[str
     When every one of several terms must occur, the engine's per-thread index (migration 0014)
     first finds the threads holding them all, and only those threads' posts are ranked."""
     names = [f"t{i}" for i in range(len(terms))]
-    # One term: every matching post holds it, so no per-term flags are needed.
+    # One term: every matching post holds it, so no post needs to say which term it holds.
     flagged = len(terms) > 1 and need > 0
     every = len(terms) > 1 and need == len(terms)
     if dialect == "postgresql":
         return _ranked_postgres(names, terms, need, params, every=every)
-    params["any_term"] = " OR ".join(fts_match(t) for t in terms)
     if flagged:
         params.update(zip(names, (fts_match(t) for t in terms), strict=True))
-    threads = within = flags = having = ""
-    if every:
-        # The threads holding every term, from the index's keys alone: each term's threads,
-        # intersected.
-        also = "".join(
-            f" AND {THREAD_OF_KEY} IN (SELECT {THREAD_OF_KEY} FROM posts_search"
-            f" WHERE posts_search MATCH :{name})"
-            for name in names[1:]
-        )
-        threads = f"""
-            c AS MATERIALIZED (
-                SELECT {THREAD_OF_KEY} AS thread FROM posts_search
-                WHERE posts_search MATCH :{names[0]}{also}
-            ),
-        """
-        within = f" AND {THREAD_OF_KEY} IN c"
-    elif flagged:
-        flags = "".join(
-            f", rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH :{n}) AS m{i}"
-            for i, n in enumerate(names)
-        )
-        having = "HAVING " + " + ".join(f"MAX(h.m{i})" for i in range(len(terms))) + " >= :need"
     # The index holds only live questions and answers (migration 0015), and each key carries
     # its thread, so no posts row is read here. Materialized: bm25() works only in the query
-    # that scans posts_search by MATCH, which flattening the subquery would undo. bm25 is
-    # computed only for the rows the filter keeps, with the index-wide statistics.
-    matches = f"""{threads}
-        h AS MATERIALIZED (
-            SELECT rowid AS key, -bm25(posts_search, {_BM25_WEIGHTS}) * {_KEY_FACTOR} AS rel{flags}
-            FROM posts_search
-            WHERE posts_search MATCH :any_term{within}
-        ),
-    """
+    # that scans posts_search by MATCH, which flattening the subquery would undo.
+    relevance = f"-bm25(posts_search, {_BM25_WEIGHTS}) * {_KEY_FACTOR}"
+    having = ""
+    if flagged and not every:
+        # Each term's own scan, saying which term a row holds. bm25 adds up over a query's
+        # terms (each term's weight in a row depends on that term alone), so a post's scores
+        # for its terms add up to its score for all of them.
+        scans = " UNION ALL ".join(
+            f"SELECT rowid AS key, {relevance} AS rel, {i} AS term"
+            f" FROM posts_search WHERE posts_search MATCH :{name}"
+            for i, name in enumerate(names)
+        )
+        matches = f"h AS MATERIALIZED ({scans}),"
+        having = "HAVING COUNT(DISTINCT h.term) >= :need"
+    else:
+        params["any_term"] = " OR ".join(fts_match(t) for t in terms)
+        threads = within = ""
+        if every:
+            # The threads holding every term, from the index's keys alone: each term's
+            # threads, intersected; bm25 is then computed only for the rows of those threads,
+            # with the index-wide statistics.
+            also = "".join(
+                f" AND {THREAD_OF_KEY} IN (SELECT {THREAD_OF_KEY} FROM posts_search"
+                f" WHERE posts_search MATCH :{name})"
+                for name in names[1:]
+            )
+            threads = f"""
+                c AS MATERIALIZED (
+                    SELECT {THREAD_OF_KEY} AS thread FROM posts_search
+                    WHERE posts_search MATCH :{names[0]}{also}
+                ),
+            """
+            within = f" AND {THREAD_OF_KEY} IN c"
+        matches = f"""{threads}
+            h AS MATERIALIZED (
+                SELECT rowid AS key, {relevance} AS rel
+                FROM posts_search
+                WHERE posts_search MATCH :any_term{within}
+            ),
+        """
     return _with_m(
         matches,
         f"""
