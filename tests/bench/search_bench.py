@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.forum import common_terms, search
 from bot.forum.common_terms import CommonTerms
+from bot.forum.query_terms import significant_terms
 from bot.forum.uow import run_in_transaction
 from bot.forum.visibility import VisibleForums
 from tests.bench.scenario import percentile
@@ -45,6 +46,8 @@ from tests.bench.search_fixture import (
 
 REFERENCE: Final = Path(__file__).with_name("search_reference.json")
 SEARCH_LIMIT: Final = 10
+#: Similar questions the gate of /ask shows (``cogs.asking.gate.SIMILAR_LIMIT``).
+SIMILAR_LIMIT: Final = 5
 ROUNDS: Final = 20
 CLASSES: Final = ("rare", "mid", "two-word", "common")
 
@@ -189,6 +192,74 @@ def _plain_sqlite(path: str, query: str, rounds: int) -> list[float]:
         connection.close()
 
 
+#: How many fixture questions the /ask gate's look-up is timed for.
+SIMILAR_CASES: Final = 12
+
+
+def similar_cases() -> list[tuple[int, str, str]]:
+    """Fixture questions spread over the table (id, title, details), each looked up as a new
+    question would be by the similar-questions gate of /ask."""
+    connection = sqlite3.connect(f"file:{sqlite_fixture()}?mode=ro", uri=True)
+    try:
+        rows = connection.execute(
+            "SELECT id, title, body FROM posts WHERE kind = 'question' AND state = 'live'"
+            " AND deleted_at IS NULL AND id % 9973 = 1 ORDER BY id LIMIT ?",
+            (SIMILAR_CASES,),
+        )
+        return [(int(i), str(title), str(body)) for i, title, body in rows]
+    finally:
+        connection.close()
+
+
+async def _gate(
+    session: AsyncSession, _: str, *, case: tuple[int, str, str]
+) -> list[search.SearchHit]:
+    question_id, title, details = case
+    return await search.similar_questions(
+        session,
+        guild_id=GUILD,
+        visible=VisibleForums.of(VISIBLE),
+        title=title,
+        details=details,
+        limit=SIMILAR_LIMIT,
+        exclude_id=question_id,
+    )
+
+
+async def _similar_figures(
+    sm: async_sessionmaker[AsyncSession], path: str, dialect: str, rounds: int
+) -> ClassFigures:
+    """``search.similar_questions`` as the gate of /ask calls it (the question's title and
+    details, ``SIMILAR_LIMIT`` hits), and as its baseline the plain engine query over the posts
+    holding any of the terms it kept (``ANY_WORD_SQL``)."""
+    domain: list[float] = []
+    base: list[float] = []
+    plain: list[float] = []
+    for question_id, title, details in similar_cases():
+        terms = significant_terms(title, details)
+        kept = await run_in_transaction(
+            sm, functools.partial(search.telling_terms, terms=terms), read_only=True
+        )
+        if not kept:
+            continue  # nothing to look for: no baseline either
+
+        similar = functools.partial(_gate, case=(question_id, title, details))
+        query = " ".join(kept)
+        await _time(sm, similar, query, 1)  # warm the cache
+        domain += await _time(sm, similar, query, rounds)
+        base += await _time(sm, lambda s, q: _any_word_baseline(s, dialect, q), query, rounds)
+        if dialect == "sqlite":
+            plain += _plain_sqlite(path, any_word(dialect, query), rounds)
+    return ClassFigures(
+        domain_p50=percentile(domain, 50) or 0.0,
+        domain_p95=percentile(domain, 95) or 0.0,
+        baseline_p50=percentile(base, 50) or 0.0,
+        baseline_p95=percentile(base, 95) or 0.0,
+        plain_p50=percentile(plain, 50),
+        plain_p95=percentile(plain, 95),
+    )
+
+
 async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
     """One run: per class, p50/p95 of the domain query and of the baseline."""
     engine = create_engine(url)
@@ -228,6 +299,7 @@ async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
                 any_word_p95=percentile(either, 95),
                 refresh=tuple(refresh) if name == "common" else (),
             )
+        out["similar"] = await _similar_figures(sm, str(engine.url.database), dialect, rounds)
         return out
     finally:
         await engine.dispose()
