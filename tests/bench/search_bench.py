@@ -46,6 +46,8 @@ from tests.bench.search_fixture import (
 
 REFERENCE: Final = Path(__file__).with_name("search_reference.json")
 SEARCH_LIMIT: Final = 10
+#: Who searches: the fixture's guild, reading two of its three forums.
+READER: Final[dict[str, Any]] = {"guild_id": GUILD, "visible": VisibleForums.of(VISIBLE)}
 #: Similar questions the gate of /ask shows (``cogs.asking.gate.SIMILAR_LIMIT``).
 SIMILAR_LIMIT: Final = 5
 ROUNDS: Final = 20
@@ -99,12 +101,7 @@ async def domain_top(
     session: AsyncSession, query: str, common: CommonTerms | None = None
 ) -> list[int]:
     hits = await search.search_questions(
-        session,
-        guild_id=GUILD,
-        visible=VisibleForums.of(VISIBLE),
-        query=query,
-        limit=SEARCH_LIMIT,
-        common=common,
+        session, **READER, query=query, limit=SEARCH_LIMIT, common=common
     )
     return [hit.question_id for hit in hits]
 
@@ -176,6 +173,29 @@ class ClassFigures:
     #: Seconds each refresh of a precomputed top list took (very common terms: background work).
     refresh: tuple[float, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        domain: list[float],
+        base: list[float],
+        plain: list[float],
+        either: list[float] | None = None,
+        refresh: tuple[float, ...] = (),
+    ) -> ClassFigures:
+        """The figures of these latencies (seconds): the domain's, the baseline's, plain
+        ``sqlite3``'s and the any-word baseline's (either may be empty)."""
+        return cls(
+            domain_p50=percentile(domain, 50) or 0.0,
+            domain_p95=percentile(domain, 95) or 0.0,
+            baseline_p50=percentile(base, 50) or 0.0,
+            baseline_p95=percentile(base, 95) or 0.0,
+            plain_p50=percentile(plain, 50),
+            plain_p95=percentile(plain, 95),
+            any_word_p50=percentile(either or [], 50),
+            any_word_p95=percentile(either or [], 95),
+            refresh=refresh,
+        )
+
 
 def _plain_sqlite(path: str, query: str, rounds: int) -> list[float]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -216,13 +236,7 @@ async def _gate(
 ) -> list[search.SearchHit]:
     question_id, title, details = case
     return await search.similar_questions(
-        session,
-        guild_id=GUILD,
-        visible=VisibleForums.of(VISIBLE),
-        title=title,
-        details=details,
-        limit=SIMILAR_LIMIT,
-        exclude_id=question_id,
+        session, **READER, title=title, details=details, limit=SIMILAR_LIMIT, exclude_id=question_id
     )
 
 
@@ -250,14 +264,7 @@ async def _similar_figures(
         base += await _time(sm, lambda s, q: _any_word_baseline(s, dialect, q), query, rounds)
         if dialect == "sqlite":
             plain += _plain_sqlite(path, any_word(dialect, query), rounds)
-    return ClassFigures(
-        domain_p50=percentile(domain, 50) or 0.0,
-        domain_p95=percentile(domain, 95) or 0.0,
-        baseline_p50=percentile(base, 50) or 0.0,
-        baseline_p95=percentile(base, 95) or 0.0,
-        plain_p50=percentile(plain, 50),
-        plain_p95=percentile(plain, 95),
-    )
+    return ClassFigures.of(domain, base, plain)
 
 
 async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
@@ -288,16 +295,8 @@ async def measure(url: str, rounds: int = ROUNDS) -> dict[str, ClassFigures]:
                     either += await _time(
                         sm, lambda s, q: _any_word_baseline(s, dialect, q), query, rounds
                     )
-            out[name] = ClassFigures(
-                domain_p50=percentile(domain, 50) or 0.0,
-                domain_p95=percentile(domain, 95) or 0.0,
-                baseline_p50=percentile(base, 50) or 0.0,
-                baseline_p95=percentile(base, 95) or 0.0,
-                plain_p50=percentile(plain, 50),
-                plain_p95=percentile(plain, 95),
-                any_word_p50=percentile(either, 50),
-                any_word_p95=percentile(either, 95),
-                refresh=tuple(refresh) if name == "common" else (),
+            out[name] = ClassFigures.of(
+                domain, base, plain, either, tuple(refresh) if name == "common" else ()
             )
         out["similar"] = await _similar_figures(sm, str(engine.url.database), dialect, rounds)
         return out
