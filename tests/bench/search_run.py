@@ -278,6 +278,27 @@ a capped candidate set (its top 50-100, then the exact ranking) it keeps quality
 7-28. Meeting 2x with this ranking would take precomputed word pairs or another ranking rule than
 the reference recorded before optimizing.
 
+Measured in the tenth round, after 0015, and not kept (plain `sqlite3`, p50 of 40 runs of each of
+the four queries, load average 0.05-0.5; the machine's noise moves single figures by up to 40 %):
+the baseline 0.42-0.92 ms; one word's scan 0.18-0.39 ms, `a OR b` 0.38-0.79 ms; the intersection
+1.1-2.6 ms; with the ranking scan 2.1-4.1 ms, with `bm25` 2.9-4.9 ms; the whole statement of
+`/search` 3.7-5.2 ms. `bm25` costs 3-5 µs a row, for each row its words' instances and its length
+(a read of FTS5's `%_docsize` table). Two ways round the scan of every `a OR b` row:
+
+- Each candidate thread's rows read by a rowid range (`rowid >= thread << 32`), a look-up per
+  thread: 4.5-5.6 ms without `bm25`, 64-93 ms with it. FTS5 counts each word's matching rows again
+  for `bm25`'s statistics on every look-up (they are kept per filtering of the table, not per
+  statement).
+- One scan per word, restricted to the threads holding the other word (each word's `bm25` alone:
+  the same ranks, as `bm25` adds up over words): 4.0-5.6 ms, no better.
+
+Through the bench's session (SQLAlchemy, aiosqlite, a read-only transaction) a statement costs
+about 1 ms of the event loop's CPU and 2 ms of wall time, for the baseline and `/search` alike. The
+limit stands: an exact ranking of threads reads every post holding either word at least once, to
+intersect the words' threads and then to find the candidates' rows, and computes `bm25` for
+320-610 of them; the baseline reads the two words' lists once, merged by FTS5, and computes `bm25`
+for 34-59 posts.
+
 Similar questions (`similar`, the gate of /ask, reported without a target):
 `search.similar_questions` for 12 fixture questions (their own title and details, 5 hits), against
 the plain engine query over the posts holding any of the terms it kept (`MATCH 'a OR b ...'` by
