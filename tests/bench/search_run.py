@@ -278,7 +278,7 @@ a capped candidate set (its top 50-100, then the exact ranking) it keeps quality
 7-28. Meeting 2x with this ranking would take precomputed word pairs or another ranking rule than
 the reference recorded before optimizing.
 
-Measured in the tenth round, after 0015, and not kept (plain `sqlite3`, p50 of 40 runs of each of
+Measured on 2026-12-07, after 0015, and not kept (plain `sqlite3`, p50 of 40 runs of each of
 the four queries, load average 0.05-0.5; the machine's noise moves single figures by up to 40 %):
 the baseline 0.42-0.92 ms; one word's scan 0.18-0.39 ms, `a OR b` 0.38-0.79 ms; the intersection
 1.1-2.6 ms; with the ranking scan 2.1-4.1 ms, with `bm25` 2.9-4.9 ms; the whole statement of
